@@ -1,0 +1,31 @@
+# One place for the warning and hardening flags of every provgate target.
+set(PROVGATE_WARNINGS
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+  -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
+  -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough -Werror)
+
+if(PROVGATE_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+if(CMAKE_BUILD_TYPE STREQUAL "Release" OR CMAKE_BUILD_TYPE STREQUAL "RelWithDebInfo")
+  add_compile_options(-D_FORTIFY_SOURCE=3 -fstack-protector-strong)
+  add_link_options(-Wl,-z,relro,-z,now)
+endif()
+
+function(provgate_target_flags target)
+  target_compile_options(${target} PRIVATE ${PROVGATE_WARNINGS})
+  target_include_directories(${target} PUBLIC ${CMAKE_SOURCE_DIR}/src)
+endfunction()
+
+# provgate_module(NAME SOURCES a.cpp b.cpp DEPS x y TESTS a_test.cpp)
+function(provgate_module name)
+  cmake_parse_arguments(M "" "" "SOURCES;DEPS;TESTS" ${ARGN})
+  add_library(provgate_${name} STATIC ${M_SOURCES})
+  provgate_target_flags(provgate_${name})
+  target_link_libraries(provgate_${name} PUBLIC ${M_DEPS})
+  if(M_TESTS AND PROVGATE_TESTS)
+    provgate_add_tests(provgate_${name} ${M_TESTS})
+  endif()
+endfunction()

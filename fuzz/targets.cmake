@@ -1,0 +1,4 @@
+# Every parser of outside input has a libFuzzer target here: provgate_fuzz_target(NAME LIBS...)
+# builds fuzz/NAME_fuzz.cpp; its seed corpus lives in fuzz/corpus/NAME/ and CTest replays it
+# (fuzz/replay) in every build, so a crash once found stays fixed.
+provgate_fuzz_target(mac_address provgate_core)

@@ -1,0 +1,68 @@
+// The store interface. SQLite is the embedded backend; a PostgreSQL backend implements the
+// same interface in a later wave, and both must pass the same contract tests
+// (store/store_contract_test.hpp). Implementations are thread-safe: every method may be
+// called concurrently from the listener's worker threads and from the CLI.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "core/model.hpp"
+
+namespace provgate::store {
+
+struct DeviceFilter {
+  std::optional<std::int64_t> tenant_id;
+  std::optional<core::DeviceState> state;
+};
+
+// One audit record as stored; `json` is the full record, the other columns are indexed
+// copies for queries.
+struct StoredAuditEvent {
+  std::int64_t id = 0;
+  std::int64_t time = 0;  // unix seconds
+  std::string kind;       // "request" or "admin"
+  std::string mac;        // may be empty
+  std::string decision;   // allow | deny | info
+  std::string reason;
+  std::string json;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Tenants.
+  virtual Result<core::Tenant> AddTenant(const core::Tenant& t) = 0;  // kAlreadyExists on dup name
+  virtual Result<core::Tenant> GetTenant(std::int64_t id) = 0;
+  virtual Result<core::Tenant> FindTenant(const std::string& name) = 0;  // kNotFound
+  virtual Result<std::vector<core::Tenant>> ListTenants() = 0;
+  virtual Status UpdateTenant(const core::Tenant& t) = 0;
+
+  // Devices. AddDevice fails with kAlreadyExists when the MAC is taken.
+  virtual Result<core::Device> AddDevice(const core::Device& d) = 0;
+  virtual Result<core::Device> FindDevice(const core::MacAddress& mac) = 0;  // kNotFound
+  virtual Result<std::vector<core::Device>> ListDevices(const DeviceFilter& filter) = 0;
+  virtual Status UpdateDevice(const core::Device& d) = 0;
+  // Removes the device and its lines; kNotFound if absent.
+  virtual Status RemoveDevice(const core::MacAddress& mac) = 0;
+
+  // Lines. Passwords cross this interface in clear and are sealed/opened inside the
+  // backend with the master key, so ciphertext never leaves the store.
+  virtual Status SetLine(const core::Line& line) = 0;  // insert or replace (device_id, index)
+  virtual Result<std::vector<core::Line>> ListLines(std::int64_t device_id) = 0;
+  virtual Status RemoveLine(std::int64_t device_id, int index) = 0;
+
+  // Audit trail; append-only.
+  virtual Status AppendAudit(const StoredAuditEvent& e) = 0;
+  virtual Result<std::vector<StoredAuditEvent>> ListAudit(const std::string& mac, int limit) = 0;
+
+  // Schema version after migrations, for `provgate version` and tests.
+  virtual Result<int> SchemaVersion() = 0;
+};
+
+}  // namespace provgate::store

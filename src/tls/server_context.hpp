@@ -1,0 +1,40 @@
+// TLS server contexts, built once per listener at start-up: TLS 1.2 and 1.3 only, a modern
+// AEAD cipher list, the listener's server certificate and its own trust-anchor bundle of
+// device CAs, and the client-certificate policy.
+#pragma once
+
+#include <boost/asio/ssl/context.hpp>
+#include <openssl/ssl.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+
+namespace provgate::tls {
+
+enum class ClientCertMode { kRequired, kOptional, kOff };
+Result<ClientCertMode> ParseClientCertMode(std::string_view text);  // required|optional|off
+std::string_view ClientCertModeName(ClientCertMode m);
+
+struct ServerTlsSettings {
+  std::filesystem::path cert_file;                 // PEM, leaf first then intermediates
+  std::filesystem::path key_file;                  // PEM
+  std::vector<std::filesystem::path> trust_anchors; // PEM bundles of device CAs
+  ClientCertMode client_cert = ClientCertMode::kRequired;
+};
+
+// Fails with an operator-readable message naming the file that could not be used.
+Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerContext(const ServerTlsSettings& s);
+
+// Why certificate verification failed on this connection, recorded by the verify callback
+// MakeServerContext installs: empty when verification succeeded or never ran.
+struct VerifyFailure {
+  std::string reason;   // e.g. "certificate has expired", "unable to get local issuer certificate"
+  std::string subject;  // subject of the certificate that failed, if any
+};
+VerifyFailure GetVerifyFailure(SSL* ssl);
+
+}  // namespace provgate::tls

@@ -1,0 +1,70 @@
+#include "app/app.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "crypto/random.hpp"
+#include "crypto/secret_box.hpp"
+#include "http/listener.hpp"
+#include "pipeline/pipeline.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace provgate::app {
+
+App::~App() = default;
+
+Result<std::unique_ptr<App>> App::Open(Config config, std::string actor) {
+  PG_TRY_STATUS(crypto::InitCrypto());
+  std::unique_ptr<App> app(new App());
+  app->config_ = std::move(config);
+  const Config& c = app->config_;
+  PG_TRY(auto box, crypto::SecretBox::OpenOrCreateKeyFile(c.master_key_path));
+  PG_TRY(app->store_, store::SqliteStore::Open(c.db_path, std::move(box), app->clock_));
+  PG_TRY(app->audit_, audit::AuditLog::Open(c.audit_path, app->store_.get()));
+  PG_TRY(auto templates, render::TemplateSet::Load(c.templates_dir));
+  app->templates_ = std::make_unique<render::TemplateSet>(std::move(templates));
+  app->vendors_ = vendors::BuiltinVendors();
+  app->admin_ = std::make_unique<service::Admin>(*app->store_, *app->audit_, app->vendors_,
+                                                 app->clock_, std::move(actor));
+  return app;
+}
+
+Status App::Serve() {
+  pipeline::PipelineOptions options;
+  options.path_prefix = config_.path_prefix;
+  options.provisioning_url = config_.provisioning_url;
+  pipeline::Pipeline pipeline(*store_, vendors_, *templates_, *audit_, clock_, options);
+
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = config_.threads > 0 ? static_cast<unsigned>(config_.threads) : cores;
+  boost::asio::io_context ioc(static_cast<int>(threads));
+
+  std::vector<std::unique_ptr<http::Listener>> listeners;
+  for (const auto& lc : config_.listeners) {
+    PG_TRY(auto l, http::Listener::Create(ioc, lc, config_.mac_rules, pipeline, *audit_, clock_));
+    listeners.push_back(std::move(l));
+  }
+  for (auto& l : listeners) {
+    l->Start();
+    const auto& lc = config_.listeners[static_cast<size_t>(&l - listeners.data())];
+    spdlog::info("listener {} on {}:{} (client certificates {})", l->name(), lc.bind, l->port(),
+                 tls::ClientCertModeName(lc.tls.client_cert));
+  }
+  boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int sig) {
+    spdlog::info("signal {}: shutting down", sig);
+    for (auto& l : listeners) l->Stop();
+    ioc.stop();
+  });
+
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& w : workers) w.join();
+  return Ok();
+}
+
+}  // namespace provgate::app

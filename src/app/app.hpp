@@ -1,0 +1,43 @@
+// Composition root: turns a Config into the object graph (store, audit log, templates,
+// vendors, domain services, pipeline, listeners). Nothing else constructs these.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "app/config.hpp"
+#include "audit/audit_log.hpp"
+#include "base/clock.hpp"
+#include "render/template_set.hpp"
+#include "service/admin.hpp"
+#include "store/store.hpp"
+#include "vendors/vendor.hpp"
+
+namespace provgate::app {
+
+class App {
+ public:
+  // Opens the master key (creating it on first start), the store (applying migrations),
+  // the audit log and the templates. `actor` names who acts in admin audit records.
+  static Result<std::unique_ptr<App>> Open(Config config, std::string actor);
+  ~App();
+
+  service::Admin& admin() { return *admin_; }
+  store::Store& store() { return *store_; }
+  const Config& config() const { return config_; }
+
+  // Runs the device listeners until SIGINT/SIGTERM.
+  Status Serve();
+
+ private:
+  App() = default;
+  Config config_;
+  SystemClock clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<render::TemplateSet> templates_;
+  vendors::Registry vendors_;
+  std::unique_ptr<service::Admin> admin_;
+};
+
+}  // namespace provgate::app

@@ -1,0 +1,145 @@
+#include "app/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <fmt/format.h>
+
+namespace provgate::app {
+namespace {
+
+using std::filesystem::path;
+
+Error ConfigError(const path& file, const std::string& key, const std::string& what) {
+  return Error::InvalidArgument(fmt::format("{}: {}: {}", file.string(), key, what));
+}
+
+path Resolve(const path& base, const std::string& p) {
+  const path candidate(p);
+  return candidate.is_absolute() ? candidate : base / candidate;
+}
+
+template <class T>
+Result<T> Get(const toml::table& t, const path& file, const std::string& key, T fallback) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return fallback;
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (auto v = n->value<std::string>()) return *v;
+    return ConfigError(file, key, "expected a string");
+  } else {
+    if (auto v = n->value<std::int64_t>()) {
+      if (*v < 0 || *v > std::numeric_limits<T>::max()) return ConfigError(file, key, "out of range");
+      return static_cast<T>(*v);
+    }
+    return ConfigError(file, key, "expected an integer");
+  }
+}
+
+Result<std::chrono::milliseconds> GetMillis(const toml::table& t, const path& file,
+                                            const std::string& key, std::chrono::milliseconds d) {
+  PG_TRY(auto v, Get<std::int64_t>(t, file, key, d.count()));
+  if (v <= 0) return ConfigError(file, key, "must be a positive number of milliseconds");
+  return std::chrono::milliseconds(v);
+}
+
+Result<http::ListenerConfig> ParseListener(const toml::table& t, const path& file, const path& base,
+                                           size_t index) {
+  http::ListenerConfig l;
+  const std::string where = fmt::format("listener[{}]", index);
+  PG_TRY(l.name, Get<std::string>(t, file, "name", fmt::format("listener{}", index)));
+  PG_TRY(l.bind, Get<std::string>(t, file, "bind", "0.0.0.0"));
+  PG_TRY(l.port, Get<std::uint16_t>(t, file, "port", 8443));
+  PG_TRY(auto cert, Get<std::string>(t, file, "cert", ""));
+  PG_TRY(auto key, Get<std::string>(t, file, "key", ""));
+  if (cert.empty() || key.empty()) {
+    return ConfigError(file, where, "'cert' and 'key' (server certificate and key, PEM) are required");
+  }
+  l.tls.cert_file = Resolve(base, cert);
+  l.tls.key_file = Resolve(base, key);
+  PG_TRY(auto mode, Get<std::string>(t, file, "client_cert", "required"));
+  auto parsed_mode = tls::ParseClientCertMode(mode);
+  if (!parsed_mode) return ConfigError(file, where + ".client_cert", parsed_mode.error().message);
+  l.tls.client_cert = *parsed_mode;
+  if (const auto* anchors = t.get_as<toml::array>("trust_anchors")) {
+    for (const auto& a : *anchors) {
+      auto s = a.value<std::string>();
+      if (!s) return ConfigError(file, where + ".trust_anchors", "expected a list of PEM file paths");
+      l.tls.trust_anchors.push_back(Resolve(base, *s));
+    }
+  }
+  if (l.tls.client_cert != tls::ClientCertMode::kOff && l.tls.trust_anchors.empty()) {
+    return ConfigError(file, where + ".trust_anchors",
+                       "a listener that accepts client certificates needs at least one device CA bundle");
+  }
+  auto& lim = l.limits;
+  PG_TRY(lim.handshake_timeout, GetMillis(t, file, "handshake_timeout_ms", lim.handshake_timeout));
+  PG_TRY(lim.header_timeout, GetMillis(t, file, "header_timeout_ms", lim.header_timeout));
+  PG_TRY(lim.idle_timeout, GetMillis(t, file, "idle_timeout_ms", lim.idle_timeout));
+  PG_TRY(lim.max_header_bytes, Get<std::uint32_t>(t, file, "max_header_bytes", lim.max_header_bytes));
+  PG_TRY(lim.max_body_bytes, Get<std::uint64_t>(t, file, "max_body_bytes", lim.max_body_bytes));
+  PG_TRY(lim.max_requests_per_connection,
+         Get<std::uint32_t>(t, file, "max_requests_per_connection", lim.max_requests_per_connection));
+  if (lim.max_header_bytes < 512) return ConfigError(file, where + ".max_header_bytes", "must be at least 512");
+  return l;
+}
+
+}  // namespace
+
+std::filesystem::path DefaultTemplatesDir() { return PROVGATE_TEMPLATES_DIR; }
+
+Result<Config> LoadConfig(const std::filesystem::path& file) {
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    return Error::InvalidArgument(fmt::format("{}:{}:{}: {}", file.string(), e.source().begin.line,
+                                              e.source().begin.column, e.description()));
+  }
+  Config c;
+  c.config_file = std::filesystem::absolute(file);
+  const path base = c.config_file.parent_path();
+  const toml::table empty;
+  const toml::table& server = root["server"].as_table() ? *root["server"].as_table() : empty;
+  const toml::table& store = root["store"].as_table() ? *root["store"].as_table() : empty;
+  const toml::table& audit = root["audit"].as_table() ? *root["audit"].as_table() : empty;
+
+  PG_TRY(auto db, Get<std::string>(store, file, "store.path", "provgate.db"));
+  PG_TRY(auto key, Get<std::string>(store, file, "store.master_key", "master.key"));
+  PG_TRY(auto audit_file, Get<std::string>(audit, file, "audit.file", "audit.log"));
+  PG_TRY(auto templates, Get<std::string>(server, file, "server.templates", ""));
+  c.db_path = Resolve(base, db);
+  c.master_key_path = Resolve(base, key);
+  c.audit_path = Resolve(base, audit_file);
+  c.templates_dir = templates.empty() ? DefaultTemplatesDir() : Resolve(base, templates);
+  PG_TRY(c.threads, Get<int>(server, file, "server.threads", 0));
+  PG_TRY(c.provisioning_url, Get<std::string>(server, file, "server.provisioning_url", ""));
+  PG_TRY(c.path_prefix, Get<std::string>(server, file, "server.path_prefix", "/"));
+  if (c.path_prefix.empty() || c.path_prefix.front() != '/' || c.path_prefix.back() != '/') {
+    return ConfigError(file, "server.path_prefix", "must start and end with '/', e.g. \"/\" or \"/cfg/\"");
+  }
+
+  if (const auto* rules = root["identity"]["mac_rules"].as_array()) {
+    for (const auto& r : *rules) {
+      auto s = r.value<std::string>();
+      if (!s) return ConfigError(file, "identity.mac_rules", "expected a list of rule strings");
+      auto rule = tls::ParseMacRule(*s);
+      if (!rule) return ConfigError(file, "identity.mac_rules", rule.error().message);
+      c.mac_rules.push_back(std::move(*rule));
+    }
+  } else {
+    c.mac_rules = tls::DefaultMacRules();
+  }
+
+  const auto* listeners = root["listener"].as_array();
+  if (listeners == nullptr || listeners->empty()) {
+    return ConfigError(file, "listener", "at least one [[listener]] table is required");
+  }
+  for (size_t i = 0; i < listeners->size(); ++i) {
+    const auto* t = (*listeners)[i].as_table();
+    if (t == nullptr) return ConfigError(file, "listener", "each [[listener]] must be a table");
+    PG_TRY(auto l, ParseListener(*t, file, base, i));
+    c.listeners.push_back(std::move(l));
+  }
+  return c;
+}
+
+}  // namespace provgate::app

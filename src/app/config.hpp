@@ -1,0 +1,35 @@
+// provgate.toml: everything an operator configures, parsed and checked once at start-up.
+// Relative paths are resolved against the directory of the config file. See
+// docs/configuration.md for every key.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "http/listener.hpp"
+#include "tls/cert_identity.hpp"
+
+namespace provgate::app {
+
+struct Config {
+  std::filesystem::path config_file;
+  std::filesystem::path db_path;
+  std::filesystem::path master_key_path;
+  std::filesystem::path audit_path;
+  std::filesystem::path templates_dir;
+  int threads = 0;  // 0 = one per core
+  std::string provisioning_url;
+  std::string path_prefix = "/";
+  std::vector<tls::MacRule> mac_rules;
+  std::vector<http::ListenerConfig> listeners;
+};
+
+// Errors name the file, the key and what is expected.
+Result<Config> LoadConfig(const std::filesystem::path& file);
+
+// The templates shipped with this build (set at compile time), used when the config names none.
+std::filesystem::path DefaultTemplatesDir();
+
+}  // namespace provgate::app

@@ -1,0 +1,71 @@
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace provgate::app {
+namespace {
+
+std::filesystem::path WriteConfig(const std::string& name, const std::string& text) {
+  auto dir = std::filesystem::path(::testing::TempDir()) / ("cfg_" + name);
+  std::filesystem::create_directories(dir);
+  auto p = dir / "provgate.toml";
+  std::ofstream(p) << text;
+  return p;
+}
+
+constexpr const char* kListener = R"(
+[[listener]]
+name = "devices"
+bind = "127.0.0.1"
+port = 9443
+cert = "tls/server.crt"
+key = "tls/server.key"
+client_cert = "required"
+trust_anchors = ["tls/ca.crt"]
+header_timeout_ms = 2500
+)";
+
+TEST(Config, ResolvesPathsRelativeToTheConfigFile) {
+  auto p = WriteConfig("paths", std::string("[store]\npath = \"db/p.db\"\n") + kListener);
+  auto c = LoadConfig(p);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->db_path, p.parent_path() / "db/p.db");
+  EXPECT_EQ(c->listeners.at(0).tls.cert_file, p.parent_path() / "tls/server.crt");
+  EXPECT_EQ(c->listeners.at(0).port, 9443);
+  EXPECT_EQ(c->listeners.at(0).limits.header_timeout.count(), 2500);
+  EXPECT_FALSE(c->mac_rules.empty());  // defaults apply
+}
+
+std::string ListenerWith(const std::string& from, const std::string& to) {
+  std::string s = kListener;
+  s.replace(s.find(from), from.size(), to);
+  return s;
+}
+
+TEST(Config, RejectsBadValuesWithTheKeyName) {
+  struct Case {
+    std::string text;
+    std::string expect;
+  } cases[] = {
+      {"", "at least one [[listener]]"},
+      {ListenerWith("\"required\"", "\"maybe\""), "client_cert"},
+      {"[[listener]]\ncert=\"a\"\nkey=\"b\"\n", "trust_anchors"},
+      {"[[listener]]\nkey=\"b\"\n", "'cert' and 'key'"},
+      {ListenerWith("9443", "70000"), "port"},
+      {std::string("[identity]\nmac_rules = [\"subject:NOPE\"]\n") + kListener, "identity.mac_rules"},
+      {std::string("[server]\npath_prefix = \"cfg\"\n") + kListener, "path_prefix"},
+      {"[[listener]\n", "provgate.toml:1"},
+  };
+  int i = 0;
+  for (const auto& c : cases) {
+    auto p = WriteConfig("bad" + std::to_string(i++), c.text);
+    auto r = LoadConfig(p);
+    ASSERT_FALSE(r) << c.text;
+    EXPECT_NE(r.error().message.find(c.expect), std::string::npos) << r.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace provgate::app

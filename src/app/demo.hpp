@@ -1,0 +1,42 @@
+// The embedded demo: a self-contained directory with a config, a demo device CA, a server
+// certificate for localhost, a demo tenant and a few devices with client certificates and
+// SIP lines, so a new user can fetch a real config with curl in one step.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+
+namespace provgate::app {
+
+struct DemoDevice {
+  std::string mac;
+  std::string vendor;
+  std::string model;
+  std::string config_file;  // the per-device file this device fetches
+  std::filesystem::path cert;
+  std::filesystem::path key;
+};
+
+struct Demo {
+  std::filesystem::path dir;
+  std::filesystem::path config;
+  std::filesystem::path ca_cert;
+  std::uint16_t port = 0;
+  std::vector<DemoDevice> devices;
+};
+
+// Creates the demo in `dir` unless it already exists there (then only describes it).
+Result<Demo> InitDemo(const std::filesystem::path& dir, std::uint16_t port);
+
+// How to fetch each demo device's config with curl.
+std::string DescribeDemo(const Demo& demo);
+
+// Writes a demo CA (ca.crt/ca.key) and one client certificate per MAC into `out`; the MAC
+// goes into the subject CN. Used by `provgate ca demo` and the tests.
+Status WriteDemoCertificates(const std::filesystem::path& out, const std::vector<std::string>& macs);
+
+}  // namespace provgate::app

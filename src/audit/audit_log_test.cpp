@@ -1,0 +1,88 @@
+#include "audit/audit_log.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+namespace provgate::audit {
+namespace {
+
+std::filesystem::path TempFile(const std::string& name) {
+  auto p = std::filesystem::path(::testing::TempDir()) / name;
+  std::filesystem::remove(p);
+  return p;
+}
+
+std::vector<nlohmann::json> ReadLines(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::vector<nlohmann::json> out;
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+TEST(AuditLog, WritesOneJsonLinePerRecord) {
+  auto path = TempFile("audit_one.log");
+  auto log = AuditLog::Open(path, nullptr).value();
+  AuditRecord r;
+  r.time = FromUnix(1700000000);
+  r.listener = "devices";
+  r.peer = "127.0.0.1:5555";
+  r.file = "/001565aabbcc.cfg";
+  r.user_agent = "Yealink SIP-T54W 96.86.0.100 00:15:65:aa:bb:cc";
+  r.identity_source = "client-cert";
+  r.mac = "001565aabbcc";
+  r.decision = "deny";
+  r.reason = "mac mismatch";
+  r.status = 404;
+  ASSERT_TRUE(log->Write(r, Durability::kDurable));
+  auto lines = ReadLines(path);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["reason"], "mac mismatch");
+  EXPECT_EQ(lines[0]["time"], "2023-11-14T22:13:20.000Z");
+  EXPECT_EQ(lines[0]["status"], 404);
+  EXPECT_EQ(lines[0]["identity_source"], "client-cert");
+}
+
+TEST(AuditLog, InvalidUtf8InUserAgentIsStillRecorded) {
+  auto path = TempFile("audit_utf8.log");
+  auto log = AuditLog::Open(path, nullptr).value();
+  AuditRecord r;
+  r.user_agent = std::string("evil\xff\xfe\n{\"x\":1}");
+  r.decision = "deny";
+  ASSERT_TRUE(log->Write(r, Durability::kBuffered));
+  auto lines = ReadLines(path);
+  ASSERT_EQ(lines.size(), 1u);  // the newline inside the UA did not split the record
+}
+
+TEST(AuditLog, ConcurrentDurableWritersKeepEveryLineWhole) {
+  auto path = TempFile("audit_conc.log");
+  auto log = AuditLog::Open(path, nullptr).value();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&log, t] {
+      for (int i = 0; i < 50; ++i) {
+        AuditRecord r;
+        r.decision = "allow";
+        r.reason = "t" + std::to_string(t) + "-" + std::to_string(i);
+        ASSERT_TRUE(log->Write(r, Durability::kDurable));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ReadLines(path).size(), 400u);
+}
+
+TEST(AuditLog, FileIsNotWorldReadable) {
+  auto path = TempFile("audit_mode.log");
+  auto log = AuditLog::Open(path, nullptr).value();
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07, 0u);
+}
+
+}  // namespace
+}  // namespace provgate::audit

@@ -1,0 +1,33 @@
+// Each subcommand registers itself on the root CLI11 app; handlers return an exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "app/app.hpp"
+
+namespace provgate::cli {
+
+struct GlobalOptions {
+  std::string config = "provgate.toml";
+};
+
+// Loads the config and opens the app, or prints the error and returns nullptr.
+std::unique_ptr<app::App> OpenApp(const GlobalOptions& g);
+// Prints "provgate: error: <message>" to stderr and returns 1.
+int Fail(const Error& e);
+
+// The handler to run after parsing; set by whichever subcommand was chosen.
+using Handler = std::function<int()>;
+
+void AddServeCommand(CLI::App& root, GlobalOptions& g, Handler& h);
+void AddTenantCommands(CLI::App& root, GlobalOptions& g, Handler& h);
+void AddDeviceCommands(CLI::App& root, GlobalOptions& g, Handler& h);
+void AddLineCommands(CLI::App& root, GlobalOptions& g, Handler& h);
+void AddCaCommands(CLI::App& root, GlobalOptions& g, Handler& h);
+void AddDemoCommands(CLI::App& root, GlobalOptions& g, Handler& h);
+
+}  // namespace provgate::cli

@@ -1,0 +1,28 @@
+#include <fmt/format.h>
+
+#include "app/demo.hpp"
+#include "cli/commands.hpp"
+
+namespace provgate::cli {
+
+void AddDemoCommands(CLI::App& root, GlobalOptions&, Handler& h) {
+  auto* demo = root.add_subcommand("demo", "A ready-to-run demo installation");
+  demo->require_subcommand(1);
+  static std::string dir = "provgate-demo";
+  static std::uint16_t port = 8443;
+  auto* init = demo->add_subcommand(
+      "init", "Create a demo (config, demo CA, server and device certificates, a demo tenant with "
+              "devices and SIP lines) unless DIR already holds one, and print how to use it");
+  init->add_option("--dir", dir, "Directory for the demo")->capture_default_str();
+  init->add_option("--port", port, "HTTPS port of the demo listener")->capture_default_str();
+  init->callback([&h] {
+    h = [] {
+      auto d = app::InitDemo(dir, port);
+      if (!d) return Fail(d.error());
+      fmt::print("{}\nStart it with: provgate -c {} serve\n", app::DescribeDemo(*d), d->config.string());
+      return 0;
+    };
+  });
+}
+
+}  // namespace provgate::cli

@@ -1,0 +1,231 @@
+#include "http/listener.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+
+namespace provgate::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+struct Listener::State {
+  State(asio::io_context& io, ListenerConfig cfg, std::vector<tls::MacRule> r,
+        pipeline::Pipeline& p, audit::AuditLog& a, const Clock& c,
+        std::shared_ptr<asio::ssl::context> ctx)
+      : ioc(io), config(std::move(cfg)), rules(std::move(r)), pipeline(p), audit(a), clock(c),
+        ssl_ctx(std::move(ctx)), acceptor(asio::make_strand(io)) {}
+
+  asio::io_context& ioc;
+  ListenerConfig config;
+  std::vector<tls::MacRule> rules;
+  pipeline::Pipeline& pipeline;
+  audit::AuditLog& audit;
+  const Clock& clock;
+  std::shared_ptr<asio::ssl::context> ssl_ctx;
+  tcp::acceptor acceptor;
+  std::atomic<bool> stopped{false};
+};
+
+namespace {
+
+using SslStream = beast::ssl_stream<beast::tcp_stream>;
+
+void AuditTransportFailure(Listener::State& s, const tcp::endpoint& peer, const char* kind,
+                           std::string reason, std::string subject, int status) {
+  audit::AuditRecord r;
+  r.time = s.clock.Now();
+  r.kind = kind;
+  r.listener = s.config.name;
+  r.peer = peer.address().to_string() + ":" + std::to_string(peer.port());
+  r.decision = "deny";
+  r.reason = std::move(reason);
+  r.cert_subject = std::move(subject);
+  r.status = status;
+  if (auto st = s.audit.Write(r, audit::Durability::kDurable); !st) {
+    spdlog::error("audit write failed: {}", st.error().message);
+  }
+}
+
+// Fills the identity fields of a request from the verified peer certificate, if any.
+void IdentifyPeer(Listener::State& s, SSL* ssl, pipeline::DeviceRequest& req) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr) return;
+  auto identity = tls::ExtractIdentity(cert, s.rules);
+  if (identity) {
+    req.cert = std::move(*identity);
+  } else {
+    req.cert_subject = tls::SubjectOneLine(cert);
+    req.cert_problem = "no MAC in certificate";
+  }
+}
+
+bhttp::response<bhttp::string_body> MakeResponse(const pipeline::DeviceResponse& pr, bool head,
+                                                  unsigned version, bool keep_alive) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(pr.status), version};
+  res.set(bhttp::field::content_type, pr.content_type);
+  res.set(bhttp::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Content-Security-Policy", "default-src 'none'");
+  if (pr.allow_header) res.set(bhttp::field::allow, "GET, HEAD");
+  res.keep_alive(keep_alive);
+  if (head) {
+    res.content_length(pr.body.size());
+  } else {
+    res.body() = pr.body;
+    res.prepare_payload();
+  }
+  return res;
+}
+
+awaitable<void> WriteError(SslStream& stream, Listener::State& s, bhttp::status status) {
+  pipeline::DeviceResponse pr{static_cast<int>(status), "text/plain; charset=utf-8",
+                              std::to_string(static_cast<int>(status)) + " " +
+                                  std::string(bhttp::obsolete_reason(status)) + "\n",
+                              false};
+  auto res = MakeResponse(pr, false, 11, false);
+  stream.next_layer().expires_after(s.config.limits.header_timeout);
+  co_await bhttp::async_write(stream, res, kTuple);
+}
+
+awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket socket) {
+  Listener::State& s = *state;
+  boost::system::error_code ep_ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ep_ec);
+  if (ep_ec) co_return;
+  SslStream stream(beast::tcp_stream(std::move(socket)), *s.ssl_ctx);
+
+  stream.next_layer().expires_after(s.config.limits.handshake_timeout);
+  auto [hs_ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+  if (hs_ec) {
+    const auto vf = tls::GetVerifyFailure(stream.native_handle());
+    std::string reason = "tls handshake failed: ";
+    reason += vf.reason.empty() ? hs_ec.message() : vf.reason;
+    AuditTransportFailure(s, peer, "tls", std::move(reason), vf.subject, 0);
+    co_return;
+  }
+
+  pipeline::DeviceRequest base;
+  base.listener = s.config.name;
+  base.peer_ip = peer.address().to_string();
+  base.peer_port = peer.port();
+  IdentifyPeer(s, stream.native_handle(), base);
+
+  beast::flat_buffer buffer;
+  for (std::uint32_t n = 0; n < s.config.limits.max_requests_per_connection; ++n) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(s.config.limits.max_header_bytes);
+    parser.body_limit(s.config.limits.max_body_bytes);
+    stream.next_layer().expires_after(n == 0 ? s.config.limits.header_timeout
+                                             : s.config.limits.idle_timeout);
+    auto [rd_ec, rd_n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+    if (rd_ec == bhttp::error::end_of_stream || rd_ec == asio::ssl::error::stream_truncated ||
+        (rd_ec == beast::error::timeout && n > 0 && buffer.size() == 0)) {
+      break;  // the client closed or went idle between requests: normal end
+    }
+    if (rd_ec) {
+      bhttp::status status = bhttp::status::bad_request;
+      if (rd_ec == bhttp::error::header_limit) status = bhttp::status::request_header_fields_too_large;
+      if (rd_ec == bhttp::error::body_limit) status = bhttp::status::payload_too_large;
+      if (rd_ec == beast::error::timeout) status = bhttp::status::request_timeout;
+      AuditTransportFailure(s, peer, "request", "malformed request: " + rd_ec.message(),
+                            base.cert ? base.cert->subject : base.cert_subject,
+                            static_cast<int>(status));
+      if (rd_ec != beast::error::timeout) co_await WriteError(stream, s, status);
+      break;
+    }
+    const auto& req = parser.get();
+    pipeline::DeviceRequest dr = base;
+    dr.method = std::string(req.method_string());
+    dr.target = std::string(req.target());
+    dr.user_agent = std::string(req[bhttp::field::user_agent]);
+    dr.received = s.clock.Now();
+    const auto pr = s.pipeline.Handle(dr);
+
+    const bool keep_alive =
+        req.keep_alive() && n + 1 < s.config.limits.max_requests_per_connection;
+    auto res = MakeResponse(pr, req.method() == bhttp::verb::head, req.version(), keep_alive);
+    stream.next_layer().expires_after(s.config.limits.header_timeout);
+    auto [wr_ec, wr_n] = co_await bhttp::async_write(stream, res, kTuple);
+    if (wr_ec || !keep_alive) break;
+  }
+  stream.next_layer().expires_after(std::chrono::seconds(2));
+  co_await stream.async_shutdown(kTuple);
+}
+
+awaitable<void> AcceptLoop(std::shared_ptr<Listener::State> state) {
+  for (;;) {
+    auto [ec, socket] =
+        co_await state->acceptor.async_accept(asio::make_strand(state->ioc), kTuple);
+    if (state->stopped) co_return;
+    if (ec) {
+      // EMFILE and friends: keep serving the connections we have.
+      spdlog::warn("listener {}: accept failed: {}", state->config.name, ec.message());
+      continue;
+    }
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, RunSession(state, std::move(socket)), asio::detached);
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Listener>> Listener::Create(asio::io_context& ioc,
+                                                   const ListenerConfig& config,
+                                                   std::vector<tls::MacRule> mac_rules,
+                                                   pipeline::Pipeline& pipeline,
+                                                   audit::AuditLog& audit, const Clock& clock) {
+  PG_TRY(auto ctx, tls::MakeServerContext(config.tls));
+  auto state = std::make_shared<State>(ioc, config, std::move(mac_rules), pipeline, audit, clock,
+                                       std::move(ctx));
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(config.bind, ec);
+  if (ec) {
+    return Error::InvalidArgument("listener " + config.name + ": bad bind address '" +
+                                  config.bind + "'");
+  }
+  const tcp::endpoint endpoint(address, config.port);
+  auto& acc = state->acceptor;
+  if (acc.open(endpoint.protocol(), ec) || acc.set_option(asio::socket_base::reuse_address(true), ec) ||
+      acc.bind(endpoint, ec) || acc.listen(asio::socket_base::max_listen_connections, ec)) {
+    return Error::Unavailable("listener " + config.name + ": cannot listen on " + config.bind +
+                              ":" + std::to_string(config.port) + ": " + ec.message());
+  }
+  return std::unique_ptr<Listener>(new Listener(std::move(state)));
+}
+
+Listener::~Listener() { Stop(); }
+
+void Listener::Start() {
+  asio::co_spawn(state_->acceptor.get_executor(), AcceptLoop(state_), asio::detached);
+}
+
+void Listener::Stop() {
+  if (state_->stopped.exchange(true)) return;
+  asio::post(state_->acceptor.get_executor(), [s = state_] {
+    boost::system::error_code ec;
+    s->acceptor.close(ec);
+  });
+}
+
+std::uint16_t Listener::port() const {
+  boost::system::error_code ec;
+  return state_->acceptor.local_endpoint(ec).port();
+}
+
+const std::string& Listener::name() const { return state_->config.name; }
+
+}  // namespace provgate::http

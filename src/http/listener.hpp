@@ -1,0 +1,67 @@
+// Device-facing HTTPS listeners (Boost.Asio/Beast + OpenSSL): one coroutine per connection,
+// deadlines on the handshake, on each request's headers and on idle keep-alive, header and
+// body limits, and every TLS handshake failure audited. Requests go to the pipeline; this
+// layer adds only transport headers.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.hpp"
+#include "base/clock.hpp"
+#include "base/result.hpp"
+#include "pipeline/pipeline.hpp"
+#include "tls/cert_identity.hpp"
+#include "tls/server_context.hpp"
+
+namespace provgate::http {
+
+struct Limits {
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds header_timeout{10'000};   // first byte to end of headers
+  std::chrono::milliseconds idle_timeout{30'000};     // between keep-alive requests
+  std::uint32_t max_header_bytes = 8 * 1024;
+  std::uint64_t max_body_bytes = 64 * 1024;
+  std::uint32_t max_requests_per_connection = 1000;
+};
+
+struct ListenerConfig {
+  std::string name = "devices";
+  std::string bind = "0.0.0.0";
+  std::uint16_t port = 8443;  // 0 = ephemeral (tests)
+  tls::ServerTlsSettings tls;
+  Limits limits;
+};
+
+class Listener {
+ public:
+  // Binds immediately so configuration errors (port in use, bad address, unusable TLS
+  // files) surface at start-up with a clear message.
+  static Result<std::unique_ptr<Listener>> Create(boost::asio::io_context& ioc,
+                                                  const ListenerConfig& config,
+                                                  std::vector<tls::MacRule> mac_rules,
+                                                  pipeline::Pipeline& pipeline,
+                                                  audit::AuditLog& audit, const Clock& clock);
+  ~Listener();
+
+  // Starts accepting on the io_context's threads.
+  void Start();
+  // Stops accepting; open sessions end at their next deadline or request.
+  void Stop();
+  std::uint16_t port() const;
+  const std::string& name() const;
+
+  struct State;
+
+ private:
+  explicit Listener(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace provgate::http

@@ -1,0 +1,175 @@
+#include "pipeline/pipeline.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace provgate::pipeline {
+namespace {
+
+constexpr size_t kMaxFileNameLength = 128;
+
+bool IsSafeChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+DeviceResponse Deny(audit::AuditRecord& record, std::string reason) {
+  record.decision = "deny";
+  record.reason = std::move(reason);
+  return UniformNotFound();
+}
+
+}  // namespace
+
+DeviceResponse UniformNotFound() {
+  return DeviceResponse{404, "text/plain; charset=utf-8", "404 Not Found\n", false};
+}
+
+std::optional<std::string> ExtractFileName(std::string_view target, std::string_view prefix) {
+  const size_t q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  if (path.size() <= prefix.size() || path.substr(0, prefix.size()) != prefix) return std::nullopt;
+  std::string_view name = path.substr(prefix.size());
+  if (name.size() > kMaxFileNameLength || name == "." || name == "..") return std::nullopt;
+  for (char c : name) {
+    if (!IsSafeChar(c)) return std::nullopt;  // '/', '\\', '%', NUL, ... never reach a router
+  }
+  return std::string(name);
+}
+
+Pipeline::Pipeline(store::Store& store, const vendors::Registry& vendors,
+                   const render::TemplateSet& templates, audit::AuditLog& audit,
+                   const Clock& clock, PipelineOptions options)
+    : store_(store),
+      vendors_(vendors),
+      templates_(templates),
+      audit_(audit),
+      clock_(clock),
+      options_(std::move(options)) {}
+
+DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
+  audit::AuditRecord record;
+  record.time = request.received;
+  record.listener = request.listener;
+  record.peer = request.peer_ip + ":" + std::to_string(request.peer_port);
+  record.method = request.method;
+  record.file = request.target;
+  record.user_agent = request.user_agent;
+  record.identity_source = request.cert ? "client-cert" : "none";
+  record.cert_subject = request.cert ? request.cert->subject : request.cert_subject;
+  if (request.cert) record.mac = request.cert->mac.str();
+
+  DeviceResponse response;
+  try {
+    response = Decide(request, record);
+  } catch (const std::exception& e) {
+    spdlog::error("request pipeline failed: {}", e.what());
+    record.decision = "error";
+    record.reason = std::string("internal error: ") + e.what();
+    response = DeviceResponse{500, "text/plain; charset=utf-8", "500 Internal Server Error\n", false};
+  }
+  record.status = response.status;
+  record.bytes = response.body.size();
+  record.duration_ms =
+      std::chrono::duration<double, std::milli>(clock_.Now() - request.received).count();
+  // Never acknowledge a decision the audit trail could lose.
+  if (auto st = audit_.Write(record, audit::Durability::kDurable); !st) {
+    spdlog::error("audit write failed, refusing request: {}", st.error().message);
+    return DeviceResponse{503, "text/plain; charset=utf-8", "503 Service Unavailable\n", false};
+  }
+  return response;
+}
+
+DeviceResponse Pipeline::Decide(const DeviceRequest& request, audit::AuditRecord& record) {
+  if (request.method != "GET" && request.method != "HEAD") {
+    record.decision = "deny";
+    record.reason = "method not allowed";
+    return DeviceResponse{405, "text/plain; charset=utf-8", "405 Method Not Allowed\n", true};
+  }
+  const auto file_name = ExtractFileName(request.target, options_.path_prefix);
+  if (!file_name) return Deny(record, "bad path");
+
+  // identify: only a verified certificate names a device; the path is a claim.
+  if (!request.cert) {
+    return Deny(record, request.cert_problem.empty() ? "no identity" : request.cert_problem);
+  }
+  auto device = store_.FindDevice(request.cert->mac);
+  if (!device) {
+    if (device.error().code != ErrorCode::kNotFound) throw ErrorException(device.error());
+    return Deny(record, "unknown device");
+  }
+  record.device = device->mac.str();
+
+  // route: the device's own vendor module decides what the file name means.
+  const vendors::Vendor* vendor = vendors_.Find(device->vendor);
+  if (vendor == nullptr) return Deny(record, "unknown vendor " + device->vendor);
+  const auto route = vendor->Route(*file_name);
+  if (!route) return Deny(record, "unknown file");
+  if (route->mac) record.url_mac = route->mac->str();
+  if (route->scope == vendors::FileScope::kDevice && route->mac != device->mac) {
+    return Deny(record, "mac mismatch");
+  }
+
+  // authorize: lifecycle state and provisioning window.
+  switch (device->state) {
+    case core::DeviceState::kStock: return Deny(record, "device not assigned");
+    case core::DeviceState::kRetired: return Deny(record, "device retired");
+    case core::DeviceState::kExpired: return Deny(record, "window expired");
+    case core::DeviceState::kAssigned:
+      if (device->window_expires && ToUnix(clock_.Now()) >= *device->window_expires) {
+        return Deny(record, "window expired");
+      }
+      break;
+    case core::DeviceState::kProvisioned: break;
+  }
+  if (!device->tenant_id) return Deny(record, "device not assigned");
+
+  auto body = Render(*route, *device, *file_name);
+  if (!body) throw ErrorException(body.error());
+  record.decision = "allow";
+  record.reason = route->scope == vendors::FileScope::kDevice ? "device file" : "common file";
+  DeviceResponse response{200, route->content_type, std::move(*body), false};
+  return response;
+}
+
+Result<std::string> Pipeline::Render(const vendors::FileRoute& route, const core::Device& device,
+                                     const std::string& file_name) {
+  const render::Template* tpl = templates_.Find(device.vendor, route.template_name);
+  if (tpl == nullptr) {
+    return Error::Internal("no template " + device.vendor + "/" + route.template_name);
+  }
+  PG_TRY(auto tenant, store_.GetTenant(*device.tenant_id));
+
+  nlohmann::json ctx = templates_.BaseVars(device.vendor, device.model);
+  render::MergeVars(ctx, tenant.vars);
+  ctx["tenant"] = {{"name", tenant.name}, {"display_name", tenant.display_name}};
+  ctx["file"] = {{"name", file_name}, {"model_hint", route.model_hint}};
+  ctx["server"] = {{"provisioning_url", options_.provisioning_url}};
+
+  // Common files are shared by many devices: no device data, no lines, no secrets.
+  if (route.scope == vendors::FileScope::kDevice) {
+    render::MergeVars(ctx, device.vars);
+    ctx["device"] = {{"mac", device.mac.str()},       {"mac_upper", device.mac.Upper()},
+                     {"mac_colons", device.mac.WithColons()}, {"vendor", device.vendor},
+                     {"model", device.model},          {"serial", device.serial}};
+    PG_TRY(auto lines, store_.ListLines(device.id));
+    nlohmann::json jl = nlohmann::json::array();
+    for (const auto& l : lines) {
+      nlohmann::json j = {{"index", l.index},
+                          {"display_name", l.display_name},
+                          {"user", l.user},
+                          {"auth_user", l.auth_user.empty() ? l.user : l.auth_user},
+                          {"registrar", l.registrar},
+                          {"port", l.port},
+                          {"transport", core::TransportName(l.transport)},
+                          {"is_udp", l.transport == core::Transport::kUdp},
+                          {"is_tcp", l.transport == core::Transport::kTcp},
+                          {"is_tls", l.transport == core::Transport::kTls}};
+      if (l.password) j["password"] = *l.password;
+      jl.push_back(std::move(j));
+    }
+    ctx["lines"] = std::move(jl);
+  }
+  return tpl->Render(ctx, route.format);
+}
+
+}  // namespace provgate::pipeline

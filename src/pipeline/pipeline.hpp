@@ -1,0 +1,54 @@
+// The device-facing request pipeline of DESIGN.md: identify -> authorize -> route ->
+// render -> respond, with every decision written to the audit log before the response
+// leaves. Every refusal a client could use to learn something (unknown device, another
+// device's file, withdrawn config, unknown file, bad path) is the same uniform 404
+// (invariant 2); only the audit record tells them apart.
+#pragma once
+
+#include <string>
+
+#include "audit/audit_log.hpp"
+#include "base/clock.hpp"
+#include "pipeline/request.hpp"
+#include "render/template_set.hpp"
+#include "store/store.hpp"
+#include "vendors/vendor.hpp"
+
+namespace provgate::pipeline {
+
+struct PipelineOptions {
+  std::string path_prefix = "/";          // per listener in a later step; files live right under it
+  std::string provisioning_url;            // rendered into configs for periodic re-checks
+};
+
+// The byte-identical response for every refusal.
+DeviceResponse UniformNotFound();
+
+class Pipeline {
+ public:
+  Pipeline(store::Store& store, const vendors::Registry& vendors,
+           const render::TemplateSet& templates, audit::AuditLog& audit, const Clock& clock,
+           PipelineOptions options);
+
+  // Thread-safe. Never throws; internal failures become a 500 with an audit record.
+  DeviceResponse Handle(const DeviceRequest& request);
+
+ private:
+  DeviceResponse Decide(const DeviceRequest& request, audit::AuditRecord& record);
+  Result<std::string> Render(const vendors::FileRoute& route, const core::Device& device,
+                             const std::string& file_name);
+
+  store::Store& store_;
+  const vendors::Registry& vendors_;
+  const render::TemplateSet& templates_;
+  audit::AuditLog& audit_;
+  const Clock& clock_;
+  PipelineOptions options_;
+};
+
+// The single file name a request target asks for, or nullopt when the target is not
+// exactly `prefix` + one safe segment ([A-Za-z0-9._-], 1..128 chars, not "." or "..").
+// Query strings are ignored; nothing in them identifies anyone. Exposed for fuzzing.
+std::optional<std::string> ExtractFileName(std::string_view target, std::string_view prefix);
+
+}  // namespace provgate::pipeline

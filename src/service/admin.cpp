@@ -1,0 +1,193 @@
+#include "service/admin.hpp"
+
+#include <fmt/format.h>
+
+#include "crypto/random.hpp"
+
+namespace provgate::service {
+namespace {
+
+constexpr int kMaxLines = 16;
+constexpr size_t kGeneratedPasswordLength = 20;
+
+Status ValidateText(const char* field, const std::string& v, size_t max) {
+  if (v.size() > max) return Error::InvalidArgument(fmt::format("{} is longer than {} characters", field, max));
+  for (unsigned char c : v) {
+    if (c < 0x20 || c == 0x7f) {
+      return Error::InvalidArgument(fmt::format("{} must not contain control characters", field));
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Status ValidateTenantName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return Error::InvalidArgument("tenant name must be 1-64 characters");
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+      return Error::InvalidArgument("tenant name '" + name +
+                                    "' may only contain lowercase letters, digits and '-'");
+    }
+  }
+  if (name.front() == '-') return Error::InvalidArgument("tenant name must not start with '-'");
+  return Ok();
+}
+
+Admin::Admin(store::Store& store, audit::AuditLog& audit, const vendors::Registry& vendors,
+             const Clock& clock, std::string actor)
+    : store_(store), audit_(audit), vendors_(vendors), clock_(clock), actor_(std::move(actor)) {}
+
+Status Admin::Audit(const std::string& action, const std::string& mac, nlohmann::json detail) {
+  audit::AuditRecord r;
+  r.time = clock_.Now();
+  r.kind = "admin";
+  r.actor = actor_;
+  r.decision = "info";
+  r.reason = action;
+  r.device = mac;
+  r.detail = std::move(detail);
+  return audit_.Write(r, audit::Durability::kDurable);
+}
+
+Result<core::Tenant> Admin::AddTenant(const std::string& name, const std::string& display_name,
+                                      int window_days) {
+  PG_TRY_STATUS(ValidateTenantName(name));
+  PG_TRY_STATUS(ValidateText("display name", display_name, 200));
+  if (window_days < 1 || window_days > 365) {
+    return Error::InvalidArgument("window days must be between 1 and 365");
+  }
+  core::Tenant t;
+  t.name = name;
+  t.display_name = display_name.empty() ? name : display_name;
+  t.window_days = window_days;
+  PG_TRY(auto added, store_.AddTenant(t));
+  PG_TRY_STATUS(Audit("tenant added", "", {{"tenant", name}, {"window_days", window_days}}));
+  return added;
+}
+
+Result<std::vector<core::Tenant>> Admin::ListTenants() { return store_.ListTenants(); }
+
+Result<core::Device> Admin::FindDevice(const std::string& mac_text) {
+  PG_TRY(auto mac, core::MacAddress::Parse(mac_text));
+  auto d = store_.FindDevice(mac);
+  if (!d && d.error().code == ErrorCode::kNotFound) {
+    return Error::NotFound("no device with MAC " + mac.str());
+  }
+  return d;
+}
+
+Result<core::Device> Admin::AddDevice(const NewDevice& in) {
+  auto mac = core::MacAddress::Parse(in.mac);
+  if (!mac) return Error::InvalidArgument("'" + in.mac + "' is not a MAC address: " + mac.error().message);
+  if (vendors_.Find(in.vendor) == nullptr) {
+    std::string known;
+    for (const auto& n : vendors_.Names()) known += (known.empty() ? "" : ", ") + n;
+    return Error::InvalidArgument("unknown vendor '" + in.vendor + "'; known vendors: " + known);
+  }
+  PG_TRY_STATUS(ValidateText("model", in.model, 64));
+  if (in.model.empty()) return Error::InvalidArgument("model is required (e.g. T54W, VVX450)");
+  PG_TRY_STATUS(ValidateText("serial", in.serial, 64));
+
+  core::Device d{.mac = *mac};
+  d.vendor = in.vendor;
+  d.model = in.model;
+  d.serial = in.serial;
+  if (!in.tenant.empty()) {
+    auto tenant = store_.FindTenant(in.tenant);
+    if (!tenant) {
+      if (tenant.error().code == ErrorCode::kNotFound) {
+        return Error::NotFound("unknown tenant '" + in.tenant + "' (see: provgate tenant list)");
+      }
+      return tenant.error();
+    }
+    const auto now = ToUnix(clock_.Now());
+    d.tenant_id = tenant->id;
+    d.state = core::DeviceState::kAssigned;
+    d.window_opens = now;
+    d.window_expires = now + std::int64_t{tenant->window_days} * 86400;
+  }
+  PG_TRY(auto added, store_.AddDevice(d));
+  PG_TRY_STATUS(Audit("device added", added.mac.str(),
+                      {{"vendor", added.vendor}, {"model", added.model}, {"tenant", in.tenant},
+                       {"state", core::DeviceStateName(added.state)}}));
+  return added;
+}
+
+Result<std::vector<core::Device>> Admin::ListDevices(const std::string& tenant,
+                                                     const std::string& state) {
+  store::DeviceFilter f;
+  if (!tenant.empty()) {
+    PG_TRY(auto t, store_.FindTenant(tenant));
+    f.tenant_id = t.id;
+  }
+  if (!state.empty()) {
+    PG_TRY(auto s, core::ParseDeviceState(state));
+    f.state = s;
+  }
+  return store_.ListDevices(f);
+}
+
+Result<DeviceDetails> Admin::ShowDevice(const std::string& mac) {
+  DeviceDetails out;
+  PG_TRY(out.device, FindDevice(mac));
+  if (out.device.tenant_id) {
+    PG_TRY(auto t, store_.GetTenant(*out.device.tenant_id));
+    out.tenant = std::move(t);
+  }
+  PG_TRY(out.lines, store_.ListLines(out.device.id));
+  for (auto& l : out.lines) {
+    out.has_password.push_back(l.password.has_value());
+    l.password.reset();
+  }
+  return out;
+}
+
+Status Admin::RemoveDevice(const std::string& mac) {
+  PG_TRY(auto d, FindDevice(mac));
+  PG_TRY_STATUS(store_.RemoveDevice(d.mac));
+  return Audit("device removed", d.mac.str(), nlohmann::json::object());
+}
+
+Result<std::string> Admin::SetLine(const std::string& mac, const LineChange& c) {
+  PG_TRY(auto d, FindDevice(mac));
+  if (c.index < 1 || c.index > kMaxLines) {
+    return Error::InvalidArgument(fmt::format("line index must be between 1 and {}", kMaxLines));
+  }
+  PG_TRY_STATUS(ValidateText("display name", c.display_name, 128));
+  PG_TRY_STATUS(ValidateText("user", c.user, 128));
+  PG_TRY_STATUS(ValidateText("auth user", c.auth_user, 128));
+  PG_TRY_STATUS(ValidateText("registrar", c.registrar, 253));
+  if (c.user.empty()) return Error::InvalidArgument("SIP user is required");
+  if (c.registrar.empty()) return Error::InvalidArgument("registrar (SIP server host) is required");
+  if (c.port < 1 || c.port > 65535) return Error::InvalidArgument("port must be 1-65535");
+  PG_TRY(auto transport, core::ParseTransport(c.transport));
+  if (c.password && c.generate_password) {
+    return Error::InvalidArgument("give either a password or --generate-password, not both");
+  }
+  core::Line line;
+  line.device_id = d.id;
+  line.index = c.index;
+  line.display_name = c.display_name;
+  line.user = c.user;
+  line.auth_user = c.auth_user;
+  line.registrar = c.registrar;
+  line.port = c.port;
+  line.transport = transport;
+  std::string generated;
+  if (c.generate_password) {
+    PG_TRY(generated, crypto::RandomPassword(kGeneratedPasswordLength, crypto::kDefaultPasswordAlphabet));
+    line.password = generated;
+  } else if (c.password) {
+    PG_TRY_STATUS(ValidateText("password", *c.password, 128));
+    line.password = *c.password;
+  }
+  PG_TRY_STATUS(store_.SetLine(line));
+  // The password itself never reaches the audit trail.
+  PG_TRY_STATUS(Audit("line set", d.mac.str(),
+                      {{"line", c.index}, {"user", c.user}, {"registrar", c.registrar},
+                       {"password_set", line.password.has_value()}}));
+  return generated;
+}
+
+}  // namespace provgate::service

@@ -1,0 +1,139 @@
+"""Black-box fixtures: the real provgate binary, real TLS, real clients (curl, openssl
+s_client, Python's ssl). Every test gets its own demo directory and port."""
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = Path(os.environ.get("PROVGATE_BIN", ROOT / "build" / "provgate"))
+
+YEALINK = "001565a1b2c3"   # demo devices (src/app/demo.cpp)
+YEALINK2 = "805ec0d4e5f6"
+POLYCOM = "0004f2a1b2c3"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(*args, check=True, env=None):
+    """Runs the provgate CLI and returns the CompletedProcess."""
+    p = subprocess.run([str(BINARY), *map(str, args)], capture_output=True, text=True, env=env,
+                       timeout=120)
+    if check and p.returncode != 0:
+        raise AssertionError(f"provgate {' '.join(map(str, args))} failed: {p.stderr}")
+    return p
+
+
+class Server:
+    """A demo installation and, once started, the provgate process serving it."""
+
+    def __init__(self, root: Path):
+        self.dir = root / "demo"
+        self.port = free_port()
+        run("demo", "init", "--dir", self.dir, "--port", self.port)
+        self.config = self.dir / "provgate.toml"
+        self.ca = self.dir / "tls" / "ca.crt"
+        self.proc = None
+        self.log = root / "server.log"
+
+    def cli(self, *args, check=True):
+        return run("-c", self.config, *args, check=check)
+
+    def cert(self, mac):
+        return self.dir / "devices" / f"{mac}.crt", self.dir / "devices" / f"{mac}.key"
+
+    def start(self):
+        self.logf = open(self.log, "w")
+        self.proc = subprocess.Popen([str(BINARY), "-c", str(self.config), "serve"],
+                                     stdout=self.logf, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("provgate exited: " + self.log.read_text())
+            if "listener devices on" in self.log.read_text():
+                return self
+            time.sleep(0.05)
+        raise AssertionError("provgate did not start: " + self.log.read_text())
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.logf.close()
+
+    def url(self, path):
+        return f"https://localhost:{self.port}{path}"
+
+    def audit(self):
+        """All audit records so far, parsed."""
+        path = self.dir / "audit.log"
+        return [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+
+    def curl(self, path, mac=None, cert=None, key=None, extra=()):
+        """GET with curl; returns (exit code, status, body bytes)."""
+        args = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--cacert", str(self.ca)]
+        if mac:
+            cert, key = self.cert(mac)
+        if cert:
+            args += ["--cert", str(cert), "--key", str(key)]
+        args += list(extra) + [self.url(path)]
+        p = subprocess.run(args, capture_output=True, timeout=30)
+        body, _, code = p.stdout.rpartition(b"\n")
+        return p.returncode, int(code or 0), body
+
+    def raw(self, request: bytes, mac=None, cert=None, key=None):
+        """Sends raw bytes over TLS and returns the raw response bytes."""
+        ctx = ssl.create_default_context(cafile=str(self.ca))
+        if mac:
+            cert, key = self.cert(mac)
+        if cert:
+            ctx.load_cert_chain(str(cert), str(key))
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
+            with ctx.wrap_socket(sock, server_hostname="localhost") as tls:
+                tls.sendall(request)
+                chunks = []
+                while True:
+                    try:
+                        data = tls.recv(65536)
+                    except (ssl.SSLError, ConnectionResetError):
+                        break
+                    if not data:
+                        break
+                    chunks.append(data)
+                return b"".join(chunks)
+
+
+@pytest.fixture
+def server(tmp_path):
+    s = Server(tmp_path)
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def demo(tmp_path):
+    """A demo installation that is not running yet."""
+    s = Server(tmp_path)
+    yield s
+    s.stop()
+
+
+def get(path, host="localhost", extra_headers=b""):
+    return (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n".encode()
+            + extra_headers + b"\r\n")

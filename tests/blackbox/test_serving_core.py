@@ -1,0 +1,219 @@
+"""Issue 2: the serving core over real TLS, with curl, openssl s_client and Python's ssl."""
+import os
+import re
+import stat
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from conftest import POLYCOM, YEALINK, YEALINK2, get, run
+
+
+def last_request(server, **match):
+    for r in reversed(server.audit()):
+        if all(r.get(k) == v for k, v in match.items()):
+            return r
+    raise AssertionError(f"no audit record matching {match}: {server.audit()[-5:]}")
+
+
+def test_right_certificate_gets_its_rendered_yealink_config(server):
+    code, status, body = server.curl(f"/{YEALINK}.cfg", mac=YEALINK)
+    assert code == 0 and status == 200
+    text = body.decode()
+    assert text.splitlines()[0] == "#!version:1.0.0.1"
+    for line in text.splitlines()[1:]:
+        if line.strip() and not line.startswith("#"):
+            assert re.fullmatch(r"[A-Za-z0-9_.]+ = .*", line), line
+    assert "account.1.user_name = " in text
+    assert re.search(r"^account\.1\.password = \S+", text, re.M)
+    rec = last_request(server, kind="request", file=f"/{YEALINK}.cfg")
+    assert rec["decision"] == "allow" and rec["mac"] == YEALINK
+    assert rec["identity_source"] == "client-cert" and "CN=" + YEALINK in rec["cert_subject"]
+    for key in ("time", "listener", "peer", "user_agent", "bytes", "duration_ms", "status", "reason"):
+        assert key in rec
+
+
+def test_polycom_device_file_is_well_formed_xml(server):
+    code, status, body = server.curl(f"/{POLYCOM}-user.cfg", mac=POLYCOM)
+    assert status == 200, body
+    root = ET.fromstring(body)
+    attrs = {k: v for el in root.iter() for k, v in el.attrib.items()}
+    assert attrs.get("reg.1.displayName") == "Board <Room>"  # escaped, then parsed back intact
+
+
+def test_common_files_never_carry_device_secrets(server):
+    _, _, yealink_file = server.curl(f"/{YEALINK}.cfg", mac=YEALINK)
+    password = re.search(rb"^account\.1\.password = (\S+)", yealink_file, re.M).group(1)
+    for mac, path in ((YEALINK, "/y000000000096.cfg"), (POLYCOM, "/000000000000.cfg")):
+        code, status, body = server.curl(path, mac=mac)
+        assert status == 200, (path, body)
+        assert password not in body
+        assert mac.encode() not in body.lower()
+        assert b"account.1." not in body and b"reg.1." not in body
+
+
+def test_other_devices_file_is_uniform_404_with_mac_mismatch_audit(server):
+    mismatch = server.raw(get(f"/{YEALINK2}.cfg"), mac=YEALINK)
+    assert mismatch.startswith(b"HTTP/1.1 404")
+    rec = last_request(server, file=f"/{YEALINK2}.cfg")
+    assert rec["decision"] == "deny" and rec["reason"] == "mac mismatch"
+    assert rec["mac"] == YEALINK and rec["url_mac"] == YEALINK2
+
+
+def test_unknown_mac_is_byte_identical_to_mismatch(server, tmp_path):
+    # A certificate from the trusted CA for a MAC the store does not know.
+    server.cli("ca", "issue", "--ca-cert", server.ca, "--ca-key", server.dir / "tls" / "ca.key",
+               "--mac", "00:15:65:99:99:99", "--out", tmp_path / "unknown")
+    unknown_cert = (tmp_path / "unknown" / "001565999999.crt", tmp_path / "unknown" / "001565999999.key")
+    unknown = server.raw(get("/001565999999.cfg"), cert=unknown_cert[0], key=unknown_cert[1])
+    mismatch = server.raw(get(f"/{YEALINK2}.cfg"), mac=YEALINK)
+    unknown_file = server.raw(get("/nothing-here.cfg"), mac=YEALINK)
+    assert unknown == mismatch == unknown_file
+    assert last_request(server, file="/001565999999.cfg")["reason"] == "unknown device"
+    assert last_request(server, file="/nothing-here.cfg")["reason"] == "unknown file"
+
+
+def test_no_client_certificate_on_required_listener_fails_handshake(server):
+    code, status, _ = server.curl(f"/{YEALINK}.cfg")
+    assert code != 0 and status == 0
+    p = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{server.port}",
+                        "-CAfile", str(server.ca), "-servername", "localhost"],
+                       input=f"GET /{YEALINK}.cfg HTTP/1.1\r\nHost: x\r\n\r\n".encode(),
+                       capture_output=True, timeout=30)
+    assert b"HTTP/1.1" not in p.stdout
+    rec = last_request(server, kind="tls")
+    assert rec["decision"] == "deny" and "handshake failed" in rec["reason"]
+
+
+def test_certificate_from_untrusted_ca_is_rejected(server, tmp_path):
+    run("ca", "demo", "--out", tmp_path / "rogue", "--mac", YEALINK)
+    cert, key = tmp_path / "rogue" / f"{YEALINK}.crt", tmp_path / "rogue" / f"{YEALINK}.key"
+    code, status, _ = server.curl(f"/{YEALINK}.cfg", cert=cert, key=key)
+    assert status == 0 and code != 0
+    p = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{server.port}",
+                        "-CAfile", str(server.ca), "-cert", str(cert), "-key", str(key)],
+                       input=b"GET / HTTP/1.1\r\n\r\n", capture_output=True, timeout=30)
+    assert b"HTTP/1.1" not in p.stdout
+    rec = last_request(server, kind="tls")
+    assert "unable to get local issuer certificate" in rec["reason"] or "unknown ca" in rec["reason"]
+    assert YEALINK in rec.get("cert_subject", "")
+
+
+def test_expired_client_certificate_is_rejected(server, tmp_path):
+    server.cli("ca", "issue", "--ca-cert", server.ca, "--ca-key", server.dir / "tls" / "ca.key",
+               "--mac", YEALINK, "--out", tmp_path / "expired", "--expired")
+    cert, key = tmp_path / "expired" / f"{YEALINK}.crt", tmp_path / "expired" / f"{YEALINK}.key"
+    code, status, _ = server.curl(f"/{YEALINK}.cfg", cert=cert, key=key)
+    assert status == 0 and code != 0
+    assert "expired" in last_request(server, kind="tls")["reason"]
+
+
+@pytest.mark.parametrize("path", [
+    "/../001565a1b2c3.cfg", "/%2e%2e/001565a1b2c3.cfg", "/001565a1b2c3.cfg%00",
+    "/001565a1b2c3.cfg%00.txt", "/..%5c001565a1b2c3.cfg", "/foo\\..\\001565a1b2c3.cfg",
+    "/" + "a" * 4000 + ".cfg", "/", "/templates/", "/templates/yealink/mac.cfg.mustache",
+    "/etc/passwd", "//001565a1b2c3.cfg", "/./001565a1b2c3.cfg",
+])
+def test_traversal_and_listing_attempts_get_the_uniform_404(server, path):
+    reference = server.raw(get("/nothing-here.cfg"), mac=YEALINK)
+    assert server.raw(get(path), mac=YEALINK) == reference
+    assert last_request(server, file=path)["decision"] == "deny"
+
+
+def test_identity_never_comes_from_query_host_or_user_agent(server):
+    reference = server.raw(get(f"/{YEALINK2}.cfg"), mac=YEALINK)
+    for req in (get(f"/{YEALINK2}.cfg?mac={YEALINK2}"),
+                get(f"/{YEALINK2}.cfg?name={YEALINK2}", host=YEALINK2),
+                get(f"/{YEALINK2}.cfg", extra_headers=b"User-Agent: Yealink SIP-T46U 108.86.0.1 80:5e:c0:d4:e5:f6\r\n")):
+        assert server.raw(req, mac=YEALINK) == reference
+
+
+def test_responses_are_not_cacheable_and_carry_security_headers(server):
+    resp = server.raw(get(f"/{YEALINK}.cfg"), mac=YEALINK).decode(errors="replace")
+    head = resp.split("\r\n\r\n")[0].lower()
+    assert "cache-control: no-store" in head and "x-content-type-options: nosniff" in head
+    assert "server:" not in head
+
+
+def test_keep_alive_serves_several_requests_on_one_connection(server):
+    two = (f"GET /{YEALINK}.cfg HTTP/1.1\r\nHost: x\r\n\r\n"
+           f"GET /y000000000096.cfg HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").encode()
+    resp = server.raw(two, mac=YEALINK)
+    assert resp.count(b"HTTP/1.1 200") == 2
+
+
+def test_oversized_headers_are_refused(server):
+    resp = server.raw(get(f"/{YEALINK}.cfg", extra_headers=b"X-Big: " + b"a" * 20000 + b"\r\n"), mac=YEALINK)
+    assert resp.startswith(b"HTTP/1.1 431")
+    assert "malformed request" in last_request(server, kind="request", status=431)["reason"]
+
+
+def test_every_request_leaves_an_audit_record_also_in_the_store(server):
+    for path in (f"/{YEALINK}.cfg", f"/{YEALINK2}.cfg", "/x"):
+        server.curl(path, mac=YEALINK)
+    p = subprocess.run(["sqlite3", str(server.dir / "provgate.db"),
+                        "select count(*) from audit where kind='request'"],
+                       capture_output=True, text=True)
+    assert int(p.stdout.strip()) >= 3
+    assert len([r for r in server.audit() if r["kind"] == "request"]) >= 3
+
+
+def test_passwords_are_encrypted_at_rest_and_never_logged(server):
+    code, status, body = server.curl(f"/{YEALINK}.cfg", mac=YEALINK)
+    password = re.search(rb"^account\.1\.password = (\S+)", body, re.M).group(1)
+    assert password not in (server.dir / "provgate.db").read_bytes()
+    for extra in ("provgate.db-wal",):
+        p = server.dir / extra
+        if p.exists():
+            assert password not in p.read_bytes()
+    assert password not in (server.dir / "audit.log").read_bytes()
+    assert password not in server.log.read_bytes()
+
+
+def test_master_key_is_private_and_a_readable_one_is_refused(demo):
+    key = demo.dir / "master.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    os.chmod(key, 0o644)
+    p = demo.cli("device", "list", check=False)
+    assert p.returncode != 0 and "chmod 600" in p.stderr
+
+
+def test_cli_reports_clear_errors(demo):
+    bad = demo.cli("device", "add", "00:15:65:zz:00:01", "--vendor", "yealink", "--model", "T54W", check=False)
+    assert bad.returncode == 1 and "not a MAC address" in bad.stderr
+    dup = demo.cli("device", "add", YEALINK, "--vendor", "yealink", "--model", "T54W", check=False)
+    assert dup.returncode == 1 and "already exists" in dup.stderr
+    nt = demo.cli("device", "add", "001565000001", "--vendor", "yealink", "--model", "T54W",
+                  "--tenant", "nobody", check=False)
+    assert nt.returncode == 1 and "unknown tenant 'nobody'" in nt.stderr
+    nv = demo.cli("device", "add", "001565000001", "--vendor", "acme", "--model", "X", check=False)
+    assert nv.returncode == 1 and "unknown vendor 'acme'" in nv.stderr
+    # nothing was half-created by the failed commands
+    assert "001565000001" not in demo.cli("device", "list").stdout
+
+
+def test_cli_manages_tenants_devices_and_lines(demo):
+    demo.cli("tenant", "add", "acme", "--display-name", "ACME Corp", "--window-days", "7")
+    assert "acme" in demo.cli("tenant", "list").stdout
+    demo.cli("device", "add", "00-15-65-12-34-56", "--vendor", "yealink", "--model", "T46U", "--tenant", "acme")
+    out = demo.cli("line", "set", "001565123456", "1", "--user", "2001", "--registrar", "sip.acme.example",
+                   "--generate-password").stdout
+    assert "shown once" in out
+    show = demo.cli("device", "show", "001565123456").stdout
+    assert "assigned" in show and "acme" in show and "stored (encrypted)" in show
+    generated = out.strip().split()[-1]
+    assert generated not in show
+    assert "001565123456" in demo.cli("device", "list", "--tenant", "acme").stdout
+    demo.cli("device", "remove", "001565123456")
+    assert "001565123456" not in demo.cli("device", "list").stdout
+    actions = [r["reason"] for r in demo.audit() if r["kind"] == "admin"]
+    assert {"tenant added", "device added", "line set", "device removed"} <= set(actions)
+
+
+def test_help_is_available_everywhere():
+    for args in ([], ["serve"], ["tenant"], ["tenant", "add"], ["device"], ["device", "add"],
+                 ["device", "list"], ["device", "show"], ["device", "remove"], ["line", "set"],
+                 ["ca", "demo"], ["ca", "issue"], ["demo", "init"]):
+        p = run(*args, "--help", check=False)
+        assert p.returncode == 0 and "Usage" in p.stdout, args

@@ -1,0 +1,103 @@
+#include "vendors/polycom/polycom.hpp"
+
+namespace provgate::vendors {
+namespace {
+
+constexpr std::string_view kContentType = "application/xml";
+constexpr std::size_t kMaxUserAgent = 256;
+constexpr std::size_t kMaxToken = 48;
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool IsModelChar(char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-';
+}
+bool IsVersionChar(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.'; }
+
+bool AllOf(std::string_view s, bool (*pred)(char)) {
+  for (char c : s) {
+    if (!pred(c)) return false;
+  }
+  return true;
+}
+
+FileRoute Xml(FileScope scope, std::string tpl) {
+  FileRoute r;
+  r.scope = scope;
+  r.template_name = std::move(tpl);
+  r.format = render::Format::kXml;
+  r.content_type = std::string(kContentType);
+  return r;
+}
+
+// 12 hex digits in any case, not the all-zero placeholder of the default master file.
+std::optional<core::MacAddress> DeviceMac(std::string_view hex) {
+  if (hex.size() != 12 || !AllOf(hex, IsHex) || hex == "000000000000") return std::nullopt;
+  auto mac = core::MacAddress::Parse(hex);
+  if (!mac) return std::nullopt;
+  return *mac;
+}
+
+}  // namespace
+
+std::optional<FileRoute> PolycomVendor::Route(std::string_view file_name) const {
+  if (file_name == "000000000000.cfg") return Xml(FileScope::kCommon, "default-master.cfg");
+  if (file_name == "common.cfg") return Xml(FileScope::kCommon, "common.cfg");
+  std::string_view tpl;
+  std::string_view hex;
+  if (file_name.size() == 16 && file_name.ends_with(".cfg")) {
+    tpl = "master.cfg";
+    hex = file_name.substr(0, 12);
+  } else if (file_name.size() == 21 && file_name.ends_with("-user.cfg")) {
+    tpl = "mac-user.cfg";
+    hex = file_name.substr(0, 12);
+  } else {
+    return std::nullopt;
+  }
+  auto mac = DeviceMac(hex);
+  if (!mac) return std::nullopt;
+  FileRoute r = Xml(FileScope::kDevice, std::string(tpl));
+  r.mac = *mac;
+  return r;
+}
+
+UserAgentInfo PolycomVendor::ParseUserAgent(std::string_view user_agent) const {
+  constexpr std::string_view kPrefix = "FileTransport ";
+  if (user_agent.size() > kMaxUserAgent || !user_agent.starts_with(kPrefix)) return {};
+  std::string_view rest = user_agent.substr(kPrefix.size());
+
+  // Product token: Polycom<family>-<model>-UA/<version>
+  const std::size_t space = rest.find(' ');
+  const std::string_view product = rest.substr(0, space);
+  rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+  const std::size_t slash = product.find('/');
+  if (slash == std::string_view::npos) return {};
+  std::string_view name = product.substr(0, slash);
+  const std::string_view version = product.substr(slash + 1);
+  if (!name.starts_with("Poly") || !name.ends_with("-UA")) return {};
+  name.remove_suffix(3);
+  const std::size_t dash = name.find('-');
+  if (dash == std::string_view::npos) return {};
+  const std::string_view model = name.substr(dash + 1);
+  if (model.empty() || model.size() > kMaxToken || !AllOf(model, IsModelChar)) return {};
+
+  UserAgentInfo info;
+  info.model = std::string(model);
+  if (!version.empty() && version.size() <= kMaxToken && AllOf(version, IsVersionChar)) {
+    info.firmware = std::string(version);
+  }
+  // Optional "(SN:<serial>)"; on Polycom the serial is the MAC only when it is 12 hex digits.
+  constexpr std::string_view kSn = "(SN:";
+  if (rest.starts_with(kSn)) {
+    const std::size_t close = rest.find(')');
+    if (close != std::string_view::npos) {
+      const std::string_view serial = rest.substr(kSn.size(), close - kSn.size());
+      if (serial.size() == 12 && AllOf(serial, IsHex)) {
+        if (auto mac = core::MacAddress::Parse(serial)) info.mac = *mac;
+      }
+    }
+  }
+  return info;
+}
+
+}  // namespace provgate::vendors

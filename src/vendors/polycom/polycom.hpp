@@ -1,0 +1,27 @@
+// Polycom / Poly VVX, SoundPoint, Trio, Edge E (VENDORS.md section 2).
+//
+// Routes (MAC hex in any letter case, since phones and guides disagree on it):
+//   <mac>.cfg            kDevice  "master.cfg"          master file naming this phone's files
+//   <mac>-user.cfg       kDevice  "mac-user.cfg"        lines (carries SIP passwords)
+//   000000000000.cfg     kCommon  "default-master.cfg"  master for phones without <mac>.cfg
+//   common.cfg           kCommon  "common.cfg"          settings and hardening for every phone
+// All XML, application/xml. The all-zero MAC is never a device. Firmware (*.sip.ld) and the
+// files phones upload (<mac>-phone.cfg, -web.cfg, -directory.xml, -app.log, -boot.log) are
+// not routed. Trust: inputs are hostile; matching is a fixed grammar over at most 21 bytes.
+#pragma once
+
+#include "vendors/vendor.hpp"
+
+namespace provgate::vendors {
+
+class PolycomVendor final : public Vendor {
+ public:
+  std::string_view name() const override { return "polycom"; }
+  std::optional<FileRoute> Route(std::string_view file_name) const override;
+  // Accepts "FileTransport Polycom<family>-<model>-UA/<version> [(SN:<serial>)] [Type/...]"
+  // and the Poly spelling ("FileTransport PolyEdge-Edge_E450-UA/..."). model is the UA's
+  // spelling (e.g. "VVX_400"); mac only from a 12-hex-digit SN field.
+  UserAgentInfo ParseUserAgent(std::string_view user_agent) const override;
+};
+
+}  // namespace provgate::vendors

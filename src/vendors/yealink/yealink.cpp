@@ -1,0 +1,132 @@
+#include "vendors/yealink/yealink.hpp"
+
+#include <vector>
+
+namespace provgate::vendors {
+namespace {
+
+constexpr std::string_view kContentType = "text/plain; charset=utf-8";
+// Longer than any UA a Yealink sends; anything beyond is not worth parsing.
+constexpr std::size_t kMaxUserAgent = 256;
+constexpr std::size_t kMaxToken = 32;
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsLowerHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f'); }
+
+bool AllOf(std::string_view s, bool (*pred)(char)) {
+  for (char c : s) {
+    if (!pred(c)) return false;
+  }
+  return true;
+}
+
+char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (Lower(s[i]) != prefix[i]) return false;
+  }
+  return true;
+}
+
+FileRoute Common(std::string tpl, std::string model_hint = {}) {
+  FileRoute r;
+  r.scope = FileScope::kCommon;
+  r.template_name = std::move(tpl);
+  r.format = render::Format::kKeyValue;
+  r.content_type = std::string(kContentType);
+  r.model_hint = std::move(model_hint);
+  return r;
+}
+
+std::optional<FileRoute> Device(std::string_view hex, std::string tpl) {
+  if (hex.size() != 12 || !AllOf(hex, IsLowerHex)) return std::nullopt;
+  auto mac = core::MacAddress::Parse(hex);
+  if (!mac) return std::nullopt;
+  FileRoute r = Common(std::move(tpl));
+  r.scope = FileScope::kDevice;
+  r.mac = *mac;
+  return r;
+}
+
+bool IsModelChar(char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+}
+bool IsFirmwareChar(char c) { return IsDigit(c) || c == '.'; }
+
+std::vector<std::string_view> Tokens(std::string_view s) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && s[i] == ' ') ++i;
+    const std::size_t start = i;
+    while (i < s.size() && s[i] != ' ') ++i;
+    if (i > start) out.push_back(s.substr(start, i - start));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<FileRoute> YealinkVendor::Route(std::string_view file_name) const {
+  if (file_name == "y000000000000.boot") return Common("common.boot");
+  if (file_name.size() == 17 && file_name.front() == 'y' && file_name.ends_with(".cfg")) {
+    // y + 12 decimal digits: the model code (2 or 3 digits), zero-padded.
+    const std::string_view digits = file_name.substr(1, 12);
+    if (!AllOf(digits, IsDigit) || digits.substr(0, 9) != "000000000") return std::nullopt;
+    std::string_view code = digits.substr(9);
+    if (code.front() == '0') code.remove_prefix(1);
+    if (code.size() < 2 || code.front() == '0') return std::nullopt;
+    return Common("common.cfg", std::string(code));
+  }
+  if (file_name.size() == 16 && file_name.ends_with(".cfg")) return Device(file_name.substr(0, 12), "mac.cfg");
+  if (file_name.size() == 17 && file_name.ends_with(".boot")) return Device(file_name.substr(0, 12), "mac.boot");
+  return std::nullopt;
+}
+
+UserAgentInfo YealinkVendor::ParseUserAgent(std::string_view user_agent) const {
+  if (user_agent.size() > kMaxUserAgent) return {};
+  const auto tokens = Tokens(user_agent);
+  if (tokens.empty()) return {};
+
+  std::size_t next = 0;
+  std::string_view model;
+  bool branded = false;
+  if (tokens[0].size() == 7 && StartsWithNoCase(tokens[0], "yealink")) {
+    branded = true;
+    next = 1;
+  } else if (StartsWithNoCase(tokens[0], "yealink-")) {  // "Yealink-T46G 28.71.0.81 ..."
+    branded = true;
+    model = tokens[0].substr(8);
+    next = 1;
+  }
+  if (model.empty()) {
+    if (next >= tokens.size()) return {};
+    model = tokens[next++];
+    if (model == "SIP" && next < tokens.size()) {  // "Yealink SIP VP-T49G ..."
+      model = tokens[next++];
+    } else if (model.starts_with("SIP-")) {
+      model.remove_prefix(4);
+    }
+  }
+  if (model.empty() || model.size() > kMaxToken || !AllOf(model, IsModelChar)) return {};
+
+  std::string_view firmware = next < tokens.size() ? tokens[next] : std::string_view();
+  const bool firmware_ok = !firmware.empty() && firmware.size() <= kMaxToken &&
+                           AllOf(firmware, IsFirmwareChar) && firmware.find('.') != std::string_view::npos;
+  // Without the brand only the old "W52P 25.30.0.2 <mac>" shape counts as Yealink.
+  if (!branded && !firmware_ok) return {};
+
+  UserAgentInfo info;
+  info.model = std::string(model);
+  if (!firmware_ok) return info;
+  info.firmware = std::string(firmware);
+  ++next;
+  if (next < tokens.size()) {
+    if (auto mac = core::MacAddress::Parse(tokens[next])) info.mac = *mac;
+  }
+  return info;
+}
+
+}  // namespace provgate::vendors

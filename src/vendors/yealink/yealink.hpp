@@ -1,0 +1,27 @@
+// Yealink SIP-T4x/T5x, CP and W-series DECT (VENDORS.md section 1).
+//
+// Routes, all lower case exactly as the phones request them:
+//   <mac>.boot            kDevice  "mac.boot"     boot file including the common and MAC cfg
+//   <mac>.cfg             kDevice  "mac.cfg"      accounts (carries SIP passwords)
+//   y000000000000.boot    kCommon  "common.boot"  boot file for phones without a MAC boot file
+//   y0000000000XX.cfg     kCommon  "common.cfg"   model_hint = model code XX (10..999)
+// MAC: 12 lower-case hex digits, no separators. Everything else, including the files the
+// phone uploads (<mac>-local.cfg, logs), is not routed. Trust: inputs are hostile; matching
+// is a fixed grammar over at most 18 bytes.
+#pragma once
+
+#include "vendors/vendor.hpp"
+
+namespace provgate::vendors {
+
+class YealinkVendor final : public Vendor {
+ public:
+  std::string_view name() const override { return "yealink"; }
+  std::optional<FileRoute> Route(std::string_view file_name) const override;
+  // Accepts "Yealink SIP-T46G 28.72.0.1 00:15:65:4a:a9:37", "Yealink SIP VP-T49G ...",
+  // "Yealink W70B ...", "yealink SIP-T28P ...", "Yealink-T46G 28.71.0.81 28.1.0.128.0.0.0",
+  // the bare-MAC T5x form and the very old "W52P 25.30.0.2 <mac>" form.
+  UserAgentInfo ParseUserAgent(std::string_view user_agent) const override;
+};
+
+}  // namespace provgate::vendors

@@ -1,0 +1,5 @@
+#!version:1.0.0.1
+## provgate boot file: the model's common file, then this phone's file (later wins).
+## No overwrite_mode: with it, a line whose password is omitted would lose its stored one.
+include:config "y000000000096.cfg"
+include:config "001565aabbcc.cfg"

@@ -19,12 +19,22 @@ class SecretBox {
 
   // Loads the key from `path`, creating it (0600, random) if it does not exist.
   // Fails if the file is readable by group/others or has the wrong size.
+  // Creation is atomic: the key is written and fsync'd under a temporary name and then
+  // hard-linked into place, so a concurrent opener sees either no file or the full key, and
+  // two processes racing to create it end up sharing one key. Symlinks are not followed.
+  // Errors: kFailedPrecondition for unsafe permissions (the message names the `chmod 600`
+  // fix), kInvalidArgument for a wrong size or a non-regular file, kInternal for I/O errors.
   static Result<SecretBox> OpenOrCreateKeyFile(const std::filesystem::path& path);
   static SecretBox FromKey(const std::array<unsigned char, kKeySize>& key);
 
-  // Returns nonce || ciphertext. Thread-safe.
+  SecretBox(const SecretBox&) = default;
+  SecretBox& operator=(const SecretBox&) = default;
+  // Wipes the key so it does not linger in freed memory.
+  ~SecretBox();
+
+  // Returns nonce || ciphertext (24-byte random nonce, 16-byte tag). Thread-safe.
   std::vector<unsigned char> Seal(std::string_view plaintext) const;
-  // Fails on tampering or a wrong key. Thread-safe.
+  // Fails with kInvalidArgument on tampering, truncation or a wrong key. Thread-safe.
   Result<std::string> Open(const std::vector<unsigned char>& sealed) const;
 
  private:

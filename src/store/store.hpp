@@ -41,24 +41,35 @@ class Store {
   virtual Result<core::Tenant> GetTenant(std::int64_t id) = 0;
   virtual Result<core::Tenant> FindTenant(const std::string& name) = 0;  // kNotFound
   virtual Result<std::vector<core::Tenant>> ListTenants() = 0;
+  // Addresses the tenant by id; kNotFound if absent, kAlreadyExists if the new name is taken.
   virtual Status UpdateTenant(const core::Tenant& t) = 0;
 
-  // Devices. AddDevice fails with kAlreadyExists when the MAC is taken.
+  // Devices. AddDevice fails with kAlreadyExists when the MAC is taken and kNotFound when
+  // tenant_id names no tenant; it ignores d.id/created_at/updated_at and returns the stored
+  // device with the assigned id and the store clock's timestamps. Vars must be a JSON object
+  // (kInvalidArgument otherwise), here and for tenants.
   virtual Result<core::Device> AddDevice(const core::Device& d) = 0;
   virtual Result<core::Device> FindDevice(const core::MacAddress& mac) = 0;  // kNotFound
   virtual Result<std::vector<core::Device>> ListDevices(const DeviceFilter& filter) = 0;
+  // Addresses the device by id; keeps created_at, sets updated_at from the clock.
+  // kNotFound if absent or if tenant_id names no tenant, kAlreadyExists if the MAC is taken.
   virtual Status UpdateDevice(const core::Device& d) = 0;
   // Removes the device and its lines; kNotFound if absent.
   virtual Status RemoveDevice(const core::MacAddress& mac) = 0;
 
   // Lines. Passwords cross this interface in clear and are sealed/opened inside the
   // backend with the master key, so ciphertext never leaves the store.
-  virtual Status SetLine(const core::Line& line) = 0;  // insert or replace (device_id, index)
+  // Insert or replace (device_id, index). kNotFound if the device does not exist,
+  // kInvalidArgument for an index below 1 or a port outside 1-65535.
+  virtual Status SetLine(const core::Line& line) = 0;
+  // Ordered by index; empty when the device has no lines (or does not exist).
   virtual Result<std::vector<core::Line>> ListLines(std::int64_t device_id) = 0;
-  virtual Status RemoveLine(std::int64_t device_id, int index) = 0;
+  virtual Status RemoveLine(std::int64_t device_id, int index) = 0;  // kNotFound if absent
 
   // Audit trail; append-only.
   virtual Status AppendAudit(const StoredAuditEvent& e) = 0;
+  // Newest first (append order, not `time`), at most `limit` (> 0, else kInvalidArgument)
+  // events. An empty mac lists events of every device.
   virtual Result<std::vector<StoredAuditEvent>> ListAudit(const std::string& mac, int limit) = 0;
 
   // Schema version after migrations, for `provgate version` and tests.

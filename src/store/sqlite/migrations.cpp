@@ -1,0 +1,162 @@
+#include "store/sqlite/migrations.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace provgate::store::sqlite {
+namespace {
+
+// To change the schema, append a step; never edit a step that has shipped, because
+// databases in the field already ran it. A step that rebuilds a table (create new, copy,
+// drop old, rename) is safe: foreign keys are off while steps run and checked before commit.
+constexpr std::array kMigrations = {
+    Migration{1, "tenants, devices, lines, audit", R"sql(
+CREATE TABLE tenants (
+  id           INTEGER PRIMARY KEY,
+  name         TEXT    NOT NULL UNIQUE CHECK (name <> ''),
+  display_name TEXT    NOT NULL DEFAULT '',
+  window_days  INTEGER NOT NULL DEFAULT 14 CHECK (window_days >= 0),
+  vars         TEXT    NOT NULL DEFAULT '{}'
+);
+
+CREATE TABLE devices (
+  id             INTEGER PRIMARY KEY,
+  mac            TEXT    NOT NULL UNIQUE CHECK (length(mac) = 12),
+  vendor         TEXT    NOT NULL,
+  model          TEXT    NOT NULL,
+  tenant_id      INTEGER REFERENCES tenants(id),
+  state          TEXT    NOT NULL
+                 CHECK (state IN ('stock', 'assigned', 'provisioned', 'expired', 'retired')),
+  window_opens   INTEGER,
+  window_expires INTEGER,
+  serial         TEXT    NOT NULL DEFAULT '',
+  vars           TEXT    NOT NULL DEFAULT '{}',
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL
+);
+CREATE INDEX devices_by_tenant_state ON devices(tenant_id, state);
+CREATE INDEX devices_by_state ON devices(state);
+
+-- password_enc is secretbox output (nonce || ciphertext); NULL means no password.
+CREATE TABLE lines (
+  device_id    INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  idx          INTEGER NOT NULL CHECK (idx >= 1),
+  display_name TEXT    NOT NULL DEFAULT '',
+  user         TEXT    NOT NULL,
+  auth_user    TEXT    NOT NULL DEFAULT '',
+  registrar    TEXT    NOT NULL,
+  port         INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+  transport    TEXT    NOT NULL CHECK (transport IN ('udp', 'tcp', 'tls')),
+  password_enc BLOB,
+  PRIMARY KEY (device_id, idx)
+);
+
+-- AUTOINCREMENT: ids never get reused, so id order is append order.
+CREATE TABLE audit (
+  id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  time     INTEGER NOT NULL,
+  kind     TEXT    NOT NULL,
+  mac      TEXT    NOT NULL DEFAULT '',
+  decision TEXT    NOT NULL,
+  reason   TEXT    NOT NULL DEFAULT '',
+  json     TEXT    NOT NULL
+);
+CREATE INDEX audit_by_mac ON audit(mac, id);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+)sql"},
+};
+
+constexpr bool VersionsAreContiguous() {
+  for (size_t i = 0; i < kMigrations.size(); ++i) {
+    if (kMigrations[i].version != static_cast<int>(i) + 1) return false;
+  }
+  return true;
+}
+static_assert(VersionsAreContiguous(), "migration versions must be 1, 2, 3, ... in order");
+
+constexpr const char* kCreateSchemaVersion = R"sql(
+CREATE TABLE IF NOT EXISTS schema_version (
+  version     INTEGER PRIMARY KEY,
+  description TEXT    NOT NULL,
+  applied_at  INTEGER NOT NULL
+))sql";
+
+Status RefuseNewer(const Connection& db, int current) {
+  if (current <= LatestSchemaVersion()) return Ok();
+  return Error::FailedPrecondition(fmt::format(
+      "database {} has schema version {}, but this provgate only knows versions up to {}; "
+      "it was written by a newer provgate. Run that version, or restore a backup taken "
+      "before the upgrade",
+      db.path().string(), current, LatestSchemaVersion()));
+}
+
+Status ApplyStep(Connection& db, const Migration& m, std::int64_t now) {
+  PG_TRY(Transaction tx, Transaction::Begin(db));
+  // Re-read under the write lock: another process may have applied this step meanwhile.
+  PG_TRY(int current, CurrentSchemaVersion(db));
+  PG_TRY_STATUS(RefuseNewer(db, current));
+  if (current >= m.version) return Ok();
+  auto applied = db.Exec(m.sql);
+  if (!applied) {
+    return Error::Internal(fmt::format("migration {} ({}) failed: {}", m.version, m.description,
+                                       applied.error().message));
+  }
+  {
+    PG_TRY(Statement check, db.Prepare("PRAGMA foreign_key_check"));
+    PG_TRY(bool violation, check.Step());
+    if (violation) {
+      return Error::Internal(
+          fmt::format("migration {} ({}) would leave rows violating a foreign key in table {}",
+                      m.version, m.description, check.Text(0)));
+    }
+  }
+  {
+    PG_TRY(Statement record,
+           db.Prepare(
+               "INSERT INTO schema_version(version, description, applied_at) VALUES (?1, ?2, ?3)"));
+    record.BindInt(1, m.version).BindText(2, m.description).BindInt(3, now);
+    PG_TRY_STATUS(record.Run());
+  }
+  return tx.Commit();
+}
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+int LatestSchemaVersion() { return kMigrations.back().version; }
+
+Result<int> CurrentSchemaVersion(Connection& db) {
+  PG_TRY(Statement stmt, db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+  PG_TRY(bool row, stmt.Step());
+  if (!row) return Error::Internal("schema_version query returned no row");
+  const std::int64_t version = stmt.Int(0);
+  if (version < 0 || version > 1'000'000) {
+    return Error::Internal(
+        fmt::format("database {} has a corrupt schema_version ({})", db.path().string(), version));
+  }
+  return static_cast<int>(version);
+}
+
+Status Migrate(Connection& db, std::int64_t now) {
+  PG_TRY_STATUS(db.Exec(kCreateSchemaVersion));
+  PG_TRY(int current, CurrentSchemaVersion(db));
+  PG_TRY_STATUS(RefuseNewer(db, current));
+  // Foreign keys must be off while steps run: dropping a parent table during a rebuild would
+  // otherwise cascade-delete its children. The pragma is a no-op inside a transaction, so it
+  // is set here, and each step runs foreign_key_check itself before committing.
+  PG_TRY_STATUS(db.Exec("PRAGMA foreign_keys = OFF"));
+  for (const Migration& m : kMigrations) {
+    if (m.version > current) PG_TRY_STATUS(ApplyStep(db, m, now));
+  }
+  PG_TRY_STATUS(db.Exec("PRAGMA foreign_keys = ON"));
+  PG_TRY(std::string fk, db.QueryText("PRAGMA foreign_keys"));
+  if (fk != "1") return Error::Internal("SQLite refused to enable foreign key enforcement");
+  return Ok();
+}
+
+}  // namespace provgate::store::sqlite

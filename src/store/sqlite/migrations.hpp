@@ -1,0 +1,32 @@
+// Versioned schema migrations of the SQLite store. The schema_version table records one row
+// per applied step; Migrate applies the missing steps in order, each in its own transaction,
+// and refuses a database written by a newer provgate.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "base/result.hpp"
+#include "store/sqlite/connection.hpp"
+
+namespace provgate::store::sqlite {
+
+struct Migration {
+  int version;              // 1, 2, 3, ... without gaps
+  const char* description;  // recorded in schema_version for operators
+  const char* sql;          // DDL/DML only; no BEGIN/COMMIT, Migrate wraps each step
+};
+
+// All steps this binary knows, ordered by version.
+std::span<const Migration> Migrations();
+int LatestSchemaVersion();
+
+// The highest applied version; 0 for a database without schema_version rows.
+Result<int> CurrentSchemaVersion(Connection& db);
+
+// Creates schema_version if needed and applies every pending step, recording `now` (unix
+// seconds) as applied_at. Idempotent. Fails with kFailedPrecondition if the database has a
+// version newer than LatestSchemaVersion(). Leaves foreign_keys ON on success.
+Status Migrate(Connection& db, std::int64_t now);
+
+}  // namespace provgate::store::sqlite

@@ -1,0 +1,443 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "store/sqlite/migrations.hpp"
+
+namespace provgate::store {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Statement;
+
+// Every provgate process on the host (server, CLI) shares the file; five seconds rides out
+// another writer's transaction without hanging a request for long.
+constexpr int kBusyTimeoutMs = 5000;
+
+// SQLite would create the file 0644 (minus umask). It holds tenant data, hashed tokens and
+// sealed passwords, so it is created owner-only; the -wal and -shm files inherit the mode.
+Status CreateOwnerOnly(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+    return Ok();
+  }
+  if (errno == EEXIST) return Ok();
+  return Error::Internal(
+      fmt::format("creating database {}: {}", path.string(), std::strerror(errno)));
+}
+
+Status Configure(Connection& db) {
+  if (int rc = sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs); rc != SQLITE_OK) {
+    return sqlite::ErrorFromSqlite(db.handle(), rc, "setting busy timeout");
+  }
+  PG_TRY(std::string mode, db.QueryText("PRAGMA journal_mode = WAL"));
+  if (mode != "wal") {
+    return Error::Internal(fmt::format(
+        "database {}: SQLite refused WAL journal mode (got '{}'); the file must be on a local "
+        "filesystem that supports shared memory",
+        db.path().string(), mode));
+  }
+  // NORMAL in WAL mode survives a process crash; only a power cut can lose the last commits.
+  // That is acceptable here because audit durability does not rest on this database: the
+  // audit module appends every security-relevant record to its own fsync'd file before the
+  // response, and the audit table is a queryable copy.
+  PG_TRY_STATUS(db.Exec("PRAGMA synchronous = NORMAL"));
+  return Ok();
+}
+
+bool IsUniqueViolation(const Statement& s) {
+  return s.last_error() == SQLITE_CONSTRAINT_UNIQUE ||
+         s.last_error() == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+bool IsForeignKeyViolation(const Statement& s) {
+  return s.last_error() == SQLITE_CONSTRAINT_FOREIGNKEY;
+}
+
+// nlohmann::json throws on invalid UTF-8 when dumping and on bad input when parsing; both
+// are turned into values here so no exception leaves the store.
+Result<std::string> DumpVars(const core::Vars& vars, std::string_view owner) {
+  if (!vars.is_object()) {
+    return Error::InvalidArgument(fmt::format("{}: vars must be a JSON object", owner));
+  }
+  try {
+    return vars.dump();
+  } catch (const nlohmann::json::exception& e) {
+    return Error::InvalidArgument(fmt::format("{}: vars cannot be stored: {}", owner, e.what()));
+  }
+}
+
+Result<core::Vars> ParseVars(const std::string& text, std::string_view owner) {
+  try {
+    auto vars = nlohmann::json::parse(text);
+    if (!vars.is_object()) {
+      return Error::Internal(fmt::format("{}: stored vars are not a JSON object", owner));
+    }
+    // Explicit in_place: json converts implicitly to almost anything, Error included.
+    return Result<core::Vars>(boost::system::in_place_value, std::move(vars));
+  } catch (const nlohmann::json::exception& e) {
+    return Error::Internal(fmt::format("{}: stored vars are corrupt: {}", owner, e.what()));
+  }
+}
+
+// Column lists and row readers; the SELECTs below list columns in exactly this order.
+#define PG_TENANT_COLUMNS "id, name, display_name, window_days, vars"
+#define PG_DEVICE_COLUMNS                                                                  \
+  "id, mac, vendor, model, tenant_id, state, window_opens, window_expires, serial, vars, " \
+  "created_at, updated_at"
+#define PG_LINE_COLUMNS \
+  "device_id, idx, display_name, user, auth_user, registrar, port, transport, password_enc"
+#define PG_AUDIT_COLUMNS "id, time, kind, mac, decision, reason, json"
+
+Result<core::Tenant> ReadTenant(const Statement& s) {
+  core::Tenant t;
+  t.id = s.Int(0);
+  t.name = s.Text(1);
+  t.display_name = s.Text(2);
+  t.window_days = static_cast<int>(s.Int(3));
+  PG_TRY(t.vars, ParseVars(s.Text(4), fmt::format("tenant {}", t.id)));
+  return t;
+}
+
+Result<core::Device> ReadDevice(const Statement& s) {
+  const std::int64_t id = s.Int(0);
+  auto mac = core::MacAddress::Parse(s.Text(1));
+  if (!mac) return Error::Internal(fmt::format("device {} has a corrupt mac in the database", id));
+  auto state = core::ParseDeviceState(s.Text(5));
+  if (!state) return Error::Internal(fmt::format("device {} has a corrupt state", mac->str()));
+  PG_TRY(core::Vars vars, ParseVars(s.Text(9), fmt::format("device {}", mac->str())));
+  return core::Device{.id = id,
+                      .mac = *mac,
+                      .vendor = s.Text(2),
+                      .model = s.Text(3),
+                      .tenant_id = s.OptionalInt(4),
+                      .state = *state,
+                      .window_opens = s.OptionalInt(6),
+                      .window_expires = s.OptionalInt(7),
+                      .serial = s.Text(8),
+                      .vars = std::move(vars),
+                      .created_at = s.Int(10),
+                      .updated_at = s.Int(11)};
+}
+
+StoredAuditEvent ReadAudit(const Statement& s) {
+  StoredAuditEvent e;
+  e.id = s.Int(0);
+  e.time = s.Int(1);
+  e.kind = s.Text(2);
+  e.mac = s.Text(3);
+  e.decision = s.Text(4);
+  e.reason = s.Text(5);
+  e.json = s.Text(6);
+  return e;
+}
+
+template <class T, class Reader>
+Result<std::vector<T>> ReadAll(Statement& s, Reader read) {
+  std::vector<T> out;
+  for (;;) {
+    PG_TRY(bool row, s.Step());
+    if (!row) return out;
+    PG_TRY(T item, read(s));
+    out.push_back(std::move(item));
+  }
+}
+
+Error TenantMissing(std::int64_t id) {
+  return Error::NotFound(fmt::format("tenant {} does not exist", id));
+}
+Error DeviceMissing(std::int64_t id) {
+  return Error::NotFound(fmt::format("device {} does not exist", id));
+}
+
+Status ValidateLine(const core::Line& line) {
+  if (line.index < 1) {
+    return Error::InvalidArgument(
+        fmt::format("line index {} is invalid; lines start at 1", line.index));
+  }
+  if (line.port < 1 || line.port > 65535) {
+    return Error::InvalidArgument(
+        fmt::format("line {} port {} is outside 1-65535", line.index, line.port));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::path& db,
+                                                       crypto::SecretBox box, const Clock& clock) {
+  PG_TRY_STATUS(CreateOwnerOnly(db));
+  PG_TRY(Connection conn, Connection::Open(db));
+  // Start-up errors are fatal and read by an operator: make sure each names the file.
+  auto with_path = [&db](Error e) {
+    if (e.message.find(db.string()) == std::string::npos) {
+      e.message = fmt::format("database {}: {}", db.string(), e.message);
+    }
+    return e;
+  };
+  if (auto r = Configure(conn); !r) return with_path(r.error());
+  if (auto r = sqlite::Migrate(conn, ToUnix(clock.Now())); !r) return with_path(r.error());
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(conn), std::move(box), clock));
+}
+
+// --- Tenants ---
+
+Result<core::Tenant> SqliteStore::AddTenant(const core::Tenant& t) {
+  PG_TRY(std::string vars, DumpVars(t.vars, fmt::format("tenant {}", t.name)));
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s,
+         db_.Prepare(
+             "INSERT INTO tenants(name, display_name, window_days, vars) VALUES (?1, ?2, ?3, ?4)"));
+  s.BindText(1, t.name).BindText(2, t.display_name).BindInt(3, t.window_days).BindText(4, vars);
+  if (auto r = s.Run(); !r) {
+    if (IsUniqueViolation(s))
+      return Error::AlreadyExists(fmt::format("tenant {} already exists", t.name));
+    return r.error();
+  }
+  core::Tenant out = t;
+  out.id = s.LastInsertRowId();
+  return out;
+}
+
+Result<core::Tenant> SqliteStore::GetTenant(std::int64_t id) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("SELECT " PG_TENANT_COLUMNS " FROM tenants WHERE id = ?1"));
+  s.BindInt(1, id);
+  PG_TRY(bool row, s.Step());
+  if (!row) return TenantMissing(id);
+  return ReadTenant(s);
+}
+
+Result<core::Tenant> SqliteStore::FindTenant(const std::string& name) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("SELECT " PG_TENANT_COLUMNS " FROM tenants WHERE name = ?1"));
+  s.BindText(1, name);
+  PG_TRY(bool row, s.Step());
+  if (!row) return Error::NotFound(fmt::format("tenant {} does not exist", name));
+  return ReadTenant(s);
+}
+
+Result<std::vector<core::Tenant>> SqliteStore::ListTenants() {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("SELECT " PG_TENANT_COLUMNS " FROM tenants ORDER BY name"));
+  return ReadAll<core::Tenant>(s, ReadTenant);
+}
+
+Status SqliteStore::UpdateTenant(const core::Tenant& t) {
+  PG_TRY(std::string vars, DumpVars(t.vars, fmt::format("tenant {}", t.name)));
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s,
+         db_.Prepare("UPDATE tenants SET name = ?2, display_name = ?3, window_days = ?4, vars = ?5 "
+                     "WHERE id = ?1"));
+  s.BindInt(1, t.id).BindText(2, t.name).BindText(3, t.display_name).BindInt(4, t.window_days);
+  s.BindText(5, vars);
+  if (auto r = s.Run(); !r) {
+    if (IsUniqueViolation(s))
+      return Error::AlreadyExists(fmt::format("tenant {} already exists", t.name));
+    return r.error();
+  }
+  if (s.Changes() == 0) return TenantMissing(t.id);
+  return Ok();
+}
+
+// --- Devices ---
+
+Result<core::Device> SqliteStore::AddDevice(const core::Device& d) {
+  PG_TRY(std::string vars, DumpVars(d.vars, fmt::format("device {}", d.mac.str())));
+  std::lock_guard lock(mu_);
+  const std::int64_t now = ToUnix(clock_.Now());
+  PG_TRY(
+      Statement s,
+      db_.Prepare(
+          "INSERT INTO devices(mac, vendor, model, tenant_id, state, window_opens, window_expires, "
+          "serial, vars, created_at, updated_at) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"));
+  s.BindText(1, d.mac.str()).BindText(2, d.vendor).BindText(3, d.model).BindInt(4, d.tenant_id);
+  s.BindText(5, core::DeviceStateName(d.state)).BindInt(6, d.window_opens);
+  s.BindInt(7, d.window_expires).BindText(8, d.serial).BindText(9, vars).BindInt(10, now);
+  if (auto r = s.Run(); !r) {
+    if (IsUniqueViolation(s)) {
+      return Error::AlreadyExists(fmt::format("device {} already exists", d.mac.str()));
+    }
+    if (IsForeignKeyViolation(s)) return TenantMissing(d.tenant_id.value_or(0));
+    return r.error();
+  }
+  core::Device out = d;
+  out.id = s.LastInsertRowId();
+  out.created_at = now;
+  out.updated_at = now;
+  return out;
+}
+
+Result<core::Device> SqliteStore::FindDevice(const core::MacAddress& mac) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("SELECT " PG_DEVICE_COLUMNS " FROM devices WHERE mac = ?1"));
+  s.BindText(1, mac.str());
+  PG_TRY(bool row, s.Step());
+  if (!row) return Error::NotFound(fmt::format("device {} does not exist", mac.str()));
+  return ReadDevice(s);
+}
+
+Result<std::vector<core::Device>> SqliteStore::ListDevices(const DeviceFilter& filter) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s,
+         db_.Prepare(
+             "SELECT " PG_DEVICE_COLUMNS " FROM devices "
+             "WHERE (?1 IS NULL OR tenant_id = ?1) AND (?2 IS NULL OR state = ?2) ORDER BY mac"));
+  s.BindInt(1, filter.tenant_id);
+  if (filter.state) {
+    s.BindText(2, core::DeviceStateName(*filter.state));
+  } else {
+    s.BindNull(2);
+  }
+  return ReadAll<core::Device>(s, ReadDevice);
+}
+
+Status SqliteStore::UpdateDevice(const core::Device& d) {
+  PG_TRY(std::string vars, DumpVars(d.vars, fmt::format("device {}", d.mac.str())));
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s,
+         db_.Prepare(
+             "UPDATE devices SET mac = ?2, vendor = ?3, model = ?4, tenant_id = ?5, state = ?6, "
+             "window_opens = ?7, window_expires = ?8, serial = ?9, vars = ?10, updated_at = ?11 "
+             "WHERE id = ?1"));
+  s.BindInt(1, d.id).BindText(2, d.mac.str()).BindText(3, d.vendor).BindText(4, d.model);
+  s.BindInt(5, d.tenant_id).BindText(6, core::DeviceStateName(d.state));
+  s.BindInt(7, d.window_opens).BindInt(8, d.window_expires).BindText(9, d.serial);
+  s.BindText(10, vars).BindInt(11, ToUnix(clock_.Now()));
+  if (auto r = s.Run(); !r) {
+    if (IsUniqueViolation(s)) {
+      return Error::AlreadyExists(fmt::format("device {} already exists", d.mac.str()));
+    }
+    if (IsForeignKeyViolation(s)) return TenantMissing(d.tenant_id.value_or(0));
+    return r.error();
+  }
+  if (s.Changes() == 0) return DeviceMissing(d.id);
+  return Ok();
+}
+
+Status SqliteStore::RemoveDevice(const core::MacAddress& mac) {
+  std::lock_guard lock(mu_);
+  // Lines go with the device through ON DELETE CASCADE, in the same statement.
+  PG_TRY(Statement s, db_.Prepare("DELETE FROM devices WHERE mac = ?1"));
+  s.BindText(1, mac.str());
+  PG_TRY_STATUS(s.Run());
+  if (s.Changes() == 0) return Error::NotFound(fmt::format("device {} does not exist", mac.str()));
+  return Ok();
+}
+
+// --- Lines ---
+
+Status SqliteStore::SetLine(const core::Line& line) {
+  PG_TRY_STATUS(ValidateLine(line));
+  // Sealed outside the lock: the clear text never reaches SQLite, not even as a bound value.
+  std::optional<std::vector<unsigned char>> sealed;
+  if (line.password) sealed = box_.Seal(*line.password);
+  std::lock_guard lock(mu_);
+  PG_TRY(
+      Statement s,
+      db_.Prepare(
+          "INSERT INTO lines(" PG_LINE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+          "ON CONFLICT (device_id, idx) DO UPDATE SET display_name = excluded.display_name, "
+          "user = excluded.user, auth_user = excluded.auth_user, registrar = excluded.registrar, "
+          "port = excluded.port, transport = excluded.transport, "
+          "password_enc = excluded.password_enc"));
+  s.BindInt(1, line.device_id).BindInt(2, line.index).BindText(3, line.display_name);
+  s.BindText(4, line.user).BindText(5, line.auth_user).BindText(6, line.registrar);
+  s.BindInt(7, line.port).BindText(8, core::TransportName(line.transport)).BindBlob(9, sealed);
+  if (auto r = s.Run(); !r) {
+    if (IsForeignKeyViolation(s)) return DeviceMissing(line.device_id);
+    return r.error();
+  }
+  return Ok();
+}
+
+Result<std::vector<core::Line>> SqliteStore::ListLines(std::int64_t device_id) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s,
+         db_.Prepare("SELECT " PG_LINE_COLUMNS " FROM lines WHERE device_id = ?1 ORDER BY idx"));
+  s.BindInt(1, device_id);
+  return ReadAll<core::Line>(s, [this](const Statement& row) -> Result<core::Line> {
+    core::Line line;
+    line.device_id = row.Int(0);
+    line.index = static_cast<int>(row.Int(1));
+    line.display_name = row.Text(2);
+    line.user = row.Text(3);
+    line.auth_user = row.Text(4);
+    line.registrar = row.Text(5);
+    line.port = static_cast<int>(row.Int(6));
+    auto transport = core::ParseTransport(row.Text(7));
+    if (!transport) {
+      return Error::Internal(
+          fmt::format("line {} of device {} has a corrupt transport", line.index, line.device_id));
+    }
+    line.transport = *transport;
+    if (auto sealed = row.Blob(8)) {
+      auto opened = box_.Open(*sealed);
+      if (!opened) {
+        return Error::Internal(fmt::format(
+            "password of line {} of device {} cannot be decrypted; the master key does not "
+            "match this database, or the row is corrupt",
+            line.index, line.device_id));
+      }
+      line.password = std::move(*opened);
+    }
+    return line;
+  });
+}
+
+Status SqliteStore::RemoveLine(std::int64_t device_id, int index) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("DELETE FROM lines WHERE device_id = ?1 AND idx = ?2"));
+  s.BindInt(1, device_id).BindInt(2, index);
+  PG_TRY_STATUS(s.Run());
+  if (s.Changes() == 0) {
+    return Error::NotFound(fmt::format("line {} of device {} does not exist", index, device_id));
+  }
+  return Ok();
+}
+
+// --- Audit ---
+
+Status SqliteStore::AppendAudit(const StoredAuditEvent& e) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("INSERT INTO audit(time, kind, mac, decision, reason, json) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  s.BindInt(1, e.time).BindText(2, e.kind).BindText(3, e.mac).BindText(4, e.decision);
+  s.BindText(5, e.reason).BindText(6, e.json);
+  return s.Run();
+}
+
+Result<std::vector<StoredAuditEvent>> SqliteStore::ListAudit(const std::string& mac, int limit) {
+  if (limit <= 0) return Error::InvalidArgument("audit list limit must be positive");
+  std::lock_guard lock(mu_);
+  // Two statements rather than "(?1 = '' OR mac = ?1)", so the per-device query can walk the
+  // (mac, id) index backwards.
+  PG_TRY(Statement s,
+         mac.empty()
+             ? db_.Prepare("SELECT " PG_AUDIT_COLUMNS " FROM audit ORDER BY id DESC LIMIT ?2")
+             : db_.Prepare("SELECT " PG_AUDIT_COLUMNS " FROM audit WHERE mac = ?1 "
+                           "ORDER BY id DESC LIMIT ?2"));
+  if (!mac.empty()) s.BindText(1, mac);
+  s.BindInt(2, limit);
+  return ReadAll<StoredAuditEvent>(
+      s, [](const Statement& row) -> Result<StoredAuditEvent> { return ReadAudit(row); });
+}
+
+Result<int> SqliteStore::SchemaVersion() {
+  std::lock_guard lock(mu_);
+  return sqlite::CurrentSchemaVersion(db_);
+}
+
+}  // namespace provgate::store
+
+#undef PG_TENANT_COLUMNS
+#undef PG_DEVICE_COLUMNS
+#undef PG_LINE_COLUMNS
+#undef PG_AUDIT_COLUMNS

@@ -1,0 +1,58 @@
+// The embedded store backend: one SQLite database file in WAL mode.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+#include "base/clock.hpp"
+#include "crypto/secret_box.hpp"
+#include "store/sqlite/connection.hpp"
+#include "store/store.hpp"
+
+namespace provgate::store {
+
+// Thread-safe: one connection behind a mutex, with prepared statements cached on it. Line
+// passwords are sealed with `box` before they reach SQLite and opened after they leave it.
+// Other processes (e.g. the CLI) may open the same file; SQLite's locking and busy timeout
+// arbitrate between them.
+class SqliteStore final : public Store {
+ public:
+  // Opens `db`, creating it with mode 0600 if absent, and applies pending migrations.
+  // `clock` stamps created_at/updated_at and must outlive the store. Fails with
+  // kFailedPrecondition if the file was migrated by a newer provgate.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::filesystem::path& db,
+                                                   crypto::SecretBox box, const Clock& clock);
+
+  Result<core::Tenant> AddTenant(const core::Tenant& t) override;
+  Result<core::Tenant> GetTenant(std::int64_t id) override;
+  Result<core::Tenant> FindTenant(const std::string& name) override;
+  Result<std::vector<core::Tenant>> ListTenants() override;
+  Status UpdateTenant(const core::Tenant& t) override;
+
+  Result<core::Device> AddDevice(const core::Device& d) override;
+  Result<core::Device> FindDevice(const core::MacAddress& mac) override;
+  Result<std::vector<core::Device>> ListDevices(const DeviceFilter& filter) override;
+  Status UpdateDevice(const core::Device& d) override;
+  Status RemoveDevice(const core::MacAddress& mac) override;
+
+  Status SetLine(const core::Line& line) override;
+  Result<std::vector<core::Line>> ListLines(std::int64_t device_id) override;
+  Status RemoveLine(std::int64_t device_id, int index) override;
+
+  Status AppendAudit(const StoredAuditEvent& e) override;
+  Result<std::vector<StoredAuditEvent>> ListAudit(const std::string& mac, int limit) override;
+
+  Result<int> SchemaVersion() override;
+
+ private:
+  SqliteStore(sqlite::Connection db, crypto::SecretBox box, const Clock& clock)
+      : db_(std::move(db)), box_(std::move(box)), clock_(clock) {}
+
+  std::mutex mu_;
+  sqlite::Connection db_;  // guarded by mu_
+  const crypto::SecretBox box_;
+  const Clock& clock_;
+};
+
+}  // namespace provgate::store

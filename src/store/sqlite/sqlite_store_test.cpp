@@ -1,0 +1,268 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "crypto/random.hpp"
+#include "store/sqlite/migrations.hpp"
+#include "store/store_contract_test.hpp"
+
+namespace provgate::store {
+namespace {
+
+namespace fs = std::filesystem;
+using contract::Mac;
+using contract::NewDevice;
+using contract::NewLine;
+
+crypto::SecretBox Box(unsigned char fill = 0x5a) {
+  std::array<unsigned char, crypto::SecretBox::kKeySize> key{};
+  key.fill(fill);
+  return crypto::SecretBox::FromKey(key);
+}
+
+// A fresh directory under the test temp dir, removed on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = fs::path(::testing::TempDir()) /
+            ("provgate-store-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+class SqliteFactory {
+ public:
+  SqliteFactory() { EXPECT_TRUE(crypto::InitCrypto()); }
+  std::unique_ptr<Store> Create() {
+    auto store = SqliteStore::Open(dir_.path() / "provgate.db", Box(), clock_);
+    EXPECT_TRUE(store) << store.error().message;
+    if (!store) return nullptr;
+    return std::move(*store);
+  }
+  ManualClock& clock() { return clock_; }
+
+ private:
+  TempDir dir_;
+  ManualClock clock_{FromUnix(contract::kStartUnix)};
+};
+
+}  // namespace
+namespace contract {
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StoreContract, ::testing::Types<SqliteFactory>);
+}  // namespace contract
+namespace {
+
+// Raw access to the file, bypassing SqliteStore, to check what is really on disk.
+class RawDb {
+ public:
+  explicit RawDb(const fs::path& path) {
+    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+  ~RawDb() { sqlite3_close_v2(db_); }
+
+  // First column of every row, as bytes.
+  std::vector<std::string> Query(const char* sql) {
+    std::vector<std::string> out;
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db_);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, 0));
+      const int n = sqlite3_column_bytes(stmt, 0);
+      out.emplace_back(data == nullptr ? "" : std::string(data, static_cast<size_t>(n)));
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
+  int Exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+std::string ReadFileBytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(crypto::InitCrypto()); }
+
+  std::unique_ptr<SqliteStore> OpenStore(crypto::SecretBox box = Box()) {
+    auto store = SqliteStore::Open(db_path_, std::move(box), clock_);
+    EXPECT_TRUE(store) << store.error().message;
+    return store ? std::move(*store) : nullptr;
+  }
+
+  TempDir dir_;
+  fs::path db_path_ = dir_.path() / "provgate.db";
+  ManualClock clock_{FromUnix(contract::kStartUnix)};
+};
+
+TEST_F(SqliteStoreTest, UsesWalJournalMode) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  RawDb raw(db_path_);
+  EXPECT_EQ(raw.Query("PRAGMA journal_mode"), std::vector<std::string>{"wal"});
+}
+
+TEST_F(SqliteStoreTest, CreatesDatabaseFileOwnerOnly) {
+  const mode_t old_umask = ::umask(022);
+  auto store = OpenStore();
+  ::umask(old_umask);
+  ASSERT_NE(store, nullptr);
+  struct stat st {};
+  ASSERT_EQ(::stat(db_path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(SqliteStoreTest, ClearTextPasswordNeverReachesTheFile) {
+  const std::string secret = "Zq7-CLEARTEXT-sip-password-4711";
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto d = store->AddDevice(NewDevice("001565aabbcc")).value();
+  ASSERT_TRUE(store->SetLine(NewLine(d.id, 1, secret)));
+  EXPECT_EQ(store->ListLines(d.id).value().at(0).password, secret);
+
+  RawDb raw(db_path_);
+  auto stored = raw.Query("SELECT password_enc FROM lines");
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].size(), secret.size() + 40u);  // nonce + tag + ciphertext
+  EXPECT_EQ(stored[0].find(secret), std::string::npos);
+
+  // While open the newest pages live in the WAL; after close they are checkpointed.
+  for (const char* suffix : {"", "-wal"}) {
+    auto bytes = ReadFileBytes(db_path_.string() + suffix);
+    EXPECT_EQ(bytes.find(secret), std::string::npos) << suffix;
+  }
+  store.reset();
+  EXPECT_EQ(ReadFileBytes(db_path_).find(secret), std::string::npos);
+}
+
+TEST_F(SqliteStoreTest, WrongMasterKeyCannotOpenPasswords) {
+  std::int64_t device_id = 0;
+  {
+    auto store = OpenStore(Box(0x01));
+    ASSERT_NE(store, nullptr);
+    device_id = store->AddDevice(NewDevice("001565aabbcc")).value().id;
+    ASSERT_TRUE(store->SetLine(NewLine(device_id, 1, "pw")));
+  }
+  auto store = OpenStore(Box(0x02));
+  ASSERT_NE(store, nullptr);
+  auto lines = store->ListLines(device_id);
+  ASSERT_FALSE(lines);
+  EXPECT_EQ(lines.error().code, ErrorCode::kInternal);
+  EXPECT_NE(lines.error().message.find("master key"), std::string::npos);
+}
+
+TEST_F(SqliteStoreTest, ReopenIsIdempotentAndKeepsData) {
+  for (int i = 0; i < 3; ++i) {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->SchemaVersion().value(), sqlite::LatestSchemaVersion());
+    if (i == 0) {
+      ASSERT_TRUE(store->AddDevice(NewDevice("001565aabbcc")));
+    }
+    EXPECT_TRUE(store->FindDevice(Mac("001565aabbcc")));
+  }
+  RawDb raw(db_path_);
+  EXPECT_EQ(raw.Query("SELECT count(*) FROM schema_version"),
+            std::vector<std::string>{std::to_string(sqlite::Migrations().size())});
+  EXPECT_EQ(raw.Query("SELECT applied_at FROM schema_version WHERE version = 1"),
+            std::vector<std::string>{std::to_string(contract::kStartUnix)});
+}
+
+TEST_F(SqliteStoreTest, RefusesDatabaseFromNewerVersion) {
+  ASSERT_NE(OpenStore(), nullptr);
+  {
+    RawDb raw(db_path_);
+    const std::string sql =
+        "INSERT INTO schema_version(version, description, applied_at) VALUES (" +
+        std::to_string(sqlite::LatestSchemaVersion() + 1) + ", 'future', 0)";
+    ASSERT_EQ(raw.Exec(sql.c_str()), SQLITE_OK);
+  }
+  auto store = SqliteStore::Open(db_path_, Box(), clock_);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(store.error().message.find("newer provgate"), std::string::npos)
+      << store.error().message;
+}
+
+TEST_F(SqliteStoreTest, RefusesFileThatIsNotADatabase) {
+  {
+    std::ofstream out(db_path_, std::ios::binary);
+    out << std::string(4096, 'x');
+  }
+  auto store = SqliteStore::Open(db_path_, Box(), clock_);
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().message.find(db_path_.string()), std::string::npos)
+      << store.error().message;
+}
+
+TEST_F(SqliteStoreTest, AuditTableIsAppendOnly) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  StoredAuditEvent e;
+  e.kind = "admin";
+  e.decision = "info";
+  e.json = "{}";
+  ASSERT_TRUE(store->AppendAudit(e));
+  RawDb raw(db_path_);
+  EXPECT_NE(raw.Exec("UPDATE audit SET decision = 'allow'"), SQLITE_OK);
+  EXPECT_NE(raw.Exec("DELETE FROM audit"), SQLITE_OK);
+  EXPECT_EQ(store->ListAudit("", 10).value().size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, ConcurrentAddAndFindFromEightThreads) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 50;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        char mac[13];
+        std::snprintf(mac, sizeof mac, "0015%02x%06x", t, i);
+        auto added = store->AddDevice(NewDevice(mac));
+        auto found = store->FindDevice(Mac(mac));
+        if (!added || !found || found->id != added->id) ++failures;
+        // Everyone also races on one shared MAC: exactly one insert may win.
+        auto shared = store->AddDevice(NewDevice("001565ffffff"));
+        if (!shared && shared.error().code != ErrorCode::kAlreadyExists) ++failures;
+        if (!store->ListDevices({.tenant_id = std::nullopt, .state = core::DeviceState::kStock}))
+          ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(store->ListDevices({}).value().size(), size_t{kThreads * kPerThread + 1});
+}
+
+}  // namespace
+}  // namespace provgate::store

@@ -1,0 +1,399 @@
+// Contract tests every Store backend must pass. A backend's test file defines a factory and
+// instantiates the suite:
+//
+//   struct MyFactory {
+//     std::unique_ptr<Store> Create();  // a fresh, empty store stamping with clock()
+//     ManualClock& clock();
+//   };
+//   INSTANTIATE_TYPED_TEST_SUITE_P(My, StoreContract, ::testing::Types<MyFactory>);
+//
+// The factory is default-constructed per test and outlives the store it creates, so it can
+// own a temporary directory or a scratch database schema. This is a type-parameterised
+// suite, so the header may be included by several test files of one binary.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/clock.hpp"
+#include "store/store.hpp"
+
+namespace provgate::store::contract {
+
+inline constexpr std::int64_t kStartUnix = 1'790'000'000;
+
+inline core::MacAddress Mac(std::string_view text) { return core::MacAddress::Parse(text).value(); }
+
+inline core::Tenant NewTenant(std::string name) {
+  core::Tenant t;
+  t.name = std::move(name);
+  t.display_name = "Display " + t.name;
+  t.window_days = 7;
+  t.vars = {{"timezone", "Europe/Berlin"}, {"ntp", "pool.ntp.org"}};
+  return t;
+}
+
+inline core::Device NewDevice(std::string_view mac, std::optional<std::int64_t> tenant_id = {},
+                              core::DeviceState state = core::DeviceState::kStock) {
+  // Device has no default constructor (MacAddress has none), so every field is spelled out.
+  return core::Device{.id = 0,
+                      .mac = Mac(mac),
+                      .vendor = "yealink",
+                      .model = "T54W",
+                      .tenant_id = tenant_id,
+                      .state = state,
+                      .window_opens = std::nullopt,
+                      .window_expires = std::nullopt,
+                      .serial = "SN-" + std::string(mac),
+                      .vars = {{"label", "desk"}, {"volume", 5}},
+                      .created_at = 0,
+                      .updated_at = 0};
+}
+
+inline core::Line NewLine(std::int64_t device_id, int index, std::optional<std::string> password) {
+  core::Line l;
+  l.device_id = device_id;
+  l.index = index;
+  l.display_name = "Line " + std::to_string(index);
+  l.user = "10" + std::to_string(index);
+  l.auth_user = "auth10" + std::to_string(index);
+  l.registrar = "sip.example.net";
+  l.port = 5061;
+  l.transport = core::Transport::kTls;
+  l.password = std::move(password);
+  return l;
+}
+
+template <class Factory>
+class StoreContract : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    factory_.clock().Set(FromUnix(kStartUnix));
+    store_ = factory_.Create();
+    ASSERT_NE(store_, nullptr);
+  }
+
+  Store& store() { return *store_; }
+  ManualClock& clock() { return factory_.clock(); }
+
+  Factory factory_;
+  std::unique_ptr<Store> store_;  // declared after factory_: destroyed first
+};
+
+TYPED_TEST_SUITE_P(StoreContract);
+
+TYPED_TEST_P(StoreContract, SchemaVersionIsPositive) {
+  auto v = this->store().SchemaVersion();
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_GE(*v, 1);
+}
+
+TYPED_TEST_P(StoreContract, TenantRoundTripsByIdAndName) {
+  auto added = this->store().AddTenant(NewTenant("acme"));
+  ASSERT_TRUE(added) << added.error().message;
+  EXPECT_GT(added->id, 0);
+  for (auto got : {this->store().GetTenant(added->id), this->store().FindTenant("acme")}) {
+    ASSERT_TRUE(got) << got.error().message;
+    EXPECT_EQ(got->id, added->id);
+    EXPECT_EQ(got->name, "acme");
+    EXPECT_EQ(got->display_name, "Display acme");
+    EXPECT_EQ(got->window_days, 7);
+    EXPECT_EQ(got->vars, NewTenant("acme").vars);
+  }
+}
+
+TYPED_TEST_P(StoreContract, DuplicateTenantNameIsAlreadyExists) {
+  ASSERT_TRUE(this->store().AddTenant(NewTenant("acme")));
+  auto dup = this->store().AddTenant(NewTenant("acme"));
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_NE(dup.error().message.find("acme"), std::string::npos) << dup.error().message;
+}
+
+TYPED_TEST_P(StoreContract, UnknownTenantIsNotFound) {
+  EXPECT_EQ(this->store().GetTenant(42).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(this->store().FindTenant("nobody").error().code, ErrorCode::kNotFound);
+  auto t = NewTenant("ghost");
+  t.id = 42;
+  EXPECT_EQ(this->store().UpdateTenant(t).error().code, ErrorCode::kNotFound);
+}
+
+TYPED_TEST_P(StoreContract, UpdateAndListTenants) {
+  auto a = this->store().AddTenant(NewTenant("beta")).value();
+  ASSERT_TRUE(this->store().AddTenant(NewTenant("alpha")));
+  a.display_name = "Beta GmbH";
+  a.window_days = 30;
+  a.vars = {{"timezone", "UTC"}};
+  ASSERT_TRUE(this->store().UpdateTenant(a));
+  auto got = this->store().GetTenant(a.id).value();
+  EXPECT_EQ(got.display_name, "Beta GmbH");
+  EXPECT_EQ(got.window_days, 30);
+  EXPECT_EQ(got.vars, a.vars);
+
+  a.name = "alpha";  // taken
+  EXPECT_EQ(this->store().UpdateTenant(a).error().code, ErrorCode::kAlreadyExists);
+
+  auto all = this->store().ListTenants().value();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].name, "alpha");
+  EXPECT_EQ(all[1].name, "beta");
+}
+
+TYPED_TEST_P(StoreContract, VarsMustBeAnObject) {
+  auto t = NewTenant("acme");
+  t.vars = nlohmann::json::array({1, 2});
+  EXPECT_EQ(this->store().AddTenant(t).error().code, ErrorCode::kInvalidArgument);
+  auto d = NewDevice("001565aabbcc");
+  d.vars = "text";
+  EXPECT_EQ(this->store().AddDevice(d).error().code, ErrorCode::kInvalidArgument);
+}
+
+TYPED_TEST_P(StoreContract, DeviceRoundTripsAllFields) {
+  auto tenant = this->store().AddTenant(NewTenant("acme")).value();
+  auto d = NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned);
+  d.window_opens = kStartUnix;
+  d.window_expires = kStartUnix + 14 * 86400;
+  auto added = this->store().AddDevice(d);
+  ASSERT_TRUE(added) << added.error().message;
+  EXPECT_GT(added->id, 0);
+  EXPECT_EQ(added->created_at, kStartUnix);
+  EXPECT_EQ(added->updated_at, kStartUnix);
+
+  auto got = this->store().FindDevice(Mac("00:15:65:AA:BB:CC"));
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->id, added->id);
+  EXPECT_EQ(got->mac.str(), "001565aabbcc");
+  EXPECT_EQ(got->vendor, "yealink");
+  EXPECT_EQ(got->model, "T54W");
+  EXPECT_EQ(got->tenant_id, tenant.id);
+  EXPECT_EQ(got->state, core::DeviceState::kAssigned);
+  EXPECT_EQ(got->window_opens, d.window_opens);
+  EXPECT_EQ(got->window_expires, d.window_expires);
+  EXPECT_EQ(got->serial, "SN-001565aabbcc");
+  EXPECT_EQ(got->vars, d.vars);
+  EXPECT_EQ(got->created_at, kStartUnix);
+  EXPECT_EQ(got->updated_at, kStartUnix);
+}
+
+TYPED_TEST_P(StoreContract, StockDeviceHasNoTenantOrWindow) {
+  ASSERT_TRUE(this->store().AddDevice(NewDevice("001565aabbcc")));
+  auto got = this->store().FindDevice(Mac("001565aabbcc")).value();
+  EXPECT_FALSE(got.tenant_id);
+  EXPECT_FALSE(got.window_opens);
+  EXPECT_FALSE(got.window_expires);
+  EXPECT_EQ(got.state, core::DeviceState::kStock);
+}
+
+TYPED_TEST_P(StoreContract, DuplicateDeviceIsAlreadyExists) {
+  ASSERT_TRUE(this->store().AddDevice(NewDevice("001565aabbcc")));
+  auto dup = this->store().AddDevice(NewDevice("00-15-65-AA-BB-CC"));
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(dup.error().message, "device 001565aabbcc already exists");
+}
+
+TYPED_TEST_P(StoreContract, DeviceWithUnknownTenantIsNotFound) {
+  auto added = this->store().AddDevice(NewDevice("001565aabbcc", 42));
+  ASSERT_FALSE(added);
+  EXPECT_EQ(added.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(added.error().message, "tenant 42 does not exist");
+  EXPECT_EQ(this->store().FindDevice(Mac("001565aabbcc")).error().code, ErrorCode::kNotFound);
+}
+
+TYPED_TEST_P(StoreContract, UnknownDeviceIsNotFound) {
+  EXPECT_EQ(this->store().FindDevice(Mac("001565aabbcc")).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(this->store().RemoveDevice(Mac("001565aabbcc")).error().code, ErrorCode::kNotFound);
+  auto d = NewDevice("001565aabbcc");
+  d.id = 42;
+  EXPECT_EQ(this->store().UpdateDevice(d).error().code, ErrorCode::kNotFound);
+}
+
+TYPED_TEST_P(StoreContract, UpdateDeviceKeepsCreatedAtAndStampsUpdatedAt) {
+  auto tenant = this->store().AddTenant(NewTenant("acme")).value();
+  auto d = this->store().AddDevice(NewDevice("001565aabbcc")).value();
+  this->clock().Advance(std::chrono::hours(1));
+  d.tenant_id = tenant.id;
+  d.state = core::DeviceState::kAssigned;
+  d.window_opens = kStartUnix + 3600;
+  d.window_expires = kStartUnix + 3600 + 7 * 86400;
+  d.model = "T57W";
+  d.vars["label"] = "reception";
+  ASSERT_TRUE(this->store().UpdateDevice(d));
+  auto got = this->store().FindDevice(d.mac).value();
+  EXPECT_EQ(got.tenant_id, tenant.id);
+  EXPECT_EQ(got.state, core::DeviceState::kAssigned);
+  EXPECT_EQ(got.window_opens, d.window_opens);
+  EXPECT_EQ(got.window_expires, d.window_expires);
+  EXPECT_EQ(got.model, "T57W");
+  EXPECT_EQ(got.vars["label"], "reception");
+  EXPECT_EQ(got.created_at, kStartUnix);
+  EXPECT_EQ(got.updated_at, kStartUnix + 3600);
+
+  d.tenant_id = 999;
+  EXPECT_EQ(this->store().UpdateDevice(d).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(this->store().AddDevice(NewDevice("001565000001")));
+  d.tenant_id = tenant.id;
+  d.mac = Mac("001565000001");
+  EXPECT_EQ(this->store().UpdateDevice(d).error().code, ErrorCode::kAlreadyExists);
+}
+
+TYPED_TEST_P(StoreContract, ListDevicesFiltersByTenantAndState) {
+  using core::DeviceState;
+  auto a = this->store().AddTenant(NewTenant("a")).value();
+  auto b = this->store().AddTenant(NewTenant("b")).value();
+  ASSERT_TRUE(this->store().AddDevice(NewDevice("000000000003", a.id, DeviceState::kAssigned)));
+  ASSERT_TRUE(this->store().AddDevice(NewDevice("000000000001", a.id, DeviceState::kProvisioned)));
+  ASSERT_TRUE(this->store().AddDevice(NewDevice("000000000002", b.id, DeviceState::kAssigned)));
+  ASSERT_TRUE(this->store().AddDevice(NewDevice("000000000004")));
+
+  auto macs = [&](const DeviceFilter& f) {
+    std::vector<std::string> out;
+    for (const auto& d : this->store().ListDevices(f).value()) out.push_back(d.mac.str());
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(macs({}), (V{"000000000001", "000000000002", "000000000003", "000000000004"}));
+  EXPECT_EQ(macs({.tenant_id = a.id, .state = std::nullopt}), (V{"000000000001", "000000000003"}));
+  EXPECT_EQ(macs({.tenant_id = std::nullopt, .state = DeviceState::kAssigned}),
+            (V{"000000000002", "000000000003"}));
+  EXPECT_EQ(macs({.tenant_id = a.id, .state = DeviceState::kAssigned}), (V{"000000000003"}));
+  EXPECT_EQ(macs({.tenant_id = std::nullopt, .state = DeviceState::kStock}), (V{"000000000004"}));
+  EXPECT_EQ(macs({.tenant_id = 999, .state = std::nullopt}), V{});
+}
+
+TYPED_TEST_P(StoreContract, LinesRoundTripWithPasswords) {
+  auto d = this->store().AddDevice(NewDevice("001565aabbcc")).value();
+  ASSERT_TRUE(this->store().SetLine(NewLine(d.id, 2, std::nullopt)));
+  ASSERT_TRUE(this->store().SetLine(NewLine(d.id, 1, "s3cret!")));
+  ASSERT_TRUE(this->store().SetLine(NewLine(d.id, 3, "")));
+  auto lines = this->store().ListLines(d.id);
+  ASSERT_TRUE(lines) << lines.error().message;
+  ASSERT_EQ(lines->size(), 3u);
+  const auto& l1 = (*lines)[0];
+  EXPECT_EQ(l1.device_id, d.id);
+  EXPECT_EQ(l1.index, 1);
+  EXPECT_EQ(l1.display_name, "Line 1");
+  EXPECT_EQ(l1.user, "101");
+  EXPECT_EQ(l1.auth_user, "auth101");
+  EXPECT_EQ(l1.registrar, "sip.example.net");
+  EXPECT_EQ(l1.port, 5061);
+  EXPECT_EQ(l1.transport, core::Transport::kTls);
+  EXPECT_EQ(l1.password, "s3cret!");
+  EXPECT_EQ((*lines)[1].index, 2);
+  EXPECT_EQ((*lines)[1].password, std::nullopt);
+  EXPECT_EQ((*lines)[2].password, std::optional<std::string>(""));
+}
+
+TYPED_TEST_P(StoreContract, SetLineReplacesExistingIndex) {
+  auto d = this->store().AddDevice(NewDevice("001565aabbcc")).value();
+  ASSERT_TRUE(this->store().SetLine(NewLine(d.id, 1, "old")));
+  auto line = NewLine(d.id, 1, std::nullopt);
+  line.user = "200";
+  line.transport = core::Transport::kUdp;
+  line.port = 5060;
+  ASSERT_TRUE(this->store().SetLine(line));
+  auto lines = this->store().ListLines(d.id).value();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].user, "200");
+  EXPECT_EQ(lines[0].transport, core::Transport::kUdp);
+  EXPECT_EQ(lines[0].port, 5060);
+  EXPECT_EQ(lines[0].password, std::nullopt);  // removing a password is an update too
+}
+
+TYPED_TEST_P(StoreContract, SetLineValidatesInput) {
+  auto d = this->store().AddDevice(NewDevice("001565aabbcc")).value();
+  auto orphan = this->store().SetLine(NewLine(d.id + 100, 1, "pw"));
+  ASSERT_FALSE(orphan);
+  EXPECT_EQ(orphan.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(orphan.error().message, "device " + std::to_string(d.id + 100) + " does not exist");
+  EXPECT_EQ(this->store().SetLine(NewLine(d.id, 0, "pw")).error().code,
+            ErrorCode::kInvalidArgument);
+  auto bad_port = NewLine(d.id, 1, "pw");
+  bad_port.port = 70000;
+  EXPECT_EQ(this->store().SetLine(bad_port).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(this->store().ListLines(d.id).value().empty());
+}
+
+TYPED_TEST_P(StoreContract, RemoveLine) {
+  auto d = this->store().AddDevice(NewDevice("001565aabbcc")).value();
+  ASSERT_TRUE(this->store().SetLine(NewLine(d.id, 1, "a")));
+  ASSERT_TRUE(this->store().SetLine(NewLine(d.id, 2, "b")));
+  ASSERT_TRUE(this->store().RemoveLine(d.id, 1));
+  EXPECT_EQ(this->store().RemoveLine(d.id, 1).error().code, ErrorCode::kNotFound);
+  auto lines = this->store().ListLines(d.id).value();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].index, 2);
+}
+
+TYPED_TEST_P(StoreContract, RemoveDeviceRemovesItsLines) {
+  auto d = this->store().AddDevice(NewDevice("001565aabbcc")).value();
+  auto other = this->store().AddDevice(NewDevice("001565aabbcd")).value();
+  ASSERT_TRUE(this->store().SetLine(NewLine(d.id, 1, "a")));
+  ASSERT_TRUE(this->store().SetLine(NewLine(d.id, 2, "b")));
+  ASSERT_TRUE(this->store().SetLine(NewLine(other.id, 1, "c")));
+  ASSERT_TRUE(this->store().RemoveDevice(d.mac));
+  EXPECT_EQ(this->store().FindDevice(d.mac).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(this->store().ListLines(d.id).value().empty());
+  EXPECT_EQ(this->store().ListLines(other.id).value().size(), 1u);
+  // The MAC is free again.
+  EXPECT_TRUE(this->store().AddDevice(NewDevice("001565aabbcc")));
+}
+
+TYPED_TEST_P(StoreContract, AuditListsByMacNewestFirstWithLimit) {
+  auto event = [](std::int64_t time, std::string mac, std::string reason) {
+    StoredAuditEvent e;
+    e.time = time;
+    e.kind = "request";
+    e.mac = std::move(mac);
+    e.decision = "deny";
+    e.reason = std::move(reason);
+    e.json = R"({"reason":")" + e.reason + R"("})";
+    return e;
+  };
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(
+        this->store().AppendAudit(event(kStartUnix + i, "001565aabbcc", "a" + std::to_string(i))));
+    ASSERT_TRUE(
+        this->store().AppendAudit(event(kStartUnix + i, "001565000000", "b" + std::to_string(i))));
+  }
+  // Same timestamp as the last one: order is append order, not time.
+  ASSERT_TRUE(this->store().AppendAudit(event(kStartUnix + 4, "001565aabbcc", "a5")));
+
+  auto reasons = [](const std::vector<StoredAuditEvent>& events) {
+    std::vector<std::string> out;
+    for (const auto& e : events) out.push_back(e.reason);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  auto last3 = this->store().ListAudit("001565aabbcc", 3);
+  ASSERT_TRUE(last3) << last3.error().message;
+  EXPECT_EQ(reasons(*last3), (V{"a5", "a4", "a3"}));
+  const auto& newest = (*last3)[0];
+  EXPECT_GT(newest.id, 0);
+  EXPECT_EQ(newest.time, kStartUnix + 4);
+  EXPECT_EQ(newest.kind, "request");
+  EXPECT_EQ(newest.mac, "001565aabbcc");
+  EXPECT_EQ(newest.decision, "deny");
+  EXPECT_EQ(newest.json, R"({"reason":"a5"})");
+
+  EXPECT_EQ(this->store().ListAudit("001565aabbcc", 100).value().size(), 6u);
+  EXPECT_TRUE(this->store().ListAudit("00156500ffff", 10).value().empty());
+  EXPECT_EQ(reasons(this->store().ListAudit("", 2).value()), (V{"a5", "b4"}));
+  EXPECT_EQ(this->store().ListAudit("", 0).error().code, ErrorCode::kInvalidArgument);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(StoreContract, SchemaVersionIsPositive, TenantRoundTripsByIdAndName,
+                            DuplicateTenantNameIsAlreadyExists, UnknownTenantIsNotFound,
+                            UpdateAndListTenants, VarsMustBeAnObject, DeviceRoundTripsAllFields,
+                            StockDeviceHasNoTenantOrWindow, DuplicateDeviceIsAlreadyExists,
+                            DeviceWithUnknownTenantIsNotFound, UnknownDeviceIsNotFound,
+                            UpdateDeviceKeepsCreatedAtAndStampsUpdatedAt,
+                            ListDevicesFiltersByTenantAndState, LinesRoundTripWithPasswords,
+                            SetLineReplacesExistingIndex, SetLineValidatesInput, RemoveLine,
+                            RemoveDeviceRemovesItsLines, AuditListsByMacNewestFirstWithLimit);
+
+}  // namespace provgate::store::contract

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# Boot-storm benchmark (issue 12): provgate against nginx serving the same configs as
+# pre-rendered static files with client-certificate checks, in one run, interleaved rounds.
+# See docs/performance.md for the method and how to read the table.
+#
+#   scripts/bench.sh             full run: 11 configurations x 6 rounds x 2 servers x 10 s
+#   scripts/bench.sh --quick     smoke run (< 2 minutes once certificates exist)
+#
+# Options: --rounds N --duration S --devices N --rsa-devices N --configs "a b ..."
+#          --work DIR (default bench/out, reused: CA, certificates, installation)
+#          --build DIR (default build-bench) --server-cpu N --loadgen-cpu N
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+ROUNDS=6 DURATION=10 DEVICES=2000 RSA_DEVICES=1000
+WORK=$ROOT/bench/out BUILD=$ROOT/build-bench
+SERVER_CPU=0 LOADGEN_CPU=1 PG_PORT=18443 NGINX_PORT=18444
+ALL_CONFIGS="new-c16-ecdsa-tls13 new-c64-ecdsa-tls13 new-c16-rsa-tls13 new-c64-rsa-tls13
+new-c16-ecdsa-tls12 new-c64-ecdsa-tls12 new-c16-rsa-tls12 new-c64-rsa-tls12
+keepalive-c16-ecdsa-tls13 open600-ecdsa-tls13 open900-ecdsa-tls13"
+QUICK_CONFIGS="new-c16-ecdsa-tls13 new-c64-rsa-tls12 keepalive-c16-ecdsa-tls13 open600-ecdsa-tls13"
+CONFIGS=$ALL_CONFIGS
+MODE=full
+
+while (($#)); do
+  case $1 in
+    --quick) MODE=quick ROUNDS=2 DURATION=2 DEVICES=200 RSA_DEVICES=200 CONFIGS=$QUICK_CONFIGS ;;
+    --rounds) ROUNDS=$2; shift ;;
+    --duration) DURATION=$2; shift ;;
+    --devices) DEVICES=$2; shift ;;
+    --rsa-devices) RSA_DEVICES=$2; shift ;;
+    --configs) CONFIGS=$2; shift ;;
+    --work) WORK=$(realpath -m "$2"); shift ;;
+    --build) BUILD=$(realpath -m "$2"); shift ;;
+    --server-cpu) SERVER_CPU=$2; shift ;;
+    --loadgen-cpu) LOADGEN_CPU=$2; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+((RSA_DEVICES <= DEVICES)) || RSA_DEVICES=$DEVICES
+
+log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*"; }
+
+# --- tools -------------------------------------------------------------------------------
+if ! command -v nginx >/dev/null; then
+  log "installing nginx-light"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nginx-light
+fi
+NGINX=$(command -v nginx)
+log "building provgate and the bench tools in $BUILD"
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C "$BUILD" -j2 provgate provgate_certgen provgate_loadgen provgate_bench_provision >/dev/null
+PG=$BUILD/provgate
+CERTGEN=$BUILD/bench/provgate_certgen
+LOADGEN=$BUILD/bench/provgate_loadgen
+PROVISION=$BUILD/bench/provgate_bench_provision
+
+PIN_SERVER=() PIN_LOADGEN=()
+if (($(nproc) >= 2)); then
+  PIN_SERVER=(taskset -c "$SERVER_CPU") PIN_LOADGEN=(taskset -c "$LOADGEN_CPU")
+else
+  log "one CPU only: server and load generator share it, figures are not comparable to 2-core runs"
+fi
+
+# --- installation, certificates, devices (reused across runs) ------------------------------
+mkdir -p "$WORK"
+INST=$WORK/provgate
+if [[ ! -f $INST/provgate.toml ]]; then
+  "$PG" demo init --dir "$INST" --port "$PG_PORT" >/dev/null
+  # One serving thread: the server is pinned to one core, like nginx's single worker.
+  sed -i 's/^\[server\]$/[server]\nthreads = 1/' "$INST/provgate.toml"
+fi
+PG_PORT=$(sed -n 's/^port = \([0-9]*\)$/\1/p' "$INST/provgate.toml" | head -1)
+CA=$INST/tls/ca.crt
+
+make_certs() {  # dir count key-type
+  local dir=$1 count=$2 type=$3
+  if [[ -f $dir/manifest.txt ]] && (($(wc -l <"$dir/manifest.txt") >= count)); then return; fi
+  log "issuing $count $type device certificates"
+  "$CERTGEN" --ca-cert "$CA" --ca-key "$INST/tls/ca.key" --out "$dir" --count "$count" \
+    --key-type "$type" --force | tee -a "$WORK/certgen.log"
+}
+make_certs "$WORK/certs-ecdsa" "$DEVICES" ecdsa
+make_certs "$WORK/certs-rsa" "$RSA_DEVICES" rsa
+log "provisioning $DEVICES devices into provgate"
+"$PROVISION" -c "$INST/provgate.toml" --certs "$WORK/certs-ecdsa" --devices "$DEVICES"
+
+RUN=$WORK/results/$(date +%Y%m%d-%H%M%S)-$MODE
+mkdir -p "$RUN"
+
+# --- servers --------------------------------------------------------------------------------
+PG_PID="" NGINX_PID=""
+stop_servers() {
+  for pid in $PG_PID $NGINX_PID; do
+    kill -TERM "$pid" 2>/dev/null || continue
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+trap stop_servers EXIT
+
+wait_port() {  # port pid log
+  for _ in $(seq 300); do
+    kill -0 "$2" 2>/dev/null || { cat "$3"; return 1; }
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "server on port $1 did not start"; cat "$3"; return 1
+}
+
+log "starting provgate on 127.0.0.1:$PG_PORT (CPU $SERVER_CPU)"
+"${PIN_SERVER[@]}" "$PG" -c "$INST/provgate.toml" serve >"$RUN/provgate.log" 2>&1 &
+PG_PID=$!
+wait_port "$PG_PORT" "$PG_PID" "$RUN/provgate.log"
+
+# nginx serves what provgate renders, fetched once by every device over its own mTLS.
+WWW=$WORK/nginx/www
+rm -rf "$WWW"
+log "pre-rendering $DEVICES devices' files from provgate for nginx"
+"${PIN_LOADGEN[@]}" "$LOADGEN" --port "$PG_PORT" --cacert "$CA" --certs "$WORK/certs-ecdsa" \
+  --devices "$DEVICES" --conn per-device --concurrency 8 --count $((2 * DEVICES)) --duration 600 \
+  --verify-status --save-dir "$WWW" --label prerender >"$RUN/prerender.txt" \
+  || { cat "$RUN/prerender.txt"; exit 1; }
+head -1 "$RUN/prerender.txt"
+(($(ls "$WWW" | wc -l) == DEVICES + 1)) || { echo "pre-rendering produced $(ls "$WWW" | wc -l) files"; exit 1; }
+
+NG=$WORK/nginx
+mkdir -p "$NG/logs" "$NG/tmp"
+sed -e "s|@PREFIX@|$NG|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@TLS@|$INST/tls|g" \
+  "$ROOT/scripts/bench-nginx.conf.in" >"$NG/nginx.conf"
+"$NGINX" -t -q -p "$NG" -c "$NG/nginx.conf" -g 'daemon off;'
+log "starting nginx on 127.0.0.1:$NGINX_PORT (CPU $SERVER_CPU)"
+"${PIN_SERVER[@]}" "$NGINX" -p "$NG" -c "$NG/nginx.conf" -g 'daemon off;' 2>"$RUN/nginx.stderr" &
+NGINX_PID=$!
+wait_port "$NGINX_PORT" "$NGINX_PID" "$RUN/nginx.stderr"
+NGINX_PIDS="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
+
+pids_args() { local a=(); for p in $1; do a+=(--server-pid "$p"); done; echo "${a[@]}"; }
+PG_PIDS_ARGS=$(pids_args "$PG_PID")
+NGINX_PIDS_ARGS=$(pids_args "$NGINX_PIDS")
+
+# --- correctness pre-check: both servers refuse another device's file ----------------------
+for server in provgate nginx; do
+  port=$PG_PORT; [[ $server == nginx ]] && port=$NGINX_PORT
+  "${PIN_LOADGEN[@]}" "$LOADGEN" --port "$port" --cacert "$CA" --certs "$WORK/certs-ecdsa" \
+    --devices "$DEVICES" --wrong-device --concurrency 8 --count 200 --duration 30 \
+    --label "precheck-$server" >"$RUN/precheck-$server.txt" \
+    || { cat "$RUN/precheck-$server.txt"; echo "$server served another device's file or failed"; exit 1; }
+  head -1 "$RUN/precheck-$server.txt"
+  "${PIN_LOADGEN[@]}" "$LOADGEN" --port "$port" --cacert "$CA" --certs "$WORK/certs-ecdsa" \
+    --devices "$DEVICES" --concurrency 8 --count 200 --duration 30 --verify-status \
+    --label "precheck-own-$server" >"$RUN/precheck-own-$server.txt" \
+    || { cat "$RUN/precheck-own-$server.txt"; echo "$server refused a device its own files"; exit 1; }
+  head -1 "$RUN/precheck-own-$server.txt"
+done
+
+# --- machine state and crypto baseline ------------------------------------------------------
+{ echo "uptime: $(uptime)"; top -bn1 | head -15; } >"$RUN/load-before.txt"
+log "openssl speed (pinned to CPU $SERVER_CPU)"
+"${PIN_SERVER[@]}" openssl speed -seconds 1 ecdsap256 rsa2048 ecdhx25519 >"$RUN/openssl-speed.txt" 2>/dev/null
+
+# --- interleaved rounds --------------------------------------------------------------------
+config_args() {  # name -> loadgen arguments
+  local name=$1 args=() certs=ecdsa devices=$DEVICES
+  [[ $name == *-rsa-* ]] && certs=rsa devices=$RSA_DEVICES
+  [[ $name == *-tls12 ]] && args+=(--tls 1.2) || args+=(--tls 1.3)
+  case $name in
+    new-c*) args+=(--conn per-request --concurrency "$(sed 's/^new-c\([0-9]*\)-.*/\1/' <<<"$name")") ;;
+    keepalive-c*) args+=(--conn keep-alive --requests-per-conn 100
+                         --concurrency "$(sed 's/^keepalive-c\([0-9]*\)-.*/\1/' <<<"$name")") ;;
+    open*) args+=(--conn per-request --rate "$(sed 's/^open\([0-9]*\)-.*/\1/' <<<"$name")") ;;
+    *) echo "unknown configuration $name" >&2; return 1 ;;
+  esac
+  echo "--certs $WORK/certs-$certs --devices $devices ${args[*]}"
+}
+for c in $CONFIGS; do config_args "$c" >/dev/null; done
+
+total=$((ROUNDS * $(wc -w <<<"$CONFIGS") * 2))
+n=0
+log "$ROUNDS rounds x $(wc -w <<<"$CONFIGS") configurations x 2 servers x ${DURATION}s"
+for ((r = 1; r <= ROUNDS; r++)); do
+  order="provgate nginx"; ((r % 2 == 0)) && order="nginx provgate"  # cancels drift within pairs
+  for c in $CONFIGS; do
+    for server in $order; do
+      n=$((n + 1))
+      if [[ $server == nginx ]]; then port=$NGINX_PORT pids=$NGINX_PIDS_ARGS; : >"$NG/logs/access.log"
+      else port=$PG_PORT pids=$PG_PIDS_ARGS; fi
+      # shellcheck disable=SC2046
+      # A run with errors still reports; the table shows its error count.
+      "${PIN_LOADGEN[@]}" "$LOADGEN" --port "$port" --cacert "$CA" $(config_args "$c") \
+        --duration "$DURATION" --verify-status $pids --label "$c/$server/$r" \
+        --json "$RUN/$c.$server.$r.json" >"$RUN/$c.$server.$r.txt" || true
+      echo "[$n/$total] $(head -1 "$RUN/$c.$server.$r.txt")"
+    done
+  done
+done
+{ echo "uptime: $(uptime)"; top -bn1 | head -15; } >"$RUN/load-after.txt"
+
+python3 "$ROOT/scripts/bench_report.py" "$RUN" | tee "$RUN/report.md"
+log "results in $RUN"

@@ -4,3 +4,5 @@
 provgate_fuzz_target(mac_address provgate_core)
 provgate_fuzz_target(template_parse provgate_render)
 provgate_fuzz_target(vendor_route provgate_vendors)
+provgate_fuzz_target(cert_identity provgate_tls)
+provgate_fuzz_target(mac_rule provgate_tls)

@@ -1,0 +1,186 @@
+// End-to-end handshakes against MakeServerContext, in memory (no sockets).
+#include <gtest/gtest.h>
+#include <openssl/ssl.h>
+
+#include <string>
+
+#include "tls/cert_identity.hpp"
+#include "tls/server_context.hpp"
+#include "tls/testing/tls_fixture.hpp"
+
+namespace provgate::tls {
+namespace {
+
+using testing::DeviceSpec;
+using testing::RunMemoryHandshake;
+
+class TlsHandshake : public testing::TlsFilesTest {
+ protected:
+  static PemPair Device(const CertAuthority& ca, std::string cn, std::int64_t not_before,
+                        std::int64_t not_after) {
+    auto spec = DeviceSpec({{"CN", std::move(cn)}, {"O", "Yealink"}});
+    spec.not_before = not_before;
+    spec.not_after = not_after;
+    return ca.Issue(spec).value();
+  }
+  static PemPair ValidDevice() {
+    return Device(testing::SharedDeviceCa(), "80:5E:C0:12:34:56", testing::kValidFrom,
+                  testing::kValidUntil);
+  }
+};
+
+TEST_F(TlsHandshake, RequiredModeAcceptsValidDeviceCertAndYieldsMac) {
+  auto server = Server(ClientCertMode::kRequired);
+  const PemPair device = ValidDevice();
+  auto client = Client(&device);
+  auto out = RunMemoryHandshake(server->native_handle(), client.get());
+  ASSERT_TRUE(out.ok) << out.server_error << " | " << out.client_error;
+  EXPECT_EQ(SSL_get_verify_result(out.server.get()), X509_V_OK);
+  X509* peer = SSL_get0_peer_certificate(out.server.get());
+  ASSERT_NE(peer, nullptr);
+  auto id = ExtractIdentity(peer, DefaultMacRules());
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(id->mac.str(), "805ec0123456");
+  EXPECT_EQ(GetVerifyFailure(out.server.get()).reason, "");
+  EXPECT_EQ(std::string(SSL_get_version(out.server.get())), "TLSv1.3");
+}
+
+TEST_F(TlsHandshake, RequiredModeRejectsClientWithoutCert) {
+  auto server = Server(ClientCertMode::kRequired);
+  auto client = Client(nullptr);
+  auto out = RunMemoryHandshake(server->native_handle(), client.get());
+  EXPECT_FALSE(out.ok);
+  EXPECT_NE(out.server_error.find("peer did not return a certificate"), std::string::npos)
+      << out.server_error;
+}
+
+TEST_F(TlsHandshake, RejectsCertFromUntrustedCaAndRecordsReason) {
+  auto rogue = CertAuthority::Create(testing::CaSpec("Rogue CA"));
+  ASSERT_TRUE(rogue);
+  const PemPair device = Device(*rogue, "805ec0123456", testing::kValidFrom, testing::kValidUntil);
+  auto server = Server(ClientCertMode::kRequired);
+  auto client = Client(&device);
+  auto out = RunMemoryHandshake(server->native_handle(), client.get());
+  EXPECT_FALSE(out.ok);
+  const VerifyFailure failure = GetVerifyFailure(out.server.get());
+  EXPECT_EQ(failure.reason, "unable to get local issuer certificate");
+  EXPECT_EQ(failure.subject, "O=Yealink,CN=805ec0123456");
+}
+
+TEST_F(TlsHandshake, RejectsExpiredCertWithExpiredReason) {
+  const PemPair device =
+      Device(testing::SharedDeviceCa(), "805ec0123456", testing::kLongAgo, testing::kExpiredAt);
+  auto server = Server(ClientCertMode::kRequired);
+  auto client = Client(&device);
+  auto out = RunMemoryHandshake(server->native_handle(), client.get());
+  EXPECT_FALSE(out.ok);
+  const VerifyFailure failure = GetVerifyFailure(out.server.get());
+  EXPECT_NE(failure.reason.find("expired"), std::string::npos) << failure.reason;
+  EXPECT_EQ(failure.subject, "O=Yealink,CN=805ec0123456");
+}
+
+TEST_F(TlsHandshake, OptionalModeAcceptsClientWithoutCert) {
+  auto server = Server(ClientCertMode::kOptional);
+  auto client = Client(nullptr);
+  auto out = RunMemoryHandshake(server->native_handle(), client.get());
+  ASSERT_TRUE(out.ok) << out.server_error << " | " << out.client_error;
+  EXPECT_EQ(SSL_get0_peer_certificate(out.server.get()), nullptr);
+}
+
+TEST_F(TlsHandshake, OptionalModeStillRejectsInvalidPresentedCert) {
+  const PemPair device =
+      Device(testing::SharedDeviceCa(), "805ec0123456", testing::kLongAgo, testing::kExpiredAt);
+  auto server = Server(ClientCertMode::kOptional);
+  auto client = Client(&device);
+  auto out = RunMemoryHandshake(server->native_handle(), client.get());
+  EXPECT_FALSE(out.ok);
+  EXPECT_NE(GetVerifyFailure(out.server.get()).reason.find("expired"), std::string::npos);
+}
+
+TEST_F(TlsHandshake, OffModeDoesNotAskForACert) {
+  auto server = Server(ClientCertMode::kOff);
+  const PemPair device = ValidDevice();
+  auto client = Client(&device);
+  auto out = RunMemoryHandshake(server->native_handle(), client.get());
+  ASSERT_TRUE(out.ok) << out.server_error << " | " << out.client_error;
+  EXPECT_EQ(SSL_get0_peer_certificate(out.server.get()), nullptr);
+}
+
+TEST_F(TlsHandshake, RefusesTls11Client) {
+  auto server = Server(ClientCertMode::kOptional);
+  // SECLEVEL=0 lets the client really offer TLS 1.1, so the refusal is the server's.
+  testing::ClientOptions old;
+  old.min_version = TLS1_1_VERSION;
+  old.max_version = TLS1_1_VERSION;
+  old.cipher_list = "DEFAULT:@SECLEVEL=0";
+  auto client = Client(nullptr, old);
+  auto out = RunMemoryHandshake(server->native_handle(), client.get());
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(ERR_GET_REASON(out.server_error_code), SSL_R_UNSUPPORTED_PROTOCOL) << out.server_error;
+}
+
+TEST_F(TlsHandshake, Tls12NegotiatesAeadWithForwardSecrecy) {
+  auto server = Server(ClientCertMode::kRequired);
+  const PemPair device = ValidDevice();
+  testing::ClientOptions tls12;
+  tls12.max_version = TLS1_2_VERSION;
+  auto client = Client(&device, tls12);
+  auto out = RunMemoryHandshake(server->native_handle(), client.get());
+  ASSERT_TRUE(out.ok) << out.server_error << " | " << out.client_error;
+  const std::string cipher = SSL_get_cipher_name(out.server.get());
+  EXPECT_EQ(cipher.rfind("ECDHE-", 0), 0u) << cipher;
+  EXPECT_TRUE(cipher.find("GCM") != std::string::npos ||
+              cipher.find("CHACHA20") != std::string::npos)
+      << cipher;
+}
+
+TEST_F(TlsHandshake, Tls12RefusesCbcOnlyClient) {
+  auto server = Server(ClientCertMode::kOptional);
+  testing::ClientOptions cbc;
+  cbc.max_version = TLS1_2_VERSION;
+  cbc.cipher_list = "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA";
+  auto client = Client(nullptr, cbc);
+  auto out = RunMemoryHandshake(server->native_handle(), client.get());
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(ERR_GET_REASON(out.server_error_code), SSL_R_NO_SHARED_CIPHER) << out.server_error;
+}
+
+TEST_F(TlsHandshake, ResumesWithSessionTicketAndKeepsPeerIdentity) {
+  auto server = Server(ClientCertMode::kRequired);
+  const PemPair device = ValidDevice();
+  auto client = Client(&device);
+  auto first = RunMemoryHandshake(server->native_handle(), client.get());
+  ASSERT_TRUE(first.ok) << first.server_error << " | " << first.client_error;
+  testing::SslSessionPtr session(SSL_get1_session(first.client.get()));
+  ASSERT_TRUE(session);
+  ASSERT_EQ(SSL_SESSION_is_resumable(session.get()), 1);
+
+  auto second = RunMemoryHandshake(server->native_handle(), client.get(), session.get());
+  ASSERT_TRUE(second.ok) << second.server_error << " | " << second.client_error;
+  EXPECT_EQ(SSL_session_reused(second.server.get()), 1);
+  X509* peer = SSL_get0_peer_certificate(second.server.get());
+  ASSERT_NE(peer, nullptr);
+  auto id = ExtractIdentity(peer, DefaultMacRules());
+  ASSERT_TRUE(id);
+  EXPECT_EQ(id->mac.str(), "805ec0123456");
+}
+
+TEST_F(TlsHandshake, AcceptsDeviceCertsFromEveryCaOfABundle) {
+  auto second = CertAuthority::Create(testing::CaSpec("Second Device CA"));
+  ASSERT_TRUE(second);
+  WriteText("two.pem", testing::SharedDeviceCa().pem().cert_pem + second->pem().cert_pem);
+  auto s = Settings(ClientCertMode::kRequired);
+  s.trust_anchors = {dir_ / "two.pem"};
+  auto server = MakeServerContext(s);
+  ASSERT_TRUE(server) << server.error().message;
+  for (const CertAuthority* ca :
+       {&testing::SharedDeviceCa(), static_cast<const CertAuthority*>(&*second)}) {
+    const PemPair device = Device(*ca, "805ec0123456", testing::kValidFrom, testing::kValidUntil);
+    auto client = Client(&device);
+    auto out = RunMemoryHandshake((*server)->native_handle(), client.get());
+    EXPECT_TRUE(out.ok) << out.server_error;
+  }
+}
+
+}  // namespace
+}  // namespace provgate::tls

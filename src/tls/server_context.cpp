@@ -1,0 +1,226 @@
+#include "tls/server_context.hpp"
+
+#include <openssl/pem.h>
+
+#include <exception>
+#include <mutex>
+#include <new>
+#include <system_error>
+
+#include "tls/cert_identity.hpp"
+#include "tls/internal/ossl.hpp"
+
+namespace provgate::tls {
+namespace {
+
+using internal::BioPtr;
+using internal::WithErrors;
+using internal::X509InfoStackPtr;
+
+// TLS 1.2 suites: forward secrecy and AEAD only. TLS 1.3 keeps OpenSSL's defaults, which
+// are all AEAD already.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+constexpr const char* kGroups = "X25519:P-256:P-384";
+constexpr int kVerifyDepth = 4;
+// Sessions resumed on a listener must have been verified by that listener's policy;
+// OpenSSL refuses resumption with client verification unless a context id is set.
+constexpr unsigned char kSessionIdContext[] = "provgate";
+
+void FreeVerifyFailure(void* /*parent*/, void* ptr, CRYPTO_EX_DATA* /*ad*/, int /*idx*/,
+                       long /*argl*/, void* /*argp*/) {
+  delete static_cast<VerifyFailure*>(ptr);
+}
+
+// One ex_data slot per process for the VerifyFailure record; its free callback runs when
+// the SSL is freed, so records never outlive their connection.
+int VerifyFailureIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, FreeVerifyFailure);
+  return index;
+}
+
+// Records the first failure of the chain on the connection and keeps OpenSSL's verdict.
+int VerifyCallback(int preverify_ok, X509_STORE_CTX* store) noexcept {
+  if (preverify_ok == 1) return preverify_ok;
+  const int index = VerifyFailureIndex();
+  if (index < 0) return preverify_ok;
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  if (ssl == nullptr || SSL_get_ex_data(ssl, index) != nullptr) return preverify_ok;
+  try {
+    auto record = std::make_unique<VerifyFailure>();
+    const char* reason = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store));
+    record->reason = reason != nullptr ? reason : "certificate verification failed";
+    record->subject = SubjectOneLine(X509_STORE_CTX_get_current_cert(store));
+    if (SSL_set_ex_data(ssl, index, record.get()) == 1) record.release();
+  } catch (const std::bad_alloc&) {
+    // The handshake fails either way; only the diagnostic is lost.
+  }
+  return preverify_ok;
+}
+
+bool FileReadable(const std::filesystem::path& p) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(p, ec);
+}
+
+// Adds every certificate of one PEM bundle to the store and the client-CA name list.
+Status LoadTrustBundle(const std::filesystem::path& path, X509_STORE* store,
+                       STACK_OF(X509_NAME) * ca_names) {
+  if (!FileReadable(path)) {
+    return Error::InvalidArgument("trust anchor bundle " + path.string() +
+                                  " is not a readable file");
+  }
+  BioPtr bio(BIO_new_file(path.c_str(), "r"));
+  if (!bio)
+    return Error::InvalidArgument(WithErrors("cannot open trust anchor bundle " + path.string()));
+  X509InfoStackPtr infos(PEM_X509_INFO_read_bio(bio.get(), nullptr, nullptr, nullptr));
+  if (!infos) {
+    return Error::InvalidArgument(WithErrors("cannot parse trust anchor bundle " + path.string()));
+  }
+  int added = 0;
+  for (int i = 0; i < sk_X509_INFO_num(infos.get()); ++i) {
+    X509_INFO* info = sk_X509_INFO_value(infos.get(), i);
+    if (info == nullptr || info->x509 == nullptr) continue;
+    if (X509_STORE_add_cert(store, info->x509) != 1) {
+      return Error::InvalidArgument(WithErrors("cannot add a certificate of " + path.string()));
+    }
+    internal::X509NamePtr name(X509_NAME_dup(X509_get_subject_name(info->x509)));
+    if (!name || sk_X509_NAME_push(ca_names, name.get()) <= 0) {
+      return Error::Internal(WithErrors("out of memory loading " + path.string()));
+    }
+    static_cast<void>(name.release());
+    ++added;
+  }
+  ERR_clear_error();
+  if (added == 0) {
+    return Error::InvalidArgument("trust anchor bundle " + path.string() + " holds no certificate");
+  }
+  return Ok();
+}
+
+void FreeNameStack(STACK_OF(X509_NAME) * s) { sk_X509_NAME_pop_free(s, X509_NAME_free); }
+using NameStackPtr =
+    std::unique_ptr<STACK_OF(X509_NAME), internal::Deleter<STACK_OF(X509_NAME), FreeNameStack>>;
+
+Status Configure(SSL_CTX* ctx, const ServerTlsSettings& s) {
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) {
+    return Error::Internal(WithErrors("cannot limit TLS versions"));
+  }
+  SSL_CTX_set_options(
+      ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+  SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
+  if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
+    return Error::Internal(WithErrors("cannot set the TLS 1.2 cipher list"));
+  }
+  if (SSL_CTX_ctrl(ctx, SSL_CTRL_SET_GROUPS_LIST, 0, const_cast<char*>(kGroups)) != 1) {
+    return Error::Internal(WithErrors("cannot set the ECDH groups"));
+  }
+  if (SSL_CTX_set_session_id_context(ctx, kSessionIdContext, sizeof kSessionIdContext - 1) != 1) {
+    return Error::Internal(WithErrors("cannot set the session id context"));
+  }
+
+  if (!FileReadable(s.cert_file)) {
+    return Error::InvalidArgument("server certificate " + s.cert_file.string() +
+                                  " is not a readable file");
+  }
+  if (SSL_CTX_use_certificate_chain_file(ctx, s.cert_file.c_str()) != 1) {
+    return Error::InvalidArgument(
+        WithErrors("cannot load server certificate " + s.cert_file.string()));
+  }
+  if (!FileReadable(s.key_file)) {
+    return Error::InvalidArgument("server key " + s.key_file.string() + " is not a readable file");
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, s.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    // OpenSSL already compares the key with the certificate here; say so plainly.
+    if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+      ERR_clear_error();
+      return Error::InvalidArgument("server key " + s.key_file.string() +
+                                    " does not match certificate " + s.cert_file.string());
+    }
+    return Error::InvalidArgument(WithErrors("cannot load server key " + s.key_file.string()));
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    ERR_clear_error();
+    return Error::InvalidArgument("server key " + s.key_file.string() +
+                                  " does not match certificate " + s.cert_file.string());
+  }
+
+  if (s.client_cert != ClientCertMode::kOff && s.trust_anchors.empty()) {
+    return Error::InvalidArgument(std::string("client certificates are ") +
+                                  std::string(ClientCertModeName(s.client_cert)) +
+                                  " but no trust anchor bundle is configured");
+  }
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  NameStackPtr ca_names(sk_X509_NAME_new_null());
+  if (store == nullptr || !ca_names) return Error::Internal("cannot allocate the trust store");
+  for (const auto& bundle : s.trust_anchors) {
+    PG_TRY_STATUS(LoadTrustBundle(bundle, store, ca_names.get()));
+  }
+
+  if (VerifyFailureIndex() < 0) return Error::Internal("cannot allocate TLS ex_data index");
+  switch (s.client_cert) {
+    case ClientCertMode::kRequired:
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, VerifyCallback);
+      break;
+    case ClientCertMode::kOptional:
+      // A presented certificate is still verified; a bad one fails the handshake.
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, VerifyCallback);
+      break;
+    case ClientCertMode::kOff:
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+      break;
+  }
+  SSL_CTX_set_verify_depth(ctx, kVerifyDepth);
+  if (s.client_cert != ClientCertMode::kOff) {
+    SSL_CTX_set_client_CA_list(ctx, ca_names.release());  // takes ownership
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<ClientCertMode> ParseClientCertMode(std::string_view text) {
+  if (text == "required") return ClientCertMode::kRequired;
+  if (text == "optional") return ClientCertMode::kOptional;
+  if (text == "off") return ClientCertMode::kOff;
+  return Error::InvalidArgument("client certificate mode '" + std::string(text) +
+                                "' must be required, optional or off");
+}
+
+std::string_view ClientCertModeName(ClientCertMode m) {
+  switch (m) {
+    case ClientCertMode::kRequired:
+      return "required";
+    case ClientCertMode::kOptional:
+      return "optional";
+    case ClientCertMode::kOff:
+      return "off";
+  }
+  return "unknown";
+}
+
+Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerContext(const ServerTlsSettings& s) {
+  ERR_clear_error();
+  std::shared_ptr<boost::asio::ssl::context> ctx;
+  try {
+    ctx = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
+  } catch (const std::exception& e) {
+    return Error::Internal(WithErrors(std::string("cannot create TLS context: ") + e.what()));
+  }
+  PG_TRY_STATUS(Configure(ctx->native_handle(), s));
+  return ctx;
+}
+
+VerifyFailure GetVerifyFailure(SSL* ssl) {
+  if (ssl == nullptr) return {};
+  const int index = VerifyFailureIndex();
+  if (index < 0) return {};
+  const auto* record = static_cast<const VerifyFailure*>(SSL_get_ex_data(ssl, index));
+  return record != nullptr ? *record : VerifyFailure{};
+}
+
+}  // namespace provgate::tls

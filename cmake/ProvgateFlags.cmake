@@ -2,7 +2,9 @@
 set(PROVGATE_WARNINGS
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
   -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
-  -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough -Werror)
+  -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough -Werror
+  # C++20 designated initializers name only the fields that differ from their defaults.
+  -Wno-missing-field-initializers)
 
 if(PROVGATE_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)

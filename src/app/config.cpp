@@ -2,6 +2,9 @@
 
 #include <toml++/toml.h>
 
+#include <cstdint>
+#include <limits>
+
 #include <fmt/format.h>
 
 namespace provgate::app {
@@ -18,26 +21,30 @@ path Resolve(const path& base, const std::string& p) {
   return candidate.is_absolute() ? candidate : base / candidate;
 }
 
+// Reads `key` of table `t`; `qualified` is how errors name it ("store.path").
 template <class T>
-Result<T> Get(const toml::table& t, const path& file, const std::string& key, T fallback) {
+Result<T> Get(const toml::table& t, const path& file, const std::string& qualified, T fallback) {
+  const std::string key = qualified.substr(qualified.rfind('.') + 1);
   const toml::node* n = t.get(key);
   if (n == nullptr) return fallback;
   if constexpr (std::is_same_v<T, std::string>) {
     if (auto v = n->value<std::string>()) return *v;
-    return ConfigError(file, key, "expected a string");
+    return ConfigError(file, qualified, "expected a string");
   } else {
     if (auto v = n->value<std::int64_t>()) {
-      if (*v < 0 || *v > std::numeric_limits<T>::max()) return ConfigError(file, key, "out of range");
+      if (*v < 0 || static_cast<std::uint64_t>(*v) > std::uint64_t{std::numeric_limits<T>::max()}) {
+        return ConfigError(file, qualified, "out of range");
+      }
       return static_cast<T>(*v);
     }
-    return ConfigError(file, key, "expected an integer");
+    return ConfigError(file, qualified, "expected an integer");
   }
 }
 
 Result<std::chrono::milliseconds> GetMillis(const toml::table& t, const path& file,
-                                            const std::string& key, std::chrono::milliseconds d) {
-  PG_TRY(auto v, Get<std::int64_t>(t, file, key, d.count()));
-  if (v <= 0) return ConfigError(file, key, "must be a positive number of milliseconds");
+                                            const std::string& qualified, std::chrono::milliseconds d) {
+  PG_TRY(auto v, Get<std::int64_t>(t, file, qualified, d.count()));
+  if (v <= 0) return ConfigError(file, qualified, "must be a positive number of milliseconds");
   return std::chrono::milliseconds(v);
 }
 
@@ -45,17 +52,17 @@ Result<http::ListenerConfig> ParseListener(const toml::table& t, const path& fil
                                            size_t index) {
   http::ListenerConfig l;
   const std::string where = fmt::format("listener[{}]", index);
-  PG_TRY(l.name, Get<std::string>(t, file, "name", fmt::format("listener{}", index)));
-  PG_TRY(l.bind, Get<std::string>(t, file, "bind", "0.0.0.0"));
-  PG_TRY(l.port, Get<std::uint16_t>(t, file, "port", 8443));
-  PG_TRY(auto cert, Get<std::string>(t, file, "cert", ""));
-  PG_TRY(auto key, Get<std::string>(t, file, "key", ""));
+  PG_TRY(l.name, Get<std::string>(t, file, where + ".name", fmt::format("listener{}", index)));
+  PG_TRY(l.bind, Get<std::string>(t, file, where + ".bind", "0.0.0.0"));
+  PG_TRY(l.port, Get<std::uint16_t>(t, file, where + ".port", 8443));
+  PG_TRY(auto cert, Get<std::string>(t, file, where + ".cert", ""));
+  PG_TRY(auto key, Get<std::string>(t, file, where + ".key", ""));
   if (cert.empty() || key.empty()) {
     return ConfigError(file, where, "'cert' and 'key' (server certificate and key, PEM) are required");
   }
   l.tls.cert_file = Resolve(base, cert);
   l.tls.key_file = Resolve(base, key);
-  PG_TRY(auto mode, Get<std::string>(t, file, "client_cert", "required"));
+  PG_TRY(auto mode, Get<std::string>(t, file, where + ".client_cert", "required"));
   auto parsed_mode = tls::ParseClientCertMode(mode);
   if (!parsed_mode) return ConfigError(file, where + ".client_cert", parsed_mode.error().message);
   l.tls.client_cert = *parsed_mode;
@@ -71,13 +78,13 @@ Result<http::ListenerConfig> ParseListener(const toml::table& t, const path& fil
                        "a listener that accepts client certificates needs at least one device CA bundle");
   }
   auto& lim = l.limits;
-  PG_TRY(lim.handshake_timeout, GetMillis(t, file, "handshake_timeout_ms", lim.handshake_timeout));
-  PG_TRY(lim.header_timeout, GetMillis(t, file, "header_timeout_ms", lim.header_timeout));
-  PG_TRY(lim.idle_timeout, GetMillis(t, file, "idle_timeout_ms", lim.idle_timeout));
-  PG_TRY(lim.max_header_bytes, Get<std::uint32_t>(t, file, "max_header_bytes", lim.max_header_bytes));
-  PG_TRY(lim.max_body_bytes, Get<std::uint64_t>(t, file, "max_body_bytes", lim.max_body_bytes));
+  PG_TRY(lim.handshake_timeout, GetMillis(t, file, where + ".handshake_timeout_ms", lim.handshake_timeout));
+  PG_TRY(lim.header_timeout, GetMillis(t, file, where + ".header_timeout_ms", lim.header_timeout));
+  PG_TRY(lim.idle_timeout, GetMillis(t, file, where + ".idle_timeout_ms", lim.idle_timeout));
+  PG_TRY(lim.max_header_bytes, Get<std::uint32_t>(t, file, where + ".max_header_bytes", lim.max_header_bytes));
+  PG_TRY(lim.max_body_bytes, Get<std::uint64_t>(t, file, where + ".max_body_bytes", lim.max_body_bytes));
   PG_TRY(lim.max_requests_per_connection,
-         Get<std::uint32_t>(t, file, "max_requests_per_connection", lim.max_requests_per_connection));
+         Get<std::uint32_t>(t, file, where + ".max_requests_per_connection", lim.max_requests_per_connection));
   if (lim.max_header_bytes < 512) return ConfigError(file, where + ".max_header_bytes", "must be at least 512");
   return l;
 }

@@ -19,6 +19,9 @@ class MacAddress {
   // (00:15:65:aa:bb:cc, 00-15-65-AA-BB-CC) or by '.' in groups of four (0015.65aa.bbcc).
   // Rejects mixed separators, wrong lengths and anything else.
   static Result<MacAddress> Parse(std::string_view text);
+  // 000000000000: the placeholder of a value not yet filled in (no real device has it; Polycom
+  // uses it for the common file). Lets structs holding a MAC be default-constructed.
+  static MacAddress Zero() { return MacAddress(std::string(12, '0')); }
 
   // Returns 12 lowercase hex digits.
   const std::string& str() const { return canonical_; }

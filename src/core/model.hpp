@@ -34,7 +34,7 @@ struct Tenant {
 
 struct Device {
   std::int64_t id = 0;
-  MacAddress mac;
+  MacAddress mac = MacAddress::Zero();
   std::string vendor;        // vendor module name, e.g. "yealink"
   std::string model;         // e.g. "T54W"
   std::optional<std::int64_t> tenant_id;

@@ -12,7 +12,8 @@ constexpr size_t kGeneratedPasswordLength = 20;
 
 Status ValidateText(const char* field, const std::string& v, size_t max) {
   if (v.size() > max) return Error::InvalidArgument(fmt::format("{} is longer than {} characters", field, max));
-  for (unsigned char c : v) {
+  for (char ch : v) {
+    const auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c == 0x7f) {
       return Error::InvalidArgument(fmt::format("{} must not contain control characters", field));
     }

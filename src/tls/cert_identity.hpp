@@ -38,7 +38,7 @@ Result<MacRule> ParseMacRule(std::string_view spec);
 std::vector<MacRule> DefaultMacRules();
 
 struct CertIdentity {
-  core::MacAddress mac;
+  core::MacAddress mac = core::MacAddress::Zero();
   std::string subject;             // RFC 2253 one line
   std::string issuer;              // RFC 2253 one line
   std::string cert_sha256;         // hex SHA-256 of the DER certificate

@@ -1,0 +1,186 @@
+#include "pipeline/pipeline.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace provgate::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::int64_t kStart = 1'800'000'000;
+
+std::vector<nlohmann::json> AuditLines(const fs::path& p) {
+  std::ifstream in(p);
+  std::vector<nlohmann::json> out;
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) /
+           ("pipeline_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    std::array<unsigned char, crypto::SecretBox::kKeySize> key{};
+    key.fill(7);
+    store_ = store::SqliteStore::Open(dir_ / "p.db", crypto::SecretBox::FromKey(key), clock_).value();
+    audit_ = audit::AuditLog::Open(dir_ / "audit.log", store_.get()).value();
+    templates_ = std::make_unique<render::TemplateSet>(
+        render::TemplateSet::Load(fs::path(PROVGATE_SOURCE_DIR) / "templates").value());
+    vendors_ = vendors::BuiltinVendors();
+    PipelineOptions options;
+    options.provisioning_url = "https://prov.example.net/";
+    pipeline_ = std::make_unique<Pipeline>(*store_, vendors_, *templates_, *audit_, clock_, options);
+
+    core::Tenant t;
+    t.name = "acme";
+    t.display_name = "ACME";
+    tenant_ = store_->AddTenant(t).value();
+    a_ = AddDevice("001565aabbcc", "yealink", "T54W", core::DeviceState::kAssigned);
+    b_ = AddDevice("001565ddeeff", "yealink", "T46U", core::DeviceState::kAssigned);
+  }
+
+  core::Device AddDevice(const std::string& mac, const std::string& vendor, const std::string& model,
+                         core::DeviceState state) {
+    core::Device d{.mac = core::MacAddress::Parse(mac).value()};
+    d.vendor = vendor;
+    d.model = model;
+    d.state = state;
+    if (state != core::DeviceState::kStock) {
+      d.tenant_id = tenant_.id;
+      d.window_opens = kStart;
+      d.window_expires = kStart + 14 * 86400;
+    }
+    auto added = store_->AddDevice(d).value();
+    core::Line l;
+    l.device_id = added.id;
+    l.index = 1;
+    l.user = "2001";
+    l.registrar = "sip.example.net";
+    l.display_name = "Line One";
+    l.password = "s3cret-" + mac;
+    EXPECT_TRUE(store_->SetLine(l));
+    return added;
+  }
+
+  DeviceRequest Request(const std::string& target, const std::optional<std::string>& cert_mac) {
+    DeviceRequest r;
+    r.listener = "devices";
+    r.peer_ip = "192.0.2.10";
+    r.peer_port = 40000;
+    r.method = "GET";
+    r.target = target;
+    r.user_agent = "Yealink SIP-T54W 96.86.0.100 00:15:65:aa:bb:cc";
+    r.received = clock_.Now();
+    if (cert_mac) {
+      tls::CertIdentity id{.mac = core::MacAddress::Parse(*cert_mac).value()};
+      id.subject = "CN=" + *cert_mac;
+      r.cert = id;
+    }
+    return r;
+  }
+
+  std::string LastReason() { return AuditLines(dir_ / "audit.log").back()["reason"]; }
+
+  fs::path dir_;
+  ManualClock clock_{FromUnix(kStart + 60)};
+  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<render::TemplateSet> templates_;
+  vendors::Registry vendors_;
+  std::unique_ptr<Pipeline> pipeline_;
+  core::Tenant tenant_;
+  core::Device a_, b_;
+};
+
+TEST_F(PipelineTest, ServesTheAuthenticatedDevicesOwnFile) {
+  auto r = pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("s3cret-001565aabbcc"), std::string::npos);
+  EXPECT_EQ(r.body.find("s3cret-001565ddeeff"), std::string::npos);
+  EXPECT_EQ(LastReason(), "device file");
+}
+
+TEST_F(PipelineTest, AnotherDevicesFileIsAUniformNotFoundAuditedAsMismatch) {
+  auto r = pipeline_->Handle(Request("/001565ddeeff.cfg", "001565aabbcc"));
+  EXPECT_EQ(r.status, UniformNotFound().status);
+  EXPECT_EQ(r.body, UniformNotFound().body);
+  EXPECT_EQ(r.content_type, UniformNotFound().content_type);
+  EXPECT_EQ(LastReason(), "mac mismatch");
+  auto rec = AuditLines(dir_ / "audit.log").back();
+  EXPECT_EQ(rec["url_mac"], "001565ddeeff");
+  EXPECT_EQ(rec["mac"], "001565aabbcc");
+}
+
+TEST_F(PipelineTest, RefusalsAreIndistinguishable) {
+  const auto reference = UniformNotFound();
+  const std::pair<DeviceRequest, std::string> cases[] = {
+      {Request("/001565aabbcc.cfg", "001565999999"), "unknown device"},
+      {Request("/001565ddeeff.cfg", "001565aabbcc"), "mac mismatch"},
+      {Request("/001565aabbcc.cfg", std::nullopt), "no identity"},
+      {Request("/nope.cfg", "001565aabbcc"), "unknown file"},
+      {Request("/../001565aabbcc.cfg", "001565aabbcc"), "bad path"},
+  };
+  for (const auto& [req, reason] : cases) {
+    auto r = pipeline_->Handle(req);
+    EXPECT_EQ(r.status, reference.status) << reason;
+    EXPECT_EQ(r.body, reference.body) << reason;
+    EXPECT_EQ(r.content_type, reference.content_type) << reason;
+    EXPECT_EQ(r.allow_header, reference.allow_header) << reason;
+    EXPECT_EQ(LastReason(), reason);
+  }
+}
+
+TEST_F(PipelineTest, WindowExpiryWithdrawsTheConfig) {
+  clock_.Set(FromUnix(kStart + 14 * 86400 - 1));
+  EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 200);
+  clock_.Set(FromUnix(kStart + 14 * 86400));
+  auto r = pipeline_->Handle(Request("/001565ddeeff.cfg", "001565ddeeff"));
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(LastReason(), "window expired");
+}
+
+TEST_F(PipelineTest, StockAndRetiredDevicesGetNothing) {
+  AddDevice("001565000001", "yealink", "T54W", core::DeviceState::kStock);
+  EXPECT_EQ(pipeline_->Handle(Request("/001565000001.cfg", "001565000001")).status, 404);
+  EXPECT_EQ(LastReason(), "device not assigned");
+  AddDevice("001565000002", "yealink", "T54W", core::DeviceState::kRetired);
+  EXPECT_EQ(pipeline_->Handle(Request("/001565000002.cfg", "001565000002")).status, 404);
+  EXPECT_EQ(LastReason(), "device retired");
+}
+
+TEST_F(PipelineTest, CommonFilesCarryNoDeviceData) {
+  auto r = pipeline_->Handle(Request("/y000000000096.cfg", "001565aabbcc"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body.find("s3cret"), std::string::npos);
+  EXPECT_EQ(r.body.find("001565aabbcc"), std::string::npos);
+  EXPECT_EQ(r.body.find("account.1."), std::string::npos);
+}
+
+TEST_F(PipelineTest, OtherMethodsAreRefusedWithAllow) {
+  auto req = Request("/001565aabbcc.cfg", "001565aabbcc");
+  req.method = "POST";
+  auto r = pipeline_->Handle(req);
+  EXPECT_EQ(r.status, 405);
+  EXPECT_TRUE(r.allow_header);
+}
+
+TEST(ExtractFileName, AcceptsOnlyOneSafeSegmentUnderThePrefix) {
+  EXPECT_EQ(ExtractFileName("/001565aabbcc.cfg", "/"), "001565aabbcc.cfg");
+  EXPECT_EQ(ExtractFileName("/001565aabbcc.cfg?mac=x", "/"), "001565aabbcc.cfg");
+  EXPECT_EQ(ExtractFileName("/cfg/y000000000096.cfg", "/cfg/"), "y000000000096.cfg");
+  for (const char* bad : {"/", "", "x", "/..", "/.", "/a/b.cfg", "/%2e%2e/a.cfg", "/a.cfg%00",
+                          "/a\\b.cfg", "/cfg/a.cfg", "/a b.cfg", "//a.cfg"}) {
+    EXPECT_FALSE(ExtractFileName(bad, "/")) << bad;
+  }
+  EXPECT_FALSE(ExtractFileName("/" + std::string(129, 'a'), "/"));
+  EXPECT_FALSE(ExtractFileName("/y000000000096.cfg", "/cfg/"));
+}
+
+}  // namespace
+}  // namespace provgate::pipeline

@@ -25,7 +25,7 @@ struct DemoSpec {
 constexpr DemoSpec kDemoDevices[] = {
     {"001565a1b2c3", "yealink", "T54W", "001565a1b2c3.cfg", "Reception"},
     {"805ec0d4e5f6", "yealink", "T46U", "805ec0d4e5f6.cfg", "Sales & Support"},
-    {"0004f2a1b2c3", "polycom", "VVX450", "0004f2a1b2c3-user.cfg", "Board <Room>"},
+    {"0004f2a1b2c3", "polycom", "VVX_450", "0004f2a1b2c3-user.cfg", "Board <Room>"},
 };
 
 constexpr std::int64_t kYear = 365LL * 86400;
@@ -140,13 +140,14 @@ trust_anchors = ["tls/ca.crt"]
     auto& admin = app->admin();
     auto tenant = admin.AddTenant("demo", "Demo Customer Ltd", 14);
     if (!tenant && tenant.error().code != ErrorCode::kAlreadyExists) return tenant.error();
+    int extension = 2001;
     for (const auto& s : kDemoDevices) {
       auto dev = admin.AddDevice({s.mac, s.vendor, s.model, "demo", ""});
       if (!dev && dev.error().code != ErrorCode::kAlreadyExists) return dev.error();
       service::LineChange line;
       line.index = 1;
       line.display_name = s.display_name;
-      line.user = std::string("1") + std::string(s.mac).substr(9);
+      line.user = std::to_string(extension++);
       line.registrar = "sip.demo.example";
       line.generate_password = true;
       PG_TRY(auto ignored_password, admin.SetLine(s.mac, line));
@@ -170,7 +171,7 @@ std::string DescribeDemo(const Demo& demo) {
         d.config_file);
   }
   const auto& a = demo.devices.front();
-  const auto& b = demo.devices.back();
+  const auto& b = demo.devices[1];  // the same vendor, so the path is a valid file name
   out += fmt::format(
       "\nAsking for another device's file gets the same 404 as an unknown device:\n"
       "  curl --cacert {} --cert {} --key {} https://localhost:{}/{}\n",

@@ -1,7 +1,12 @@
 #include <algorithm>
 #include <cassert>
 
+#include "vendors/cisco/cisco.hpp"
+#include "vendors/fanvil/fanvil.hpp"
+#include "vendors/gigaset/gigaset.hpp"
+#include "vendors/grandstream/grandstream.hpp"
 #include "vendors/polycom/polycom.hpp"
+#include "vendors/snom/snom.hpp"
 #include "vendors/vendor.hpp"
 #include "vendors/yealink/yealink.hpp"
 
@@ -30,6 +35,11 @@ Registry BuiltinVendors() {
   Registry r;
   r.Add(std::make_unique<YealinkVendor>());
   r.Add(std::make_unique<PolycomVendor>());
+  r.Add(std::make_unique<CiscoVendor>());
+  r.Add(std::make_unique<GrandstreamVendor>());
+  r.Add(std::make_unique<SnomVendor>());
+  r.Add(std::make_unique<FanvilVendor>());
+  r.Add(std::make_unique<GigasetVendor>());
   return r;
 }
 

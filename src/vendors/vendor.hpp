@@ -6,6 +6,7 @@
 // lookups, and each is fuzzed (fuzz/vendor_route_fuzz.cpp).
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,56 @@ struct FileRoute {
   std::string model_hint;               // e.g. Yealink model code "96" from y000000000096.cfg
 };
 
+// A file the phone may upload (HTTP PUT) to its own slot. Only names on a vendor's allow-list
+// route; the MAC in the name must be the authenticated device's (the same rule as kDevice
+// routes), and uploads are stored apart from generated files and never feed rendering.
+struct UploadRoute {
+  core::MacAddress mac;
+  std::string kind;           // stable slot name, e.g. "phone-overrides", "app-log"
+  std::size_t max_bytes = 0;  // refuse larger bodies before reading them
+};
+
+// How a route's rendered bytes are encrypted for the phone (src/encrypt implements each).
+enum class Cipher {
+  // Yealink compatibility mode: AES-128-ECB, key = 16 random ASCII characters, plaintext
+  // padded with NUL bytes to the block size; the key itself travels in a key file wrapped
+  // with Yealink's published built-in key (obfuscation only).
+  kYealinkAes128Ecb,
+  // `openssl enc -aes-256-cbc -md md5 -k <secret>`: "Salted__" + 8-byte salt + CBC/PKCS#7
+  // with key and IV from EVP_BytesToKey(MD5, 1 iteration). Cisco SPA/MPP, Grandstream.
+  kOpenSslAes256CbcMd5,
+};
+
+// How the per-device key reaches the phone before it can decrypt.
+enum class KeyDelivery {
+  // A separate key file (Yealink `<name>_Security.enc`), see Vendor::RouteKeyFile.
+  kKeyFile,
+  // Rendered into a plain device file fetched earlier in the same resync over the
+  // authenticated channel (Cisco: `Profile_Rule_C = [--key "<key>"] .../$MA.cfg`).
+  kPlainBootstrapFile,
+  // Rendered into this same file's plain copy (Grandstream P1359 /
+  // provisioning.config.filePassword); encrypt only once a plain copy carrying the key has
+  // been delivered, like a deliver-once password.
+  kPriorPlainCopy,
+};
+
+struct EncryptionScheme {
+  Cipher cipher = Cipher::kOpenSslAes256CbcMd5;
+  KeyDelivery delivery = KeyDelivery::kPlainBootstrapFile;
+  // The render variable under which templates expect the device's key (set on the device
+  // layer, stored encrypted at rest like a SIP password).
+  std::string key_variable = "config_key";
+  // true: serve this route only encrypted; without a key for the device, refuse it (the
+  // file exists to carry secrets in encrypted form only). false: encrypt when a key exists.
+  bool required = false;
+};
+
+// A key file the phone fetches beside an encrypted file (Yealink compatibility mode).
+struct KeyFileRoute {
+  core::MacAddress mac;
+  std::string protected_file;  // the file whose key this is, e.g. "001565aabbcc.cfg"
+};
+
 struct UserAgentInfo {
   std::string model;
   std::string firmware;
@@ -46,6 +97,29 @@ class Vendor {
   virtual std::optional<FileRoute> Route(std::string_view file_name) const = 0;
   // Best-effort parse; fields stay empty when the UA does not carry them. Thread-safe.
   virtual UserAgentInfo ParseUserAgent(std::string_view user_agent) const = 0;
+
+  // Extensions below have defaults so the pipeline compiles unchanged while it learns them.
+
+  // Maps a file name the phone uploads to its allow-listed slot; nullopt for everything
+  // else (including every name Route accepts: uploads never overwrite generated files).
+  // Thread-safe, same trust level as Route.
+  virtual std::optional<UploadRoute> RouteUpload(std::string_view /*file_name*/) const {
+    return std::nullopt;
+  }
+
+  // The encryption this vendor applies to `route` (a value Route returned), or nullopt when
+  // the file is always served plain. The pipeline, after rendering: if a scheme is returned
+  // and the device has a key under scheme.key_variable, encrypt with encrypt::Encrypt; if it
+  // has none and scheme.required, refuse like an unknown file. Thread-safe.
+  virtual std::optional<EncryptionScheme> Encryption(const FileRoute& /*route*/) const {
+    return std::nullopt;
+  }
+
+  // Maps a key-file name (KeyDelivery::kKeyFile) to the device and the file it unlocks; the
+  // pipeline answers with encrypt::WrapYealinkKey(<device key>). nullopt for other names.
+  virtual std::optional<KeyFileRoute> RouteKeyFile(std::string_view /*file_name*/) const {
+    return std::nullopt;
+  }
 };
 
 class Registry {

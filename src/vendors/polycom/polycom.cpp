@@ -100,4 +100,25 @@ UserAgentInfo PolycomVendor::ParseUserAgent(std::string_view user_agent) const {
   return info;
 }
 
+std::optional<UploadRoute> PolycomVendor::RouteUpload(std::string_view file_name) const {
+  struct Slot {
+    std::string_view suffix;
+    std::string_view kind;
+    std::size_t max_bytes;
+  };
+  // Override files are small; logs rotate on the phone at about 1 MB (kept with headroom).
+  static constexpr Slot kSlots[] = {
+      {"-phone.cfg", "phone-overrides", 256 * 1024}, {"-web.cfg", "web-overrides", 256 * 1024},
+      {"-directory.xml", "directory", 1024 * 1024},  {"-calls.xml", "calls", 1024 * 1024},
+      {"-app.log", "app-log", 4 * 1024 * 1024},      {"-boot.log", "boot-log", 1024 * 1024},
+  };
+  for (const Slot& slot : kSlots) {
+    if (file_name.size() != 12 + slot.suffix.size() || !file_name.ends_with(slot.suffix)) continue;
+    auto mac = DeviceMac(file_name.substr(0, 12));
+    if (!mac) return std::nullopt;
+    return UploadRoute{*mac, std::string(slot.kind), slot.max_bytes};
+  }
+  return std::nullopt;
+}
+
 }  // namespace provgate::vendors

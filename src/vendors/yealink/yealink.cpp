@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "vendors/internal/text.hpp"
+
 namespace provgate::vendors {
 namespace {
 
@@ -127,6 +129,38 @@ UserAgentInfo YealinkVendor::ParseUserAgent(std::string_view user_agent) const {
     if (auto mac = core::MacAddress::Parse(tokens[next])) info.mac = *mac;
   }
   return info;
+}
+
+std::optional<UploadRoute> YealinkVendor::RouteUpload(std::string_view file_name) const {
+  struct Slot {
+    std::string_view suffix;
+    std::string_view kind;
+    std::size_t max_bytes;
+  };
+  static constexpr Slot kSlots[] = {
+      {"-local.cfg", "local-overrides", 256 * 1024},
+      {"-contact.xml", "contacts", 1024 * 1024},
+  };
+  for (const Slot& slot : kSlots) {
+    if (file_name.size() != 12 + slot.suffix.size() || !file_name.ends_with(slot.suffix)) continue;
+    auto mac = internal::MacFromHex(file_name.substr(0, 12), internal::HexCase::kLower);
+    if (!mac) return std::nullopt;
+    return UploadRoute{*mac, std::string(slot.kind), slot.max_bytes};
+  }
+  return std::nullopt;
+}
+
+std::optional<EncryptionScheme> YealinkVendor::Encryption(const FileRoute& route) const {
+  if (route.scope != FileScope::kDevice || route.template_name != "mac.cfg") return std::nullopt;
+  return EncryptionScheme{Cipher::kYealinkAes128Ecb, KeyDelivery::kKeyFile, "config_key", false};
+}
+
+std::optional<KeyFileRoute> YealinkVendor::RouteKeyFile(std::string_view file_name) const {
+  constexpr std::string_view kSuffix = "_Security.enc";
+  if (file_name.size() != 12 + kSuffix.size() || !file_name.ends_with(kSuffix)) return std::nullopt;
+  auto mac = internal::MacFromHex(file_name.substr(0, 12), internal::HexCase::kLower);
+  if (!mac) return std::nullopt;
+  return KeyFileRoute{*mac, mac->str() + ".cfg"};
 }
 
 }  // namespace provgate::vendors

@@ -6,7 +6,9 @@
 //   y000000000000.boot    kCommon  "common.boot"  boot file for phones without a MAC boot file
 //   y0000000000XX.cfg     kCommon  "common.cfg"   model_hint = model code XX (10..999)
 // MAC: 12 lower-case hex digits, no separators. Everything else, including the files the
-// phone uploads (<mac>-local.cfg, logs), is not routed. Trust: inputs are hostile; matching
+// phone uploads (<mac>-local.cfg, <mac>-contact.xml: RouteUpload), is not routed.
+// Encryption: <mac>.cfg in compatibility mode (AES-128-ECB) with its key in
+// <mac>_Security.enc (RouteKeyFile), wrapped with Yealink's published key: obfuscation only. Trust: inputs are hostile; matching
 // is a fixed grammar over at most 18 bytes.
 #pragma once
 
@@ -22,6 +24,12 @@ class YealinkVendor final : public Vendor {
   // "Yealink W70B ...", "yealink SIP-T28P ...", "Yealink-T46G 28.71.0.81 28.1.0.128.0.0.0",
   // the bare-MAC T5x form and the very old "W52P 25.30.0.2 <mac>" form.
   UserAgentInfo ParseUserAgent(std::string_view user_agent) const override;
+  // <mac>-local.cfg (settings changed on the phone) and <mac>-contact.xml (local contacts).
+  std::optional<UploadRoute> RouteUpload(std::string_view file_name) const override;
+  // <mac>.cfg: kYealinkAes128Ecb, key delivered as <mac>_Security.enc; optional.
+  std::optional<EncryptionScheme> Encryption(const FileRoute& route) const override;
+  // <mac>_Security.enc -> the key of <mac>.cfg.
+  std::optional<KeyFileRoute> RouteKeyFile(std::string_view file_name) const override;
 };
 
 }  // namespace provgate::vendors

@@ -1,0 +1,107 @@
+#include "vendors/cisco/cisco.hpp"
+
+#include "vendors/internal/text.hpp"
+
+namespace provgate::vendors {
+namespace {
+
+using internal::AllOf;
+using internal::IsDigit;
+using internal::IsLowerAlnum;
+
+constexpr std::size_t kMaxUserAgent = 256;
+constexpr std::size_t kMaxToken = 40;
+
+FileRoute Xml(FileScope scope, std::string tpl) {
+  return internal::MakeRoute(scope, std::move(tpl), render::Format::kXml, internal::kXmlContentType);
+}
+
+bool IsModelChar(char c) { return internal::IsAlnum(c) || c == '-'; }
+bool IsFirmwareChar(char c) { return internal::IsAlnum(c) || c == '.' || c == '(' || c == ')'; }
+
+// "8841-3PCC" or "CP-8841-3PCC" -> "CP-8841-3PCC".
+std::optional<std::string> MppModel(std::string_view stem) {
+  if (stem.starts_with("CP-")) stem.remove_prefix(3);
+  if (stem.size() != 9 || !stem.ends_with("-3PCC") || !AllOf(stem.substr(0, 4), IsDigit)) {
+    return std::nullopt;
+  }
+  return "CP-" + std::string(stem);
+}
+
+}  // namespace
+
+std::optional<FileRoute> CiscoVendor::Route(std::string_view file_name) const {
+  if (file_name.size() == 16 && (file_name.ends_with(".xml") || file_name.ends_with(".cfg"))) {
+    if (auto mac = internal::MacFromHex(file_name.substr(0, 12), internal::HexCase::kAny)) {
+      const bool secrets = file_name.ends_with(".cfg");
+      FileRoute r = Xml(FileScope::kDevice, secrets ? "mac-secrets.xml" : "mac.xml");
+      r.mac = *mac;
+      return r;
+    }
+  }
+  if (file_name.starts_with("spa") && file_name.ends_with(".cfg") && file_name.size() <= 20) {
+    const std::string_view psn = file_name.substr(3, file_name.size() - 7);
+    if (psn.size() < 3 || !AllOf(psn, IsLowerAlnum) || !IsDigit(psn.front())) return std::nullopt;
+    FileRoute r = Xml(FileScope::kCommon, "model.xml");
+    r.model_hint = std::string(psn);
+    return r;
+  }
+  if (file_name.ends_with(".xml") && file_name.size() <= 20) {
+    if (auto model = MppModel(file_name.substr(0, file_name.size() - 4))) {
+      FileRoute r = Xml(FileScope::kCommon, "model.xml");
+      r.model_hint = *model;
+      return r;
+    }
+  }
+  return std::nullopt;
+}
+
+UserAgentInfo CiscoVendor::ParseUserAgent(std::string_view user_agent) const {
+  if (user_agent.size() > kMaxUserAgent) return {};
+  const std::size_t space = user_agent.find(' ');
+  const std::string_view product = user_agent.substr(0, space);
+  std::string_view rest = space == std::string_view::npos ? std::string_view() : user_agent.substr(space + 1);
+
+  UserAgentInfo info;
+  std::string_view model;
+  std::string_view firmware;
+  bool spa = false;
+  if (product.starts_with("Cisco-CP-")) {  // MPP: Cisco-CP-8841-3PCC/11.0
+    const std::size_t slash = product.find('/');
+    if (slash == std::string_view::npos) return {};
+    model = product.substr(6, slash - 6);
+    firmware = product.substr(slash + 1);
+  } else if (product.starts_with("Cisco/") || product.starts_with("Linksys/")) {
+    spa = true;
+    const std::string_view body = product.substr(product.find('/') + 1);
+    // The firmware starts after the last '-' that is followed by a digit: SPA-942-6.1.5(a).
+    std::size_t split = std::string_view::npos;
+    for (std::size_t i = 0; i + 1 < body.size(); ++i) {
+      if (body[i] == '-' && IsDigit(body[i + 1])) split = i;
+    }
+    if (split == std::string_view::npos) return {};
+    model = body.substr(0, split);
+    firmware = body.substr(split + 1);
+  } else {
+    return {};
+  }
+  if (model.empty() || model.size() > kMaxToken || !AllOf(model, IsModelChar)) return {};
+  info.model = std::string(model);
+  if (firmware.size() <= kMaxToken && AllOf(firmware, IsFirmwareChar)) info.firmware = std::string(firmware);
+
+  // "(MAC)(serial)" on SPA: two groups, the first 12 hex digits.
+  if (spa && rest.starts_with('(')) {
+    const std::size_t close = rest.find(')');
+    if (close == 13 && rest.size() > close + 1 && rest[close + 1] == '(') {
+      if (auto mac = internal::MacFromHex(rest.substr(1, 12), internal::HexCase::kAny)) info.mac = *mac;
+    }
+  }
+  return info;
+}
+
+std::optional<EncryptionScheme> CiscoVendor::Encryption(const FileRoute& route) const {
+  if (route.scope != FileScope::kDevice || route.template_name != "mac-secrets.xml") return std::nullopt;
+  return EncryptionScheme{Cipher::kOpenSslAes256CbcMd5, KeyDelivery::kPlainBootstrapFile, "config_key", true};
+}
+
+}  // namespace provgate::vendors

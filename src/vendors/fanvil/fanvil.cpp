@@ -1,0 +1,63 @@
+#include "vendors/fanvil/fanvil.hpp"
+
+#include "vendors/internal/text.hpp"
+
+namespace provgate::vendors {
+namespace {
+
+using internal::AllOf;
+
+constexpr std::size_t kMaxUserAgent = 256;
+constexpr std::size_t kMaxToken = 32;
+
+bool IsStemChar(char c) { return internal::IsAlnum(c) || c == '.'; }
+bool IsVersionChar(char c) { return internal::IsDigit(c) || c == '.'; }
+
+}  // namespace
+
+std::optional<FileRoute> FanvilVendor::Route(std::string_view file_name) const {
+  if (!file_name.ends_with(".cfg") || file_name.size() > 28) return std::nullopt;
+  const std::string_view stem = file_name.substr(0, file_name.size() - 4);
+  if (stem.size() == 12 && AllOf(stem, internal::IsHex)) {
+    auto mac = internal::MacFromHex(stem, internal::HexCase::kLower);
+    if (!mac) return std::nullopt;
+    FileRoute r = internal::MakeRoute(FileScope::kDevice, "mac.cfg", render::Format::kXml,
+                                      internal::kXmlContentType);
+    r.mac = *mac;
+    return r;
+  }
+  if (stem.size() < 6 || !(stem.starts_with("f0") || stem.starts_with("F0")) || !AllOf(stem, IsStemChar) ||
+      stem.find("..") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  FileRoute r = internal::MakeRoute(FileScope::kCommon, "common.cfg", render::Format::kXml,
+                                    internal::kXmlContentType);
+  r.model_hint = std::string(stem);
+  return r;
+}
+
+UserAgentInfo FanvilVendor::ParseUserAgent(std::string_view user_agent) const {
+  if (user_agent.size() > kMaxUserAgent) return {};
+  const auto tokens = internal::Tokens(user_agent);
+  if (tokens.size() < 3 || tokens[0] != "Fanvil") return {};
+  std::size_t end = tokens.size();
+  UserAgentInfo info;
+  if (auto mac = internal::MacFromHex(tokens[end - 1], internal::HexCase::kAny)) {
+    info.mac = *mac;
+    --end;
+  }
+  // The version is the last token made of digits and dots; the model is what precedes it.
+  if (end < 3 || tokens[end - 1].size() > kMaxToken || !AllOf(tokens[end - 1], IsVersionChar)) return {};
+  info.firmware = std::string(tokens[end - 1]);
+  std::string model;
+  for (std::size_t i = 1; i + 1 < end; ++i) {
+    if (!AllOf(tokens[i], internal::IsAlnum)) return {};
+    if (!model.empty()) model += ' ';
+    model += tokens[i];
+  }
+  if (model.empty() || model.size() > kMaxToken) return {};
+  info.model = std::move(model);
+  return info;
+}
+
+}  // namespace provgate::vendors

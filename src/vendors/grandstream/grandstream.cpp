@@ -1,0 +1,88 @@
+#include "vendors/grandstream/grandstream.hpp"
+
+#include "vendors/internal/text.hpp"
+
+namespace provgate::vendors {
+namespace {
+
+using internal::AllOf;
+
+constexpr std::size_t kMaxUserAgent = 256;
+constexpr std::size_t kMaxToken = 32;
+
+FileRoute Xml(FileScope scope, std::string tpl) {
+  return internal::MakeRoute(scope, std::move(tpl), render::Format::kXml, internal::kXmlContentType);
+}
+
+bool IsModelChar(char c) { return internal::IsAlnum(c) || c == '-' || c == '_'; }
+bool IsVersionChar(char c) { return internal::IsDigit(c) || c == '.'; }
+
+}  // namespace
+
+std::optional<FileRoute> GrandstreamVendor::Route(std::string_view file_name) const {
+  if (file_name == "cfg.xml") return Xml(FileScope::kCommon, "common.xml");
+  if (!file_name.starts_with("cfg") || !file_name.ends_with(".xml") || file_name.size() > 23) {
+    return std::nullopt;
+  }
+  const std::string_view stem = file_name.substr(3, file_name.size() - 7);
+  if (stem.size() == 12 && AllOf(stem, internal::IsLowerHex)) {
+    auto mac = internal::MacFromHex(stem, internal::HexCase::kLower);
+    if (!mac) return std::nullopt;
+    FileRoute r = Xml(FileScope::kDevice, "mac.xml");
+    r.mac = *mac;
+    return r;
+  }
+  // Model files: a lower-case model name with at least one letter and one digit (gxp2135).
+  bool letter = false;
+  bool digit = false;
+  for (char c : stem) {
+    letter = letter || (c >= 'a' && c <= 'z');
+    digit = digit || internal::IsDigit(c);
+  }
+  if (stem.size() < 3 || !AllOf(stem, internal::IsLowerAlnum) || !letter || !digit) return std::nullopt;
+  FileRoute r = Xml(FileScope::kCommon, "model.xml");
+  r.model_hint = std::string(stem);
+  return r;
+}
+
+UserAgentInfo GrandstreamVendor::ParseUserAgent(std::string_view user_agent) const {
+  if (user_agent.size() > kMaxUserAgent) return {};
+  const auto tokens = internal::Tokens(user_agent);
+  if (tokens.size() < 2 || tokens[0] != "Grandstream") return {};
+
+  UserAgentInfo info;
+  std::string_view model;
+  std::string_view firmware;
+  if (tokens.size() >= 4 && tokens[1] == "Model" && tokens[2] == "HW") {
+    model = tokens[3];
+    for (std::size_t i = 4; i + 1 < tokens.size(); ++i) {
+      if (tokens[i] == "SW") firmware = tokens[i + 1];
+    }
+  } else {
+    model = tokens[1];
+    // "(gxp2000e.bin:1.2.5.3/boot55e.bin:1.1.6.9)": the application image's version.
+    if (tokens.size() > 2 && tokens[2].starts_with('(')) {
+      const std::string_view images = tokens[2];
+      const std::size_t colon = images.find(':');
+      const std::size_t end = images.find_first_of("/)", colon == std::string_view::npos ? 0 : colon);
+      if (colon != std::string_view::npos && end != std::string_view::npos) {
+        firmware = images.substr(colon + 1, end - colon - 1);
+      }
+    }
+  }
+  if (model.empty() || model.size() > kMaxToken || !AllOf(model, IsModelChar)) return {};
+  info.model = std::string(model);
+  if (firmware.size() <= kMaxToken && AllOf(firmware, IsVersionChar)) info.firmware = std::string(firmware);
+  for (std::size_t i = 1; i + 1 < tokens.size(); ++i) {
+    if (tokens[i] != "DevId") continue;
+    if (auto mac = internal::MacFromHex(tokens[i + 1], internal::HexCase::kAny)) info.mac = *mac;
+  }
+  return info;
+}
+
+std::optional<EncryptionScheme> GrandstreamVendor::Encryption(const FileRoute& route) const {
+  if (route.scope != FileScope::kDevice || route.template_name != "mac.xml") return std::nullopt;
+  return EncryptionScheme{Cipher::kOpenSslAes256CbcMd5, KeyDelivery::kPriorPlainCopy, "config_key", false};
+}
+
+}  // namespace provgate::vendors

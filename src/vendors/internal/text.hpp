@@ -1,0 +1,46 @@
+// Small matching helpers shared by the vendor modules. Everything here works on bounded,
+// attacker-controlled strings and never allocates more than its input.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/mac_address.hpp"
+#include "vendors/vendor.hpp"
+
+namespace provgate::vendors::internal {
+
+inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+inline bool IsLowerHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f'); }
+inline bool IsUpperHex(char c) { return IsDigit(c) || (c >= 'A' && c <= 'F'); }
+inline bool IsHex(char c) { return IsLowerHex(c) || (c >= 'A' && c <= 'F'); }
+inline bool IsAlnum(char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+inline bool IsLowerAlnum(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z'); }
+
+inline bool AllOf(std::string_view s, bool (*pred)(char)) {
+  for (char c : s) {
+    if (!pred(c)) return false;
+  }
+  return !s.empty();
+}
+
+enum class HexCase { kLower, kUpper, kAny };
+
+// 12 hex digits of the given case, not the all-zero placeholder.
+std::optional<core::MacAddress> MacFromHex(std::string_view hex, HexCase letter_case);
+
+// Space-separated tokens (runs of spaces collapse).
+std::vector<std::string_view> Tokens(std::string_view s);
+
+// A route skeleton with the given scope, template, format and content type.
+FileRoute MakeRoute(FileScope scope, std::string template_name, render::Format format,
+                    std::string_view content_type);
+
+inline constexpr std::string_view kXmlContentType = "application/xml";
+inline constexpr std::string_view kTextContentType = "text/plain; charset=utf-8";
+
+}  // namespace provgate::vendors::internal

@@ -1,0 +1,63 @@
+#include "vendors/snom/snom.hpp"
+
+#include "vendors/internal/text.hpp"
+
+namespace provgate::vendors {
+namespace {
+
+using internal::AllOf;
+
+constexpr std::size_t kMaxUserAgent = 256;
+constexpr std::size_t kMaxToken = 40;
+
+bool IsVersionChar(char c) { return internal::IsDigit(c) || c == '.'; }
+
+}  // namespace
+
+std::optional<FileRoute> SnomVendor::Route(std::string_view file_name) const {
+  if (!file_name.starts_with("snom") || !file_name.ends_with(".htm") || file_name.size() > 29) {
+    return std::nullopt;
+  }
+  std::string_view stem = file_name.substr(4, file_name.size() - 8);
+  std::optional<core::MacAddress> mac;
+  if (const std::size_t dash = stem.find('-'); dash != std::string_view::npos) {
+    mac = internal::MacFromHex(stem.substr(dash + 1), internal::HexCase::kUpper);
+    if (!mac) return std::nullopt;
+    stem = stem.substr(0, dash);
+  }
+  if (stem.size() < 2 || stem.size() > 8 || !AllOf(stem, internal::IsAlnum)) return std::nullopt;
+  FileRoute r = internal::MakeRoute(mac ? FileScope::kDevice : FileScope::kCommon,
+                                    mac ? "mac.xml" : "model.xml", render::Format::kXml,
+                                    internal::kXmlContentType);
+  r.mac = mac;
+  r.model_hint = std::string(stem);
+  return r;
+}
+
+UserAgentInfo SnomVendor::ParseUserAgent(std::string_view user_agent) const {
+  if (user_agent.size() > kMaxUserAgent) return {};
+  const std::size_t at = user_agent.find("snom");
+  if (at == std::string_view::npos) return {};
+  std::string_view rest = user_agent.substr(at);
+  if (rest.ends_with(')')) rest.remove_suffix(1);
+  const auto tokens = internal::Tokens(rest);
+  // tokens[0] = "snomD785-SIP"
+  std::string_view product = tokens[0];
+  if (!product.ends_with("-SIP")) return {};
+  const std::string_view model = product.substr(4, product.size() - 8);
+  if (model.empty() || model.size() > kMaxToken || !AllOf(model, internal::IsAlnum)) return {};
+  UserAgentInfo info;
+  info.model = std::string(model);
+  if (tokens.size() > 1 && tokens[1].size() <= kMaxToken && AllOf(tokens[1], IsVersionChar)) {
+    info.firmware = std::string(tokens[1]);
+  }
+  for (std::size_t i = 2; i < tokens.size(); ++i) {
+    if (auto mac = internal::MacFromHex(tokens[i], internal::HexCase::kUpper)) {
+      info.mac = *mac;
+      break;
+    }
+  }
+  return info;
+}
+
+}  // namespace provgate::vendors

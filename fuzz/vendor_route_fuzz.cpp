@@ -16,6 +16,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (device != route->mac.has_value() || route->template_name.empty()) std::abort();
       // Routed names are short fixed grammars without path syntax.
       if (text.size() > 32 || text.find_first_of("/\\%") != std::string_view::npos) std::abort();
+      // Encryption describes only routes the vendor itself returned; a required scheme
+      // always names the variable holding the key.
+      if (auto scheme = v->Encryption(*route); scheme && scheme->key_variable.empty()) std::abort();
+    }
+    if (auto upload = v->RouteUpload(text)) {
+      // Uploads are bounded and never share a name with a generated file.
+      if (upload->max_bytes == 0 || upload->max_bytes > 16u * 1024 * 1024 || v->Route(text)) std::abort();
+    }
+    if (auto key_file = v->RouteKeyFile(text)) {
+      if (key_file->protected_file.empty() || v->Route(text)) std::abort();
     }
     auto info = v->ParseUserAgent(text);
     if (info.model.size() > text.size() || info.firmware.size() > text.size()) std::abort();

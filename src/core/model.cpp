@@ -22,6 +22,22 @@ Result<DeviceState> ParseDeviceState(std::string_view text) {
       "unknown device state; expected stock, assigned, provisioned, expired or retired");
 }
 
+std::string_view PasswordPolicyName(PasswordPolicy p) {
+  switch (p) {
+    case PasswordPolicy::kDeliverOnce: return "deliver-once";
+    case PasswordPolicy::kUntilConfirmed: return "until-confirmed";
+    case PasswordPolicy::kAlways: return "always";
+  }
+  return "deliver-once";
+}
+
+Result<PasswordPolicy> ParsePasswordPolicy(std::string_view text) {
+  for (auto p : {PasswordPolicy::kDeliverOnce, PasswordPolicy::kUntilConfirmed, PasswordPolicy::kAlways}) {
+    if (PasswordPolicyName(p) == text) return p;
+  }
+  return Error::InvalidArgument("unknown password policy; expected deliver-once, until-confirmed or always");
+}
+
 std::string_view TransportName(Transport t) {
   switch (t) {
     case Transport::kUdp: return "udp";

@@ -24,12 +24,28 @@ enum class DeviceState { kStock, kAssigned, kProvisioned, kExpired, kRetired };
 std::string_view DeviceStateName(DeviceState s);
 Result<DeviceState> ParseDeviceState(std::string_view text);
 
+// How often a SIP password may leave the server (DESIGN.md invariant 3).
+enum class PasswordPolicy {
+  kDeliverOnce,     // exactly one response ever carries it; wiped after confirmation
+  kUntilConfirmed,  // every response carries it until confirmation, then wiped
+  kAlways,          // every response carries it; never wiped (devices that cannot keep one)
+};
+std::string_view PasswordPolicyName(PasswordPolicy p);
+Result<PasswordPolicy> ParsePasswordPolicy(std::string_view text);
+
 struct Tenant {
   std::int64_t id = 0;
   std::string name;          // unique, operator-chosen slug
   std::string display_name;
   int window_days = 14;      // provisioning window opened by assignment
   Vars vars = Vars::object();
+  PasswordPolicy password_policy = PasswordPolicy::kDeliverOnce;
+  // Confirmation that a delivered password arrived: 0 = the device's next fetch; otherwise
+  // this many seconds after delivery (evaluated at the device's next request or by purge).
+  int confirm_grace_seconds = 0;
+  int password_length = 20;
+  std::string password_alphabet;  // empty = crypto::kDefaultPasswordAlphabet
+  int retention_days = 30;        // secrets of expired/retired devices are purged after this
 };
 
 struct Device {
@@ -43,6 +59,8 @@ struct Device {
   std::optional<std::int64_t> window_expires;  // unix seconds
   std::string serial;
   Vars vars = Vars::object();
+  std::string token_hash;                         // SHA-256 hex of the URL token; "" = none
+  std::optional<std::int64_t> state_changed_at;   // unix seconds of the last transition
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
 };
@@ -63,6 +81,7 @@ struct Line {
   Transport transport = Transport::kUdp;
   // Clear text only in memory while rendering; at rest it is secretbox ciphertext.
   std::optional<std::string> password;
+  std::optional<std::int64_t> delivered_at;  // first response that carried the password
 };
 
 }  // namespace provgate::core

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/lifecycle.hpp"
+
 namespace provgate::pipeline {
 namespace {
 
@@ -109,36 +111,111 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, audit::AuditRecord
     return Deny(record, "mac mismatch");
   }
 
-  // authorize: lifecycle state and provisioning window.
-  switch (device->state) {
+  // authorize: lifecycle state and provisioning window, evaluated now (no cron job).
+  const std::int64_t now = ToUnix(clock_.Now());
+  const core::DeviceState state = core::EffectiveState(*device, now);
+  if (state != device->state) {
+    RecordTransition(*device, device->state, state, now, "provisioning window ended without a fetch");
+  }
+  switch (state) {
     case core::DeviceState::kStock: return Deny(record, "device not assigned");
     case core::DeviceState::kRetired: return Deny(record, "device retired");
     case core::DeviceState::kExpired: return Deny(record, "window expired");
     case core::DeviceState::kAssigned:
-      if (device->window_expires && ToUnix(clock_.Now()) >= *device->window_expires) {
-        return Deny(record, "window expired");
-      }
-      break;
     case core::DeviceState::kProvisioned: break;
   }
   if (!device->tenant_id) return Deny(record, "device not assigned");
 
-  auto body = Render(*route, *device, *file_name);
-  if (!body) throw ErrorException(body.error());
+  const render::Template* tpl = templates_.Find(device->vendor, route->template_name);
+  if (tpl == nullptr) {
+    throw ErrorException(Error::Internal("no template " + device->vendor + "/" + route->template_name));
+  }
+  auto tenant = store_.GetTenant(*device->tenant_id);
+  if (!tenant) throw ErrorException(tenant.error());
+
+  std::vector<core::Line> lines;
+  if (route->scope == vendors::FileScope::kDevice) {
+    // Only files that can carry a password take part in delivery and confirmation.
+    auto l = tpl->References("password") ? LinesWithDeliverablePasswords(*device, *tenant, now)
+                                         : LinesWithoutPasswords(*device);
+    if (!l) throw ErrorException(l.error());
+    lines = std::move(*l);
+  }
+  std::string body = Render(*tpl, *route, *device, *tenant, lines, *file_name);
+  if (route->scope == vendors::FileScope::kDevice && device->state == core::DeviceState::kAssigned) {
+    RecordTransition(*device, core::DeviceState::kAssigned, core::DeviceState::kProvisioned, now,
+                     "first authenticated fetch");
+  }
   record.decision = "allow";
   record.reason = route->scope == vendors::FileScope::kDevice ? "device file" : "common file";
-  DeviceResponse response{200, route->content_type, std::move(*body), false};
-  return response;
+  return DeviceResponse{200, route->content_type, std::move(body), false};
 }
 
-Result<std::string> Pipeline::Render(const vendors::FileRoute& route, const core::Device& device,
-                                     const std::string& file_name) {
-  const render::Template* tpl = templates_.Find(device.vendor, route.template_name);
-  if (tpl == nullptr) {
-    return Error::Internal("no template " + device.vendor + "/" + route.template_name);
-  }
-  PG_TRY(auto tenant, store_.GetTenant(*device.tenant_id));
+void Pipeline::RecordTransition(const core::Device& device, core::DeviceState from,
+                                core::DeviceState to, std::int64_t now, const std::string& cause) {
+  auto won = store_.TransitionState(device.id, from, to, now);
+  if (!won) throw ErrorException(won.error());
+  if (!*won) return;  // a concurrent request made (and recorded) this transition
+  LifecycleEvent(device, std::string(core::DeviceStateName(to)),
+                 {{"from", core::DeviceStateName(from)}, {"cause", cause}});
+}
 
+void Pipeline::LifecycleEvent(const core::Device& device, const std::string& what,
+                              nlohmann::json detail) {
+  audit::AuditRecord r;
+  r.time = clock_.Now();
+  r.kind = "lifecycle";
+  r.actor = "device";
+  r.decision = "info";
+  r.reason = what;
+  r.device = device.mac.str();
+  r.detail = std::move(detail);
+  if (auto st = audit_.Write(r, audit::Durability::kDurable); !st) throw ErrorException(st.error());
+}
+
+Result<std::vector<core::Line>> Pipeline::LinesWithoutPasswords(const core::Device& device) {
+  PG_TRY(auto lines, store_.ListLines(device.id));
+  for (auto& l : lines) l.password.reset();
+  return lines;
+}
+
+Result<std::vector<core::Line>> Pipeline::LinesWithDeliverablePasswords(const core::Device& device,
+                                                                        const core::Tenant& tenant,
+                                                                        std::int64_t now) {
+  if (tenant.password_policy == core::PasswordPolicy::kAlways) return store_.ListLines(device.id);
+
+  // Confirmation first: a password delivered earlier is wiped once this request proves the
+  // device has it (its next fetch, or the grace period after delivery).
+  PG_TRY(auto wiped, store_.WipeDeliveredPasswords(device.id, core::ConfirmedDeliveryCutoff(tenant, now)));
+  if (!wiped.empty()) {
+    LifecycleEvent(device, "password removed",
+                   {{"lines", wiped},
+                    {"cause", tenant.confirm_grace_seconds == 0 ? "confirmed by the device's next fetch"
+                                                                 : "grace period after delivery ended"}});
+  }
+  // Then the atomic claim: of concurrent requests, exactly one gets each undelivered password.
+  PG_TRY(auto claimed, store_.ClaimPasswords(device.id, now));
+  if (!claimed.empty()) {
+    std::vector<int> indexes;
+    for (const auto& l : claimed) indexes.push_back(l.index);
+    LifecycleEvent(device, "password delivered",
+                   {{"lines", indexes}, {"policy", core::PasswordPolicyName(tenant.password_policy)}});
+  }
+  PG_TRY(auto lines, store_.ListLines(device.id));
+  if (tenant.password_policy == core::PasswordPolicy::kDeliverOnce) {
+    for (auto& l : lines) {
+      l.password.reset();
+      for (const auto& c : claimed) {
+        if (c.index == l.index) l.password = c.password;
+      }
+    }
+  }
+  return lines;
+}
+
+std::string Pipeline::Render(const render::Template& tpl, const vendors::FileRoute& route,
+                             const core::Device& device, const core::Tenant& tenant,
+                             const std::vector<core::Line>& lines, const std::string& file_name) {
   nlohmann::json ctx = templates_.BaseVars(device.vendor, device.model);
   render::MergeVars(ctx, tenant.vars);
   ctx["tenant"] = {{"name", tenant.name}, {"display_name", tenant.display_name}};
@@ -151,7 +228,6 @@ Result<std::string> Pipeline::Render(const vendors::FileRoute& route, const core
     ctx["device"] = {{"mac", device.mac.str()},       {"mac_upper", device.mac.Upper()},
                      {"mac_colons", device.mac.WithColons()}, {"vendor", device.vendor},
                      {"model", device.model},          {"serial", device.serial}};
-    PG_TRY(auto lines, store_.ListLines(device.id));
     nlohmann::json jl = nlohmann::json::array();
     for (const auto& l : lines) {
       nlohmann::json j = {{"index", l.index},
@@ -169,7 +245,7 @@ Result<std::string> Pipeline::Render(const vendors::FileRoute& route, const core
     }
     ctx["lines"] = std::move(jl);
   }
-  return tpl->Render(ctx, route.format);
+  return tpl.Render(ctx, route.format);
 }
 
 }  // namespace provgate::pipeline

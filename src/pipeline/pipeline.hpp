@@ -34,9 +34,21 @@ class Pipeline {
   DeviceResponse Handle(const DeviceRequest& request);
 
  private:
+  // Decide and its helpers report store/audit failures by throwing ErrorException; Handle
+  // turns them into a 500 (or 503) and still audits the request.
   DeviceResponse Decide(const DeviceRequest& request, audit::AuditRecord& record);
-  Result<std::string> Render(const vendors::FileRoute& route, const core::Device& device,
-                             const std::string& file_name);
+  void RecordTransition(const core::Device& device, core::DeviceState from, core::DeviceState to,
+                        std::int64_t now, const std::string& cause);
+  void LifecycleEvent(const core::Device& device, const std::string& what, nlohmann::json detail);
+  Result<std::vector<core::Line>> LinesWithoutPasswords(const core::Device& device);
+  // Applies the tenant's password policy: wipes confirmed deliveries, claims undelivered
+  // passwords atomically, and returns the lines with exactly the passwords this response may carry.
+  Result<std::vector<core::Line>> LinesWithDeliverablePasswords(const core::Device& device,
+                                                                const core::Tenant& tenant,
+                                                                std::int64_t now);
+  std::string Render(const render::Template& tpl, const vendors::FileRoute& route,
+                     const core::Device& device, const core::Tenant& tenant,
+                     const std::vector<core::Line>& lines, const std::string& file_name);
 
   store::Store& store_;
   const vendors::Registry& vendors_;

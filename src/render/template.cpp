@@ -275,4 +275,16 @@ std::string Template::Render(const nlohmann::json& context, Format format) const
   return out;
 }
 
+namespace {
+bool NodesReference(const std::vector<Template::Node>& nodes, std::string_view name) {
+  for (const auto& n : nodes) {
+    if (!n.path.empty() && n.path.back() == name) return true;
+    if (NodesReference(n.children, name)) return true;
+  }
+  return false;
+}
+}  // namespace
+
+bool Template::References(std::string_view name) const { return NodesReference(*nodes_, name); }
+
 }  // namespace provgate::render

@@ -34,6 +34,11 @@ class Template {
   // Missing names render as empty. Thread-safe (const, no shared mutable state).
   std::string Render(const nlohmann::json& context, Format format) const;
 
+  // Whether any tag (variable or section) names `name` as its last path element, e.g.
+  // References("password") for {{password}} or {{#password}} inside a lines section. The
+  // pipeline uses it to know which files deliver SIP passwords. Thread-safe.
+  bool References(std::string_view name) const;
+
   const std::string& name() const { return name_; }
 
   struct Node;

@@ -172,3 +172,19 @@ TEST(Template, RendersConcurrentlyFromEightThreads) {
 
 }  // namespace
 }  // namespace provgate::render
+
+namespace provgate::render {
+namespace {
+
+TEST(Template, ReportsWhichNamesItReferences) {
+  auto t = Template::Parse("{{#lines}}a = {{#password}}{{password}}{{/password}}\n{{/lines}}{{x.y}}",
+                           "t").value();
+  EXPECT_TRUE(t.References("password"));
+  EXPECT_TRUE(t.References("lines"));
+  EXPECT_TRUE(t.References("y"));
+  EXPECT_FALSE(t.References("x"));
+  EXPECT_FALSE(Template::Parse("plain {{user}}", "t").value().References("password"));
+}
+
+}  // namespace
+}  // namespace provgate::render

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,12 @@ namespace provgate::store {
 struct DeviceFilter {
   std::optional<std::int64_t> tenant_id;
   std::optional<core::DeviceState> state;
+};
+
+// A device and its lines, as added together by an inventory import.
+struct DeviceWithLines {
+  core::Device device;
+  std::vector<core::Line> lines;  // device_id is filled in by the store
 };
 
 // One audit record as stored; `json` is the full record, the other columns are indexed
@@ -65,6 +72,29 @@ class Store {
   // Ordered by index; empty when the device has no lines (or does not exist).
   virtual Result<std::vector<core::Line>> ListLines(std::int64_t device_id) = 0;
   virtual Status RemoveLine(std::int64_t device_id, int index) = 0;  // kNotFound if absent
+
+  // Lifecycle and credential hygiene.
+  // Atomically marks every stored, not yet delivered password of the device as delivered at
+  // `now` and returns those lines with their clear passwords. Concurrent callers (threads or
+  // processes) never receive the same line: this is what makes deliver-once exactly once.
+  virtual Result<std::vector<core::Line>> ClaimPasswords(std::int64_t device_id, std::int64_t now) = 0;
+  // Deletes the ciphertext of passwords delivered at or before `delivered_at_or_before`;
+  // returns the indexes of the lines whose password was wiped.
+  virtual Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t device_id,
+                                                          std::int64_t delivered_at_or_before) = 0;
+  // Compare-and-set of the lifecycle state (also stamps state_changed_at); false when the
+  // device was no longer in `from`, so only one of several racing requests makes a transition.
+  virtual Result<bool> TransitionState(std::int64_t device_id, core::DeviceState from,
+                                       core::DeviceState to, std::int64_t now) = 0;
+  // Writes the device row and replaces all of its lines, in one transaction (re-activation,
+  // purge): either every old secret is gone or none is.
+  virtual Status ReplaceDevice(const core::Device& d, const std::vector<core::Line>& lines) = 0;
+  // Adds every device with its lines in one transaction: all or nothing. `progress` is called
+  // with the number of rows written so far (may be empty).
+  virtual Status ImportDevices(const std::vector<DeviceWithLines>& rows,
+                               const std::function<void(size_t)>& progress) = 0;
+  // kNotFound when no device has this URL token hash.
+  virtual Result<core::Device> FindDeviceByToken(const std::string& token_hash) = 0;
 
   // Audit trail; append-only.
   virtual Status AppendAudit(const StoredAuditEvent& e) = 0;

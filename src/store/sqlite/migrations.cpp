@@ -68,6 +68,21 @@ BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 )sql"},
+    Migration{2, "lifecycle: password policy, delivery tracking, URL token hash", R"sql(
+ALTER TABLE tenants ADD COLUMN password_policy TEXT NOT NULL DEFAULT 'deliver-once'
+  CHECK (password_policy IN ('deliver-once', 'until-confirmed', 'always'));
+ALTER TABLE tenants ADD COLUMN confirm_grace_seconds INTEGER NOT NULL DEFAULT 0
+  CHECK (confirm_grace_seconds >= 0);
+ALTER TABLE tenants ADD COLUMN password_length INTEGER NOT NULL DEFAULT 20
+  CHECK (password_length BETWEEN 8 AND 128);
+ALTER TABLE tenants ADD COLUMN password_alphabet TEXT NOT NULL DEFAULT '';
+ALTER TABLE tenants ADD COLUMN retention_days INTEGER NOT NULL DEFAULT 30
+  CHECK (retention_days >= 0);
+ALTER TABLE devices ADD COLUMN token_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN state_changed_at INTEGER;
+ALTER TABLE lines ADD COLUMN delivered_at INTEGER;
+CREATE INDEX devices_by_token ON devices(token_hash) WHERE token_hash <> '';
+)sql"},
 };
 
 constexpr bool VersionsAreContiguous() {

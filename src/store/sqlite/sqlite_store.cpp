@@ -87,12 +87,15 @@ Result<core::Vars> ParseVars(const std::string& text, std::string_view owner) {
 }
 
 // Column lists and row readers; the SELECTs below list columns in exactly this order.
-#define PG_TENANT_COLUMNS "id, name, display_name, window_days, vars"
+#define PG_TENANT_COLUMNS                                                                    \
+  "id, name, display_name, window_days, vars, password_policy, confirm_grace_seconds, " \
+  "password_length, password_alphabet, retention_days"
 #define PG_DEVICE_COLUMNS                                                                  \
   "id, mac, vendor, model, tenant_id, state, window_opens, window_expires, serial, vars, " \
-  "created_at, updated_at"
-#define PG_LINE_COLUMNS \
-  "device_id, idx, display_name, user, auth_user, registrar, port, transport, password_enc"
+  "created_at, updated_at, token_hash, state_changed_at"
+#define PG_LINE_COLUMNS                                                                      \
+  "device_id, idx, display_name, user, auth_user, registrar, port, transport, password_enc, " \
+  "delivered_at"
 #define PG_AUDIT_COLUMNS "id, time, kind, mac, decision, reason, json"
 
 Result<core::Tenant> ReadTenant(const Statement& s) {
@@ -102,6 +105,13 @@ Result<core::Tenant> ReadTenant(const Statement& s) {
   t.display_name = s.Text(2);
   t.window_days = static_cast<int>(s.Int(3));
   PG_TRY(t.vars, ParseVars(s.Text(4), fmt::format("tenant {}", t.id)));
+  auto policy = core::ParsePasswordPolicy(s.Text(5));
+  if (!policy) return Error::Internal(fmt::format("tenant {} has a corrupt password policy", t.id));
+  t.password_policy = *policy;
+  t.confirm_grace_seconds = static_cast<int>(s.Int(6));
+  t.password_length = static_cast<int>(s.Int(7));
+  t.password_alphabet = s.Text(8);
+  t.retention_days = static_cast<int>(s.Int(9));
   return t;
 }
 
@@ -122,6 +132,8 @@ Result<core::Device> ReadDevice(const Statement& s) {
                       .window_expires = s.OptionalInt(7),
                       .serial = s.Text(8),
                       .vars = std::move(vars),
+                      .token_hash = s.Text(12),
+                      .state_changed_at = s.OptionalInt(13),
                       .created_at = s.Int(10),
                       .updated_at = s.Int(11)};
 }
@@ -147,6 +159,12 @@ Result<std::vector<T>> ReadAll(Statement& s, Reader read) {
     PG_TRY(T item, read(s));
     out.push_back(std::move(item));
   }
+}
+
+void BindTenantPolicy(Statement& s, const core::Tenant& t, int first) {
+  s.BindText(first, core::PasswordPolicyName(t.password_policy));
+  s.BindInt(first + 1, t.confirm_grace_seconds).BindInt(first + 2, t.password_length);
+  s.BindText(first + 3, t.password_alphabet).BindInt(first + 4, t.retention_days);
 }
 
 Error TenantMissing(std::int64_t id) {
@@ -193,8 +211,11 @@ Result<core::Tenant> SqliteStore::AddTenant(const core::Tenant& t) {
   std::lock_guard lock(mu_);
   PG_TRY(Statement s,
          db_.Prepare(
-             "INSERT INTO tenants(name, display_name, window_days, vars) VALUES (?1, ?2, ?3, ?4)"));
+             "INSERT INTO tenants(name, display_name, window_days, vars, password_policy, "
+             "confirm_grace_seconds, password_length, password_alphabet, retention_days) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
   s.BindText(1, t.name).BindText(2, t.display_name).BindInt(3, t.window_days).BindText(4, vars);
+  BindTenantPolicy(s, t, 5);
   if (auto r = s.Run(); !r) {
     if (IsUniqueViolation(s))
       return Error::AlreadyExists(fmt::format("tenant {} already exists", t.name));
@@ -233,10 +254,12 @@ Status SqliteStore::UpdateTenant(const core::Tenant& t) {
   PG_TRY(std::string vars, DumpVars(t.vars, fmt::format("tenant {}", t.name)));
   std::lock_guard lock(mu_);
   PG_TRY(Statement s,
-         db_.Prepare("UPDATE tenants SET name = ?2, display_name = ?3, window_days = ?4, vars = ?5 "
-                     "WHERE id = ?1"));
+         db_.Prepare("UPDATE tenants SET name = ?2, display_name = ?3, window_days = ?4, vars = ?5, "
+                     "password_policy = ?6, confirm_grace_seconds = ?7, password_length = ?8, "
+                     "password_alphabet = ?9, retention_days = ?10 WHERE id = ?1"));
   s.BindInt(1, t.id).BindText(2, t.name).BindText(3, t.display_name).BindInt(4, t.window_days);
   s.BindText(5, vars);
+  BindTenantPolicy(s, t, 6);
   if (auto r = s.Run(); !r) {
     if (IsUniqueViolation(s))
       return Error::AlreadyExists(fmt::format("tenant {} already exists", t.name));
@@ -248,19 +271,18 @@ Status SqliteStore::UpdateTenant(const core::Tenant& t) {
 
 // --- Devices ---
 
-Result<core::Device> SqliteStore::AddDevice(const core::Device& d) {
+Result<core::Device> SqliteStore::InsertDeviceLocked(const core::Device& d, std::int64_t now) {
   PG_TRY(std::string vars, DumpVars(d.vars, fmt::format("device {}", d.mac.str())));
-  std::lock_guard lock(mu_);
-  const std::int64_t now = ToUnix(clock_.Now());
   PG_TRY(
       Statement s,
       db_.Prepare(
           "INSERT INTO devices(mac, vendor, model, tenant_id, state, window_opens, window_expires, "
-          "serial, vars, created_at, updated_at) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"));
+          "serial, vars, created_at, updated_at, token_hash, state_changed_at) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)"));
   s.BindText(1, d.mac.str()).BindText(2, d.vendor).BindText(3, d.model).BindInt(4, d.tenant_id);
   s.BindText(5, core::DeviceStateName(d.state)).BindInt(6, d.window_opens);
   s.BindInt(7, d.window_expires).BindText(8, d.serial).BindText(9, vars).BindInt(10, now);
+  s.BindText(11, d.token_hash).BindInt(12, d.state_changed_at.value_or(now));
   if (auto r = s.Run(); !r) {
     if (IsUniqueViolation(s)) {
       return Error::AlreadyExists(fmt::format("device {} already exists", d.mac.str()));
@@ -272,7 +294,13 @@ Result<core::Device> SqliteStore::AddDevice(const core::Device& d) {
   out.id = s.LastInsertRowId();
   out.created_at = now;
   out.updated_at = now;
+  out.state_changed_at = d.state_changed_at.value_or(now);
   return out;
+}
+
+Result<core::Device> SqliteStore::AddDevice(const core::Device& d) {
+  std::lock_guard lock(mu_);
+  return InsertDeviceLocked(d, ToUnix(clock_.Now()));
 }
 
 Result<core::Device> SqliteStore::FindDevice(const core::MacAddress& mac) {
@@ -299,18 +327,18 @@ Result<std::vector<core::Device>> SqliteStore::ListDevices(const DeviceFilter& f
   return ReadAll<core::Device>(s, ReadDevice);
 }
 
-Status SqliteStore::UpdateDevice(const core::Device& d) {
+Status SqliteStore::UpdateDeviceLocked(const core::Device& d) {
   PG_TRY(std::string vars, DumpVars(d.vars, fmt::format("device {}", d.mac.str())));
-  std::lock_guard lock(mu_);
   PG_TRY(Statement s,
          db_.Prepare(
              "UPDATE devices SET mac = ?2, vendor = ?3, model = ?4, tenant_id = ?5, state = ?6, "
-             "window_opens = ?7, window_expires = ?8, serial = ?9, vars = ?10, updated_at = ?11 "
-             "WHERE id = ?1"));
+             "window_opens = ?7, window_expires = ?8, serial = ?9, vars = ?10, updated_at = ?11, "
+             "token_hash = ?12, state_changed_at = ?13 WHERE id = ?1"));
   s.BindInt(1, d.id).BindText(2, d.mac.str()).BindText(3, d.vendor).BindText(4, d.model);
   s.BindInt(5, d.tenant_id).BindText(6, core::DeviceStateName(d.state));
   s.BindInt(7, d.window_opens).BindInt(8, d.window_expires).BindText(9, d.serial);
-  s.BindText(10, vars).BindInt(11, ToUnix(clock_.Now()));
+  s.BindText(10, vars).BindInt(11, ToUnix(clock_.Now())).BindText(12, d.token_hash);
+  s.BindInt(13, d.state_changed_at);
   if (auto r = s.Run(); !r) {
     if (IsUniqueViolation(s)) {
       return Error::AlreadyExists(fmt::format("device {} already exists", d.mac.str()));
@@ -320,6 +348,11 @@ Status SqliteStore::UpdateDevice(const core::Device& d) {
   }
   if (s.Changes() == 0) return DeviceMissing(d.id);
   return Ok();
+}
+
+Status SqliteStore::UpdateDevice(const core::Device& d) {
+  std::lock_guard lock(mu_);
+  return UpdateDeviceLocked(d);
 }
 
 Status SqliteStore::RemoveDevice(const core::MacAddress& mac) {
@@ -334,23 +367,20 @@ Status SqliteStore::RemoveDevice(const core::MacAddress& mac) {
 
 // --- Lines ---
 
-Status SqliteStore::SetLine(const core::Line& line) {
-  PG_TRY_STATUS(ValidateLine(line));
-  // Sealed outside the lock: the clear text never reaches SQLite, not even as a bound value.
-  std::optional<std::vector<unsigned char>> sealed;
-  if (line.password) sealed = box_.Seal(*line.password);
-  std::lock_guard lock(mu_);
+Status SqliteStore::UpsertLineLocked(const core::Line& line,
+                                     const std::optional<std::vector<unsigned char>>& sealed) {
   PG_TRY(
       Statement s,
       db_.Prepare(
-          "INSERT INTO lines(" PG_LINE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+          "INSERT INTO lines(" PG_LINE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
           "ON CONFLICT (device_id, idx) DO UPDATE SET display_name = excluded.display_name, "
           "user = excluded.user, auth_user = excluded.auth_user, registrar = excluded.registrar, "
           "port = excluded.port, transport = excluded.transport, "
-          "password_enc = excluded.password_enc"));
+          "password_enc = excluded.password_enc, delivered_at = excluded.delivered_at"));
   s.BindInt(1, line.device_id).BindInt(2, line.index).BindText(3, line.display_name);
   s.BindText(4, line.user).BindText(5, line.auth_user).BindText(6, line.registrar);
   s.BindInt(7, line.port).BindText(8, core::TransportName(line.transport)).BindBlob(9, sealed);
+  s.BindInt(10, line.delivered_at);
   if (auto r = s.Run(); !r) {
     if (IsForeignKeyViolation(s)) return DeviceMissing(line.device_id);
     return r.error();
@@ -358,38 +388,50 @@ Status SqliteStore::SetLine(const core::Line& line) {
   return Ok();
 }
 
+Status SqliteStore::SetLine(const core::Line& line) {
+  PG_TRY_STATUS(ValidateLine(line));
+  // Sealed outside the lock: the clear text never reaches SQLite, not even as a bound value.
+  std::optional<std::vector<unsigned char>> sealed;
+  if (line.password) sealed = box_.Seal(*line.password);
+  std::lock_guard lock(mu_);
+  return UpsertLineLocked(line, sealed);
+}
+
 Result<std::vector<core::Line>> SqliteStore::ListLines(std::int64_t device_id) {
   std::lock_guard lock(mu_);
   PG_TRY(Statement s,
          db_.Prepare("SELECT " PG_LINE_COLUMNS " FROM lines WHERE device_id = ?1 ORDER BY idx"));
   s.BindInt(1, device_id);
-  return ReadAll<core::Line>(s, [this](const Statement& row) -> Result<core::Line> {
-    core::Line line;
-    line.device_id = row.Int(0);
-    line.index = static_cast<int>(row.Int(1));
-    line.display_name = row.Text(2);
-    line.user = row.Text(3);
-    line.auth_user = row.Text(4);
-    line.registrar = row.Text(5);
-    line.port = static_cast<int>(row.Int(6));
-    auto transport = core::ParseTransport(row.Text(7));
-    if (!transport) {
-      return Error::Internal(
-          fmt::format("line {} of device {} has a corrupt transport", line.index, line.device_id));
+  return ReadAll<core::Line>(s, [this](const Statement& row) { return ReadLine(row); });
+}
+
+Result<core::Line> SqliteStore::ReadLine(const sqlite::Statement& row) const {
+  core::Line line;
+  line.device_id = row.Int(0);
+  line.index = static_cast<int>(row.Int(1));
+  line.display_name = row.Text(2);
+  line.user = row.Text(3);
+  line.auth_user = row.Text(4);
+  line.registrar = row.Text(5);
+  line.port = static_cast<int>(row.Int(6));
+  auto transport = core::ParseTransport(row.Text(7));
+  if (!transport) {
+    return Error::Internal(
+        fmt::format("line {} of device {} has a corrupt transport", line.index, line.device_id));
+  }
+  line.transport = *transport;
+  if (auto sealed = row.Blob(8)) {
+    auto opened = box_.Open(*sealed);
+    if (!opened) {
+      return Error::Internal(fmt::format(
+          "password of line {} of device {} cannot be decrypted; the master key does not "
+          "match this database, or the row is corrupt",
+          line.index, line.device_id));
     }
-    line.transport = *transport;
-    if (auto sealed = row.Blob(8)) {
-      auto opened = box_.Open(*sealed);
-      if (!opened) {
-        return Error::Internal(fmt::format(
-            "password of line {} of device {} cannot be decrypted; the master key does not "
-            "match this database, or the row is corrupt",
-            line.index, line.device_id));
-      }
-      line.password = std::move(*opened);
-    }
-    return line;
-  });
+    line.password = std::move(*opened);
+  }
+  line.delivered_at = row.OptionalInt(9);
+  return line;
 }
 
 Status SqliteStore::RemoveLine(std::int64_t device_id, int index) {
@@ -433,6 +475,102 @@ Result<std::vector<StoredAuditEvent>> SqliteStore::ListAudit(const std::string& 
 Result<int> SqliteStore::SchemaVersion() {
   std::lock_guard lock(mu_);
   return sqlite::CurrentSchemaVersion(db_);
+}
+
+// --- Lifecycle ---
+
+Result<std::vector<core::Line>> SqliteStore::ClaimPasswords(std::int64_t device_id,
+                                                            std::int64_t now) {
+  std::lock_guard lock(mu_);
+  // One statement: SQLite's write lock makes the check-and-mark atomic across threads and
+  // processes, and RETURNING hands back exactly the rows this caller marked.
+  PG_TRY(Statement s, db_.Prepare("UPDATE lines SET delivered_at = ?2 WHERE device_id = ?1 AND "
+                                  "delivered_at IS NULL AND password_enc IS NOT NULL "
+                                  "RETURNING " PG_LINE_COLUMNS));
+  s.BindInt(1, device_id).BindInt(2, now);
+  return ReadAll<core::Line>(s, [this](const Statement& row) { return ReadLine(row); });
+}
+
+Result<std::vector<int>> SqliteStore::WipeDeliveredPasswords(std::int64_t device_id,
+                                                             std::int64_t delivered_at_or_before) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("UPDATE lines SET password_enc = NULL WHERE device_id = ?1 AND "
+                                  "password_enc IS NOT NULL AND delivered_at <= ?2 RETURNING idx"));
+  s.BindInt(1, device_id).BindInt(2, delivered_at_or_before);
+  return ReadAll<int>(s, [](const Statement& row) -> Result<int> {
+    return static_cast<int>(row.Int(0));
+  });
+}
+
+Result<bool> SqliteStore::TransitionState(std::int64_t device_id, core::DeviceState from,
+                                          core::DeviceState to, std::int64_t now) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("UPDATE devices SET state = ?3, state_changed_at = ?4, "
+                                  "updated_at = ?4 WHERE id = ?1 AND state = ?2"));
+  s.BindInt(1, device_id).BindText(2, core::DeviceStateName(from));
+  s.BindText(3, core::DeviceStateName(to)).BindInt(4, now);
+  PG_TRY_STATUS(s.Run());
+  return s.Changes() > 0;
+}
+
+Status SqliteStore::ReplaceDevice(const core::Device& d, const std::vector<core::Line>& lines) {
+  std::vector<std::optional<std::vector<unsigned char>>> sealed;
+  for (const auto& l : lines) {
+    PG_TRY_STATUS(ValidateLine(l));
+    sealed.push_back(l.password ? std::optional(box_.Seal(*l.password)) : std::nullopt);
+  }
+  std::lock_guard lock(mu_);
+  PG_TRY(sqlite::Transaction tx, sqlite::Transaction::Begin(db_));
+  PG_TRY_STATUS(UpdateDeviceLocked(d));
+  {
+    PG_TRY(Statement del, db_.Prepare("DELETE FROM lines WHERE device_id = ?1"));
+    del.BindInt(1, d.id);
+    PG_TRY_STATUS(del.Run());
+  }
+  for (size_t i = 0; i < lines.size(); ++i) {
+    core::Line l = lines[i];
+    l.device_id = d.id;
+    PG_TRY_STATUS(UpsertLineLocked(l, sealed[i]));
+  }
+  return tx.Commit();
+}
+
+Status SqliteStore::ImportDevices(const std::vector<DeviceWithLines>& rows,
+                                  const std::function<void(size_t)>& progress) {
+  // Seal first, outside the lock: it is the expensive part of a large import.
+  std::vector<std::vector<std::optional<std::vector<unsigned char>>>> sealed(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    for (const auto& l : rows[i].lines) {
+      PG_TRY_STATUS(ValidateLine(l));
+      sealed[i].push_back(l.password ? std::optional(box_.Seal(*l.password)) : std::nullopt);
+    }
+  }
+  std::lock_guard lock(mu_);
+  const std::int64_t now = ToUnix(clock_.Now());
+  PG_TRY(sqlite::Transaction tx, sqlite::Transaction::Begin(db_));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    PG_TRY(core::Device added, InsertDeviceLocked(rows[i].device, now));
+    for (size_t j = 0; j < rows[i].lines.size(); ++j) {
+      core::Line l = rows[i].lines[j];
+      l.device_id = added.id;
+      PG_TRY_STATUS(UpsertLineLocked(l, sealed[i][j]));
+    }
+    if (progress && (i + 1) % 1000 == 0) progress(i + 1);
+  }
+  PG_TRY_STATUS(tx.Commit());
+  if (progress) progress(rows.size());
+  return Ok();
+}
+
+Result<core::Device> SqliteStore::FindDeviceByToken(const std::string& token_hash) {
+  if (token_hash.empty()) return Error::NotFound("no device has an empty token");
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s,
+         db_.Prepare("SELECT " PG_DEVICE_COLUMNS " FROM devices WHERE token_hash = ?1"));
+  s.BindText(1, token_hash);
+  PG_TRY(bool row, s.Step());
+  if (!row) return Error::NotFound("no device has this token");
+  return ReadDevice(s);
 }
 
 }  // namespace provgate::store

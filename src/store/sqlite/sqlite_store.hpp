@@ -40,6 +40,16 @@ class SqliteStore final : public Store {
   Result<std::vector<core::Line>> ListLines(std::int64_t device_id) override;
   Status RemoveLine(std::int64_t device_id, int index) override;
 
+  Result<std::vector<core::Line>> ClaimPasswords(std::int64_t device_id, std::int64_t now) override;
+  Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t device_id,
+                                                  std::int64_t delivered_at_or_before) override;
+  Result<bool> TransitionState(std::int64_t device_id, core::DeviceState from,
+                               core::DeviceState to, std::int64_t now) override;
+  Status ReplaceDevice(const core::Device& d, const std::vector<core::Line>& lines) override;
+  Status ImportDevices(const std::vector<DeviceWithLines>& rows,
+                       const std::function<void(size_t)>& progress) override;
+  Result<core::Device> FindDeviceByToken(const std::string& token_hash) override;
+
   Status AppendAudit(const StoredAuditEvent& e) override;
   Result<std::vector<StoredAuditEvent>> ListAudit(const std::string& mac, int limit) override;
 
@@ -48,6 +58,13 @@ class SqliteStore final : public Store {
  private:
   SqliteStore(sqlite::Connection db, crypto::SecretBox box, const Clock& clock)
       : db_(std::move(db)), box_(std::move(box)), clock_(clock) {}
+
+  // The *Locked helpers expect mu_ held, so transactions can combine them.
+  Result<core::Device> InsertDeviceLocked(const core::Device& d, std::int64_t now);
+  Status UpdateDeviceLocked(const core::Device& d);
+  Status UpsertLineLocked(const core::Line& line,
+                          const std::optional<std::vector<unsigned char>>& sealed);
+  Result<core::Line> ReadLine(const sqlite::Statement& row) const;
 
   std::mutex mu_;
   sqlite::Connection db_;  // guarded by mu_

@@ -102,11 +102,11 @@ class LoadGen {
   };
 
   const std::vector<std::string>& Sequence(std::uint64_t device) const { return sequences_[device]; }
-  bool CanStart(std::int64_t now) const;
   void StartConnection(Conn& c, std::uint64_t device, std::size_t step, std::int64_t origin);
   void PrepareRequest(Conn& c, std::int64_t origin);
   void Advance(Conn& c);
-  void Finish(Conn& c);  // closes; the slot becomes free
+  enum class Close { kClean, kAbort };
+  void Finish(Conn& c, Close how);  // closes; the slot becomes free
   void Fail(Conn& c, ErrorKind kind);
   void OnResponse(Conn& c);
   void Want(Conn& c, std::uint32_t events);
@@ -125,8 +125,12 @@ class LoadGen {
   std::vector<std::size_t> free_;
   std::size_t active_ = 0;
 
+  std::uint64_t unit_cost_ = 1;    // requests one new closed-loop unit reserves
   std::uint64_t started_ = 0;      // requests begun (closed loop) / scheduled (open loop)
   std::uint64_t next_unit_ = 0;    // closed loop: next device sequence or request
+  // answered_: requests the server responded to, whatever the status; the divisor of CPU
+  // per request (a timed-out request did not cost the server a whole request).
+  std::uint64_t answered_ = 0;
   std::uint64_t completed_ = 0, ok_ = 0, handshakes_ = 0, late_starts_ = 0;
   std::uint64_t errors_[static_cast<int>(ErrorKind::kCount)] = {};
   std::map<int, std::uint64_t> statuses_;
@@ -139,6 +143,9 @@ class LoadGen {
 
 LoadGen::LoadGen(const LoadgenOptions& o, std::vector<Device> devices, SSL_CTX* ctx)
     : o_(o), devices_(std::move(devices)), ctx_(ctx), schedule_(o.rate > 0 ? o.rate : 1, o.count) {
+  if (o_.conn == ConnMode::kPerDevice && o_.rate == 0) {
+    unit_cost_ = o_.sequence == Sequence::kWrongDevice ? 1 : 2;
+  }
   sequences_.reserve(devices_.size());
   for (std::size_t d = 0; d < devices_.size(); ++d) {
     if (o_.sequence == Sequence::kWrongDevice) {
@@ -217,11 +224,10 @@ void LoadGen::PrepareRequest(Conn& c, std::int64_t origin) {
   c.deadline_ns = origin + static_cast<std::int64_t>(o_.timeout_ms) * 1'000'000;
 }
 
-void LoadGen::Finish(Conn& c) {
-  if (c.ssl && c.phase != Phase::kConnecting) {
-    SSL_set_quiet_shutdown(c.ssl.get(), 1);  // no close_notify round trip; the server closes too
-    SSL_shutdown(c.ssl.get());
-  }
+void LoadGen::Finish(Conn& c, Close how) {
+  // A phone done with its files sends close_notify and leaves without waiting for the
+  // server's: one write, no round trip.
+  if (how == Close::kClean) SSL_shutdown(c.ssl.get());
   c.ssl.reset();
   ERR_clear_error();
   if (c.fd >= 0) ::close(c.fd);  // also removes it from the epoll set
@@ -236,7 +242,7 @@ void LoadGen::Fail(Conn& c, ErrorKind kind) {
   ++errors_[static_cast<int>(kind)];
   ++completed_;
   ERR_clear_error();
-  Finish(c);
+  Finish(c, Close::kAbort);
 }
 
 void LoadGen::OnResponse(Conn& c) {
@@ -244,6 +250,7 @@ void LoadGen::OnResponse(Conn& c) {
   c.responded = true;
   ++c.requests_on_conn;
   ++statuses_[c.parser.status()];
+  ++answered_;
   if (c.parser.status() != o_.expect_status) {
     if (first_error_.empty()) {
       first_error_ = fmt::format("GET /{} as {}: status {}", c.file, devices_[c.device].mac, c.parser.status());
@@ -264,19 +271,19 @@ void LoadGen::OnResponse(Conn& c) {
 
   // Continue on this connection when the mode and the server allow it and there is time.
   const auto& seq = Sequence(c.device);
-  const bool stopping = now >= end_ns_ || started_ >= o_.count;
+  const bool stopping = now >= end_ns_ || (o_.conn != ConnMode::kPerDevice && started_ >= o_.count);
   const bool more_in_sequence = c.step + 1 < seq.size();
   bool reuse = c.parser.keep_alive() && !stopping;
   if (o_.conn == ConnMode::kPerRequest) reuse = false;
   if (o_.conn == ConnMode::kPerDevice && !more_in_sequence) reuse = false;
   if (o_.conn == ConnMode::kKeepAlive && c.requests_on_conn >= o_.requests_per_conn) reuse = false;
-  if (!reuse) return Finish(c);
+  if (!reuse) return Finish(c, Close::kClean);
   if (more_in_sequence) {
     ++c.step;
   } else {
     c.step = 0;  // keep-alive: the phone's next provisioning check, same connection
   }
-  ++started_;
+  if (o_.conn != ConnMode::kPerDevice) ++started_;  // per-device reserved it at the start
   PrepareRequest(c, now);
   c.phase = Phase::kWriting;
   Advance(c);
@@ -356,10 +363,6 @@ void LoadGen::Advance(Conn& c) {
   }
 }
 
-bool LoadGen::CanStart(std::int64_t now) const {
-  return now < end_ns_ && started_ < o_.count && !free_.empty();
-}
-
 void LoadGen::FillSlots(std::int64_t now) {
   if (o_.rate > 0) {
     const std::uint64_t due = std::min(schedule_.DueCount(now - start_ns_), o_.count);
@@ -376,13 +379,15 @@ void LoadGen::FillSlots(std::int64_t now) {
     }
     return;
   }
-  while (CanStart(now)) {
+  // A per-device unit reserves its whole sequence against --count, so a bounded run fetches
+  // complete sequences (the pre-rendering step relies on every device getting both files).
+  const std::size_t seq_len = Sequence(0).size();
+  while (now < end_ns_ && started_ + unit_cost_ <= o_.count && !free_.empty()) {
     const std::size_t slot = free_.back();
     free_.pop_back();
     const std::uint64_t unit = next_unit_++;
-    ++started_;
+    started_ += unit_cost_;
     if (o_.conn == ConnMode::kPerRequest) {
-      const std::size_t seq_len = Sequence(0).size();
       StartConnection(conns_[slot], (unit / seq_len) % devices_.size(), unit % seq_len, NowNs());
     } else {
       StartConnection(conns_[slot], unit % devices_.size(), 0, NowNs());
@@ -432,14 +437,17 @@ Status LoadGen::Run() {
   std::int64_t next_timeout_scan = start_ns_;
   for (std::int64_t now = start_ns_; now < hard_end; now = NowNs()) {
     FillSlots(now);
-    if (active_ == 0 && (now >= end_ns_ || started_ >= o_.count)) break;
+    if (active_ == 0 && (now >= end_ns_ || started_ + unit_cost_ > o_.count)) break;
     if (now >= next_timeout_scan) {
       CheckTimeouts(now);
       next_timeout_scan = now + 5'000'000;
     }
     // Sleep until I/O, the next scheduled request or the next timeout scan.
     std::int64_t wake = next_timeout_scan;
-    if (o_.rate > 0 && started_ < o_.count) wake = std::min(wake, start_ns_ + schedule_.DueAt(started_));
+    // At the in-flight cap only a finishing request can start the next one: wait for I/O.
+    if (o_.rate > 0 && started_ < o_.count && !free_.empty()) {
+      wake = std::min(wake, start_ns_ + schedule_.DueAt(started_));
+    }
     const std::int64_t wait_ns = std::max<std::int64_t>(0, wake - now);
     const timespec ts{static_cast<time_t>(wait_ns / 1'000'000'000), static_cast<long>(wait_ns % 1'000'000'000)};
     const int n = epoll_pwait2(epfd_, events.data(), static_cast<int>(events.size()), &ts, nullptr);
@@ -471,7 +479,7 @@ nlohmann::json LoadGen::Report() const {
   }
   nlohmann::json statuses = nlohmann::json::object();
   for (const auto& [code, n] : statuses_) statuses[std::to_string(code)] = n;
-  const double per_req = completed_ == 0 ? 0 : 1e6 / static_cast<double>(completed_);
+  const double per_req = answered_ == 0 ? 0 : 1e6 / static_cast<double>(answered_);
   nlohmann::json r = {
       {"label", o_.label},
       {"target", fmt::format("{}:{}", o_.host, o_.port)},
@@ -484,6 +492,7 @@ nlohmann::json LoadGen::Report() const {
       {"seconds", secs},
       {"requests", completed_},
       {"ok", ok_},
+      {"answered", answered_},
       {"errors_total", total_errors},
       {"errors", errors},
       {"statuses", statuses},

@@ -30,10 +30,14 @@ def main(run: Path):
         runs[config][server][int(rnd)] = json.loads(f.read_text())
     if not runs:
         sys.exit(f"no results in {run}")
+    listed = run / "configs.txt"
+    if listed.exists():  # the order the run used
+        wanted = listed.read_text().split()
+        order = [c for c in wanted if c in runs] + [c for c in order if c not in wanted]
 
     print(f"## Results: {run.name}\n")
-    print("Server CPU per request = utime+stime of all server processes over the run / completed "
-          "requests. Ratio = median over rounds of (provgate / nginx) in the same round. "
+    print("Server CPU per request = utime+stime of all server processes over the run / requests "
+          "answered. Ratio = median over rounds of (provgate / nginx) in the same round. "
           "Latency in ms, median over rounds of each round's percentile.\n")
     print("| configuration | rounds | provgate µs/req | nginx µs/req | ratio pg/nginx "
           "| provgate p50 / p99 ms | nginx p50 / p99 ms | provgate req/s | nginx req/s "

@@ -21,27 +21,29 @@ struct Options {
 };
 
 int Run(const Options& o) {
-  auto macs = LoadManifest(o.certs);
-  if (!macs) {
-    fmt::print(stderr, "{}\n", macs.error().message);
+  auto loaded = LoadManifest(o.certs);
+  if (!loaded) {
+    fmt::print(stderr, "{}\n", loaded.error().message);
     return 1;
   }
-  if (o.devices != 0 && o.devices < macs->size()) macs->resize(o.devices);
+  std::vector<std::string> macs = std::move(loaded).value();
+  if (o.devices != 0 && o.devices < macs.size()) macs.resize(o.devices);
   auto cfg = app::LoadConfig(o.config);
   if (!cfg) {
     fmt::print(stderr, "{}\n", cfg.error().message);
     return 1;
   }
-  auto a = app::App::Open(*cfg, "bench-provision");
-  if (!a) {
-    fmt::print(stderr, "{}\n", a.error().message);
+  auto opened = app::App::Open(std::move(cfg).value(), "bench-provision");
+  if (!opened) {
+    fmt::print(stderr, "{}\n", opened.error().message);
     return 1;
   }
-  auto& admin = (*a)->admin();
+  const std::unique_ptr<app::App> a = std::move(opened).value();
+  auto& admin = a->admin();
   const auto t0 = std::chrono::steady_clock::now();
   std::uint64_t added = 0, present = 0;
-  for (std::size_t i = 0; i < macs->size(); ++i) {
-    const std::string& mac = (*macs)[i];
+  for (std::size_t i = 0; i < macs.size(); ++i) {
+    const std::string& mac = macs[i];
     auto d = admin.AddDevice({mac, o.vendor, o.model, o.tenant, ""});
     if (!d) {
       if (d.error().code == ErrorCode::kAlreadyExists) {

@@ -8,7 +8,8 @@
 #
 # Options: --rounds N --duration S --devices N --rsa-devices N --configs "a b ..."
 #          --work DIR (default bench/out, reused: CA, certificates, installation)
-#          --build DIR (default build-bench) --server-cpu N --loadgen-cpu N
+#          --build DIR (default build-bench) --no-build (use the binaries already there)
+#          --server-cpu N --loadgen-cpu N
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -23,6 +24,7 @@ keepalive-c16-ecdsa-tls13 open600-ecdsa-tls13 open900-ecdsa-tls13"
 QUICK_CONFIGS="new-c16-ecdsa-tls13 new-c64-rsa-tls12 keepalive-c16-ecdsa-tls13 open300-ecdsa-tls13"
 CONFIGS=$ALL_CONFIGS
 MODE=full
+BUILD_FIRST=1
 
 while (($#)); do
   case $1 in
@@ -34,9 +36,10 @@ while (($#)); do
     --configs) CONFIGS=$2; shift ;;
     --work) WORK=$(realpath -m "$2"); shift ;;
     --build) BUILD=$(realpath -m "$2"); shift ;;
+    --no-build) BUILD_FIRST=0 ;;
     --server-cpu) SERVER_CPU=$2; shift ;;
     --loadgen-cpu) LOADGEN_CPU=$2; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -54,10 +57,12 @@ if ! command -v nginx >/dev/null; then
 fi
 NGINX=$(command -v nginx)
 mkdir -p "$WORK"
-log "building provgate and the bench tools in $BUILD"
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C "$BUILD" -j2 provgate provgate_certgen provgate_loadgen provgate_bench_provision \
-  >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; echo "build failed"; exit 1; }
+if ((BUILD_FIRST)); then
+  log "building provgate and the bench tools in $BUILD"
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  ninja -C "$BUILD" -j2 provgate provgate_certgen provgate_loadgen provgate_bench_provision \
+    >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; echo "build failed"; exit 1; }
+fi
 PG=$BUILD/provgate
 CERTGEN=$BUILD/bench/provgate_certgen
 LOADGEN=$BUILD/bench/provgate_loadgen

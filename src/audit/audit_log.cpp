@@ -49,16 +49,33 @@ AuditLog::~AuditLog() {
 }
 
 Status AuditLog::Write(const AuditRecord& record, Durability durability) {
-  const nlohmann::json j = record.ToJson();
-  // error_handler::replace: a User-Agent with invalid UTF-8 must not make a record unwritable.
-  std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  line.push_back('\n');
+  return WriteBatch(std::span(&record, 1), durability);
+}
+
+Status AuditLog::WriteBatch(std::span<const AuditRecord> records, Durability durability) {
+  std::string buffer;
+  std::vector<store::StoredAuditEvent> events;
+  events.reserve(records.size());
+  for (const auto& record : records) {
+    // error_handler::replace: a User-Agent with invalid UTF-8 must not make a record unwritable.
+    std::string line = record.ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    buffer += line;
+    buffer.push_back('\n');
+    store::StoredAuditEvent e;
+    e.time = ToUnix(record.time);
+    e.kind = record.kind;
+    e.mac = !record.device.empty() ? record.device : record.mac;
+    e.decision = record.decision;
+    e.reason = record.reason;
+    e.json = std::move(line);
+    events.push_back(std::move(e));
+  }
 
   std::unique_lock lock(mu_);
-  // O_APPEND + one write per line keeps lines whole even if another process appends.
+  // O_APPEND + whole lines per write keeps records intact even if another process appends.
   size_t off = 0;
-  while (off < line.size()) {
-    const ssize_t n = ::write(fd_, line.data() + off, line.size() - off);
+  while (off < buffer.size()) {
+    const ssize_t n = ::write(fd_, buffer.data() + off, buffer.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Error::Unavailable(std::string("audit log write failed: ") + std::strerror(errno));
@@ -69,17 +86,8 @@ Status AuditLog::Write(const AuditRecord& record, Durability durability) {
   if (durability == Durability::kDurable) PG_TRY_STATUS(Sync(lock, seq));
   lock.unlock();
 
-  if (store_ != nullptr) {
-    store::StoredAuditEvent e;
-    e.time = ToUnix(record.time);
-    e.kind = record.kind;
-    e.mac = !record.device.empty() ? record.device : record.mac;
-    e.decision = record.decision;
-    e.reason = record.reason;
-    e.json = line.substr(0, line.size() - 1);
-    PG_TRY_STATUS(store_->AppendAudit(e));
-  }
-  return Ok();
+  if (store_ == nullptr) return Ok();
+  return events.size() == 1 ? store_->AppendAudit(events.front()) : store_->AppendAuditBatch(events);
 }
 
 // Group commit: the first waiter becomes the leader and fdatasyncs everything written so

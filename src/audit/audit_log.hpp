@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -53,6 +54,8 @@ class AuditLog {
 
   // Thread-safe. With kDurable, returns only after the line is on disk.
   Status Write(const AuditRecord& record, Durability durability);
+  // Many records with one write, one fsync and one store transaction (bulk operations).
+  Status WriteBatch(std::span<const AuditRecord> records, Durability durability);
 
  private:
   AuditLog(int fd, store::Store* store) : fd_(fd), store_(store) {}

@@ -26,6 +26,8 @@ using Handler = std::function<int()>;
 void AddServeCommand(CLI::App& root, GlobalOptions& g, Handler& h);
 void AddTenantCommands(CLI::App& root, GlobalOptions& g, Handler& h);
 void AddDeviceCommands(CLI::App& root, GlobalOptions& g, Handler& h);
+// Lifecycle subcommands of `device` (lifecycle_cmd.cpp).
+void AddLifecycleCommands(CLI::App& device, GlobalOptions& g, Handler& h);
 void AddLineCommands(CLI::App& root, GlobalOptions& g, Handler& h);
 void AddCaCommands(CLI::App& root, GlobalOptions& g, Handler& h);
 void AddDemoCommands(CLI::App& root, GlobalOptions& g, Handler& h);

@@ -79,6 +79,8 @@ void AddDeviceCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
     };
   });
 
+  AddLifecycleCommands(*device, g, h);
+
   static std::string remove_mac;
   auto* remove_cmd = device->add_subcommand("remove", "Remove a device and its lines");
   remove_cmd->add_option("mac", remove_mac, "MAC address")->required();

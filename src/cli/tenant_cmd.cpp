@@ -41,6 +41,37 @@ void AddTenantCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
       return 0;
     };
   });
+
+  static service::TenantPolicyChange change;
+  static std::string set_name;
+  auto* set = tenant->add_subcommand("set", "Change a tenant's provisioning and password policy");
+  set->add_option("name", set_name, "Tenant name")->required();
+  set->add_option("--window-days", change.window_days, "Provisioning window after assignment (1-365)");
+  set->add_option("--password-policy", change.password_policy,
+                  "deliver-once (one response ever carries a SIP password), until-confirmed, or "
+                  "always (for devices that cannot keep a password)");
+  set->add_option("--confirm-grace", change.confirm_grace_seconds,
+                  "Seconds after delivery until a password counts as confirmed and is wiped; 0 = "
+                  "the device's next fetch confirms");
+  set->add_option("--password-length", change.password_length, "Generated SIP password length (12-64)");
+  set->add_option("--password-alphabet", change.password_alphabet,
+                  "Characters generated passwords use (some phones reject some); empty = default");
+  set->add_option("--retention-days", change.retention_days,
+                  "Days after which secrets of expired/retired devices are purged");
+  set->callback([&g, &h] {
+    h = [&g] {
+      auto a = OpenApp(g);
+      if (!a) return 1;
+      auto t = a->admin().UpdateTenantPolicy(set_name, change);
+      if (!t) return Fail(t.error());
+      fmt::print("tenant {}: window {} days, passwords {}, confirmation {}, length {}, retention {} days\n",
+                 t->name, t->window_days, core::PasswordPolicyName(t->password_policy),
+                 t->confirm_grace_seconds == 0 ? std::string("next fetch")
+                                               : std::to_string(t->confirm_grace_seconds) + " s",
+                 t->password_length, t->retention_days);
+      return 0;
+    };
+  });
 }
 
 }  // namespace provgate::cli

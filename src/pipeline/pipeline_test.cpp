@@ -170,6 +170,88 @@ TEST_F(PipelineTest, OtherMethodsAreRefusedWithAllow) {
   EXPECT_TRUE(r.allow_header);
 }
 
+std::optional<std::string> PasswordIn(const std::string& body) {
+  const std::string key = "account.1.password = ";
+  auto pos = body.find(key);
+  if (pos == std::string::npos) return std::nullopt;
+  return body.substr(pos + key.size(), body.find('\n', pos) - pos - key.size());
+}
+
+TEST_F(PipelineTest, DeliverOnceSendsThePasswordOnceAndWipesItOnTheNextFetch) {
+  auto first = pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  EXPECT_EQ(PasswordIn(first.body), "s3cret-001565aabbcc");
+  EXPECT_TRUE(store_->ListLines(a_.id).value().at(0).password);  // not yet confirmed
+  clock_.Advance(std::chrono::minutes(5));
+  auto second = pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  EXPECT_EQ(second.status, 200);
+  EXPECT_FALSE(PasswordIn(second.body));
+  EXPECT_NE(second.body.find("account.1.user_name = 2001"), std::string::npos);
+  EXPECT_FALSE(store_->ListLines(a_.id).value().at(0).password);  // wiped from the store
+}
+
+TEST_F(PipelineTest, CommonFileFetchesNeitherDeliverNorConfirm) {
+  pipeline_->Handle(Request("/y000000000096.cfg", "001565aabbcc"));
+  pipeline_->Handle(Request("/001565aabbcc.boot", "001565aabbcc"));
+  EXPECT_FALSE(store_->ListLines(a_.id).value().at(0).delivered_at);
+  EXPECT_EQ(PasswordIn(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body),
+            "s3cret-001565aabbcc");
+}
+
+TEST_F(PipelineTest, GracePeriodDelaysTheWipe) {
+  tenant_.confirm_grace_seconds = 3600;
+  ASSERT_TRUE(store_->UpdateTenant(tenant_));
+  EXPECT_TRUE(PasswordIn(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body));
+  clock_.Advance(std::chrono::minutes(30));
+  EXPECT_FALSE(PasswordIn(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body));
+  EXPECT_TRUE(store_->ListLines(a_.id).value().at(0).password);  // kept during the grace period
+  clock_.Advance(std::chrono::minutes(31));
+  pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  EXPECT_FALSE(store_->ListLines(a_.id).value().at(0).password);
+}
+
+TEST_F(PipelineTest, UntilConfirmedRepeatsThePasswordUntilConfirmation) {
+  tenant_.password_policy = core::PasswordPolicy::kUntilConfirmed;
+  tenant_.confirm_grace_seconds = 600;
+  ASSERT_TRUE(store_->UpdateTenant(tenant_));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(PasswordIn(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body)) << i;
+    clock_.Advance(std::chrono::minutes(1));
+  }
+  clock_.Advance(std::chrono::minutes(10));
+  EXPECT_FALSE(PasswordIn(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body));
+}
+
+TEST_F(PipelineTest, AlwaysPolicyKeepsDeliveringAndNeverWipes) {
+  tenant_.password_policy = core::PasswordPolicy::kAlways;
+  ASSERT_TRUE(store_->UpdateTenant(tenant_));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(PasswordIn(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body));
+    clock_.Advance(std::chrono::hours(1));
+  }
+  EXPECT_TRUE(store_->ListLines(a_.id).value().at(0).password);
+}
+
+TEST_F(PipelineTest, FirstFetchProvisionsAndExpiredWindowIsRecordedOnce) {
+  pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  EXPECT_EQ(store_->FindDevice(a_.mac).value().state, core::DeviceState::kProvisioned);
+  // b never fetched: its window ends, the next request records the expiry.
+  clock_.Set(FromUnix(kStart + 15 * 86400));
+  EXPECT_EQ(pipeline_->Handle(Request("/001565ddeeff.cfg", "001565ddeeff")).status, 404);
+  EXPECT_EQ(pipeline_->Handle(Request("/001565ddeeff.cfg", "001565ddeeff")).status, 404);
+  EXPECT_EQ(store_->FindDevice(b_.mac).value().state, core::DeviceState::kExpired);
+  // A provisioned device keeps working after the window.
+  EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 200);
+  int expired_events = 0;
+  std::vector<std::string> story;
+  for (const auto& rec : AuditLines(dir_ / "audit.log")) {
+    if (rec["kind"] != "lifecycle") continue;
+    if (rec["device"] == "001565ddeeff" && rec["reason"] == "expired") ++expired_events;
+    if (rec["device"] == "001565aabbcc") story.push_back(rec["reason"]);
+  }
+  EXPECT_EQ(expired_events, 1);
+  EXPECT_EQ(story, (std::vector<std::string>{"password delivered", "provisioned", "password removed"}));
+}
+
 TEST(ExtractFileName, AcceptsOnlyOneSafeSegmentUnderThePrefix) {
   EXPECT_EQ(ExtractFileName("/001565aabbcc.cfg", "/"), "001565aabbcc.cfg");
   EXPECT_EQ(ExtractFileName("/001565aabbcc.cfg?mac=x", "/"), "001565aabbcc.cfg");

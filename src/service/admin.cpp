@@ -2,13 +2,13 @@
 
 #include <fmt/format.h>
 
+#include "core/lifecycle.hpp"
 #include "crypto/random.hpp"
 
 namespace provgate::service {
 namespace {
 
 constexpr int kMaxLines = 16;
-constexpr size_t kGeneratedPasswordLength = 20;
 
 Status ValidateText(const char* field, const std::string& v, size_t max) {
   if (v.size() > max) return Error::InvalidArgument(fmt::format("{} is longer than {} characters", field, max));
@@ -119,19 +119,29 @@ Result<std::vector<core::Device>> Admin::ListDevices(const std::string& tenant,
                                                      const std::string& state) {
   store::DeviceFilter f;
   if (!tenant.empty()) {
-    PG_TRY(auto t, store_.FindTenant(tenant));
-    f.tenant_id = t.id;
+    auto t = store_.FindTenant(tenant);
+    if (!t) return Error::NotFound("unknown tenant '" + tenant + "' (see: provgate tenant list)");
+    f.tenant_id = t->id;
   }
+  std::optional<core::DeviceState> wanted;
   if (!state.empty()) {
-    PG_TRY(auto s, core::ParseDeviceState(state));
-    f.state = s;
+    PG_TRY(wanted, core::ParseDeviceState(state));
   }
-  return store_.ListDevices(f);
+  PG_TRY(auto all, store_.ListDevices(f));
+  // States are reported as they are now: an assigned device past its window is expired.
+  const auto now = ToUnix(clock_.Now());
+  std::vector<core::Device> out;
+  for (auto& d : all) {
+    d.state = core::EffectiveState(d, now);
+    if (!wanted || d.state == *wanted) out.push_back(std::move(d));
+  }
+  return out;
 }
 
 Result<DeviceDetails> Admin::ShowDevice(const std::string& mac) {
   DeviceDetails out;
   PG_TRY(out.device, FindDevice(mac));
+  out.device.state = core::EffectiveState(out.device, ToUnix(clock_.Now()));
   if (out.device.tenant_id) {
     PG_TRY(auto t, store_.GetTenant(*out.device.tenant_id));
     out.tenant = std::move(t);
@@ -177,7 +187,11 @@ Result<std::string> Admin::SetLine(const std::string& mac, const LineChange& c) 
   line.transport = transport;
   std::string generated;
   if (c.generate_password) {
-    PG_TRY(generated, crypto::RandomPassword(kGeneratedPasswordLength, crypto::kDefaultPasswordAlphabet));
+    std::optional<core::Tenant> tenant;
+    if (d.tenant_id) {
+      PG_TRY(tenant, store_.GetTenant(*d.tenant_id));
+    }
+    PG_TRY(generated, GeneratePassword(tenant ? &*tenant : nullptr));
     line.password = generated;
   } else if (c.password) {
     PG_TRY_STATUS(ValidateText("password", *c.password, 128));

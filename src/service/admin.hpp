@@ -4,8 +4,10 @@
 // parsed here into checked types, with errors an operator can act on.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "audit/audit_log.hpp"
@@ -43,6 +45,31 @@ struct DeviceDetails {
   std::vector<bool> has_password;
 };
 
+struct TenantPolicyChange {
+  std::optional<int> window_days;
+  std::optional<std::string> password_policy;  // deliver-once | until-confirmed | always
+  std::optional<int> confirm_grace_seconds;
+  std::optional<int> password_length;
+  std::optional<std::string> password_alphabet;
+  std::optional<int> retention_days;
+};
+
+struct Reactivation {
+  core::Device device;
+  std::string url_token;  // shown once; only its hash is stored
+  size_t new_passwords = 0;
+};
+
+struct ImportProblem {
+  size_t line = 0;
+  std::string reason;
+};
+
+struct ImportResult {
+  size_t imported = 0;
+  std::vector<ImportProblem> problems;  // non-empty: nothing was imported
+};
+
 class Admin {
  public:
   Admin(store::Store& store, audit::AuditLog& audit, const vendors::Registry& vendors,
@@ -51,6 +78,7 @@ class Admin {
   Result<core::Tenant> AddTenant(const std::string& name, const std::string& display_name,
                                  int window_days);
   Result<std::vector<core::Tenant>> ListTenants();
+  Result<core::Tenant> UpdateTenantPolicy(const std::string& name, const TenantPolicyChange& c);
 
   // Assigning a tenant opens the provisioning window (tenant.window_days).
   Result<core::Device> AddDevice(const NewDevice& d);
@@ -61,7 +89,27 @@ class Admin {
   // Returns the generated password (the only time it is shown) or "" when none was generated.
   Result<std::string> SetLine(const std::string& mac, const LineChange& change);
 
+  // Lifecycle. Every transition is an audit event naming the actor.
+  // stock -> assigned: opens the tenant's provisioning window.
+  Result<core::Device> AssignDevice(const std::string& mac, const std::string& tenant);
+  // any -> retired: the device gets nothing any more; its secrets go at the next purge.
+  Result<core::Device> RetireDevice(const std::string& mac);
+  // New window, new SIP password on every line, new URL token, in one transaction: the old
+  // secrets stop working at once. The device must belong to a tenant.
+  Result<Reactivation> ReactivateDevice(const std::string& mac);
+
+  // Shipping-manifest import (docs/inventory.md): validates every row first and imports all
+  // or nothing in one transaction. `progress(done, total)` may be empty.
+  Result<ImportResult> ImportInventory(std::string_view csv,
+                                       const std::function<void(size_t, size_t)>& progress);
+
+  // Wipes the SIP passwords and device variables of expired/retired devices whose state is
+  // older than their tenant's retention_days. Audit records are kept. Returns the MACs.
+  Result<std::vector<std::string>> PurgeSecrets(bool dry_run);
+
  private:
+  Result<std::string> GeneratePassword(const core::Tenant* tenant);
+  Status LifecycleAudit(const core::Device& d, const std::string& what, nlohmann::json detail);
   Status Audit(const std::string& action, const std::string& mac, nlohmann::json detail);
   Result<core::Device> FindDevice(const std::string& mac);
 

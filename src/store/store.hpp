@@ -98,6 +98,8 @@ class Store {
 
   // Audit trail; append-only.
   virtual Status AppendAudit(const StoredAuditEvent& e) = 0;
+  // All events in one transaction (bulk operations such as imports).
+  virtual Status AppendAuditBatch(const std::vector<StoredAuditEvent>& events) = 0;
   // Newest first (append order, not `time`), at most `limit` (> 0, else kInvalidArgument)
   // events. An empty mac lists events of every device.
   virtual Result<std::vector<StoredAuditEvent>> ListAudit(const std::string& mac, int limit) = 0;

@@ -447,13 +447,24 @@ Status SqliteStore::RemoveLine(std::int64_t device_id, int index) {
 
 // --- Audit ---
 
-Status SqliteStore::AppendAudit(const StoredAuditEvent& e) {
-  std::lock_guard lock(mu_);
+Status SqliteStore::InsertAuditLocked(const StoredAuditEvent& e) {
   PG_TRY(Statement s, db_.Prepare("INSERT INTO audit(time, kind, mac, decision, reason, json) "
                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
   s.BindInt(1, e.time).BindText(2, e.kind).BindText(3, e.mac).BindText(4, e.decision);
   s.BindText(5, e.reason).BindText(6, e.json);
   return s.Run();
+}
+
+Status SqliteStore::AppendAudit(const StoredAuditEvent& e) {
+  std::lock_guard lock(mu_);
+  return InsertAuditLocked(e);
+}
+
+Status SqliteStore::AppendAuditBatch(const std::vector<StoredAuditEvent>& events) {
+  std::lock_guard lock(mu_);
+  PG_TRY(sqlite::Transaction tx, sqlite::Transaction::Begin(db_));
+  for (const auto& e : events) PG_TRY_STATUS(InsertAuditLocked(e));
+  return tx.Commit();
 }
 
 Result<std::vector<StoredAuditEvent>> SqliteStore::ListAudit(const std::string& mac, int limit) {

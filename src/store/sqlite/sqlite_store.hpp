@@ -51,6 +51,7 @@ class SqliteStore final : public Store {
   Result<core::Device> FindDeviceByToken(const std::string& token_hash) override;
 
   Status AppendAudit(const StoredAuditEvent& e) override;
+  Status AppendAuditBatch(const std::vector<StoredAuditEvent>& events) override;
   Result<std::vector<StoredAuditEvent>> ListAudit(const std::string& mac, int limit) override;
 
   Result<int> SchemaVersion() override;
@@ -65,6 +66,7 @@ class SqliteStore final : public Store {
   Status UpsertLineLocked(const core::Line& line,
                           const std::optional<std::vector<unsigned char>>& sealed);
   Result<core::Line> ReadLine(const sqlite::Statement& row) const;
+  Status InsertAuditLocked(const StoredAuditEvent& e);
 
   std::mutex mu_;
   sqlite::Connection db_;  // guarded by mu_

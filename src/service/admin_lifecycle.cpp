@@ -1,0 +1,190 @@
+// Lifecycle operations of service::Admin: assign, retire, re-activate, purge, tenant policy.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "core/lifecycle.hpp"
+#include "crypto/random.hpp"
+#include "defense/tokens.hpp"
+#include "service/admin.hpp"
+
+namespace provgate::service {
+namespace {
+
+constexpr std::int64_t kDay = 86400;
+
+}  // namespace
+
+Result<std::string> Admin::GeneratePassword(const core::Tenant* tenant) {
+  core::Tenant defaults;
+  const core::Tenant& t = tenant ? *tenant : defaults;
+  const std::string_view alphabet =
+      t.password_alphabet.empty() ? crypto::kDefaultPasswordAlphabet : std::string_view(t.password_alphabet);
+  return crypto::RandomPassword(static_cast<size_t>(t.password_length), alphabet);
+}
+
+Status Admin::LifecycleAudit(const core::Device& d, const std::string& what, nlohmann::json detail) {
+  audit::AuditRecord r;
+  r.time = clock_.Now();
+  r.kind = "lifecycle";
+  r.actor = actor_;
+  r.decision = "info";
+  r.reason = what;
+  r.device = d.mac.str();
+  r.detail = std::move(detail);
+  return audit_.Write(r, audit::Durability::kDurable);
+}
+
+Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const TenantPolicyChange& c) {
+  auto found = store_.FindTenant(name);
+  if (!found) return Error::NotFound("unknown tenant '" + name + "' (see: provgate tenant list)");
+  core::Tenant t = *found;
+  if (c.window_days) {
+    if (*c.window_days < 1 || *c.window_days > 365) return Error::InvalidArgument("window days must be between 1 and 365");
+    t.window_days = *c.window_days;
+  }
+  if (c.password_policy) {
+    PG_TRY(t.password_policy, core::ParsePasswordPolicy(*c.password_policy));
+  }
+  if (c.confirm_grace_seconds) {
+    if (*c.confirm_grace_seconds < 0 || *c.confirm_grace_seconds > 30 * kDay) {
+      return Error::InvalidArgument("confirmation grace must be 0 (next fetch) to 2592000 seconds");
+    }
+    t.confirm_grace_seconds = *c.confirm_grace_seconds;
+  }
+  if (c.password_length) {
+    if (*c.password_length < 12 || *c.password_length > 64) {
+      return Error::InvalidArgument("password length must be between 12 and 64");
+    }
+    t.password_length = *c.password_length;
+  }
+  if (c.password_alphabet) {
+    // Proves the alphabet usable (no duplicates, at least 2 symbols, no control characters).
+    for (char ch : *c.password_alphabet) {
+      const auto u = static_cast<unsigned char>(ch);
+      if (u < 0x21 || u > 0x7e) return Error::InvalidArgument("password alphabet must be printable ASCII without spaces");
+    }
+    if (!c.password_alphabet->empty()) PG_TRY_STATUS(crypto::RandomPassword(16, *c.password_alphabet));
+    t.password_alphabet = *c.password_alphabet;
+  }
+  if (c.retention_days) {
+    if (*c.retention_days < 0 || *c.retention_days > 3650) return Error::InvalidArgument("retention days must be 0-3650");
+    t.retention_days = *c.retention_days;
+  }
+  // Enough entropy whatever the settings: length * log2(alphabet) >= 64 bits.
+  const size_t symbols = t.password_alphabet.empty() ? crypto::kDefaultPasswordAlphabet.size()
+                                                      : t.password_alphabet.size();
+  if (static_cast<double>(t.password_length) * std::log2(static_cast<double>(symbols)) < 64.0) {
+    return Error::InvalidArgument("password length and alphabet give less than 64 bits of entropy; use a longer password or more symbols");
+  }
+  PG_TRY_STATUS(store_.UpdateTenant(t));
+  PG_TRY_STATUS(Audit("tenant policy changed", "",
+                      {{"tenant", t.name}, {"window_days", t.window_days},
+                       {"password_policy", core::PasswordPolicyName(t.password_policy)},
+                       {"confirm_grace_seconds", t.confirm_grace_seconds},
+                       {"password_length", t.password_length},
+                       {"retention_days", t.retention_days}}));
+  return t;
+}
+
+Result<core::Device> Admin::AssignDevice(const std::string& mac, const std::string& tenant_name) {
+  PG_TRY(auto d, FindDevice(mac));
+  if (d.state != core::DeviceState::kStock) {
+    return Error::FailedPrecondition(fmt::format(
+        "device {} is {}, not in stock; use `provgate device reactivate` to give it a new window",
+        d.mac.str(), core::DeviceStateName(d.state)));
+  }
+  auto tenant = store_.FindTenant(tenant_name);
+  if (!tenant) return Error::NotFound("unknown tenant '" + tenant_name + "' (see: provgate tenant list)");
+  const auto now = ToUnix(clock_.Now());
+  d.tenant_id = tenant->id;
+  d.state = core::DeviceState::kAssigned;
+  d.window_opens = now;
+  d.window_expires = now + std::int64_t{tenant->window_days} * kDay;
+  d.state_changed_at = now;
+  PG_TRY_STATUS(store_.UpdateDevice(d));
+  PG_TRY_STATUS(LifecycleAudit(d, "assigned", {{"from", "stock"}, {"tenant", tenant->name},
+                                               {"window_expires", *d.window_expires}}));
+  return d;
+}
+
+Result<core::Device> Admin::RetireDevice(const std::string& mac) {
+  PG_TRY(auto d, FindDevice(mac));
+  const auto from = core::EffectiveState(d, ToUnix(clock_.Now()));
+  if (from == core::DeviceState::kRetired) return Error::FailedPrecondition("device " + d.mac.str() + " is already retired");
+  const auto now = ToUnix(clock_.Now());
+  PG_TRY(bool changed, store_.TransitionState(d.id, d.state, core::DeviceState::kRetired, now));
+  if (!changed) return Error::Unavailable("device " + d.mac.str() + " changed meanwhile; try again");
+  d.state = core::DeviceState::kRetired;
+  d.state_changed_at = now;
+  PG_TRY_STATUS(LifecycleAudit(d, "retired", {{"from", core::DeviceStateName(from)}}));
+  return d;
+}
+
+Result<Reactivation> Admin::ReactivateDevice(const std::string& mac) {
+  PG_TRY(auto d, FindDevice(mac));
+  if (!d.tenant_id) {
+    return Error::FailedPrecondition("device " + d.mac.str() +
+                                     " is in stock; assign it to a tenant first (provgate device assign)");
+  }
+  PG_TRY(auto tenant, store_.GetTenant(*d.tenant_id));
+  PG_TRY(auto lines, store_.ListLines(d.id));
+  const auto from = core::EffectiveState(d, ToUnix(clock_.Now()));
+  const auto now = ToUnix(clock_.Now());
+  Reactivation out;
+  for (auto& l : lines) {
+    PG_TRY(auto pw, GeneratePassword(&tenant));
+    l.password = std::move(pw);
+    l.delivered_at.reset();
+    ++out.new_passwords;
+  }
+  out.url_token = defense::GenerateToken();
+  d.token_hash = defense::HashToken(out.url_token);
+  d.state = core::DeviceState::kAssigned;
+  d.window_opens = now;
+  d.window_expires = now + std::int64_t{tenant.window_days} * kDay;
+  d.state_changed_at = now;
+  PG_TRY_STATUS(store_.ReplaceDevice(d, lines));
+  PG_TRY_STATUS(LifecycleAudit(d, "reactivated",
+                               {{"from", core::DeviceStateName(from)},
+                                {"window_expires", *d.window_expires},
+                                {"new_passwords", out.new_passwords},
+                                {"new_url_token", true}}));
+  out.device = d;
+  return out;
+}
+
+Result<std::vector<std::string>> Admin::PurgeSecrets(bool dry_run) {
+  PG_TRY(auto tenants, store_.ListTenants());
+  PG_TRY(auto devices, store_.ListDevices({}));
+  const auto now = ToUnix(clock_.Now());
+  std::vector<std::string> purged;
+  for (auto& d : devices) {
+    const auto state = core::EffectiveState(d, now);
+    if (state != core::DeviceState::kExpired && state != core::DeviceState::kRetired) continue;
+    int retention_days = core::Tenant{}.retention_days;
+    for (const auto& t : tenants) {
+      if (d.tenant_id && t.id == *d.tenant_id) retention_days = t.retention_days;
+    }
+    // An assigned device past its window became expired when the window ended.
+    const std::int64_t since = state == core::DeviceState::kExpired && d.state == core::DeviceState::kAssigned
+                                   ? d.window_expires.value_or(now)
+                                   : d.state_changed_at.value_or(d.updated_at);
+    if (now < since + std::int64_t{retention_days} * kDay) continue;
+    PG_TRY(auto lines, store_.ListLines(d.id));
+    bool has_secret = !d.vars.empty() || !d.token_hash.empty();
+    for (const auto& l : lines) has_secret = has_secret || l.password.has_value();
+    if (!has_secret) continue;
+    purged.push_back(d.mac.str());
+    if (dry_run) continue;
+    for (auto& l : lines) l.password.reset();
+    d.vars = core::Vars::object();
+    d.token_hash.clear();
+    PG_TRY_STATUS(store_.ReplaceDevice(d, lines));
+    PG_TRY_STATUS(LifecycleAudit(d, "purged", {{"state", core::DeviceStateName(state)},
+                                               {"retention_days", retention_days}}));
+  }
+  return purged;
+}
+
+}  // namespace provgate::service

@@ -112,6 +112,10 @@ Result<core::Device> Admin::AddDevice(const NewDevice& in) {
   PG_TRY_STATUS(Audit("device added", added.mac.str(),
                       {{"vendor", added.vendor}, {"model", added.model}, {"tenant", in.tenant},
                        {"state", core::DeviceStateName(added.state)}}));
+  if (added.tenant_id) {
+    PG_TRY_STATUS(LifecycleAudit(added, "assigned", {{"from", "stock"}, {"tenant", in.tenant},
+                                                     {"window_expires", *added.window_expires}}));
+  }
   return added;
 }
 

@@ -365,8 +365,10 @@ void LoadGen::Advance(Conn& c) {
 
 void LoadGen::FillSlots(std::int64_t now) {
   if (o_.rate > 0) {
-    const std::uint64_t due = std::min(schedule_.DueCount(now - start_ns_), o_.count);
-    while (started_ < due && now < end_ns_) {
+    // Every request due before the end is sent, even if the loop falls behind: dropping
+    // the backlog would hide exactly the overload the open loop is there to show.
+    const std::uint64_t due = schedule_.DueCount(std::min(now, end_ns_ - 1) - start_ns_);
+    while (started_ < due) {
       // At the in-flight cap a due request waits for a slot; its latency keeps counting.
       if (free_.empty()) return;
       const std::size_t slot = free_.back();
@@ -437,7 +439,8 @@ Status LoadGen::Run() {
   std::int64_t next_timeout_scan = start_ns_;
   for (std::int64_t now = start_ns_; now < hard_end; now = NowNs()) {
     FillSlots(now);
-    if (active_ == 0 && (now >= end_ns_ || started_ + unit_cost_ > o_.count)) break;
+    const bool backlog = o_.rate > 0 && started_ < schedule_.DueCount(end_ns_ - 1 - start_ns_);
+    if (active_ == 0 && !backlog && (now >= end_ns_ || started_ + unit_cost_ > o_.count)) break;
     if (now >= next_timeout_scan) {
       CheckTimeouts(now);
       next_timeout_scan = now + 5'000'000;

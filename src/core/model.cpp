@@ -38,6 +38,25 @@ Result<PasswordPolicy> ParsePasswordPolicy(std::string_view text) {
   return Error::InvalidArgument("unknown password policy; expected deliver-once, until-confirmed or always");
 }
 
+std::string_view IdentityStrengthName(IdentityStrength s) {
+  switch (s) {
+    case IdentityStrength::kNone: return "none";
+    case IdentityStrength::kIpRange: return "ip";
+    case IdentityStrength::kDigest: return "digest";
+    case IdentityStrength::kToken: return "token";
+    case IdentityStrength::kClientCert: return "client-cert";
+  }
+  return "none";
+}
+
+Result<IdentityStrength> ParseIdentityStrength(std::string_view text) {
+  for (auto s : {IdentityStrength::kIpRange, IdentityStrength::kDigest, IdentityStrength::kToken,
+                 IdentityStrength::kClientCert}) {
+    if (IdentityStrengthName(s) == text) return s;
+  }
+  return Error::InvalidArgument("unknown identity strength; expected client-cert, token, digest or ip");
+}
+
 std::string_view TransportName(Transport t) {
   switch (t) {
     case Transport::kUdp: return "udp";

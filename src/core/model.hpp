@@ -33,6 +33,11 @@ enum class PasswordPolicy {
 std::string_view PasswordPolicyName(PasswordPolicy p);
 Result<PasswordPolicy> ParsePasswordPolicy(std::string_view text);
 
+// How strongly a request proved which device it is (DESIGN.md "identify"), weakest first.
+enum class IdentityStrength { kNone = 0, kIpRange = 1, kDigest = 2, kToken = 3, kClientCert = 4 };
+std::string_view IdentityStrengthName(IdentityStrength s);  // none|ip|digest|token|client-cert
+Result<IdentityStrength> ParseIdentityStrength(std::string_view text);
+
 struct Tenant {
   std::int64_t id = 0;
   std::string name;          // unique, operator-chosen slug
@@ -46,6 +51,18 @@ struct Tenant {
   int password_length = 20;
   std::string password_alphabet;  // empty = crypto::kDefaultPasswordAlphabet
   int retention_days = 30;        // secrets of expired/retired devices are purged after this
+
+  // Authentication policy (issue 4).
+  IdentityStrength min_strength = IdentityStrength::kClientCert;
+  std::vector<std::string> ip_ranges;  // CIDRs; when set, every request must come from one
+  bool ip_as_identity = false;         // an IP range alone may identify a device (weakest)
+  bool allow_plain_http = false;       // token/digest over plain HTTP listeners
+  std::string digest_user;             // tenant-wide HTTP digest/basic credential ("" = none)
+  std::optional<std::string> digest_password;  // clear only in memory; sealed at rest
+  bool anomaly_lock = true;            // lock devices that move network or show up late
+  int anomaly_prefix_v4 = 24;
+  int anomaly_prefix_v6 = 64;
+  int late_first_fetch_days = 7;       // first fetch this long after assignment locks (0 = off)
 };
 
 struct Device {
@@ -61,6 +78,18 @@ struct Device {
   Vars vars = Vars::object();
   std::string token_hash;                         // SHA-256 hex of the URL token; "" = none
   std::optional<std::int64_t> state_changed_at;   // unix seconds of the last transition
+  // Secrets, clear only in memory; sealed at rest by the store.
+  std::optional<std::string> config_key;          // vendor config-encryption key
+  std::optional<std::string> digest_password;     // per-device HTTP digest/basic password
+  std::string digest_user;                        // "" = the MAC
+  // Identity hygiene.
+  std::string pin_spki;        // SHA-256 of the first authenticated certificate's public key
+  std::string locked_reason;   // "" = not locked; a locked device gets nothing until unlocked
+  // Last seen (recorded on device-file fetches).
+  std::optional<std::int64_t> last_seen_at;
+  std::string last_seen_ip;
+  std::string last_user_agent;
+  std::string firmware;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
 };

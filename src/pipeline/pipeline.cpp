@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/lifecycle.hpp"
+#include "pipeline/render_file.hpp"
 
 namespace provgate::pipeline {
 namespace {
@@ -141,7 +142,8 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, audit::AuditRecord
     if (!l) throw ErrorException(l.error());
     lines = std::move(*l);
   }
-  std::string body = Render(*tpl, *route, *device, *tenant, lines, *file_name);
+  std::string body = RenderFile(templates_, *tpl, *route, *device, *tenant, lines, *file_name,
+                                options_.provisioning_url);
   if (route->scope == vendors::FileScope::kDevice && device->state == core::DeviceState::kAssigned) {
     RecordTransition(*device, core::DeviceState::kAssigned, core::DeviceState::kProvisioned, now,
                      "first authenticated fetch");
@@ -211,41 +213,6 @@ Result<std::vector<core::Line>> Pipeline::LinesWithDeliverablePasswords(const co
     }
   }
   return lines;
-}
-
-std::string Pipeline::Render(const render::Template& tpl, const vendors::FileRoute& route,
-                             const core::Device& device, const core::Tenant& tenant,
-                             const std::vector<core::Line>& lines, const std::string& file_name) {
-  nlohmann::json ctx = templates_.BaseVars(device.vendor, device.model);
-  render::MergeVars(ctx, tenant.vars);
-  ctx["tenant"] = {{"name", tenant.name}, {"display_name", tenant.display_name}};
-  ctx["file"] = {{"name", file_name}, {"model_hint", route.model_hint}};
-  ctx["server"] = {{"provisioning_url", options_.provisioning_url}};
-
-  // Common files are shared by many devices: no device data, no lines, no secrets.
-  if (route.scope == vendors::FileScope::kDevice) {
-    render::MergeVars(ctx, device.vars);
-    ctx["device"] = {{"mac", device.mac.str()},       {"mac_upper", device.mac.Upper()},
-                     {"mac_colons", device.mac.WithColons()}, {"vendor", device.vendor},
-                     {"model", device.model},          {"serial", device.serial}};
-    nlohmann::json jl = nlohmann::json::array();
-    for (const auto& l : lines) {
-      nlohmann::json j = {{"index", l.index},
-                          {"display_name", l.display_name},
-                          {"user", l.user},
-                          {"auth_user", l.auth_user.empty() ? l.user : l.auth_user},
-                          {"registrar", l.registrar},
-                          {"port", l.port},
-                          {"transport", core::TransportName(l.transport)},
-                          {"is_udp", l.transport == core::Transport::kUdp},
-                          {"is_tcp", l.transport == core::Transport::kTcp},
-                          {"is_tls", l.transport == core::Transport::kTls}};
-      if (l.password) j["password"] = *l.password;
-      jl.push_back(std::move(j));
-    }
-    ctx["lines"] = std::move(jl);
-  }
-  return tpl.Render(ctx, route.format);
 }
 
 }  // namespace provgate::pipeline

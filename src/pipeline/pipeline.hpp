@@ -46,9 +46,6 @@ class Pipeline {
   Result<std::vector<core::Line>> LinesWithDeliverablePasswords(const core::Device& device,
                                                                 const core::Tenant& tenant,
                                                                 std::int64_t now);
-  std::string Render(const render::Template& tpl, const vendors::FileRoute& route,
-                     const core::Device& device, const core::Tenant& tenant,
-                     const std::vector<core::Line>& lines, const std::string& file_name);
 
   store::Store& store_;
   const vendors::Registry& vendors_;

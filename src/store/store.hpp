@@ -13,6 +13,7 @@
 
 #include "base/result.hpp"
 #include "core/model.hpp"
+#include "defense/ban_store.hpp"
 
 namespace provgate::store {
 
@@ -39,9 +40,10 @@ struct StoredAuditEvent {
   std::string json;
 };
 
-class Store {
+// Bans (defense::BanStore) live in the store so they survive restarts and are shared by nodes.
+class Store : public defense::BanStore {
  public:
-  virtual ~Store() = default;
+  ~Store() override = default;
 
   // Tenants.
   virtual Result<core::Tenant> AddTenant(const core::Tenant& t) = 0;  // kAlreadyExists on dup name

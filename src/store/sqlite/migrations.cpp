@@ -83,6 +83,36 @@ ALTER TABLE devices ADD COLUMN state_changed_at INTEGER;
 ALTER TABLE lines ADD COLUMN delivered_at INTEGER;
 CREATE INDEX devices_by_token ON devices(token_hash) WHERE token_hash <> '';
 )sql"},
+    Migration{3, "authentication: policy, digest credentials, pins, locks, last seen, bans, config keys", R"sql(
+ALTER TABLE tenants ADD COLUMN min_strength TEXT NOT NULL DEFAULT 'client-cert'
+  CHECK (min_strength IN ('ip', 'digest', 'token', 'client-cert'));
+ALTER TABLE tenants ADD COLUMN ip_ranges TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE tenants ADD COLUMN ip_as_identity INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tenants ADD COLUMN allow_plain_http INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tenants ADD COLUMN digest_user TEXT NOT NULL DEFAULT '';
+ALTER TABLE tenants ADD COLUMN digest_password_enc BLOB;
+ALTER TABLE tenants ADD COLUMN anomaly_lock INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE tenants ADD COLUMN anomaly_prefix_v4 INTEGER NOT NULL DEFAULT 24;
+ALTER TABLE tenants ADD COLUMN anomaly_prefix_v6 INTEGER NOT NULL DEFAULT 64;
+ALTER TABLE tenants ADD COLUMN late_first_fetch_days INTEGER NOT NULL DEFAULT 7;
+ALTER TABLE devices ADD COLUMN config_key_enc BLOB;
+ALTER TABLE devices ADD COLUMN digest_password_enc BLOB;
+ALTER TABLE devices ADD COLUMN digest_user TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN pin_spki TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN locked_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN last_seen_at INTEGER;
+ALTER TABLE devices ADD COLUMN last_seen_ip TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN last_user_agent TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN firmware TEXT NOT NULL DEFAULT '';
+CREATE TABLE bans (
+  source   TEXT    PRIMARY KEY,
+  reason   TEXT    NOT NULL,
+  created  INTEGER NOT NULL,
+  expires  INTEGER NOT NULL,
+  offences INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX bans_by_expiry ON bans(expires);
+)sql"},
 };
 
 constexpr bool VersionsAreContiguous() {

@@ -89,16 +89,37 @@ Result<core::Vars> ParseVars(const std::string& text, std::string_view owner) {
 // Column lists and row readers; the SELECTs below list columns in exactly this order.
 #define PG_TENANT_COLUMNS                                                                    \
   "id, name, display_name, window_days, vars, password_policy, confirm_grace_seconds, " \
-  "password_length, password_alphabet, retention_days"
+  "password_length, password_alphabet, retention_days, min_strength, ip_ranges, "             \
+  "ip_as_identity, allow_plain_http, digest_user, digest_password_enc, anomaly_lock, "         \
+  "anomaly_prefix_v4, anomaly_prefix_v6, late_first_fetch_days"
 #define PG_DEVICE_COLUMNS                                                                  \
   "id, mac, vendor, model, tenant_id, state, window_opens, window_expires, serial, vars, " \
-  "created_at, updated_at, token_hash, state_changed_at"
+  "created_at, updated_at, token_hash, state_changed_at, config_key_enc, digest_password_enc, " \
+  "digest_user, pin_spki, locked_reason, last_seen_at, last_seen_ip, last_user_agent, firmware"
 #define PG_LINE_COLUMNS                                                                      \
   "device_id, idx, display_name, user, auth_user, registrar, port, transport, password_enc, " \
   "delivered_at"
 #define PG_AUDIT_COLUMNS "id, time, kind, mac, decision, reason, json"
 
-Result<core::Tenant> ReadTenant(const Statement& s) {
+Result<std::optional<std::string>> OpenSecret(const crypto::SecretBox& box,
+                                              const std::optional<std::vector<unsigned char>>& sealed,
+                                              std::string_view what) {
+  if (!sealed) return std::optional<std::string>();
+  auto opened = box.Open(*sealed);
+  if (!opened) {
+    return Error::Internal(fmt::format("{} cannot be decrypted; the master key does not match "
+                                       "this database, or the row is corrupt", what));
+  }
+  return std::optional<std::string>(std::move(*opened));
+}
+
+std::optional<std::vector<unsigned char>> Seal(const crypto::SecretBox& box,
+                                               const std::optional<std::string>& clear) {
+  if (!clear) return std::nullopt;
+  return box.Seal(*clear);
+}
+
+Result<core::Tenant> ReadTenant(const Statement& s, const crypto::SecretBox& box) {
   core::Tenant t;
   t.id = s.Int(0);
   t.name = s.Text(1);
@@ -112,17 +133,34 @@ Result<core::Tenant> ReadTenant(const Statement& s) {
   t.password_length = static_cast<int>(s.Int(7));
   t.password_alphabet = s.Text(8);
   t.retention_days = static_cast<int>(s.Int(9));
+  auto strength = core::ParseIdentityStrength(s.Text(10));
+  if (!strength) return Error::Internal(fmt::format("tenant {} has a corrupt min_strength", t.id));
+  t.min_strength = *strength;
+  PG_TRY(auto ranges, ParseVars(std::string("{\"r\":") + s.Text(11) + "}", fmt::format("tenant {}", t.id)));
+  try {
+    t.ip_ranges = ranges.at("r").get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception&) {
+    return Error::Internal(fmt::format("tenant {} has corrupt ip_ranges", t.id));
+  }
+  t.ip_as_identity = s.Int(12) != 0;
+  t.allow_plain_http = s.Int(13) != 0;
+  t.digest_user = s.Text(14);
+  PG_TRY(t.digest_password, OpenSecret(box, s.Blob(15), fmt::format("digest password of tenant {}", t.id)));
+  t.anomaly_lock = s.Int(16) != 0;
+  t.anomaly_prefix_v4 = static_cast<int>(s.Int(17));
+  t.anomaly_prefix_v6 = static_cast<int>(s.Int(18));
+  t.late_first_fetch_days = static_cast<int>(s.Int(19));
   return t;
 }
 
-Result<core::Device> ReadDevice(const Statement& s) {
+Result<core::Device> ReadDevice(const Statement& s, const crypto::SecretBox& box) {
   const std::int64_t id = s.Int(0);
   auto mac = core::MacAddress::Parse(s.Text(1));
   if (!mac) return Error::Internal(fmt::format("device {} has a corrupt mac in the database", id));
   auto state = core::ParseDeviceState(s.Text(5));
   if (!state) return Error::Internal(fmt::format("device {} has a corrupt state", mac->str()));
   PG_TRY(core::Vars vars, ParseVars(s.Text(9), fmt::format("device {}", mac->str())));
-  return core::Device{.id = id,
+  core::Device d{.id = id,
                       .mac = *mac,
                       .vendor = s.Text(2),
                       .model = s.Text(3),
@@ -134,8 +172,20 @@ Result<core::Device> ReadDevice(const Statement& s) {
                       .vars = std::move(vars),
                       .token_hash = s.Text(12),
                       .state_changed_at = s.OptionalInt(13),
+                      .config_key = std::nullopt,
+                      .digest_password = std::nullopt,
+                      .digest_user = s.Text(16),
+                      .pin_spki = s.Text(17),
+                      .locked_reason = s.Text(18),
+                      .last_seen_at = s.OptionalInt(19),
+                      .last_seen_ip = s.Text(20),
+                      .last_user_agent = s.Text(21),
+                      .firmware = s.Text(22),
                       .created_at = s.Int(10),
                       .updated_at = s.Int(11)};
+  PG_TRY(d.config_key, OpenSecret(box, s.Blob(14), "config key of device " + d.mac.str()));
+  PG_TRY(d.digest_password, OpenSecret(box, s.Blob(15), "digest password of device " + d.mac.str()));
+  return d;
 }
 
 StoredAuditEvent ReadAudit(const Statement& s) {
@@ -161,10 +211,30 @@ Result<std::vector<T>> ReadAll(Statement& s, Reader read) {
   }
 }
 
-void BindTenantPolicy(Statement& s, const core::Tenant& t, int first) {
+// Binds the 15 policy columns that follow name/display_name/window_days/vars.
+void BindTenantPolicy(Statement& s, const core::Tenant& t, int first, const crypto::SecretBox& box) {
   s.BindText(first, core::PasswordPolicyName(t.password_policy));
   s.BindInt(first + 1, t.confirm_grace_seconds).BindInt(first + 2, t.password_length);
   s.BindText(first + 3, t.password_alphabet).BindInt(first + 4, t.retention_days);
+  s.BindText(first + 5, core::IdentityStrengthName(t.min_strength));
+  s.BindText(first + 6, nlohmann::json(t.ip_ranges).dump());
+  s.BindInt(first + 7, t.ip_as_identity ? 1 : 0).BindInt(first + 8, t.allow_plain_http ? 1 : 0);
+  s.BindText(first + 9, t.digest_user).BindBlob(first + 10, Seal(box, t.digest_password));
+  s.BindInt(first + 11, t.anomaly_lock ? 1 : 0).BindInt(first + 12, t.anomaly_prefix_v4);
+  s.BindInt(first + 13, t.anomaly_prefix_v6).BindInt(first + 14, t.late_first_fetch_days);
+}
+
+// Columns added by migration 3, bound in this order by BindDeviceExtra.
+#define PG_DEVICE_EXTRA                                                                       \
+  "config_key_enc, digest_password_enc, digest_user, pin_spki, locked_reason, last_seen_at, " \
+  "last_seen_ip, last_user_agent, firmware"
+
+void BindDeviceExtra(Statement& s, const core::Device& d, int first, const crypto::SecretBox& box) {
+  s.BindBlob(first, Seal(box, d.config_key)).BindBlob(first + 1, Seal(box, d.digest_password));
+  s.BindText(first + 2, d.digest_user).BindText(first + 3, d.pin_spki);
+  s.BindText(first + 4, d.locked_reason).BindInt(first + 5, d.last_seen_at);
+  s.BindText(first + 6, d.last_seen_ip).BindText(first + 7, d.last_user_agent);
+  s.BindText(first + 8, d.firmware);
 }
 
 Error TenantMissing(std::int64_t id) {
@@ -212,10 +282,13 @@ Result<core::Tenant> SqliteStore::AddTenant(const core::Tenant& t) {
   PG_TRY(Statement s,
          db_.Prepare(
              "INSERT INTO tenants(name, display_name, window_days, vars, password_policy, "
-             "confirm_grace_seconds, password_length, password_alphabet, retention_days) "
-             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+             "confirm_grace_seconds, password_length, password_alphabet, retention_days, "
+             "min_strength, ip_ranges, ip_as_identity, allow_plain_http, digest_user, "
+             "digest_password_enc, anomaly_lock, anomaly_prefix_v4, anomaly_prefix_v6, "
+             "late_first_fetch_days) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+             "?13, ?14, ?15, ?16, ?17, ?18, ?19)"));
   s.BindText(1, t.name).BindText(2, t.display_name).BindInt(3, t.window_days).BindText(4, vars);
-  BindTenantPolicy(s, t, 5);
+  BindTenantPolicy(s, t, 5, box_);
   if (auto r = s.Run(); !r) {
     if (IsUniqueViolation(s))
       return Error::AlreadyExists(fmt::format("tenant {} already exists", t.name));
@@ -232,7 +305,7 @@ Result<core::Tenant> SqliteStore::GetTenant(std::int64_t id) {
   s.BindInt(1, id);
   PG_TRY(bool row, s.Step());
   if (!row) return TenantMissing(id);
-  return ReadTenant(s);
+  return ReadTenant(s, box_);
 }
 
 Result<core::Tenant> SqliteStore::FindTenant(const std::string& name) {
@@ -241,13 +314,13 @@ Result<core::Tenant> SqliteStore::FindTenant(const std::string& name) {
   s.BindText(1, name);
   PG_TRY(bool row, s.Step());
   if (!row) return Error::NotFound(fmt::format("tenant {} does not exist", name));
-  return ReadTenant(s);
+  return ReadTenant(s, box_);
 }
 
 Result<std::vector<core::Tenant>> SqliteStore::ListTenants() {
   std::lock_guard lock(mu_);
   PG_TRY(Statement s, db_.Prepare("SELECT " PG_TENANT_COLUMNS " FROM tenants ORDER BY name"));
-  return ReadAll<core::Tenant>(s, ReadTenant);
+  return ReadAll<core::Tenant>(s, [this](const Statement& row) { return ReadTenant(row, box_); });
 }
 
 Status SqliteStore::UpdateTenant(const core::Tenant& t) {
@@ -256,10 +329,14 @@ Status SqliteStore::UpdateTenant(const core::Tenant& t) {
   PG_TRY(Statement s,
          db_.Prepare("UPDATE tenants SET name = ?2, display_name = ?3, window_days = ?4, vars = ?5, "
                      "password_policy = ?6, confirm_grace_seconds = ?7, password_length = ?8, "
-                     "password_alphabet = ?9, retention_days = ?10 WHERE id = ?1"));
+                     "password_alphabet = ?9, retention_days = ?10, min_strength = ?11, "
+                     "ip_ranges = ?12, ip_as_identity = ?13, allow_plain_http = ?14, "
+                     "digest_user = ?15, digest_password_enc = ?16, anomaly_lock = ?17, "
+                     "anomaly_prefix_v4 = ?18, anomaly_prefix_v6 = ?19, late_first_fetch_days = ?20 "
+                     "WHERE id = ?1"));
   s.BindInt(1, t.id).BindText(2, t.name).BindText(3, t.display_name).BindInt(4, t.window_days);
   s.BindText(5, vars);
-  BindTenantPolicy(s, t, 6);
+  BindTenantPolicy(s, t, 6, box_);
   if (auto r = s.Run(); !r) {
     if (IsUniqueViolation(s))
       return Error::AlreadyExists(fmt::format("tenant {} already exists", t.name));
@@ -277,12 +354,14 @@ Result<core::Device> SqliteStore::InsertDeviceLocked(const core::Device& d, std:
       Statement s,
       db_.Prepare(
           "INSERT INTO devices(mac, vendor, model, tenant_id, state, window_opens, window_expires, "
-          "serial, vars, created_at, updated_at, token_hash, state_changed_at) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)"));
+          "serial, vars, created_at, updated_at, token_hash, state_changed_at, " PG_DEVICE_EXTRA ") "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+          "?18, ?19, ?20, ?21)"));
   s.BindText(1, d.mac.str()).BindText(2, d.vendor).BindText(3, d.model).BindInt(4, d.tenant_id);
   s.BindText(5, core::DeviceStateName(d.state)).BindInt(6, d.window_opens);
   s.BindInt(7, d.window_expires).BindText(8, d.serial).BindText(9, vars).BindInt(10, now);
   s.BindText(11, d.token_hash).BindInt(12, d.state_changed_at.value_or(now));
+  BindDeviceExtra(s, d, 13, box_);
   if (auto r = s.Run(); !r) {
     if (IsUniqueViolation(s)) {
       return Error::AlreadyExists(fmt::format("device {} already exists", d.mac.str()));
@@ -309,7 +388,7 @@ Result<core::Device> SqliteStore::FindDevice(const core::MacAddress& mac) {
   s.BindText(1, mac.str());
   PG_TRY(bool row, s.Step());
   if (!row) return Error::NotFound(fmt::format("device {} does not exist", mac.str()));
-  return ReadDevice(s);
+  return ReadDevice(s, box_);
 }
 
 Result<std::vector<core::Device>> SqliteStore::ListDevices(const DeviceFilter& filter) {
@@ -324,7 +403,7 @@ Result<std::vector<core::Device>> SqliteStore::ListDevices(const DeviceFilter& f
   } else {
     s.BindNull(2);
   }
-  return ReadAll<core::Device>(s, ReadDevice);
+  return ReadAll<core::Device>(s, [this](const Statement& row) { return ReadDevice(row, box_); });
 }
 
 Status SqliteStore::UpdateDeviceLocked(const core::Device& d) {
@@ -333,12 +412,16 @@ Status SqliteStore::UpdateDeviceLocked(const core::Device& d) {
          db_.Prepare(
              "UPDATE devices SET mac = ?2, vendor = ?3, model = ?4, tenant_id = ?5, state = ?6, "
              "window_opens = ?7, window_expires = ?8, serial = ?9, vars = ?10, updated_at = ?11, "
-             "token_hash = ?12, state_changed_at = ?13 WHERE id = ?1"));
+             "token_hash = ?12, state_changed_at = ?13, config_key_enc = ?14, "
+             "digest_password_enc = ?15, digest_user = ?16, pin_spki = ?17, locked_reason = ?18, "
+             "last_seen_at = ?19, last_seen_ip = ?20, last_user_agent = ?21, firmware = ?22 "
+             "WHERE id = ?1"));
   s.BindInt(1, d.id).BindText(2, d.mac.str()).BindText(3, d.vendor).BindText(4, d.model);
   s.BindInt(5, d.tenant_id).BindText(6, core::DeviceStateName(d.state));
   s.BindInt(7, d.window_opens).BindInt(8, d.window_expires).BindText(9, d.serial);
   s.BindText(10, vars).BindInt(11, ToUnix(clock_.Now())).BindText(12, d.token_hash);
   s.BindInt(13, d.state_changed_at);
+  BindDeviceExtra(s, d, 14, box_);
   if (auto r = s.Run(); !r) {
     if (IsUniqueViolation(s)) {
       return Error::AlreadyExists(fmt::format("device {} already exists", d.mac.str()));
@@ -581,7 +664,39 @@ Result<core::Device> SqliteStore::FindDeviceByToken(const std::string& token_has
   s.BindText(1, token_hash);
   PG_TRY(bool row, s.Step());
   if (!row) return Error::NotFound("no device has this token");
-  return ReadDevice(s);
+  return ReadDevice(s, box_);
+}
+
+// --- Bans ---
+
+Status SqliteStore::SaveBan(const defense::Ban& ban) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("INSERT INTO bans(source, reason, created, expires, offences) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (source) DO UPDATE SET "
+                                  "reason = excluded.reason, created = excluded.created, "
+                                  "expires = excluded.expires, offences = excluded.offences"));
+  s.BindText(1, ban.source).BindText(2, ban.reason).BindInt(3, ban.created);
+  s.BindInt(4, ban.expires).BindInt(5, ban.offence_count);
+  return s.Run();
+}
+
+Result<std::vector<defense::Ban>> SqliteStore::LoadActiveBans(std::int64_t now) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("SELECT source, reason, created, expires, offences FROM bans "
+                                  "WHERE expires > ?1 ORDER BY source"));
+  s.BindInt(1, now);
+  return ReadAll<defense::Ban>(s, [](const Statement& row) -> Result<defense::Ban> {
+    return defense::Ban{row.Text(0), row.Text(1), row.Int(2), row.Int(3), static_cast<int>(row.Int(4))};
+  });
+}
+
+Status SqliteStore::RemoveBan(const std::string& source) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("DELETE FROM bans WHERE source = ?1"));
+  s.BindText(1, source);
+  PG_TRY_STATUS(s.Run());
+  if (s.Changes() == 0) return Error::NotFound("no ban for " + source);
+  return Ok();
 }
 
 }  // namespace provgate::store

@@ -50,6 +50,10 @@ class SqliteStore final : public Store {
                        const std::function<void(size_t)>& progress) override;
   Result<core::Device> FindDeviceByToken(const std::string& token_hash) override;
 
+  Status SaveBan(const defense::Ban& ban) override;
+  Result<std::vector<defense::Ban>> LoadActiveBans(std::int64_t now) override;
+  Status RemoveBan(const std::string& source) override;
+
   Status AppendAudit(const StoredAuditEvent& e) override;
   Status AppendAuditBatch(const std::vector<StoredAuditEvent>& events) override;
   Result<std::vector<StoredAuditEvent>> ListAudit(const std::string& mac, int limit) override;

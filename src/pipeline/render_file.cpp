@@ -1,0 +1,41 @@
+#include "pipeline/render_file.hpp"
+
+namespace provgate::pipeline {
+
+std::string RenderFile(const render::TemplateSet& templates, const render::Template& tpl,
+                       const vendors::FileRoute& route, const core::Device& device,
+                       const core::Tenant& tenant, const std::vector<core::Line>& lines,
+                       const std::string& file_name, const std::string& provisioning_url) {
+  nlohmann::json ctx = templates.BaseVars(device.vendor, device.model);
+  render::MergeVars(ctx, tenant.vars);
+  ctx["tenant"] = {{"name", tenant.name}, {"display_name", tenant.display_name}};
+  ctx["file"] = {{"name", file_name}, {"model_hint", route.model_hint}};
+  ctx["server"] = {{"provisioning_url", provisioning_url}};
+
+  // Common files are shared by many devices: no device data, no lines, no secrets.
+  if (route.scope == vendors::FileScope::kDevice) {
+    render::MergeVars(ctx, device.vars);
+    ctx["device"] = {{"mac", device.mac.str()},       {"mac_upper", device.mac.Upper()},
+                     {"mac_colons", device.mac.WithColons()}, {"vendor", device.vendor},
+                     {"model", device.model},          {"serial", device.serial}};
+    nlohmann::json jl = nlohmann::json::array();
+    for (const auto& l : lines) {
+      nlohmann::json j = {{"index", l.index},
+                          {"display_name", l.display_name},
+                          {"user", l.user},
+                          {"auth_user", l.auth_user.empty() ? l.user : l.auth_user},
+                          {"registrar", l.registrar},
+                          {"port", l.port},
+                          {"transport", core::TransportName(l.transport)},
+                          {"is_udp", l.transport == core::Transport::kUdp},
+                          {"is_tcp", l.transport == core::Transport::kTcp},
+                          {"is_tls", l.transport == core::Transport::kTls}};
+      if (l.password) j["password"] = *l.password;
+      jl.push_back(std::move(j));
+    }
+    ctx["lines"] = std::move(jl);
+  }
+  return tpl.Render(ctx, route.format);
+}
+
+}  // namespace provgate::pipeline

@@ -49,7 +49,8 @@ class RateLimiter {
   // kInvalidArgument for a non-positive rate, a burst below 1, or zero shards or buckets.
   static Result<std::unique_ptr<RateLimiter>> Create(const Clock& clock, RateLimiterOptions options);
 
-  // Takes `cost` tokens from the bucket of `key` if it holds them.
+  // Takes `cost` tokens (0 < cost <= burst; a larger cost is never granted) from the bucket
+  // of `key` if it holds them.
   RateDecision Acquire(std::string_view key, double cost = 1.0);
 
   size_t bucket_count() const;

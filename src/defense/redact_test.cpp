@@ -25,6 +25,15 @@ TEST(RedactTarget, HidesTokensAndQueries) {
   for (const auto& c : cases) EXPECT_EQ(RedactTarget(c.in), c.out) << c.in;
 }
 
+// Found by the token_path fuzzer: a file name may repeat the token's characters or look
+// like a token itself; the token segment is what must never survive.
+TEST(RedactTarget, RedactsTokenSegmentEvenWhenFileNameRepeatsIt) {
+  EXPECT_EQ(RedactTarget("/p/abcdefghijklmnopqrstuvwxyz/xabcdefghijklmnopqrstuvwxyz.cfg"),
+            "/p/[redacted]/xabcdefghijklmnopqrstuvwxyz.cfg");
+  EXPECT_EQ(RedactTarget("/p/abcdefghijklmnopqrstuvwxyz/abcdefghijklmnopqrstuvwxyz"),
+            "/p/[redacted]/[redacted]");
+}
+
 TEST(RedactAuthorization, KeepsSchemeAndDigestUserOnly) {
   EXPECT_EQ(RedactAuthorization("Basic dXNlcjpwYXNz"), "Basic [redacted]");
   EXPECT_EQ(RedactAuthorization("Bearer abc.def"), "Bearer [redacted]");

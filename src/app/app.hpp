@@ -25,6 +25,9 @@ class App {
   service::Admin& admin() { return *admin_; }
   store::Store& store() { return *store_; }
   const Config& config() const { return config_; }
+  // For offline rendering (the policy linter); the same objects the listeners use.
+  const render::TemplateSet& templates() const { return *templates_; }
+  const vendors::Registry& vendors() const { return vendors_; }
 
   // Runs the device listeners until SIGINT/SIGTERM.
   Status Serve();

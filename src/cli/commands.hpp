@@ -8,6 +8,8 @@
 #include <string>
 
 #include "app/app.hpp"
+#include "lint/lint.hpp"
+#include "service/lint.hpp"
 
 namespace provgate::cli {
 
@@ -31,5 +33,14 @@ void AddLifecycleCommands(CLI::App& device, GlobalOptions& g, Handler& h);
 void AddLineCommands(CLI::App& root, GlobalOptions& g, Handler& h);
 void AddCaCommands(CLI::App& root, GlobalOptions& g, Handler& h);
 void AddDemoCommands(CLI::App& root, GlobalOptions& g, Handler& h);
+// `provgate lint` (lint_cmd.cpp).
+void AddLintCommand(CLI::App& root, GlobalOptions& g, Handler& h);
+// `tenant vars ...` and `device vars ...` on the existing subcommands (vars_cmd.cpp).
+void AddVarsCommands(CLI::App& tenant, CLI::App& device, GlobalOptions& g, Handler& h);
+
+// The linter over the app's store, vendors, templates and provisioning URL.
+service::Linter MakeLinter(app::App& a);
+// "MAC FILE RULE SEVERITY: message (fix: hint)", the one line format of every finding.
+std::string FormatFinding(const std::string& mac, const lint::Finding& f);
 
 }  // namespace provgate::cli

@@ -107,6 +107,19 @@ class Admin {
   // older than their tenant's retention_days. Audit records are kept. Returns the MACs.
   Result<std::vector<std::string>> PurgeSecrets(bool dry_run);
 
+  // Render variables of a tenant or device layer (service/vars.hpp, vars.cpp). A change is
+  // rendered and linted with `linter` before it is saved and refused if it introduces an
+  // error-severity finding, unless forced; either way it is audited (keys, never secret
+  // values). The elaborated `struct`/`class` names declare service::VarsChange,
+  // service::VarsOutcome and service::Linter, defined in vars.hpp and lint.hpp.
+  Result<struct VarsOutcome> ChangeTenantVars(const class Linter& linter, const std::string& tenant,
+                                              const struct VarsChange& change);
+  Result<struct VarsOutcome> ChangeDeviceVars(const class Linter& linter, const std::string& mac,
+                                              const struct VarsChange& change);
+  // A layer as stored, secret values (IsSecretVarName) replaced by the placeholder.
+  Result<core::Vars> TenantVars(const std::string& tenant);
+  Result<core::Vars> DeviceVars(const std::string& mac);
+
  private:
   Result<std::string> GeneratePassword(const core::Tenant* tenant);
   Status LifecycleAudit(const core::Device& d, const std::string& what, nlohmann::json detail);

@@ -120,6 +120,17 @@ class Vendor {
   virtual std::optional<KeyFileRoute> RouteKeyFile(std::string_view /*file_name*/) const {
     return std::nullopt;
   }
+
+  // The files a device of `model` (as stored for the device) fetches in one boot, in request
+  // order, spelled exactly as the phone requests them: every name routes (Route is set) and
+  // every device file's route carries `mac`. Files the vendor only fetches as a fallback (a
+  // default master, a common boot file for phones without their own) are left out, since
+  // provgate always serves the device's own. Models the vendor module cannot name a model file
+  // for get only their device files. Used by the policy linter to render what a phone reads.
+  virtual std::vector<std::string> BootFiles(const core::MacAddress& /*mac*/,
+                                             std::string_view /*model*/) const {
+    return {};
+  }
 };
 
 class Registry {

@@ -104,4 +104,23 @@ std::optional<EncryptionScheme> CiscoVendor::Encryption(const FileRoute& route) 
   return EncryptionScheme{Cipher::kOpenSslAes256CbcMd5, KeyDelivery::kPlainBootstrapFile, "config_key", true};
 }
 
+std::vector<std::string> CiscoVendor::BootFiles(const core::MacAddress& mac, std::string_view model) const {
+  std::vector<std::string> files;
+  std::string lower;
+  for (char c : model) lower.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  std::string_view m = lower;
+  if (m.starts_with("spa")) {
+    m.remove_prefix(3);
+    if (m.starts_with("-")) m.remove_prefix(1);
+    files.push_back("spa" + std::string(m) + ".cfg");
+  } else if (auto mpp = MppModel(model)) {
+    files.push_back(mpp->substr(3) + ".xml");  // "CP-8841-3PCC" -> 8841-3PCC.xml
+  }
+  // A model the routes cannot name (unknown spelling) contributes no model file.
+  if (!files.empty() && !Route(files.front())) files.clear();
+  files.push_back(mac.str() + ".xml");
+  files.push_back(mac.str() + ".cfg");
+  return files;
+}
+
 }  // namespace provgate::vendors

@@ -26,6 +26,10 @@ class CiscoVendor final : public Vendor {
   UserAgentInfo ParseUserAgent(std::string_view user_agent) const override;
   // "mac-secrets.xml" routes: required kOpenSslAes256CbcMd5, key in the plain <mac>.xml.
   std::optional<EncryptionScheme> Encryption(const FileRoute& route) const override;
+  // The model file (SPA: spa<psn>.cfg from "SPA504G"/"SPA-942"; MPP: <nnnn>-3PCC.xml from
+  // "CP-8841-3PCC"), then Profile_Rule_B <mac>.xml, then Profile_Rule_C <mac>.cfg (served
+  // only to devices with a config key).
+  std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) const override;
 };
 
 }  // namespace provgate::vendors

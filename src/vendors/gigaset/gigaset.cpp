@@ -52,4 +52,8 @@ UserAgentInfo GigasetVendor::ParseUserAgent(std::string_view user_agent) const {
   return info;
 }
 
+std::vector<std::string> GigasetVendor::BootFiles(const core::MacAddress& mac, std::string_view /*model*/) const {
+  return {mac.Upper() + ".xml"};
+}
+
 }  // namespace provgate::vendors

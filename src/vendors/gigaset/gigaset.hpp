@@ -17,6 +17,8 @@ class GigasetVendor final : public Vendor {
   // "Gigaset N720 DM PRO/70.089.00.000.000;7C2F80CA21E4", "N510 IP PRO/42.245.00.000.000"
   // (MAC optional), possibly followed by ";Handset=<n>".
   UserAgentInfo ParseUserAgent(std::string_view user_agent) const override;
+  // <MAC>.xml (upper case, the DHCP-66 form).
+  std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) const override;
 };
 
 }  // namespace provgate::vendors

@@ -23,6 +23,9 @@ class GrandstreamVendor final : public Vendor {
   // cfg<mac>.xml: kOpenSslAes256CbcMd5, key in provisioning.config.filePassword (P1359) of an
   // earlier plain copy; optional.
   std::optional<EncryptionScheme> Encryption(const FileRoute& route) const override;
+  // cfg<mac>.xml, cfg<model>.xml (model lower case), cfg.xml; the legacy binary cfg<mac> is
+  // not routed.
+  std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) const override;
 };
 
 }  // namespace provgate::vendors

@@ -121,4 +121,8 @@ std::optional<UploadRoute> PolycomVendor::RouteUpload(std::string_view file_name
   return std::nullopt;
 }
 
+std::vector<std::string> PolycomVendor::BootFiles(const core::MacAddress& mac, std::string_view /*model*/) const {
+  return {mac.str() + ".cfg", mac.str() + "-user.cfg", "common.cfg"};
+}
+
 }  // namespace provgate::vendors

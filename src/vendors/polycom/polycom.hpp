@@ -24,6 +24,9 @@ class PolycomVendor final : public Vendor {
   // spelling (e.g. "VVX_400"); mac only from a 12-hex-digit SN field.
   UserAgentInfo ParseUserAgent(std::string_view user_agent) const override;
   std::optional<UploadRoute> RouteUpload(std::string_view file_name) const override;
+  // <mac>.cfg (master), then its CONFIG_FILES in order: <mac>-user.cfg, common.cfg. The
+  // default master 000000000000.cfg is only fetched when <mac>.cfg is missing.
+  std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) const override;
 };
 
 }  // namespace provgate::vendors

@@ -60,4 +60,13 @@ UserAgentInfo SnomVendor::ParseUserAgent(std::string_view user_agent) const {
   return info;
 }
 
+std::vector<std::string> SnomVendor::BootFiles(const core::MacAddress& mac, std::string_view model) const {
+  if (model.size() > 4 && (model.starts_with("snom") || model.starts_with("Snom"))) model.remove_prefix(4);
+  const std::string model_file = "snom" + std::string(model) + ".htm";
+  const std::string device_file = "snom" + std::string(model) + "-" + mac.Upper() + ".htm";
+  // The device file name carries the model too: a model the grammar refuses has no files.
+  if (!Route(model_file) || !Route(device_file)) return {};
+  return {model_file, device_file};
+}
+
 }  // namespace provgate::vendors

@@ -1,5 +1,6 @@
 #include "vendors/yealink/yealink.hpp"
 
+#include <utility>
 #include <vector>
 
 #include "vendors/internal/text.hpp"
@@ -161,6 +162,28 @@ std::optional<KeyFileRoute> YealinkVendor::RouteKeyFile(std::string_view file_na
   auto mac = internal::MacFromHex(file_name.substr(0, 12), internal::HexCase::kLower);
   if (!mac) return std::nullopt;
   return KeyFileRoute{*mac, mac->str() + ".cfg"};
+}
+
+std::vector<std::string> YealinkVendor::BootFiles(const core::MacAddress& mac, std::string_view model) const {
+  // Model -> code of its common file y0000000000XX.cfg (VENDORS.md 1.1, fusionpbx templates).
+  static constexpr std::pair<std::string_view, std::string_view> kCodes[] = {
+      {"T46G", "28"},   {"T42G", "29"},   {"T48G", "35"},   {"T41P", "36"},  {"T40P", "54"},  {"T48S", "65"},
+      {"T46S", "66"},   {"T42S", "67"},   {"T41S", "68"},   {"T40G", "76"},  {"T43U", "107"}, {"T46U", "108"},
+      {"T48U", "109"},  {"T42U", "116"},  {"T53", "95"},    {"T53W", "95"},  {"T54W", "96"},  {"T57W", "97"},
+      {"T58W", "150"},  {"CP960", "73"},  {"T31G", "123"},  {"T33G", "124"}, {"W52P", "25"},  {"W56P", "25"},
+      {"W60B", "77"},   {"W70B", "146"},  {"W80", "175"},
+  };
+  std::string upper;
+  for (char c : model) upper.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+  std::string_view m = upper;
+  if (m.starts_with("SIP-")) m.remove_prefix(4);
+  if (m.starts_with("VP-")) m.remove_prefix(3);
+  std::vector<std::string> files{mac.str() + ".boot"};
+  for (const auto& [name, code] : kCodes) {
+    if (name == m) files.push_back("y" + std::string(12 - code.size(), '0') + std::string(code) + ".cfg");
+  }
+  files.push_back(mac.str() + ".cfg");
+  return files;
 }
 
 }  // namespace provgate::vendors

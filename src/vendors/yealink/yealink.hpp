@@ -30,6 +30,9 @@ class YealinkVendor final : public Vendor {
   std::optional<EncryptionScheme> Encryption(const FileRoute& route) const override;
   // <mac>_Security.enc -> the key of <mac>.cfg.
   std::optional<KeyFileRoute> RouteKeyFile(std::string_view file_name) const override;
+  // <mac>.boot, the model's common file y0000000000XX.cfg (model code table of VENDORS.md 1.1;
+  // "SIP-"/"VP-" prefixes and letter case ignored), <mac>.cfg.
+  std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) const override;
 };
 
 }  // namespace provgate::vendors

@@ -2,6 +2,7 @@
 // here wrote: our output must decrypt with the exact command documented in
 // docs/encryption.md, and files openssl makes must decrypt with ours.
 #include "encrypt/encrypt.hpp"
+#include "base/file.hpp"
 
 #include <gtest/gtest.h>
 
@@ -41,8 +42,8 @@ void WriteFile(const fs::path& p, std::string_view data) {
 }
 
 std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  auto bytes = ReadWholeFile(p);
+  return bytes ? *bytes : std::string();
 }
 
 std::string Hex(std::string_view s) {

@@ -2,6 +2,7 @@
 // templates rendered with the shipped variables (plus a per-device admin password, as
 // provgate generates one) produce no finding at all.
 #include "lint/lint.hpp"
+#include "base/file.hpp"
 
 #include <gtest/gtest.h>
 
@@ -180,8 +181,8 @@ TEST(Lint, EveryRuleFindsItsWeakenedVariables) {
 }
 
 std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  auto bytes = ReadWholeFile(p);
+  return bytes ? *bytes : std::string();
 }
 
 TEST(Lint, PlaintextPasswordInAWeakenedTemplate) {

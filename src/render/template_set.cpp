@@ -1,4 +1,5 @@
 #include "render/template_set.hpp"
+#include "base/file.hpp"
 
 #include <fmt/format.h>
 
@@ -26,10 +27,8 @@ Result<std::string> ReadFile(const fs::path& path) {
   if (size > kMaxFileSize) {
     return Error::InvalidArgument(fmt::format("{}: larger than {} bytes", path.string(), kMaxFileSize));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::InvalidArgument(fmt::format("{}: cannot open", path.string()));
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Error::InvalidArgument(fmt::format("{}: read error", path.string()));
+  auto text = ReadWholeFile(path);
+  if (!text) return Error::InvalidArgument(text.error().message);
   return text;
 }
 

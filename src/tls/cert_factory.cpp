@@ -1,4 +1,5 @@
 #include "tls/cert_factory.hpp"
+#include "base/file.hpp"
 
 #include <fcntl.h>
 #include <openssl/pem.h>
@@ -180,11 +181,8 @@ Result<X509Ptr> BuildCert(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP
 }
 
 Result<std::string> ReadFile(const std::filesystem::path& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::InvalidArgument(std::string("cannot read ") + what + " " + path.string());
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad())
-    return Error::InvalidArgument(std::string("cannot read ") + what + " " + path.string());
+  auto bytes = ReadWholeFile(path);
+  if (!bytes) return Error::InvalidArgument(std::string("cannot read ") + what + " " + path.string());
   return bytes;
 }
 

@@ -1,4 +1,5 @@
 #include "tls/cert_factory.hpp"
+#include "base/file.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -161,8 +162,7 @@ TEST(CertFactory, WritesKeyFileWithMode0600) {
   struct stat st {};
   ASSERT_EQ(::stat((dir / "k.pem").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  std::ifstream in(dir / "k.pem");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text = ReadWholeFile(dir / "k.pem").value();
   EXPECT_EQ(text, pair.key_pem);
   EXPECT_FALSE(pair.WriteFiles(dir / "missing" / "c.pem", dir / "missing" / "k.pem"));
 }

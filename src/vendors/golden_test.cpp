@@ -20,6 +20,7 @@
 #include <tuple>
 
 #include "lint/config_parse.hpp"
+#include "base/file.hpp"
 #include "lint/lint.hpp"
 #include "render/template_set.hpp"
 #include "vendors/testing/xml_check.hpp"
@@ -34,8 +35,8 @@ using Json = nlohmann::json;
 const fs::path kSourceDir = PROVGATE_SOURCE_DIR;
 
 std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  auto bytes = ReadWholeFile(p);
+  return bytes ? *bytes : std::string();
 }
 
 std::vector<std::string> Lines(const std::string& text) {

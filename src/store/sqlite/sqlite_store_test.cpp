@@ -1,4 +1,5 @@
 #include "store/sqlite/sqlite_store.hpp"
+#include "base/file.hpp"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -103,8 +104,8 @@ class RawDb {
 };
 
 std::string ReadFileBytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  auto bytes = ReadWholeFile(path);
+  return bytes ? *bytes : std::string();
 }
 
 class SqliteStoreTest : public ::testing::Test {

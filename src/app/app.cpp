@@ -2,8 +2,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <functional>
 #include <thread>
 
 #include "crypto/random.hpp"
@@ -36,7 +38,8 @@ Status App::Serve() {
   pipeline::PipelineOptions options;
   options.path_prefix = config_.path_prefix;
   options.provisioning_url = config_.provisioning_url;
-  pipeline::Pipeline pipeline(*store_, vendors_, *templates_, *audit_, clock_, options);
+  PG_TRY(auto defenses, pipeline::Defenses::Create(*store_, clock_, config_.defense));
+  pipeline::Pipeline pipeline(*store_, vendors_, *templates_, *audit_, clock_, *defenses, options);
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const unsigned threads = config_.threads > 0 ? static_cast<unsigned>(config_.threads) : cores;
@@ -53,10 +56,25 @@ Status App::Serve() {
     spdlog::info("listener {} on {}:{} (client certificates {})", l->name(), lc.bind, l->port(),
                  tls::ClientCertModeName(lc.tls.client_cert));
   }
+  // Bans added or lifted by the CLI or by other nodes reach this node within seconds.
+  boost::asio::steady_timer ban_reload(ioc);
+  std::function<void()> schedule_reload = [&] {
+    ban_reload.expires_after(std::chrono::seconds(5));
+    ban_reload.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (auto st = defenses->bans().Reload(clock_.Now()); !st) {
+        spdlog::warn("reloading bans failed: {}", st.error().message);
+      }
+      schedule_reload();
+    });
+  };
+  schedule_reload();
+
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int sig) {
     spdlog::info("signal {}: shutting down", sig);
     for (auto& l : listeners) l->Stop();
+    ban_reload.cancel();
     ioc.stop();
   });
 

@@ -55,6 +55,26 @@ Result<http::ListenerConfig> ParseListener(const toml::table& t, const path& fil
   PG_TRY(l.name, Get<std::string>(t, file, where + ".name", fmt::format("listener{}", index)));
   PG_TRY(l.bind, Get<std::string>(t, file, where + ".bind", "0.0.0.0"));
   PG_TRY(l.port, Get<std::uint16_t>(t, file, where + ".port", 8443));
+  if (const auto* plain = t.get("plain_http")) {
+    auto v = plain->value<bool>();
+    if (!v) return ConfigError(file, where + ".plain_http", "expected true or false");
+    l.plain_http = *v;
+  }
+  if (const auto* methods = t.get_as<toml::array>("methods")) {
+    l.methods = pipeline::AllowedMethods{false, false, false, false};
+    for (const auto& m : *methods) {
+      const auto name = m.value<std::string>().value_or("");
+      if (name == "client-cert") l.methods.client_cert = true;
+      else if (name == "token") l.methods.token = true;
+      else if (name == "digest") l.methods.digest = true;
+      else if (name == "ip") l.methods.ip = true;
+      else return ConfigError(file, where + ".methods", "'" + name + "' is not one of client-cert, token, digest, ip");
+    }
+  }
+  if (l.plain_http) {
+    l.methods.client_cert = false;
+    return l;  // no TLS settings on a plain listener
+  }
   PG_TRY(auto cert, Get<std::string>(t, file, where + ".cert", ""));
   PG_TRY(auto key, Get<std::string>(t, file, where + ".key", ""));
   if (cert.empty() || key.empty()) {
@@ -87,6 +107,66 @@ Result<http::ListenerConfig> ParseListener(const toml::table& t, const path& fil
          Get<std::uint32_t>(t, file, where + ".max_requests_per_connection", lim.max_requests_per_connection));
   if (lim.max_header_bytes < 512) return ConfigError(file, where + ".max_header_bytes", "must be at least 512");
   return l;
+}
+
+Result<std::vector<std::string>> GetStrings(const toml::table& t, const path& file, const std::string& qualified) {
+  std::vector<std::string> out;
+  const std::string key = qualified.substr(qualified.rfind('.') + 1);
+  if (const auto* a = t.get_as<toml::array>(key)) {
+    for (const auto& e : *a) {
+      auto v = e.value<std::string>();
+      if (!v) return ConfigError(file, qualified, "expected a list of strings");
+      out.push_back(*v);
+    }
+  } else if (t.get(key) != nullptr) {
+    return ConfigError(file, qualified, "expected a list of strings");
+  }
+  return out;
+}
+
+Result<double> GetPositive(const toml::table& t, const path& file, const std::string& qualified, double d) {
+  const std::string key = qualified.substr(qualified.rfind('.') + 1);
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return d;
+  auto v = n->value<double>();
+  if (!v || *v <= 0) return ConfigError(file, qualified, "expected a positive number");
+  return *v;
+}
+
+Status ParseDefense(const toml::table& t, const path& file, const path& base, pipeline::DefenseOptions& o) {
+  PG_TRY(o.realm, Get<std::string>(t, file, "defense.realm", o.realm));
+  PG_TRY(auto proxies, GetStrings(t, file, "defense.trusted_proxies"));
+  auto proxy_set = net::IpSet::Parse(proxies);
+  if (!proxy_set) return ConfigError(file, "defense.trusted_proxies", proxy_set.error().message);
+  o.trusted_proxies.proxies = *proxy_set;
+  PG_TRY(auto header, Get<std::string>(t, file, "defense.forwarded_header", proxies.empty() ? "none" : "x-forwarded-for"));
+  if (header == "none") o.trusted_proxies.header = net::ForwardedHeader::kNone;
+  else if (header == "x-forwarded-for") o.trusted_proxies.header = net::ForwardedHeader::kXForwardedFor;
+  else if (header == "forwarded") o.trusted_proxies.header = net::ForwardedHeader::kForwarded;
+  else return ConfigError(file, "defense.forwarded_header", "expected none, x-forwarded-for or forwarded");
+  PG_TRY(auto uploads, Get<std::string>(t, file, "defense.uploads_dir", "uploads"));
+  o.uploads_dir = Resolve(base, uploads);
+  PG_TRY(o.concurrency.max_in_flight, Get<size_t>(t, file, "defense.max_in_flight", o.concurrency.max_in_flight));
+  auto& dev = o.rate.classes["device"];
+  auto& ip = o.rate.classes["ip"];
+  PG_TRY(dev.per_second, GetPositive(t, file, "defense.device_rate", dev.per_second));
+  PG_TRY(dev.burst, GetPositive(t, file, "defense.device_burst", dev.burst));
+  PG_TRY(ip.per_second, GetPositive(t, file, "defense.source_rate", ip.per_second));
+  PG_TRY(ip.burst, GetPositive(t, file, "defense.source_burst", ip.burst));
+  PG_TRY(auto window, Get<std::int64_t>(t, file, "defense.scan_window_seconds", o.scan.window.count()));
+  o.scan.window = Seconds(window);
+  PG_TRY(o.scan.per_address.distinct_macs, Get<int>(t, file, "defense.scan_distinct_macs", o.scan.per_address.distinct_macs));
+  PG_TRY(o.scan.per_address.failed_auths, Get<int>(t, file, "defense.scan_failed_auths", o.scan.per_address.failed_auths));
+  PG_TRY(auto ban, Get<std::int64_t>(t, file, "defense.ban_seconds", o.bans.base.count()));
+  o.bans.base = Seconds(ban);
+  PG_TRY(auto ban_max, Get<std::int64_t>(t, file, "defense.ban_max_seconds", o.bans.max.count()));
+  o.bans.max = Seconds(ban_max);
+  PG_TRY(o.bans.factor, GetPositive(t, file, "defense.ban_factor", o.bans.factor));
+  PG_TRY(auto allow, GetStrings(t, file, "defense.never_ban"));
+  auto allow_set = net::IpSet::Parse(allow);
+  if (!allow_set) return ConfigError(file, "defense.never_ban", allow_set.error().message);
+  o.bans.allowlist = *allow_set;
+  return Ok();
 }
 
 }  // namespace
@@ -134,6 +214,12 @@ Result<Config> LoadConfig(const std::filesystem::path& file) {
     }
   } else {
     c.mac_rules = tls::DefaultMacRules();
+  }
+
+  if (const auto* d = root["defense"].as_table()) {
+    PG_TRY_STATUS(ParseDefense(*d, file, base, c.defense));
+  } else {
+    c.defense.uploads_dir = base / "uploads";
   }
 
   const auto* listeners = root["listener"].as_array();

@@ -9,6 +9,7 @@
 
 #include "base/result.hpp"
 #include "http/listener.hpp"
+#include "pipeline/defenses.hpp"
 #include "tls/cert_identity.hpp"
 
 namespace provgate::app {
@@ -24,6 +25,7 @@ struct Config {
   std::string path_prefix = "/";
   std::vector<tls::MacRule> mac_rules;
   std::vector<http::ListenerConfig> listeners;
+  pipeline::DefenseOptions defense = pipeline::DefaultDefenseOptions();
 };
 
 // Errors name the file, the key and what is expected.

@@ -30,6 +30,8 @@ void AddTenantCommands(CLI::App& root, GlobalOptions& g, Handler& h);
 void AddDeviceCommands(CLI::App& root, GlobalOptions& g, Handler& h);
 // Lifecycle subcommands of `device` (lifecycle_cmd.cpp).
 void AddLifecycleCommands(CLI::App& device, GlobalOptions& g, Handler& h);
+void AddDeviceSecurityCommands(CLI::App& device, GlobalOptions& g, Handler& h);
+void AddBanCommands(CLI::App& root, GlobalOptions& g, Handler& h);
 void AddLineCommands(CLI::App& root, GlobalOptions& g, Handler& h);
 void AddCaCommands(CLI::App& root, GlobalOptions& g, Handler& h);
 void AddDemoCommands(CLI::App& root, GlobalOptions& g, Handler& h);

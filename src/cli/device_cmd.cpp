@@ -80,6 +80,7 @@ void AddDeviceCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
   });
 
   AddLifecycleCommands(*device, g, h);
+  AddDeviceSecurityCommands(*device, g, h);
 
   static std::string remove_mac;
   auto* remove_cmd = device->add_subcommand("remove", "Remove a device and its lines");

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   AddLineCommands(root, g, handler);
   AddCaCommands(root, g, handler);
   AddDemoCommands(root, g, handler);
+  AddBanCommands(root, g, handler);
   AddLintCommand(root, g, handler);
   AddVarsCommands(*root.get_subcommand("tenant"), *root.get_subcommand("device"), g, handler);
   try {

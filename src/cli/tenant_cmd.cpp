@@ -58,6 +58,17 @@ void AddTenantCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
                   "Characters generated passwords use (some phones reject some); empty = default");
   set->add_option("--retention-days", change.retention_days,
                   "Days after which secrets of expired/retired devices are purged");
+  set->add_option("--min-strength", change.min_strength,
+                  "Weakest identity accepted: client-cert, token, digest or ip");
+  set->add_option("--ip-ranges", change.ip_ranges,
+                  "Source ranges (CIDR, comma-separated) every request must come from; '' clears")
+      ->delimiter(',');
+  set->add_option("--ip-as-identity", change.ip_as_identity,
+                  "true: a source range alone may identify a device (the weakest method)");
+  set->add_option("--allow-plain-http", change.allow_plain_http,
+                  "true: devices may use plain-HTTP listeners, with token or digest only");
+  set->add_option("--anomaly-lock", change.anomaly_lock,
+                  "false: do not lock devices that change network or show up late");
   set->callback([&g, &h] {
     h = [&g] {
       auto a = OpenApp(g);

@@ -80,7 +80,9 @@ bhttp::response<bhttp::string_body> MakeResponse(const pipeline::DeviceResponse&
   res.set(bhttp::field::cache_control, "no-store");
   res.set("X-Content-Type-Options", "nosniff");
   res.set("Content-Security-Policy", "default-src 'none'");
-  if (pr.allow_header) res.set(bhttp::field::allow, "GET, HEAD");
+  if (pr.allow_header) res.set(bhttp::field::allow, "GET, HEAD, PUT");
+  for (const auto& challenge : pr.www_authenticate) res.insert(bhttp::field::www_authenticate, challenge);
+  if (pr.retry_after > 0) res.set(bhttp::field::retry_after, std::to_string(pr.retry_after));
   res.keep_alive(keep_alive);
   if (head) {
     res.content_length(pr.body.size());
@@ -91,46 +93,36 @@ bhttp::response<bhttp::string_body> MakeResponse(const pipeline::DeviceResponse&
   return res;
 }
 
-awaitable<void> WriteError(SslStream& stream, Listener::State& s, bhttp::status status) {
+template <class Stream>
+beast::tcp_stream& Lowest(Stream& stream) {
+  if constexpr (std::is_same_v<Stream, SslStream>) {
+    return stream.next_layer();
+  } else {
+    return stream;
+  }
+}
+
+template <class Stream>
+awaitable<void> WriteError(Stream& stream, Listener::State& s, bhttp::status status) {
   pipeline::DeviceResponse pr{static_cast<int>(status), "text/plain; charset=utf-8",
                               std::to_string(static_cast<int>(status)) + " " +
-                                  std::string(bhttp::obsolete_reason(status)) + "\n",
-                              false};
+                                  std::string(bhttp::obsolete_reason(status)) + "\n"};
   auto res = MakeResponse(pr, false, 11, false);
-  stream.next_layer().expires_after(s.config.limits.header_timeout);
+  Lowest(stream).expires_after(s.config.limits.header_timeout);
   co_await bhttp::async_write(stream, res, kTuple);
 }
 
-awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket socket) {
-  Listener::State& s = *state;
-  boost::system::error_code ep_ec;
-  const tcp::endpoint peer = socket.remote_endpoint(ep_ec);
-  if (ep_ec) co_return;
-  SslStream stream(beast::tcp_stream(std::move(socket)), *s.ssl_ctx);
-
-  stream.next_layer().expires_after(s.config.limits.handshake_timeout);
-  auto [hs_ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
-  if (hs_ec) {
-    const auto vf = tls::GetVerifyFailure(stream.native_handle());
-    std::string reason = "tls handshake failed: ";
-    reason += vf.reason.empty() ? hs_ec.message() : vf.reason;
-    AuditTransportFailure(s, peer, "tls", std::move(reason), vf.subject, 0);
-    co_return;
-  }
-
-  pipeline::DeviceRequest base;
-  base.listener = s.config.name;
-  base.peer_ip = peer.address().to_string();
-  base.peer_port = peer.port();
-  IdentifyPeer(s, stream.native_handle(), base);
-
+// Serves HTTP requests on an established stream (TLS or, on plain listeners, TCP).
+template <class Stream>
+awaitable<void> ServeRequests(Listener::State& s, Stream& stream, const tcp::endpoint& peer,
+                              const pipeline::DeviceRequest& base) {
   beast::flat_buffer buffer;
   for (std::uint32_t n = 0; n < s.config.limits.max_requests_per_connection; ++n) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(s.config.limits.max_header_bytes);
     parser.body_limit(s.config.limits.max_body_bytes);
-    stream.next_layer().expires_after(n == 0 ? s.config.limits.header_timeout
-                                             : s.config.limits.idle_timeout);
+    Lowest(stream).expires_after(n == 0 ? s.config.limits.header_timeout
+                                        : s.config.limits.idle_timeout);
     auto [rd_ec, rd_n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
     if (rd_ec == bhttp::error::end_of_stream || rd_ec == asio::ssl::error::stream_truncated ||
         (rd_ec == beast::error::timeout && n > 0 && buffer.size() == 0)) {
@@ -152,16 +144,53 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket s
     dr.method = std::string(req.method_string());
     dr.target = std::string(req.target());
     dr.user_agent = std::string(req[bhttp::field::user_agent]);
+    dr.authorization = std::string(req[bhttp::field::authorization]);
+    dr.forwarded = std::string(req["Forwarded"]);
+    dr.x_forwarded_for = std::string(req["X-Forwarded-For"]);
+    if (req.method() == bhttp::verb::put) dr.body = req.body();
     dr.received = s.clock.Now();
     const auto pr = s.pipeline.Handle(dr);
 
     const bool keep_alive =
         req.keep_alive() && n + 1 < s.config.limits.max_requests_per_connection;
     auto res = MakeResponse(pr, req.method() == bhttp::verb::head, req.version(), keep_alive);
-    stream.next_layer().expires_after(s.config.limits.header_timeout);
+    Lowest(stream).expires_after(s.config.limits.header_timeout);
     auto [wr_ec, wr_n] = co_await bhttp::async_write(stream, res, kTuple);
     if (wr_ec || !keep_alive) break;
   }
+}
+
+awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket socket) {
+  Listener::State& s = *state;
+  boost::system::error_code ep_ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ep_ec);
+  if (ep_ec) co_return;
+  pipeline::DeviceRequest base;
+  base.listener = s.config.name;
+  base.peer_ip = peer.address().to_string();
+  base.peer_port = peer.port();
+  base.methods = s.config.methods;
+
+  if (s.config.plain_http) {
+    base.tls = false;
+    beast::tcp_stream stream(std::move(socket));
+    co_await ServeRequests(s, stream, peer, base);
+    stream.socket().shutdown(tcp::socket::shutdown_send, ep_ec);
+    co_return;
+  }
+
+  SslStream stream(beast::tcp_stream(std::move(socket)), *s.ssl_ctx);
+  stream.next_layer().expires_after(s.config.limits.handshake_timeout);
+  auto [hs_ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+  if (hs_ec) {
+    const auto vf = tls::GetVerifyFailure(stream.native_handle());
+    std::string reason = "tls handshake failed: ";
+    reason += vf.reason.empty() ? hs_ec.message() : vf.reason;
+    AuditTransportFailure(s, peer, "tls", std::move(reason), vf.subject, 0);
+    co_return;
+  }
+  IdentifyPeer(s, stream.native_handle(), base);
+  co_await ServeRequests(s, stream, peer, base);
   stream.next_layer().expires_after(std::chrono::seconds(2));
   co_await stream.async_shutdown(kTuple);
 }
@@ -188,7 +217,10 @@ Result<std::unique_ptr<Listener>> Listener::Create(asio::io_context& ioc,
                                                    std::vector<tls::MacRule> mac_rules,
                                                    pipeline::Pipeline& pipeline,
                                                    audit::AuditLog& audit, const Clock& clock) {
-  PG_TRY(auto ctx, tls::MakeServerContext(config.tls));
+  std::shared_ptr<asio::ssl::context> ctx;
+  if (!config.plain_http) {
+    PG_TRY(ctx, tls::MakeServerContext(config.tls));
+  }
   auto state = std::make_shared<State>(ioc, config, std::move(mac_rules), pipeline, audit, clock,
                                        std::move(ctx));
   boost::system::error_code ec;

@@ -35,7 +35,9 @@ struct ListenerConfig {
   std::string name = "devices";
   std::string bind = "0.0.0.0";
   std::uint16_t port = 8443;  // 0 = ephemeral (tests)
+  bool plain_http = false;    // no TLS at all; only tenants that opt in, only token/digest
   tls::ServerTlsSettings tls;
+  pipeline::AllowedMethods methods;
   Limits limits;
 };
 

@@ -1,8 +1,14 @@
 #include "pipeline/pipeline.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <fstream>
+
 #include "core/lifecycle.hpp"
+#include "crypto/random.hpp"
+#include "defense/redact.hpp"
+#include "encrypt/encrypt.hpp"
 #include "pipeline/render_file.hpp"
 
 namespace provgate::pipeline {
@@ -41,12 +47,13 @@ std::optional<std::string> ExtractFileName(std::string_view target, std::string_
 
 Pipeline::Pipeline(store::Store& store, const vendors::Registry& vendors,
                    const render::TemplateSet& templates, audit::AuditLog& audit,
-                   const Clock& clock, PipelineOptions options)
+                   const Clock& clock, Defenses& defenses, PipelineOptions options)
     : store_(store),
       vendors_(vendors),
       templates_(templates),
       audit_(audit),
       clock_(clock),
+      defenses_(defenses),
       options_(std::move(options)) {}
 
 DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
@@ -55,20 +62,44 @@ DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
   record.listener = request.listener;
   record.peer = request.peer_ip + ":" + std::to_string(request.peer_port);
   record.method = request.method;
-  record.file = request.target;
+  record.file = defense::RedactTarget(request.target);  // URL tokens never reach a log
   record.user_agent = request.user_agent;
-  record.identity_source = request.cert ? "client-cert" : "none";
+  record.identity_source = "none";
   record.cert_subject = request.cert ? request.cert->subject : request.cert_subject;
   if (request.cert) record.mac = request.cert->mac.str();
 
+  // The client address: the TCP peer, or what a configured trusted proxy says it forwarded.
+  net::IpAddress client = net::IpAddress::V4({0, 0, 0, 0});
+  if (auto peer = net::IpAddress::Parse(request.peer_ip)) {
+    const auto resolved = net::ResolveClientAddress(*peer, defenses_.options().trusted_proxies,
+                                                    request.forwarded, request.x_forwarded_for);
+    client = resolved.address;
+    if (resolved.source == net::ClientAddressSource::kForwardingHeader) {
+      record.detail["client"] = client.ToString();
+    }
+  }
+
   DeviceResponse response;
-  try {
-    response = Decide(request, record);
-  } catch (const std::exception& e) {
-    spdlog::error("request pipeline failed: {}", e.what());
-    record.decision = "error";
-    record.reason = std::string("internal error: ") + e.what();
-    response = DeviceResponse{500, "text/plain; charset=utf-8", "500 Internal Server Error\n", false};
+  auto permit = defenses_.gate().TryEnter();
+  if (!permit.admitted()) {
+    defenses_.counters().Increment(defense::counter_names::kShed);
+    record.decision = "deny";
+    record.reason = "load shed";
+    response = DeviceResponse{503, "text/plain; charset=utf-8", "503 Service Unavailable\n"};
+    response.retry_after = permit.retry_after_seconds();
+  } else {
+    try {
+      response = Decide(request, client, record);
+    } catch (const std::exception& e) {
+      spdlog::error("request pipeline failed: {}", e.what());
+      record.decision = "error";
+      record.reason = std::string("internal error: ") + e.what();
+      response = DeviceResponse{500, "text/plain; charset=utf-8", "500 Internal Server Error\n"};
+    }
+  }
+  if (record.decision == "deny") {
+    defenses_.counters().Increment(std::string(defense::counter_names::kRefusalPrefix) +
+                                   record.reason.substr(0, record.reason.find(':')));
   }
   record.status = response.status;
   record.bytes = response.body.size();
@@ -77,43 +108,288 @@ DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
   // Never acknowledge a decision the audit trail could lose.
   if (auto st = audit_.Write(record, audit::Durability::kDurable); !st) {
     spdlog::error("audit write failed, refusing request: {}", st.error().message);
-    return DeviceResponse{503, "text/plain; charset=utf-8", "503 Service Unavailable\n", false};
+    return DeviceResponse{503, "text/plain; charset=utf-8", "503 Service Unavailable\n"};
   }
   return response;
 }
 
-DeviceResponse Pipeline::Decide(const DeviceRequest& request, audit::AuditRecord& record) {
-  if (request.method != "GET" && request.method != "HEAD") {
+DeviceResponse Pipeline::Challenge(audit::AuditRecord& record, std::string reason, bool stale) {
+  record.decision = "deny";
+  record.reason = std::move(reason);
+  DeviceResponse r{401, "text/plain; charset=utf-8", "401 Unauthorized\n"};
+  // The same challenge whoever asked: it depends only on realm and algorithms.
+  r.www_authenticate = defense::Challenge(defenses_.nonces(), defenses_.options().realm,
+                                          {defense::DigestAlgorithm::kSha256, defense::DigestAlgorithm::kMd5},
+                                          stale);
+  return r;
+}
+
+void Pipeline::ScanEvent(const net::IpAddress& client, defense::ScanEvent event,
+                         std::string_view mac, audit::AuditRecord& record) {
+  const auto now = clock_.Now();
+  for (const auto& signal : defenses_.scan().Record(client, event, mac, now)) {
+    defenses_.counters().Increment(defense::counter_names::kScanSignals);
+    auto ban = defenses_.bans().BanSource(signal.source, "scan: " + signal.reason, now);
+    if (!ban) throw ErrorException(ban.error());
+    if (!*ban) continue;  // allowlisted, or already banned
+    defenses_.counters().Increment(defense::counter_names::kBans);
+    audit::AuditRecord r;
+    r.time = now;
+    r.kind = "ban";
+    r.actor = "scan-detector";
+    r.listener = record.listener;
+    r.peer = record.peer;
+    r.decision = "info";
+    r.reason = "source banned";
+    r.detail = {{"source", (*ban)->source}, {"why", (*ban)->reason},
+                {"expires", (*ban)->expires}, {"offences", (*ban)->offence_count}};
+    if (auto st = audit_.Write(r, audit::Durability::kDurable); !st) throw ErrorException(st.error());
+    spdlog::warn("banned {} until {}: {}", (*ban)->source, FormatRfc3339(FromUnix((*ban)->expires)),
+                 (*ban)->reason);
+  }
+}
+
+std::optional<core::MacAddress> Pipeline::MacNamedBy(std::string_view file_name) const {
+  for (const auto& name : vendors_.Names()) {
+    if (auto route = vendors_.Find(name)->Route(file_name); route && route->mac) return route->mac;
+    if (auto up = vendors_.Find(name)->RouteUpload(file_name)) return up->mac;
+    if (auto key = vendors_.Find(name)->RouteKeyFile(file_name)) return key->mac;
+  }
+  return std::nullopt;
+}
+
+// Finds the device a request proves to be, by the listener's allowed methods in order of
+// strength. On failure returns the response to send (uniform 404 or a digest challenge)
+// after recording scan events; unknown and known devices cost the same work.
+std::variant<Pipeline::Identity, DeviceResponse> Pipeline::Identify(
+    const DeviceRequest& request, const std::optional<defense::TokenPath>& token,
+    const std::string& file_name, const net::IpAddress& client, audit::AuditRecord& record) {
+  const auto& m = request.methods;
+  auto find = [this](const core::MacAddress& mac) -> std::optional<core::Device> {
+    auto d = store_.FindDevice(mac);
+    if (d) return std::move(*d);
+    if (d.error().code != ErrorCode::kNotFound) throw ErrorException(d.error());
+    return std::nullopt;
+  };
+
+  if (request.cert && m.client_cert) {
+    record.identity_source = "client-cert";
+    auto device = find(request.cert->mac);
+    if (!device) return Deny(record, "unknown device");
+    return Identity{core::IdentityStrength::kClientCert, std::move(*device)};
+  }
+  if (token && m.token) {
+    record.identity_source = "token";
+    auto d = store_.FindDeviceByToken(defense::HashToken(token->token));
+    if (!d) {
+      if (d.error().code != ErrorCode::kNotFound) throw ErrorException(d.error());
+      ScanEvent(client, defense::ScanEvent::kFailedAuth, "", record);
+      return Deny(record, "wrong token");
+    }
+    return Identity{core::IdentityStrength::kToken, std::move(*d)};
+  }
+  const std::string_view auth = request.authorization;
+  if (!auth.empty() && m.digest) {
+    const std::string& realm = defenses_.options().realm;
+    if (auth.starts_with("Digest ") || auth.starts_with("digest ")) {
+      record.identity_source = "digest";
+      auto creds = defense::ParseDigestAuthorization(auth);
+      if (!creds) {
+        ScanEvent(client, defense::ScanEvent::kFailedAuth, "", record);
+        return Challenge(record, "digest malformed", false);
+      }
+      auto mac = core::MacAddress::Parse(creds->username);
+      std::optional<core::Device> device = mac ? find(*mac) : std::nullopt;
+      const bool known = device && device->digest_password;
+      // Same hash work for unknown users: a dummy HA1.
+      const std::string ha1 =
+          known ? defense::ComputeHa1(creds->algorithm, creds->username, realm, *device->digest_password)
+                : defense::DummyHa1(creds->algorithm);
+      const std::string expected = defense::ComputeDigestResponse(
+          creds->algorithm, ha1, creds->nonce, creds->nc_text, creds->cnonce, request.method, creds->uri);
+      const bool response_ok = crypto::ConstantTimeEquals(expected, creds->response);
+      if (!known || !response_ok || creds->realm != realm || creds->uri != request.target) {
+        ScanEvent(client, defense::ScanEvent::kFailedAuth, mac ? mac->str() : "", record);
+        return Challenge(record, "digest failed", false);
+      }
+      switch (defenses_.nonces().Use(creds->nonce, realm, creds->nc)) {
+        case defense::NonceCheck::kValid: break;
+        case defense::NonceCheck::kStale: return Challenge(record, "digest nonce stale", true);
+        case defense::NonceCheck::kReplay:
+          ScanEvent(client, defense::ScanEvent::kFailedAuth, device->mac.str(), record);
+          return Challenge(record, "digest replay", false);
+        case defense::NonceCheck::kInvalid:
+          ScanEvent(client, defense::ScanEvent::kFailedAuth, device->mac.str(), record);
+          return Challenge(record, "digest nonce invalid", false);
+      }
+      return Identity{core::IdentityStrength::kDigest, std::move(*device)};
+    }
+    if ((auth.starts_with("Basic ") || auth.starts_with("basic ")) && request.tls) {
+      record.identity_source = "basic";
+      auto creds = defense::ParseBasicAuthorization(auth);
+      std::optional<core::Device> device;
+      if (creds) {
+        if (auto mac = core::MacAddress::Parse(creds->user)) device = find(*mac);
+      }
+      const bool known = device && device->digest_password;
+      const auto alg = defense::DigestAlgorithm::kSha256;
+      const std::string ha1 = known ? defense::ComputeHa1(alg, creds->user, realm, *device->digest_password)
+                                    : defense::DummyHa1(alg);
+      const bool ok = creds && defense::VerifyBasic(*creds, realm, alg, ha1);
+      if (!known || !ok) {
+        ScanEvent(client, defense::ScanEvent::kFailedAuth, "", record);
+        return Challenge(record, "basic failed", false);
+      }
+      return Identity{core::IdentityStrength::kDigest, std::move(*device)};
+    }
+  }
+
+  // No credential. A tenant may let its source ranges identify a device by the URL's MAC.
+  const auto url_mac = MacNamedBy(file_name);
+  std::optional<core::Device> claimed = url_mac ? find(*url_mac) : std::nullopt;
+  if (m.ip && claimed && claimed->tenant_id) {
+    auto tenant = store_.GetTenant(*claimed->tenant_id);
+    if (!tenant) throw ErrorException(tenant.error());
+    if (tenant->ip_as_identity && !tenant->ip_ranges.empty()) {
+      auto ranges = net::IpSet::Parse(tenant->ip_ranges);
+      if (ranges && ranges->Contains(client)) {
+        record.identity_source = "ip";
+        return Identity{core::IdentityStrength::kIpRange, std::move(*claimed)};
+      }
+    }
+  }
+  // A scanner walks MACs nobody owns; phones behind a NAT ask for their own, known, MAC
+  // (and then answer the challenge), so only unknown MACs count towards a ban.
+  if (url_mac && !claimed) ScanEvent(client, defense::ScanEvent::kUnknownMac, url_mac->str(), record);
+  if (url_mac) record.url_mac = url_mac->str();
+  if (m.digest) return Challenge(record, request.cert_problem.empty() ? "no identity" : request.cert_problem, false);
+  return Deny(record, request.cert_problem.empty() ? "no identity" : request.cert_problem);
+}
+
+DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddress& client,
+                                audit::AuditRecord& record) {
+  const auto now_tp = clock_.Now();
+  const std::int64_t now = ToUnix(now_tp);
+  if (defenses_.bans().IsBanned(client, now_tp)) return Deny(record, "banned source");
+
+  const bool upload = request.method == "PUT";
+  if (request.method != "GET" && request.method != "HEAD" && !upload) {
     record.decision = "deny";
     record.reason = "method not allowed";
     return DeviceResponse{405, "text/plain; charset=utf-8", "405 Method Not Allowed\n", true};
   }
-  const auto file_name = ExtractFileName(request.target, options_.path_prefix);
+  std::optional<defense::TokenPath> token;
+  std::optional<std::string> file_name;
+  if (request.target.starts_with("/p/")) {
+    token = defense::ParseTokenPath(request.target);
+    if (token) file_name = token->file;
+  } else {
+    file_name = ExtractFileName(request.target, options_.path_prefix);
+  }
   if (!file_name) return Deny(record, "bad path");
 
-  // identify: only a verified certificate names a device; the path is a claim.
-  if (!request.cert) {
-    return Deny(record, request.cert_problem.empty() ? "no identity" : request.cert_problem);
+  auto identified = Identify(request, token, *file_name, client, record);
+  // Rate limits follow the authenticated identity, so phones sharing one NAT address keep
+  // their own buckets; everything unauthenticated is limited per source.
+  const std::string rate_key = std::holds_alternative<Identity>(identified)
+                                   ? "device:" + std::get<Identity>(identified).device.mac.str()
+                                   : "ip:" + defense::SourceRateKey(client);
+  if (const auto rate = defenses_.rate().Acquire(rate_key); !rate.allowed) {
+    defenses_.counters().Increment(defense::counter_names::kRateLimited);
+    record.decision = "deny";
+    record.reason = "rate limited";
+    DeviceResponse r{429, "text/plain; charset=utf-8", "429 Too Many Requests\n"};
+    r.retry_after = rate.retry_after_seconds;
+    return r;
   }
-  auto device = store_.FindDevice(request.cert->mac);
-  if (!device) {
-    if (device.error().code != ErrorCode::kNotFound) throw ErrorException(device.error());
-    return Deny(record, "unknown device");
-  }
+  if (auto* refusal = std::get_if<DeviceResponse>(&identified)) return std::move(*refusal);
+  Identity id = std::move(std::get<Identity>(identified));
+  core::Device* device = &id.device;
   record.device = device->mac.str();
+  if (id.strength != core::IdentityStrength::kClientCert) record.mac = device->mac.str();
+
+  if (!device->locked_reason.empty()) return Deny(record, "device locked: " + device->locked_reason);
+  if (!device->tenant_id) return Deny(record, "device not assigned");
+  auto tenant = store_.GetTenant(*device->tenant_id);
+  if (!tenant) throw ErrorException(tenant.error());
+
+  // authorize: the tenant's policy.
+  if (id.strength < tenant->min_strength) {
+    return Deny(record, fmt::format("below policy: {} < {}", core::IdentityStrengthName(id.strength),
+                                    core::IdentityStrengthName(tenant->min_strength)));
+  }
+  if (!tenant->ip_ranges.empty()) {
+    auto ranges = net::IpSet::Parse(tenant->ip_ranges);
+    if (!ranges || !ranges->Contains(client)) return Deny(record, "outside ip range");
+  }
+  if (!request.tls && (!tenant->allow_plain_http || (id.strength != core::IdentityStrength::kToken &&
+                                                     id.strength != core::IdentityStrength::kDigest))) {
+    return Deny(record, "plain http not allowed");
+  }
 
   // route: the device's own vendor module decides what the file name means.
   const vendors::Vendor* vendor = vendors_.Find(device->vendor);
   if (vendor == nullptr) return Deny(record, "unknown vendor " + device->vendor);
+  const auto ua = vendor->ParseUserAgent(request.user_agent);
+  if (ua.mac && *ua.mac != device->mac) {
+    ScanEvent(client, defense::ScanEvent::kWrongMac, ua.mac->str(), record);
+    return Deny(record, "user-agent mac mismatch");
+  }
+
+  // Certificate pinning: a vendor CA is not enough; the device's own key is.
+  if (id.strength == core::IdentityStrength::kClientCert) {
+    if (device->pin_spki.empty()) {
+      auto pinned = store_.PinDevice(device->id, request.cert->spki_sha256);
+      if (!pinned) throw ErrorException(pinned.error());
+      if (*pinned) LifecycleEvent(*device, "certificate pinned", {{"spki_sha256", request.cert->spki_sha256}});
+    } else if (!crypto::ConstantTimeEquals(device->pin_spki, request.cert->spki_sha256)) {
+      Lock(*device, "certificate key changed", {{"pinned", device->pin_spki},
+                                                {"presented", request.cert->spki_sha256}});
+      return Deny(record, "certificate key changed");
+    }
+  }
+  // Anomaly locks: a provisioned phone that moves network, or a first fetch long after assignment.
+  if (tenant->anomaly_lock) {
+    if (device->state == core::DeviceState::kProvisioned && !device->last_seen_ip.empty()) {
+      auto last = net::IpAddress::Parse(device->last_seen_ip);
+      const int prefix = client.is_v4() ? tenant->anomaly_prefix_v4 : tenant->anomaly_prefix_v6;
+      auto net_of_last = last ? net::Cidr::Of(*last, prefix) : Result<net::Cidr>(Error::InvalidArgument(""));
+      if (last && (last->family() != client.family() || !net_of_last || !net_of_last->Contains(client))) {
+        Lock(*device, "network changed", {{"last_seen_ip", device->last_seen_ip}, {"now", client.ToString()}});
+        return Deny(record, "network changed");
+      }
+    }
+    if (device->state == core::DeviceState::kAssigned && !device->last_seen_at &&
+        tenant->late_first_fetch_days > 0 && device->window_opens &&
+        now - *device->window_opens > std::int64_t{tenant->late_first_fetch_days} * 86400) {
+      Lock(*device, "first seen late", {{"assigned", *device->window_opens}});
+      return Deny(record, "first seen late");
+    }
+  }
+
+  if (upload) return Upload(*vendor, *device, request, *file_name, client, record);
+  if (auto key_file = vendor->RouteKeyFile(*file_name)) {
+    record.url_mac = key_file->mac.str();
+    if (key_file->mac != device->mac) {
+      ScanEvent(client, defense::ScanEvent::kWrongMac, key_file->mac.str(), record);
+      return Deny(record, "mac mismatch");
+    }
+    if (!device->config_key) return Deny(record, "no config key");
+    auto wrapped = encrypt::WrapYealinkKey(*device->config_key);
+    if (!wrapped) throw ErrorException(wrapped.error());
+    record.decision = "allow";
+    record.reason = "key file";
+    return DeviceResponse{200, "application/octet-stream", std::move(*wrapped)};
+  }
   const auto route = vendor->Route(*file_name);
   if (!route) return Deny(record, "unknown file");
   if (route->mac) record.url_mac = route->mac->str();
   if (route->scope == vendors::FileScope::kDevice && route->mac != device->mac) {
+    ScanEvent(client, defense::ScanEvent::kWrongMac, route->mac ? route->mac->str() : "", record);
     return Deny(record, "mac mismatch");
   }
 
   // authorize: lifecycle state and provisioning window, evaluated now (no cron job).
-  const std::int64_t now = ToUnix(clock_.Now());
   const core::DeviceState state = core::EffectiveState(*device, now);
   if (state != device->state) {
     RecordTransition(*device, device->state, state, now, "provisioning window ended without a fetch");
@@ -125,15 +401,13 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, audit::AuditRecord
     case core::DeviceState::kAssigned:
     case core::DeviceState::kProvisioned: break;
   }
-  if (!device->tenant_id) return Deny(record, "device not assigned");
 
+  const auto scheme = vendor->Encryption(*route);
+  if (scheme && scheme->required && !device->config_key) return Deny(record, "no config key");
   const render::Template* tpl = templates_.Find(device->vendor, route->template_name);
   if (tpl == nullptr) {
     throw ErrorException(Error::Internal("no template " + device->vendor + "/" + route->template_name));
   }
-  auto tenant = store_.GetTenant(*device->tenant_id);
-  if (!tenant) throw ErrorException(tenant.error());
-
   std::vector<core::Line> lines;
   if (route->scope == vendors::FileScope::kDevice) {
     // Only files that can carry a password take part in delivery and confirmation.
@@ -144,13 +418,68 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, audit::AuditRecord
   }
   std::string body = RenderFile(templates_, *tpl, *route, *device, *tenant, lines, *file_name,
                                 options_.provisioning_url);
-  if (route->scope == vendors::FileScope::kDevice && device->state == core::DeviceState::kAssigned) {
-    RecordTransition(*device, core::DeviceState::kAssigned, core::DeviceState::kProvisioned, now,
-                     "first authenticated fetch");
+  if (scheme && device->config_key) {
+    auto encrypted = encrypt::Encrypt(scheme->cipher, *device->config_key, body);
+    if (!encrypted) throw ErrorException(encrypted.error());
+    body = std::move(*encrypted);
+    record.detail["encrypted"] = true;
+  }
+  if (route->scope == vendors::FileScope::kDevice) {
+    if (device->state == core::DeviceState::kAssigned) {
+      RecordTransition(*device, core::DeviceState::kAssigned, core::DeviceState::kProvisioned, now,
+                       "first authenticated fetch");
+    }
+    if (auto st = store_.RecordDeviceSeen(device->id, now, client.ToString(), request.user_agent, ua.firmware);
+        !st) {
+      throw ErrorException(st.error());
+    }
   }
   record.decision = "allow";
   record.reason = route->scope == vendors::FileScope::kDevice ? "device file" : "common file";
-  return DeviceResponse{200, route->content_type, std::move(body), false};
+  return DeviceResponse{200, scheme && device->config_key ? "application/octet-stream" : route->content_type,
+                        std::move(body)};
+}
+
+DeviceResponse Pipeline::Upload(const vendors::Vendor& vendor, const core::Device& device,
+                                const DeviceRequest& request, const std::string& file_name,
+                                const net::IpAddress& client, audit::AuditRecord& record) {
+  const auto slot = vendor.RouteUpload(file_name);
+  if (!slot) return Deny(record, "upload not allowed");
+  record.url_mac = slot->mac.str();
+  if (slot->mac != device.mac) {
+    ScanEvent(client, defense::ScanEvent::kWrongMac, slot->mac.str(), record);
+    return Deny(record, "mac mismatch");
+  }
+  if (request.body.size() > slot->max_bytes) return Deny(record, "upload too large");
+  const auto& root = defenses_.options().uploads_dir;
+  if (root.empty()) return Deny(record, "uploads disabled");
+  // Stored apart from everything provgate generates, under a name provgate chose.
+  const std::filesystem::path dir = root / device.mac.str();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const auto final_path = dir / file_name;
+  const auto tmp = dir / (file_name + ".part");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
+    if (!out) throw ErrorException(Error::Unavailable("cannot write upload " + tmp.string()));
+  }
+  std::filesystem::rename(tmp, final_path, ec);
+  if (ec) throw ErrorException(Error::Unavailable("cannot store upload: " + ec.message()));
+  record.decision = "allow";
+  record.reason = "upload stored";
+  record.detail["upload_kind"] = slot->kind;
+  record.detail["upload_bytes"] = request.body.size();
+  return DeviceResponse{204, "text/plain; charset=utf-8", ""};
+}
+
+void Pipeline::Lock(const core::Device& device, const std::string& why, nlohmann::json detail) {
+  if (auto st = store_.LockDevice(device.id, why); !st) throw ErrorException(st.error());
+  defenses_.counters().Increment("locks");
+  detail["cause"] = why;
+  LifecycleEvent(device, "locked", std::move(detail));
+  spdlog::warn("ALERT device {} locked: {} (unlock with: provgate device unlock {})", device.mac.str(),
+               why, device.mac.str());
 }
 
 void Pipeline::RecordTransition(const core::Device& device, core::DeviceState from,

@@ -5,9 +5,14 @@
 // (invariant 2); only the audit record tells them apart.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <variant>
 
 #include "audit/audit_log.hpp"
+#include "defense/tokens.hpp"
+#include "net/ip_address.hpp"
+#include "pipeline/defenses.hpp"
 #include "base/clock.hpp"
 #include "pipeline/request.hpp"
 #include "render/template_set.hpp"
@@ -28,7 +33,7 @@ class Pipeline {
  public:
   Pipeline(store::Store& store, const vendors::Registry& vendors,
            const render::TemplateSet& templates, audit::AuditLog& audit, const Clock& clock,
-           PipelineOptions options);
+           Defenses& defenses, PipelineOptions options);
 
   // Thread-safe. Never throws; internal failures become a 500 with an audit record.
   DeviceResponse Handle(const DeviceRequest& request);
@@ -36,7 +41,26 @@ class Pipeline {
  private:
   // Decide and its helpers report store/audit failures by throwing ErrorException; Handle
   // turns them into a 500 (or 503) and still audits the request.
-  DeviceResponse Decide(const DeviceRequest& request, audit::AuditRecord& record);
+  struct Identity {
+    core::IdentityStrength strength = core::IdentityStrength::kNone;
+    core::Device device;
+  };
+  DeviceResponse Decide(const DeviceRequest& request, const net::IpAddress& client,
+                        audit::AuditRecord& record);
+  std::variant<Identity, DeviceResponse> Identify(const DeviceRequest& request,
+                                                  const std::optional<defense::TokenPath>& token,
+                                                  const std::string& file_name,
+                                                  const net::IpAddress& client,
+                                                  audit::AuditRecord& record);
+  DeviceResponse Challenge(audit::AuditRecord& record, std::string reason, bool stale);
+  // Feeds the scan detector and bans the source when it crosses a threshold.
+  void ScanEvent(const net::IpAddress& client, defense::ScanEvent event, std::string_view mac,
+                 audit::AuditRecord& record);
+  std::optional<core::MacAddress> MacNamedBy(std::string_view file_name) const;
+  DeviceResponse Upload(const vendors::Vendor& vendor, const core::Device& device,
+                        const DeviceRequest& request, const std::string& file_name,
+                        const net::IpAddress& client, audit::AuditRecord& record);
+  void Lock(const core::Device& device, const std::string& why, nlohmann::json detail);
   void RecordTransition(const core::Device& device, core::DeviceState from, core::DeviceState to,
                         std::int64_t now, const std::string& cause);
   void LifecycleEvent(const core::Device& device, const std::string& what, nlohmann::json detail);
@@ -52,6 +76,7 @@ class Pipeline {
   const render::TemplateSet& templates_;
   audit::AuditLog& audit_;
   const Clock& clock_;
+  Defenses& defenses_;
   PipelineOptions options_;
 };
 

@@ -35,11 +35,16 @@ class PipelineTest : public ::testing::Test {
     vendors_ = vendors::BuiltinVendors();
     PipelineOptions options;
     options.provisioning_url = "https://prov.example.net/";
-    pipeline_ = std::make_unique<Pipeline>(*store_, vendors_, *templates_, *audit_, clock_, options);
+    auto defense_options = DefaultDefenseOptions();
+    defense_options.uploads_dir = dir_ / "uploads";
+    defenses_ = Defenses::Create(*store_, clock_, defense_options).value();
+    pipeline_ = std::make_unique<Pipeline>(*store_, vendors_, *templates_, *audit_, clock_,
+                                           *defenses_, options);
 
     core::Tenant t;
     t.name = "acme";
     t.display_name = "ACME";
+    t.anomaly_lock = false;  // the anomaly tests turn it on
     tenant_ = store_->AddTenant(t).value();
     a_ = AddDevice("001565aabbcc", "yealink", "T54W", core::DeviceState::kAssigned);
     b_ = AddDevice("001565ddeeff", "yealink", "T46U", core::DeviceState::kAssigned);
@@ -75,11 +80,13 @@ class PipelineTest : public ::testing::Test {
     r.peer_port = 40000;
     r.method = "GET";
     r.target = target;
-    r.user_agent = "Yealink SIP-T54W 96.86.0.100 00:15:65:aa:bb:cc";
+    r.user_agent = "Yealink SIP-T54W 96.86.0.100";
     r.received = clock_.Now();
+    r.methods.digest = false;  // a client-certificate listener unless a test says otherwise
     if (cert_mac) {
       tls::CertIdentity id{.mac = core::MacAddress::Parse(*cert_mac).value()};
       id.subject = "CN=" + *cert_mac;
+      id.spki_sha256 = "spki-of-" + *cert_mac;
       r.cert = id;
     }
     return r;
@@ -93,6 +100,7 @@ class PipelineTest : public ::testing::Test {
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<render::TemplateSet> templates_;
   vendors::Registry vendors_;
+  std::unique_ptr<Defenses> defenses_;
   std::unique_ptr<Pipeline> pipeline_;
   core::Tenant tenant_;
   core::Device a_, b_;
@@ -249,7 +257,8 @@ TEST_F(PipelineTest, FirstFetchProvisionsAndExpiredWindowIsRecordedOnce) {
     if (rec["device"] == "001565aabbcc") story.push_back(rec["reason"]);
   }
   EXPECT_EQ(expired_events, 1);
-  EXPECT_EQ(story, (std::vector<std::string>{"password delivered", "provisioned", "password removed"}));
+  EXPECT_EQ(story, (std::vector<std::string>{"certificate pinned", "password delivered", "provisioned",
+                                            "password removed"}));
 }
 
 TEST(ExtractFileName, AcceptsOnlyOneSafeSegmentUnderThePrefix) {

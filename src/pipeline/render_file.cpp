@@ -15,6 +15,9 @@ std::string RenderFile(const render::TemplateSet& templates, const render::Templ
   // Common files are shared by many devices: no device data, no lines, no secrets.
   if (route.scope == vendors::FileScope::kDevice) {
     render::MergeVars(ctx, device.vars);
+    // The vendor config-encryption key reaches templates only in device files, which only
+    // the authenticated device gets (docs/encryption.md).
+    if (device.config_key) ctx["config_key"] = *device.config_key;
     ctx["device"] = {{"mac", device.mac.str()},       {"mac_upper", device.mac.Upper()},
                      {"mac_colons", device.mac.WithColons()}, {"vendor", device.vendor},
                      {"model", device.model},          {"serial", device.serial}};

@@ -6,10 +6,20 @@
 #include <optional>
 #include <string>
 
+#include <vector>
+
 #include "base/clock.hpp"
 #include "tls/cert_identity.hpp"
 
 namespace provgate::pipeline {
+
+// Identity methods a listener accepts (listener config `methods`).
+struct AllowedMethods {
+  bool client_cert = true;
+  bool token = true;
+  bool digest = true;  // HTTP Digest and, over TLS only, Basic
+  bool ip = true;      // source IP range, only where a tenant allows it as identity
+};
 
 struct DeviceRequest {
   std::string listener;
@@ -18,6 +28,12 @@ struct DeviceRequest {
   std::string method;       // "GET", "HEAD", ...
   std::string target;       // raw request target, e.g. "/001565aabbcc.cfg?x=1"
   std::string user_agent;
+  std::string authorization;      // Authorization header, if any
+  std::string forwarded;          // Forwarded header (honoured only from trusted proxies)
+  std::string x_forwarded_for;    // X-Forwarded-For header (idem)
+  std::string body;               // PUT uploads only
+  bool tls = true;                // false on a plain-HTTP listener
+  AllowedMethods methods;
   // Verified client certificate identity; nullopt when none was presented or no MAC rule
   // matched (then cert_subject/cert_problem say why).
   std::optional<tls::CertIdentity> cert;
@@ -30,7 +46,9 @@ struct DeviceResponse {
   int status = 404;
   std::string content_type;
   std::string body;
-  bool allow_header = false;  // 405: send "Allow: GET, HEAD"
+  bool allow_header = false;  // 405: send "Allow: GET, HEAD, PUT"
+  std::vector<std::string> www_authenticate;  // 401 digest challenges
+  std::int64_t retry_after = 0;               // 429/503: seconds
 };
 
 }  // namespace provgate::pipeline

@@ -52,7 +52,15 @@ struct TenantPolicyChange {
   std::optional<int> password_length;
   std::optional<std::string> password_alphabet;
   std::optional<int> retention_days;
+  std::optional<std::string> min_strength;       // client-cert | token | digest | ip
+  std::optional<std::vector<std::string>> ip_ranges;
+  std::optional<bool> ip_as_identity;
+  std::optional<bool> allow_plain_http;
+  std::optional<bool> anomaly_lock;
 };
+
+// What `Admin::IssueCredential` creates; the secret is shown once and stored hashed or sealed.
+enum class CredentialKind { kUrlToken, kDigestPassword, kConfigKey };
 
 struct Reactivation {
   core::Device device;
@@ -106,6 +114,20 @@ class Admin {
   // Wipes the SIP passwords and device variables of expired/retired devices whose state is
   // older than their tenant's retention_days. Audit records are kept. Returns the MACs.
   Result<std::vector<std::string>> PurgeSecrets(bool dry_run);
+
+  // Device credentials for phones without a usable certificate, and config-encryption keys.
+  // Returns the new secret (the only time it is shown); the old one stops working at once.
+  Result<std::string> IssueCredential(const std::string& mac, CredentialKind kind);
+  Status RevokeCredential(const std::string& mac, CredentialKind kind);
+  // Lifts a lock (certificate key changed, network changed, first seen late).
+  Status UnlockDevice(const std::string& mac);
+  // Forgets the certificate pin so the next authenticated fetch records a new one.
+  Status RepinDevice(const std::string& mac);
+
+  // Bans of scanning sources (running servers pick changes up within seconds).
+  Result<std::vector<defense::Ban>> ListBans();
+  Result<defense::Ban> AddBan(const std::string& source, int minutes, const std::string& reason);
+  Status RemoveBan(const std::string& source);
 
   // Render variables of a tenant or device layer (service/vars.hpp, vars.cpp). A change is
   // rendered and linted with `linter` before it is saved and refused if it introduces an

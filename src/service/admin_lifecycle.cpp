@@ -6,6 +6,8 @@
 #include "core/lifecycle.hpp"
 #include "crypto/random.hpp"
 #include "defense/tokens.hpp"
+#include "encrypt/encrypt.hpp"
+#include "net/ip_address.hpp"
 #include "service/admin.hpp"
 
 namespace provgate::service {
@@ -67,6 +69,21 @@ Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const Te
     if (!c.password_alphabet->empty()) PG_TRY_STATUS(crypto::RandomPassword(16, *c.password_alphabet));
     t.password_alphabet = *c.password_alphabet;
   }
+  if (c.min_strength) {
+    PG_TRY(t.min_strength, core::ParseIdentityStrength(*c.min_strength));
+  }
+  if (c.ip_ranges) {
+    auto parsed = net::IpSet::Parse(*c.ip_ranges);
+    if (!parsed) return Error::InvalidArgument("ip ranges: " + parsed.error().message);
+    t.ip_ranges.clear();
+    for (const auto& cidr : parsed->entries()) t.ip_ranges.push_back(cidr.ToString());
+  }
+  if (c.ip_as_identity) t.ip_as_identity = *c.ip_as_identity;
+  if (c.allow_plain_http) t.allow_plain_http = *c.allow_plain_http;
+  if (c.anomaly_lock) t.anomaly_lock = *c.anomaly_lock;
+  if (t.ip_as_identity && t.ip_ranges.empty()) {
+    return Error::InvalidArgument("--ip-as-identity needs --ip-ranges: which sources identify devices?");
+  }
   if (c.retention_days) {
     if (*c.retention_days < 0 || *c.retention_days > 3650) return Error::InvalidArgument("retention days must be 0-3650");
     t.retention_days = *c.retention_days;
@@ -83,7 +100,12 @@ Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const Te
                        {"password_policy", core::PasswordPolicyName(t.password_policy)},
                        {"confirm_grace_seconds", t.confirm_grace_seconds},
                        {"password_length", t.password_length},
-                       {"retention_days", t.retention_days}}));
+                       {"retention_days", t.retention_days},
+                       {"min_strength", core::IdentityStrengthName(t.min_strength)},
+                       {"ip_ranges", t.ip_ranges},
+                       {"ip_as_identity", t.ip_as_identity},
+                       {"allow_plain_http", t.allow_plain_http},
+                       {"anomaly_lock", t.anomaly_lock}}));
   return t;
 }
 
@@ -185,6 +207,106 @@ Result<std::vector<std::string>> Admin::PurgeSecrets(bool dry_run) {
                                                {"retention_days", retention_days}}));
   }
   return purged;
+}
+
+namespace {
+const char* CredentialName(CredentialKind k) {
+  switch (k) {
+    case CredentialKind::kUrlToken: return "url token";
+    case CredentialKind::kDigestPassword: return "digest password";
+    case CredentialKind::kConfigKey: return "config key";
+  }
+  return "credential";
+}
+}  // namespace
+
+Result<std::string> Admin::IssueCredential(const std::string& mac, CredentialKind kind) {
+  PG_TRY(auto d, FindDevice(mac));
+  std::string secret;
+  switch (kind) {
+    case CredentialKind::kUrlToken:
+      secret = defense::GenerateToken();
+      d.token_hash = defense::HashToken(secret);
+      break;
+    case CredentialKind::kDigestPassword: {
+      std::optional<core::Tenant> tenant;
+      if (d.tenant_id) {
+        PG_TRY(tenant, store_.GetTenant(*d.tenant_id));
+      }
+      PG_TRY(secret, GeneratePassword(tenant ? &*tenant : nullptr));
+      d.digest_password = secret;
+      break;
+    }
+    case CredentialKind::kConfigKey: {
+      const vendors::Vendor* vendor = vendors_.Find(d.vendor);
+      std::optional<vendors::Cipher> cipher;
+      // The cipher of the vendor's device files: the key must fit the scheme they use.
+      for (const auto& name : vendor ? vendor->BootFiles(d.mac, d.model) : std::vector<std::string>{}) {
+        if (auto route = vendor->Route(name)) {
+          if (auto scheme = vendor->Encryption(*route)) cipher = scheme->cipher;
+        }
+      }
+      if (!cipher) {
+        return Error::FailedPrecondition("provgate has no config encryption for " + d.vendor + " " +
+                                         d.model + " (see docs/encryption.md)");
+      }
+      PG_TRY(secret, encrypt::GenerateKey(*cipher));
+      d.config_key = secret;
+      break;
+    }
+  }
+  PG_TRY_STATUS(store_.UpdateDevice(d));
+  PG_TRY_STATUS(LifecycleAudit(d, std::string(CredentialName(kind)) + " issued", nlohmann::json::object()));
+  return secret;
+}
+
+Status Admin::RevokeCredential(const std::string& mac, CredentialKind kind) {
+  PG_TRY(auto d, FindDevice(mac));
+  switch (kind) {
+    case CredentialKind::kUrlToken: d.token_hash.clear(); break;
+    case CredentialKind::kDigestPassword: d.digest_password.reset(); break;
+    case CredentialKind::kConfigKey: d.config_key.reset(); break;
+  }
+  PG_TRY_STATUS(store_.UpdateDevice(d));
+  return LifecycleAudit(d, std::string(CredentialName(kind)) + " revoked", nlohmann::json::object());
+}
+
+Status Admin::UnlockDevice(const std::string& mac) {
+  PG_TRY(auto d, FindDevice(mac));
+  if (d.locked_reason.empty()) return Error::FailedPrecondition("device " + d.mac.str() + " is not locked");
+  PG_TRY_STATUS(store_.LockDevice(d.id, ""));
+  return LifecycleAudit(d, "unlocked", {{"was", d.locked_reason}});
+}
+
+Status Admin::RepinDevice(const std::string& mac) {
+  PG_TRY(auto d, FindDevice(mac));
+  const std::string old_pin = d.pin_spki;
+  d.pin_spki.clear();
+  PG_TRY_STATUS(store_.UpdateDevice(d));
+  return LifecycleAudit(d, "certificate pin cleared", {{"old_pin", old_pin}});
+}
+
+Result<std::vector<defense::Ban>> Admin::ListBans() {
+  return store_.LoadActiveBans(ToUnix(clock_.Now()));
+}
+
+Result<defense::Ban> Admin::AddBan(const std::string& source, int minutes, const std::string& reason) {
+  auto cidr = net::Cidr::Parse(source);
+  if (!cidr) return Error::InvalidArgument("'" + source + "' is not an address or CIDR: " + cidr.error().message);
+  if (minutes < 1) return Error::InvalidArgument("ban duration must be at least one minute");
+  const auto now = ToUnix(clock_.Now());
+  defense::Ban ban{cidr->ToString(), reason.empty() ? "manual ban" : reason, now,
+                   now + std::int64_t{minutes} * 60, 1};
+  PG_TRY_STATUS(store_.SaveBan(ban));
+  PG_TRY_STATUS(Audit("ban added", "", {{"source", ban.source}, {"expires", ban.expires}, {"why", ban.reason}}));
+  return ban;
+}
+
+Status Admin::RemoveBan(const std::string& source) {
+  auto cidr = net::Cidr::Parse(source);
+  if (!cidr) return Error::InvalidArgument("'" + source + "' is not an address or CIDR");
+  PG_TRY_STATUS(store_.RemoveBan(cidr->ToString()));
+  return Audit("ban removed", "", {{"source", cidr->ToString()}});
 }
 
 }  // namespace provgate::service

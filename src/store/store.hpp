@@ -95,6 +95,14 @@ class Store : public defense::BanStore {
   // with the number of rows written so far (may be empty).
   virtual Status ImportDevices(const std::vector<DeviceWithLines>& rows,
                                const std::function<void(size_t)>& progress) = 0;
+  // Targeted updates from the request path: they touch only their own columns, so they never
+  // undo a concurrent state transition or password claim.
+  virtual Status RecordDeviceSeen(std::int64_t device_id, std::int64_t now, const std::string& ip,
+                                  const std::string& user_agent, const std::string& firmware) = 0;
+  // Sets the certificate pin only if none is recorded; false when another pin is already set.
+  virtual Result<bool> PinDevice(std::int64_t device_id, const std::string& spki_sha256) = 0;
+  // Locks (reason non-empty) or unlocks (reason empty) a device.
+  virtual Status LockDevice(std::int64_t device_id, const std::string& reason) = 0;
   // kNotFound when no device has this URL token hash.
   virtual Result<core::Device> FindDeviceByToken(const std::string& token_hash) = 0;
 

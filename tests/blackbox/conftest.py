@@ -37,11 +37,16 @@ def run(*args, check=True, env=None):
 class Server:
     """A demo installation and, once started, the provgate process serving it."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, extra_config: str = ""):
         self.dir = root / "demo"
         self.port = free_port()
+        self.mixed_port = free_port()
+        self.plain_port = free_port()
         run("demo", "init", "--dir", self.dir, "--port", self.port)
         self.config = self.dir / "provgate.toml"
+        if extra_config:
+            with open(self.config, "a") as f:
+                f.write("\n" + extra_config.format(mixed_port=self.mixed_port, plain_port=self.plain_port))
         self.ca = self.dir / "tls" / "ca.crt"
         self.proc = None
         self.log = root / "server.log"
@@ -121,6 +126,37 @@ class Server:
 @pytest.fixture
 def server(tmp_path):
     s = Server(tmp_path)
+    s.start()
+    yield s
+    s.stop()
+
+
+# A second TLS listener where certificates are optional and every identity method is
+# allowed, and a plain-HTTP listener for token/digest only.
+MIXED_LISTENERS = """
+[[listener]]
+name = "mixed"
+bind = "127.0.0.1"
+port = {mixed_port}
+cert = "tls/server.crt"
+key = "tls/server.key"
+client_cert = "optional"
+trust_anchors = ["tls/ca.crt"]
+methods = ["client-cert", "token", "digest", "ip"]
+
+[[listener]]
+name = "plain"
+bind = "127.0.0.1"
+port = {plain_port}
+plain_http = true
+methods = ["token", "digest"]
+"""
+
+
+@pytest.fixture
+def mixed(tmp_path):
+    """The demo with the extra listeners, started."""
+    s = Server(tmp_path, MIXED_LISTENERS + "\n[defense]\ndevice_burst = 1000\n")
     s.start()
     yield s
     s.stop()

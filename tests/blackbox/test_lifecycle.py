@@ -5,7 +5,9 @@ import re
 import subprocess
 import time
 
-from conftest import YEALINK, YEALINK2, get
+import pytest
+
+from conftest import YEALINK, YEALINK2, Server, get
 
 
 PASSWORD = re.compile(rb"^account\.1\.password = (\S+)", re.M)
@@ -21,7 +23,17 @@ def fetch(server, mac):
     return server.raw(get(f"/{mac}.cfg"), mac=mac)
 
 
-def test_deliver_once_under_100_concurrent_requests(server):
+@pytest.fixture
+def unlimited(tmp_path):
+    """A demo whose per-device rate limit lets one device send 100 requests at once."""
+    s = Server(tmp_path, "[defense]\ndevice_burst = 1000\n")
+    s.start()
+    yield s
+    s.stop()
+
+
+def test_deliver_once_under_100_concurrent_requests(unlimited):
+    server = unlimited
     with concurrent.futures.ThreadPoolExecutor(max_workers=100) as pool:
         responses = list(pool.map(lambda _: fetch(server, YEALINK2), range(100)))
     assert all(r.startswith(b"HTTP/1.1 200") for r in responses)
@@ -59,8 +71,9 @@ def test_reactivation_replaces_password_token_and_window(server):
     assert second != first
     reasons = [r["reason"] for r in server.audit() if r.get("device") == YEALINK
                and r["kind"] in ("lifecycle",)]
-    assert reasons[:4] == ["assigned", "password delivered", "provisioned", "reactivated"]
-    assert "password delivered" in reasons[4:]
+    assert reasons[:5] == ["assigned", "certificate pinned", "password delivered", "provisioned",
+                           "reactivated"]
+    assert "password delivered" in reasons[5:]
 
 
 def test_audit_tells_the_whole_story_of_a_device(server):
@@ -70,8 +83,8 @@ def test_audit_tells_the_whole_story_of_a_device(server):
     server.cli("device", "retire", YEALINK)
     story = [(r["kind"], r["reason"]) for r in server.audit() if r.get("device") == YEALINK]
     lifecycle = [reason for kind, reason in story if kind == "lifecycle"]
-    assert lifecycle == ["assigned", "password delivered", "provisioned", "password removed",
-                         "reactivated", "retired"]
+    assert lifecycle == ["assigned", "certificate pinned", "password delivered", "provisioned",
+                         "password removed", "reactivated", "retired"]
     assert ("request", "device file") in story
     assert fetch(server, YEALINK).startswith(b"HTTP/1.1 404")  # retired: nothing any more
     assert server.audit()[-1]["reason"] == "device retired"

@@ -667,6 +667,33 @@ Result<core::Device> SqliteStore::FindDeviceByToken(const std::string& token_has
   return ReadDevice(s, box_);
 }
 
+Status SqliteStore::RecordDeviceSeen(std::int64_t device_id, std::int64_t now, const std::string& ip,
+                                     const std::string& user_agent, const std::string& firmware) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("UPDATE devices SET last_seen_at = ?2, last_seen_ip = ?3, "
+                                  "last_user_agent = ?4, firmware = CASE WHEN ?5 = '' THEN firmware "
+                                  "ELSE ?5 END WHERE id = ?1"));
+  s.BindInt(1, device_id).BindInt(2, now).BindText(3, ip).BindText(4, user_agent).BindText(5, firmware);
+  return s.Run();
+}
+
+Result<bool> SqliteStore::PinDevice(std::int64_t device_id, const std::string& spki_sha256) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("UPDATE devices SET pin_spki = ?2 WHERE id = ?1 AND pin_spki = ''"));
+  s.BindInt(1, device_id).BindText(2, spki_sha256);
+  PG_TRY_STATUS(s.Run());
+  return s.Changes() > 0;
+}
+
+Status SqliteStore::LockDevice(std::int64_t device_id, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("UPDATE devices SET locked_reason = ?2 WHERE id = ?1"));
+  s.BindInt(1, device_id).BindText(2, reason);
+  PG_TRY_STATUS(s.Run());
+  if (s.Changes() == 0) return DeviceMissing(device_id);
+  return Ok();
+}
+
 // --- Bans ---
 
 Status SqliteStore::SaveBan(const defense::Ban& ban) {

@@ -49,6 +49,10 @@ class SqliteStore final : public Store {
   Status ImportDevices(const std::vector<DeviceWithLines>& rows,
                        const std::function<void(size_t)>& progress) override;
   Result<core::Device> FindDeviceByToken(const std::string& token_hash) override;
+  Status RecordDeviceSeen(std::int64_t device_id, std::int64_t now, const std::string& ip,
+                          const std::string& user_agent, const std::string& firmware) override;
+  Result<bool> PinDevice(std::int64_t device_id, const std::string& spki_sha256) override;
+  Status LockDevice(std::int64_t device_id, const std::string& reason) override;
 
   Status SaveBan(const defense::Ban& ban) override;
   Result<std::vector<defense::Ban>> LoadActiveBans(std::int64_t now) override;

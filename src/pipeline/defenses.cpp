@@ -1,0 +1,30 @@
+#include "pipeline/defenses.hpp"
+
+namespace provgate::pipeline {
+
+DefenseOptions DefaultDefenseOptions() {
+  DefenseOptions o;
+  // A phone fetches 2-6 files per boot; a burst of 20 covers a boot and its retries.
+  o.rate.classes["device"] = defense::RateLimit{2.0, 20.0};
+  // Unauthenticated traffic per source (or per /64): generous enough for a NAT full of phones
+  // that are still being challenged, tight enough to slow a scanner.
+  o.rate.classes["ip"] = defense::RateLimit{50.0, 200.0};
+  o.rate.fallback = defense::RateLimit{50.0, 200.0};
+  return o;
+}
+
+Result<std::unique_ptr<Defenses>> Defenses::Create(store::Store& store, const Clock& clock,
+                                                   DefenseOptions options) {
+  std::unique_ptr<Defenses> d(new Defenses(std::move(options)));
+  PG_TRY(auto policy, defense::BanPolicy::Create(d->options_.bans));
+  d->bans_ = std::make_unique<defense::BanList>(store, std::move(policy));
+  // Bans live in the store: they survive restarts and are shared by nodes.
+  PG_TRY_STATUS(d->bans_->Reload(clock.Now()));
+  PG_TRY(d->scan_, defense::ScanDetector::Create(d->options_.scan));
+  PG_TRY(d->rate_, defense::RateLimiter::Create(clock, d->options_.rate));
+  PG_TRY(d->gate_, defense::ConcurrencyGate::Create(d->options_.concurrency));
+  d->nonces_ = std::make_unique<defense::NonceManager>(clock, d->options_.nonces);
+  return d;
+}
+
+}  // namespace provgate::pipeline

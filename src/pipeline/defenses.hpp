@@ -1,0 +1,60 @@
+// The scan and abuse defences the pipeline consults on every request (issue 4): bans,
+// scan detection, rate limits, load shedding, digest nonces and counters, built once from
+// the [defense] section of the config. Thread-safe.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "base/clock.hpp"
+#include "defense/bans.hpp"
+#include "defense/counters.hpp"
+#include "defense/digest.hpp"
+#include "defense/rate_limiter.hpp"
+#include "defense/scan_detector.hpp"
+#include "net/forwarded.hpp"
+#include "store/store.hpp"
+
+namespace provgate::pipeline {
+
+struct DefenseOptions {
+  net::TrustedProxies trusted_proxies;   // forwarding headers honoured only from these peers
+  std::string realm = "provgate";        // HTTP digest realm
+  defense::RateLimiterOptions rate;      // key classes "device", "ip"
+  defense::ConcurrencyGateOptions concurrency;
+  defense::ScanDetectorOptions scan;
+  defense::BanPolicyOptions bans;
+  defense::NonceManagerOptions nonces;
+  std::filesystem::path uploads_dir;     // where phone uploads land, apart from everything else
+};
+
+// Default limits for a boot storm: authenticated devices get their own buckets, so hundreds
+// of phones behind one NAT address never share one.
+DefenseOptions DefaultDefenseOptions();
+
+class Defenses {
+ public:
+  static Result<std::unique_ptr<Defenses>> Create(store::Store& store, const Clock& clock,
+                                                  DefenseOptions options);
+
+  const DefenseOptions& options() const { return options_; }
+  defense::BanList& bans() { return *bans_; }
+  defense::ScanDetector& scan() { return *scan_; }
+  defense::RateLimiter& rate() { return *rate_; }
+  defense::ConcurrencyGate& gate() { return *gate_; }
+  defense::NonceManager& nonces() { return *nonces_; }
+  defense::Counters& counters() { return counters_; }
+
+ private:
+  explicit Defenses(DefenseOptions options) : options_(std::move(options)) {}
+  DefenseOptions options_;
+  std::unique_ptr<defense::BanList> bans_;
+  std::unique_ptr<defense::ScanDetector> scan_;
+  std::unique_ptr<defense::RateLimiter> rate_;
+  std::unique_ptr<defense::ConcurrencyGate> gate_;
+  std::unique_ptr<defense::NonceManager> nonces_;
+  defense::Counters counters_;
+};
+
+}  // namespace provgate::pipeline

@@ -10,7 +10,8 @@ namespace provgate::cli {
 namespace {
 
 struct IssueArgs {
-  std::string ca_cert, ca_key, mac, out_dir, field = "cn", prefix, key_type = "ecdsa";
+  std::string ca_cert, ca_key, out_dir, field = "cn", prefix, key_type = "ecdsa";
+  std::vector<std::string> macs;
   int valid_days = 730;
   bool expired = false;
 };
@@ -47,20 +48,22 @@ Result<tls::CertSpec> DeviceSpec(const IssueArgs& a, const core::MacAddress& mac
 }
 
 int Issue(const IssueArgs& a) {
-  auto mac = core::MacAddress::Parse(a.mac);
-  if (!mac) return Fail(Error::InvalidArgument("'" + a.mac + "' is not a MAC address"));
-  auto spec = DeviceSpec(a, *mac);
-  if (!spec) return Fail(spec.error());
   auto ca = tls::CertAuthority::Load(a.ca_cert, a.ca_key);
   if (!ca) return Fail(ca.error());
-  auto pair = ca->Issue(*spec);
-  if (!pair) return Fail(pair.error());
   const std::filesystem::path out(a.out_dir);
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
-  auto st = pair->WriteFiles(out / (mac->str() + ".crt"), out / (mac->str() + ".key"));
-  if (!st) return Fail(st.error());
-  fmt::print("{}\n{}\n", (out / (mac->str() + ".crt")).string(), (out / (mac->str() + ".key")).string());
+  for (const auto& text : a.macs) {
+    auto mac = core::MacAddress::Parse(text);
+    if (!mac) return Fail(Error::InvalidArgument("'" + text + "' is not a MAC address"));
+    auto spec = DeviceSpec(a, *mac);
+    if (!spec) return Fail(spec.error());
+    auto pair = ca->Issue(*spec);
+    if (!pair) return Fail(pair.error());
+    auto st = pair->WriteFiles(out / (mac->str() + ".crt"), out / (mac->str() + ".key"));
+    if (!st) return Fail(st.error());
+    fmt::print("{}\n{}\n", (out / (mac->str() + ".crt")).string(), (out / (mac->str() + ".key")).string());
+  }
   return 0;
 }
 
@@ -95,7 +98,7 @@ void AddCaCommands(CLI::App& root, GlobalOptions&, Handler& h) {
   auto* is = ca->add_subcommand("issue", "Issue one device client certificate from an existing CA");
   is->add_option("--ca-cert", issue.ca_cert, "CA certificate (PEM)")->required();
   is->add_option("--ca-key", issue.ca_key, "CA private key (PEM)")->required();
-  is->add_option("--mac", issue.mac, "Device MAC")->required();
+  is->add_option("--mac", issue.macs, "Device MAC (repeatable: one certificate each)")->required();
   is->add_option("--out", issue.out_dir, "Output directory for <mac>.crt and <mac>.key")->required();
   is->add_option("--field", issue.field, "Where the MAC goes: cn, serialnumber, st, san-dns, san-uri")
       ->capture_default_str();

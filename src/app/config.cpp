@@ -71,6 +71,13 @@ Result<http::ListenerConfig> ParseListener(const toml::table& t, const path& fil
       else return ConfigError(file, where + ".methods", "'" + name + "' is not one of client-cert, token, digest, ip");
     }
   }
+  if (const auto* proxies = t.get_as<toml::array>("proxy_protocol_from")) {
+    for (const auto& e : *proxies) {
+      auto v = e.value<std::string>();
+      if (!v) return ConfigError(file, where + ".proxy_protocol_from", "expected a list of CIDRs");
+      l.proxy_protocol_from.push_back(*v);
+    }
+  }
   if (l.plain_http) {
     l.methods.client_cert = false;
     return l;  // no TLS settings on a plain listener

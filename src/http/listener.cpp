@@ -11,7 +11,13 @@
 #include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
+#include <cstring>
+#include <span>
+
+#include "net/ip_address.hpp"
+#include "net/proxy_protocol.hpp"
 
 namespace provgate::http {
 
@@ -37,6 +43,7 @@ struct Listener::State {
   const Clock& clock;
   std::shared_ptr<asio::ssl::context> ssl_ctx;
   tcp::acceptor acceptor;
+  net::IpSet proxy_peers;  // PROXY protocol honoured only from these
   std::atomic<bool> stopped{false};
 };
 
@@ -115,8 +122,12 @@ awaitable<void> WriteError(Stream& stream, Listener::State& s, bhttp::status sta
 // Serves HTTP requests on an established stream (TLS or, on plain listeners, TCP).
 template <class Stream>
 awaitable<void> ServeRequests(Listener::State& s, Stream& stream, const tcp::endpoint& peer,
-                              const pipeline::DeviceRequest& base) {
+                              const pipeline::DeviceRequest& base, std::string_view already_read) {
   beast::flat_buffer buffer;
+  // Bytes read past a PROXY header on a plain listener belong to the first request.
+  auto initial = buffer.prepare(already_read.size());
+  std::memcpy(initial.data(), already_read.data(), already_read.size());
+  buffer.commit(already_read.size());
   for (std::uint32_t n = 0; n < s.config.limits.max_requests_per_connection; ++n) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(s.config.limits.max_header_bytes);
@@ -160,6 +171,37 @@ awaitable<void> ServeRequests(Listener::State& s, Stream& stream, const tcp::end
   }
 }
 
+// Reads a PROXY protocol header; returns the bytes read after it, or nullopt (connection to
+// be closed, already audited) when the peer is not a trusted proxy or the header is bad.
+awaitable<std::optional<std::string>> ReadProxyHeader(Listener::State& s, beast::tcp_stream& stream,
+                                                      const tcp::endpoint& peer,
+                                                      pipeline::DeviceRequest& base) {
+  auto peer_ip = net::IpAddress::Parse(peer.address().to_string());
+  if (!peer_ip || !s.proxy_peers.Contains(*peer_ip)) {
+    AuditTransportFailure(s, peer, "tls", "proxy protocol from an untrusted peer", "", 0);
+    co_return std::nullopt;
+  }
+  std::array<std::uint8_t, net::kMaxProxyV2Bytes> bytes{};
+  size_t have = 0;
+  stream.expires_after(s.config.limits.handshake_timeout);
+  while (have < bytes.size()) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(bytes.data() + have, bytes.size() - have), kTuple);
+    if (ec) co_return std::nullopt;
+    have += n;
+    auto parsed = net::ParseProxyHeader(std::span<const std::uint8_t>(bytes.data(), have));
+    if (!parsed) break;
+    if (!*parsed) continue;
+    if ((*parsed)->has_source) {
+      base.peer_ip = (*parsed)->source.ToString();
+      base.peer_port = (*parsed)->source_port;
+    }
+    const size_t used = (*parsed)->consumed;
+    co_return std::string(reinterpret_cast<const char*>(bytes.data()) + used, have - used);
+  }
+  AuditTransportFailure(s, peer, "tls", "malformed proxy protocol header", "", 0);
+  co_return std::nullopt;
+}
+
 awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket socket) {
   Listener::State& s = *state;
   boost::system::error_code ep_ec;
@@ -171,17 +213,26 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket s
   base.peer_port = peer.port();
   base.methods = s.config.methods;
 
+  beast::tcp_stream tcp_stream(std::move(socket));
+  std::string already_read;
+  if (!s.proxy_peers.empty()) {
+    auto rest = co_await ReadProxyHeader(s, tcp_stream, peer, base);
+    if (!rest) co_return;
+    already_read = std::move(*rest);
+  }
+
   if (s.config.plain_http) {
     base.tls = false;
-    beast::tcp_stream stream(std::move(socket));
-    co_await ServeRequests(s, stream, peer, base);
-    stream.socket().shutdown(tcp::socket::shutdown_send, ep_ec);
+    co_await ServeRequests(s, tcp_stream, peer, base, already_read);
+    tcp_stream.socket().shutdown(tcp::socket::shutdown_send, ep_ec);
     co_return;
   }
 
-  SslStream stream(beast::tcp_stream(std::move(socket)), *s.ssl_ctx);
+  SslStream stream(std::move(tcp_stream), *s.ssl_ctx);
   stream.next_layer().expires_after(s.config.limits.handshake_timeout);
-  auto [hs_ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+  // The buffered overload: bytes read past a PROXY header are the start of the ClientHello.
+  auto [hs_ec, hs_used] = co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                                          asio::buffer(already_read), kTuple);
   if (hs_ec) {
     const auto vf = tls::GetVerifyFailure(stream.native_handle());
     std::string reason = "tls handshake failed: ";
@@ -190,7 +241,7 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket s
     co_return;
   }
   IdentifyPeer(s, stream.native_handle(), base);
-  co_await ServeRequests(s, stream, peer, base);
+  co_await ServeRequests(s, stream, peer, base, {});
   stream.next_layer().expires_after(std::chrono::seconds(2));
   co_await stream.async_shutdown(kTuple);
 }
@@ -224,6 +275,13 @@ Result<std::unique_ptr<Listener>> Listener::Create(asio::io_context& ioc,
   auto state = std::make_shared<State>(ioc, config, std::move(mac_rules), pipeline, audit, clock,
                                        std::move(ctx));
   boost::system::error_code ec;
+  if (!config.proxy_protocol_from.empty()) {
+    auto peers = net::IpSet::Parse(config.proxy_protocol_from);
+    if (!peers) {
+      return Error::InvalidArgument("listener " + config.name + ": proxy_protocol_from: " + peers.error().message);
+    }
+    state->proxy_peers = *peers;
+  }
   const auto address = asio::ip::make_address(config.bind, ec);
   if (ec) {
     return Error::InvalidArgument("listener " + config.name + ": bad bind address '" +

@@ -261,6 +261,28 @@ TEST_F(PipelineTest, FirstFetchProvisionsAndExpiredWindowIsRecordedOnce) {
                                             "password removed"}));
 }
 
+TEST_F(PipelineTest, FirstFetchLongAfterAssignmentLocksTheDevice) {
+  tenant_.anomaly_lock = true;
+  tenant_.late_first_fetch_days = 7;
+  ASSERT_TRUE(store_->UpdateTenant(tenant_));
+  clock_.Set(FromUnix(kStart + 6 * 86400));
+  EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 200);
+  clock_.Set(FromUnix(kStart + 8 * 86400));
+  EXPECT_EQ(pipeline_->Handle(Request("/001565ddeeff.cfg", "001565ddeeff")).status, 404);
+  EXPECT_EQ(LastReason(), "first seen late");
+  EXPECT_EQ(store_->FindDevice(b_.mac).value().locked_reason, "first seen late");
+  EXPECT_EQ(defenses_->counters().Snapshot().at("locks"), 1u);
+}
+
+TEST_F(PipelineTest, CountsRefusalsByReason) {
+  pipeline_->Handle(Request("/001565ddeeff.cfg", "001565aabbcc"));
+  pipeline_->Handle(Request("/001565ddeeff.cfg", "001565aabbcc"));
+  pipeline_->Handle(Request("/nope.cfg", "001565aabbcc"));
+  const auto counters = defenses_->counters().Snapshot();
+  EXPECT_EQ(counters.at("refusals.mac mismatch"), 2u);
+  EXPECT_EQ(counters.at("refusals.unknown file"), 1u);
+}
+
 TEST(ExtractFileName, AcceptsOnlyOneSafeSegmentUnderThePrefix) {
   EXPECT_EQ(ExtractFileName("/001565aabbcc.cfg", "/"), "001565aabbcc.cfg");
   EXPECT_EQ(ExtractFileName("/001565aabbcc.cfg?mac=x", "/"), "001565aabbcc.cfg");

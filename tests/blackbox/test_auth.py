@@ -235,3 +235,85 @@ def test_boot_storm_of_500_devices_behind_one_address(mixed, tmp_path):
     assert all(r == (200, 200, True) for r in results), [r for r in results if r != (200, 200, True)][:5]
     assert not any(r.get("reason") == "source banned" for r in mixed.audit())
     assert not any(r.get("reason") == "rate limited" for r in mixed.audit())
+
+
+def test_second_certificate_for_the_same_mac_locks_the_device(server, tmp_path):
+    assert status(request(server, get(f"/{YEALINK}.cfg"), port=server.port, mac=YEALINK)) == 200
+    # Another certificate for the same MAC, validly signed by the same CA: a leaked CA key.
+    server.cli("ca", "issue", "--ca-cert", server.ca, "--ca-key", server.dir / "tls" / "ca.key",
+               "--mac", YEALINK, "--out", tmp_path / "forged")
+    forged = (tmp_path / "forged" / f"{YEALINK}.crt", tmp_path / "forged" / f"{YEALINK}.key")
+    assert status(request(server, get(f"/{YEALINK}.cfg"), port=server.port, cert=forged)) == 404
+    assert last(server, kind="lifecycle", reason="locked")["detail"]["cause"] == "certificate key changed"
+    assert "ALERT device" in server.log.read_text()
+    # Locked: even the genuine certificate gets nothing until an operator acts.
+    assert status(request(server, get(f"/{YEALINK}.cfg"), port=server.port, mac=YEALINK)) == 404
+    assert last(server, kind="request")["reason"].startswith("device locked")
+    server.cli("device", "unlock", YEALINK)
+    assert status(request(server, get(f"/{YEALINK}.cfg"), port=server.port, mac=YEALINK)) == 200
+    # After a re-pin the replacement certificate is accepted and pinned.
+    server.cli("device", "repin", YEALINK)
+    assert status(request(server, get(f"/{YEALINK}.cfg"), port=server.port, cert=forged)) == 200
+
+
+def test_provisioned_device_moving_network_is_locked(server):
+    assert status(request(server, get(f"/{YEALINK}.cfg"), port=server.port, mac=YEALINK)) == 200
+    assert status(request(server, get(f"/{YEALINK}.cfg"), port=server.port, mac=YEALINK,
+                          source="127.0.0.200")) == 200  # same /24
+    assert status(request(server, get(f"/{YEALINK}.cfg"), port=server.port, mac=YEALINK,
+                          source="127.0.9.1")) == 404
+    assert last(server, kind="lifecycle", reason="locked")["detail"]["cause"] == "network changed"
+    server.cli("device", "unlock", YEALINK)
+    server.cli("tenant", "set", "demo", "--anomaly-lock", "false")
+    assert status(request(server, get(f"/{YEALINK}.cfg"), port=server.port, mac=YEALINK,
+                          source="127.0.9.1")) == 200
+
+
+PROXIED = """
+[[listener]]
+name = "behind-proxy"
+bind = "127.0.0.1"
+port = {mixed_port}
+cert = "tls/server.crt"
+key = "tls/server.key"
+client_cert = "required"
+trust_anchors = ["tls/ca.crt"]
+proxy_protocol_from = ["127.0.0.1/32"]
+
+[defense]
+trusted_proxies = ["127.0.0.1/32"]
+forwarded_header = "x-forwarded-for"
+"""
+
+
+def test_proxy_protocol_and_forwarded_headers_only_from_trusted_proxies(tmp_path):
+    from conftest import Server
+    server = Server(tmp_path, PROXIED)
+    server.start()
+    try:
+        ctx = ssl.create_default_context(cafile=str(server.ca))
+        ctx.load_cert_chain(*map(str, server.cert(YEALINK)))
+        for source in ("127.0.0.1", "127.0.0.2"):
+            sock = socket.create_connection(("127.0.0.1", server.mixed_port), timeout=10,
+                                            source_address=(source, 0))
+            sock.sendall(b"PROXY TCP4 198.51.100.7 127.0.0.1 5555 443\r\n")
+            try:
+                with ctx.wrap_socket(sock, server_hostname="localhost") as conn:
+                    conn.sendall(get(f"/{YEALINK}.cfg"))
+                    data = conn.recv(65536)
+            except (ssl.SSLError, ConnectionResetError, OSError):
+                data = b""
+            if source == "127.0.0.1":
+                assert data.startswith(b"HTTP/1.1 200")
+                assert last(server, kind="request", listener="behind-proxy")["peer"] == "198.51.100.7:5555"
+            else:
+                assert not data.startswith(b"HTTP/1.1")
+                assert last(server, reason="proxy protocol from an untrusted peer")
+        # X-Forwarded-For: honoured from the trusted proxy, ignored (not even recorded) from others.
+        xff = b"X-Forwarded-For: 203.0.113.9\r\n"
+        request(server, get("/nothing.cfg", extra_headers=xff), port=server.port, mac=YEALINK)
+        assert last(server, file="/nothing.cfg")["detail"]["client"] == "203.0.113.9"
+        request(server, get("/other.cfg", extra_headers=xff), port=server.port, mac=YEALINK, source="127.0.0.2")
+        assert "client" not in last(server, file="/other.cfg").get("detail", {})
+    finally:
+        server.stop()

@@ -34,6 +34,19 @@ nlohmann::json AuditRecord::ToJson() const {
   return j;
 }
 
+AuditRecord InfoRecord(TimePoint time, std::string kind, std::string actor, std::string what,
+                       std::string device, nlohmann::json detail) {
+  AuditRecord r;
+  r.time = time;
+  r.kind = std::move(kind);
+  r.actor = std::move(actor);
+  r.decision = "info";
+  r.reason = std::move(what);
+  r.device = std::move(device);
+  r.detail = std::move(detail);
+  return r;
+}
+
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::filesystem::path& file,
                                                  store::Store* store) {
   const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);

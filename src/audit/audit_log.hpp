@@ -46,6 +46,11 @@ struct AuditRecord {
   nlohmann::json ToJson() const;
 };
 
+// An informational record (admin action, lifecycle transition, ban): who did what to which
+// device. `device` may be empty.
+AuditRecord InfoRecord(TimePoint time, std::string kind, std::string actor, std::string what,
+                       std::string device, nlohmann::json detail);
+
 class AuditLog {
  public:
   // Opens (creating, mode 0640) the append-only file. `store` may be null (file only).

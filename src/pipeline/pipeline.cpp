@@ -133,16 +133,11 @@ void Pipeline::ScanEvent(const net::IpAddress& client, defense::ScanEvent event,
     if (!ban) throw ErrorException(ban.error());
     if (!*ban) continue;  // allowlisted, or already banned
     defenses_.counters().Increment(defense::counter_names::kBans);
-    audit::AuditRecord r;
-    r.time = now;
-    r.kind = "ban";
-    r.actor = "scan-detector";
+    auto r = audit::InfoRecord(now, "ban", "scan-detector", "source banned", "",
+                               {{"source", (*ban)->source}, {"why", (*ban)->reason},
+                                {"expires", (*ban)->expires}, {"offences", (*ban)->offence_count}});
     r.listener = record.listener;
     r.peer = record.peer;
-    r.decision = "info";
-    r.reason = "source banned";
-    r.detail = {{"source", (*ban)->source}, {"why", (*ban)->reason},
-                {"expires", (*ban)->expires}, {"offences", (*ban)->offence_count}};
     if (auto st = audit_.Write(r, audit::Durability::kDurable); !st) throw ErrorException(st.error());
     spdlog::warn("banned {} until {}: {}", (*ban)->source, FormatRfc3339(FromUnix((*ban)->expires)),
                  (*ban)->reason);
@@ -493,14 +488,7 @@ void Pipeline::RecordTransition(const core::Device& device, core::DeviceState fr
 
 void Pipeline::LifecycleEvent(const core::Device& device, const std::string& what,
                               nlohmann::json detail) {
-  audit::AuditRecord r;
-  r.time = clock_.Now();
-  r.kind = "lifecycle";
-  r.actor = "device";
-  r.decision = "info";
-  r.reason = what;
-  r.device = device.mac.str();
-  r.detail = std::move(detail);
+  auto r = audit::InfoRecord(clock_.Now(), "lifecycle", "device", what, device.mac.str(), std::move(detail));
   if (auto st = audit_.Write(r, audit::Durability::kDurable); !st) throw ErrorException(st.error());
 }
 

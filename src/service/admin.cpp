@@ -40,15 +40,8 @@ Admin::Admin(store::Store& store, audit::AuditLog& audit, const vendors::Registr
     : store_(store), audit_(audit), vendors_(vendors), clock_(clock), actor_(std::move(actor)) {}
 
 Status Admin::Audit(const std::string& action, const std::string& mac, nlohmann::json detail) {
-  audit::AuditRecord r;
-  r.time = clock_.Now();
-  r.kind = "admin";
-  r.actor = actor_;
-  r.decision = "info";
-  r.reason = action;
-  r.device = mac;
-  r.detail = std::move(detail);
-  return audit_.Write(r, audit::Durability::kDurable);
+  return audit_.Write(audit::InfoRecord(clock_.Now(), "admin", actor_, action, mac, std::move(detail)),
+                      audit::Durability::kDurable);
 }
 
 Result<core::Tenant> Admin::AddTenant(const std::string& name, const std::string& display_name,

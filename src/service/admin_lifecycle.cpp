@@ -26,15 +26,8 @@ Result<std::string> Admin::GeneratePassword(const core::Tenant* tenant) {
 }
 
 Status Admin::LifecycleAudit(const core::Device& d, const std::string& what, nlohmann::json detail) {
-  audit::AuditRecord r;
-  r.time = clock_.Now();
-  r.kind = "lifecycle";
-  r.actor = actor_;
-  r.decision = "info";
-  r.reason = what;
-  r.device = d.mac.str();
-  r.detail = std::move(detail);
-  return audit_.Write(r, audit::Durability::kDurable);
+  return audit_.Write(audit::InfoRecord(clock_.Now(), "lifecycle", actor_, what, d.mac.str(), std::move(detail)),
+                      audit::Durability::kDurable);
 }
 
 Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const TenantPolicyChange& c) {

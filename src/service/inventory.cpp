@@ -198,26 +198,15 @@ Result<ImportResult> Admin::ImportInventory(std::string_view csv,
   std::vector<audit::AuditRecord> audit_records;
   audit_records.reserve(total + 1);
   for (const auto& row : rows) {
-    audit::AuditRecord r;
-    r.time = clock_.Now();
-    r.kind = "lifecycle";
-    r.actor = actor_;
-    r.decision = "info";
-    r.reason = row.device.tenant_id ? "assigned" : "stocked";
-    r.device = row.device.mac.str();
-    r.detail = {{"cause", "inventory import"}, {"vendor", row.device.vendor},
-                {"model", row.device.model}, {"lines", row.lines.size()}};
+    auto r = audit::InfoRecord(clock_.Now(), "lifecycle", actor_,
+                               row.device.tenant_id ? "assigned" : "stocked", row.device.mac.str(),
+                               {{"cause", "inventory import"}, {"vendor", row.device.vendor},
+                                {"model", row.device.model}, {"lines", row.lines.size()}});
     if (row.device.window_expires) r.detail["window_expires"] = *row.device.window_expires;
     audit_records.push_back(std::move(r));
   }
-  audit::AuditRecord summary;
-  summary.time = clock_.Now();
-  summary.kind = "admin";
-  summary.actor = actor_;
-  summary.decision = "info";
-  summary.reason = "inventory imported";
-  summary.detail = {{"devices", total}};
-  audit_records.push_back(std::move(summary));
+  audit_records.push_back(audit::InfoRecord(clock_.Now(), "admin", actor_, "inventory imported", "",
+                                            {{"devices", total}}));
   PG_TRY_STATUS(audit_.WriteBatch(audit_records, audit::Durability::kDurable));
   return result;
 }

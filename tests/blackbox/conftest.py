@@ -101,26 +101,29 @@ class Server:
         body, _, code = p.stdout.rpartition(b"\n")
         return p.returncode, int(code or 0), body
 
-    def raw(self, request: bytes, mac=None, cert=None, key=None):
-        """Sends raw bytes over TLS and returns the raw response bytes."""
+    def raw(self, request: bytes, mac=None, cert=None, key=None, port=None, source="127.0.0.1",
+            tls=True):
+        """Sends raw bytes on a new connection from `source` (over TLS unless tls=False) and
+        returns the raw response bytes."""
         ctx = ssl.create_default_context(cafile=str(self.ca))
         if mac:
             cert, key = self.cert(mac)
         if cert:
             ctx.load_cert_chain(str(cert), str(key))
-        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
-            with ctx.wrap_socket(sock, server_hostname="localhost") as tls:
-                tls.sendall(request)
-                chunks = []
-                while True:
-                    try:
-                        data = tls.recv(65536)
-                    except (ssl.SSLError, ConnectionResetError):
-                        break
-                    if not data:
-                        break
-                    chunks.append(data)
-                return b"".join(chunks)
+        with socket.create_connection(("127.0.0.1", port or self.port), timeout=10,
+                                      source_address=(source, 0)) as sock:
+            conn = ctx.wrap_socket(sock, server_hostname="localhost") if tls else sock
+            conn.sendall(request)
+            chunks = []
+            while True:
+                try:
+                    data = conn.recv(65536)
+                except (ssl.SSLError, ConnectionResetError):
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+            return b"".join(chunks)
 
 
 @pytest.fixture

@@ -13,27 +13,9 @@ PASSWORD = re.compile(rb"^account\.1\.password = (\S+)", re.M)
 
 
 def request(server, raw: bytes, port=None, mac=None, source="127.0.0.1", tls=True, cert=None):
-    """One request on a new connection from `source`; returns the raw response."""
-    ctx = ssl.create_default_context(cafile=str(server.ca))
-    if mac:
-        cert = server.cert(mac)
-    if cert:
-        ctx.load_cert_chain(str(cert[0]), str(cert[1]))
-    sock = socket.create_connection(("127.0.0.1", port or server.mixed_port), timeout=10,
-                                    source_address=(source, 0))
-    with sock:
-        conn = ctx.wrap_socket(sock, server_hostname="localhost") if tls else sock
-        conn.sendall(raw)
-        chunks = []
-        while True:
-            try:
-                data = conn.recv(65536)
-            except (ssl.SSLError, ConnectionResetError):
-                break
-            if not data:
-                break
-            chunks.append(data)
-        return b"".join(chunks)
+    """One request on a new connection from `source`, by default to the mixed listener."""
+    return server.raw(raw, mac=mac, cert=cert[0] if cert else None, key=cert[1] if cert else None,
+                      port=port or server.mixed_port, source=source, tls=tls)
 
 
 def status(resp: bytes) -> int:

@@ -58,18 +58,6 @@ bool IsModelChar(char c) {
 }
 bool IsFirmwareChar(char c) { return IsDigit(c) || c == '.'; }
 
-std::vector<std::string_view> Tokens(std::string_view s) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && s[i] == ' ') ++i;
-    const std::size_t start = i;
-    while (i < s.size() && s[i] != ' ') ++i;
-    if (i > start) out.push_back(s.substr(start, i - start));
-  }
-  return out;
-}
-
 }  // namespace
 
 std::optional<FileRoute> YealinkVendor::Route(std::string_view file_name) const {
@@ -90,7 +78,7 @@ std::optional<FileRoute> YealinkVendor::Route(std::string_view file_name) const 
 
 UserAgentInfo YealinkVendor::ParseUserAgent(std::string_view user_agent) const {
   if (user_agent.size() > kMaxUserAgent) return {};
-  const auto tokens = Tokens(user_agent);
+  const auto tokens = internal::Tokens(user_agent);
   if (tokens.empty()) return {};
 
   std::size_t next = 0;

@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <functional>
@@ -12,6 +13,7 @@
 #include "crypto/secret_box.hpp"
 #include "http/listener.hpp"
 #include "pipeline/pipeline.hpp"
+#include "service/lint.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace provgate::app {
@@ -32,6 +34,32 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor) {
   app->admin_ = std::make_unique<service::Admin>(*app->store_, *app->audit_, app->vendors_,
                                                  app->clock_, std::move(actor));
   return app;
+}
+
+Status App::CheckTemplates() {
+  service::Linter linter(*store_, vendors_, *templates_, config_.provisioning_url);
+  PG_TRY(auto tenants, store_->ListTenants());
+  size_t errors = 0;
+  for (const auto& tenant : tenants) {
+    PG_TRY(auto results, linter.LintRepresentatives(tenant));
+    for (const auto& device : results) {
+      for (const auto& f : device.findings) {
+        const bool error = f.severity == lint::Severity::kError;
+        errors += error ? 1 : 0;
+        spdlog::log(error ? spdlog::level::err : spdlog::level::warn,
+                    "lint {} ({} {}, tenant {}) {} {} {}: {} (fix: {})", device.mac, device.vendor,
+                    device.model, tenant.name, f.file, f.rule_id, lint::SeverityName(f.severity),
+                    f.message, f.fix_hint);
+      }
+    }
+  }
+  if (errors > 0) {
+    return Error::FailedPrecondition(fmt::format(
+        "{} error-severity lint finding(s) in the rendered configs (listed above); fix the "
+        "templates or variables, or start with `serve --force` to serve them anyway",
+        errors));
+  }
+  return Ok();
 }
 
 Status App::Serve() {

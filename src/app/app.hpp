@@ -29,6 +29,11 @@ class App {
   const render::TemplateSet& templates() const { return *templates_; }
   const vendors::Registry& vendors() const { return vendors_; }
 
+  // Lints one device per (tenant, vendor, model) with the templates as loaded now and logs
+  // every finding. kFailedPrecondition when an error-severity finding exists: templates
+  // changed on disk since the last start must not go live with a hardening hole.
+  Status CheckTemplates();
+
   // Runs the device listeners until SIGINT/SIGTERM.
   Status Serve();
 

@@ -2,8 +2,10 @@
 clean, a weakening variable is refused with the rule id and nothing saved, --force saves it and
 is audited, lint then reports it, and per-device variables repair or break it again."""
 import re
+import subprocess
+import time
 
-from conftest import POLYCOM, YEALINK, YEALINK2
+from conftest import BINARY, POLYCOM, YEALINK, YEALINK2
 
 DEVICES = (YEALINK, YEALINK2, POLYCOM)
 FINDING = re.compile(r"^([0-9a-f]{12}) (\S+) ([a-z-]+) (error|warning): .+ \(fix: .+\)$")
@@ -109,3 +111,23 @@ def test_a_tenant_change_breaking_recheck_is_refused(demo):
     p = demo.cli("tenant", "vars", "set", "demo", "provisioning_interval_minutes=0", check=False)
     assert p.returncode == 1 and "no-periodic-recheck" in p.stderr
     assert "(no variables on this layer)" in demo.cli("tenant", "vars", "show", "demo").stdout
+
+
+def test_serve_refuses_to_start_on_lint_errors_unless_forced(demo):
+    demo.cli("tenant", "vars", "set", "demo", "web_ui_enabled=true", "--force")
+    p = subprocess.run([str(BINARY), "-c", str(demo.config), "serve"], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 1
+    assert "web-ui-unprotected" in p.stdout + p.stderr and "serve --force" in p.stderr
+    # --force serves anyway (and logs the findings).
+    forced = subprocess.Popen([str(BINARY), "-c", str(demo.config), "serve", "--force"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 30
+        out = ""
+        while time.time() < deadline and "listener devices on" not in out:
+            out += forced.stdout.readline()
+        assert "listener devices on" in out and "web-ui-unprotected" in out
+    finally:
+        forced.terminate()
+        forced.wait(timeout=10)

@@ -288,7 +288,7 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
   // their own buckets; everything unauthenticated is limited per source.
   const std::string rate_key = std::holds_alternative<Identity>(identified)
                                    ? "device:" + std::get<Identity>(identified).device.mac.str()
-                                   : "ip:" + defense::SourceRateKey(client);
+                                   : defense::SourceRateKey(client);
   if (const auto rate = defenses_.rate().Acquire(rate_key); !rate.allowed) {
     defenses_.counters().Increment(defense::counter_names::kRateLimited);
     record.decision = "deny";

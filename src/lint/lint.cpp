@@ -143,6 +143,20 @@ const VendorRules* RulesFor(std::string_view vendor) {
           {"0"}, "SIP multicast PnP stays on", "set pnp_enabled = false"}},
         WebRule{"", "", {}, "mac.xml", "WebUIAccounts.1.Password"},
         {"SipAccount.*.AuthPassword"}}},
+      // Htek P-values are numbers, not per-line patterns: profile 1 (shared by every account)
+      // holds the call settings; P34..P1806 are the passwords of accounts 1-6.
+      {"htek",
+       {{{"auto-answer-on", Severity::kError, "mac.xml", "P90", Expect::kIn, {"0"},
+          "calls are answered automatically", "set auto_answer_enabled = false"},
+         {"auto-answer-on", Severity::kError, "mac.xml", "P298", Expect::kIn, {"0"},
+          "a caller's Call-Info header makes the phone answer by itself",
+          "set call_info_auto_answer_enabled = false"},
+         // Htek has no confirmed "SIP only from proxy" switch; checking the user ID of incoming
+         // INVITEs is the closest confirmed one, hence a warning.
+         {"sip-from-any-source", Severity::kWarning, "mac.xml", "P258", Expect::kIn, {"1"},
+          "incoming INVITEs are not checked against the account's SIP user ID", "set check_sip_user_id = true"}},
+        WebRule{"", "", {}, "mac.xml", "P2"},
+        {"P34", "P734", "P506", "P606", "P1706", "P1806"}}},
   };
   auto it = kRules.find(vendor);
   return it == kRules.end() ? nullptr : &it->second;

@@ -49,6 +49,7 @@ const std::vector<Sample>& Samples() {
       {"snom", "D785", {"snomD785.htm", "snomD785-000413922D24.htm"}},
       {"fanvil", "X4", {"f0C00580000.cfg", "0c383e07e16c.cfg"}},
       {"gigaset", "N870", {"7C2F80E0D605.xml"}},
+      {"htek", "UC926", {"cfg0010.xml", "cfg001fc11c22a9.xml"}},
   };
   return s;
 }
@@ -64,7 +65,9 @@ Json SampleContext(const std::string& mac) {
           {"tenant", {{"name", "acme"}, {"display_name", "ACME"}}},
           {"server", {{"provisioning_url", "https://prov.example.net/p/"}}},
           {"admin_password", "Gen3rated-Adm1n"},
-          {"lines", Json::array({line1, line2})}};
+          {"lines", Json::array({line1, line2})},
+          {"line1", line1},  // RenderFile's per-index aliases (Htek templates read them)
+          {"line2", line2}};
 }
 
 std::vector<RenderedFile> Render(const Sample& sample, const Json& overrides,
@@ -82,6 +85,8 @@ std::vector<RenderedFile> Render(const Sample& sample, const Json& overrides,
     if (route->scope == vendors::FileScope::kCommon) {
       ctx.erase("device");
       ctx.erase("lines");
+      ctx.erase("line1");
+      ctx.erase("line2");
     }
     const render::Template* tpl = route->template_name == replaced && replacement != nullptr
                                       ? replacement
@@ -163,6 +168,10 @@ TEST(Lint, EveryRuleFindsItsWeakenedVariables) {
       {"fanvil", {{"admin_password", ""}}, "web-ui-unprotected"},
       {"gigaset", {{"pnp_enabled", true}}, "discovery-on"},
       {"gigaset", {{"admin_password", ""}}, "web-ui-unprotected"},
+      {"htek", {{"auto_answer_enabled", true}}, "auto-answer-on"},
+      {"htek", {{"call_info_auto_answer_enabled", true}}, "auto-answer-on"},
+      {"htek", {{"check_sip_user_id", false}}, "sip-from-any-source"},
+      {"htek", {{"admin_password", ""}}, "web-ui-unprotected"},
   };
   std::set<std::string> fired;
   for (const auto& c : cases) {

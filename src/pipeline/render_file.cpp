@@ -1,6 +1,14 @@
 #include "pipeline/render_file.hpp"
 
+#include <string>
+
 namespace provgate::pipeline {
+namespace {
+
+// line1..line16 are reserved render context names (docs/templates.md, service/vars.cpp).
+constexpr int kMaxLineAlias = 16;
+
+}  // namespace
 
 std::string RenderFile(const render::TemplateSet& templates, const render::Template& tpl,
                        const vendors::FileRoute& route, const core::Device& device,
@@ -34,6 +42,9 @@ std::string RenderFile(const render::TemplateSet& templates, const render::Templ
                           {"is_tcp", l.transport == core::Transport::kTcp},
                           {"is_tls", l.transport == core::Transport::kTls}};
       if (l.password) j["password"] = *l.password;
+      // Also under "line<N>" for vendors whose keys a template cannot derive from the index
+      // (Htek P-values); indexes outside 1-16 (the reserved names) get no alias.
+      if (l.index >= 1 && l.index <= kMaxLineAlias) ctx["line" + std::to_string(l.index)] = j;
       jl.push_back(std::move(j));
     }
     ctx["lines"] = std::move(jl);

@@ -20,6 +20,16 @@ constexpr std::array<std::string_view, 16> kReserved = {
     "device", "tenant", "lines", "file", "server", "index", "display_name", "user",
     "auth_user", "registrar", "port", "transport", "is_udp", "is_tcp", "is_tls", "password"};
 
+// "line1".."line16": each line again under its own name, in device files.
+bool IsLineAlias(std::string_view name) {
+  if (!name.starts_with("line")) return false;
+  const std::string_view digits = name.substr(4);
+  int n = 0;
+  const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  return ec == std::errc() && ptr == digits.data() + digits.size() && !digits.starts_with('0') && n >= 1 &&
+         n <= 16;
+}
+
 std::vector<std::string> Segments(std::string_view key) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -108,7 +118,8 @@ Status ValidateVarKey(std::string_view key) {
   for (const auto& s : segments) {
     if (s.empty()) return Error::InvalidArgument("variable name '" + std::string(key) + "' has an empty part");
   }
-  if (std::ranges::find(kReserved, std::string_view(segments.front())) != kReserved.end()) {
+  if (std::ranges::find(kReserved, std::string_view(segments.front())) != kReserved.end() ||
+      IsLineAlias(segments.front())) {
     return Error::InvalidArgument("'" + segments.front() +
                                   "' is a reserved render context name (docs/templates.md); choose another "
                                   "variable name");

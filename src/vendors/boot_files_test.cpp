@@ -44,12 +44,16 @@ TEST(BootFiles, FollowEachVendorsRequestOrder) {
   EXPECT_EQ(Boot("snom", "000413922d24", "D785"), (V{"snomD785.htm", "snomD785-000413922D24.htm"}));
   EXPECT_EQ(Boot("fanvil", "0c383e07e16c", "X4"), (V{"f0X4hw1.100.cfg", "0c383e07e16c.cfg"}));
   EXPECT_EQ(Boot("gigaset", "7c2f80e0d605", "N870"), (V{"7C2F80E0D605.xml"}));
+  EXPECT_EQ(Boot("htek", "001fc11c22a9", "UC926"), (V{"cfg0010.xml", "cfg001fc11c22a9.xml"}));
+  EXPECT_EQ(Boot("htek", "001fc11c22a9", "UC903"), (V{"cfg0016.xml", "cfg001fc11c22a9.xml"}));
+  EXPECT_EQ(Boot("htek", "001fc11c22a9", "uc912g"), (V{"cfg0019.xml", "cfg001fc11c22a9.xml"}));
 }
 
 TEST(BootFiles, UnknownModelsKeepTheirDeviceFiles) {
   using V = std::vector<std::string>;
   EXPECT_EQ(Boot("yealink", "001565aabbcc", "T99X"), (V{"001565aabbcc.boot", "001565aabbcc.cfg"}));
   EXPECT_EQ(Boot("fanvil", "0c383e07e16c", "Z9"), (V{"0c383e07e16c.cfg"}));
+  EXPECT_EQ(Boot("htek", "001fc11c22a9", "UC840"), (V{"cfg001fc11c22a9.xml"}));
   EXPECT_EQ(Boot("cisco", "0002fdff2103", "ATA191"), (V{"0002fdff2103.xml", "0002fdff2103.cfg"}));
   EXPECT_EQ(Boot("grandstream", "c074ad2bd859", "GXP-2135/../x"), (V{"cfgc074ad2bd859.xml", "cfg.xml"}));
   // Snom spells the model into the device file name: no routable name, no files.
@@ -60,7 +64,7 @@ TEST(BootFiles, UnknownModelsKeepTheirDeviceFiles) {
 // each device route belongs to the given MAC.
 TEST(BootFiles, EveryNameRoutesAndDeviceFilesCarryTheMac) {
   const char* models[] = {"T54W", "T46U", "W70B", "VVX_450", "SPA504G", "SPA112", "CP-8841-3PCC",
-                          "GXP2135", "HT801", "D785", "D345", "X4", "X7C", "V67", "N870", "",
+                          "GXP2135", "HT801", "D785", "D345", "X4", "X7C", "V67", "N870", "UC926", "UC912G", "",
                           "unknown", "../etc", "SIP-T57W"};
   const char* macs[] = {"001565aabbcc", "0004f2a1b2c3", "7c2f80e0d605", "ffffffffff01"};
   for (const auto& name : Vendors().Names()) {

@@ -5,7 +5,8 @@
 //                "context": {<tenant/device vars and reserved keys>},
 //                "expect_keys": {"<file name>": ["<key or attribute>", ...]}   (optional)}
 // Each request is routed by the vendor module; the result is compared with
-// expected.<template name>. kCommon routes are rendered without "device" and "lines".
+// expected.<template name>. kCommon routes are rendered without "device" and "lines"; device
+// routes get each line also as "line<index>", as pipeline::RenderFile sets them.
 // Set PROVGATE_UPDATE_GOLDEN=1 to rewrite the expected files after a deliberate change.
 #include <gtest/gtest.h>
 
@@ -91,6 +92,15 @@ std::set<std::string> ElementKeys(const Vendor& vendor, const FileRoute& route, 
   return keys;
 }
 
+// Each line of ctx["lines"] again under "line<index>" (indexes 1-16), like RenderFile.
+void AddLineAliases(Json& ctx) {
+  if (!ctx.contains("lines")) return;
+  for (const auto& line : ctx["lines"]) {
+    const int index = line.value("index", 0);
+    if (index >= 1 && index <= 16) ctx["line" + std::to_string(index)] = line;
+  }
+}
+
 TEST(Golden, RendersEveryCaseByteForByte) {
   auto set = render::TemplateSet::Load(kSourceDir / "templates");
   ASSERT_TRUE(set) << set.error().message;
@@ -124,6 +134,8 @@ TEST(Golden, RendersEveryCaseByteForByte) {
         if (route->scope == FileScope::kCommon) {
           ctx.erase("device");
           ctx.erase("lines");
+        } else {
+          AddLineAliases(ctx);
         }
         const std::string out = tpl->Render(ctx, route->format);
         ++rendered;
@@ -165,13 +177,16 @@ TEST(Golden, OmitsWithheldPasswords) {
         std::tuple{"grandstream", "mac.xml", render::Format::kXml, "account.1.sip.subscriber.password"},
         std::tuple{"snom", "mac.xml", render::Format::kXml, "user_pass"},
         std::tuple{"fanvil", "mac.cfg", render::Format::kXml, "RegisterPswd"},
-        std::tuple{"gigaset", "mac.xml", render::Format::kXml, "SipAccount.1.AuthPassword"}}) {
+        std::tuple{"gigaset", "mac.xml", render::Format::kXml, "SipAccount.1.AuthPassword"},
+        std::tuple{"htek", "mac.xml", render::Format::kXml, "Account1_AuthenticatePassword"}}) {
     const render::Template* tpl = set->Find(vendor, name);
     ASSERT_NE(tpl, nullptr);
     Json ctx = set->BaseVars(vendor, "");
     ctx["lines"] = Json::array({line});
+    AddLineAliases(ctx);
     EXPECT_EQ(tpl->Render(ctx, format).find(key), std::string::npos) << vendor;
     ctx["lines"] = Json::array({with});
+    AddLineAliases(ctx);
     EXPECT_NE(tpl->Render(ctx, format).find("s3cret"), std::string::npos) << vendor;
   }
 }
@@ -184,6 +199,7 @@ TEST(Golden, CommonTemplatesNeverReadDeviceOrLines) {
   ctx_with["device"] = {{"mac", "MARKER"}, {"mac_upper", "MARKER"}, {"mac_colons", "MARKER"},
                         {"vendor", "MARKER"}, {"model", "MARKER"}, {"serial", "MARKER"}};
   ctx_with["lines"] = Json::array({{{"index", 1}, {"password", "MARKER"}, {"user", "MARKER"}}});
+  ctx_with["line1"] = ctx_with["lines"][0];
   for (const auto& [vendor, file] : {std::pair{"yealink", "y000000000096.cfg"},
                                      std::pair{"yealink", "y000000000000.boot"},
                                      std::pair{"polycom", "000000000000.cfg"},
@@ -193,7 +209,8 @@ TEST(Golden, CommonTemplatesNeverReadDeviceOrLines) {
                                      std::pair{"grandstream", "cfg.xml"},
                                      std::pair{"grandstream", "cfggxp2135.xml"},
                                      std::pair{"snom", "snomD785.htm"},
-                                     std::pair{"fanvil", "f0C00580000.cfg"}}) {
+                                     std::pair{"fanvil", "f0C00580000.cfg"},
+                                     std::pair{"htek", "cfg0010.xml"}}) {
     auto route = registry.Find(vendor)->Route(file);
     ASSERT_TRUE(route);
     ASSERT_EQ(route->scope, FileScope::kCommon);

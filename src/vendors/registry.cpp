@@ -5,6 +5,7 @@
 #include "vendors/fanvil/fanvil.hpp"
 #include "vendors/gigaset/gigaset.hpp"
 #include "vendors/grandstream/grandstream.hpp"
+#include "vendors/htek/htek.hpp"
 #include "vendors/polycom/polycom.hpp"
 #include "vendors/snom/snom.hpp"
 #include "vendors/vendor.hpp"
@@ -40,6 +41,7 @@ Registry BuiltinVendors() {
   r.Add(std::make_unique<SnomVendor>());
   r.Add(std::make_unique<FanvilVendor>());
   r.Add(std::make_unique<GigasetVendor>());
+  r.Add(std::make_unique<HtekVendor>());
   return r;
 }
 

@@ -8,14 +8,15 @@ namespace {
 TEST(Registry, BuiltinVendorsAreFoundByName) {
   const Registry r = BuiltinVendors();
   EXPECT_EQ(r.Names(), (std::vector<std::string>{"yealink", "polycom", "cisco", "grandstream", "snom",
-                                                "fanvil", "gigaset"}));
+                                                "fanvil", "gigaset", "htek"}));
   ASSERT_NE(r.Find("yealink"), nullptr);
   EXPECT_EQ(r.Find("yealink")->name(), "yealink");
   ASSERT_NE(r.Find("polycom"), nullptr);
   EXPECT_EQ(r.Find("polycom")->name(), "polycom");
   EXPECT_EQ(r.Find("Yealink"), nullptr);
   EXPECT_EQ(r.Find(""), nullptr);
-  EXPECT_EQ(r.Find("htek"), nullptr);
+  EXPECT_EQ(r.Find("Htek"), nullptr);
+  EXPECT_EQ(r.Find("aastra"), nullptr);
 }
 
 TEST(Registry, VendorsDoNotClaimEachOthersFiles) {

@@ -125,9 +125,11 @@ awaitable<void> ServeRequests(Listener::State& s, Stream& stream, const tcp::end
                               const pipeline::DeviceRequest& base, std::string_view already_read) {
   beast::flat_buffer buffer;
   // Bytes read past a PROXY header on a plain listener belong to the first request.
-  auto initial = buffer.prepare(already_read.size());
-  std::memcpy(initial.data(), already_read.data(), already_read.size());
-  buffer.commit(already_read.size());
+  if (!already_read.empty()) {
+    auto initial = buffer.prepare(already_read.size());
+    std::memcpy(initial.data(), already_read.data(), already_read.size());
+    buffer.commit(already_read.size());
+  }
   for (std::uint32_t n = 0; n < s.config.limits.max_requests_per_connection; ++n) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(s.config.limits.max_header_bytes);

@@ -283,6 +283,16 @@ TEST_F(PipelineTest, CountsRefusalsByReason) {
   EXPECT_EQ(counters.at("refusals.unknown file"), 1u);
 }
 
+TEST_F(PipelineTest, LinesAreAlsoRenderedByIndexForPerAccountKeys) {
+  // Htek numbers each account's settings differently: templates address lines as line<N>.
+  AddDevice("001fc11c22a9", "htek", "UC903", core::DeviceState::kAssigned);
+  auto r = pipeline_->Handle(Request("/cfg001fc11c22a9.xml", "001fc11c22a9"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("<P35 para=\"Account1_SipUserId\">2001</P35>"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(">s3cret-001fc11c22a9</P34>"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("Account2_SipUserId"), std::string::npos);
+}
+
 TEST(ExtractFileName, AcceptsOnlyOneSafeSegmentUnderThePrefix) {
   EXPECT_EQ(ExtractFileName("/001565aabbcc.cfg", "/"), "001565aabbcc.cfg");
   EXPECT_EQ(ExtractFileName("/001565aabbcc.cfg?mac=x", "/"), "001565aabbcc.cfg");

@@ -299,3 +299,24 @@ def test_proxy_protocol_and_forwarded_headers_only_from_trusted_proxies(tmp_path
         assert "client" not in last(server, file="/other.cfg").get("detail", {})
     finally:
         server.stop()
+
+
+def openssl_decrypt(data: bytes, key: bytes) -> bytes:
+    p = subprocess.run(["openssl", "enc", "-d", "-aes-128-ecb", "-nopad", "-K", key.hex()],
+                       input=data, capture_output=True, check=True)
+    return p.stdout
+
+
+def test_encrypted_yealink_config_decrypts_with_the_openssl_cli(server):
+    key = server.cli("device", "config-key", YEALINK).stdout.strip().split()[-1]
+    encrypted = server.raw(get(f"/{YEALINK}.cfg"), mac=YEALINK)
+    head, _, body = encrypted.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and not body.startswith(b"#!version")
+    key_file = server.raw(get(f"/{YEALINK}_Security.enc"), mac=YEALINK).partition(b"\r\n\r\n")[2]
+    # The key file is wrapped with Yealink's published built-in key: obfuscation, not secrecy.
+    unwrapped = openssl_decrypt(key_file, b"EKs35XacP6eybA25").rstrip(b"\0")
+    assert unwrapped == key.encode()
+    plain = openssl_decrypt(body, unwrapped).rstrip(b"\0")
+    assert plain.startswith(b"#!version:1.0.0.1") and b"account.1.user_name" in plain
+    # Another device cannot fetch this device's key file.
+    assert status(server.raw(get(f"/{YEALINK}_Security.enc"), mac=YEALINK2)) == 404

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "pipeline/pipeline.hpp"
+#include "pipeline/file_name.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view target(reinterpret_cast<const char*>(data), size);

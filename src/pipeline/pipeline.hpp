@@ -13,6 +13,7 @@
 #include "defense/tokens.hpp"
 #include "net/ip_address.hpp"
 #include "pipeline/defenses.hpp"
+#include "pipeline/file_name.hpp"
 #include "base/clock.hpp"
 #include "pipeline/request.hpp"
 #include "render/template_set.hpp"
@@ -80,9 +81,6 @@ class Pipeline {
   PipelineOptions options_;
 };
 
-// The single file name a request target asks for, or nullopt when the target is not
-// exactly `prefix` + one safe segment ([A-Za-z0-9._-], 1..128 chars, not "." or "..").
-// Query strings are ignored; nothing in them identifies anyone. Exposed for fuzzing.
-std::optional<std::string> ExtractFileName(std::string_view target, std::string_view prefix);
+
 
 }  // namespace provgate::pipeline

@@ -12,10 +12,6 @@ using internal::IsLowerAlnum;
 constexpr std::size_t kMaxUserAgent = 256;
 constexpr std::size_t kMaxToken = 40;
 
-FileRoute Xml(FileScope scope, std::string tpl) {
-  return internal::MakeRoute(scope, std::move(tpl), render::Format::kXml, internal::kXmlContentType);
-}
-
 bool IsModelChar(char c) { return internal::IsAlnum(c) || c == '-'; }
 bool IsFirmwareChar(char c) { return internal::IsAlnum(c) || c == '.' || c == '(' || c == ')'; }
 
@@ -34,7 +30,7 @@ std::optional<FileRoute> CiscoVendor::Route(std::string_view file_name) const {
   if (file_name.size() == 16 && (file_name.ends_with(".xml") || file_name.ends_with(".cfg"))) {
     if (auto mac = internal::MacFromHex(file_name.substr(0, 12), internal::HexCase::kAny)) {
       const bool secrets = file_name.ends_with(".cfg");
-      FileRoute r = Xml(FileScope::kDevice, secrets ? "mac-secrets.xml" : "mac.xml");
+      FileRoute r = internal::XmlRoute(FileScope::kDevice, secrets ? "mac-secrets.xml" : "mac.xml");
       r.mac = *mac;
       return r;
     }
@@ -42,13 +38,13 @@ std::optional<FileRoute> CiscoVendor::Route(std::string_view file_name) const {
   if (file_name.starts_with("spa") && file_name.ends_with(".cfg") && file_name.size() <= 20) {
     const std::string_view psn = file_name.substr(3, file_name.size() - 7);
     if (psn.size() < 3 || !AllOf(psn, IsLowerAlnum) || !IsDigit(psn.front())) return std::nullopt;
-    FileRoute r = Xml(FileScope::kCommon, "model.xml");
+    FileRoute r = internal::XmlRoute(FileScope::kCommon, "model.xml");
     r.model_hint = std::string(psn);
     return r;
   }
   if (file_name.ends_with(".xml") && file_name.size() <= 20) {
     if (auto model = MppModel(file_name.substr(0, file_name.size() - 4))) {
-      FileRoute r = Xml(FileScope::kCommon, "model.xml");
+      FileRoute r = internal::XmlRoute(FileScope::kCommon, "model.xml");
       r.model_hint = *model;
       return r;
     }

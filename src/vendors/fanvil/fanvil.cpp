@@ -13,7 +13,6 @@ constexpr std::size_t kMaxUserAgent = 256;
 constexpr std::size_t kMaxToken = 32;
 
 bool IsStemChar(char c) { return internal::IsAlnum(c) || c == '.'; }
-bool IsVersionChar(char c) { return internal::IsDigit(c) || c == '.'; }
 
 }  // namespace
 
@@ -49,7 +48,7 @@ UserAgentInfo FanvilVendor::ParseUserAgent(std::string_view user_agent) const {
     --end;
   }
   // The version is the last token made of digits and dots; the model is what precedes it.
-  if (end < 3 || tokens[end - 1].size() > kMaxToken || !AllOf(tokens[end - 1], IsVersionChar)) return {};
+  if (end < 3 || tokens[end - 1].size() > kMaxToken || !AllOf(tokens[end - 1], internal::IsDottedVersionChar)) return {};
   info.firmware = std::string(tokens[end - 1]);
   std::string model;
   for (std::size_t i = 1; i + 1 < end; ++i) {

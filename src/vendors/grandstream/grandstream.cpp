@@ -10,17 +10,12 @@ using internal::AllOf;
 constexpr std::size_t kMaxUserAgent = 256;
 constexpr std::size_t kMaxToken = 32;
 
-FileRoute Xml(FileScope scope, std::string tpl) {
-  return internal::MakeRoute(scope, std::move(tpl), render::Format::kXml, internal::kXmlContentType);
-}
-
 bool IsModelChar(char c) { return internal::IsAlnum(c) || c == '-' || c == '_'; }
-bool IsVersionChar(char c) { return internal::IsDigit(c) || c == '.'; }
 
 }  // namespace
 
 std::optional<FileRoute> GrandstreamVendor::Route(std::string_view file_name) const {
-  if (file_name == "cfg.xml") return Xml(FileScope::kCommon, "common.xml");
+  if (file_name == "cfg.xml") return internal::XmlRoute(FileScope::kCommon, "common.xml");
   if (!file_name.starts_with("cfg") || !file_name.ends_with(".xml") || file_name.size() > 23) {
     return std::nullopt;
   }
@@ -28,7 +23,7 @@ std::optional<FileRoute> GrandstreamVendor::Route(std::string_view file_name) co
   if (stem.size() == 12 && AllOf(stem, internal::IsLowerHex)) {
     auto mac = internal::MacFromHex(stem, internal::HexCase::kLower);
     if (!mac) return std::nullopt;
-    FileRoute r = Xml(FileScope::kDevice, "mac.xml");
+    FileRoute r = internal::XmlRoute(FileScope::kDevice, "mac.xml");
     r.mac = *mac;
     return r;
   }
@@ -40,7 +35,7 @@ std::optional<FileRoute> GrandstreamVendor::Route(std::string_view file_name) co
     digit = digit || internal::IsDigit(c);
   }
   if (stem.size() < 3 || !AllOf(stem, internal::IsLowerAlnum) || !letter || !digit) return std::nullopt;
-  FileRoute r = Xml(FileScope::kCommon, "model.xml");
+  FileRoute r = internal::XmlRoute(FileScope::kCommon, "model.xml");
   r.model_hint = std::string(stem);
   return r;
 }
@@ -72,7 +67,7 @@ UserAgentInfo GrandstreamVendor::ParseUserAgent(std::string_view user_agent) con
   }
   if (model.empty() || model.size() > kMaxToken || !AllOf(model, IsModelChar)) return {};
   info.model = std::string(model);
-  if (firmware.size() <= kMaxToken && AllOf(firmware, IsVersionChar)) info.firmware = std::string(firmware);
+  if (firmware.size() <= kMaxToken && AllOf(firmware, internal::IsDottedVersionChar)) info.firmware = std::string(firmware);
   for (std::size_t i = 1; i + 1 < tokens.size(); ++i) {
     if (tokens[i] != "DevId") continue;
     if (auto mac = internal::MacFromHex(tokens[i + 1], internal::HexCase::kAny)) info.mac = *mac;

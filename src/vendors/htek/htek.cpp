@@ -12,12 +12,7 @@ using internal::AllOf;
 constexpr std::size_t kMaxUserAgent = 256;
 constexpr std::size_t kMaxToken = 32;
 
-FileRoute Xml(FileScope scope, std::string tpl) {
-  return internal::MakeRoute(scope, std::move(tpl), render::Format::kXml, internal::kXmlContentType);
-}
-
 bool IsModelChar(char c) { return internal::IsAlnum(c) || c == '-' || c == '_'; }
-bool IsVersionChar(char c) { return internal::IsDigit(c) || c == '.'; }
 
 }  // namespace
 
@@ -28,14 +23,14 @@ std::optional<FileRoute> HtekVendor::Route(std::string_view file_name) const {
   const std::string_view stem = file_name.substr(3, file_name.size() - 7);
   // Model files: four decimal digits (cfg0010.xml); the code names the model family.
   if (stem.size() == 4 && AllOf(stem, internal::IsDigit)) {
-    FileRoute r = Xml(FileScope::kCommon, "model.xml");
+    FileRoute r = internal::XmlRoute(FileScope::kCommon, "model.xml");
     r.model_hint = std::string(stem);
     return r;
   }
   if (stem.size() != 12 || !AllOf(stem, internal::IsLowerHex)) return std::nullopt;
   auto mac = internal::MacFromHex(stem, internal::HexCase::kLower);
   if (!mac) return std::nullopt;
-  FileRoute r = Xml(FileScope::kDevice, "mac.xml");
+  FileRoute r = internal::XmlRoute(FileScope::kDevice, "mac.xml");
   r.mac = *mac;
   return r;
 }
@@ -48,7 +43,7 @@ UserAgentInfo HtekVendor::ParseUserAgent(std::string_view user_agent) const {
   if (model.size() > kMaxToken || !AllOf(model, IsModelChar)) return {};
   UserAgentInfo info;
   info.model = std::string(model);
-  if (tokens.size() > 2 && tokens[2].size() <= kMaxToken && AllOf(tokens[2], IsVersionChar)) {
+  if (tokens.size() > 2 && tokens[2].size() <= kMaxToken && AllOf(tokens[2], internal::IsDottedVersionChar)) {
     info.firmware = std::string(tokens[2]);
   }
   // The MAC as "00:1f:c1:1c:22:a9"; MacAddress::Parse takes the separated form, and the

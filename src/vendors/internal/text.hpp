@@ -43,4 +43,12 @@ FileRoute MakeRoute(FileScope scope, std::string template_name, render::Format f
 inline constexpr std::string_view kXmlContentType = "application/xml";
 inline constexpr std::string_view kTextContentType = "text/plain; charset=utf-8";
 
+// The route of an XML file (kXml escaping, application/xml).
+inline FileRoute XmlRoute(FileScope scope, std::string template_name) {
+  return MakeRoute(scope, std::move(template_name), render::Format::kXml, kXmlContentType);
+}
+
+// Characters of a dotted numeric firmware version ("96.86.0.100").
+inline bool IsDottedVersionChar(char c) { return IsDigit(c) || c == '.'; }
+
 }  // namespace provgate::vendors::internal

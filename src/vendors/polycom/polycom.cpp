@@ -1,9 +1,10 @@
 #include "vendors/polycom/polycom.hpp"
 
+#include "vendors/internal/text.hpp"
+
 namespace provgate::vendors {
 namespace {
 
-constexpr std::string_view kContentType = "application/xml";
 constexpr std::size_t kMaxUserAgent = 256;
 constexpr std::size_t kMaxToken = 48;
 
@@ -21,15 +22,6 @@ bool AllOf(std::string_view s, bool (*pred)(char)) {
   return true;
 }
 
-FileRoute Xml(FileScope scope, std::string tpl) {
-  FileRoute r;
-  r.scope = scope;
-  r.template_name = std::move(tpl);
-  r.format = render::Format::kXml;
-  r.content_type = std::string(kContentType);
-  return r;
-}
-
 // 12 hex digits in any case, not the all-zero placeholder of the default master file.
 std::optional<core::MacAddress> DeviceMac(std::string_view hex) {
   if (hex.size() != 12 || !AllOf(hex, IsHex) || hex == "000000000000") return std::nullopt;
@@ -41,8 +33,8 @@ std::optional<core::MacAddress> DeviceMac(std::string_view hex) {
 }  // namespace
 
 std::optional<FileRoute> PolycomVendor::Route(std::string_view file_name) const {
-  if (file_name == "000000000000.cfg") return Xml(FileScope::kCommon, "default-master.cfg");
-  if (file_name == "common.cfg") return Xml(FileScope::kCommon, "common.cfg");
+  if (file_name == "000000000000.cfg") return internal::XmlRoute(FileScope::kCommon, "default-master.cfg");
+  if (file_name == "common.cfg") return internal::XmlRoute(FileScope::kCommon, "common.cfg");
   std::string_view tpl;
   std::string_view hex;
   if (file_name.size() == 16 && file_name.ends_with(".cfg")) {
@@ -56,7 +48,7 @@ std::optional<FileRoute> PolycomVendor::Route(std::string_view file_name) const 
   }
   auto mac = DeviceMac(hex);
   if (!mac) return std::nullopt;
-  FileRoute r = Xml(FileScope::kDevice, std::string(tpl));
+  FileRoute r = internal::XmlRoute(FileScope::kDevice, std::string(tpl));
   r.mac = *mac;
   return r;
 }

@@ -10,7 +10,6 @@ using internal::AllOf;
 constexpr std::size_t kMaxUserAgent = 256;
 constexpr std::size_t kMaxToken = 40;
 
-bool IsVersionChar(char c) { return internal::IsDigit(c) || c == '.'; }
 
 }  // namespace
 
@@ -48,7 +47,7 @@ UserAgentInfo SnomVendor::ParseUserAgent(std::string_view user_agent) const {
   if (model.empty() || model.size() > kMaxToken || !AllOf(model, internal::IsAlnum)) return {};
   UserAgentInfo info;
   info.model = std::string(model);
-  if (tokens.size() > 1 && tokens[1].size() <= kMaxToken && AllOf(tokens[1], IsVersionChar)) {
+  if (tokens.size() > 1 && tokens[1].size() <= kMaxToken && AllOf(tokens[1], internal::IsDottedVersionChar)) {
     info.firmware = std::string(tokens[1]);
   }
   for (std::size_t i = 2; i < tokens.size(); ++i) {

@@ -56,7 +56,6 @@ std::optional<FileRoute> Device(std::string_view hex, std::string tpl) {
 bool IsModelChar(char c) {
   return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
 }
-bool IsFirmwareChar(char c) { return IsDigit(c) || c == '.'; }
 
 }  // namespace
 
@@ -105,7 +104,7 @@ UserAgentInfo YealinkVendor::ParseUserAgent(std::string_view user_agent) const {
 
   std::string_view firmware = next < tokens.size() ? tokens[next] : std::string_view();
   const bool firmware_ok = !firmware.empty() && firmware.size() <= kMaxToken &&
-                           AllOf(firmware, IsFirmwareChar) && firmware.find('.') != std::string_view::npos;
+                           AllOf(firmware, internal::IsDottedVersionChar) && firmware.find('.') != std::string_view::npos;
   // Without the brand only the old "W52P 25.30.0.2 <mac>" shape counts as Yealink.
   if (!branded && !firmware_ok) return {};
 

@@ -8,6 +8,7 @@
 #include <array>
 
 #include "crypto/random.hpp"
+#include "net/http_token.hpp"
 
 namespace provgate::defense {
 namespace {
@@ -38,16 +39,6 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool IsTchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
 
 bool IsCtl(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
@@ -77,7 +68,7 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseAuthParams(std::st
   for (;;) {
     skip_ows();
     const size_t name_start = pos;
-    while (pos < s.size() && IsTchar(s[pos])) ++pos;
+    while (pos < s.size() && net::IsHttpTokenChar(s[pos])) ++pos;
     if (pos == name_start) return Error::InvalidArgument("expected parameter name");
     std::string name(s.substr(name_start, pos - name_start));
     std::transform(name.begin(), name.end(), name.begin(), Lower);
@@ -101,7 +92,7 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseAuthParams(std::st
       }
     } else {
       const size_t v_start = pos;
-      while (pos < s.size() && IsTchar(s[pos])) ++pos;
+      while (pos < s.size() && net::IsHttpTokenChar(s[pos])) ++pos;
       if (pos == v_start) return Error::InvalidArgument("empty parameter value");
       value.assign(s.substr(v_start, pos - v_start));
     }

@@ -1,6 +1,7 @@
 #include "net/forwarded.hpp"
 
 #include <optional>
+#include "net/http_token.hpp"
 
 namespace provgate::net {
 namespace {
@@ -13,16 +14,6 @@ std::string_view TrimOws(std::string_view s) {
   return s;
 }
 
-bool IsTchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
 
 bool IsPort(std::string_view s) {
   if (s.empty() || s.size() > 5 || (s.size() > 1 && s[0] == '0')) return false;
@@ -103,7 +94,7 @@ class ForwardedParser {
     for (;;) {
       SkipOws();
       const size_t name_start = pos_;
-      while (pos_ < s_.size() && IsTchar(s_[pos_])) ++pos_;
+      while (pos_ < s_.size() && IsHttpTokenChar(s_[pos_])) ++pos_;
       const std::string_view name = s_.substr(name_start, pos_ - name_start);
       if (name.empty() || pos_ >= s_.size() || s_[pos_] != '=') {
         return Error::InvalidArgument("expected name=value");
@@ -160,7 +151,7 @@ class ForwardedParser {
       }
     }
     const size_t start = pos_;
-    while (pos_ < s_.size() && IsTchar(s_[pos_])) ++pos_;
+    while (pos_ < s_.size() && IsHttpTokenChar(s_[pos_])) ++pos_;
     if (pos_ == start) return Error::InvalidArgument("empty value");
     return std::string(s_.substr(start, pos_ - start));
   }

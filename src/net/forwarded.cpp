@@ -1,6 +1,7 @@
 #include "net/forwarded.hpp"
 
 #include <optional>
+
 #include "net/http_token.hpp"
 
 namespace provgate::net {

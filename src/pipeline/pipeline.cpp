@@ -14,6 +14,13 @@
 namespace provgate::pipeline {
 namespace {
 
+// Whether `client` is inside the tenant's source ranges. The ranges were validated when they
+// were set; an unparsable stored list matches nothing.
+bool InTenantRanges(const core::Tenant& tenant, const net::IpAddress& client) {
+  auto ranges = net::IpSet::Parse(tenant.ip_ranges);
+  return ranges && ranges->Contains(client);
+}
+
 DeviceResponse Deny(audit::AuditRecord& record, std::string reason) {
   record.decision = "deny";
   record.reason = std::move(reason);
@@ -228,8 +235,7 @@ std::variant<Pipeline::Identity, DeviceResponse> Pipeline::Identify(
     auto tenant = store_.GetTenant(*claimed->tenant_id);
     if (!tenant) throw ErrorException(tenant.error());
     if (tenant->ip_as_identity && !tenant->ip_ranges.empty()) {
-      auto ranges = net::IpSet::Parse(tenant->ip_ranges);
-      if (ranges && ranges->Contains(client)) {
+      if (InTenantRanges(*tenant, client)) {
         record.identity_source = "ip";
         return Identity{core::IdentityStrength::kIpRange, std::move(*claimed)};
       }
@@ -296,8 +302,7 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
                                     core::IdentityStrengthName(tenant->min_strength)));
   }
   if (!tenant->ip_ranges.empty()) {
-    auto ranges = net::IpSet::Parse(tenant->ip_ranges);
-    if (!ranges || !ranges->Contains(client)) return Deny(record, "outside ip range");
+    if (!InTenantRanges(*tenant, client)) return Deny(record, "outside ip range");
   }
   if (!request.tls && (!tenant->allow_plain_http || (id.strength != core::IdentityStrength::kToken &&
                                                      id.strength != core::IdentityStrength::kDigest))) {

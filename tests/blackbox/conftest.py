@@ -89,6 +89,18 @@ class Server:
         path = self.dir / "audit.log"
         return [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
 
+    def last_audit(self, **match):
+        """The newest audit record with these fields. A refused TLS handshake is audited just
+        after the client sees it fail, so records are awaited for a few seconds."""
+        deadline = time.time() + 5
+        while True:
+            for r in reversed(self.audit()):
+                if all(r.get(k) == v for k, v in match.items()):
+                    return r
+            if time.time() > deadline:
+                raise AssertionError(f"no audit record matching {match}: {self.audit()[-5:]}")
+            time.sleep(0.05)
+
     def curl(self, path, mac=None, cert=None, key=None, extra=()):
         """GET with curl; returns (exit code, status, body bytes)."""
         args = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--cacert", str(self.ca)]

@@ -11,10 +11,7 @@ from conftest import POLYCOM, YEALINK, YEALINK2, get, run
 
 
 def last_request(server, **match):
-    for r in reversed(server.audit()):
-        if all(r.get(k) == v for k, v in match.items()):
-            return r
-    raise AssertionError(f"no audit record matching {match}: {server.audit()[-5:]}")
+    return server.last_audit(**match)
 
 
 def test_right_certificate_gets_its_rendered_yealink_config(server):

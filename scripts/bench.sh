@@ -86,9 +86,10 @@ INST=$WORK/provgate
 if [[ ! -f $INST/provgate.toml ]]; then
   "$PG" demo init --dir "$INST" --port "$PG_PORT" >/dev/null
   sed -i 's/^\[server\]$/[server]\nthreads = 1/' "$INST/provgate.toml"
-  # Rounds re-fetch the same devices far faster than phones do: lift the per-device limit.
-  printf '\n[defense]\ndevice_rate = 1000000\ndevice_burst = 1000000\n' >>"$INST/provgate.toml"
 fi
+# Rounds re-fetch the same devices far faster than phones do: lift the per-device limit.
+grep -q '^\[defense\]' "$INST/provgate.toml" ||
+  printf '\n[defense]\ndevice_rate = 1000000\ndevice_burst = 1000000\n' >>"$INST/provgate.toml"
 sed -i "s/^threads = [0-9]*$/threads = $PG_THREADS/" "$INST/provgate.toml"
 PG_PORT=$(sed -n 's/^port = \([0-9]*\)$/\1/p' "$INST/provgate.toml" | head -1)
 CA=$INST/tls/ca.crt

@@ -110,6 +110,8 @@ Status App::Serve() {
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& w : workers) w.join();
+  // Commit what the last requests submitted while their completions can still be queued.
+  audit_->Drain();
   return Ok();
 }
 

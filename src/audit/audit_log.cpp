@@ -56,9 +56,37 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::filesystem::path& fi
   return std::unique_ptr<AuditLog>(new AuditLog(fd, store));
 }
 
+AuditLog::AuditLog(int fd, store::Store* store)
+    : fd_(fd), store_(store), committer_([this] { Run(); }) {}
+
 AuditLog::~AuditLog() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  queued_cv_.notify_one();
+  committer_.join();
   ::fdatasync(fd_);
   ::close(fd_);
+}
+
+void AuditLog::Submit(AuditRecord record, Durability durability,
+                      std::optional<store::DeviceSeen> seen, Completion done) {
+  Entry e;
+  e.records.push_back(std::move(record));
+  e.durability = durability;
+  e.seen = std::move(seen);
+  e.done = std::move(done);
+  Enqueue(std::move(e));
+}
+
+void AuditLog::Enqueue(Entry entry) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(entry));
+    ++submitted_;
+  }
+  queued_cv_.notify_one();
 }
 
 Status AuditLog::Write(const AuditRecord& record, Durability durability) {
@@ -66,26 +94,88 @@ Status AuditLog::Write(const AuditRecord& record, Durability durability) {
 }
 
 Status AuditLog::WriteBatch(std::span<const AuditRecord> records, Durability durability) {
+  std::mutex m;
+  std::condition_variable cv;
+  std::optional<Status> result;
+  Entry e;
+  e.records.assign(records.begin(), records.end());
+  e.durability = durability;
+  e.done = [&](const Status& st) {
+    std::lock_guard lock(m);
+    result = st;
+    cv.notify_one();
+  };
+  Enqueue(std::move(e));
+  std::unique_lock lock(m);
+  cv.wait(lock, [&] { return result.has_value(); });
+  return *result;
+}
+
+void AuditLog::Drain() {
+  std::unique_lock lock(mu_);
+  const std::uint64_t target = submitted_;
+  committed_cv_.wait(lock, [&] { return committed_ >= target; });
+}
+
+// Takes whatever is queued as one batch: while a batch syncs, the next one gathers, so the
+// number of fdatasyncs follows the disk's pace rather than the request rate.
+void AuditLog::Run() {
+  std::vector<Entry> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      queued_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;  // stopping, and everything is committed
+      batch.swap(queue_);
+    }
+    Commit(batch);
+    {
+      std::lock_guard lock(mu_);
+      committed_ += batch.size();
+    }
+    committed_cv_.notify_all();
+    batch.clear();
+  }
+}
+
+void AuditLog::Commit(std::vector<Entry>& batch) {
   std::string buffer;
   std::vector<store::StoredAuditEvent> events;
-  events.reserve(records.size());
-  for (const auto& record : records) {
-    // error_handler::replace: a User-Agent with invalid UTF-8 must not make a record unwritable.
-    std::string line = record.ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    buffer += line;
-    buffer.push_back('\n');
-    store::StoredAuditEvent e;
-    e.time = ToUnix(record.time);
-    e.kind = record.kind;
-    e.mac = !record.device.empty() ? record.device : record.mac;
-    e.decision = record.decision;
-    e.reason = record.reason;
-    e.json = std::move(line);
-    events.push_back(std::move(e));
+  std::vector<store::DeviceSeen> seen;
+  bool durable = false;
+  for (auto& entry : batch) {
+    for (const auto& record : entry.records) {
+      // error_handler::replace: a User-Agent with invalid UTF-8 must not make a record unwritable.
+      std::string line = record.ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      buffer += line;
+      buffer.push_back('\n');
+      store::StoredAuditEvent e;
+      e.time = ToUnix(record.time);
+      e.kind = record.kind;
+      e.mac = !record.device.empty() ? record.device : record.mac;
+      e.decision = record.decision;
+      e.reason = record.reason;
+      e.json = std::move(line);
+      events.push_back(std::move(e));
+    }
+    if (entry.seen) seen.push_back(std::move(*entry.seen));
+    durable = durable || entry.durability == Durability::kDurable;
   }
+  Status st = WriteLines(buffer);
+  if (st && durable && ::fdatasync(fd_) != 0) {
+    st = Error::Unavailable(std::string("audit log fsync failed: ") + std::strerror(errno));
+  }
+  // The file is the durable record; the store copy serves queries and never runs ahead of it.
+  if (st && store_ != nullptr) {
+    st = store_->AppendAuditBatch(events, seen);
+  }
+  for (auto& entry : batch) {
+    if (entry.done) entry.done(st);
+  }
+}
 
-  std::unique_lock lock(mu_);
-  // O_APPEND + whole lines per write keeps records intact even if another process appends.
+// O_APPEND and whole lines per write keep records intact even if another process appends.
+Status AuditLog::WriteLines(const std::string& buffer) {
   size_t off = 0;
   while (off < buffer.size()) {
     const ssize_t n = ::write(fd_, buffer.data() + off, buffer.size() - off);
@@ -94,33 +184,6 @@ Status AuditLog::WriteBatch(std::span<const AuditRecord> records, Durability dur
       return Error::Unavailable(std::string("audit log write failed: ") + std::strerror(errno));
     }
     off += static_cast<size_t>(n);
-  }
-  const std::uint64_t seq = ++written_seq_;
-  if (durability == Durability::kDurable) PG_TRY_STATUS(Sync(lock, seq));
-  lock.unlock();
-
-  if (store_ == nullptr) return Ok();
-  return events.size() == 1 ? store_->AppendAudit(events.front()) : store_->AppendAuditBatch(events);
-}
-
-// Group commit: the first waiter becomes the leader and fdatasyncs everything written so
-// far; writers that arrive meanwhile wait for the next round instead of syncing each line.
-Status AuditLog::Sync(std::unique_lock<std::mutex>& lock, std::uint64_t seq) {
-  while (synced_seq_ < seq) {
-    if (syncing_) {
-      synced_cv_.wait(lock);
-      continue;
-    }
-    syncing_ = true;
-    const std::uint64_t target = written_seq_;
-    lock.unlock();
-    const int rc = ::fdatasync(fd_);
-    const int err = errno;
-    lock.lock();
-    syncing_ = false;
-    synced_cv_.notify_all();
-    if (rc != 0) return Error::Unavailable(std::string("audit log fsync failed: ") + std::strerror(err));
-    synced_seq_ = target;
   }
   return Ok();
 }

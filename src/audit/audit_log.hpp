@@ -1,16 +1,20 @@
 // The audit trail: one JSON line per request and per admin action, appended to a file and
-// copied into the store. Security-relevant records are durable (fdatasync'd, group-committed
-// with concurrent writers) before Write returns, so a response is never sent for a decision
-// that a crash could lose (DESIGN.md invariant 7).
+// copied into the store. One committer thread writes what every serving thread submits:
+// all records queued while it syncs share the next write and fdatasync (group commit), and
+// a request is answered only from the completion, once its record is durable (DESIGN.md
+// invariant 7). Serving threads never wait on the disk themselves.
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -51,28 +55,54 @@ struct AuditRecord {
 AuditRecord InfoRecord(TimePoint time, std::string kind, std::string actor, std::string what,
                        std::string device, nlohmann::json detail);
 
+// Called once per submission, on the committer thread: Ok once the records are in the
+// file (and on disk for kDurable) and copied to the store, else the first failure.
+using Completion = std::function<void(const Status&)>;
+
 class AuditLog {
  public:
-  // Opens (creating, mode 0640) the append-only file. `store` may be null (file only).
+  // Opens (creating, mode 0640) the append-only file and starts the committer.
+  // `store` may be null (file only).
   static Result<std::unique_ptr<AuditLog>> Open(const std::filesystem::path& file, store::Store* store);
+  // Commits everything submitted so far, then stops the committer.
   ~AuditLog();
 
-  // Thread-safe. With kDurable, returns only after the line is on disk.
+  // Thread-safe and never blocks on I/O: queues the record, and the last-seen update of the
+  // device it answered (written in the same batch), for the committer. `done` must be
+  // cheap and must not call back into this log: it runs on the committer thread.
+  void Submit(AuditRecord record, Durability durability, std::optional<store::DeviceSeen> seen,
+              Completion done);
+  // Blocking forms (CLI, rare events on the request path): return once committed.
   Status Write(const AuditRecord& record, Durability durability);
   // Many records with one write, one fsync and one store transaction (bulk operations).
   Status WriteBatch(std::span<const AuditRecord> records, Durability durability);
+  // Waits until everything submitted before the call is committed.
+  void Drain();
 
  private:
-  AuditLog(int fd, store::Store* store) : fd_(fd), store_(store) {}
-  Status Sync(std::unique_lock<std::mutex>& lock, std::uint64_t seq);
+  struct Entry {
+    std::vector<AuditRecord> records;
+    Durability durability = Durability::kDurable;
+    std::optional<store::DeviceSeen> seen;
+    Completion done;
+  };
+  AuditLog(int fd, store::Store* store);
+  void Enqueue(Entry entry);
+  void Run();
+  void Commit(std::vector<Entry>& batch);
+  Status WriteLines(const std::string& buffer);
 
   int fd_;
   store::Store* store_;
   std::mutex mu_;
-  std::condition_variable synced_cv_;
-  std::uint64_t written_seq_ = 0;  // lines written to the file
-  std::uint64_t synced_seq_ = 0;   // lines known durable
-  bool syncing_ = false;
+  std::condition_variable queued_cv_;     // the committer waits for work
+  std::condition_variable committed_cv_;  // Drain waits for the committer
+  std::vector<Entry> queue_;
+  std::uint64_t submitted_ = 0;  // entries queued so far
+  std::uint64_t committed_ = 0;  // entries whose completion has run
+  bool stopping_ = false;
+  std::thread committer_;  // last: started when everything above exists
 };
+
 
 }  // namespace provgate::audit

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -74,6 +76,66 @@ TEST(AuditLog, ConcurrentDurableWritersKeepEveryLineWhole) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(ReadLines(path).size(), 400u);
+}
+
+TEST(AuditLog, SubmitCompletesOnlyOnceTheRecordIsInTheFile) {
+  auto path = TempFile("audit_submit.log");
+  auto log = AuditLog::Open(path, nullptr).value();
+  std::mutex m;
+  std::vector<std::string> seen_in_file;
+  std::atomic<int> completions{0};
+  for (int i = 0; i < 20; ++i) {
+    AuditRecord r;
+    r.decision = "allow";
+    r.reason = "r" + std::to_string(i);
+    log->Submit(r, Durability::kDurable, std::nullopt, [&, reason = r.reason](const Status& st) {
+      EXPECT_TRUE(st);
+      // Runs on the committer: by now the line must be readable from the file.
+      bool found = false;
+      for (const auto& line : ReadLines(path)) found = found || line["reason"] == reason;
+      std::lock_guard lock(m);
+      if (found) seen_in_file.push_back(reason);
+      ++completions;
+    });
+  }
+  log->Drain();
+  EXPECT_EQ(completions.load(), 20);
+  EXPECT_EQ(seen_in_file.size(), 20u);
+}
+
+TEST(AuditLog, DestructorCommitsEverythingQueued) {
+  auto path = TempFile("audit_close.log");
+  std::atomic<int> completions{0};
+  {
+    auto log = AuditLog::Open(path, nullptr).value();
+    for (int i = 0; i < 500; ++i) {
+      AuditRecord r;
+      r.decision = "deny";
+      r.reason = std::to_string(i);
+      log->Submit(r, Durability::kDurable, std::nullopt, [&](const Status&) { ++completions; });
+    }
+  }
+  EXPECT_EQ(completions.load(), 500);
+  const auto lines = ReadLines(path);
+  ASSERT_EQ(lines.size(), 500u);
+  for (size_t i = 0; i < lines.size(); ++i) EXPECT_EQ(lines[i]["reason"], std::to_string(i));  // in order
+}
+
+TEST(AuditLog, WriteFailureReachesEveryCompletion) {
+  // A full disk, simulated by the kernel: writes to /dev/full fail with ENOSPC.
+  auto full = AuditLog::Open("/dev/full", nullptr);
+  ASSERT_TRUE(full);
+  AuditRecord r;
+  r.decision = "allow";
+  std::atomic<int> failed{0};
+  for (int i = 0; i < 3; ++i) {
+    (*full)->Submit(r, Durability::kDurable, std::nullopt, [&](const Status& st) {
+      if (!st) ++failed;
+    });
+  }
+  (*full)->Drain();
+  EXPECT_EQ(failed.load(), 3);
+  EXPECT_FALSE((*full)->Write(r, Durability::kDurable));
 }
 
 TEST(AuditLog, FileIsNotWorldReadable) {

@@ -51,6 +51,8 @@ namespace {
 
 using SslStream = beast::ssl_stream<beast::tcp_stream>;
 
+// Records a connection that never reached the pipeline. There is no response to hold back,
+// so the serving thread does not wait for the commit.
 void AuditTransportFailure(Listener::State& s, const tcp::endpoint& peer, const char* kind,
                            std::string reason, std::string subject, int status) {
   audit::AuditRecord r;
@@ -62,9 +64,25 @@ void AuditTransportFailure(Listener::State& s, const tcp::endpoint& peer, const 
   r.reason = std::move(reason);
   r.cert_subject = std::move(subject);
   r.status = status;
-  if (auto st = s.audit.Write(r, audit::Durability::kDurable); !st) {
-    spdlog::error("audit write failed: {}", st.error().message);
-  }
+  s.audit.Submit(std::move(r), audit::Durability::kDurable, std::nullopt, [](const Status& st) {
+    if (!st) spdlog::error("audit write failed: {}", st.error().message);
+  });
+}
+
+// Awaits the commit of a request's audit record without blocking the serving thread: the
+// committer's completion resumes the coroutine on its own executor.
+template <class Token>
+auto AsyncCommit(audit::AuditLog& log, pipeline::Outcome& outcome, Token&& token) {
+  return asio::async_initiate<Token, void(Status)>(
+      [&log, &outcome](auto handler) {
+        auto executor = asio::get_associated_executor(handler);
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        log.Submit(std::move(outcome.record), audit::Durability::kDurable, std::move(outcome.seen),
+                   [shared, executor](const Status& st) {
+                     asio::post(executor, [shared, st]() mutable { std::move(*shared)(st); });
+                   });
+      },
+      token);
 }
 
 // Fills the identity fields of a request from the verified peer certificate, if any.
@@ -162,7 +180,9 @@ awaitable<void> ServeRequests(Listener::State& s, Stream& stream, const tcp::end
     dr.x_forwarded_for = std::string(req["X-Forwarded-For"]);
     if (req.method() == bhttp::verb::put) dr.body = req.body();
     dr.received = s.clock.Now();
-    const auto pr = s.pipeline.Handle(dr);
+    auto outcome = s.pipeline.Evaluate(dr);
+    const Status committed = co_await AsyncCommit(s.audit, outcome, asio::use_awaitable);
+    const auto pr = pipeline::Pipeline::Respond(std::move(outcome), committed);
 
     const bool keep_alive =
         req.keep_alive() && n + 1 < s.config.limits.max_requests_per_connection;

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 
 #include "core/lifecycle.hpp"
 #include "crypto/random.hpp"
@@ -45,8 +47,9 @@ Pipeline::Pipeline(store::Store& store, const vendors::Registry& vendors,
       defenses_(defenses),
       options_(std::move(options)) {}
 
-DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
-  audit::AuditRecord record;
+Outcome Pipeline::Evaluate(const DeviceRequest& request) {
+  Outcome outcome;
+  audit::AuditRecord& record = outcome.record;
   record.time = request.received;
   record.listener = request.listener;
   record.peer = request.peer_ip + ":" + std::to_string(request.peer_port);
@@ -78,7 +81,7 @@ DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
     response.retry_after = permit.retry_after_seconds();
   } else {
     try {
-      response = Decide(request, client, record);
+      response = Decide(request, client, record, outcome.seen);
     } catch (const std::exception& e) {
       spdlog::error("request pipeline failed: {}", e.what());
       record.decision = "error";
@@ -90,17 +93,39 @@ DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
     defenses_.counters().Increment(std::string(defense::counter_names::kRefusalPrefix) +
                                    record.reason.substr(0, record.reason.find(':')));
   }
+  if (response.status != 200) outcome.seen.reset();  // only an answered fetch counts as seen
   record.status = response.status;
   record.bytes = response.body.size();
   record.duration_ms =
       std::chrono::duration<double, std::milli>(clock_.Now() - request.received).count();
+  outcome.response = std::move(response);
+  return outcome;
+}
+
+DeviceResponse Pipeline::Respond(Outcome&& outcome, const Status& committed) {
   // Never acknowledge a decision the audit trail could lose.
-  if (auto st = audit_.Write(record, audit::Durability::kDurable); !st) {
-    spdlog::error("audit write failed, refusing request: {}", st.error().message);
+  if (!committed) {
+    spdlog::error("audit write failed, refusing request: {}", committed.error().message);
     return DeviceResponse{503, "text/plain; charset=utf-8", "503 Service Unavailable\n"};
   }
-  return response;
+  return std::move(outcome.response);
 }
+
+DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
+  Outcome outcome = Evaluate(request);
+  std::mutex m;
+  std::condition_variable cv;
+  std::optional<Status> committed;
+  audit_.Submit(outcome.record, audit::Durability::kDurable, outcome.seen, [&](const Status& st) {
+    std::lock_guard lock(m);
+    committed = st;
+    cv.notify_one();
+  });
+  std::unique_lock lock(m);
+  cv.wait(lock, [&] { return committed.has_value(); });
+  return Respond(std::move(outcome), *committed);
+}
+
 
 DeviceResponse Pipeline::Challenge(audit::AuditRecord& record, std::string reason, bool stale) {
   record.decision = "deny";
@@ -250,7 +275,7 @@ std::variant<Pipeline::Identity, DeviceResponse> Pipeline::Identify(
 }
 
 DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddress& client,
-                                audit::AuditRecord& record) {
+                                audit::AuditRecord& record, std::optional<store::DeviceSeen>& seen) {
   const auto now_tp = clock_.Now();
   const std::int64_t now = ToUnix(now_tp);
   if (defenses_.bans().IsBanned(client, now_tp)) return Deny(record, "banned source");
@@ -411,10 +436,8 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
       RecordTransition(*device, core::DeviceState::kAssigned, core::DeviceState::kProvisioned, now,
                        "first authenticated fetch");
     }
-    if (auto st = store_.RecordDeviceSeen(device->id, now, client.ToString(), request.user_agent, ua.firmware);
-        !st) {
-      throw ErrorException(st.error());
-    }
+    // Written by the audit committer with this request's record, before the response leaves.
+    seen = store::DeviceSeen{device->id, now, client.ToString(), request.user_agent, ua.firmware};
   }
   record.decision = "allow";
   record.reason = route->scope == vendors::FileScope::kDevice ? "device file" : "common file";
@@ -488,11 +511,27 @@ Result<std::vector<core::Line>> Pipeline::LinesWithoutPasswords(const core::Devi
 Result<std::vector<core::Line>> Pipeline::LinesWithDeliverablePasswords(const core::Device& device,
                                                                         const core::Tenant& tenant,
                                                                         std::int64_t now) {
-  if (tenant.password_policy == core::PasswordPolicy::kAlways) return store_.ListLines(device.id);
+  PG_TRY(auto lines, store_.ListLines(device.id));
+  if (tenant.password_policy == core::PasswordPolicy::kAlways) return lines;
 
+  // The write statements below run only when this snapshot shows they have work: a device
+  // fetching again after its passwords were delivered and wiped costs one read. Skipping on
+  // a stale snapshot is safe: the claim itself stays atomic, and a password that arrives
+  // after the read is simply delivered on the next fetch.
+  const std::int64_t cutoff = core::ConfirmedDeliveryCutoff(tenant, now);
+  bool to_wipe = false;
+  bool to_claim = false;
+  for (const auto& l : lines) {
+    if (!l.password) continue;
+    to_wipe = to_wipe || (l.delivered_at && *l.delivered_at <= cutoff);
+    to_claim = to_claim || !l.delivered_at;
+  }
   // Confirmation first: a password delivered earlier is wiped once this request proves the
   // device has it (its next fetch, or the grace period after delivery).
-  PG_TRY(auto wiped, store_.WipeDeliveredPasswords(device.id, core::ConfirmedDeliveryCutoff(tenant, now)));
+  std::vector<int> wiped;
+  if (to_wipe) {
+    PG_TRY(wiped, store_.WipeDeliveredPasswords(device.id, cutoff));
+  }
   if (!wiped.empty()) {
     LifecycleEvent(device, "password removed",
                    {{"lines", wiped},
@@ -500,14 +539,19 @@ Result<std::vector<core::Line>> Pipeline::LinesWithDeliverablePasswords(const co
                                                                  : "grace period after delivery ended"}});
   }
   // Then the atomic claim: of concurrent requests, exactly one gets each undelivered password.
-  PG_TRY(auto claimed, store_.ClaimPasswords(device.id, now));
+  std::vector<core::Line> claimed;
+  if (to_claim) {
+    PG_TRY(claimed, store_.ClaimPasswords(device.id, now));
+  }
   if (!claimed.empty()) {
     std::vector<int> indexes;
     for (const auto& l : claimed) indexes.push_back(l.index);
     LifecycleEvent(device, "password delivered",
                    {{"lines", indexes}, {"policy", core::PasswordPolicyName(tenant.password_policy)}});
   }
-  PG_TRY(auto lines, store_.ListLines(device.id));
+  if (!wiped.empty() || !claimed.empty()) {
+    PG_TRY(lines, store_.ListLines(device.id));
+  }
   if (tenant.password_policy == core::PasswordPolicy::kDeliverOnce) {
     for (auto& l : lines) {
       l.password.reset();

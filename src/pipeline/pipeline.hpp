@@ -27,6 +27,14 @@ struct PipelineOptions {
   std::string provisioning_url;            // rendered into configs for periodic re-checks
 };
 
+// A decided request: the response to send once `record` is committed, and the last-seen
+// update of the device it served, committed with the record.
+struct Outcome {
+  DeviceResponse response;
+  audit::AuditRecord record;
+  std::optional<store::DeviceSeen> seen;
+};
+
 // The byte-identical response for every refusal.
 DeviceResponse UniformNotFound();
 
@@ -36,7 +44,14 @@ class Pipeline {
            const render::TemplateSet& templates, audit::AuditLog& audit, const Clock& clock,
            Defenses& defenses, PipelineOptions options);
 
-  // Thread-safe. Never throws; internal failures become a 500 with an audit record.
+  // Thread-safe. Never throws (internal failures become a 500 with an audit record) and
+  // never waits on the audit disk: the caller submits the record and answers from the
+  // completion, through Respond.
+  Outcome Evaluate(const DeviceRequest& request);
+  // The response to send once the outcome's record was committed with `committed`: a
+  // decision the audit trail could lose is never acknowledged (503 instead).
+  static DeviceResponse Respond(Outcome&& outcome, const Status& committed);
+  // Evaluate, commit and wait (tests and tools; the listeners use the asynchronous path).
   DeviceResponse Handle(const DeviceRequest& request);
 
  private:
@@ -47,7 +62,7 @@ class Pipeline {
     core::Device device;
   };
   DeviceResponse Decide(const DeviceRequest& request, const net::IpAddress& client,
-                        audit::AuditRecord& record);
+                        audit::AuditRecord& record, std::optional<store::DeviceSeen>& seen);
   std::variant<Identity, DeviceResponse> Identify(const DeviceRequest& request,
                                                   const std::optional<defense::TokenPath>& token,
                                                   const std::string& file_name,

@@ -114,6 +114,27 @@ TEST_F(PipelineTest, ServesTheAuthenticatedDevicesOwnFile) {
   EXPECT_EQ(LastReason(), "device file");
 }
 
+TEST_F(PipelineTest, LastSeenIsWrittenWithTheAuditRecordOfAnAnsweredFetchOnly) {
+  // Evaluate decides but writes neither the record nor the device's last-seen columns:
+  // both wait for the audit commit that releases the response.
+  auto outcome = pipeline_->Evaluate(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  ASSERT_EQ(outcome.response.status, 200);
+  ASSERT_TRUE(outcome.seen);
+  EXPECT_EQ(outcome.seen->device_id, a_.id);
+  EXPECT_FALSE(store_->FindDevice(a_.mac).value().last_seen_at);
+
+  ASSERT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 200);
+  auto seen = store_->FindDevice(a_.mac).value();
+  EXPECT_EQ(seen.last_seen_at, kStart + 60);
+  EXPECT_EQ(seen.last_seen_ip, "192.0.2.10");
+  EXPECT_EQ(seen.firmware, "96.86.0.100");
+
+  clock_.Advance(std::chrono::seconds(30));
+  auto refused = pipeline_->Evaluate(Request("/001565ddeeff.cfg", "001565aabbcc"));
+  EXPECT_EQ(refused.response.status, 404);
+  EXPECT_FALSE(refused.seen);
+}
+
 TEST_F(PipelineTest, AnotherDevicesFileIsAUniformNotFoundAuditedAsMismatch) {
   auto r = pipeline_->Handle(Request("/001565ddeeff.cfg", "001565aabbcc"));
   EXPECT_EQ(r.status, UniformNotFound().status);

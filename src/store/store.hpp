@@ -40,6 +40,15 @@ struct StoredAuditEvent {
   std::string json;
 };
 
+// What an answered device request records on its device (`device show`, anomaly locks).
+struct DeviceSeen {
+  std::int64_t device_id = 0;
+  std::int64_t time = 0;  // unix seconds
+  std::string ip;
+  std::string user_agent;
+  std::string firmware;   // "" when the User-Agent did not say
+};
+
 // Bans (defense::BanStore) live in the store so they survive restarts and are shared by nodes.
 class Store : public defense::BanStore {
  public:
@@ -97,8 +106,6 @@ class Store : public defense::BanStore {
                                const std::function<void(size_t)>& progress) = 0;
   // Targeted updates from the request path: they touch only their own columns, so they never
   // undo a concurrent state transition or password claim.
-  virtual Status RecordDeviceSeen(std::int64_t device_id, std::int64_t now, const std::string& ip,
-                                  const std::string& user_agent, const std::string& firmware) = 0;
   // Sets the certificate pin only if none is recorded; false when another pin is already set.
   virtual Result<bool> PinDevice(std::int64_t device_id, const std::string& spki_sha256) = 0;
   // Locks (reason non-empty) or unlocks (reason empty) a device.
@@ -108,8 +115,12 @@ class Store : public defense::BanStore {
 
   // Audit trail; append-only.
   virtual Status AppendAudit(const StoredAuditEvent& e) = 0;
-  // All events in one transaction (bulk operations such as imports).
-  virtual Status AppendAuditBatch(const std::vector<StoredAuditEvent>& events) = 0;
+  // One transaction for a batch of the audit committer: the events, and the last-seen
+  // columns of the devices the batch's requests were answered for (for a device listed
+  // twice the later entry wins; an empty firmware keeps the recorded one; unknown ids are
+  // skipped). The seen updates touch only their own columns, like the targeted updates above.
+  virtual Status AppendAuditBatch(const std::vector<StoredAuditEvent>& events,
+                                  const std::vector<DeviceSeen>& seen) = 0;
   // Newest first (append order, not `time`), at most `limit` (> 0, else kInvalidArgument)
   // events. An empty mac lists events of every device.
   virtual Result<std::vector<StoredAuditEvent>> ListAudit(const std::string& mac, int limit) = 0;

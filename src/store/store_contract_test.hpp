@@ -386,6 +386,38 @@ TYPED_TEST_P(StoreContract, AuditListsByMacNewestFirstWithLimit) {
   EXPECT_EQ(this->store().ListAudit("", 0).error().code, ErrorCode::kInvalidArgument);
 }
 
+TYPED_TEST_P(StoreContract, AuditBatchRecordsDevicesSeen) {
+  auto tenant = this->store().AddTenant(NewTenant("acme")).value();
+  auto a = this->store().AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
+  auto b = this->store().AddDevice(NewDevice("001565aabbcd", tenant.id, core::DeviceState::kAssigned)).value();
+  ASSERT_TRUE(this->store().AppendAuditBatch({}, {}));
+  const std::vector<DeviceSeen> seen = {
+      {a.id, kStartUnix + 1, "192.0.2.1", "Yealink SIP-T54W 96.86.0.100", "96.86.0.100"},
+      {b.id, kStartUnix + 2, "192.0.2.2", "ua-b", "1.0"},
+      {a.id, kStartUnix + 3, "192.0.2.3", "ua-a2", ""},  // no firmware: keeps 96.86.0.100
+      {a.id + b.id + 100, kStartUnix, "192.0.2.9", "nobody", "9"},
+  };
+  StoredAuditEvent e;
+  e.time = kStartUnix + 3;
+  e.kind = "request";
+  e.mac = "001565aabbcc";
+  e.decision = "allow";
+  e.reason = "device file";
+  e.json = R"({"reason":"device file"})";
+  auto st = this->store().AppendAuditBatch({e}, seen);
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(this->store().ListAudit("001565aabbcc", 10).value().size(), 1u);
+  auto got_a = this->store().FindDevice(Mac("001565aabbcc")).value();
+  EXPECT_EQ(got_a.last_seen_at, kStartUnix + 3);
+  EXPECT_EQ(got_a.last_seen_ip, "192.0.2.3");
+  EXPECT_EQ(got_a.last_user_agent, "ua-a2");
+  EXPECT_EQ(got_a.firmware, "96.86.0.100");
+  EXPECT_EQ(got_a.state, core::DeviceState::kAssigned);  // touches only its own columns
+  auto got_b = this->store().FindDevice(Mac("001565aabbcd")).value();
+  EXPECT_EQ(got_b.last_seen_at, kStartUnix + 2);
+  EXPECT_EQ(got_b.firmware, "1.0");
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, SchemaVersionIsPositive, TenantRoundTripsByIdAndName,
                             DuplicateTenantNameIsAlreadyExists, UnknownTenantIsNotFound,
                             UpdateAndListTenants, VarsMustBeAnObject, DeviceRoundTripsAllFields,
@@ -394,6 +426,7 @@ REGISTER_TYPED_TEST_SUITE_P(StoreContract, SchemaVersionIsPositive, TenantRoundT
                             UpdateDeviceKeepsCreatedAtAndStampsUpdatedAt,
                             ListDevicesFiltersByTenantAndState, LinesRoundTripWithPasswords,
                             SetLineReplacesExistingIndex, SetLineValidatesInput, RemoveLine,
-                            RemoveDeviceRemovesItsLines, AuditListsByMacNewestFirstWithLimit);
+                            RemoveDeviceRemovesItsLines, AuditListsByMacNewestFirstWithLimit,
+                            AuditBatchRecordsDevicesSeen);
 
 }  // namespace provgate::store::contract

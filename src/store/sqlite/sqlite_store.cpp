@@ -543,10 +543,20 @@ Status SqliteStore::AppendAudit(const StoredAuditEvent& e) {
   return InsertAuditLocked(e);
 }
 
-Status SqliteStore::AppendAuditBatch(const std::vector<StoredAuditEvent>& events) {
+Status SqliteStore::AppendAuditBatch(const std::vector<StoredAuditEvent>& events,
+                                     const std::vector<DeviceSeen>& seen) {
+  if (events.empty() && seen.empty()) return Ok();
   std::lock_guard lock(mu_);
   PG_TRY(sqlite::Transaction tx, sqlite::Transaction::Begin(db_));
   for (const auto& e : events) PG_TRY_STATUS(InsertAuditLocked(e));
+  for (const auto& d : seen) {
+    PG_TRY(Statement s, db_.Prepare("UPDATE devices SET last_seen_at = ?2, last_seen_ip = ?3, "
+                                    "last_user_agent = ?4, firmware = CASE WHEN ?5 = '' THEN firmware "
+                                    "ELSE ?5 END WHERE id = ?1"));
+    s.BindInt(1, d.device_id).BindInt(2, d.time).BindText(3, d.ip).BindText(4, d.user_agent)
+        .BindText(5, d.firmware);
+    PG_TRY_STATUS(s.Run());
+  }
   return tx.Commit();
 }
 
@@ -665,16 +675,6 @@ Result<core::Device> SqliteStore::FindDeviceByToken(const std::string& token_has
   PG_TRY(bool row, s.Step());
   if (!row) return Error::NotFound("no device has this token");
   return ReadDevice(s, box_);
-}
-
-Status SqliteStore::RecordDeviceSeen(std::int64_t device_id, std::int64_t now, const std::string& ip,
-                                     const std::string& user_agent, const std::string& firmware) {
-  std::lock_guard lock(mu_);
-  PG_TRY(Statement s, db_.Prepare("UPDATE devices SET last_seen_at = ?2, last_seen_ip = ?3, "
-                                  "last_user_agent = ?4, firmware = CASE WHEN ?5 = '' THEN firmware "
-                                  "ELSE ?5 END WHERE id = ?1"));
-  s.BindInt(1, device_id).BindInt(2, now).BindText(3, ip).BindText(4, user_agent).BindText(5, firmware);
-  return s.Run();
 }
 
 Result<bool> SqliteStore::PinDevice(std::int64_t device_id, const std::string& spki_sha256) {

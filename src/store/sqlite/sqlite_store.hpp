@@ -49,8 +49,6 @@ class SqliteStore final : public Store {
   Status ImportDevices(const std::vector<DeviceWithLines>& rows,
                        const std::function<void(size_t)>& progress) override;
   Result<core::Device> FindDeviceByToken(const std::string& token_hash) override;
-  Status RecordDeviceSeen(std::int64_t device_id, std::int64_t now, const std::string& ip,
-                          const std::string& user_agent, const std::string& firmware) override;
   Result<bool> PinDevice(std::int64_t device_id, const std::string& spki_sha256) override;
   Status LockDevice(std::int64_t device_id, const std::string& reason) override;
 
@@ -59,7 +57,8 @@ class SqliteStore final : public Store {
   Status RemoveBan(const std::string& source) override;
 
   Status AppendAudit(const StoredAuditEvent& e) override;
-  Status AppendAuditBatch(const std::vector<StoredAuditEvent>& events) override;
+  Status AppendAuditBatch(const std::vector<StoredAuditEvent>& events,
+                          const std::vector<DeviceSeen>& seen) override;
   Result<std::vector<StoredAuditEvent>> ListAudit(const std::string& mac, int limit) override;
 
   Result<int> SchemaVersion() override;

@@ -185,6 +185,14 @@ for server in provgate nginx; do
     --label "precheck-$server" >"$RUN/precheck-$server.txt" \
     || { cat "$RUN/precheck-$server.txt"; echo "$server served another device's file or failed"; exit 1; }
   head -1 "$RUN/precheck-$server.txt"
+  if [[ $server == provgate ]]; then
+    # Asking for other devices' files is what a scanner does: provgate must have banned the
+    # loadgen's address. Lift the ban (the server reloads bans every 5 s) to go on measuring.
+    "$PG" -c "$INST/provgate.toml" ban list | grep -q '^127\.0\.0\.1/32 ' ||
+      { echo "provgate did not ban the address that asked for other devices' files"; exit 1; }
+    "$PG" -c "$INST/provgate.toml" ban remove 127.0.0.1/32 >/dev/null
+    sleep 6
+  fi
   "${PIN_LOADGEN[@]}" "$LOADGEN" --port "$port" --cacert "$CA" --certs "$WORK/certs-ecdsa" \
     --devices "$DEVICES" --concurrency 8 --count 200 --duration 30 --verify-status \
     --label "precheck-own-$server" >"$RUN/precheck-own-$server.txt" \

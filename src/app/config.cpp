@@ -100,6 +100,11 @@ Result<http::ListenerConfig> ParseListener(const toml::table& t, const path& fil
       l.tls.trust_anchors.push_back(Resolve(base, *s));
     }
   }
+  PG_TRY(auto tickets, Get<std::int64_t>(t, file, where + ".session_tickets", l.tls.session_tickets));
+  if (tickets < 0 || tickets > 4) {
+    return ConfigError(file, where + ".session_tickets", "must be between 0 and 4");
+  }
+  l.tls.session_tickets = static_cast<int>(tickets);
   if (l.tls.client_cert != tls::ClientCertMode::kOff && l.tls.trust_anchors.empty()) {
     return ConfigError(file, where + ".trust_anchors",
                        "a listener that accepts client certificates needs at least one device CA bundle");

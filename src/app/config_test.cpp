@@ -36,6 +36,7 @@ TEST(Config, ResolvesPathsRelativeToTheConfigFile) {
   EXPECT_EQ(c->listeners.at(0).port, 9443);
   EXPECT_EQ(c->listeners.at(0).limits.header_timeout.count(), 2500);
   EXPECT_FALSE(c->mac_rules.empty());  // defaults apply
+  EXPECT_EQ(c->listeners.at(0).tls.session_tickets, 1);
 }
 
 std::string ListenerWith(const std::string& from, const std::string& to) {
@@ -54,6 +55,7 @@ TEST(Config, RejectsBadValuesWithTheKeyName) {
       {"[[listener]]\ncert=\"a\"\nkey=\"b\"\n", "trust_anchors"},
       {"[[listener]]\nkey=\"b\"\n", "'cert' and 'key'"},
       {ListenerWith("9443", "70000"), "port"},
+      {ListenerWith("header_timeout_ms = 2500", "session_tickets = 9"), "session_tickets"},
       {std::string("[identity]\nmac_rules = [\"subject:NOPE\"]\n") + kListener, "identity.mac_rules"},
       {std::string("[server]\npath_prefix = \"cfg\"\n") + kListener, "path_prefix"},
       {"[[listener]\n", "provgate.toml:1"},

@@ -67,7 +67,7 @@ void AddLifecycleCommands(CLI::App& device, GlobalOptions& g, Handler& h) {
 
   static std::string file;
   auto* import = device.add_subcommand(
-      "import", "Import a shipping manifest (CSV, see docs/inventory.md): every row is checked first, "
+      "import", "Import a shipping manifest (CSV, see docs/lifecycle.md): every row is checked first, "
                 "then all rows are imported in one transaction, or none");
   import->add_option("file", file, "CSV file ('-' for standard input)")->required();
   import->callback([&g, &h] {

@@ -89,12 +89,13 @@ auto AsyncCommit(audit::AuditLog& log, pipeline::Outcome& outcome, Token&& token
 void IdentifyPeer(Listener::State& s, SSL* ssl, pipeline::DeviceRequest& req) {
   X509* cert = SSL_get0_peer_certificate(ssl);
   if (cert == nullptr) return;
-  auto identity = tls::ExtractIdentity(cert, s.rules);
+  auto identity = tls::PeerIdentity(ssl, s.rules, ToUnix(s.clock.Now()));
   if (identity) {
     req.cert = std::move(*identity);
   } else {
     req.cert_subject = tls::SubjectOneLine(cert);
-    req.cert_problem = "no MAC in certificate";
+    req.cert_problem = identity.error().code == ErrorCode::kNotFound ? "no MAC in certificate"
+                                                                     : identity.error().message;
   }
 }
 
@@ -229,6 +230,9 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket s
   boost::system::error_code ep_ec;
   const tcp::endpoint peer = socket.remote_endpoint(ep_ec);
   if (ep_ec) co_return;
+  // TLS flights and responses are small writes in a row; with Nagle each waits for the
+  // client's delayed ACK (40 ms on Linux) of the one before.
+  socket.set_option(tcp::no_delay(true), ep_ec);
   pipeline::DeviceRequest base;
   base.listener = s.config.name;
   base.peer_ip = peer.address().to_string();

@@ -106,7 +106,7 @@ class Admin {
   // secrets stop working at once. The device must belong to a tenant.
   Result<Reactivation> ReactivateDevice(const std::string& mac);
 
-  // Shipping-manifest import (docs/inventory.md): validates every row first and imports all
+  // Shipping-manifest import (docs/lifecycle.md): validates every row first and imports all
   // or nothing in one transaction. `progress(done, total)` may be empty.
   Result<ImportResult> ImportInventory(std::string_view csv,
                                        const std::function<void(size_t, size_t)>& progress);

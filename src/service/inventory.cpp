@@ -1,4 +1,4 @@
-// Shipping-manifest import for service::Admin (format: docs/inventory.md).
+// Shipping-manifest import for service::Admin (format: docs/lifecycle.md).
 #include <fmt/format.h>
 
 #include <charconv>

@@ -1,7 +1,6 @@
 #include "service/lint.hpp"
 
 #include <map>
-#include <set>
 #include <utility>
 
 #include "pipeline/render_file.hpp"
@@ -145,13 +144,9 @@ Result<std::vector<DeviceFindings>> Linter::LintDevices(const std::string& tenan
 }
 
 Result<std::vector<DeviceFindings>> Linter::LintRepresentatives(const core::Tenant& tenant) const {
-  store::DeviceFilter filter;
-  filter.tenant_id = tenant.id;
-  PG_TRY(auto all, store_.ListDevices(filter));
-  std::set<std::pair<std::string, std::string>> seen;
+  PG_TRY(auto representatives, store_.ListModelRepresentatives(tenant.id));
   std::vector<DeviceFindings> out;
-  for (const auto& d : all) {
-    if (d.state == core::DeviceState::kRetired || !seen.insert({d.vendor, d.model}).second) continue;
+  for (const auto& d : representatives) {
     PG_TRY(auto lines, LinesOf(d));
     out.push_back(LintOne(d, tenant, lines));
   }

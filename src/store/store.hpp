@@ -69,6 +69,9 @@ class Store : public defense::BanStore {
   virtual Result<core::Device> AddDevice(const core::Device& d) = 0;
   virtual Result<core::Device> FindDevice(const core::MacAddress& mac) = 0;  // kNotFound
   virtual Result<std::vector<core::Device>> ListDevices(const DeviceFilter& filter) = 0;
+  // The first-added device of each (vendor, model) of the tenant, retired ones left out,
+  // ordered by vendor and model: what a lint renders without loading the whole fleet.
+  virtual Result<std::vector<core::Device>> ListModelRepresentatives(std::int64_t tenant_id) = 0;
   // Addresses the device by id; keeps created_at, sets updated_at from the clock.
   // kNotFound if absent or if tenant_id names no tenant, kAlreadyExists if the MAC is taken.
   virtual Status UpdateDevice(const core::Device& d) = 0;

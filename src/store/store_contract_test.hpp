@@ -418,6 +418,29 @@ TYPED_TEST_P(StoreContract, AuditBatchRecordsDevicesSeen) {
   EXPECT_EQ(got_b.firmware, "1.0");
 }
 
+TYPED_TEST_P(StoreContract, ModelRepresentativesAreTheFirstOfEachModelNotRetired) {
+  auto acme = this->store().AddTenant(NewTenant("acme")).value();
+  auto other = this->store().AddTenant(NewTenant("other")).value();
+  auto add = [&](const char* mac, std::int64_t tenant, const char* vendor, const char* model,
+                 core::DeviceState state) {
+    auto d = NewDevice(mac, tenant, state);
+    d.vendor = vendor;
+    d.model = model;
+    return this->store().AddDevice(d).value();
+  };
+  add("001565000001", acme.id, "yealink", "T54W", core::DeviceState::kRetired);
+  auto t54 = add("001565000002", acme.id, "yealink", "T54W", core::DeviceState::kAssigned);
+  add("001565000003", acme.id, "yealink", "T54W", core::DeviceState::kProvisioned);
+  auto vvx = add("0004f2000001", acme.id, "polycom", "VVX450", core::DeviceState::kAssigned);
+  add("0004f2000002", other.id, "polycom", "VVX250", core::DeviceState::kAssigned);
+  auto got = this->store().ListModelRepresentatives(acme.id);
+  ASSERT_TRUE(got) << got.error().message;
+  ASSERT_EQ(got->size(), 2u);
+  EXPECT_EQ((*got)[0].id, vvx.id);
+  EXPECT_EQ((*got)[1].id, t54.id);
+  EXPECT_TRUE(this->store().ListModelRepresentatives(other.id + 100).value().empty());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, SchemaVersionIsPositive, TenantRoundTripsByIdAndName,
                             DuplicateTenantNameIsAlreadyExists, UnknownTenantIsNotFound,
                             UpdateAndListTenants, VarsMustBeAnObject, DeviceRoundTripsAllFields,
@@ -427,6 +450,7 @@ REGISTER_TYPED_TEST_SUITE_P(StoreContract, SchemaVersionIsPositive, TenantRoundT
                             ListDevicesFiltersByTenantAndState, LinesRoundTripWithPasswords,
                             SetLineReplacesExistingIndex, SetLineValidatesInput, RemoveLine,
                             RemoveDeviceRemovesItsLines, AuditListsByMacNewestFirstWithLimit,
-                            AuditBatchRecordsDevicesSeen);
+                            AuditBatchRecordsDevicesSeen,
+                            ModelRepresentativesAreTheFirstOfEachModelNotRetired);
 
 }  // namespace provgate::store::contract

@@ -178,16 +178,6 @@ std::string NameOneLine(const X509_NAME* name) {
   return internal::BioContents(bio.get());
 }
 
-std::optional<std::int64_t> UnixTime(const ASN1_TIME* t) {
-  if (t == nullptr) return std::nullopt;
-  std::tm tm{};
-  if (ASN1_TIME_to_tm(t, &tm) != 1) {
-    ERR_clear_error();
-    return std::nullopt;
-  }
-  return static_cast<std::int64_t>(timegm(&tm));
-}
-
 std::string CertSha256(X509* cert) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -354,7 +344,7 @@ Result<CertIdentity> ExtractIdentity(X509* cert, const std::vector<MacRule>& rul
   }
   if (!mac) return Error::NotFound("no MAC rule matched the certificate");
 
-  auto not_after = UnixTime(X509_get0_notAfter(cert));
+  auto not_after = internal::UnixTime(X509_get0_notAfter(cert));
   std::string cert_sha256 = CertSha256(cert);
   std::string spki_sha256 = SpkiSha256(cert);
   if (!not_after || cert_sha256.empty() || spki_sha256.empty()) {
@@ -370,6 +360,16 @@ Result<CertIdentity> ExtractIdentity(X509* cert, const std::vector<MacRule>& rul
       .matched_rule = matched->Describe(),
       .not_after = *not_after,
   };
+}
+
+Result<CertIdentity> PeerIdentity(SSL* ssl, const std::vector<MacRule>& rules, std::int64_t now) {
+  X509* cert = ssl != nullptr ? SSL_get0_peer_certificate(ssl) : nullptr;
+  if (cert == nullptr) return Error::NotFound("no client certificate");
+  PG_TRY(auto identity, ExtractIdentity(cert, rules));
+  if (now > identity.not_after) {
+    return Error::FailedPrecondition("certificate expired since its TLS session began");
+  }
+  return identity;
 }
 
 std::string SubjectOneLine(X509* cert) {

@@ -6,6 +6,7 @@
 // listener's trust anchors; the functions still never assume well-formed fields.
 #pragma once
 
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <cstdint>
@@ -50,6 +51,12 @@ struct CertIdentity {
 // First rule (in order) that yields a valid MAC wins. kNotFound when no rule matches,
 // kInvalidArgument when the certificate is unusable. Thread-safe.
 Result<CertIdentity> ExtractIdentity(X509* cert, const std::vector<MacRule>& rules);
+
+// The identity of a TLS connection's verified peer certificate at `now` (unix seconds).
+// A resumed session skips certificate verification, so a certificate that expired after
+// its session began fails here (kFailedPrecondition) instead of being trusted until the
+// ticket runs out. kNotFound when there is no peer certificate or no rule matches.
+Result<CertIdentity> PeerIdentity(SSL* ssl, const std::vector<MacRule>& rules, std::int64_t now);
 
 // RFC 2253 one-line subject, "" on failure.
 std::string SubjectOneLine(X509* cert);

@@ -7,6 +7,7 @@
 #include "tls/cert_identity.hpp"
 #include "tls/server_context.hpp"
 #include "tls/testing/tls_fixture.hpp"
+#include "tls/verified_cache.hpp"
 
 namespace provgate::tls {
 namespace {
@@ -180,6 +181,94 @@ TEST_F(TlsHandshake, AcceptsDeviceCertsFromEveryCaOfABundle) {
     auto out = RunMemoryHandshake((*server)->native_handle(), client.get());
     EXPECT_TRUE(out.ok) << out.server_error;
   }
+}
+
+TEST_F(TlsHandshake, ReconnectWithAVerifiedCertificateSkipsTheChainButNotTheIdentity) {
+  auto server = Server(ClientCertMode::kRequired);
+  const PemPair device = ValidDevice();
+  const VerifiedCertCache* cache = VerifiedCertCacheOf(server->native_handle());
+  ASSERT_NE(cache, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    auto client = Client(&device);  // a fresh client each time: no session to resume
+    auto out = RunMemoryHandshake(server->native_handle(), client.get());
+    ASSERT_TRUE(out.ok) << out.server_error << " | " << out.client_error;
+    EXPECT_EQ(SSL_session_reused(out.server.get()), 0);
+    EXPECT_EQ(SSL_get_verify_result(out.server.get()), X509_V_OK);
+    auto id = ExtractIdentity(SSL_get0_peer_certificate(out.server.get()), DefaultMacRules());
+    ASSERT_TRUE(id) << id.error().message;
+    EXPECT_EQ(id->mac.str(), "805ec0123456");
+  }
+  EXPECT_EQ(cache->misses(), 1u);
+  EXPECT_EQ(cache->hits(), 2u);
+}
+
+TEST_F(TlsHandshake, RefusedCertificatesAreNeverCached) {
+  auto rogue = CertAuthority::Create(testing::CaSpec("Rogue CA"));
+  ASSERT_TRUE(rogue);
+  const PemPair device = Device(*rogue, "805ec0123456", testing::kValidFrom, testing::kValidUntil);
+  auto server = Server(ClientCertMode::kRequired);
+  for (int i = 0; i < 2; ++i) {
+    auto client = Client(&device);
+    auto out = RunMemoryHandshake(server->native_handle(), client.get());
+    EXPECT_FALSE(out.ok);
+    EXPECT_EQ(GetVerifyFailure(out.server.get()).reason, "unable to get local issuer certificate");
+  }
+  EXPECT_EQ(VerifiedCertCacheOf(server->native_handle())->hits(), 0u);
+}
+
+TEST_F(TlsHandshake, ACachedCertificateStopsWorkingWhenItExpires) {
+  auto server = Server(ClientCertMode::kRequired);
+  const PemPair device = ValidDevice();
+  X509_VERIFY_PARAM* param = SSL_CTX_get0_param(server->native_handle());
+  X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(testing::kValidFrom + 86400));
+  {
+    auto client = Client(&device);
+    ASSERT_TRUE(RunMemoryHandshake(server->native_handle(), client.get()).ok);
+  }
+  X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(testing::kValidUntil + 1));
+  auto client = Client(&device);
+  auto out = RunMemoryHandshake(server->native_handle(), client.get());
+  EXPECT_FALSE(out.ok);
+  EXPECT_NE(GetVerifyFailure(out.server.get()).reason.find("expired"), std::string::npos);
+}
+
+TEST_F(TlsHandshake, AResumedSessionDoesNotOutliveItsCertificate) {
+  auto server = Server(ClientCertMode::kRequired);
+  const PemPair device = ValidDevice();
+  auto client = Client(&device);
+  auto first = RunMemoryHandshake(server->native_handle(), client.get());
+  ASSERT_TRUE(first.ok) << first.server_error;
+  testing::SslSessionPtr session(SSL_get1_session(first.client.get()));
+  ASSERT_NE(session, nullptr);
+  auto resumed = RunMemoryHandshake(server->native_handle(), client.get(), session.get());
+  ASSERT_TRUE(resumed.ok) << resumed.server_error;
+  ASSERT_EQ(SSL_session_reused(resumed.server.get()), 1);  // no verification ran this time
+  auto now = PeerIdentity(resumed.server.get(), DefaultMacRules(), testing::kValidFrom + 86400);
+  ASSERT_TRUE(now) << now.error().message;
+  EXPECT_EQ(now->mac.str(), "805ec0123456");
+  auto later = PeerIdentity(resumed.server.get(), DefaultMacRules(), testing::kValidUntil + 1);
+  ASSERT_FALSE(later);
+  EXPECT_EQ(later.error().code, ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(TlsHandshake, SessionTicketsFollowTheSetting) {
+  for (int tickets : {0, 1, 2}) {
+    ServerTlsSettings settings = Settings(ClientCertMode::kRequired);
+    settings.session_tickets = tickets;
+    auto server = MakeServerContext(settings);
+    ASSERT_TRUE(server) << server.error().message;
+    EXPECT_EQ(SSL_CTX_get_num_tickets((*server)->native_handle()), static_cast<size_t>(tickets));
+    const PemPair device = ValidDevice();
+    auto client = Client(&device);
+    auto out = RunMemoryHandshake((*server)->native_handle(), client.get());
+    ASSERT_TRUE(out.ok) << out.server_error;
+    testing::SslSessionPtr session(SSL_get1_session(out.client.get()));
+    const bool resumable = session != nullptr && SSL_SESSION_is_resumable(session.get()) == 1;
+    EXPECT_EQ(resumable, tickets > 0) << tickets;
+  }
+  ServerTlsSettings bad = Settings(ClientCertMode::kRequired);
+  bad.session_tickets = 5;
+  EXPECT_FALSE(MakeServerContext(bad));
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <openssl/pem.h>
 
+#include <algorithm>
+#include <climits>
+#include <ctime>
 #include <exception>
 #include <mutex>
 #include <new>
@@ -9,6 +12,7 @@
 
 #include "tls/cert_identity.hpp"
 #include "tls/internal/ossl.hpp"
+#include "tls/verified_cache.hpp"
 
 namespace provgate::tls {
 namespace {
@@ -59,6 +63,66 @@ int VerifyCallback(int preverify_ok, X509_STORE_CTX* store) noexcept {
     // The handshake fails either way; only the diagnostic is lost.
   }
   return preverify_ok;
+}
+
+// Room for every phone of a large boot storm; about 100 bytes per entry.
+constexpr std::size_t kVerifiedCacheCapacity = 131072;
+
+void FreeVerifiedCache(void* /*parent*/, void* ptr, CRYPTO_EX_DATA* /*ad*/, int /*idx*/,
+                       long /*argl*/, void* /*argp*/) {
+  delete static_cast<VerifiedCertCache*>(ptr);
+}
+
+// The context's VerifiedCertCache lives in its ex_data and is freed with it.
+int VerifiedCacheIndex() {
+  static const int index =
+      SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, FreeVerifiedCache);
+  return index;
+}
+
+std::int64_t VerificationTime(X509_STORE_CTX* store) {
+  const X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(store);
+  if ((X509_VERIFY_PARAM_get_flags(param) & X509_V_FLAG_USE_CHECK_TIME) != 0) {
+    return static_cast<std::int64_t>(X509_VERIFY_PARAM_get_time(param));
+  }
+  return static_cast<std::int64_t>(std::time(nullptr));
+}
+
+// Replaces OpenSSL's chain verification for client certificates: a certificate that
+// verified before on this context, and is still inside its chain's validity, is accepted
+// without building the chain again; anything else goes through X509_verify_cert (with the
+// diagnostics of VerifyCallback) and is remembered only if it passed.
+int CachedVerify(X509_STORE_CTX* store, void* arg) noexcept {
+  auto* cache = static_cast<VerifiedCertCache*>(arg);
+  X509* leaf = X509_STORE_CTX_get0_cert(store);
+  VerifiedCertCache::Key key{};
+  unsigned int len = 0;
+  const bool keyed = cache != nullptr && leaf != nullptr &&
+                     X509_digest(leaf, EVP_sha256(), key.data(), &len) == 1 && len == key.size();
+  if (keyed && cache->Contains(key, VerificationTime(store))) {
+    X509_STORE_CTX_set_error(store, X509_V_OK);
+    return 1;
+  }
+  const int ok = X509_verify_cert(store);
+  if (ok != 1) return 0;
+  if (!keyed) return ok;
+  std::int64_t not_before = INT64_MIN;
+  std::int64_t not_after = INT64_MAX;
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(store);
+  for (int i = 0; i < sk_X509_num(chain); ++i) {
+    X509* cert = sk_X509_value(chain, i);
+    const auto from = internal::UnixTime(X509_get0_notBefore(cert));
+    const auto until = internal::UnixTime(X509_get0_notAfter(cert));
+    if (!from || !until) return ok;  // unreadable validity: verified, but not remembered
+    not_before = std::max(not_before, *from);
+    not_after = std::min(not_after, *until);
+  }
+  try {
+    cache->Insert(key, not_before, not_after);
+  } catch (const std::bad_alloc&) {
+    // Verified all the same; only the shortcut for next time is lost.
+  }
+  return ok;
 }
 
 bool FileReadable(const std::filesystem::path& p) {
@@ -113,6 +177,10 @@ Status Configure(SSL_CTX* ctx, const ServerTlsSettings& s) {
   SSL_CTX_set_options(
       ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
   SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
+  if (s.session_tickets < 0 || s.session_tickets > 4 ||
+      SSL_CTX_set_num_tickets(ctx, static_cast<size_t>(s.session_tickets)) != 1) {
+    return Error::InvalidArgument("session_tickets must be between 0 and 4");
+  }
   if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
     return Error::Internal(WithErrors("cannot set the TLS 1.2 cipher list"));
   }
@@ -176,6 +244,12 @@ Status Configure(SSL_CTX* ctx, const ServerTlsSettings& s) {
   }
   SSL_CTX_set_verify_depth(ctx, kVerifyDepth);
   if (s.client_cert != ClientCertMode::kOff) {
+    if (VerifiedCacheIndex() < 0) return Error::Internal("cannot allocate TLS ex_data index");
+    auto cache = std::make_unique<VerifiedCertCache>(kVerifiedCacheCapacity);
+    if (SSL_CTX_set_ex_data(ctx, VerifiedCacheIndex(), cache.get()) != 1) {
+      return Error::Internal(WithErrors("cannot attach the verified-certificate cache"));
+    }
+    SSL_CTX_set_cert_verify_callback(ctx, CachedVerify, cache.release());
     SSL_CTX_set_client_CA_list(ctx, ca_names.release());  // takes ownership
   }
   return Ok();
@@ -213,6 +287,12 @@ Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerContext(const Serve
   }
   PG_TRY_STATUS(Configure(ctx->native_handle(), s));
   return ctx;
+}
+
+const VerifiedCertCache* VerifiedCertCacheOf(SSL_CTX* ctx) {
+  const int index = VerifiedCacheIndex();
+  if (ctx == nullptr || index < 0) return nullptr;
+  return static_cast<const VerifiedCertCache*>(SSL_CTX_get_ex_data(ctx, index));
 }
 
 VerifyFailure GetVerifyFailure(SSL* ssl) {

@@ -24,6 +24,11 @@ struct ServerTlsSettings {
   std::filesystem::path key_file;                  // PEM
   std::vector<std::filesystem::path> trust_anchors; // PEM bundles of device CAs
   ClientCertMode client_cert = ClientCertMode::kRequired;
+  // TLS 1.3 session tickets sent after each full handshake (0-4). A ticket lets a phone
+  // that reconnects soon (the next file of its boot) resume cheaply; each one costs the
+  // server a sealed copy of the session. Phones rebooting after a power cut have none, so
+  // one is plenty; OpenSSL's default of two doubles the cost for no one.
+  int session_tickets = 1;
 };
 
 // Fails with an operator-readable message naming the file that could not be used.
@@ -36,5 +41,10 @@ struct VerifyFailure {
   std::string subject;  // subject of the certificate that failed, if any
 };
 VerifyFailure GetVerifyFailure(SSL* ssl);
+
+class VerifiedCertCache;
+// The cache of already verified client certificates of a context made by
+// MakeServerContext (tls/verified_cache.hpp), or null when client certificates are off.
+const VerifiedCertCache* VerifiedCertCacheOf(SSL_CTX* ctx);
 
 }  // namespace provgate::tls

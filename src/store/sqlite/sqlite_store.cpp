@@ -406,6 +406,16 @@ Result<std::vector<core::Device>> SqliteStore::ListDevices(const DeviceFilter& f
   return ReadAll<core::Device>(s, [this](const Statement& row) { return ReadDevice(row, box_); });
 }
 
+Result<std::vector<core::Device>> SqliteStore::ListModelRepresentatives(std::int64_t tenant_id) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s,
+         db_.Prepare("SELECT " PG_DEVICE_COLUMNS " FROM devices WHERE id IN "
+                     "(SELECT MIN(id) FROM devices WHERE tenant_id = ?1 AND state <> ?2 "
+                     "GROUP BY vendor, model) ORDER BY vendor, model"));
+  s.BindInt(1, tenant_id).BindText(2, core::DeviceStateName(core::DeviceState::kRetired));
+  return ReadAll<core::Device>(s, [this](const Statement& row) { return ReadDevice(row, box_); });
+}
+
 Status SqliteStore::UpdateDeviceLocked(const core::Device& d) {
   PG_TRY(std::string vars, DumpVars(d.vars, fmt::format("device {}", d.mac.str())));
   PG_TRY(Statement s,

@@ -33,6 +33,7 @@ class SqliteStore final : public Store {
   Result<core::Device> AddDevice(const core::Device& d) override;
   Result<core::Device> FindDevice(const core::MacAddress& mac) override;
   Result<std::vector<core::Device>> ListDevices(const DeviceFilter& filter) override;
+  Result<std::vector<core::Device>> ListModelRepresentatives(std::int64_t tenant_id) override;
   Status UpdateDevice(const core::Device& d) override;
   Status RemoveDevice(const core::MacAddress& mac) override;
 

@@ -13,7 +13,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -97,6 +99,17 @@ inline std::string Sha256Hex(const unsigned char* p, std::size_t n) {
   unsigned int len = 0;
   if (EVP_Digest(p, n, md, &len, EVP_sha256(), nullptr) != 1) return {};
   return Hex(md, len);
+}
+
+// Unix seconds of an ASN.1 time, nullopt when it cannot be read.
+inline std::optional<std::int64_t> UnixTime(const ASN1_TIME* t) {
+  if (t == nullptr) return std::nullopt;
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(t, &tm) != 1) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(timegm(&tm));
 }
 
 // Cisco documents its device-certificate subject as "S=<mac>"; OpenSSL knows that

@@ -100,11 +100,12 @@ Result<http::ListenerConfig> ParseListener(const toml::table& t, const path& fil
       l.tls.trust_anchors.push_back(Resolve(base, *s));
     }
   }
-  PG_TRY(auto tickets, Get<std::int64_t>(t, file, where + ".session_tickets", l.tls.session_tickets));
-  if (tickets < 0 || tickets > 4) {
-    return ConfigError(file, where + ".session_tickets", "must be between 0 and 4");
+  PG_TRY(auto sessions, Get<std::int64_t>(t, file, where + ".session_cache", l.tls.session_cache));
+  if (sessions < 0 || sessions > tls::kMaxSessionCache) {
+    return ConfigError(file, where + ".session_cache",
+                       "must be between 0 (no resumption) and " + std::to_string(tls::kMaxSessionCache));
   }
-  l.tls.session_tickets = static_cast<int>(tickets);
+  l.tls.session_cache = static_cast<int>(sessions);
   if (l.tls.client_cert != tls::ClientCertMode::kOff && l.tls.trust_anchors.empty()) {
     return ConfigError(file, where + ".trust_anchors",
                        "a listener that accepts client certificates needs at least one device CA bundle");
@@ -208,6 +209,12 @@ Result<Config> LoadConfig(const std::filesystem::path& file) {
   c.db_path = Resolve(base, db);
   c.master_key_path = Resolve(base, key);
   c.audit_path = Resolve(base, audit_file);
+  PG_TRY(auto delay_us, Get<std::int64_t>(audit, file, "audit.commit_delay_us",
+                                          c.audit.commit_delay.count()));
+  if (delay_us < 0 || delay_us > 100'000) {
+    return ConfigError(file, "audit.commit_delay_us", "must be between 0 and 100000 (microseconds)");
+  }
+  c.audit.commit_delay = std::chrono::microseconds(delay_us);
   c.templates_dir = templates.empty() ? DefaultTemplatesDir() : Resolve(base, templates);
   PG_TRY(c.threads, Get<int>(server, file, "server.threads", 0));
   PG_TRY(c.provisioning_url, Get<std::string>(server, file, "server.provisioning_url", ""));

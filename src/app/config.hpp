@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit_log.hpp"
 #include "base/result.hpp"
 #include "http/listener.hpp"
 #include "pipeline/defenses.hpp"
@@ -19,6 +20,7 @@ struct Config {
   std::filesystem::path db_path;
   std::filesystem::path master_key_path;
   std::filesystem::path audit_path;
+  audit::AuditOptions audit;
   std::filesystem::path templates_dir;
   int threads = 0;  // 0 = one per core
   std::string provisioning_url;

@@ -36,7 +36,8 @@ TEST(Config, ResolvesPathsRelativeToTheConfigFile) {
   EXPECT_EQ(c->listeners.at(0).port, 9443);
   EXPECT_EQ(c->listeners.at(0).limits.header_timeout.count(), 2500);
   EXPECT_FALSE(c->mac_rules.empty());  // defaults apply
-  EXPECT_EQ(c->listeners.at(0).tls.session_tickets, 1);
+  EXPECT_EQ(c->listeners.at(0).tls.session_cache, 1024);
+  EXPECT_EQ(c->audit.commit_delay.count(), 2000);
 }
 
 std::string ListenerWith(const std::string& from, const std::string& to) {
@@ -55,7 +56,8 @@ TEST(Config, RejectsBadValuesWithTheKeyName) {
       {"[[listener]]\ncert=\"a\"\nkey=\"b\"\n", "trust_anchors"},
       {"[[listener]]\nkey=\"b\"\n", "'cert' and 'key'"},
       {ListenerWith("9443", "70000"), "port"},
-      {ListenerWith("header_timeout_ms = 2500", "session_tickets = 9"), "session_tickets"},
+      {std::string("[audit]\ncommit_delay_us = -1\n") + kListener, "audit.commit_delay_us"},
+      {ListenerWith("header_timeout_ms = 2500", "session_cache = -1"), "session_cache"},
       {std::string("[identity]\nmac_rules = [\"subject:NOPE\"]\n") + kListener, "identity.mac_rules"},
       {std::string("[server]\npath_prefix = \"cfg\"\n") + kListener, "path_prefix"},
       {"[[listener]\n", "provgate.toml:1"},

@@ -138,6 +138,38 @@ TEST(AuditLog, WriteFailureReachesEveryCompletion) {
   EXPECT_FALSE((*full)->Write(r, Durability::kDurable));
 }
 
+TEST(AuditLog, BusyCommitterDelaysABatchSoLaterRecordsShareItsSync) {
+  AuditOptions options;
+  options.commit_delay = std::chrono::milliseconds(400);
+  auto log = AuditLog::Open(TempFile("audit_delay.log"), nullptr, options).value();
+  AuditRecord r;
+  r.decision = "allow";
+  ASSERT_TRUE(log->Write(r, Durability::kDurable));  // idle: committed at once
+  EXPECT_EQ(log->batches(), 1u);
+  // Right after a commit the committer counts as busy: the next record waits for company.
+  std::atomic<int> done{0};
+  log->Submit(r, Durability::kDurable, std::nullopt, [&](const Status&) { ++done; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  log->Submit(r, Durability::kDurable, std::nullopt, [&](const Status&) { ++done; });
+  log->Drain();
+  EXPECT_EQ(done.load(), 2);
+  EXPECT_EQ(log->batches(), 2u);  // both records in one batch, one fdatasync
+}
+
+TEST(AuditLog, WithoutDelayEveryRecordIsCommittedOnArrival) {
+  AuditOptions options;
+  options.commit_delay = std::chrono::microseconds(0);
+  auto log = AuditLog::Open(TempFile("audit_nodelay.log"), nullptr, options).value();
+  AuditRecord r;
+  r.decision = "allow";
+  ASSERT_TRUE(log->Write(r, Durability::kDurable));
+  log->Submit(r, Durability::kDurable, std::nullopt, [](const Status&) {});
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  log->Submit(r, Durability::kDurable, std::nullopt, [](const Status&) {});
+  log->Drain();
+  EXPECT_EQ(log->batches(), 3u);
+}
+
 TEST(AuditLog, FileIsNotWorldReadable) {
   auto path = TempFile("audit_mode.log");
   auto log = AuditLog::Open(path, nullptr).value();

@@ -268,6 +268,9 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket s
   }
   IdentifyPeer(s, stream.native_handle(), base);
   co_await ServeRequests(s, stream, peer, base, {});
+  // Send our close_notify and close, without waiting for the client's (RFC 8446 6.1 does
+  // not require it): marking it received makes SSL_shutdown finish after one write.
+  SSL_set_shutdown(stream.native_handle(), SSL_get_shutdown(stream.native_handle()) | SSL_RECEIVED_SHUTDOWN);
   stream.next_layer().expires_after(std::chrono::seconds(2));
   co_await stream.async_shutdown(kTuple);
 }

@@ -251,23 +251,27 @@ TEST_F(TlsHandshake, AResumedSessionDoesNotOutliveItsCertificate) {
   EXPECT_EQ(later.error().code, ErrorCode::kFailedPrecondition);
 }
 
-TEST_F(TlsHandshake, SessionTicketsFollowTheSetting) {
-  for (int tickets : {0, 1, 2}) {
+TEST_F(TlsHandshake, ResumptionUsesTheServerSideCacheOnlyWhenEnabled) {
+  for (int sessions : {0, 16}) {
     ServerTlsSettings settings = Settings(ClientCertMode::kRequired);
-    settings.session_tickets = tickets;
+    settings.session_cache = sessions;
     auto server = MakeServerContext(settings);
     ASSERT_TRUE(server) << server.error().message;
-    EXPECT_EQ(SSL_CTX_get_num_tickets((*server)->native_handle()), static_cast<size_t>(tickets));
+    SSL_CTX* ctx = (*server)->native_handle();
     const PemPair device = ValidDevice();
     auto client = Client(&device);
-    auto out = RunMemoryHandshake((*server)->native_handle(), client.get());
-    ASSERT_TRUE(out.ok) << out.server_error;
-    testing::SslSessionPtr session(SSL_get1_session(out.client.get()));
-    const bool resumable = session != nullptr && SSL_SESSION_is_resumable(session.get()) == 1;
-    EXPECT_EQ(resumable, tickets > 0) << tickets;
+    auto first = RunMemoryHandshake(ctx, client.get());
+    ASSERT_TRUE(first.ok) << first.server_error;
+    testing::SslSessionPtr session(SSL_get1_session(first.client.get()));
+    ASSERT_NE(session, nullptr);
+    // The client holds only an id: the session itself stays in the server's cache.
+    EXPECT_EQ(SSL_CTX_sess_number(ctx), sessions > 0 ? 1 : 0);
+    auto again = RunMemoryHandshake(ctx, client.get(), session.get());
+    ASSERT_TRUE(again.ok) << again.server_error;
+    EXPECT_EQ(SSL_session_reused(again.server.get()), sessions > 0 ? 1 : 0) << sessions;
   }
   ServerTlsSettings bad = Settings(ClientCertMode::kRequired);
-  bad.session_tickets = 5;
+  bad.session_cache = -1;
   EXPECT_FALSE(MakeServerContext(bad));
 }
 

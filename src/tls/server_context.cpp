@@ -176,10 +176,21 @@ Status Configure(SSL_CTX* ctx, const ServerTlsSettings& s) {
   }
   SSL_CTX_set_options(
       ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
-  SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
-  if (s.session_tickets < 0 || s.session_tickets > 4 ||
-      SSL_CTX_set_num_tickets(ctx, static_cast<size_t>(s.session_tickets)) != 1) {
-    return Error::InvalidArgument("session_tickets must be between 0 and 4");
+  // Resumption from a server-side cache only: SSL_OP_NO_TICKET makes TLS 1.2 use session
+  // ids and TLS 1.3 send one ticket holding just the id of the cached session.
+  if (s.session_cache < 0 || s.session_cache > kMaxSessionCache) {
+    return Error::InvalidArgument("session_cache must be between 0 and " +
+                                  std::to_string(kMaxSessionCache));
+  }
+  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  if (s.session_cache == 0) {
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_num_tickets(ctx, 0);
+  } else {
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    SSL_CTX_sess_set_cache_size(ctx, s.session_cache);
+    SSL_CTX_set_timeout(ctx, kSessionLifetimeSeconds);
+    SSL_CTX_set_num_tickets(ctx, 1);
   }
   if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
     return Error::Internal(WithErrors("cannot set the TLS 1.2 cipher list"));

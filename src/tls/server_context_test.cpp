@@ -38,7 +38,9 @@ TEST_F(TlsServerContext, BuildsFromValidFiles) {
   EXPECT_EQ(SSL_CTX_get_max_proto_version(native), TLS1_3_VERSION);
   EXPECT_NE(SSL_CTX_get_options(native) & SSL_OP_NO_RENEGOTIATION, 0u);
   EXPECT_NE(SSL_CTX_get_options(native) & SSL_OP_NO_COMPRESSION, 0u);
-  EXPECT_EQ(SSL_CTX_get_options(native) & SSL_OP_NO_TICKET, 0u);
+  // Resumption state stays on the server: no sealed session tickets.
+  EXPECT_NE(SSL_CTX_get_options(native) & SSL_OP_NO_TICKET, 0u);
+  EXPECT_EQ(SSL_CTX_get_timeout(native), kSessionLifetimeSeconds);
   EXPECT_EQ(SSL_CTX_get_verify_mode(native), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT);
   EXPECT_EQ(SSL_CTX_get_verify_depth(native), 4);
   EXPECT_EQ(sk_X509_NAME_num(SSL_CTX_get_client_CA_list(native)), 1);

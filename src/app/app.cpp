@@ -4,6 +4,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <functional>
@@ -69,23 +70,29 @@ Status App::Serve() {
   PG_TRY(auto defenses, pipeline::Defenses::Create(*store_, clock_, config_.defense));
   pipeline::Pipeline pipeline(*store_, vendors_, *templates_, *audit_, clock_, *defenses, options);
 
+  // Thread per core: each serving thread runs its own io_context with its own acceptor on
+  // every listener's port (SO_REUSEPORT), so a connection lives on one thread from accept
+  // to close and nothing on its path needs a strand.
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const unsigned threads = config_.threads > 0 ? static_cast<unsigned>(config_.threads) : cores;
-  boost::asio::io_context ioc(static_cast<int>(threads));
+  std::vector<std::unique_ptr<boost::asio::io_context>> contexts;
+  for (unsigned i = 0; i < threads; ++i) contexts.push_back(std::make_unique<boost::asio::io_context>(1));
+  boost::asio::io_context& main = *contexts.front();
 
   std::vector<std::unique_ptr<http::Listener>> listeners;
   for (const auto& lc : config_.listeners) {
-    PG_TRY(auto l, http::Listener::Create(ioc, lc, config_.mac_rules, pipeline, *audit_, clock_));
-    listeners.push_back(std::move(l));
+    PG_TRY(auto first, http::Listener::Create(main, lc, config_.mac_rules, pipeline, *audit_, clock_));
+    for (unsigned i = 1; i < threads; ++i) {
+      PG_TRY(auto more, first->AddAcceptor(*contexts[i]));
+      listeners.push_back(std::move(more));
+    }
+    spdlog::info("listener {} on {}:{} (client certificates {}, {} serving thread(s))", first->name(),
+                 lc.bind, first->port(), tls::ClientCertModeName(lc.tls.client_cert), threads);
+    listeners.push_back(std::move(first));
   }
-  for (auto& l : listeners) {
-    l->Start();
-    const auto& lc = config_.listeners[static_cast<size_t>(&l - listeners.data())];
-    spdlog::info("listener {} on {}:{} (client certificates {})", l->name(), lc.bind, l->port(),
-                 tls::ClientCertModeName(lc.tls.client_cert));
-  }
+  for (auto& l : listeners) l->Start();
   // Bans added or lifted by the CLI or by other nodes reach this node within seconds.
-  boost::asio::steady_timer ban_reload(ioc);
+  boost::asio::steady_timer ban_reload(main);
   std::function<void()> schedule_reload = [&] {
     ban_reload.expires_after(std::chrono::seconds(5));
     ban_reload.async_wait([&](const boost::system::error_code& ec) {
@@ -98,17 +105,24 @@ Status App::Serve() {
   };
   schedule_reload();
 
-  boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  boost::asio::signal_set signals(main, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int sig) {
     spdlog::info("signal {}: shutting down", sig);
     for (auto& l : listeners) l->Stop();
     ban_reload.cancel();
-    ioc.stop();
+    for (auto& c : contexts) c->stop();
   });
 
   std::vector<std::thread> workers;
-  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&ioc] { ioc.run(); });
-  ioc.run();
+  for (unsigned i = 1; i < threads; ++i) {
+    workers.emplace_back([&c = *contexts[i], i] {
+      // Named for `top -H` and ps; the main thread keeps the process name and serves too.
+      const std::string name = "pg-serve-" + std::to_string(i);
+      pthread_setname_np(pthread_self(), name.c_str());
+      c.run();
+    });
+  }
+  main.run();
   for (auto& w : workers) w.join();
   // Commit what the last requests submitted while their completions can still be queued.
   audit_->Drain();

@@ -1,6 +1,7 @@
 #include "audit/audit_log.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -128,6 +129,7 @@ void AuditLog::Drain() {
 // number of fdatasyncs follows the disk's pace rather than the request rate. Under a
 // storm the commit delay lets each batch gather a little longer.
 void AuditLog::Run() {
+  pthread_setname_np(pthread_self(), "pg-audit");
   std::vector<Entry> batch;
   for (;;) {
     {

@@ -4,7 +4,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -33,7 +32,7 @@ struct Listener::State {
         pipeline::Pipeline& p, audit::AuditLog& a, const Clock& c,
         std::shared_ptr<asio::ssl::context> ctx)
       : ioc(io), config(std::move(cfg)), rules(std::move(r)), pipeline(p), audit(a), clock(c),
-        ssl_ctx(std::move(ctx)), acceptor(asio::make_strand(io)) {}
+        ssl_ctx(std::move(ctx)), acceptor(io) {}
 
   asio::io_context& ioc;
   ListenerConfig config;
@@ -277,8 +276,7 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket s
 
 awaitable<void> AcceptLoop(std::shared_ptr<Listener::State> state) {
   for (;;) {
-    auto [ec, socket] =
-        co_await state->acceptor.async_accept(asio::make_strand(state->ioc), kTuple);
+    auto [ec, socket] = co_await state->acceptor.async_accept(kTuple);
     if (state->stopped) co_return;
     if (ec) {
       // EMFILE and friends: keep serving the connections we have.
@@ -288,6 +286,42 @@ awaitable<void> AcceptLoop(std::shared_ptr<Listener::State> state) {
     auto executor = socket.get_executor();
     asio::co_spawn(executor, RunSession(state, std::move(socket)), asio::detached);
   }
+}
+
+enum class PortUse { kFirst, kShared };
+
+// Opens, binds (SO_REUSEPORT, so every serving thread can have its own acceptor on the
+// port) and listens. SO_REUSEPORT would also let a second provgate share a port that is
+// already served, so the first acceptor of a port first proves it free with a plain bind.
+Status Bind(Listener::State& s, PortUse use) {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(s.config.bind, ec);
+  if (ec) {
+    return Error::InvalidArgument("listener " + s.config.name + ": bad bind address '" +
+                                  s.config.bind + "'");
+  }
+  auto failed = [&s](const boost::system::error_code& e) {
+    return Error::Unavailable("listener " + s.config.name + ": cannot listen on " + s.config.bind +
+                              ":" + std::to_string(s.config.port) + ": " + e.message());
+  };
+  tcp::endpoint endpoint(address, s.config.port);
+  if (use == PortUse::kFirst) {
+    tcp::acceptor probe(s.ioc);
+    if (probe.open(endpoint.protocol(), ec) || probe.set_option(asio::socket_base::reuse_address(true), ec) ||
+        probe.bind(endpoint, ec)) {
+      return failed(ec);
+    }
+    endpoint = probe.local_endpoint(ec);  // the port the kernel chose when configured as 0
+    if (ec) return failed(ec);
+  }
+  using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+  auto& acc = s.acceptor;
+  if (acc.open(endpoint.protocol(), ec) || acc.set_option(asio::socket_base::reuse_address(true), ec) ||
+      acc.set_option(reuse_port(true), ec) || acc.bind(endpoint, ec) ||
+      acc.listen(asio::socket_base::max_listen_connections, ec)) {
+    return failed(ec);
+  }
+  return Ok();
 }
 
 }  // namespace
@@ -303,7 +337,6 @@ Result<std::unique_ptr<Listener>> Listener::Create(asio::io_context& ioc,
   }
   auto state = std::make_shared<State>(ioc, config, std::move(mac_rules), pipeline, audit, clock,
                                        std::move(ctx));
-  boost::system::error_code ec;
   if (!config.proxy_protocol_from.empty()) {
     auto peers = net::IpSet::Parse(config.proxy_protocol_from);
     if (!peers) {
@@ -311,18 +344,18 @@ Result<std::unique_ptr<Listener>> Listener::Create(asio::io_context& ioc,
     }
     state->proxy_peers = *peers;
   }
-  const auto address = asio::ip::make_address(config.bind, ec);
-  if (ec) {
-    return Error::InvalidArgument("listener " + config.name + ": bad bind address '" +
-                                  config.bind + "'");
-  }
-  const tcp::endpoint endpoint(address, config.port);
-  auto& acc = state->acceptor;
-  if (acc.open(endpoint.protocol(), ec) || acc.set_option(asio::socket_base::reuse_address(true), ec) ||
-      acc.bind(endpoint, ec) || acc.listen(asio::socket_base::max_listen_connections, ec)) {
-    return Error::Unavailable("listener " + config.name + ": cannot listen on " + config.bind +
-                              ":" + std::to_string(config.port) + ": " + ec.message());
-  }
+  PG_TRY_STATUS(Bind(*state, PortUse::kFirst));
+  return std::unique_ptr<Listener>(new Listener(std::move(state)));
+}
+
+Result<std::unique_ptr<Listener>> Listener::AddAcceptor(asio::io_context& ioc) const {
+  const State& s = *state_;
+  auto config = s.config;
+  config.port = port();  // the port the first acceptor got, also when configured as 0
+  auto state = std::make_shared<State>(ioc, std::move(config), s.rules, s.pipeline, s.audit,
+                                       s.clock, s.ssl_ctx);
+  state->proxy_peers = s.proxy_peers;
+  PG_TRY_STATUS(Bind(*state, PortUse::kShared));
   return std::unique_ptr<Listener>(new Listener(std::move(state)));
 }
 

@@ -1,4 +1,6 @@
 // Device-facing HTTPS listeners (Boost.Asio/Beast + OpenSSL): one coroutine per connection,
+// on the io_context of the acceptor that took it (thread per core: each io_context is run
+// by one thread, so a connection never needs a strand),
 // deadlines on the handshake, on each request's headers and on idle keep-alive, header and
 // body limits, and every TLS handshake failure audited. Requests go to the pipeline; this
 // layer adds only transport headers.
@@ -53,9 +55,13 @@ class Listener {
                                                   std::vector<tls::MacRule> mac_rules,
                                                   pipeline::Pipeline& pipeline,
                                                   audit::AuditLog& audit, const Clock& clock);
+  // Another acceptor for the same port (SO_REUSEPORT) on another io_context, sharing this
+  // listener's TLS context (so its session and verified-certificate caches): one per serving
+  // thread, and the kernel spreads new connections across them.
+  Result<std::unique_ptr<Listener>> AddAcceptor(boost::asio::io_context& ioc) const;
   ~Listener();
 
-  // Starts accepting on the io_context's threads.
+  // Starts accepting on the io_context's thread.
   void Start();
   // Stops accepting; open sessions end at their next deadline or request.
   void Stop();

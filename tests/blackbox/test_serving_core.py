@@ -4,10 +4,12 @@ import re
 import stat
 import subprocess
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
-from conftest import POLYCOM, YEALINK, YEALINK2, get, run
+from conftest import BINARY, POLYCOM, YEALINK, YEALINK2, Server, get, run
 
 
 def last_request(server, **match):
@@ -214,3 +216,41 @@ def test_help_is_available_everywhere():
                  ["ca", "demo"], ["ca", "issue"], ["demo", "init"]):
         p = run(*args, "--help", check=False)
         assert p.returncode == 0 and "Usage" in p.stdout, args
+
+
+def _task_runtimes(pid):
+    """{thread name: [ns on CPU, ...]} of a process's threads, from /proc."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        name = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+        ns = int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
+        out.setdefault(name, []).append(ns)
+    return out
+
+
+def test_every_serving_thread_takes_connections_and_a_second_server_cannot_share_the_port(tmp_path):
+    s = Server(tmp_path, "[defense]\ndevice_burst = 1000\n")
+    text = s.config.read_text()
+    s.config.write_text(text.replace("[server]\n", "[server]\nthreads = 3\n", 1))
+    s.start()
+    try:
+        def fetch(_):
+            return s.curl(f"/{YEALINK}.cfg", mac=YEALINK)[1]
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            statuses = list(pool.map(fetch, range(90)))
+        assert statuses == [200] * 90
+        threads = _task_runtimes(s.proc.pid)
+        serving = [ns for name, times in threads.items() if name.startswith("pg-serve-") for ns in times]
+        assert len(serving) == 2, threads            # threads 1 and 2; the main thread is the third
+        assert "pg-audit" in threads, threads
+        # SO_REUSEPORT spreads connections: the extra threads did TLS work, not just start-up.
+        assert max(serving) > 5_000_000, threads
+
+        # A second provgate on the same port must fail, not silently share the port.
+        second = subprocess.run([str(BINARY), "-c", str(s.config), "serve"],
+                                capture_output=True, text=True, timeout=30)
+        assert second.returncode != 0
+        assert "cannot listen" in second.stdout + second.stderr
+        assert s.curl(f"/{YEALINK}.cfg", mac=YEALINK)[1] == 200
+    finally:
+        s.stop()

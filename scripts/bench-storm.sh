@@ -12,7 +12,7 @@
 #          --concurrency C (default 64) --timeout-ms T (per request, default 10000)
 #          --work DIR (default bench/out; the installation is DIR/storm/d<N>-s<S>, reused)
 #          --build DIR (default build-bench) --no-build (use the binaries already there)
-#          --server-cpu N --loadgen-cpu N --provgate-threads N (default 4)
+#          --server-cpu N --loadgen-cpu N --provgate-threads N (default 1)
 # Exit status: 0 only if the storm had zero errors and the audit check passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,7 @@ WORK=$ROOT/bench/out BUILD=$ROOT/build-bench
 SERVER_CPU=0 LOADGEN_CPU=1 PG_PORT=18445
 MODE=full
 BUILD_FIRST=1
-PG_THREADS=4  # as in scripts/bench.sh: threads blocked in the audit fdatasync cost no CPU
+PG_THREADS=1  # as in scripts/bench.sh: one serving thread on the pinned core
 RSS_GOAL_MB=200
 PYTHON=/usr/bin/python3; [[ -x $PYTHON ]] || PYTHON=python3
 

@@ -9,7 +9,7 @@
 # Options: --rounds N --duration S --devices N --rsa-devices N --configs "a b ..."
 #          --work DIR (default bench/out, reused: CA, certificates, installation)
 #          --build DIR (default build-bench) --no-build (use the binaries already there)
-#          --server-cpu N --loadgen-cpu N --provgate-threads N (default 4)
+#          --server-cpu N --loadgen-cpu N --provgate-threads N (default 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -25,11 +25,9 @@ QUICK_CONFIGS="new-c16-ecdsa-tls13 new-c64-rsa-tls12 keepalive-c16-ecdsa-tls13 o
 CONFIGS=$ALL_CONFIGS
 MODE=full
 BUILD_FIRST=1
-# provgate fdatasyncs each request's audit record before answering, on the serving thread:
-# with one thread nothing else runs during the sync and group commit has nothing to group.
-# Blocked threads cost no CPU, so 4 threads on the one pinned core measure CPU per request
-# without charging provgate for idle disk waits (nginx's access log is never synced).
-PG_THREADS=4
+# One serving thread, like nginx's one worker: both are pinned to one core, and the audit
+# committer's fdatasync waits off the serving thread, so CPU per request is comparable.
+PG_THREADS=1
 
 while (($#)); do
   case $1 in
@@ -66,13 +64,13 @@ mkdir -p "$WORK"
 if ((BUILD_FIRST)); then
   log "building provgate and the bench tools in $BUILD"
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  ninja -C "$BUILD" -j2 provgate provgate_certgen provgate_loadgen provgate_bench_provision \
+  ninja -C "$BUILD" -j2 provgate provgate_certgen provgate_loadgen provgate_tls_harness \
     >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; echo "build failed"; exit 1; }
 fi
 PG=$BUILD/provgate
 CERTGEN=$BUILD/bench/provgate_certgen
 LOADGEN=$BUILD/bench/provgate_loadgen
-PROVISION=$BUILD/bench/provgate_bench_provision
+HARNESS=$BUILD/bench/provgate_tls_harness
 
 PIN_SERVER=() PIN_LOADGEN=()
 if (($(nproc) >= 2)); then
@@ -94,33 +92,37 @@ sed -i "s/^threads = [0-9]*$/threads = $PG_THREADS/" "$INST/provgate.toml"
 PG_PORT=$(sed -n 's/^port = \([0-9]*\)$/\1/p' "$INST/provgate.toml" | head -1)
 CA=$INST/tls/ca.crt
 
-make_certs() {  # dir count key-type
-  local dir=$1 count=$2 type=$3
-  # Reused unless too small or older than the installation's CA (then signed by another CA).
+make_certs() {  # dir count key-type oui
+  local dir=$1 count=$2 type=$3 oui=$4
+  # Reused unless too small, made for other MACs, or older than the installation's CA (then
+  # signed by another CA).
   if [[ -f $dir/manifest.txt && ! $CA -nt $dir/manifest.txt ]] &&
-     (($(wc -l <"$dir/manifest.txt") >= count)); then return; fi
+     (($(wc -l <"$dir/manifest.txt") >= count)) && [[ $(head -1 "$dir/manifest.txt") == "$oui"* ]]; then
+    return
+  fi
   log "issuing $count $type device certificates"
   "$CERTGEN" --ca-cert "$CA" --ca-key "$INST/tls/ca.key" --out "$dir" --count "$count" \
-    --key-type "$type" --force | tee -a "$WORK/certgen.log"
+    --key-type "$type" --oui "$oui" --force | tee -a "$WORK/certgen.log"
 }
-make_certs "$WORK/certs-ecdsa" "$DEVICES" ecdsa
-make_certs "$WORK/certs-rsa" "$RSA_DEVICES" rsa
-# Devices not yet in the store: with the CLI's bulk import (`provgate device import`, one
-# transaction) when this build has it, else through the provisioning helper.
+# Distinct MACs per key type: provgate pins each device's key on first fetch, and the same
+# MAC presenting another key is locked as a cloned certificate.
+make_certs "$WORK/certs-ecdsa" "$DEVICES" ecdsa 001565
+make_certs "$WORK/certs-rsa" "$RSA_DEVICES" rsa 805ec0
+# Devices not yet in the store, added with the CLI's bulk import (one transaction).
 missing=$WORK/missing-devices.txt
-head -n "$DEVICES" "$WORK/certs-ecdsa/manifest.txt" | sort >"$missing.all"
+{ head -n "$DEVICES" "$WORK/certs-ecdsa/manifest.txt"; head -n "$RSA_DEVICES" "$WORK/certs-rsa/manifest.txt"; } |
+  sort >"$missing.all"
 "$PG" -c "$INST/provgate.toml" device list | awk 'NR > 1 {print $1}' | sort | comm -23 "$missing.all" - >"$missing"
-log "provisioning $(wc -l <"$missing") of $DEVICES devices into provgate"
+log "provisioning $(wc -l <"$missing") of $((DEVICES + RSA_DEVICES)) devices into provgate"
 if [[ -s $missing ]]; then
-  if "$PG" device import --help >/dev/null 2>&1; then
-    awk 'BEGIN {print "mac,vendor,model,tenant,line1_user,line1_registrar,line1_display_name"}
-         {printf "%s,yealink,T54W,demo,%d,sip.bench.example,Bench %d\n", $1, 100000 + NR, NR}' \
-      "$missing" >"$WORK/import.csv"
-    "$PG" -c "$INST/provgate.toml" device import "$WORK/import.csv" | tail -1
-  else
-    "$PROVISION" -c "$INST/provgate.toml" --certs "$WORK/certs-ecdsa" --devices "$DEVICES"
-  fi
+  awk 'BEGIN {print "mac,vendor,model,tenant,line1_user,line1_registrar,line1_display_name"}
+       {printf "%s,yealink,T54W,demo,%d,sip.bench.example,Bench %d\n", $1, 100000 + NR, NR}' \
+    "$missing" >"$WORK/import.csv"
+  "$PG" -c "$INST/provgate.toml" device import "$WORK/import.csv" | tail -1
 fi
+# A device locked by an earlier run (another key for its MAC) would refuse every request.
+locked=$(sqlite3 -readonly "$INST/provgate.db" "SELECT count(*) FROM devices WHERE locked_reason <> ''")
+((locked == 0)) || { echo "$locked bench devices are locked (provgate device show MAC says why)"; exit 1; }
 
 RUN=$WORK/results/$(date +%Y%m%d-%H%M%S)-$MODE
 mkdir -p "$RUN"
@@ -204,6 +206,14 @@ done
 { echo "uptime: $(uptime)"; top -bn1 | head -15; } >"$RUN/load-before.txt"
 log "openssl speed (pinned to CPU $SERVER_CPU)"
 "${PIN_SERVER[@]}" openssl speed -seconds 1 ecdsap256 rsa2048 ecdhx25519 >"$RUN/openssl-speed.txt" 2>/dev/null
+# What the TLS library costs against what provgate's TLS context and identity path add,
+# without sockets (bench/tls_harness.cpp): bare OpenSSL set up like nginx vs provgate.
+log "in-memory TLS harness (pinned to CPU $SERVER_CPU)"
+for v in 1.3 1.2; do
+  "${PIN_SERVER[@]}" "$HARNESS" --dir "$INST" --certs "$WORK/certs-ecdsa" --devices "$DEVICES" \
+    --tls "$v" --handshakes 2000 >"$RUN/tls-harness-$v.txt" 2>&1 ||
+    { cat "$RUN/tls-harness-$v.txt"; echo "TLS harness failed"; exit 1; }
+done
 
 # --- interleaved rounds --------------------------------------------------------------------
 config_args() {  # name -> loadgen arguments

@@ -70,6 +70,13 @@ def main(run: Path):
               f"| {fmt(col(pg, 'client_cpu_us_per_request'))} / {fmt(col(ng, 'client_cpu_us_per_request'))} "
               f"| {errors_pg} / {errors_ng} |")
 
+    for version in ("1.3", "1.2"):
+        harness = run / f"tls-harness-{version}.txt"
+        if harness.exists():
+            print(f"\n### In-memory mTLS handshake, TLS {version} (bench/tls_harness.cpp)\n")
+            print("```")
+            print(harness.read_text().rstrip())
+            print("```")
     speed = run / "openssl-speed.txt"
     if speed.exists():
         text = speed.read_text()

@@ -69,6 +69,17 @@ void AddDeviceCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
                  dev.mac.str(), dev.vendor, dev.model, dev.serial.empty() ? "-" : dev.serial,
                  d->tenant ? d->tenant->name : "-", core::DeviceStateName(dev.state),
                  FormatTime(dev.window_opens), FormatTime(dev.window_expires));
+      if (!dev.locked_reason.empty()) {
+        fmt::print("locked:         {} (after checking, lift with: provgate device unlock {})\n",
+                   dev.locked_reason, dev.mac.str());
+      }
+      fmt::print("key pin:        {}\n", dev.pin_spki.empty() ? "none yet (pinned on first fetch)"
+                                                             : "sha256 " + dev.pin_spki);
+      if (dev.last_seen_at) {
+        fmt::print("last seen:      {} from {} ({}{})\n", FormatTime(dev.last_seen_at),
+                   dev.last_seen_ip, dev.last_user_agent,
+                   dev.firmware.empty() ? "" : ", firmware " + dev.firmware);
+      }
       for (size_t i = 0; i < d->lines.size(); ++i) {
         const auto& l = d->lines[i];
         fmt::print("line {}:         {} <{}@{}:{};transport={}> password {}\n", l.index,

@@ -228,7 +228,11 @@ def test_second_certificate_for_the_same_mac_locks_the_device(server, tmp_path):
     # Locked: even the genuine certificate gets nothing until an operator acts.
     assert status(request(server, get(f"/{YEALINK}.cfg"), port=server.port, mac=YEALINK)) == 404
     assert last(server, kind="request")["reason"].startswith("device locked")
+    shown = server.cli("device", "show", YEALINK).stdout
+    assert "locked:         certificate key changed" in shown, shown
+    assert "last seen:      " in shown and "from 127.0.0.1" in shown, shown
     server.cli("device", "unlock", YEALINK)
+    assert "locked:" not in server.cli("device", "show", YEALINK).stdout
     assert status(request(server, get(f"/{YEALINK}.cfg"), port=server.port, mac=YEALINK)) == 200
     # After a re-pin the replacement certificate is accepted and pinned.
     server.cli("device", "repin", YEALINK)

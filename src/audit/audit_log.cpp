@@ -97,23 +97,32 @@ void AuditLog::Enqueue(Entry entry) {
   if (wake) queued_cv_.notify_one();
 }
 
-Status AuditLog::Write(const AuditRecord& record, Durability durability) {
-  return WriteBatch(std::span(&record, 1), durability);
+Status AuditLog::Write(const AuditRecord& record, Durability durability,
+                       std::optional<store::DeviceSeen> seen) {
+  Entry e;
+  e.records.push_back(record);
+  e.durability = durability;
+  e.seen = std::move(seen);
+  return EnqueueAndWait(std::move(e));
 }
 
 Status AuditLog::WriteBatch(std::span<const AuditRecord> records, Durability durability) {
-  std::mutex m;
-  std::condition_variable cv;
-  std::optional<Status> result;
   Entry e;
   e.records.assign(records.begin(), records.end());
   e.durability = durability;
-  e.done = [&](const Status& st) {
+  return EnqueueAndWait(std::move(e));
+}
+
+Status AuditLog::EnqueueAndWait(Entry entry) {
+  std::mutex m;
+  std::condition_variable cv;
+  std::optional<Status> result;
+  entry.done = [&](const Status& st) {
     std::lock_guard lock(m);
     result = st;
     cv.notify_one();
   };
-  Enqueue(std::move(e));
+  Enqueue(std::move(entry));
   std::unique_lock lock(m);
   cv.wait(lock, [&] { return result.has_value(); });
   return *result;

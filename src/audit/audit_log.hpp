@@ -83,8 +83,9 @@ class AuditLog {
   // cheap and must not call back into this log: it runs on the committer thread.
   void Submit(AuditRecord record, Durability durability, std::optional<store::DeviceSeen> seen,
               Completion done);
-  // Blocking forms (CLI, rare events on the request path): return once committed.
-  Status Write(const AuditRecord& record, Durability durability);
+  // Blocking forms (CLI, tests, rare events on the request path): return once committed.
+  Status Write(const AuditRecord& record, Durability durability,
+               std::optional<store::DeviceSeen> seen = std::nullopt);
   // Many records with one write, one fsync and one store transaction (bulk operations).
   Status WriteBatch(std::span<const AuditRecord> records, Durability durability);
   // Waits until everything submitted before the call is committed.
@@ -101,6 +102,7 @@ class AuditLog {
   };
   AuditLog(int fd, store::Store* store, AuditOptions options);
   void Enqueue(Entry entry);
+  Status EnqueueAndWait(Entry entry);
   void Run();
   void Commit(std::vector<Entry>& batch);
   Status WriteLines(const std::string& buffer);

@@ -3,9 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
 #include <fstream>
-#include <mutex>
 
 #include "core/lifecycle.hpp"
 #include "crypto/random.hpp"
@@ -113,19 +111,9 @@ DeviceResponse Pipeline::Respond(Outcome&& outcome, const Status& committed) {
 
 DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
   Outcome outcome = Evaluate(request);
-  std::mutex m;
-  std::condition_variable cv;
-  std::optional<Status> committed;
-  audit_.Submit(outcome.record, audit::Durability::kDurable, outcome.seen, [&](const Status& st) {
-    std::lock_guard lock(m);
-    committed = st;
-    cv.notify_one();
-  });
-  std::unique_lock lock(m);
-  cv.wait(lock, [&] { return committed.has_value(); });
-  return Respond(std::move(outcome), *committed);
+  const Status committed = audit_.Write(outcome.record, audit::Durability::kDurable, outcome.seen);
+  return Respond(std::move(outcome), committed);
 }
-
 
 DeviceResponse Pipeline::Challenge(audit::AuditRecord& record, std::string reason, bool stale) {
   record.decision = "deny";
@@ -436,8 +424,14 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
       RecordTransition(*device, core::DeviceState::kAssigned, core::DeviceState::kProvisioned, now,
                        "first authenticated fetch");
     }
-    // Written by the audit committer with this request's record, before the response leaves.
-    seen = store::DeviceSeen{device->id, now, client.ToString(), request.user_agent, ua.firmware};
+    // Written by the audit committer with this request's record, before the response leaves;
+    // the next files of a boot, from the same address and firmware, leave the row alone.
+    store::DeviceSeen now_seen{device->id, now, client.ToString(), request.user_agent, ua.firmware};
+    if (!device->last_seen_at || now - *device->last_seen_at >= kSeenResolutionSeconds ||
+        device->last_seen_ip != now_seen.ip || device->last_user_agent != now_seen.user_agent ||
+        (!now_seen.firmware.empty() && device->firmware != now_seen.firmware)) {
+      seen = std::move(now_seen);
+    }
   }
   record.decision = "allow";
   record.reason = route->scope == vendors::FileScope::kDevice ? "device file" : "common file";

@@ -22,6 +22,10 @@
 
 namespace provgate::pipeline {
 
+// How fresh a device's recorded last fetch is kept: a fetch within this time of the last
+// recorded one, from the same address with the same User-Agent, is not written again.
+inline constexpr std::int64_t kSeenResolutionSeconds = 60;
+
 struct PipelineOptions {
   std::string path_prefix = "/";          // per listener in a later step; files live right under it
   std::string provisioning_url;            // rendered into configs for periodic re-checks

@@ -133,6 +133,16 @@ TEST_F(PipelineTest, LastSeenIsWrittenWithTheAuditRecordOfAnAnsweredFetchOnly) {
   auto refused = pipeline_->Evaluate(Request("/001565ddeeff.cfg", "001565aabbcc"));
   EXPECT_EQ(refused.response.status, 404);
   EXPECT_FALSE(refused.seen);
+
+  // The next file of the same boot changes nothing worth a write...
+  EXPECT_FALSE(pipeline_->Evaluate(Request("/001565aabbcc.cfg", "001565aabbcc")).seen);
+  // ...another address is written at once (the anomaly lock compares it)...
+  auto moved = Request("/001565aabbcc.cfg", "001565aabbcc");
+  moved.peer_ip = "192.0.2.11";
+  ASSERT_TRUE(pipeline_->Evaluate(moved).seen);
+  // ...and so is the same address once the recorded fetch is a minute old.
+  clock_.Advance(std::chrono::seconds(kSeenResolutionSeconds));
+  EXPECT_TRUE(pipeline_->Evaluate(Request("/001565aabbcc.cfg", "001565aabbcc")).seen);
 }
 
 TEST_F(PipelineTest, AnotherDevicesFileIsAUniformNotFoundAuditedAsMismatch) {

@@ -17,6 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=scripts/bench-lib.sh
+source "$ROOT/scripts/bench-lib.sh"
 
 DEVICES=100000 STORE_DEVICES=1000000 CONCURRENCY=64 TIMEOUT_MS=10000
 WORK=$ROOT/bench/out BUILD=$ROOT/build-bench
@@ -140,23 +142,8 @@ log "store holds $STORE_TOTAL devices; database $(du -h "$INST/provgate.db" | cu
 
 # --- server ----------------------------------------------------------------------------------
 PG_PID="" SAMPLER_PID=""
-stop_all() {
-  if [[ -n $SAMPLER_PID ]]; then kill -TERM "$SAMPLER_PID" 2>/dev/null || true; fi
-  if [[ -n $PG_PID ]] && kill -TERM "$PG_PID" 2>/dev/null; then
-    for _ in $(seq 100); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$PG_PID" 2>/dev/null || true
-  fi
-}
+stop_all() { stop_pids "$SAMPLER_PID" "$PG_PID"; }
 trap stop_all EXIT
-
-wait_port() {  # port pid log
-  for _ in $(seq 600); do
-    kill -0 "$2" 2>/dev/null || { cat "$3"; return 1; }
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "server on port $1 did not start"; cat "$3"; return 1
-}
 
 # "VmRSS VmHWM RssAnon RssFile" in kB (zeros once the process is gone)
 rss() { [[ -r /proc/$1/status ]] || { echo 0 0 0 0; return; }

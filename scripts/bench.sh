@@ -13,6 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=scripts/bench-lib.sh
+source "$ROOT/scripts/bench-lib.sh"
 
 ROUNDS=6 DURATION=10 DEVICES=2000 RSA_DEVICES=1000
 WORK=$ROOT/bench/out BUILD=$ROOT/build-bench
@@ -130,23 +132,8 @@ echo "$CONFIGS" >"$RUN/configs.txt"
 
 # --- servers --------------------------------------------------------------------------------
 PG_PID="" NGINX_PID=""
-stop_servers() {
-  for pid in $PG_PID $NGINX_PID; do
-    kill -TERM "$pid" 2>/dev/null || continue
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-}
+stop_servers() { stop_pids "$PG_PID" "$NGINX_PID"; }
 trap stop_servers EXIT
-
-wait_port() {  # port pid log
-  for _ in $(seq 300); do
-    kill -0 "$2" 2>/dev/null || { cat "$3"; return 1; }
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "server on port $1 did not start"; cat "$3"; return 1
-}
 
 log "starting provgate on 127.0.0.1:$PG_PORT ($PG_THREADS threads on CPU $SERVER_CPU)"
 "${PIN_SERVER[@]}" "$PG" -c "$INST/provgate.toml" serve >"$RUN/provgate.log" 2>&1 &
@@ -156,13 +143,16 @@ wait_port "$PG_PORT" "$PG_PID" "$RUN/provgate.log"
 # nginx serves what provgate renders, fetched once by every device over its own mTLS.
 WWW=$WORK/nginx/www
 rm -rf "$WWW"
-log "pre-rendering $DEVICES devices' files from provgate for nginx"
-"${PIN_LOADGEN[@]}" "$LOADGEN" --port "$PG_PORT" --cacert "$CA" --certs "$WORK/certs-ecdsa" \
-  --devices "$DEVICES" --conn per-device --concurrency 8 --count $((2 * DEVICES)) --duration 600 \
-  --verify-status --save-dir "$WWW" --label prerender >"$RUN/prerender.txt" \
-  || { cat "$RUN/prerender.txt"; exit 1; }
-head -1 "$RUN/prerender.txt"
-(($(ls "$WWW" | wc -l) == DEVICES + 1)) || { echo "pre-rendering produced $(ls "$WWW" | wc -l) files"; exit 1; }
+log "pre-rendering $((DEVICES + RSA_DEVICES)) devices' files from provgate for nginx"
+for set in ecdsa:$DEVICES rsa:$RSA_DEVICES; do
+  "${PIN_LOADGEN[@]}" "$LOADGEN" --port "$PG_PORT" --cacert "$CA" --certs "$WORK/certs-${set%:*}" \
+    --devices "${set#*:}" --conn per-device --concurrency 8 --count $((2 * ${set#*:})) --duration 600 \
+    --verify-status --save-dir "$WWW" --label "prerender-${set%:*}" >"$RUN/prerender-${set%:*}.txt" \
+    || { cat "$RUN/prerender-${set%:*}.txt"; exit 1; }
+  head -1 "$RUN/prerender-${set%:*}.txt"
+done
+(($(ls "$WWW" | wc -l) == DEVICES + RSA_DEVICES + 1)) ||
+  { echo "pre-rendering produced $(ls "$WWW" | wc -l) files"; exit 1; }
 
 NG=$WORK/nginx
 mkdir -p "$NG/logs" "$NG/tmp"

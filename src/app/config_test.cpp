@@ -37,7 +37,7 @@ TEST(Config, ResolvesPathsRelativeToTheConfigFile) {
   EXPECT_EQ(c->listeners.at(0).limits.header_timeout.count(), 2500);
   EXPECT_FALSE(c->mac_rules.empty());  // defaults apply
   EXPECT_EQ(c->listeners.at(0).tls.session_cache, 1024);
-  EXPECT_EQ(c->audit.commit_delay.count(), 2000);
+  EXPECT_EQ(c->audit.commit_delay.count(), 5000);
 }
 
 std::string ListenerWith(const std::string& from, const std::string& to) {

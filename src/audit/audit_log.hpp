@@ -64,9 +64,11 @@ using Completion = std::function<void(const Status&)>;
 struct AuditOptions {
   // Group-commit delay: while commits follow each other within this time (a storm), the
   // committer waits this long after a batch's first record before syncing it, so more
-  // requests share one fdatasync. An idle server commits at once. Adds at most this much
-  // latency; 0 turns it off.
-  std::chrono::microseconds commit_delay{2000};
+  // requests share one fdatasync and one store transaction. An idle server commits at once.
+  // Adds at most this much latency; 0 turns it off. Each batch costs a few hundred µs of
+  // CPU whatever its size: at ~1 300 req/s, 0.5 / 2 / 5 / 10 ms cost ~915 / 740 / 645 /
+  // 600 µs of server CPU per TLS 1.2 request (docs/performance.md).
+  std::chrono::microseconds commit_delay{5000};
 };
 
 class AuditLog {

@@ -140,7 +140,7 @@ TEST(AuditLog, WriteFailureReachesEveryCompletion) {
 
 TEST(AuditLog, BusyCommitterDelaysABatchSoLaterRecordsShareItsSync) {
   AuditOptions options;
-  options.commit_delay = std::chrono::milliseconds(400);
+  options.commit_delay = std::chrono::milliseconds(2000);
   auto log = AuditLog::Open(TempFile("audit_delay.log"), nullptr, options).value();
   AuditRecord r;
   r.decision = "allow";
@@ -163,8 +163,9 @@ TEST(AuditLog, WithoutDelayEveryRecordIsCommittedOnArrival) {
   AuditRecord r;
   r.decision = "allow";
   ASSERT_TRUE(log->Write(r, Durability::kDurable));
+  // The same sequence as above: with no delay the second record does not wait for company.
   log->Submit(r, Durability::kDurable, std::nullopt, [](const Status&) {});
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   log->Submit(r, Durability::kDurable, std::nullopt, [](const Status&) {});
   log->Drain();
   EXPECT_EQ(log->batches(), 3u);

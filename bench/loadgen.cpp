@@ -540,21 +540,7 @@ std::string LoadGen::HumanLine() const {
 }
 
 Result<SslCtxPtr> MakeContext(const LoadgenOptions& o) {
-  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
-  if (!ctx) return Error::Internal("SSL_CTX_new: " + TakeOpensslError());
-  const long version = o.tls == TlsVersion::kTls12 ? TLS1_2_VERSION : TLS1_3_VERSION;
-  if (SSL_CTX_set_min_proto_version(ctx.get(), version) != 1 ||
-      SSL_CTX_set_max_proto_version(ctx.get(), version) != 1) {
-    return Error::Internal("cannot pin the TLS version: " + TakeOpensslError());
-  }
-  if (SSL_CTX_load_verify_locations(ctx.get(), o.ca_file.c_str(), nullptr) != 1) {
-    return Error::InvalidArgument("cannot load " + o.ca_file + ": " + TakeOpensslError());
-  }
-  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
-  // Rebooted phones have no session to resume: every connection is a full handshake.
-  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET);
-  return ctx;
+  return MakePhoneClientContext(o.ca_file, o.tls == TlsVersion::kTls12 ? TLS1_2_VERSION : TLS1_3_VERSION);
 }
 
 int Main(int argc, char** argv) {

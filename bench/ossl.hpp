@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "base/result.hpp"
+
 namespace provgate::bench {
 
 template <class T, void (*Free)(T*)>
@@ -25,5 +27,10 @@ using SslPtr = std::unique_ptr<SSL, OsslDeleter<SSL, SSL_free>>;
 
 // The oldest queued OpenSSL error as text (and clears the queue), for messages.
 std::string TakeOpensslError();
+
+// A simulated phone's TLS client context: `version` (TLS1_2_VERSION or TLS1_3_VERSION)
+// pinned, the server verified against `ca_file`, and no session cache or tickets: a
+// rebooted phone has no session to resume, so every connection is a full handshake.
+Result<SslCtxPtr> MakePhoneClientContext(const std::string& ca_file, int version);
 
 }  // namespace provgate::bench

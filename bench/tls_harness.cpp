@@ -146,24 +146,9 @@ Result<SslCtxPtr> MakeBareContext(const Options& o) {
   return ctx;
 }
 
-// The phone's side, as provgate_loadgen sets it up: pinned version, server verified against
-// the CA, no session cache and no tickets (a rebooted phone has nothing to resume).
+// The phone's side, as provgate_loadgen sets it up.
 Result<SslCtxPtr> MakeClientContext(const Options& o) {
-  ERR_clear_error();
-  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
-  if (!ctx) return Error::Internal("SSL_CTX_new: " + TakeOpensslError());
-  const int version = o.tls == "1.2" ? TLS1_2_VERSION : TLS1_3_VERSION;
-  if (SSL_CTX_set_min_proto_version(ctx.get(), version) != 1 ||
-      SSL_CTX_set_max_proto_version(ctx.get(), version) != 1) {
-    return Error::Internal("cannot pin the TLS version: " + TakeOpensslError());
-  }
-  if (SSL_CTX_load_verify_locations(ctx.get(), o.ca_cert.c_str(), nullptr) != 1) {
-    return Error::InvalidArgument("cannot load " + o.ca_cert + ": " + TakeOpensslError());
-  }
-  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
-  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET);
-  return ctx;
+  return MakePhoneClientContext(o.ca_cert, o.tls == "1.2" ? TLS1_2_VERSION : TLS1_3_VERSION);
 }
 
 constexpr int kMaxRounds = 64;

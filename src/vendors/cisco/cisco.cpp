@@ -9,7 +9,6 @@ using internal::AllOf;
 using internal::IsDigit;
 using internal::IsLowerAlnum;
 
-constexpr std::size_t kMaxUserAgent = 256;
 constexpr std::size_t kMaxToken = 40;
 
 bool IsModelChar(char c) { return internal::IsAlnum(c) || c == '-'; }
@@ -53,7 +52,7 @@ std::optional<FileRoute> CiscoVendor::Route(std::string_view file_name) const {
 }
 
 UserAgentInfo CiscoVendor::ParseUserAgent(std::string_view user_agent) const {
-  if (user_agent.size() > kMaxUserAgent) return {};
+  if (user_agent.size() > internal::kMaxUserAgent) return {};
   const std::size_t space = user_agent.find(' ');
   const std::string_view product = user_agent.substr(0, space);
   std::string_view rest = space == std::string_view::npos ? std::string_view() : user_agent.substr(space + 1);

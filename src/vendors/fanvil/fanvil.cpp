@@ -9,7 +9,6 @@ namespace {
 
 using internal::AllOf;
 
-constexpr std::size_t kMaxUserAgent = 256;
 constexpr std::size_t kMaxToken = 32;
 
 bool IsStemChar(char c) { return internal::IsAlnum(c) || c == '.'; }
@@ -38,7 +37,7 @@ std::optional<FileRoute> FanvilVendor::Route(std::string_view file_name) const {
 }
 
 UserAgentInfo FanvilVendor::ParseUserAgent(std::string_view user_agent) const {
-  if (user_agent.size() > kMaxUserAgent) return {};
+  if (user_agent.size() > internal::kMaxUserAgent) return {};
   const auto tokens = internal::Tokens(user_agent);
   if (tokens.size() < 3 || tokens[0] != "Fanvil") return {};
   std::size_t end = tokens.size();

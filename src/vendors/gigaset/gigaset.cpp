@@ -7,7 +7,6 @@ namespace {
 
 using internal::AllOf;
 
-constexpr std::size_t kMaxUserAgent = 256;
 constexpr std::size_t kMaxToken = 40;
 
 bool IsModelChar(char c) { return internal::IsAlnum(c) || c == ' '; }
@@ -28,7 +27,7 @@ std::optional<FileRoute> GigasetVendor::Route(std::string_view file_name) const 
 }
 
 UserAgentInfo GigasetVendor::ParseUserAgent(std::string_view user_agent) const {
-  if (user_agent.size() > kMaxUserAgent) return {};
+  if (user_agent.size() > internal::kMaxUserAgent) return {};
   std::string_view rest = user_agent;
   const bool branded = rest.starts_with("Gigaset ");
   if (branded) rest.remove_prefix(8);

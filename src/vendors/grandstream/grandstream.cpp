@@ -7,10 +7,7 @@ namespace {
 
 using internal::AllOf;
 
-constexpr std::size_t kMaxUserAgent = 256;
 constexpr std::size_t kMaxToken = 32;
-
-bool IsModelChar(char c) { return internal::IsAlnum(c) || c == '-' || c == '_'; }
 
 }  // namespace
 
@@ -41,7 +38,7 @@ std::optional<FileRoute> GrandstreamVendor::Route(std::string_view file_name) co
 }
 
 UserAgentInfo GrandstreamVendor::ParseUserAgent(std::string_view user_agent) const {
-  if (user_agent.size() > kMaxUserAgent) return {};
+  if (user_agent.size() > internal::kMaxUserAgent) return {};
   const auto tokens = internal::Tokens(user_agent);
   if (tokens.size() < 2 || tokens[0] != "Grandstream") return {};
 
@@ -65,7 +62,7 @@ UserAgentInfo GrandstreamVendor::ParseUserAgent(std::string_view user_agent) con
       }
     }
   }
-  if (model.empty() || model.size() > kMaxToken || !AllOf(model, IsModelChar)) return {};
+  if (model.empty() || model.size() > kMaxToken || !AllOf(model, internal::IsDashedModelChar)) return {};
   info.model = std::string(model);
   if (firmware.size() <= kMaxToken && AllOf(firmware, internal::IsDottedVersionChar)) info.firmware = std::string(firmware);
   for (std::size_t i = 1; i + 1 < tokens.size(); ++i) {

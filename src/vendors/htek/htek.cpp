@@ -9,10 +9,7 @@ namespace {
 
 using internal::AllOf;
 
-constexpr std::size_t kMaxUserAgent = 256;
 constexpr std::size_t kMaxToken = 32;
-
-bool IsModelChar(char c) { return internal::IsAlnum(c) || c == '-' || c == '_'; }
 
 }  // namespace
 
@@ -36,11 +33,11 @@ std::optional<FileRoute> HtekVendor::Route(std::string_view file_name) const {
 }
 
 UserAgentInfo HtekVendor::ParseUserAgent(std::string_view user_agent) const {
-  if (user_agent.size() > kMaxUserAgent) return {};
+  if (user_agent.size() > internal::kMaxUserAgent) return {};
   const auto tokens = internal::Tokens(user_agent);
   if (tokens.size() < 2 || tokens.size() > 4 || tokens[0] != "Htek") return {};
   const std::string_view model = tokens[1];
-  if (model.size() > kMaxToken || !AllOf(model, IsModelChar)) return {};
+  if (model.size() > kMaxToken || !AllOf(model, internal::IsDashedModelChar)) return {};
   UserAgentInfo info;
   info.model = std::string(model);
   if (tokens.size() > 2 && tokens[2].size() <= kMaxToken && AllOf(tokens[2], internal::IsDottedVersionChar)) {

@@ -2,6 +2,7 @@
 // attacker-controlled strings and never allocates more than its input.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,12 @@ inline bool IsAlnum(char c) {
   return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 inline bool IsLowerAlnum(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z'); }
+
+// Model names of letters, digits, '-' and '_' (Grandstream GXP2170, Htek UC926_E).
+inline bool IsDashedModelChar(char c) { return IsAlnum(c) || c == '-' || c == '_'; }
+
+// User-Agent headers longer than this are not parsed: real phones send far less.
+inline constexpr std::size_t kMaxUserAgent = 256;
 
 inline bool AllOf(std::string_view s, bool (*pred)(char)) {
   for (char c : s) {

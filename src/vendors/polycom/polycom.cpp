@@ -5,7 +5,6 @@
 namespace provgate::vendors {
 namespace {
 
-constexpr std::size_t kMaxUserAgent = 256;
 constexpr std::size_t kMaxToken = 48;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -55,7 +54,7 @@ std::optional<FileRoute> PolycomVendor::Route(std::string_view file_name) const 
 
 UserAgentInfo PolycomVendor::ParseUserAgent(std::string_view user_agent) const {
   constexpr std::string_view kPrefix = "FileTransport ";
-  if (user_agent.size() > kMaxUserAgent || !user_agent.starts_with(kPrefix)) return {};
+  if (user_agent.size() > internal::kMaxUserAgent || !user_agent.starts_with(kPrefix)) return {};
   std::string_view rest = user_agent.substr(kPrefix.size());
 
   // Product token: Polycom<family>-<model>-UA/<version>

@@ -7,7 +7,6 @@ namespace {
 
 using internal::AllOf;
 
-constexpr std::size_t kMaxUserAgent = 256;
 constexpr std::size_t kMaxToken = 40;
 
 
@@ -34,7 +33,7 @@ std::optional<FileRoute> SnomVendor::Route(std::string_view file_name) const {
 }
 
 UserAgentInfo SnomVendor::ParseUserAgent(std::string_view user_agent) const {
-  if (user_agent.size() > kMaxUserAgent) return {};
+  if (user_agent.size() > internal::kMaxUserAgent) return {};
   const std::size_t at = user_agent.find("snom");
   if (at == std::string_view::npos) return {};
   std::string_view rest = user_agent.substr(at);

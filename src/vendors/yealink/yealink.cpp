@@ -10,7 +10,6 @@ namespace {
 
 constexpr std::string_view kContentType = "text/plain; charset=utf-8";
 // Longer than any UA a Yealink sends; anything beyond is not worth parsing.
-constexpr std::size_t kMaxUserAgent = 256;
 constexpr std::size_t kMaxToken = 32;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -76,7 +75,7 @@ std::optional<FileRoute> YealinkVendor::Route(std::string_view file_name) const 
 }
 
 UserAgentInfo YealinkVendor::ParseUserAgent(std::string_view user_agent) const {
-  if (user_agent.size() > kMaxUserAgent) return {};
+  if (user_agent.size() > internal::kMaxUserAgent) return {};
   const auto tokens = internal::Tokens(user_agent);
   if (tokens.empty()) return {};
 

@@ -220,6 +220,13 @@ Status Handshake(ModeRun& run, SSL_CTX* client_ctx, const Device& device,
                                           ModeName(run.mode), device.mac));
   }
 
+  // provgate's contexts send the TLS 1.3 ticket with the first response, not during the
+  // handshake (tls::QueueSessionTicket): issue it here, charged like the handshake.
+  if (run.mode != Mode::kBare) {
+    Charge charge(clock, server_ns);
+    tls::QueueSessionTicket(server.get());
+    static_cast<void>(SSL_do_handshake(server.get()));
+  }
   if (run.identity) {
     bool matches = false;
     std::string problem;

@@ -127,6 +127,30 @@ beast::tcp_stream& Lowest(Stream& stream) {
   }
 }
 
+// The last response of a TLS connection goes into the TLS engine here, unsent: the
+// shutdown that follows flushes it together with the close_notify, one TCP write instead
+// of two. Only a response that fits one TLS record is taken, so the engine's 17 KB buffers
+// hold it, the queued ticket and the alert at once; false leaves the response to async_write.
+bool QueueFinalResponse(SslStream& stream, bhttp::response<bhttp::string_body>& res) {
+  constexpr size_t kMaxQueued = 16 * 1024 - 512;
+  if (res.body().size() > kMaxQueued) return false;
+  bhttp::response_serializer<bhttp::string_body> serializer{res};
+  std::string bytes;
+  beast::error_code ec;
+  while (!ec && !serializer.is_done()) {
+    serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
+      for (const auto b : beast::buffers_range_ref(buffers)) {
+        bytes.append(static_cast<const char*>(b.data()), b.size());
+      }
+      serializer.consume(beast::buffer_bytes(buffers));
+    });
+  }
+  if (ec || bytes.size() > kMaxQueued) return false;
+  ERR_clear_error();
+  return SSL_write(stream.native_handle(), bytes.data(), static_cast<int>(bytes.size())) ==
+         static_cast<int>(bytes.size());
+}
+
 template <class Stream>
 awaitable<void> WriteError(Stream& stream, Listener::State& s, bhttp::status status) {
   pipeline::DeviceResponse pr{static_cast<int>(status), "text/plain; charset=utf-8",
@@ -187,6 +211,10 @@ awaitable<void> ServeRequests(Listener::State& s, Stream& stream, const tcp::end
     const bool keep_alive =
         req.keep_alive() && n + 1 < s.config.limits.max_requests_per_connection;
     auto res = MakeResponse(pr, req.method() == bhttp::verb::head, req.version(), keep_alive);
+    if constexpr (std::is_same_v<Stream, SslStream>) {
+      if (n == 0) tls::QueueSessionTicket(stream.native_handle());
+      if (!keep_alive && QueueFinalResponse(stream, res)) break;  // RunSession's shutdown sends it
+    }
     Lowest(stream).expires_after(s.config.limits.header_timeout);
     auto [wr_ec, wr_n] = co_await bhttp::async_write(stream, res, kTuple);
     if (wr_ec || !keep_alive) break;
@@ -267,10 +295,11 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket s
   }
   IdentifyPeer(s, stream.native_handle(), base);
   co_await ServeRequests(s, stream, peer, base, {});
-  // Send our close_notify and close, without waiting for the client's (RFC 8446 6.1 does
-  // not require it): marking it received makes SSL_shutdown finish after one write.
+  // Send our close_notify (after the last response, if QueueFinalResponse left it in the
+  // engine) and close, without waiting for the client's (RFC 8446 6.1 does not require it):
+  // marking it received makes SSL_shutdown finish after one write.
   SSL_set_shutdown(stream.native_handle(), SSL_get_shutdown(stream.native_handle()) | SSL_RECEIVED_SHUTDOWN);
-  stream.next_layer().expires_after(std::chrono::seconds(2));
+  stream.next_layer().expires_after(s.config.limits.header_timeout);
   co_await stream.async_shutdown(kTuple);
 }
 

@@ -177,7 +177,8 @@ Status Configure(SSL_CTX* ctx, const ServerTlsSettings& s) {
   SSL_CTX_set_options(
       ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
   // Resumption from a server-side cache only: SSL_OP_NO_TICKET makes TLS 1.2 use session
-  // ids and TLS 1.3 send one ticket holding just the id of the cached session.
+  // ids and TLS 1.3 tickets hold just the id of the cached session. The one TLS 1.3 ticket
+  // is not sent by the handshake but with the first response (QueueSessionTicket).
   if (s.session_cache < 0 || s.session_cache > kMaxSessionCache) {
     return Error::InvalidArgument("session_cache must be between 0 and " +
                                   std::to_string(kMaxSessionCache));
@@ -185,13 +186,12 @@ Status Configure(SSL_CTX* ctx, const ServerTlsSettings& s) {
   SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
   if (s.session_cache == 0) {
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_num_tickets(ctx, 0);
   } else {
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_sess_set_cache_size(ctx, s.session_cache);
     SSL_CTX_set_timeout(ctx, kSessionLifetimeSeconds);
-    SSL_CTX_set_num_tickets(ctx, 1);
   }
+  SSL_CTX_set_num_tickets(ctx, 0);
   if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
     return Error::Internal(WithErrors("cannot set the TLS 1.2 cipher list"));
   }
@@ -312,6 +312,13 @@ VerifyFailure GetVerifyFailure(SSL* ssl) {
   if (index < 0) return {};
   const auto* record = static_cast<const VerifyFailure*>(SSL_get_ex_data(ssl, index));
   return record != nullptr ? *record : VerifyFailure{};
+}
+
+void QueueSessionTicket(SSL* ssl) {
+  if (SSL_version(ssl) != TLS1_3_VERSION) return;
+  if (SSL_CTX_get_session_cache_mode(SSL_get_SSL_CTX(ssl)) == SSL_SESS_CACHE_OFF) return;
+  // A refused ticket only costs the phone a full handshake next time.
+  if (SSL_new_session_ticket(ssl) != 1) ERR_clear_error();
 }
 
 }  // namespace provgate::tls

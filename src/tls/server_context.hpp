@@ -51,6 +51,12 @@ struct VerifyFailure {
 };
 VerifyFailure GetVerifyFailure(SSL* ssl);
 
+// Queues this connection's TLS 1.3 session ticket so that it leaves with the next
+// application write (the first response) rather than in a TCP write of its own right after
+// the handshake: contexts made by MakeServerContext issue none during the handshake. Does
+// nothing for TLS 1.2 (session ids) or when the context keeps no session cache.
+void QueueSessionTicket(SSL* ssl);
+
 class VerifiedCertCache;
 // The cache of already verified client certificates of a context made by
 // MakeServerContext (tls/verified_cache.hpp), or null when client certificates are off.

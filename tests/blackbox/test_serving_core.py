@@ -1,5 +1,7 @@
 """Issue 2: the serving core over real TLS, with curl, openssl s_client and Python's ssl."""
 import os
+import socket
+import ssl
 import re
 import stat
 import subprocess
@@ -254,3 +256,42 @@ def test_every_serving_thread_takes_connections_and_a_second_server_cannot_share
         assert s.curl(f"/{YEALINK}.cfg", mac=YEALINK)[1] == 200
     finally:
         s.stop()
+
+
+def fetch_once(ctx, port, request, session=None):
+    """One TLS connection; returns (response bytes, session, reused). A close without
+    close_notify raises ssl.SSLEOFError (suppress_ragged_eofs=False)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        with ctx.wrap_socket(sock, server_hostname="localhost", session=session,
+                             suppress_ragged_eofs=False) as conn:
+            conn.sendall(request)
+            chunks = []
+            while data := conn.recv(65536):
+                chunks.append(data)
+            return b"".join(chunks), conn.session, conn.session_reused
+
+
+# The last response of a connection leaves together with the close_notify, and the TLS 1.3
+# ticket with the first response (src/http/listener.cpp); a response larger than one TLS
+# record takes the ordinary write. Either way the phone gets all of it, a clean close and a
+# session it can resume.
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2])
+@pytest.mark.parametrize("lines", [1, 16])
+def test_last_response_arrives_whole_with_close_notify_and_a_resumable_session(server, version, lines):
+    for i in range(1, lines + 1):
+        server.cli("line", "set", YEALINK, i, "--user", f"{i:03d}" + "u" * 125, "--auth-user", "a" * 128,
+                   "--registrar", "sip" + "x" * 238 + ".example.net", "--display-name", "d" * 128)
+    ctx = ssl.create_default_context(cafile=str(server.ca))
+    ctx.minimum_version = ctx.maximum_version = version
+    ctx.load_cert_chain(*map(str, server.cert(YEALINK)))
+    sizes = []
+    session = None
+    for attempt in range(2):
+        resp, session, reused = fetch_once(ctx, server.port, get(f"/{YEALINK}.cfg"), session)
+        head, _, body = resp.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), head
+        assert len(body) == int(re.search(rb"Content-Length: (\d+)", head).group(1))
+        assert body.count(b"account.") >= 9 * lines
+        assert reused == (attempt == 1)
+        sizes.append(len(resp))
+    assert (max(sizes) > 16384) == (lines == 16)

@@ -3,6 +3,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "tls/server_context.hpp"
+
 namespace provgate::tls::testing {
 namespace {
 
@@ -114,10 +116,13 @@ HandshakeOutcome RunMemoryHandshake(SSL_CTX* server_ctx, SSL_CTX* client_ctx, SS
     if (client == Step::kFailed || server == Step::kFailed) break;
     if (client == Step::kDone && server == Step::kDone) {
       out.ok = true;
-      // TLS 1.3 tickets follow the handshake; a read with no application data pending
-      // processes them and returns WANT_READ.
-      char byte = 0;
-      static_cast<void>(SSL_read(out.client.get(), &byte, 1));
+      // As the listener does: the TLS 1.3 ticket leaves with the first application write.
+      // A client read processes it (and the byte).
+      QueueSessionTicket(out.server.get());
+      const char byte = 'x';
+      static_cast<void>(SSL_write(out.server.get(), &byte, 1));
+      char got = 0;
+      static_cast<void>(SSL_read(out.client.get(), &got, 1));
       break;
     }
   }

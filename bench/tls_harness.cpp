@@ -143,6 +143,8 @@ Result<SslCtxPtr> MakeBareContext(const Options& o) {
   if (names == nullptr) return Error::InvalidArgument("no CA name in " + o.ca_cert);
   SSL_CTX_set_client_CA_list(ctx.get(), names);  // takes ownership
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  // nginx's ngx_ssl_create sets both modes on every context.
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_NO_AUTO_CHAIN | SSL_MODE_RELEASE_BUFFERS);
   return ctx;
 }
 

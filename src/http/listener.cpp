@@ -98,7 +98,7 @@ void IdentifyPeer(Listener::State& s, SSL* ssl, pipeline::DeviceRequest& req) {
   }
 }
 
-bhttp::response<bhttp::string_body> MakeResponse(const pipeline::DeviceResponse& pr, bool head,
+bhttp::response<bhttp::string_body> MakeResponse(pipeline::DeviceResponse pr, bool head,
                                                   unsigned version, bool keep_alive) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(pr.status), version};
   res.set(bhttp::field::content_type, pr.content_type);
@@ -112,7 +112,7 @@ bhttp::response<bhttp::string_body> MakeResponse(const pipeline::DeviceResponse&
   if (head) {
     res.content_length(pr.body.size());
   } else {
-    res.body() = pr.body;
+    res.body() = std::move(pr.body);
     res.prepare_payload();
   }
   return res;
@@ -156,7 +156,7 @@ awaitable<void> WriteError(Stream& stream, Listener::State& s, bhttp::status sta
   pipeline::DeviceResponse pr{static_cast<int>(status), "text/plain; charset=utf-8",
                               std::to_string(static_cast<int>(status)) + " " +
                                   std::string(bhttp::obsolete_reason(status)) + "\n"};
-  auto res = MakeResponse(pr, false, 11, false);
+  auto res = MakeResponse(std::move(pr), false, 11, false);
   Lowest(stream).expires_after(s.config.limits.header_timeout);
   co_await bhttp::async_write(stream, res, kTuple);
 }
@@ -206,11 +206,11 @@ awaitable<void> ServeRequests(Listener::State& s, Stream& stream, const tcp::end
     dr.received = s.clock.Now();
     auto outcome = s.pipeline.Evaluate(dr);
     const Status committed = co_await AsyncCommit(s.audit, outcome, asio::use_awaitable);
-    const auto pr = pipeline::Pipeline::Respond(std::move(outcome), committed);
+    auto pr = pipeline::Pipeline::Respond(std::move(outcome), committed);
 
     const bool keep_alive =
         req.keep_alive() && n + 1 < s.config.limits.max_requests_per_connection;
-    auto res = MakeResponse(pr, req.method() == bhttp::verb::head, req.version(), keep_alive);
+    auto res = MakeResponse(std::move(pr), req.method() == bhttp::verb::head, req.version(), keep_alive);
     if constexpr (std::is_same_v<Stream, SslStream>) {
       if (n == 0) tls::QueueSessionTicket(stream.native_handle());
       if (!keep_alive && QueueFinalResponse(stream, res)) break;  // RunSession's shutdown sends it

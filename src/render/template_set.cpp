@@ -119,7 +119,10 @@ Result<TemplateSet> TemplateSet::Load(const std::filesystem::path& root) {
         }
         vars.erase(models);
       }
-      set.vendor_vars_[vendor] = std::move(vars);
+      // Stored merged (defaults < vendor, then < model below): every request starts from them.
+      Json merged = set.defaults_;
+      MergeVars(merged, vars);
+      set.vendor_vars_[vendor] = std::move(merged);
 
       for (const auto& file : fs::directory_iterator(vendor_dir.path())) {
         const std::string file_name = file.path().filename().string();
@@ -137,6 +140,11 @@ Result<TemplateSet> TemplateSet::Load(const std::filesystem::path& root) {
   } catch (const std::exception& e) {
     return Error::InvalidArgument(fmt::format("{}: {}", root.string(), e.what()));
   }
+  for (auto& [key, vars] : set.model_vars_) {
+    Json merged = set.vendor_vars_.at(key.substr(0, key.find('/')));
+    MergeVars(merged, vars);
+    vars = std::move(merged);
+  }
   return set;
 }
 
@@ -145,11 +153,10 @@ const Template* TemplateSet::Find(const std::string& vendor, const std::string& 
   return it == templates_.end() ? nullptr : &it->second;
 }
 
-nlohmann::json TemplateSet::BaseVars(const std::string& vendor, const std::string& model) const {
-  Json vars = defaults_;
-  if (auto v = vendor_vars_.find(vendor); v != vendor_vars_.end()) MergeVars(vars, v->second);
-  if (auto m = model_vars_.find(vendor + "/" + model); m != model_vars_.end()) MergeVars(vars, m->second);
-  return vars;
+const nlohmann::json& TemplateSet::BaseVars(const std::string& vendor, const std::string& model) const {
+  if (auto m = model_vars_.find(vendor + "/" + model); m != model_vars_.end()) return m->second;
+  if (auto v = vendor_vars_.find(vendor); v != vendor_vars_.end()) return v->second;
+  return defaults_;
 }
 
 }  // namespace provgate::render

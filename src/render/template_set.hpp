@@ -28,13 +28,13 @@ class TemplateSet {
   // nullptr when absent. Thread-safe.
   const Template* Find(const std::string& vendor, const std::string& name) const;
 
-  // defaults < vendor < model, merged. Thread-safe.
-  nlohmann::json BaseVars(const std::string& vendor, const std::string& model) const;
+  // defaults < vendor < model, merged (at load time). Thread-safe.
+  const nlohmann::json& BaseVars(const std::string& vendor, const std::string& model) const;
 
  private:
   nlohmann::json defaults_ = nlohmann::json::object();
-  std::map<std::string, nlohmann::json> vendor_vars_;          // vendor -> vars (with "models" removed)
-  std::map<std::string, nlohmann::json> model_vars_;           // "vendor/MODEL" -> vars
+  std::map<std::string, nlohmann::json> vendor_vars_;  // vendor -> defaults < vendor ("models" removed)
+  std::map<std::string, nlohmann::json> model_vars_;   // "vendor/MODEL" -> defaults < vendor < model
   std::map<std::string, Template> templates_;                  // "vendor/name" -> template
 };
 

@@ -46,6 +46,23 @@ TEST_F(TlsHandshake, RequiredModeAcceptsValidDeviceCertAndYieldsMac) {
   EXPECT_EQ(std::string(SSL_get_version(out.server.get())), "TLSv1.3");
 }
 
+// The demo's one CA signs the server and the devices, so it is also a trust anchor: the
+// server must still send only what its certificate file holds (here the leaf), not a chain
+// OpenSSL builds, and verifies, from the trust store on every handshake.
+TEST_F(TlsHandshake, ServerSendsExactlyTheChainOfItsCertificateFile) {
+  WriteText("anchors.pem",
+            testing::SharedDeviceCa().pem().cert_pem + testing::SharedServerCa().pem().cert_pem);
+  ServerTlsSettings settings = Settings(ClientCertMode::kRequired);
+  settings.trust_anchors = {dir_ / "anchors.pem"};
+  auto server = MakeServerContext(settings);
+  ASSERT_TRUE(server) << server.error().message;
+  const PemPair device = ValidDevice();
+  auto client = Client(&device);
+  auto out = RunMemoryHandshake((*server)->native_handle(), client.get());
+  ASSERT_TRUE(out.ok) << out.server_error << " | " << out.client_error;
+  EXPECT_EQ(sk_X509_num(SSL_get_peer_cert_chain(out.client.get())), 1);
+}
+
 TEST_F(TlsHandshake, RequiredModeRejectsClientWithoutCert) {
   auto server = Server(ClientCertMode::kRequired);
   auto client = Client(nullptr);

@@ -128,6 +128,32 @@ Status AuditLog::EnqueueAndWait(Entry entry) {
   return *result;
 }
 
+CommitSibling::CommitSibling(AuditLog& log) : log_(log) { Hold(); }
+
+CommitSibling::~CommitSibling() { Release(); }
+
+void CommitSibling::Hold() {
+  if (held_) return;
+  held_ = true;
+  log_.AddSiblings(1);
+}
+
+void CommitSibling::Release() {
+  if (!held_) return;
+  held_ = false;
+  log_.AddSiblings(-1);
+}
+
+void AuditLog::AddSiblings(int delta) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    siblings_ += delta;
+    wake = delaying_ && siblings_ == 0;
+  }
+  if (wake) queued_cv_.notify_one();
+}
+
 void AuditLog::Drain() {
   std::unique_lock lock(mu_);
   const std::uint64_t target = submitted_;
@@ -136,7 +162,8 @@ void AuditLog::Drain() {
 
 // Takes whatever is queued as one batch: while a batch syncs, the next one gathers, so the
 // number of fdatasyncs follows the disk's pace rather than the request rate. Under a
-// storm the commit delay lets each batch gather a little longer.
+// storm the commit delay lets each batch gather a little longer, as long as some open
+// connection may still add to it.
 void AuditLog::Run() {
   pthread_setname_np(pthread_self(), "pg-audit");
   std::vector<Entry> batch;
@@ -147,8 +174,11 @@ void AuditLog::Run() {
       if (queue_.empty()) return;  // stopping, and everything is committed
       const auto delay = options_.commit_delay;
       if (delay.count() > 0 && std::chrono::steady_clock::now() - last_commit_ < delay) {
-        queued_cv_.wait_until(lock, oldest_queued_ + delay,
-                              [&] { return queue_.size() >= kMaxBatch || stopping_; });
+        delaying_ = true;
+        queued_cv_.wait_until(lock, oldest_queued_ + delay, [&] {
+          return queue_.size() >= kMaxBatch || stopping_ || siblings_ <= 0;
+        });
+        delaying_ = false;
       }
       batch.swap(queue_);
     }

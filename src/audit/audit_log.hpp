@@ -62,13 +62,37 @@ AuditRecord InfoRecord(TimePoint time, std::string kind, std::string actor, std:
 using Completion = std::function<void(const Status&)>;
 
 struct AuditOptions {
-  // Group-commit delay: while commits follow each other within this time (a storm), the
-  // committer waits this long after a batch's first record before syncing it, so more
-  // requests share one fdatasync and one store transaction. An idle server commits at once.
-  // Adds at most this much latency; 0 turns it off. Each batch costs a few hundred µs of
-  // CPU whatever its size: at ~1 300 req/s, 0.5 / 2 / 5 / 10 ms cost ~915 / 740 / 645 /
-  // 600 µs of server CPU per TLS 1.2 request (docs/performance.md).
+  // Group-commit delay: while commits follow each other within this time (a storm) and
+  // other connections may still submit records (commit siblings, below), the committer
+  // waits up to this long after a batch's first record before syncing it, so more requests
+  // share one fdatasync and one store transaction. An idle server commits at once, and so
+  // does a batch that every open connection is already waiting for. Adds at most this much
+  // latency; 0 turns it off. Each batch costs a few hundred µs of CPU whatever its size: at
+  // ~1 300 req/s, 0.5 / 2 / 5 / 10 ms cost ~915 / 740 / 645 / 600 µs of server CPU per
+  // TLS 1.2 request (docs/performance.md).
   std::chrono::microseconds commit_delay{5000};
+};
+
+class AuditLog;
+
+// A commit sibling: an open connection that may still submit a record to the log (it is
+// in its handshake, reading a request, or idle between keep-alive requests). The commit
+// delay applies only while siblings exist: records only ever join a batch from them, so
+// once every open connection waits for the batch it cannot grow and is committed at once
+// (after PostgreSQL's commit_siblings). A connection releases its standing while it waits
+// for its own record's commit and holds it again when it may send another request.
+class CommitSibling {
+ public:
+  explicit CommitSibling(AuditLog& log);
+  ~CommitSibling();
+  CommitSibling(const CommitSibling&) = delete;
+  CommitSibling& operator=(const CommitSibling&) = delete;
+  void Hold();
+  void Release();
+
+ private:
+  AuditLog& log_;
+  bool held_ = false;
 };
 
 class AuditLog {
@@ -96,6 +120,9 @@ class AuditLog {
   std::uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
 
  private:
+  friend class CommitSibling;
+  void AddSiblings(int delta);
+
   struct Entry {
     std::vector<AuditRecord> records;
     Durability durability = Durability::kDurable;
@@ -124,6 +151,8 @@ class AuditLog {
   std::chrono::steady_clock::time_point oldest_queued_;  // when the queue last became non-empty
   std::chrono::steady_clock::time_point last_commit_;    // when the last batch was committed
   bool stopping_ = false;
+  std::int64_t siblings_ = 0;  // CommitSibling standings held
+  bool delaying_ = false;      // the committer is waiting out the commit delay
   std::atomic<std::uint64_t> batches_{0};
   std::thread committer_;  // last: started when everything above exists
 };

@@ -146,14 +146,48 @@ TEST(AuditLog, BusyCommitterDelaysABatchSoLaterRecordsShareItsSync) {
   r.decision = "allow";
   ASSERT_TRUE(log->Write(r, Durability::kDurable));  // idle: committed at once
   EXPECT_EQ(log->batches(), 1u);
-  // Right after a commit the committer counts as busy: the next record waits for company.
+  // Right after a commit the committer counts as busy, and another connection may still
+  // submit: the next record waits for company.
+  CommitSibling other(*log);
   std::atomic<int> done{0};
   log->Submit(r, Durability::kDurable, std::nullopt, [&](const Status&) { ++done; });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(done.load(), 0);
   log->Submit(r, Durability::kDurable, std::nullopt, [&](const Status&) { ++done; });
   log->Drain();
   EXPECT_EQ(done.load(), 2);
   EXPECT_EQ(log->batches(), 2u);  // both records in one batch, one fdatasync
+}
+
+// Nothing can join a batch once every open connection waits for it: the delay ends then.
+TEST(AuditLog, CommitDelayEndsWhenNoSiblingCanAddARecord) {
+  AuditOptions options;
+  options.commit_delay = std::chrono::seconds(30);
+  auto log = AuditLog::Open(TempFile("audit_siblings.log"), nullptr, options).value();
+  AuditRecord r;
+  r.decision = "allow";
+  ASSERT_TRUE(log->Write(r, Durability::kDurable));
+  // Busy, but no sibling at all: committed at once, not 30 s later.
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(log->Write(r, Durability::kDurable));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_EQ(log->batches(), 2u);
+
+  // Two connections; the first submits and waits while the second may still submit.
+  auto first = std::make_unique<CommitSibling>(*log);
+  CommitSibling second(*log);
+  std::atomic<int> done{0};
+  log->Submit(r, Durability::kDurable, std::nullopt, [&](const Status&) { ++done; });
+  first->Release();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(done.load(), 0);  // held for the second connection's record
+  first->Hold();              // a standing can be taken again (keep-alive)...
+  first.reset();              // ...and goes with the connection
+  second.Release();           // the second connection closes without a request
+  log->Drain();               // so the batch commits now
+  EXPECT_EQ(done.load(), 1);
+  EXPECT_EQ(log->batches(), 3u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
 TEST(AuditLog, WithoutDelayEveryRecordIsCommittedOnArrival) {

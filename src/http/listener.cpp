@@ -69,17 +69,20 @@ void AuditTransportFailure(Listener::State& s, const tcp::endpoint& peer, const 
 }
 
 // Awaits the commit of a request's audit record without blocking the serving thread: the
-// committer's completion resumes the coroutine on its own executor.
+// committer's completion resumes the coroutine on its own executor. Once the record is
+// queued the connection adds nothing more to the batch, so it stops counting as a sibling.
 template <class Token>
-auto AsyncCommit(audit::AuditLog& log, pipeline::Outcome& outcome, Token&& token) {
+auto AsyncCommit(audit::AuditLog& log, pipeline::Outcome& outcome, audit::CommitSibling& sibling,
+                 Token&& token) {
   return asio::async_initiate<Token, void(Status)>(
-      [&log, &outcome](auto handler) {
+      [&log, &outcome, &sibling](auto handler) {
         auto executor = asio::get_associated_executor(handler);
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
         log.Submit(std::move(outcome.record), audit::Durability::kDurable, std::move(outcome.seen),
                    [shared, executor](const Status& st) {
                      asio::post(executor, [shared, st]() mutable { std::move(*shared)(st); });
                    });
+        sibling.Release();
       },
       token);
 }
@@ -164,7 +167,8 @@ awaitable<void> WriteError(Stream& stream, Listener::State& s, bhttp::status sta
 // Serves HTTP requests on an established stream (TLS or, on plain listeners, TCP).
 template <class Stream>
 awaitable<void> ServeRequests(Listener::State& s, Stream& stream, const tcp::endpoint& peer,
-                              const pipeline::DeviceRequest& base, std::string_view already_read) {
+                              const pipeline::DeviceRequest& base, std::string_view already_read,
+                              audit::CommitSibling& sibling) {
   beast::flat_buffer buffer;
   // Bytes read past a PROXY header on a plain listener belong to the first request.
   if (!already_read.empty()) {
@@ -204,12 +208,13 @@ awaitable<void> ServeRequests(Listener::State& s, Stream& stream, const tcp::end
     dr.x_forwarded_for = std::string(req["X-Forwarded-For"]);
     if (req.method() == bhttp::verb::put) dr.body = req.body();
     dr.received = s.clock.Now();
-    auto outcome = s.pipeline.Evaluate(dr);
-    const Status committed = co_await AsyncCommit(s.audit, outcome, asio::use_awaitable);
-    auto pr = pipeline::Pipeline::Respond(std::move(outcome), committed);
-
     const bool keep_alive =
         req.keep_alive() && n + 1 < s.config.limits.max_requests_per_connection;
+    auto outcome = s.pipeline.Evaluate(dr);
+    const Status committed = co_await AsyncCommit(s.audit, outcome, sibling, asio::use_awaitable);
+    if (keep_alive) sibling.Hold();  // the client may send another request
+    auto pr = pipeline::Pipeline::Respond(std::move(outcome), committed);
+
     auto res = MakeResponse(std::move(pr), req.method() == bhttp::verb::head, req.version(), keep_alive);
     if constexpr (std::is_same_v<Stream, SslStream>) {
       if (n == 0) tls::QueueSessionTicket(stream.native_handle());
@@ -260,6 +265,7 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket s
   // TLS flights and responses are small writes in a row; with Nagle each waits for the
   // client's delayed ACK (40 ms on Linux) of the one before.
   socket.set_option(tcp::no_delay(true), ep_ec);
+  audit::CommitSibling sibling(s.audit);  // until the connection has submitted its record
   pipeline::DeviceRequest base;
   base.listener = s.config.name;
   base.peer_ip = peer.address().to_string();
@@ -276,7 +282,7 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket s
 
   if (s.config.plain_http) {
     base.tls = false;
-    co_await ServeRequests(s, tcp_stream, peer, base, already_read);
+    co_await ServeRequests(s, tcp_stream, peer, base, already_read, sibling);
     tcp_stream.socket().shutdown(tcp::socket::shutdown_send, ep_ec);
     co_return;
   }
@@ -294,7 +300,7 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket s
     co_return;
   }
   IdentifyPeer(s, stream.native_handle(), base);
-  co_await ServeRequests(s, stream, peer, base, {});
+  co_await ServeRequests(s, stream, peer, base, {}, sibling);
   // Send our close_notify (after the last response, if QueueFinalResponse left it in the
   // engine) and close, without waiting for the client's (RFC 8446 6.1 does not require it):
   // marking it received makes SSL_shutdown finish after one write.

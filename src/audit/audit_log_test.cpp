@@ -138,22 +138,32 @@ TEST(AuditLog, WriteFailureReachesEveryCompletion) {
   EXPECT_FALSE((*full)->Write(r, Durability::kDurable));
 }
 
-TEST(AuditLog, BusyCommitterDelaysABatchSoLaterRecordsShareItsSync) {
-  AuditOptions options;
-  options.commit_delay = std::chrono::milliseconds(2000);
-  auto log = AuditLog::Open(TempFile("audit_delay.log"), nullptr, options).value();
+AuditRecord Allowed() {
   AuditRecord r;
   r.decision = "allow";
-  ASSERT_TRUE(log->Write(r, Durability::kDurable));  // idle: committed at once
+  return r;
+}
+
+// A log with this commit delay that has just committed one record (idle: at once), so the
+// committer counts as busy for the next batch.
+std::unique_ptr<AuditLog> BusyLog(const std::string& name, std::chrono::microseconds delay) {
+  AuditOptions options;
+  options.commit_delay = delay;
+  auto log = AuditLog::Open(TempFile(name), nullptr, options).value();
+  EXPECT_TRUE(log->Write(Allowed(), Durability::kDurable));
   EXPECT_EQ(log->batches(), 1u);
-  // Right after a commit the committer counts as busy, and another connection may still
-  // submit: the next record waits for company.
+  return log;
+}
+
+TEST(AuditLog, BusyCommitterDelaysABatchSoLaterRecordsShareItsSync) {
+  auto log = BusyLog("audit_delay.log", std::chrono::milliseconds(2000));
+  // Another connection may still submit: the next record waits for company.
   CommitSibling other(*log);
   std::atomic<int> done{0};
-  log->Submit(r, Durability::kDurable, std::nullopt, [&](const Status&) { ++done; });
+  log->Submit(Allowed(), Durability::kDurable, std::nullopt, [&](const Status&) { ++done; });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(done.load(), 0);
-  log->Submit(r, Durability::kDurable, std::nullopt, [&](const Status&) { ++done; });
+  log->Submit(Allowed(), Durability::kDurable, std::nullopt, [&](const Status&) { ++done; });
   log->Drain();
   EXPECT_EQ(done.load(), 2);
   EXPECT_EQ(log->batches(), 2u);  // both records in one batch, one fdatasync
@@ -161,15 +171,10 @@ TEST(AuditLog, BusyCommitterDelaysABatchSoLaterRecordsShareItsSync) {
 
 // Nothing can join a batch once every open connection waits for it: the delay ends then.
 TEST(AuditLog, CommitDelayEndsWhenNoSiblingCanAddARecord) {
-  AuditOptions options;
-  options.commit_delay = std::chrono::seconds(30);
-  auto log = AuditLog::Open(TempFile("audit_siblings.log"), nullptr, options).value();
-  AuditRecord r;
-  r.decision = "allow";
-  ASSERT_TRUE(log->Write(r, Durability::kDurable));
+  auto log = BusyLog("audit_siblings.log", std::chrono::seconds(30));
   // Busy, but no sibling at all: committed at once, not 30 s later.
   const auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(log->Write(r, Durability::kDurable));
+  ASSERT_TRUE(log->Write(Allowed(), Durability::kDurable));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
   EXPECT_EQ(log->batches(), 2u);
 
@@ -177,7 +182,7 @@ TEST(AuditLog, CommitDelayEndsWhenNoSiblingCanAddARecord) {
   auto first = std::make_unique<CommitSibling>(*log);
   CommitSibling second(*log);
   std::atomic<int> done{0};
-  log->Submit(r, Durability::kDurable, std::nullopt, [&](const Status&) { ++done; });
+  log->Submit(Allowed(), Durability::kDurable, std::nullopt, [&](const Status&) { ++done; });
   first->Release();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(done.load(), 0);  // held for the second connection's record
@@ -191,16 +196,12 @@ TEST(AuditLog, CommitDelayEndsWhenNoSiblingCanAddARecord) {
 }
 
 TEST(AuditLog, WithoutDelayEveryRecordIsCommittedOnArrival) {
-  AuditOptions options;
-  options.commit_delay = std::chrono::microseconds(0);
-  auto log = AuditLog::Open(TempFile("audit_nodelay.log"), nullptr, options).value();
-  AuditRecord r;
-  r.decision = "allow";
-  ASSERT_TRUE(log->Write(r, Durability::kDurable));
-  // The same sequence as above: with no delay the second record does not wait for company.
-  log->Submit(r, Durability::kDurable, std::nullopt, [](const Status&) {});
+  auto log = BusyLog("audit_nodelay.log", std::chrono::microseconds(0));
+  // The sequence of the first test: with no delay the record does not wait for company.
+  CommitSibling other(*log);
+  log->Submit(Allowed(), Durability::kDurable, std::nullopt, [](const Status&) {});
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  log->Submit(r, Durability::kDurable, std::nullopt, [](const Status&) {});
+  log->Submit(Allowed(), Durability::kDurable, std::nullopt, [](const Status&) {});
   log->Drain();
   EXPECT_EQ(log->batches(), 3u);
 }

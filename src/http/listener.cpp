@@ -134,6 +134,8 @@ beast::tcp_stream& Lowest(Stream& stream) {
 // shutdown that follows flushes it together with the close_notify, one TCP write instead
 // of two. Only a response that fits one TLS record is taken, so the engine's 17 KB buffers
 // hold it, the queued ticket and the alert at once; false leaves the response to async_write.
+// Once taken it is never written again: a failed SSL_write leaves a broken connection whose
+// shutdown fails too.
 bool QueueFinalResponse(SslStream& stream, bhttp::response<bhttp::string_body>& res) {
   constexpr size_t kMaxQueued = 16 * 1024 - 512;
   if (res.body().size() > kMaxQueued) return false;
@@ -150,8 +152,8 @@ bool QueueFinalResponse(SslStream& stream, bhttp::response<bhttp::string_body>& 
   }
   if (ec || bytes.size() > kMaxQueued) return false;
   ERR_clear_error();
-  return SSL_write(stream.native_handle(), bytes.data(), static_cast<int>(bytes.size())) ==
-         static_cast<int>(bytes.size());
+  static_cast<void>(SSL_write(stream.native_handle(), bytes.data(), static_cast<int>(bytes.size())));
+  return true;
 }
 
 template <class Stream>

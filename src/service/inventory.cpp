@@ -1,6 +1,7 @@
 // Shipping-manifest import for service::Admin (format: docs/lifecycle.md).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <unordered_map>
@@ -187,6 +188,9 @@ Result<ImportResult> Admin::ImportInventory(std::string_view csv,
     if (line_ok) rows.push_back(std::move(row));
   }
   if (!result.problems.empty()) return result;
+  // The rows hold everything pass 2 needs; a million-row file need not stay in memory twice.
+  std::vector<CsvRecord>().swap(records);
+  decltype(seen)().swap(seen);
 
   // Pass 2: one transaction.
   const size_t total = rows.size();
@@ -194,9 +198,11 @@ Result<ImportResult> Admin::ImportInventory(std::string_view csv,
     if (progress) progress(done, total);
   }));
   result.imported = total;
-  // One lifecycle record per device, written as one batch: one fsync, one transaction.
+  // One lifecycle record per device, written in batches (one fsync and one store
+  // transaction each) small enough that a million-row import does not hold every record.
+  constexpr size_t kAuditChunk = 10'000;
   std::vector<audit::AuditRecord> audit_records;
-  audit_records.reserve(total + 1);
+  audit_records.reserve(std::min(total, kAuditChunk) + 1);
   for (const auto& row : rows) {
     auto r = audit::InfoRecord(clock_.Now(), "lifecycle", actor_,
                                row.device.tenant_id ? "assigned" : "stocked", row.device.mac.str(),
@@ -204,6 +210,10 @@ Result<ImportResult> Admin::ImportInventory(std::string_view csv,
                                 {"model", row.device.model}, {"lines", row.lines.size()}});
     if (row.device.window_expires) r.detail["window_expires"] = *row.device.window_expires;
     audit_records.push_back(std::move(r));
+    if (audit_records.size() == kAuditChunk) {
+      PG_TRY_STATUS(audit_.WriteBatch(audit_records, audit::Durability::kDurable));
+      audit_records.clear();
+    }
   }
   audit_records.push_back(audit::InfoRecord(clock_.Now(), "admin", actor_, "inventory imported", "",
                                             {{"devices", total}}));

@@ -89,11 +89,14 @@ void AuditLog::Enqueue(Entry entry) {
       oldest_queued_ = std::chrono::steady_clock::now();
       wake = true;
     }
+    blocking_queued_ = blocking_queued_ || entry.blocking;
+    wake = wake || entry.blocking;
     queue_.push_back(std::move(entry));
     ++submitted_;
     wake = wake || queue_.size() == kMaxBatch;
   }
-  // The committer waits only for an empty queue to fill or a delayed batch to fill up.
+  // The committer waits only for an empty queue to fill, a delayed batch to fill up, or a
+  // blocked writer.
   if (wake) queued_cv_.notify_one();
 }
 
@@ -117,6 +120,7 @@ Status AuditLog::EnqueueAndWait(Entry entry) {
   std::mutex m;
   std::condition_variable cv;
   std::optional<Status> result;
+  entry.blocking = true;
   entry.done = [&](const Status& st) {
     std::lock_guard lock(m);
     result = st;
@@ -176,11 +180,12 @@ void AuditLog::Run() {
       if (delay.count() > 0 && std::chrono::steady_clock::now() - last_commit_ < delay) {
         delaying_ = true;
         queued_cv_.wait_until(lock, oldest_queued_ + delay, [&] {
-          return queue_.size() >= kMaxBatch || stopping_ || siblings_ <= 0;
+          return queue_.size() >= kMaxBatch || stopping_ || siblings_ <= 0 || blocking_queued_;
         });
         delaying_ = false;
       }
       batch.swap(queue_);
+      blocking_queued_ = false;
     }
     Commit(batch);
     {

@@ -110,6 +110,8 @@ class AuditLog {
   void Submit(AuditRecord record, Durability durability, std::optional<store::DeviceSeen> seen,
               Completion done);
   // Blocking forms (CLI, tests, rare events on the request path): return once committed.
+  // The commit delay does not apply to a batch holding one: the waiting thread may be a
+  // serving thread, with every connection it serves stalled until the commit.
   Status Write(const AuditRecord& record, Durability durability,
                std::optional<store::DeviceSeen> seen = std::nullopt);
   // Many records with one write, one fsync and one store transaction (bulk operations).
@@ -126,6 +128,7 @@ class AuditLog {
   struct Entry {
     std::vector<AuditRecord> records;
     Durability durability = Durability::kDurable;
+    bool blocking = false;  // a thread waits for it (Write, WriteBatch): never delayed
     std::optional<store::DeviceSeen> seen;
     Completion done;
   };
@@ -153,6 +156,7 @@ class AuditLog {
   bool stopping_ = false;
   std::int64_t siblings_ = 0;  // CommitSibling standings held
   bool delaying_ = false;      // the committer is waiting out the commit delay
+  bool blocking_queued_ = false;  // the queue holds an entry a thread waits for
   std::atomic<std::uint64_t> batches_{0};
   std::thread committer_;  // last: started when everything above exists
 };

@@ -195,6 +195,20 @@ TEST(AuditLog, CommitDelayEndsWhenNoSiblingCanAddARecord) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
+// A blocking Write may come from a serving thread (a lifecycle event in the middle of a
+// request): it ends the delay, and takes the records queued before it along.
+TEST(AuditLog, BlockingWriteIsNeverDelayed) {
+  auto log = BusyLog("audit_blocking.log", std::chrono::seconds(30));
+  CommitSibling other(*log);
+  std::atomic<int> done{0};
+  log->Submit(Allowed(), Durability::kDurable, std::nullopt, [&](const Status&) { ++done; });
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(log->Write(Allowed(), Durability::kDurable));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_EQ(done.load(), 1);
+  EXPECT_EQ(log->batches(), 2u);  // one batch for both
+}
+
 TEST(AuditLog, WithoutDelayEveryRecordIsCommittedOnArrival) {
   auto log = BusyLog("audit_nodelay.log", std::chrono::microseconds(0));
   // The sequence of the first test: with no delay the record does not wait for company.

@@ -73,8 +73,15 @@ AuditLog::~AuditLog() {
 
 void AuditLog::Submit(AuditRecord record, Durability durability,
                       std::optional<store::DeviceSeen> seen, Completion done) {
+  std::vector<AuditRecord> records;
+  records.push_back(std::move(record));
+  Submit(std::move(records), durability, std::move(seen), std::move(done));
+}
+
+void AuditLog::Submit(std::vector<AuditRecord> records, Durability durability,
+                      std::optional<store::DeviceSeen> seen, Completion done) {
   Entry e;
-  e.records.push_back(std::move(record));
+  e.records = std::move(records);
   e.durability = durability;
   e.seen = std::move(seen);
   e.done = std::move(done);
@@ -109,10 +116,12 @@ Status AuditLog::Write(const AuditRecord& record, Durability durability,
   return EnqueueAndWait(std::move(e));
 }
 
-Status AuditLog::WriteBatch(std::span<const AuditRecord> records, Durability durability) {
+Status AuditLog::WriteBatch(std::span<const AuditRecord> records, Durability durability,
+                           std::optional<store::DeviceSeen> seen) {
   Entry e;
   e.records.assign(records.begin(), records.end());
   e.durability = durability;
+  e.seen = std::move(seen);
   return EnqueueAndWait(std::move(e));
 }
 

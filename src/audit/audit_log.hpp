@@ -109,13 +109,18 @@ class AuditLog {
   // cheap and must not call back into this log: it runs on the committer thread.
   void Submit(AuditRecord record, Durability durability, std::optional<store::DeviceSeen> seen,
               Completion done);
+  // The same for records that must be committed together (a request's lifecycle records
+  // and its own record), in this order.
+  void Submit(std::vector<AuditRecord> records, Durability durability,
+              std::optional<store::DeviceSeen> seen, Completion done);
   // Blocking forms (CLI, tests, rare events on the request path): return once committed.
   // The commit delay does not apply to a batch holding one: the waiting thread may be a
   // serving thread, with every connection it serves stalled until the commit.
   Status Write(const AuditRecord& record, Durability durability,
                std::optional<store::DeviceSeen> seen = std::nullopt);
   // Many records with one write, one fsync and one store transaction (bulk operations).
-  Status WriteBatch(std::span<const AuditRecord> records, Durability durability);
+  Status WriteBatch(std::span<const AuditRecord> records, Durability durability,
+                    std::optional<store::DeviceSeen> seen = std::nullopt);
   // Waits until everything submitted before the call is committed.
   void Drain();
   // Batches committed so far (each one write, one fdatasync if durable, one store transaction).

@@ -78,7 +78,7 @@ auto AsyncCommit(audit::AuditLog& log, pipeline::Outcome& outcome, audit::Commit
       [&log, &outcome, &sibling](auto handler) {
         auto executor = asio::get_associated_executor(handler);
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        log.Submit(std::move(outcome.record), audit::Durability::kDurable, std::move(outcome.seen),
+        log.Submit(outcome.TakeRecords(), audit::Durability::kDurable, std::move(outcome.seen),
                    [shared, executor](const Status& st) {
                      asio::post(executor, [shared, st]() mutable { std::move(*shared)(st); });
                    });

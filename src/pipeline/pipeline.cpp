@@ -29,6 +29,12 @@ DeviceResponse Deny(audit::AuditRecord& record, std::string reason) {
 
 }  // namespace
 
+std::vector<audit::AuditRecord> Outcome::TakeRecords() {
+  std::vector<audit::AuditRecord> records = std::move(events);
+  records.push_back(std::move(record));
+  return records;
+}
+
 DeviceResponse UniformNotFound() {
   return DeviceResponse{404, "text/plain; charset=utf-8", "404 Not Found\n", false};
 }
@@ -79,7 +85,7 @@ Outcome Pipeline::Evaluate(const DeviceRequest& request) {
     response.retry_after = permit.retry_after_seconds();
   } else {
     try {
-      response = Decide(request, client, record, outcome.seen);
+      response = Decide(request, client, record, outcome.seen, outcome.events);
     } catch (const std::exception& e) {
       spdlog::error("request pipeline failed: {}", e.what());
       record.decision = "error";
@@ -111,7 +117,9 @@ DeviceResponse Pipeline::Respond(Outcome&& outcome, const Status& committed) {
 
 DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
   Outcome outcome = Evaluate(request);
-  const Status committed = audit_.Write(outcome.record, audit::Durability::kDurable, outcome.seen);
+  std::optional<store::DeviceSeen> seen = std::move(outcome.seen);
+  const Status committed = audit_.WriteBatch(outcome.TakeRecords(), audit::Durability::kDurable,
+                                             std::move(seen));
   return Respond(std::move(outcome), committed);
 }
 
@@ -263,7 +271,8 @@ std::variant<Pipeline::Identity, DeviceResponse> Pipeline::Identify(
 }
 
 DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddress& client,
-                                audit::AuditRecord& record, std::optional<store::DeviceSeen>& seen) {
+                                audit::AuditRecord& record, std::optional<store::DeviceSeen>& seen,
+                                std::vector<audit::AuditRecord>& events) {
   const auto now_tp = clock_.Now();
   const std::int64_t now = ToUnix(now_tp);
   if (defenses_.bans().IsBanned(client, now_tp)) return Deny(record, "banned source");
@@ -336,10 +345,12 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
     if (device->pin_spki.empty()) {
       auto pinned = store_.PinDevice(device->id, request.cert->spki_sha256);
       if (!pinned) throw ErrorException(pinned.error());
-      if (*pinned) LifecycleEvent(*device, "certificate pinned", {{"spki_sha256", request.cert->spki_sha256}});
+      if (*pinned) {
+        LifecycleEvent(*device, "certificate pinned", {{"spki_sha256", request.cert->spki_sha256}}, events);
+      }
     } else if (!crypto::ConstantTimeEquals(device->pin_spki, request.cert->spki_sha256)) {
-      Lock(*device, "certificate key changed", {{"pinned", device->pin_spki},
-                                                {"presented", request.cert->spki_sha256}});
+      Lock(*device, "certificate key changed",
+           {{"pinned", device->pin_spki}, {"presented", request.cert->spki_sha256}}, events);
       return Deny(record, "certificate key changed");
     }
   }
@@ -350,14 +361,15 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
       const int prefix = client.is_v4() ? tenant->anomaly_prefix_v4 : tenant->anomaly_prefix_v6;
       auto net_of_last = last ? net::Cidr::Of(*last, prefix) : Result<net::Cidr>(Error::InvalidArgument(""));
       if (last && (last->family() != client.family() || !net_of_last || !net_of_last->Contains(client))) {
-        Lock(*device, "network changed", {{"last_seen_ip", device->last_seen_ip}, {"now", client.ToString()}});
+        Lock(*device, "network changed", {{"last_seen_ip", device->last_seen_ip}, {"now", client.ToString()}},
+             events);
         return Deny(record, "network changed");
       }
     }
     if (device->state == core::DeviceState::kAssigned && !device->last_seen_at &&
         tenant->late_first_fetch_days > 0 && device->window_opens &&
         now - *device->window_opens > std::int64_t{tenant->late_first_fetch_days} * 86400) {
-      Lock(*device, "first seen late", {{"assigned", *device->window_opens}});
+      Lock(*device, "first seen late", {{"assigned", *device->window_opens}}, events);
       return Deny(record, "first seen late");
     }
   }
@@ -387,7 +399,8 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
   // authorize: lifecycle state and provisioning window, evaluated now (no cron job).
   const core::DeviceState state = core::EffectiveState(*device, now);
   if (state != device->state) {
-    RecordTransition(*device, device->state, state, now, "provisioning window ended without a fetch");
+    RecordTransition(*device, device->state, state, now, "provisioning window ended without a fetch",
+                     events);
   }
   switch (state) {
     case core::DeviceState::kStock: return Deny(record, "device not assigned");
@@ -406,7 +419,7 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
   std::vector<core::Line> lines;
   if (route->scope == vendors::FileScope::kDevice) {
     // Only files that can carry a password take part in delivery and confirmation.
-    auto l = tpl->References("password") ? LinesWithDeliverablePasswords(*device, *tenant, now)
+    auto l = tpl->References("password") ? LinesWithDeliverablePasswords(*device, *tenant, now, events)
                                          : LinesWithoutPasswords(*device);
     if (!l) throw ErrorException(l.error());
     lines = std::move(*l);
@@ -422,7 +435,7 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
   if (route->scope == vendors::FileScope::kDevice) {
     if (device->state == core::DeviceState::kAssigned) {
       RecordTransition(*device, core::DeviceState::kAssigned, core::DeviceState::kProvisioned, now,
-                       "first authenticated fetch");
+                       "first authenticated fetch", events);
     }
     // Written by the audit committer with this request's record, before the response leaves;
     // the next files of a boot, from the same address and firmware, leave the row alone.
@@ -472,28 +485,32 @@ DeviceResponse Pipeline::Upload(const vendors::Vendor& vendor, const core::Devic
   return DeviceResponse{204, "text/plain; charset=utf-8", ""};
 }
 
-void Pipeline::Lock(const core::Device& device, const std::string& why, nlohmann::json detail) {
+void Pipeline::Lock(const core::Device& device, const std::string& why, nlohmann::json detail,
+                    std::vector<audit::AuditRecord>& events) {
   if (auto st = store_.LockDevice(device.id, why); !st) throw ErrorException(st.error());
   defenses_.counters().Increment("locks");
   detail["cause"] = why;
-  LifecycleEvent(device, "locked", std::move(detail));
+  LifecycleEvent(device, "locked", std::move(detail), events);
   spdlog::warn("ALERT device {} locked: {} (unlock with: provgate device unlock {})", device.mac.str(),
                why, device.mac.str());
 }
 
 void Pipeline::RecordTransition(const core::Device& device, core::DeviceState from,
-                                core::DeviceState to, std::int64_t now, const std::string& cause) {
+                                core::DeviceState to, std::int64_t now, const std::string& cause,
+                                std::vector<audit::AuditRecord>& events) {
   auto won = store_.TransitionState(device.id, from, to, now);
   if (!won) throw ErrorException(won.error());
   if (!*won) return;  // a concurrent request made (and recorded) this transition
   LifecycleEvent(device, std::string(core::DeviceStateName(to)),
-                 {{"from", core::DeviceStateName(from)}, {"cause", cause}});
+                 {{"from", core::DeviceStateName(from)}, {"cause", cause}}, events);
 }
 
+// Committed with the request's record, before its response leaves (Outcome::events): the
+// serving thread never waits for a commit in the middle of a decision.
 void Pipeline::LifecycleEvent(const core::Device& device, const std::string& what,
-                              nlohmann::json detail) {
-  auto r = audit::InfoRecord(clock_.Now(), "lifecycle", "device", what, device.mac.str(), std::move(detail));
-  if (auto st = audit_.Write(r, audit::Durability::kDurable); !st) throw ErrorException(st.error());
+                              nlohmann::json detail, std::vector<audit::AuditRecord>& events) {
+  events.push_back(
+      audit::InfoRecord(clock_.Now(), "lifecycle", "device", what, device.mac.str(), std::move(detail)));
 }
 
 Result<std::vector<core::Line>> Pipeline::LinesWithoutPasswords(const core::Device& device) {
@@ -502,9 +519,9 @@ Result<std::vector<core::Line>> Pipeline::LinesWithoutPasswords(const core::Devi
   return lines;
 }
 
-Result<std::vector<core::Line>> Pipeline::LinesWithDeliverablePasswords(const core::Device& device,
-                                                                        const core::Tenant& tenant,
-                                                                        std::int64_t now) {
+Result<std::vector<core::Line>> Pipeline::LinesWithDeliverablePasswords(
+    const core::Device& device, const core::Tenant& tenant, std::int64_t now,
+    std::vector<audit::AuditRecord>& events) {
   PG_TRY(auto lines, store_.ListLines(device.id));
   if (tenant.password_policy == core::PasswordPolicy::kAlways) return lines;
 
@@ -530,7 +547,8 @@ Result<std::vector<core::Line>> Pipeline::LinesWithDeliverablePasswords(const co
     LifecycleEvent(device, "password removed",
                    {{"lines", wiped},
                     {"cause", tenant.confirm_grace_seconds == 0 ? "confirmed by the device's next fetch"
-                                                                 : "grace period after delivery ended"}});
+                                                                 : "grace period after delivery ended"}},
+                   events);
   }
   // Then the atomic claim: of concurrent requests, exactly one gets each undelivered password.
   std::vector<core::Line> claimed;
@@ -541,7 +559,8 @@ Result<std::vector<core::Line>> Pipeline::LinesWithDeliverablePasswords(const co
     std::vector<int> indexes;
     for (const auto& l : claimed) indexes.push_back(l.index);
     LifecycleEvent(device, "password delivered",
-                   {{"lines", indexes}, {"policy", core::PasswordPolicyName(tenant.password_policy)}});
+                   {{"lines", indexes}, {"policy", core::PasswordPolicyName(tenant.password_policy)}},
+                   events);
   }
   if (!wiped.empty() || !claimed.empty()) {
     PG_TRY(lines, store_.ListLines(device.id));

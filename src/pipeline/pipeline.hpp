@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "audit/audit_log.hpp"
 #include "defense/tokens.hpp"
@@ -31,12 +32,18 @@ struct PipelineOptions {
   std::string provisioning_url;            // rendered into configs for periodic re-checks
 };
 
-// A decided request: the response to send once `record` is committed, and the last-seen
-// update of the device it served, committed with the record.
+// A decided request: the response to send once its records are committed, and the
+// last-seen update of the device it served, committed with them.
 struct Outcome {
   DeviceResponse response;
   audit::AuditRecord record;
+  // Lifecycle records the decision raised (certificate pinned, provisioned, password
+  // delivered or removed, locked): committed with, and before, the request's record.
+  std::vector<audit::AuditRecord> events;
   std::optional<store::DeviceSeen> seen;
+
+  // The events, then the request's record, in commit order.
+  std::vector<audit::AuditRecord> TakeRecords();
 };
 
 // The byte-identical response for every refusal.
@@ -66,7 +73,8 @@ class Pipeline {
     core::Device device;
   };
   DeviceResponse Decide(const DeviceRequest& request, const net::IpAddress& client,
-                        audit::AuditRecord& record, std::optional<store::DeviceSeen>& seen);
+                        audit::AuditRecord& record, std::optional<store::DeviceSeen>& seen,
+                        std::vector<audit::AuditRecord>& events);
   std::variant<Identity, DeviceResponse> Identify(const DeviceRequest& request,
                                                   const std::optional<defense::TokenPath>& token,
                                                   const std::string& file_name,
@@ -80,16 +88,21 @@ class Pipeline {
   DeviceResponse Upload(const vendors::Vendor& vendor, const core::Device& device,
                         const DeviceRequest& request, const std::string& file_name,
                         const net::IpAddress& client, audit::AuditRecord& record);
-  void Lock(const core::Device& device, const std::string& why, nlohmann::json detail);
+  // These change the store at once and add their lifecycle record to `events`.
+  void Lock(const core::Device& device, const std::string& why, nlohmann::json detail,
+            std::vector<audit::AuditRecord>& events);
   void RecordTransition(const core::Device& device, core::DeviceState from, core::DeviceState to,
-                        std::int64_t now, const std::string& cause);
-  void LifecycleEvent(const core::Device& device, const std::string& what, nlohmann::json detail);
+                        std::int64_t now, const std::string& cause,
+                        std::vector<audit::AuditRecord>& events);
+  void LifecycleEvent(const core::Device& device, const std::string& what, nlohmann::json detail,
+                      std::vector<audit::AuditRecord>& events);
   Result<std::vector<core::Line>> LinesWithoutPasswords(const core::Device& device);
   // Applies the tenant's password policy: wipes confirmed deliveries, claims undelivered
   // passwords atomically, and returns the lines with exactly the passwords this response may carry.
   Result<std::vector<core::Line>> LinesWithDeliverablePasswords(const core::Device& device,
                                                                 const core::Tenant& tenant,
-                                                                std::int64_t now);
+                                                                std::int64_t now,
+                                                                std::vector<audit::AuditRecord>& events);
 
   store::Store& store_;
   const vendors::Registry& vendors_;

@@ -292,6 +292,30 @@ TEST_F(PipelineTest, FirstFetchProvisionsAndExpiredWindowIsRecordedOnce) {
                                             "password removed"}));
 }
 
+// A first fetch pins, provisions and delivers: its lifecycle records are not written one
+// by one while the request is decided (a serving thread would wait for each commit) but
+// returned with the request's record, in order, and committed with it in one batch.
+TEST_F(PipelineTest, LifecycleRecordsOfADecisionAreCommittedWithItsRecord) {
+  const auto batches = audit_->batches();
+  Outcome outcome = pipeline_->Evaluate(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  EXPECT_EQ(audit_->batches(), batches);  // nothing committed while deciding
+  ASSERT_EQ(outcome.response.status, 200);
+  EXPECT_EQ(store_->FindDevice(a_.mac).value().state, core::DeviceState::kProvisioned);
+  std::vector<std::string> order;
+  for (const auto& r : outcome.TakeRecords()) order.push_back(r.kind + ":" + r.reason);
+  EXPECT_EQ(order, (std::vector<std::string>{"lifecycle:certificate pinned", "lifecycle:password delivered",
+                                            "lifecycle:provisioned", "request:device file"}));
+  // Handle commits all of them as one batch.
+  pipeline_->Handle(Request("/001565ddeeff.cfg", "001565ddeeff"));
+  EXPECT_EQ(audit_->batches(), batches + 1);
+  std::vector<std::string> reasons;
+  for (const auto& rec : AuditLines(dir_ / "audit.log")) reasons.push_back(rec["reason"]);
+  ASSERT_GE(reasons.size(), 4u);
+  EXPECT_EQ(std::vector<std::string>(reasons.end() - 4, reasons.end()),
+            (std::vector<std::string>{"certificate pinned", "password delivered", "provisioned",
+                                      "device file"}));
+}
+
 TEST_F(PipelineTest, FirstFetchLongAfterAssignmentLocksTheDevice) {
   tenant_.anomaly_lock = true;
   tenant_.late_first_fetch_days = 7;

@@ -56,8 +56,8 @@ class Pipeline {
            Defenses& defenses, PipelineOptions options);
 
   // Thread-safe. Never throws (internal failures become a 500 with an audit record) and
-  // never waits on the audit disk: the caller submits the record and answers from the
-  // completion, through Respond.
+  // does not wait on the audit disk (a ban it imposes is the one blocking write): the
+  // caller submits Outcome::TakeRecords and answers from the completion, through Respond.
   Outcome Evaluate(const DeviceRequest& request);
   // The response to send once the outcome's record was committed with `committed`: a
   // decision the audit trail could lose is never acknowledged (503 instead).

@@ -109,11 +109,7 @@ void AuditLog::Enqueue(Entry entry) {
 
 Status AuditLog::Write(const AuditRecord& record, Durability durability,
                        std::optional<store::DeviceSeen> seen) {
-  Entry e;
-  e.records.push_back(record);
-  e.durability = durability;
-  e.seen = std::move(seen);
-  return EnqueueAndWait(std::move(e));
+  return WriteBatch(std::span(&record, 1), durability, std::move(seen));
 }
 
 Status AuditLog::WriteBatch(std::span<const AuditRecord> records, Durability durability,

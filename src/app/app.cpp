@@ -64,6 +64,9 @@ Status App::CheckTemplates() {
 }
 
 Status App::Serve() {
+  // Before anything is served: one server per audit file, and the store's copy of the audit
+  // trail caught up with what an unclean stop left out of it.
+  PG_TRY_STATUS(audit_->ClaimForServer());
   pipeline::PipelineOptions options;
   options.path_prefix = config_.path_prefix;
   options.provisioning_url = config_.provisioning_url;

@@ -215,6 +215,12 @@ Result<Config> LoadConfig(const std::filesystem::path& file) {
     return ConfigError(file, "audit.commit_delay_us", "must be between 0 and 100000 (microseconds)");
   }
   c.audit.commit_delay = std::chrono::microseconds(delay_us);
+  PG_TRY(auto copy_ms, Get<std::int64_t>(audit, file, "audit.store_copy_delay_ms",
+                                         c.audit.store_copy_delay.count()));
+  if (copy_ms < 0 || copy_ms > 60'000) {
+    return ConfigError(file, "audit.store_copy_delay_ms", "must be between 0 and 60000 (milliseconds)");
+  }
+  c.audit.store_copy_delay = std::chrono::milliseconds(copy_ms);
   c.templates_dir = templates.empty() ? DefaultTemplatesDir() : Resolve(base, templates);
   PG_TRY(c.threads, Get<int>(server, file, "server.threads", 0));
   PG_TRY(c.provisioning_url, Get<std::string>(server, file, "server.provisioning_url", ""));

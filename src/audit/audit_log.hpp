@@ -3,6 +3,11 @@
 // all records queued while it syncs share the next write and fdatasync (group commit), and
 // a request is answered only from the completion, once its record is durable (DESIGN.md
 // invariant 7). Serving threads never wait on the disk themselves.
+//
+// The file is the durable record; the store copy serves queries. The server copies records
+// into the store in larger batches some time after their file commit (ClaimForServer): a
+// store transaction costs more than the fdatasync, and the copy is caught up from the file
+// after a crash.
 #pragma once
 
 #include <atomic>
@@ -14,8 +19,10 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -57,6 +64,10 @@ struct AuditRecord {
 AuditRecord InfoRecord(TimePoint time, std::string kind, std::string actor, std::string what,
                        std::string device, nlohmann::json detail);
 
+// A line of the audit file as the store keeps it (the indexed columns taken from the
+// record), or nothing when the line is not a record this log wrote.
+std::optional<store::StoredAuditEvent> ParseStoredLine(std::string_view line);
+
 // Called once per submission, on the committer thread: Ok once the records are in the
 // file (and on disk for kDurable) and copied to the store, else the first failure.
 using Completion = std::function<void(const Status&)>;
@@ -71,6 +82,11 @@ struct AuditOptions {
   // ~1 300 req/s, 0.5 / 2 / 5 / 10 ms cost ~915 / 740 / 645 / 600 µs of server CPU per
   // TLS 1.2 request (docs/performance.md).
   std::chrono::microseconds commit_delay{5000};
+  // Store copy delay, once the log is claimed for the server: committed records are copied
+  // into the store together, at the latest this long after the first of them (or when 1 024
+  // wait), instead of in each commit's own store transaction before its completions run.
+  // Queries and last-seen lag by at most this much. 0 copies with each commit.
+  std::chrono::milliseconds store_copy_delay{100};
 };
 
 class AuditLog;
@@ -121,7 +137,17 @@ class AuditLog {
   // Many records with one write, one fsync and one store transaction (bulk operations).
   Status WriteBatch(std::span<const AuditRecord> records, Durability durability,
                     std::optional<store::DeviceSeen> seen = std::nullopt);
-  // Waits until everything submitted before the call is committed.
+  // Makes this the server's log, before it serves; any other process may still append.
+  // Locks the file against a second server (kUnavailable if one holds it), copies into the
+  // store the records a crash left out of it (those past the store's copy mark that the
+  // store lacks), and from then on copies with the store copy delay, keeping the mark
+  // current in each copy's transaction. Call it before any record is submitted concurrently.
+  Status ClaimForServer();
+  // Brings the device's last-seen columns, as read from the store, up to date with what the
+  // log has committed but may not have copied yet: the pipeline's network-change check
+  // compares with the address of the device's previous fetch, however recent.
+  void OverlayUncopiedSeen(core::Device& device) const;
+  // Waits until everything submitted before the call is committed and copied to the store.
   void Drain();
   // Batches committed so far (each one write, one fdatasync if durable, one store transaction).
   std::uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
@@ -137,25 +163,51 @@ class AuditLog {
     std::optional<store::DeviceSeen> seen;
     Completion done;
   };
-  AuditLog(int fd, store::Store* store, AuditOptions options);
+  // Records committed to the file and waiting to be copied to the store (server only).
+  struct PendingCopy {
+    std::vector<store::StoredAuditEvent> events;
+    std::vector<store::DeviceSeen> seen;
+    std::optional<store::AuditCopyMark> mark;  // where the file stood after their last commit
+    std::uint64_t entries = 0;
+    std::chrono::steady_clock::time_point since;  // when the first of them was committed
+  };
+  AuditLog(int fd, std::string file_key, store::Store* store, AuditOptions options);
   void Enqueue(Entry entry);
   Status EnqueueAndWait(Entry entry);
   void Run();
-  void Commit(std::vector<Entry>& batch);
+  // Returns how many entries of the batch now wait in pending_ for their store copy.
+  std::uint64_t Commit(std::vector<Entry>& batch, bool claimed);
+  void CopyPending();
+  Status RecoverStoreCopy();
   Status WriteLines(const std::string& buffer);
 
-  // A batch never grows beyond this while the committer delays.
+  // A batch never grows beyond this while the committer delays, nor a pending copy.
   static constexpr size_t kMaxBatch = 1024;
 
   int fd_;
+  const std::string file_key_;  // the file's canonical path: its copy mark's key
   store::Store* store_;
   const AuditOptions options_;
+  PendingCopy pending_;  // committer thread only
+  // Last-seen updates committed by a deferred copy, by device id, kept a while after their
+  // copy so a request that read the store just before it still finds them.
+  static constexpr std::int64_t kUncopiedSeenKeepSeconds = 10;
+  mutable std::mutex seen_mu_;
+  std::unordered_map<std::int64_t, store::DeviceSeen> uncopied_seen_;
+  bool mark_ok_ = true;  // committer thread only: false once a copy failed (see CopyPending)
   std::mutex mu_;
   std::condition_variable queued_cv_;     // the committer waits for work
   std::condition_variable committed_cv_;  // Drain waits for the committer
   std::vector<Entry> queue_;
   std::uint64_t submitted_ = 0;  // entries queued so far
   std::uint64_t committed_ = 0;  // entries whose completion has run
+  // Entries are committed in submission order; the first copied_through_ of them are copied
+  // to the store (or given up, see CopyPending). pending_ holds the rest of the committed ones.
+  std::uint64_t copied_through_ = 0;
+  bool claimed_ = false;          // ClaimForServer succeeded
+  std::uint64_t copy_wanted_through_ = 0;  // Drain waits for the copy of this many entries
+  // Under mu_, on the committer: a Drain waits for pending entries.
+  bool copy_wanted() const { return pending_.entries > 0 && copy_wanted_through_ > copied_through_; }
   std::chrono::steady_clock::time_point oldest_queued_;  // when the queue last became non-empty
   std::chrono::steady_clock::time_point last_commit_;    // when the last batch was committed
   bool stopping_ = false;

@@ -3,12 +3,17 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <fstream>
 #include <mutex>
 #include <sstream>
 #include <thread>
 #include <vector>
+
+#include "crypto/secret_box.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace provgate::audit {
 namespace {
@@ -218,6 +223,222 @@ TEST(AuditLog, WithoutDelayEveryRecordIsCommittedOnArrival) {
   log->Submit(Allowed(), Durability::kDurable, std::nullopt, [](const Status&) {});
   log->Drain();
   EXPECT_EQ(log->batches(), 3u);
+}
+
+TEST(AuditLog, StoredLineIsParsedBackFromTheFile) {
+  AuditRecord r;
+  r.time = FromUnix(1700000000) + std::chrono::milliseconds(123);
+  r.device = "001565aabbcc";
+  r.mac = "805ec0000001";
+  r.decision = "allow";
+  r.reason = "device file";
+  const std::string line = r.ToJson().dump();
+  auto e = ParseStoredLine(line);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->time, 1700000000);
+  EXPECT_EQ(e->kind, "request");
+  EXPECT_EQ(e->mac, "001565aabbcc");  // the device it matched wins over the presented MAC
+  EXPECT_EQ(e->decision, "allow");
+  EXPECT_EQ(e->reason, "device file");
+  EXPECT_EQ(e->json, line);
+  EXPECT_EQ(ParseRfc3339(FormatRfc3339(r.time)), r.time);
+  for (const char* bad : {"", "{", "[]", R"({"kind":"request","decision":"allow"})",
+                          R"({"time":"2023-11-14T22:13:20.123Z","kind":"request"})",
+                          R"({"time":"2023-11-14 22:13:20","kind":"request","decision":"allow"})",
+                          R"({"time":"2023-13-14T22:13:20.123Z","kind":"request","decision":"allow"})",
+                          R"({"time":"2023-11-14T22:13:20.123Z","kind":"request","decision":"allow","mac":7})"}) {
+    EXPECT_FALSE(ParseStoredLine(bad)) << bad;
+  }
+}
+
+// The server's log with a store behind it.
+class ServerLog : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("auditlog_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    std::array<unsigned char, crypto::SecretBox::kKeySize> key{};
+    key.fill(3);
+    store_ = store::SqliteStore::Open(dir_ / "p.db", crypto::SecretBox::FromKey(key), clock_).value();
+    path_ = std::filesystem::weakly_canonical(dir_ / "audit.log");
+  }
+  std::unique_ptr<AuditLog> Open(std::chrono::milliseconds copy_delay) {
+    AuditOptions options;
+    options.store_copy_delay = copy_delay;
+    return AuditLog::Open(path_, store_.get(), options).value();
+  }
+  static AuditRecord Numbered(int n) {
+    AuditRecord r = Allowed();
+    r.reason = "n" + std::to_string(n);
+    return r;
+  }
+  std::vector<std::string> StoredJson() { return store_->ListAuditJsonAfter(0).value(); }
+  std::vector<std::string> FileLines() {
+    std::ifstream in(path_);
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+  }
+  std::int64_t FileSize() { return static_cast<std::int64_t>(std::filesystem::file_size(path_)); }
+  void Append(const std::string& text) {
+    std::ofstream out(path_, std::ios::app | std::ios::binary);
+    out << text;
+  }
+
+  ManualClock clock_{FromUnix(1700000000)};
+  std::filesystem::path dir_;
+  std::filesystem::path path_;
+  std::unique_ptr<store::SqliteStore> store_;
+};
+
+TEST_F(ServerLog, UnclaimedLogCopiesEachCommitBeforeItsCompletion) {
+  auto log = Open(std::chrono::seconds(60));
+  std::atomic<size_t> stored_at_completion{0};
+  log->Submit(Numbered(1), Durability::kDurable, std::nullopt,
+              [&](const Status&) { stored_at_completion = StoredJson().size(); });
+  log->Drain();
+  EXPECT_EQ(stored_at_completion.load(), 1u);
+}
+
+TEST_F(ServerLog, ClaimedLogCopiesLaterInOneTransactionAndKeepsTheMark) {
+  auto log = Open(std::chrono::seconds(60));
+  ASSERT_TRUE(log->ClaimForServer());
+  // The first claim marks the file's end: nothing was left to copy.
+  EXPECT_EQ(store_->FindAuditCopyMark(path_.string()).value()->offset, 0);
+  std::atomic<int> done{0};
+  for (int i = 0; i < 3; ++i) {
+    log->Submit(Numbered(i), Durability::kDurable, std::nullopt, [&](const Status& st) {
+      EXPECT_TRUE(st);
+      ++done;
+    });
+  }
+  while (done.load() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(FileLines().size(), 3u);       // durable before the completions ran
+  EXPECT_TRUE(StoredJson().empty());       // the copy waits for its delay
+  log->Drain();                            // or for Drain
+  EXPECT_EQ(StoredJson(), FileLines());
+  EXPECT_EQ(store_->FindAuditCopyMark(path_.string()).value()->offset, FileSize());
+}
+
+TEST_F(ServerLog, ClaimedLogCopiesOnceItsDelayIsDue) {
+  auto log = Open(std::chrono::milliseconds(20));
+  ASSERT_TRUE(log->ClaimForServer());
+  ASSERT_TRUE(log->Write(Numbered(1), Durability::kDurable));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (StoredJson().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(StoredJson(), FileLines());
+}
+
+TEST_F(ServerLog, DestructorCopiesWhatIsPending) {
+  {
+    auto log = Open(std::chrono::seconds(60));
+    ASSERT_TRUE(log->ClaimForServer());
+    for (int i = 0; i < 50; ++i) log->Submit(Numbered(i), Durability::kDurable, std::nullopt, {});
+  }
+  EXPECT_EQ(StoredJson().size(), 50u);
+  EXPECT_EQ(StoredJson(), FileLines());
+  EXPECT_EQ(store_->FindAuditCopyMark(path_.string()).value()->offset, FileSize());
+}
+
+TEST_F(ServerLog, UncopiedLastSeenIsOverlaidOnTheStoredDevice) {
+  core::Tenant t;
+  t.name = "acme";
+  t = store_->AddTenant(t).value();
+  core::Device d;
+  d.mac = core::MacAddress::Parse("001565aabbcc").value();
+  d.vendor = "yealink";
+  d.model = "T54W";
+  d.tenant_id = t.id;
+  d.state = core::DeviceState::kProvisioned;
+  d = store_->AddDevice(d).value();
+  auto log = Open(std::chrono::seconds(60));
+  ASSERT_TRUE(log->ClaimForServer());
+  const std::int64_t now = ToUnix(std::chrono::system_clock::now());
+  ASSERT_TRUE(log->Write(Numbered(1), Durability::kDurable,
+                         store::DeviceSeen{d.id, now, "192.0.2.7", "Yealink SIP-T54W 96.86.0.100", "96.86.0.100"}));
+  auto stored = store_->FindDevice(d.mac).value();
+  EXPECT_FALSE(stored.last_seen_at.has_value());  // not copied yet
+  log->OverlayUncopiedSeen(stored);
+  EXPECT_EQ(stored.last_seen_at, now);
+  EXPECT_EQ(stored.last_seen_ip, "192.0.2.7");
+  EXPECT_EQ(stored.firmware, "96.86.0.100");
+  auto other = store_->FindDevice(d.mac).value();
+  other.id += 1;
+  log->OverlayUncopiedSeen(other);  // another device: untouched
+  EXPECT_FALSE(other.last_seen_at.has_value());
+  log->Drain();
+  EXPECT_EQ(store_->FindDevice(d.mac).value().last_seen_ip, "192.0.2.7");
+}
+
+TEST_F(ServerLog, OneServerPerAuditFile) {
+  auto first = Open(std::chrono::seconds(60));
+  ASSERT_TRUE(first->ClaimForServer());
+  auto second = Open(std::chrono::seconds(60));
+  auto st = second->ClaimForServer();
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(st.error().message.find("another provgate server"), std::string::npos);
+  ASSERT_TRUE(second->Write(Numbered(1), Durability::kDurable));  // a CLI may still append
+  first.reset();
+  EXPECT_TRUE(second->ClaimForServer());  // the lock goes with the server
+}
+
+// What a crash leaves: the mark, then lines the server wrote but never copied, mixed with
+// lines another process wrote and copied itself.
+TEST_F(ServerLog, ClaimCopiesWhatACrashLeftOutExactlyOnce) {
+  {
+    auto log = Open(std::chrono::seconds(60));
+    ASSERT_TRUE(log->ClaimForServer());
+    ASSERT_TRUE(log->Write(Numbered(0), Durability::kDurable));
+  }  // copied at close: the mark is at the end of record 0
+  const auto mark = store_->FindAuditCopyMark(path_.string()).value().value();
+  ASSERT_EQ(mark.offset, FileSize());
+  auto line = [](int n) { return Numbered(n).ToJson().dump(); };
+  Append(line(1) + "\n");  // the server's, lost
+  {
+    auto cli = Open(std::chrono::seconds(0));  // another process: writes and copies at once
+    ASSERT_TRUE(cli->Write(Numbered(2), Durability::kDurable));
+    ASSERT_TRUE(cli->Write(Numbered(1), Durability::kDurable));  // same text as the lost one
+  }
+  Append(line(3) + "\nnot a record\n" + line(4) + "\n" + line(5).substr(0, 20));  // cut by the crash
+  ASSERT_EQ(StoredJson().size(), 3u);
+  {
+    auto log = Open(std::chrono::seconds(60));
+    ASSERT_TRUE(log->ClaimForServer());
+  }
+  auto stored = StoredJson();
+  std::sort(stored.begin(), stored.end());
+  std::vector<std::string> want = {line(0), line(1), line(2), line(1), line(3), line(4)};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(stored, want);
+  // The mark stops before the cut line, which a later claim looks at again.
+  EXPECT_EQ(store_->FindAuditCopyMark(path_.string()).value()->offset,
+            FileSize() - static_cast<std::int64_t>(line(5).substr(0, 20).size()));
+  {
+    auto log = Open(std::chrono::seconds(60));
+    ASSERT_TRUE(log->ClaimForServer());
+  }
+  EXPECT_EQ(StoredJson().size(), 6u);
+}
+
+TEST_F(ServerLog, RotatedFileIsCopiedFromItsStart) {
+  {
+    auto log = Open(std::chrono::seconds(60));
+    ASSERT_TRUE(log->ClaimForServer());
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(log->Write(Numbered(i), Durability::kDurable));
+  }
+  std::filesystem::rename(path_, dir_ / "audit.log.1");
+  Append(Numbered(9).ToJson().dump() + "\n");  // shorter than the mark
+  {
+    auto log = Open(std::chrono::seconds(60));
+    ASSERT_TRUE(log->ClaimForServer());
+  }
+  EXPECT_EQ(StoredJson().size(), 6u);
+  EXPECT_EQ(StoredJson().back(), Numbered(9).ToJson().dump());
 }
 
 TEST(AuditLog, FileIsNotWorldReadable) {

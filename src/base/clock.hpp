@@ -5,7 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace provgate {
 
@@ -43,5 +45,7 @@ inline TimePoint FromUnix(std::int64_t s) { return TimePoint(Seconds(s)); }
 
 // RFC 3339 UTC with milliseconds, e.g. 2026-11-26T03:37:32.123Z.
 std::string FormatRfc3339(TimePoint t);
+// The inverse, for exactly that form; nothing for anything else.
+std::optional<TimePoint> ParseRfc3339(std::string_view text);
 
 }  // namespace provgate

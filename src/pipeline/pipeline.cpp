@@ -310,6 +310,7 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
   if (auto* refusal = std::get_if<DeviceResponse>(&identified)) return std::move(*refusal);
   Identity id = std::move(std::get<Identity>(identified));
   core::Device* device = &id.device;
+  audit_.OverlayUncopiedSeen(*device);
   record.device = device->mac.str();
   if (id.strength != core::IdentityStrength::kClientCert) record.mac = device->mac.str();
 

@@ -40,6 +40,17 @@ struct StoredAuditEvent {
   std::string json;
 };
 
+// How far the server's audit file is copied into the store (kept by audit::AuditLog, which
+// copies in batches after the file commit): every record the server wrote to `file` before
+// byte `offset` is in the store, and a record written after `offset` by anyone else was
+// stored with an id above `last_id`. After a crash the records past the mark that the store
+// lacks are copied again from the file.
+struct AuditCopyMark {
+  std::string file;
+  std::int64_t offset = 0;
+  std::int64_t last_id = 0;
+};
+
 // What an answered device request records on its device (`device show`, anomaly locks).
 struct DeviceSeen {
   std::int64_t device_id = 0;
@@ -122,8 +133,15 @@ class Store : public defense::BanStore {
   // columns of the devices the batch's requests were answered for (for a device listed
   // twice the later entry wins; an empty firmware keeps the recorded one; unknown ids are
   // skipped). The seen updates touch only their own columns, like the targeted updates above.
+  // `mark`, when given, is recorded in the same transaction.
   virtual Status AppendAuditBatch(const std::vector<StoredAuditEvent>& events,
-                                  const std::vector<DeviceSeen>& seen) = 0;
+                                  const std::vector<DeviceSeen>& seen,
+                                  const std::optional<AuditCopyMark>& mark) = 0;
+  // The id of the newest audit event, 0 when there is none.
+  virtual Result<std::int64_t> LastAuditId() = 0;
+  // The `json` of every event with an id above `id`, in id order.
+  virtual Result<std::vector<std::string>> ListAuditJsonAfter(std::int64_t id) = 0;
+  virtual Result<std::optional<AuditCopyMark>> FindAuditCopyMark(const std::string& file) = 0;
   // Newest first (append order, not `time`), at most `limit` (> 0, else kInvalidArgument)
   // events. An empty mac lists events of every device.
   virtual Result<std::vector<StoredAuditEvent>> ListAudit(const std::string& mac, int limit) = 0;

@@ -390,7 +390,7 @@ TYPED_TEST_P(StoreContract, AuditBatchRecordsDevicesSeen) {
   auto tenant = this->store().AddTenant(NewTenant("acme")).value();
   auto a = this->store().AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
   auto b = this->store().AddDevice(NewDevice("001565aabbcd", tenant.id, core::DeviceState::kAssigned)).value();
-  ASSERT_TRUE(this->store().AppendAuditBatch({}, {}));
+  ASSERT_TRUE(this->store().AppendAuditBatch({}, {}, std::nullopt));
   const std::vector<DeviceSeen> seen = {
       {a.id, kStartUnix + 1, "192.0.2.1", "Yealink SIP-T54W 96.86.0.100", "96.86.0.100"},
       {b.id, kStartUnix + 2, "192.0.2.2", "ua-b", "1.0"},
@@ -404,7 +404,7 @@ TYPED_TEST_P(StoreContract, AuditBatchRecordsDevicesSeen) {
   e.decision = "allow";
   e.reason = "device file";
   e.json = R"({"reason":"device file"})";
-  auto st = this->store().AppendAuditBatch({e}, seen);
+  auto st = this->store().AppendAuditBatch({e}, seen, std::nullopt);
   ASSERT_TRUE(st) << st.error().message;
   EXPECT_EQ(this->store().ListAudit("001565aabbcc", 10).value().size(), 1u);
   auto got_a = this->store().FindDevice(Mac("001565aabbcc")).value();
@@ -416,6 +416,39 @@ TYPED_TEST_P(StoreContract, AuditBatchRecordsDevicesSeen) {
   auto got_b = this->store().FindDevice(Mac("001565aabbcd")).value();
   EXPECT_EQ(got_b.last_seen_at, kStartUnix + 2);
   EXPECT_EQ(got_b.firmware, "1.0");
+}
+
+TYPED_TEST_P(StoreContract, AuditCopyMarkIsRecordedWithItsBatch) {
+  EXPECT_EQ(this->store().LastAuditId().value(), 0);
+  EXPECT_FALSE(this->store().FindAuditCopyMark("/var/log/a.log").value().has_value());
+  auto event = [](const std::string& json) {
+    StoredAuditEvent e;
+    e.time = kStartUnix;
+    e.kind = "request";
+    e.decision = "allow";
+    e.json = json;
+    return e;
+  };
+  ASSERT_TRUE(this->store().AppendAuditBatch({event("{\"n\":1}"), event("{\"n\":2}")}, {},
+                                             AuditCopyMark{"/var/log/a.log", 120, 7}));
+  const std::int64_t second = this->store().LastAuditId().value();
+  EXPECT_GT(second, 0);
+  ASSERT_TRUE(this->store().AppendAuditBatch({event("{\"n\":3}")}, {},
+                                             AuditCopyMark{"/var/log/b.log", 5, 1}));
+  auto a = this->store().FindAuditCopyMark("/var/log/a.log").value();
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->offset, 120);
+  EXPECT_EQ(a->last_id, 7);
+  // A later mark for the same file replaces the earlier one; a batch may carry only a mark.
+  ASSERT_TRUE(this->store().AppendAuditBatch({}, {}, AuditCopyMark{"/var/log/a.log", 300, second}));
+  EXPECT_EQ(this->store().FindAuditCopyMark("/var/log/a.log").value()->offset, 300);
+  EXPECT_EQ(this->store().FindAuditCopyMark("/var/log/b.log").value()->offset, 5);
+  EXPECT_EQ(this->store().ListAuditJsonAfter(second).value(), std::vector<std::string>{"{\"n\":3}"});
+  EXPECT_EQ(this->store().ListAuditJsonAfter(0).value().size(), 3u);
+  EXPECT_EQ(this->store().AppendAuditBatch({}, {}, AuditCopyMark{"/var/log/a.log", -1, 0}).error().code,
+            ErrorCode::kInvalidArgument);
+  // A rejected batch leaves nothing behind.
+  EXPECT_EQ(this->store().FindAuditCopyMark("/var/log/a.log").value()->offset, 300);
 }
 
 TYPED_TEST_P(StoreContract, ModelRepresentativesAreTheFirstOfEachModelNotRetired) {
@@ -450,7 +483,7 @@ REGISTER_TYPED_TEST_SUITE_P(StoreContract, SchemaVersionIsPositive, TenantRoundT
                             ListDevicesFiltersByTenantAndState, LinesRoundTripWithPasswords,
                             SetLineReplacesExistingIndex, SetLineValidatesInput, RemoveLine,
                             RemoveDeviceRemovesItsLines, AuditListsByMacNewestFirstWithLimit,
-                            AuditBatchRecordsDevicesSeen,
+                            AuditBatchRecordsDevicesSeen, AuditCopyMarkIsRecordedWithItsBatch,
                             ModelRepresentativesAreTheFirstOfEachModelNotRetired);
 
 }  // namespace provgate::store::contract

@@ -1,11 +1,14 @@
 """Issue 2: the serving core over real TLS, with curl, openssl s_client and Python's ssl."""
+import json
 import os
 import socket
 import ssl
 import re
 import stat
 import subprocess
+import time
 import xml.etree.ElementTree as ET
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -150,14 +153,51 @@ def test_oversized_headers_are_refused(server):
     assert "malformed request" in last_request(server, kind="request", status=431)["reason"]
 
 
+def stored_audit(server):
+    """The json column of the store's audit table, in id order."""
+    p = subprocess.run(["sqlite3", str(server.dir / "provgate.db"), "select json from audit order by id"],
+                       capture_output=True, text=True, check=True)
+    return p.stdout.splitlines()
+
+
 def test_every_request_leaves_an_audit_record_also_in_the_store(server):
     for path in (f"/{YEALINK}.cfg", f"/{YEALINK2}.cfg", "/x"):
         server.curl(path, mac=YEALINK)
-    p = subprocess.run(["sqlite3", str(server.dir / "provgate.db"),
-                        "select count(*) from audit where kind='request'"],
-                       capture_output=True, text=True)
-    assert int(p.stdout.strip()) >= 3
-    assert len([r for r in server.audit() if r["kind"] == "request"]) >= 3
+    assert len([r for r in server.audit() if r["kind"] == "request"]) == 3
+    # The store's copy follows the file within audit.store_copy_delay_ms (100 ms).
+    deadline = time.time() + 10
+    while len([j for j in stored_audit(server) if json.loads(j)["kind"] == "request"]) < 3:
+        assert time.time() < deadline, stored_audit(server)
+        time.sleep(0.05)
+
+
+def test_store_copy_of_the_audit_trail_is_caught_up_after_kill_9(demo):
+    text = demo.config.read_text()
+    demo.config.write_text(text.replace('file = "audit.log"', 'file = "audit.log"\nstore_copy_delay_ms = 60000', 1))
+    demo.start()
+    assert demo.curl(f"/{YEALINK}.cfg", mac=YEALINK)[1] == 200
+    assert demo.curl(f"/{YEALINK2}.cfg", mac=YEALINK2)[1] == 200
+    assert demo.curl(f"/{YEALINK}.cfg", mac=YEALINK2)[1] == 404
+    served = [r for r in demo.audit() if r["kind"] == "request"]
+    assert [r["status"] for r in served] == [200, 200, 404]   # durable before each answer
+    assert not [j for j in stored_audit(demo) if '"kind":"request"' in j]  # copy not yet due
+
+    # One server per installation: a second one is refused before it binds anything.
+    second = subprocess.run([str(BINARY), "-c", str(demo.config), "serve"],
+                            capture_output=True, text=True, timeout=30)
+    assert second.returncode != 0
+    assert "in use by another provgate server" in second.stdout + second.stderr
+
+    demo.proc.kill()
+    demo.proc.wait()
+    demo.logf.close()
+    demo.start()   # catches the store up from the file
+    assert "left out" in demo.log.read_text()
+    assert demo.curl(f"/{POLYCOM}-user.cfg", mac=POLYCOM)[1] == 200
+    demo.stop()    # a clean stop copies what is pending
+    file_lines = (demo.dir / "audit.log").read_text().splitlines()
+    assert Counter(stored_audit(demo)) == Counter(file_lines)
+    assert len([l for l in file_lines if '"kind":"request"' in l]) == 4
 
 
 def test_passwords_are_encrypted_at_rest_and_never_logged(server):
@@ -248,8 +288,11 @@ def test_every_serving_thread_takes_connections_and_a_second_server_cannot_share
         # SO_REUSEPORT spreads connections: the extra threads did TLS work, not just start-up.
         assert max(serving) > 5_000_000, threads
 
-        # A second provgate on the same port must fail, not silently share the port.
-        second = subprocess.run([str(BINARY), "-c", str(s.config), "serve"],
+        # A second provgate on the same port must fail, not silently share the port (with
+        # its own audit file: a second server on the same one is refused before it listens).
+        other = s.dir / "other.toml"
+        other.write_text(s.config.read_text().replace('file = "audit.log"', 'file = "other.log"', 1))
+        second = subprocess.run([str(BINARY), "-c", str(other), "serve"],
                                 capture_output=True, text=True, timeout=30)
         assert second.returncode != 0
         assert "cannot listen" in second.stdout + second.stderr

@@ -113,6 +113,13 @@ CREATE TABLE bans (
 );
 CREATE INDEX bans_by_expiry ON bans(expires);
 )sql"},
+    Migration{4, "audit copy marks: how far the server's audit file is copied", R"sql(
+CREATE TABLE audit_copy_marks (
+  file        TEXT    PRIMARY KEY,
+  file_offset INTEGER NOT NULL CHECK (file_offset >= 0),
+  last_id     INTEGER NOT NULL CHECK (last_id >= 0)
+);
+)sql"},
 };
 
 constexpr bool VersionsAreContiguous() {

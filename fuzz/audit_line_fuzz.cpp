@@ -9,8 +9,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view line(reinterpret_cast<const char*>(data), size);
-  if (auto e = provgate::audit::ParseStoredLine(line)) {
-    if (e->json != line || e->kind.empty() || e->decision.empty()) std::abort();
+  if (auto l = provgate::audit::ParseStoredLine(line)) {
+    const auto& e = l->event;
+    if (e.json != line || e.kind.empty() || e.decision.empty() || l->seq < 0) std::abort();
   }
   return 0;
 }

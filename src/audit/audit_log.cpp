@@ -8,8 +8,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "crypto/random.hpp"
+
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <fstream>
 #include <unordered_map>
@@ -72,10 +75,10 @@ AuditRecord InfoRecord(TimePoint time, std::string kind, std::string actor, std:
   return r;
 }
 
-std::optional<store::StoredAuditEvent> ParseStoredLine(std::string_view line) {
+std::optional<StoredLine> ParseStoredLine(std::string_view line) {
   const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return std::nullopt;
-  // Absent fields are empty (ToJson leaves them out); present ones must be strings.
+  // Absent fields are empty (ToJson leaves them out); present ones must have their type.
   bool ok = true;
   auto text = [&](const char* key) {
     const auto it = j.find(key);
@@ -92,9 +95,16 @@ std::optional<store::StoredAuditEvent> ParseStoredLine(std::string_view line) {
   std::string reason = text("reason");
   const std::string device = text("device");
   const std::string mac = text("mac");
+  StoredLine out;
+  out.run = text("run");
+  if (const auto it = j.find("seq"); it != j.end()) {
+    if (!it->is_number_unsigned() || it->get<std::uint64_t>() > INT64_MAX) return std::nullopt;
+    out.seq = it->get<std::int64_t>();
+  }
   if (!ok || !time || kind.empty() || decision.empty()) return std::nullopt;
-  return Stored(ToUnix(*time), std::move(kind), device, mac, std::move(decision), std::move(reason),
-                std::string(line));
+  out.event = Stored(ToUnix(*time), std::move(kind), device, mac, std::move(decision),
+                     std::move(reason), std::string(line));
+  return out;
 }
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::filesystem::path& file,
@@ -118,7 +128,15 @@ AuditLog::~AuditLog() {
     stopping_ = true;
   }
   queued_cv_.notify_one();
-  committer_.join();
+  committer_.join();  // commits the queue and hands its records to the copier
+  if (copier_.joinable()) {
+    {
+      std::lock_guard lock(mu_);
+      copier_stopping_ = true;
+    }
+    copy_cv_.notify_one();
+    copier_.join();
+  }
   ::fdatasync(fd_);
   ::close(fd_);
 }
@@ -219,7 +237,7 @@ void AuditLog::Drain() {
   std::unique_lock lock(mu_);
   const std::uint64_t target = submitted_;
   copy_wanted_through_ = std::max(copy_wanted_through_, target);
-  queued_cv_.notify_one();
+  copy_cv_.notify_one();
   committed_cv_.wait(lock, [&] { return copied_through_ >= target; });
 }
 
@@ -227,7 +245,7 @@ void AuditLog::OverlayUncopiedSeen(core::Device& device) const {
   std::lock_guard lock(seen_mu_);
   const auto it = uncopied_seen_.find(device.id);
   if (it == uncopied_seen_.end()) return;
-  const store::DeviceSeen& d = it->second;
+  const store::DeviceSeen& d = it->second.seen;
   device.last_seen_at = d.time;
   device.last_seen_ip = d.ip;
   device.last_user_agent = d.user_agent;
@@ -243,72 +261,71 @@ Status AuditLog::ClaimForServer() {
     return Error::Unavailable("cannot lock audit log " + file_key_ + ": " + std::strerror(errno));
   }
   Drain();
+  const auto run_bytes = crypto::RandomBytes(8);
+  const std::string run = crypto::HexEncode(run_bytes.data(), run_bytes.size());
+  // A line cut by a crash would swallow the next record appended to it.
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0 && st.st_size > 0) {
+    char last = '\n';
+    const int rd = ::open(file_key_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (rd >= 0) {
+      if (::pread(rd, &last, 1, st.st_size - 1) != 1) last = '\n';
+      ::close(rd);
+    }
+    if (last != '\n') PG_TRY_STATUS(WriteLines("\n"));
+  }
+  {
+    std::lock_guard lock(mu_);
+    run_ = run;
+  }
   if (store_ != nullptr) PG_TRY_STATUS(RecoverStoreCopy());
   std::lock_guard lock(mu_);
   claimed_ = true;
+  if (store_ != nullptr && options_.store_copy_delay.count() > 0) {
+    copier_ = std::thread([this] { RunCopier(); });
+  }
   return Ok();
 }
 
-// Records the server wrote past the copy mark may be missing from the store (a crash came
-// before their copy); records other processes wrote there are in it, stored with ids above
-// the mark's. Each line past the mark is copied unless an event stored since the mark has
-// exactly its text.
+// The previous run's records after the mark may be missing from the store: a crash came
+// before their copy. Its records are told apart from other processes' by their run id,
+// and its sequence numbers say which ones the store has.
 Status AuditLog::RecoverStoreCopy() {
-  // Queried before the file's size: whatever is appended after that is stored with a higher id.
-  PG_TRY(const std::int64_t last_id, store_->LastAuditId());
   struct stat st {};
   if (::fstat(fd_, &st) != 0) {
     return Error::Unavailable("cannot stat audit log " + file_key_ + ": " + std::strerror(errno));
   }
   const std::int64_t size = st.st_size;
   PG_TRY(auto mark, store_->FindAuditCopyMark(file_key_));
-  if (!mark) {  // until now every record was copied before its completion ran
-    return store_->AppendAuditBatch({}, {}, store::AuditCopyMark{file_key_, size, last_id});
-  }
-  // A file shorter than the mark was rotated or truncated: all of it is past the mark.
-  const std::int64_t from = mark->offset <= size ? mark->offset : 0;
-  std::string tail(static_cast<size_t>(size - from), '\0');
-  std::ifstream in(file_key_, std::ios::binary);
-  in.seekg(from);
-  if (!in.read(tail.data(), static_cast<std::streamsize>(tail.size()))) {
-    return Error::Unavailable("cannot read audit log " + file_key_ + " to catch up its store copy");
-  }
-  PG_TRY(const auto stored_since, store_->ListAuditJsonAfter(mark->last_id));
-  std::unordered_map<std::string_view, int> stored;
-  for (const auto& json : stored_since) ++stored[json];
+  // A file shorter than the mark was rotated or truncated: all of it is after the mark.
+  const std::int64_t from = mark && mark->offset <= size ? mark->offset : 0;
   std::vector<store::StoredAuditEvent> missing;
-  size_t unreadable = 0;
   size_t pos = 0;
-  for (size_t nl; (nl = tail.find('\n', pos)) != std::string::npos; pos = nl + 1) {
-    const std::string_view line(tail.data() + pos, nl - pos);
-    if (auto it = stored.find(line); it != stored.end() && it->second > 0) {
-      --it->second;
-    } else if (auto e = ParseStoredLine(line)) {
-      missing.push_back(std::move(*e));
-    } else {
-      ++unreadable;
+  if (mark) {
+    std::string tail(static_cast<size_t>(size - from), '\0');
+    std::ifstream in(file_key_, std::ios::binary);
+    in.seekg(from);
+    if (!in.read(tail.data(), static_cast<std::streamsize>(tail.size()))) {
+      return Error::Unavailable("cannot read audit log " + file_key_ + " to catch up its store copy");
+    }
+    for (size_t nl; (nl = tail.find('\n', pos)) != std::string::npos; pos = nl + 1) {
+      auto line = ParseStoredLine(std::string_view(tail.data() + pos, nl - pos));
+      if (line && line->run == mark->run && line->seq > mark->seq) missing.push_back(std::move(line->event));
+    }
+    if (!missing.empty()) {
+      spdlog::warn("audit log {}: copying {} records into the store that an unclean stop left out",
+                   file_key_, missing.size());
     }
   }
-  if (unreadable > 0) {
-    spdlog::warn("audit log {}: {} lines past the store's copy mark are not audit records; not copied",
-                 file_key_, unreadable);
-  }
-  if (!missing.empty()) {
-    spdlog::warn("audit log {}: copying {} records into the store that an unclean stop left out",
-                 file_key_, missing.size());
-  }
-  // A last line without its newline is still being written, or was cut by a crash: the
-  // mark stays before it.
+  // This run starts after everything read here; its first record is number 1.
   return store_->AppendAuditBatch(
-      missing, {}, store::AuditCopyMark{file_key_, from + static_cast<std::int64_t>(pos), last_id});
+      missing, {}, store::AuditCopyMark{file_key_, from + static_cast<std::int64_t>(pos), run_, 0});
 }
 
 // Takes whatever is queued as one batch: while a batch syncs, the next one gathers, so the
 // number of fdatasyncs follows the disk's pace rather than the request rate. Under a
 // storm the commit delay lets each batch gather a little longer, as long as some open
-// connection may still add to it. Once claimed for the server, committed records wait in
-// pending_ for their store copy, which runs when it is due and nothing is queued, when it
-// is large or due after a commit, and when Drain or the destructor asks for it.
+// connection may still add to it.
 void AuditLog::Run() {
   pthread_setname_np(pthread_self(), "pg-audit");
   std::vector<Entry> batch;
@@ -316,21 +333,8 @@ void AuditLog::Run() {
     bool claimed = false;
     {
       std::unique_lock lock(mu_);
-      auto work = [&] { return !queue_.empty() || stopping_ || copy_wanted(); };
-      if (pending_.entries == 0) {
-        queued_cv_.wait(lock, work);
-      } else {
-        queued_cv_.wait_until(lock, pending_.since + options_.store_copy_delay, work);
-      }
-      if (queue_.empty()) {
-        if (pending_.entries > 0) {  // due, wanted, or stopping
-          lock.unlock();
-          CopyPending();
-          continue;
-        }
-        if (stopping_) return;  // everything is committed and copied
-        continue;
-      }
+      queued_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;  // stopping, and everything is committed
       const auto delay = options_.commit_delay;
       if (delay.count() > 0 && std::chrono::steady_clock::now() - last_commit_ < delay) {
         delaying_ = true;
@@ -343,31 +347,25 @@ void AuditLog::Run() {
       blocking_queued_ = false;
       claimed = claimed_;
     }
-    const std::uint64_t pending = Commit(batch, claimed);
-    bool copy_now = false;
-    {
-      std::lock_guard lock(mu_);
-      committed_ += batch.size();
-      if (pending_.entries == 0) copied_through_ = committed_;
-      last_commit_ = std::chrono::steady_clock::now();
-      copy_now = pending > 0 && (copy_wanted() || stopping_ || pending_.events.size() >= kMaxBatch ||
-                                 last_commit_ - pending_.since >= options_.store_copy_delay);
-    }
-    committed_cv_.notify_all();
+    Commit(batch, claimed);
     batch.clear();
-    if (copy_now) CopyPending();
   }
 }
 
-std::uint64_t AuditLog::Commit(std::vector<Entry>& batch, bool claimed) {
+void AuditLog::Commit(std::vector<Entry>& batch, bool claimed) {
   std::string buffer;
   std::vector<store::StoredAuditEvent> events;
   std::vector<store::DeviceSeen> seen;
   bool durable = false;
   for (auto& entry : batch) {
     for (const auto& record : entry.records) {
+      nlohmann::json j = record.ToJson();
+      if (claimed) {
+        j["run"] = run_;
+        j["seq"] = ++seq_;
+      }
       // error_handler::replace: a User-Agent with invalid UTF-8 must not make a record unwritable.
-      std::string line = record.ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       buffer += line;
       buffer.push_back('\n');
       events.push_back(Stored(ToUnix(record.time), record.kind, record.device, record.mac,
@@ -376,70 +374,131 @@ std::uint64_t AuditLog::Commit(std::vector<Entry>& batch, bool claimed) {
     if (entry.seen) seen.push_back(std::move(*entry.seen));
     durable = durable || entry.durability == Durability::kDurable;
   }
-  // The copy mark needs the newest stored id from before this write: records appended after
-  // these lines, by any process, are stored after it. Without it the mark stays behind.
-  std::optional<std::int64_t> last_id;
-  if (claimed && store_ != nullptr && mark_ok_) {
-    if (auto id = store_->LastAuditId()) last_id = *id;
-  }
   Status st = WriteLines(buffer);
   if (st && durable && ::fdatasync(fd_) != 0) {
     st = Error::Unavailable(std::string("audit log fsync failed: ") + std::strerror(errno));
   }
   std::optional<store::AuditCopyMark> mark;
-  if (st && last_id) {
+  if (st && claimed) {
     // O_APPEND leaves the offset at the end of this write, whoever appended before it.
     if (const off_t end = ::lseek(fd_, 0, SEEK_CUR); end >= 0) {
-      mark = store::AuditCopyMark{file_key_, end, *last_id};
+      mark = store::AuditCopyMark{file_key_, end, run_, seq_};
     }
   }
   const bool defer = claimed && store_ != nullptr && options_.store_copy_delay.count() > 0;
   // The store copy never runs ahead of the file.
-  if (st && store_ != nullptr && !defer) {
-    st = store_->AppendAuditBatch(events, seen, mark);
+  if (st && store_ != nullptr && !defer) st = store_->AppendAuditBatch(events, seen, mark);
+  if (st && defer && !seen.empty()) {
+    // Before the completions: the device's next request may come the moment its answer leaves.
+    std::lock_guard lock(seen_mu_);
+    for (const auto& d : seen) uncopied_seen_[d.device_id] = UncopiedSeen{d, std::nullopt};
   }
   batches_.fetch_add(1, std::memory_order_relaxed);
   for (auto& entry : batch) {
     if (entry.done) entry.done(st);
   }
-  if (!st || !defer) return 0;
-  if (pending_.entries == 0) pending_.since = std::chrono::steady_clock::now();
-  if (!seen.empty()) {
-    std::lock_guard lock(seen_mu_);
-    for (const auto& d : seen) uncopied_seen_[d.device_id] = d;  // a later one wins, as in the store
-  }
-  std::move(events.begin(), events.end(), std::back_inserter(pending_.events));
-  std::move(seen.begin(), seen.end(), std::back_inserter(pending_.seen));
-  if (mark) pending_.mark = std::move(mark);
-  pending_.entries += batch.size();
-  return batch.size();
-}
-
-void AuditLog::CopyPending() {
-  const Status st =
-      store_->AppendAuditBatch(pending_.events, pending_.seen, mark_ok_ ? pending_.mark : std::nullopt);
-  if (!st && mark_ok_) {
-    // The records are in the file. The mark stays before them and no later copy moves it,
-    // so the server's next start copies them from there.
-    mark_ok_ = false;
-    spdlog::error("audit log {}: copying {} records into the store failed ({}); they are in the "
-                  "file, and the next server start copies them",
-                  file_key_, pending_.events.size(), st.error().message);
-  }
-  {
-    const std::int64_t before = ToUnix(std::chrono::system_clock::now()) - kUncopiedSeenKeepSeconds;
-    std::lock_guard lock(seen_mu_);
-    std::erase_if(uncopied_seen_, [&](const auto& kv) { return kv.second.time < before; });
-  }
-  pending_.events.clear();
-  pending_.seen.clear();
-  pending_.mark.reset();
+  bool wake_copier = false;
   {
     std::lock_guard lock(mu_);
-    pending_.entries = 0;
-    copied_through_ = committed_;
+    committed_ += batch.size();
+    last_commit_ = std::chrono::steady_clock::now();
+    if (!defer) {
+      copied_through_ = committed_;
+    } else {
+      // Failed batches go too (without records), so the copier counts their entries in order.
+      if (copy_queue_.empty()) copy_since_ = last_commit_;
+      if (st) copy_queued_events_ += events.size();
+      copy_queue_.push_back(st ? CopyChunk{std::move(events), std::move(seen), std::move(mark), committed_}
+                               : CopyChunk{{}, {}, std::nullopt, committed_});
+      wake_copier = copy_queue_.size() == 1 || copy_queued_events_ >= kMaxBatch ||
+                    copy_wanted_through_ > copied_through_;
+    }
   }
   committed_cv_.notify_all();
+  if (wake_copier) copy_cv_.notify_one();
+}
+
+// Copies what the committer hands over, once the oldest of it is store_copy_delay old,
+// earlier when kMaxBatch records wait or a Drain or the shutdown waits.
+void AuditLog::RunCopier() {
+  pthread_setname_np(pthread_self(), "pg-audit-copy");
+  std::vector<CopyChunk> chunks;
+  for (;;) {
+    bool must_finish = false;
+    {
+      std::unique_lock lock(mu_);
+      copy_cv_.wait(lock, [&] { return !copy_queue_.empty() || copier_stopping_; });
+      if (copy_queue_.empty()) return;  // stopping, and everything is copied
+      copy_cv_.wait_until(lock, copy_since_ + options_.store_copy_delay, [&] {
+        return copier_stopping_ || copy_queued_events_ >= kMaxBatch ||
+               copy_wanted_through_ > copied_through_;
+      });
+      chunks.swap(copy_queue_);
+      copy_queued_events_ = 0;
+      must_finish = copier_stopping_ || copy_wanted_through_ > copied_through_;
+    }
+    const Status st = Copy(chunks);
+    if (!st && !copy_suspended_) {
+      size_t waiting = 0;
+      for (const auto& c : chunks) waiting += c.events.size();
+      if (!must_finish && waiting < kMaxUncopied) {
+        spdlog::warn("audit log {}: copying {} records into the store failed ({}); retrying",
+                     file_key_, waiting, st.error().message);
+        std::unique_lock lock(mu_);
+        // Back in front of what came meanwhile, tried again after another delay.
+        copy_queued_events_ += waiting;
+        std::move(copy_queue_.begin(), copy_queue_.end(), std::back_inserter(chunks));
+        copy_queue_ = std::move(chunks);
+        chunks.clear();
+        copy_since_ = std::chrono::steady_clock::now();
+        copy_cv_.wait_for(lock, std::max<std::chrono::steady_clock::duration>(options_.store_copy_delay,
+                                                                              std::chrono::seconds(1)),
+                          [&] { return copier_stopping_ || copy_wanted_through_ > copied_through_; });
+        continue;
+      }
+      // Their mark stays in the store, so the next server start copies them from the file.
+      copy_suspended_ = true;
+      spdlog::error("audit log {}: copying {} records into the store failed ({}); the store copy "
+                    "stops until the next server start, which copies them from the file",
+                    file_key_, waiting, st.error().message);
+    }
+    {
+      std::lock_guard lock(mu_);
+      copied_through_ = chunks.back().through;
+    }
+    committed_cv_.notify_all();
+    chunks.clear();
+  }
+}
+
+Status AuditLog::Copy(std::vector<CopyChunk>& chunks) {
+  if (copy_suspended_) return Ok();
+  std::vector<store::StoredAuditEvent> events;
+  std::vector<store::DeviceSeen> seen;
+  std::optional<store::AuditCopyMark> mark;
+  for (auto& c : chunks) {
+    std::move(c.events.begin(), c.events.end(), std::back_inserter(events));
+    std::move(c.seen.begin(), c.seen.end(), std::back_inserter(seen));
+    if (c.mark) mark = c.mark;
+  }
+  Status st = store_->AppendAuditBatch(events, seen, mark);
+  if (!st) {  // hand them back for another try
+    for (auto& c : chunks) c = CopyChunk{{}, {}, std::nullopt, c.through};
+    chunks.back() = CopyChunk{std::move(events), std::move(seen), std::move(mark), chunks.back().through};
+    return st;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(seen_mu_);
+  for (const auto& d : seen) {
+    // Unless a later update of the device came meanwhile, this one is in the store now.
+    if (auto it = uncopied_seen_.find(d.device_id); it != uncopied_seen_.end() && it->second.seen == d) {
+      it->second.copied = now;
+    }
+  }
+  std::erase_if(uncopied_seen_, [&](const auto& kv) {
+    return kv.second.copied && now - *kv.second.copied > kCopiedSeenKeep;
+  });
+  return Ok();
 }
 
 // O_APPEND and whole lines per write keep records intact even if another process appends.

@@ -64,9 +64,15 @@ struct AuditRecord {
 AuditRecord InfoRecord(TimePoint time, std::string kind, std::string actor, std::string what,
                        std::string device, nlohmann::json detail);
 
-// A line of the audit file as the store keeps it (the indexed columns taken from the
-// record), or nothing when the line is not a record this log wrote.
-std::optional<store::StoredAuditEvent> ParseStoredLine(std::string_view line);
+// A line of the audit file: the record as the store keeps it (the indexed columns taken
+// from it) and, for a record the server wrote, its run and sequence number (ClaimForServer).
+struct StoredLine {
+  store::StoredAuditEvent event;
+  std::string run;  // empty for records of other processes
+  std::int64_t seq = 0;
+};
+// Nothing when the line is not a record this log wrote.
+std::optional<StoredLine> ParseStoredLine(std::string_view line);
 
 // Called once per submission, on the committer thread: Ok once the records are in the
 // file (and on disk for kDurable) and copied to the store, else the first failure.
@@ -137,11 +143,13 @@ class AuditLog {
   // Many records with one write, one fsync and one store transaction (bulk operations).
   Status WriteBatch(std::span<const AuditRecord> records, Durability durability,
                     std::optional<store::DeviceSeen> seen = std::nullopt);
-  // Makes this the server's log, before it serves; any other process may still append.
-  // Locks the file against a second server (kUnavailable if one holds it), copies into the
-  // store the records a crash left out of it (those past the store's copy mark that the
-  // store lacks), and from then on copies with the store copy delay, keeping the mark
-  // current in each copy's transaction. Call it before any record is submitted concurrently.
+  // Makes this the server's log, before it serves; other processes may still append.
+  // Locks the file against a second server (kUnavailable if one holds it), and copies into
+  // the store the records of the previous server run that a crash left out (those after the
+  // store's copy mark). From then on each record carries this run's id and a sequence
+  // number, and a copier thread copies records into the store in batches, at most the
+  // store copy delay after their commit, moving the mark in each copy's transaction. Call
+  // it once, before any record is submitted concurrently.
   Status ClaimForServer();
   // Brings the device's last-seen columns, as read from the store, up to date with what the
   // log has committed but may not have copied yet: the pipeline's network-change check
@@ -163,51 +171,63 @@ class AuditLog {
     std::optional<store::DeviceSeen> seen;
     Completion done;
   };
-  // Records committed to the file and waiting to be copied to the store (server only).
-  struct PendingCopy {
-    std::vector<store::StoredAuditEvent> events;
+  // Records of one committed batch, handed to the copier (server only).
+  struct CopyChunk {
+    std::vector<store::StoredAuditEvent> events;  // empty when the batch's write failed
     std::vector<store::DeviceSeen> seen;
-    std::optional<store::AuditCopyMark> mark;  // where the file stood after their last commit
-    std::uint64_t entries = 0;
-    std::chrono::steady_clock::time_point since;  // when the first of them was committed
+    std::optional<store::AuditCopyMark> mark;     // where the file stood after the batch
+    std::uint64_t through = 0;  // entries committed up to and including this batch
+  };
+  // A last-seen update the store may not have yet, and when a copy stored it.
+  struct UncopiedSeen {
+    store::DeviceSeen seen;
+    std::optional<std::chrono::steady_clock::time_point> copied;
   };
   AuditLog(int fd, std::string file_key, store::Store* store, AuditOptions options);
   void Enqueue(Entry entry);
   Status EnqueueAndWait(Entry entry);
   void Run();
-  // Returns how many entries of the batch now wait in pending_ for their store copy.
-  std::uint64_t Commit(std::vector<Entry>& batch, bool claimed);
-  void CopyPending();
+  void Commit(std::vector<Entry>& batch, bool claimed);
+  void RunCopier();
+  Status Copy(std::vector<CopyChunk>& chunks);
   Status RecoverStoreCopy();
   Status WriteLines(const std::string& buffer);
 
-  // A batch never grows beyond this while the committer delays, nor a pending copy.
+  // A batch never grows beyond this while the committer delays; a copy starts early once
+  // this many records wait.
   static constexpr size_t kMaxBatch = 1024;
+  // While copies fail, records wait for another try up to this many; beyond it (or when a
+  // Drain or the shutdown waits) copying stops until the next server start recovers them.
+  static constexpr size_t kMaxUncopied = 100'000;
+  // Kept this long after their copy, for requests that read the store just before it.
+  static constexpr std::chrono::seconds kCopiedSeenKeep{10};
 
   int fd_;
   const std::string file_key_;  // the file's canonical path: its copy mark's key
   store::Store* store_;
   const AuditOptions options_;
-  PendingCopy pending_;  // committer thread only
-  // Last-seen updates committed by a deferred copy, by device id, kept a while after their
-  // copy so a request that read the store just before it still finds them.
-  static constexpr std::int64_t kUncopiedSeenKeepSeconds = 10;
+  std::string run_;   // this server run's id, set by ClaimForServer before claimed_
+  std::int64_t seq_ = 0;  // committer thread only: the last sequence number written
+  bool copy_suspended_ = false;  // copier thread only: a copy failed for good
   mutable std::mutex seen_mu_;
-  std::unordered_map<std::int64_t, store::DeviceSeen> uncopied_seen_;
-  bool mark_ok_ = true;  // committer thread only: false once a copy failed (see CopyPending)
+  std::unordered_map<std::int64_t, UncopiedSeen> uncopied_seen_;  // by device id
+
   std::mutex mu_;
   std::condition_variable queued_cv_;     // the committer waits for work
-  std::condition_variable committed_cv_;  // Drain waits for the committer
+  std::condition_variable committed_cv_;  // Drain waits for the committer and the copier
+  std::condition_variable copy_cv_;       // the copier waits for chunks
   std::vector<Entry> queue_;
   std::uint64_t submitted_ = 0;  // entries queued so far
   std::uint64_t committed_ = 0;  // entries whose completion has run
-  // Entries are committed in submission order; the first copied_through_ of them are copied
-  // to the store (or given up, see CopyPending). pending_ holds the rest of the committed ones.
+  // Entries are committed in submission order; the first copied_through_ of them are in the
+  // store (or given up, see kMaxUncopied).
   std::uint64_t copied_through_ = 0;
-  bool claimed_ = false;          // ClaimForServer succeeded
-  std::uint64_t copy_wanted_through_ = 0;  // Drain waits for the copy of this many entries
-  // Under mu_, on the committer: a Drain waits for pending entries.
-  bool copy_wanted() const { return pending_.entries > 0 && copy_wanted_through_ > copied_through_; }
+  std::uint64_t copy_wanted_through_ = 0;  // a Drain waits for this many
+  bool claimed_ = false;
+  std::vector<CopyChunk> copy_queue_;
+  size_t copy_queued_events_ = 0;
+  std::chrono::steady_clock::time_point copy_since_;  // when copy_queue_ last became non-empty
+  bool copier_stopping_ = false;
   std::chrono::steady_clock::time_point oldest_queued_;  // when the queue last became non-empty
   std::chrono::steady_clock::time_point last_commit_;    // when the last batch was committed
   bool stopping_ = false;
@@ -215,6 +235,7 @@ class AuditLog {
   bool delaying_ = false;      // the committer is waiting out the commit delay
   bool blocking_queued_ = false;  // the queue holds an entry a thread waits for
   std::atomic<std::uint64_t> batches_{0};
+  std::thread copier_;     // started by ClaimForServer when the copy is deferred
   std::thread committer_;  // last: started when everything above exists
 };
 

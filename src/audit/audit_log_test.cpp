@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "crypto/secret_box.hpp"
+#include "store/sqlite/connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace provgate::audit {
@@ -233,20 +234,31 @@ TEST(AuditLog, StoredLineIsParsedBackFromTheFile) {
   r.decision = "allow";
   r.reason = "device file";
   const std::string line = r.ToJson().dump();
-  auto e = ParseStoredLine(line);
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->time, 1700000000);
-  EXPECT_EQ(e->kind, "request");
-  EXPECT_EQ(e->mac, "001565aabbcc");  // the device it matched wins over the presented MAC
-  EXPECT_EQ(e->decision, "allow");
-  EXPECT_EQ(e->reason, "device file");
-  EXPECT_EQ(e->json, line);
+  auto got = ParseStoredLine(line);
+  ASSERT_TRUE(got);
+  const auto& e = got->event;
+  EXPECT_EQ(e.time, 1700000000);
+  EXPECT_EQ(e.kind, "request");
+  EXPECT_EQ(e.mac, "001565aabbcc");  // the device it matched wins over the presented MAC
+  EXPECT_EQ(e.decision, "allow");
+  EXPECT_EQ(e.reason, "device file");
+  EXPECT_EQ(e.json, line);
+  EXPECT_EQ(got->run, "");  // not the server's
   EXPECT_EQ(ParseRfc3339(FormatRfc3339(r.time)), r.time);
+  auto j = r.ToJson();
+  j["run"] = "00aa";
+  j["seq"] = 42;
+  got = ParseStoredLine(j.dump());
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->run, "00aa");
+  EXPECT_EQ(got->seq, 42);
   for (const char* bad : {"", "{", "[]", R"({"kind":"request","decision":"allow"})",
                           R"({"time":"2023-11-14T22:13:20.123Z","kind":"request"})",
                           R"({"time":"2023-11-14 22:13:20","kind":"request","decision":"allow"})",
                           R"({"time":"2023-13-14T22:13:20.123Z","kind":"request","decision":"allow"})",
-                          R"({"time":"2023-11-14T22:13:20.123Z","kind":"request","decision":"allow","mac":7})"}) {
+                          R"({"time":"2023-11-14T22:13:20.123Z","kind":"request","decision":"allow","mac":7})",
+                          R"({"time":"2023-11-14T22:13:20.123Z","kind":"request","decision":"allow","seq":-1})",
+                          R"({"time":"2023-11-14T22:13:20.123Z","kind":"request","decision":"allow","seq":"1"})"}) {
     EXPECT_FALSE(ParseStoredLine(bad)) << bad;
   }
 }
@@ -274,7 +286,23 @@ class ServerLog : public ::testing::Test {
     r.reason = "n" + std::to_string(n);
     return r;
   }
-  std::vector<std::string> StoredJson() { return store_->ListAuditJsonAfter(0).value(); }
+  // The server's form of a record: with its run and sequence number.
+  static std::string ServerLine(int n, const std::string& run, int seq) {
+    auto j = Numbered(n).ToJson();
+    j["run"] = run;
+    j["seq"] = seq;
+    return j.dump();
+  }
+  std::vector<std::string> StoredJson() {
+    std::vector<std::string> out;
+    for (const auto& e : store_->ListAudit("", 1'000'000).value()) out.insert(out.begin(), e.json);
+    return out;
+  }
+  std::vector<std::string> StoredReasons() {
+    std::vector<std::string> out;
+    for (const auto& j : StoredJson()) out.push_back(nlohmann::json::parse(j)["reason"]);
+    return out;
+  }
   std::vector<std::string> FileLines() {
     std::ifstream in(path_);
     std::vector<std::string> out;
@@ -282,9 +310,23 @@ class ServerLog : public ::testing::Test {
     return out;
   }
   std::int64_t FileSize() { return static_cast<std::int64_t>(std::filesystem::file_size(path_)); }
+  store::AuditCopyMark Mark() { return store_->FindAuditCopyMark(path_.string()).value().value(); }
   void Append(const std::string& text) {
     std::ofstream out(path_, std::ios::app | std::ios::binary);
     out << text;
+  }
+  // The store refuses audit rows while `refuse` (a trigger, set through another connection).
+  void RefuseAudit(bool refuse) {
+    auto raw = store::sqlite::Connection::Open(dir_ / "p.db").value();
+    ASSERT_TRUE(raw.Exec(refuse ? "CREATE TRIGGER test_refuse BEFORE INSERT ON audit "
+                                  "BEGIN SELECT RAISE(ABORT, 'test: store refuses'); END"
+                                : "DROP TRIGGER test_refuse"));
+  }
+  void WaitForStored(size_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (StoredJson().size() < n && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   }
 
   ManualClock clock_{FromUnix(1700000000)};
@@ -300,13 +342,17 @@ TEST_F(ServerLog, UnclaimedLogCopiesEachCommitBeforeItsCompletion) {
               [&](const Status&) { stored_at_completion = StoredJson().size(); });
   log->Drain();
   EXPECT_EQ(stored_at_completion.load(), 1u);
+  EXPECT_EQ(ParseStoredLine(FileLines().at(0))->run, "");  // other processes' records have none
 }
 
-TEST_F(ServerLog, ClaimedLogCopiesLaterInOneTransactionAndKeepsTheMark) {
+TEST_F(ServerLog, ClaimedLogCopiesLaterAndKeepsTheMark) {
   auto log = Open(std::chrono::seconds(60));
   ASSERT_TRUE(log->ClaimForServer());
   // The first claim marks the file's end: nothing was left to copy.
-  EXPECT_EQ(store_->FindAuditCopyMark(path_.string()).value()->offset, 0);
+  const auto first = Mark();
+  EXPECT_EQ(first.offset, 0);
+  EXPECT_EQ(first.seq, 0);
+  EXPECT_EQ(first.run.size(), 16u);
   std::atomic<int> done{0};
   for (int i = 0; i < 3; ++i) {
     log->Submit(Numbered(i), Durability::kDurable, std::nullopt, [&](const Status& st) {
@@ -315,21 +361,25 @@ TEST_F(ServerLog, ClaimedLogCopiesLaterInOneTransactionAndKeepsTheMark) {
     });
   }
   while (done.load() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  EXPECT_EQ(FileLines().size(), 3u);       // durable before the completions ran
-  EXPECT_TRUE(StoredJson().empty());       // the copy waits for its delay
-  log->Drain();                            // or for Drain
-  EXPECT_EQ(StoredJson(), FileLines());
-  EXPECT_EQ(store_->FindAuditCopyMark(path_.string()).value()->offset, FileSize());
+  const auto lines = FileLines();
+  ASSERT_EQ(lines.size(), 3u);       // durable before the completions ran
+  EXPECT_TRUE(StoredJson().empty());  // the copy waits for its delay
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto parsed = ParseStoredLine(lines[i]).value();
+    EXPECT_EQ(parsed.run, first.run);
+    EXPECT_EQ(parsed.seq, static_cast<std::int64_t>(i) + 1);
+  }
+  log->Drain();  // or for a Drain
+  EXPECT_EQ(StoredJson(), lines);
+  EXPECT_EQ(Mark().offset, FileSize());
+  EXPECT_EQ(Mark().seq, 3);
 }
 
 TEST_F(ServerLog, ClaimedLogCopiesOnceItsDelayIsDue) {
   auto log = Open(std::chrono::milliseconds(20));
   ASSERT_TRUE(log->ClaimForServer());
   ASSERT_TRUE(log->Write(Numbered(1), Durability::kDurable));
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (StoredJson().empty() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  WaitForStored(1);  // without a Drain
   EXPECT_EQ(StoredJson(), FileLines());
 }
 
@@ -341,7 +391,7 @@ TEST_F(ServerLog, DestructorCopiesWhatIsPending) {
   }
   EXPECT_EQ(StoredJson().size(), 50u);
   EXPECT_EQ(StoredJson(), FileLines());
-  EXPECT_EQ(store_->FindAuditCopyMark(path_.string()).value()->offset, FileSize());
+  EXPECT_EQ(Mark().offset, FileSize());
 }
 
 TEST_F(ServerLog, UncopiedLastSeenIsOverlaidOnTheStoredDevice) {
@@ -358,20 +408,28 @@ TEST_F(ServerLog, UncopiedLastSeenIsOverlaidOnTheStoredDevice) {
   auto log = Open(std::chrono::seconds(60));
   ASSERT_TRUE(log->ClaimForServer());
   const std::int64_t now = ToUnix(std::chrono::system_clock::now());
-  ASSERT_TRUE(log->Write(Numbered(1), Durability::kDurable,
-                         store::DeviceSeen{d.id, now, "192.0.2.7", "Yealink SIP-T54W 96.86.0.100", "96.86.0.100"}));
-  auto stored = store_->FindDevice(d.mac).value();
-  EXPECT_FALSE(stored.last_seen_at.has_value());  // not copied yet
-  log->OverlayUncopiedSeen(stored);
-  EXPECT_EQ(stored.last_seen_at, now);
-  EXPECT_EQ(stored.last_seen_ip, "192.0.2.7");
-  EXPECT_EQ(stored.firmware, "96.86.0.100");
-  auto other = store_->FindDevice(d.mac).value();
-  other.id += 1;
-  log->OverlayUncopiedSeen(other);  // another device: untouched
-  EXPECT_FALSE(other.last_seen_at.has_value());
+  // In place before the completion runs: the device's next request may follow at once.
+  std::optional<std::string> seen_at_completion, other_at_completion;
+  log->Submit(Numbered(1), Durability::kDurable,
+              store::DeviceSeen{d.id, now, "192.0.2.7", "Yealink SIP-T54W 96.86.0.100", "96.86.0.100"},
+              [&](const Status&) {
+                auto dev = store_->FindDevice(d.mac).value();
+                auto other = dev;
+                other.id += 1;
+                log->OverlayUncopiedSeen(dev);
+                log->OverlayUncopiedSeen(other);
+                seen_at_completion = dev.last_seen_ip;
+                other_at_completion = other.last_seen_ip;
+              });
   log->Drain();
-  EXPECT_EQ(store_->FindDevice(d.mac).value().last_seen_ip, "192.0.2.7");
+  EXPECT_EQ(seen_at_completion, "192.0.2.7");
+  EXPECT_EQ(other_at_completion, "");  // another device: untouched
+  EXPECT_EQ(store_->FindDevice(d.mac).value().last_seen_ip, "192.0.2.7");  // copied by the Drain
+  auto stale = store_->FindDevice(d.mac).value();
+  stale.last_seen_ip = "read before the copy";
+  log->OverlayUncopiedSeen(stale);  // kept a while after its copy
+  EXPECT_EQ(stale.last_seen_ip, "192.0.2.7");
+  EXPECT_EQ(stale.last_seen_at, now);
 }
 
 TEST_F(ServerLog, OneServerPerAuditFile) {
@@ -387,58 +445,91 @@ TEST_F(ServerLog, OneServerPerAuditFile) {
   EXPECT_TRUE(second->ClaimForServer());  // the lock goes with the server
 }
 
-// What a crash leaves: the mark, then lines the server wrote but never copied, mixed with
-// lines another process wrote and copied itself.
+// What a crash leaves after the mark: the server's uncopied records, mixed with records
+// other processes wrote and copied themselves, and a line cut short.
 TEST_F(ServerLog, ClaimCopiesWhatACrashLeftOutExactlyOnce) {
   {
     auto log = Open(std::chrono::seconds(60));
     ASSERT_TRUE(log->ClaimForServer());
     ASSERT_TRUE(log->Write(Numbered(0), Durability::kDurable));
-  }  // copied at close: the mark is at the end of record 0
-  const auto mark = store_->FindAuditCopyMark(path_.string()).value().value();
+  }  // copied at close
+  const auto mark = Mark();
   ASSERT_EQ(mark.offset, FileSize());
-  auto line = [](int n) { return Numbered(n).ToJson().dump(); };
-  Append(line(1) + "\n");  // the server's, lost
+  ASSERT_EQ(mark.seq, 1);
+  Append(ServerLine(2, mark.run, 2) + "\n");  // the server's, lost
   {
     auto cli = Open(std::chrono::seconds(0));  // another process: writes and copies at once
-    ASSERT_TRUE(cli->Write(Numbered(2), Durability::kDurable));
-    ASSERT_TRUE(cli->Write(Numbered(1), Durability::kDurable));  // same text as the lost one
+    ASSERT_TRUE(cli->Write(Numbered(5), Durability::kDurable));
   }
-  Append(line(3) + "\nnot a record\n" + line(4) + "\n" + line(5).substr(0, 20));  // cut by the crash
-  ASSERT_EQ(StoredJson().size(), 3u);
+  Append(ServerLine(0, mark.run, 1) + "\n");  // at or before the mark: already stored
+  Append(ServerLine(7, "another run", 9) + "\nnot a record\n");
+  Append(ServerLine(3, mark.run, 3) + "\n" + ServerLine(4, mark.run, 4).substr(0, 30));  // cut
+  ASSERT_EQ(StoredReasons(), (std::vector<std::string>{"n0", "n5"}));
   {
     auto log = Open(std::chrono::seconds(60));
     ASSERT_TRUE(log->ClaimForServer());
+    EXPECT_EQ(Mark().offset, FileSize());  // the cut line was ended, and read past
+    EXPECT_NE(Mark().run, mark.run);
+    ASSERT_TRUE(log->Write(Numbered(8), Durability::kDurable));
   }
-  auto stored = StoredJson();
-  std::sort(stored.begin(), stored.end());
-  std::vector<std::string> want = {line(0), line(1), line(2), line(1), line(3), line(4)};
-  std::sort(want.begin(), want.end());
-  EXPECT_EQ(stored, want);
-  // The mark stops before the cut line, which a later claim looks at again.
-  EXPECT_EQ(store_->FindAuditCopyMark(path_.string()).value()->offset,
-            FileSize() - static_cast<std::int64_t>(line(5).substr(0, 20).size()));
+  EXPECT_EQ(StoredReasons(), (std::vector<std::string>{"n0", "n5", "n2", "n3", "n8"}));
+  auto last = ParseStoredLine(FileLines().back());  // not glued to the cut line
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->seq, 1);
   {
     auto log = Open(std::chrono::seconds(60));
-    ASSERT_TRUE(log->ClaimForServer());
+    ASSERT_TRUE(log->ClaimForServer());  // nothing left to copy
   }
-  EXPECT_EQ(StoredJson().size(), 6u);
+  EXPECT_EQ(StoredJson().size(), 5u);
 }
 
-TEST_F(ServerLog, RotatedFileIsCopiedFromItsStart) {
+TEST_F(ServerLog, TruncatedFileIsReadFromItsStart) {
+  std::string run;
   {
     auto log = Open(std::chrono::seconds(60));
     ASSERT_TRUE(log->ClaimForServer());
     for (int i = 0; i < 5; ++i) ASSERT_TRUE(log->Write(Numbered(i), Durability::kDurable));
+    run = Mark().run;
   }
-  std::filesystem::rename(path_, dir_ / "audit.log.1");
-  Append(Numbered(9).ToJson().dump() + "\n");  // shorter than the mark
+  std::filesystem::resize_file(path_, 0);  // logrotate's copytruncate, then the crash's loss
+  Append(ServerLine(6, run, 6) + "\n");     // shorter than the mark
   {
     auto log = Open(std::chrono::seconds(60));
     ASSERT_TRUE(log->ClaimForServer());
   }
-  EXPECT_EQ(StoredJson().size(), 6u);
-  EXPECT_EQ(StoredJson().back(), Numbered(9).ToJson().dump());
+  EXPECT_EQ(StoredReasons(), (std::vector<std::string>{"n0", "n1", "n2", "n3", "n4", "n6"}));
+}
+
+TEST_F(ServerLog, FailedCopyIsTriedAgain) {
+  auto log = Open(std::chrono::milliseconds(10));
+  ASSERT_TRUE(log->ClaimForServer());
+  RefuseAudit(true);
+  ASSERT_TRUE(log->Write(Numbered(1), Durability::kDurable));  // the file commit is unaffected
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a try or two fail meanwhile
+  EXPECT_TRUE(StoredJson().empty());
+  RefuseAudit(false);
+  WaitForStored(1);
+  EXPECT_EQ(StoredJson(), FileLines());
+}
+
+TEST_F(ServerLog, CopyThatFailsWhileADrainWaitsIsLeftToTheNextStart) {
+  {
+    auto log = Open(std::chrono::seconds(60));
+    ASSERT_TRUE(log->ClaimForServer());
+    RefuseAudit(true);
+    ASSERT_TRUE(log->Write(Numbered(1), Durability::kDurable));
+    log->Drain();  // returns: the copy is given up, not retried forever
+    ASSERT_TRUE(log->Write(Numbered(2), Durability::kDurable));
+    log->Drain();
+    EXPECT_TRUE(StoredJson().empty());
+    RefuseAudit(false);
+  }
+  EXPECT_TRUE(StoredJson().empty());  // suspended until the next start...
+  {
+    auto log = Open(std::chrono::seconds(60));
+    ASSERT_TRUE(log->ClaimForServer());  // ...which copies both from the file
+  }
+  EXPECT_EQ(StoredReasons(), (std::vector<std::string>{"n1", "n2"}));
 }
 
 TEST(AuditLog, FileIsNotWorldReadable) {

@@ -41,14 +41,15 @@ struct StoredAuditEvent {
 };
 
 // How far the server's audit file is copied into the store (kept by audit::AuditLog, which
-// copies in batches after the file commit): every record the server wrote to `file` before
-// byte `offset` is in the store, and a record written after `offset` by anyone else was
-// stored with an id above `last_id`. After a crash the records past the mark that the store
-// lacks are copied again from the file.
+// copies the server's records in batches after their file commit). Each record the server
+// writes carries its run (one per server start) and a sequence number; every record of
+// `run` up to `seq` is in the store, and the first record after those starts at or after
+// byte `offset` of `file`. After a crash the run's later records are copied from the file.
 struct AuditCopyMark {
   std::string file;
   std::int64_t offset = 0;
-  std::int64_t last_id = 0;
+  std::string run;
+  std::int64_t seq = 0;
 };
 
 // What an answered device request records on its device (`device show`, anomaly locks).
@@ -58,6 +59,8 @@ struct DeviceSeen {
   std::string ip;
   std::string user_agent;
   std::string firmware;   // "" when the User-Agent did not say
+
+  bool operator==(const DeviceSeen&) const = default;
 };
 
 // Bans (defense::BanStore) live in the store so they survive restarts and are shared by nodes.
@@ -137,10 +140,6 @@ class Store : public defense::BanStore {
   virtual Status AppendAuditBatch(const std::vector<StoredAuditEvent>& events,
                                   const std::vector<DeviceSeen>& seen,
                                   const std::optional<AuditCopyMark>& mark) = 0;
-  // The id of the newest audit event, 0 when there is none.
-  virtual Result<std::int64_t> LastAuditId() = 0;
-  // The `json` of every event with an id above `id`, in id order.
-  virtual Result<std::vector<std::string>> ListAuditJsonAfter(std::int64_t id) = 0;
   virtual Result<std::optional<AuditCopyMark>> FindAuditCopyMark(const std::string& file) = 0;
   // Newest first (append order, not `time`), at most `limit` (> 0, else kInvalidArgument)
   // events. An empty mac lists events of every device.

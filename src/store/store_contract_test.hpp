@@ -419,7 +419,6 @@ TYPED_TEST_P(StoreContract, AuditBatchRecordsDevicesSeen) {
 }
 
 TYPED_TEST_P(StoreContract, AuditCopyMarkIsRecordedWithItsBatch) {
-  EXPECT_EQ(this->store().LastAuditId().value(), 0);
   EXPECT_FALSE(this->store().FindAuditCopyMark("/var/log/a.log").value().has_value());
   auto event = [](const std::string& json) {
     StoredAuditEvent e;
@@ -430,25 +429,27 @@ TYPED_TEST_P(StoreContract, AuditCopyMarkIsRecordedWithItsBatch) {
     return e;
   };
   ASSERT_TRUE(this->store().AppendAuditBatch({event("{\"n\":1}"), event("{\"n\":2}")}, {},
-                                             AuditCopyMark{"/var/log/a.log", 120, 7}));
-  const std::int64_t second = this->store().LastAuditId().value();
-  EXPECT_GT(second, 0);
+                                             AuditCopyMark{"/var/log/a.log", 120, "r1", 2}));
   ASSERT_TRUE(this->store().AppendAuditBatch({event("{\"n\":3}")}, {},
-                                             AuditCopyMark{"/var/log/b.log", 5, 1}));
+                                             AuditCopyMark{"/var/log/b.log", 5, "r9", 1}));
   auto a = this->store().FindAuditCopyMark("/var/log/a.log").value();
   ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->file, "/var/log/a.log");
   EXPECT_EQ(a->offset, 120);
-  EXPECT_EQ(a->last_id, 7);
+  EXPECT_EQ(a->run, "r1");
+  EXPECT_EQ(a->seq, 2);
+  EXPECT_EQ(this->store().ListAudit("", 10).value().size(), 3u);
   // A later mark for the same file replaces the earlier one; a batch may carry only a mark.
-  ASSERT_TRUE(this->store().AppendAuditBatch({}, {}, AuditCopyMark{"/var/log/a.log", 300, second}));
+  ASSERT_TRUE(this->store().AppendAuditBatch({}, {}, AuditCopyMark{"/var/log/a.log", 300, "r2", 0}));
   EXPECT_EQ(this->store().FindAuditCopyMark("/var/log/a.log").value()->offset, 300);
+  EXPECT_EQ(this->store().FindAuditCopyMark("/var/log/a.log").value()->run, "r2");
   EXPECT_EQ(this->store().FindAuditCopyMark("/var/log/b.log").value()->offset, 5);
-  EXPECT_EQ(this->store().ListAuditJsonAfter(second).value(), std::vector<std::string>{"{\"n\":3}"});
-  EXPECT_EQ(this->store().ListAuditJsonAfter(0).value().size(), 3u);
-  EXPECT_EQ(this->store().AppendAuditBatch({}, {}, AuditCopyMark{"/var/log/a.log", -1, 0}).error().code,
-            ErrorCode::kInvalidArgument);
   // A rejected batch leaves nothing behind.
+  EXPECT_EQ(this->store().AppendAuditBatch({event("{\"n\":4}")}, {},
+                                           AuditCopyMark{"/var/log/a.log", -1, "r3", 0}).error().code,
+            ErrorCode::kInvalidArgument);
   EXPECT_EQ(this->store().FindAuditCopyMark("/var/log/a.log").value()->offset, 300);
+  EXPECT_EQ(this->store().ListAudit("", 10).value().size(), 3u);
 }
 
 TYPED_TEST_P(StoreContract, ModelRepresentativesAreTheFirstOfEachModelNotRetired) {

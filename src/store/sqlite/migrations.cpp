@@ -117,7 +117,8 @@ CREATE INDEX bans_by_expiry ON bans(expires);
 CREATE TABLE audit_copy_marks (
   file        TEXT    PRIMARY KEY,
   file_offset INTEGER NOT NULL CHECK (file_offset >= 0),
-  last_id     INTEGER NOT NULL CHECK (last_id >= 0)
+  run         TEXT    NOT NULL,
+  seq         INTEGER NOT NULL CHECK (seq >= 0)
 );
 )sql"},
 };

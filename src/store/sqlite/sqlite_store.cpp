@@ -557,8 +557,8 @@ Status SqliteStore::AppendAuditBatch(const std::vector<StoredAuditEvent>& events
                                      const std::vector<DeviceSeen>& seen,
                                      const std::optional<AuditCopyMark>& mark) {
   if (events.empty() && seen.empty() && !mark) return Ok();
-  if (mark && (mark->offset < 0 || mark->last_id < 0)) {
-    return Error::InvalidArgument("audit copy mark offset and id must not be negative");
+  if (mark && (mark->offset < 0 || mark->seq < 0)) {
+    return Error::InvalidArgument("audit copy mark offset and sequence must not be negative");
   }
   std::lock_guard lock(mu_);
   PG_TRY(sqlite::Transaction tx, sqlite::Transaction::Begin(db_));
@@ -572,37 +572,24 @@ Status SqliteStore::AppendAuditBatch(const std::vector<StoredAuditEvent>& events
     PG_TRY_STATUS(s.Run());
   }
   if (mark) {
-    PG_TRY(Statement s, db_.Prepare("INSERT INTO audit_copy_marks(file, file_offset, last_id) "
-                                    "VALUES (?1, ?2, ?3) ON CONFLICT(file) DO UPDATE SET "
-                                    "file_offset = excluded.file_offset, last_id = excluded.last_id"));
-    s.BindText(1, mark->file).BindInt(2, mark->offset).BindInt(3, mark->last_id);
+    PG_TRY(Statement s, db_.Prepare("INSERT INTO audit_copy_marks(file, file_offset, run, seq) "
+                                    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(file) DO UPDATE SET "
+                                    "file_offset = excluded.file_offset, run = excluded.run, "
+                                    "seq = excluded.seq"));
+    s.BindText(1, mark->file).BindInt(2, mark->offset).BindText(3, mark->run).BindInt(4, mark->seq);
     PG_TRY_STATUS(s.Run());
   }
   return tx.Commit();
 }
 
-Result<std::int64_t> SqliteStore::LastAuditId() {
-  std::lock_guard lock(mu_);
-  PG_TRY(Statement s, db_.Prepare("SELECT COALESCE(MAX(id), 0) FROM audit"));
-  PG_TRY(bool row, s.Step());
-  if (!row) return Error::Internal("MAX(id) query on audit returned no row");
-  return s.Int(0);
-}
-
-Result<std::vector<std::string>> SqliteStore::ListAuditJsonAfter(std::int64_t id) {
-  std::lock_guard lock(mu_);
-  PG_TRY(Statement s, db_.Prepare("SELECT json FROM audit WHERE id > ?1 ORDER BY id"));
-  s.BindInt(1, id);
-  return ReadAll<std::string>(s, [](const Statement& row) -> Result<std::string> { return row.Text(0); });
-}
-
 Result<std::optional<AuditCopyMark>> SqliteStore::FindAuditCopyMark(const std::string& file) {
   std::lock_guard lock(mu_);
-  PG_TRY(Statement s, db_.Prepare("SELECT file_offset, last_id FROM audit_copy_marks WHERE file = ?1"));
+  PG_TRY(Statement s, db_.Prepare("SELECT file_offset, run, seq FROM audit_copy_marks WHERE file = ?1"));
   s.BindText(1, file);
   PG_TRY(bool row, s.Step());
   if (!row) return std::optional<AuditCopyMark>();
-  return std::optional<AuditCopyMark>(AuditCopyMark{.file = file, .offset = s.Int(0), .last_id = s.Int(1)});
+  return std::optional<AuditCopyMark>(
+      AuditCopyMark{.file = file, .offset = s.Int(0), .run = s.Text(1), .seq = s.Int(2)});
 }
 
 Result<std::vector<StoredAuditEvent>> SqliteStore::ListAudit(const std::string& mac, int limit) {

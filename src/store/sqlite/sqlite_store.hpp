@@ -61,8 +61,6 @@ class SqliteStore final : public Store {
   Status AppendAuditBatch(const std::vector<StoredAuditEvent>& events,
                           const std::vector<DeviceSeen>& seen,
                           const std::optional<AuditCopyMark>& mark) override;
-  Result<std::int64_t> LastAuditId() override;
-  Result<std::vector<std::string>> ListAuditJsonAfter(std::int64_t id) override;
   Result<std::optional<AuditCopyMark>> FindAuditCopyMark(const std::string& file) override;
   Result<std::vector<StoredAuditEvent>> ListAudit(const std::string& mac, int limit) override;
 

@@ -11,15 +11,6 @@
 
 namespace provgate::bench {
 
-std::string TakeOpensslError() {
-  const unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e == 0) return "no OpenSSL error queued";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  return buf;
-}
-
 Result<std::string> DeviceMac(std::string_view oui, std::uint64_t first, std::uint64_t i) {
   if (oui.size() != 6) return Error::InvalidArgument("OUI must be 6 hex digits");
   for (char c : oui) {
@@ -71,7 +62,7 @@ Result<std::vector<Device>> LoadDevices(const std::filesystem::path& dir, std::u
   for (std::uint64_t b = 0; devices.size() < wanted; ++b) {
     const auto path = dir / BundleName(b);
     BioPtr bio(BIO_new_file(path.c_str(), "r"));
-    if (!bio) return Error::NotFound("cannot open " + path.string() + ": " + TakeOpensslError());
+    if (!bio) return Error::NotFound("cannot open " + path.string() + ": " + DrainErrors());
     while (devices.size() < wanted) {
       X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
       if (!cert) {

@@ -184,7 +184,7 @@ void LoadGen::StartConnection(Conn& c, std::uint64_t device, std::size_t step, s
       SSL_use_PrivateKey(c.ssl.get(), d.key.get()) != 1 || SSL_set1_host(c.ssl.get(), o_.sni.c_str()) != 1 ||
       SSL_ctrl(c.ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
                const_cast<char*>(o_.sni.c_str())) != 1) {
-    if (first_error_.empty()) first_error_ = "TLS set-up: " + TakeOpensslError();
+    if (first_error_.empty()) first_error_ = "TLS set-up: " + DrainErrors();
     return Fail(c, ErrorKind::kHandshake);
   }
   PrepareRequest(c, origin);
@@ -315,7 +315,7 @@ void LoadGen::Advance(Conn& c) {
         const int e = SSL_get_error(c.ssl.get(), r);
         if (e == SSL_ERROR_WANT_READ) return Want(c, EPOLLIN);
         if (e == SSL_ERROR_WANT_WRITE) return Want(c, EPOLLOUT);
-        if (first_error_.empty()) first_error_ = "handshake: " + TakeOpensslError();
+        if (first_error_.empty()) first_error_ = "handshake: " + DrainErrors();
         return Fail(c, ErrorKind::kHandshake);
       }
       case Phase::kWriting: {
@@ -329,7 +329,7 @@ void LoadGen::Advance(Conn& c) {
         const int e = SSL_get_error(c.ssl.get(), r);
         if (e == SSL_ERROR_WANT_READ) return Want(c, EPOLLIN);
         if (e == SSL_ERROR_WANT_WRITE) return Want(c, EPOLLOUT);
-        if (first_error_.empty()) first_error_ = "write: " + TakeOpensslError();
+        if (first_error_.empty()) first_error_ = "write: " + DrainErrors();
         return Fail(c, c.responded ? ErrorKind::kIo : ErrorKind::kHandshake);
       }
       case Phase::kReading: {
@@ -347,7 +347,7 @@ void LoadGen::Advance(Conn& c) {
           } else {
             // With TLS 1.3 the client finishes its handshake before the server has checked
             // the client certificate: a refusal arrives as an alert on the first read.
-            if (first_error_.empty()) first_error_ = "read: " + TakeOpensslError();
+            if (first_error_.empty()) first_error_ = "read: " + DrainErrors();
             return Fail(c, c.responded ? ErrorKind::kIo : ErrorKind::kHandshake);
           }
         }

@@ -124,20 +124,20 @@ std::string Drain() {
 Result<SslCtxPtr> MakeBareContext(const Options& o) {
   ERR_clear_error();
   SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
-  if (!ctx) return Error::Internal("SSL_CTX_new: " + TakeOpensslError());
+  if (!ctx) return Error::Internal("SSL_CTX_new: " + DrainErrors());
   if (SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION) != 1) {
-    return Error::Internal("cannot set the minimum TLS version: " + TakeOpensslError());
+    return Error::Internal("cannot set the minimum TLS version: " + DrainErrors());
   }
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), o.server_cert.c_str()) != 1 ||
       SSL_CTX_use_PrivateKey_file(ctx.get(), o.server_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
       SSL_CTX_check_private_key(ctx.get()) != 1) {
     return Error::InvalidArgument("cannot use " + o.server_cert + " / " + o.server_key + ": " +
-                                  TakeOpensslError());
+                                  DrainErrors());
   }
   // nginx's ssl_client_certificate: the CA verifies clients and its name goes into the
   // CertificateRequest.
   if (SSL_CTX_load_verify_locations(ctx.get(), o.ca_cert.c_str(), nullptr) != 1) {
-    return Error::InvalidArgument("cannot load " + o.ca_cert + ": " + TakeOpensslError());
+    return Error::InvalidArgument("cannot load " + o.ca_cert + ": " + DrainErrors());
   }
   STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(o.ca_cert.c_str());
   if (names == nullptr) return Error::InvalidArgument("no CA name in " + o.ca_cert);
@@ -163,12 +163,12 @@ Status Handshake(ModeRun& run, SSL_CTX* client_ctx, const Device& device,
   SslPtr client(SSL_new(client_ctx));
   if (!client || SSL_use_certificate(client.get(), device.cert.get()) != 1 ||
       SSL_use_PrivateKey(client.get(), device.key.get()) != 1) {
-    return Error::Internal("client set-up for " + device.mac + ": " + TakeOpensslError());
+    return Error::Internal("client set-up for " + device.mac + ": " + DrainErrors());
   }
   BIO* server_bio = nullptr;
   BIO* client_bio = nullptr;
   if (BIO_new_bio_pair(&server_bio, 0, &client_bio, 0) != 1) {
-    return Error::Internal("BIO_new_bio_pair: " + TakeOpensslError());
+    return Error::Internal("BIO_new_bio_pair: " + DrainErrors());
   }
   SSL_set_bio(client.get(), client_bio, client_bio);
   SSL_set_connect_state(client.get());
@@ -184,7 +184,7 @@ Status Handshake(ModeRun& run, SSL_CTX* client_ctx, const Device& device,
   }
   if (!server) {
     BIO_free(server_bio);
-    return Error::Internal("server SSL_new: " + TakeOpensslError());
+    return Error::Internal("server SSL_new: " + DrainErrors());
   }
 
   bool client_done = false;

@@ -42,6 +42,9 @@ class App {
   Config config_;
   SystemClock clock_;
   std::unique_ptr<store::Store> store_;
+  // The audit trail's own connection to the same database: its copies write while the
+  // serving threads read through store_, which WAL allows, without sharing store_'s lock.
+  std::unique_ptr<store::Store> audit_store_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<render::TemplateSet> templates_;
   vendors::Registry vendors_;

@@ -297,8 +297,9 @@ Status AuditLog::RecoverStoreCopy() {
   }
   const std::int64_t size = st.st_size;
   PG_TRY(auto mark, store_->FindAuditCopyMark(file_key_));
-  // A file shorter than the mark was rotated or truncated: all of it is after the mark.
-  const std::int64_t from = mark && mark->offset <= size ? mark->offset : 0;
+  // Without a mark every record so far was copied before it was answered (the first start
+  // with marks); a file shorter than the mark was truncated, and all of it is after the mark.
+  const std::int64_t from = !mark ? size : mark->offset <= size ? mark->offset : 0;
   std::vector<store::StoredAuditEvent> missing;
   size_t pos = 0;
   if (mark) {

@@ -343,6 +343,10 @@ TEST_F(ServerLog, UnclaimedLogCopiesEachCommitBeforeItsCompletion) {
   log->Drain();
   EXPECT_EQ(stored_at_completion.load(), 1u);
   EXPECT_EQ(ParseStoredLine(FileLines().at(0))->run, "");  // other processes' records have none
+  // The first claim, with records already in the file, marks its end: they are all copied.
+  ASSERT_TRUE(log->ClaimForServer());
+  EXPECT_EQ(Mark().offset, FileSize());
+  EXPECT_GT(FileSize(), 0);
 }
 
 TEST_F(ServerLog, ClaimedLogCopiesLaterAndKeepsTheMark) {

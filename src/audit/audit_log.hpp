@@ -75,23 +75,25 @@ struct StoredLine {
 std::optional<StoredLine> ParseStoredLine(std::string_view line);
 
 // Called once per submission, on the committer thread: Ok once the records are in the
-// file (and on disk for kDurable) and copied to the store, else the first failure.
+// file (and on disk for kDurable) and, unless the server's copy is deferred
+// (store_copy_delay), copied to the store; else the first failure.
 using Completion = std::function<void(const Status&)>;
 
 struct AuditOptions {
   // Group-commit delay: while commits follow each other within this time (a storm) and
   // other connections may still submit records (commit siblings, below), the committer
   // waits up to this long after a batch's first record before syncing it, so more requests
-  // share one fdatasync and one store transaction. An idle server commits at once, and so
-  // does a batch that every open connection is already waiting for. Adds at most this much
-  // latency; 0 turns it off. Each batch costs a few hundred µs of CPU whatever its size: at
-  // ~1 300 req/s, 0.5 / 2 / 5 / 10 ms cost ~915 / 740 / 645 / 600 µs of server CPU per
-  // TLS 1.2 request (docs/performance.md).
+  // share one fdatasync. An idle server commits at once, and so does a batch that every
+  // open connection is already waiting for. Adds at most this much latency; 0 turns it off.
+  // Each batch costs CPU whatever its size: at ~1 300 req/s, 0.5 / 2 / 5 / 10 ms cost ~915 /
+  // 740 / 645 / 600 µs of server CPU per TLS 1.2 request with a store transaction per batch,
+  // and 1 / 2 / 5 ms ~690 / 650 / 560 µs with the copy deferred (docs/performance.md).
   std::chrono::microseconds commit_delay{5000};
   // Store copy delay, once the log is claimed for the server: committed records are copied
   // into the store together, at the latest this long after the first of them (or when 1 024
   // wait), instead of in each commit's own store transaction before its completions run.
-  // Queries and last-seen lag by at most this much. 0 copies with each commit.
+  // The store's queries and last-seen columns lag by at most this much (the server's own
+  // checks see the newest last-seen at once: OverlayUncopiedSeen). 0 copies with each commit.
   std::chrono::milliseconds store_copy_delay{100};
 };
 

@@ -15,7 +15,6 @@
 #include <climits>
 #include <cstring>
 #include <fstream>
-#include <unordered_map>
 
 namespace provgate::audit {
 namespace {
@@ -438,19 +437,18 @@ void AuditLog::RunCopier() {
       copy_queued_events_ = 0;
       must_finish = copier_stopping_ || copy_wanted_through_ > copied_through_;
     }
-    const Status st = Copy(chunks);
-    if (!st && !copy_suspended_) {
-      size_t waiting = 0;
-      for (const auto& c : chunks) waiting += c.events.size();
+    CopyChunk all = Merge(chunks);
+    chunks.clear();
+    const Status st = copy_suspended_ ? Ok() : Copy(all);
+    if (!st) {
+      const size_t waiting = all.events.size();
       if (!must_finish && waiting < kMaxUncopied) {
         spdlog::warn("audit log {}: copying {} records into the store failed ({}); retrying",
                      file_key_, waiting, st.error().message);
         std::unique_lock lock(mu_);
         // Back in front of what came meanwhile, tried again after another delay.
         copy_queued_events_ += waiting;
-        std::move(copy_queue_.begin(), copy_queue_.end(), std::back_inserter(chunks));
-        copy_queue_ = std::move(chunks);
-        chunks.clear();
+        copy_queue_.insert(copy_queue_.begin(), std::move(all));
         copy_since_ = std::chrono::steady_clock::now();
         copy_cv_.wait_for(lock, std::max<std::chrono::steady_clock::duration>(options_.store_copy_delay,
                                                                               std::chrono::seconds(1)),
@@ -465,32 +463,29 @@ void AuditLog::RunCopier() {
     }
     {
       std::lock_guard lock(mu_);
-      copied_through_ = chunks.back().through;
+      copied_through_ = all.through;
     }
     committed_cv_.notify_all();
-    chunks.clear();
   }
 }
 
-Status AuditLog::Copy(std::vector<CopyChunk>& chunks) {
-  if (copy_suspended_) return Ok();
-  std::vector<store::StoredAuditEvent> events;
-  std::vector<store::DeviceSeen> seen;
-  std::optional<store::AuditCopyMark> mark;
+// The chunks as one, in order: their records, the last mark, the last entry count.
+AuditLog::CopyChunk AuditLog::Merge(std::vector<CopyChunk>& chunks) {
+  CopyChunk all;
   for (auto& c : chunks) {
-    std::move(c.events.begin(), c.events.end(), std::back_inserter(events));
-    std::move(c.seen.begin(), c.seen.end(), std::back_inserter(seen));
-    if (c.mark) mark = c.mark;
+    std::move(c.events.begin(), c.events.end(), std::back_inserter(all.events));
+    std::move(c.seen.begin(), c.seen.end(), std::back_inserter(all.seen));
+    if (c.mark) all.mark = std::move(c.mark);
+    all.through = c.through;
   }
-  Status st = store_->AppendAuditBatch(events, seen, mark);
-  if (!st) {  // hand them back for another try
-    for (auto& c : chunks) c = CopyChunk{{}, {}, std::nullopt, c.through};
-    chunks.back() = CopyChunk{std::move(events), std::move(seen), std::move(mark), chunks.back().through};
-    return st;
-  }
+  return all;
+}
+
+Status AuditLog::Copy(const CopyChunk& chunk) {
+  PG_TRY_STATUS(store_->AppendAuditBatch(chunk.events, chunk.seen, chunk.mark));
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(seen_mu_);
-  for (const auto& d : seen) {
+  for (const auto& d : chunk.seen) {
     // Unless a later update of the device came meanwhile, this one is in the store now.
     if (auto it = uncopied_seen_.find(d.device_id); it != uncopied_seen_.end() && it->second.seen == d) {
       it->second.copied = now;

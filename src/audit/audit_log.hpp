@@ -159,7 +159,8 @@ class AuditLog {
   void OverlayUncopiedSeen(core::Device& device) const;
   // Waits until everything submitted before the call is committed and copied to the store.
   void Drain();
-  // Batches committed so far (each one write, one fdatasync if durable, one store transaction).
+  // Batches committed so far (each one write, one fdatasync if durable, and, unless the
+  // server's copy is deferred, one store transaction).
   std::uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
 
  private:
@@ -191,7 +192,8 @@ class AuditLog {
   void Run();
   void Commit(std::vector<Entry>& batch, bool claimed);
   void RunCopier();
-  Status Copy(std::vector<CopyChunk>& chunks);
+  static CopyChunk Merge(std::vector<CopyChunk>& chunks);
+  Status Copy(const CopyChunk& chunk);
   Status RecoverStoreCopy();
   Status WriteLines(const std::string& buffer);
 

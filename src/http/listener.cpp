@@ -3,20 +3,22 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
 
-#include <array>
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <span>
 
+#include "http/device_socket.hpp"
 #include "net/ip_address.hpp"
 #include "net/proxy_protocol.hpp"
+#include "tls/ossl_handles.hpp"
 
 namespace provgate::http {
 
@@ -32,7 +34,7 @@ struct Listener::State {
         pipeline::Pipeline& p, audit::AuditLog& a, const Clock& c,
         std::shared_ptr<asio::ssl::context> ctx)
       : ioc(io), config(std::move(cfg)), rules(std::move(r)), pipeline(p), audit(a), clock(c),
-        ssl_ctx(std::move(ctx)), acceptor(io) {}
+        ssl_ctx(std::move(ctx)), acceptor(io), sweep_timer(io) {}
 
   asio::io_context& ioc;
   ListenerConfig config;
@@ -42,13 +44,13 @@ struct Listener::State {
   const Clock& clock;
   std::shared_ptr<asio::ssl::context> ssl_ctx;
   tcp::acceptor acceptor;
+  DeviceSocketList sockets;  // open connections, for the deadline sweep
+  asio::steady_timer sweep_timer;
   net::IpSet proxy_peers;  // PROXY protocol honoured only from these
   std::atomic<bool> stopped{false};
 };
 
 namespace {
-
-using SslStream = beast::ssl_stream<beast::tcp_stream>;
 
 // Records a connection that never reached the pipeline. There is no response to hold back,
 // so the serving thread does not wait for the commit.
@@ -121,24 +123,8 @@ bhttp::response<bhttp::string_body> MakeResponse(pipeline::DeviceResponse pr, bo
   return res;
 }
 
-template <class Stream>
-beast::tcp_stream& Lowest(Stream& stream) {
-  if constexpr (std::is_same_v<Stream, SslStream>) {
-    return stream.next_layer();
-  } else {
-    return stream;
-  }
-}
-
-// The last response of a TLS connection goes into the TLS engine here, unsent: the
-// shutdown that follows flushes it together with the close_notify, one TCP write instead
-// of two. Only a response that fits one TLS record is taken, so the engine's 17 KB buffers
-// hold it, the queued ticket and the alert at once; false leaves the response to async_write.
-// Once taken it is never written again: a failed SSL_write leaves a broken connection whose
-// shutdown fails too.
-bool QueueFinalResponse(SslStream& stream, bhttp::response<bhttp::string_body>& res) {
-  constexpr size_t kMaxQueued = 16 * 1024 - 512;
-  if (res.body().size() > kMaxQueued) return false;
+// The response's bytes as Beast serializes them, for DeviceSocket::Queue.
+std::string Serialize(bhttp::response<bhttp::string_body>& res) {
   bhttp::response_serializer<bhttp::string_body> serializer{res};
   std::string bytes;
   beast::error_code ec;
@@ -150,43 +136,29 @@ bool QueueFinalResponse(SslStream& stream, bhttp::response<bhttp::string_body>& 
       serializer.consume(beast::buffer_bytes(buffers));
     });
   }
-  if (ec || bytes.size() > kMaxQueued) return false;
-  ERR_clear_error();
-  static_cast<void>(SSL_write(stream.native_handle(), bytes.data(), static_cast<int>(bytes.size())));
-  return true;
+  return bytes;
 }
 
-template <class Stream>
-awaitable<void> WriteError(Stream& stream, Listener::State& s, bhttp::status status) {
+void QueueError(DeviceSocket& socket, bhttp::status status) {
   pipeline::DeviceResponse pr{static_cast<int>(status), "text/plain; charset=utf-8",
                               std::to_string(static_cast<int>(status)) + " " +
                                   std::string(bhttp::obsolete_reason(status)) + "\n"};
   auto res = MakeResponse(std::move(pr), false, 11, false);
-  Lowest(stream).expires_after(s.config.limits.header_timeout);
-  co_await bhttp::async_write(stream, res, kTuple);
+  socket.Queue(Serialize(res));
 }
 
-// Serves HTTP requests on an established stream (TLS or, on plain listeners, TCP).
-template <class Stream>
-awaitable<void> ServeRequests(Listener::State& s, Stream& stream, const tcp::endpoint& peer,
-                              const pipeline::DeviceRequest& base, std::string_view already_read,
-                              audit::CommitSibling& sibling) {
-  beast::flat_buffer buffer;
-  // Bytes read past a PROXY header on a plain listener belong to the first request.
-  if (!already_read.empty()) {
-    auto initial = buffer.prepare(already_read.size());
-    std::memcpy(initial.data(), already_read.data(), already_read.size());
-    buffer.commit(already_read.size());
-  }
+// Serves HTTP requests on an established connection (TLS or, on plain listeners, TCP). The
+// last response stays queued: the caller sends it with the close_notify, one TCP write.
+awaitable<void> ServeRequests(Listener::State& s, DeviceSocket& socket, const tcp::endpoint& peer,
+                              const pipeline::DeviceRequest& base, audit::CommitSibling& sibling) {
   for (std::uint32_t n = 0; n < s.config.limits.max_requests_per_connection; ++n) {
-    bhttp::request_parser<bhttp::string_body> parser;
+    DeviceSocket::RequestParser parser;
     parser.header_limit(s.config.limits.max_header_bytes);
     parser.body_limit(s.config.limits.max_body_bytes);
-    Lowest(stream).expires_after(n == 0 ? s.config.limits.header_timeout
-                                        : s.config.limits.idle_timeout);
-    auto [rd_ec, rd_n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+    socket.ExpiresAfter(n == 0 ? s.config.limits.header_timeout : s.config.limits.idle_timeout);
+    const auto rd_ec = co_await socket.ReadRequest(parser);
     if (rd_ec == bhttp::error::end_of_stream || rd_ec == asio::ssl::error::stream_truncated ||
-        (rd_ec == beast::error::timeout && n > 0 && buffer.size() == 0)) {
+        (rd_ec == beast::error::timeout && n > 0 && !parser.got_some() && socket.input().empty())) {
       break;  // the client closed or went idle between requests: normal end
     }
     if (rd_ec) {
@@ -197,7 +169,7 @@ awaitable<void> ServeRequests(Listener::State& s, Stream& stream, const tcp::end
       AuditTransportFailure(s, peer, "request", "malformed request: " + rd_ec.message(),
                             base.cert ? base.cert->subject : base.cert_subject,
                             static_cast<int>(status));
-      if (rd_ec != beast::error::timeout) co_await WriteError(stream, s, status);
+      if (rd_ec != beast::error::timeout) QueueError(socket, status);
       break;
     }
     const auto& req = parser.get();
@@ -218,55 +190,58 @@ awaitable<void> ServeRequests(Listener::State& s, Stream& stream, const tcp::end
     auto pr = pipeline::Pipeline::Respond(std::move(outcome), committed);
 
     auto res = MakeResponse(std::move(pr), req.method() == bhttp::verb::head, req.version(), keep_alive);
-    if constexpr (std::is_same_v<Stream, SslStream>) {
-      if (n == 0) tls::QueueSessionTicket(stream.native_handle());
-      if (!keep_alive && QueueFinalResponse(stream, res)) break;  // RunSession's shutdown sends it
-    }
-    Lowest(stream).expires_after(s.config.limits.header_timeout);
-    auto [wr_ec, wr_n] = co_await bhttp::async_write(stream, res, kTuple);
-    if (wr_ec || !keep_alive) break;
+    // The TLS 1.3 ticket leaves with the first response instead of a write of its own.
+    if (n == 0 && socket.ssl() != nullptr) tls::QueueSessionTicket(socket.ssl());
+    socket.Queue(Serialize(res));
+    if (!keep_alive) break;
+    socket.ExpiresAfter(s.config.limits.header_timeout);
+    if (co_await socket.Flush()) break;
   }
 }
 
-// Reads a PROXY protocol header; returns the bytes read after it, or nullopt (connection to
-// be closed, already audited) when the peer is not a trusted proxy or the header is bad.
-awaitable<std::optional<std::string>> ReadProxyHeader(Listener::State& s, beast::tcp_stream& stream,
-                                                      const tcp::endpoint& peer,
-                                                      pipeline::DeviceRequest& base) {
+// Reads a PROXY protocol header and leaves the bytes after it in the socket's input; false
+// (connection to be closed, already audited) when the peer is not a trusted proxy or the
+// header is bad.
+awaitable<bool> ReadProxyHeader(Listener::State& s, DeviceSocket& socket, const tcp::endpoint& peer,
+                                pipeline::DeviceRequest& base) {
   auto peer_ip = net::IpAddress::Parse(peer.address().to_string());
   if (!peer_ip || !s.proxy_peers.Contains(*peer_ip)) {
     AuditTransportFailure(s, peer, "tls", "proxy protocol from an untrusted peer", "", 0);
-    co_return std::nullopt;
+    co_return false;
   }
-  std::array<std::uint8_t, net::kMaxProxyV2Bytes> bytes{};
-  size_t have = 0;
-  stream.expires_after(s.config.limits.handshake_timeout);
-  while (have < bytes.size()) {
-    auto [ec, n] = co_await stream.async_read_some(asio::buffer(bytes.data() + have, bytes.size() - have), kTuple);
-    if (ec) co_return std::nullopt;
-    have += n;
-    auto parsed = net::ParseProxyHeader(std::span<const std::uint8_t>(bytes.data(), have));
+  socket.ExpiresAfter(s.config.limits.handshake_timeout);
+  std::string& in = socket.input();
+  for (;;) {
+    if (auto ec = co_await socket.ReadRaw()) co_return false;
+    const size_t window = std::min(in.size(), net::kMaxProxyV2Bytes);
+    auto parsed = net::ParseProxyHeader(
+        std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(in.data()), window));
     if (!parsed) break;
-    if (!*parsed) continue;
+    if (!*parsed) {
+      if (window == net::kMaxProxyV2Bytes) break;  // no header fits
+      continue;
+    }
     if ((*parsed)->has_source) {
       base.peer_ip = (*parsed)->source.ToString();
       base.peer_port = (*parsed)->source_port;
     }
-    const size_t used = (*parsed)->consumed;
-    co_return std::string(reinterpret_cast<const char*>(bytes.data()) + used, have - used);
+    in.erase(0, (*parsed)->consumed);
+    co_return true;
   }
   AuditTransportFailure(s, peer, "tls", "malformed proxy protocol header", "", 0);
-  co_return std::nullopt;
+  co_return false;
 }
 
-awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket socket) {
+awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket accepted) {
   Listener::State& s = *state;
   boost::system::error_code ep_ec;
-  const tcp::endpoint peer = socket.remote_endpoint(ep_ec);
+  const tcp::endpoint peer = accepted.remote_endpoint(ep_ec);
   if (ep_ec) co_return;
   // TLS flights and responses are small writes in a row; with Nagle each waits for the
   // client's delayed ACK (40 ms on Linux) of the one before.
-  socket.set_option(tcp::no_delay(true), ep_ec);
+  accepted.set_option(tcp::no_delay(true), ep_ec);
+  DeviceSocket socket(std::move(accepted));
+  s.sockets.push_back(socket);  // for the deadline sweep, until the socket is destroyed
   audit::CommitSibling sibling(s.audit);  // until the connection has submitted its record
   pipeline::DeviceRequest base;
   base.listener = s.config.name;
@@ -274,41 +249,46 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket s
   base.peer_port = peer.port();
   base.methods = s.config.methods;
 
-  beast::tcp_stream tcp_stream(std::move(socket));
-  std::string already_read;
-  if (!s.proxy_peers.empty()) {
-    auto rest = co_await ReadProxyHeader(s, tcp_stream, peer, base);
-    if (!rest) co_return;
-    already_read = std::move(*rest);
-  }
+  if (!s.proxy_peers.empty() && !co_await ReadProxyHeader(s, socket, peer, base)) co_return;
 
   if (s.config.plain_http) {
     base.tls = false;
-    co_await ServeRequests(s, tcp_stream, peer, base, already_read, sibling);
-    tcp_stream.socket().shutdown(tcp::socket::shutdown_send, ep_ec);
-    co_return;
+  } else {
+    if (!socket.StartTls(s.ssl_ctx->native_handle())) {
+      AuditTransportFailure(s, peer, "tls", "tls handshake failed: " + tls::ossl::DrainErrors(), "", 0);
+      co_return;
+    }
+    socket.ExpiresAfter(s.config.limits.handshake_timeout);
+    if (const auto hs_ec = co_await socket.Handshake()) {
+      const auto vf = tls::GetVerifyFailure(socket.ssl());
+      std::string reason = "tls handshake failed: ";
+      reason += vf.reason.empty() ? hs_ec.message() : vf.reason;
+      AuditTransportFailure(s, peer, "tls", std::move(reason), vf.subject, 0);
+      co_return;
+    }
+    IdentifyPeer(s, socket.ssl(), base);
   }
+  co_await ServeRequests(s, socket, peer, base, sibling);
+  // The last response (or error) and the close_notify, in one write.
+  socket.QueueCloseNotify();
+  socket.ExpiresAfter(s.config.limits.header_timeout);
+  if (co_await socket.Flush()) co_return;
+  if (s.config.plain_http) socket.socket().shutdown(tcp::socket::shutdown_send, ep_ec);
+}
 
-  SslStream stream(std::move(tcp_stream), *s.ssl_ctx);
-  stream.next_layer().expires_after(s.config.limits.handshake_timeout);
-  // The buffered overload: bytes read past a PROXY header are the start of the ClientHello.
-  auto [hs_ec, hs_used] = co_await stream.async_handshake(asio::ssl::stream_base::server,
-                                                          asio::buffer(already_read), kTuple);
-  if (hs_ec) {
-    const auto vf = tls::GetVerifyFailure(stream.native_handle());
-    std::string reason = "tls handshake failed: ";
-    reason += vf.reason.empty() ? hs_ec.message() : vf.reason;
-    AuditTransportFailure(s, peer, "tls", std::move(reason), vf.subject, 0);
-    co_return;
+// Ends the waits of connections past their deadline, a few times per shortest timeout.
+awaitable<void> SweepLoop(std::shared_ptr<Listener::State> state) {
+  const auto& lim = state->config.limits;
+  const auto shortest = std::min({lim.handshake_timeout, lim.header_timeout, lim.idle_timeout});
+  const auto period = std::clamp<std::chrono::milliseconds>(shortest / 4, std::chrono::milliseconds(10),
+                                                             std::chrono::milliseconds(250));
+  while (!state->stopped) {
+    state->sweep_timer.expires_after(period);
+    auto [ec] = co_await state->sweep_timer.async_wait(kTuple);
+    if (ec) co_return;
+    const auto now = DeviceSocket::Clock::now();
+    for (auto& socket : state->sockets) socket.ExpireIfDue(now);
   }
-  IdentifyPeer(s, stream.native_handle(), base);
-  co_await ServeRequests(s, stream, peer, base, {}, sibling);
-  // Send our close_notify (after the last response, if QueueFinalResponse left it in the
-  // engine) and close, without waiting for the client's (RFC 8446 6.1 does not require it):
-  // marking it received makes SSL_shutdown finish after one write.
-  SSL_set_shutdown(stream.native_handle(), SSL_get_shutdown(stream.native_handle()) | SSL_RECEIVED_SHUTDOWN);
-  stream.next_layer().expires_after(s.config.limits.header_timeout);
-  co_await stream.async_shutdown(kTuple);
 }
 
 awaitable<void> AcceptLoop(std::shared_ptr<Listener::State> state) {
@@ -400,6 +380,7 @@ Listener::~Listener() { Stop(); }
 
 void Listener::Start() {
   asio::co_spawn(state_->acceptor.get_executor(), AcceptLoop(state_), asio::detached);
+  asio::co_spawn(state_->acceptor.get_executor(), SweepLoop(state_), asio::detached);
 }
 
 void Listener::Stop() {
@@ -407,6 +388,7 @@ void Listener::Stop() {
   asio::post(state_->acceptor.get_executor(), [s = state_] {
     boost::system::error_code ec;
     s->acceptor.close(ec);
+    s->sweep_timer.cancel();
   });
 }
 

@@ -338,3 +338,68 @@ def test_last_response_arrives_whole_with_close_notify_and_a_resumable_session(s
         assert reused == (attempt == 1)
         sizes.append(len(resp))
     assert (max(sizes) > 16384) == (lines == 16)
+
+
+# Deadlines (src/http/device_socket.hpp): a connection that stalls in the handshake, in its
+# request headers or between keep-alive requests is closed by the listener's sweep, and the
+# first two are audited. Without them one slow client per socket would pin memory forever.
+SHORT_DEADLINES = """
+[[listener]]
+name = "short-deadlines"
+bind = "127.0.0.1"
+port = {mixed_port}
+cert = "tls/server.crt"
+key = "tls/server.key"
+trust_anchors = ["tls/ca.crt"]
+handshake_timeout_ms = 300
+header_timeout_ms = 300
+idle_timeout_ms = 300
+"""
+
+
+def closed_within(sock, seconds):
+    """True when the peer closes the connection (EOF or reset) within `seconds`."""
+    sock.settimeout(seconds)
+    try:
+        while sock.recv(65536):
+            pass
+        return True
+    except (ConnectionResetError, ssl.SSLError, ssl.SSLEOFError):
+        return True
+    except socket.timeout:
+        return False
+
+
+def test_stalled_connections_are_closed_at_their_deadline_and_audited(tmp_path):
+    s = Server(tmp_path, SHORT_DEADLINES)
+    s.start()
+    try:
+        # Silent after connecting: no ClientHello.
+        with socket.create_connection(("127.0.0.1", s.mixed_port), timeout=10) as sock:
+            assert closed_within(sock, 5)
+        rec = s.last_audit(kind="tls", listener="short-deadlines")
+        assert rec["decision"] == "deny" and "timeout" in rec["reason"], rec
+
+        ctx = ssl.create_default_context(cafile=str(s.ca))
+        ctx.load_cert_chain(*map(str, s.cert(YEALINK)))
+        # Half a request after the handshake.
+        with socket.create_connection(("127.0.0.1", s.mixed_port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as conn:
+                conn.sendall(b"GET /" + YEALINK.encode() + b".cfg HTTP/1.1\r\nHost: x\r\n")
+                assert closed_within(conn, 5)
+        rec = s.last_audit(kind="request", listener="short-deadlines")
+        assert rec["status"] == 408 and "timeout" in rec["reason"], rec
+
+        # Idle after a served keep-alive request: closed, and nothing refused is recorded.
+        before = len(s.audit())
+        with socket.create_connection(("127.0.0.1", s.mixed_port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as conn:
+                conn.sendall(b"GET /" + YEALINK.encode() + b".cfg HTTP/1.1\r\nHost: x\r\n\r\n")
+                conn.settimeout(5)
+                assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+                assert closed_within(conn, 5)
+        time.sleep(0.3)
+        after = s.audit()[before:]
+        assert [r["decision"] for r in after if r["kind"] in ("request", "tls")] == ["allow"], after
+    finally:
+        s.stop()

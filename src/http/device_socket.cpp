@@ -1,0 +1,249 @@
+#include "http/device_socket.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
+#include <openssl/err.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+
+namespace provgate::http {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using asio::awaitable;
+
+namespace {
+
+// One TLS record and its overhead: what one recv or SSL_read takes at most. Only used
+// between two calls that do not suspend, so one per thread does.
+thread_local std::array<char, 17 * 1024> scratch;
+
+}  // namespace
+
+DeviceSocket::DeviceSocket(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
+  error_code ec;
+  socket_.non_blocking(true, ec);
+}
+
+DeviceSocket::~DeviceSocket() {
+  if (ssl_ != nullptr) SSL_free(ssl_);
+}
+
+bool DeviceSocket::StartTls(SSL_CTX* ctx) {
+  ssl_ = SSL_new(ctx);
+  if (ssl_ == nullptr) return false;
+  rbio_ = BIO_new(BIO_s_mem());
+  wbio_ = BIO_new(BIO_s_mem());
+  if (rbio_ == nullptr || wbio_ == nullptr) {
+    BIO_free(rbio_);
+    BIO_free(wbio_);
+    rbio_ = wbio_ = nullptr;
+    return false;
+  }
+  BIO_set_mem_eof_return(rbio_, -1);  // empty means "more to come" until the peer closes
+  SSL_set_bio(ssl_, rbio_, wbio_);
+  SSL_set_accept_state(ssl_);
+  if (!in_.empty()) {
+    BIO_write(rbio_, in_.data(), static_cast<int>(in_.size()));
+    in_.clear();
+  }
+  return true;
+}
+
+void DeviceSocket::ExpireIfDue(Clock::time_point now) {
+  if (!waiting_ || now < expiry_) return;
+  timed_out_ = true;
+  error_code ec;
+  socket_.cancel(ec);
+}
+
+awaitable<DeviceSocket::error_code> DeviceSocket::Wait(asio::socket_base::wait_type what) {
+  if (timed_out_ || Clock::now() >= expiry_) co_return boost::beast::error::timeout;
+  waiting_ = true;
+  auto [ec] = co_await socket_.async_wait(what, asio::as_tuple(asio::use_awaitable));
+  waiting_ = false;
+  if (timed_out_) co_return boost::beast::error::timeout;
+  co_return ec;
+}
+
+DeviceSocket::Io DeviceSocket::RecvSome(error_code& ec) {
+  for (;;) {
+    const ssize_t n = ::recv(socket_.native_handle(), scratch.data(), scratch.size(), 0);
+    if (n > 0) {
+      if (ssl_ != nullptr) {
+        BIO_write(rbio_, scratch.data(), static_cast<int>(n));
+      } else {
+        in_.append(scratch.data(), static_cast<size_t>(n));
+      }
+      return Io::kDone;
+    }
+    if (n == 0) {
+      if (ssl_ != nullptr) BIO_set_mem_eof_return(rbio_, 0);  // OpenSSL sees the end
+      return Io::kEof;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Io::kWouldBlock;
+    ec = error_code(errno, boost::system::system_category());
+    return Io::kError;
+  }
+}
+
+awaitable<DeviceSocket::error_code> DeviceSocket::Receive() {
+  for (;;) {
+    error_code ec;
+    switch (RecvSome(ec)) {
+      case Io::kDone:
+        co_return error_code{};
+      case Io::kEof:
+        co_return asio::error::eof;
+      case Io::kError:
+        co_return ec;
+      case Io::kWouldBlock:
+        break;
+    }
+    if (auto w = co_await Wait(asio::socket_base::wait_read)) co_return w;
+  }
+}
+
+awaitable<DeviceSocket::error_code> DeviceSocket::ReadRaw() { co_return co_await Receive(); }
+
+DeviceSocket::error_code DeviceSocket::TlsError(int ssl_error) {
+  const unsigned long e = ERR_peek_error();
+  // The peer closed without close_notify: what Asio reports as a truncated stream.
+  if (ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+    ERR_clear_error();
+    return asio::ssl::error::stream_truncated;
+  }
+  if (ssl_error == SSL_ERROR_SSL && e != 0) {
+    ERR_clear_error();
+    return error_code(static_cast<int>(e), asio::error::get_ssl_category());
+  }
+  ERR_clear_error();
+  return asio::ssl::error::unspecified_system_error;
+}
+
+awaitable<DeviceSocket::error_code> DeviceSocket::Handshake() {
+  for (;;) {
+    ERR_clear_error();
+    const int r = SSL_do_handshake(ssl_);
+    if (r == 1) co_return co_await Flush();  // TLS 1.2: the server's Finished
+    const int err = SSL_get_error(ssl_, r);
+    if (err != SSL_ERROR_WANT_READ) {
+      const error_code failure = TlsError(err);
+      // The alert tells the phone why; one try, no wait for a client that does not read.
+      MoveTlsOutput();
+      error_code ignored;
+      SendSome(ignored);
+      co_return failure;
+    }
+    if (auto ec = co_await Flush()) co_return ec;
+    if (auto ec = co_await Receive(); ec && ec != asio::error::eof) co_return ec;
+  }
+}
+
+awaitable<DeviceSocket::error_code> DeviceSocket::ReadDecrypted() {
+  if (ssl_ == nullptr) co_return co_await Receive();
+  for (;;) {
+    ERR_clear_error();
+    const int r = SSL_read(ssl_, scratch.data(), static_cast<int>(scratch.size()));
+    if (r > 0) {
+      in_.append(scratch.data(), static_cast<size_t>(r));
+      co_return error_code{};
+    }
+    const int err = SSL_get_error(ssl_, r);
+    if (err == SSL_ERROR_ZERO_RETURN) co_return asio::error::eof;  // close_notify
+    if (err != SSL_ERROR_WANT_READ) co_return TlsError(err);
+    // A KeyUpdate or similar may have left an answer to send first.
+    if (auto ec = co_await Flush()) co_return ec;
+    if (auto ec = co_await Receive(); ec && ec != asio::error::eof) co_return ec;
+  }
+}
+
+awaitable<DeviceSocket::error_code> DeviceSocket::ReadRequest(RequestParser& parser) {
+  for (;;) {
+    while (!in_.empty() && !parser.is_done()) {
+      error_code ec;
+      const size_t used = parser.put(asio::buffer(in_), ec);
+      in_.erase(0, used);
+      if (ec == bhttp::error::need_more) break;
+      if (ec) co_return ec;
+      if (used == 0) break;
+    }
+    if (parser.is_done()) co_return error_code{};
+    error_code ec = co_await ReadDecrypted();
+    if (ec == asio::error::eof) {
+      if (!parser.got_some()) co_return bhttp::error::end_of_stream;
+      parser.put_eof(ec);
+      co_return ec ? ec : bhttp::error::partial_message;
+    }
+    if (ec) co_return ec;
+  }
+}
+
+void DeviceSocket::Queue(std::string_view bytes) {
+  if (bytes.empty()) return;
+  if (ssl_ == nullptr) {
+    out_.append(bytes);
+    return;
+  }
+  ERR_clear_error();
+  // A memory BIO takes any amount, so SSL_write takes all of it or fails for good.
+  if (SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size())) <= 0) {
+    ERR_clear_error();
+    write_failed_ = true;
+  }
+}
+
+void DeviceSocket::QueueCloseNotify() {
+  if (ssl_ == nullptr) return;
+  SSL_set_shutdown(ssl_, SSL_get_shutdown(ssl_) | SSL_RECEIVED_SHUTDOWN);
+  ERR_clear_error();
+  if (SSL_shutdown(ssl_) < 0) ERR_clear_error();
+}
+
+void DeviceSocket::MoveTlsOutput() {
+  if (wbio_ == nullptr) return;
+  while (const size_t pending = BIO_ctrl_pending(wbio_)) {
+    const size_t old = out_.size();
+    out_.resize(old + pending);
+    const int n = BIO_read(wbio_, out_.data() + old, static_cast<int>(pending));
+    out_.resize(old + static_cast<size_t>(n > 0 ? n : 0));
+    if (n <= 0) break;
+  }
+}
+
+bool DeviceSocket::SendSome(error_code& ec) {
+  while (out_sent_ < out_.size()) {
+    const ssize_t n = ::send(socket_.native_handle(), out_.data() + out_sent_, out_.size() - out_sent_,
+                             MSG_NOSIGNAL);
+    if (n >= 0) {
+      out_sent_ += static_cast<size_t>(n);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) ec = error_code(errno, boost::system::system_category());
+    return false;
+  }
+  out_.clear();
+  out_sent_ = 0;
+  return true;
+}
+
+awaitable<DeviceSocket::error_code> DeviceSocket::Flush() {
+  if (write_failed_) co_return asio::ssl::error::unspecified_system_error;
+  MoveTlsOutput();
+  for (;;) {
+    error_code ec;
+    if (SendSome(ec)) co_return error_code{};
+    if (ec) co_return ec;
+    if (auto w = co_await Wait(asio::socket_base::wait_write)) co_return w;
+  }
+}
+
+}  // namespace provgate::http

@@ -1,0 +1,171 @@
+// DeviceSocket over a real loopback TCP connection, plain (the TLS path runs end to end in
+// the black-box tests: handshakes, failures, close_notify, large responses, resumption).
+#include "http/device_socket.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace provgate::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+class DeviceSocketTest : public ::testing::Test {
+ protected:
+  DeviceSocketTest() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), client_(io_) {
+    client_.connect(acceptor_.local_endpoint());
+    server_.emplace(acceptor_.accept());
+    server_->ExpiresAfter(10s);
+  }
+
+  void Send(std::string_view bytes) { asio::write(client_, asio::buffer(bytes)); }
+
+  // Starts reading one request; the result lands in `result` once io_ runs far enough.
+  void StartRead(DeviceSocket::RequestParser& parser, std::optional<boost::system::error_code>& result) {
+    asio::co_spawn(io_, server_->ReadRequest(parser),
+                   [&result](std::exception_ptr e, boost::system::error_code ec) {
+                     ASSERT_FALSE(e);
+                     result = ec;
+                   });
+  }
+
+  // Runs io_ until `result` is set (or a generous hang guard passes).
+  template <class T>
+  void RunUntil(const std::optional<T>& result) {
+    for (int i = 0; i < 500 && !result; ++i) {
+      io_.restart();
+      io_.run_for(10ms);
+    }
+  }
+
+  boost::system::error_code ReadOne(DeviceSocket::RequestParser& parser) {
+    std::optional<boost::system::error_code> result;
+    StartRead(parser, result);
+    RunUntil(result);
+    EXPECT_TRUE(result.has_value());
+    return result.value_or(asio::error::timed_out);
+  }
+
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  tcp::socket client_;
+  std::optional<DeviceSocket> server_;
+};
+
+TEST_F(DeviceSocketTest, ParsesARequestThatArrivesInPieces) {
+  DeviceSocket::RequestParser parser;
+  std::optional<boost::system::error_code> result;
+  Send("GET /0015651234");
+  StartRead(parser, result);
+  io_.run_for(30ms);
+  EXPECT_FALSE(result) << "a partial request line must wait for more";
+  Send("56.cfg HTTP/1.1\r\nHost: prov\r\nUser-Agent: Yea");
+  io_.restart();
+  io_.run_for(30ms);
+  EXPECT_FALSE(result) << "partial headers must wait for more";
+  Send("link SIP-T54W\r\n\r\n");
+  RunUntil(result);
+  ASSERT_TRUE(result);
+  EXPECT_FALSE(*result) << result->message();
+  EXPECT_EQ(parser.get().target(), "/001565123456.cfg");
+  EXPECT_EQ(parser.get()[bhttp::field::user_agent], "Yealink SIP-T54W");
+}
+
+TEST_F(DeviceSocketTest, PipelinedRequestsAreParsedFromTheBufferAndTheCloseEndsTheStream) {
+  Send("GET /a.cfg HTTP/1.1\r\nHost: p\r\n\r\nPUT /b.log HTTP/1.1\r\nHost: p\r\nContent-Length: 3\r\n\r\nabc");
+  client_.shutdown(tcp::socket::shutdown_send);
+  DeviceSocket::RequestParser first;
+  ASSERT_FALSE(ReadOne(first));
+  EXPECT_EQ(first.get().target(), "/a.cfg");
+  DeviceSocket::RequestParser second;
+  ASSERT_FALSE(ReadOne(second));
+  EXPECT_EQ(second.get().target(), "/b.log");
+  EXPECT_EQ(second.get().body(), "abc");
+  DeviceSocket::RequestParser third;
+  EXPECT_EQ(ReadOne(third), bhttp::error::end_of_stream);
+}
+
+TEST_F(DeviceSocketTest, ACloseInsideARequestIsAPartialMessage) {
+  Send("GET /a.cfg HTTP/1.1\r\nHost: p\r\n");
+  client_.shutdown(tcp::socket::shutdown_send);
+  DeviceSocket::RequestParser parser;
+  EXPECT_EQ(ReadOne(parser), bhttp::error::partial_message);
+}
+
+TEST_F(DeviceSocketTest, LimitsOfTheParserApply) {
+  DeviceSocket::RequestParser parser;
+  parser.header_limit(64);
+  Send("GET /a.cfg HTTP/1.1\r\nX-Long: " + std::string(200, 'x') + "\r\n\r\n");
+  EXPECT_EQ(ReadOne(parser), bhttp::error::header_limit);
+
+  DeviceSocket::RequestParser body;
+  body.body_limit(4);
+  server_->input().clear();
+  Send("PUT /a.log HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789");
+  EXPECT_EQ(ReadOne(body), bhttp::error::body_limit);
+}
+
+TEST_F(DeviceSocketTest, ADeadlinePassedBeforeTheWaitEndsItAtOnce) {
+  server_->ExpiresAfter(0ms);
+  DeviceSocket::RequestParser parser;
+  EXPECT_EQ(ReadOne(parser), boost::beast::error::timeout);
+}
+
+TEST_F(DeviceSocketTest, TheSweepEndsAWaitThatRunsPastItsDeadline) {
+  server_->ExpiresAfter(20ms);
+  DeviceSocket::RequestParser parser;
+  std::optional<boost::system::error_code> result;
+  StartRead(parser, result);
+  io_.run_for(5ms);
+  server_->ExpireIfDue(DeviceSocket::Clock::now() - 1s);  // not due yet: nothing happens
+  io_.restart();
+  io_.run_for(40ms);
+  EXPECT_FALSE(result) << "a wait has no deadline of its own; only the sweep ends it";
+  server_->ExpireIfDue(DeviceSocket::Clock::now());
+  RunUntil(result);
+  ASSERT_TRUE(result);
+  EXPECT_EQ(*result, boost::beast::error::timeout);
+}
+
+TEST_F(DeviceSocketTest, FlushWaitsForAClientThatReadsSlowly) {
+  // More than the socket buffers hold: Flush must wait for writability, then finish.
+  const std::string big(8 * 1024 * 1024, 'z');
+  server_->Queue(big);
+  std::optional<boost::system::error_code> result;
+  asio::co_spawn(io_, server_->Flush(), [&result](std::exception_ptr e, boost::system::error_code ec) {
+    ASSERT_FALSE(e);
+    result = ec;
+  });
+  io_.run_for(30ms);
+  EXPECT_FALSE(result) << "the kernel cannot have taken 8 MB unread";
+  std::string got(big.size(), '\0');
+  size_t have = 0;
+  client_.non_blocking(true);
+  for (int i = 0; i < 2000 && have < got.size(); ++i) {
+    boost::system::error_code ec;
+    have += client_.read_some(asio::buffer(got.data() + have, got.size() - have), ec);
+    io_.restart();
+    io_.run_for(1ms);
+  }
+  RunUntil(result);
+  ASSERT_TRUE(result);
+  EXPECT_FALSE(*result) << result->message();
+  EXPECT_EQ(have, big.size());
+  EXPECT_EQ(got, big);
+}
+
+}  // namespace
+}  // namespace provgate::http

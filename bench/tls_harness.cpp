@@ -263,7 +263,7 @@ Status Handshake(ModeRun& run, SSL_CTX* client_ctx, const Device& device,
     n.server_bytes = BIO_number_written(SSL_get_wbio(server.get()));
     run.negotiated = std::move(n);
   }
-  // A server closes with close_notify (provgate's async_shutdown, nginx's SSL_shutdown)
+  // A server closes with close_notify (both provgate and nginx call SSL_shutdown)
   // before freeing; without it OpenSSL drops the session from the context's cache.
   {
     Charge charge(clock, server_ns);

@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <span>
 
 #include "http/device_socket.hpp"
@@ -282,7 +281,8 @@ awaitable<void> SweepLoop(std::shared_ptr<Listener::State> state) {
   const auto shortest = std::min({lim.handshake_timeout, lim.header_timeout, lim.idle_timeout});
   const auto period = std::clamp<std::chrono::milliseconds>(shortest / 4, std::chrono::milliseconds(10),
                                                              std::chrono::milliseconds(250));
-  while (!state->stopped) {
+  // After Stop the open connections still end at their deadlines.
+  while (!state->stopped || !state->sockets.empty()) {
     state->sweep_timer.expires_after(period);
     auto [ec] = co_await state->sweep_timer.async_wait(kTuple);
     if (ec) co_return;
@@ -388,7 +388,6 @@ void Listener::Stop() {
   asio::post(state_->acceptor.get_executor(), [s = state_] {
     boost::system::error_code ec;
     s->acceptor.close(ec);
-    s->sweep_timer.cancel();
   });
 }
 

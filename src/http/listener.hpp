@@ -1,4 +1,5 @@
-// Device-facing HTTPS listeners (Boost.Asio/Beast + OpenSSL): one coroutine per connection,
+// Device-facing HTTPS listeners (Asio coroutines, Beast's HTTP parser, OpenSSL through
+// DeviceSocket): one coroutine per connection,
 // on the io_context of the acceptor that took it (thread per core: each io_context is run
 // by one thread, so a connection never needs a strand),
 // deadlines on the handshake, on each request's headers and on idle keep-alive, header and

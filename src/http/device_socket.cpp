@@ -167,14 +167,7 @@ awaitable<DeviceSocket::error_code> DeviceSocket::ReadDecrypted() {
 
 awaitable<DeviceSocket::error_code> DeviceSocket::ReadRequest(RequestParser& parser) {
   for (;;) {
-    while (!in_.empty() && !parser.is_done()) {
-      error_code ec;
-      const size_t used = parser.put(asio::buffer(in_), ec);
-      in_.erase(0, used);
-      if (ec == bhttp::error::need_more) break;
-      if (ec) co_return ec;
-      if (used == 0) break;
-    }
+    if (auto ec = ParseBuffered(parser, in_)) co_return ec;
     if (parser.is_done()) co_return error_code{};
     error_code ec = co_await ReadDecrypted();
     if (ec == asio::error::eof) {

@@ -11,8 +11,6 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/intrusive/list.hpp>
 #include <boost/system/error_code.hpp>
 #include <openssl/ssl.h>
@@ -21,6 +19,8 @@
 #include <string>
 #include <string_view>
 
+#include "http/request_buffer.hpp"
+
 namespace provgate::http {
 
 class DeviceSocket
@@ -28,7 +28,7 @@ class DeviceSocket
  public:
   using Clock = std::chrono::steady_clock;
   using error_code = boost::system::error_code;
-  using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+  using RequestParser = http::RequestParser;
 
   explicit DeviceSocket(boost::asio::ip::tcp::socket socket);
   ~DeviceSocket();

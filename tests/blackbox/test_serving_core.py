@@ -403,3 +403,23 @@ def test_stalled_connections_are_closed_at_their_deadline_and_audited(tmp_path):
         assert [r["decision"] for r in after if r["kind"] in ("request", "tls")] == ["allow"], after
     finally:
         s.stop()
+
+
+# Every TLS record is handed to the HTTP parser as it is decrypted; a client writing one
+# byte per record makes each parse step see one more byte. Beast's chunked-body parser
+# asserted on that (src/http/request_buffer.hpp) and would abort a debug build.
+def test_chunked_upload_written_one_byte_per_tls_record_is_answered(server):
+    ctx = ssl.create_default_context(cafile=str(server.ca))
+    ctx.load_cert_chain(*map(str, server.cert(YEALINK)))
+    request = (f"PUT /{YEALINK}-local.cfg HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+               "Connection: close\r\n\r\n0\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with ctx.wrap_socket(raw, server_hostname="localhost") as conn:
+            for i in range(len(request)):
+                conn.sendall(request[i:i + 1])
+            answer = conn.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 "), answer
+    assert server.last_audit(kind="request", method="PUT")["decision"] in ("allow", "deny")
+    code, status, _ = server.curl(f"/{YEALINK}.cfg", mac=YEALINK)
+    assert (code, status) == (0, 200)

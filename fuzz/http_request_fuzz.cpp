@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fed += n;
     for (;;) {
       const size_t before = buffered.size();
-      const auto ec = provgate::http::ParseBuffered(*parser, buffered);
+      const auto ec = provgate::http::ParseBuffered(*parser, buffered, 8 * 1024);
       if (buffered.size() > before) std::abort();  // it only ever consumes
       if (ec) return 0;                            // the listener answers 4xx and closes
       if (!parser->is_done()) break;               // needs the next read

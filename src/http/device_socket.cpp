@@ -9,8 +9,10 @@
 #include <openssl/err.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <utility>
 
 namespace provgate::http {
 
@@ -165,9 +167,9 @@ awaitable<DeviceSocket::error_code> DeviceSocket::ReadDecrypted() {
   }
 }
 
-awaitable<DeviceSocket::error_code> DeviceSocket::ReadRequest(RequestParser& parser) {
+awaitable<DeviceSocket::error_code> DeviceSocket::ReadRequest(RequestParser& parser, size_t max_unparsed) {
   for (;;) {
-    if (auto ec = ParseBuffered(parser, in_)) co_return ec;
+    if (auto ec = ParseBuffered(parser, in_, max_unparsed)) co_return ec;
     if (parser.is_done()) co_return error_code{};
     error_code ec = co_await ReadDecrypted();
     if (ec == asio::error::eof) {
@@ -179,29 +181,64 @@ awaitable<DeviceSocket::error_code> DeviceSocket::ReadRequest(RequestParser& par
   }
 }
 
-void DeviceSocket::Queue(std::string_view bytes) {
-  if (bytes.empty()) return;
-  if (ssl_ == nullptr) {
-    out_.append(bytes);
-    return;
-  }
-  ERR_clear_error();
-  // A memory BIO takes any amount, so SSL_write takes all of it or fails for good.
-  if (SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size())) <= 0) {
-    ERR_clear_error();
-    write_failed_ = true;
+void DeviceSocket::Queue(std::string bytes) {
+  if (queued_done_ == queued_.size()) {
+    queued_ = std::move(bytes);
+    queued_done_ = 0;
+  } else {
+    queued_.append(bytes);
   }
 }
 
 void DeviceSocket::QueueCloseNotify() {
-  if (ssl_ == nullptr) return;
-  SSL_set_shutdown(ssl_, SSL_get_shutdown(ssl_) | SSL_RECEIVED_SHUTDOWN);
-  ERR_clear_error();
-  if (SSL_shutdown(ssl_) < 0) ERR_clear_error();
+  if (ssl_ != nullptr) close_notify_queued_ = true;
+}
+
+void DeviceSocket::Encrypt() {
+  if (ssl_ == nullptr) {
+    if (out_sent_ == out_.size() && queued_done_ == 0) {
+      out_.swap(queued_);  // plain text is what goes out: no copy
+      out_sent_ = 0;
+    } else {
+      out_.append(queued_, queued_done_);
+    }
+    queued_.clear();
+    queued_done_ = 0;
+    return;
+  }
+  // A few records ahead of the socket: enough for one send, not a second copy of the whole.
+  constexpr size_t kRecord = 16 * 1024;
+  constexpr size_t kAhead = 4 * kRecord;
+  while (queued_done_ < queued_.size() && !write_failed_ &&
+         out_.size() - out_sent_ + BIO_ctrl_pending(wbio_) < kAhead) {
+    const size_t n = std::min(kRecord, queued_.size() - queued_done_);
+    ERR_clear_error();
+    // A memory BIO takes any amount, so SSL_write takes all of it or fails for good.
+    if (SSL_write(ssl_, queued_.data() + queued_done_, static_cast<int>(n)) <= 0) {
+      ERR_clear_error();
+      write_failed_ = true;
+      break;
+    }
+    queued_done_ += n;
+  }
+  if (queued_done_ == queued_.size() || write_failed_) {
+    std::string().swap(queued_);  // a large response's memory goes now, not at the close
+    queued_done_ = 0;
+    if (std::exchange(close_notify_queued_, false) && !write_failed_) {
+      SSL_set_shutdown(ssl_, SSL_get_shutdown(ssl_) | SSL_RECEIVED_SHUTDOWN);
+      ERR_clear_error();
+      if (SSL_shutdown(ssl_) < 0) ERR_clear_error();
+    }
+  }
+  MoveTlsOutput();
 }
 
 void DeviceSocket::MoveTlsOutput() {
   if (wbio_ == nullptr) return;
+  if (out_sent_ == out_.size()) {
+    out_.clear();
+    out_sent_ = 0;
+  }
   while (const size_t pending = BIO_ctrl_pending(wbio_)) {
     const size_t old = out_.size();
     out_.resize(old + pending);
@@ -225,16 +262,20 @@ bool DeviceSocket::SendSome(error_code& ec) {
   }
   out_.clear();
   out_sent_ = 0;
+  if (out_.capacity() > 256 * 1024) std::string().swap(out_);  // after a large response
   return true;
 }
 
 awaitable<DeviceSocket::error_code> DeviceSocket::Flush() {
-  if (write_failed_) co_return asio::ssl::error::unspecified_system_error;
-  MoveTlsOutput();
   for (;;) {
+    Encrypt();
     error_code ec;
-    if (SendSome(ec)) co_return error_code{};
+    const bool sent = SendSome(ec);
     if (ec) co_return ec;
+    if (sent && queued_done_ == queued_.size() && !close_notify_queued_) {
+      co_return write_failed_ ? asio::ssl::error::unspecified_system_error : error_code{};
+    }
+    if (sent) continue;  // more plain text to encrypt
     if (auto w = co_await Wait(asio::socket_base::wait_write)) co_return w;
   }
 }

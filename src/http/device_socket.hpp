@@ -50,22 +50,28 @@ class DeviceSocket
   // The server side of the handshake; an alert of a failed one is sent before returning.
   boost::asio::awaitable<error_code> Handshake();
 
-  // Reads one request: from buffered bytes when they hold it, else from the socket.
-  // end_of_stream: the client closed (or, over TLS, sent close_notify) between requests;
+  // Reads one request: from buffered bytes when they hold it, else from the socket. At most
+  // `max_unparsed` bytes wait for the parser (ParseBuffered). end_of_stream: the client
+  // closed (or, over TLS, sent close_notify) between requests;
   // asio::ssl::error::stream_truncated: it closed without close_notify; beast timeout.
-  boost::asio::awaitable<error_code> ReadRequest(RequestParser& parser);
+  boost::asio::awaitable<error_code> ReadRequest(RequestParser& parser, size_t max_unparsed);
 
-  // Queues bytes (through TLS once started) without sending them.
-  void Queue(std::string_view bytes);
-  // TLS: queues the close_notify, without waiting for the client's (RFC 8446 6.1 does not
-  // require it).
+  // Queues bytes to send without sending them. Over TLS they are encrypted as the socket
+  // takes them, a few records ahead, so a large response is held once, in plain text.
+  void Queue(std::string bytes);
+  // TLS: the close_notify after everything queued, without waiting for the client's
+  // (RFC 8446 6.1 does not require it).
   void QueueCloseNotify();
-  // Sends everything queued, waiting while the socket cannot take more.
+  // Sends everything queued, waiting while the socket cannot take more. TLS output that
+  // OpenSSL queued itself (an alert) goes too, also after a failed write.
   boost::asio::awaitable<error_code> Flush();
 
   // Deadline of whatever waits next (Asio waits have none of their own); a wait that runs
   // past it ends with beast::error::timeout.
-  void ExpiresAfter(std::chrono::milliseconds d) { expiry_ = Clock::now() + d; }
+  void ExpiresAfter(std::chrono::milliseconds d) {
+    expiry_ = Clock::now() + d;
+    timed_out_ = false;
+  }
   // The deadline sweep's part: ends a wait past its deadline.
   void ExpireIfDue(Clock::time_point now);
 
@@ -77,14 +83,18 @@ class DeviceSocket
   boost::asio::awaitable<error_code> Wait(boost::asio::socket_base::wait_type what);
   bool SendSome(error_code& ec);                      // true once out_ is all sent
   error_code TlsError(int ssl_error);
-  void MoveTlsOutput();
+  void Encrypt();        // queued plain text (a few records of it) into out_
+  void MoveTlsOutput();  // what OpenSSL wrote into wbio_, into out_
 
   boost::asio::ip::tcp::socket socket_;
   SSL* ssl_ = nullptr;
   BIO* rbio_ = nullptr;  // owned by ssl_
   BIO* wbio_ = nullptr;
   std::string in_;
-  std::string out_;
+  std::string queued_;  // not yet through TLS (or, plain, not yet moved to out_)
+  size_t queued_done_ = 0;
+  bool close_notify_queued_ = false;
+  std::string out_;     // bytes for the socket
   size_t out_sent_ = 0;
   Clock::time_point expiry_ = Clock::time_point::max();
   bool waiting_ = false;

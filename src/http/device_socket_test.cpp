@@ -1,5 +1,6 @@
-// DeviceSocket over a real loopback TCP connection, plain (the TLS path runs end to end in
-// the black-box tests: handshakes, failures, close_notify, large responses, resumption).
+// DeviceSocket over a real loopback TCP connection: plain, and one TLS exchange with a
+// response far larger than what is encrypted ahead of the socket (the black-box tests run
+// the TLS path end to end: handshakes, failures, close_notify, resumption).
 #include "http/device_socket.hpp"
 
 #include <gtest/gtest.h>
@@ -14,6 +15,9 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
+
+#include "tls/testing/tls_fixture.hpp"
 
 namespace provgate::http {
 namespace {
@@ -22,6 +26,8 @@ namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
+
+constexpr size_t kMaxUnparsed = 8 * 1024;
 
 class DeviceSocketTest : public ::testing::Test {
  protected:
@@ -35,7 +41,7 @@ class DeviceSocketTest : public ::testing::Test {
 
   // Starts reading one request; the result lands in `result` once io_ runs far enough.
   void StartRead(DeviceSocket::RequestParser& parser, std::optional<boost::system::error_code>& result) {
-    asio::co_spawn(io_, server_->ReadRequest(parser),
+    asio::co_spawn(io_, server_->ReadRequest(parser, kMaxUnparsed),
                    [&result](std::exception_ptr e, boost::system::error_code ec) {
                      ASSERT_FALSE(e);
                      result = ec;
@@ -165,6 +171,75 @@ TEST_F(DeviceSocketTest, FlushWaitsForAClientThatReadsSlowly) {
   EXPECT_FALSE(*result) << result->message();
   EXPECT_EQ(have, big.size());
   EXPECT_EQ(got, big);
+}
+
+class DeviceSocketTlsTest : public tls::testing::TlsFilesTest {};
+
+TEST_F(DeviceSocketTlsTest, ALargeResponseArrivesWholeAndEndsWithCloseNotify) {
+  auto server_ctx = Server(tls::ClientCertMode::kOff);
+  auto client_ctx = Client(nullptr);
+  ASSERT_TRUE(server_ctx && client_ctx);
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const auto port = acceptor.local_endpoint().port();
+
+  std::string received;
+  bool clean_close = false;
+  std::thread client([&] {
+    asio::io_context cio;
+    tcp::socket sock(cio);
+    sock.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    tls::testing::SslPtr ssl(SSL_new(client_ctx.get()));
+    SSL_set_fd(ssl.get(), sock.native_handle());
+    if (SSL_connect(ssl.get()) != 1) return;
+    const std::string request = "GET /big.cfg HTTP/1.1\r\nHost: p\r\n\r\n";
+    SSL_write(ssl.get(), request.data(), static_cast<int>(request.size()));
+    std::array<char, 16384> buf{};
+    for (;;) {
+      const int n = SSL_read(ssl.get(), buf.data(), static_cast<int>(buf.size()));
+      if (n > 0) {
+        received.append(buf.data(), static_cast<size_t>(n));
+        continue;
+      }
+      clean_close = SSL_get_error(ssl.get(), n) == SSL_ERROR_ZERO_RETURN;
+      return;
+    }
+  });
+
+  const std::string big = [] {
+    std::string b;
+    for (int i = 0; b.size() < 3 * 1024 * 1024; ++i) b += "line " + std::to_string(i) + "\n";
+    return b;
+  }();
+  std::optional<boost::system::error_code> result;
+  DeviceSocket server(acceptor.accept());
+  server.ExpiresAfter(10s);
+  ASSERT_TRUE(server.StartTls(server_ctx->native_handle()));
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<boost::system::error_code> {
+        if (auto ec = co_await server.Handshake()) co_return ec;
+        DeviceSocket::RequestParser parser;
+        if (auto ec = co_await server.ReadRequest(parser, kMaxUnparsed)) co_return ec;
+        if (parser.get().target() != "/big.cfg") co_return asio::error::invalid_argument;
+        server.Queue(big);
+        server.QueueCloseNotify();
+        co_return co_await server.Flush();
+      },
+      [&](std::exception_ptr e, boost::system::error_code ec) {
+        ASSERT_FALSE(e);
+        result = ec;
+      });
+  for (int i = 0; i < 1000 && !result; ++i) {
+    io.restart();
+    io.run_for(10ms);
+  }
+  client.join();
+  ASSERT_TRUE(result);
+  EXPECT_FALSE(*result) << result->message();
+  EXPECT_EQ(received.size(), big.size());
+  EXPECT_TRUE(received == big);
+  EXPECT_TRUE(clean_close) << "the close_notify follows the last byte";
 }
 
 }  // namespace

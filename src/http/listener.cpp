@@ -122,20 +122,22 @@ bhttp::response<bhttp::string_body> MakeResponse(pipeline::DeviceResponse pr, bo
   return res;
 }
 
-// The response's bytes as Beast serializes them, for DeviceSocket::Queue.
-std::string Serialize(bhttp::response<bhttp::string_body>& res) {
+// Queues a response: the header as Beast serializes it, then the body moved, not copied.
+void QueueResponse(DeviceSocket& socket, bhttp::response<bhttp::string_body>& res) {
   bhttp::response_serializer<bhttp::string_body> serializer{res};
-  std::string bytes;
+  serializer.split(true);
+  std::string header;
   beast::error_code ec;
-  while (!ec && !serializer.is_done()) {
+  while (!ec && !serializer.is_header_done()) {
     serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
       for (const auto b : beast::buffers_range_ref(buffers)) {
-        bytes.append(static_cast<const char*>(b.data()), b.size());
+        header.append(static_cast<const char*>(b.data()), b.size());
       }
       serializer.consume(beast::buffer_bytes(buffers));
     });
   }
-  return bytes;
+  socket.Queue(std::move(header));
+  socket.Queue(std::move(res.body()));
 }
 
 void QueueError(DeviceSocket& socket, bhttp::status status) {
@@ -143,7 +145,7 @@ void QueueError(DeviceSocket& socket, bhttp::status status) {
                               std::to_string(static_cast<int>(status)) + " " +
                                   std::string(bhttp::obsolete_reason(status)) + "\n"};
   auto res = MakeResponse(std::move(pr), false, 11, false);
-  socket.Queue(Serialize(res));
+  QueueResponse(socket, res);
 }
 
 // Serves HTTP requests on an established connection (TLS or, on plain listeners, TCP). The
@@ -155,7 +157,7 @@ awaitable<void> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
     parser.header_limit(s.config.limits.max_header_bytes);
     parser.body_limit(s.config.limits.max_body_bytes);
     socket.ExpiresAfter(n == 0 ? s.config.limits.header_timeout : s.config.limits.idle_timeout);
-    const auto rd_ec = co_await socket.ReadRequest(parser);
+    const auto rd_ec = co_await socket.ReadRequest(parser, s.config.limits.max_header_bytes);
     if (rd_ec == bhttp::error::end_of_stream || rd_ec == asio::ssl::error::stream_truncated ||
         (rd_ec == beast::error::timeout && n > 0 && !parser.got_some() && socket.input().empty())) {
       break;  // the client closed or went idle between requests: normal end
@@ -168,7 +170,10 @@ awaitable<void> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
       AuditTransportFailure(s, peer, "request", "malformed request: " + rd_ec.message(),
                             base.cert ? base.cert->subject : base.cert_subject,
                             static_cast<int>(status));
-      if (rd_ec != beast::error::timeout) QueueError(socket, status);
+      // A broken TLS record ends the session (OpenSSL queued its alert); no HTTP answer.
+      if (rd_ec != beast::error::timeout && rd_ec.category() != asio::error::get_ssl_category()) {
+        QueueError(socket, status);
+      }
       break;
     }
     const auto& req = parser.get();
@@ -191,7 +196,7 @@ awaitable<void> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
     auto res = MakeResponse(std::move(pr), req.method() == bhttp::verb::head, req.version(), keep_alive);
     // The TLS 1.3 ticket leaves with the first response instead of a write of its own.
     if (n == 0 && socket.ssl() != nullptr) tls::QueueSessionTicket(socket.ssl());
-    socket.Queue(Serialize(res));
+    QueueResponse(socket, res);
     if (!keep_alive) break;
     socket.ExpiresAfter(s.config.limits.header_timeout);
     if (co_await socket.Flush()) break;

@@ -2,11 +2,13 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <openssl/err.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -277,6 +279,38 @@ awaitable<DeviceSocket::error_code> DeviceSocket::Flush() {
     }
     if (sent) continue;  // more plain text to encrypt
     if (auto w = co_await Wait(asio::socket_base::wait_write)) co_return w;
+  }
+}
+
+bool DeviceSocket::HasUnreadInput() {
+  int unread = 0;
+  return ::ioctl(socket_.native_handle(), FIONREAD, &unread) == 0 && unread > 0;
+}
+
+awaitable<void> DeviceSocket::Linger(std::chrono::milliseconds limit) {
+  constexpr size_t kMaxBytes = 64 * 1024 * 1024;
+  constexpr size_t kTurn = 256 * 1024;  // then the other connections of the thread get theirs
+  error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (ec) co_return;
+  ExpiresAfter(limit);
+  size_t dropped = 0;
+  size_t turn = 0;
+  while (dropped < kMaxBytes && Clock::now() < expiry_) {
+    const ssize_t n = ::recv(socket_.native_handle(), scratch.data(), scratch.size(), 0);
+    if (n > 0) {
+      dropped += static_cast<size_t>(n);
+      turn += static_cast<size_t>(n);
+      if (turn >= kTurn) {
+        turn = 0;
+        co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+      }
+      continue;
+    }
+    if (n == 0) co_return;
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) co_return;
+    if (co_await Wait(asio::socket_base::wait_read)) co_return;
   }
 }
 

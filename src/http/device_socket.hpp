@@ -66,6 +66,13 @@ class DeviceSocket
   // OpenSSL queued itself (an alert) goes too, also after a failed write.
   boost::asio::awaitable<error_code> Flush();
 
+  // True when the kernel holds input nobody read: closing now would send a reset.
+  bool HasUnreadInput();
+  // Half-closes, then reads and drops what the client still sends until it closes, `limit`
+  // passes or 64 MB came: a close with unread input makes the kernel send a reset, and the
+  // client may then lose the response it has not read yet (a 413 during an upload).
+  boost::asio::awaitable<void> Linger(std::chrono::milliseconds limit);
+
   // Deadline of whatever waits next (Asio waits have none of their own); a wait that runs
   // past it ends with beast::error::timeout.
   void ExpiresAfter(std::chrono::milliseconds d) {

@@ -27,6 +27,8 @@ namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 using asio::awaitable;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// How long a connection closed with input still arriving keeps reading it (DeviceSocket::Linger).
+constexpr std::chrono::milliseconds kLingerLimit{2000};
 
 struct Listener::State {
   State(asio::io_context& io, ListenerConfig cfg, std::vector<tls::MacRule> r,
@@ -150,7 +152,8 @@ void QueueError(DeviceSocket& socket, bhttp::status status) {
 
 // Serves HTTP requests on an established connection (TLS or, on plain listeners, TCP). The
 // last response stays queued: the caller sends it with the close_notify, one TCP write.
-awaitable<void> ServeRequests(Listener::State& s, DeviceSocket& socket, const tcp::endpoint& peer,
+// True when reading stopped inside a request, so the client may still be sending.
+awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tcp::endpoint& peer,
                               const pipeline::DeviceRequest& base, audit::CommitSibling& sibling) {
   for (std::uint32_t n = 0; n < s.config.limits.max_requests_per_connection; ++n) {
     DeviceSocket::RequestParser parser;
@@ -173,6 +176,7 @@ awaitable<void> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
       // A broken TLS record ends the session (OpenSSL queued its alert); no HTTP answer.
       if (rd_ec != beast::error::timeout && rd_ec.category() != asio::error::get_ssl_category()) {
         QueueError(socket, status);
+        co_return true;
       }
       break;
     }
@@ -201,6 +205,7 @@ awaitable<void> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
     socket.ExpiresAfter(s.config.limits.header_timeout);
     if (co_await socket.Flush()) break;
   }
+  co_return false;
 }
 
 // Reads a PROXY protocol header and leaves the bytes after it in the socket's input; false
@@ -272,12 +277,16 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket a
     }
     IdentifyPeer(s, socket.ssl(), base);
   }
-  co_await ServeRequests(s, socket, peer, base, sibling);
+  const bool unread = co_await ServeRequests(s, socket, peer, base, sibling);
   // The last response (or error) and the close_notify, in one write.
   socket.QueueCloseNotify();
   socket.ExpiresAfter(s.config.limits.header_timeout);
   if (co_await socket.Flush()) co_return;
-  if (s.config.plain_http) socket.socket().shutdown(tcp::socket::shutdown_send, ep_ec);
+  if (unread || socket.HasUnreadInput()) {
+    co_await socket.Linger(kLingerLimit);
+  } else if (s.config.plain_http) {
+    socket.socket().shutdown(tcp::socket::shutdown_send, ep_ec);
+  }
 }
 
 // Ends the waits of connections past their deadline, a few times per shortest timeout.

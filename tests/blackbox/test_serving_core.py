@@ -423,3 +423,25 @@ def test_chunked_upload_written_one_byte_per_tls_record_is_answered(server):
     assert server.last_audit(kind="request", method="PUT")["decision"] in ("allow", "deny")
     code, status, _ = server.curl(f"/{YEALINK}.cfg", mac=YEALINK)
     assert (code, status) == (0, 200)
+
+
+# A body over max_body_bytes is refused while the phone is still sending it. Closing with
+# its bytes unread would make the kernel send a reset, and the phone's upload would fail
+# with "connection reset" instead of reading the 413: the listener half-closes and reads
+# on for a moment (DeviceSocket::Linger).
+def test_oversized_upload_gets_its_413_not_a_reset(server):
+    ctx = ssl.create_default_context(cafile=str(server.ca))
+    ctx.load_cert_chain(*map(str, server.cert(YEALINK)))
+    body = b"x" * 8_000_000  # more than the socket buffers hold
+    head = (f"PUT /{YEALINK}-local.cfg HTTP/1.1\r\nHost: x\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as conn:
+            conn.sendall(head + body)
+            chunks = []
+            while data := conn.recv(65536):
+                chunks.append(data)
+    answer = b"".join(chunks)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    rec = server.last_audit(kind="request", status=413)
+    assert "body limit" in rec["reason"], rec

@@ -278,6 +278,7 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket a
     IdentifyPeer(s, socket.ssl(), base);
   }
   const bool unread = co_await ServeRequests(s, socket, peer, base, sibling);
+  sibling.Release();  // this connection adds no more records to a batch
   // The last response (or error) and the close_notify, in one write.
   socket.QueueCloseNotify();
   socket.ExpiresAfter(s.config.limits.header_timeout);

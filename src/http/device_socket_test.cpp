@@ -12,6 +12,7 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include <array>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -171,6 +172,48 @@ TEST_F(DeviceSocketTest, FlushWaitsForAClientThatReadsSlowly) {
   EXPECT_FALSE(*result) << result->message();
   EXPECT_EQ(have, big.size());
   EXPECT_EQ(got, big);
+}
+
+TEST_F(DeviceSocketTest, LingerDrainsUntilTheClientCloses) {
+  Send(std::string(100'000, 'u'));  // left unread by a refused request
+  EXPECT_TRUE(server_->HasUnreadInput());
+  bool done = false;
+  asio::co_spawn(io_, server_->Linger(10s), [&done](std::exception_ptr e) {
+    ASSERT_FALSE(e);
+    done = true;
+  });
+  io_.run_for(30ms);
+  EXPECT_FALSE(done) << "the client has not closed yet";
+  // The half-close reached the client: it reads EOF, not a reset, and closes in turn.
+  client_.non_blocking(true);
+  std::array<char, 16> buf{};
+  boost::system::error_code ec;
+  client_.read_some(asio::buffer(buf), ec);
+  EXPECT_EQ(ec, asio::error::eof);
+  client_.shutdown(tcp::socket::shutdown_send);
+  for (int i = 0; i < 500 && !done; ++i) {
+    io_.restart();
+    io_.run_for(10ms);
+  }
+  EXPECT_TRUE(done);
+}
+
+TEST_F(DeviceSocketTest, LingerEndsAtItsLimitWhileTheClientKeepsSending) {
+  bool done = false;
+  asio::co_spawn(io_, server_->Linger(50ms), [&done](std::exception_ptr e) {
+    ASSERT_FALSE(e);
+    done = true;
+  });
+  client_.non_blocking(true);
+  const std::string chunk(4096, 'k');
+  for (int i = 0; i < 2000 && !done; ++i) {  // the sweep's part is played here
+    boost::system::error_code ec;
+    client_.write_some(asio::buffer(chunk), ec);
+    io_.restart();
+    io_.run_for(1ms);
+    server_->ExpireIfDue(DeviceSocket::Clock::now());
+  }
+  EXPECT_TRUE(done) << "a client that never stops sending is not read forever";
 }
 
 class DeviceSocketTlsTest : public tls::testing::TlsFilesTest {};

@@ -27,9 +27,8 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor) {
   app->config_ = std::move(config);
   const Config& c = app->config_;
   PG_TRY(auto box, crypto::SecretBox::OpenOrCreateKeyFile(c.master_key_path));
-  PG_TRY(app->store_, store::SqliteStore::Open(c.db_path, std::move(box), app->clock_));
-  PG_TRY(auto audit_box, crypto::SecretBox::OpenOrCreateKeyFile(c.master_key_path));
-  PG_TRY(app->audit_store_, store::SqliteStore::Open(c.db_path, std::move(audit_box), app->clock_));
+  PG_TRY(app->store_, store::SqliteStore::Open(c.db_path, box, app->clock_));
+  PG_TRY(app->audit_store_, store::SqliteStore::Open(c.db_path, std::move(box), app->clock_));
   PG_TRY(app->audit_, audit::AuditLog::Open(c.audit_path, app->audit_store_.get(), c.audit));
   PG_TRY(auto templates, render::TemplateSet::Load(c.templates_dir));
   app->templates_ = std::make_unique<render::TemplateSet>(std::move(templates));

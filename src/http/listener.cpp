@@ -124,7 +124,8 @@ bhttp::response<bhttp::string_body> MakeResponse(pipeline::DeviceResponse pr, bo
   return res;
 }
 
-// Queues a response: the header as Beast serializes it, then the body moved, not copied.
+// Queues a response: the header as Beast serializes it, then the body (appended to the
+// socket's queue, not serialized into a second string first).
 void QueueResponse(DeviceSocket& socket, bhttp::response<bhttp::string_body>& res) {
   bhttp::response_serializer<bhttp::string_body> serializer{res};
   serializer.split(true);

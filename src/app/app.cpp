@@ -15,6 +15,7 @@
 #include "http/listener.hpp"
 #include "pipeline/pipeline.hpp"
 #include "service/lint.hpp"
+#include "store/cached_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace provgate::app {
@@ -28,7 +29,9 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor) {
   const Config& c = app->config_;
   PG_TRY(auto box, crypto::SecretBox::OpenOrCreateKeyFile(c.master_key_path));
   PG_TRY(app->store_, store::SqliteStore::Open(c.db_path, box, app->clock_));
-  PG_TRY(app->audit_store_, store::SqliteStore::Open(c.db_path, std::move(box), app->clock_));
+  PG_TRY(app->audit_connection_, store::SqliteStore::Open(c.db_path, std::move(box), app->clock_));
+  app->fleet_cache_ = std::make_unique<store::FleetCache>(c.cache_devices);
+  app->audit_store_ = std::make_unique<store::CachedStore>(*app->audit_connection_, *app->fleet_cache_);
   PG_TRY(app->audit_, audit::AuditLog::Open(c.audit_path, app->audit_store_.get(), c.audit));
   PG_TRY(auto templates, render::TemplateSet::Load(c.templates_dir));
   app->templates_ = std::make_unique<render::TemplateSet>(std::move(templates));
@@ -72,7 +75,9 @@ Status App::Serve() {
   options.path_prefix = config_.path_prefix;
   options.provisioning_url = config_.provisioning_url;
   PG_TRY(auto defenses, pipeline::Defenses::Create(*store_, clock_, config_.defense));
-  pipeline::Pipeline pipeline(*store_, vendors_, *templates_, *audit_, clock_, *defenses, options);
+  // Device requests read through the fleet cache; the CLI and admin paths read the store.
+  store::CachedStore cached(*store_, *fleet_cache_);
+  pipeline::Pipeline pipeline(cached, vendors_, *templates_, *audit_, clock_, *defenses, options);
 
   // Thread per core: each serving thread runs its own io_context with its own acceptor on
   // every listener's port (SO_REUSEPORT), so a connection lives on one thread from accept

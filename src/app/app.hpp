@@ -10,6 +10,7 @@
 #include "base/clock.hpp"
 #include "render/template_set.hpp"
 #include "service/admin.hpp"
+#include "store/cached_store.hpp"
 #include "store/store.hpp"
 #include "vendors/vendor.hpp"
 
@@ -44,7 +45,11 @@ class App {
   std::unique_ptr<store::Store> store_;
   // The audit trail's own connection to the same database: its copies write while the
   // serving threads read through store_, which WAL allows, without sharing store_'s lock.
-  std::unique_ptr<store::Store> audit_store_;
+  std::unique_ptr<store::Store> audit_connection_;
+  // What the serving threads read through (Serve) and what the copier's last-seen writes
+  // update, so it outlives the audit log.
+  std::unique_ptr<store::FleetCache> fleet_cache_;
+  std::unique_ptr<store::Store> audit_store_;  // audit_connection_ through fleet_cache_
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<render::TemplateSet> templates_;
   vendors::Registry vendors_;

@@ -208,6 +208,12 @@ Result<Config> LoadConfig(const std::filesystem::path& file) {
   PG_TRY(auto templates, Get<std::string>(server, file, "server.templates", ""));
   c.db_path = Resolve(base, db);
   c.master_key_path = Resolve(base, key);
+  PG_TRY(auto cache_devices, Get<std::int64_t>(store, file, "store.cache_devices",
+                                               static_cast<std::int64_t>(c.cache_devices)));
+  if (cache_devices < 0 || cache_devices > 10'000'000) {
+    return ConfigError(file, "store.cache_devices", "must be between 0 and 10000000 (devices)");
+  }
+  c.cache_devices = static_cast<size_t>(cache_devices);
   c.audit_path = Resolve(base, audit_file);
   PG_TRY(auto delay_us, Get<std::int64_t>(audit, file, "audit.commit_delay_us",
                                           c.audit.commit_delay.count()));

@@ -19,6 +19,7 @@ struct Config {
   std::filesystem::path config_file;
   std::filesystem::path db_path;
   std::filesystem::path master_key_path;
+  size_t cache_devices = 10000;  // the server's fleet cache (store::FleetCache); 0 = off
   std::filesystem::path audit_path;
   audit::AuditOptions audit;
   std::filesystem::path templates_dir;

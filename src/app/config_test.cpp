@@ -39,6 +39,7 @@ TEST(Config, ResolvesPathsRelativeToTheConfigFile) {
   EXPECT_EQ(c->listeners.at(0).tls.session_cache, 1024);
   EXPECT_EQ(c->audit.commit_delay.count(), 5000);
   EXPECT_EQ(c->audit.store_copy_delay.count(), 100);
+  EXPECT_EQ(c->cache_devices, 10000u);
 }
 
 std::string ListenerWith(const std::string& from, const std::string& to) {
@@ -59,6 +60,7 @@ TEST(Config, RejectsBadValuesWithTheKeyName) {
       {ListenerWith("9443", "70000"), "port"},
       {std::string("[audit]\ncommit_delay_us = -1\n") + kListener, "audit.commit_delay_us"},
       {std::string("[audit]\nstore_copy_delay_ms = 60001\n") + kListener, "audit.store_copy_delay_ms"},
+      {std::string("[store]\ncache_devices = -1\n") + kListener, "store.cache_devices"},
       {ListenerWith("header_timeout_ms = 2500", "session_cache = -1"), "session_cache"},
       {std::string("[identity]\nmac_rules = [\"subject:NOPE\"]\n") + kListener, "identity.mac_rules"},
       {std::string("[server]\npath_prefix = \"cfg\"\n") + kListener, "path_prefix"},

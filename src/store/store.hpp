@@ -147,6 +147,12 @@ class Store : public defense::BanStore {
 
   // Schema version after migrations, for `provgate version` and tests.
   virtual Result<int> SchemaVersion() = 0;
+
+  // A number that changes after every committed write to tenants, devices or lines, by any
+  // process or node using the same data, and does not change otherwise (audit records,
+  // last-seen columns and bans leave it alone). Cheap, with no round trip to the data:
+  // a cache compares it with the value it read before filling an entry (CachedStore).
+  virtual std::uint64_t DataGeneration() = 0;
 };
 
 }  // namespace provgate::store

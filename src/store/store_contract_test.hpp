@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 #include "base/clock.hpp"
 #include "store/store.hpp"
@@ -475,6 +476,110 @@ TYPED_TEST_P(StoreContract, ModelRepresentativesAreTheFirstOfEachModelNotRetired
   EXPECT_TRUE(this->store().ListModelRepresentatives(other.id + 100).value().empty());
 }
 
+// What a cache relies on (CachedStore): every write to tenants, devices or lines changes
+// DataGeneration; reads, audit records with last-seen values and bans leave it alone.
+TYPED_TEST_P(StoreContract, DataGenerationChangesWithEveryWriteAndOnlyThen) {
+  Store& s = this->store();
+  std::uint64_t before = s.DataGeneration();
+  auto changed = [&](const char* what) {
+    const std::uint64_t now = s.DataGeneration();
+    EXPECT_NE(now, before) << what << " did not change the generation";
+    before = now;
+  };
+  auto unchanged = [&](const char* what) { EXPECT_EQ(s.DataGeneration(), before) << what; };
+
+  auto tenant = s.AddTenant(NewTenant("acme")).value();
+  changed("AddTenant");
+  tenant.display_name = "Acme Inc.";
+  ASSERT_TRUE(s.UpdateTenant(tenant));
+  changed("UpdateTenant");
+  auto device = s.AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
+  changed("AddDevice");
+  device.serial = "SN-2";
+  ASSERT_TRUE(s.UpdateDevice(device));
+  changed("UpdateDevice");
+  ASSERT_TRUE(s.SetLine(NewLine(device.id, 1, "secret-1")));
+  changed("SetLine");
+  ASSERT_TRUE(s.ClaimPasswords(device.id, kStartUnix).value().size() == 1);
+  changed("ClaimPasswords");
+  ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix).value().size(), 1u);
+  changed("WipeDeliveredPasswords");
+  ASSERT_TRUE(s.TransitionState(device.id, core::DeviceState::kAssigned, core::DeviceState::kProvisioned,
+                                kStartUnix)
+                  .value());
+  changed("TransitionState");
+  ASSERT_TRUE(s.PinDevice(device.id, std::string(64, 'a')).value());
+  changed("PinDevice");
+  ASSERT_TRUE(s.LockDevice(device.id, "test"));
+  changed("LockDevice");
+  ASSERT_TRUE(s.ReplaceDevice(device, {NewLine(device.id, 2, std::nullopt)}));
+  changed("ReplaceDevice");
+  ASSERT_TRUE(s.RemoveLine(device.id, 2));
+  changed("RemoveLine");
+  ASSERT_TRUE(s.ImportDevices({DeviceWithLines{NewDevice("001565aabbcd", tenant.id), {}}}, {}));
+  changed("ImportDevices");
+  ASSERT_TRUE(s.RemoveDevice(Mac("001565aabbcd")));
+  changed("RemoveDevice");
+
+  ASSERT_TRUE(s.FindDevice(Mac("001565aabbcc")));
+  ASSERT_TRUE(s.GetTenant(tenant.id));
+  ASSERT_TRUE(s.ListLines(device.id));
+  ASSERT_TRUE(s.ListDevices({}));
+  unchanged("reads");
+  StoredAuditEvent e;
+  e.time = kStartUnix;
+  e.kind = "request";
+  e.json = "{}";
+  ASSERT_TRUE(s.AppendAuditBatch({e}, {{device.id, kStartUnix, "192.0.2.1", "ua", "1.0"}}, std::nullopt));
+  ASSERT_TRUE(s.AppendAudit(e));
+  unchanged("audit records and last-seen values");
+  ASSERT_TRUE(s.SaveBan(defense::Ban{"192.0.2.9/32", "scan", kStartUnix, kStartUnix + 60, 1}));
+  unchanged("bans");
+}
+
+// Reads that come after a write see it, also when the same rows were read before it (what
+// a cache in front of the store must not get wrong).
+TYPED_TEST_P(StoreContract, ReadsAfterAWriteSeeIt) {
+  Store& s = this->store();
+  auto tenant = s.AddTenant(NewTenant("acme")).value();
+  auto device = s.AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
+  ASSERT_TRUE(s.SetLine(NewLine(device.id, 1, std::nullopt)));
+  auto read_all = [&] {
+    return std::tuple(s.FindDevice(device.mac).value(), s.GetTenant(tenant.id).value(),
+                      s.ListLines(device.id).value());
+  };
+  read_all();
+  read_all();
+
+  ASSERT_TRUE(s.LockDevice(device.id, "cloned certificate"));
+  EXPECT_EQ(std::get<0>(read_all()).locked_reason, "cloned certificate");
+  ASSERT_TRUE(s.TransitionState(device.id, core::DeviceState::kAssigned, core::DeviceState::kRetired,
+                                kStartUnix + 5)
+                  .value());
+  EXPECT_EQ(std::get<0>(read_all()).state, core::DeviceState::kRetired);
+  ASSERT_TRUE(s.PinDevice(device.id, std::string(64, 'b')).value());
+  EXPECT_EQ(std::get<0>(read_all()).pin_spki, std::string(64, 'b'));
+  tenant.min_strength = core::IdentityStrength::kDigest;
+  ASSERT_TRUE(s.UpdateTenant(tenant));
+  EXPECT_EQ(std::get<1>(read_all()).min_strength, core::IdentityStrength::kDigest);
+  auto line = NewLine(device.id, 1, std::nullopt);
+  line.registrar = "sip2.example.net";
+  ASSERT_TRUE(s.SetLine(line));
+  EXPECT_EQ(std::get<2>(read_all()).at(0).registrar, "sip2.example.net");
+  ASSERT_TRUE(s.SetLine(NewLine(device.id, 1, "new-secret")));
+  EXPECT_EQ(std::get<2>(read_all()).at(0).password, "new-secret");
+  ASSERT_EQ(s.ClaimPasswords(device.id, kStartUnix + 6).value().size(), 1u);
+  EXPECT_EQ(std::get<2>(read_all()).at(0).delivered_at, kStartUnix + 6);
+  ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix + 6).value().size(), 1u);
+  EXPECT_FALSE(std::get<2>(read_all()).at(0).password);
+  ASSERT_TRUE(s.AppendAuditBatch({}, {{device.id, kStartUnix + 7, "192.0.2.7", "ua-7", "7.0"}}, std::nullopt));
+  EXPECT_EQ(std::get<0>(read_all()).last_seen_ip, "192.0.2.7");
+  EXPECT_EQ(std::get<0>(read_all()).firmware, "7.0");
+  ASSERT_TRUE(s.RemoveDevice(device.mac));
+  EXPECT_EQ(s.FindDevice(device.mac).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(s.ListLines(device.id).value().empty());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, SchemaVersionIsPositive, TenantRoundTripsByIdAndName,
                             DuplicateTenantNameIsAlreadyExists, UnknownTenantIsNotFound,
                             UpdateAndListTenants, VarsMustBeAnObject, DeviceRoundTripsAllFields,
@@ -485,6 +590,7 @@ REGISTER_TYPED_TEST_SUITE_P(StoreContract, SchemaVersionIsPositive, TenantRoundT
                             SetLineReplacesExistingIndex, SetLineValidatesInput, RemoveLine,
                             RemoveDeviceRemovesItsLines, AuditListsByMacNewestFirstWithLimit,
                             AuditBatchRecordsDevicesSeen, AuditCopyMarkIsRecordedWithItsBatch,
-                            ModelRepresentativesAreTheFirstOfEachModelNotRetired);
+                            ModelRepresentativesAreTheFirstOfEachModelNotRetired,
+                            DataGenerationChangesWithEveryWriteAndOnlyThen, ReadsAfterAWriteSeeIt);
 
 }  // namespace provgate::store::contract

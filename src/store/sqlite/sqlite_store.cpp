@@ -33,6 +33,20 @@ Status CreateOwnerOnly(const std::filesystem::path& path) {
       fmt::format("creating database {}: {}", path.string(), std::strerror(errno)));
 }
 
+// Bumps the change counter when the write method that declares it returns: declared before
+// the method's lock, it runs after the statement or transaction has committed. A write that
+// changed nothing bumps too; a cache re-reads once, which is cheaper than telling the two apart.
+class ChangeNotice {
+ public:
+  explicit ChangeNotice(sqlite::ChangeCounter& counter) : counter_(counter) {}
+  ~ChangeNotice() { counter_.Bump(); }
+  ChangeNotice(const ChangeNotice&) = delete;
+  ChangeNotice& operator=(const ChangeNotice&) = delete;
+
+ private:
+  sqlite::ChangeCounter& counter_;
+};
+
 Status Configure(Connection& db) {
   if (int rc = sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs); rc != SQLITE_OK) {
     return sqlite::ErrorFromSqlite(db.handle(), rc, "setting busy timeout");
@@ -271,13 +285,23 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::pa
   };
   if (auto r = Configure(conn); !r) return with_path(r.error());
   if (auto r = sqlite::Migrate(conn, ToUnix(clock.Now())); !r) return with_path(r.error());
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(conn), std::move(box), clock));
+  PG_TRY(auto changes, sqlite::ChangeCounter::Open(ChangeCounterPath(db)));
+  changes.Bump();  // a migration may have changed rows a running server has cached
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(std::move(conn), std::move(changes), std::move(box), clock));
 }
+
+std::filesystem::path SqliteStore::ChangeCounterPath(const std::filesystem::path& db) {
+  return db.string() + "-changes";
+}
+
+std::uint64_t SqliteStore::DataGeneration() { return changes_.Load(); }
 
 // --- Tenants ---
 
 Result<core::Tenant> SqliteStore::AddTenant(const core::Tenant& t) {
   PG_TRY(std::string vars, DumpVars(t.vars, fmt::format("tenant {}", t.name)));
+  ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   PG_TRY(Statement s,
          db_.Prepare(
@@ -325,6 +349,7 @@ Result<std::vector<core::Tenant>> SqliteStore::ListTenants() {
 
 Status SqliteStore::UpdateTenant(const core::Tenant& t) {
   PG_TRY(std::string vars, DumpVars(t.vars, fmt::format("tenant {}", t.name)));
+  ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   PG_TRY(Statement s,
          db_.Prepare("UPDATE tenants SET name = ?2, display_name = ?3, window_days = ?4, vars = ?5, "
@@ -378,6 +403,7 @@ Result<core::Device> SqliteStore::InsertDeviceLocked(const core::Device& d, std:
 }
 
 Result<core::Device> SqliteStore::AddDevice(const core::Device& d) {
+  ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   return InsertDeviceLocked(d, ToUnix(clock_.Now()));
 }
@@ -444,11 +470,13 @@ Status SqliteStore::UpdateDeviceLocked(const core::Device& d) {
 }
 
 Status SqliteStore::UpdateDevice(const core::Device& d) {
+  ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   return UpdateDeviceLocked(d);
 }
 
 Status SqliteStore::RemoveDevice(const core::MacAddress& mac) {
+  ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   // Lines go with the device through ON DELETE CASCADE, in the same statement.
   PG_TRY(Statement s, db_.Prepare("DELETE FROM devices WHERE mac = ?1"));
@@ -486,6 +514,7 @@ Status SqliteStore::SetLine(const core::Line& line) {
   // Sealed outside the lock: the clear text never reaches SQLite, not even as a bound value.
   std::optional<std::vector<unsigned char>> sealed;
   if (line.password) sealed = box_.Seal(*line.password);
+  ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   return UpsertLineLocked(line, sealed);
 }
@@ -528,6 +557,7 @@ Result<core::Line> SqliteStore::ReadLine(const sqlite::Statement& row) const {
 }
 
 Status SqliteStore::RemoveLine(std::int64_t device_id, int index) {
+  ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   PG_TRY(Statement s, db_.Prepare("DELETE FROM lines WHERE device_id = ?1 AND idx = ?2"));
   s.BindInt(1, device_id).BindInt(2, index);
@@ -617,6 +647,7 @@ Result<int> SqliteStore::SchemaVersion() {
 
 Result<std::vector<core::Line>> SqliteStore::ClaimPasswords(std::int64_t device_id,
                                                             std::int64_t now) {
+  ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   // One statement: SQLite's write lock makes the check-and-mark atomic across threads and
   // processes, and RETURNING hands back exactly the rows this caller marked.
@@ -629,6 +660,7 @@ Result<std::vector<core::Line>> SqliteStore::ClaimPasswords(std::int64_t device_
 
 Result<std::vector<int>> SqliteStore::WipeDeliveredPasswords(std::int64_t device_id,
                                                              std::int64_t delivered_at_or_before) {
+  ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   PG_TRY(Statement s, db_.Prepare("UPDATE lines SET password_enc = NULL WHERE device_id = ?1 AND "
                                   "password_enc IS NOT NULL AND delivered_at <= ?2 RETURNING idx"));
@@ -640,6 +672,7 @@ Result<std::vector<int>> SqliteStore::WipeDeliveredPasswords(std::int64_t device
 
 Result<bool> SqliteStore::TransitionState(std::int64_t device_id, core::DeviceState from,
                                           core::DeviceState to, std::int64_t now) {
+  ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   PG_TRY(Statement s, db_.Prepare("UPDATE devices SET state = ?3, state_changed_at = ?4, "
                                   "updated_at = ?4 WHERE id = ?1 AND state = ?2"));
@@ -655,6 +688,7 @@ Status SqliteStore::ReplaceDevice(const core::Device& d, const std::vector<core:
     PG_TRY_STATUS(ValidateLine(l));
     sealed.push_back(l.password ? std::optional(box_.Seal(*l.password)) : std::nullopt);
   }
+  ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   PG_TRY(sqlite::Transaction tx, sqlite::Transaction::Begin(db_));
   PG_TRY_STATUS(UpdateDeviceLocked(d));
@@ -681,6 +715,7 @@ Status SqliteStore::ImportDevices(const std::vector<DeviceWithLines>& rows,
       sealed[i].push_back(l.password ? std::optional(box_.Seal(*l.password)) : std::nullopt);
     }
   }
+  ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   const std::int64_t now = ToUnix(clock_.Now());
   PG_TRY(sqlite::Transaction tx, sqlite::Transaction::Begin(db_));
@@ -710,6 +745,7 @@ Result<core::Device> SqliteStore::FindDeviceByToken(const std::string& token_has
 }
 
 Result<bool> SqliteStore::PinDevice(std::int64_t device_id, const std::string& spki_sha256) {
+  ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   PG_TRY(Statement s, db_.Prepare("UPDATE devices SET pin_spki = ?2 WHERE id = ?1 AND pin_spki = ''"));
   s.BindInt(1, device_id).BindText(2, spki_sha256);
@@ -718,6 +754,7 @@ Result<bool> SqliteStore::PinDevice(std::int64_t device_id, const std::string& s
 }
 
 Status SqliteStore::LockDevice(std::int64_t device_id, const std::string& reason) {
+  ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   PG_TRY(Statement s, db_.Prepare("UPDATE devices SET locked_reason = ?2 WHERE id = ?1"));
   s.BindInt(1, device_id).BindText(2, reason);

@@ -7,6 +7,7 @@
 
 #include "base/clock.hpp"
 #include "crypto/secret_box.hpp"
+#include "store/sqlite/change_counter.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/store.hpp"
 
@@ -15,7 +16,8 @@ namespace provgate::store {
 // Thread-safe: one connection behind a mutex, with prepared statements cached on it. Line
 // passwords are sealed with `box` before they reach SQLite and opened after they leave it.
 // Other processes (e.g. the CLI) may open the same file; SQLite's locking and busy timeout
-// arbitrate between them.
+// arbitrate between them. Every write to tenants, devices or lines bumps the change counter
+// in `<db>-changes` once committed (DataGeneration).
 class SqliteStore final : public Store {
  public:
   // Opens `db`, creating it with mode 0600 if absent, and applies pending migrations.
@@ -65,10 +67,15 @@ class SqliteStore final : public Store {
   Result<std::vector<StoredAuditEvent>> ListAudit(const std::string& mac, int limit) override;
 
   Result<int> SchemaVersion() override;
+  std::uint64_t DataGeneration() override;
+
+  // The change counter's file beside the database `db`.
+  static std::filesystem::path ChangeCounterPath(const std::filesystem::path& db);
 
  private:
-  SqliteStore(sqlite::Connection db, crypto::SecretBox box, const Clock& clock)
-      : db_(std::move(db)), box_(std::move(box)), clock_(clock) {}
+  SqliteStore(sqlite::Connection db, sqlite::ChangeCounter changes, crypto::SecretBox box,
+              const Clock& clock)
+      : db_(std::move(db)), changes_(std::move(changes)), box_(std::move(box)), clock_(clock) {}
 
   // The *Locked helpers expect mu_ held, so transactions can combine them.
   Result<core::Device> InsertDeviceLocked(const core::Device& d, std::int64_t now);
@@ -80,6 +87,7 @@ class SqliteStore final : public Store {
 
   std::mutex mu_;
   sqlite::Connection db_;  // guarded by mu_
+  sqlite::ChangeCounter changes_;
   const crypto::SecretBox box_;
   const Clock& clock_;
 };

@@ -14,59 +14,19 @@
 
 #include "crypto/random.hpp"
 #include "store/sqlite/migrations.hpp"
+#include "store/sqlite/test_support.hpp"
 #include "store/store_contract_test.hpp"
 
 namespace provgate::store {
 namespace {
 
 namespace fs = std::filesystem;
+using test_support::Box;
+using test_support::SqliteFactory;
+using test_support::TempDir;
 using contract::Mac;
 using contract::NewDevice;
 using contract::NewLine;
-
-crypto::SecretBox Box(unsigned char fill = 0x5a) {
-  std::array<unsigned char, crypto::SecretBox::kKeySize> key{};
-  key.fill(fill);
-  return crypto::SecretBox::FromKey(key);
-}
-
-// A fresh directory under the test temp dir, removed on destruction.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::path(::testing::TempDir()) /
-            ("provgate-store-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-class SqliteFactory {
- public:
-  SqliteFactory() { EXPECT_TRUE(crypto::InitCrypto()); }
-  std::unique_ptr<Store> Create() {
-    auto store = SqliteStore::Open(dir_.path() / "provgate.db", Box(), clock_);
-    EXPECT_TRUE(store) << store.error().message;
-    if (!store) return nullptr;
-    return std::move(*store);
-  }
-  ManualClock& clock() { return clock_; }
-
- private:
-  TempDir dir_;
-  ManualClock clock_{FromUnix(contract::kStartUnix)};
-};
 
 }  // namespace
 namespace contract {

@@ -1,0 +1,140 @@
+#include "store/cached_store.hpp"
+
+#include <algorithm>
+
+namespace provgate::store {
+
+FleetCache::Stats FleetCache::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+template <typename T, typename Key>
+std::optional<T> FleetCache::Find(const std::unordered_map<Key, Entry<T>>& map, const Key& key,
+                                  std::uint64_t generation) {
+  std::lock_guard lock(mu_);
+  const auto it = map.find(key);
+  if (it == map.end() || it->second.generation != generation) {
+    ++stats_.misses;
+    return std::nullopt;
+  }
+  ++stats_.hits;
+  return it->second.value;
+}
+
+// Called with mu_ held.
+template <typename T, typename Key>
+void FleetCache::Put(std::unordered_map<Key, Entry<T>>& map, const Key& key, const T& value,
+                     std::uint64_t generation) {
+  auto it = map.find(key);
+  if (it != map.end()) {
+    // Of two reads racing to fill one entry, the one of older data stays out.
+    if (it->second.generation <= generation) it->second = Entry<T>{value, generation};
+    return;
+  }
+  if (map.size() >= max_devices_) {
+    // Starting over is crude but bounded, and cheap per request on average; a fleet larger
+    // than the cache still hits within each phone's boot, whose files come seconds apart.
+    devices_.clear();
+    macs_.clear();
+    lines_.clear();
+    tenants_.clear();
+  }
+  map.emplace(key, Entry<T>{value, generation});
+}
+
+std::optional<core::Device> FleetCache::FindDevice(const std::string& mac, std::uint64_t generation) {
+  return Find(devices_, mac, generation);
+}
+
+std::optional<std::vector<core::Line>> FleetCache::FindLines(std::int64_t device_id, std::uint64_t generation) {
+  return Find(lines_, device_id, generation);
+}
+
+std::optional<core::Tenant> FleetCache::FindTenant(std::int64_t id, std::uint64_t generation) {
+  return Find(tenants_, id, generation);
+}
+
+std::uint64_t FleetCache::SeenEpoch() {
+  std::lock_guard lock(mu_);
+  return seen_epoch_;
+}
+
+void FleetCache::PutDevice(const core::Device& device, std::uint64_t generation, std::uint64_t seen_epoch) {
+  std::lock_guard lock(mu_);
+  if (max_devices_ == 0 || seen_epoch != seen_epoch_) return;
+  Put(devices_, device.mac.str(), device, generation);
+  macs_[device.id] = device.mac.str();
+}
+
+void FleetCache::PutLines(std::int64_t device_id, const std::vector<core::Line>& lines,
+                          std::uint64_t generation) {
+  std::lock_guard lock(mu_);
+  if (max_devices_ == 0) return;
+  Put(lines_, device_id, lines, generation);
+}
+
+void FleetCache::PutTenant(const core::Tenant& tenant, std::uint64_t generation) {
+  std::lock_guard lock(mu_);
+  if (max_devices_ == 0) return;
+  Put(tenants_, tenant.id, tenant, generation);
+}
+
+// The same rules as Store::AppendAuditBatch: a later entry wins, an empty firmware keeps
+// the recorded one.
+void FleetCache::ApplySeen(const std::vector<DeviceSeen>& seen) {
+  std::lock_guard lock(mu_);
+  ++seen_epoch_;
+  for (const auto& s : seen) {
+    const auto mac = macs_.find(s.device_id);
+    if (mac == macs_.end()) continue;
+    const auto it = devices_.find(mac->second);
+    if (it == devices_.end() || it->second.value.id != s.device_id) continue;
+    core::Device& d = it->second.value;
+    d.last_seen_at = s.time;
+    d.last_seen_ip = s.ip;
+    d.last_user_agent = s.user_agent;
+    if (!s.firmware.empty()) d.firmware = s.firmware;
+  }
+}
+
+// Each read takes the generation, and the seen epoch, before it asks the backend: a write
+// committed after that changes the generation, so what the read returned is not used once
+// the write has completed.
+Result<core::Device> CachedStore::FindDevice(const core::MacAddress& mac) {
+  const std::uint64_t generation = inner_.DataGeneration();
+  if (auto hit = cache_.FindDevice(mac.str(), generation)) return std::move(*hit);
+  const std::uint64_t epoch = cache_.SeenEpoch();
+  auto device = inner_.FindDevice(mac);
+  if (device) cache_.PutDevice(*device, generation, epoch);
+  return device;
+}
+
+Result<core::Tenant> CachedStore::GetTenant(std::int64_t id) {
+  const std::uint64_t generation = inner_.DataGeneration();
+  if (auto hit = cache_.FindTenant(id, generation)) return std::move(*hit);
+  auto tenant = inner_.GetTenant(id);
+  if (tenant) cache_.PutTenant(*tenant, generation);
+  return tenant;
+}
+
+Result<std::vector<core::Line>> CachedStore::ListLines(std::int64_t device_id) {
+  const std::uint64_t generation = inner_.DataGeneration();
+  if (auto hit = cache_.FindLines(device_id, generation)) return std::move(*hit);
+  auto lines = inner_.ListLines(device_id);
+  const auto has_password = [](const core::Line& l) { return l.password.has_value(); };
+  if (lines && std::none_of(lines->begin(), lines->end(), has_password)) {
+    cache_.PutLines(device_id, *lines, generation);
+  }
+  return lines;
+}
+
+Status CachedStore::AppendAuditBatch(const std::vector<StoredAuditEvent>& events,
+                                     const std::vector<DeviceSeen>& seen,
+                                     const std::optional<AuditCopyMark>& mark) {
+  PG_TRY_STATUS(inner_.AppendAuditBatch(events, seen, mark));
+  if (!seen.empty()) cache_.ApplySeen(seen);
+  return Ok();
+}
+
+}  // namespace provgate::store

@@ -1,0 +1,193 @@
+#include "store/cached_store.hpp"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "store/sqlite/test_support.hpp"
+#include "store/store_contract_test.hpp"
+
+namespace provgate::store {
+namespace {
+
+using contract::kStartUnix;
+using contract::Mac;
+using contract::NewDevice;
+using contract::NewLine;
+using contract::NewTenant;
+using test_support::Box;
+using test_support::TempDir;
+
+// The contract suite through the cache: a cached store must behave exactly like its backend.
+class CachedFactory {
+ public:
+  CachedFactory() { EXPECT_TRUE(crypto::InitCrypto()); }
+  std::unique_ptr<Store> Create() {
+    auto store = SqliteStore::Open(dir_.path() / "provgate.db", Box(), clock_);
+    EXPECT_TRUE(store) << store.error().message;
+    if (!store) return nullptr;
+    inner_ = std::move(*store);
+    return std::make_unique<CachedStore>(*inner_, cache_);
+  }
+  ManualClock& clock() { return clock_; }
+
+ private:
+  TempDir dir_;
+  ManualClock clock_{FromUnix(kStartUnix)};
+  std::unique_ptr<SqliteStore> inner_;
+  FleetCache cache_{100};
+};
+
+}  // namespace
+namespace contract {
+INSTANTIATE_TYPED_TEST_SUITE_P(Cached, StoreContract, ::testing::Types<CachedFactory>);
+}  // namespace contract
+namespace {
+
+class CachedStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(crypto::InitCrypto());
+    server_ = Open();
+    cli_ = Open();
+    tenant_ = cli_->AddTenant(NewTenant("acme")).value();
+    device_ = cli_->AddDevice(NewDevice("001565aabbcc", tenant_.id, core::DeviceState::kProvisioned)).value();
+    ASSERT_TRUE(cli_->SetLine(NewLine(device_.id, 1, std::nullopt)));
+  }
+  std::unique_ptr<SqliteStore> Open() {
+    auto s = SqliteStore::Open(dir_.path() / "provgate.db", Box(), clock_);
+    EXPECT_TRUE(s) << s.error().message;
+    return s ? std::move(*s) : nullptr;
+  }
+  // One request's reads, as the pipeline does them.
+  void ReadAll(Store& s) {
+    ASSERT_TRUE(s.FindDevice(device_.mac));
+    ASSERT_TRUE(s.GetTenant(tenant_.id));
+    ASSERT_TRUE(s.ListLines(device_.id));
+  }
+
+  TempDir dir_;
+  ManualClock clock_{FromUnix(kStartUnix)};
+  std::unique_ptr<SqliteStore> server_;  // the serving threads' connection
+  std::unique_ptr<SqliteStore> cli_;     // another process's connection to the same file
+  core::Tenant tenant_;
+  core::Device device_ = NewDevice("001565aabbcc");
+};
+
+TEST_F(CachedStoreTest, RepeatedReadsAreAnsweredFromMemory) {
+  FleetCache cache(100);
+  CachedStore cached(*server_, cache);
+  ReadAll(cached);
+  EXPECT_EQ(cache.stats().misses, 3u);
+  EXPECT_EQ(cache.stats().hits, 0u);
+  for (int i = 0; i < 5; ++i) ReadAll(cached);
+  EXPECT_EQ(cache.stats().misses, 3u);
+  EXPECT_EQ(cache.stats().hits, 15u);
+}
+
+// The CLI writes through its own connection: the server's next read sees the write.
+TEST_F(CachedStoreTest, AWriteByAnotherConnectionIsSeenAtOnce) {
+  FleetCache cache(100);
+  CachedStore cached(*server_, cache);
+  ReadAll(cached);
+  ReadAll(cached);
+  ASSERT_TRUE(cli_->LockDevice(device_.id, "stolen"));
+  EXPECT_EQ(cached.FindDevice(device_.mac).value().locked_reason, "stolen");
+  auto tenant = tenant_;
+  tenant.allow_plain_http = !tenant.allow_plain_http;
+  ASSERT_TRUE(cli_->UpdateTenant(tenant));
+  EXPECT_EQ(cached.GetTenant(tenant_.id).value().allow_plain_http, tenant.allow_plain_http);
+  ASSERT_TRUE(cli_->RemoveDevice(device_.mac));
+  EXPECT_EQ(cached.FindDevice(device_.mac).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(cached.ListLines(device_.id).value().empty());
+}
+
+TEST_F(CachedStoreTest, LinesWithAPasswordAreNeverKept) {
+  ASSERT_TRUE(cli_->SetLine(NewLine(device_.id, 2, "sip-secret")));
+  FleetCache cache(100);
+  CachedStore cached(*server_, cache);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(cached.ListLines(device_.id).value().at(1).password, "sip-secret");
+  EXPECT_EQ(cache.stats().hits, 0u);
+  EXPECT_FALSE(cache.FindLines(device_.id, server_->DataGeneration()));
+}
+
+TEST_F(CachedStoreTest, UnknownDevicesAreNotKept) {
+  FleetCache cache(100);
+  CachedStore cached(*server_, cache);
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(cached.FindDevice(Mac("001565000001")));
+  EXPECT_EQ(cache.stats().misses, 3u);
+}
+
+// The audit copier writes last-seen on its own connection without changing the generation:
+// the entries the serving threads read are updated in place.
+TEST_F(CachedStoreTest, LastSeenWrittenByTheCopierReachesCachedDevices) {
+  FleetCache cache(100);
+  CachedStore serving(*server_, cache);
+  CachedStore copier(*cli_, cache);
+  ReadAll(serving);
+  ASSERT_TRUE(copier.AppendAuditBatch({}, {{device_.id, kStartUnix + 9, "192.0.2.9", "ua-9", "9.1"}}, std::nullopt));
+  const auto d = serving.FindDevice(device_.mac).value();
+  EXPECT_EQ(d.last_seen_at, kStartUnix + 9);
+  EXPECT_EQ(d.last_seen_ip, "192.0.2.9");
+  EXPECT_EQ(d.last_user_agent, "ua-9");
+  EXPECT_EQ(d.firmware, "9.1");
+  EXPECT_EQ(cache.stats().hits, 1u);  // updated, not dropped
+}
+
+// A device read before a last-seen write and put after it would bring the old value back.
+TEST_F(CachedStoreTest, AReadOlderThanALastSeenWriteIsNotKept) {
+  FleetCache cache(100);
+  const std::uint64_t generation = server_->DataGeneration();
+  const std::uint64_t epoch = cache.SeenEpoch();
+  const core::Device before = server_->FindDevice(device_.mac).value();
+  cache.ApplySeen({{device_.id, kStartUnix + 9, "192.0.2.9", "ua-9", ""}});
+  cache.PutDevice(before, generation, epoch);
+  EXPECT_FALSE(cache.FindDevice(device_.mac.str(), generation));
+  cache.PutDevice(before, generation, cache.SeenEpoch());
+  EXPECT_TRUE(cache.FindDevice(device_.mac.str(), generation));
+}
+
+// Two reads racing to fill one entry: the one that read older data does not replace the other.
+TEST_F(CachedStoreTest, AnOlderFillDoesNotReplaceANewerOne) {
+  FleetCache cache(100);
+  core::Device old_device = device_;
+  core::Device new_device = device_;
+  new_device.serial = "newer";
+  cache.PutDevice(new_device, 7, cache.SeenEpoch());
+  cache.PutDevice(old_device, 6, cache.SeenEpoch());
+  EXPECT_EQ(cache.FindDevice(device_.mac.str(), 7).value().serial, "newer");
+  EXPECT_FALSE(cache.FindDevice(device_.mac.str(), 6));
+}
+
+TEST_F(CachedStoreTest, SizeIsBounded) {
+  FleetCache cache(2);
+  for (int i = 0; i < 5; ++i) {
+    core::Device d = NewDevice(fmt::format("0015650000{:02x}", i));
+    d.id = i + 1;
+    cache.PutDevice(d, 1, cache.SeenEpoch());
+  }
+  int kept = 0;
+  for (int i = 0; i < 5; ++i) kept += cache.FindDevice(fmt::format("0015650000{:02x}", i), 1) ? 1 : 0;
+  EXPECT_LE(kept, 2);
+  EXPECT_TRUE(cache.FindDevice("001565000004", 1));  // the newest is there
+
+  FleetCache off(0);
+  CachedStore cached(*server_, off);
+  ReadAll(cached);
+  ReadAll(cached);
+  EXPECT_EQ(off.stats().hits, 0u);
+}
+
+TEST_F(CachedStoreTest, TheChangeCounterIsSharedThroughItsFile) {
+  const auto path = SqliteStore::ChangeCounterPath(dir_.path() / "provgate.db");
+  EXPECT_EQ(path.filename(), "provgate.db-changes");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const std::uint64_t before = server_->DataGeneration();
+  ASSERT_TRUE(cli_->LockDevice(device_.id, "x"));
+  EXPECT_EQ(server_->DataGeneration(), before + 1);
+}
+
+}  // namespace
+}  // namespace provgate::store

@@ -135,6 +135,8 @@ Status App::Serve() {
   for (auto& w : workers) w.join();
   // Commit what the last requests submitted while their completions can still be queued.
   audit_->Drain();
+  const auto cache = fleet_cache_->stats();
+  spdlog::info("fleet cache: {} reads answered from memory, {} from the store", cache.hits, cache.misses);
   return Ok();
 }
 

@@ -90,6 +90,21 @@ def test_audit_tells_the_whole_story_of_a_device(server):
     assert server.audit()[-1]["reason"] == "device retired"
 
 
+def test_cli_changes_reach_the_running_server_at_once(server):
+    """The server keeps devices in memory between requests (fleet cache); a change made with
+    the CLI, another process, must be served from the very next request."""
+    for _ in range(3):  # delivers, confirms (the password is wiped), then from memory
+        assert fetch(server, YEALINK).startswith(b"HTTP/1.1 200")
+    server.cli("line", "set", YEALINK, "1", "--user", "2001", "--registrar", "sip-moved.example.net")
+    assert b"sip-moved.example.net" in fetch(server, YEALINK)
+    server.cli("device", "retire", YEALINK)
+    assert fetch(server, YEALINK).startswith(b"HTTP/1.1 404")
+    assert server.audit()[-1]["reason"] == "device retired"
+    server.stop()
+    hits = re.search(r"fleet cache: (\d+) reads answered from memory", server.log.read_text())
+    assert hits and int(hits.group(1)) > 0
+
+
 def test_tenant_policy_always_keeps_delivering(server):
     server.cli("tenant", "set", "demo", "--password-policy", "always")
     assert PASSWORD.search(fetch(server, YEALINK)) and PASSWORD.search(fetch(server, YEALINK))

@@ -74,6 +74,7 @@ Status App::Serve() {
   pipeline::PipelineOptions options;
   options.path_prefix = config_.path_prefix;
   options.provisioning_url = config_.provisioning_url;
+  options.render_cache_files = config_.cache_devices;
   PG_TRY(auto defenses, pipeline::Defenses::Create(*store_, clock_, config_.defense));
   // Device requests read through the fleet cache; the CLI and admin paths read the store.
   store::CachedStore cached(*store_, *fleet_cache_);
@@ -136,7 +137,10 @@ Status App::Serve() {
   // Commit what the last requests submitted while their completions can still be queued.
   audit_->Drain();
   const auto cache = fleet_cache_->stats();
-  spdlog::info("fleet cache: {} reads answered from memory, {} from the store", cache.hits, cache.misses);
+  const auto rendered = pipeline.render_cache_stats();
+  spdlog::info("fleet cache: {} reads answered from memory, {} from the store; {} files served "
+               "as rendered before, {} rendered",
+               cache.hits, cache.misses, rendered.hits, rendered.misses);
   return Ok();
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "core/lifecycle.hpp"
@@ -49,7 +50,8 @@ Pipeline::Pipeline(store::Store& store, const vendors::Registry& vendors,
       audit_(audit),
       clock_(clock),
       defenses_(defenses),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      render_cache_(options_.render_cache_files) {}
 
 Outcome Pipeline::Evaluate(const DeviceRequest& request) {
   Outcome outcome;
@@ -273,6 +275,9 @@ std::variant<Pipeline::Identity, DeviceResponse> Pipeline::Identify(
 DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddress& client,
                                 audit::AuditRecord& record, std::optional<store::DeviceSeen>& seen,
                                 std::vector<audit::AuditRecord>& events) {
+  // Before the first store read: a file rendered from what this request reads is valid at
+  // this generation at the latest (RenderCache).
+  const std::uint64_t generation = store_.DataGeneration();
   const auto now_tp = clock_.Now();
   const std::int64_t now = ToUnix(now_tp);
   if (defenses_.bans().IsBanned(client, now_tp)) return Deny(record, "banned source");
@@ -417,16 +422,32 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
   if (tpl == nullptr) {
     throw ErrorException(Error::Internal("no template " + device->vendor + "/" + route->template_name));
   }
-  std::vector<core::Line> lines;
-  if (route->scope == vendors::FileScope::kDevice) {
-    // Only files that can carry a password take part in delivery and confirmation.
-    auto l = tpl->References("password") ? LinesWithDeliverablePasswords(*device, *tenant, now, events)
-                                         : LinesWithoutPasswords(*device);
-    if (!l) throw ErrorException(l.error());
-    lines = std::move(*l);
+  const bool device_file = route->scope == vendors::FileScope::kDevice;
+  const std::string cache_key =
+      device_file ? RenderCache::DeviceKey(device->mac, *file_name)
+                  : RenderCache::CommonKey(*device->tenant_id, device->vendor, device->model, *file_name);
+  std::string body;
+  if (auto cached = render_cache_.Find(cache_key, generation)) {
+    // Rendered at this generation from lines without a password: there is nothing to
+    // deliver or confirm, as reading the lines again would show.
+    body = std::move(*cached);
+  } else {
+    std::vector<core::Line> lines;
+    bool stored_password = false;
+    if (device_file) {
+      // Only files that can carry a password take part in delivery and confirmation.
+      auto l = tpl->References("password")
+                   ? LinesWithDeliverablePasswords(*device, *tenant, now, events, stored_password)
+                   : LinesWithoutPasswords(*device, stored_password);
+      if (!l) throw ErrorException(l.error());
+      lines = std::move(*l);
+    }
+    body = RenderFile(templates_, *tpl, *route, *device, *tenant, lines, *file_name,
+                      options_.provisioning_url);
+    // A stored password, even one this response leaves out, has a future (delivery, the
+    // wipe when its grace period ends) that only a request reading the lines carries out.
+    if (!stored_password) render_cache_.Put(cache_key, body, generation);
   }
-  std::string body = RenderFile(templates_, *tpl, *route, *device, *tenant, lines, *file_name,
-                                options_.provisioning_url);
   if (scheme && device->config_key) {
     auto encrypted = encrypt::Encrypt(scheme->cipher, *device->config_key, body);
     if (!encrypted) throw ErrorException(encrypted.error());
@@ -514,16 +535,25 @@ void Pipeline::LifecycleEvent(const core::Device& device, const std::string& wha
       audit::InfoRecord(clock_.Now(), "lifecycle", "device", what, device.mac.str(), std::move(detail)));
 }
 
-Result<std::vector<core::Line>> Pipeline::LinesWithoutPasswords(const core::Device& device) {
+namespace {
+bool AnyPassword(const std::vector<core::Line>& lines) {
+  return std::any_of(lines.begin(), lines.end(), [](const core::Line& l) { return l.password.has_value(); });
+}
+}  // namespace
+
+Result<std::vector<core::Line>> Pipeline::LinesWithoutPasswords(const core::Device& device,
+                                                                bool& stored_password) {
   PG_TRY(auto lines, store_.ListLines(device.id));
+  stored_password = AnyPassword(lines);
   for (auto& l : lines) l.password.reset();
   return lines;
 }
 
 Result<std::vector<core::Line>> Pipeline::LinesWithDeliverablePasswords(
     const core::Device& device, const core::Tenant& tenant, std::int64_t now,
-    std::vector<audit::AuditRecord>& events) {
+    std::vector<audit::AuditRecord>& events, bool& stored_password) {
   PG_TRY(auto lines, store_.ListLines(device.id));
+  stored_password = AnyPassword(lines);
   if (tenant.password_policy == core::PasswordPolicy::kAlways) return lines;
 
   // The write statements below run only when this snapshot shows they have work: a device

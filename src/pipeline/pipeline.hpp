@@ -15,6 +15,7 @@
 #include "net/ip_address.hpp"
 #include "pipeline/defenses.hpp"
 #include "pipeline/file_name.hpp"
+#include "pipeline/render_cache.hpp"
 #include "base/clock.hpp"
 #include "pipeline/request.hpp"
 #include "render/template_set.hpp"
@@ -30,6 +31,7 @@ inline constexpr std::int64_t kSeenResolutionSeconds = 60;
 struct PipelineOptions {
   std::string path_prefix = "/";          // per listener in a later step; files live right under it
   std::string provisioning_url;            // rendered into configs for periodic re-checks
+  size_t render_cache_files = 10000;       // RenderCache entries; 0 = render every request
 };
 
 // A decided request: the response to send once its records are committed, and the
@@ -64,6 +66,7 @@ class Pipeline {
   static DeviceResponse Respond(Outcome&& outcome, const Status& committed);
   // Evaluate, commit and wait (tests and tools; the listeners use the asynchronous path).
   DeviceResponse Handle(const DeviceRequest& request);
+  RenderCache::Stats render_cache_stats() const { return render_cache_.stats(); }
 
  private:
   // Decide and its helpers report store/audit failures by throwing ErrorException; Handle
@@ -96,13 +99,15 @@ class Pipeline {
                         std::vector<audit::AuditRecord>& events);
   void LifecycleEvent(const core::Device& device, const std::string& what, nlohmann::json detail,
                       std::vector<audit::AuditRecord>& events);
-  Result<std::vector<core::Line>> LinesWithoutPasswords(const core::Device& device);
+  // Both set `stored_password` when a line had a password in the store.
+  Result<std::vector<core::Line>> LinesWithoutPasswords(const core::Device& device, bool& stored_password);
   // Applies the tenant's password policy: wipes confirmed deliveries, claims undelivered
   // passwords atomically, and returns the lines with exactly the passwords this response may carry.
   Result<std::vector<core::Line>> LinesWithDeliverablePasswords(const core::Device& device,
                                                                 const core::Tenant& tenant,
                                                                 std::int64_t now,
-                                                                std::vector<audit::AuditRecord>& events);
+                                                                std::vector<audit::AuditRecord>& events,
+                                                                bool& stored_password);
 
   store::Store& store_;
   const vendors::Registry& vendors_;
@@ -111,6 +116,7 @@ class Pipeline {
   const Clock& clock_;
   Defenses& defenses_;
   PipelineOptions options_;
+  RenderCache render_cache_;
 };
 
 

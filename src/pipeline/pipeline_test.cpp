@@ -236,6 +236,53 @@ TEST_F(PipelineTest, CommonFileFetchesNeitherDeliverNorConfirm) {
             "s3cret-001565aabbcc");
 }
 
+// Once a device's passwords are delivered and wiped, its file is rendered once per change
+// of the data; any write to the device, its lines or its tenant shows in the next response.
+TEST_F(PipelineTest, RenderedFilesAreReusedUntilTheDataChanges) {
+  const auto fetch = [&] { return pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")); };
+  EXPECT_TRUE(PasswordIn(fetch().body));   // delivered
+  const std::string confirmed = fetch().body;  // confirmed: the password is wiped
+  EXPECT_FALSE(PasswordIn(confirmed));
+  const auto before = pipeline_->render_cache_stats();
+  EXPECT_EQ(fetch().body, confirmed);  // rendered again: the wipe changed the data
+  EXPECT_EQ(fetch().body, confirmed);
+  EXPECT_EQ(fetch().body, confirmed);
+  EXPECT_EQ(pipeline_->render_cache_stats().hits - before.hits, 2u);
+
+  core::Line l = store_->ListLines(a_.id).value().at(0);
+  l.registrar = "sip-moved.example.net";
+  ASSERT_TRUE(store_->SetLine(l));
+  EXPECT_NE(fetch().body.find("sip-moved.example.net"), std::string::npos);
+  ASSERT_TRUE(store_->LockDevice(a_.id, "stolen"));
+  EXPECT_EQ(fetch().status, 404);
+  EXPECT_EQ(LastReason(), "device locked: stolen");
+}
+
+// A delivered password still stored (the grace period) keeps the file out of the cache:
+// its wipe is due without any change of the data.
+TEST_F(PipelineTest, FilesOfLinesWithAStoredPasswordAreNotReused) {
+  tenant_.confirm_grace_seconds = 3600;
+  ASSERT_TRUE(store_->UpdateTenant(tenant_));
+  const auto before = pipeline_->render_cache_stats();
+  for (int i = 0; i < 4; ++i) pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  EXPECT_EQ(pipeline_->render_cache_stats().hits, before.hits);
+}
+
+// A common file depends on the tenant, vendor and model only: devices of one model share it.
+TEST_F(PipelineTest, CommonFilesAreSharedByTheDevicesOfAModel) {
+  const auto c = AddDevice("001565aabbdd", "yealink", "T54W", core::DeviceState::kAssigned);
+  // First fetches pin each device's certificate key, a write.
+  pipeline_->Handle(Request("/y000000000096.cfg", c.mac.str()));
+  auto first = pipeline_->Handle(Request("/y000000000096.cfg", "001565aabbcc"));
+  ASSERT_EQ(first.status, 200);
+  ASSERT_NE(first.body.find("#!version"), std::string::npos);
+  first = pipeline_->Handle(Request("/y000000000096.cfg", "001565aabbcc"));
+  const auto before = pipeline_->render_cache_stats();
+  auto second = pipeline_->Handle(Request("/y000000000096.cfg", c.mac.str()));
+  EXPECT_EQ(second.body, first.body);
+  EXPECT_EQ(pipeline_->render_cache_stats().hits, before.hits + 1);
+}
+
 TEST_F(PipelineTest, GracePeriodDelaysTheWipe) {
   tenant_.confirm_grace_seconds = 3600;
   ASSERT_TRUE(store_->UpdateTenant(tenant_));

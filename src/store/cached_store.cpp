@@ -1,6 +1,7 @@
 #include "store/cached_store.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace provgate::store {
 
@@ -9,50 +10,32 @@ FleetCache::Stats FleetCache::stats() const {
   return stats_;
 }
 
-template <typename T, typename Key>
-std::optional<T> FleetCache::Find(const std::unordered_map<Key, Entry<T>>& map, const Key& key,
-                                  std::uint64_t generation) {
-  std::lock_guard lock(mu_);
-  const auto it = map.find(key);
-  if (it == map.end() || it->second.generation != generation) {
-    ++stats_.misses;
-    return std::nullopt;
-  }
-  ++stats_.hits;
-  return it->second.value;
+namespace {
+
+template <typename Map, typename Key>
+auto Lookup(Map& map, const Key& key, std::uint64_t generation, FleetCache::Stats& stats)
+    -> std::optional<std::remove_cvref_t<decltype(*map.Find(key, generation))>> {
+  const auto* value = map.Find(key, generation);
+  ++(value != nullptr ? stats.hits : stats.misses);
+  if (value == nullptr) return std::nullopt;
+  return *value;
 }
 
-// Called with mu_ held.
-template <typename T, typename Key>
-void FleetCache::Put(std::unordered_map<Key, Entry<T>>& map, const Key& key, const T& value,
-                     std::uint64_t generation) {
-  auto it = map.find(key);
-  if (it != map.end()) {
-    // Of two reads racing to fill one entry, the one of older data stays out.
-    if (it->second.generation <= generation) it->second = Entry<T>{value, generation};
-    return;
-  }
-  if (map.size() >= max_devices_) {
-    // Starting over is crude but bounded, and cheap per request on average; a fleet larger
-    // than the cache still hits within each phone's boot, whose files come seconds apart.
-    devices_.clear();
-    macs_.clear();
-    lines_.clear();
-    tenants_.clear();
-  }
-  map.emplace(key, Entry<T>{value, generation});
-}
+}  // namespace
 
 std::optional<core::Device> FleetCache::FindDevice(const std::string& mac, std::uint64_t generation) {
-  return Find(devices_, mac, generation);
+  std::lock_guard lock(mu_);
+  return Lookup(devices_, mac, generation, stats_);
 }
 
 std::optional<std::vector<core::Line>> FleetCache::FindLines(std::int64_t device_id, std::uint64_t generation) {
-  return Find(lines_, device_id, generation);
+  std::lock_guard lock(mu_);
+  return Lookup(lines_, device_id, generation, stats_);
 }
 
 std::optional<core::Tenant> FleetCache::FindTenant(std::int64_t id, std::uint64_t generation) {
-  return Find(tenants_, id, generation);
+  std::lock_guard lock(mu_);
+  return Lookup(tenants_, id, generation, stats_);
 }
 
 std::uint64_t FleetCache::SeenEpoch() {
@@ -60,24 +43,34 @@ std::uint64_t FleetCache::SeenEpoch() {
   return seen_epoch_;
 }
 
+// Called with mu_ held. When one map starts over, all do: the memory bound holds for the
+// whole, and a device's lines never stay when the device went.
+template <typename Map, typename Key, typename T>
+void FleetCache::Keep(Map& map, const Key& key, const T& value, std::uint64_t generation) {
+  if (map.Put(key, value, generation)) return;
+  devices_.Clear();
+  macs_.clear();
+  lines_.Clear();
+  tenants_.Clear();
+  map.Put(key, value, generation);
+}
+
 void FleetCache::PutDevice(const core::Device& device, std::uint64_t generation, std::uint64_t seen_epoch) {
   std::lock_guard lock(mu_);
-  if (max_devices_ == 0 || seen_epoch != seen_epoch_) return;
-  Put(devices_, device.mac.str(), device, generation);
+  if (!enabled_ || seen_epoch != seen_epoch_) return;
+  Keep(devices_, device.mac.str(), device, generation);
   macs_[device.id] = device.mac.str();
 }
 
 void FleetCache::PutLines(std::int64_t device_id, const std::vector<core::Line>& lines,
                           std::uint64_t generation) {
   std::lock_guard lock(mu_);
-  if (max_devices_ == 0) return;
-  Put(lines_, device_id, lines, generation);
+  if (enabled_) Keep(lines_, device_id, lines, generation);
 }
 
 void FleetCache::PutTenant(const core::Tenant& tenant, std::uint64_t generation) {
   std::lock_guard lock(mu_);
-  if (max_devices_ == 0) return;
-  Put(tenants_, tenant.id, tenant, generation);
+  if (enabled_) Keep(tenants_, tenant.id, tenant, generation);
 }
 
 // The same rules as Store::AppendAuditBatch: a later entry wins, an empty firmware keeps
@@ -88,9 +81,9 @@ void FleetCache::ApplySeen(const std::vector<DeviceSeen>& seen) {
   for (const auto& s : seen) {
     const auto mac = macs_.find(s.device_id);
     if (mac == macs_.end()) continue;
-    const auto it = devices_.find(mac->second);
-    if (it == devices_.end() || it->second.value.id != s.device_id) continue;
-    core::Device& d = it->second.value;
+    core::Device* cached = devices_.FindAny(mac->second);
+    if (cached == nullptr || cached->id != s.device_id) continue;
+    core::Device& d = *cached;
     d.last_seen_at = s.time;
     d.last_seen_ip = s.ip;
     d.last_user_agent = s.user_agent;

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/generation_map.hpp"
 #include "store/store.hpp"
 
 namespace provgate::store {
@@ -29,7 +30,8 @@ class FleetCache {
  public:
   // At most `max_devices` devices (and as many tenants and line sets) are kept; when a new
   // one would exceed that, the cache starts empty again. 0 keeps nothing.
-  explicit FleetCache(size_t max_devices) : max_devices_(max_devices) {}
+  explicit FleetCache(size_t max_devices)
+      : enabled_(max_devices > 0), devices_(max_devices), lines_(max_devices), tenants_(max_devices) {}
 
   // An entry is returned only if it was filled at `generation`.
   std::optional<core::Device> FindDevice(const std::string& mac, std::uint64_t generation);
@@ -51,24 +53,15 @@ class FleetCache {
   Stats stats() const;
 
  private:
-  template <typename T>
-  struct Entry {
-    T value;
-    std::uint64_t generation = 0;
-  };
-  template <typename T, typename Key>
-  std::optional<T> Find(const std::unordered_map<Key, Entry<T>>& map, const Key& key,
-                        std::uint64_t generation);
-  template <typename T, typename Key>
-  void Put(std::unordered_map<Key, Entry<T>>& map, const Key& key, const T& value,
-           std::uint64_t generation);
+  template <typename Map, typename Key, typename T>
+  void Keep(Map& map, const Key& key, const T& value, std::uint64_t generation);
 
-  const size_t max_devices_;
+  const bool enabled_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry<core::Device>> devices_;  // by MAC
-  std::unordered_map<std::int64_t, std::string> macs_;            // device id -> MAC
-  std::unordered_map<std::int64_t, Entry<std::vector<core::Line>>> lines_;  // by device id
-  std::unordered_map<std::int64_t, Entry<core::Tenant>> tenants_;
+  GenerationMap<std::string, core::Device> devices_;  // by MAC
+  std::unordered_map<std::int64_t, std::string> macs_;  // device id -> MAC
+  GenerationMap<std::int64_t, std::vector<core::Line>> lines_;  // by device id
+  GenerationMap<std::int64_t, core::Tenant> tenants_;
   // Counts ApplySeen calls: a device read from the store before a last-seen write and put
   // after it would bring the old last-seen back, so such a read is not kept.
   std::uint64_t seen_epoch_ = 0;

@@ -1,0 +1,43 @@
+#include "pipeline/render_cache.hpp"
+
+namespace provgate::pipeline {
+
+// File names hold no NUL (file_name.cpp), so the keys cannot collide.
+std::string RenderCache::DeviceKey(const core::MacAddress& mac, const std::string& file_name) {
+  std::string key = "d";
+  key += '\0';
+  key += mac.str();
+  key += '\0';
+  key += file_name;
+  return key;
+}
+
+std::string RenderCache::CommonKey(std::int64_t tenant_id, const std::string& vendor,
+                                   const std::string& model, const std::string& file_name) {
+  std::string key = "c";
+  for (const std::string& part : {std::to_string(tenant_id), vendor, model, file_name}) {
+    key += '\0';
+    key += part;
+  }
+  return key;
+}
+
+std::optional<std::string> RenderCache::Find(const std::string& key, std::uint64_t generation) {
+  std::lock_guard lock(mu_);
+  const std::string* body = files_.Find(key, generation);
+  ++(body != nullptr ? stats_.hits : stats_.misses);
+  if (body == nullptr) return std::nullopt;
+  return *body;
+}
+
+void RenderCache::Put(const std::string& key, const std::string& body, std::uint64_t generation) {
+  std::lock_guard lock(mu_);
+  files_.Put(key, body, generation);
+}
+
+RenderCache::Stats RenderCache::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+}  // namespace provgate::pipeline

@@ -1,0 +1,42 @@
+// Rendered files (before any encryption), kept while the data they were rendered from is
+// unchanged (store::Store::DataGeneration, read before the request's first store read): a
+// phone fetching a file again, or its next file on a keep-alive connection, costs no
+// template context and no rendering. Never holds a file that carried a SIP password.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/mac_address.hpp"
+#include "store/generation_map.hpp"
+
+namespace provgate::pipeline {
+
+class RenderCache {
+ public:
+  explicit RenderCache(size_t max_files) : files_(max_files) {}
+
+  // A device file depends on the device, its tenant and lines; a common file on the tenant,
+  // the vendor and the model only, so the devices of one model share it.
+  static std::string DeviceKey(const core::MacAddress& mac, const std::string& file_name);
+  static std::string CommonKey(std::int64_t tenant_id, const std::string& vendor,
+                               const std::string& model, const std::string& file_name);
+
+  std::optional<std::string> Find(const std::string& key, std::uint64_t generation);
+  void Put(const std::string& key, const std::string& body, std::uint64_t generation);
+
+  struct Stats {
+    std::uint64_t hits = 0;
+    std::uint64_t misses = 0;
+  };
+  Stats stats() const;
+
+ private:
+  mutable std::mutex mu_;
+  store::GenerationMap<std::string, std::string> files_;
+  Stats stats_;
+};
+
+}  // namespace provgate::pipeline

@@ -22,16 +22,19 @@ namespace provgate::app {
 
 App::~App() = default;
 
-Result<std::unique_ptr<App>> App::Open(Config config, std::string actor) {
+Result<std::unique_ptr<App>> App::Open(Config config, std::string actor, Role role) {
   PG_TRY_STATUS(crypto::InitCrypto());
   std::unique_ptr<App> app(new App());
   app->config_ = std::move(config);
   const Config& c = app->config_;
   PG_TRY(auto box, crypto::SecretBox::OpenOrCreateKeyFile(c.master_key_path));
   PG_TRY(app->store_, store::SqliteStore::Open(c.db_path, box, app->clock_));
-  PG_TRY(app->audit_connection_, store::SqliteStore::Open(c.db_path, std::move(box), app->clock_));
+  if (role == Role::kServer) {
+    PG_TRY(app->audit_connection_, store::SqliteStore::Open(c.db_path, std::move(box), app->clock_));
+  }
   app->fleet_cache_ = std::make_unique<store::FleetCache>(c.cache_devices);
-  app->audit_store_ = std::make_unique<store::CachedStore>(*app->audit_connection_, *app->fleet_cache_);
+  app->audit_store_ = std::make_unique<store::CachedStore>(
+      app->audit_connection_ ? *app->audit_connection_ : *app->store_, *app->fleet_cache_);
   PG_TRY(app->audit_, audit::AuditLog::Open(c.audit_path, app->audit_store_.get(), c.audit));
   PG_TRY(auto templates, render::TemplateSet::Load(c.templates_dir));
   app->templates_ = std::make_unique<render::TemplateSet>(std::move(templates));

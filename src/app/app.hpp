@@ -18,9 +18,12 @@ namespace provgate::app {
 
 class App {
  public:
+  // kServer also opens the audit trail's own database connection (see audit_connection_);
+  // a CLI command needs one connection.
+  enum class Role { kCli, kServer };
   // Opens the master key (creating it on first start), the store (applying migrations),
   // the audit log and the templates. `actor` names who acts in admin audit records.
-  static Result<std::unique_ptr<App>> Open(Config config, std::string actor);
+  static Result<std::unique_ptr<App>> Open(Config config, std::string actor, Role role = Role::kCli);
   ~App();
 
   service::Admin& admin() { return *admin_; }
@@ -45,11 +48,12 @@ class App {
   std::unique_ptr<store::Store> store_;
   // The audit trail's own connection to the same database: its copies write while the
   // serving threads read through store_, which WAL allows, without sharing store_'s lock.
-  std::unique_ptr<store::Store> audit_connection_;
+  std::unique_ptr<store::Store> audit_connection_;  // the server's only
   // What the serving threads read through (Serve) and what the copier's last-seen writes
   // update, so it outlives the audit log.
   std::unique_ptr<store::FleetCache> fleet_cache_;
-  std::unique_ptr<store::Store> audit_store_;  // audit_connection_ through fleet_cache_
+  // audit_connection_ (or store_ for the CLI) through fleet_cache_
+  std::unique_ptr<store::Store> audit_store_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<render::TemplateSet> templates_;
   vendors::Registry vendors_;

@@ -18,7 +18,7 @@ struct GlobalOptions {
 };
 
 // Loads the config and opens the app, or prints the error and returns nullptr.
-std::unique_ptr<app::App> OpenApp(const GlobalOptions& g);
+std::unique_ptr<app::App> OpenApp(const GlobalOptions& g, app::App::Role role = app::App::Role::kCli);
 // Prints "provgate: error: <message>" to stderr and returns 1.
 int Fail(const Error& e);
 

@@ -7,14 +7,14 @@
 
 namespace provgate::cli {
 
-std::unique_ptr<app::App> OpenApp(const GlobalOptions& g) {
+std::unique_ptr<app::App> OpenApp(const GlobalOptions& g, app::App::Role role) {
   auto config = app::LoadConfig(g.config);
   if (!config) {
     Fail(config.error());
     return nullptr;
   }
   const char* user = std::getenv("USER");
-  auto a = app::App::Open(std::move(*config), std::string("cli:") + (user ? user : "unknown"));
+  auto a = app::App::Open(std::move(*config), std::string("cli:") + (user ? user : "unknown"), role);
   if (!a) {
     Fail(a.error());
     return nullptr;

@@ -12,7 +12,7 @@ void AddServeCommand(CLI::App& root, GlobalOptions& g, Handler& h) {
   cmd->add_flag("--force", force, "Serve even when the start-up lint finds errors (they are logged)");
   cmd->callback([&g, &h] {
     h = [&g] {
-      auto a = OpenApp(g);
+      auto a = OpenApp(g, app::App::Role::kServer);
       if (!a) return 1;
       if (auto lint = a->CheckTemplates(); !lint) {
         if (!force) return Fail(lint.error());

@@ -79,9 +79,10 @@ Status App::Serve() {
   options.provisioning_url = config_.provisioning_url;
   options.render_cache_files = config_.cache_devices;
   PG_TRY(auto defenses, pipeline::Defenses::Create(*store_, clock_, config_.defense));
-  // Device requests read through the fleet cache; the CLI and admin paths read the store.
+  // Requests of proven devices read through the fleet cache; the CLI and admin paths, and
+  // names a request makes up, read the store.
   store::CachedStore cached(*store_, *fleet_cache_);
-  pipeline::Pipeline pipeline(cached, vendors_, *templates_, *audit_, clock_, *defenses, options);
+  pipeline::Pipeline pipeline(*store_, cached, vendors_, *templates_, *audit_, clock_, *defenses, options);
 
   // Thread per core: each serving thread runs its own io_context with its own acceptor on
   // every listener's port (SO_REUSEPORT), so a connection lives on one thread from accept

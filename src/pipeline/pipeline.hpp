@@ -53,7 +53,9 @@ DeviceResponse UniformNotFound();
 
 class Pipeline {
  public:
-  Pipeline(store::Store& store, const vendors::Registry& vendors,
+  // `reads` answers the reads of a request whose device is proven (store::CachedStore in
+  // the server); `store` everything else: writes, and lookups of names a request makes up.
+  Pipeline(store::Store& store, store::Store& reads, const vendors::Registry& vendors,
            const render::TemplateSet& templates, audit::AuditLog& audit, const Clock& clock,
            Defenses& defenses, PipelineOptions options);
 
@@ -110,6 +112,7 @@ class Pipeline {
                                                                 bool& stored_password);
 
   store::Store& store_;
+  store::Store& reads_;
   const vendors::Registry& vendors_;
   const render::TemplateSet& templates_;
   audit::AuditLog& audit_;

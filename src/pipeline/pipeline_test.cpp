@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "store/cached_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace provgate::pipeline {
@@ -38,7 +39,8 @@ class PipelineTest : public ::testing::Test {
     auto defense_options = DefaultDefenseOptions();
     defense_options.uploads_dir = dir_ / "uploads";
     defenses_ = Defenses::Create(*store_, clock_, defense_options).value();
-    pipeline_ = std::make_unique<Pipeline>(*store_, vendors_, *templates_, *audit_, clock_,
+    cached_ = std::make_unique<store::CachedStore>(*store_, fleet_cache_);
+    pipeline_ = std::make_unique<Pipeline>(*store_, *cached_, vendors_, *templates_, *audit_, clock_,
                                            *defenses_, options);
 
     core::Tenant t;
@@ -97,6 +99,8 @@ class PipelineTest : public ::testing::Test {
   fs::path dir_;
   ManualClock clock_{FromUnix(kStart + 60)};
   std::unique_ptr<store::SqliteStore> store_;
+  store::FleetCache fleet_cache_{100};
+  std::unique_ptr<store::CachedStore> cached_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<render::TemplateSet> templates_;
   vendors::Registry vendors_;
@@ -256,6 +260,19 @@ TEST_F(PipelineTest, RenderedFilesAreReusedUntilTheDataChanges) {
   ASSERT_TRUE(store_->LockDevice(a_.id, "stolen"));
   EXPECT_EQ(fetch().status, 404);
   EXPECT_EQ(LastReason(), "device locked: stolen");
+}
+
+// Only a MAC proven by a certificate is looked up through the fleet cache: a MAC a request
+// merely names costs a store read whether the device exists or not.
+TEST_F(PipelineTest, OnlyCertifiedMacsAreLookedUpInTheCache) {
+  auto named = Request("/001565aabbcc.cfg", std::nullopt);
+  named.methods.digest = true;
+  EXPECT_EQ(pipeline_->Handle(named).status, 401);
+  named.target = "/001565000001.cfg";
+  EXPECT_EQ(pipeline_->Handle(named).status, 401);
+  EXPECT_EQ(fleet_cache_.stats().hits + fleet_cache_.stats().misses, 0u);
+  EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 200);
+  EXPECT_GT(fleet_cache_.stats().misses, 0u);
 }
 
 // A delivered password still stored (the grace period) keeps the file out of the cache:

@@ -71,6 +71,7 @@ Status App::CheckTemplates() {
 }
 
 Status App::Serve() {
+  if (!audit_connection_) return Error::FailedPrecondition("App::Serve needs an App opened with Role::kServer");
   // Before anything is served: one server per audit file, and the store's copy of the audit
   // trail caught up with what an unclean stop left out of it.
   PG_TRY_STATUS(audit_->ClaimForServer());

@@ -244,11 +244,7 @@ void AuditLog::OverlayUncopiedSeen(core::Device& device) const {
   std::lock_guard lock(seen_mu_);
   const auto it = uncopied_seen_.find(device.id);
   if (it == uncopied_seen_.end()) return;
-  const store::DeviceSeen& d = it->second.seen;
-  device.last_seen_at = d.time;
-  device.last_seen_ip = d.ip;
-  device.last_user_agent = d.user_agent;
-  if (!d.firmware.empty()) device.firmware = d.firmware;
+  store::ApplySeen(device, it->second.seen);
 }
 
 Status AuditLog::ClaimForServer() {

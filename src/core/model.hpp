@@ -113,4 +113,12 @@ struct Line {
   std::optional<std::int64_t> delivered_at;  // first response that carried the password
 };
 
+// Whether any of the lines holds a password.
+inline bool AnyPassword(const std::vector<Line>& lines) {
+  for (const auto& l : lines) {
+    if (l.password) return true;
+  }
+  return false;
+}
+
 }  // namespace provgate::core

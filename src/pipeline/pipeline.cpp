@@ -540,16 +540,10 @@ void Pipeline::LifecycleEvent(const core::Device& device, const std::string& wha
       audit::InfoRecord(clock_.Now(), "lifecycle", "device", what, device.mac.str(), std::move(detail)));
 }
 
-namespace {
-bool AnyPassword(const std::vector<core::Line>& lines) {
-  return std::any_of(lines.begin(), lines.end(), [](const core::Line& l) { return l.password.has_value(); });
-}
-}  // namespace
-
 Result<std::vector<core::Line>> Pipeline::LinesWithoutPasswords(const core::Device& device,
                                                                 bool& stored_password) {
   PG_TRY(auto lines, reads_.ListLines(device.id));
-  stored_password = AnyPassword(lines);
+  stored_password = core::AnyPassword(lines);
   for (auto& l : lines) l.password.reset();
   return lines;
 }
@@ -558,7 +552,7 @@ Result<std::vector<core::Line>> Pipeline::LinesWithDeliverablePasswords(
     const core::Device& device, const core::Tenant& tenant, std::int64_t now,
     std::vector<audit::AuditRecord>& events, bool& stored_password) {
   PG_TRY(auto lines, reads_.ListLines(device.id));
-  stored_password = AnyPassword(lines);
+  stored_password = core::AnyPassword(lines);
   if (tenant.password_policy == core::PasswordPolicy::kAlways) return lines;
 
   // The write statements below run only when this snapshot shows they have work: a device

@@ -31,8 +31,14 @@ std::optional<std::string> RenderCache::Find(const std::string& key, std::uint64
 }
 
 void RenderCache::Put(const std::string& key, const std::string& body, std::uint64_t generation) {
+  if (body.size() > kMaxFileBytes) return;
   std::lock_guard lock(mu_);
-  files_.Put(key, body, generation);
+  if (bytes_ + body.size() > max_bytes_) {
+    files_.Clear();
+    bytes_ = 0;
+  }
+  if (!files_.Put(key, body, generation)) bytes_ = 0;  // it started over
+  bytes_ += body.size();
 }
 
 RenderCache::Stats RenderCache::stats() const {

@@ -4,6 +4,7 @@
 // template context and no rendering. Never holds a file that carried a SIP password.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -16,7 +17,13 @@ namespace provgate::pipeline {
 
 class RenderCache {
  public:
-  explicit RenderCache(size_t max_files) : files_(max_files) {}
+  // At most `max_files` files and kBytesPerFile times as many bytes; when either would be
+  // exceeded the cache starts empty again. A file larger than kMaxFileBytes is not kept.
+  static constexpr size_t kBytesPerFile = 4096;
+  static constexpr size_t kMaxFileBytes = 64 * 1024;
+  explicit RenderCache(size_t max_files,
+                       std::chrono::steady_clock::duration max_age = store::kCacheMaxAge)
+      : files_(max_files, max_age), max_bytes_(max_files * kBytesPerFile) {}
 
   // A device file depends on the device, its tenant and lines; a common file on the tenant,
   // the vendor and the model only, so the devices of one model share it.
@@ -36,6 +43,8 @@ class RenderCache {
  private:
   mutable std::mutex mu_;
   store::GenerationMap<std::string, std::string> files_;
+  const size_t max_bytes_;
+  size_t bytes_ = 0;  // an over-estimate: a replaced body is not subtracted
   Stats stats_;
 };
 

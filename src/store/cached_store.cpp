@@ -1,6 +1,5 @@
 #include "store/cached_store.hpp"
 
-#include <algorithm>
 #include <type_traits>
 
 namespace provgate::store {
@@ -43,21 +42,27 @@ std::uint64_t FleetCache::SeenEpoch() {
   return seen_epoch_;
 }
 
+void FleetCache::StartOver() {
+  devices_.Clear();
+  macs_.clear();
+  lines_.Clear();
+  tenants_.Clear();
+}
+
 // Called with mu_ held. When one map starts over, all do: the memory bound holds for the
 // whole, and a device's lines never stay when the device went.
 template <typename Map, typename Key, typename T>
 void FleetCache::Keep(Map& map, const Key& key, const T& value, std::uint64_t generation) {
   if (map.Put(key, value, generation)) return;
-  devices_.Clear();
-  macs_.clear();
-  lines_.Clear();
-  tenants_.Clear();
+  StartOver();
   map.Put(key, value, generation);
 }
 
 void FleetCache::PutDevice(const core::Device& device, std::uint64_t generation, std::uint64_t seen_epoch) {
   std::lock_guard lock(mu_);
-  if (!enabled_ || seen_epoch != seen_epoch_) return;
+  if (max_devices_ == 0 || seen_epoch != seen_epoch_) return;
+  // Ids of removed devices stay behind until the maps start over; this bounds them too.
+  if (macs_.size() >= 2 * max_devices_) StartOver();
   Keep(devices_, device.mac.str(), device, generation);
   macs_[device.id] = device.mac.str();
 }
@@ -65,16 +70,15 @@ void FleetCache::PutDevice(const core::Device& device, std::uint64_t generation,
 void FleetCache::PutLines(std::int64_t device_id, const std::vector<core::Line>& lines,
                           std::uint64_t generation) {
   std::lock_guard lock(mu_);
-  if (enabled_) Keep(lines_, device_id, lines, generation);
+  Keep(lines_, device_id, lines, generation);
 }
 
 void FleetCache::PutTenant(const core::Tenant& tenant, std::uint64_t generation) {
   std::lock_guard lock(mu_);
-  if (enabled_) Keep(tenants_, tenant.id, tenant, generation);
+  Keep(tenants_, tenant.id, tenant, generation);
 }
 
-// The same rules as Store::AppendAuditBatch: a later entry wins, an empty firmware keeps
-// the recorded one.
+// As Store::AppendAuditBatch: a later entry wins.
 void FleetCache::ApplySeen(const std::vector<DeviceSeen>& seen) {
   std::lock_guard lock(mu_);
   ++seen_epoch_;
@@ -82,12 +86,7 @@ void FleetCache::ApplySeen(const std::vector<DeviceSeen>& seen) {
     const auto mac = macs_.find(s.device_id);
     if (mac == macs_.end()) continue;
     core::Device* cached = devices_.FindAny(mac->second);
-    if (cached == nullptr || cached->id != s.device_id) continue;
-    core::Device& d = *cached;
-    d.last_seen_at = s.time;
-    d.last_seen_ip = s.ip;
-    d.last_user_agent = s.user_agent;
-    if (!s.firmware.empty()) d.firmware = s.firmware;
+    if (cached != nullptr && cached->id == s.device_id) store::ApplySeen(*cached, s);
   }
 }
 
@@ -115,8 +114,7 @@ Result<std::vector<core::Line>> CachedStore::ListLines(std::int64_t device_id) {
   const std::uint64_t generation = inner_.DataGeneration();
   if (auto hit = cache_.FindLines(device_id, generation)) return std::move(*hit);
   auto lines = inner_.ListLines(device_id);
-  const auto has_password = [](const core::Line& l) { return l.password.has_value(); };
-  if (lines && std::none_of(lines->begin(), lines->end(), has_password)) {
+  if (lines && !core::AnyPassword(*lines)) {
     cache_.PutLines(device_id, *lines, generation);
   }
   return lines;

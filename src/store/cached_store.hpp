@@ -1,15 +1,20 @@
-// The server's fleet cache: the three reads of every device request (the device by MAC, its
-// tenant, its lines) answered from memory while the data is unchanged. Any backend, any
-// number of processes: an entry is used only while Store::DataGeneration still has the value
-// read before the entry was filled, and every committed write to tenants, devices or lines,
-// by this server or by the CLI, changes it. A request therefore never sees data older than
-// the last write that completed before it started, as it would reading the store.
+// The server's fleet cache: the three reads of a proven device's request (the device by MAC,
+// its tenant, its lines) answered from memory while the data is unchanged. An entry is used
+// only while Store::DataGeneration still has the value read before the entry was filled
+// (and for at most kCacheMaxAge), and every committed write to tenants, devices or lines
+// through provgate, by this server or by a CLI process, changes it. A request therefore
+// never sees data older than the last such write that completed before it started, as it
+// would reading the store. Any write bumps the generation, so each one empties the cache
+// for the whole fleet: cheap for a fleet that is only fetching, and still exact in a
+// rollout, where every first fetch writes.
 //
 // What it never holds: SIP passwords (lines with a stored password are read from the store
 // each time, which is also where delivery and wiping act), unknown MACs (a scan cannot fill
-// it), and devices found by URL token.
+// it), and devices found by URL token. It does hold what each request of a device needs
+// anyway: the device's config-encryption key and digest password, the tenant's secrets.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -29,11 +34,15 @@ namespace provgate::store {
 class FleetCache {
  public:
   // At most `max_devices` devices (and as many tenants and line sets) are kept; when a new
-  // one would exceed that, the cache starts empty again. 0 keeps nothing.
-  explicit FleetCache(size_t max_devices)
-      : enabled_(max_devices > 0), devices_(max_devices), lines_(max_devices), tenants_(max_devices) {}
+  // one would exceed that, the cache starts empty again. 0 keeps nothing. Entries expire
+  // `max_age` after they were read.
+  explicit FleetCache(size_t max_devices, std::chrono::steady_clock::duration max_age = kCacheMaxAge)
+      : max_devices_(max_devices),
+        devices_(max_devices, max_age),
+        lines_(max_devices, max_age),
+        tenants_(max_devices, max_age) {}
 
-  // An entry is returned only if it was filled at `generation`.
+  // An entry is returned only if it was filled at `generation`, less than max_age ago.
   std::optional<core::Device> FindDevice(const std::string& mac, std::uint64_t generation);
   std::optional<std::vector<core::Line>> FindLines(std::int64_t device_id, std::uint64_t generation);
   std::optional<core::Tenant> FindTenant(std::int64_t id, std::uint64_t generation);
@@ -55,8 +64,9 @@ class FleetCache {
  private:
   template <typename Map, typename Key, typename T>
   void Keep(Map& map, const Key& key, const T& value, std::uint64_t generation);
+  void StartOver();
 
-  const bool enabled_;
+  const size_t max_devices_;
   mutable std::mutex mu_;
   GenerationMap<std::string, core::Device> devices_;  // by MAC
   std::unordered_map<std::int64_t, std::string> macs_;  // device id -> MAC

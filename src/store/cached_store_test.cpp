@@ -178,6 +178,52 @@ TEST_F(CachedStoreTest, SizeIsBounded) {
   EXPECT_EQ(off.stats().hits, 0u);
 }
 
+// The backstop for changes made behind provgate's back: entries expire.
+TEST_F(CachedStoreTest, EntriesExpire) {
+  FleetCache cache(100, std::chrono::milliseconds(0));
+  CachedStore cached(*server_, cache);
+  ReadAll(cached);
+  ReadAll(cached);
+  EXPECT_EQ(cache.stats().hits, 0u);
+}
+
+// Opening the store (every CLI command does) changes nothing a server has cached.
+TEST_F(CachedStoreTest, OpeningTheStoreLeavesTheGenerationAlone) {
+  const std::uint64_t before = server_->DataGeneration();
+  auto another = Open();
+  ASSERT_NE(another, nullptr);
+  EXPECT_EQ(server_->DataGeneration(), before);
+}
+
+TEST_F(CachedStoreTest, TheChangeCounterFileMustBeOwnerOnlyAndNoSymlink) {
+  const auto db = dir_.path() / "provgate.db";
+  const auto counter = SqliteStore::ChangeCounterPath(db);
+  ASSERT_EQ(::chmod(counter.c_str(), 0644), 0);
+  auto loose = SqliteStore::Open(db, Box(), clock_);
+  ASSERT_FALSE(loose);
+  EXPECT_NE(loose.error().message.find("mode 0600"), std::string::npos) << loose.error().message;
+  ASSERT_EQ(::chmod(counter.c_str(), 0600), 0);
+
+  const auto elsewhere = dir_.path() / "elsewhere";
+  std::filesystem::rename(counter, elsewhere);
+  std::filesystem::create_symlink(elsewhere, counter);
+  auto linked = SqliteStore::Open(db, Box(), clock_);
+  ASSERT_FALSE(linked);
+  EXPECT_NE(linked.error().message.find(counter.string()), std::string::npos) << linked.error().message;
+}
+
+// Two paths to one database (one through a symlink) share one counter, as they share the
+// database: SQLite resolves the link, and the counter sits beside the file it opened.
+TEST_F(CachedStoreTest, APathThroughASymlinkSharesTheCounter) {
+  const auto link = dir_.path() / "link.db";
+  std::filesystem::create_symlink(dir_.path() / "provgate.db", link);
+  auto via_link = SqliteStore::Open(link, Box(), clock_);
+  ASSERT_TRUE(via_link) << via_link.error().message;
+  const std::uint64_t before = server_->DataGeneration();
+  ASSERT_TRUE((*via_link)->LockDevice(device_.id, "x"));
+  EXPECT_EQ(server_->DataGeneration(), before + 1);
+}
+
 TEST_F(CachedStoreTest, TheChangeCounterIsSharedThroughItsFile) {
   const auto path = SqliteStore::ChangeCounterPath(dir_.path() / "provgate.db");
   EXPECT_EQ(path.filename(), "provgate.db-changes");

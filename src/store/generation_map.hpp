@@ -2,23 +2,34 @@
 // (Store::DataGeneration): after any write the next lookup misses and the caller reads
 // again. The fleet cache and the pipeline's render cache are built on it. Not thread-safe:
 // its owner locks.
+//
+// Entries also expire kCacheMaxAge after they were filled: the generation sees every write
+// made through provgate, and the expiry bounds how long a change made behind its back (the
+// sqlite3 shell, a restored database file, a deleted counter file) goes unseen.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <unordered_map>
 #include <utility>
 
 namespace provgate::store {
 
+inline constexpr std::chrono::seconds kCacheMaxAge{5};
+
 template <typename Key, typename T>
 class GenerationMap {
  public:
-  explicit GenerationMap(size_t max_entries) : max_entries_(max_entries) {}
+  explicit GenerationMap(size_t max_entries,
+                         std::chrono::steady_clock::duration max_age = kCacheMaxAge)
+      : max_entries_(max_entries), max_age_(max_age) {}
 
-  // The value filled at `generation`, or null.
+  // The value filled at `generation` less than the maximum age ago, or null.
   const T* Find(const Key& key, std::uint64_t generation) const {
     const auto it = map_.find(key);
-    return it != map_.end() && it->second.generation == generation ? &it->second.value : nullptr;
+    if (it == map_.end() || it->second.generation != generation) return nullptr;
+    if (std::chrono::steady_clock::now() - it->second.filled >= max_age_) return nullptr;
+    return &it->second.value;
   }
   // The value whatever its generation, for updates in place; null if absent.
   T* FindAny(const Key& key) {
@@ -32,14 +43,16 @@ class GenerationMap {
   bool Put(const Key& key, T value, std::uint64_t generation) {
     if (max_entries_ == 0) return true;
     auto it = map_.find(key);
+    const auto now = std::chrono::steady_clock::now();
     if (it != map_.end()) {
-      // Of two reads racing to fill one entry, the one of older data stays out.
-      if (it->second.generation <= generation) it->second = Entry{std::move(value), generation};
+      // A read of an older generation does not replace one of a newer; of two at the same
+      // generation the later wins, which is as current (writes bump after they commit).
+      if (it->second.generation <= generation) it->second = Entry{std::move(value), generation, now};
       return true;
     }
     const bool room = map_.size() < max_entries_;
     if (!room) map_.clear();
-    map_.emplace(key, Entry{std::move(value), generation});
+    map_.emplace(key, Entry{std::move(value), generation, now});
     return room;
   }
   void Clear() { map_.clear(); }
@@ -49,8 +62,10 @@ class GenerationMap {
   struct Entry {
     T value;
     std::uint64_t generation = 0;
+    std::chrono::steady_clock::time_point filled;
   };
   const size_t max_entries_;
+  const std::chrono::steady_clock::duration max_age_;
   std::unordered_map<Key, Entry> map_;
 };
 

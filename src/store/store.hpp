@@ -63,6 +63,15 @@ struct DeviceSeen {
   bool operator==(const DeviceSeen&) const = default;
 };
 
+// Writes a last-seen update into a device as Store::AppendAuditBatch writes it into the
+// store: an empty firmware keeps the recorded one.
+inline void ApplySeen(core::Device& device, const DeviceSeen& seen) {
+  device.last_seen_at = seen.time;
+  device.last_seen_ip = seen.ip;
+  device.last_user_agent = seen.user_agent;
+  if (!seen.firmware.empty()) device.firmware = seen.firmware;
+}
+
 // Bans (defense::BanStore) live in the store so they survive restarts and are shared by nodes.
 class Store : public defense::BanStore {
  public:
@@ -148,10 +157,13 @@ class Store : public defense::BanStore {
   // Schema version after migrations, for `provgate version` and tests.
   virtual Result<int> SchemaVersion() = 0;
 
-  // A number that changes after every committed write to tenants, devices or lines, by any
-  // process or node using the same data, and does not change otherwise (audit records,
-  // last-seen columns and bans leave it alone). Cheap, with no round trip to the data:
-  // a cache compares it with the value it read before filling an entry (CachedStore).
+  // A number that changes after every committed write to tenants, devices or lines made
+  // through a Store by any process using the same data (SQLite: every provgate process on
+  // the host; a backend shared by several nodes notifies them), and after a migration.
+  // It may also change after a write that failed or changed nothing; it does not change for
+  // reads, audit records with their last-seen values (AppendAuditBatch), or bans. Cheap,
+  // with no round trip to the data: a cache compares it with the value it read before
+  // filling an entry (CachedStore).
   virtual std::uint64_t DataGeneration() = 0;
 };
 

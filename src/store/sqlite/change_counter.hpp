@@ -1,9 +1,12 @@
 // A counter every provgate process on the host bumps after it commits a change to devices,
 // tenants or lines: a word in a small shared file next to the database, mapped by each
-// process. Reading it is one memory load, so the server's fleet cache can check on every
+// process. It is only as good as the file: deleted while a server runs, the server keeps
+// the old one (its caches then rely on their expiry, store::kCacheMaxAge). Reading it is one memory load, so the server's fleet cache can check on every
 // request, without a database round trip, that nothing changed since it read an entry
 // (store::CachedStore). SQLite offers no such signal without starting a read transaction.
 #pragma once
+
+#include <sys/stat.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -14,8 +17,9 @@ namespace provgate::store::sqlite {
 
 class ChangeCounter {
  public:
-  // Opens `file`, creating it owner-only (like the database) when absent.
-  static Result<ChangeCounter> Open(const std::filesystem::path& file);
+  // Opens `file`, creating it owner-only when absent; `db` is the database's stat, whose
+  // owner a file created by root is handed to. Refuses a file others could write.
+  static Result<ChangeCounter> Open(const std::filesystem::path& file, const struct stat& db);
   ChangeCounter(ChangeCounter&& other) noexcept;
   ChangeCounter& operator=(ChangeCounter&&) = delete;
   ChangeCounter(const ChangeCounter&) = delete;

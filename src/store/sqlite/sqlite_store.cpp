@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -284,9 +285,20 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::pa
     return e;
   };
   if (auto r = Configure(conn); !r) return with_path(r.error());
+  const auto version_before = sqlite::CurrentSchemaVersion(conn);
   if (auto r = sqlite::Migrate(conn, ToUnix(clock.Now())); !r) return with_path(r.error());
-  PG_TRY(auto changes, sqlite::ChangeCounter::Open(ChangeCounterPath(db)));
-  changes.Bump();  // a migration may have changed rows a running server has cached
+  // Beside the file SQLite opened, symlinks resolved, so every path to one database shares
+  // one counter.
+  const std::filesystem::path opened = sqlite3_db_filename(conn.handle(), "main");
+  struct stat db_stat {};
+  if (::stat(opened.c_str(), &db_stat) != 0) {
+    return with_path(Error::Unavailable(fmt::format("cannot stat: {}", std::strerror(errno))));
+  }
+  PG_TRY(auto changes, sqlite::ChangeCounter::Open(ChangeCounterPath(opened), db_stat));
+  if (const auto version_after = sqlite::CurrentSchemaVersion(conn);
+      !version_before || !version_after || *version_after != *version_before) {
+    changes.Bump();  // the migration may have changed rows a running server has cached
+  }
   return std::unique_ptr<SqliteStore>(
       new SqliteStore(std::move(conn), std::move(changes), std::move(box), clock));
 }

@@ -1,0 +1,46 @@
+#include "pipeline/render_cache.hpp"
+
+#include <gtest/gtest.h>
+
+namespace provgate::pipeline {
+namespace {
+
+const core::MacAddress kMac = core::MacAddress::Parse("001565aabbcc").value();
+
+TEST(RenderCache, KeepsAFileAtItsGeneration) {
+  RenderCache cache(10);
+  const auto key = RenderCache::DeviceKey(kMac, "001565aabbcc.cfg");
+  cache.Put(key, "body", 7);
+  EXPECT_EQ(cache.Find(key, 7), "body");
+  EXPECT_FALSE(cache.Find(key, 8));
+  EXPECT_FALSE(cache.Find(RenderCache::DeviceKey(kMac, "other.cfg"), 7));
+  EXPECT_EQ(cache.stats().hits, 1u);
+  EXPECT_EQ(cache.stats().misses, 2u);
+}
+
+TEST(RenderCache, KeysOfDeviceAndCommonFilesNeverMeet) {
+  EXPECT_NE(RenderCache::CommonKey(1, "yealink", "T54W", "a.cfg"),
+            RenderCache::CommonKey(1, "yealink", "T54", "Wa.cfg"));
+  EXPECT_NE(RenderCache::CommonKey(1, "yealink", "T54W", "a.cfg"),
+            RenderCache::CommonKey(11, "yealink", "T54W", "a.cfg"));
+  EXPECT_NE(RenderCache::DeviceKey(kMac, "a.cfg").substr(0, 1), RenderCache::CommonKey(1, "y", "m", "a.cfg").substr(0, 1));
+}
+
+TEST(RenderCache, BytesAreBounded) {
+  RenderCache cache(2);  // 2 files, 8 KB
+  cache.Put("a", std::string(RenderCache::kMaxFileBytes + 1, 'x'), 1);
+  EXPECT_FALSE(cache.Find("a", 1));  // too large to keep
+  cache.Put("b", std::string(5000, 'b'), 1);
+  cache.Put("c", std::string(5000, 'c'), 1);  // 10 000 bytes > 8 KB: started over
+  EXPECT_FALSE(cache.Find("b", 1));
+  EXPECT_TRUE(cache.Find("c", 1));
+}
+
+TEST(RenderCache, EntriesExpire) {
+  RenderCache cache(10, std::chrono::milliseconds(0));
+  cache.Put("a", "body", 1);
+  EXPECT_FALSE(cache.Find("a", 1));
+}
+
+}  // namespace
+}  // namespace provgate::pipeline

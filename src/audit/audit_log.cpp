@@ -74,6 +74,32 @@ AuditRecord InfoRecord(TimePoint time, std::string kind, std::string actor, std:
   return r;
 }
 
+namespace {
+
+std::optional<store::DeviceSeen> ParseSeen(const nlohmann::json& j) {
+  if (!j.is_object()) return std::nullopt;
+  const auto integer = [&](const char* key) -> std::optional<std::int64_t> {
+    const auto it = j.find(key);
+    if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+    if (it->is_number_unsigned() && it->get<std::uint64_t>() > INT64_MAX) return std::nullopt;
+    return it->get<std::int64_t>();
+  };
+  const auto text = [&](const char* key) -> std::optional<std::string> {
+    const auto it = j.find(key);
+    if (it == j.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  const auto id = integer("device_id");
+  const auto time = integer("time");
+  auto ip = text("ip");
+  auto user_agent = text("user_agent");
+  auto firmware = text("firmware");
+  if (!id || !time || !ip || !user_agent || !firmware) return std::nullopt;
+  return store::DeviceSeen{*id, *time, std::move(*ip), std::move(*user_agent), std::move(*firmware)};
+}
+
+}  // namespace
+
 std::optional<StoredLine> ParseStoredLine(std::string_view line) {
   const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return std::nullopt;
@@ -101,6 +127,7 @@ std::optional<StoredLine> ParseStoredLine(std::string_view line) {
     out.seq = it->get<std::int64_t>();
   }
   if (!ok || !time || kind.empty() || decision.empty()) return std::nullopt;
+  if (const auto it = j.find("seen"); it != j.end()) out.seen = ParseSeen(*it);
   out.event = Stored(ToUnix(*time), std::move(kind), device, mac, std::move(decision),
                      std::move(reason), std::string(line));
   return out;
@@ -296,6 +323,7 @@ Status AuditLog::RecoverStoreCopy() {
   // with marks); a file shorter than the mark was truncated, and all of it is after the mark.
   const std::int64_t from = !mark ? size : mark->offset <= size ? mark->offset : 0;
   std::vector<store::StoredAuditEvent> missing;
+  std::vector<store::DeviceSeen> seen;
   size_t pos = 0;
   if (mark) {
     std::string tail(static_cast<size_t>(size - from), '\0');
@@ -306,7 +334,10 @@ Status AuditLog::RecoverStoreCopy() {
     }
     for (size_t nl; (nl = tail.find('\n', pos)) != std::string::npos; pos = nl + 1) {
       auto line = ParseStoredLine(std::string_view(tail.data() + pos, nl - pos));
-      if (line && line->run == mark->run && line->seq > mark->seq) missing.push_back(std::move(line->event));
+      if (line && line->run == mark->run && line->seq > mark->seq) {
+        missing.push_back(std::move(line->event));
+        if (line->seen) seen.push_back(std::move(*line->seen));
+      }
     }
     if (!missing.empty()) {
       spdlog::warn("audit log {}: copying {} records into the store that an unclean stop left out",
@@ -315,7 +346,7 @@ Status AuditLog::RecoverStoreCopy() {
   }
   // This run starts after everything read here; its first record is number 1.
   return store_->AppendAuditBatch(
-      missing, {}, store::AuditCopyMark{file_key_, from + static_cast<std::int64_t>(pos), run_, 0});
+      missing, seen, store::AuditCopyMark{file_key_, from + static_cast<std::int64_t>(pos), run_, 0});
 }
 
 // Takes whatever is queued as one batch: while a batch syncs, the next one gathers, so the
@@ -359,6 +390,13 @@ void AuditLog::Commit(std::vector<Entry>& batch, bool claimed) {
       if (claimed) {
         j["run"] = run_;
         j["seq"] = ++seq_;
+      }
+      // The file is the record: the device's last-seen travels with the request's record
+      // (the entry's last), so a copy a crash left undone can be redone from the file.
+      if (entry.seen && &record == &entry.records.back()) {
+        const store::DeviceSeen& d = *entry.seen;
+        j["seen"] = {{"device_id", d.device_id}, {"time", d.time},           {"ip", d.ip},
+                     {"user_agent", d.user_agent}, {"firmware", d.firmware}};
       }
       // error_handler::replace: a User-Agent with invalid UTF-8 must not make a record unwritable.
       std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

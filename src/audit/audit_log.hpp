@@ -70,6 +70,9 @@ struct StoredLine {
   store::StoredAuditEvent event;
   std::string run;  // empty for records of other processes
   std::int64_t seq = 0;
+  // The last-seen update committed with a request's record ("seen"), replayed into the store
+  // with the record when a crash came before its copy. A malformed one is left out.
+  std::optional<store::DeviceSeen> seen;
 };
 // Nothing when the line is not a record this log wrote.
 std::optional<StoredLine> ParseStoredLine(std::string_view line);

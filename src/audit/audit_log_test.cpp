@@ -226,6 +226,19 @@ TEST(AuditLog, WithoutDelayEveryRecordIsCommittedOnArrival) {
   EXPECT_EQ(log->batches(), 3u);
 }
 
+TEST(AuditLog, AMalformedSeenLeavesTheRecordAndDropsTheUpdate) {
+  auto j = Allowed().ToJson();
+  j["seen"] = {{"device_id", 7}, {"time", 1700000000}, {"ip", "192.0.2.1"}, {"user_agent", "ua"}, {"firmware", ""}};
+  EXPECT_EQ(ParseStoredLine(j.dump())->seen->device_id, 7);
+  for (const nlohmann::json& bad : {nlohmann::json("x"), nlohmann::json{{"device_id", "7"}},
+                                    nlohmann::json{{"device_id", 7}, {"time", 1.5}}}) {
+    j["seen"] = bad;
+    const auto line = ParseStoredLine(j.dump());
+    ASSERT_TRUE(line) << bad;
+    EXPECT_FALSE(line->seen) << bad;
+  }
+}
+
 TEST(AuditLog, StoredLineIsParsedBackFromTheFile) {
   AuditRecord r;
   r.time = FromUnix(1700000000) + std::chrono::milliseconds(123);
@@ -434,6 +447,45 @@ TEST_F(ServerLog, UncopiedLastSeenIsOverlaidOnTheStoredDevice) {
   log->OverlayUncopiedSeen(stale);  // kept a while after its copy
   EXPECT_EQ(stale.last_seen_ip, "192.0.2.7");
   EXPECT_EQ(stale.last_seen_at, now);
+  // The file carries the update with the request's record.
+  const auto line = ParseStoredLine(FileLines().back()).value();
+  ASSERT_TRUE(line.seen);
+  EXPECT_EQ(line.seen->device_id, d.id);
+  EXPECT_EQ(line.seen->ip, "192.0.2.7");
+  EXPECT_EQ(line.seen->firmware, "96.86.0.100");
+}
+
+// A crash between the commit and the copy loses no last-seen update: the next start replays
+// the ones the file's uncopied records carry, with the records.
+TEST_F(ServerLog, ClaimReplaysTheLastSeenACrashLeftOut) {
+  core::Tenant t;
+  t.name = "acme";
+  t = store_->AddTenant(t).value();
+  core::Device d;
+  d.mac = core::MacAddress::Parse("001565aabbcc").value();
+  d.vendor = "yealink";
+  d.model = "T54W";
+  d.tenant_id = t.id;
+  d = store_->AddDevice(d).value();
+  {
+    auto log = Open(std::chrono::seconds(60));
+    ASSERT_TRUE(log->ClaimForServer());
+  }
+  const auto mark = Mark();
+  auto lost = nlohmann::json::parse(ServerLine(1, mark.run, 1));
+  lost["seen"] = {{"device_id", d.id}, {"time", 1700000100}, {"ip", "198.51.100.4"},
+                  {"user_agent", "Yealink SIP-T54W 96.86.0.120"}, {"firmware", "96.86.0.120"}};
+  Append(lost.dump() + "\n");
+  EXPECT_FALSE(store_->FindDevice(d.mac).value().last_seen_at);
+  {
+    auto log = Open(std::chrono::seconds(60));
+    ASSERT_TRUE(log->ClaimForServer());
+  }
+  const auto got = store_->FindDevice(d.mac).value();
+  EXPECT_EQ(got.last_seen_at, 1700000100);
+  EXPECT_EQ(got.last_seen_ip, "198.51.100.4");
+  EXPECT_EQ(got.firmware, "96.86.0.120");
+  EXPECT_EQ(StoredReasons(), (std::vector<std::string>{"n1"}));
 }
 
 TEST_F(ServerLog, OneServerPerAuditFile) {

@@ -21,20 +21,16 @@ using test_support::TempDir;
 // The contract suite through the cache: a cached store must behave exactly like its backend.
 class CachedFactory {
  public:
-  CachedFactory() { EXPECT_TRUE(crypto::InitCrypto()); }
   std::unique_ptr<Store> Create() {
-    auto store = SqliteStore::Open(dir_.path() / "provgate.db", Box(), clock_);
-    EXPECT_TRUE(store) << store.error().message;
-    if (!store) return nullptr;
-    inner_ = std::move(*store);
+    inner_ = sqlite_.Create();
+    if (!inner_) return nullptr;
     return std::make_unique<CachedStore>(*inner_, cache_);
   }
-  ManualClock& clock() { return clock_; }
+  ManualClock& clock() { return sqlite_.clock(); }
 
  private:
-  TempDir dir_;
-  ManualClock clock_{FromUnix(kStartUnix)};
-  std::unique_ptr<SqliteStore> inner_;
+  test_support::SqliteFactory sqlite_;
+  std::unique_ptr<Store> inner_;
   FleetCache cache_{100};
 };
 

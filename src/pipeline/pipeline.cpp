@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <fstream>
 
 #include "core/lifecycle.hpp"
@@ -433,8 +432,8 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
                   : RenderCache::CommonKey(*device->tenant_id, device->vendor, device->model, *file_name);
   std::string body;
   if (auto cached = render_cache_.Find(cache_key, generation)) {
-    // Rendered at this generation from lines without a password: there is nothing to
-    // deliver or confirm, as reading the lines again would show.
+    // Rendered at this generation for a device with no stored password: there is nothing
+    // to deliver or confirm, as reading the lines again would show.
     body = std::move(*cached);
   } else {
     std::vector<core::Line> lines;

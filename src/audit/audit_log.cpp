@@ -94,7 +94,7 @@ std::optional<store::DeviceSeen> ParseSeen(const nlohmann::json& j) {
   auto ip = text("ip");
   auto user_agent = text("user_agent");
   auto firmware = text("firmware");
-  if (!id || !time || !ip || !user_agent || !firmware) return std::nullopt;
+  if (!id || !time || !ip || !user_agent || !firmware || *id <= 0 || *time < 0) return std::nullopt;
   return store::DeviceSeen{*id, *time, std::move(*ip), std::move(*user_agent), std::move(*firmware)};
 }
 
@@ -309,6 +309,15 @@ Status AuditLog::ClaimForServer() {
   return Ok();
 }
 
+// A device id may have been reused while the server was down (a device removed, another
+// added): a replayed last-seen update goes only to a device that still has the record's MAC.
+bool AuditLog::SeenDeviceIsStill(const store::DeviceSeen& seen, const std::string& mac) {
+  const auto parsed = core::MacAddress::Parse(mac);
+  if (!parsed) return false;
+  const auto device = store_->FindDevice(*parsed);
+  return device && device->id == seen.device_id;
+}
+
 // The previous run's records after the mark may be missing from the store: a crash came
 // before their copy. Its records are told apart from other processes' by their run id,
 // and its sequence numbers say which ones the store has.
@@ -335,8 +344,8 @@ Status AuditLog::RecoverStoreCopy() {
     for (size_t nl; (nl = tail.find('\n', pos)) != std::string::npos; pos = nl + 1) {
       auto line = ParseStoredLine(std::string_view(tail.data() + pos, nl - pos));
       if (line && line->run == mark->run && line->seq > mark->seq) {
+        if (line->seen && SeenDeviceIsStill(*line->seen, line->event.mac)) seen.push_back(std::move(*line->seen));
         missing.push_back(std::move(line->event));
-        if (line->seen) seen.push_back(std::move(*line->seen));
       }
     }
     if (!missing.empty()) {

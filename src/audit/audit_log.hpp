@@ -197,6 +197,7 @@ class AuditLog {
   void RunCopier();
   static CopyChunk Merge(std::vector<CopyChunk>& chunks);
   Status Copy(const CopyChunk& chunk);
+  bool SeenDeviceIsStill(const store::DeviceSeen& seen, const std::string& mac);
   Status RecoverStoreCopy();
   Status WriteLines(const std::string& buffer);
 

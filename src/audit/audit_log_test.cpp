@@ -230,8 +230,10 @@ TEST(AuditLog, AMalformedSeenLeavesTheRecordAndDropsTheUpdate) {
   auto j = Allowed().ToJson();
   j["seen"] = {{"device_id", 7}, {"time", 1700000000}, {"ip", "192.0.2.1"}, {"user_agent", "ua"}, {"firmware", ""}};
   EXPECT_EQ(ParseStoredLine(j.dump())->seen->device_id, 7);
+  auto negative = j["seen"];
+  negative["device_id"] = -7;
   for (const nlohmann::json& bad : {nlohmann::json("x"), nlohmann::json{{"device_id", "7"}},
-                                    nlohmann::json{{"device_id", 7}, {"time", 1.5}}}) {
+                                    nlohmann::json{{"device_id", 7}, {"time", 1.5}}, negative}) {
     j["seen"] = bad;
     const auto line = ParseStoredLine(j.dump());
     ASSERT_TRUE(line) << bad;
@@ -467,25 +469,35 @@ TEST_F(ServerLog, ClaimReplaysTheLastSeenACrashLeftOut) {
   d.model = "T54W";
   d.tenant_id = t.id;
   d = store_->AddDevice(d).value();
+  core::Device other = d;
+  other.mac = core::MacAddress::Parse("001565aabbdd").value();
+  other = store_->AddDevice(other).value();
   {
     auto log = Open(std::chrono::seconds(60));
     ASSERT_TRUE(log->ClaimForServer());
   }
   const auto mark = Mark();
-  auto lost = nlohmann::json::parse(ServerLine(1, mark.run, 1));
-  lost["seen"] = {{"device_id", d.id}, {"time", 1700000100}, {"ip", "198.51.100.4"},
-                  {"user_agent", "Yealink SIP-T54W 96.86.0.120"}, {"firmware", "96.86.0.120"}};
-  Append(lost.dump() + "\n");
+  const auto line = [&](int n, const std::string& run, int seq, std::int64_t id, const std::string& ip) {
+    auto j = nlohmann::json::parse(ServerLine(n, run, seq));
+    j["device"] = d.mac.str();
+    j["seen"] = {{"device_id", id}, {"time", 1700000100 + n}, {"ip", ip},
+                 {"user_agent", "Yealink SIP-T54W 96.86.0.120"}, {"firmware", "96.86.0.120"}};
+    return j.dump() + "\n";
+  };
+  Append(line(1, mark.run, 1, d.id, "198.51.100.4"));
+  Append(line(2, "another run", 2, d.id, "203.0.113.9"));    // not this run's: not replayed
+  Append(line(3, mark.run, 3, other.id, "203.0.113.10"));   // the id is another device's now
   EXPECT_FALSE(store_->FindDevice(d.mac).value().last_seen_at);
   {
     auto log = Open(std::chrono::seconds(60));
     ASSERT_TRUE(log->ClaimForServer());
   }
   const auto got = store_->FindDevice(d.mac).value();
-  EXPECT_EQ(got.last_seen_at, 1700000100);
+  EXPECT_EQ(got.last_seen_at, 1700000101);
   EXPECT_EQ(got.last_seen_ip, "198.51.100.4");
   EXPECT_EQ(got.firmware, "96.86.0.120");
-  EXPECT_EQ(StoredReasons(), (std::vector<std::string>{"n1"}));
+  EXPECT_FALSE(store_->FindDevice(other.mac).value().last_seen_at);
+  EXPECT_EQ(StoredReasons(), (std::vector<std::string>{"n1", "n3"}));
 }
 
 TEST_F(ServerLog, OneServerPerAuditFile) {

@@ -33,12 +33,19 @@ std::optional<std::string> RenderCache::Find(const std::string& key, std::uint64
 void RenderCache::Put(const std::string& key, const std::string& body, std::uint64_t generation) {
   if (body.size() > kMaxFileBytes) return;
   std::lock_guard lock(mu_);
-  if (bytes_ + body.size() > max_bytes_) {
+  const std::string* old = files_.FindAny(key);
+  const size_t old_size = old != nullptr ? old->size() : 0;
+  if (bytes_ - old_size + body.size() > max_bytes_) {
     files_.Clear();
     bytes_ = 0;
   }
-  if (!files_.Put(key, body, generation)) bytes_ = 0;  // it started over
-  bytes_ += body.size();
+  using Put = store::GenerationMap<std::string, std::string>::Put;
+  switch (files_.Insert(key, body, generation)) {
+    case Put::kAdded: bytes_ += body.size(); break;
+    case Put::kReplaced: bytes_ += body.size() - old_size; break;
+    case Put::kStartedOver: bytes_ = body.size(); break;
+    case Put::kRefused: break;
+  }
 }
 
 RenderCache::Stats RenderCache::stats() const {

@@ -17,8 +17,9 @@ namespace provgate::pipeline {
 
 class RenderCache {
  public:
-  // At most `max_files` files and kBytesPerFile times as many bytes; when either would be
-  // exceeded the cache starts empty again. A file larger than kMaxFileBytes is not kept.
+  // At most `max_files` files and kBytesPerFile times as many bytes (or one file, when it is
+  // larger than that); when either would be exceeded the cache starts empty again. A file
+  // larger than kMaxFileBytes is not kept.
   static constexpr size_t kBytesPerFile = 4096;
   static constexpr size_t kMaxFileBytes = 64 * 1024;
   explicit RenderCache(size_t max_files,
@@ -44,7 +45,7 @@ class RenderCache {
   mutable std::mutex mu_;
   store::GenerationMap<std::string, std::string> files_;
   const size_t max_bytes_;
-  size_t bytes_ = 0;  // an over-estimate: a replaced body is not subtracted
+  size_t bytes_ = 0;  // of the bodies held
   Stats stats_;
 };
 

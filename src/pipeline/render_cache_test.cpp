@@ -36,6 +36,17 @@ TEST(RenderCache, BytesAreBounded) {
   EXPECT_TRUE(cache.Find("c", 1));
 }
 
+// A file replaced at each new generation counts once, not once per replacement.
+TEST(RenderCache, ReplacingAFileKeepsTheByteCountExact) {
+  RenderCache cache(3);  // 12 KB
+  cache.Put("b", std::string(4000, 'b'), 1);
+  for (std::uint64_t generation = 1; generation <= 10; ++generation) {
+    cache.Put("a", std::string(4000, 'a'), generation);
+  }
+  EXPECT_TRUE(cache.Find("b", 1));
+  EXPECT_TRUE(cache.Find("a", 10));
+}
+
 TEST(RenderCache, EntriesExpire) {
   RenderCache cache(10, std::chrono::milliseconds(0));
   cache.Put("a", "body", 1);

@@ -53,9 +53,10 @@ void FleetCache::StartOver() {
 // whole, and a device's lines never stay when the device went.
 template <typename Map, typename Key, typename T>
 void FleetCache::Keep(Map& map, const Key& key, const T& value, std::uint64_t generation) {
-  if (map.Put(key, value, generation)) return;
+  using Put = typename Map::Put;
+  if (map.Insert(key, value, generation) != Put::kStartedOver) return;
   StartOver();
-  map.Put(key, value, generation);
+  map.Insert(key, value, generation);
 }
 
 void FleetCache::PutDevice(const core::Device& device, std::uint64_t generation, std::uint64_t seen_epoch) {

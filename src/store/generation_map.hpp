@@ -36,24 +36,26 @@ class GenerationMap {
     const auto it = map_.find(key);
     return it == map_.end() ? nullptr : &it->second.value;
   }
-  // False when the map was full and has been emptied to make room: starting over is crude
-  // but bounded and cheap per request on average, and a fleet larger than the cache still
-  // hits within each phone's boot, whose files come seconds apart. With 0 entries allowed
-  // nothing is kept.
-  bool Put(const Key& key, T value, std::uint64_t generation) {
-    if (max_entries_ == 0) return true;
+  // kStartedOver when the map was full and has been emptied to make room: starting over is
+  // crude but bounded and cheap per request on average, and a fleet larger than the cache
+  // still hits within each phone's boot, whose files come seconds apart. With 0 entries
+  // allowed nothing is kept.
+  enum class Put { kAdded, kReplaced, kRefused, kStartedOver };
+  Put Insert(const Key& key, T value, std::uint64_t generation) {
+    if (max_entries_ == 0) return Put::kRefused;
     auto it = map_.find(key);
     const auto now = std::chrono::steady_clock::now();
     if (it != map_.end()) {
       // A read of an older generation does not replace one of a newer; of two at the same
       // generation the later wins, which is as current (writes bump after they commit).
-      if (it->second.generation <= generation) it->second = Entry{std::move(value), generation, now};
-      return true;
+      if (it->second.generation > generation) return Put::kRefused;
+      it->second = Entry{std::move(value), generation, now};
+      return Put::kReplaced;
     }
     const bool room = map_.size() < max_entries_;
     if (!room) map_.clear();
     map_.emplace(key, Entry{std::move(value), generation, now});
-    return room;
+    return room ? Put::kAdded : Put::kStartedOver;
   }
   void Clear() { map_.clear(); }
   size_t size() const { return map_.size(); }

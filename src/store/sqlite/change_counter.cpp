@@ -21,29 +21,51 @@ Error FileError(const std::filesystem::path& file, const char* what, int err) {
   return Error::Unavailable(fmt::format("change counter {}: {}: {}", file.string(), what, std::strerror(err)));
 }
 
+Error Refused(const std::filesystem::path& file, const char* why) {
+  return Error::FailedPrecondition(fmt::format(
+      "change counter {}: {}; it must be a regular file, not a link, owned by the database's "
+      "owner and closed to group and others; remove it with the server stopped and provgate "
+      "creates it again",
+      file.string(), why));
+}
+
 }  // namespace
 
 Result<ChangeCounter> ChangeCounter::Open(const std::filesystem::path& file, const struct stat& db) {
-  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return FileError(file, "cannot open", errno);
+  bool created = true;
+  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST) {
+    created = false;
+    fd = ::open(file.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  }
+  if (fd < 0) {
+    if (errno == ELOOP) return Refused(file, "it is a symbolic link");
+    if (errno == EACCES) return Refused(file, "this user cannot open it");
+    return FileError(file, "cannot open", errno);
+  }
+  // Root creating it for another user's database hands it over, as SQLite does with its
+  // -wal and -shm files, so that the server can open what a root CLI created. An existing
+  // file is never taken over.
+  if (created && ::geteuid() == 0 && db.st_uid != 0 && ::fchown(fd, db.st_uid, db.st_gid) != 0) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(file.c_str());
+    return FileError(file, "cannot hand it to the database's owner", err);
+  }
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int err = errno;
     ::close(fd);
     return FileError(file, "cannot stat", err);
   }
-  // Root creating it for a database of another user hands it over, as SQLite does with its
-  // -wal and -shm files, so the server can open what a root CLI created.
-  if (::geteuid() == 0 && st.st_uid != db.st_uid && ::fchown(fd, db.st_uid, db.st_gid) == 0) {
-    st.st_uid = db.st_uid;
-  }
   // Whoever could write it could set it back and make stale cache entries current again.
-  if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 || (st.st_uid != ::geteuid() && ::geteuid() != 0)) {
+  const char* refusal = !S_ISREG(st.st_mode)          ? "it is not a regular file"
+                        : (st.st_mode & 077) != 0     ? "group or others can access it"
+                        : st.st_uid != db.st_uid      ? "it is not owned by the database's owner"
+                                                      : nullptr;
+  if (refusal != nullptr) {
     ::close(fd);
-    return Error::FailedPrecondition(fmt::format(
-        "change counter {} must be a regular file owned by this user with mode 0600 (like the "
-        "database); remove it with the server stopped and provgate creates it again",
-        file.string()));
+    return Refused(file, refusal);
   }
   // Another process may be creating it too: growing a new file to 8 zero bytes is the same
   // whoever does it, and an existing counter is never truncated.

@@ -325,6 +325,21 @@ class ServerLog : public ::testing::Test {
     return out;
   }
   std::int64_t FileSize() { return static_cast<std::int64_t>(std::filesystem::file_size(path_)); }
+  // A provisioned device of tenant "acme", which the first call adds.
+  core::Device AddDevice(const std::string& mac) {
+    if (!tenant_id_) {
+      core::Tenant t;
+      t.name = "acme";
+      tenant_id_ = store_->AddTenant(t).value().id;
+    }
+    core::Device d;
+    d.mac = core::MacAddress::Parse(mac).value();
+    d.vendor = "yealink";
+    d.model = "T54W";
+    d.tenant_id = tenant_id_;
+    d.state = core::DeviceState::kProvisioned;
+    return store_->AddDevice(d).value();
+  }
   store::AuditCopyMark Mark() { return store_->FindAuditCopyMark(path_.string()).value().value(); }
   void Append(const std::string& text) {
     std::ofstream out(path_, std::ios::app | std::ios::binary);
@@ -348,6 +363,7 @@ class ServerLog : public ::testing::Test {
   std::filesystem::path dir_;
   std::filesystem::path path_;
   std::unique_ptr<store::SqliteStore> store_;
+  std::optional<std::int64_t> tenant_id_;
 };
 
 TEST_F(ServerLog, UnclaimedLogCopiesEachCommitBeforeItsCompletion) {
@@ -414,16 +430,7 @@ TEST_F(ServerLog, DestructorCopiesWhatIsPending) {
 }
 
 TEST_F(ServerLog, UncopiedLastSeenIsOverlaidOnTheStoredDevice) {
-  core::Tenant t;
-  t.name = "acme";
-  t = store_->AddTenant(t).value();
-  core::Device d;
-  d.mac = core::MacAddress::Parse("001565aabbcc").value();
-  d.vendor = "yealink";
-  d.model = "T54W";
-  d.tenant_id = t.id;
-  d.state = core::DeviceState::kProvisioned;
-  d = store_->AddDevice(d).value();
+  const core::Device d = AddDevice("001565aabbcc");
   auto log = Open(std::chrono::seconds(60));
   ASSERT_TRUE(log->ClaimForServer());
   const std::int64_t now = ToUnix(std::chrono::system_clock::now());
@@ -460,18 +467,8 @@ TEST_F(ServerLog, UncopiedLastSeenIsOverlaidOnTheStoredDevice) {
 // A crash between the commit and the copy loses no last-seen update: the next start replays
 // the ones the file's uncopied records carry, with the records.
 TEST_F(ServerLog, ClaimReplaysTheLastSeenACrashLeftOut) {
-  core::Tenant t;
-  t.name = "acme";
-  t = store_->AddTenant(t).value();
-  core::Device d;
-  d.mac = core::MacAddress::Parse("001565aabbcc").value();
-  d.vendor = "yealink";
-  d.model = "T54W";
-  d.tenant_id = t.id;
-  d = store_->AddDevice(d).value();
-  core::Device other = d;
-  other.mac = core::MacAddress::Parse("001565aabbdd").value();
-  other = store_->AddDevice(other).value();
+  const core::Device d = AddDevice("001565aabbcc");
+  const core::Device other = AddDevice("001565aabbdd");
   {
     auto log = Open(std::chrono::seconds(60));
     ASSERT_TRUE(log->ClaimForServer());

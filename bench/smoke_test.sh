@@ -17,8 +17,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$PG" demo init --dir "$tmp/demo" --port "$port" >/dev/null
+# Port 0: the kernel picks a free port when the server binds; its log says which.
+"$PG" demo init --dir "$tmp/demo" --port 0 >/dev/null
 # A load generator re-fetches the same few devices far faster than phones do: lift the
 # per-device rate limit so the smoke test measures serving, not the limiter.
 printf '\n[defense]\ndevice_rate = 1000000\ndevice_burst = 1000000\n' >>"$tmp/demo/provgate.toml"
@@ -33,6 +33,7 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 grep -q "listener devices on" "$tmp/server.log" || { echo "provgate did not start"; cat "$tmp/server.log"; exit 1; }
+port=$(sed -n 's/.*listener devices on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$tmp/server.log")
 
 common=(--port "$port" --cacert "$tmp/demo/tls/ca.crt" --certs "$tmp/certs" --server-pid "$server_pid")
 # loadgen exits non-zero on any error or when nothing succeeded.

@@ -220,7 +220,12 @@ TEST(AuditLog, WithoutDelayEveryRecordIsCommittedOnArrival) {
   // The sequence of the first test: with no delay the record does not wait for company.
   CommitSibling other(*log);
   log->Submit(Allowed(), Durability::kDurable, std::nullopt, [](const Status&) {});
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Committed on its own although a sibling is still open: nothing waits for company.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (log->batches() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(log->batches(), 2u);
   log->Submit(Allowed(), Durability::kDurable, std::nullopt, [](const Status&) {});
   log->Drain();
   EXPECT_EQ(log->batches(), 3u);
@@ -348,6 +353,7 @@ class ServerLog : public ::testing::Test {
   // The store refuses audit rows while `refuse` (a trigger, set through another connection).
   void RefuseAudit(bool refuse) {
     auto raw = store::sqlite::Connection::Open(dir_ / "p.db").value();
+    ASSERT_TRUE(raw.Exec("PRAGMA busy_timeout = 5000"));  // the copier may hold the write lock
     ASSERT_TRUE(raw.Exec(refuse ? "CREATE TRIGGER test_refuse BEFORE INSERT ON audit "
                                   "BEGIN SELECT RAISE(ABORT, 'test: store refuses'); END"
                                 : "DROP TRIGGER test_refuse"));

@@ -2,6 +2,7 @@
 s_client, Python's ssl). Every test gets its own demo directory and port."""
 import json
 import os
+import re
 import signal
 import socket
 import ssl
@@ -19,10 +20,16 @@ YEALINK2 = "805ec0d4e5f6"
 POLYCOM = "0004f2a1b2c3"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(n):
+    """n distinct free loopback ports: the probe sockets stay bound until all are chosen."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def run(*args, check=True, env=None):
@@ -39,9 +46,7 @@ class Server:
 
     def __init__(self, root: Path, extra_config: str = ""):
         self.dir = root / "demo"
-        self.port = free_port()
-        self.mixed_port = free_port()
-        self.plain_port = free_port()
+        self.port, self.mixed_port, self.plain_port = free_ports(3)
         run("demo", "init", "--dir", self.dir, "--port", self.port)
         self.config = self.dir / "provgate.toml"
         if extra_config:
@@ -65,7 +70,9 @@ class Server:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError("provgate exited: " + self.log.read_text())
-            if "listener devices on" in self.log.read_text():
+            # Listeners are bound and logged one after another: wait for all of them.
+            listeners = self.config.read_text().count("[[listener]]")
+            if len(re.findall(r" info listener \S+ on ", self.log.read_text())) >= listeners:
                 return self
             time.sleep(0.05)
         raise AssertionError("provgate did not start: " + self.log.read_text())
@@ -87,7 +94,9 @@ class Server:
     def audit(self):
         """All audit records so far, parsed."""
         path = self.dir / "audit.log"
-        return [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+        # Only whole lines: a record may be in the middle of being appended.
+        text = path.read_text()
+        return [json.loads(l) for l in text[:text.rfind("\n") + 1].splitlines() if l.strip()]
 
     def last_audit(self, **match):
         """The newest audit record with these fields. A refused TLS handshake is audited just

@@ -285,8 +285,9 @@ def test_every_serving_thread_takes_connections_and_a_second_server_cannot_share
         serving = [ns for name, times in threads.items() if name.startswith("pg-serve-") for ns in times]
         assert len(serving) == 2, threads            # threads 1 and 2; the main thread is the third
         assert "pg-audit" in threads, threads
-        # SO_REUSEPORT spreads connections: the extra threads did TLS work, not just start-up.
-        assert max(serving) > 5_000_000, threads
+        # SO_REUSEPORT spreads connections: the extra threads did TLS work (~30 handshakes,
+        # 10-20 ms on our machines), not just start-up (~0.1 ms); a faster CPU keeps the margin.
+        assert max(serving) > 1_000_000, threads
 
         # A second provgate on the same port must fail, not silently share the port (with
         # its own audit file: a second server on the same one is refused before it listens).
@@ -351,7 +352,7 @@ port = {mixed_port}
 cert = "tls/server.crt"
 key = "tls/server.key"
 trust_anchors = ["tls/ca.crt"]
-handshake_timeout_ms = 300
+handshake_timeout_ms = 1500
 header_timeout_ms = 300
 idle_timeout_ms = 300
 """

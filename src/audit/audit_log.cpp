@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "crypto/random.hpp"
@@ -15,6 +16,7 @@
 #include <climits>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 
 namespace provgate::audit {
 namespace {
@@ -35,30 +37,120 @@ store::StoredAuditEvent Stored(std::int64_t time, std::string kind, const std::s
 
 }  // namespace
 
-nlohmann::json AuditRecord::ToJson() const {
-  nlohmann::json j = {{"time", FormatRfc3339(time)}, {"kind", kind}, {"decision", decision},
-                      {"reason", reason}};
-  auto put = [&j](const char* key, const std::string& v) {
-    if (!v.empty()) j[key] = v;
-  };
-  put("listener", listener);
-  put("peer", peer);
-  put("method", method);
-  put("file", file);
-  put("user_agent", user_agent);
-  put("identity_source", identity_source);
-  put("cert_subject", cert_subject);
-  put("mac", mac);
-  put("url_mac", url_mac);
-  put("device", device);
-  put("actor", actor);
-  if (kind == "request") {
-    j["status"] = status;
-    j["bytes"] = bytes;
-    j["duration_ms"] = duration_ms;
+namespace {
+
+// One JSON object written straight into a string. Callers give keys in sorted order, the
+// order nlohmann::json's map keeps, so lines read the same whoever wrote them.
+class ObjectWriter {
+ public:
+  explicit ObjectWriter(std::string& out) : out_(out) { out_.push_back('{'); }
+  ~ObjectWriter() { out_.push_back('}'); }
+  ObjectWriter(const ObjectWriter&) = delete;
+  ObjectWriter& operator=(const ObjectWriter&) = delete;
+
+  void Text(std::string_view key, std::string_view value) {
+    Key(key);
+    Quoted(value);
   }
-  if (!detail.empty()) j["detail"] = detail;
-  return j;
+  void TextIfAny(std::string_view key, std::string_view value) {
+    if (!value.empty()) Text(key, value);
+  }
+  void Time(std::string_view key, TimePoint t) {
+    Key(key);
+    out_.push_back('"');
+    AppendRfc3339(out_, t);
+    out_.push_back('"');
+  }
+  template <typename Integer>
+  void Number(std::string_view key, Integer value) {
+    Key(key);
+    fmt::format_to(std::back_inserter(out_), "{}", value);
+  }
+  void Millis(std::string_view key, double value) {
+    Key(key);
+    fmt::format_to(std::back_inserter(out_), "{:.3f}", value);  // microseconds are plenty
+  }
+  void Json(std::string_view key, const nlohmann::json& value) {
+    Key(key);
+    out_ += Dump(value);
+  }
+  // Opens a nested object under `key`; it closes when the returned writer goes.
+  ObjectWriter Object(std::string_view key) {
+    Key(key);
+    return ObjectWriter(out_);
+  }
+
+ private:
+  static std::string Dump(const nlohmann::json& value) {
+    // error_handler::replace: a User-Agent with invalid UTF-8 must not make a record unwritable.
+    return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  void Key(std::string_view key) {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+    Quoted(key);
+    out_.push_back(':');
+  }
+  // Printable ASCII without quotes or backslashes (nearly every field) is copied as it
+  // is; anything else takes nlohmann's escaping, which also replaces invalid UTF-8.
+  void Quoted(std::string_view s) {
+    const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+      return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    });
+    if (!plain) {
+      out_ += Dump(nlohmann::json(std::string(s)));
+      return;
+    }
+    out_.push_back('"');
+    out_.append(s);
+    out_.push_back('"');
+  }
+
+  std::string& out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+void AuditRecord::AppendJson(std::string& out, std::string_view run, std::int64_t seq,
+                             const store::DeviceSeen* seen) const {
+  const bool request = kind == "request";
+  ObjectWriter w(out);
+  w.TextIfAny("actor", actor);
+  if (request) w.Number("bytes", bytes);
+  w.TextIfAny("cert_subject", cert_subject);
+  w.Text("decision", decision);
+  if (!detail.empty()) w.Json("detail", detail);
+  w.TextIfAny("device", device);
+  if (request) w.Millis("duration_ms", duration_ms);
+  w.TextIfAny("file", file);
+  w.TextIfAny("identity_source", identity_source);
+  w.Text("kind", kind);
+  w.TextIfAny("listener", listener);
+  w.TextIfAny("mac", mac);
+  w.TextIfAny("method", method);
+  w.TextIfAny("peer", peer);
+  w.Text("reason", reason);
+  w.TextIfAny("run", run);
+  if (seen != nullptr) {
+    ObjectWriter s = w.Object("seen");
+    s.Number("device_id", seen->device_id);
+    s.Text("firmware", seen->firmware);
+    s.Text("ip", seen->ip);
+    s.Number("time", seen->time);
+    s.Text("user_agent", seen->user_agent);
+  }
+  if (!run.empty()) w.Number("seq", seq);
+  if (request) w.Number("status", status);
+  w.Time("time", time);
+  w.TextIfAny("url_mac", url_mac);
+  w.TextIfAny("user_agent", user_agent);
+}
+
+std::string AuditRecord::JsonLine() const {
+  std::string out;
+  AppendJson(out);
+  return out;
 }
 
 AuditRecord InfoRecord(TimePoint time, std::string kind, std::string actor, std::string what,
@@ -103,7 +195,7 @@ std::optional<store::DeviceSeen> ParseSeen(const nlohmann::json& j) {
 std::optional<StoredLine> ParseStoredLine(std::string_view line) {
   const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return std::nullopt;
-  // Absent fields are empty (ToJson leaves them out); present ones must have their type.
+  // Absent fields are empty (AppendJson leaves them out); present ones must have their type.
   bool ok = true;
   auto text = [&](const char* key) {
     const auto it = j.find(key);
@@ -390,25 +482,19 @@ void AuditLog::Run() {
 
 void AuditLog::Commit(std::vector<Entry>& batch, bool claimed) {
   std::string buffer;
+  buffer.reserve(batch.size() * kLineReserve);
   std::vector<store::StoredAuditEvent> events;
   std::vector<store::DeviceSeen> seen;
   bool durable = false;
   for (auto& entry : batch) {
     for (const auto& record : entry.records) {
-      nlohmann::json j = record.ToJson();
-      if (claimed) {
-        j["run"] = run_;
-        j["seq"] = ++seq_;
-      }
       // The file is the record: the device's last-seen travels with the request's record
       // (the entry's last), so a copy a crash left undone can be redone from the file.
-      if (entry.seen && &record == &entry.records.back()) {
-        const store::DeviceSeen& d = *entry.seen;
-        j["seen"] = {{"device_id", d.device_id}, {"time", d.time},           {"ip", d.ip},
-                     {"user_agent", d.user_agent}, {"firmware", d.firmware}};
-      }
-      // error_handler::replace: a User-Agent with invalid UTF-8 must not make a record unwritable.
-      std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      const bool carries_seen = entry.seen && &record == &entry.records.back();
+      std::string line;
+      line.reserve(kLineReserve);
+      record.AppendJson(line, claimed ? std::string_view(run_) : std::string_view(), claimed ? ++seq_ : 0,
+                        carries_seen ? &*entry.seen : nullptr);
       buffer += line;
       buffer.push_back('\n');
       events.push_back(Stored(ToUnix(record.time), record.kind, record.device, record.mac,

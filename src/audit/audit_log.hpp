@@ -56,7 +56,13 @@ struct AuditRecord {
   std::string actor;             // admin actions: who ("cli", later "api:<user>")
   nlohmann::json detail = nlohmann::json::object();  // extra fields, never secrets
 
-  nlohmann::json ToJson() const;
+  // The record as one line of the audit file (JSON, no newline), written straight into
+  // `out` without a document tree: keys in sorted order, empty strings left out, numbers
+  // only in request records. A server numbers its records with `run` and `seq`
+  // (ClaimForServer); `seen` is the last-seen update committed with a request.
+  void AppendJson(std::string& out, std::string_view run = {}, std::int64_t seq = 0,
+                  const store::DeviceSeen* seen = nullptr) const;
+  std::string JsonLine() const;
 };
 
 // An informational record (admin action, lifecycle transition, ban): who did what to which
@@ -204,6 +210,8 @@ class AuditLog {
   // A batch never grows beyond this while the committer delays; a copy starts early once
   // this many records wait.
   static constexpr size_t kMaxBatch = 1024;
+  // Room a line usually needs (a request record is 400-600 bytes), so it is allocated once.
+  static constexpr size_t kLineReserve = 640;
   // While copies fail, records wait for another try up to this many; beyond it (or when a
   // Drain or the shutdown waits) copying stops until the next server start recovers them.
   static constexpr size_t kMaxUncopied = 100'000;

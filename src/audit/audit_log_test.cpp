@@ -66,6 +66,86 @@ TEST(AuditLog, InvalidUtf8InUserAgentIsStillRecorded) {
   ASSERT_EQ(lines.size(), 1u);  // the newline inside the UA did not split the record
 }
 
+// The writer builds lines without a JSON tree: each field must come back as it went in,
+// keys sorted (the order lines had when nlohmann::json wrote them), empty ones left out.
+TEST(AuditLog, LineHoldsEveryFieldInSortedOrder) {
+  AuditRecord r;
+  r.time = FromUnix(1700000000) + std::chrono::milliseconds(7);
+  r.listener = "devices";
+  r.peer = "192.0.2.7:5060";
+  r.method = "GET";
+  r.file = "/001565aabbcc.cfg";
+  r.user_agent = "Yealink SIP-T54W 96.86.0.100";
+  r.identity_source = "client-cert";
+  r.cert_subject = "CN=001565aabbcc";
+  r.mac = "001565aabbcc";
+  r.url_mac = "001565aabbcd";
+  r.device = "001565aabbcc";
+  r.decision = "deny";
+  r.reason = "mac mismatch";
+  r.status = 404;
+  r.bytes = 1234567890123ULL;
+  r.duration_ms = 12.3456789;
+  r.actor = "cli";
+  r.detail = {{"cause", "x"}, {"n", 3}};
+  const store::DeviceSeen seen{42, 1700000001, "192.0.2.7", "ua \"quoted\"", "96.86.0.100"};
+  std::string line;
+  r.AppendJson(line, "00aa", 9, &seen);
+  const auto ordered = nlohmann::ordered_json::parse(line);
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : ordered.items()) keys.push_back(key);
+  EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end())) << line;
+  EXPECT_EQ(keys.size(), 22u) << line;
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["time"], "2023-11-14T22:13:20.007Z");
+  for (const auto& [key, want] : std::vector<std::pair<std::string, std::string>>{
+           {"listener", r.listener}, {"peer", r.peer}, {"method", r.method}, {"file", r.file},
+           {"user_agent", r.user_agent}, {"identity_source", r.identity_source},
+           {"cert_subject", r.cert_subject}, {"mac", r.mac}, {"url_mac", r.url_mac}, {"device", r.device},
+           {"decision", r.decision}, {"reason", r.reason}, {"actor", r.actor}, {"kind", "request"},
+           {"run", "00aa"}}) {
+    EXPECT_EQ(j[key], want) << key;
+  }
+  EXPECT_EQ(j["status"], 404);
+  EXPECT_EQ(j["bytes"], 1234567890123ULL);
+  EXPECT_TRUE(j["duration_ms"].is_number_float());
+  EXPECT_DOUBLE_EQ(j["duration_ms"].get<double>(), 12.346);  // to the microsecond
+  EXPECT_EQ(j["seq"], 9);
+  EXPECT_EQ(j["detail"], r.detail);
+  EXPECT_EQ(j["seen"], (nlohmann::json{{"device_id", 42}, {"time", 1700000001}, {"ip", "192.0.2.7"},
+                                       {"user_agent", "ua \"quoted\""}, {"firmware", "96.86.0.100"}}));
+  const auto parsed = ParseStoredLine(line);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->seen, seen);
+
+  // Not a request: no numbers; empty strings and an empty detail are left out.
+  AuditRecord info = InfoRecord(FromUnix(1700000000), "admin", "cli", "device added", "", {});
+  EXPECT_EQ(info.JsonLine(), R"({"actor":"cli","decision":"info","kind":"admin","reason":"device added",)"
+                             R"("time":"2023-11-14T22:13:20.000Z"})");
+}
+
+TEST(AuditLog, LineEscapesWhatJsonMustAndReplacesInvalidUtf8) {
+  AuditRecord r;
+  r.decision = "deny";
+  for (const std::string& ua : {std::string("quote \" backslash \\ slash /"), std::string("tab\tnew\nline\r"),
+                               std::string("\x01\x1f\x7f"), std::string("Gr\xc3\xbc\xc3\x9f""e \xe2\x82\xac"),
+                               std::string("nul\0inside", 10)}) {
+    r.user_agent = ua;
+    const std::string line = r.JsonLine();
+    EXPECT_EQ(line.find('\n'), std::string::npos);
+    EXPECT_EQ(nlohmann::json::parse(line)["user_agent"], ua) << line;
+  }
+  for (int b = 0; b < 256; ++b) {
+    r.user_agent = std::string("a") + static_cast<char>(b) + "z";
+    const auto j = nlohmann::json::parse(r.JsonLine());
+    if (b < 0x80) {
+      EXPECT_EQ(j["user_agent"], r.user_agent) << b;
+    } else {
+      EXPECT_EQ(j["user_agent"], "a\xef\xbf\xbdz") << b;  // U+FFFD
+    }
+  }
+}
+
 TEST(AuditLog, ConcurrentDurableWritersKeepEveryLineWhole) {
   auto path = TempFile("audit_conc.log");
   auto log = AuditLog::Open(path, nullptr).value();
@@ -232,7 +312,7 @@ TEST(AuditLog, WithoutDelayEveryRecordIsCommittedOnArrival) {
 }
 
 TEST(AuditLog, AMalformedSeenLeavesTheRecordAndDropsTheUpdate) {
-  auto j = Allowed().ToJson();
+  auto j = nlohmann::json::parse(Allowed().JsonLine());
   j["seen"] = {{"device_id", 7}, {"time", 1700000000}, {"ip", "192.0.2.1"}, {"user_agent", "ua"}, {"firmware", ""}};
   EXPECT_EQ(ParseStoredLine(j.dump())->seen->device_id, 7);
   auto negative = j["seen"];
@@ -253,7 +333,7 @@ TEST(AuditLog, StoredLineIsParsedBackFromTheFile) {
   r.mac = "805ec0000001";
   r.decision = "allow";
   r.reason = "device file";
-  const std::string line = r.ToJson().dump();
+  const std::string line = r.JsonLine();
   auto got = ParseStoredLine(line);
   ASSERT_TRUE(got);
   const auto& e = got->event;
@@ -265,10 +345,9 @@ TEST(AuditLog, StoredLineIsParsedBackFromTheFile) {
   EXPECT_EQ(e.json, line);
   EXPECT_EQ(got->run, "");  // not the server's
   EXPECT_EQ(ParseRfc3339(FormatRfc3339(r.time)), r.time);
-  auto j = r.ToJson();
-  j["run"] = "00aa";
-  j["seq"] = 42;
-  got = ParseStoredLine(j.dump());
+  std::string numbered;
+  r.AppendJson(numbered, "00aa", 42);
+  got = ParseStoredLine(numbered);
   ASSERT_TRUE(got);
   EXPECT_EQ(got->run, "00aa");
   EXPECT_EQ(got->seq, 42);
@@ -308,10 +387,9 @@ class ServerLog : public ::testing::Test {
   }
   // The server's form of a record: with its run and sequence number.
   static std::string ServerLine(int n, const std::string& run, int seq) {
-    auto j = Numbered(n).ToJson();
-    j["run"] = run;
-    j["seq"] = seq;
-    return j.dump();
+    std::string line;
+    Numbered(n).AppendJson(line, run, seq);
+    return line;
   }
   std::vector<std::string> StoredJson() {
     std::vector<std::string> out;

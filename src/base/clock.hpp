@@ -45,6 +45,8 @@ inline TimePoint FromUnix(std::int64_t s) { return TimePoint(Seconds(s)); }
 
 // RFC 3339 UTC with milliseconds, e.g. 2026-11-26T03:37:32.123Z.
 std::string FormatRfc3339(TimePoint t);
+// The same, appended to `out` (no string of its own: the audit writer's form).
+void AppendRfc3339(std::string& out, TimePoint t);
 // The inverse, for exactly that form; nothing for anything else.
 std::optional<TimePoint> ParseRfc3339(std::string_view text);
 

@@ -33,7 +33,8 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 grep -q "listener devices on" "$tmp/server.log" || { echo "provgate did not start"; cat "$tmp/server.log"; exit 1; }
-port=$(sed -n 's/.*listener devices on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$tmp/server.log")
+port=$(sed -n 's/.*listener devices on [^ ]*:\([0-9][0-9]*\) (.*/\1/p' "$tmp/server.log" | head -n1)
+[[ -n $port ]] || { echo "no port in the server log"; cat "$tmp/server.log"; exit 1; }
 
 common=(--port "$port" --cacert "$tmp/demo/tls/ca.crt" --certs "$tmp/certs" --server-pid "$server_pid")
 # loadgen exits non-zero on any error or when nothing succeeded.

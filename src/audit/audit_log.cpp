@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <climits>
 #include <cstring>
 #include <fstream>
@@ -68,6 +69,10 @@ class ObjectWriter {
   }
   void Millis(std::string_view key, double value) {
     Key(key);
+    if (!std::isfinite(value)) {
+      out_ += "null";  // JSON has no NaN or infinity (nlohmann wrote null too)
+      return;
+    }
     fmt::format_to(std::back_inserter(out_), "{:.3f}", value);  // microseconds are plenty
   }
   void Json(std::string_view key, const nlohmann::json& value) {

@@ -94,9 +94,11 @@ class Server:
     def audit(self):
         """All audit records so far, parsed."""
         path = self.dir / "audit.log"
-        # Only whole lines: a record may be in the middle of being appended.
-        text = path.read_text()
-        return [json.loads(l) for l in text[:text.rfind("\n") + 1].splitlines() if l.strip()]
+        # Only whole lines, cut as bytes (a record may be in the middle of being appended,
+        # even mid-character), split on "\n" alone (JSON strings may hold U+2028 raw).
+        data = path.read_bytes()
+        text = data[:data.rfind(b"\n") + 1].decode()
+        return [json.loads(l) for l in text.split("\n") if l.strip()]
 
     def last_audit(self, **match):
         """The newest audit record with these fields. A refused TLS handshake is audited just

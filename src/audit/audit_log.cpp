@@ -18,7 +18,6 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <map>
 
 namespace provgate::audit {
 namespace {
@@ -261,9 +260,7 @@ AuditLog::~AuditLog() {
     copy_cv_.notify_one();
     copier_.join();
   }
-  if (SyncFile() && journal_) {
-    if (auto st = journal_->Discard(); !st) spdlog::warn("{}", st.error().message);
-  }
+  ::fdatasync(fd_);
   ::close(fd_);
 }
 
@@ -396,10 +393,6 @@ Status AuditLog::ClaimForServer() {
     }
     if (last != '\n') PG_TRY_STATUS(WriteLines("\n"));
   }
-  PG_TRY(auto journal, Journal::Open(file_key_ + ".journal", options_.journal_size));
-  journal_ = std::move(journal);
-  PG_TRY_STATUS(RecoverFromJournal());
-  PG_TRY_STATUS(journal_->Reset());
   {
     std::lock_guard lock(mu_);
     run_ = run;
@@ -516,7 +509,9 @@ void AuditLog::Commit(std::vector<Entry>& batch, bool claimed) {
     durable = durable || entry.durability == Durability::kDurable;
   }
   Status st = WriteLines(buffer);
-  if (st && durable) st = Sync(buffer, claimed);
+  if (st && durable && ::fdatasync(fd_) != 0) {
+    st = Error::Unavailable(std::string("audit log fsync failed: ") + std::strerror(errno));
+  }
   std::optional<store::AuditCopyMark> mark;
   if (st && claimed) {
     // O_APPEND leaves the offset at the end of this write, whoever appended before it.
@@ -637,7 +632,7 @@ Status AuditLog::Copy(const CopyChunk& chunk) {
 }
 
 // O_APPEND and whole lines per write keep records intact even if another process appends.
-Status AuditLog::WriteLines(std::string_view buffer) {
+Status AuditLog::WriteLines(const std::string& buffer) {
   size_t off = 0;
   while (off < buffer.size()) {
     const ssize_t n = ::write(fd_, buffer.data() + off, buffer.size() - off);
@@ -648,92 +643,6 @@ Status AuditLog::WriteLines(std::string_view buffer) {
     off += static_cast<size_t>(n);
   }
   return Ok();
-}
-
-Status AuditLog::SyncFile() {
-  if (::fdatasync(fd_) != 0) {
-    return Error::Unavailable(std::string("audit log fsync failed: ") + std::strerror(errno));
-  }
-  return Ok();
-}
-
-// The server's batches are made durable in its journal; the file is synced before the
-// journal wraps. Other processes' batches (the CLI) sync the file itself, as does a batch
-// too large for the journal.
-Status AuditLog::Sync(std::string_view lines, bool claimed) {
-  if (claimed && journal_) {
-    Status st = journal_->Append(lines, [this] { return SyncFile(); });
-    if (st || st.error().code != ErrorCode::kInvalidArgument) return st;
-  }
-  return SyncFile();
-}
-
-// The sequence number of the last line of server run `run` in the file, 0 if none: read
-// backwards from the end, where that run's lines are.
-Result<std::int64_t> AuditLog::LastSeqInFile(const std::string& run) const {
-  const int rd = ::open(file_key_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (rd < 0) return Error::Unavailable("cannot read audit log " + file_key_ + ": " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(rd, &st) != 0) {
-    ::close(rd);
-    return Error::Unavailable("cannot stat audit log " + file_key_ + ": " + std::strerror(errno));
-  }
-  const std::string needle = "\"run\":\"" + run + "\"";
-  // Chunks overlap by the longest line a record makes, so no line is missed at a border.
-  constexpr off_t kChunk = 1 << 20;
-  constexpr off_t kLongestLine = 1 << 16;
-  std::int64_t found = 0;
-  std::string chunk;
-  for (off_t end = st.st_size; end > 0 && found == 0;) {
-    const off_t from = std::max<off_t>(0, end - kChunk);
-    const off_t to = std::min<off_t>(st.st_size, end + kLongestLine);
-    chunk.assign(static_cast<size_t>(to - from), '\0');
-    if (::pread(rd, chunk.data(), chunk.size(), from) != static_cast<ssize_t>(chunk.size())) {
-      ::close(rd);
-      return Error::Unavailable("cannot read audit log " + file_key_);
-    }
-    for (size_t at = chunk.rfind(needle); at != std::string::npos && found == 0;
-         at = at == 0 ? std::string::npos : chunk.rfind(needle, at - 1)) {
-      const size_t start = chunk.rfind('\n', at);
-      const size_t stop = chunk.find('\n', at);
-      if ((start == std::string::npos && from > 0) || stop == std::string::npos) continue;
-      const size_t begin = start == std::string::npos ? 0 : start + 1;
-      const auto line = ParseStoredLine(std::string_view(chunk).substr(begin, stop - begin));
-      if (line && line->run == run) found = line->seq;
-    }
-    end = from;
-  }
-  ::close(rd);
-  return found;
-}
-
-// A power cut can take the file's unsynced tail, which the journal still holds: each run's
-// lines there whose sequence number the file does not reach are appended again, in order,
-// and the file is synced before the journal is reset.
-Status AuditLog::RecoverFromJournal() {
-  PG_TRY(const std::string ring, journal_->Contents());
-  std::map<std::string, std::map<std::int64_t, std::string_view>> runs;  // run -> seq -> line
-  for (size_t pos = 0, nl; (nl = ring.find('\n', pos)) != std::string::npos; pos = nl + 1) {
-    const std::string_view line(ring.data() + pos, nl - pos);
-    if (line.empty() || line.front() != '{') continue;  // zeros, or the rest of an older line
-    const auto parsed = ParseStoredLine(line);
-    if (parsed && !parsed->run.empty()) runs[parsed->run].emplace(parsed->seq, line);
-  }
-  std::string missing;
-  size_t count = 0;
-  for (const auto& [run, lines] : runs) {
-    PG_TRY(const std::int64_t last, LastSeqInFile(run));
-    for (auto it = lines.upper_bound(last); it != lines.end(); ++it, ++count) {
-      missing.append(it->second);
-      missing.push_back('\n');
-    }
-  }
-  if (count > 0) {
-    spdlog::warn("audit log {}: appending {} records that its journal kept and the file lost", file_key_,
-                 count);
-    PG_TRY_STATUS(WriteLines(missing));
-  }
-  return SyncFile();
 }
 
 }  // namespace provgate::audit

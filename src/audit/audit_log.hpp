@@ -28,7 +28,6 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.hpp"
-#include "audit/journal.hpp"
 #include "base/result.hpp"
 #include "store/store.hpp"
 
@@ -105,8 +104,6 @@ struct AuditOptions {
   // The store's queries and last-seen columns lag by at most this much (the server's own
   // checks see the newest last-seen at once: OverlayUncopiedSeen). 0 copies with each commit.
   std::chrono::milliseconds store_copy_delay{100};
-  // The server's commit journal (audit/journal.hpp), beside the file with ".journal" added.
-  std::size_t journal_size = Journal::kDefaultSize;
 };
 
 class AuditLog;
@@ -158,12 +155,10 @@ class AuditLog {
   Status WriteBatch(std::span<const AuditRecord> records, Durability durability,
                     std::optional<store::DeviceSeen> seen = std::nullopt);
   // Makes this the server's log, before it serves; other processes may still append.
-  // Locks the file against a second server (kUnavailable if one holds it), appends again
-  // the previous run's lines that its commit journal holds and the file lost (a power
-  // cut), and copies into the store the records of the previous run that a crash left out
-  // (those after the store's copy mark). From then on each record carries this run's id
-  // and a sequence number, batches are made durable in the journal rather than by syncing
-  // the file, and a copier thread copies records into the store in batches, at most the
+  // Locks the file against a second server (kUnavailable if one holds it), and copies into
+  // the store the records of the previous server run that a crash left out (those after the
+  // store's copy mark). From then on each record carries this run's id and a sequence
+  // number, and a copier thread copies records into the store in batches, at most the
   // store copy delay after their commit, moving the mark in each copy's transaction. Call
   // it once, before any record is submitted concurrently.
   Status ClaimForServer();
@@ -210,11 +205,7 @@ class AuditLog {
   Status Copy(const CopyChunk& chunk);
   bool SeenDeviceIsStill(const store::DeviceSeen& seen, const std::string& mac);
   Status RecoverStoreCopy();
-  Status RecoverFromJournal();
-  Result<std::int64_t> LastSeqInFile(const std::string& run) const;
-  Status WriteLines(std::string_view lines);
-  Status SyncFile();
-  Status Sync(std::string_view lines, bool claimed);
+  Status WriteLines(const std::string& buffer);
 
   // A batch never grows beyond this while the committer delays; a copy starts early once
   // this many records wait.
@@ -232,7 +223,6 @@ class AuditLog {
   store::Store* store_;
   const AuditOptions options_;
   std::string run_;   // this server run's id, set by ClaimForServer before claimed_
-  std::unique_ptr<Journal> journal_;  // set by ClaimForServer before claimed_
   std::int64_t seq_ = 0;  // committer thread only: the last sequence number written
   bool copy_suspended_ = false;  // copier thread only: a copy failed for good
   mutable std::mutex seen_mu_;

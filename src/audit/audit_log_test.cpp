@@ -10,7 +10,6 @@
 #include <fstream>
 #include <functional>
 #include <mutex>
-#include <numeric>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -383,31 +382,10 @@ class ServerLog : public ::testing::Test {
     store_ = store::SqliteStore::Open(dir_ / "p.db", crypto::SecretBox::FromKey(key), clock_).value();
     path_ = std::filesystem::weakly_canonical(dir_ / "audit.log");
   }
-  std::unique_ptr<AuditLog> Open(std::chrono::milliseconds copy_delay,
-                                 std::size_t journal_size = Journal::kDefaultSize) {
+  std::unique_ptr<AuditLog> Open(std::chrono::milliseconds copy_delay) {
     AuditOptions options;
     options.store_copy_delay = copy_delay;
-    options.journal_size = journal_size;
     return AuditLog::Open(path_, store_.get(), options).value();
-  }
-  std::filesystem::path JournalPath() const { return path_.string() + ".journal"; }
-  // The records of server run `run` in the file, by sequence number, each once.
-  std::vector<std::int64_t> FileSeqs(const std::string& run) {
-    std::vector<std::int64_t> out;
-    for (const auto& l : FileLines()) {
-      if (auto p = ParseStoredLine(l); p && p->run == run) out.push_back(p->seq);
-    }
-    return out;
-  }
-  // A power cut: the server's process is gone with its page cache, so the file keeps only
-  // its first `keep` bytes, and the journal is as the last commit left it (its clean-stop
-  // emptying never happened).
-  void PowerCut(std::unique_ptr<AuditLog> log, std::int64_t keep) {
-    const std::string ring_copy = (dir_ / "ring.copy").string();
-    std::filesystem::copy_file(JournalPath(), ring_copy, std::filesystem::copy_options::overwrite_existing);
-    log.reset();
-    std::filesystem::resize_file(path_, static_cast<std::uintmax_t>(keep));
-    std::filesystem::copy_file(ring_copy, JournalPath(), std::filesystem::copy_options::overwrite_existing);
   }
   static AuditRecord Numbered(int n) {
     AuditRecord r = Allowed();
@@ -659,71 +637,6 @@ TEST_F(ServerLog, ClaimCopiesWhatACrashLeftOutExactlyOnce) {
     ASSERT_TRUE(log->ClaimForServer());  // nothing left to copy
   }
   EXPECT_EQ(StoredJson().size(), 5u);
-}
-
-// Durable in the journal, lost from the file: the next start appends them again, once,
-// in order, and copies them into the store.
-TEST_F(ServerLog, JournalRestoresWhatAPowerCutTookFromTheFile) {
-  auto log = Open(std::chrono::seconds(60));
-  ASSERT_TRUE(log->ClaimForServer());
-  std::int64_t after_two = 0;
-  for (int i = 1; i <= 5; ++i) {
-    ASSERT_TRUE(log->Write(Numbered(i), Durability::kDurable));
-    if (i == 2) after_two = FileSize();
-  }
-  const std::string run = ParseStoredLine(FileLines().back())->run;
-  PowerCut(std::move(log), after_two + 40);  // record 3 cut in the middle, 4 and 5 gone
-  ASSERT_EQ(FileSeqs(run), (std::vector<std::int64_t>{1, 2}));
-  {
-    auto again = Open(std::chrono::seconds(60));
-    ASSERT_TRUE(again->ClaimForServer());
-  }
-  EXPECT_EQ(FileSeqs(run), (std::vector<std::int64_t>{1, 2, 3, 4, 5}));
-  EXPECT_EQ(StoredReasons(), (std::vector<std::string>{"n1", "n2", "n3", "n4", "n5"}));
-  // Restarting again appends nothing more.
-  {
-    auto again = Open(std::chrono::seconds(60));
-    ASSERT_TRUE(again->ClaimForServer());
-  }
-  EXPECT_EQ(FileSeqs(run), (std::vector<std::int64_t>{1, 2, 3, 4, 5}));
-}
-
-// After wrapping, the ring holds its last lap (the file was synced before each wrap).
-TEST_F(ServerLog, JournalWrapsAndStillRestoresItsLastLap) {
-  auto log = Open(std::chrono::seconds(60), 2048);
-  ASSERT_TRUE(log->ClaimForServer());
-  std::vector<std::int64_t> sizes;
-  for (int i = 1; i <= 30; ++i) {
-    ASSERT_TRUE(log->Write(Numbered(i), Durability::kDurable));
-    sizes.push_back(FileSize());
-  }
-  const std::string run = ParseStoredLine(FileLines().back())->run;
-  PowerCut(std::move(log), sizes.at(27));  // 29 and 30 lost
-  {
-    auto again = Open(std::chrono::seconds(60), 2048);
-    ASSERT_TRUE(again->ClaimForServer());
-  }
-  std::vector<std::int64_t> all(30);
-  std::iota(all.begin(), all.end(), 1);
-  EXPECT_EQ(FileSeqs(run), all);
-}
-
-// A clean stop syncs the file and empties the journal: an audit file rotated (or copied and
-// truncated) before the next start gets no records appended again.
-TEST_F(ServerLog, CleanStopLeavesTheJournalEmpty) {
-  {
-    auto log = Open(std::chrono::seconds(60));
-    ASSERT_TRUE(log->ClaimForServer());
-    ASSERT_TRUE(log->Write(Numbered(1), Durability::kDurable));
-    EXPECT_EQ(std::filesystem::file_size(JournalPath()), Journal::kDefaultSize);
-  }
-  EXPECT_EQ(std::filesystem::file_size(JournalPath()), 0u);
-  std::filesystem::resize_file(path_, 0);
-  {
-    auto log = Open(std::chrono::seconds(60));
-    ASSERT_TRUE(log->ClaimForServer());
-  }
-  EXPECT_TRUE(FileLines().empty());
 }
 
 TEST_F(ServerLog, TruncatedFileIsReadFromItsStart) {

@@ -29,12 +29,19 @@ using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
 constexpr size_t kMaxUnparsed = 8 * 1024;
+constexpr int kSocketBuffer = 128 * 1024;
 
 class DeviceSocketTest : public ::testing::Test {
  protected:
   DeviceSocketTest() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), client_(io_) {
+    // Buffers of a set size, not the host's autotuned ones (tcp_rmem/tcp_wmem can reach
+    // megabytes): the server-to-client direction then holds well under a megabyte.
+    client_.open(tcp::v4());
+    client_.set_option(asio::socket_base::receive_buffer_size(kSocketBuffer));
     client_.connect(acceptor_.local_endpoint());
-    server_.emplace(acceptor_.accept());
+    tcp::socket accepted = acceptor_.accept();
+    accepted.set_option(asio::socket_base::send_buffer_size(kSocketBuffer));
+    server_.emplace(std::move(accepted));
     server_->ExpiresAfter(10s);
   }
 

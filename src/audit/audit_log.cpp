@@ -36,10 +36,6 @@ store::StoredAuditEvent Stored(std::int64_t time, std::string kind, const std::s
   return e;
 }
 
-}  // namespace
-
-namespace {
-
 // One JSON object written straight into a string. Callers give keys in sorted order, the
 // order nlohmann::json's map keeps, so lines read the same whoever wrote them.
 class ObjectWriter {

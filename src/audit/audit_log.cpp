@@ -148,12 +148,6 @@ void AuditRecord::AppendJson(std::string& out, std::string_view run, std::int64_
   w.TextIfAny("user_agent", user_agent);
 }
 
-std::string AuditRecord::JsonLine() const {
-  std::string out;
-  AppendJson(out);
-  return out;
-}
-
 AuditRecord InfoRecord(TimePoint time, std::string kind, std::string actor, std::string what,
                        std::string device, nlohmann::json detail) {
   AuditRecord r;

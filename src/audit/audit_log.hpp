@@ -62,7 +62,6 @@ struct AuditRecord {
   // (ClaimForServer); `seen` is the last-seen update committed with a request.
   void AppendJson(std::string& out, std::string_view run = {}, std::int64_t seq = 0,
                   const store::DeviceSeen* seen = nullptr) const;
-  std::string JsonLine() const;
 };
 
 // An informational record (admin action, lifecycle transition, ban): who did what to which

@@ -148,6 +148,19 @@ void AuditRecord::AppendJson(std::string& out, std::string_view run, std::int64_
   w.TextIfAny("user_agent", user_agent);
 }
 
+void AuditRecord::Clear() {
+  time = {};
+  kind.assign("request");
+  for (std::string* s : {&listener, &peer, &method, &file, &user_agent, &identity_source,
+                         &cert_subject, &mac, &url_mac, &device, &decision, &reason, &actor}) {
+    s->clear();
+  }
+  status = 0;
+  bytes = 0;
+  duration_ms = 0;
+  detail = nullptr;
+}
+
 AuditRecord InfoRecord(TimePoint time, std::string kind, std::string actor, std::string what,
                        std::string device, nlohmann::json detail) {
   AuditRecord r;
@@ -233,7 +246,10 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::filesystem::path& fi
 
 AuditLog::AuditLog(int fd, std::string file_key, store::Store* store, AuditOptions options)
     : fd_(fd), file_key_(std::move(file_key)), store_(store), options_(options),
-      committer_([this] { Run(); }) {}
+      committer_([this] { Run(); }) {
+  std::lock_guard lock(mu_);
+  spare_records_.reserve(kMaxSpareRecords);
+}
 
 AuditLog::~AuditLog() {
   {
@@ -254,24 +270,28 @@ AuditLog::~AuditLog() {
   ::close(fd_);
 }
 
-void AuditLog::Submit(AuditRecord record, Durability durability,
-                      std::optional<store::DeviceSeen> seen, Completion done) {
-  std::vector<AuditRecord> records;
-  records.push_back(std::move(record));
-  Submit(std::move(records), durability, std::move(seen), std::move(done));
-}
-
-void AuditLog::Submit(std::vector<AuditRecord> records, Durability durability,
-                      std::optional<store::DeviceSeen> seen, Completion done) {
+AuditRecord AuditLog::Submit(AuditRecord record, Durability durability,
+                             std::optional<store::DeviceSeen> seen, Completion done) {
   Entry e;
-  e.records = std::move(records);
+  e.records.push_back(std::move(record));
   e.durability = durability;
   e.seen = std::move(seen);
   e.done = std::move(done);
-  Enqueue(std::move(e));
+  return Enqueue(std::move(e));
 }
 
-void AuditLog::Enqueue(Entry entry) {
+AuditRecord AuditLog::Submit(std::vector<AuditRecord> records, Durability durability,
+                             std::optional<store::DeviceSeen> seen, Completion done) {
+  Entry e;
+  e.records.assign(std::make_move_iterator(records.begin()), std::make_move_iterator(records.end()));
+  e.durability = durability;
+  e.seen = std::move(seen);
+  e.done = std::move(done);
+  return Enqueue(std::move(e));
+}
+
+AuditRecord AuditLog::Enqueue(Entry entry) {
+  AuditRecord spare;
   bool wake = false;
   {
     std::lock_guard lock(mu_);
@@ -284,10 +304,30 @@ void AuditLog::Enqueue(Entry entry) {
     queue_.push_back(std::move(entry));
     ++submitted_;
     wake = wake || queue_.size() == kMaxBatch;
+    if (!spare_records_.empty()) {
+      spare = std::move(spare_records_.back());
+      spare_records_.pop_back();
+    }
   }
   // The committer waits only for an empty queue to fill, a delayed batch to fill up, or a
   // blocked writer.
   if (wake) queued_cv_.notify_one();
+  return spare;
+}
+
+// On the committer thread, once a batch is written: its records' memory goes back to
+// Submit, cleared here rather than on a serving thread.
+void AuditLog::Recycle(std::vector<Entry>& batch) {
+  for (auto& entry : batch) {
+    for (auto& record : entry.records) record.Clear();
+  }
+  std::lock_guard lock(mu_);
+  for (auto& entry : batch) {
+    for (auto& record : entry.records) {
+      if (spare_records_.size() == kMaxSpareRecords) return;
+      spare_records_.push_back(std::move(record));
+    }
+  }
 }
 
 Status AuditLog::Write(const AuditRecord& record, Durability durability,
@@ -471,6 +511,7 @@ void AuditLog::Run() {
       claimed = claimed_;
     }
     Commit(batch, claimed);
+    Recycle(batch);
     batch.clear();
   }
 }

@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
 #include <nlohmann/json.hpp>
 
 #include "base/clock.hpp"
@@ -54,7 +55,9 @@ struct AuditRecord {
   std::uint64_t bytes = 0;
   double duration_ms = 0;
   std::string actor;             // admin actions: who ("cli", later "api:<user>")
-  nlohmann::json detail = nlohmann::json::object();  // extra fields, never secrets
+  // Extra fields, never secrets. Null (no allocation) until a field is set, which makes it
+  // an object; written only when it holds something.
+  nlohmann::json detail;
 
   // The record as one line of the audit file (JSON, no newline), written straight into
   // `out` without a document tree: keys in sorted order, empty strings left out, numbers
@@ -62,6 +65,8 @@ struct AuditRecord {
   // (ClaimForServer); `seen` is the last-seen update committed with a request.
   void AppendJson(std::string& out, std::string_view run = {}, std::int64_t seq = 0,
                   const store::DeviceSeen* seen = nullptr) const;
+  // Back to a new record's values, keeping the memory its strings hold.
+  void Clear();
 };
 
 // An informational record (admin action, lifecycle transition, ban): who did what to which
@@ -139,12 +144,14 @@ class AuditLog {
   // Thread-safe and never blocks on I/O: queues the record, and the last-seen update of the
   // device it answered (written in the same batch), for the committer. `done` must be
   // cheap and must not call back into this log: it runs on the committer thread.
-  void Submit(AuditRecord record, Durability durability, std::optional<store::DeviceSeen> seen,
-              Completion done);
+  // Returns an empty record for the caller's next one: a record committed earlier, cleared,
+  // whose strings keep their memory, so a serving thread's records allocate nothing.
+  AuditRecord Submit(AuditRecord record, Durability durability, std::optional<store::DeviceSeen> seen,
+                     Completion done);
   // The same for records that must be committed together (a request's lifecycle records
   // and its own record), in this order.
-  void Submit(std::vector<AuditRecord> records, Durability durability,
-              std::optional<store::DeviceSeen> seen, Completion done);
+  AuditRecord Submit(std::vector<AuditRecord> records, Durability durability,
+                     std::optional<store::DeviceSeen> seen, Completion done);
   // Blocking forms (CLI, tests, rare events on the request path): return once committed.
   // The commit delay does not apply to a batch holding one: the waiting thread may be a
   // serving thread, with every connection it serves stalled until the commit.
@@ -176,7 +183,8 @@ class AuditLog {
   void AddSiblings(int delta);
 
   struct Entry {
-    std::vector<AuditRecord> records;
+    // A request's one record lives in the entry itself: submitting it allocates nothing.
+    boost::container::small_vector<AuditRecord, 1> records;
     Durability durability = Durability::kDurable;
     bool blocking = false;  // a thread waits for it (Write, WriteBatch): never delayed
     std::optional<store::DeviceSeen> seen;
@@ -195,7 +203,8 @@ class AuditLog {
     std::optional<std::chrono::steady_clock::time_point> copied;
   };
   AuditLog(int fd, std::string file_key, store::Store* store, AuditOptions options);
-  void Enqueue(Entry entry);
+  AuditRecord Enqueue(Entry entry);  // returns a spare record
+  void Recycle(std::vector<Entry>& batch);
   Status EnqueueAndWait(Entry entry);
   void Run();
   void Commit(std::vector<Entry>& batch, bool claimed);
@@ -214,6 +223,9 @@ class AuditLog {
   // While copies fail, records wait for another try up to this many; beyond it (or when a
   // Drain or the shutdown waits) copying stops until the next server start recovers them.
   static constexpr size_t kMaxUncopied = 100'000;
+  // Committed records kept, cleared, for Submit to hand out again (about the requests in
+  // flight at once; more are freed).
+  static constexpr size_t kMaxSpareRecords = 256;
   // Kept this long after their copy, for requests that read the store just before it.
   static constexpr std::chrono::seconds kCopiedSeenKeep{10};
 
@@ -232,6 +244,7 @@ class AuditLog {
   std::condition_variable committed_cv_;  // Drain waits for the committer and the copier
   std::condition_variable copy_cv_;       // the copier waits for chunks
   std::vector<Entry> queue_;
+  std::vector<AuditRecord> spare_records_;  // capacity kMaxSpareRecords, reserved once
   std::uint64_t submitted_ = 0;  // entries queued so far
   std::uint64_t committed_ = 0;  // entries whose completion has run
   // Entries are committed in submission order; the first copied_through_ of them are in the

@@ -22,9 +22,15 @@ bool IsTchar(char c) {
 }  // namespace
 
 std::string RedactTarget(std::string_view target) {
+  std::string out;
+  RedactTarget(target, out);
+  return out;
+}
+
+void RedactTarget(std::string_view target, std::string& out) {
   const size_t q = target.find('?');
   std::string_view path = target.substr(0, q);
-  std::string out;
+  out.clear();
   out.reserve(target.size());
   bool after_p = false;
   for (;;) {
@@ -41,7 +47,6 @@ std::string RedactTarget(std::string_view target) {
     path.remove_prefix(slash + 1);
   }
   if (q != std::string_view::npos) out += "?[redacted]";
-  return out;
 }
 
 std::string RedactAuthorization(std::string_view header_value) {

@@ -12,6 +12,8 @@ namespace provgate::defense {
 // alphabet, any case), and a whole query string ("?[redacted]"): phones put odd things
 // there. Never fails; the result is at most a little longer than the input.
 std::string RedactTarget(std::string_view target);
+// The same into `out` (replacing what it held, reusing its memory).
+void RedactTarget(std::string_view target, std::string& out);
 
 // "Digest username=\"...\", [redacted]", "Basic [redacted]", "<scheme> [redacted]" or
 // "[redacted]". The username of a parseable Digest header is kept (it names the device and

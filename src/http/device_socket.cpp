@@ -28,6 +28,17 @@ namespace {
 // between two calls that do not suspend, so one per thread does.
 thread_local std::array<char, 17 * 1024> scratch;
 
+// Empties a buffer and keeps its memory for the connection's next response, unless a large
+// response grew it: that memory goes now, not at the close.
+void ReleaseLarge(std::string& buffer) {
+  constexpr size_t kKeep = 64 * 1024;
+  if (buffer.capacity() > kKeep) {
+    std::string().swap(buffer);
+  } else {
+    buffer.clear();
+  }
+}
+
 }  // namespace
 
 DeviceSocket::DeviceSocket(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
@@ -183,13 +194,12 @@ awaitable<DeviceSocket::error_code> DeviceSocket::ReadRequest(RequestParser& par
   }
 }
 
-void DeviceSocket::Queue(std::string bytes) {
+void DeviceSocket::Queue(std::string_view bytes) {
   if (queued_done_ == queued_.size()) {
-    queued_ = std::move(bytes);
+    queued_.clear();
     queued_done_ = 0;
-  } else {
-    queued_.append(bytes);
   }
+  queued_.append(bytes);
 }
 
 void DeviceSocket::QueueCloseNotify() {
@@ -224,7 +234,7 @@ void DeviceSocket::Encrypt() {
     queued_done_ += n;
   }
   if (queued_done_ == queued_.size() || write_failed_) {
-    std::string().swap(queued_);  // a large response's memory goes now, not at the close
+    ReleaseLarge(queued_);
     queued_done_ = 0;
     if (std::exchange(close_notify_queued_, false) && !write_failed_) {
       SSL_set_shutdown(ssl_, SSL_get_shutdown(ssl_) | SSL_RECEIVED_SHUTDOWN);
@@ -262,9 +272,8 @@ bool DeviceSocket::SendSome(error_code& ec) {
     if (errno != EAGAIN && errno != EWOULDBLOCK) ec = error_code(errno, boost::system::system_category());
     return false;
   }
-  out_.clear();
+  ReleaseLarge(out_);
   out_sent_ = 0;
-  if (out_.capacity() > 256 * 1024) std::string().swap(out_);  // after a large response
   return true;
 }
 

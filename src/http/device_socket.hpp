@@ -56,9 +56,10 @@ class DeviceSocket
   // asio::ssl::error::stream_truncated: it closed without close_notify; beast timeout.
   boost::asio::awaitable<error_code> ReadRequest(RequestParser& parser, size_t max_unparsed);
 
-  // Queues bytes to send without sending them. Over TLS they are encrypted as the socket
+  // Queues bytes to send without sending them (copied into a buffer the connection keeps,
+  // so a keep-alive response allocates nothing). Over TLS they are encrypted as the socket
   // takes them, a few records ahead, so a large response is held once, in plain text.
-  void Queue(std::string bytes);
+  void Queue(std::string_view bytes);
   // TLS: the close_notify after everything queued, without waiting for the client's
   // (RFC 8446 6.1 does not require it).
   void QueueCloseNotify();

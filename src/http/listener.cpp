@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/recycling_allocator.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -11,8 +12,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <charconv>
+#include <memory_resource>
 #include <span>
+#include <tuple>
 
 #include "http/device_socket.hpp"
 #include "net/ip_address.hpp"
@@ -71,6 +76,17 @@ void AuditTransportFailure(Listener::State& s, const tcp::endpoint& peer, const 
   });
 }
 
+// A commit's completion handler, in memory the serving thread recycles: the resumption
+// posted back to that thread frees it there, before resuming the coroutine.
+template <class Handler>
+struct RecycledHandlerDelete {
+  void operator()(Handler* h) const {
+    asio::recycling_allocator<Handler> alloc;
+    std::allocator_traits<decltype(alloc)>::destroy(alloc, h);
+    alloc.deallocate(h, 1);
+  }
+};
+
 // Awaits the commit of a request's audit record without blocking the serving thread: the
 // committer's completion resumes the coroutine on its own executor. Once the record is
 // queued the connection adds nothing more to the batch, so it stops counting as a sibling.
@@ -79,12 +95,28 @@ auto AsyncCommit(audit::AuditLog& log, pipeline::Outcome& outcome, audit::Commit
                  Token&& token) {
   return asio::async_initiate<Token, void(Status)>(
       [&log, &outcome, &sibling](auto handler) {
-        auto executor = asio::get_associated_executor(handler);
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        log.Submit(outcome.TakeRecords(), audit::Durability::kDurable, std::move(outcome.seen),
-                   [shared, executor](const Status& st) {
-                     asio::post(executor, [shared, st]() mutable { std::move(*shared)(st); });
-                   });
+        using Handler = decltype(handler);
+        using Owned = std::unique_ptr<Handler, RecycledHandlerDelete<Handler>>;
+        asio::recycling_allocator<Handler> alloc;
+        Handler* parked = alloc.allocate(1);
+        std::allocator_traits<decltype(alloc)>::construct(alloc, parked, std::move(handler));
+        // Holds only the pointer, so std::function keeps it inline; called exactly once.
+        audit::Completion done = [parked](const Status& st) {
+          Owned owned(parked);
+          const auto executor = asio::get_associated_executor(*owned);
+          asio::post(executor, [owned = std::move(owned), st]() mutable {
+            Handler resume = std::move(*owned);
+            owned.reset();
+            std::move(resume)(st);
+          });
+        };
+        // The usual request has one record and no vector of them; the record handed back
+        // is the memory of the connection's next one.
+        outcome.record = outcome.events.empty()
+                             ? log.Submit(std::move(outcome.record), audit::Durability::kDurable,
+                                          std::move(outcome.seen), std::move(done))
+                             : log.Submit(outcome.TakeRecords(), audit::Durability::kDurable,
+                                          std::move(outcome.seen), std::move(done));
         sibling.Release();
       },
       token);
@@ -104,51 +136,50 @@ void IdentifyPeer(Listener::State& s, SSL* ssl, pipeline::DeviceRequest& req) {
   }
 }
 
-bhttp::response<bhttp::string_body> MakeResponse(pipeline::DeviceResponse pr, bool head,
-                                                  unsigned version, bool keep_alive) {
-  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(pr.status), version};
-  res.set(bhttp::field::content_type, pr.content_type);
-  res.set(bhttp::field::cache_control, "no-store");
-  res.set("X-Content-Type-Options", "nosniff");
-  res.set("Content-Security-Policy", "default-src 'none'");
-  if (pr.allow_header) res.set(bhttp::field::allow, "GET, HEAD, PUT");
-  for (const auto& challenge : pr.www_authenticate) res.insert(bhttp::field::www_authenticate, challenge);
-  if (pr.retry_after > 0) res.set(bhttp::field::retry_after, std::to_string(pr.retry_after));
-  res.keep_alive(keep_alive);
-  if (head) {
-    res.content_length(pr.body.size());
-  } else {
-    res.body() = std::move(pr.body);
-    res.prepare_payload();
+// Queues a response: its head, written field by field into the socket's queue (no
+// message object, no header string of its own), then the body. Every response carries the
+// same fields in the same order, so refusals stay byte-identical (invariant 2).
+void QueueResponse(DeviceSocket& socket, const pipeline::DeviceResponse& pr, bool head,
+                   unsigned version, bool keep_alive) {
+  const auto status = static_cast<bhttp::status>(pr.status);
+  std::array<char, 24> number{};
+  auto decimal = [&number](auto value) {
+    const auto [end, ec] = std::to_chars(number.data(), number.data() + number.size(), value);
+    return std::string_view(number.data(), static_cast<size_t>(end - number.data()));
+  };
+  socket.Queue(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  socket.Queue(decimal(pr.status));
+  socket.Queue(" ");
+  socket.Queue(bhttp::obsolete_reason(status));
+  socket.Queue("\r\nContent-Type: ");
+  socket.Queue(pr.content_type);
+  socket.Queue("\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+               "Content-Security-Policy: default-src 'none'\r\n");
+  if (pr.allow_header) socket.Queue("Allow: GET, HEAD, PUT\r\n");
+  for (const auto& challenge : pr.www_authenticate) {
+    socket.Queue("WWW-Authenticate: ");
+    socket.Queue(challenge);
+    socket.Queue("\r\n");
   }
-  return res;
-}
-
-// Queues a response: the header as Beast serializes it, then the body (appended to the
-// socket's queue, not serialized into a second string first).
-void QueueResponse(DeviceSocket& socket, bhttp::response<bhttp::string_body>& res) {
-  bhttp::response_serializer<bhttp::string_body> serializer{res};
-  serializer.split(true);
-  std::string header;
-  beast::error_code ec;
-  while (!ec && !serializer.is_header_done()) {
-    serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
-      for (const auto b : beast::buffers_range_ref(buffers)) {
-        header.append(static_cast<const char*>(b.data()), b.size());
-      }
-      serializer.consume(beast::buffer_bytes(buffers));
-    });
+  if (pr.retry_after > 0) {
+    socket.Queue("Retry-After: ");
+    socket.Queue(decimal(pr.retry_after));
+    socket.Queue("\r\n");
   }
-  socket.Queue(std::move(header));
-  socket.Queue(std::move(res.body()));
+  // HTTP/1.1 keeps a connection open unless told; HTTP/1.0 closes it unless told.
+  if (version == 10 && keep_alive) socket.Queue("Connection: keep-alive\r\n");
+  if (version != 10 && !keep_alive) socket.Queue("Connection: close\r\n");
+  socket.Queue("Content-Length: ");
+  socket.Queue(decimal(pr.body.size()));
+  socket.Queue("\r\n\r\n");
+  if (!head) socket.Queue(pr.body);
 }
 
 void QueueError(DeviceSocket& socket, bhttp::status status) {
-  pipeline::DeviceResponse pr{static_cast<int>(status), "text/plain; charset=utf-8",
-                              std::to_string(static_cast<int>(status)) + " " +
-                                  std::string(bhttp::obsolete_reason(status)) + "\n"};
-  auto res = MakeResponse(std::move(pr), false, 11, false);
-  QueueResponse(socket, res);
+  const auto code = static_cast<int>(status);
+  const pipeline::DeviceResponse pr{code, "text/plain; charset=utf-8",
+                                    std::to_string(code) + " " + std::string(bhttp::obsolete_reason(status)) + "\n"};
+  QueueResponse(socket, pr, false, 11, false);
 }
 
 // Serves HTTP requests on an established connection (TLS or, on plain listeners, TCP). The
@@ -156,8 +187,17 @@ void QueueError(DeviceSocket& socket, bhttp::status status) {
 // True when reading stopped inside a request, so the client may still be sending.
 awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tcp::endpoint& peer,
                               const pipeline::DeviceRequest& base, audit::CommitSibling& sibling) {
+  // Kept across the connection's requests, so a keep-alive request reuses their memory: the
+  // request's fields (assigned, not copied from `base` each time), its outcome (response
+  // body and audit record) and the arena the parser keeps the header fields in.
+  pipeline::DeviceRequest dr = base;
+  pipeline::Outcome outcome;
+  std::array<std::byte, 2048> arena_memory;
+  std::pmr::monotonic_buffer_resource arena(arena_memory.data(), arena_memory.size());
   for (std::uint32_t n = 0; n < s.config.limits.max_requests_per_connection; ++n) {
-    DeviceSocket::RequestParser parser;
+    arena.release();  // the previous request's parser is gone
+    DeviceSocket::RequestParser parser(std::piecewise_construct, std::make_tuple(),
+                                       std::make_tuple(FieldsAllocator(&arena)));
     parser.header_limit(s.config.limits.max_header_bytes);
     parser.body_limit(s.config.limits.max_body_bytes);
     socket.ExpiresAfter(n == 0 ? s.config.limits.header_timeout : s.config.limits.idle_timeout);
@@ -182,26 +222,28 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
       break;
     }
     const auto& req = parser.get();
-    pipeline::DeviceRequest dr = base;
-    dr.method = std::string(req.method_string());
-    dr.target = std::string(req.target());
-    dr.user_agent = std::string(req[bhttp::field::user_agent]);
-    dr.authorization = std::string(req[bhttp::field::authorization]);
-    dr.forwarded = std::string(req["Forwarded"]);
-    dr.x_forwarded_for = std::string(req["X-Forwarded-For"]);
-    if (req.method() == bhttp::verb::put) dr.body = req.body();
+    dr.method.assign(req.method_string());
+    dr.target.assign(req.target());
+    dr.user_agent.assign(req[bhttp::field::user_agent]);
+    dr.authorization.assign(req[bhttp::field::authorization]);
+    dr.forwarded.assign(req["Forwarded"]);
+    dr.x_forwarded_for.assign(req["X-Forwarded-For"]);
+    if (req.method() == bhttp::verb::put) {
+      dr.body = req.body();
+    } else {
+      dr.body.clear();
+    }
     dr.received = s.clock.Now();
     const bool keep_alive =
         req.keep_alive() && n + 1 < s.config.limits.max_requests_per_connection;
-    auto outcome = s.pipeline.Evaluate(dr);
+    s.pipeline.Evaluate(dr, outcome);
     const Status committed = co_await AsyncCommit(s.audit, outcome, sibling, asio::use_awaitable);
     if (keep_alive) sibling.Hold();  // the client may send another request
-    auto pr = pipeline::Pipeline::Respond(std::move(outcome), committed);
+    const auto& pr = pipeline::Pipeline::Respond(outcome, committed);
 
-    auto res = MakeResponse(std::move(pr), req.method() == bhttp::verb::head, req.version(), keep_alive);
     // The TLS 1.3 ticket leaves with the first response instead of a write of its own.
     if (n == 0 && socket.ssl() != nullptr) tls::QueueSessionTicket(socket.ssl());
-    QueueResponse(socket, res);
+    QueueResponse(socket, pr, req.method() == bhttp::verb::head, req.version(), keep_alive);
     if (!keep_alive) break;
     socket.ExpiresAfter(s.config.limits.header_timeout);
     if (co_await socket.Flush()) break;

@@ -8,11 +8,16 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <memory_resource>
 #include <string>
 
 namespace provgate::http {
 
-using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+// The header fields live in memory the caller chooses (a per-connection arena in the
+// listener, so a keep-alive request allocates nothing for them); default: the heap.
+using FieldsAllocator = std::pmr::polymorphic_allocator<char>;
+using RequestParser =
+    boost::beast::http::request_parser<boost::beast::http::string_body, FieldsAllocator>;
 
 // Feeds buffered bytes to the parser (eagerly: headers and body in one go) and erases what
 // it consumed, once per call, so a body of tiny chunks costs one move per read, not one

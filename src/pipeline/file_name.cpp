@@ -12,7 +12,7 @@ bool IsSafeChar(char c) {
 
 }  // namespace
 
-std::optional<std::string> ExtractFileName(std::string_view target, std::string_view prefix) {
+std::optional<std::string_view> ExtractFileName(std::string_view target, std::string_view prefix) {
   const size_t q = target.find('?');
   std::string_view path = target.substr(0, q);
   if (path.size() <= prefix.size() || path.substr(0, prefix.size()) != prefix) return std::nullopt;
@@ -21,7 +21,7 @@ std::optional<std::string> ExtractFileName(std::string_view target, std::string_
   for (char c : name) {
     if (!IsSafeChar(c)) return std::nullopt;  // '/', '\\', '%', NUL, ... never reach a router
   }
-  return std::string(name);
+  return name;
 }
 
 }  // namespace provgate::pipeline

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
+#include <charconv>
 #include <fstream>
 
 #include "core/lifecycle.hpp"
@@ -13,6 +15,15 @@
 
 namespace provgate::pipeline {
 namespace {
+
+// Strings a request builds on its way through Decide, in memory the serving thread keeps:
+// a keep-alive request allocates nothing for them.
+struct Scratch {
+  std::string file_name;
+  std::string rate_key;
+  std::string cache_key;
+};
+thread_local Scratch scratch;
 
 // Whether `client` is inside the tenant's source ranges. The ranges were validated when they
 // were set; an unparsable stored list matches nothing.
@@ -55,12 +66,26 @@ Pipeline::Pipeline(store::Store& store, store::Store& reads, const vendors::Regi
 
 Outcome Pipeline::Evaluate(const DeviceRequest& request) {
   Outcome outcome;
+  Evaluate(request, outcome);
+  return outcome;
+}
+
+void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
+  // The previous response's body memory is this one's; everything else starts over.
+  std::string body_memory = std::move(outcome.response.body);
+  body_memory.clear();
+  outcome.response = DeviceResponse{};
+  outcome.events.clear();
+  outcome.seen.reset();
   audit::AuditRecord& record = outcome.record;
+  record.Clear();
   record.time = request.received;
   record.listener = request.listener;
-  record.peer = request.peer_ip + ":" + std::to_string(request.peer_port);
+  std::array<char, 8> port{};
+  const auto port_end = std::to_chars(port.data(), port.data() + port.size(), request.peer_port).ptr;
+  record.peer.assign(request.peer_ip).append(":").append(port.data(), port_end);
   record.method = request.method;
-  record.file = defense::RedactTarget(request.target);  // URL tokens never reach a log
+  defense::RedactTarget(request.target, record.file);  // URL tokens never reach a log
   record.user_agent = request.user_agent;
   record.identity_source = "none";
   record.cert_subject = request.cert ? request.cert->subject : request.cert_subject;
@@ -87,7 +112,7 @@ Outcome Pipeline::Evaluate(const DeviceRequest& request) {
     response.retry_after = permit.retry_after_seconds();
   } else {
     try {
-      response = Decide(request, client, record, outcome.seen, outcome.events);
+      response = Decide(request, client, record, outcome.seen, outcome.events, body_memory);
     } catch (const std::exception& e) {
       spdlog::error("request pipeline failed: {}", e.what());
       record.decision = "error";
@@ -105,16 +130,15 @@ Outcome Pipeline::Evaluate(const DeviceRequest& request) {
   record.duration_ms =
       std::chrono::duration<double, std::milli>(clock_.Now() - request.received).count();
   outcome.response = std::move(response);
-  return outcome;
 }
 
-DeviceResponse Pipeline::Respond(Outcome&& outcome, const Status& committed) {
+const DeviceResponse& Pipeline::Respond(Outcome& outcome, const Status& committed) {
   // Never acknowledge a decision the audit trail could lose.
   if (!committed) {
     spdlog::error("audit write failed, refusing request: {}", committed.error().message);
-    return DeviceResponse{503, "text/plain; charset=utf-8", "503 Service Unavailable\n"};
+    outcome.response = DeviceResponse{503, "text/plain; charset=utf-8", "503 Service Unavailable\n"};
   }
-  return std::move(outcome.response);
+  return outcome.response;
 }
 
 DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
@@ -122,7 +146,7 @@ DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
   std::optional<store::DeviceSeen> seen = std::move(outcome.seen);
   const Status committed = audit_.WriteBatch(outcome.TakeRecords(), audit::Durability::kDurable,
                                              std::move(seen));
-  return Respond(std::move(outcome), committed);
+  return Respond(outcome, committed);
 }
 
 DeviceResponse Pipeline::Challenge(audit::AuditRecord& record, std::string reason, bool stale) {
@@ -278,7 +302,7 @@ std::variant<Pipeline::Identity, DeviceResponse> Pipeline::Identify(
 
 DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddress& client,
                                 audit::AuditRecord& record, std::optional<store::DeviceSeen>& seen,
-                                std::vector<audit::AuditRecord>& events) {
+                                std::vector<audit::AuditRecord>& events, std::string& body_memory) {
   // Before the first store read: a file rendered from what this request reads is valid at
   // this generation at the latest (RenderCache).
   const std::uint64_t generation = reads_.DataGeneration();
@@ -293,21 +317,26 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
     return DeviceResponse{405, "text/plain; charset=utf-8", "405 Method Not Allowed\n", true};
   }
   std::optional<defense::TokenPath> token;
-  std::optional<std::string> file_name;
+  std::string& file_name = scratch.file_name;
   if (request.target.starts_with("/p/")) {
     token = defense::ParseTokenPath(request.target);
-    if (token) file_name = token->file;
+    if (!token) return Deny(record, "bad path");
+    file_name.assign(token->file);
+  } else if (const auto name = ExtractFileName(request.target, options_.path_prefix)) {
+    file_name.assign(*name);
   } else {
-    file_name = ExtractFileName(request.target, options_.path_prefix);
+    return Deny(record, "bad path");
   }
-  if (!file_name) return Deny(record, "bad path");
 
-  auto identified = Identify(request, token, *file_name, client, record);
+  auto identified = Identify(request, token, file_name, client, record);
   // Rate limits follow the authenticated identity, so phones sharing one NAT address keep
   // their own buckets; everything unauthenticated is limited per source.
-  const std::string rate_key = std::holds_alternative<Identity>(identified)
-                                   ? "device:" + std::get<Identity>(identified).device.mac.str()
-                                   : defense::SourceRateKey(client);
+  std::string& rate_key = scratch.rate_key;
+  if (const auto* identity = std::get_if<Identity>(&identified)) {
+    rate_key.assign("device:").append(identity->device.mac.str());
+  } else {
+    rate_key = defense::SourceRateKey(client);
+  }
   if (const auto rate = defenses_.rate().Acquire(rate_key); !rate.allowed) {
     defenses_.counters().Increment(defense::counter_names::kRateLimited);
     record.decision = "deny";
@@ -384,8 +413,8 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
     }
   }
 
-  if (upload) return Upload(*vendor, *device, request, *file_name, client, record);
-  if (auto key_file = vendor->RouteKeyFile(*file_name)) {
+  if (upload) return Upload(*vendor, *device, request, file_name, client, record);
+  if (auto key_file = vendor->RouteKeyFile(file_name)) {
     record.url_mac = key_file->mac.str();
     if (key_file->mac != device->mac) {
       ScanEvent(client, defense::ScanEvent::kWrongMac, key_file->mac.str(), record);
@@ -398,7 +427,7 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
     record.reason = "key file";
     return DeviceResponse{200, "application/octet-stream", std::move(*wrapped)};
   }
-  const auto route = vendor->Route(*file_name);
+  const auto route = vendor->Route(file_name);
   if (!route) return Deny(record, "unknown file");
   if (route->mac) record.url_mac = route->mac->str();
   if (route->scope == vendors::FileScope::kDevice && route->mac != device->mac) {
@@ -427,15 +456,16 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
     throw ErrorException(Error::Internal("no template " + device->vendor + "/" + route->template_name));
   }
   const bool device_file = route->scope == vendors::FileScope::kDevice;
-  const std::string cache_key =
-      device_file ? RenderCache::DeviceKey(device->mac, *file_name)
-                  : RenderCache::CommonKey(*device->tenant_id, device->vendor, device->model, *file_name);
-  std::string body;
-  if (auto cached = render_cache_.Find(cache_key, generation)) {
-    // Rendered at this generation for a device with no stored password: there is nothing
-    // to deliver or confirm, as reading the lines again would show.
-    body = std::move(*cached);
+  std::string& cache_key = scratch.cache_key;
+  if (device_file) {
+    RenderCache::DeviceKey(cache_key, device->mac, file_name);
   } else {
+    RenderCache::CommonKey(cache_key, *device->tenant_id, device->vendor, device->model, file_name);
+  }
+  std::string body = std::move(body_memory);
+  // A file rendered at this generation for a device with no stored password: there is
+  // nothing to deliver or confirm, as reading the lines again would show.
+  if (!render_cache_.Find(cache_key, generation, body)) {
     std::vector<core::Line> lines;
     bool stored_password = false;
     if (device_file) {
@@ -446,7 +476,7 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
       if (!l) throw ErrorException(l.error());
       lines = std::move(*l);
     }
-    body = RenderFile(templates_, *tpl, *route, *device, *tenant, lines, *file_name,
+    body = RenderFile(templates_, *tpl, *route, *device, *tenant, lines, file_name,
                       options_.provisioning_url);
     // A stored password, even one this response leaves out, has a future (delivery, the
     // wipe when its grace period ends) that only a request reading the lines carries out.
@@ -465,11 +495,11 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
     }
     // Written by the audit committer with this request's record, before the response leaves;
     // the next files of a boot, from the same address and firmware, leave the row alone.
-    store::DeviceSeen now_seen{device->id, now, client.ToString(), request.user_agent, ua.firmware};
+    std::string ip = client.ToString();
     if (!device->last_seen_at || now - *device->last_seen_at >= kSeenResolutionSeconds ||
-        device->last_seen_ip != now_seen.ip || device->last_user_agent != now_seen.user_agent ||
-        (!now_seen.firmware.empty() && device->firmware != now_seen.firmware)) {
-      seen = std::move(now_seen);
+        device->last_seen_ip != ip || device->last_user_agent != request.user_agent ||
+        (!ua.firmware.empty() && device->firmware != ua.firmware)) {
+      seen = store::DeviceSeen{device->id, now, std::move(ip), request.user_agent, ua.firmware};
     }
   }
   record.decision = "allow";

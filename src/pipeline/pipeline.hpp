@@ -63,9 +63,13 @@ class Pipeline {
   // does not wait on the audit disk (a ban it imposes is the one blocking write): the
   // caller submits Outcome::TakeRecords and answers from the completion, through Respond.
   Outcome Evaluate(const DeviceRequest& request);
+  // The same into `outcome`, replacing what it held and reusing its memory: a connection
+  // keeps one for its requests, so a keep-alive request allocates nothing for its response
+  // body or (with the record AuditLog::Submit hands back) its audit record.
+  void Evaluate(const DeviceRequest& request, Outcome& outcome);
   // The response to send once the outcome's record was committed with `committed`: a
   // decision the audit trail could lose is never acknowledged (503 instead).
-  static DeviceResponse Respond(Outcome&& outcome, const Status& committed);
+  static const DeviceResponse& Respond(Outcome& outcome, const Status& committed);
   // Evaluate, commit and wait (tests and tools; the listeners use the asynchronous path).
   DeviceResponse Handle(const DeviceRequest& request);
   RenderCache::Stats render_cache_stats() const { return render_cache_.stats(); }
@@ -77,9 +81,10 @@ class Pipeline {
     core::IdentityStrength strength = core::IdentityStrength::kNone;
     core::Device device;
   };
+  // `body_memory`: an empty string whose memory a served file's body may take.
   DeviceResponse Decide(const DeviceRequest& request, const net::IpAddress& client,
                         audit::AuditRecord& record, std::optional<store::DeviceSeen>& seen,
-                        std::vector<audit::AuditRecord>& events);
+                        std::vector<audit::AuditRecord>& events, std::string& body_memory);
   std::variant<Identity, DeviceResponse> Identify(const DeviceRequest& request,
                                                   const std::optional<defense::TokenPath>& token,
                                                   const std::string& file_name,

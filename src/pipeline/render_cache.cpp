@@ -1,33 +1,40 @@
 #include "pipeline/render_cache.hpp"
 
+#include <array>
+#include <charconv>
+#include <string_view>
+
 namespace provgate::pipeline {
 
 // File names hold no NUL (file_name.cpp), so the keys cannot collide.
-std::string RenderCache::DeviceKey(const core::MacAddress& mac, const std::string& file_name) {
-  std::string key = "d";
+void RenderCache::DeviceKey(std::string& key, const core::MacAddress& mac, const std::string& file_name) {
+  key.assign("d");
   key += '\0';
   key += mac.str();
   key += '\0';
   key += file_name;
-  return key;
 }
 
-std::string RenderCache::CommonKey(std::int64_t tenant_id, const std::string& vendor,
-                                   const std::string& model, const std::string& file_name) {
-  std::string key = "c";
-  for (const std::string& part : {std::to_string(tenant_id), vendor, model, file_name}) {
+void RenderCache::CommonKey(std::string& key, std::int64_t tenant_id, const std::string& vendor,
+                            const std::string& model, const std::string& file_name) {
+  std::array<char, 24> id{};
+  const auto end = std::to_chars(id.data(), id.data() + id.size(), tenant_id).ptr;
+  key.assign("c");
+  for (const std::string_view part : {std::string_view(id.data(), static_cast<size_t>(end - id.data())),
+                                      std::string_view(vendor), std::string_view(model),
+                                      std::string_view(file_name)}) {
     key += '\0';
     key += part;
   }
-  return key;
 }
 
-std::optional<std::string> RenderCache::Find(const std::string& key, std::uint64_t generation) {
+bool RenderCache::Find(const std::string& key, std::uint64_t generation, std::string& body) {
   std::lock_guard lock(mu_);
-  const std::string* body = files_.Find(key, generation);
-  ++(body != nullptr ? stats_.hits : stats_.misses);
-  if (body == nullptr) return std::nullopt;
-  return *body;
+  const std::string* held = files_.Find(key, generation);
+  ++(held != nullptr ? stats_.hits : stats_.misses);
+  if (held == nullptr) return false;
+  body.assign(*held);
+  return true;
 }
 
 void RenderCache::Put(const std::string& key, const std::string& body, std::uint64_t generation) {

@@ -27,12 +27,14 @@ class RenderCache {
       : files_(max_files, max_age), max_bytes_(max_files * kBytesPerFile) {}
 
   // A device file depends on the device, its tenant and lines; a common file on the tenant,
-  // the vendor and the model only, so the devices of one model share it.
-  static std::string DeviceKey(const core::MacAddress& mac, const std::string& file_name);
-  static std::string CommonKey(std::int64_t tenant_id, const std::string& vendor,
-                               const std::string& model, const std::string& file_name);
+  // the vendor and the model only, so the devices of one model share it. Both replace what
+  // `key` held, reusing its memory.
+  static void DeviceKey(std::string& key, const core::MacAddress& mac, const std::string& file_name);
+  static void CommonKey(std::string& key, std::int64_t tenant_id, const std::string& vendor,
+                        const std::string& model, const std::string& file_name);
 
-  std::optional<std::string> Find(const std::string& key, std::uint64_t generation);
+  // Copies the file into `body` (replacing what it held, reusing its memory) when held.
+  bool Find(const std::string& key, std::uint64_t generation, std::string& body);
   void Put(const std::string& key, const std::string& body, std::uint64_t generation);
 
   struct Stats {

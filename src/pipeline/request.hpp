@@ -44,7 +44,7 @@ struct DeviceRequest {
 
 struct DeviceResponse {
   int status = 404;
-  std::string content_type;
+  std::string_view content_type;  // always a constant (a literal or a vendor route's)
   std::string body;
   bool allow_header = false;  // 405: send "Allow: GET, HEAD, PUT"
   std::vector<std::string> www_authenticate;  // 401 digest challenges

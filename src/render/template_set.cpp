@@ -149,7 +149,9 @@ Result<TemplateSet> TemplateSet::Load(const std::filesystem::path& root) {
 }
 
 const Template* TemplateSet::Find(const std::string& vendor, const std::string& name) const {
-  auto it = templates_.find(vendor + "/" + name);
+  thread_local std::string key;  // per request: built in memory the thread keeps
+  key.assign(vendor).append("/").append(name);
+  auto it = templates_.find(key);
   return it == templates_.end() ? nullptr : &it->second;
 }
 

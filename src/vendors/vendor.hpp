@@ -27,7 +27,7 @@ struct FileRoute {
   FileScope scope = FileScope::kCommon;
   std::string template_name;            // template in templates/<vendor>/, e.g. "mac.cfg"
   render::Format format = render::Format::kKeyValue;
-  std::string content_type;             // e.g. "text/plain; charset=utf-8"
+  std::string_view content_type;        // a constant, e.g. "text/plain; charset=utf-8"
   std::optional<core::MacAddress> mac;  // set for kDevice
   std::string model_hint;               // e.g. Yealink model code "96" from y000000000096.cfg
 };

@@ -13,9 +13,8 @@ std::optional<core::MacAddress> MacFromHex(std::string_view hex, HexCase letter_
   return *mac;
 }
 
-std::vector<std::string_view> Tokens(std::string_view s) {
-  std::vector<std::string_view> out;
-  out.reserve(8);  // a User-Agent has a handful: one allocation per request, not four
+boost::container::small_vector<std::string_view, 8> Tokens(std::string_view s) {
+  boost::container::small_vector<std::string_view, 8> out;  // a User-Agent has a handful
   std::size_t i = 0;
   while (i < s.size()) {
     while (i < s.size() && s[i] == ' ') ++i;
@@ -32,7 +31,7 @@ FileRoute MakeRoute(FileScope scope, std::string template_name, render::Format f
   r.scope = scope;
   r.template_name = std::move(template_name);
   r.format = format;
-  r.content_type = std::string(content_type);
+  r.content_type = content_type;
   return r;
 }
 

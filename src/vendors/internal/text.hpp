@@ -2,6 +2,8 @@
 // attacker-controlled strings and never allocates more than its input.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
+
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -41,11 +43,11 @@ enum class HexCase { kLower, kUpper, kAny };
 std::optional<core::MacAddress> MacFromHex(std::string_view hex, HexCase letter_case);
 
 // Space-separated tokens (runs of spaces collapse).
-std::vector<std::string_view> Tokens(std::string_view s);
+boost::container::small_vector<std::string_view, 8> Tokens(std::string_view s);
 
 // A route skeleton with the given scope, template, format and content type.
 FileRoute MakeRoute(FileScope scope, std::string template_name, render::Format format,
-                    std::string_view content_type);
+                    std::string_view content_type);  // a constant: the route keeps the view
 
 inline constexpr std::string_view kXmlContentType = "application/xml";
 inline constexpr std::string_view kTextContentType = "text/plain; charset=utf-8";

@@ -37,7 +37,7 @@ FileRoute Common(std::string tpl, std::string model_hint = {}) {
   r.scope = FileScope::kCommon;
   r.template_name = std::move(tpl);
   r.format = render::Format::kKeyValue;
-  r.content_type = std::string(kContentType);
+  r.content_type = kContentType;
   r.model_hint = std::move(model_hint);
   return r;
 }

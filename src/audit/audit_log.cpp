@@ -394,11 +394,18 @@ void AuditLog::Drain() {
   committed_cv_.wait(lock, [&] { return copied_through_ >= target; });
 }
 
-void AuditLog::OverlayUncopiedSeen(core::Device& device) const {
+std::shared_ptr<const core::Device> AuditLog::WithUncopiedSeen(std::shared_ptr<const core::Device> device) {
   std::lock_guard lock(seen_mu_);
-  const auto it = uncopied_seen_.find(device.id);
-  if (it == uncopied_seen_.end()) return;
-  store::ApplySeen(device, it->second.seen);
+  const auto it = uncopied_seen_.find(device->id);
+  if (it == uncopied_seen_.end() || !store::SeenChanges(*device, it->second.seen)) return device;
+  UncopiedSeen& uncopied = it->second;
+  if (uncopied.base != device) {
+    auto overlaid = std::make_shared<core::Device>(*device);
+    store::ApplySeen(*overlaid, uncopied.seen);
+    uncopied.base = std::move(device);
+    uncopied.overlaid = std::move(overlaid);
+  }
+  return uncopied.overlaid;
 }
 
 Status AuditLog::ClaimForServer() {
@@ -556,7 +563,7 @@ void AuditLog::Commit(std::vector<Entry>& batch, bool claimed) {
   if (st && defer && !seen.empty()) {
     // Before the completions: the device's next request may come the moment its answer leaves.
     std::lock_guard lock(seen_mu_);
-    for (const auto& d : seen) uncopied_seen_[d.device_id] = UncopiedSeen{d, std::nullopt};
+    for (const auto& d : seen) uncopied_seen_[d.device_id] = UncopiedSeen{d, std::nullopt, nullptr, nullptr};
   }
   batches_.fetch_add(1, std::memory_order_relaxed);
   for (auto& entry : batch) {

@@ -106,7 +106,7 @@ struct AuditOptions {
   // into the store together, at the latest this long after the first of them (or when 1 024
   // wait), instead of in each commit's own store transaction before its completions run.
   // The store's queries and last-seen columns lag by at most this much (the server's own
-  // checks see the newest last-seen at once: OverlayUncopiedSeen). 0 copies with each commit.
+  // checks see the newest last-seen at once: WithUncopiedSeen). 0 copies with each commit.
   std::chrono::milliseconds store_copy_delay{100};
 };
 
@@ -171,7 +171,8 @@ class AuditLog {
   // Brings the device's last-seen columns, as read from the store, up to date with what the
   // log has committed but may not have copied yet: the pipeline's network-change check
   // compares with the address of the device's previous fetch, however recent.
-  void OverlayUncopiedSeen(core::Device& device) const;
+  // The device itself when nothing uncopied changes it (no copy), else a copy with it.
+  std::shared_ptr<const core::Device> WithUncopiedSeen(std::shared_ptr<const core::Device> device);
   // Waits until everything submitted before the call is committed and copied to the store.
   void Drain();
   // Batches committed so far (each one write, one fdatasync if durable, and, unless the
@@ -201,6 +202,10 @@ class AuditLog {
   struct UncopiedSeen {
     store::DeviceSeen seen;
     std::optional<std::chrono::steady_clock::time_point> copied;
+    // The device it was last overlaid on and the result, so that a device's requests until
+    // the copy reaches the fleet cache share one copy rather than make one each.
+    std::shared_ptr<const core::Device> base;
+    std::shared_ptr<const core::Device> overlaid;
   };
   AuditLog(int fd, std::string file_key, store::Store* store, AuditOptions options);
   AuditRecord Enqueue(Entry entry);  // returns a spare record

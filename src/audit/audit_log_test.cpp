@@ -534,26 +534,37 @@ TEST_F(ServerLog, UncopiedLastSeenIsOverlaidOnTheStoredDevice) {
   const std::int64_t now = ToUnix(std::chrono::system_clock::now());
   // In place before the completion runs: the device's next request may follow at once.
   std::optional<std::string> seen_at_completion, other_at_completion;
+  bool other_not_copied = false;
+  bool one_copy_shared = false;
   log->Submit(Numbered(1), Durability::kDurable,
               store::DeviceSeen{d.id, now, "192.0.2.7", "Yealink SIP-T54W 96.86.0.100", "96.86.0.100"},
               [&](const Status&) {
-                auto dev = store_->FindDevice(d.mac).value();
-                auto other = dev;
-                other.id += 1;
-                log->OverlayUncopiedSeen(dev);
-                log->OverlayUncopiedSeen(other);
-                seen_at_completion = dev.last_seen_ip;
-                other_at_completion = other.last_seen_ip;
+                const auto dev = std::make_shared<const core::Device>(store_->FindDevice(d.mac).value());
+                auto other_device = *dev;
+                other_device.id += 1;
+                const auto other = std::make_shared<const core::Device>(other_device);
+                const auto overlaid = log->WithUncopiedSeen(dev);
+                seen_at_completion = overlaid->last_seen_ip;
+                one_copy_shared = log->WithUncopiedSeen(dev) == overlaid;  // the next request's
+                const auto other_seen = log->WithUncopiedSeen(other);
+                other_at_completion = other_seen->last_seen_ip;
+                other_not_copied = other_seen == other;
               });
   log->Drain();
   EXPECT_EQ(seen_at_completion, "192.0.2.7");
-  EXPECT_EQ(other_at_completion, "");  // another device: untouched
+  EXPECT_EQ(other_at_completion, "");  // another device: untouched, and not copied
+  EXPECT_TRUE(other_not_copied);
+  EXPECT_TRUE(one_copy_shared);
   EXPECT_EQ(store_->FindDevice(d.mac).value().last_seen_ip, "192.0.2.7");  // copied by the Drain
-  auto stale = store_->FindDevice(d.mac).value();
-  stale.last_seen_ip = "read before the copy";
-  log->OverlayUncopiedSeen(stale);  // kept a while after its copy
-  EXPECT_EQ(stale.last_seen_ip, "192.0.2.7");
-  EXPECT_EQ(stale.last_seen_at, now);
+  auto stale_read = store_->FindDevice(d.mac).value();
+  stale_read.last_seen_ip = "read before the copy";
+  // Kept a while after its copy.
+  const auto stale = log->WithUncopiedSeen(std::make_shared<const core::Device>(stale_read));
+  EXPECT_EQ(stale->last_seen_ip, "192.0.2.7");
+  EXPECT_EQ(stale->last_seen_at, now);
+  // A device that already says so is handed back as it is, not copied.
+  const auto current = std::make_shared<const core::Device>(store_->FindDevice(d.mac).value());
+  EXPECT_EQ(log->WithUncopiedSeen(current), current);
   // The file carries the update with the request's record.
   const auto line = ParseStoredLine(FileLines().back()).value();
   ASSERT_TRUE(line.seen);

@@ -199,11 +199,11 @@ std::variant<Pipeline::Identity, DeviceResponse> Pipeline::Identify(
   // A MAC proven by a verified certificate is read through the cache; one a request merely
   // names (digest or basic user, URL) is read from the store, so that a cached device and
   // an unknown name cost the same store read and answer in the same time.
-  auto find_in = [](store::Store& from, const core::MacAddress& mac) -> std::optional<core::Device> {
-    auto d = from.FindDevice(mac);
+  auto find_in = [](store::Store& from, const core::MacAddress& mac) -> std::shared_ptr<const core::Device> {
+    auto d = from.FindDeviceShared(mac);
     if (d) return std::move(*d);
     if (d.error().code != ErrorCode::kNotFound) throw ErrorException(d.error());
-    return std::nullopt;
+    return nullptr;
   };
   auto find = [&](const core::MacAddress& mac) { return find_in(store_, mac); };
 
@@ -211,7 +211,7 @@ std::variant<Pipeline::Identity, DeviceResponse> Pipeline::Identify(
     record.identity_source = "client-cert";
     auto device = find_in(reads_, request.cert->mac);
     if (!device) return Deny(record, "unknown device");
-    return Identity{core::IdentityStrength::kClientCert, std::move(*device)};
+    return Identity{core::IdentityStrength::kClientCert, std::move(device)};
   }
   if (token && m.token) {
     record.identity_source = "token";
@@ -221,7 +221,7 @@ std::variant<Pipeline::Identity, DeviceResponse> Pipeline::Identify(
       ScanEvent(client, defense::ScanEvent::kFailedAuth, "", record);
       return Deny(record, "wrong token");
     }
-    return Identity{core::IdentityStrength::kToken, std::move(*d)};
+    return Identity{core::IdentityStrength::kToken, std::make_shared<const core::Device>(std::move(*d))};
   }
   const std::string_view auth = request.authorization;
   if (!auth.empty() && m.digest) {
@@ -234,7 +234,7 @@ std::variant<Pipeline::Identity, DeviceResponse> Pipeline::Identify(
         return Challenge(record, "digest malformed", false);
       }
       auto mac = core::MacAddress::Parse(creds->username);
-      std::optional<core::Device> device = mac ? find(*mac) : std::nullopt;
+      const auto device = mac ? find(*mac) : nullptr;
       const bool known = device && device->digest_password;
       // Same hash work for unknown users: a dummy HA1.
       const std::string ha1 =
@@ -257,12 +257,12 @@ std::variant<Pipeline::Identity, DeviceResponse> Pipeline::Identify(
           ScanEvent(client, defense::ScanEvent::kFailedAuth, device->mac.str(), record);
           return Challenge(record, "digest nonce invalid", false);
       }
-      return Identity{core::IdentityStrength::kDigest, std::move(*device)};
+      return Identity{core::IdentityStrength::kDigest, device};
     }
     if ((auth.starts_with("Basic ") || auth.starts_with("basic ")) && request.tls) {
       record.identity_source = "basic";
       auto creds = defense::ParseBasicAuthorization(auth);
-      std::optional<core::Device> device;
+      std::shared_ptr<const core::Device> device;
       if (creds) {
         if (auto mac = core::MacAddress::Parse(creds->user)) device = find(*mac);
       }
@@ -275,20 +275,20 @@ std::variant<Pipeline::Identity, DeviceResponse> Pipeline::Identify(
         ScanEvent(client, defense::ScanEvent::kFailedAuth, "", record);
         return Challenge(record, "basic failed", false);
       }
-      return Identity{core::IdentityStrength::kDigest, std::move(*device)};
+      return Identity{core::IdentityStrength::kDigest, std::move(device)};
     }
   }
 
   // No credential. A tenant may let its source ranges identify a device by the URL's MAC.
   const auto url_mac = MacNamedBy(file_name);
-  std::optional<core::Device> claimed = url_mac ? find(*url_mac) : std::nullopt;
+  auto claimed = url_mac ? find(*url_mac) : nullptr;
   if (m.ip && claimed && claimed->tenant_id) {
     auto tenant = store_.GetTenant(*claimed->tenant_id);
     if (!tenant) throw ErrorException(tenant.error());
     if (tenant->ip_as_identity && !tenant->ip_ranges.empty()) {
       if (InTenantRanges(*tenant, client)) {
         record.identity_source = "ip";
-        return Identity{core::IdentityStrength::kIpRange, std::move(*claimed)};
+        return Identity{core::IdentityStrength::kIpRange, std::move(claimed)};
       }
     }
   }
@@ -333,7 +333,7 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
   // their own buckets; everything unauthenticated is limited per source.
   std::string& rate_key = scratch.rate_key;
   if (const auto* identity = std::get_if<Identity>(&identified)) {
-    rate_key.assign("device:").append(identity->device.mac.str());
+    rate_key.assign("device:").append(identity->device->mac.str());
   } else {
     rate_key = defense::SourceRateKey(client);
   }
@@ -347,15 +347,17 @@ DeviceResponse Pipeline::Decide(const DeviceRequest& request, const net::IpAddre
   }
   if (auto* refusal = std::get_if<DeviceResponse>(&identified)) return std::move(*refusal);
   Identity id = std::move(std::get<Identity>(identified));
-  core::Device* device = &id.device;
-  audit_.OverlayUncopiedSeen(*device);
+  // With the newest last-seen, which the store may not have yet (only then a copy).
+  id.device = audit_.WithUncopiedSeen(std::move(id.device));
+  const core::Device* device = id.device.get();
   record.device = device->mac.str();
   if (id.strength != core::IdentityStrength::kClientCert) record.mac = device->mac.str();
 
   if (!device->locked_reason.empty()) return Deny(record, "device locked: " + device->locked_reason);
   if (!device->tenant_id) return Deny(record, "device not assigned");
-  auto tenant = reads_.GetTenant(*device->tenant_id);
-  if (!tenant) throw ErrorException(tenant.error());
+  auto tenant_read = reads_.GetTenantShared(*device->tenant_id);
+  if (!tenant_read) throw ErrorException(tenant_read.error());
+  const core::Tenant* tenant = tenant_read->get();
 
   // authorize: the tenant's policy.
   if (id.strength < tenant->min_strength) {

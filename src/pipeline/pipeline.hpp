@@ -79,7 +79,7 @@ class Pipeline {
   // turns them into a 500 (or 503) and still audits the request.
   struct Identity {
     core::IdentityStrength strength = core::IdentityStrength::kNone;
-    core::Device device;
+    std::shared_ptr<const core::Device> device;  // never null; shared with the fleet cache
   };
   // `body_memory`: an empty string whose memory a served file's body may take.
   DeviceResponse Decide(const DeviceRequest& request, const net::IpAddress& client,

@@ -11,28 +11,33 @@ FleetCache::Stats FleetCache::stats() const {
 
 namespace {
 
+// A hit (counted) or nothing: a copy of the entry, which for devices and tenants is a
+// shared pointer, not the data.
 template <typename Map, typename Key>
 auto Lookup(Map& map, const Key& key, std::uint64_t generation, FleetCache::Stats& stats)
-    -> std::optional<std::remove_cvref_t<decltype(*map.Find(key, generation))>> {
+    -> std::remove_cvref_t<decltype(*map.Find(key, generation))> {
   const auto* value = map.Find(key, generation);
   ++(value != nullptr ? stats.hits : stats.misses);
-  if (value == nullptr) return std::nullopt;
+  if (value == nullptr) return {};
   return *value;
 }
 
 }  // namespace
 
-std::optional<core::Device> FleetCache::FindDevice(const std::string& mac, std::uint64_t generation) {
+std::shared_ptr<const core::Device> FleetCache::FindDevice(const std::string& mac, std::uint64_t generation) {
   std::lock_guard lock(mu_);
   return Lookup(devices_, mac, generation, stats_);
 }
 
 std::optional<std::vector<core::Line>> FleetCache::FindLines(std::int64_t device_id, std::uint64_t generation) {
   std::lock_guard lock(mu_);
-  return Lookup(lines_, device_id, generation, stats_);
+  const auto* lines = lines_.Find(device_id, generation);
+  ++(lines != nullptr ? stats_.hits : stats_.misses);
+  if (lines == nullptr) return std::nullopt;
+  return *lines;
 }
 
-std::optional<core::Tenant> FleetCache::FindTenant(std::int64_t id, std::uint64_t generation) {
+std::shared_ptr<const core::Tenant> FleetCache::FindTenant(std::int64_t id, std::uint64_t generation) {
   std::lock_guard lock(mu_);
   return Lookup(tenants_, id, generation, stats_);
 }
@@ -59,13 +64,16 @@ void FleetCache::Keep(Map& map, const Key& key, const T& value, std::uint64_t ge
   map.Insert(key, value, generation);
 }
 
-void FleetCache::PutDevice(const core::Device& device, std::uint64_t generation, std::uint64_t seen_epoch) {
+void FleetCache::PutDevice(std::shared_ptr<const core::Device> device, std::uint64_t generation,
+                           std::uint64_t seen_epoch) {
   std::lock_guard lock(mu_);
   if (max_devices_ == 0 || seen_epoch != seen_epoch_) return;
   // Ids of removed devices stay behind until the maps start over; this bounds them too.
   if (macs_.size() >= 2 * max_devices_) StartOver();
-  Keep(devices_, device.mac.str(), device, generation);
-  macs_[device.id] = device.mac.str();
+  const std::int64_t id = device->id;
+  std::string mac = device->mac.str();
+  Keep(devices_, mac, std::move(device), generation);
+  macs_[id] = std::move(mac);
 }
 
 void FleetCache::PutLines(std::int64_t device_id, const std::vector<core::Line>& lines,
@@ -74,9 +82,10 @@ void FleetCache::PutLines(std::int64_t device_id, const std::vector<core::Line>&
   Keep(lines_, device_id, lines, generation);
 }
 
-void FleetCache::PutTenant(const core::Tenant& tenant, std::uint64_t generation) {
+void FleetCache::PutTenant(std::shared_ptr<const core::Tenant> tenant, std::uint64_t generation) {
   std::lock_guard lock(mu_);
-  Keep(tenants_, tenant.id, tenant, generation);
+  const std::int64_t id = tenant->id;
+  Keep(tenants_, id, std::move(tenant), generation);
 }
 
 // As Store::AppendAuditBatch: a later entry wins.
@@ -86,29 +95,45 @@ void FleetCache::ApplySeen(const std::vector<DeviceSeen>& seen) {
   for (const auto& s : seen) {
     const auto mac = macs_.find(s.device_id);
     if (mac == macs_.end()) continue;
-    core::Device* cached = devices_.FindAny(mac->second);
-    if (cached != nullptr && cached->id == s.device_id) store::ApplySeen(*cached, s);
+    auto* cached = devices_.FindAny(mac->second);
+    if (cached == nullptr || (*cached)->id != s.device_id || !store::SeenChanges(**cached, s)) continue;
+    // Replaced, not changed: requests may be reading the cached one.
+    auto updated = std::make_shared<core::Device>(**cached);
+    store::ApplySeen(*updated, s);
+    *cached = std::move(updated);
   }
 }
 
 // Each read takes the generation, and the seen epoch, before it asks the backend: a write
 // committed after that changes the generation, so what the read returned is not used once
 // the write has completed.
-Result<core::Device> CachedStore::FindDevice(const core::MacAddress& mac) {
+Result<std::shared_ptr<const core::Device>> CachedStore::FindDeviceShared(const core::MacAddress& mac) {
   const std::uint64_t generation = inner_.DataGeneration();
-  if (auto hit = cache_.FindDevice(mac.str(), generation)) return std::move(*hit);
+  if (auto hit = cache_.FindDevice(mac.str(), generation)) return hit;
   const std::uint64_t epoch = cache_.SeenEpoch();
-  auto device = inner_.FindDevice(mac);
-  if (device) cache_.PutDevice(*device, generation, epoch);
+  PG_TRY(auto read, inner_.FindDevice(mac));
+  auto device = std::make_shared<const core::Device>(std::move(read));
+  cache_.PutDevice(device, generation, epoch);
   return device;
 }
 
-Result<core::Tenant> CachedStore::GetTenant(std::int64_t id) {
+Result<core::Device> CachedStore::FindDevice(const core::MacAddress& mac) {
+  PG_TRY(auto device, FindDeviceShared(mac));
+  return *device;
+}
+
+Result<std::shared_ptr<const core::Tenant>> CachedStore::GetTenantShared(std::int64_t id) {
   const std::uint64_t generation = inner_.DataGeneration();
-  if (auto hit = cache_.FindTenant(id, generation)) return std::move(*hit);
-  auto tenant = inner_.GetTenant(id);
-  if (tenant) cache_.PutTenant(*tenant, generation);
+  if (auto hit = cache_.FindTenant(id, generation)) return hit;
+  PG_TRY(auto read, inner_.GetTenant(id));
+  auto tenant = std::make_shared<const core::Tenant>(std::move(read));
+  cache_.PutTenant(tenant, generation);
   return tenant;
+}
+
+Result<core::Tenant> CachedStore::GetTenant(std::int64_t id) {
+  PG_TRY(auto tenant, GetTenantShared(id));
+  return *tenant;
 }
 
 Result<std::vector<core::Line>> CachedStore::ListLines(std::int64_t device_id) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -43,15 +44,17 @@ class FleetCache {
         tenants_(max_devices, max_age) {}
 
   // An entry is returned only if it was filled at `generation`, less than max_age ago.
-  std::optional<core::Device> FindDevice(const std::string& mac, std::uint64_t generation);
+  // Devices and tenants are shared, never changed once cached (a last-seen update replaces
+  // the device): a request reads them without a copy.
+  std::shared_ptr<const core::Device> FindDevice(const std::string& mac, std::uint64_t generation);
   std::optional<std::vector<core::Line>> FindLines(std::int64_t device_id, std::uint64_t generation);
-  std::optional<core::Tenant> FindTenant(std::int64_t id, std::uint64_t generation);
+  std::shared_ptr<const core::Tenant> FindTenant(std::int64_t id, std::uint64_t generation);
 
   // Fills, with the generation (and for devices the seen epoch) taken before the read.
   std::uint64_t SeenEpoch();
-  void PutDevice(const core::Device& device, std::uint64_t generation, std::uint64_t seen_epoch);
+  void PutDevice(std::shared_ptr<const core::Device> device, std::uint64_t generation, std::uint64_t seen_epoch);
   void PutLines(std::int64_t device_id, const std::vector<core::Line>& lines, std::uint64_t generation);
-  void PutTenant(const core::Tenant& tenant, std::uint64_t generation);
+  void PutTenant(std::shared_ptr<const core::Tenant> tenant, std::uint64_t generation);
   // Last-seen values just committed (Store::AppendAuditBatch), into the cached devices.
   void ApplySeen(const std::vector<DeviceSeen>& seen);
 
@@ -68,10 +71,10 @@ class FleetCache {
 
   const size_t max_devices_;
   mutable std::mutex mu_;
-  GenerationMap<std::string, core::Device> devices_;  // by MAC
+  GenerationMap<std::string, std::shared_ptr<const core::Device>> devices_;  // by MAC
   std::unordered_map<std::int64_t, std::string> macs_;  // device id -> MAC
   GenerationMap<std::int64_t, std::vector<core::Line>> lines_;  // by device id
-  GenerationMap<std::int64_t, core::Tenant> tenants_;
+  GenerationMap<std::int64_t, std::shared_ptr<const core::Tenant>> tenants_;
   // Counts ApplySeen calls: a device read from the store before a last-seen write and put
   // after it would bring the old last-seen back, so such a read is not kept.
   std::uint64_t seen_epoch_ = 0;
@@ -85,6 +88,8 @@ class CachedStore final : public Store {
   // Cached.
   Result<core::Tenant> GetTenant(std::int64_t id) override;
   Result<core::Device> FindDevice(const core::MacAddress& mac) override;
+  Result<std::shared_ptr<const core::Tenant>> GetTenantShared(std::int64_t id) override;
+  Result<std::shared_ptr<const core::Device>> FindDeviceShared(const core::MacAddress& mac) override;
   Result<std::vector<core::Line>> ListLines(std::int64_t device_id) override;
   // Forwarded, then the batch's last-seen values are written into the cached devices.
   Status AppendAuditBatch(const std::vector<StoredAuditEvent>& events, const std::vector<DeviceSeen>& seen,

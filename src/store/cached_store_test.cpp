@@ -115,19 +115,36 @@ TEST_F(CachedStoreTest, UnknownDevicesAreNotKept) {
 }
 
 // The audit copier writes last-seen on its own connection without changing the generation:
-// the entries the serving threads read are updated in place.
+// the entries the serving threads read are updated. Replaced, not changed in place: a
+// request may be reading the shared device at that moment.
 TEST_F(CachedStoreTest, LastSeenWrittenByTheCopierReachesCachedDevices) {
   FleetCache cache(100);
   CachedStore serving(*server_, cache);
   CachedStore copier(*cli_, cache);
   ReadAll(serving);
+  const auto being_read = serving.FindDeviceShared(device_.mac).value();
+  const auto last_seen_before = being_read->last_seen_ip;
   ASSERT_TRUE(copier.AppendAuditBatch({}, {{device_.id, kStartUnix + 9, "192.0.2.9", "ua-9", "9.1"}}, std::nullopt));
   const auto d = serving.FindDevice(device_.mac).value();
   EXPECT_EQ(d.last_seen_at, kStartUnix + 9);
   EXPECT_EQ(d.last_seen_ip, "192.0.2.9");
   EXPECT_EQ(d.last_user_agent, "ua-9");
   EXPECT_EQ(d.firmware, "9.1");
-  EXPECT_EQ(cache.stats().hits, 1u);  // updated, not dropped
+  EXPECT_EQ(cache.stats().hits, 2u);  // updated, not dropped
+  EXPECT_EQ(being_read->last_seen_ip, last_seen_before);
+  EXPECT_NE(serving.FindDeviceShared(device_.mac).value(), being_read);
+}
+
+// A request reads a cached device or tenant without a copy: every read shares one object.
+TEST_F(CachedStoreTest, CachedReadsShareOneObject) {
+  FleetCache cache(100);
+  CachedStore serving(*server_, cache);
+  const auto first = serving.FindDeviceShared(device_.mac).value();
+  EXPECT_EQ(serving.FindDeviceShared(device_.mac).value(), first);
+  const auto tenant = serving.GetTenantShared(tenant_.id).value();
+  EXPECT_EQ(serving.GetTenantShared(tenant_.id).value(), tenant);
+  // The store itself hands out a copy each time.
+  EXPECT_NE(server_->FindDeviceShared(device_.mac).value(), server_->FindDeviceShared(device_.mac).value());
 }
 
 // A device read before a last-seen write and put after it would bring the old value back.
@@ -137,9 +154,9 @@ TEST_F(CachedStoreTest, AReadOlderThanALastSeenWriteIsNotKept) {
   const std::uint64_t epoch = cache.SeenEpoch();
   const core::Device before = server_->FindDevice(device_.mac).value();
   cache.ApplySeen({{device_.id, kStartUnix + 9, "192.0.2.9", "ua-9", ""}});
-  cache.PutDevice(before, generation, epoch);
+  cache.PutDevice(std::make_shared<const core::Device>(before), generation, epoch);
   EXPECT_FALSE(cache.FindDevice(device_.mac.str(), generation));
-  cache.PutDevice(before, generation, cache.SeenEpoch());
+  cache.PutDevice(std::make_shared<const core::Device>(before), generation, cache.SeenEpoch());
   EXPECT_TRUE(cache.FindDevice(device_.mac.str(), generation));
 }
 
@@ -149,9 +166,9 @@ TEST_F(CachedStoreTest, AnOlderFillDoesNotReplaceANewerOne) {
   core::Device old_device = device_;
   core::Device new_device = device_;
   new_device.serial = "newer";
-  cache.PutDevice(new_device, 7, cache.SeenEpoch());
-  cache.PutDevice(old_device, 6, cache.SeenEpoch());
-  EXPECT_EQ(cache.FindDevice(device_.mac.str(), 7).value().serial, "newer");
+  cache.PutDevice(std::make_shared<const core::Device>(new_device), 7, cache.SeenEpoch());
+  cache.PutDevice(std::make_shared<const core::Device>(old_device), 6, cache.SeenEpoch());
+  EXPECT_EQ(cache.FindDevice(device_.mac.str(), 7)->serial, "newer");
   EXPECT_FALSE(cache.FindDevice(device_.mac.str(), 6));
 }
 
@@ -160,7 +177,7 @@ TEST_F(CachedStoreTest, SizeIsBounded) {
   for (int i = 0; i < 5; ++i) {
     core::Device d = NewDevice(fmt::format("0015650000{:02x}", i));
     d.id = i + 1;
-    cache.PutDevice(d, 1, cache.SeenEpoch());
+    cache.PutDevice(std::make_shared<const core::Device>(d), 1, cache.SeenEpoch());
   }
   int kept = 0;
   for (int i = 0; i < 5; ++i) kept += cache.FindDevice(fmt::format("0015650000{:02x}", i), 1) ? 1 : 0;

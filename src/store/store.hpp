@@ -71,6 +71,12 @@ inline void ApplySeen(core::Device& device, const DeviceSeen& seen) {
   device.last_user_agent = seen.user_agent;
   if (!seen.firmware.empty()) device.firmware = seen.firmware;
 }
+// Whether ApplySeen would change anything.
+inline bool SeenChanges(const core::Device& device, const DeviceSeen& seen) {
+  return device.last_seen_at != seen.time || device.last_seen_ip != seen.ip ||
+         device.last_user_agent != seen.user_agent ||
+         (!seen.firmware.empty() && device.firmware != seen.firmware);
+}
 
 // Bans (defense::BanStore) live in the store so they survive restarts and are shared by nodes.
 class Store : public defense::BanStore {
@@ -91,6 +97,16 @@ class Store : public defense::BanStore {
   // (kInvalidArgument otherwise), here and for tenants.
   virtual Result<core::Device> AddDevice(const core::Device& d) = 0;
   virtual Result<core::Device> FindDevice(const core::MacAddress& mac) = 0;  // kNotFound
+  // GetTenant and FindDevice for a caller that only reads the result: a store that keeps
+  // entries in memory (CachedStore) shares them instead of copying; by default, one copy.
+  virtual Result<std::shared_ptr<const core::Tenant>> GetTenantShared(std::int64_t id) {
+    PG_TRY(auto tenant, GetTenant(id));
+    return std::make_shared<const core::Tenant>(std::move(tenant));
+  }
+  virtual Result<std::shared_ptr<const core::Device>> FindDeviceShared(const core::MacAddress& mac) {
+    PG_TRY(auto device, FindDevice(mac));
+    return std::make_shared<const core::Device>(std::move(device));
+  }
   virtual Result<std::vector<core::Device>> ListDevices(const DeviceFilter& filter) = 0;
   // The first-added device of each (vendor, model) of the tenant, retired ones left out,
   // ordered by vendor and model: what a lint renders without loading the whole fleet.

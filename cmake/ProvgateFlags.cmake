@@ -14,10 +14,11 @@ if(PROVGATE_SANITIZE)
 endif()
 
 # Asio keeps the memory of finished coroutine frames and handlers per thread for reuse, two
-# blocks of each kind by default; a request's path nests more awaitables than that, so most
-# would be a new allocation. The value sizes that per-thread cache, so every translation
-# unit must see the same one: it is set here, for all of them.
-add_compile_definitions(BOOST_ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE=16)
+# blocks of each kind by default: too few for a serving thread with dozens of connections,
+# each with a frame or a socket wait outstanding, so most would be a new allocation. The
+# value sizes that per-thread cache, so every translation unit must see the same one: it
+# is set here, for all of them.
+add_compile_definitions(BOOST_ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE=32)
 
 if(CMAKE_BUILD_TYPE STREQUAL "Release" OR CMAKE_BUILD_TYPE STREQUAL "RelWithDebInfo")
   add_compile_options(-D_FORTIFY_SOURCE=3 -fstack-protector-strong)

@@ -162,35 +162,55 @@ awaitable<DeviceSocket::error_code> DeviceSocket::Handshake() {
   }
 }
 
-awaitable<DeviceSocket::error_code> DeviceSocket::ReadDecrypted() {
-  if (ssl_ == nullptr) co_return co_await Receive();
+DeviceSocket::Io DeviceSocket::ReadSome(error_code& ec) {
+  if (ssl_ == nullptr) return RecvSome(ec);
+  bool eof = false;
   for (;;) {
     ERR_clear_error();
     const int r = SSL_read(ssl_, scratch.data(), static_cast<int>(scratch.size()));
     if (r > 0) {
       in_.append(scratch.data(), static_cast<size_t>(r));
-      co_return error_code{};
+      return Io::kDone;
     }
     const int err = SSL_get_error(ssl_, r);
-    if (err == SSL_ERROR_ZERO_RETURN) co_return asio::error::eof;  // close_notify
-    if (err != SSL_ERROR_WANT_READ) co_return TlsError(err);
-    // A KeyUpdate or similar may have left an answer to send first.
-    if (auto ec = co_await Flush()) co_return ec;
-    if (auto ec = co_await Receive(); ec && ec != asio::error::eof) co_return ec;
+    if (err == SSL_ERROR_ZERO_RETURN) return Io::kEof;  // close_notify
+    if (err != SSL_ERROR_WANT_READ || eof) {
+      ec = TlsError(err);
+      return Io::kError;
+    }
+    switch (RecvSome(ec)) {
+      case Io::kDone: break;
+      case Io::kEof: eof = true; break;  // the next SSL_read reports how the peer left
+      case Io::kError: return Io::kError;
+      case Io::kWouldBlock: return Io::kWouldBlock;
+    }
   }
 }
 
+// Everything that needs no wait happens here, in this one frame: a keep-alive request that
+// is already buffered, or arrives while the previous response is sent, costs no coroutine
+// below it.
 awaitable<DeviceSocket::error_code> DeviceSocket::ReadRequest(RequestParser& parser, size_t max_unparsed) {
   for (;;) {
     if (auto ec = ParseBuffered(parser, in_, max_unparsed)) co_return ec;
     if (parser.is_done()) co_return error_code{};
-    error_code ec = co_await ReadDecrypted();
-    if (ec == asio::error::eof) {
-      if (!parser.got_some()) co_return bhttp::error::end_of_stream;
-      parser.put_eof(ec);
-      co_return ec ? ec : bhttp::error::partial_message;
+    error_code ec;
+    switch (ReadSome(ec)) {
+      case Io::kDone:
+        continue;
+      case Io::kError:
+        co_return ec;
+      case Io::kEof:
+        if (!parser.got_some()) co_return bhttp::error::end_of_stream;
+        parser.put_eof(ec);
+        co_return ec ? ec : bhttp::error::partial_message;
+      case Io::kWouldBlock:
+        break;
     }
+    // A KeyUpdate or similar may have left an answer to send first.
+    if (!FlushNow(ec)) ec = co_await Flush();
     if (ec) co_return ec;
+    if (auto w = co_await Wait(asio::socket_base::wait_read)) co_return w;
   }
 }
 
@@ -277,16 +297,24 @@ bool DeviceSocket::SendSome(error_code& ec) {
   return true;
 }
 
-awaitable<DeviceSocket::error_code> DeviceSocket::Flush() {
+bool DeviceSocket::FlushNow(error_code& ec) {
   for (;;) {
     Encrypt();
-    error_code ec;
     const bool sent = SendSome(ec);
-    if (ec) co_return ec;
+    if (ec) return true;
     if (sent && queued_done_ == queued_.size() && !close_notify_queued_) {
-      co_return write_failed_ ? asio::ssl::error::unspecified_system_error : error_code{};
+      if (write_failed_) ec = asio::ssl::error::unspecified_system_error;
+      return true;
     }
-    if (sent) continue;  // more plain text to encrypt
+    if (!sent) return false;  // the socket takes no more for now
+    // else more plain text to encrypt
+  }
+}
+
+awaitable<DeviceSocket::error_code> DeviceSocket::Flush() {
+  for (;;) {
+    error_code ec;
+    if (FlushNow(ec)) co_return ec;
     if (auto w = co_await Wait(asio::socket_base::wait_write)) co_return w;
   }
 }

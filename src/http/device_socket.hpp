@@ -66,6 +66,10 @@ class DeviceSocket
   // Sends everything queued, waiting while the socket cannot take more. TLS output that
   // OpenSSL queued itself (an alert) goes too, also after a failed write.
   boost::asio::awaitable<error_code> Flush();
+  // The same without waiting: true when it is done (`ec` says how), false when the socket
+  // takes no more for now and Flush must wait. A caller that tries this first spends no
+  // coroutine frame on a response the socket takes at once, the usual case.
+  bool FlushNow(error_code& ec);
 
   // True when the kernel holds input nobody read: closing now would send a reset.
   bool HasUnreadInput();
@@ -87,7 +91,7 @@ class DeviceSocket
   enum class Io { kDone, kWouldBlock, kEof, kError };
   Io RecvSome(error_code& ec);                        // one recv into the TLS input or in_
   boost::asio::awaitable<error_code> Receive();       // RecvSome, waiting while nothing comes
-  boost::asio::awaitable<error_code> ReadDecrypted(); // more bytes into in_ (TLS or plain)
+  Io ReadSome(error_code& ec);  // more bytes into in_ (decrypted over TLS), without waiting
   boost::asio::awaitable<error_code> Wait(boost::asio::socket_base::wait_type what);
   bool SendSome(error_code& ec);                      // true once out_ is all sent
   error_code TlsError(int ssl_error);

@@ -3,7 +3,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/recycling_allocator.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -19,6 +18,7 @@
 #include <span>
 #include <tuple>
 
+#include "http/commit_wait.hpp"
 #include "http/device_socket.hpp"
 #include "net/ip_address.hpp"
 #include "net/proxy_protocol.hpp"
@@ -74,52 +74,6 @@ void AuditTransportFailure(Listener::State& s, const tcp::endpoint& peer, const 
   s.audit.Submit(std::move(r), audit::Durability::kDurable, std::nullopt, [](const Status& st) {
     if (!st) spdlog::error("audit write failed: {}", st.error().message);
   });
-}
-
-// A commit's completion handler, in memory the serving thread recycles: the resumption
-// posted back to that thread frees it there, before resuming the coroutine.
-template <class Handler>
-struct RecycledHandlerDelete {
-  void operator()(Handler* h) const {
-    asio::recycling_allocator<Handler> alloc;
-    std::allocator_traits<decltype(alloc)>::destroy(alloc, h);
-    alloc.deallocate(h, 1);
-  }
-};
-
-// Awaits the commit of a request's audit record without blocking the serving thread: the
-// committer's completion resumes the coroutine on its own executor. Once the record is
-// queued the connection adds nothing more to the batch, so it stops counting as a sibling.
-template <class Token>
-auto AsyncCommit(audit::AuditLog& log, pipeline::Outcome& outcome, audit::CommitSibling& sibling,
-                 Token&& token) {
-  return asio::async_initiate<Token, void(Status)>(
-      [&log, &outcome, &sibling](auto handler) {
-        using Handler = decltype(handler);
-        using Owned = std::unique_ptr<Handler, RecycledHandlerDelete<Handler>>;
-        asio::recycling_allocator<Handler> alloc;
-        Handler* parked = alloc.allocate(1);
-        std::allocator_traits<decltype(alloc)>::construct(alloc, parked, std::move(handler));
-        // Holds only the pointer, so std::function keeps it inline; called exactly once.
-        audit::Completion done = [parked](const Status& st) {
-          Owned owned(parked);
-          const auto executor = asio::get_associated_executor(*owned);
-          asio::post(executor, [owned = std::move(owned), st]() mutable {
-            Handler resume = std::move(*owned);
-            owned.reset();
-            std::move(resume)(st);
-          });
-        };
-        // The usual request has one record and no vector of them; the record handed back
-        // is the memory of the connection's next one.
-        outcome.record = outcome.events.empty()
-                             ? log.Submit(std::move(outcome.record), audit::Durability::kDurable,
-                                          std::move(outcome.seen), std::move(done))
-                             : log.Submit(outcome.TakeRecords(), audit::Durability::kDurable,
-                                          std::move(outcome.seen), std::move(done));
-        sibling.Release();
-      },
-      token);
 }
 
 // Fills the identity fields of a request from the verified peer certificate, if any.
@@ -192,6 +146,7 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
   // body and audit record) and the arena the parser keeps the header fields in.
   pipeline::DeviceRequest dr = base;
   pipeline::Outcome outcome;
+  CommitPostMemory commit_memory;
   std::array<std::byte, 2048> arena_memory;
   std::pmr::monotonic_buffer_resource arena(arena_memory.data(), arena_memory.size());
   for (std::uint32_t n = 0; n < s.config.limits.max_requests_per_connection; ++n) {
@@ -237,7 +192,7 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
     const bool keep_alive =
         req.keep_alive() && n + 1 < s.config.limits.max_requests_per_connection;
     s.pipeline.Evaluate(dr, outcome);
-    const Status committed = co_await AsyncCommit(s.audit, outcome, sibling, asio::use_awaitable);
+    const Status committed = co_await AsyncCommit(s.audit, outcome, sibling, commit_memory, asio::use_awaitable);
     if (keep_alive) sibling.Hold();  // the client may send another request
     const auto& pr = pipeline::Pipeline::Respond(outcome, committed);
 
@@ -246,7 +201,9 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
     QueueResponse(socket, pr, req.method() == bhttp::verb::head, req.version(), keep_alive);
     if (!keep_alive) break;
     socket.ExpiresAfter(s.config.limits.header_timeout);
-    if (co_await socket.Flush()) break;
+    DeviceSocket::error_code flushed;
+    if (!socket.FlushNow(flushed)) flushed = co_await socket.Flush();
+    if (flushed) break;
   }
   co_return false;
 }

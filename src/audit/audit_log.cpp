@@ -272,21 +272,15 @@ AuditLog::~AuditLog() {
 
 AuditRecord AuditLog::Submit(AuditRecord record, Durability durability,
                              std::optional<store::DeviceSeen> seen, Completion done) {
-  Entry e;
+  Entry e{{}, durability, false, std::move(seen), std::move(done)};
   e.records.push_back(std::move(record));
-  e.durability = durability;
-  e.seen = std::move(seen);
-  e.done = std::move(done);
   return Enqueue(std::move(e));
 }
 
 AuditRecord AuditLog::Submit(std::vector<AuditRecord> records, Durability durability,
                              std::optional<store::DeviceSeen> seen, Completion done) {
-  Entry e;
+  Entry e{{}, durability, false, std::move(seen), std::move(done)};
   e.records.assign(std::make_move_iterator(records.begin()), std::make_move_iterator(records.end()));
-  e.durability = durability;
-  e.seen = std::move(seen);
-  e.done = std::move(done);
   return Enqueue(std::move(e));
 }
 
@@ -518,7 +512,6 @@ void AuditLog::Run() {
       claimed = claimed_;
     }
     Commit(batch, claimed);
-    Recycle(batch);
     batch.clear();
   }
 }
@@ -569,6 +562,7 @@ void AuditLog::Commit(std::vector<Entry>& batch, bool claimed) {
   for (auto& entry : batch) {
     if (entry.done) entry.done(st);
   }
+  Recycle(batch);  // before the batch counts as committed: a Drain finds its records reusable
   bool wake_copier = false;
   {
     std::lock_guard lock(mu_);

@@ -77,7 +77,8 @@ TEST(AuditLog, InvalidUtf8InUserAgentIsStillRecorded) {
 
 // The writer builds lines without a JSON tree: each field must come back as it went in,
 // keys sorted (the order lines had when nlohmann::json wrote them), empty ones left out.
-TEST(AuditLog, LineHoldsEveryFieldInSortedOrder) {
+// A record with every field set to something other than its default.
+AuditRecord EveryField() {
   AuditRecord r;
   r.time = FromUnix(1700000000) + std::chrono::milliseconds(7);
   r.listener = "devices";
@@ -97,6 +98,11 @@ TEST(AuditLog, LineHoldsEveryFieldInSortedOrder) {
   r.duration_ms = 12.3456789;
   r.actor = "cli";
   r.detail = {{"cause", "x"}, {"n", 3}};
+  return r;
+}
+
+TEST(AuditLog, LineHoldsEveryFieldInSortedOrder) {
+  AuditRecord r = EveryField();
   const store::DeviceSeen seen{42, 1700000001, "192.0.2.7", "ua \"quoted\"", "96.86.0.100"};
   std::string line;
   r.AppendJson(line, "00aa", 9, &seen);
@@ -176,6 +182,30 @@ TEST(AuditLog, ConcurrentDurableWritersKeepEveryLineWhole) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(ReadLines(path).size(), 400u);
+}
+
+// A new field must be cleared too: the line of a cleared record is a new record's.
+TEST(AuditLog, ClearedRecordIsANewRecordThatKeepsItsMemory) {
+  AuditRecord r = EveryField();
+  r.kind = "lifecycle";
+  const size_t user_agent_memory = r.user_agent.capacity();
+  r.Clear();
+  EXPECT_EQ(JsonLine(r), JsonLine(AuditRecord{}));
+  EXPECT_EQ(r.user_agent.capacity(), user_agent_memory);
+}
+
+// Submit hands back a record committed earlier, cleared, with its memory: a serving
+// thread's next record allocates nothing for its strings.
+TEST(AuditLog, SubmitHandsBackACommittedRecordForReuse) {
+  auto log = AuditLog::Open(TempFile("audit_recycle.log"), nullptr).value();
+  AuditRecord first = EveryField();
+  first.user_agent = std::string(200, 'u');
+  AuditRecord spare = log->Submit(std::move(first), Durability::kDurable, std::nullopt, {});
+  log->Drain();
+  spare = log->Submit(std::move(spare), Durability::kDurable, std::nullopt, {});
+  EXPECT_EQ(JsonLine(spare), JsonLine(AuditRecord{}));
+  EXPECT_GE(spare.user_agent.capacity(), 200u) << "the first record's memory came back";
+  log->Drain();
 }
 
 TEST(AuditLog, SubmitCompletesOnlyOnceTheRecordIsInTheFile) {

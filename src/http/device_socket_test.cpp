@@ -6,13 +6,18 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include <sys/socket.h>
+
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -290,6 +295,60 @@ TEST_F(DeviceSocketTlsTest, ALargeResponseArrivesWholeAndEndsWithCloseNotify) {
   EXPECT_EQ(received.size(), big.size());
   EXPECT_TRUE(received == big);
   EXPECT_TRUE(clean_close) << "the close_notify follows the last byte";
+}
+
+// After a request, a phone that ends the session with close_notify ends the stream; one
+// that just closes the connection leaves it truncated (no response owed to either).
+TEST_F(DeviceSocketTlsTest, TheEndOfAConnectionSaysWhetherThePhoneSentCloseNotify) {
+  auto server_ctx = Server(tls::ClientCertMode::kOff);
+  auto client_ctx = Client(nullptr);
+  ASSERT_TRUE(server_ctx && client_ctx);
+  for (const bool close_notify : {true, false}) {
+    std::atomic<bool> server_done{false};
+    asio::io_context io;
+    tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    const auto port = acceptor.local_endpoint().port();
+    std::thread client([&] {
+      asio::io_context cio;
+      tcp::socket sock(cio);
+      sock.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+      tls::testing::SslPtr ssl(SSL_new(client_ctx.get()));
+      SSL_set_fd(ssl.get(), sock.native_handle());
+      if (SSL_connect(ssl.get()) != 1) return;
+      const std::string request = "GET /a.cfg HTTP/1.1\r\nHost: p\r\n\r\n";
+      SSL_write(ssl.get(), request.data(), static_cast<int>(request.size()));
+      if (close_notify) SSL_shutdown(ssl.get());
+      ::shutdown(sock.native_handle(), SHUT_WR);  // the end, without a reset
+      while (!server_done) std::this_thread::sleep_for(1ms);
+    });
+    std::optional<boost::system::error_code> first, second;
+    DeviceSocket server(acceptor.accept());
+    server.ExpiresAfter(10s);
+    ASSERT_TRUE(server.StartTls(server_ctx->native_handle()));
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          if (co_await server.Handshake()) co_return;
+          DeviceSocket::RequestParser one;
+          first = co_await server.ReadRequest(one, kMaxUnparsed);
+          DeviceSocket::RequestParser two;
+          second = co_await server.ReadRequest(two, kMaxUnparsed);
+        },
+        asio::detached);
+    for (int i = 0; i < 1000 && !second; ++i) {
+      io.restart();
+      io.run_for(10ms);
+    }
+    server_done = true;
+    client.join();
+    ASSERT_TRUE(first && second) << close_notify;
+    EXPECT_FALSE(*first) << first->message();
+    if (close_notify) {
+      EXPECT_EQ(*second, bhttp::error::end_of_stream) << second->message();
+    } else {
+      EXPECT_EQ(*second, asio::ssl::error::stream_truncated) << second->message();
+    }
+  }
 }
 
 }  // namespace

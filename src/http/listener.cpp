@@ -13,13 +13,13 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <memory_resource>
 #include <span>
 #include <tuple>
 
 #include "http/commit_wait.hpp"
 #include "http/device_socket.hpp"
+#include "http/response.hpp"
 #include "net/ip_address.hpp"
 #include "net/proxy_protocol.hpp"
 #include "tls/ossl_handles.hpp"
@@ -88,45 +88,6 @@ void IdentifyPeer(Listener::State& s, SSL* ssl, pipeline::DeviceRequest& req) {
     req.cert_problem = identity.error().code == ErrorCode::kNotFound ? "no MAC in certificate"
                                                                      : identity.error().message;
   }
-}
-
-// Queues a response: its head, written field by field into the socket's queue (no
-// message object, no header string of its own), then the body. Every response carries the
-// same fields in the same order, so refusals stay byte-identical (invariant 2).
-void QueueResponse(DeviceSocket& socket, const pipeline::DeviceResponse& pr, bool head,
-                   unsigned version, bool keep_alive) {
-  const auto status = static_cast<bhttp::status>(pr.status);
-  std::array<char, 24> number{};
-  auto decimal = [&number](auto value) {
-    const auto [end, ec] = std::to_chars(number.data(), number.data() + number.size(), value);
-    return std::string_view(number.data(), static_cast<size_t>(end - number.data()));
-  };
-  socket.Queue(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  socket.Queue(decimal(pr.status));
-  socket.Queue(" ");
-  socket.Queue(bhttp::obsolete_reason(status));
-  socket.Queue("\r\nContent-Type: ");
-  socket.Queue(pr.content_type);
-  socket.Queue("\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
-               "Content-Security-Policy: default-src 'none'\r\n");
-  if (pr.allow_header) socket.Queue("Allow: GET, HEAD, PUT\r\n");
-  for (const auto& challenge : pr.www_authenticate) {
-    socket.Queue("WWW-Authenticate: ");
-    socket.Queue(challenge);
-    socket.Queue("\r\n");
-  }
-  if (pr.retry_after > 0) {
-    socket.Queue("Retry-After: ");
-    socket.Queue(decimal(pr.retry_after));
-    socket.Queue("\r\n");
-  }
-  // HTTP/1.1 keeps a connection open unless told; HTTP/1.0 closes it unless told.
-  if (version == 10 && keep_alive) socket.Queue("Connection: keep-alive\r\n");
-  if (version != 10 && !keep_alive) socket.Queue("Connection: close\r\n");
-  socket.Queue("Content-Length: ");
-  socket.Queue(decimal(pr.body.size()));
-  socket.Queue("\r\n\r\n");
-  if (!head) socket.Queue(pr.body);
 }
 
 void QueueError(DeviceSocket& socket, bhttp::status status) {

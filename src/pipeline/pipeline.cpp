@@ -3,10 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <array>
-#include <charconv>
 #include <fstream>
 
+#include "base/decimal.hpp"
 #include "core/lifecycle.hpp"
 #include "crypto/random.hpp"
 #include "defense/redact.hpp"
@@ -81,9 +80,7 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   record.Clear();
   record.time = request.received;
   record.listener = request.listener;
-  std::array<char, 8> port{};
-  const auto port_end = std::to_chars(port.data(), port.data() + port.size(), request.peer_port).ptr;
-  record.peer.assign(request.peer_ip).append(":").append(port.data(), port_end);
+  record.peer.assign(request.peer_ip).append(":").append(Decimal(request.peer_port).view());
   record.method = request.method;
   defense::RedactTarget(request.target, record.file);  // URL tokens never reach a log
   record.user_agent = request.user_agent;
@@ -146,7 +143,8 @@ DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
   std::optional<store::DeviceSeen> seen = std::move(outcome.seen);
   const Status committed = audit_.WriteBatch(outcome.TakeRecords(), audit::Durability::kDurable,
                                              std::move(seen));
-  return Respond(outcome, committed);
+  Respond(outcome, committed);
+  return std::move(outcome.response);
 }
 
 DeviceResponse Pipeline::Challenge(audit::AuditRecord& record, std::string reason, bool stale) {

@@ -61,7 +61,8 @@ class Pipeline {
 
   // Thread-safe. Never throws (internal failures become a 500 with an audit record) and
   // does not wait on the audit disk (a ban it imposes is the one blocking write): the
-  // caller submits Outcome::TakeRecords and answers from the completion, through Respond.
+  // caller submits the outcome's records (its record, or TakeRecords when it raised events)
+  // and answers from the completion, through Respond.
   Outcome Evaluate(const DeviceRequest& request);
   // The same into `outcome`, replacing what it held and reusing its memory: a connection
   // keeps one for its requests, so a keep-alive request allocates nothing for its response
@@ -79,7 +80,8 @@ class Pipeline {
   // turns them into a 500 (or 503) and still audits the request.
   struct Identity {
     core::IdentityStrength strength = core::IdentityStrength::kNone;
-    std::shared_ptr<const core::Device> device;  // never null; shared with the fleet cache
+    // Never null; the fleet cache's own object when read through it, never changed.
+    std::shared_ptr<const core::Device> device;
   };
   // `body_memory`: an empty string whose memory a served file's body may take.
   DeviceResponse Decide(const DeviceRequest& request, const net::IpAddress& client,

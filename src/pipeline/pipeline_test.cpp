@@ -118,6 +118,43 @@ TEST_F(PipelineTest, ServesTheAuthenticatedDevicesOwnFile) {
   EXPECT_EQ(LastReason(), "device file");
 }
 
+// A connection evaluates its requests into one Outcome: nothing of a request may reach the
+// next one's response or record.
+TEST_F(PipelineTest, AnOutcomeEvaluatedAgainHoldsOnlyTheNewRequest) {
+  Outcome reused;
+  auto challenged = Request("/001565aabbcc.cfg", std::nullopt);
+  challenged.methods.digest = true;
+  pipeline_->Evaluate(challenged, reused);
+  ASSERT_EQ(reused.response.status, 401);
+  ASSERT_FALSE(reused.response.www_authenticate.empty());
+
+  pipeline_->Evaluate(Request("/001565aabbcc.cfg", "001565aabbcc"), reused);
+  const Outcome fresh_first = pipeline_->Evaluate(Request("/001565ddeeff.cfg", "001565ddeeff"));
+  ASSERT_EQ(reused.response.status, 200);
+  EXPECT_TRUE(reused.response.www_authenticate.empty());
+  EXPECT_NE(reused.response.body.find("s3cret-001565aabbcc"), std::string::npos);
+  EXPECT_EQ(reused.record.identity_source, "client-cert");
+  EXPECT_EQ(reused.record.reason, "device file");
+  EXPECT_EQ(reused.events.size(), fresh_first.events.size());  // pinned, delivered, provisioned
+  EXPECT_TRUE(reused.seen);
+
+  pipeline_->Evaluate(Request("/001565ddeeff.cfg", "001565aabbcc"), reused);
+  const Outcome fresh = pipeline_->Evaluate(Request("/001565ddeeff.cfg", "001565aabbcc"));
+  EXPECT_EQ(reused.response.status, 404);
+  EXPECT_EQ(reused.response.body, fresh.response.body);
+  EXPECT_EQ(reused.response.content_type, fresh.response.content_type);
+  EXPECT_TRUE(reused.events.empty());
+  EXPECT_FALSE(reused.seen);
+  auto without_time = [](const audit::AuditRecord& r) {
+    audit::AuditRecord copy = r;
+    copy.duration_ms = 0;
+    std::string line;
+    copy.AppendJson(line);
+    return line;
+  };
+  EXPECT_EQ(without_time(reused.record), without_time(fresh.record));
+}
+
 TEST_F(PipelineTest, LastSeenIsWrittenWithTheAuditRecordOfAnAnsweredFetchOnly) {
   // Evaluate decides but writes neither the record nor the device's last-seen columns:
   // both wait for the audit commit that releases the response.

@@ -1,8 +1,8 @@
 #include "pipeline/render_cache.hpp"
 
-#include <array>
-#include <charconv>
 #include <string_view>
+
+#include "base/decimal.hpp"
 
 namespace provgate::pipeline {
 
@@ -17,11 +17,9 @@ void RenderCache::DeviceKey(std::string& key, const core::MacAddress& mac, const
 
 void RenderCache::CommonKey(std::string& key, std::int64_t tenant_id, const std::string& vendor,
                             const std::string& model, const std::string& file_name) {
-  std::array<char, 24> id{};
-  const auto end = std::to_chars(id.data(), id.data() + id.size(), tenant_id).ptr;
+  const Decimal id(tenant_id);
   key.assign("c");
-  for (const std::string_view part : {std::string_view(id.data(), static_cast<size_t>(end - id.data())),
-                                      std::string_view(vendor), std::string_view(model),
+  for (const std::string_view part : {id.view(), std::string_view(vendor), std::string_view(model),
                                       std::string_view(file_name)}) {
     key += '\0';
     key += part;

@@ -228,7 +228,20 @@ TEST_F(DeviceSocketTest, LingerEndsAtItsLimitWhileTheClientKeepsSending) {
   EXPECT_TRUE(done) << "a client that never stops sending is not read forever";
 }
 
-class DeviceSocketTlsTest : public tls::testing::TlsFilesTest {};
+class DeviceSocketTlsTest : public tls::testing::TlsFilesTest {
+ protected:
+  // A phone's side: connects `sock` to the port, completes the handshake and sends `request`.
+  // Null when the handshake failed.
+  static tls::testing::SslPtr ConnectAndSend(tcp::socket& sock, SSL_CTX* ctx, unsigned short port,
+                                             const std::string& request) {
+    sock.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    tls::testing::SslPtr ssl(SSL_new(ctx));
+    SSL_set_fd(ssl.get(), sock.native_handle());
+    if (SSL_connect(ssl.get()) != 1) return nullptr;
+    SSL_write(ssl.get(), request.data(), static_cast<int>(request.size()));
+    return ssl;
+  }
+};
 
 TEST_F(DeviceSocketTlsTest, ALargeResponseArrivesWholeAndEndsWithCloseNotify) {
   auto server_ctx = Server(tls::ClientCertMode::kOff);
@@ -243,12 +256,8 @@ TEST_F(DeviceSocketTlsTest, ALargeResponseArrivesWholeAndEndsWithCloseNotify) {
   std::thread client([&] {
     asio::io_context cio;
     tcp::socket sock(cio);
-    sock.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-    tls::testing::SslPtr ssl(SSL_new(client_ctx.get()));
-    SSL_set_fd(ssl.get(), sock.native_handle());
-    if (SSL_connect(ssl.get()) != 1) return;
-    const std::string request = "GET /big.cfg HTTP/1.1\r\nHost: p\r\n\r\n";
-    SSL_write(ssl.get(), request.data(), static_cast<int>(request.size()));
+    auto ssl = ConnectAndSend(sock, client_ctx.get(), port, "GET /big.cfg HTTP/1.1\r\nHost: p\r\n\r\n");
+    if (!ssl) return;
     std::array<char, 16384> buf{};
     for (;;) {
       const int n = SSL_read(ssl.get(), buf.data(), static_cast<int>(buf.size()));
@@ -311,12 +320,8 @@ TEST_F(DeviceSocketTlsTest, TheEndOfAConnectionSaysWhetherThePhoneSentCloseNotif
     std::thread client([&] {
       asio::io_context cio;
       tcp::socket sock(cio);
-      sock.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-      tls::testing::SslPtr ssl(SSL_new(client_ctx.get()));
-      SSL_set_fd(ssl.get(), sock.native_handle());
-      if (SSL_connect(ssl.get()) != 1) return;
-      const std::string request = "GET /a.cfg HTTP/1.1\r\nHost: p\r\n\r\n";
-      SSL_write(ssl.get(), request.data(), static_cast<int>(request.size()));
+      auto ssl = ConnectAndSend(sock, client_ctx.get(), port, "GET /a.cfg HTTP/1.1\r\nHost: p\r\n\r\n");
+      if (!ssl) return;
       if (close_notify) SSL_shutdown(ssl.get());
       ::shutdown(sock.native_handle(), SHUT_WR);  // the end, without a reset
       while (!server_done) std::this_thread::sleep_for(1ms);

@@ -57,6 +57,11 @@ Statement& Statement::BindText(int index, std::string_view value) {
   return *this;
 }
 
+Statement& Statement::BindTextUncopied(int index, std::string_view value) {
+  NoteBind(sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC, SQLITE_UTF8));
+  return *this;
+}
+
 Statement& Statement::BindBlob(int index, const std::optional<std::vector<unsigned char>>& value) {
   if (!value) return BindNull(index);
   // A zero-length blob must stay a blob, not NULL; zeroblob does that without a pointer.

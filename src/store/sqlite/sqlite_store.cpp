@@ -585,8 +585,9 @@ Status SqliteStore::RemoveLine(std::int64_t device_id, int index) {
 Status SqliteStore::InsertAuditLocked(const StoredAuditEvent& e) {
   PG_TRY(Statement s, db_.Prepare("INSERT INTO audit(time, kind, mac, decision, reason, json) "
                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
-  s.BindInt(1, e.time).BindText(2, e.kind).BindText(3, e.mac).BindText(4, e.decision);
-  s.BindText(5, e.reason).BindText(6, e.json);
+  // `e` outlives `s`, which clears the bindings when it goes.
+  s.BindInt(1, e.time).BindTextUncopied(2, e.kind).BindTextUncopied(3, e.mac).BindTextUncopied(4, e.decision);
+  s.BindTextUncopied(5, e.reason).BindTextUncopied(6, e.json);
   return s.Run();
 }
 

@@ -83,6 +83,25 @@ class SqliteStoreTest : public ::testing::Test {
   ManualClock clock_{FromUnix(contract::kStartUnix)};
 };
 
+// Text bound without a copy is only borrowed while the Statement lives: the cached
+// statement keeps no pointer to it afterwards (ASan would see the read of freed text).
+TEST_F(SqliteStoreTest, UncopiedTextIsForgottenWithItsStatement) {
+  auto db = sqlite::Connection::Open(db_path_);
+  ASSERT_TRUE(db) << db.error().message;
+  constexpr std::string_view kSql = "SELECT ?1 IS NULL, ?1";
+  {
+    auto text = std::make_unique<std::string>("borrowed for one step");
+    auto s = db->Prepare(kSql).value();
+    s.BindTextUncopied(1, *text);
+    ASSERT_TRUE(s.Step().value());
+    EXPECT_EQ(s.Int(0), 0);
+    EXPECT_EQ(s.Text(1), "borrowed for one step");
+  }
+  auto same = db->Prepare(kSql).value();  // the cached statement, without a binding
+  ASSERT_TRUE(same.Step().value());
+  EXPECT_EQ(same.Int(0), 1);
+}
+
 TEST_F(SqliteStoreTest, UsesWalJournalMode) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);

@@ -21,9 +21,11 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -202,14 +204,18 @@ TEST(HotPathAllocations, KeepAliveRequestsOfAWarmDeviceAllocateNothingOnTheServi
   ASSERT_TRUE(client_ctx) << client_ctx.error().message;
 
   // Phones on connections of their own at once, as in a storm: the serving thread has many
-  // requests in flight (each connection may serve 1 000, max_requests_per_connection).
+  // requests in flight (each connection may serve 1 000, max_requests_per_connection). The
+  // requests are counted in windows: an allocation per request shows in every window, while
+  // something that happens now and then (a timer of the serving thread, a cache entry
+  // expiring on a slow machine) spoils one at most, so the quietest window is judged.
   constexpr int kPhones = 12;
   constexpr int kWarmUp = 100;
-  constexpr int kMeasured = 300;
+  constexpr int kWindows = 3;
+  constexpr int kPerWindow = 100;  // per phone
   std::atomic<int> failures{0};
-  std::atomic<std::uint64_t> counted{0};
-  std::barrier warm(kPhones, [&]() noexcept { counted = g_counted.load(); });
-  std::barrier done(kPhones, [&]() noexcept { counted = g_counted.load() - counted.load(); });
+  std::vector<std::uint64_t> marks;  // g_counted at each window's edge
+  marks.reserve(kWindows + 1);
+  std::barrier edge(kPhones, [&]() noexcept { marks.push_back(g_counted.load()); });
   std::vector<std::thread> phones;
   for (int p = 0; p < kPhones; ++p) {
     phones.emplace_back([&] {
@@ -224,9 +230,11 @@ TEST(HotPathAllocations, KeepAliveRequestsOfAWarmDeviceAllocateNothingOnTheServi
       };
       if (!phone.connected()) ++failures;
       for (int i = 0; i < kWarmUp; ++i) fetch(i);
-      warm.arrive_and_wait();
-      for (int i = 0; i < kMeasured; ++i) fetch(i);
-      done.arrive_and_wait();
+      edge.arrive_and_wait();
+      for (int w = 0; w < kWindows; ++w) {
+        for (int i = 0; i < kPerWindow; ++i) fetch(i);
+        edge.arrive_and_wait();
+      }
     });
   }
   std::atomic<bool> serving{true};
@@ -243,13 +251,19 @@ TEST(HotPathAllocations, KeepAliveRequestsOfAWarmDeviceAllocateNothingOnTheServi
   ASSERT_TRUE(served) << served.error().message;
   ASSERT_EQ(failures.load(), 0);
 
-  constexpr int kRequests = kPhones * kMeasured;
-  const double per_request = static_cast<double>(counted.load()) / kRequests;
+  ASSERT_EQ(marks.size(), static_cast<size_t>(kWindows + 1));
+  constexpr int kRequests = kPhones * kPerWindow;
+  std::uint64_t quietest = UINT64_MAX;
+  for (int w = 0; w < kWindows; ++w) {
+    const std::uint64_t counted = marks[static_cast<size_t>(w) + 1] - marks[static_cast<size_t>(w)];
+    std::printf("serving thread: %llu allocations in %d keep-alive requests on %d connections\n",
+                static_cast<unsigned long long>(counted), kRequests, kPhones);
+    quietest = std::min(quietest, counted);
+  }
+  const double per_request = static_cast<double>(quietest) / kRequests;
   RecordProperty("allocations_per_request", std::to_string(per_request));
-  std::printf("serving thread: %llu allocations in %d keep-alive requests on %d connections (%.2f per request)\n",
-              static_cast<unsigned long long>(counted.load()), kRequests, kPhones, per_request);
-  // Zero per request; the bound leaves room for the serving thread's timers (the deadline
-  // sweep, the ban list reload every 5 s) landing in the window, never for one per request.
+  // Zero per request; the bound leaves room for a timer landing in the window, never for one
+  // allocation per request.
   EXPECT_LT(per_request, 0.05);
 }
 

@@ -310,7 +310,7 @@ AuditRecord AuditLog::Enqueue(Entry entry) {
 }
 
 // On the committer thread, once a batch is written: its records' memory goes back to
-// Submit, cleared here rather than on a serving thread.
+// Submit, cleared, so that Submit hands out what a new record would be.
 void AuditLog::Recycle(std::vector<Entry>& batch) {
   for (auto& entry : batch) {
     for (auto& record : entry.records) record.Clear();

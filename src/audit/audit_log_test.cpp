@@ -75,8 +75,6 @@ TEST(AuditLog, InvalidUtf8InUserAgentIsStillRecorded) {
   ASSERT_EQ(lines.size(), 1u);  // the newline inside the UA did not split the record
 }
 
-// The writer builds lines without a JSON tree: each field must come back as it went in,
-// keys sorted (the order lines had when nlohmann::json wrote them), empty ones left out.
 // A record with every field set to something other than its default.
 AuditRecord EveryField() {
   AuditRecord r;
@@ -101,6 +99,8 @@ AuditRecord EveryField() {
   return r;
 }
 
+// The writer builds lines without a JSON tree: each field must come back as it went in,
+// keys sorted (the order lines had when nlohmann::json wrote them), empty ones left out.
 TEST(AuditLog, LineHoldsEveryFieldInSortedOrder) {
   AuditRecord r = EveryField();
   const store::DeviceSeen seen{42, 1700000001, "192.0.2.7", "ua \"quoted\"", "96.86.0.100"};

@@ -1,6 +1,5 @@
 #include "store/cached_store.hpp"
 
-#include <type_traits>
 
 namespace provgate::store {
 
@@ -11,35 +10,34 @@ FleetCache::Stats FleetCache::stats() const {
 
 namespace {
 
-// A hit (counted) or nothing: a copy of the entry, which for devices and tenants is a
-// shared pointer, not the data.
+// The entry at `generation`, or null; counted as a hit or a miss.
 template <typename Map, typename Key>
-auto Lookup(Map& map, const Key& key, std::uint64_t generation, FleetCache::Stats& stats)
-    -> std::remove_cvref_t<decltype(*map.Find(key, generation))> {
+auto Lookup(Map& map, const Key& key, std::uint64_t generation, FleetCache::Stats& stats) {
   const auto* value = map.Find(key, generation);
   ++(value != nullptr ? stats.hits : stats.misses);
-  if (value == nullptr) return {};
-  return *value;
+  return value;
 }
 
 }  // namespace
 
+// Devices and tenants are shared pointers: a hit hands out the entry, not a copy of the data.
 std::shared_ptr<const core::Device> FleetCache::FindDevice(const std::string& mac, std::uint64_t generation) {
   std::lock_guard lock(mu_);
-  return Lookup(devices_, mac, generation, stats_);
+  const auto* hit = Lookup(devices_, mac, generation, stats_);
+  return hit != nullptr ? *hit : nullptr;
 }
 
 std::optional<std::vector<core::Line>> FleetCache::FindLines(std::int64_t device_id, std::uint64_t generation) {
   std::lock_guard lock(mu_);
-  const auto* lines = lines_.Find(device_id, generation);
-  ++(lines != nullptr ? stats_.hits : stats_.misses);
-  if (lines == nullptr) return std::nullopt;
-  return *lines;
+  const auto* hit = Lookup(lines_, device_id, generation, stats_);
+  if (hit == nullptr) return std::nullopt;
+  return *hit;
 }
 
 std::shared_ptr<const core::Tenant> FleetCache::FindTenant(std::int64_t id, std::uint64_t generation) {
   std::lock_guard lock(mu_);
-  return Lookup(tenants_, id, generation, stats_);
+  const auto* hit = Lookup(tenants_, id, generation, stats_);
+  return hit != nullptr ? *hit : nullptr;
 }
 
 std::uint64_t FleetCache::SeenEpoch() {

@@ -1,6 +1,5 @@
 #include "store/cached_store.hpp"
 
-
 namespace provgate::store {
 
 FleetCache::Stats FleetCache::stats() const {

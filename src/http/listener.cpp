@@ -90,6 +90,20 @@ void IdentifyPeer(Listener::State& s, SSL* ssl, pipeline::DeviceRequest& req) {
   }
 }
 
+// Every line of field `name`, in order, joined with "," (RFC 9110 §5.3): a proxy that appends
+// its own line (HAProxy's `option forwardfor`) leaves the client's line first, so reading only
+// the first line would let the client choose its address. Reuses `out`'s memory.
+template <class Fields>
+void AssignAllLines(std::string& out, const Fields& fields, std::string_view name) {
+  out.clear();
+  bool first = true;
+  for (auto [it, end] = fields.equal_range(name); it != end; ++it) {
+    if (!first) out.push_back(',');
+    out.append(it->value());
+    first = false;
+  }
+}
+
 void QueueError(DeviceSocket& socket, bhttp::status status) {
   const auto code = static_cast<int>(status);
   const pipeline::DeviceResponse pr{code, "text/plain; charset=utf-8",
@@ -138,12 +152,20 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
       break;
     }
     const auto& req = parser.get();
+    // Two Authorization lines cannot be one credential; which one a proxy or we would pick
+    // is a guess an attacker could steer.
+    if (req.count(bhttp::field::authorization) > 1) {
+      AuditTransportFailure(s, peer, "request", "malformed request: repeated Authorization field",
+                            base.cert ? base.cert->subject : base.cert_subject, 400);
+      QueueError(socket, bhttp::status::bad_request);
+      co_return true;
+    }
     dr.method.assign(req.method_string());
     dr.target.assign(req.target());
     dr.user_agent.assign(req[bhttp::field::user_agent]);
     dr.authorization.assign(req[bhttp::field::authorization]);
-    dr.forwarded.assign(req["Forwarded"]);
-    dr.x_forwarded_for.assign(req["X-Forwarded-For"]);
+    AssignAllLines(dr.forwarded, req, "Forwarded");
+    AssignAllLines(dr.x_forwarded_for, req, "X-Forwarded-For");
     if (req.method() == bhttp::verb::put) {
       dr.body = req.body();
     } else {

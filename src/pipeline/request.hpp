@@ -29,8 +29,8 @@ struct DeviceRequest {
   std::string target;       // raw request target, e.g. "/001565aabbcc.cfg?x=1"
   std::string user_agent;
   std::string authorization;      // Authorization header, if any
-  std::string forwarded;          // Forwarded header (honoured only from trusted proxies)
-  std::string x_forwarded_for;    // X-Forwarded-For header (idem)
+  std::string forwarded;          // every Forwarded line, joined (honoured only from trusted proxies)
+  std::string x_forwarded_for;    // every X-Forwarded-For line, joined (idem)
   std::string body;               // PUT uploads only
   bool tls = true;                // false on a plain-HTTP listener
   AllowedMethods methods;

@@ -69,6 +69,14 @@ struct AuditRecord {
   void Clear();
 };
 
+// Text a client wrote (target, User-Agent, certificate subject) is kept in a record only up
+// to this many bytes; the rest is replaced by a marker "...[+N bytes]" saying how much was
+// cut. Cut on a UTF-8 character boundary.
+inline constexpr size_t kMaxClientTextBytes = 512;
+void TruncateClientText(std::string& text);
+// `field` = `value` truncated as above, reusing the field's memory.
+void AssignClientText(std::string& field, std::string_view value);
+
 // An informational record (admin action, lifecycle transition, ban): who did what to which
 // device. `device` may be empty.
 AuditRecord InfoRecord(TimePoint time, std::string kind, std::string actor, std::string what,

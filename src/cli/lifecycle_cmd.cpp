@@ -50,7 +50,7 @@ void AddLifecycleCommands(CLI::App& device, GlobalOptions& g, Handler& h) {
   });
 
   auto* react = device.add_subcommand(
-      "reactivate", "New provisioning window, new SIP passwords and a new URL token; old ones stop working now");
+      "reactivate", "New provisioning window, SIP passwords, URL token, digest password and config key, certificate pin cleared; old secrets stop working now");
   react->add_option("mac", mac, "Device MAC")->required();
   react->callback([&g, &h] {
     h = [&g] {
@@ -61,6 +61,9 @@ void AddLifecycleCommands(CLI::App& device, GlobalOptions& g, Handler& h) {
       fmt::print("device {} reactivated: window until {}, {} new SIP password(s)\n", r->device.mac.str(),
                  FormatRfc3339(FromUnix(r->device.window_expires.value_or(0))), r->new_passwords);
       fmt::print("URL token (shown once, only its hash is stored): {}\n", r->url_token);
+      if (r->digest_password) fmt::print("new digest password (shown once): {}\n", *r->digest_password);
+      if (r->config_key) fmt::print("new config key (shown once): {}\n", *r->config_key);
+      if (r->pin_cleared) fmt::print("certificate pin cleared: the next authenticated fetch pins again\n");
       return 0;
     };
   });

@@ -69,6 +69,9 @@ void AddTenantCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
                   "true: devices may use plain-HTTP listeners, with token or digest only");
   set->add_option("--anomaly-lock", change.anomaly_lock,
                   "false: do not lock devices that change network or show up late");
+  set->add_option("--lock-on-misuse", change.lock_on_misuse,
+                  "true: lock a device whose own certificate or URL token asks for another "
+                  "device's files (default false: refused and alerted only)");
   set->callback([&g, &h] {
     h = [&g] {
       auto a = OpenApp(g);

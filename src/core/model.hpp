@@ -63,6 +63,10 @@ struct Tenant {
   int anomaly_prefix_v4 = 24;
   int anomaly_prefix_v6 = 64;
   int late_first_fetch_days = 7;       // first fetch this long after assignment locks (0 = off)
+  // Lock a device whose own credential (certificate or URL token) asks for another
+  // device's files: its key is in someone else's hands. Off: the request is refused and
+  // alerted, the device keeps working.
+  bool lock_on_misuse = false;
 };
 
 struct Device {
@@ -80,6 +84,9 @@ struct Device {
   std::optional<std::int64_t> state_changed_at;   // unix seconds of the last transition
   // Secrets, clear only in memory; sealed at rest by the store.
   std::optional<std::string> config_key;          // vendor config-encryption key
+  // When a plain file carrying config_key was first sent (KeyDelivery::kPriorPlainCopy);
+  // nullopt until then, and again whenever the key changes.
+  std::optional<std::int64_t> config_key_delivered_at;
   std::optional<std::string> digest_password;     // per-device HTTP digest/basic password
   std::string digest_user;                        // "" = the MAC
   // Identity hygiene.

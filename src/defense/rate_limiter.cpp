@@ -90,10 +90,12 @@ size_t RateLimiter::bucket_count() const {
   return n;
 }
 
-std::string SourceRateKey(const net::IpAddress& source, int v6_prefix) {
-  if (source.is_v4()) return "ip:" + source.ToString();
+std::string SourceRateKey(const net::IpAddress& source, std::string_view key_class, int v6_prefix) {
+  std::string key(key_class);
+  key.push_back(':');
+  if (source.is_v4()) return key + source.ToString();
   auto net = net::Cidr::Of(source, v6_prefix);
-  return "ip:" + (net ? net->ToString() : source.ToString());
+  return key + (net ? net->ToString() : source.ToString());
 }
 
 ConcurrencyGate::Permit::Permit(Permit&& other) noexcept

@@ -81,9 +81,10 @@ class RateLimiter {
   std::atomic<std::uint64_t> evicted_early_{0};
 };
 
-// The rate-limit key of an unauthenticated source: "ip:192.0.2.1" or, for IPv6, the /64
+// The rate-limit key of a source in `key_class`: "ip:192.0.2.1" or, for IPv6, the /64
 // ("ip:2001:db8:1:2::/64"), since one host usually controls a whole /64.
-std::string SourceRateKey(const net::IpAddress& source, int v6_prefix = 64);
+std::string SourceRateKey(const net::IpAddress& source, std::string_view key_class = "ip",
+                          int v6_prefix = 64);
 
 struct ConcurrencyGateOptions {
   size_t max_in_flight = 1024;

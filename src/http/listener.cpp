@@ -69,7 +69,7 @@ void AuditTransportFailure(Listener::State& s, const tcp::endpoint& peer, const 
   r.peer = peer.address().to_string() + ":" + std::to_string(peer.port());
   r.decision = "deny";
   r.reason = std::move(reason);
-  r.cert_subject = std::move(subject);
+  audit::AssignClientText(r.cert_subject, subject);
   r.status = status;
   s.audit.Submit(std::move(r), audit::Durability::kDurable, std::nullopt, [](const Status& st) {
     if (!st) spdlog::error("audit write failed: {}", st.error().message);
@@ -256,6 +256,13 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket a
       std::string reason = "tls handshake failed: ";
       reason += vf.reason.empty() ? hs_ec.message() : vf.reason;
       AuditTransportFailure(s, peer, "tls", std::move(reason), vf.subject, 0);
+      // Where devices prove themselves by certificate, a failed handshake (none, untrusted,
+      // expired, revoked) is a failed authentication of its source.
+      if (s.config.tls.client_cert != tls::ClientCertMode::kOff) {
+        if (auto source = net::IpAddress::Parse(base.peer_ip)) {
+          s.pipeline.RecordHandshakeFailure(*source, s.config.name, base.peer_ip);
+        }
+      }
       co_return;
     }
     IdentifyPeer(s, socket.ssl(), base);

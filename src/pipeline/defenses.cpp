@@ -10,6 +10,9 @@ DefenseOptions DefaultDefenseOptions() {
   // that are still being challenged, tight enough to slow a scanner.
   o.rate.classes["ip"] = defense::RateLimit{50.0, 200.0};
   o.rate.fallback = defense::RateLimit{50.0, 200.0};
+  // Refusals decided before identification (banned source, bad method or path): a client
+  // that keeps earning them is answered 429 after this budget, whatever it sends.
+  o.rate.classes["refusal"] = defense::RateLimit{5.0, 100.0};
   return o;
 }
 

@@ -21,7 +21,11 @@ namespace provgate::pipeline {
 struct DefenseOptions {
   net::TrustedProxies trusted_proxies;   // forwarding headers honoured only from these peers
   std::string realm = "provgate";        // HTTP digest realm
-  defense::RateLimiterOptions rate;      // key classes "device", "ip"
+  // Digest algorithms offered and accepted, in challenge order; Basic (over TLS only) is
+  // verified against the SHA-256 HA1.
+  std::vector<defense::DigestAlgorithm> digest_algorithms{defense::DigestAlgorithm::kSha256,
+                                                          defense::DigestAlgorithm::kMd5};
+  defense::RateLimiterOptions rate;      // key classes "device", "ip", "refusal"
   defense::ConcurrencyGateOptions concurrency;
   defense::ScanDetectorOptions scan;
   defense::BanPolicyOptions bans;

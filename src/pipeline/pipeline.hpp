@@ -5,7 +5,9 @@
 // (invariant 2); only the audit record tells them apart.
 #pragma once
 
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -27,6 +29,8 @@ namespace provgate::pipeline {
 // How fresh a device's recorded last fetch is kept: a fetch within this time of the last
 // recorded one, from the same address with the same User-Agent, is not written again.
 inline constexpr std::int64_t kSeenResolutionSeconds = 60;
+// Devices remembered as having misused their identity (the memory is cleared when full).
+inline constexpr size_t kMaxMisusedRemembered = 10000;
 
 struct PipelineOptions {
   std::string path_prefix = "/";          // per listener in a later step; files live right under it
@@ -71,52 +75,100 @@ class Pipeline {
   // The response to send once the outcome's record was committed with `committed`: a
   // decision the audit trail could lose is never acknowledged (503 instead).
   static const DeviceResponse& Respond(Outcome& outcome, const Status& committed);
+  // A client-certificate handshake that failed (no certificate where one is required, an
+  // untrusted, expired or revoked one): a failed authentication of its source, for the
+  // scan detector. Thread-safe.
+  void RecordHandshakeFailure(const net::IpAddress& client, std::string_view listener,
+                              std::string_view peer);
   // Evaluate, commit and wait (tests and tools; the listeners use the asynchronous path).
   DeviceResponse Handle(const DeviceRequest& request);
   RenderCache::Stats render_cache_stats() const { return render_cache_.stats(); }
 
  private:
-  // Decide and its helpers report store/audit failures by throwing ErrorException; Handle
-  // turns them into a 500 (or 503) and still audits the request.
   struct Identity {
     core::IdentityStrength strength = core::IdentityStrength::kNone;
     // Never null; the fleet cache's own object when read through it, never changed.
     std::shared_ptr<const core::Device> device;
   };
-  // `body_memory`: an empty string whose memory a served file's body may take.
-  DeviceResponse Decide(const DeviceRequest& request, const net::IpAddress& client,
-                        audit::AuditRecord& record, std::optional<store::DeviceSeen>& seen,
-                        std::vector<audit::AuditRecord>& events, std::string& body_memory);
-  std::variant<Identity, DeviceResponse> Identify(const DeviceRequest& request,
-                                                  const std::optional<defense::TokenPath>& token,
-                                                  const std::string& file_name,
-                                                  const net::IpAddress& client,
-                                                  audit::AuditRecord& record);
-  DeviceResponse Challenge(audit::AuditRecord& record, std::string reason, bool stale);
-  // Feeds the scan detector and bans the source when it crosses a threshold.
-  void ScanEvent(const net::IpAddress& client, defense::ScanEvent event, std::string_view mac,
-                 audit::AuditRecord& record);
+  using Identified = std::variant<Identity, DeviceResponse>;
+  // What a request asks of its device's vendor: a file to render, a key file, an upload
+  // slot, or nothing the vendor knows. `mac` is the MAC the name carries, if any.
+  struct Target {
+    std::optional<vendors::FileRoute> file;
+    std::optional<vendors::KeyFileRoute> key_file;
+    std::optional<vendors::UploadRoute> upload;
+    std::optional<core::MacAddress> mac;
+  };
+  // The request's state while it is decided. `events` are the lifecycle records the
+  // decision raises (committed with, and before, the request's record).
+  struct Context {
+    const DeviceRequest& request;
+    const net::IpAddress& client;
+    std::int64_t now;
+    audit::AuditRecord& record;
+    std::vector<audit::AuditRecord>& events;
+    // False for HEAD: it is answered like GET but changes nothing (no pin, no password
+    // claimed or wiped, no transition, no last-seen).
+    bool side_effects = true;
+  };
+
+  // The stages, in the order DESIGN.md gives them. Each returns a refusal (a response) or
+  // lets the request through; a store or audit failure is an error value that Evaluate
+  // answers with a 500 and still audits. `body_memory`: an empty string whose memory a
+  // served file's body may take.
+  Result<DeviceResponse> Decide(const DeviceRequest& request, const net::IpAddress& client,
+                                audit::AuditRecord& record, std::optional<store::DeviceSeen>& seen,
+                                std::vector<audit::AuditRecord>& events, std::string& body_memory);
+  // identify.cpp: the device the request proves to be, by the listener's allowed methods in
+  // order of strength, or the refusal (uniform 404 or digest challenge).
+  Result<Identified> Identify(
+      const Context& ctx, const std::optional<defense::TokenPath>& token, const std::string& file_name);
+  Result<Identified> IdentifyByDigest(const Context& ctx);
+  Result<Identified> IdentifyByBasic(const Context& ctx);
+  DeviceResponse Challenge(audit::AuditRecord& record, std::string_view reason, bool stale);
   std::optional<core::MacAddress> MacNamedBy(std::string_view file_name) const;
-  DeviceResponse Upload(const vendors::Vendor& vendor, const core::Device& device,
-                        const DeviceRequest& request, const std::string& file_name,
-                        const net::IpAddress& client, audit::AuditRecord& record);
-  // These change the store at once and add their lifecycle record to `events`.
-  void Lock(const core::Device& device, const std::string& why, nlohmann::json detail,
-            std::vector<audit::AuditRecord>& events);
-  void RecordTransition(const core::Device& device, core::DeviceState from, core::DeviceState to,
-                        std::int64_t now, const std::string& cause,
-                        std::vector<audit::AuditRecord>& events);
-  void LifecycleEvent(const core::Device& device, const std::string& what, nlohmann::json detail,
-                      std::vector<audit::AuditRecord>& events);
+  // authorize.cpp: lifecycle and window, then the tenant's policy, then identity hygiene
+  // (User-Agent, pin, anomalies). nullopt lets the request through.
+  Result<std::optional<DeviceResponse>> Authorize(const Context& ctx, const Identity& id,
+                                                  const core::Tenant& tenant,
+                                                  const vendors::UserAgentInfo& ua);
+  // A device's own credential asked for another device's file: counted by the scan
+  // detector, alerted, recorded, and the device locked where the tenant says so.
+  Status MisusedIdentity(const Context& ctx, const core::Device& device, const core::MacAddress& named);
+  bool RecentlyMisused(const core::MacAddress& mac, std::int64_t now);
+  // serve.cpp: the answer for an authorized request.
+  Result<DeviceResponse> Upload(const Context& ctx, const core::Device& device,
+                                const vendors::UploadRoute& slot, const std::string& file_name);
+  Result<DeviceResponse> KeyFile(const Context& ctx, const core::Device& device);
+  Result<DeviceResponse> ServeFile(const Context& ctx, const vendors::Vendor& vendor,
+                                   const vendors::FileRoute& route, const core::Device& device,
+                                   const core::Tenant& tenant, const std::string& file_name,
+                                   std::uint64_t generation, std::string& body_memory);
+  // Feeds the scan detector and bans the source when it crosses a threshold.
+  Status ScanEvent(const net::IpAddress& client, defense::ScanEvent event, std::string_view mac,
+                   audit::AuditRecord& record);
+  // These change the store at once and add their lifecycle record to `ctx.events`.
+  Status Lock(const Context& ctx, const core::Device& device, const std::string& why,
+              nlohmann::json detail);
+  Status RecordTransition(const Context& ctx, const core::Device& device, core::DeviceState from,
+                          core::DeviceState to, const std::string& cause);
+  void LifecycleEvent(const Context& ctx, const core::Device& device, const std::string& what,
+                      nlohmann::json detail);
   // Both set `stored_password` when a line had a password in the store.
   Result<std::vector<core::Line>> LinesWithoutPasswords(const core::Device& device, bool& stored_password);
-  // Applies the tenant's password policy: wipes confirmed deliveries, claims undelivered
-  // passwords atomically, and returns the lines with exactly the passwords this response may carry.
-  Result<std::vector<core::Line>> LinesWithDeliverablePasswords(const core::Device& device,
-                                                                const core::Tenant& tenant,
-                                                                std::int64_t now,
-                                                                std::vector<audit::AuditRecord>& events,
-                                                                bool& stored_password);
+  // Applies the tenant's password policy: wipes confirmed deliveries, claims the undelivered
+  // passwords this file carries (atomically), and returns the lines with exactly the
+  // passwords this response may carry.
+  Result<std::vector<core::Line>> LinesWithDeliverablePasswords(
+      const Context& ctx, const core::Device& device, const core::Tenant& tenant,
+      const render::Template& tpl, const vendors::FileRoute& route, const std::string& file_name,
+      bool& stored_password);
+  // The indexes of the lines with an undelivered password whose password the file would
+  // carry: it is rendered once with a random marker in place of each.
+  std::vector<int> CarriedPasswordLines(const core::Device& device, const core::Tenant& tenant,
+                                        const render::Template& tpl, const vendors::FileRoute& route,
+                                        const std::string& file_name,
+                                        const std::vector<core::Line>& lines) const;
 
   store::Store& store_;
   store::Store& reads_;
@@ -127,6 +179,10 @@ class Pipeline {
   Defenses& defenses_;
   PipelineOptions options_;
   RenderCache render_cache_;
+  // Devices whose credential asked for another device's file recently (MAC -> unix time):
+  // such a device loses its exemption from a ban on its source. Bounded.
+  std::mutex misuse_mu_;
+  std::unordered_map<std::string, std::int64_t> misused_;
 };
 
 

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <fstream>
 
+#include "encrypt/encrypt.hpp"
 #include "store/cached_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -138,8 +141,8 @@ TEST_F(PipelineTest, AnOutcomeEvaluatedAgainHoldsOnlyTheNewRequest) {
   EXPECT_EQ(reused.events.size(), fresh_first.events.size());  // pinned, delivered, provisioned
   EXPECT_TRUE(reused.seen);
 
-  pipeline_->Evaluate(Request("/001565ddeeff.cfg", "001565aabbcc"), reused);
-  const Outcome fresh = pipeline_->Evaluate(Request("/001565ddeeff.cfg", "001565aabbcc"));
+  pipeline_->Evaluate(Request("/nope.cfg", "001565aabbcc"), reused);
+  const Outcome fresh = pipeline_->Evaluate(Request("/nope.cfg", "001565aabbcc"));
   EXPECT_EQ(reused.response.status, 404);
   EXPECT_EQ(reused.response.body, fresh.response.body);
   EXPECT_EQ(reused.response.content_type, fresh.response.content_type);
@@ -447,6 +450,222 @@ TEST_F(PipelineTest, LinesAreAlsoRenderedByIndexForPerAccountKeys) {
   EXPECT_NE(r.body.find("<P35 para=\"Account1_SipUserId\">2001</P35>"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find(">s3cret-001fc11c22a9</P34>"), std::string::npos) << r.body;
   EXPECT_EQ(r.body.find("Account2_SipUserId"), std::string::npos);
+}
+
+// --- Security findings: each test failed on the code before its fix. ---
+
+int CountRecords(const fs::path& log, const std::string& device, const std::string& reason) {
+  int n = 0;
+  for (const auto& rec : AuditLines(log)) {
+    if (rec.value("device", "") == device && rec.value("reason", "") == reason) ++n;
+  }
+  return n;
+}
+
+// One scanner behind a customer's NAT gets the address banned; the customer's 50
+// certificate phones behind the same address keep working.
+TEST_F(PipelineTest, ABannedSourceStillServesCertificatePhonesAskingForTheirOwnFiles) {
+  std::vector<std::string> phones;
+  for (int i = 0; i < 50; ++i) {
+    phones.push_back(fmt::format("0015650100{:02x}", i));
+    AddDevice(phones.back(), "yealink", "T54W", core::DeviceState::kAssigned);
+  }
+  for (int i = 0; i < 25; ++i) {  // unknown MACs, no certificate: a scan
+    pipeline_->Handle(Request(fmt::format("/0015659999{:02x}.cfg", i), std::nullopt));
+  }
+  ASSERT_TRUE(defenses_->bans().IsBanned(net::IpAddress::Parse("192.0.2.10").value(), clock_.Now()));
+  EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", std::nullopt)).status, 404);
+  EXPECT_EQ(LastReason(), "banned source");
+  for (const auto& mac : phones) {
+    auto r = pipeline_->Handle(Request("/" + mac + ".cfg", mac));
+    ASSERT_EQ(r.status, 200) << mac << " " << LastReason();
+    EXPECT_NE(r.body.find("s3cret-" + mac), std::string::npos);
+  }
+  EXPECT_TRUE(AuditLines(dir_ / "audit.log").back()["detail"].contains("ban_exempt"));
+}
+
+// A scanner holding device A's certificate asks for other devices' files, some while A's
+// rate limit refuses it: every such request counts, the source is banned within the
+// detector's threshold, and A loses its exemption from that ban.
+TEST_F(PipelineTest, AStolenCertificateAskingForOtherFilesIsBannedAndAlertedWhateverTheRateLimit) {
+  int attempts = 0;
+  const auto source = net::IpAddress::Parse("192.0.2.10").value();
+  while (!defenses_->bans().IsBanned(source, clock_.Now()) && attempts < 100) {
+    pipeline_->Handle(Request(fmt::format("/0015659999{:02x}.cfg", attempts), "001565aabbcc"));
+    ++attempts;
+  }
+  EXPECT_LE(attempts, 20);
+  EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 404);
+  EXPECT_EQ(LastReason(), "banned source");
+  EXPECT_GE(CountRecords(dir_ / "audit.log", "001565aabbcc", "identity misused"), 1);
+  EXPECT_GE(defenses_->counters().Snapshot().at("identity_misuse"), 1u);
+  // From another address the device itself still works (not locked: the tenant did not ask).
+  auto elsewhere = Request("/001565aabbcc.cfg", "001565aabbcc");
+  elsewhere.peer_ip = "198.51.100.20";
+  EXPECT_EQ(pipeline_->Handle(elsewhere).status, 200);
+}
+
+TEST_F(PipelineTest, ATenantCanLockADeviceWhoseCertificateAsksForAnotherDevicesFile) {
+  tenant_.lock_on_misuse = true;
+  ASSERT_TRUE(store_->UpdateTenant(tenant_));
+  EXPECT_EQ(pipeline_->Handle(Request("/001565ddeeff.cfg", "001565aabbcc")).status, 404);
+  EXPECT_EQ(store_->FindDevice(a_.mac).value().locked_reason, "identity misused");
+  auto elsewhere = Request("/001565aabbcc.cfg", "001565aabbcc");
+  elsewhere.peer_ip = "198.51.100.20";
+  EXPECT_EQ(pipeline_->Handle(elsewhere).status, 404);
+  EXPECT_EQ(LastReason(), "device locked: identity misused");
+}
+
+TEST_F(PipelineTest, ARateLimitedRequestForAnotherDevicesFileStillCounts) {
+  for (int i = 0; i < 30; ++i) pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  ASSERT_EQ(LastReason(), "rate limited");  // device A's bucket is empty
+  for (int i = 0; i < 20; ++i) pipeline_->Handle(Request(fmt::format("/0015659999{:02x}.cfg", i), "001565aabbcc"));
+  EXPECT_EQ(LastReason(), "mac mismatch");  // counted, not merely rate limited
+  EXPECT_TRUE(defenses_->bans().IsBanned(net::IpAddress::Parse("192.0.2.10").value(), clock_.Now()));
+}
+
+// Lifecycle and window are decided before anything that serves or changes state.
+TEST_F(PipelineTest, ARetiredDeviceGetsNoKeyFileAndPinsNothing) {
+  auto d = store_->FindDevice(a_.mac).value();
+  d.config_key = encrypt::GenerateKey(vendors::Cipher::kYealinkAes128Ecb).value();
+  d.state = core::DeviceState::kRetired;
+  ASSERT_TRUE(store_->UpdateDevice(d));
+  EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc_Security.enc", "001565aabbcc")).status, 404);
+  EXPECT_EQ(LastReason(), "device retired");
+  EXPECT_EQ(store_->FindDevice(a_.mac).value().pin_spki, "");
+  clock_.Set(FromUnix(kStart + 15 * 86400));  // b's window has ended without a fetch
+  EXPECT_EQ(pipeline_->Handle(Request("/001565ddeeff.cfg", "001565ddeeff")).status, 404);
+  EXPECT_EQ(store_->FindDevice(b_.mac).value().pin_spki, "");
+}
+
+// A config-encryption key (or a file carrying one) never leaves over plain HTTP.
+TEST_F(PipelineTest, KeysAndFilesCarryingThemAreRefusedOverPlainHttp) {
+  tenant_.min_strength = core::IdentityStrength::kToken;
+  tenant_.allow_plain_http = true;
+  ASSERT_TRUE(store_->UpdateTenant(tenant_));
+  const auto plain = [&](const std::string& mac, const std::string& file) {
+    auto d = store_->FindDevice(core::MacAddress::Parse(mac).value()).value();
+    const std::string token = defense::GenerateToken();
+    d.token_hash = defense::HashToken(token);
+    ASSERT_TRUE(store_->UpdateDevice(d));
+    auto r = Request("/p/" + token + "/" + file, std::nullopt);
+    r.tls = false;
+    r.methods.token = true;
+    r.user_agent.clear();
+    const auto resp = pipeline_->Handle(r);
+    EXPECT_EQ(resp.status, 404) << file;
+    EXPECT_EQ(LastReason(), "key needs tls") << file;
+  };
+  auto y = store_->FindDevice(a_.mac).value();
+  y.config_key = encrypt::GenerateKey(vendors::Cipher::kYealinkAes128Ecb).value();
+  ASSERT_TRUE(store_->UpdateDevice(y));
+  plain("001565aabbcc", "001565aabbcc_Security.enc");
+  auto c = AddDevice("0023eb000001", "cisco", "SPA504G", core::DeviceState::kAssigned);
+  c.config_key = encrypt::GenerateKey(vendors::Cipher::kOpenSslAes256CbcMd5).value();
+  ASSERT_TRUE(store_->UpdateDevice(c));
+  plain("0023eb000001", "0023eb000001.xml");  // carries Profile_Rule_C [--key ...]
+  auto g = AddDevice("000b82000001", "grandstream", "GXP2135", core::DeviceState::kAssigned);
+  g.config_key = encrypt::GenerateKey(vendors::Cipher::kOpenSslAes256CbcMd5).value();
+  ASSERT_TRUE(store_->UpdateDevice(g));
+  plain("000b82000001", "cfg000b82000001.xml");  // the plain copy carries filePassword
+}
+
+// HEAD is answered like GET and changes nothing: no password spent, nothing pinned.
+TEST_F(PipelineTest, HeadSpendsNoPasswordAndPinsNothing) {
+  auto head = Request("/001565aabbcc.cfg", "001565aabbcc");
+  head.method = "HEAD";
+  EXPECT_EQ(pipeline_->Handle(head).status, 200);
+  const auto after_head = store_->FindDevice(a_.mac).value();
+  EXPECT_EQ(after_head.pin_spki, "");
+  EXPECT_EQ(after_head.state, core::DeviceState::kAssigned);
+  EXPECT_FALSE(store_->ListLines(a_.id).value().at(0).delivered_at);
+  EXPECT_EQ(PasswordIn(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body),
+            "s3cret-001565aabbcc");
+}
+
+// What a client writes is kept in its record only up to a bound, with a marker.
+TEST_F(PipelineTest, ClientTextInRecordsIsBounded) {
+  auto r = Request("/" + std::string(3000, 'a') + ".cfg", std::nullopt);
+  r.user_agent = std::string(8000, 'x');
+  pipeline_->Handle(r);
+  const auto rec = AuditLines(dir_ / "audit.log").back();
+  const std::string ua = rec["user_agent"];
+  EXPECT_LE(ua.size(), audit::kMaxClientTextBytes + 20);
+  EXPECT_NE(ua.find("...[+7488 bytes]"), std::string::npos) << ua;
+  EXPECT_LE(std::string(rec["file"]).size(), audit::kMaxClientTextBytes + 20);
+}
+
+// A flood of refusals from one source is answered 429 after its budget; devices elsewhere
+// are served all along.
+TEST_F(PipelineTest, AFloodOfRefusalsIsLimitedPerSourceAndDevicesAreStillServed) {
+  int limited = 0;
+  for (int i = 0; i < 300; ++i) {
+    auto bad = Request("/a/b/c", std::nullopt);
+    bad.peer_ip = "203.0.113.66";
+    if (pipeline_->Handle(bad).status == 429) ++limited;
+  }
+  EXPECT_GE(limited, 150);
+  EXPECT_EQ(LastReason(), "refusals rate limited");
+  EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 200);
+}
+
+// Deliver-once end to end for every vendor, with and without a config key: a password is
+// claimed exactly when the bytes the phone can read carry it, and reaches the phone once.
+TEST_F(PipelineTest, DeliverOnceReachesEveryVendorsPhoneExactlyOnce) {
+  const std::pair<const char*, const char*> models[] = {
+      {"yealink", "T54W"},   {"polycom", "VVX450"}, {"cisco", "SPA504G"}, {"grandstream", "GXP2135"},
+      {"snom", "D785"},      {"fanvil", "X4U"},     {"gigaset", "N870"},  {"htek", "UC926"}};
+  int n = 0;
+  for (const auto& [vendor_name, model] : models) {
+    const vendors::Vendor* vendor = vendors_.Find(vendor_name);
+    ASSERT_NE(vendor, nullptr);
+    for (const bool with_key : {false, true}) {
+      const std::string mac = fmt::format("00aa00bb00{:02x}", n++);
+      auto d = AddDevice(mac, vendor_name, model, core::DeviceState::kAssigned);
+      const auto boot = vendor->BootFiles(d.mac, model);
+      std::optional<vendors::EncryptionScheme> scheme;
+      for (const auto& f : boot) {
+        if (auto route = vendor->Route(f)) {
+          if (auto s = vendor->Encryption(*route)) scheme = s;
+        }
+      }
+      if (with_key) {
+        if (!scheme) continue;  // this vendor has no config encryption
+        d.config_key = encrypt::GenerateKey(scheme->cipher).value();
+        ASSERT_TRUE(store_->UpdateDevice(d));
+      }
+      const std::string password = "s3cret-" + mac;
+      bool phone_has_key = false;
+      int carried = 0;
+      for (int round = 0; round < 2; ++round) {
+        for (const auto& f : boot) {
+          auto req = Request("/" + f, mac);
+          req.user_agent.clear();
+          const auto r = pipeline_->Handle(req);
+          if (r.status != 200) continue;
+          std::string readable = r.body;
+          if (r.content_type == "application/octet-stream" && d.config_key) {
+            if (scheme->delivery == vendors::KeyDelivery::kKeyFile) {
+              if (auto key_file = vendor->RouteKeyFile(mac + "_Security.enc")) {
+                auto kr = Request("/" + mac + "_Security.enc", mac);
+                kr.user_agent.clear();
+                phone_has_key = phone_has_key || pipeline_->Handle(kr).status == 200;
+              }
+            }
+            ASSERT_TRUE(phone_has_key) << vendor_name << " " << f
+                                       << ": encrypted with a key the phone cannot have yet";
+            readable = encrypt::Decrypt(scheme->cipher, *d.config_key, r.body).value();
+          } else if (d.config_key && r.body.find(*d.config_key) != std::string::npos) {
+            phone_has_key = true;
+          }
+          if (readable.find(password) != std::string::npos) ++carried;
+        }
+      }
+      EXPECT_EQ(carried, 1) << vendor_name << " " << model << (with_key ? " with key" : "");
+      EXPECT_EQ(CountRecords(dir_ / "audit.log", mac, "password delivered"), 1)
+          << vendor_name << " " << model << (with_key ? " with key" : "");
+    }
+  }
 }
 
 TEST(ExtractFileName, AcceptsOnlyOneSafeSegmentUnderThePrefix) {

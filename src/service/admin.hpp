@@ -57,6 +57,7 @@ struct TenantPolicyChange {
   std::optional<bool> ip_as_identity;
   std::optional<bool> allow_plain_http;
   std::optional<bool> anomaly_lock;
+  std::optional<bool> lock_on_misuse;
 };
 
 // What `Admin::IssueCredential` creates; the secret is shown once and stored hashed or sealed.
@@ -66,6 +67,11 @@ struct Reactivation {
   core::Device device;
   std::string url_token;  // shown once; only its hash is stored
   size_t new_passwords = 0;
+  // Replacements of the device's other secrets, each shown once; set only when the device
+  // had one (a device without a digest password or config key does not get one).
+  std::optional<std::string> digest_password;
+  std::optional<std::string> config_key;
+  bool pin_cleared = false;  // the next authenticated fetch pins the certificate again
 };
 
 struct ImportProblem {
@@ -102,8 +108,9 @@ class Admin {
   Result<core::Device> AssignDevice(const std::string& mac, const std::string& tenant);
   // any -> retired: the device gets nothing any more; its secrets go at the next purge.
   Result<core::Device> RetireDevice(const std::string& mac);
-  // New window, new SIP password on every line, new URL token, in one transaction: the old
-  // secrets stop working at once. The device must belong to a tenant.
+  // New window, new SIP password on every line, new URL token, new digest password and config
+  // key (where the device had them), certificate pin cleared, all in one transaction: every
+  // old secret stops working at once. The device must belong to a tenant.
   Result<Reactivation> ReactivateDevice(const std::string& mac);
 
   // Shipping-manifest import (docs/lifecycle.md): validates every row first and imports all
@@ -111,8 +118,9 @@ class Admin {
   Result<ImportResult> ImportInventory(std::string_view csv,
                                        const std::function<void(size_t, size_t)>& progress);
 
-  // Wipes the SIP passwords and device variables of expired/retired devices whose state is
-  // older than their tenant's retention_days. Audit records are kept. Returns the MACs.
+  // Wipes the SIP passwords, device variables, URL token, digest password and config key of
+  // expired/retired devices whose state is older than their tenant's retention_days. Audit
+  // records are kept. Returns the MACs.
   Result<std::vector<std::string>> PurgeSecrets(bool dry_run);
 
   // Device credentials for phones without a usable certificate, and config-encryption keys.
@@ -144,6 +152,8 @@ class Admin {
 
  private:
   Result<std::string> GeneratePassword(const core::Tenant* tenant);
+  // A fresh key for the config encryption of the device's vendor and model.
+  Result<std::string> NewConfigKey(const core::Device& d) const;
   Status LifecycleAudit(const core::Device& d, const std::string& what, nlohmann::json detail);
   Status Audit(const std::string& action, const std::string& mac, nlohmann::json detail);
   Result<core::Device> FindDevice(const std::string& mac);

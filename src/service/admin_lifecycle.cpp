@@ -74,6 +74,7 @@ Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const Te
   if (c.ip_as_identity) t.ip_as_identity = *c.ip_as_identity;
   if (c.allow_plain_http) t.allow_plain_http = *c.allow_plain_http;
   if (c.anomaly_lock) t.anomaly_lock = *c.anomaly_lock;
+  if (c.lock_on_misuse) t.lock_on_misuse = *c.lock_on_misuse;
   if (t.ip_as_identity && t.ip_ranges.empty()) {
     return Error::InvalidArgument("--ip-as-identity needs --ip-ranges: which sources identify devices?");
   }
@@ -98,7 +99,8 @@ Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const Te
                        {"ip_ranges", t.ip_ranges},
                        {"ip_as_identity", t.ip_as_identity},
                        {"allow_plain_http", t.allow_plain_http},
-                       {"anomaly_lock", t.anomaly_lock}}));
+                       {"anomaly_lock", t.anomaly_lock},
+                       {"lock_on_misuse", t.lock_on_misuse}}));
   return t;
 }
 
@@ -155,6 +157,21 @@ Result<Reactivation> Admin::ReactivateDevice(const std::string& mac) {
   }
   out.url_token = defense::GenerateToken();
   d.token_hash = defense::HashToken(out.url_token);
+  // Whoever holds a leaked digest password or config key must not claim the fresh
+  // passwords before the phone does.
+  if (d.digest_password) {
+    PG_TRY(auto pw, GeneratePassword(&tenant));
+    d.digest_password = pw;
+    out.digest_password = std::move(pw);
+  }
+  if (d.config_key) {
+    PG_TRY(auto key, NewConfigKey(d));
+    d.config_key = key;
+    d.config_key_delivered_at.reset();
+    out.config_key = std::move(key);
+  }
+  out.pin_cleared = !d.pin_spki.empty();
+  d.pin_spki.clear();
   d.state = core::DeviceState::kAssigned;
   d.window_opens = now;
   d.window_expires = now + std::int64_t{tenant.window_days} * kDay;
@@ -164,7 +181,10 @@ Result<Reactivation> Admin::ReactivateDevice(const std::string& mac) {
                                {{"from", core::DeviceStateName(from)},
                                 {"window_expires", *d.window_expires},
                                 {"new_passwords", out.new_passwords},
-                                {"new_url_token", true}}));
+                                {"new_url_token", true},
+                                {"new_digest_password", out.digest_password.has_value()},
+                                {"new_config_key", out.config_key.has_value()},
+                                {"pin_cleared", out.pin_cleared}}));
   out.device = d;
   return out;
 }
@@ -187,7 +207,7 @@ Result<std::vector<std::string>> Admin::PurgeSecrets(bool dry_run) {
                                    : d.state_changed_at.value_or(d.updated_at);
     if (now < since + std::int64_t{retention_days} * kDay) continue;
     PG_TRY(auto lines, store_.ListLines(d.id));
-    bool has_secret = !d.vars.empty() || !d.token_hash.empty();
+    bool has_secret = !d.vars.empty() || !d.token_hash.empty() || d.config_key || d.digest_password;
     for (const auto& l : lines) has_secret = has_secret || l.password.has_value();
     if (!has_secret) continue;
     purged.push_back(d.mac.str());
@@ -195,6 +215,9 @@ Result<std::vector<std::string>> Admin::PurgeSecrets(bool dry_run) {
     for (auto& l : lines) l.password.reset();
     d.vars = core::Vars::object();
     d.token_hash.clear();
+    d.config_key.reset();
+    d.config_key_delivered_at.reset();
+    d.digest_password.reset();
     PG_TRY_STATUS(store_.ReplaceDevice(d, lines));
     PG_TRY_STATUS(LifecycleAudit(d, "purged", {{"state", core::DeviceStateName(state)},
                                                {"retention_days", retention_days}}));
@@ -213,6 +236,22 @@ const char* CredentialName(CredentialKind k) {
 }
 }  // namespace
 
+Result<std::string> Admin::NewConfigKey(const core::Device& d) const {
+  const vendors::Vendor* vendor = vendors_.Find(d.vendor);
+  std::optional<vendors::Cipher> cipher;
+  // The cipher of the vendor's device files: the key must fit the scheme they use.
+  for (const auto& name : vendor ? vendor->BootFiles(d.mac, d.model) : std::vector<std::string>{}) {
+    if (auto route = vendor->Route(name)) {
+      if (auto scheme = vendor->Encryption(*route)) cipher = scheme->cipher;
+    }
+  }
+  if (!cipher) {
+    return Error::FailedPrecondition("provgate has no config encryption for " + d.vendor + " " +
+                                     d.model + " (see docs/encryption.md)");
+  }
+  return encrypt::GenerateKey(*cipher);
+}
+
 Result<std::string> Admin::IssueCredential(const std::string& mac, CredentialKind kind) {
   PG_TRY(auto d, FindDevice(mac));
   std::string secret;
@@ -230,23 +269,11 @@ Result<std::string> Admin::IssueCredential(const std::string& mac, CredentialKin
       d.digest_password = secret;
       break;
     }
-    case CredentialKind::kConfigKey: {
-      const vendors::Vendor* vendor = vendors_.Find(d.vendor);
-      std::optional<vendors::Cipher> cipher;
-      // The cipher of the vendor's device files: the key must fit the scheme they use.
-      for (const auto& name : vendor ? vendor->BootFiles(d.mac, d.model) : std::vector<std::string>{}) {
-        if (auto route = vendor->Route(name)) {
-          if (auto scheme = vendor->Encryption(*route)) cipher = scheme->cipher;
-        }
-      }
-      if (!cipher) {
-        return Error::FailedPrecondition("provgate has no config encryption for " + d.vendor + " " +
-                                         d.model + " (see docs/encryption.md)");
-      }
-      PG_TRY(secret, encrypt::GenerateKey(*cipher));
+    case CredentialKind::kConfigKey:
+      PG_TRY(secret, NewConfigKey(d));
       d.config_key = secret;
+      d.config_key_delivered_at.reset();
       break;
-    }
   }
   PG_TRY_STATUS(store_.UpdateDevice(d));
   PG_TRY_STATUS(LifecycleAudit(d, std::string(CredentialName(kind)) + " issued", nlohmann::json::object()));
@@ -258,7 +285,10 @@ Status Admin::RevokeCredential(const std::string& mac, CredentialKind kind) {
   switch (kind) {
     case CredentialKind::kUrlToken: d.token_hash.clear(); break;
     case CredentialKind::kDigestPassword: d.digest_password.reset(); break;
-    case CredentialKind::kConfigKey: d.config_key.reset(); break;
+    case CredentialKind::kConfigKey:
+      d.config_key.reset();
+      d.config_key_delivered_at.reset();
+      break;
   }
   PG_TRY_STATUS(store_.UpdateDevice(d));
   return LifecycleAudit(d, std::string(CredentialName(kind)) + " revoked", nlohmann::json::object());
@@ -273,10 +303,8 @@ Status Admin::UnlockDevice(const std::string& mac) {
 
 Status Admin::RepinDevice(const std::string& mac) {
   PG_TRY(auto d, FindDevice(mac));
-  const std::string old_pin = d.pin_spki;
-  d.pin_spki.clear();
-  PG_TRY_STATUS(store_.UpdateDevice(d));
-  return LifecycleAudit(d, "certificate pin cleared", {{"old_pin", old_pin}});
+  PG_TRY_STATUS(store_.ClearPin(d.id));
+  return LifecycleAudit(d, "certificate pin cleared", {{"old_pin", d.pin_spki}});
 }
 
 Result<std::vector<defense::Ban>> Admin::ListBans() {

@@ -111,8 +111,9 @@ class CachedStore final : public Store {
   Status RemoveDevice(const core::MacAddress& mac) override { return inner_.RemoveDevice(mac); }
   Status SetLine(const core::Line& line) override { return inner_.SetLine(line); }
   Status RemoveLine(std::int64_t device_id, int index) override { return inner_.RemoveLine(device_id, index); }
-  Result<std::vector<core::Line>> ClaimPasswords(std::int64_t device_id, std::int64_t now) override {
-    return inner_.ClaimPasswords(device_id, now);
+  Result<std::vector<core::Line>> ClaimPasswords(std::int64_t device_id, const std::vector<int>& indexes,
+                                                 std::int64_t now) override {
+    return inner_.ClaimPasswords(device_id, indexes, now);
   }
   Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t device_id, std::int64_t cutoff) override {
     return inner_.WipeDeliveredPasswords(device_id, cutoff);
@@ -130,6 +131,10 @@ class CachedStore final : public Store {
   }
   Result<bool> PinDevice(std::int64_t device_id, const std::string& spki_sha256) override {
     return inner_.PinDevice(device_id, spki_sha256);
+  }
+  Status ClearPin(std::int64_t device_id) override { return inner_.ClearPin(device_id); }
+  Result<bool> MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now) override {
+    return inner_.MarkConfigKeyDelivered(device_id, now);
   }
   Status LockDevice(std::int64_t device_id, const std::string& reason) override {
     return inner_.LockDevice(device_id, reason);

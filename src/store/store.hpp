@@ -127,10 +127,14 @@ class Store : public defense::BanStore {
   virtual Status RemoveLine(std::int64_t device_id, int index) = 0;  // kNotFound if absent
 
   // Lifecycle and credential hygiene.
-  // Atomically marks every stored, not yet delivered password of the device as delivered at
-  // `now` and returns those lines with their clear passwords. Concurrent callers (threads or
-  // processes) never receive the same line: this is what makes deliver-once exactly once.
-  virtual Result<std::vector<core::Line>> ClaimPasswords(std::int64_t device_id, std::int64_t now) = 0;
+  // Atomically marks the stored, not yet delivered passwords of the device's lines `indexes`
+  // as delivered at `now` and returns those lines with their clear passwords (lines outside
+  // `indexes` are untouched: a file that does not carry a line's password must not spend
+  // it). Concurrent callers (threads or processes) never receive the same line: this is what
+  // makes deliver-once exactly once.
+  virtual Result<std::vector<core::Line>> ClaimPasswords(std::int64_t device_id,
+                                                         const std::vector<int>& indexes,
+                                                         std::int64_t now) = 0;
   // Deletes the ciphertext of passwords delivered at or before `delivered_at_or_before`;
   // returns the indexes of the lines whose password was wiped.
   virtual Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t device_id,
@@ -139,8 +143,9 @@ class Store : public defense::BanStore {
   // device was no longer in `from`, so only one of several racing requests makes a transition.
   virtual Result<bool> TransitionState(std::int64_t device_id, core::DeviceState from,
                                        core::DeviceState to, std::int64_t now) = 0;
-  // Writes the device row and replaces all of its lines, in one transaction (re-activation,
-  // purge): either every old secret is gone or none is.
+  // Writes the device row, including the columns the server sets while serving (pin, lock,
+  // last seen), and replaces all of its lines, in one transaction (re-activation, purge):
+  // either every old secret is gone or none is. UpdateDevice leaves those server columns alone.
   virtual Status ReplaceDevice(const core::Device& d, const std::vector<core::Line>& lines) = 0;
   // Adds every device with its lines in one transaction: all or nothing. `progress` is called
   // with the number of rows written so far (may be empty).
@@ -152,6 +157,11 @@ class Store : public defense::BanStore {
   virtual Result<bool> PinDevice(std::int64_t device_id, const std::string& spki_sha256) = 0;
   // Locks (reason non-empty) or unlocks (reason empty) a device.
   virtual Status LockDevice(std::int64_t device_id, const std::string& reason) = 0;
+  // Forgets the certificate pin (the next authenticated fetch pins again).
+  virtual Status ClearPin(std::int64_t device_id) = 0;
+  // Records that a plain file carrying the device's config key was sent, only if none was
+  // recorded; false when another request recorded it first.
+  virtual Result<bool> MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now) = 0;
   // kNotFound when no device has this URL token hash.
   virtual Result<core::Device> FindDeviceByToken(const std::string& token_hash) = 0;
 

@@ -180,6 +180,64 @@ TYPED_TEST_P(StoreContract, DeviceRoundTripsAllFields) {
   EXPECT_EQ(got->updated_at, kStartUnix);
 }
 
+TYPED_TEST_P(StoreContract, ClaimSpendsOnlyTheNamedLines) {
+  auto& s = this->store();
+  auto tenant = s.AddTenant(NewTenant("acme")).value();
+  auto device = s.AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
+  ASSERT_TRUE(s.SetLine(NewLine(device.id, 1, "secret-1")));
+  ASSERT_TRUE(s.SetLine(NewLine(device.id, 2, "secret-2")));
+  EXPECT_TRUE(s.ClaimPasswords(device.id, {}, kStartUnix).value().empty());
+  auto claimed = s.ClaimPasswords(device.id, {2}, kStartUnix).value();
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].index, 2);
+  EXPECT_EQ(claimed[0].password, "secret-2");
+  const auto lines = s.ListLines(device.id).value();
+  EXPECT_FALSE(lines.at(0).delivered_at);  // line 1 was not named: still undelivered
+  EXPECT_EQ(lines.at(1).delivered_at, kStartUnix);
+  EXPECT_TRUE(s.ClaimPasswords(device.id, {2}, kStartUnix + 1).value().empty());  // once only
+}
+
+TYPED_TEST_P(StoreContract, AnAdminUpdateNeverUndoesAPinOrLockTheServerSet) {
+  auto& s = this->store();
+  auto tenant = s.AddTenant(NewTenant("acme")).value();
+  auto device = s.AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
+  // An admin reads the row, the server pins and locks meanwhile, the admin writes its edit.
+  auto read_by_admin = s.FindDevice(device.mac).value();
+  ASSERT_TRUE(s.PinDevice(device.id, "spki-1").value());
+  ASSERT_TRUE(s.LockDevice(device.id, "certificate key changed"));
+  read_by_admin.serial = "SN-edited";
+  ASSERT_TRUE(s.UpdateDevice(read_by_admin));
+  auto now = s.FindDevice(device.mac).value();
+  EXPECT_EQ(now.serial, "SN-edited");
+  EXPECT_EQ(now.pin_spki, "spki-1");
+  EXPECT_EQ(now.locked_reason, "certificate key changed");
+  // ReplaceDevice (re-activation) and ClearPin change them on purpose.
+  ASSERT_TRUE(s.ClearPin(device.id));
+  EXPECT_EQ(s.FindDevice(device.mac).value().pin_spki, "");
+  now.locked_reason.clear();
+  now.pin_spki = "spki-2";
+  ASSERT_TRUE(s.ReplaceDevice(now, {}));
+  EXPECT_EQ(s.FindDevice(device.mac).value().pin_spki, "spki-2");
+  EXPECT_EQ(s.FindDevice(device.mac).value().locked_reason, "");
+}
+
+TYPED_TEST_P(StoreContract, ConfigKeyDeliveryIsRecordedOnceUntilTheKeyChanges) {
+  auto& s = this->store();
+  auto tenant = s.AddTenant(NewTenant("acme")).value();
+  auto device = s.AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
+  device.config_key = "key-1";
+  ASSERT_TRUE(s.UpdateDevice(device));
+  EXPECT_FALSE(s.FindDevice(device.mac).value().config_key_delivered_at);
+  EXPECT_TRUE(s.MarkConfigKeyDelivered(device.id, kStartUnix + 5).value());
+  EXPECT_FALSE(s.MarkConfigKeyDelivered(device.id, kStartUnix + 6).value());
+  auto got = s.FindDevice(device.mac).value();
+  EXPECT_EQ(got.config_key_delivered_at, kStartUnix + 5);
+  got.config_key = "key-2";
+  got.config_key_delivered_at.reset();
+  ASSERT_TRUE(s.UpdateDevice(got));
+  EXPECT_FALSE(s.FindDevice(device.mac).value().config_key_delivered_at);
+}
+
 TYPED_TEST_P(StoreContract, StockDeviceHasNoTenantOrWindow) {
   ASSERT_TRUE(this->store().AddDevice(NewDevice("001565aabbcc")));
   auto got = this->store().FindDevice(Mac("001565aabbcc")).value();
@@ -500,7 +558,7 @@ TYPED_TEST_P(StoreContract, DataGenerationChangesWithEveryWriteAndOnlyThen) {
   changed("UpdateDevice");
   ASSERT_TRUE(s.SetLine(NewLine(device.id, 1, "secret-1")));
   changed("SetLine");
-  ASSERT_TRUE(s.ClaimPasswords(device.id, kStartUnix).value().size() == 1);
+  ASSERT_TRUE(s.ClaimPasswords(device.id, {1}, kStartUnix).value().size() == 1);
   changed("ClaimPasswords");
   ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix).value().size(), 1u);
   changed("WipeDeliveredPasswords");
@@ -512,6 +570,10 @@ TYPED_TEST_P(StoreContract, DataGenerationChangesWithEveryWriteAndOnlyThen) {
   changed("PinDevice");
   ASSERT_TRUE(s.LockDevice(device.id, "test"));
   changed("LockDevice");
+  ASSERT_TRUE(s.ClearPin(device.id));
+  changed("ClearPin");
+  ASSERT_TRUE(s.MarkConfigKeyDelivered(device.id, kStartUnix).value());
+  changed("MarkConfigKeyDelivered");
   ASSERT_TRUE(s.ReplaceDevice(device, {NewLine(device.id, 2, std::nullopt)}));
   changed("ReplaceDevice");
   ASSERT_TRUE(s.RemoveLine(device.id, 2));
@@ -568,7 +630,7 @@ TYPED_TEST_P(StoreContract, ReadsAfterAWriteSeeIt) {
   EXPECT_EQ(std::get<2>(read_all()).at(0).registrar, "sip2.example.net");
   ASSERT_TRUE(s.SetLine(NewLine(device.id, 1, "new-secret")));
   EXPECT_EQ(std::get<2>(read_all()).at(0).password, "new-secret");
-  ASSERT_EQ(s.ClaimPasswords(device.id, kStartUnix + 6).value().size(), 1u);
+  ASSERT_EQ(s.ClaimPasswords(device.id, {1}, kStartUnix + 6).value().size(), 1u);
   EXPECT_EQ(std::get<2>(read_all()).at(0).delivered_at, kStartUnix + 6);
   ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix + 6).value().size(), 1u);
   EXPECT_FALSE(std::get<2>(read_all()).at(0).password);
@@ -585,6 +647,9 @@ REGISTER_TYPED_TEST_SUITE_P(StoreContract, SchemaVersionIsPositive, TenantRoundT
                             UpdateAndListTenants, VarsMustBeAnObject, DeviceRoundTripsAllFields,
                             StockDeviceHasNoTenantOrWindow, DuplicateDeviceIsAlreadyExists,
                             DeviceWithUnknownTenantIsNotFound, UnknownDeviceIsNotFound,
+                            ClaimSpendsOnlyTheNamedLines,
+                            AnAdminUpdateNeverUndoesAPinOrLockTheServerSet,
+                            ConfigKeyDeliveryIsRecordedOnceUntilTheKeyChanges,
                             UpdateDeviceKeepsCreatedAtAndStampsUpdatedAt,
                             ListDevicesFiltersByTenantAndState, LinesRoundTripWithPasswords,
                             SetLineReplacesExistingIndex, SetLineValidatesInput, RemoveLine,

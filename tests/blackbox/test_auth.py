@@ -326,3 +326,29 @@ def test_encrypted_yealink_config_decrypts_with_the_openssl_cli(server):
     assert plain.startswith(b"#!version:1.0.0.1") and b"account.1.user_name" in plain
     # Another device cannot fetch this device's key file.
     assert status(server.raw(get(f"/{YEALINK}_Security.enc"), mac=YEALINK2)) == 404
+
+
+def test_reactivation_replaces_the_digest_password_config_key_and_pin(mixed):
+    """Whoever holds a leaked digest password must not claim the fresh SIP passwords a
+    reactivation issues: every device secret is replaced at once."""
+    mixed.cli("tenant", "set", "demo", "--min-strength", "digest")
+    old_password = mixed.cli("device", "digest", YEALINK).stdout.strip().split()[-1]
+    old_key = mixed.cli("device", "config-key", YEALINK).stdout.strip().split()[-1]
+    assert status(request(mixed, get(f"/{YEALINK}.cfg"), mac=YEALINK)) == 200  # pins
+    out = mixed.cli("device", "reactivate", YEALINK).stdout
+    new_password = re.search(r"new digest password \(shown once\): (\S+)", out).group(1)
+    new_key = re.search(r"new config key \(shown once\): (\S+)", out).group(1)
+    assert new_password != old_password and new_key != old_key
+    assert "certificate pin cleared" in out
+    uri = f"/{YEALINK}.cfg"
+    challenge = header(request(mixed, get(uri)), "WWW-Authenticate")[0]
+    stale = request(mixed, get(uri, extra_headers=f"Authorization: {digest_auth(challenge, YEALINK, old_password, 'GET', uri)}\r\n".encode()))
+    assert status(stale) == 401 and last(mixed, reason="digest failed")
+    challenge = header(request(mixed, get(uri)), "WWW-Authenticate")[0]
+    fresh = request(mixed, get(uri, extra_headers=f"Authorization: {digest_auth(challenge, YEALINK, new_password, 'GET', uri)}\r\n".encode()))
+    assert status(fresh) == 200
+    record = last(mixed, kind="lifecycle", reason="reactivated")["detail"]
+    assert record["new_digest_password"] and record["new_config_key"] and record["pin_cleared"]
+    audit = (mixed.dir / "audit.log").read_bytes()
+    for secret in (old_password, new_password, old_key, new_key):
+        assert secret.encode() not in audit and secret.encode() not in mixed.log.read_bytes()

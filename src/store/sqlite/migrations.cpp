@@ -121,6 +121,10 @@ CREATE TABLE audit_copy_marks (
   seq         INTEGER NOT NULL CHECK (seq >= 0)
 );
 )sql"},
+    Migration{5, "config key delivery tracking, lock on identity misuse", R"sql(
+ALTER TABLE devices ADD COLUMN config_key_delivered_at INTEGER;
+ALTER TABLE tenants ADD COLUMN lock_on_misuse INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 constexpr bool VersionsAreContiguous() {

@@ -106,11 +106,12 @@ Result<core::Vars> ParseVars(const std::string& text, std::string_view owner) {
   "id, name, display_name, window_days, vars, password_policy, confirm_grace_seconds, " \
   "password_length, password_alphabet, retention_days, min_strength, ip_ranges, "             \
   "ip_as_identity, allow_plain_http, digest_user, digest_password_enc, anomaly_lock, "         \
-  "anomaly_prefix_v4, anomaly_prefix_v6, late_first_fetch_days"
+  "anomaly_prefix_v4, anomaly_prefix_v6, late_first_fetch_days, lock_on_misuse"
 #define PG_DEVICE_COLUMNS                                                                  \
   "id, mac, vendor, model, tenant_id, state, window_opens, window_expires, serial, vars, " \
   "created_at, updated_at, token_hash, state_changed_at, config_key_enc, digest_password_enc, " \
-  "digest_user, pin_spki, locked_reason, last_seen_at, last_seen_ip, last_user_agent, firmware"
+  "digest_user, pin_spki, locked_reason, last_seen_at, last_seen_ip, last_user_agent, firmware, " \
+  "config_key_delivered_at"
 #define PG_LINE_COLUMNS                                                                      \
   "device_id, idx, display_name, user, auth_user, registrar, port, transport, password_enc, " \
   "delivered_at"
@@ -165,6 +166,7 @@ Result<core::Tenant> ReadTenant(const Statement& s, const crypto::SecretBox& box
   t.anomaly_prefix_v4 = static_cast<int>(s.Int(17));
   t.anomaly_prefix_v6 = static_cast<int>(s.Int(18));
   t.late_first_fetch_days = static_cast<int>(s.Int(19));
+  t.lock_on_misuse = s.Int(20) != 0;
   return t;
 }
 
@@ -198,6 +200,7 @@ Result<core::Device> ReadDevice(const Statement& s, const crypto::SecretBox& box
                       .firmware = s.Text(22),
                       .created_at = s.Int(10),
                       .updated_at = s.Int(11)};
+  d.config_key_delivered_at = s.OptionalInt(23);
   PG_TRY(d.config_key, OpenSecret(box, s.Blob(14), "config key of device " + d.mac.str()));
   PG_TRY(d.digest_password, OpenSecret(box, s.Blob(15), "digest password of device " + d.mac.str()));
   return d;
@@ -226,7 +229,7 @@ Result<std::vector<T>> ReadAll(Statement& s, Reader read) {
   }
 }
 
-// Binds the 15 policy columns that follow name/display_name/window_days/vars.
+// Binds the 16 policy columns that follow name/display_name/window_days/vars.
 void BindTenantPolicy(Statement& s, const core::Tenant& t, int first, const crypto::SecretBox& box) {
   s.BindText(first, core::PasswordPolicyName(t.password_policy));
   s.BindInt(first + 1, t.confirm_grace_seconds).BindInt(first + 2, t.password_length);
@@ -237,19 +240,20 @@ void BindTenantPolicy(Statement& s, const core::Tenant& t, int first, const cryp
   s.BindText(first + 9, t.digest_user).BindBlob(first + 10, Seal(box, t.digest_password));
   s.BindInt(first + 11, t.anomaly_lock ? 1 : 0).BindInt(first + 12, t.anomaly_prefix_v4);
   s.BindInt(first + 13, t.anomaly_prefix_v6).BindInt(first + 14, t.late_first_fetch_days);
+  s.BindInt(first + 15, t.lock_on_misuse ? 1 : 0);
 }
 
-// Columns added by migration 3, bound in this order by BindDeviceExtra.
+// Columns added by migrations 3 and 5, bound in this order by BindDeviceExtra.
 #define PG_DEVICE_EXTRA                                                                       \
   "config_key_enc, digest_password_enc, digest_user, pin_spki, locked_reason, last_seen_at, " \
-  "last_seen_ip, last_user_agent, firmware"
+  "last_seen_ip, last_user_agent, firmware, config_key_delivered_at"
 
 void BindDeviceExtra(Statement& s, const core::Device& d, int first, const crypto::SecretBox& box) {
   s.BindBlob(first, Seal(box, d.config_key)).BindBlob(first + 1, Seal(box, d.digest_password));
   s.BindText(first + 2, d.digest_user).BindText(first + 3, d.pin_spki);
   s.BindText(first + 4, d.locked_reason).BindInt(first + 5, d.last_seen_at);
   s.BindText(first + 6, d.last_seen_ip).BindText(first + 7, d.last_user_agent);
-  s.BindText(first + 8, d.firmware);
+  s.BindText(first + 8, d.firmware).BindInt(first + 9, d.config_key_delivered_at);
 }
 
 Error TenantMissing(std::int64_t id) {
@@ -321,8 +325,8 @@ Result<core::Tenant> SqliteStore::AddTenant(const core::Tenant& t) {
              "confirm_grace_seconds, password_length, password_alphabet, retention_days, "
              "min_strength, ip_ranges, ip_as_identity, allow_plain_http, digest_user, "
              "digest_password_enc, anomaly_lock, anomaly_prefix_v4, anomaly_prefix_v6, "
-             "late_first_fetch_days) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-             "?13, ?14, ?15, ?16, ?17, ?18, ?19)"));
+             "late_first_fetch_days, lock_on_misuse) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+             "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"));
   s.BindText(1, t.name).BindText(2, t.display_name).BindInt(3, t.window_days).BindText(4, vars);
   BindTenantPolicy(s, t, 5, box_);
   if (auto r = s.Run(); !r) {
@@ -369,8 +373,8 @@ Status SqliteStore::UpdateTenant(const core::Tenant& t) {
                      "password_alphabet = ?9, retention_days = ?10, min_strength = ?11, "
                      "ip_ranges = ?12, ip_as_identity = ?13, allow_plain_http = ?14, "
                      "digest_user = ?15, digest_password_enc = ?16, anomaly_lock = ?17, "
-                     "anomaly_prefix_v4 = ?18, anomaly_prefix_v6 = ?19, late_first_fetch_days = ?20 "
-                     "WHERE id = ?1"));
+                     "anomaly_prefix_v4 = ?18, anomaly_prefix_v6 = ?19, late_first_fetch_days = ?20, "
+                     "lock_on_misuse = ?21 WHERE id = ?1"));
   s.BindInt(1, t.id).BindText(2, t.name).BindText(3, t.display_name).BindInt(4, t.window_days);
   s.BindText(5, vars);
   BindTenantPolicy(s, t, 6, box_);
@@ -393,7 +397,7 @@ Result<core::Device> SqliteStore::InsertDeviceLocked(const core::Device& d, std:
           "INSERT INTO devices(mac, vendor, model, tenant_id, state, window_opens, window_expires, "
           "serial, vars, created_at, updated_at, token_hash, state_changed_at, " PG_DEVICE_EXTRA ") "
           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-          "?18, ?19, ?20, ?21)"));
+          "?18, ?19, ?20, ?21, ?22)"));
   s.BindText(1, d.mac.str()).BindText(2, d.vendor).BindText(3, d.model).BindInt(4, d.tenant_id);
   s.BindText(5, core::DeviceStateName(d.state)).BindInt(6, d.window_opens);
   s.BindInt(7, d.window_expires).BindText(8, d.serial).BindText(9, vars).BindInt(10, now);
@@ -454,16 +458,24 @@ Result<std::vector<core::Device>> SqliteStore::ListModelRepresentatives(std::int
   return ReadAll<core::Device>(s, [this](const Statement& row) { return ReadDevice(row, box_); });
 }
 
-Status SqliteStore::UpdateDeviceLocked(const core::Device& d) {
+Status SqliteStore::UpdateDeviceLocked(const core::Device& d, ServerColumns server_columns) {
   PG_TRY(std::string vars, DumpVars(d.vars, fmt::format("device {}", d.mac.str())));
+  // The columns the server itself changes while it serves (pin, lock, last seen) are left
+  // alone unless the caller replaces them on purpose: an admin edit that read the row a
+  // moment earlier must not undo a lock or pin the server has just set.
   PG_TRY(Statement s,
-         db_.Prepare(
-             "UPDATE devices SET mac = ?2, vendor = ?3, model = ?4, tenant_id = ?5, state = ?6, "
-             "window_opens = ?7, window_expires = ?8, serial = ?9, vars = ?10, updated_at = ?11, "
-             "token_hash = ?12, state_changed_at = ?13, config_key_enc = ?14, "
-             "digest_password_enc = ?15, digest_user = ?16, pin_spki = ?17, locked_reason = ?18, "
-             "last_seen_at = ?19, last_seen_ip = ?20, last_user_agent = ?21, firmware = ?22 "
-             "WHERE id = ?1"));
+         db_.Prepare(server_columns == ServerColumns::kReplace
+                         ? "UPDATE devices SET mac = ?2, vendor = ?3, model = ?4, tenant_id = ?5, state = ?6, "
+                           "window_opens = ?7, window_expires = ?8, serial = ?9, vars = ?10, updated_at = ?11, "
+                           "token_hash = ?12, state_changed_at = ?13, config_key_enc = ?14, "
+                           "digest_password_enc = ?15, digest_user = ?16, pin_spki = ?17, locked_reason = ?18, "
+                           "last_seen_at = ?19, last_seen_ip = ?20, last_user_agent = ?21, firmware = ?22, "
+                           "config_key_delivered_at = ?23 WHERE id = ?1"
+                         : "UPDATE devices SET mac = ?2, vendor = ?3, model = ?4, tenant_id = ?5, state = ?6, "
+                           "window_opens = ?7, window_expires = ?8, serial = ?9, vars = ?10, updated_at = ?11, "
+                           "token_hash = ?12, state_changed_at = ?13, config_key_enc = ?14, "
+                           "digest_password_enc = ?15, digest_user = ?16, "
+                           "config_key_delivered_at = ?23 WHERE id = ?1"));
   s.BindInt(1, d.id).BindText(2, d.mac.str()).BindText(3, d.vendor).BindText(4, d.model);
   s.BindInt(5, d.tenant_id).BindText(6, core::DeviceStateName(d.state));
   s.BindInt(7, d.window_opens).BindInt(8, d.window_expires).BindText(9, d.serial);
@@ -484,7 +496,7 @@ Status SqliteStore::UpdateDeviceLocked(const core::Device& d) {
 Status SqliteStore::UpdateDevice(const core::Device& d) {
   ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
-  return UpdateDeviceLocked(d);
+  return UpdateDeviceLocked(d, ServerColumns::kKeep);
 }
 
 Status SqliteStore::RemoveDevice(const core::MacAddress& mac) {
@@ -659,15 +671,19 @@ Result<int> SqliteStore::SchemaVersion() {
 // --- Lifecycle ---
 
 Result<std::vector<core::Line>> SqliteStore::ClaimPasswords(std::int64_t device_id,
+                                                            const std::vector<int>& indexes,
                                                             std::int64_t now) {
+  if (indexes.empty()) return std::vector<core::Line>{};
   ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   // One statement: SQLite's write lock makes the check-and-mark atomic across threads and
   // processes, and RETURNING hands back exactly the rows this caller marked.
   PG_TRY(Statement s, db_.Prepare("UPDATE lines SET delivered_at = ?2 WHERE device_id = ?1 AND "
-                                  "delivered_at IS NULL AND password_enc IS NOT NULL "
+                                  "delivered_at IS NULL AND password_enc IS NOT NULL AND "
+                                  "idx IN (SELECT value FROM json_each(?3)) "
                                   "RETURNING " PG_LINE_COLUMNS));
-  s.BindInt(1, device_id).BindInt(2, now);
+  const std::string index_list = nlohmann::json(indexes).dump();
+  s.BindInt(1, device_id).BindInt(2, now).BindText(3, index_list);
   return ReadAll<core::Line>(s, [this](const Statement& row) { return ReadLine(row); });
 }
 
@@ -704,7 +720,7 @@ Status SqliteStore::ReplaceDevice(const core::Device& d, const std::vector<core:
   ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   PG_TRY(sqlite::Transaction tx, sqlite::Transaction::Begin(db_));
-  PG_TRY_STATUS(UpdateDeviceLocked(d));
+  PG_TRY_STATUS(UpdateDeviceLocked(d, ServerColumns::kReplace));
   {
     PG_TRY(Statement del, db_.Prepare("DELETE FROM lines WHERE device_id = ?1"));
     del.BindInt(1, d.id);
@@ -774,6 +790,26 @@ Status SqliteStore::LockDevice(std::int64_t device_id, const std::string& reason
   PG_TRY_STATUS(s.Run());
   if (s.Changes() == 0) return DeviceMissing(device_id);
   return Ok();
+}
+
+Status SqliteStore::ClearPin(std::int64_t device_id) {
+  ChangeNotice notice(changes_);
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("UPDATE devices SET pin_spki = '' WHERE id = ?1"));
+  s.BindInt(1, device_id);
+  PG_TRY_STATUS(s.Run());
+  if (s.Changes() == 0) return DeviceMissing(device_id);
+  return Ok();
+}
+
+Result<bool> SqliteStore::MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now) {
+  ChangeNotice notice(changes_);
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("UPDATE devices SET config_key_delivered_at = ?2 "
+                                  "WHERE id = ?1 AND config_key_delivered_at IS NULL"));
+  s.BindInt(1, device_id).BindInt(2, now);
+  PG_TRY_STATUS(s.Run());
+  return s.Changes() > 0;
 }
 
 // --- Bans ---

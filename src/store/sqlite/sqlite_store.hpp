@@ -43,7 +43,8 @@ class SqliteStore final : public Store {
   Result<std::vector<core::Line>> ListLines(std::int64_t device_id) override;
   Status RemoveLine(std::int64_t device_id, int index) override;
 
-  Result<std::vector<core::Line>> ClaimPasswords(std::int64_t device_id, std::int64_t now) override;
+  Result<std::vector<core::Line>> ClaimPasswords(std::int64_t device_id, const std::vector<int>& indexes,
+                                                 std::int64_t now) override;
   Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t device_id,
                                                   std::int64_t delivered_at_or_before) override;
   Result<bool> TransitionState(std::int64_t device_id, core::DeviceState from,
@@ -54,6 +55,8 @@ class SqliteStore final : public Store {
   Result<core::Device> FindDeviceByToken(const std::string& token_hash) override;
   Result<bool> PinDevice(std::int64_t device_id, const std::string& spki_sha256) override;
   Status LockDevice(std::int64_t device_id, const std::string& reason) override;
+  Status ClearPin(std::int64_t device_id) override;
+  Result<bool> MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now) override;
 
   Status SaveBan(const defense::Ban& ban) override;
   Result<std::vector<defense::Ban>> LoadActiveBans(std::int64_t now) override;
@@ -79,7 +82,8 @@ class SqliteStore final : public Store {
 
   // The *Locked helpers expect mu_ held, so transactions can combine them.
   Result<core::Device> InsertDeviceLocked(const core::Device& d, std::int64_t now);
-  Status UpdateDeviceLocked(const core::Device& d);
+  enum class ServerColumns : std::uint8_t { kKeep, kReplace };
+  Status UpdateDeviceLocked(const core::Device& d, ServerColumns server_columns);
   Status UpsertLineLocked(const core::Line& line,
                           const std::optional<std::vector<unsigned char>>& sealed);
   Result<core::Line> ReadLine(const sqlite::Statement& row) const;

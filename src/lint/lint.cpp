@@ -11,7 +11,8 @@ enum class Expect {
   kPositive,  // value must be a positive integer
 };
 
-// One setting check. `key` may contain '*', matching one run of digits (a line index).
+// One setting check. `key` may contain '*', matching one run of digits (a line index), and
+// alternatives separated by '|' (see Matches).
 struct Check {
   std::string_view rule;
   Severity severity;
@@ -88,26 +89,27 @@ const VendorRules* RulesFor(std::string_view vendor) {
           "pages are answered automatically", "set auto_answer_enabled = false"},
          {"remote-control-on", Severity::kWarning, "model.xml", "Resync_From_SIP", Expect::kIn, {"No"},
           "a SIP NOTIFY can trigger a resync", "set resync_from_sip_enabled = false"},
-         {"sip-from-any-source", Severity::kError, "mac.xml", "Auth_INVITE_*_", Expect::kIn, {"Yes"},
-          "incoming INVITEs are not challenged", "set auth_invite = true"}},
+         // Cisco has no proxy-only filter; challenging INVITEs is the closest switch, and both
+         // references leave it off (PBXs that do not answer the challenge), hence a warning.
+         {"sip-from-any-source", Severity::kWarning, "mac.xml", "Auth_INVITE_*_", Expect::kIn, {"Yes"},
+          "incoming INVITEs are not challenged", "set auth_invite = true if the PBX answers challenges"}},
         WebRule{"model.xml", "Enable_Web_Server", {"Yes"}, "mac.xml", "Admin_Passwd"},
         {"Password_*_"}}},
       {"grandstream",
-       {{{"no-periodic-recheck", Severity::kError, "common.xml", "provisioning.auto.mode", Expect::kIn,
-          {"YesUpgradeMin", "YesUpgradeHourOfDay", "YesUpgradeDayOfWeek"}, "automatic provisioning checks are off",
+       {{{"no-periodic-recheck", Severity::kError, "mac.xml", "provisioning.auto.mode|P194", Expect::kIn,
+          {"YesUpgradeMin", "YesUpgradeHourOfDay", "YesUpgradeDayOfWeek", "1"}, "automatic provisioning checks are off",
           kRecheckFix},
-         {"no-periodic-recheck", Severity::kError, "common.xml", "provisioning.auto.minute", Expect::kPositive, {},
+         {"no-periodic-recheck", Severity::kError, "mac.xml", "provisioning.auto.minute|P193", Expect::kPositive, {},
           "no check interval", kRecheckFix},
-         {"discovery-on", Severity::kWarning, "common.xml", "provisioning.3cxAutoProvision", Expect::kIn, {"No"},
-          "SIP PnP (3CX auto provision) stays on", "keep the shipped common.xml"},
-         {"discovery-on", Severity::kWarning, "common.xml", "provisioning.override.dhcp.allowCommonOptions",
-          Expect::kIn, {"No"}, "DHCP options may override the provisioning server", "keep the shipped common.xml"},
-         {"web-ui-plain-http", Severity::kWarning, "common.xml", "security.webAccessMode", Expect::kIn, {"HTTPS"},
-          "the web UI is served over plain HTTP", "keep the shipped common.xml"},
-         {"sip-from-any-source", Severity::kError, "mac.xml", "account.*.sip.validate.incomingServer", Expect::kIn,
-          {"Yes"}, "the account accepts SIP from any source", "set sip_only_from_proxy = true"}},
-        WebRule{"", "", {}, "mac.xml", "users.admin.password"},
-        {"account.*.sip.subscriber.password"}}},
+         {"discovery-on", Severity::kWarning, "mac.xml", "provisioning.override.dhcp.allowCommonOptions|P145",
+          Expect::kIn, {"No", "0"}, "DHCP options may override the provisioning server", "keep the shipped mac.xml"},
+         {"web-ui-plain-http", Severity::kWarning, "mac.xml", "security.webAccessMode|P1650", Expect::kIn,
+          {"HTTPS", "0"}, "the web UI is served over plain HTTP", "keep the shipped mac.xml"},
+         {"sip-from-any-source", Severity::kError, "mac.xml",
+          "account.*.sip.validate.incomingServer|P2347?|P243?", Expect::kIn, {"Yes", "1"},
+          "the account accepts SIP from any source", "set sip_only_from_proxy = true"}},
+        WebRule{"", "", {}, "mac.xml", "users.admin.password|P2"},
+        {"account.*.sip.subscriber.password", "P34"}}},
       {"snom",
        {{{"sip-from-any-source", Severity::kError, "model.xml", "filter_registrar", Expect::kIn, {"on"},
           "the phone accepts SIP from any source", "set sip_only_from_registrar = true"},
@@ -119,25 +121,21 @@ const VendorRules* RulesFor(std::string_view vendor) {
           "SIP PnP stays on after provisioning", "set pnp_enabled = false"},
          {"remote-control-on", Severity::kWarning, "model.xml", "allow_sip_settings", Expect::kIn, {"off"},
           "settings can be pushed over SIP", "set sip_settings_allowed = false"}},
-        WebRule{"model.xml", "webserver_type", {"http", "https", "http_https"}, "mac.xml", "admin_mode_password"},
+        WebRule{"", "", {}, "mac.xml", "admin_mode_password"},
         {"user_pass[*]"}}},
       {"fanvil",
-       {{{"no-periodic-recheck", Severity::kError, "common.cfg", "FlashInterval", Expect::kPositive, {},
+       {{{"no-periodic-recheck", Severity::kError, "common.cfg", "FlashInterval|Download_Interval", Expect::kPositive, {},
           "no provisioning re-check interval", "set flash_interval above 0"},
-         {"discovery-on", Severity::kWarning, "common.cfg", "PNPEnable", Expect::kIn, {"0"},
+         {"discovery-on", Severity::kWarning, "common.cfg", "PNPEnable|PNP_Enable", Expect::kIn, {"0"},
           "SIP PnP stays on after provisioning", "set pnp_enabled = false"},
-         {"remote-control-on", Severity::kWarning, "common.cfg", "RemoteControl", Expect::kIn, {"0"},
-          "remote control is on", "keep the shipped common.cfg"},
-         {"remote-control-on", Severity::kWarning, "common.cfg", "CSTAEnable", Expect::kIn, {"0"},
+         {"remote-control-on", Severity::kWarning, "common.cfg", "CSTAEnable|CSTA_Enable", Expect::kIn, {"0"},
           "CSTA control is on", "keep the shipped common.cfg"},
-         {"remote-control-on", Severity::kWarning, "common.cfg", "EnableTelnet", Expect::kIn, {"0"},
-          "telnet is on", "keep the shipped common.cfg"},
-         {"auto-answer-on", Severity::kError, "mac.cfg", "AutoAnswer[*]", Expect::kIn, {"0"},
+         {"auto-answer-on", Severity::kError, "mac.cfg", "AutoAnswer[*]|Auto_Answer?", Expect::kIn, {"0"},
           "the line answers calls automatically", "set auto_answer_enabled = false"},
          {"sip-from-any-source", Severity::kWarning, "mac.cfg", "StrictProxy[*]", Expect::kIn, {"1"},
           "requests are not bound to the proxy", "set strict_proxy = true"}},
-        WebRule{"", "", {}, "mac.cfg", "Password[1]"},
-        {"RegisterPswd[*]"}}},
+        WebRule{"", "", {}, "mac.cfg", "Password[1]|Password"},
+        {"RegisterPswd[*]", "Register_Pswd"}}},
       {"gigaset",
        {{{"discovery-on", Severity::kWarning, "mac.xml", "SystemSettings.global.SipMulticastEnabled", Expect::kIn,
           {"0"}, "SIP multicast PnP stays on", "set pnp_enabled = false"}},
@@ -162,7 +160,8 @@ const VendorRules* RulesFor(std::string_view vendor) {
   return it == kRules.end() ? nullptr : &it->second;
 }
 
-bool Matches(std::string_view pattern, std::string_view key) {
+bool MatchesOne(std::string_view pattern, std::string_view key) {
+  if (pattern.ends_with('?')) pattern.remove_suffix(1);
   std::size_t i = 0;
   std::size_t j = 0;
   while (i < pattern.size()) {
@@ -179,6 +178,23 @@ bool Matches(std::string_view pattern, std::string_view key) {
   }
   return j == key.size();
 }
+
+// `pattern` may list alternatives separated by '|': the same setting under the names of the
+// vendor's file formats (Fanvil <sysConf> and <VOIP_CONFIG_FILE>, Grandstream items and
+// P-values).
+bool Matches(std::string_view pattern, std::string_view key) {
+  while (true) {
+    const std::size_t bar = pattern.find('|');
+    if (MatchesOne(pattern.substr(0, bar), key)) return true;
+    if (bar == std::string_view::npos) return false;
+    pattern.remove_prefix(bar + 1);
+  }
+}
+
+// An exact key must be present in its file; a pattern with a line index ('*') or an alternative
+// marked optional (trailing '?': a per-line key of a format without line indexes) applies only
+// to the settings that exist.
+bool IsExact(std::string_view pattern) { return pattern.find_first_of("*?") == std::string_view::npos; }
 
 bool IsPositive(std::string_view v) {
   if (v.empty() || v.size() > 9) return false;
@@ -234,7 +250,7 @@ std::vector<Finding> LintDevice(const vendors::Vendor& vendor, const std::vector
   };
 
   for (const Check& check : rules->checks) {
-    const bool pattern = check.key.find('*') != std::string_view::npos;
+    const bool pattern = !IsExact(check.key);
     for (const Parsed* p : files_of(check.tpl)) {
       bool seen = false;
       for (const Setting& s : p->settings) {
@@ -279,7 +295,7 @@ std::vector<Finding> LintDevice(const vendors::Vendor& vendor, const std::vector
           const std::string_view v = s.value;
           const std::size_t colon = vendor.name() == "yealink" ? v.find(':') : std::string_view::npos;
           const std::string_view secret = colon == std::string_view::npos ? v : v.substr(colon + 1);
-          protected_ = protected_ || (s.key == web.admin_key && !secret.empty());
+          protected_ = protected_ || (Matches(web.admin_key, s.key) && !secret.empty());
         }
       }
       if (reachable && !protected_) {

@@ -44,10 +44,11 @@ const std::vector<Sample>& Samples() {
   static const std::vector<Sample> s = {
       {"yealink", "T54W", {"y000000000096.cfg", "001565aabbcc.boot", "001565aabbcc.cfg"}},
       {"polycom", "VVX_450", {"0004f2aabbcc.cfg", "0004f2aabbcc-user.cfg", "common.cfg"}},
-      {"cisco", "SPA504G", {"spa504g.cfg", "0002fdff2103.xml", "0002fdff2103.cfg"}},
+      {"cisco", "SPA504G", {"spa504G.cfg", "0002fdff2103.xml", "0002fdff2103.cfg"}},
       {"grandstream", "GXP2135", {"cfgc074ad2bd859.xml", "cfggxp2135.xml", "cfg.xml"}},
       {"snom", "D785", {"snomD785.htm", "snomD785-000413922D24.htm"}},
-      {"fanvil", "X4", {"f0C00580000.cfg", "0c383e07e16c.cfg"}},
+      {"fanvil", "X7", {"F0V00X700000.cfg", "0c383e07e16c.cfg"}},
+      {"fanvil", "X4", {"f0X4hw1.100.cfg", "0c383e07e16c.cfg"}},
       {"gigaset", "N870", {"7C2F80E0D605.xml"}},
       {"htek", "UC926", {"cfg0010.xml", "cfg001fc11c22a9.xml"}},
   };
@@ -103,6 +104,15 @@ const Sample& SampleOf(std::string_view vendor) {
   return Samples().front();
 }
 
+// The shipped templates' known warnings: Cisco leaves Auth_INVITE_N_ off like both public
+// references (a PBX that does not answer the challenge could not call the phone).
+std::vector<Finding> WithoutKnownWarnings(const std::string& vendor, std::vector<Finding> findings) {
+  std::erase_if(findings, [&](const Finding& f) {
+    return vendor == "cisco" && f.rule_id == "sip-from-any-source" && f.severity == Severity::kWarning;
+  });
+  return findings;
+}
+
 std::string Describe(const std::vector<Finding>& findings) {
   std::string out;
   for (const auto& f : findings) out += f.rule_id + " " + f.file + " " + f.key + ": " + f.message + "\n";
@@ -111,16 +121,17 @@ std::string Describe(const std::vector<Finding>& findings) {
 
 TEST(Lint, ShippedTemplatesAreClean) {
   for (const auto& sample : Samples()) {
-    const auto findings = LintDevice(*Vendors().Find(sample.vendor), Render(sample, Json::object()), {});
-    EXPECT_TRUE(findings.empty()) << sample.vendor << ":\n" << Describe(findings);
+    const auto findings =
+        WithoutKnownWarnings(sample.vendor, LintDevice(*Vendors().Find(sample.vendor), Render(sample, Json::object()), {}));
+    EXPECT_TRUE(findings.empty()) << sample.vendor << " " << sample.model << ":\n" << Describe(findings);
   }
 }
 
 TEST(Lint, ShippedTemplatesAreCleanWithEncryption) {
   for (const char* vendor : {"yealink", "cisco", "grandstream"}) {
-    const auto findings = LintDevice(*Vendors().Find(vendor),
-                                     Render(SampleOf(vendor), {{"config_key", "K3yK3yK3yK3yK3yK"}}),
-                                     LintContext{.encryption_configured = true});
+    const auto findings = WithoutKnownWarnings(
+        vendor, LintDevice(*Vendors().Find(vendor), Render(SampleOf(vendor), {{"config_key", "K3yK3yK3yK3yK3yK"}}),
+                           LintContext{.encryption_configured = true}));
     EXPECT_TRUE(findings.empty()) << vendor << ":\n" << Describe(findings);
   }
 }
@@ -151,6 +162,9 @@ TEST(Lint, EveryRuleFindsItsWeakenedVariables) {
       {"cisco", {{"auto_answer_enabled", true}}, "auto-answer-on"},
       {"cisco", {{"resync_from_sip_enabled", true}}, "remote-control-on"},
       {"cisco", {{"auth_invite", false}}, "sip-from-any-source"},
+      {"grandstream", {{"pvalue_format", true}, {"sip_only_from_proxy", false}}, "sip-from-any-source"},
+      {"grandstream", {{"pvalue_format", true}, {"provisioning_interval_minutes", 0}}, "no-periodic-recheck"},
+      {"grandstream", {{"pvalue_format", true}, {"admin_password", ""}}, "web-ui-unprotected"},
       {"cisco", {{"web_ui_enabled", true}, {"admin_password", ""}}, "web-ui-unprotected"},
       {"grandstream", {{"provisioning_interval_minutes", 0}}, "no-periodic-recheck"},
       {"grandstream", {{"sip_only_from_proxy", false}}, "sip-from-any-source"},
@@ -207,11 +221,12 @@ TEST(Lint, PlaintextPasswordInAWeakenedTemplate) {
   auto weak = render::Template::Parse(source, "mac.xml");
   ASSERT_TRUE(weak) << weak.error().message;
   const auto files = Render(SampleOf("cisco"), {{"config_key", "K3yK3yK3yK3yK3yK"}}, &*weak, "mac.xml");
-  const auto findings = LintDevice(*Vendors().Find("cisco"), files, LintContext{.encryption_configured = true});
+  const auto findings =
+      WithoutKnownWarnings("cisco", LintDevice(*Vendors().Find("cisco"), files, LintContext{.encryption_configured = true}));
   ASSERT_FALSE(findings.empty());
   for (const auto& f : findings) EXPECT_EQ(f.rule_id, "plaintext-password-with-encryption") << Describe(findings);
   // Without a key the same file is fine: nothing is promised encrypted.
-  EXPECT_TRUE(LintDevice(*Vendors().Find("cisco"), files, {}).empty());
+  EXPECT_TRUE(WithoutKnownWarnings("cisco", LintDevice(*Vendors().Find("cisco"), files, {})).empty());
   // Polycom cannot encrypt, so a configured key means every password file is flagged.
   const auto poly = LintDevice(*Vendors().Find("polycom"), Render(SampleOf("polycom"), Json::object()),
                                LintContext{.encryption_configured = true});

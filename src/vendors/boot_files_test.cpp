@@ -27,20 +27,22 @@ TEST(BootFiles, FollowEachVendorsRequestOrder) {
   using V = std::vector<std::string>;
   EXPECT_EQ(Boot("yealink", "001565aabbcc", "T54W"),
             (V{"001565aabbcc.boot", "y000000000096.cfg", "001565aabbcc.cfg"}));
-  EXPECT_EQ(Boot("yealink", "805ec0d4e5f6", "SIP-T46U"),
+  EXPECT_EQ(Boot("yealink", "805ec0d4e5f6", "T46U"),
             (V{"805ec0d4e5f6.boot", "y000000000108.cfg", "805ec0d4e5f6.cfg"}));
-  EXPECT_EQ(Boot("yealink", "805ec0d4e5f6", "w70b"),
+  EXPECT_EQ(Boot("yealink", "805ec0d4e5f6", "W70B"),
             (V{"805ec0d4e5f6.boot", "y000000000146.cfg", "805ec0d4e5f6.cfg"}));
+  // Spelled unlike the model table: the model-independent common file, as mac.boot includes.
+  EXPECT_EQ(Boot("yealink", "805ec0d4e5f6", "SIP-T46U"),
+            (V{"805ec0d4e5f6.boot", "y000000000000.cfg", "805ec0d4e5f6.cfg"}));
   EXPECT_EQ(Boot("polycom", "0004f2aabbcc", "VVX_450"),
             (V{"0004f2aabbcc.cfg", "0004f2aabbcc-user.cfg", "common.cfg"}));
   EXPECT_EQ(Boot("cisco", "0002fdff2103", "SPA504G"),
-            (V{"spa504g.cfg", "0002fdff2103.xml", "0002fdff2103.cfg"}));
+            (V{"spa504G.cfg", "0002fdff2103.xml", "0002fdff2103.cfg"}));
   EXPECT_EQ(Boot("cisco", "0002fdff2103", "SPA-942"),
             (V{"spa942.cfg", "0002fdff2103.xml", "0002fdff2103.cfg"}));
   EXPECT_EQ(Boot("cisco", "00562b043615", "CP-8841-3PCC"),
             (V{"8841-3PCC.xml", "00562b043615.xml", "00562b043615.cfg"}));
-  EXPECT_EQ(Boot("grandstream", "c074ad2bd859", "GXP2135"),
-            (V{"cfgc074ad2bd859.xml", "cfggxp2135.xml", "cfg.xml"}));
+  EXPECT_EQ(Boot("grandstream", "c074ad2bd859", "GXP2135"), (V{"cfgc074ad2bd859.xml"}));
   EXPECT_EQ(Boot("snom", "000413922d24", "D785"), (V{"snomD785.htm", "snomD785-000413922D24.htm"}));
   EXPECT_EQ(Boot("fanvil", "0c383e07e16c", "X4"), (V{"f0X4hw1.100.cfg", "0c383e07e16c.cfg"}));
   EXPECT_EQ(Boot("gigaset", "7c2f80e0d605", "N870"), (V{"7C2F80E0D605.xml"}));
@@ -51,11 +53,12 @@ TEST(BootFiles, FollowEachVendorsRequestOrder) {
 
 TEST(BootFiles, UnknownModelsKeepTheirDeviceFiles) {
   using V = std::vector<std::string>;
-  EXPECT_EQ(Boot("yealink", "001565aabbcc", "T99X"), (V{"001565aabbcc.boot", "001565aabbcc.cfg"}));
+  EXPECT_EQ(Boot("yealink", "001565aabbcc", "T99X"),
+            (V{"001565aabbcc.boot", "y000000000000.cfg", "001565aabbcc.cfg"}));
   EXPECT_EQ(Boot("fanvil", "0c383e07e16c", "Z9"), (V{"0c383e07e16c.cfg"}));
   EXPECT_EQ(Boot("htek", "001fc11c22a9", "UC840"), (V{"cfg001fc11c22a9.xml"}));
   EXPECT_EQ(Boot("cisco", "0002fdff2103", "ATA191"), (V{"0002fdff2103.xml", "0002fdff2103.cfg"}));
-  EXPECT_EQ(Boot("grandstream", "c074ad2bd859", "GXP-2135/../x"), (V{"cfgc074ad2bd859.xml", "cfg.xml"}));
+  EXPECT_EQ(Boot("grandstream", "c074ad2bd859", "GXP-2135/../x"), (V{"cfgc074ad2bd859.xml"}));
   // Snom spells the model into the device file name: no routable name, no files.
   EXPECT_TRUE(Boot("snom", "000413922d24", "D7/85").empty());
 }

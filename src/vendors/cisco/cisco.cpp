@@ -7,7 +7,6 @@ namespace {
 
 using internal::AllOf;
 using internal::IsDigit;
-using internal::IsLowerAlnum;
 
 constexpr std::size_t kMaxToken = 40;
 
@@ -35,8 +34,9 @@ std::optional<FileRoute> CiscoVendor::Route(std::string_view file_name) const {
     }
   }
   if (file_name.starts_with("spa") && file_name.ends_with(".cfg") && file_name.size() <= 20) {
+    // $PSN as the firmware spells it: digits, then letters in either case (spa508G.cfg).
     const std::string_view psn = file_name.substr(3, file_name.size() - 7);
-    if (psn.size() < 3 || !AllOf(psn, IsLowerAlnum) || !IsDigit(psn.front())) return std::nullopt;
+    if (psn.size() < 3 || !AllOf(psn, internal::IsAlnum) || !IsDigit(psn.front())) return std::nullopt;
     FileRoute r = internal::XmlRoute(FileScope::kCommon, "model.xml");
     r.model_hint = std::string(psn);
     return r;
@@ -101,10 +101,9 @@ std::optional<EncryptionScheme> CiscoVendor::Encryption(const FileRoute& route) 
 
 std::vector<std::string> CiscoVendor::BootFiles(const core::MacAddress& mac, std::string_view model) const {
   std::vector<std::string> files;
-  std::string lower;
-  for (char c : model) lower.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-  std::string_view m = lower;
-  if (m.starts_with("spa")) {
+  std::string_view m = model;
+  if (m.size() > 3 && (m[0] == 'S' || m[0] == 's') && (m[1] == 'P' || m[1] == 'p') && (m[2] == 'A' || m[2] == 'a')) {
+    // $PSN keeps the model's letters as the firmware spells them: SPA504G -> spa504G.cfg.
     m.remove_prefix(3);
     if (m.starts_with("-")) m.remove_prefix(1);
     files.push_back("spa" + std::string(m) + ".cfg");

@@ -2,7 +2,8 @@
 //
 // Routes (the phone fetches whatever its Profile_Rule* say; the shipped common file chains
 // Profile_Rule_B to $MA.xml):
-//   spa<psn>.cfg             kCommon  "model.xml"    SPA default rule /spa$PSN.cfg, e.g. spa504g.cfg
+//   spa<psn>.cfg             kCommon  "model.xml"    SPA default rule /spa$PSN.cfg, e.g. spa508G.cfg
+//                                                    ($PSN: digits then letters, either case)
 //   <nnnn>-3PCC.xml          kCommon  "model.xml"    MPP model file (also CP-<nnnn>-3PCC.xml)
 //   <mac>.xml                kDevice  "mac.xml"      $MA.xml: lines, admin password (plain, mTLS)
 //   <mac>.cfg                kDevice  "mac-secrets.xml"  line passwords only, served only
@@ -26,7 +27,7 @@ class CiscoVendor final : public Vendor {
   UserAgentInfo ParseUserAgent(std::string_view user_agent) const override;
   // "mac-secrets.xml" routes: required kOpenSslAes256CbcMd5, key in the plain <mac>.xml.
   std::optional<EncryptionScheme> Encryption(const FileRoute& route) const override;
-  // The model file (SPA: spa<psn>.cfg from "SPA504G"/"SPA-942"; MPP: <nnnn>-3PCC.xml from
+  // The model file (SPA: spa<psn>.cfg from "SPA504G" -> spa504G.cfg, "SPA-942" -> spa942.cfg; MPP: <nnnn>-3PCC.xml from
   // "CP-8841-3PCC"), then Profile_Rule_B <mac>.xml, then Profile_Rule_C <mac>.cfg (served
   // only to devices with a config key).
   std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) const override;

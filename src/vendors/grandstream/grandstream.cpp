@@ -77,14 +77,10 @@ std::optional<EncryptionScheme> GrandstreamVendor::Encryption(const FileRoute& r
   return EncryptionScheme{Cipher::kOpenSslAes256CbcMd5, KeyDelivery::kPriorPlainCopy, "config_key", false};
 }
 
-std::vector<std::string> GrandstreamVendor::BootFiles(const core::MacAddress& mac, std::string_view model) const {
-  std::vector<std::string> files{"cfg" + mac.str() + ".xml"};
-  std::string model_file = "cfg";
-  for (char c : model) model_file.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-  model_file += ".xml";
-  if (Route(model_file)) files.push_back(std::move(model_file));
-  files.emplace_back("cfg.xml");
-  return files;
+std::vector<std::string> GrandstreamVendor::BootFiles(const core::MacAddress& mac, std::string_view /*model*/) const {
+  // cfg<model>.xml and cfg.xml are fetched only when cfg<mac>.xml fails, which never
+  // happens for a device provgate serves.
+  return {"cfg" + mac.str() + ".xml"};
 }
 
 }  // namespace provgate::vendors

@@ -1,10 +1,12 @@
 // Grandstream GXP / GRP phones and HT ATAs (VENDORS.md section 5).
 //
 // Boot order: cfg<mac> (legacy binary, proprietary: not routed, the phone moves on) ->
-// cfg<mac>.xml -> cfg<model>.xml -> cfg.xml, all lower case.
-//   cfg<mac>.xml     kDevice  "mac.xml"     lines, admin password (config version 2 items)
-//   cfg<model>.xml   kCommon  "model.xml"   firmware path for the model; model_hint = model
-//   cfg.xml          kCommon  "common.xml"  provisioning, time, hardening
+// cfg<mac>.xml; only when that fails cfg<model>.xml -> cfg.xml. All lower case.
+//   cfg<mac>.xml     kDevice  "mac.xml"     everything: provisioning, time, hardening, lines,
+//                                           admin password (version 2 items or, per model,
+//                                           version 1 P-values)
+//   cfg<model>.xml   kCommon  "model.xml"   fallback: firmware path; model_hint = model
+//   cfg.xml          kCommon  "common.xml"  fallback: provisioning, time, hardening
 // Trust: hostile input; fixed grammars over at most 23 bytes.
 #pragma once
 
@@ -23,8 +25,8 @@ class GrandstreamVendor final : public Vendor {
   // cfg<mac>.xml: kOpenSslAes256CbcMd5, key in provisioning.config.filePassword (P1359) of an
   // earlier plain copy; optional.
   std::optional<EncryptionScheme> Encryption(const FileRoute& route) const override;
-  // cfg<mac>.xml, cfg<model>.xml (model lower case), cfg.xml; the legacy binary cfg<mac> is
-  // not routed.
+  // cfg<mac>.xml only: the fallbacks are never fetched by a phone that gets its own file, and
+  // the legacy binary cfg<mac> is not routed.
   std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) const override;
 };
 

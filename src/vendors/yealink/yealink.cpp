@@ -60,6 +60,8 @@ bool IsModelChar(char c) {
 
 std::optional<FileRoute> YealinkVendor::Route(std::string_view file_name) const {
   if (file_name == "y000000000000.boot") return Common("common.boot");
+  // The model-independent common file <mac>.boot includes for models without a code.
+  if (file_name == "y000000000000.cfg") return Common("common.cfg");
   if (file_name.size() == 17 && file_name.front() == 'y' && file_name.ends_with(".cfg")) {
     // y + 12 decimal digits: the model code (2 or 3 digits), zero-padded.
     const std::string_view digits = file_name.substr(1, 12);
@@ -151,7 +153,8 @@ std::optional<KeyFileRoute> YealinkVendor::RouteKeyFile(std::string_view file_na
 }
 
 std::vector<std::string> YealinkVendor::BootFiles(const core::MacAddress& mac, std::string_view model) const {
-  // Model -> code of its common file y0000000000XX.cfg (VENDORS.md 1.1, fusionpbx templates).
+  // Model -> code of its common file y0000000000XX.cfg (VENDORS.md 1.1, fusionpbx templates);
+  // templates/yealink/vars.toml has one [models.*] table per row.
   static constexpr std::pair<std::string_view, std::string_view> kCodes[] = {
       {"T46G", "28"},   {"T42G", "29"},   {"T48G", "35"},   {"T41P", "36"},  {"T40P", "54"},  {"T48S", "65"},
       {"T46S", "66"},   {"T42S", "67"},   {"T41S", "68"},   {"T40G", "76"},  {"T43U", "107"}, {"T46U", "108"},
@@ -159,15 +162,15 @@ std::vector<std::string> YealinkVendor::BootFiles(const core::MacAddress& mac, s
       {"T58W", "150"},  {"CP960", "73"},  {"T31G", "123"},  {"T33G", "124"}, {"W52P", "25"},  {"W56P", "25"},
       {"W60B", "77"},   {"W70B", "146"},  {"W80", "175"},
   };
-  std::string upper;
-  for (char c : model) upper.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
-  std::string_view m = upper;
-  if (m.starts_with("SIP-")) m.remove_prefix(4);
-  if (m.starts_with("VP-")) m.remove_prefix(3);
+  // Matched exactly as stored, like the model layer that gives mac.boot its include: a model
+  // spelled otherwise ("SIP-T46U") gets y000000000000.cfg from both.
+  const std::string_view m = model;
   std::vector<std::string> files{mac.str() + ".boot"};
   for (const auto& [name, code] : kCodes) {
     if (name == m) files.push_back("y" + std::string(12 - code.size(), '0') + std::string(code) + ".cfg");
   }
+  // mac.boot includes y000000000000.cfg when the model layer names no common file.
+  if (files.size() == 1) files.emplace_back("y000000000000.cfg");
   files.push_back(mac.str() + ".cfg");
   return files;
 }

@@ -5,6 +5,7 @@
 //   <mac>.cfg             kDevice  "mac.cfg"      accounts (carries SIP passwords)
 //   y000000000000.boot    kCommon  "common.boot"  boot file for phones without a MAC boot file
 //   y0000000000XX.cfg     kCommon  "common.cfg"   model_hint = model code XX (10..999)
+//   y000000000000.cfg     kCommon  "common.cfg"   the same settings for models without a code
 // MAC: 12 lower-case hex digits, no separators. Everything else, including the files the
 // phone uploads (<mac>-local.cfg, <mac>-contact.xml: RouteUpload), is not routed.
 // Encryption: <mac>.cfg in compatibility mode (AES-128-ECB) with its key in
@@ -30,8 +31,9 @@ class YealinkVendor final : public Vendor {
   std::optional<EncryptionScheme> Encryption(const FileRoute& route) const override;
   // <mac>_Security.enc -> the key of <mac>.cfg.
   std::optional<KeyFileRoute> RouteKeyFile(std::string_view file_name) const override;
-  // <mac>.boot, the model's common file y0000000000XX.cfg (model code table of VENDORS.md 1.1;
-  // "SIP-"/"VP-" prefixes and letter case ignored), <mac>.cfg.
+  // <mac>.boot, the model's common file y0000000000XX.cfg (model code table of VENDORS.md 1.1,
+  // model spelled exactly as in the table; y000000000000.cfg for any other model), then
+  // <mac>.cfg: exactly the files mac.boot includes (templates/yealink/vars.toml [models.*]).
   std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) const override;
 };
 

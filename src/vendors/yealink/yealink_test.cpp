@@ -57,7 +57,7 @@ TEST(Yealink, RejectsUnknownAndHostileNames) {
         std::string("..\\001565aabbcc.cfg"), std::string("00\\1565aabbcc.cfg"), ten_kb, ten_kb + ".cfg",
         std::string("001565aabbcc.CFG"), std::string("001565AABBCC.cfg"), std::string("001565AaBbCc.boot"),
         std::string("001565aabbcc.BOOT"), std::string("Y000000000096.cfg"), std::string("y000000000096.CFG"),
-        std::string("y000000000000.cfg"), std::string("y000000000005.cfg"), std::string("y000000001096.cfg"),
+        std::string("y000000000005.cfg"), std::string("y000000001096.cfg"),
         std::string("y00000000096.cfg"), std::string("y0000000000096.cfg"), std::string("y00000000009a.cfg"),
         std::string("y000000000096.boot"), std::string("00:15:65:aa:bb:cc.cfg"), std::string("001565aabbc.cfg"),
         std::string("001565aabbccd.cfg"), std::string("001565aabbcg.cfg"), std::string("001565aabbcc-local.cfg"),

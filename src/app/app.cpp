@@ -10,6 +10,7 @@
 #include <functional>
 #include <thread>
 
+#include "base/process.hpp"
 #include "crypto/random.hpp"
 #include "crypto/secret_box.hpp"
 #include "http/listener.hpp"
@@ -24,6 +25,11 @@ App::~App() = default;
 
 Result<std::unique_ptr<App>> App::Open(Config config, std::string actor, Role role) {
   PG_TRY_STATUS(crypto::InitCrypto());
+#if !defined(__SANITIZE_ADDRESS__)
+  // Before the master key is read. Left out of sanitizer builds: LeakSanitizer attaches to
+  // the process at exit, which a non-dumpable process refuses to unprivileged users.
+  PG_TRY_STATUS(DisableCoreDumps());
+#endif
   std::unique_ptr<App> app(new App());
   app->config_ = std::move(config);
   const Config& c = app->config_;

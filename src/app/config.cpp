@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -48,6 +49,69 @@ Result<std::chrono::milliseconds> GetMillis(const toml::table& t, const path& fi
   return std::chrono::milliseconds(v);
 }
 
+// Every key a configuration file may hold, per table. A key provgate does not know is an
+// error naming it: a misspelt limit must not leave the default silently in force.
+struct KnownKeys {
+  std::string_view table;  // "" = the top level
+  std::vector<std::string_view> keys;
+};
+
+const std::vector<KnownKeys>& AllKnownKeys() {
+  static const std::vector<KnownKeys> known = {
+      {"", {"server", "store", "audit", "identity", "defense", "listener"}},
+      {"server", {"provisioning_url", "path_prefix", "threads", "templates"}},
+      {"store", {"path", "master_key", "cache_devices"}},
+      {"audit", {"file", "commit_delay_us", "store_copy_delay_ms"}},
+      {"identity", {"mac_rules"}},
+      {"defense",
+       {"realm", "trusted_proxies", "forwarded_header", "uploads_dir", "max_in_flight", "device_rate",
+        "device_burst", "source_rate", "source_burst", "refusal_rate", "refusal_burst",
+        "scan_window_seconds", "scan_distinct_macs", "scan_failed_auths", "ban_seconds",
+        "ban_max_seconds", "ban_factor", "never_ban", "digest_algorithms", "nonce_lifetime",
+        "nonce_max_tracked"}},
+      {"listener",
+       {"name", "bind", "port", "plain_http", "methods", "proxy_protocol_from", "cert", "key",
+        "client_cert", "trust_anchors", "session_cache", "handshake_timeout_ms", "header_timeout_ms",
+        "idle_timeout_ms", "max_header_bytes", "max_body_bytes", "max_requests_per_connection",
+        "max_connections"}},
+  };
+  return known;
+}
+
+Status CheckKeys(const toml::table& t, const path& file, std::string_view table, const std::string& where) {
+  for (const auto& k : AllKnownKeys()) {
+    if (k.table != table) continue;
+    for (const auto& [key, node] : t) {
+      if (std::find(k.keys.begin(), k.keys.end(), key.str()) == k.keys.end()) {
+        return ConfigError(file, where.empty() ? std::string(key.str()) : where + "." + std::string(key.str()),
+                           "unknown key (see docs/configuration.md)");
+      }
+    }
+  }
+  return Ok();
+}
+
+Status CheckKnownKeys(const toml::table& root, const path& file) {
+  PG_TRY_STATUS(CheckKeys(root, file, "", ""));
+  for (const auto& k : AllKnownKeys()) {
+    if (k.table.empty()) continue;
+    const toml::node* n = root.get(k.table);
+    if (n == nullptr) continue;
+    if (const auto* t = n->as_table()) {
+      PG_TRY_STATUS(CheckKeys(*t, file, k.table, std::string(k.table)));
+    } else if (const auto* a = n->as_array()) {
+      for (size_t i = 0; i < a->size(); ++i) {
+        const auto* t_i = (*a)[i].as_table();
+        if (t_i == nullptr) continue;  // reported by the table's own parser
+        PG_TRY_STATUS(CheckKeys(*t_i, file, k.table, fmt::format("{}[{}]", k.table, i)));
+      }
+    } else {
+      return ConfigError(file, std::string(k.table), "expected a table");
+    }
+  }
+  return Ok();
+}
+
 Result<http::ListenerConfig> ParseListener(const toml::table& t, const path& file, const path& base,
                                            size_t index) {
   http::ListenerConfig l;
@@ -78,6 +142,17 @@ Result<http::ListenerConfig> ParseListener(const toml::table& t, const path& fil
       l.proxy_protocol_from.push_back(*v);
     }
   }
+  auto& lim = l.limits;
+  PG_TRY(lim.handshake_timeout, GetMillis(t, file, where + ".handshake_timeout_ms", lim.handshake_timeout));
+  PG_TRY(lim.header_timeout, GetMillis(t, file, where + ".header_timeout_ms", lim.header_timeout));
+  PG_TRY(lim.idle_timeout, GetMillis(t, file, where + ".idle_timeout_ms", lim.idle_timeout));
+  PG_TRY(lim.max_header_bytes, Get<std::uint32_t>(t, file, where + ".max_header_bytes", lim.max_header_bytes));
+  PG_TRY(lim.max_body_bytes, Get<std::uint64_t>(t, file, where + ".max_body_bytes", lim.max_body_bytes));
+  PG_TRY(lim.max_requests_per_connection,
+         Get<std::uint32_t>(t, file, where + ".max_requests_per_connection", lim.max_requests_per_connection));
+  PG_TRY(lim.max_connections, Get<std::uint32_t>(t, file, where + ".max_connections", lim.max_connections));
+  if (lim.max_connections < 1) return ConfigError(file, where + ".max_connections", "must be at least 1");
+  if (lim.max_header_bytes < 512) return ConfigError(file, where + ".max_header_bytes", "must be at least 512");
   if (l.plain_http) {
     l.methods.client_cert = false;
     return l;  // no TLS settings on a plain listener
@@ -110,15 +185,6 @@ Result<http::ListenerConfig> ParseListener(const toml::table& t, const path& fil
     return ConfigError(file, where + ".trust_anchors",
                        "a listener that accepts client certificates needs at least one device CA bundle");
   }
-  auto& lim = l.limits;
-  PG_TRY(lim.handshake_timeout, GetMillis(t, file, where + ".handshake_timeout_ms", lim.handshake_timeout));
-  PG_TRY(lim.header_timeout, GetMillis(t, file, where + ".header_timeout_ms", lim.header_timeout));
-  PG_TRY(lim.idle_timeout, GetMillis(t, file, where + ".idle_timeout_ms", lim.idle_timeout));
-  PG_TRY(lim.max_header_bytes, Get<std::uint32_t>(t, file, where + ".max_header_bytes", lim.max_header_bytes));
-  PG_TRY(lim.max_body_bytes, Get<std::uint64_t>(t, file, where + ".max_body_bytes", lim.max_body_bytes));
-  PG_TRY(lim.max_requests_per_connection,
-         Get<std::uint32_t>(t, file, where + ".max_requests_per_connection", lim.max_requests_per_connection));
-  if (lim.max_header_bytes < 512) return ConfigError(file, where + ".max_header_bytes", "must be at least 512");
   return l;
 }
 
@@ -152,7 +218,9 @@ Status ParseDefense(const toml::table& t, const path& file, const path& base, pi
   auto proxy_set = net::IpSet::Parse(proxies);
   if (!proxy_set) return ConfigError(file, "defense.trusted_proxies", proxy_set.error().message);
   o.trusted_proxies.proxies = *proxy_set;
-  PG_TRY(auto header, Get<std::string>(t, file, "defense.forwarded_header", proxies.empty() ? "none" : "x-forwarded-for"));
+  // No default header: which one the proxies write (and so which one a client cannot
+  // forge through them) is the operator's to say.
+  PG_TRY(auto header, Get<std::string>(t, file, "defense.forwarded_header", "none"));
   if (header == "none") o.trusted_proxies.header = net::ForwardedHeader::kNone;
   else if (header == "x-forwarded-for") o.trusted_proxies.header = net::ForwardedHeader::kXForwardedFor;
   else if (header == "forwarded") o.trusted_proxies.header = net::ForwardedHeader::kForwarded;
@@ -160,8 +228,30 @@ Status ParseDefense(const toml::table& t, const path& file, const path& base, pi
   PG_TRY(auto uploads, Get<std::string>(t, file, "defense.uploads_dir", "uploads"));
   o.uploads_dir = Resolve(base, uploads);
   PG_TRY(o.concurrency.max_in_flight, Get<size_t>(t, file, "defense.max_in_flight", o.concurrency.max_in_flight));
+  if (t.get("digest_algorithms") != nullptr) {
+    PG_TRY(auto names, GetStrings(t, file, "defense.digest_algorithms"));
+    o.digest_algorithms.clear();
+    for (const auto& name : names) {
+      if (name == "SHA-256") o.digest_algorithms.push_back(defense::DigestAlgorithm::kSha256);
+      else if (name == "MD5") o.digest_algorithms.push_back(defense::DigestAlgorithm::kMd5);
+      else return ConfigError(file, "defense.digest_algorithms", "'" + name + "' is not one of SHA-256, MD5");
+    }
+    if (o.digest_algorithms.empty()) {
+      return ConfigError(file, "defense.digest_algorithms", "needs at least one algorithm (SHA-256, MD5)");
+    }
+  }
+  PG_TRY(auto nonce_lifetime, Get<std::int64_t>(t, file, "defense.nonce_lifetime", o.nonces.lifetime.count()));
+  if (nonce_lifetime < 10 || nonce_lifetime > 86400) {
+    return ConfigError(file, "defense.nonce_lifetime", "must be between 10 and 86400 (seconds)");
+  }
+  o.nonces.lifetime = Seconds(nonce_lifetime);
+  PG_TRY(o.nonces.max_tracked, Get<size_t>(t, file, "defense.nonce_max_tracked", o.nonces.max_tracked));
+  if (o.nonces.max_tracked < 1) return ConfigError(file, "defense.nonce_max_tracked", "must be at least 1");
   auto& dev = o.rate.classes["device"];
   auto& ip = o.rate.classes["ip"];
+  auto& refusal = o.rate.classes["refusal"];
+  PG_TRY(refusal.per_second, GetPositive(t, file, "defense.refusal_rate", refusal.per_second));
+  PG_TRY(refusal.burst, GetPositive(t, file, "defense.refusal_burst", refusal.burst));
   PG_TRY(dev.per_second, GetPositive(t, file, "defense.device_rate", dev.per_second));
   PG_TRY(dev.burst, GetPositive(t, file, "defense.device_burst", dev.burst));
   PG_TRY(ip.per_second, GetPositive(t, file, "defense.source_rate", ip.per_second));
@@ -194,6 +284,7 @@ Result<Config> LoadConfig(const std::filesystem::path& file) {
     return Error::InvalidArgument(fmt::format("{}:{}:{}: {}", file.string(), e.source().begin.line,
                                               e.source().begin.column, e.description()));
   }
+  PG_TRY_STATUS(CheckKnownKeys(root, file));
   Config c;
   c.config_file = std::filesystem::absolute(file);
   const path base = c.config_file.parent_path();

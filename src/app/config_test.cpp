@@ -65,6 +65,14 @@ TEST(Config, RejectsBadValuesWithTheKeyName) {
       {std::string("[identity]\nmac_rules = [\"subject:NOPE\"]\n") + kListener, "identity.mac_rules"},
       {std::string("[server]\npath_prefix = \"cfg\"\n") + kListener, "path_prefix"},
       {"[[listener]\n", "provgate.toml:1"},
+      // Unknown keys are errors naming the key, at every level.
+      {std::string("[server]\nprovisioning_ulr = \"x\"\n") + kListener, "server.provisioning_ulr: unknown key"},
+      {std::string("[defence]\n") + kListener, "defence: unknown key"},
+      {ListenerWith("header_timeout_ms", "header_timout_ms"), "listener[0].header_timout_ms: unknown key"},
+      {std::string("[defense]\nban_second = 5\n") + kListener, "defense.ban_second: unknown key"},
+      {std::string("[defense]\ndigest_algorithms = [\"SHA-1\"]\n") + kListener, "defense.digest_algorithms"},
+      {std::string("[defense]\ndigest_algorithms = []\n") + kListener, "defense.digest_algorithms"},
+      {std::string("[defense]\nnonce_lifetime = 1\n") + kListener, "defense.nonce_lifetime"},
   };
   int i = 0;
   for (const auto& c : cases) {
@@ -73,6 +81,36 @@ TEST(Config, RejectsBadValuesWithTheKeyName) {
     ASSERT_FALSE(r) << c.text;
     EXPECT_NE(r.error().message.find(c.expect), std::string::npos) << r.error().message;
   }
+}
+
+TEST(Config, DigestAlgorithmsNonceAndRefusalBudgetAreRead) {
+  auto p = WriteConfig("digest", std::string("[defense]\ndigest_algorithms = [\"SHA-256\"]\n"
+                                             "nonce_lifetime = 120\nnonce_max_tracked = 50\n"
+                                             "refusal_rate = 2.5\nrefusal_burst = 10\n") + kListener);
+  auto c = LoadConfig(p);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->defense.digest_algorithms, std::vector{defense::DigestAlgorithm::kSha256});
+  EXPECT_EQ(c->defense.nonces.lifetime.count(), 120);
+  EXPECT_EQ(c->defense.nonces.max_tracked, 50u);
+  EXPECT_EQ(c->defense.rate.classes.at("refusal").per_second, 2.5);
+  EXPECT_EQ(c->defense.rate.classes.at("refusal").burst, 10.0);
+}
+
+// The docs say no forwarding header is believed until the operator names one.
+TEST(Config, TrustedProxiesAloneHonourNoForwardingHeader) {
+  auto p = WriteConfig("proxies", std::string("[defense]\ntrusted_proxies = [\"10.0.0.1\"]\n") + kListener);
+  auto c = LoadConfig(p);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->defense.trusted_proxies.header, net::ForwardedHeader::kNone);
+}
+
+TEST(Config, PlainHttpListenersKeepTheirLimits) {
+  auto p = WriteConfig("plain", "[[listener]]\nplain_http = true\nmethods = [\"token\"]\n"
+                                "max_body_bytes = 1000\nmax_header_bytes = 2048\n");
+  auto c = LoadConfig(p);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->listeners.at(0).limits.max_body_bytes, 1000u);
+  EXPECT_EQ(c->listeners.at(0).limits.max_header_bytes, 2048u);
 }
 
 }  // namespace

@@ -34,6 +34,8 @@ using asio::awaitable;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 // How long a connection closed with input still arriving keeps reading it (DeviceSocket::Linger).
 constexpr std::chrono::milliseconds kLingerLimit{2000};
+// How long the accept loop waits after a failed accept (out of descriptors, ...).
+constexpr std::chrono::milliseconds kAcceptBackoff{100};
 
 struct Listener::State {
   State(asio::io_context& io, ListenerConfig cfg, std::vector<tls::MacRule> r,
@@ -54,7 +56,29 @@ struct Listener::State {
   asio::steady_timer sweep_timer;
   net::IpSet proxy_peers;  // PROXY protocol honoured only from these
   std::atomic<bool> stopped{false};
+  // Open connections of the listener, shared by the acceptors of all serving threads.
+  std::shared_ptr<std::atomic<std::uint32_t>> open_connections =
+      std::make_shared<std::atomic<std::uint32_t>>(0);
+  asio::steady_timer backoff_timer{ioc};
 };
+
+namespace {
+
+// Counts a connection open for as long as it lives.
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(std::shared_ptr<std::atomic<std::uint32_t>> count) : count_(std::move(count)) {
+    count_->fetch_add(1, std::memory_order_relaxed);
+  }
+  ~ConnectionSlot() { count_->fetch_sub(1, std::memory_order_relaxed); }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+
+ private:
+  std::shared_ptr<std::atomic<std::uint32_t>> count_;
+};
+
+}  // namespace
 
 namespace {
 
@@ -154,9 +178,16 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
     const auto& req = parser.get();
     // Two Authorization lines cannot be one credential; which one a proxy or we would pick
     // is a guess an attacker could steer.
-    if (req.count(bhttp::field::authorization) > 1) {
-      AuditTransportFailure(s, peer, "request", "malformed request: repeated Authorization field",
-                            base.cert ? base.cert->subject : base.cert_subject, 400);
+    // A Transfer-Encoding whose last coding is not chunked leaves the body's length
+    // undefined (RFC 9112 §6.3): a lenient proxy in front may frame it differently, the
+    // precondition of request smuggling.
+    const char* malformed = nullptr;
+    if (req.count(bhttp::field::authorization) > 1) malformed = "malformed request: repeated Authorization field";
+    if (req.count(bhttp::field::transfer_encoding) > 0 && !req.chunked()) {
+      malformed = "malformed request: Transfer-Encoding without final chunked";
+    }
+    if (malformed != nullptr) {
+      AuditTransportFailure(s, peer, "request", malformed, base.cert ? base.cert->subject : base.cert_subject, 400);
       QueueError(socket, bhttp::status::bad_request);
       co_return true;
     }
@@ -226,6 +257,7 @@ awaitable<bool> ReadProxyHeader(Listener::State& s, DeviceSocket& socket, const 
 
 awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket accepted) {
   Listener::State& s = *state;
+  const ConnectionSlot slot(s.open_connections);
   boost::system::error_code ep_ec;
   const tcp::endpoint peer = accepted.remote_endpoint(ep_ec);
   if (ep_ec) co_return;
@@ -301,8 +333,17 @@ awaitable<void> AcceptLoop(std::shared_ptr<Listener::State> state) {
     auto [ec, socket] = co_await state->acceptor.async_accept(kTuple);
     if (state->stopped) co_return;
     if (ec) {
-      // EMFILE and friends: keep serving the connections we have.
-      spdlog::warn("listener {}: accept failed: {}", state->config.name, ec.message());
+      // EMFILE and friends: keep serving the connections we have, and wait before the next
+      // accept instead of spinning on a descriptor table that is still full.
+      spdlog::warn("listener {}: accept failed: {}; retrying in {} ms", state->config.name,
+                   ec.message(), kAcceptBackoff.count());
+      state->backoff_timer.expires_after(kAcceptBackoff);
+      co_await state->backoff_timer.async_wait(kTuple);
+      continue;
+    }
+    if (state->open_connections->load(std::memory_order_relaxed) >= state->config.limits.max_connections) {
+      boost::system::error_code ignored;
+      socket.close(ignored);
       continue;
     }
     auto executor = socket.get_executor();
@@ -377,6 +418,7 @@ Result<std::unique_ptr<Listener>> Listener::AddAcceptor(asio::io_context& ioc) c
   auto state = std::make_shared<State>(ioc, std::move(config), s.rules, s.pipeline, s.audit,
                                        s.clock, s.ssl_ctx);
   state->proxy_peers = s.proxy_peers;
+  state->open_connections = s.open_connections;
   PG_TRY_STATUS(Bind(*state, PortUse::kShared));
   return std::unique_ptr<Listener>(new Listener(std::move(state)));
 }

@@ -32,6 +32,10 @@ struct Limits {
   std::uint32_t max_header_bytes = 8 * 1024;
   std::uint64_t max_body_bytes = 64 * 1024;
   std::uint32_t max_requests_per_connection = 1000;
+  // Open connections of the listener (all its serving threads together); a connection
+  // accepted beyond it is closed at once, so idle or slow clients cannot take every
+  // descriptor.
+  std::uint32_t max_connections = 20'000;
 };
 
 struct ListenerConfig {

@@ -448,3 +448,13 @@ def test_oversized_upload_gets_its_413_not_a_reset(server):
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     rec = server.last_audit(kind="request", status=413)
     assert "body limit" in rec["reason"], rec
+
+
+@pytest.mark.parametrize("coding", [b"gzip", b"chunked, gzip", b"identity"])
+def test_transfer_encoding_without_final_chunked_is_refused(server, coding):
+    """Read as a bodiless request, such a message is framed differently by a lenient proxy in
+    front: the precondition of request smuggling."""
+    resp = server.raw(b"GET /" + YEALINK.encode() + b".cfg HTTP/1.1\r\nHost: localhost\r\n"
+                      b"Transfer-Encoding: " + coding + b"\r\nConnection: close\r\n\r\n", mac=YEALINK)
+    assert resp.startswith(b"HTTP/1.1 400")
+    assert last_request(server, reason="malformed request: Transfer-Encoding without final chunked")

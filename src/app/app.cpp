@@ -7,7 +7,9 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <thread>
 
 #include "base/process.hpp"
@@ -45,35 +47,75 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor, Role ro
   PG_TRY(auto templates, render::TemplateSet::Load(c.templates_dir));
   app->templates_ = std::make_unique<render::TemplateSet>(std::move(templates));
   app->vendors_ = vendors::BuiltinVendors();
+  app->linter_ = std::make_unique<service::Linter>(*app->store_, app->vendors_, *app->templates_,
+                                                   c.provisioning_url);
   app->admin_ = std::make_unique<service::Admin>(*app->store_, *app->audit_, app->vendors_,
-                                                 app->clock_, std::move(actor));
+                                                 app->clock_, std::move(actor), app->linter_.get());
   return app;
 }
 
-Status App::CheckTemplates() {
-  service::Linter linter(*store_, vendors_, *templates_, config_.provisioning_url);
-  PG_TRY(auto tenants, store_->ListTenants());
-  size_t errors = 0;
-  for (const auto& tenant : tenants) {
-    PG_TRY(auto results, linter.LintRepresentatives(tenant));
-    for (const auto& device : results) {
-      for (const auto& f : device.findings) {
-        const bool error = f.severity == lint::Severity::kError;
-        errors += error ? 1 : 0;
-        spdlog::log(error ? spdlog::level::err : spdlog::level::warn,
-                    "lint {} ({} {}, tenant {}) {} {} {}: {} (fix: {})", device.mac, device.vendor,
-                    device.model, tenant.name, f.file, f.rule_id, lint::SeverityName(f.severity),
-                    f.message, f.fix_hint);
-      }
+namespace {
+
+// The first error-severity finding of `result` as "file rule: message (fix: hint)", or "".
+std::string FirstError(const service::DeviceFindings& result) {
+  for (const auto& f : result.findings) {
+    if (f.severity == lint::Severity::kError) {
+      return fmt::format("{} {}: {} (fix: {})", f.file, f.rule_id, f.message, f.fix_hint);
     }
   }
-  if (errors > 0) {
-    return Error::FailedPrecondition(fmt::format(
-        "{} error-severity lint finding(s) in the rendered configs (listed above); fix the "
-        "templates or variables, or start with `serve --force` to serve them anyway",
-        errors));
+  return "";
+}
+
+}  // namespace
+
+Result<size_t> App::CheckTemplates() {
+  const service::Linter& linter = *linter_;
+  store::Store& store = *store_;
+  withheld_ = std::make_shared<pipeline::WithheldDevices>([&linter, &store](const core::MacAddress& mac) {
+    auto results = linter.LintDevices("", mac.str());
+    return results && !results->empty() ? FirstError(results->front()) : std::string();
+  });
+  const std::uint64_t generation = store_->DataGeneration();
+  auto withhold = [&](const core::Device& d, const core::Tenant& tenant, const std::string& why) {
+    spdlog::error("ALERT lint: device {} ({} {}, tenant {}) is served nothing: {}", d.mac.str(), d.vendor,
+                  d.model, tenant.name, why);
+    withheld_->Withhold(d.mac, why, generation);
+  };
+  PG_TRY(auto tenants, store_->ListTenants());
+  for (const auto& tenant : tenants) {
+    // The tenant's layers with each (vendor, model)'s defaults: what every device of that
+    // model without variables of its own gets.
+    std::map<std::pair<std::string, std::string>, std::string> verdicts;
+    PG_TRY(auto representatives, store_->ListModelRepresentatives(tenant.id));
+    for (auto d : representatives) {
+      d.vars = core::Vars::object();
+      PG_TRY(auto lines, store_->ListLines(d.id));
+      const auto result = linter.LintOne(d, tenant, lines);
+      for (const auto& f : result.findings) {
+        if (f.severity == lint::Severity::kError) continue;
+        spdlog::warn("lint {} {} (tenant {}) {} {} {}: {} (fix: {})", d.vendor, d.model, tenant.name, f.file,
+                     f.rule_id, lint::SeverityName(f.severity), f.message, f.fix_hint);
+      }
+      verdicts[{d.vendor, d.model}] = FirstError(result);
+    }
+    const bool any_model_fails = std::any_of(verdicts.begin(), verdicts.end(),
+                                             [](const auto& v) { return !v.second.empty(); });
+    store::DeviceFilter filter{.tenant_id = tenant.id, .state = std::nullopt,
+                               .with_own_vars_only = !any_model_fails};
+    PG_TRY(auto devices, store_->ListDevices(filter));
+    for (const auto& d : devices) {
+      if (d.state == core::DeviceState::kRetired) continue;
+      std::string why;
+      if (!d.vars.empty()) {
+        PG_TRY(auto lines, store_->ListLines(d.id));
+        why = FirstError(linter.LintOne(d, tenant, lines));
+      } else {
+        why = verdicts[{d.vendor, d.model}];
+      }
+      if (!why.empty()) withhold(d, tenant, why);
+    }
   }
-  return Ok();
+  return withheld_->size();
 }
 
 Status App::Serve() {
@@ -85,6 +127,7 @@ Status App::Serve() {
   options.path_prefix = config_.path_prefix;
   options.provisioning_url = config_.provisioning_url;
   options.render_cache_files = config_.cache_devices;
+  options.withheld = withheld_;
   PG_TRY(auto defenses, pipeline::Defenses::Create(*store_, clock_, config_.defense));
   // Requests of proven devices read through the fleet cache; the CLI and admin paths, and
   // names a request makes up, read the store.

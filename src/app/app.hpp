@@ -9,7 +9,9 @@
 #include "audit/audit_log.hpp"
 #include "base/clock.hpp"
 #include "render/template_set.hpp"
+#include "pipeline/withheld.hpp"
 #include "service/admin.hpp"
+#include "service/lint.hpp"
 #include "store/cached_store.hpp"
 #include "store/store.hpp"
 #include "vendors/vendor.hpp"
@@ -33,10 +35,14 @@ class App {
   const render::TemplateSet& templates() const { return *templates_; }
   const vendors::Registry& vendors() const { return vendors_; }
 
-  // Lints one device per (tenant, vendor, model) with the templates as loaded now and logs
-  // every finding. kFailedPrecondition when an error-severity finding exists: templates
-  // changed on disk since the last start must not go live with a hardening hole.
-  Status CheckTemplates();
+  // Lints the configs every served device would get with the templates as loaded now: one
+  // device per (tenant, vendor, model) without its own variables stands for all such
+  // devices, and every device with variables of its own is linted by itself. Each device
+  // with an error-severity finding is withheld (served nothing, each refusal audited with
+  // the rule) and logged as an ALERT; the others are served. Returns how many are withheld.
+  // Templates changed on disk since the last start thus never go live with a hardening
+  // hole, and one device's variables never stop the server.
+  Result<size_t> CheckTemplates();
 
   // Runs the device listeners until SIGINT/SIGTERM.
   Status Serve();
@@ -57,7 +63,9 @@ class App {
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<render::TemplateSet> templates_;
   vendors::Registry vendors_;
+  std::unique_ptr<service::Linter> linter_;
   std::unique_ptr<service::Admin> admin_;
+  std::shared_ptr<pipeline::WithheldDevices> withheld_;
 };
 
 }  // namespace provgate::app

@@ -1,4 +1,4 @@
-// provgate device token|digest|config-key|unlock|repin, provgate ban list|add|remove
+// provgate device token|digest|config-key|admin-password|unlock|repin, provgate ban list|add|remove
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
@@ -21,6 +21,10 @@ void AddDeviceSecurityCommands(CLI::App& device, GlobalOptions& g, Handler& h) {
        service::CredentialKind::kDigestPassword, "digest password"},
       {"config-key", "Issue a new config-encryption key (see docs/encryption.md)",
        service::CredentialKind::kConfigKey, "config key"},
+      {"admin-password",
+       "Issue a new random web-UI admin password, rendered into the device's own files (every "
+       "device gets one when it is added); the phone takes it at its next fetch",
+       service::CredentialKind::kAdminPassword, "web admin password"},
   };
   for (const auto& c : creds) {
     auto* cmd = device.add_subcommand(c.name, c.help);

@@ -89,6 +89,9 @@ struct Device {
   std::optional<std::int64_t> config_key_delivered_at;
   std::optional<std::string> digest_password;     // per-device HTTP digest/basic password
   std::string digest_user;                        // "" = the MAC
+  // The web UI's admin password provgate generated for this device (rendered as
+  // `admin_password` into its device files unless a variable sets one); sealed at rest.
+  std::optional<std::string> admin_password;
   // Identity hygiene.
   std::string pin_spki;        // SHA-256 of the first authenticated certificate's public key
   std::string locked_reason;   // "" = not locked; a locked device gets nothing until unlocked

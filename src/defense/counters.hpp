@@ -48,6 +48,7 @@ inline constexpr std::string_view kRateLimited = "rate_limited";
 inline constexpr std::string_view kShed = "shed";
 inline constexpr std::string_view kScanSignals = "scan_signals";
 inline constexpr std::string_view kIdentityMisuse = "identity_misuse";
+inline constexpr std::string_view kLintWithheld = "lint_withheld";
 // Refusals are "refusals.<reason>", e.g. "refusals.unknown_device".
 inline constexpr std::string_view kRefusalPrefix = "refusals.";
 }  // namespace counter_names

@@ -302,6 +302,12 @@ Result<DeviceResponse> Pipeline::Decide(const DeviceRequest& request, const net:
   const auto ua = vendor->ParseUserAgent(request.user_agent);
   PG_TRY(auto refused, Authorize(ctx, *id, *tenant, ua));
   if (refused) return std::move(*refused);
+  if (options_.withheld) {
+    if (auto why = options_.withheld->Reason(device.mac, generation)) {
+      defenses_.counters().Increment(defense::counter_names::kLintWithheld);
+      return Deny(record, "withheld by lint: " + *why);
+    }
+  }
 
   if (upload) {
     if (!target.upload) return Deny(record, "upload not allowed");

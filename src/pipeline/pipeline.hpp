@@ -20,6 +20,7 @@
 #include "pipeline/render_cache.hpp"
 #include "base/clock.hpp"
 #include "pipeline/request.hpp"
+#include "pipeline/withheld.hpp"
 #include "render/template_set.hpp"
 #include "store/store.hpp"
 #include "vendors/vendor.hpp"
@@ -36,6 +37,8 @@ struct PipelineOptions {
   std::string path_prefix = "/";          // per listener in a later step; files live right under it
   std::string provisioning_url;            // rendered into configs for periodic re-checks
   size_t render_cache_files = 10000;       // RenderCache entries; 0 = render every request
+  // Devices served nothing because their configs fail the policy linter; null = none.
+  std::shared_ptr<WithheldDevices> withheld;
 };
 
 // A decided request: the response to send once its records are committed, and the

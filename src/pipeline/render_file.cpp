@@ -23,6 +23,10 @@ std::string RenderFile(const render::TemplateSet& templates, const render::Templ
   // Common files are shared by many devices: no device data, no lines, no secrets.
   if (route.scope == vendors::FileScope::kDevice) {
     render::MergeVars(ctx, device.vars);
+    // The generated web-UI password, unless a variable of any layer chose one.
+    const auto set = ctx.find("admin_password");
+    const bool chosen = set != ctx.end() && !(set->is_string() && set->get_ref<const std::string&>().empty());
+    if (device.admin_password && !chosen) ctx["admin_password"] = *device.admin_password;
     // The vendor config-encryption key reaches templates only in device files, which only
     // the authenticated device gets (docs/encryption.md).
     if (device.config_key) ctx["config_key"] = *device.config_key;

@@ -4,6 +4,7 @@
 
 #include "core/lifecycle.hpp"
 #include "crypto/random.hpp"
+#include "service/lint.hpp"
 
 namespace provgate::service {
 namespace {
@@ -36,8 +37,23 @@ Status ValidateTenantName(const std::string& name) {
 }
 
 Admin::Admin(store::Store& store, audit::AuditLog& audit, const vendors::Registry& vendors,
-             const Clock& clock, std::string actor)
-    : store_(store), audit_(audit), vendors_(vendors), clock_(clock), actor_(std::move(actor)) {}
+             const Clock& clock, std::string actor, const Linter* linter)
+    : store_(store), audit_(audit), vendors_(vendors), clock_(clock), linter_(linter), actor_(std::move(actor)) {}
+
+Status Admin::RefuseLintErrors(const core::Device& device, const core::Tenant& tenant,
+                               const std::vector<core::Line>& lines) const {
+  if (linter_ == nullptr) return Ok();
+  const auto result = linter_->LintOne(device, tenant, lines);
+  std::string errors;
+  for (const auto& f : result.findings) {
+    if (f.severity != lint::Severity::kError) continue;
+    errors += fmt::format("\n  {} {}: {} (fix: {})", f.file, f.rule_id, f.message, f.fix_hint);
+  }
+  if (errors.empty()) return Ok();
+  return Error::FailedPrecondition(fmt::format(
+      "device {} would get a config that fails the policy linter; nothing was saved:{}",
+      device.mac.str(), errors));
+}
 
 Status Admin::Audit(const std::string& action, const std::string& mac, nlohmann::json detail) {
   return audit_.Write(audit::InfoRecord(clock_.Now(), "admin", actor_, action, mac, std::move(detail)),
@@ -87,6 +103,9 @@ Result<core::Device> Admin::AddDevice(const NewDevice& in) {
   d.vendor = in.vendor;
   d.model = in.model;
   d.serial = in.serial;
+  // Every device's web UI gets its own random admin password (sealed; never shown unless an
+  // operator issues a new one), so no phone ships with the factory password.
+  PG_TRY(d.admin_password, GenerateAdminPassword());
   if (!in.tenant.empty()) {
     auto tenant = store_.FindTenant(in.tenant);
     if (!tenant) {
@@ -100,6 +119,7 @@ Result<core::Device> Admin::AddDevice(const NewDevice& in) {
     d.state = core::DeviceState::kAssigned;
     d.window_opens = now;
     d.window_expires = now + std::int64_t{tenant->window_days} * 86400;
+    PG_TRY_STATUS(RefuseLintErrors(d, *tenant, {}));
   }
   PG_TRY(auto added, store_.AddDevice(d));
   PG_TRY_STATUS(Audit("device added", added.mac.str(),
@@ -193,6 +213,13 @@ Result<std::string> Admin::SetLine(const std::string& mac, const LineChange& c) 
   } else if (c.password) {
     PG_TRY_STATUS(ValidateText("password", *c.password, 128));
     line.password = *c.password;
+  }
+  if (d.tenant_id) {
+    PG_TRY(auto tenant, store_.GetTenant(*d.tenant_id));
+    PG_TRY(auto lines, store_.ListLines(d.id));
+    std::erase_if(lines, [&](const core::Line& l) { return l.index == line.index; });
+    lines.push_back(line);
+    PG_TRY_STATUS(RefuseLintErrors(d, tenant, lines));
   }
   PG_TRY_STATUS(store_.SetLine(line));
   // The password itself never reaches the audit trail.

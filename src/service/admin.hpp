@@ -18,6 +18,8 @@
 
 namespace provgate::service {
 
+class Linter;
+
 struct NewDevice {
   std::string mac;
   std::string vendor;
@@ -61,7 +63,13 @@ struct TenantPolicyChange {
 };
 
 // What `Admin::IssueCredential` creates; the secret is shown once and stored hashed or sealed.
-enum class CredentialKind { kUrlToken, kDigestPassword, kConfigKey };
+enum class CredentialKind { kUrlToken, kDigestPassword, kConfigKey, kAdminPassword };
+
+// Length of a generated web-UI admin password (letters and digits: every phone's web UI
+// accepts them).
+inline constexpr size_t kAdminPasswordLength = 16;
+// A new random web-UI admin password.
+Result<std::string> GenerateAdminPassword();
 
 struct Reactivation {
   core::Device device;
@@ -71,6 +79,7 @@ struct Reactivation {
   // had one (a device without a digest password or config key does not get one).
   std::optional<std::string> digest_password;
   std::optional<std::string> config_key;
+  bool new_admin_password = false;  // rotated, never shown (see `device admin-password`)
   bool pin_cleared = false;  // the next authenticated fetch pins the certificate again
 };
 
@@ -86,8 +95,10 @@ struct ImportResult {
 
 class Admin {
  public:
+  // `linter` (may be null: no checks) lints a device's rendered configs before a change that
+  // would be served is saved: device add and assign, line set, import.
   Admin(store::Store& store, audit::AuditLog& audit, const vendors::Registry& vendors,
-        const Clock& clock, std::string actor);
+        const Clock& clock, std::string actor, const Linter* linter = nullptr);
 
   Result<core::Tenant> AddTenant(const std::string& name, const std::string& display_name,
                                  int window_days);
@@ -155,6 +166,10 @@ class Admin {
   // A fresh key for the config encryption of the device's vendor and model.
   Result<std::string> NewConfigKey(const core::Device& d) const;
   Status LifecycleAudit(const core::Device& d, const std::string& what, nlohmann::json detail);
+  // kFailedPrecondition naming every error-severity finding when `device` (with `tenant`'s
+  // variables and `lines`) would be served a config that fails the policy linter.
+  Status RefuseLintErrors(const core::Device& device, const core::Tenant& tenant,
+                          const std::vector<core::Line>& lines) const;
   Status Audit(const std::string& action, const std::string& mac, nlohmann::json detail);
   Result<core::Device> FindDevice(const std::string& mac);
 
@@ -162,6 +177,7 @@ class Admin {
   audit::AuditLog& audit_;
   const vendors::Registry& vendors_;
   const Clock& clock_;
+  const Linter* linter_;
   std::string actor_;
 };
 

@@ -17,6 +17,11 @@ constexpr std::int64_t kDay = 86400;
 
 }  // namespace
 
+Result<std::string> GenerateAdminPassword() {
+  return crypto::RandomPassword(kAdminPasswordLength,
+                                "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789");
+}
+
 Result<std::string> Admin::GeneratePassword(const core::Tenant* tenant) {
   core::Tenant defaults;
   const core::Tenant& t = tenant ? *tenant : defaults;
@@ -119,6 +124,8 @@ Result<core::Device> Admin::AssignDevice(const std::string& mac, const std::stri
   d.window_opens = now;
   d.window_expires = now + std::int64_t{tenant->window_days} * kDay;
   d.state_changed_at = now;
+  PG_TRY(auto lines, store_.ListLines(d.id));
+  PG_TRY_STATUS(RefuseLintErrors(d, *tenant, lines));
   PG_TRY_STATUS(store_.UpdateDevice(d));
   PG_TRY_STATUS(LifecycleAudit(d, "assigned", {{"from", "stock"}, {"tenant", tenant->name},
                                                {"window_expires", *d.window_expires}}));
@@ -170,6 +177,10 @@ Result<Reactivation> Admin::ReactivateDevice(const std::string& mac) {
     d.config_key_delivered_at.reset();
     out.config_key = std::move(key);
   }
+  if (d.admin_password) {
+    PG_TRY(d.admin_password, GenerateAdminPassword());
+    out.new_admin_password = true;
+  }
   out.pin_cleared = !d.pin_spki.empty();
   d.pin_spki.clear();
   d.state = core::DeviceState::kAssigned;
@@ -184,6 +195,7 @@ Result<Reactivation> Admin::ReactivateDevice(const std::string& mac) {
                                 {"new_url_token", true},
                                 {"new_digest_password", out.digest_password.has_value()},
                                 {"new_config_key", out.config_key.has_value()},
+                                {"new_admin_password", out.new_admin_password},
                                 {"pin_cleared", out.pin_cleared}}));
   out.device = d;
   return out;
@@ -207,7 +219,8 @@ Result<std::vector<std::string>> Admin::PurgeSecrets(bool dry_run) {
                                    : d.state_changed_at.value_or(d.updated_at);
     if (now < since + std::int64_t{retention_days} * kDay) continue;
     PG_TRY(auto lines, store_.ListLines(d.id));
-    bool has_secret = !d.vars.empty() || !d.token_hash.empty() || d.config_key || d.digest_password;
+    bool has_secret = !d.vars.empty() || !d.token_hash.empty() || d.config_key || d.digest_password ||
+                      d.admin_password;
     for (const auto& l : lines) has_secret = has_secret || l.password.has_value();
     if (!has_secret) continue;
     purged.push_back(d.mac.str());
@@ -218,6 +231,7 @@ Result<std::vector<std::string>> Admin::PurgeSecrets(bool dry_run) {
     d.config_key.reset();
     d.config_key_delivered_at.reset();
     d.digest_password.reset();
+    d.admin_password.reset();
     PG_TRY_STATUS(store_.ReplaceDevice(d, lines));
     PG_TRY_STATUS(LifecycleAudit(d, "purged", {{"state", core::DeviceStateName(state)},
                                                {"retention_days", retention_days}}));
@@ -231,6 +245,7 @@ const char* CredentialName(CredentialKind k) {
     case CredentialKind::kUrlToken: return "url token";
     case CredentialKind::kDigestPassword: return "digest password";
     case CredentialKind::kConfigKey: return "config key";
+    case CredentialKind::kAdminPassword: return "web admin password";
   }
   return "credential";
 }
@@ -269,11 +284,17 @@ Result<std::string> Admin::IssueCredential(const std::string& mac, CredentialKin
       d.digest_password = secret;
       break;
     }
-    case CredentialKind::kConfigKey:
+    case CredentialKind::kConfigKey: {
       PG_TRY(secret, NewConfigKey(d));
       d.config_key = secret;
       d.config_key_delivered_at.reset();
       break;
+    }
+    case CredentialKind::kAdminPassword: {
+      PG_TRY(secret, GenerateAdminPassword());
+      d.admin_password = secret;
+      break;
+    }
   }
   PG_TRY_STATUS(store_.UpdateDevice(d));
   PG_TRY_STATUS(LifecycleAudit(d, std::string(CredentialName(kind)) + " issued", nlohmann::json::object()));
@@ -289,6 +310,7 @@ Status Admin::RevokeCredential(const std::string& mac, CredentialKind kind) {
       d.config_key.reset();
       d.config_key_delivered_at.reset();
       break;
+    case CredentialKind::kAdminPassword: d.admin_password.reset(); break;
   }
   PG_TRY_STATUS(store_.UpdateDevice(d));
   return LifecycleAudit(d, std::string(CredentialName(kind)) + " revoked", nlohmann::json::object());

@@ -83,6 +83,7 @@ Result<ImportResult> Admin::ImportInventory(std::string_view csv,
   rows.reserve(records.size() - 1);
   std::unordered_map<std::string, size_t> seen;  // mac -> line of first occurrence
   std::map<std::string, std::optional<core::Tenant>> tenants;
+  std::map<std::string, std::string> lint_verdicts;  // (tenant, vendor, model) -> errors
   const auto now = ToUnix(clock_.Now());
   auto problem = [&result](size_t line, std::string reason) {
     result.problems.push_back({line, std::move(reason)});
@@ -127,6 +128,7 @@ Result<ImportResult> Admin::ImportInventory(std::string_view csv,
     d.vendor = vendor;
     d.model = model;
     d.serial = Field(rec, cols.serial);
+    PG_TRY(d.admin_password, GenerateAdminPassword());
     const std::string tenant_name = Field(rec, cols.tenant);
     const core::Tenant* tenant = nullptr;
     if (!tenant_name.empty()) {
@@ -185,7 +187,21 @@ Result<ImportResult> Admin::ImportInventory(std::string_view csv,
       l.password = std::move(pw);
       row.lines.push_back(std::move(l));
     }
-    if (line_ok) rows.push_back(std::move(row));
+    if (!line_ok) continue;
+    // Rows carry no variables, so one device per (tenant, vendor, model) stands for all.
+    if (tenant != nullptr) {
+      const std::string combo = tenant_name + "\n" + vendor + "\n" + model;
+      auto verdict = lint_verdicts.find(combo);
+      if (verdict == lint_verdicts.end()) {
+        const Status st = RefuseLintErrors(d, *tenant, row.lines);
+        verdict = lint_verdicts.emplace(combo, st ? std::string() : st.error().message).first;
+      }
+      if (!verdict->second.empty()) {
+        problem(rec.line, verdict->second);
+        continue;
+      }
+    }
+    rows.push_back(std::move(row));
   }
   if (!result.problems.empty()) return result;
   // The rows hold everything pass 2 needs; a million-row file need not stay in memory twice.

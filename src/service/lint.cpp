@@ -61,6 +61,7 @@ DeviceFindings Linter::LintOne(const core::Device& device, const core::Tenant& t
   MaskSecrets(t.vars);
   // The key lives in the sealed device column or, set by an operator, in the device layer.
   if (d.config_key && !d.config_key->empty()) d.vars["config_key"] = std::string(kSecretPlaceholder);
+  if (d.admin_password) d.admin_password = std::string(kSecretPlaceholder);
   const auto key = d.vars.find("config_key");
   const bool has_key = key != d.vars.end() && key->is_string() && !key->get_ref<const std::string&>().empty();
   std::vector<core::Line> masked = lines;

@@ -20,6 +20,7 @@ namespace provgate::store {
 struct DeviceFilter {
   std::optional<std::int64_t> tenant_id;
   std::optional<core::DeviceState> state;
+  bool with_own_vars_only = false;  // only devices with variables of their own
 };
 
 // A device and its lines, as added together by an inventory import.

@@ -121,8 +121,9 @@ CREATE TABLE audit_copy_marks (
   seq         INTEGER NOT NULL CHECK (seq >= 0)
 );
 )sql"},
-    Migration{5, "config key delivery tracking, lock on identity misuse", R"sql(
+    Migration{5, "config key delivery tracking, generated admin passwords, lock on identity misuse", R"sql(
 ALTER TABLE devices ADD COLUMN config_key_delivered_at INTEGER;
+ALTER TABLE devices ADD COLUMN admin_password_enc BLOB;
 ALTER TABLE tenants ADD COLUMN lock_on_misuse INTEGER NOT NULL DEFAULT 0;
 )sql"},
 };

@@ -111,7 +111,7 @@ Result<core::Vars> ParseVars(const std::string& text, std::string_view owner) {
   "id, mac, vendor, model, tenant_id, state, window_opens, window_expires, serial, vars, " \
   "created_at, updated_at, token_hash, state_changed_at, config_key_enc, digest_password_enc, " \
   "digest_user, pin_spki, locked_reason, last_seen_at, last_seen_ip, last_user_agent, firmware, " \
-  "config_key_delivered_at"
+  "config_key_delivered_at, admin_password_enc"
 #define PG_LINE_COLUMNS                                                                      \
   "device_id, idx, display_name, user, auth_user, registrar, port, transport, password_enc, " \
   "delivered_at"
@@ -203,6 +203,7 @@ Result<core::Device> ReadDevice(const Statement& s, const crypto::SecretBox& box
   d.config_key_delivered_at = s.OptionalInt(23);
   PG_TRY(d.config_key, OpenSecret(box, s.Blob(14), "config key of device " + d.mac.str()));
   PG_TRY(d.digest_password, OpenSecret(box, s.Blob(15), "digest password of device " + d.mac.str()));
+  PG_TRY(d.admin_password, OpenSecret(box, s.Blob(24), "admin password of device " + d.mac.str()));
   return d;
 }
 
@@ -246,7 +247,7 @@ void BindTenantPolicy(Statement& s, const core::Tenant& t, int first, const cryp
 // Columns added by migrations 3 and 5, bound in this order by BindDeviceExtra.
 #define PG_DEVICE_EXTRA                                                                       \
   "config_key_enc, digest_password_enc, digest_user, pin_spki, locked_reason, last_seen_at, " \
-  "last_seen_ip, last_user_agent, firmware, config_key_delivered_at"
+  "last_seen_ip, last_user_agent, firmware, config_key_delivered_at, admin_password_enc"
 
 void BindDeviceExtra(Statement& s, const core::Device& d, int first, const crypto::SecretBox& box) {
   s.BindBlob(first, Seal(box, d.config_key)).BindBlob(first + 1, Seal(box, d.digest_password));
@@ -254,6 +255,7 @@ void BindDeviceExtra(Statement& s, const core::Device& d, int first, const crypt
   s.BindText(first + 4, d.locked_reason).BindInt(first + 5, d.last_seen_at);
   s.BindText(first + 6, d.last_seen_ip).BindText(first + 7, d.last_user_agent);
   s.BindText(first + 8, d.firmware).BindInt(first + 9, d.config_key_delivered_at);
+  s.BindBlob(first + 10, Seal(box, d.admin_password));
 }
 
 Error TenantMissing(std::int64_t id) {
@@ -397,7 +399,7 @@ Result<core::Device> SqliteStore::InsertDeviceLocked(const core::Device& d, std:
           "INSERT INTO devices(mac, vendor, model, tenant_id, state, window_opens, window_expires, "
           "serial, vars, created_at, updated_at, token_hash, state_changed_at, " PG_DEVICE_EXTRA ") "
           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-          "?18, ?19, ?20, ?21, ?22)"));
+          "?18, ?19, ?20, ?21, ?22, ?23)"));
   s.BindText(1, d.mac.str()).BindText(2, d.vendor).BindText(3, d.model).BindInt(4, d.tenant_id);
   s.BindText(5, core::DeviceStateName(d.state)).BindInt(6, d.window_opens);
   s.BindInt(7, d.window_expires).BindText(8, d.serial).BindText(9, vars).BindInt(10, now);
@@ -438,8 +440,10 @@ Result<std::vector<core::Device>> SqliteStore::ListDevices(const DeviceFilter& f
   PG_TRY(Statement s,
          db_.Prepare(
              "SELECT " PG_DEVICE_COLUMNS " FROM devices "
-             "WHERE (?1 IS NULL OR tenant_id = ?1) AND (?2 IS NULL OR state = ?2) ORDER BY mac"));
+             "WHERE (?1 IS NULL OR tenant_id = ?1) AND (?2 IS NULL OR state = ?2) "
+             "AND (?3 = 0 OR vars <> '{}') ORDER BY mac"));
   s.BindInt(1, filter.tenant_id);
+  s.BindInt(3, filter.with_own_vars_only ? 1 : 0);
   if (filter.state) {
     s.BindText(2, core::DeviceStateName(*filter.state));
   } else {
@@ -470,12 +474,12 @@ Status SqliteStore::UpdateDeviceLocked(const core::Device& d, ServerColumns serv
                            "token_hash = ?12, state_changed_at = ?13, config_key_enc = ?14, "
                            "digest_password_enc = ?15, digest_user = ?16, pin_spki = ?17, locked_reason = ?18, "
                            "last_seen_at = ?19, last_seen_ip = ?20, last_user_agent = ?21, firmware = ?22, "
-                           "config_key_delivered_at = ?23 WHERE id = ?1"
+                           "config_key_delivered_at = ?23, admin_password_enc = ?24 WHERE id = ?1"
                          : "UPDATE devices SET mac = ?2, vendor = ?3, model = ?4, tenant_id = ?5, state = ?6, "
                            "window_opens = ?7, window_expires = ?8, serial = ?9, vars = ?10, updated_at = ?11, "
                            "token_hash = ?12, state_changed_at = ?13, config_key_enc = ?14, "
                            "digest_password_enc = ?15, digest_user = ?16, "
-                           "config_key_delivered_at = ?23 WHERE id = ?1"));
+                           "config_key_delivered_at = ?23, admin_password_enc = ?24 WHERE id = ?1"));
   s.BindInt(1, d.id).BindText(2, d.mac.str()).BindText(3, d.vendor).BindText(4, d.model);
   s.BindInt(5, d.tenant_id).BindText(6, core::DeviceStateName(d.state));
   s.BindInt(7, d.window_opens).BindInt(8, d.window_expires).BindText(9, d.serial);

@@ -121,6 +121,9 @@ def test_modern_profile_refuses_cbc_only_tls12_client(profiles):
     ok, cipher, _ = s_client(profiles, profiles.mixed_port, "-tls1_2",
                              "-cipher", "ECDHE-RSA-AES128-SHA256")
     assert not ok, cipher
+    # What the operator sees of a phone that needs the compatible profile.
+    record = profiles.last_audit(kind="tls", listener="modern")
+    assert "no shared cipher" in record["reason"], record
 
 
 def test_compatible_profile_still_gives_aead_to_clients_that_offer_it(profiles):

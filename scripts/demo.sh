@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROVGATE_TESTS=OFF >/dev/null
+# Its own folder (build/), apart from scripts/test.sh's: see scripts/configure.sh.
+./scripts/configure.sh demo build
 cmake --build build --target provgate
 ./build/provgate demo init --dir provgate-demo --port "${PORT:-8443}"
 exec ./build/provgate -c provgate-demo/provgate.toml serve

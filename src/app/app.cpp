@@ -150,8 +150,10 @@ Status App::Serve() {
       PG_TRY(auto more, first->AddAcceptor(*contexts[i]));
       listeners.push_back(std::move(more));
     }
-    spdlog::info("listener {} on {}:{} (client certificates {}, {} serving thread(s))", first->name(),
-                 lc.bind, first->port(), tls::ClientCertModeName(lc.tls.client_cert), threads);
+    spdlog::info("listener {} on {}:{} ({}, client certificates {}, {} serving thread(s))", first->name(),
+                 lc.bind, first->port(),
+                 lc.plain_http ? "plain HTTP" : "TLS profile " + std::string(tls::TlsProfileName(lc.tls.profile)),
+                 tls::ClientCertModeName(lc.tls.client_cert), threads);
     listeners.push_back(std::move(first));
   }
   for (auto& l : listeners) l->Start();

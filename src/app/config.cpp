@@ -73,7 +73,7 @@ const std::vector<KnownKeys>& AllKnownKeys() {
        {"name", "bind", "port", "plain_http", "methods", "proxy_protocol_from", "cert", "key",
         "client_cert", "trust_anchors", "session_cache", "handshake_timeout_ms", "header_timeout_ms",
         "idle_timeout_ms", "max_header_bytes", "max_body_bytes", "max_requests_per_connection",
-        "max_connections"}},
+        "max_connections", "cert2", "key2", "tls_profile"}},
   };
   return known;
 }
@@ -164,6 +164,16 @@ Result<http::ListenerConfig> ParseListener(const toml::table& t, const path& fil
   }
   l.tls.cert_file = Resolve(base, cert);
   l.tls.key_file = Resolve(base, key);
+  PG_TRY(auto cert2, Get<std::string>(t, file, where + ".cert2", ""));
+  PG_TRY(auto key2, Get<std::string>(t, file, where + ".key2", ""));
+  if (cert2.empty() != key2.empty()) {
+    return ConfigError(file, where, "'cert2' and 'key2' (a second server certificate and key) go together");
+  }
+  if (!cert2.empty()) l.tls.more_certs.push_back({Resolve(base, cert2), Resolve(base, key2)});
+  PG_TRY(auto profile, Get<std::string>(t, file, where + ".tls_profile", "modern"));
+  auto parsed_profile = tls::ParseTlsProfile(profile);
+  if (!parsed_profile) return ConfigError(file, where + ".tls_profile", parsed_profile.error().message);
+  l.tls.profile = *parsed_profile;
   PG_TRY(auto mode, Get<std::string>(t, file, where + ".client_cert", "required"));
   auto parsed_mode = tls::ParseClientCertMode(mode);
   if (!parsed_mode) return ConfigError(file, where + ".client_cert", parsed_mode.error().message);

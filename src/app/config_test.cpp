@@ -48,6 +48,26 @@ std::string ListenerWith(const std::string& from, const std::string& to) {
   return s;
 }
 
+TEST(Config, ListenerTakesASecondCertificateAndATlsProfile) {
+  auto p = WriteConfig("two_certs", ListenerWith("header_timeout_ms = 2500",
+                                                 "cert2 = \"tls/rsa.crt\"\nkey2 = \"tls/rsa.key\"\n"
+                                                 "tls_profile = \"compatible\""));
+  auto c = LoadConfig(p);
+  ASSERT_TRUE(c) << c.error().message;
+  const auto& listener = c->listeners.at(0).tls;
+  ASSERT_EQ(listener.more_certs.size(), 1u);
+  EXPECT_EQ(listener.more_certs[0].cert_file, p.parent_path() / "tls/rsa.crt");
+  EXPECT_EQ(listener.more_certs[0].key_file, p.parent_path() / "tls/rsa.key");
+  EXPECT_EQ(listener.profile, tls::TlsProfile::kCompatible);
+}
+
+TEST(Config, ListenerProfileIsModernUnlessSaidOtherwise) {
+  auto c = LoadConfig(WriteConfig("default_profile", kListener));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->listeners.at(0).tls.profile, tls::TlsProfile::kModern);
+  EXPECT_TRUE(c->listeners.at(0).tls.more_certs.empty());
+}
+
 TEST(Config, RejectsBadValuesWithTheKeyName) {
   struct Case {
     std::string text;
@@ -62,6 +82,8 @@ TEST(Config, RejectsBadValuesWithTheKeyName) {
       {std::string("[audit]\nstore_copy_delay_ms = 60001\n") + kListener, "audit.store_copy_delay_ms"},
       {std::string("[store]\ncache_devices = -1\n") + kListener, "store.cache_devices"},
       {ListenerWith("header_timeout_ms = 2500", "session_cache = -1"), "session_cache"},
+      {ListenerWith("header_timeout_ms = 2500", "tls_profile = \"legacy\""), "tls_profile"},
+      {ListenerWith("header_timeout_ms = 2500", "cert2 = \"tls/rsa.crt\""), "'cert2' and 'key2'"},
       {std::string("[identity]\nmac_rules = [\"subject:NOPE\"]\n") + kListener, "identity.mac_rules"},
       {std::string("[server]\npath_prefix = \"cfg\"\n") + kListener, "path_prefix"},
       {"[[listener]\n", "provgate.toml:1"},

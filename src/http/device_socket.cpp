@@ -8,6 +8,8 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <openssl/err.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -147,7 +149,14 @@ awaitable<DeviceSocket::error_code> DeviceSocket::Handshake() {
   for (;;) {
     ERR_clear_error();
     const int r = SSL_do_handshake(ssl_);
-    if (r == 1) co_return co_await Flush();  // TLS 1.2: the server's Finished
+    if (r == 1) {
+      // TLS 1.2: the server's Finished is still to go, and carries the ACK of the client's.
+      MoveTlsOutput();
+      const bool client_spoke_last = out_sent_ == out_.size();
+      if (auto ec = co_await Flush()) co_return ec;
+      if (client_spoke_last && BIO_ctrl_pending(rbio_) == 0) AckNow();
+      co_return error_code{};
+    }
     const int err = SSL_get_error(ssl_, r);
     if (err != SSL_ERROR_WANT_READ) {
       const error_code failure = TlsError(err);
@@ -317,6 +326,13 @@ awaitable<DeviceSocket::error_code> DeviceSocket::Flush() {
     if (FlushNow(ec)) co_return ec;
     if (auto w = co_await Wait(asio::socket_base::wait_write)) co_return w;
   }
+}
+
+void DeviceSocket::AckNow() {
+  // Setting TCP_QUICKACK sends an ACK the kernel is holding back, and leaves the connection
+  // out of delayed-ACK mode until it next sees traffic both ways. A failure costs only time.
+  const int on = 1;
+  static_cast<void>(::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on));
 }
 
 bool DeviceSocket::HasUnreadInput() {

@@ -48,6 +48,10 @@ class DeviceSocket
   bool StartTls(SSL_CTX* ctx);
   SSL* ssl() const { return ssl_; }
   // The server side of the handshake; an alert of a failed one is sent before returning.
+  // When the client's Finished was the handshake's last message (TLS 1.3, TLS 1.2 resumed)
+  // and no request came with it, the server acknowledges it at once: a client that keeps
+  // Nagle's algorithm on (most embedded TLS stacks) holds its request until then, and the
+  // kernel's delayed ACK would make it wait ~40 ms.
   boost::asio::awaitable<error_code> Handshake();
 
   // Reads one request: from buffered bytes when they hold it, else from the socket. At most
@@ -94,6 +98,7 @@ class DeviceSocket
   Io ReadSome(error_code& ec);  // more bytes into in_ (decrypted over TLS), without waiting
   boost::asio::awaitable<error_code> Wait(boost::asio::socket_base::wait_type what);
   bool SendSome(error_code& ec);                      // true once out_ is all sent
+  void AckNow();  // the ACK of everything received, now rather than delayed
   error_code TlsError(int ssl_error);
   void Encrypt();        // queued plain text (a few records of it) into out_
   void MoveTlsOutput();  // what OpenSSL wrote into wbio_, into out_

@@ -163,6 +163,137 @@ TEST_F(TlsHandshake, Tls12RefusesCbcOnlyClient) {
   EXPECT_EQ(ERR_GET_REASON(out.server_error_code), SSL_R_NO_SHARED_CIPHER) << out.server_error;
 }
 
+TEST_F(TlsHandshake, CompatibleProfileAcceptsCbcOnlyTls12Client) {
+  ServerTlsSettings settings = Settings(ClientCertMode::kOptional);
+  settings.profile = TlsProfile::kCompatible;
+  auto server = MakeServerContext(settings);
+  ASSERT_TRUE(server) << server.error().message;
+  testing::ClientOptions cbc;
+  cbc.max_version = TLS1_2_VERSION;
+  cbc.cipher_list = "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA";
+  auto client = Client(nullptr, cbc);
+  auto out = RunMemoryHandshake((*server)->native_handle(), client.get());
+  ASSERT_TRUE(out.ok) << out.server_error << " | " << out.client_error;
+  EXPECT_EQ(std::string(SSL_get_cipher_name(out.server.get())), "ECDHE-ECDSA-AES128-SHA256");
+}
+
+TEST_F(TlsHandshake, CompatibleProfileStillGivesAeadToClientsThatOfferIt) {
+  ServerTlsSettings settings = Settings(ClientCertMode::kOptional);
+  settings.profile = TlsProfile::kCompatible;
+  auto server = MakeServerContext(settings);
+  ASSERT_TRUE(server) << server.error().message;
+  testing::ClientOptions both;
+  both.max_version = TLS1_2_VERSION;
+  // The client prefers CBC; the server's order wins.
+  both.cipher_list = "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES128-GCM-SHA256";
+  auto client = Client(nullptr, both);
+  auto out = RunMemoryHandshake((*server)->native_handle(), client.get());
+  ASSERT_TRUE(out.ok) << out.server_error << " | " << out.client_error;
+  EXPECT_EQ(std::string(SSL_get_cipher_name(out.server.get())), "ECDHE-ECDSA-AES128-GCM-SHA256");
+}
+
+class TlsTwoCertificates : public TlsHandshake {
+ protected:
+  void SetUp() override {
+    TlsHandshake::SetUp();
+    auto spec = testing::ServerSpec(testing::kServerHost);
+    spec.key_type = KeyType::kRsa2048;
+    auto rsa = testing::SharedServerCa().Issue(spec);
+    ASSERT_TRUE(rsa) << rsa.error().message;
+    ASSERT_TRUE(rsa->WriteFiles(dir_ / "rsa.crt", dir_ / "rsa.key"));
+  }
+
+  std::shared_ptr<boost::asio::ssl::context> BothCerts(
+      TlsProfile profile = TlsProfile::kModern) const {
+    ServerTlsSettings settings = Settings(ClientCertMode::kOptional);
+    settings.profile = profile;
+    settings.more_certs = {{dir_ / "rsa.crt", dir_ / "rsa.key"}};
+    auto ctx = MakeServerContext(settings);
+    EXPECT_TRUE(ctx) << (ctx ? "" : ctx.error().message);
+    return ctx ? *ctx : nullptr;
+  }
+
+  static int ServerKeyType(const testing::HandshakeOutcome& out) {
+    X509* cert = SSL_get0_peer_certificate(out.client.get());
+    return cert == nullptr ? EVP_PKEY_NONE : EVP_PKEY_get_base_id(X509_get0_pubkey(cert));
+  }
+};
+
+TEST_F(TlsTwoCertificates, ClientThatAcceptsBothGetsEcdsa) {
+  auto server = BothCerts();
+  ASSERT_TRUE(server);
+  for (const int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    testing::ClientOptions options;
+    options.max_version = version;
+    auto client = Client(nullptr, options);
+    auto out = RunMemoryHandshake(server->native_handle(), client.get());
+    ASSERT_TRUE(out.ok) << out.server_error << " | " << out.client_error;
+    EXPECT_EQ(ServerKeyType(out), EVP_PKEY_EC) << version;
+  }
+}
+
+TEST_F(TlsTwoCertificates, RsaOnlyClientGetsRsa) {
+  auto server = BothCerts();
+  ASSERT_TRUE(server);
+  for (const int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    testing::ClientOptions options;
+    options.max_version = version;
+    options.min_version = version;
+    auto client = Client(nullptr, options);
+    ASSERT_EQ(SSL_CTX_set1_sigalgs_list(client.get(), "rsa_pss_rsae_sha256:RSA+SHA256"), 1);
+    auto out = RunMemoryHandshake(server->native_handle(), client.get());
+    ASSERT_TRUE(out.ok) << out.server_error << " | " << out.client_error;
+    EXPECT_EQ(ServerKeyType(out), EVP_PKEY_RSA) << version;
+  }
+}
+
+// With an RSA certificate loaded, static RSA key exchange would be possible: the
+// compatible profile must still refuse it, and 3DES.
+TEST_F(TlsTwoCertificates, CompatibleProfileRefusesStaticRsaAndTripleDes) {
+  auto server = BothCerts(TlsProfile::kCompatible);
+  ASSERT_TRUE(server);
+  testing::ClientOptions weak;
+  weak.max_version = TLS1_2_VERSION;
+  weak.cipher_list = "AES128-SHA:AES128-GCM-SHA256:AES256-SHA256:DES-CBC3-SHA:@SECLEVEL=0";
+  auto client = Client(nullptr, weak);
+  auto out = RunMemoryHandshake(server->native_handle(), client.get());
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(ERR_GET_REASON(out.server_error_code), SSL_R_NO_SHARED_CIPHER) << out.server_error;
+}
+
+TEST_F(TlsTwoCertificates, CompatibleProfileGivesRsaOnlyCbcClientEcdheRsa) {
+  auto server = BothCerts(TlsProfile::kCompatible);
+  ASSERT_TRUE(server);
+  testing::ClientOptions cbc;
+  cbc.max_version = TLS1_2_VERSION;
+  cbc.cipher_list = "ECDHE-RSA-AES128-SHA256";
+  auto client = Client(nullptr, cbc);
+  auto out = RunMemoryHandshake(server->native_handle(), client.get());
+  ASSERT_TRUE(out.ok) << out.server_error << " | " << out.client_error;
+  EXPECT_EQ(std::string(SSL_get_cipher_name(out.server.get())), "ECDHE-RSA-AES128-SHA256");
+  EXPECT_EQ(ServerKeyType(out), EVP_PKEY_RSA);
+}
+
+TEST_F(TlsTwoCertificates, RefusesTwoCertificatesWithKeysOfOneType) {
+  auto other = testing::SharedServerCa().Issue(testing::ServerSpec("other.test"));
+  ASSERT_TRUE(other);
+  ASSERT_TRUE(other->WriteFiles(dir_ / "other.crt", dir_ / "other.key"));
+  ServerTlsSettings settings = Settings(ClientCertMode::kOptional);
+  settings.more_certs = {{dir_ / "other.crt", dir_ / "other.key"}};
+  auto ctx = MakeServerContext(settings);
+  ASSERT_FALSE(ctx);
+  EXPECT_NE(ctx.error().message.find("one RSA and one ECDSA certificate at most"), std::string::npos)
+      << ctx.error().message;
+}
+
+TEST_F(TlsTwoCertificates, RefusesASecondKeyThatIsNotItsCertificates) {
+  ServerTlsSettings settings = Settings(ClientCertMode::kOptional);
+  settings.more_certs = {{dir_ / "rsa.crt", dir_ / "server.key"}};
+  auto ctx = MakeServerContext(settings);
+  ASSERT_FALSE(ctx);
+  EXPECT_NE(ctx.error().message.find("does not match"), std::string::npos) << ctx.error().message;
+}
+
 TEST_F(TlsHandshake, ResumesWithSessionTicketAndKeepsPeerIdentity) {
   auto server = Server(ClientCertMode::kRequired);
   const PemPair device = ValidDevice();

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <new>
 #include <system_error>
+#include <vector>
 
 #include "tls/cert_identity.hpp"
 #include "tls/internal/ossl.hpp"
@@ -18,15 +19,28 @@ namespace provgate::tls {
 namespace {
 
 using internal::BioPtr;
+using internal::EvpPkeyPtr;
+using internal::X509Ptr;
 using internal::WithErrors;
 using internal::X509InfoStackPtr;
 
-// TLS 1.2 suites: forward secrecy and AEAD only. TLS 1.3 keeps OpenSSL's defaults, which
-// are all AEAD already.
-constexpr const char* kTls12Ciphers =
+// TLS 1.2 suites of the modern profile: forward secrecy and AEAD only. TLS 1.3 keeps
+// OpenSSL's defaults, which are all AEAD already. Named one by one, never by OpenSSL's
+// keywords, so no OpenSSL version or system configuration adds a suite.
+constexpr const char* kModernTls12Ciphers =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+// The compatible profile: the modern suites first, then forward-secret AES-CBC for phones
+// without AEAD in TLS 1.2 (OpenSSL negotiates encrypt-then-MAC with clients that offer it).
+constexpr const char* kCompatibleTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:"
+    "ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:"
+    "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:"
+    "ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA";
 constexpr const char* kGroups = "X25519:P-256:P-384";
 constexpr int kVerifyDepth = 4;
 // Sessions resumed on a listener must have been verified by that listener's policy;
@@ -165,6 +179,58 @@ Status LoadTrustBundle(const std::filesystem::path& path, X509_STORE* store,
   return Ok();
 }
 
+std::string_view KeyTypeName(int type) { return type == EVP_PKEY_RSA ? "RSA" : "ECDSA"; }
+
+// Loads one certificate chain and its key into the context. OpenSSL keeps one certificate
+// per key type and replaces it silently when another of the same type comes, so `key_types`
+// holds the types loaded so far and a second certificate of one is refused.
+Status LoadServerCert(SSL_CTX* ctx, const ServerCertFiles& files, std::vector<int>& key_types) {
+  const std::string cert_name = files.cert_file.string();
+  const std::string key_name = files.key_file.string();
+  if (!FileReadable(files.cert_file)) {
+    return Error::InvalidArgument("server certificate " + cert_name + " is not a readable file");
+  }
+  if (!FileReadable(files.key_file)) {
+    return Error::InvalidArgument("server key " + key_name + " is not a readable file");
+  }
+  BioPtr cert_bio(BIO_new_file(files.cert_file.c_str(), "r"));
+  X509Ptr leaf(cert_bio ? PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!leaf) {
+    return Error::InvalidArgument(WithErrors("cannot load server certificate " + cert_name));
+  }
+  // An encrypted key fails here with a message instead of prompting for a passphrase.
+  static char no_passphrase[] = "";
+  BioPtr key_bio(BIO_new_file(files.key_file.c_str(), "r"));
+  EvpPkeyPtr key(key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, no_passphrase)
+                         : nullptr);
+  if (!key) return Error::InvalidArgument(WithErrors("cannot load server key " + key_name));
+  if (X509_check_private_key(leaf.get(), key.get()) != 1) {
+    ERR_clear_error();
+    return Error::InvalidArgument("server key " + key_name + " does not match certificate " +
+                                  cert_name);
+  }
+  const int type = EVP_PKEY_get_base_id(key.get());
+  if (type != EVP_PKEY_RSA && type != EVP_PKEY_EC) {
+    return Error::InvalidArgument("server key " + key_name + " is neither RSA nor ECDSA");
+  }
+  if (std::find(key_types.begin(), key_types.end(), type) != key_types.end()) {
+    return Error::InvalidArgument("server certificate " + cert_name + " has an " +
+                                  std::string(KeyTypeName(type)) +
+                                  " key like another certificate of the listener: one RSA and "
+                                  "one ECDSA certificate at most");
+  }
+  if (SSL_CTX_use_certificate_chain_file(ctx, files.cert_file.c_str()) != 1) {
+    return Error::InvalidArgument(WithErrors("cannot load server certificate " + cert_name));
+  }
+  if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+    ERR_clear_error();
+    return Error::InvalidArgument("server key " + key_name + " does not match certificate " +
+                                  cert_name);
+  }
+  key_types.push_back(type);
+  return Ok();
+}
+
 void FreeNameStack(STACK_OF(X509_NAME) * s) { sk_X509_NAME_pop_free(s, X509_NAME_free); }
 using NameStackPtr =
     std::unique_ptr<STACK_OF(X509_NAME), internal::Deleter<STACK_OF(X509_NAME), FreeNameStack>>;
@@ -196,7 +262,9 @@ Status Configure(SSL_CTX* ctx, const ServerTlsSettings& s) {
     SSL_CTX_set_timeout(ctx, kSessionLifetimeSeconds);
   }
   SSL_CTX_set_num_tickets(ctx, 0);
-  if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
+  const char* ciphers =
+      s.profile == TlsProfile::kCompatible ? kCompatibleTls12Ciphers : kModernTls12Ciphers;
+  if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1) {
     return Error::Internal(WithErrors("cannot set the TLS 1.2 cipher list"));
   }
   if (SSL_CTX_ctrl(ctx, SSL_CTRL_SET_GROUPS_LIST, 0, const_cast<char*>(kGroups)) != 1) {
@@ -206,32 +274,9 @@ Status Configure(SSL_CTX* ctx, const ServerTlsSettings& s) {
     return Error::Internal(WithErrors("cannot set the session id context"));
   }
 
-  if (!FileReadable(s.cert_file)) {
-    return Error::InvalidArgument("server certificate " + s.cert_file.string() +
-                                  " is not a readable file");
-  }
-  if (SSL_CTX_use_certificate_chain_file(ctx, s.cert_file.c_str()) != 1) {
-    return Error::InvalidArgument(
-        WithErrors("cannot load server certificate " + s.cert_file.string()));
-  }
-  if (!FileReadable(s.key_file)) {
-    return Error::InvalidArgument("server key " + s.key_file.string() + " is not a readable file");
-  }
-  if (SSL_CTX_use_PrivateKey_file(ctx, s.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    // OpenSSL already compares the key with the certificate here; say so plainly.
-    if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
-      ERR_clear_error();
-      return Error::InvalidArgument("server key " + s.key_file.string() +
-                                    " does not match certificate " + s.cert_file.string());
-    }
-    return Error::InvalidArgument(WithErrors("cannot load server key " + s.key_file.string()));
-  }
-  if (SSL_CTX_check_private_key(ctx) != 1) {
-    ERR_clear_error();
-    return Error::InvalidArgument("server key " + s.key_file.string() +
-                                  " does not match certificate " + s.cert_file.string());
-  }
-
+  std::vector<int> key_types;
+  PG_TRY_STATUS(LoadServerCert(ctx, {s.cert_file, s.key_file}, key_types));
+  for (const auto& more : s.more_certs) PG_TRY_STATUS(LoadServerCert(ctx, more, key_types));
   if (s.client_cert != ClientCertMode::kOff && s.trust_anchors.empty()) {
     return Error::InvalidArgument(std::string("client certificates are ") +
                                   std::string(ClientCertModeName(s.client_cert)) +
@@ -271,6 +316,23 @@ Status Configure(SSL_CTX* ctx, const ServerTlsSettings& s) {
 }
 
 }  // namespace
+
+Result<TlsProfile> ParseTlsProfile(std::string_view text) {
+  if (text == "modern") return TlsProfile::kModern;
+  if (text == "compatible") return TlsProfile::kCompatible;
+  return Error::InvalidArgument("TLS profile '" + std::string(text) +
+                                "' must be modern or compatible");
+}
+
+std::string_view TlsProfileName(TlsProfile p) {
+  switch (p) {
+    case TlsProfile::kModern:
+      return "modern";
+    case TlsProfile::kCompatible:
+      return "compatible";
+  }
+  return "unknown";
+}
 
 Result<ClientCertMode> ParseClientCertMode(std::string_view text) {
   if (text == "required") return ClientCertMode::kRequired;

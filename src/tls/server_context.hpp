@@ -1,6 +1,6 @@
-// TLS server contexts, built once per listener at start-up: TLS 1.2 and 1.3 only, a modern
-// AEAD cipher list, the listener's server certificate and its own trust-anchor bundle of
-// device CAs, and the client-certificate policy.
+// TLS server contexts, built once per listener at start-up: TLS 1.2 and 1.3 only, the
+// listener's TLS profile (which TLS 1.2 suites it offers), its server certificates (one per
+// key type), its own trust-anchor bundle of device CAs, and the client-certificate policy.
 #pragma once
 
 #include <boost/asio/ssl/context.hpp>
@@ -19,9 +19,31 @@ enum class ClientCertMode { kRequired, kOptional, kOff };
 Result<ClientCertMode> ParseClientCertMode(std::string_view text);  // required|optional|off
 std::string_view ClientCertModeName(ClientCertMode m);
 
+// Which TLS 1.2 cipher suites a listener offers; TLS 1.3 is the same in every profile (its
+// suites are all AEAD) and so are the key exchange groups (X25519, P-256, P-384).
+//  kModern: ECDHE key exchange, AES-GCM or ChaCha20-Poly1305 only.
+//  kCompatible: kModern first, then ECDHE with AES-CBC and HMAC-SHA256/384 or HMAC-SHA1,
+//    for phones whose TLS 1.2 stack has no AEAD suite (docs/vendors/tls.md). Never static
+//    RSA key exchange, 3DES, RC4, export or anonymous suites, never TLS 1.0/1.1. The server's
+//    order wins, so a client that offers an AEAD suite gets one.
+enum class TlsProfile { kModern, kCompatible };
+Result<TlsProfile> ParseTlsProfile(std::string_view text);  // modern|compatible
+std::string_view TlsProfileName(TlsProfile p);
+
+// A server certificate chain and its private key.
+struct ServerCertFiles {
+  std::filesystem::path cert_file;  // PEM, leaf first then intermediates
+  std::filesystem::path key_file;   // PEM
+};
+
 struct ServerTlsSettings {
   std::filesystem::path cert_file;                 // PEM, leaf first then intermediates
   std::filesystem::path key_file;                  // PEM
+  // More certificates for the same listener, each with a key of a type no other has (at
+  // most one RSA and one ECDSA in all): OpenSSL sends each client one it can verify, ECDSA
+  // when the client accepts both.
+  std::vector<ServerCertFiles> more_certs;
+  TlsProfile profile = TlsProfile::kModern;
   std::vector<std::filesystem::path> trust_anchors; // PEM bundles of device CAs
   ClientCertMode client_cert = ClientCertMode::kRequired;
   // Sessions kept in this process for resumption (0 = no resumption). A phone that
@@ -40,7 +62,8 @@ struct ServerTlsSettings {
 inline constexpr long kSessionLifetimeSeconds = 300;
 inline constexpr int kMaxSessionCache = 1'000'000;
 
-// Fails with an operator-readable message naming the file that could not be used.
+// Fails with an operator-readable message naming the file that could not be used, or the
+// two certificates whose keys are of the same type.
 Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerContext(const ServerTlsSettings& s);
 
 // Why certificate verification failed on this connection, recorded by the verify callback

@@ -1,6 +1,7 @@
 #include "tls/server_context.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
 
 #include <string>
 
@@ -16,6 +17,16 @@ void ExpectInvalid(const Result<std::shared_ptr<boost::asio::ssl::context>>& ctx
   ASSERT_FALSE(ctx);
   EXPECT_EQ(ctx.error().code, ErrorCode::kInvalidArgument);
   EXPECT_NE(ctx.error().message.find(message_part), std::string::npos) << ctx.error().message;
+}
+
+TEST(TlsProfileName, ParsesAndNamesEveryProfile) {
+  for (auto profile : {TlsProfile::kModern, TlsProfile::kCompatible}) {
+    auto parsed = ParseTlsProfile(TlsProfileName(profile));
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(*parsed, profile);
+  }
+  EXPECT_FALSE(ParseTlsProfile("Modern"));
+  EXPECT_FALSE(ParseTlsProfile("legacy"));
 }
 
 TEST(TlsClientCertMode, ParsesAndNamesEveryMode) {
@@ -80,6 +91,22 @@ TEST_F(TlsServerContext, FailsOnKeyMismatch) {
   auto s = Settings(ClientCertMode::kRequired);
   s.key_file = dir_ / "other.key";
   ExpectInvalid(MakeServerContext(s), "does not match");
+}
+
+TEST_F(TlsServerContext, FailsOnEncryptedKeyWithoutAskingForAPassphrase) {
+  const std::string& pem = testing::SharedServerPair().key_pem;
+  internal::BioPtr in(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  internal::EvpPkeyPtr key(PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, nullptr));
+  ASSERT_TRUE(key);
+  internal::BioPtr out(BIO_new(BIO_s_mem()));
+  static char passphrase[] = "secret passphrase";
+  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(out.get(), key.get(), EVP_aes_256_cbc(), nullptr, 0,
+                                          nullptr, passphrase),
+            1);
+  WriteText("encrypted.key", internal::BioContents(out.get()));
+  auto s = Settings(ClientCertMode::kRequired);
+  s.key_file = dir_ / "encrypted.key";
+  ExpectInvalid(MakeServerContext(s), "cannot load server key");
 }
 
 TEST_F(TlsServerContext, FailsOnEmptyTrustBundle) {

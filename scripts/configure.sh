@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Configures one of the project's builds, each in its own folder and with every option set,
+# so that no build inherits an option another one left in a shared CMake cache:
+#
+#   scripts/configure.sh demo [DIR]      build/          RelWithDebInfo, hardened, no tests;
+#                                                        warnings are not errors (scripts/demo.sh)
+#   scripts/configure.sh asan [DIR]      build-asan/     Debug + ASan/UBSan, tests, warnings are
+#                                                        errors (scripts/test.sh)
+#   scripts/configure.sh release [DIR]   build-release/  Release (-O3), hardened, tests, warnings
+#                                                        are errors (scripts/test.sh)
+#   scripts/configure.sh --dir NAME      prints NAME's default folder
+#
+# Extra arguments after DIR go to cmake (e.g. -DCMAKE_CXX_COMPILER_LAUNCHER=ccache).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+default_dir() {
+  case $1 in
+    demo) echo build ;;
+    asan) echo build-asan ;;
+    release) echo build-release ;;
+    *) echo "unknown build '$1' (demo, asan or release)" >&2; return 2 ;;
+  esac
+}
+
+if [[ ${1:-} == --dir ]]; then
+  default_dir "${2:-}"
+  exit
+fi
+name=${1:?usage: scripts/configure.sh demo|asan|release [DIR] [cmake args...]}
+dir=$(default_dir "$name")
+shift
+if (($#)) && [[ $1 != -* ]]; then
+  dir=$1
+  shift
+fi
+
+case $name in
+  demo) options=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROVGATE_SANITIZE=OFF -DPROVGATE_TESTS=OFF
+                 -DPROVGATE_BENCH=OFF -DPROVGATE_WERROR=OFF) ;;
+  asan) options=(-DCMAKE_BUILD_TYPE=Debug -DPROVGATE_SANITIZE=ON -DPROVGATE_TESTS=ON
+                 -DPROVGATE_BENCH=ON -DPROVGATE_WERROR=ON) ;;
+  release) options=(-DCMAKE_BUILD_TYPE=Release -DPROVGATE_SANITIZE=OFF -DPROVGATE_TESTS=ON
+                    -DPROVGATE_BENCH=ON -DPROVGATE_WERROR=ON) ;;
+esac
+exec cmake -S . -B "$dir" -G Ninja -DPROVGATE_FUZZ=OFF "${options[@]}" "$@" >/dev/null

@@ -229,7 +229,13 @@ Status ParseDefense(const toml::table& t, const path& file, const path& base, pi
   if (!proxy_set) return ConfigError(file, "defense.trusted_proxies", proxy_set.error().message);
   o.trusted_proxies.proxies = *proxy_set;
   // No default header: which one the proxies write (and so which one a client cannot
-  // forge through them) is the operator's to say.
+  // forge through them) is the operator's to say, and trusted proxies without it would
+  // silently make every client the proxy.
+  if (!proxies.empty() && t.get("forwarded_header") == nullptr) {
+    return ConfigError(file, "defense.forwarded_header",
+                       "trusted_proxies is set: say which header those proxies write "
+                       "(x-forwarded-for, forwarded) or none");
+  }
   PG_TRY(auto header, Get<std::string>(t, file, "defense.forwarded_header", "none"));
   if (header == "none") o.trusted_proxies.header = net::ForwardedHeader::kNone;
   else if (header == "x-forwarded-for") o.trusted_proxies.header = net::ForwardedHeader::kXForwardedFor;

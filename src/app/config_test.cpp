@@ -118,10 +118,16 @@ TEST(Config, DigestAlgorithmsNonceAndRefusalBudgetAreRead) {
   EXPECT_EQ(c->defense.rate.classes.at("refusal").burst, 10.0);
 }
 
-// The docs say no forwarding header is believed until the operator names one.
-TEST(Config, TrustedProxiesAloneHonourNoForwardingHeader) {
+// No forwarding header is believed until the operator names one, and trusted proxies
+// without a named header are an error rather than a silent change of who the client is.
+TEST(Config, TrustedProxiesNeedTheirForwardingHeaderNamed) {
   auto p = WriteConfig("proxies", std::string("[defense]\ntrusted_proxies = [\"10.0.0.1\"]\n") + kListener);
   auto c = LoadConfig(p);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("defense.forwarded_header"), std::string::npos);
+  p = WriteConfig("proxies2", std::string("[defense]\ntrusted_proxies = [\"10.0.0.1\"]\n"
+                                          "forwarded_header = \"none\"\n") + kListener);
+  c = LoadConfig(p);
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->defense.trusted_proxies.header, net::ForwardedHeader::kNone);
 }

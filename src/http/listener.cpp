@@ -24,6 +24,9 @@
 #include "net/proxy_protocol.hpp"
 #include "tls/ossl_handles.hpp"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 namespace provgate::http {
 
 namespace asio = boost::asio;
@@ -186,6 +189,10 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
     if (req.count(bhttp::field::transfer_encoding) > 0 && !req.chunked()) {
       malformed = "malformed request: Transfer-Encoding without final chunked";
     }
+    // HTTP/1.0 has no chunked framing (RFC 9112 §6.1): a sender that claims one is faulty.
+    if (req.count(bhttp::field::transfer_encoding) > 0 && req.version() < 11) {
+      malformed = "malformed request: Transfer-Encoding in HTTP/1.0";
+    }
     if (malformed != nullptr) {
       AuditTransportFailure(s, peer, "request", malformed, base.cert ? base.cert->subject : base.cert_subject, 400);
       QueueError(socket, bhttp::status::bad_request);
@@ -288,9 +295,14 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket a
       std::string reason = "tls handshake failed: ";
       reason += vf.reason.empty() ? hs_ec.message() : vf.reason;
       AuditTransportFailure(s, peer, "tls", std::move(reason), vf.subject, 0);
-      // Where devices prove themselves by certificate, a failed handshake (none, untrusted,
-      // expired, revoked) is a failed authentication of its source.
-      if (s.config.tls.client_cert != tls::ClientCertMode::kOff) {
+      // A certificate that failed verification (untrusted, expired, revoked), or none where
+      // one is required, is a failed authentication of its source. Other failures (a bare
+      // connect and close, a protocol mismatch, a health check) prove nothing and do not
+      // count: anyone behind a shared address could otherwise get it banned.
+      const bool no_certificate =
+          hs_ec.category() == asio::error::get_ssl_category() &&
+          ERR_GET_REASON(static_cast<unsigned long>(hs_ec.value())) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE;
+      if (!vf.reason.empty() || no_certificate) {
         if (auto source = net::IpAddress::Parse(base.peer_ip)) {
           s.pipeline.RecordHandshakeFailure(*source, s.config.name, base.peer_ip);
         }

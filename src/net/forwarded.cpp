@@ -177,25 +177,79 @@ class ForwardedParser {
 
 }  // namespace
 
-Result<std::vector<IpAddress>> ParseXForwardedFor(std::string_view value) {
+namespace {
+
+// Splits a Forwarded value at the commas between elements (not those inside quoted strings).
+std::vector<std::string_view> SplitForwardedElements(std::string_view value) {
+  std::vector<std::string_view> out;
+  bool quoted = false;
+  size_t start = 0;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (quoted && c == '\\') {
+      ++i;  // the escaped character, whatever it is
+    } else if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      out.push_back(value.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  out.push_back(value.substr(start));
+  return out;
+}
+
+Result<std::vector<std::optional<IpAddress>>> Strict(Result<std::vector<std::optional<IpAddress>>> hops) {
+  PG_TRY(auto list, std::move(hops));
+  std::vector<std::optional<IpAddress>> out;
+  for (auto& h : list) {
+    if (!h) return Error::InvalidArgument("element is not an address");
+    out.push_back(h);
+  }
+  return out;
+}
+
+std::vector<IpAddress> Unwrap(const std::vector<std::optional<IpAddress>>& hops) {
+  std::vector<IpAddress> out;
+  for (const auto& h : hops) out.push_back(*h);
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::optional<IpAddress>>> XForwardedForHops(std::string_view value) {
   if (value.size() > kMaxForwardedHeaderBytes) return Error::InvalidArgument("header too long");
-  std::vector<IpAddress> hops;
+  std::vector<std::optional<IpAddress>> hops;
   for (;;) {
     const size_t comma = value.find(',');
-    const std::string_view element = TrimOws(value.substr(0, comma));
-    if (element.empty()) return Error::InvalidArgument("empty element");
     if (hops.size() >= kMaxForwardedHops) return Error::InvalidArgument("too many hops");
-    auto addr = ParseNode(element, true, false);
-    if (!addr) return Error::InvalidArgument("element is not an address");
-    hops.push_back(*addr);
+    const std::string_view element = TrimOws(value.substr(0, comma));
+    auto addr = element.empty() ? Result<IpAddress>(Error::InvalidArgument("empty")) : ParseNode(element, true, false);
+    hops.push_back(addr ? std::optional(*addr) : std::nullopt);
     if (comma == std::string_view::npos) return hops;
     value.remove_prefix(comma + 1);
   }
 }
 
-Result<std::vector<IpAddress>> ParseForwarded(std::string_view value) {
+Result<std::vector<std::optional<IpAddress>>> ForwardedHops(std::string_view value) {
   if (value.size() > kMaxForwardedHeaderBytes) return Error::InvalidArgument("header too long");
-  return ForwardedParser(value).Run();
+  std::vector<std::optional<IpAddress>> hops;
+  for (const std::string_view element : SplitForwardedElements(value)) {
+    if (hops.size() >= kMaxForwardedHops) return Error::InvalidArgument("too many hops");
+    auto parsed = ForwardedParser(element).Run();
+    hops.push_back(parsed && parsed->size() == 1 ? std::optional(parsed->front()) : std::nullopt);
+  }
+  return hops;
+}
+
+Result<std::vector<IpAddress>> ParseXForwardedFor(std::string_view value) {
+  PG_TRY(auto hops, Strict(XForwardedForHops(value)));
+  return Unwrap(hops);
+}
+
+Result<std::vector<IpAddress>> ParseForwarded(std::string_view value) {
+  PG_TRY(auto hops, Strict(ForwardedHops(value)));
+  return Unwrap(hops);
 }
 
 ClientAddress ResolveClientAddress(const IpAddress& peer, const TrustedProxies& trusted,
@@ -213,21 +267,26 @@ ClientAddress ResolveClientAddress(const IpAddress& peer, const TrustedProxies& 
     result.note = std::string("trusted proxy sent no ") + name + " header";
     return result;
   }
-  auto hops = use_forwarded ? ParseForwarded(value) : ParseXForwardedFor(value);
+  auto hops = use_forwarded ? ForwardedHops(value) : XForwardedForHops(value);
   if (!hops) {
-    result.note = std::string("malformed ") + name + " header from trusted proxy (" +
+    result.note = std::string("unreadable ") + name + " header from trusted proxy (" +
                   hops.error().message + "); using the peer";
     return result;
   }
   // The rightmost hop was appended by the peer itself; walk back while hops are proxies.
   for (auto it = hops->rbegin(); it != hops->rend(); ++it) {
-    if (!trusted.proxies.Contains(*it)) {
-      result.address = *it;
+    if (!*it) {
+      result.source = ClientAddressSource::kMalformedHop;
+      result.note = std::string("the ") + name + " hop naming the client is not an address";
+      return result;
+    }
+    if (!trusted.proxies.Contains(**it)) {
+      result.address = **it;
       result.source = ClientAddressSource::kForwardingHeader;
       return result;
     }
   }
-  result.address = hops->front();
+  result.address = *hops->front();
   result.source = ClientAddressSource::kForwardingHeader;
   return result;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,8 +26,11 @@ struct TrustedProxies {
 };
 
 enum class ClientAddressSource : std::uint8_t {
-  kPeer,              // the TCP peer (no proxy, no header, or the header was unusable)
+  kPeer,              // the TCP peer (no proxy, no header, or a header too large to read)
   kForwardingHeader,  // an address from the configured header
+  // The hop where the client's address should be is not an address: the request cannot be
+  // attributed to anyone and is refused (never attributed to the proxy).
+  kMalformedHop,
 };
 
 struct ClientAddress {
@@ -45,11 +49,18 @@ inline constexpr size_t kMaxForwardedHops = 64;
 // `forwarded` and `x_forwarded_for` are the values of all lines of that header in request
 // order, joined with "," (an empty view when absent); only the one named by
 // `trusted.header` is read. Walks the hops right to left, skipping trusted proxies, and
-// returns the first untrusted address (or the leftmost when every hop is trusted). A
-// malformed header, an "unknown" or obfuscated Forwarded node on the path, or a hop without
-// an address yields the peer with a note. Never fails; pure.
+// returns the first untrusted address (or the leftmost when every hop is trusted). Hops to
+// the left of it are never parsed for meaning, so what a client wrote there cannot change
+// the answer. A hop reached on that walk that is not an address (malformed, "unknown" or an
+// obfuscated Forwarded node) yields kMalformedHop with a note; a header over the bounds
+// yields the peer with a note. Never fails; pure.
 ClientAddress ResolveClientAddress(const IpAddress& peer, const TrustedProxies& trusted,
                                    std::string_view forwarded, std::string_view x_forwarded_for);
+
+// The hops of a header value, left to right, each an address or nullopt when that element
+// is not one. Fails only for a value over kMaxForwardedHeaderBytes or kMaxForwardedHops.
+Result<std::vector<std::optional<IpAddress>>> XForwardedForHops(std::string_view value);
+Result<std::vector<std::optional<IpAddress>>> ForwardedHops(std::string_view value);
 
 // The hop addresses of an X-Forwarded-For value, left to right. Elements are addresses,
 // optionally "[v6]" or with a ":port" (v4 or bracketed v6). Exposed for fuzzing and tests.

@@ -63,7 +63,7 @@ TEST(ResolveClientAddress, UsesLeftmostWhenEveryHopIsTrusted) {
   EXPECT_EQ(r.address, Ip("10.0.0.3"));
 }
 
-TEST(ResolveClientAddress, FallsBackToPeerOnMalformedHeader) {
+TEST(ResolveClientAddress, RefusesAHopNamingTheClientThatIsNotAnAddress) {
   const struct {
     ForwardedHeader header;
     const char* value;
@@ -84,10 +84,29 @@ TEST(ResolveClientAddress, FallsBackToPeerOnMalformedHeader) {
     const bool fwd = c.header == ForwardedHeader::kForwarded;
     const auto r = ResolveClientAddress(Ip("10.0.0.1"), Proxies(c.header), fwd ? c.value : "",
                                         fwd ? "" : c.value);
-    EXPECT_EQ(r.address, Ip("10.0.0.1")) << c.value;
-    EXPECT_EQ(r.source, ClientAddressSource::kPeer) << c.value;
-    EXPECT_NE(r.note.find("malformed"), std::string::npos) << c.value;
+    EXPECT_EQ(r.source, ClientAddressSource::kMalformedHop) << c.value;
+    EXPECT_NE(r.note.find("not an address"), std::string::npos) << c.value;
   }
+}
+
+// A client that writes junk before the line its proxy appends cannot make the whole header
+// unreadable and be taken for the proxy: the walk stops at the first untrusted hop.
+TEST(ResolveClientAddress, JunkLeftOfTheClientsHopIsNeverRead) {
+  const auto x = ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kXForwardedFor), "",
+                                      "junk,,[x,198.51.100.7, 10.0.0.2");
+  EXPECT_EQ(x.address, Ip("198.51.100.7"));
+  EXPECT_EQ(x.source, ClientAddressSource::kForwardingHeader);
+  const auto f = ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kForwarded),
+                                      R"(for="junk, for=unknown;x=",for=198.51.100.7)", "");
+  EXPECT_EQ(f.address, Ip("198.51.100.7"));
+  EXPECT_EQ(f.source, ClientAddressSource::kForwardingHeader);
+}
+
+TEST(ResolveClientAddress, FallsBackToThePeerOnlyForAHeaderOverItsBounds) {
+  const auto r = ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kXForwardedFor), "",
+                                      std::string(kMaxForwardedHeaderBytes + 1, '1'));
+  EXPECT_EQ(r.source, ClientAddressSource::kPeer);
+  EXPECT_EQ(r.address, Ip("10.0.0.1"));
 }
 
 TEST(ParseXForwardedFor, AcceptsPortsBracketsAndBareIpv6) {

@@ -1,7 +1,8 @@
 // Authorize: whether a proven device may have anything now. Lifecycle and window first (a
 // retired or expired device gets nothing, and nothing about it changes), then the tenant's
 // policy, then identity hygiene (User-Agent, certificate pin, anomalies), which may change
-// state (pin, lock) and so runs only for a device that is otherwise entitled.
+// state (pin, lock) and so runs only for a device that is otherwise entitled; a HEAD is
+// refused the same way but changes nothing.
 #include <fmt/format.h>
 
 #include "core/lifecycle.hpp"
@@ -59,8 +60,10 @@ Result<std::optional<DeviceResponse>> Pipeline::Authorize(const Context& ctx, co
         }
       }
     } else if (!crypto::ConstantTimeEquals(device.pin_spki, ctx.request.cert->spki_sha256)) {
-      PG_TRY_STATUS(Lock(ctx, device, "certificate key changed",
-                         {{"pinned", device.pin_spki}, {"presented", ctx.request.cert->spki_sha256}}));
+      if (ctx.side_effects) {
+        PG_TRY_STATUS(Lock(ctx, device, "certificate key changed",
+                           {{"pinned", device.pin_spki}, {"presented", ctx.request.cert->spki_sha256}}));
+      }
       return Deny(record, "certificate key changed");
     }
   }
@@ -71,15 +74,19 @@ Result<std::optional<DeviceResponse>> Pipeline::Authorize(const Context& ctx, co
       const int prefix = ctx.client.is_v4() ? tenant.anomaly_prefix_v4 : tenant.anomaly_prefix_v6;
       auto net_of_last = last ? net::Cidr::Of(*last, prefix) : Result<net::Cidr>(Error::InvalidArgument(""));
       if (last && (last->family() != ctx.client.family() || !net_of_last || !net_of_last->Contains(ctx.client))) {
-        PG_TRY_STATUS(Lock(ctx, device, "network changed",
-                           {{"last_seen_ip", device.last_seen_ip}, {"now", ctx.client.ToString()}}));
+        if (ctx.side_effects) {
+          PG_TRY_STATUS(Lock(ctx, device, "network changed",
+                             {{"last_seen_ip", device.last_seen_ip}, {"now", ctx.client.ToString()}}));
+        }
         return Deny(record, "network changed");
       }
     }
     if (device.state == core::DeviceState::kAssigned && !device.last_seen_at &&
         tenant.late_first_fetch_days > 0 && device.window_opens &&
         ctx.now - *device.window_opens > std::int64_t{tenant.late_first_fetch_days} * 86400) {
-      PG_TRY_STATUS(Lock(ctx, device, "first seen late", {{"assigned", *device.window_opens}}));
+      if (ctx.side_effects) {
+        PG_TRY_STATUS(Lock(ctx, device, "first seen late", {{"assigned", *device.window_opens}}));
+      }
       return Deny(record, "first seen late");
     }
   }

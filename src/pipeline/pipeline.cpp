@@ -98,6 +98,7 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
 
   // The client address: the TCP peer, or what a configured trusted proxy says it forwarded.
   net::IpAddress client = net::IpAddress::V4({0, 0, 0, 0});
+  bool unattributable = false;
   if (auto peer = net::IpAddress::Parse(request.peer_ip)) {
     const auto resolved = net::ResolveClientAddress(*peer, defenses_.options().trusted_proxies,
                                                     request.forwarded, request.x_forwarded_for);
@@ -105,11 +106,18 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
     if (resolved.source == net::ClientAddressSource::kForwardingHeader) {
       record.detail["client"] = client.ToString();
     }
+    if (resolved.source == net::ClientAddressSource::kMalformedHop) {
+      record.detail["forwarding"] = resolved.note;
+      unattributable = true;
+    }
   }
 
   DeviceResponse response;
   auto permit = defenses_.gate().TryEnter();
-  if (!permit.admitted()) {
+  if (unattributable) {
+    // Taking the proxy for the client would let the client borrow the proxy's address.
+    response = Deny(record, "malformed forwarding header");
+  } else if (!permit.admitted()) {
     defenses_.counters().Increment(defense::counter_names::kShed);
     record.decision = "deny";
     record.reason = "load shed";
@@ -245,7 +253,7 @@ Result<DeviceResponse> Pipeline::Decide(const DeviceRequest& request, const net:
 
   PG_TRY(auto identified, Identify(ctx, token, file_name));
   auto* id = std::get_if<Identity>(&identified);
-  if (banned && id == nullptr) return Deny(record, "banned source");
+  if (banned && id == nullptr) return refuse_early(Deny(record, "banned source"));
 
   // The device's own vendor says what the name means. A name that carries another MAC than
   // the proven one is counted however the request ends (rate limited or not).
@@ -263,30 +271,40 @@ Result<DeviceResponse> Pipeline::Decide(const DeviceRequest& request, const net:
       target.mac = MacNamedBy(file_name);  // another vendor's name for a device file
     }
     if (target.mac) record.url_mac = target.mac->str();
-    if (target.mac && *target.mac != id->device->mac) {
-      record.device = id->device->mac.str();
-      PG_TRY_STATUS(MisusedIdentity(ctx, *id->device, *target.mac));
-      return Deny(record, "mac mismatch");
-    }
-    if (banned && RecentlyMisused(id->device->mac, ctx.now)) return Deny(record, "banned source");
   }
 
   // Rate limits follow the authenticated identity, so phones sharing one NAT address keep
   // their own buckets; everything unauthenticated is limited per source.
-  std::string& rate_key = scratch.rate_key;
-  if (id != nullptr) {
-    rate_key.assign("device:").append(id->device->mac.str());
-  } else {
-    rate_key = defense::SourceRateKey(client);
-  }
-  if (const auto rate = defenses_.rate().Acquire(rate_key); !rate.allowed) {
+  auto rate_limited = [&]() -> std::optional<DeviceResponse> {
+    std::string& rate_key = scratch.rate_key;
+    if (id != nullptr) {
+      rate_key.assign("device:").append(id->device->mac.str());
+    } else {
+      rate_key = defense::SourceRateKey(client);
+    }
+    const auto rate = defenses_.rate().Acquire(rate_key);
+    if (rate.allowed) return std::nullopt;
     defenses_.counters().Increment(defense::counter_names::kRateLimited);
     record.decision = "deny";
     record.reason = "rate limited";
     DeviceResponse r{429, "text/plain; charset=utf-8", "429 Too Many Requests\n"};
     r.retry_after = rate.retry_after_seconds;
     return r;
+  };
+  // A name that carries another MAC than the proven one is counted by the scan detector
+  // however the request ends (rate limited or not); the incident is handled within the
+  // device's rate limit.
+  if (id != nullptr && target.mac && *target.mac != id->device->mac) {
+    record.device = id->device->mac.str();
+    PG_TRY_STATUS(ScanEvent(client, defense::ScanEvent::kWrongMac, target.mac->str(), record));
+    if (auto limited = rate_limited()) return std::move(*limited);
+    PG_TRY_STATUS(MisusedIdentity(ctx, *id, *target.mac));
+    return Deny(record, "mac mismatch");
   }
+  if (banned && id != nullptr && RecentlyMisused(id->device->mac, ctx.now)) {
+    return refuse_early(Deny(record, "banned source"));
+  }
+  if (auto limited = rate_limited()) return std::move(*limited);
   if (id == nullptr) return std::move(std::get<DeviceResponse>(identified));
   if (banned) record.detail["ban_exempt"] = "authenticated device asking for its own files";
   // With the newest last-seen, which the store may not have yet (only then a copy).
@@ -329,15 +347,18 @@ Result<DeviceResponse> Pipeline::Decide(const DeviceRequest& request, const net:
   return served;
 }
 
-Status Pipeline::MisusedIdentity(const Context& ctx, const core::Device& device,
-                                 const core::MacAddress& named) {
-  PG_TRY_STATUS(ScanEvent(ctx.client, defense::ScanEvent::kWrongMac, named.str(), ctx.record));
+Status Pipeline::MisusedIdentity(const Context& ctx, const Identity& id, const core::MacAddress& named) {
   if (ctx.record.identity_source == "ip") return Ok();  // the URL's MAC is the identity
+  const core::Device& device = *id.device;
   defenses_.counters().Increment(defense::counter_names::kIdentityMisuse);
   {
+    // One incident record (and alert) per device per scan window; the scan detector and
+    // the counter see every request.
     std::lock_guard lock(misuse_mu_);
     if (misused_.size() >= kMaxMisusedRemembered) misused_.clear();
-    misused_[device.mac.str()] = ctx.now;
+    auto [it, first] = misused_.try_emplace(device.mac.str(), ctx.now);
+    if (!first && ctx.now - it->second < defenses_.options().scan.window.count()) return Ok();
+    it->second = ctx.now;
   }
   nlohmann::json detail = {{"asked_for", named.str()}, {"client", ctx.client.ToString()},
                            {"identity", ctx.record.identity_source}};
@@ -345,9 +366,17 @@ Status Pipeline::MisusedIdentity(const Context& ctx, const core::Device& device,
   spdlog::warn("ALERT device {}'s {} asked for device {}'s file from {}: its key may be in "
                "someone else's hands", device.mac.str(), ctx.record.identity_source, named.str(),
                ctx.client.ToString());
-  if (!device.tenant_id) return Ok();
+  // A lock changes state: only for a request that could otherwise have been served (the
+  // device entitled now, the tenant's policy met, not a HEAD), so a stolen credential the
+  // tenant's ranges or policy already make useless cannot lock the real phone.
+  if (!device.tenant_id || !ctx.side_effects || !device.locked_reason.empty()) return Ok();
   PG_TRY(auto tenant, reads_.GetTenantShared(*device.tenant_id));
-  if (tenant->lock_on_misuse && device.locked_reason.empty()) {
+  const auto state = core::EffectiveState(device, ctx.now);
+  const bool entitled = (state == core::DeviceState::kAssigned || state == core::DeviceState::kProvisioned) &&
+                        id.strength >= tenant->min_strength &&
+                        (tenant->ip_ranges.empty() || InTenantRanges(*tenant, ctx.client)) &&
+                        (ctx.request.tls || tenant->allow_plain_http);
+  if (tenant->lock_on_misuse && entitled) {
     PG_TRY_STATUS(Lock(ctx, device, "identity misused", std::move(detail)));
   }
   return Ok();

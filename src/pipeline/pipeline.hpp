@@ -135,9 +135,10 @@ class Pipeline {
   Result<std::optional<DeviceResponse>> Authorize(const Context& ctx, const Identity& id,
                                                   const core::Tenant& tenant,
                                                   const vendors::UserAgentInfo& ua);
-  // A device's own credential asked for another device's file: counted by the scan
-  // detector, alerted, recorded, and the device locked where the tenant says so.
-  Status MisusedIdentity(const Context& ctx, const core::Device& device, const core::MacAddress& named);
+  // A device's own credential asked for another device's file (the caller counted it for
+  // the scan detector): counted, alerted and recorded once per scan window, and the device
+  // locked where the tenant says so and the request could otherwise have been served.
+  Status MisusedIdentity(const Context& ctx, const Identity& id, const core::MacAddress& named);
   bool RecentlyMisused(const core::MacAddress& mac, std::int64_t now);
   // serve.cpp: the answer for an authorized request.
   Result<DeviceResponse> Upload(const Context& ctx, const core::Device& device,

@@ -499,7 +499,9 @@ TEST_F(PipelineTest, AStolenCertificateAskingForOtherFilesIsBannedAndAlertedWhat
   EXPECT_EQ(LastReason(), "banned source");
   EXPECT_GE(CountRecords(dir_ / "audit.log", "001565aabbcc", "identity misused"), 1);
   EXPECT_GE(defenses_->counters().Snapshot().at("identity_misuse"), 1u);
-  // From another address the device itself still works (not locked: the tenant did not ask).
+  // From another address the device itself still works (not locked: the tenant did not ask)
+  // once its rate limit, which the scanner's requests spent, has refilled.
+  clock_.Advance(std::chrono::seconds(30));
   auto elsewhere = Request("/001565aabbcc.cfg", "001565aabbcc");
   elsewhere.peer_ip = "198.51.100.20";
   EXPECT_EQ(pipeline_->Handle(elsewhere).status, 200);
@@ -520,7 +522,7 @@ TEST_F(PipelineTest, ARateLimitedRequestForAnotherDevicesFileStillCounts) {
   for (int i = 0; i < 30; ++i) pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
   ASSERT_EQ(LastReason(), "rate limited");  // device A's bucket is empty
   for (int i = 0; i < 20; ++i) pipeline_->Handle(Request(fmt::format("/0015659999{:02x}.cfg", i), "001565aabbcc"));
-  EXPECT_EQ(LastReason(), "mac mismatch");  // counted, not merely rate limited
+  EXPECT_EQ(LastReason(), "rate limited");  // answered 429, and still counted:
   EXPECT_TRUE(defenses_->bans().IsBanned(net::IpAddress::Parse("192.0.2.10").value(), clock_.Now()));
 }
 
@@ -666,6 +668,64 @@ TEST_F(PipelineTest, DeliverOnceReachesEveryVendorsPhoneExactlyOnce) {
           << vendor_name << " " << model << (with_key ? " with key" : "");
     }
   }
+}
+
+// A banned source that sends token-shaped paths (or any CA-valid certificate of an unknown
+// device) spends its refusal budget like any other refusal.
+TEST_F(PipelineTest, ABannedSourceWithMadeUpTokensSpendsItsRefusalBudget) {
+  for (int i = 0; i < 25; ++i) pipeline_->Handle(Request(fmt::format("/0015659999{:02x}.cfg", i), std::nullopt));
+  ASSERT_TRUE(defenses_->bans().IsBanned(net::IpAddress::Parse("192.0.2.10").value(), clock_.Now()));
+  int limited = 0;
+  for (int i = 0; i < 300; ++i) {
+    auto r = Request("/p/" + defense::GenerateToken() + "/001565aabbcc.cfg", std::nullopt);
+    r.methods.token = true;
+    if (pipeline_->Handle(r).status == 429) ++limited;
+  }
+  EXPECT_GE(limited, 150);
+}
+
+// Requests naming another device's file are counted, but answered within the device's rate
+// limit, and the incident is recorded once per scan window, not once per request.
+TEST_F(PipelineTest, RequestsForAnotherDevicesFileAreRateLimitedAndRecordedOnce) {
+  defense::ScanDetectorOptions quiet;  // no ban in this test: only the limit and the records
+  quiet.per_address = {0, 0};
+  quiet.per_aggregate = {0, 0};
+  auto options = DefaultDefenseOptions();
+  options.scan = quiet;
+  defenses_ = Defenses::Create(*store_, clock_, options).value();
+  pipeline_ = std::make_unique<Pipeline>(*store_, *cached_, vendors_, *templates_, *audit_, clock_,
+                                         *defenses_, PipelineOptions{});
+  int limited = 0;
+  for (int i = 0; i < 100; ++i) {
+    if (pipeline_->Handle(Request("/001565ddeeff.cfg", "001565aabbcc")).status == 429) ++limited;
+  }
+  EXPECT_GE(limited, 70);
+  EXPECT_EQ(CountRecords(dir_ / "audit.log", "001565aabbcc", "identity misused"), 1);
+}
+
+// With lock_on_misuse, a stolen certificate that the tenant's policy already makes useless
+// (outside its ranges), or a HEAD, cannot lock the real phone.
+TEST_F(PipelineTest, AMisuseLockNeedsARequestThatCouldHaveBeenServed) {
+  tenant_.lock_on_misuse = true;
+  tenant_.ip_ranges = {"10.0.0.0/8"};
+  ASSERT_TRUE(store_->UpdateTenant(tenant_));
+  EXPECT_EQ(pipeline_->Handle(Request("/001565ddeeff.cfg", "001565aabbcc")).status, 404);
+  EXPECT_EQ(store_->FindDevice(a_.mac).value().locked_reason, "");
+  tenant_.ip_ranges.clear();
+  ASSERT_TRUE(store_->UpdateTenant(tenant_));
+  auto head = Request("/001565ddeeff.cfg", "001565aabbcc");
+  head.method = "HEAD";
+  clock_.Advance(std::chrono::hours(1));  // a new scan window: a new incident
+  EXPECT_EQ(pipeline_->Handle(head).status, 404);
+  EXPECT_EQ(store_->FindDevice(a_.mac).value().locked_reason, "");
+  // A HEAD with a changed certificate key is refused without locking either.
+  pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));  // pins
+  auto other_key = Request("/001565aabbcc.cfg", "001565aabbcc");
+  other_key.method = "HEAD";
+  other_key.cert->spki_sha256 = "another-key";
+  EXPECT_EQ(pipeline_->Handle(other_key).status, 404);
+  EXPECT_EQ(LastReason(), "certificate key changed");
+  EXPECT_EQ(store_->FindDevice(a_.mac).value().locked_reason, "");
 }
 
 TEST(ExtractFileName, AcceptsOnlyOneSafeSegmentUnderThePrefix) {

@@ -352,3 +352,15 @@ def test_reactivation_replaces_the_digest_password_config_key_and_pin(mixed):
     audit = (mixed.dir / "audit.log").read_bytes()
     for secret in (old_password, new_password, old_key, new_key):
         assert secret.encode() not in audit and secret.encode() not in mixed.log.read_bytes()
+
+
+def test_bare_connections_are_no_failed_authentications(mixed):
+    """Connecting and closing without a handshake proves nothing: anyone sharing an address
+    (a NAT, a load balancer's TCP check) must not get it banned that way. A certificate that
+    fails verification does count."""
+    for _ in range(25):
+        s = socket.create_connection(("127.0.0.1", mixed.mixed_port), source_address=("127.0.0.6", 0))
+        s.close()
+    time.sleep(0.3)
+    assert "127.0.0.6" not in mixed.cli("ban", "list").stdout
+    assert status(request(mixed, get(f"/{YEALINK}.cfg"), mac=YEALINK, source="127.0.0.6")) == 200

@@ -71,6 +71,19 @@ def test_a_client_line_before_the_proxys_line_cannot_choose_the_address(xff_serv
     assert record["detail"]["client"] == expected
 
 
+def test_a_junk_line_cannot_make_the_client_the_proxy(xff_server):
+    # The range holds the proxy itself (127.0.0.1): if junk made the header unreadable and the
+    # peer were taken instead, the client would borrow the proxy's address.
+    xff_server.cli("tenant", "set", "demo", "--ip-ranges", "127.0.0.0/29")
+    resp = fetch(xff_server, "X-Forwarded-For: junk", "X-Forwarded-For: 198.51.100.7")
+    assert status(resp) != 200 and b"account.1" not in resp
+    assert last(xff_server, file=f"/{YEALINK}.cfg", decision="deny")["detail"]["client"] == "198.51.100.7"
+    # A hop that should name the client but is no address: refused, never the proxy.
+    resp = fetch(xff_server, "X-Forwarded-For: 198.51.100.7, junk")
+    assert status(resp) == 404
+    assert last(xff_server, file=f"/{YEALINK}.cfg", reason="malformed forwarding header")
+
+
 def test_a_forwarded_line_is_ignored_when_the_proxies_write_x_forwarded_for(xff_server):
     # Mixed headers: only the configured one is read, all of its lines.
     resp = fetch(xff_server, "Forwarded: for=10.9.9.5", "X-Forwarded-For: 10.9.9.7",

@@ -458,3 +458,10 @@ def test_transfer_encoding_without_final_chunked_is_refused(server, coding):
                       b"Transfer-Encoding: " + coding + b"\r\nConnection: close\r\n\r\n", mac=YEALINK)
     assert resp.startswith(b"HTTP/1.1 400")
     assert last_request(server, reason="malformed request: Transfer-Encoding without final chunked")
+
+
+def test_transfer_encoding_in_http_1_0_is_refused(server):
+    resp = server.raw(b"GET /" + YEALINK.encode() + b".cfg HTTP/1.0\r\nHost: localhost\r\n"
+                      b"Transfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n0\r\n\r\n", mac=YEALINK)
+    assert resp.startswith(b"HTTP/1.1 400") or resp.startswith(b"HTTP/1.0 400")
+    assert last_request(server, reason="malformed request: Transfer-Encoding in HTTP/1.0")

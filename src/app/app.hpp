@@ -11,6 +11,7 @@
 #include "render/template_set.hpp"
 #include "service/admin.hpp"
 #include "store/cached_store.hpp"
+#include "store/operator_store.hpp"
 #include "store/store.hpp"
 #include "vendors/vendor.hpp"
 
@@ -28,6 +29,10 @@ class App {
 
   service::Admin& admin() { return *admin_; }
   store::Store& store() { return *store_; }
+  // API keys and the operator plane's paginated queries (its own connection).
+  store::OperatorStore& operator_store() { return *operator_store_; }
+  audit::AuditLog& audit() { return *audit_; }
+  const Clock& clock() const { return clock_; }
   const Config& config() const { return config_; }
   // For offline rendering (the policy linter); the same objects the listeners use.
   const render::TemplateSet& templates() const { return *templates_; }
@@ -38,7 +43,7 @@ class App {
   // changed on disk since the last start must not go live with a hardening hole.
   Status CheckTemplates();
 
-  // Runs the device listeners until SIGINT/SIGTERM.
+  // Runs the device listeners, and the admin listeners when configured, until SIGINT/SIGTERM.
   Status Serve();
 
  private:
@@ -46,6 +51,7 @@ class App {
   Config config_;
   SystemClock clock_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::OperatorStore> operator_store_;
   // The audit trail's own connection to the same database: its copies write while the
   // serving threads read through store_, which WAL allows, without sharing store_'s lock.
   std::unique_ptr<store::Store> audit_connection_;  // the server's only

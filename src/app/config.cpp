@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "app/admin_config.hpp"
+
 namespace provgate::app {
 namespace {
 
@@ -263,6 +265,7 @@ Result<Config> LoadConfig(const std::filesystem::path& file) {
     PG_TRY(auto l, ParseListener(*t, file, base, i));
     c.listeners.push_back(std::move(l));
   }
+  PG_TRY(c.admin, ParseAdminListeners(root, file, base, c.listeners));
   return c;
 }
 

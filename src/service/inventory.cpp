@@ -128,11 +128,15 @@ Result<ImportResult> Admin::ImportInventory(std::string_view csv,
     d.model = model;
     d.serial = Field(rec, cols.serial);
     const std::string tenant_name = Field(rec, cols.tenant);
+    if (scope_ && tenant_name != scope_->name) {
+      problem(rec.line, fmt::format("tenant must be '{}' (the operator's own tenant)", scope_->name));
+      continue;
+    }
     const core::Tenant* tenant = nullptr;
     if (!tenant_name.empty()) {
       auto it = tenants.find(tenant_name);
       if (it == tenants.end()) {
-        auto t = store_.FindTenant(tenant_name);
+        auto t = FindTenantInScope(tenant_name);
         if (!t && t.error().code != ErrorCode::kNotFound) return t.error();
         it = tenants.emplace(tenant_name, t ? std::optional(*t) : std::nullopt).first;
       }

@@ -104,8 +104,8 @@ Result<core::Device> Admin::AddDevice(const NewDevice& in) {
   if (in.model.empty()) return Error::InvalidArgument("model is required (e.g. T54W, VVX450)");
   PG_TRY_STATUS(ValidateText("serial", in.serial, 64));
 
-  if (scope_ && in.tenant != scope_->name) {
-    return Error::InvalidArgument("tenant must be '" + scope_->name + "' (the operator's own tenant)");
+  if (scope_ && in.tenant.empty()) {
+    return Error::InvalidArgument("tenant is required (a tenant-scoped operator adds to its own tenant)");
   }
   core::Device d{.mac = *mac};
   d.vendor = in.vendor;

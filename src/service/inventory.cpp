@@ -128,8 +128,8 @@ Result<ImportResult> Admin::ImportInventory(std::string_view csv,
     d.model = model;
     d.serial = Field(rec, cols.serial);
     const std::string tenant_name = Field(rec, cols.tenant);
-    if (scope_ && tenant_name != scope_->name) {
-      problem(rec.line, fmt::format("tenant must be '{}' (the operator's own tenant)", scope_->name));
+    if (scope_ && tenant_name.empty()) {
+      problem(rec.line, "tenant is required (a tenant-scoped operator imports into its own tenant)");
       continue;
     }
     const core::Tenant* tenant = nullptr;

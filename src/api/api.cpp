@@ -308,6 +308,9 @@ std::optional<ApiResponse> Api::Authenticate(Context& ctx) {
   if (request.authorization.empty()) {
     throttle_.RecordFailure(request.peer_ip, "", now);
     audit_failure("no credentials", "");
+    if (const auto wait = throttle_.SourceBlocked(request.peer_ip, now); wait > 0) {
+      return TooMany(wait, "too many failed authentications from this address");
+    }
     return Unauthorized("an API key is required: Authorization: Bearer <key>");
   }
   if (request.authorization.size() > 1) {
@@ -322,6 +325,9 @@ std::optional<ApiResponse> Api::Authenticate(Context& ctx) {
     throttle_.RecordFailure(request.peer_ip, outcome.prefix, now);
     audit_failure(token ? std::string(service::AuthFailureName(outcome.failure)) : "not a bearer credential",
                   outcome.prefix);
+    if (const auto wait = throttle_.SourceBlocked(request.peer_ip, now); wait > 0) {
+      return TooMany(wait, "too many failed authentications from this address");
+    }
     if (!outcome.prefix.empty()) {
       if (const auto wait = throttle_.PrefixBlocked(outcome.prefix, now); wait > 0) {
         return TooMany(wait, "too many failed authentications with this key id");

@@ -159,7 +159,12 @@ ApiResponse Api::AddTenant(Context& ctx) {
   if (auto p = r.Finish()) return ToResponse(*p);
   ctx.audit_tenant = *name;
   auto t = ctx.admin->AddTenant(*name, display.value_or(""), static_cast<int>(window.value_or(14)));
-  if (!t) return Failed(t.error(), {"name", "display_name", "window_days"});
+  if (!t) {
+    if (t.error().code == ErrorCode::kInvalidArgument && t.error().message.starts_with("tenant name")) {
+      return ToResponse(FieldProblem("name", t.error().message));
+    }
+    return Failed(t.error(), {"name", "display_name", "window_days"});
+  }
   ctx.after = TenantJson(*t);
   return JsonResponse(201, ctx.after);
 }

@@ -7,16 +7,17 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/error.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
 
-#include "http/device_socket.hpp"
-#include "tls/ossl_handles.hpp"
+#include "tls/server_context.hpp"
 
 namespace provgate::api {
 
@@ -30,7 +31,7 @@ struct AdminListener::State {
   State(asio::io_context& io, AdminListenerConfig cfg, Api& a, audit::AuditLog& log, const Clock& c,
         std::shared_ptr<asio::ssl::context> ctx)
       : ioc(io), config(std::move(cfg)), api(a), audit(log), clock(c), ssl_ctx(std::move(ctx)),
-        acceptor(io), sweep_timer(io) {}
+        acceptor(io) {}
 
   asio::io_context& ioc;
   AdminListenerConfig config;
@@ -39,13 +40,14 @@ struct AdminListener::State {
   const Clock& clock;
   std::shared_ptr<asio::ssl::context> ssl_ctx;
   tcp::acceptor acceptor;
-  http::DeviceSocketList sockets;
-  asio::steady_timer sweep_timer;
   std::atomic<std::uint32_t> open{0};
   std::atomic<bool> stopped{false};
 };
 
 namespace {
+
+using Stream = beast::ssl_stream<beast::tcp_stream>;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 void AuditTransport(AdminListener::State& s, const tcp::endpoint& peer, std::string reason, int status) {
   audit::AuditRecord r;
@@ -70,8 +72,7 @@ std::vector<std::string> AllLines(const Fields& fields, bhttp::field name) {
 }
 
 // The head and body of a response, with the headers every admin response carries.
-void QueueApiResponse(http::DeviceSocket& socket, const ApiResponse& r, bool head, unsigned version,
-                      bool keep_alive) {
+std::string Serialize(const ApiResponse& r, bool head, unsigned version, bool keep_alive) {
   const auto status = static_cast<bhttp::status>(r.status);
   std::string out = fmt::format("HTTP/1.{} {} {}\r\n", version == 10 ? 0 : 1, r.status,
                                 std::string_view(bhttp::obsolete_reason(status)));
@@ -90,59 +91,89 @@ void QueueApiResponse(http::DeviceSocket& socket, const ApiResponse& r, bool hea
   const bool may_have_body = r.status >= 200 && r.status != 204 && r.status != 304;
   if (may_have_body) out += fmt::format("Content-Length: {}\r\n", r.body.size());
   out += "\r\n";
-  socket.Queue(out);
-  if (!head && may_have_body) socket.Queue(r.body);
+  if (!head && may_have_body) out += r.body;
+  return out;
 }
 
-void QueueError(http::DeviceSocket& socket, int status, std::string detail) {
-  QueueApiResponse(socket, ToResponse(Problem{status, std::move(detail), {}}), false, 11, false);
+awaitable<beast::error_code> Send(Stream& stream, const std::string& bytes) {
+  auto [ec, n] = co_await asio::async_write(stream, asio::buffer(bytes), kTuple);
+  (void)n;
+  co_return ec;
 }
 
-awaitable<bool> ServeRequests(AdminListener::State& s, http::DeviceSocket& socket, const tcp::endpoint& peer) {
+// One request at a time: the header first, then, only when the API admits one (an
+// authenticated key, a route that takes a body, within its limit), the body. A client
+// without a valid key never makes the server buffer a body.
+awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp::endpoint& peer) {
   const std::string peer_ip = peer.address().to_string();
-  const auto body_limit = std::max<std::uint64_t>(s.config.api.max_json_bytes, s.config.api.max_import_bytes);
+  beast::flat_buffer buffer(s.config.max_header_bytes);
   for (std::uint32_t n = 0;; ++n) {
-    http::DeviceSocket::RequestParser parser;
+    bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(s.config.max_header_bytes);
-    parser.body_limit(body_limit);
-    socket.ExpiresAfter(n == 0 ? s.config.request_timeout : s.config.idle_timeout + s.config.request_timeout);
-    const auto ec = co_await socket.ReadRequest(parser, s.config.max_header_bytes);
-    if (ec == bhttp::error::end_of_stream || ec == asio::ssl::error::stream_truncated ||
-        (ec == beast::error::timeout && n > 0 && !parser.got_some() && socket.input().empty())) {
-      co_return false;
-    }
+    // Checked below, once the header says how large the body is and whether it is admitted.
+    parser.body_limit(boost::none);
+    beast::get_lowest_layer(stream).expires_after(n == 0 ? s.config.request_timeout
+                                                         : s.config.idle_timeout + s.config.request_timeout);
+    auto [ec, read] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+    (void)read;
+    if (ec == bhttp::error::end_of_stream || ec == asio::ssl::error::stream_truncated) co_return;
+    if (ec == beast::error::timeout && n > 0 && buffer.size() == 0) co_return;
+    int refused = 0;
     if (ec) {
-      int status = 400;
-      if (ec == bhttp::error::header_limit) status = 431;
-      if (ec == bhttp::error::body_limit) status = 413;
-      if (ec == beast::error::timeout) status = 408;
-      AuditTransport(s, peer, "malformed admin request: " + ec.message(), status);
-      if (ec.category() != asio::error::get_ssl_category()) {
-        QueueError(socket, status, status == 413 ? "the body is too large" : "malformed request");
-        co_return true;
-      }
-      co_return false;
+      refused = ec == bhttp::error::header_limit ? 431 : ec == beast::error::timeout ? 408 : 400;
+    } else if (parser.get().count(bhttp::field::content_type) > 1) {
+      refused = 400;  // which one describes the body would be a guess
     }
-    auto& req = parser.get();
+    if (refused != 0) {
+      AuditTransport(s, peer, "malformed admin request: " + (ec ? ec.message() : "repeated Content-Type"), refused);
+      if (!ec || ec.category() != asio::error::get_ssl_category()) {
+        (void)co_await Send(stream, Serialize(ToResponse(Problem{refused, "malformed request", {}}), false, 11, false));
+      }
+      co_return;
+    }
+    const auto& head = parser.get();
     ApiRequest ar;
-    ar.method = std::string(req.method_string());
-    ar.target = std::string(req.target());
-    ar.authorization = AllLines(req, bhttp::field::authorization);
-    ar.origin = AllLines(req, bhttp::field::origin);
-    ar.content_type = std::string(req[bhttp::field::content_type]);
-    ar.body = std::move(req.body());
+    ar.method = std::string(head.method_string());
+    ar.target = std::string(head.target());
+    ar.authorization = AllLines(head, bhttp::field::authorization);
+    ar.origin = AllLines(head, bhttp::field::origin);
+    ar.content_type = std::string(head[bhttp::field::content_type]);
     ar.peer_ip = peer_ip;
     ar.listener = s.config.name;
-    const bool head = req.method() == bhttp::verb::head;
-    if (head) ar.method = "GET";  // answered as GET without a body; no GET changes state
-    const bool keep_alive = req.keep_alive();
-    const unsigned version = req.version();
-    const ApiResponse response = s.api.Handle(ar);
-    if (n == 0 && socket.ssl() != nullptr) tls::QueueSessionTicket(socket.ssl());
-    QueueApiResponse(socket, response, head, version, keep_alive);
-    if (!keep_alive) co_return false;
-    socket.ExpiresAfter(s.config.request_timeout);
-    if (co_await socket.Flush()) co_return false;
+    const bool is_head = head.method() == bhttp::verb::head;
+    if (is_head) ar.method = "GET";  // answered as GET without a body; no GET changes state
+    bool keep_alive = head.keep_alive();
+    const unsigned version = head.version();
+    const bool has_body = head.chunked() || (parser.content_length() && *parser.content_length() > 0);
+    std::optional<ApiResponse> early;
+    if (has_body) {
+      const std::uint64_t limit = s.api.BodyLimit(ar);
+      if (limit == 0) {
+        // Not admitted: answered without reading the body, and the connection closes.
+        ar.body_withheld = true;
+        keep_alive = false;
+      } else if (parser.content_length() && *parser.content_length() > limit) {
+        early = ToResponse(Problem{413, "the body is larger than this route accepts", {}});
+        keep_alive = false;
+      } else {
+        parser.body_limit(limit);  // a chunked body is checked chunk by chunk
+        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+        (void)bn;
+        if (bec == bhttp::error::body_limit) {
+          early = ToResponse(Problem{413, "the body is larger than this route accepts", {}});
+          keep_alive = false;
+        } else if (bec) {
+          AuditTransport(s, peer, "malformed admin request body: " + bec.message(), 400);
+          co_return;
+        } else {
+          ar.body = std::move(parser.get().body());
+        }
+      }
+    }
+    const ApiResponse response = early ? *early : s.api.Handle(ar);
+    beast::get_lowest_layer(stream).expires_after(s.config.request_timeout);
+    if (co_await Send(stream, Serialize(response, is_head, version, keep_alive))) co_return;
+    if (!keep_alive) co_return;
   }
 }
 
@@ -156,35 +187,23 @@ awaitable<void> RunSession(std::shared_ptr<AdminListener::State> state, tcp::soc
   const tcp::endpoint peer = accepted.remote_endpoint(ep_ec);
   if (ep_ec) co_return;
   accepted.set_option(tcp::no_delay(true), ep_ec);
-  http::DeviceSocket socket(std::move(accepted));
-  s.sockets.push_back(socket);
-  if (!socket.StartTls(s.ssl_ctx->native_handle())) co_return;
-  socket.ExpiresAfter(s.config.handshake_timeout);
-  if (const auto hs = co_await socket.Handshake()) {
-    const auto vf = tls::GetVerifyFailure(socket.ssl());
+  Stream stream(beast::tcp_stream(std::move(accepted)), *s.ssl_ctx);
+  beast::get_lowest_layer(stream).expires_after(s.config.handshake_timeout);
+  auto [hs] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+  if (hs) {
+    const auto vf = tls::GetVerifyFailure(stream.native_handle());
     AuditTransport(s, peer, "admin tls handshake failed: " + (vf.reason.empty() ? hs.message() : vf.reason), 0);
     co_return;
   }
-  const bool unread = co_await ServeRequests(s, socket, peer);
-  socket.QueueCloseNotify();
-  socket.ExpiresAfter(s.config.request_timeout);
-  if (co_await socket.Flush()) co_return;
-  if (unread || socket.HasUnreadInput()) co_await socket.Linger(std::chrono::milliseconds(2000));
-}
-
-awaitable<void> SweepLoop(std::shared_ptr<AdminListener::State> state) {
-  while (!state->stopped || !state->sockets.empty()) {
-    state->sweep_timer.expires_after(std::chrono::milliseconds(250));
-    auto [ec] = co_await state->sweep_timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return;
-    const auto now = http::DeviceSocket::Clock::now();
-    for (auto& socket : state->sockets) socket.ExpireIfDue(now);
-  }
+  co_await ServeRequests(s, stream, peer);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  auto [sd] = co_await stream.async_shutdown(kTuple);
+  (void)sd;
 }
 
 awaitable<void> AcceptLoop(std::shared_ptr<AdminListener::State> state) {
   for (;;) {
-    auto [ec, socket] = co_await state->acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+    auto [ec, socket] = co_await state->acceptor.async_accept(kTuple);
     if (state->stopped) co_return;
     if (ec) {
       spdlog::warn("admin listener {}: accept failed: {}", state->config.name, ec.message());
@@ -224,7 +243,6 @@ AdminListener::~AdminListener() { Stop(); }
 
 void AdminListener::Start() {
   asio::co_spawn(state_->acceptor.get_executor(), AcceptLoop(state_), asio::detached);
-  asio::co_spawn(state_->acceptor.get_executor(), SweepLoop(state_), asio::detached);
 }
 
 void AdminListener::Stop() {

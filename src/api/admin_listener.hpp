@@ -1,10 +1,12 @@
 // The admin listener: HTTPS only, apart from every device listener (its own port, TLS
-// context and thread), serving api::Api. One coroutine per connection on the listener's
-// io_context, read through http::DeviceSocket with the same deadlines and limits as the
-// device plane: a handshake deadline, a header deadline, an idle deadline between
-// keep-alive requests, header and body limits, and a cap on open connections. Requests are
-// handled one at a time per listener thread (the domain layer blocks on the store and the
-// audit fsync), so the device plane's threads never wait for an operator.
+// context and thread), serving api::Api. One coroutine per connection on Beast's SSL stream
+// (the admin plane needs no device-plane throughput): a handshake deadline, a request
+// deadline, an idle deadline between keep-alive requests, a header limit, a cap on open
+// connections, and a body read only after its header was admitted (Api::BodyLimit: a
+// valid key, a route that takes a body, within that route's limit), so a client without a
+// key never makes the server buffer a body. Requests are handled one at a time per
+// listener thread (the domain layer blocks on the store and the audit fsync), so the
+// device plane's threads never wait for an operator.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

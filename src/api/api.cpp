@@ -205,6 +205,23 @@ ApiResponse Api::Handle(const ApiRequest& request) {
   return response;
 }
 
+std::uint64_t Api::BodyLimit(const ApiRequest& head) {
+  auto target = ParseTarget(head.target);
+  if (!target || head.authorization.size() != 1) return 0;
+  const Route* route = nullptr;
+  for (const auto& r : RouteTable()) {
+    if (r.method == head.method && MatchPath(r.path, target->segments)) route = &r;
+  }
+  if (route == nullptr || route->body == BodyKind::kNone) return 0;
+  const auto token = BearerToken(head.authorization.front());
+  if (!token) return 0;
+  if (throttle_.SourceBlocked(head.peer_ip, ToUnix(deps_.clock.Now())) > 0) return 0;
+  service::ApiKeys keys(deps_.operator_store, deps_.store, deps_.audit, deps_.clock, "api");
+  const auto who = keys.Authenticate(*token).principal;
+  if (!who || !RoleAllows(who->role, route->permission)) return 0;
+  return route->body == BodyKind::kCsv ? options_.max_import_bytes : options_.max_json_bytes;
+}
+
 ApiResponse Api::Dispatch(Context& ctx) {
   // Route: 404 when no pattern fits the path, 405 when one does but not for this method.
   std::string allow;
@@ -237,7 +254,7 @@ ApiResponse Api::Dispatch(Context& ctx) {
       return ToResponse(FieldProblem(name, "unknown query parameter"));
     }
   }
-  if (route.body == BodyKind::kNone && !ctx.request.body.empty()) {
+  if (route.body == BodyKind::kNone && (!ctx.request.body.empty() || ctx.request.body_withheld)) {
     return ToResponse(Problem{400, "this request takes no body", {}});
   }
   if (route.body == BodyKind::kJson && ctx.request.body.size() > options_.max_json_bytes) {
@@ -266,6 +283,9 @@ ApiResponse Api::Dispatch(Context& ctx) {
                                                           route.method, route.path), {}});
       if (route.method != std::string_view("GET")) (void)AuditAction(ctx, r);
       return r;
+    }
+    if (ctx.request.body_withheld) {
+      return ToResponse(Problem{413, "the body was not accepted; send it again", {}});
     }
     ctx.admin = std::make_unique<service::Admin>(deps_.store, deps_.audit, deps_.vendors, deps_.clock,
                                                  who.actor());

@@ -99,6 +99,11 @@ class Api {
 
   ApiResponse Handle(const ApiRequest& request);
 
+  // How many body bytes the request (header fields only, body empty) may send: 0 unless
+  // it carries exactly one valid key and its route takes a body; then that route's limit.
+  // Audits nothing (Handle audits the request itself).
+  std::uint64_t BodyLimit(const ApiRequest& head);
+
   // Every route served, for the OpenAPI route check.
   static std::vector<RouteInfo> Routes();
 

@@ -17,6 +17,8 @@ struct ApiRequest {
   std::string content_type;
   std::vector<std::string> origin;  // Origin field lines
   std::string body;
+  // The request declared a body that was not read (Api::BodyLimit refused it).
+  bool body_withheld = false;
   std::string peer_ip;
   std::string listener;
 };

@@ -332,3 +332,41 @@ def test_health_and_readiness(api):
     assert api.get("/healthz", key=None).json() == {"status": "ok"}
     r = api.get("/readyz", key=None)
     assert r.status_code == 200 and r.json()["checks"] == {"store": "ok", "audit": "ok", "listeners": "ok"}
+
+
+def raw_admin(api, head: bytes):
+    """Sends a request head (no body) and returns the response: the server must answer
+    without waiting for a body it did not admit."""
+    ctx = ssl.create_default_context(cafile=str(api.server.ca))
+    with socket.create_connection(("127.0.0.1", api.server.admin_port), timeout=5) as sock:
+        with ctx.wrap_socket(sock, server_hostname="localhost") as conn:
+            conn.sendall(head)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            return data
+
+
+def test_a_body_is_read_only_after_its_key_and_route_admit_it(api):
+    # No key: 401 at once, the 16 MB body never read (the client has not even sent it).
+    r = raw_admin(api, b"POST /api/v1/devices/import HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                       b"Content-Length: 16000000\r\n\r\n")
+    assert r.startswith(b"HTTP/1.1 401 ")
+    # A valid key but a JSON route: its limit (1 MiB) applies, not the import's.
+    r = raw_admin(api, b"POST /api/v1/tenants HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       b"Authorization: Bearer " + api.key.encode() + b"\r\nContent-Length: 2000000\r\n\r\n")
+    assert r.startswith(b"HTTP/1.1 413 ")
+    # A valid key whose role may not import: 403, body unread.
+    auditor = make_key(api.server, "auditor")
+    r = raw_admin(api, b"POST /api/v1/devices/import HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                       b"Authorization: Bearer " + auditor.encode() + b"\r\nContent-Length: 1000\r\n\r\n")
+    assert r.startswith(b"HTTP/1.1 403 ")
+
+
+def test_repeated_content_type_is_refused(api):
+    r = raw_admin(api, b"GET /api/v1/devices HTTP/1.1\r\nHost: x\r\nContent-Type: a/b\r\nContent-Type: c/d\r\n"
+                       b"Authorization: Bearer " + api.key.encode() + b"\r\n\r\n")
+    assert r.startswith(b"HTTP/1.1 400 ")

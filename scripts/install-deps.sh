@@ -8,6 +8,7 @@ PACKAGES=(
   libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libjemalloc-dev libgtest-dev clang libfuzzer-14-dev libclang-rt-14-dev haproxy
   python3 python3-pytest python3-requests curl testssl.sh
+  python3-prometheus-client python3-jsonschema sqlmap
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

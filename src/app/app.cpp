@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <map>
 #include <thread>
 
+#include "app/server_metrics.hpp"
 #include "base/process.hpp"
 #include "crypto/random.hpp"
 #include "crypto/secret_box.hpp"
@@ -20,6 +22,8 @@
 #include "service/lint.hpp"
 #include "store/cached_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/operator_store.hpp"
+#include "app/admin_plane.hpp"
 
 namespace provgate::app {
 
@@ -37,6 +41,7 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor, Role ro
   const Config& c = app->config_;
   PG_TRY(auto box, crypto::SecretBox::OpenOrCreateKeyFile(c.master_key_path));
   PG_TRY(app->store_, store::SqliteStore::Open(c.db_path, box, app->clock_));
+  PG_TRY(app->operator_store_, store::SqliteOperatorStore::Open(c.db_path));
   if (role == Role::kServer) {
     PG_TRY(app->audit_connection_, store::SqliteStore::Open(c.db_path, std::move(box), app->clock_));
   }
@@ -157,6 +162,23 @@ Status App::Serve() {
     listeners.push_back(std::move(first));
   }
   for (auto& l : listeners) l->Start();
+  // The admin plane, on its own thread; its probes read memory only (a scrape costs no
+  // store query).
+  std::atomic<bool> serving{false};
+  api::ServerProbes probes;
+  probes.metrics = [&](std::string& out) { AppendServerMetrics(out, *defenses, *fleet_cache_, pipeline, *audit_, clock_); };
+  probes.listeners_ready = [&]() -> Status {
+    if (!serving.load()) return Error::Unavailable("listeners not started");
+    return Ok();
+  };
+  probes.audit_ready = [path = config_.audit_path]() -> Status {
+    if (::access(path.c_str(), W_OK) != 0) return Error::Unavailable("audit log not writable");
+    return Ok();
+  };
+  PG_TRY(auto admin_plane, AdminPlane::Start(config_, api::ApiDeps{*store_, *operator_store_, *audit_, vendors_,
+                                                                   *templates_, config_.provisioning_url, clock_,
+                                                                   std::move(probes)}));
+  serving = true;
   // Bans added or lifted by the CLI or by other nodes reach this node within seconds.
   boost::asio::steady_timer ban_reload(main);
   std::function<void()> schedule_reload = [&] {
@@ -175,6 +197,7 @@ Status App::Serve() {
   signals.async_wait([&](const boost::system::error_code&, int sig) {
     spdlog::info("signal {}: shutting down", sig);
     for (auto& l : listeners) l->Stop();
+    if (admin_plane) admin_plane->Stop();
     ban_reload.cancel();
     for (auto& c : contexts) c->stop();
   });

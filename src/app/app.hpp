@@ -13,6 +13,7 @@
 #include "service/admin.hpp"
 #include "service/lint.hpp"
 #include "store/cached_store.hpp"
+#include "store/operator_store.hpp"
 #include "store/store.hpp"
 #include "vendors/vendor.hpp"
 
@@ -30,6 +31,10 @@ class App {
 
   service::Admin& admin() { return *admin_; }
   store::Store& store() { return *store_; }
+  // API keys and the operator plane's paginated queries (its own connection).
+  store::OperatorStore& operator_store() { return *operator_store_; }
+  audit::AuditLog& audit() { return *audit_; }
+  const Clock& clock() const { return clock_; }
   const Config& config() const { return config_; }
   // For offline rendering (the policy linter); the same objects the listeners use.
   const render::TemplateSet& templates() const { return *templates_; }
@@ -44,7 +49,7 @@ class App {
   // hole, and one device's variables never stop the server.
   Result<size_t> CheckTemplates();
 
-  // Runs the device listeners until SIGINT/SIGTERM.
+  // Runs the device listeners, and the admin listeners when configured, until SIGINT/SIGTERM.
   Status Serve();
 
  private:
@@ -52,6 +57,7 @@ class App {
   Config config_;
   SystemClock clock_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::OperatorStore> operator_store_;
   // The audit trail's own connection to the same database: its copies write while the
   // serving threads read through store_, which WAL allows, without sharing store_'s lock.
   std::unique_ptr<store::Store> audit_connection_;  // the server's only

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "app/admin_config.hpp"
+
 namespace provgate::app {
 namespace {
 
@@ -58,7 +60,7 @@ struct KnownKeys {
 
 const std::vector<KnownKeys>& AllKnownKeys() {
   static const std::vector<KnownKeys> known = {
-      {"", {"server", "store", "audit", "identity", "defense", "listener"}},
+      {"", {"server", "store", "audit", "identity", "defense", "listener", "admin"}},  // admin: admin_config.cpp
       {"server", {"provisioning_url", "path_prefix", "threads", "templates"}},
       {"store", {"path", "master_key", "cache_devices"}},
       {"audit", {"file", "commit_delay_us", "store_copy_delay_ms"}},
@@ -370,6 +372,7 @@ Result<Config> LoadConfig(const std::filesystem::path& file) {
     PG_TRY(auto l, ParseListener(*t, file, base, i));
     c.listeners.push_back(std::move(l));
   }
+  PG_TRY(c.admin, ParseAdminListeners(root, file, base, c.listeners));
   return c;
 }
 

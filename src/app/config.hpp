@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "api/admin_listener.hpp"
 #include "audit/audit_log.hpp"
 #include "base/result.hpp"
 #include "http/listener.hpp"
@@ -28,6 +29,7 @@ struct Config {
   std::string path_prefix = "/";
   std::vector<tls::MacRule> mac_rules;
   std::vector<http::ListenerConfig> listeners;
+  std::vector<api::AdminListenerConfig> admin;  // [[admin]]: none = no admin plane
   pipeline::DefenseOptions defense = pipeline::DefaultDefenseOptions();
 };
 

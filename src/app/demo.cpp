@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <fstream>
 
 #include "app/app.hpp"
 #include "base/clock.hpp"
+#include "service/api_keys.hpp"
 #include "tls/cert_factory.hpp"
 
 namespace provgate::app {
@@ -61,10 +65,12 @@ Status WriteFile(const fs::path& p, const std::string& text) {
   return Ok();
 }
 
-Demo Describe(const fs::path& dir, std::uint16_t port) {
+Demo Describe(const fs::path& dir, std::uint16_t port, std::uint16_t admin_port) {
   Demo d;
   d.dir = fs::absolute(dir);
   d.config = d.dir / "provgate.toml";
+  d.admin_port = admin_port;
+  d.admin_key_file = d.dir / "admin-api-key";
   d.ca_cert = d.dir / "tls" / "ca.crt";
   d.port = port;
   for (const auto& s : kDemoDevices) {
@@ -86,8 +92,12 @@ Status WriteDemoCertificates(const fs::path& out, const std::vector<std::string>
   return Ok();
 }
 
-Result<Demo> InitDemo(const fs::path& dir, std::uint16_t port) {
-  Demo demo = Describe(dir, port);
+std::uint16_t DefaultDemoAdminPort(std::uint16_t port) {
+  return port != 0 && port <= 64535 ? static_cast<std::uint16_t>(port + 1000) : 0;
+}
+
+Result<Demo> InitDemo(const fs::path& dir, std::uint16_t port, std::optional<std::uint16_t> admin_port) {
+  Demo demo = Describe(dir, port, admin_port.value_or(DefaultDemoAdminPort(port)));
   if (fs::exists(demo.config)) return demo;  // already initialised: keep its keys and data
 
   std::error_code ec;
@@ -130,8 +140,16 @@ cert = "tls/server.crt"
 key = "tls/server.key"
 client_cert = "required"
 trust_anchors = ["tls/ca.crt"]
+
+# The operator plane (REST API, /metrics, /healthz, /readyz; docs/api.md), on loopback only.
+[[admin]]
+name = "admin"
+bind = "127.0.0.1"
+port = {1}
+cert = "tls/server.crt"
+key = "tls/server.key"
 )",
-      port);
+      port, demo.admin_port);
   const fs::path tmp = demo.dir / "provgate.toml.tmp";
   PG_TRY_STATUS(WriteFile(tmp, config));
   PG_TRY(auto cfg, LoadConfig(tmp));
@@ -153,6 +171,15 @@ trust_anchors = ["tls/ca.crt"]
       PG_TRY(auto ignored_password, admin.SetLine(s.mac, line));
       (void)ignored_password;
     }
+    // The demo operator's key, shown once: kept in a file only its owner can read.
+    service::ApiKeys keys(app->operator_store(), app->store(), app->audit(), app->clock(), "demo-init");
+    PG_TRY(auto key, keys.Add("admin", "", 0, "demo admin"));
+    const int fd = ::open(demo.admin_key_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return Error::Unavailable("cannot write " + demo.admin_key_file.string());
+    const std::string text = key.key + "\n";
+    const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    if (!written) return Error::Unavailable("cannot write " + demo.admin_key_file.string());
   }
   fs::rename(tmp, demo.config, ec);
   if (ec) return Error::Unavailable("cannot write " + demo.config.string() + ": " + ec.message());
@@ -177,6 +204,12 @@ std::string DescribeDemo(const Demo& demo) {
       "  curl --cacert {} --cert {} --key {} https://localhost:{}/{}\n",
       demo.ca_cert.string(), a.cert.string(), a.key.string(), demo.port, b.config_file);
   out += fmt::format("\nAudit trail: {}\n", (demo.dir / "audit.log").string());
+  if (fs::exists(demo.admin_key_file)) {
+    out += fmt::format(
+        "\nAdmin API (docs/api.md) on https://localhost:{0}/api/v1/, with the demo admin key in {1}:\n"
+        "  curl --cacert {2} -H \"Authorization: Bearer $(cat {1})\" https://localhost:{0}/api/v1/devices\n",
+        demo.admin_port, demo.admin_key_file.string(), demo.ca_cert.string());
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,10 +28,20 @@ struct Demo {
   std::filesystem::path ca_cert;
   std::uint16_t port = 0;
   std::vector<DemoDevice> devices;
+  // The admin listener on loopback and the file holding the demo's admin API key (0600).
+  std::uint16_t admin_port = 0;
+  std::filesystem::path admin_key_file;
 };
 
-// Creates the demo in `dir` unless it already exists there (then only describes it).
-Result<Demo> InitDemo(const std::filesystem::path& dir, std::uint16_t port);
+// The admin port a demo gets when none is given: the device port + 1000 (8443 -> 9443),
+// or ephemeral (0) when that does not fit or the device port is ephemeral.
+std::uint16_t DefaultDemoAdminPort(std::uint16_t port);
+
+// Creates the demo in `dir` unless it already exists there (then only describes it). The
+// admin listener is on 127.0.0.1:`admin_port`; its admin API key is written once, to
+// Demo::admin_key_file.
+Result<Demo> InitDemo(const std::filesystem::path& dir, std::uint16_t port,
+                      std::optional<std::uint16_t> admin_port = std::nullopt);
 
 // How to fetch each demo device's config with curl.
 std::string DescribeDemo(const Demo& demo);

@@ -10,14 +10,17 @@ void AddDemoCommands(CLI::App& root, GlobalOptions&, Handler& h) {
   demo->require_subcommand(1);
   static std::string dir = "provgate-demo";
   static std::uint16_t port = 8443;
+  static std::optional<std::uint16_t> admin_port;
   auto* init = demo->add_subcommand(
       "init", "Create a demo (config, demo CA, server and device certificates, a demo tenant with "
               "devices and SIP lines) unless DIR already holds one, and print how to use it");
   init->add_option("--dir", dir, "Directory for the demo")->capture_default_str();
   init->add_option("--port", port, "HTTPS port of the demo listener")->capture_default_str();
+  init->add_option("--admin-port", admin_port,
+                   "HTTPS port of the demo admin listener on 127.0.0.1 (default: --port + 1000)");
   init->callback([&h] {
     h = [] {
-      auto d = app::InitDemo(dir, port);
+      auto d = app::InitDemo(dir, port, admin_port);
       if (!d) return Fail(d.error());
       fmt::print("{}\nStart it with: provgate -c {} serve\n", app::DescribeDemo(*d), d->config.string());
       return 0;

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "service/queries.hpp"
 
 namespace provgate::cli {
 namespace {
@@ -35,20 +36,51 @@ void AddDeviceCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
     };
   });
 
-  static std::string list_tenant, list_state;
+  // The API's device listing (GET /api/v1/devices) with the same filters; every page
+  // unless --limit asks for one.
+  static service::DeviceListRequest list;
+  static std::string list_locked;
+  static std::int64_t seen_since = -1, seen_before = -1;
+  static bool one_page = false;
   auto* list_cmd = device->add_subcommand("list", "List devices");
-  list_cmd->add_option("--tenant", list_tenant, "Only this tenant's devices");
-  list_cmd->add_option("--state", list_state, "Only devices in this state (stock, assigned, ...)");
-  list_cmd->callback([&g, &h] {
+  list_cmd->add_option("--tenant", list.tenant, "Only this tenant's devices");
+  list_cmd->add_option("--state", list.state, "Only devices in this state (stock, assigned, ...)");
+  list_cmd->add_option("--vendor", list.vendor, "Only this vendor's devices");
+  list_cmd->add_option("--model", list.model, "Only this model");
+  list_cmd->add_option("--locked", list_locked, "true: only locked devices; false: only unlocked ones");
+  list_cmd->add_option("--seen-since", seen_since, "Only devices seen at or after this unix time");
+  list_cmd->add_option("--seen-before", seen_before, "Only devices not seen since this unix time");
+  list_cmd->add_option("--cursor", list.cursor, "Start after this MAC (the next cursor of a page)");
+  auto* limit = list_cmd->add_option("--limit", list.limit, "One page of at most this many (1-1000)");
+  list_cmd->callback([&g, &h, limit] {
+    one_page = limit->count() > 0;
     h = [&g] {
+      if (!list_locked.empty()) {
+        if (list_locked != "true" && list_locked != "false") return Fail(Error::InvalidArgument("--locked: true or false"));
+        list.locked = list_locked == "true";
+      }
+      if (seen_since >= 0) list.seen_since = seen_since;
+      if (seen_before >= 0) list.seen_before = seen_before;
+      if (!one_page) list.limit = service::kMaxPageSize;
       auto a = OpenApp(g);
       if (!a) return 1;
-      auto list = a->admin().ListDevices(list_tenant, list_state);
-      if (!list) return Fail(list.error());
-      fmt::print("{:<14} {:<10} {:<10} {:<12} {}\n", "MAC", "VENDOR", "MODEL", "STATE", "WINDOW EXPIRES");
-      for (const auto& d : *list) {
-        fmt::print("{:<14} {:<10} {:<10} {:<12} {}\n", d.mac.str(), d.vendor, d.model,
-                   core::DeviceStateName(d.state), FormatTime(d.window_expires));
+      service::Queries queries(a->store(), a->operator_store(), a->clock(), std::nullopt);
+      fmt::print("{:<14} {:<10} {:<10} {:<12} {:<16} {}\n", "MAC", "VENDOR", "MODEL", "STATE", "TENANT", "WINDOW EXPIRES");
+      for (;;) {
+        auto page = queries.Devices(list);
+        if (!page) return Fail(page.error());
+        for (size_t i = 0; i < page->devices.size(); ++i) {
+          const auto& d = page->devices[i].device;
+          fmt::print("{:<14} {:<10} {:<10} {:<12} {:<16} {}{}\n", d.mac.str(), d.vendor, d.model,
+                     core::DeviceStateName(d.state), page->tenant_names[i].empty() ? "-" : page->tenant_names[i],
+                     FormatTime(d.window_expires), d.locked_reason.empty() ? "" : "  locked: " + d.locked_reason);
+        }
+        if (page->next_cursor.empty()) break;
+        if (one_page) {
+          fmt::print(stderr, "more: --cursor {}\n", page->next_cursor);
+          break;
+        }
+        list.cursor = page->next_cursor;
       }
       return 0;
     };

@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
   AddDemoCommands(root, g, handler);
   AddBanCommands(root, g, handler);
   AddLintCommand(root, g, handler);
+  AddApiKeyCommands(root, g, handler);
+  AddAuditCommands(root, g, handler);
   AddVarsCommands(*root.get_subcommand("tenant"), *root.get_subcommand("device"), g, handler);
   try {
     root.parse(argc, argv);

@@ -60,8 +60,22 @@ Status Admin::Audit(const std::string& action, const std::string& mac, nlohmann:
                       audit::Durability::kDurable);
 }
 
+Status Admin::RequirePlatform(const char* what) const {
+  if (scope_) return Error::PermissionDenied(fmt::format("{} is not allowed to a tenant-scoped operator", what));
+  return Ok();
+}
+
+Result<core::Tenant> Admin::FindTenantInScope(const std::string& name) {
+  auto t = store_.FindTenant(name);
+  if ((!t && t.error().code == ErrorCode::kNotFound) || (t && scope_ && t->id != scope_->id)) {
+    return Error::NotFound("unknown tenant '" + name + "' (see: provgate tenant list)");
+  }
+  return t;
+}
+
 Result<core::Tenant> Admin::AddTenant(const std::string& name, const std::string& display_name,
                                       int window_days) {
+  PG_TRY_STATUS(RequirePlatform("adding a tenant"));
   PG_TRY_STATUS(ValidateTenantName(name));
   PG_TRY_STATUS(ValidateText("display name", display_name, 200));
   if (window_days < 1 || window_days > 365) {
@@ -76,12 +90,19 @@ Result<core::Tenant> Admin::AddTenant(const std::string& name, const std::string
   return added;
 }
 
-Result<std::vector<core::Tenant>> Admin::ListTenants() { return store_.ListTenants(); }
+Result<std::vector<core::Tenant>> Admin::ListTenants() {
+  if (scope_) {
+    PG_TRY(auto own, store_.GetTenant(scope_->id));
+    return std::vector<core::Tenant>{std::move(own)};
+  }
+  return store_.ListTenants();
+}
 
 Result<core::Device> Admin::FindDevice(const std::string& mac_text) {
   PG_TRY(auto mac, core::MacAddress::Parse(mac_text));
   auto d = store_.FindDevice(mac);
-  if (!d && d.error().code == ErrorCode::kNotFound) {
+  // Another tenant's device is indistinguishable from an absent one.
+  if ((!d && d.error().code == ErrorCode::kNotFound) || (d && scope_ && d->tenant_id != scope_->id)) {
     return Error::NotFound("no device with MAC " + mac.str());
   }
   return d;
@@ -99,6 +120,9 @@ Result<core::Device> Admin::AddDevice(const NewDevice& in) {
   if (in.model.empty()) return Error::InvalidArgument("model is required (e.g. T54W, VVX450)");
   PG_TRY_STATUS(ValidateText("serial", in.serial, 64));
 
+  if (scope_ && in.tenant.empty()) {
+    return Error::InvalidArgument("tenant is required (a tenant-scoped operator adds to its own tenant)");
+  }
   core::Device d{.mac = *mac};
   d.vendor = in.vendor;
   d.model = in.model;
@@ -107,19 +131,13 @@ Result<core::Device> Admin::AddDevice(const NewDevice& in) {
   // operator issues a new one), so no phone ships with the factory password.
   PG_TRY(d.admin_password, GenerateAdminPassword());
   if (!in.tenant.empty()) {
-    auto tenant = store_.FindTenant(in.tenant);
-    if (!tenant) {
-      if (tenant.error().code == ErrorCode::kNotFound) {
-        return Error::NotFound("unknown tenant '" + in.tenant + "' (see: provgate tenant list)");
-      }
-      return tenant.error();
-    }
+    PG_TRY(auto tenant, FindTenantInScope(in.tenant));
     const auto now = ToUnix(clock_.Now());
-    d.tenant_id = tenant->id;
+    d.tenant_id = tenant.id;
     d.state = core::DeviceState::kAssigned;
     d.window_opens = now;
-    d.window_expires = now + std::int64_t{tenant->window_days} * 86400;
-    PG_TRY_STATUS(RefuseLintErrors(d, *tenant, {}));
+    d.window_expires = now + std::int64_t{tenant.window_days} * 86400;
+    PG_TRY_STATUS(RefuseLintErrors(d, tenant, {}));
   }
   PG_TRY(auto added, store_.AddDevice(d));
   PG_TRY_STATUS(Audit("device added", added.mac.str(),
@@ -136,9 +154,10 @@ Result<std::vector<core::Device>> Admin::ListDevices(const std::string& tenant,
                                                      const std::string& state) {
   store::DeviceFilter f;
   if (!tenant.empty()) {
-    auto t = store_.FindTenant(tenant);
-    if (!t) return Error::NotFound("unknown tenant '" + tenant + "' (see: provgate tenant list)");
-    f.tenant_id = t->id;
+    PG_TRY(auto t, FindTenantInScope(tenant));
+    f.tenant_id = t.id;
+  } else if (scope_) {
+    f.tenant_id = scope_->id;
   }
   std::optional<core::DeviceState> wanted;
   if (!state.empty()) {

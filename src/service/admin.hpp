@@ -93,12 +93,25 @@ struct ImportResult {
   std::vector<ImportProblem> problems;  // non-empty: nothing was imported
 };
 
+// The tenant an operator (a tenant-scoped API key) is confined to.
+struct TenantScope {
+  std::int64_t id = 0;
+  std::string name;
+};
+
 class Admin {
  public:
   // `linter` (may be null: no checks) lints a device's rendered configs before a change that
   // would be served is saved: device add and assign, line set, import.
   Admin(store::Store& store, audit::AuditLog& audit, const vendors::Registry& vendors,
         const Clock& clock, std::string actor, const Linter* linter = nullptr);
+
+  // Confines every later call to one tenant: a device or tenant outside it answers exactly
+  // as one that does not exist (kNotFound, same message), stock devices included; listing
+  // shows only the tenant's objects; operations without a tenant (adding tenants, bans,
+  // purge) are kPermissionDenied; a device added or imported must belong to the tenant.
+  void RestrictToTenant(TenantScope scope) { scope_ = std::move(scope); }
+  const std::optional<TenantScope>& scope() const { return scope_; }
 
   Result<core::Tenant> AddTenant(const std::string& name, const std::string& display_name,
                                  int window_days);
@@ -172,6 +185,10 @@ class Admin {
                           const std::vector<core::Line>& lines) const;
   Status Audit(const std::string& action, const std::string& mac, nlohmann::json detail);
   Result<core::Device> FindDevice(const std::string& mac);
+  // FindTenant by name within the scope, with the operator-facing kNotFound message.
+  Result<core::Tenant> FindTenantInScope(const std::string& name);
+  // kPermissionDenied for a scoped caller: the operation is the platform operator's.
+  Status RequirePlatform(const char* what) const;
 
   store::Store& store_;
   audit::AuditLog& audit_;
@@ -179,6 +196,7 @@ class Admin {
   const Clock& clock_;
   const Linter* linter_;
   std::string actor_;
+  std::optional<TenantScope> scope_;
 };
 
 // Tenant names are slugs: 1-64 of [a-z0-9-], starting with a letter or digit.

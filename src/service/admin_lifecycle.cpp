@@ -36,9 +36,7 @@ Status Admin::LifecycleAudit(const core::Device& d, const std::string& what, nlo
 }
 
 Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const TenantPolicyChange& c) {
-  auto found = store_.FindTenant(name);
-  if (!found) return Error::NotFound("unknown tenant '" + name + "' (see: provgate tenant list)");
-  core::Tenant t = *found;
+  PG_TRY(core::Tenant t, FindTenantInScope(name));
   if (c.window_days) {
     if (*c.window_days < 1 || *c.window_days > 365) return Error::InvalidArgument("window days must be between 1 and 365");
     t.window_days = *c.window_days;
@@ -116,8 +114,8 @@ Result<core::Device> Admin::AssignDevice(const std::string& mac, const std::stri
         "device {} is {}, not in stock; use `provgate device reactivate` to give it a new window",
         d.mac.str(), core::DeviceStateName(d.state)));
   }
-  auto tenant = store_.FindTenant(tenant_name);
-  if (!tenant) return Error::NotFound("unknown tenant '" + tenant_name + "' (see: provgate tenant list)");
+  PG_TRY(auto found, FindTenantInScope(tenant_name));
+  const core::Tenant* tenant = &found;
   const auto now = ToUnix(clock_.Now());
   d.tenant_id = tenant->id;
   d.state = core::DeviceState::kAssigned;
@@ -202,6 +200,7 @@ Result<Reactivation> Admin::ReactivateDevice(const std::string& mac) {
 }
 
 Result<std::vector<std::string>> Admin::PurgeSecrets(bool dry_run) {
+  PG_TRY_STATUS(RequirePlatform("purging secrets"));
   PG_TRY(auto tenants, store_.ListTenants());
   PG_TRY(auto devices, store_.ListDevices({}));
   const auto now = ToUnix(clock_.Now());
@@ -330,10 +329,12 @@ Status Admin::RepinDevice(const std::string& mac) {
 }
 
 Result<std::vector<defense::Ban>> Admin::ListBans() {
+  PG_TRY_STATUS(RequirePlatform("listing bans"));
   return store_.LoadActiveBans(ToUnix(clock_.Now()));
 }
 
 Result<defense::Ban> Admin::AddBan(const std::string& source, int minutes, const std::string& reason) {
+  PG_TRY_STATUS(RequirePlatform("banning a source"));
   auto cidr = net::Cidr::Parse(source);
   if (!cidr) return Error::InvalidArgument("'" + source + "' is not an address or CIDR: " + cidr.error().message);
   if (minutes < 1) return Error::InvalidArgument("ban duration must be at least one minute");
@@ -346,6 +347,7 @@ Result<defense::Ban> Admin::AddBan(const std::string& source, int minutes, const
 }
 
 Status Admin::RemoveBan(const std::string& source) {
+  PG_TRY_STATUS(RequirePlatform("lifting a ban"));
   auto cidr = net::Cidr::Parse(source);
   if (!cidr) return Error::InvalidArgument("'" + source + "' is not an address or CIDR");
   PG_TRY_STATUS(store_.RemoveBan(cidr->ToString()));

@@ -130,11 +130,15 @@ Result<ImportResult> Admin::ImportInventory(std::string_view csv,
     d.serial = Field(rec, cols.serial);
     PG_TRY(d.admin_password, GenerateAdminPassword());
     const std::string tenant_name = Field(rec, cols.tenant);
+    if (scope_ && tenant_name.empty()) {
+      problem(rec.line, "tenant is required (a tenant-scoped operator imports into its own tenant)");
+      continue;
+    }
     const core::Tenant* tenant = nullptr;
     if (!tenant_name.empty()) {
       auto it = tenants.find(tenant_name);
       if (it == tenants.end()) {
-        auto t = store_.FindTenant(tenant_name);
+        auto t = FindTenantInScope(tenant_name);
         if (!t && t.error().code != ErrorCode::kNotFound) return t.error();
         it = tenants.emplace(tenant_name, t ? std::optional(*t) : std::nullopt).first;
       }

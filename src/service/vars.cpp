@@ -92,14 +92,6 @@ nlohmann::json AuditDetail(const VarsChange& change, const std::vector<DeviceFin
           {"findings", std::move(findings)}};
 }
 
-Result<core::Tenant> FindTenantNamed(store::Store& store, const std::string& name) {
-  auto t = store.FindTenant(name);
-  if (!t && t.error().code == ErrorCode::kNotFound) {
-    return Error::NotFound("unknown tenant '" + name + "' (see: provgate tenant list)");
-  }
-  return t;
-}
-
 }  // namespace
 
 Status ValidateVarKey(std::string_view key) {
@@ -195,7 +187,7 @@ Result<core::Vars> ApplyVarsChange(const core::Vars& layer, const VarsChange& ch
 
 Result<VarsOutcome> Admin::ChangeTenantVars(const Linter& linter, const std::string& name,
                                             const VarsChange& change) {
-  PG_TRY(auto tenant, FindTenantNamed(store_, name));
+  PG_TRY(auto tenant, FindTenantInScope(name));
   PG_TRY(auto vars, ApplyVarsChange(tenant.vars, change));
   core::Tenant changed = tenant;
   changed.vars = std::move(vars);
@@ -247,7 +239,7 @@ Result<VarsOutcome> Admin::ChangeDeviceVars(const Linter& linter, const std::str
 }
 
 Result<core::Vars> Admin::TenantVars(const std::string& name) {
-  PG_TRY(auto tenant, FindTenantNamed(store_, name));
+  PG_TRY(auto tenant, FindTenantInScope(name));
   return Result<core::Vars>(boost::system::in_place_value, MaskSecretVars(tenant.vars));
 }
 

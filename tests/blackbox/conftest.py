@@ -46,8 +46,8 @@ class Server:
 
     def __init__(self, root: Path, extra_config: str = ""):
         self.dir = root / "demo"
-        self.port, self.mixed_port, self.plain_port = free_ports(3)
-        run("demo", "init", "--dir", self.dir, "--port", self.port)
+        self.port, self.mixed_port, self.plain_port, self.admin_port = free_ports(4)
+        run("demo", "init", "--dir", self.dir, "--port", self.port, "--admin-port", self.admin_port)
         self.config = self.dir / "provgate.toml"
         if extra_config:
             with open(self.config, "a") as f:
@@ -72,7 +72,10 @@ class Server:
                 raise AssertionError("provgate exited: " + self.log.read_text())
             # Listeners are bound and logged one after another: wait for all of them.
             listeners = self.config.read_text().count("[[listener]]")
-            if len(re.findall(r" info listener \S+ on ", self.log.read_text())) >= listeners:
+            admins = self.config.read_text().count("[[admin]]")
+            log = self.log.read_text()
+            if (len(re.findall(r" info listener \S+ on ", log)) >= listeners
+                    and len(re.findall(r" info admin listener \S+ on ", log)) >= admins):
                 return self
             time.sleep(0.05)
         raise AssertionError("provgate did not start: " + self.log.read_text())

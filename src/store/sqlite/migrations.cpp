@@ -126,6 +126,25 @@ ALTER TABLE devices ADD COLUMN config_key_delivered_at INTEGER;
 ALTER TABLE devices ADD COLUMN admin_password_enc BLOB;
 ALTER TABLE tenants ADD COLUMN lock_on_misuse INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    Migration{6, "operator API keys", R"sql(
+-- A key is pgk_<prefix>_<secret>; only SHA-256 of the whole key is stored. The prefix is
+-- public (it names the key in audit records and listings) and unique.
+CREATE TABLE api_keys (
+  id           INTEGER PRIMARY KEY,
+  prefix       TEXT    NOT NULL UNIQUE CHECK (length(prefix) = 8),
+  hash         TEXT    NOT NULL CHECK (length(hash) = 64),
+  role         TEXT    NOT NULL CHECK (role IN ('admin', 'tenant-admin', 'support', 'auditor')),
+  tenant_id    INTEGER REFERENCES tenants(id),
+  name         TEXT    NOT NULL DEFAULT '',
+  created_by   TEXT    NOT NULL DEFAULT '',
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER,
+  last_used_at INTEGER,
+  revoked_at   INTEGER,
+  CHECK ((role = 'admin') = (tenant_id IS NULL) OR role IN ('support', 'auditor'))
+);
+CREATE INDEX audit_by_time ON audit(time, id);
+)sql"},
 };
 
 constexpr bool VersionsAreContiguous() {

@@ -1,0 +1,263 @@
+#include "api/admin_listener.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+
+#include "tls/server_context.hpp"
+
+namespace provgate::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+
+struct AdminListener::State {
+  State(asio::io_context& io, AdminListenerConfig cfg, Api& a, audit::AuditLog& log, const Clock& c,
+        std::shared_ptr<asio::ssl::context> ctx)
+      : ioc(io), config(std::move(cfg)), api(a), audit(log), clock(c), ssl_ctx(std::move(ctx)),
+        acceptor(io) {}
+
+  asio::io_context& ioc;
+  AdminListenerConfig config;
+  Api& api;
+  audit::AuditLog& audit;
+  const Clock& clock;
+  std::shared_ptr<asio::ssl::context> ssl_ctx;
+  tcp::acceptor acceptor;
+  std::atomic<std::uint32_t> open{0};
+  std::atomic<bool> stopped{false};
+};
+
+namespace {
+
+using Stream = beast::ssl_stream<beast::tcp_stream>;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+void AuditTransport(AdminListener::State& s, const tcp::endpoint& peer, std::string reason, int status) {
+  audit::AuditRecord r;
+  r.time = s.clock.Now();
+  r.kind = "tls";
+  r.listener = s.config.name;
+  r.peer = peer.address().to_string() + ":" + std::to_string(peer.port());
+  r.decision = "deny";
+  r.reason = std::move(reason);
+  r.status = status;
+  s.audit.Submit(std::move(r), audit::Durability::kBuffered, std::nullopt, [](const Status& st) {
+    if (!st) spdlog::error("audit write failed: {}", st.error().message);
+  });
+}
+
+// Every field of `name`, one entry per field line.
+template <class Fields>
+std::vector<std::string> AllLines(const Fields& fields, bhttp::field name) {
+  std::vector<std::string> out;
+  for (auto [it, end] = fields.equal_range(name); it != end; ++it) out.emplace_back(it->value());
+  return out;
+}
+
+// The head and body of a response, with the headers every admin response carries.
+std::string Serialize(const ApiResponse& r, bool head, unsigned version, bool keep_alive) {
+  const auto status = static_cast<bhttp::status>(r.status);
+  std::string out = fmt::format("HTTP/1.{} {} {}\r\n", version == 10 ? 0 : 1, r.status,
+                                std::string_view(bhttp::obsolete_reason(status)));
+  if (!r.content_type.empty()) out += "Content-Type: " + r.content_type + "\r\n";
+  out +=
+      "Cache-Control: no-store\r\n"
+      "X-Content-Type-Options: nosniff\r\n"
+      "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+      "Strict-Transport-Security: max-age=63072000\r\n"
+      "Referrer-Policy: no-referrer\r\n"
+      "X-Frame-Options: DENY\r\n"
+      "Cross-Origin-Resource-Policy: same-origin\r\n";
+  for (const auto& [name, value] : r.headers) out += name + ": " + value + "\r\n";
+  if (version == 10 && keep_alive) out += "Connection: keep-alive\r\n";
+  if (version != 10 && !keep_alive) out += "Connection: close\r\n";
+  const bool may_have_body = r.status >= 200 && r.status != 204 && r.status != 304;
+  if (may_have_body) out += fmt::format("Content-Length: {}\r\n", r.body.size());
+  out += "\r\n";
+  if (!head && may_have_body) out += r.body;
+  return out;
+}
+
+awaitable<beast::error_code> Send(Stream& stream, const std::string& bytes) {
+  auto [ec, n] = co_await asio::async_write(stream, asio::buffer(bytes), kTuple);
+  (void)n;
+  co_return ec;
+}
+
+// One request at a time: the header first, then, only when the API admits one (an
+// authenticated key, a route that takes a body, within its limit), the body. A client
+// without a valid key never makes the server buffer a body.
+awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp::endpoint& peer) {
+  const std::string peer_ip = peer.address().to_string();
+  beast::flat_buffer buffer(s.config.max_header_bytes);
+  for (std::uint32_t n = 0;; ++n) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(s.config.max_header_bytes);
+    // Checked below, once the header says how large the body is and whether it is admitted.
+    parser.body_limit(boost::none);
+    beast::get_lowest_layer(stream).expires_after(n == 0 ? s.config.request_timeout
+                                                         : s.config.idle_timeout + s.config.request_timeout);
+    auto [ec, read] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+    (void)read;
+    if (ec == bhttp::error::end_of_stream || ec == asio::ssl::error::stream_truncated) co_return;
+    if (ec == beast::error::timeout && n > 0 && buffer.size() == 0) co_return;
+    int refused = 0;
+    if (ec) {
+      refused = ec == bhttp::error::header_limit ? 431 : ec == beast::error::timeout ? 408 : 400;
+    } else if (parser.get().count(bhttp::field::content_type) > 1) {
+      refused = 400;  // which one describes the body would be a guess
+    }
+    if (refused != 0) {
+      AuditTransport(s, peer, "malformed admin request: " + (ec ? ec.message() : "repeated Content-Type"), refused);
+      if (!ec || ec.category() != asio::error::get_ssl_category()) {
+        (void)co_await Send(stream, Serialize(ToResponse(Problem{refused, "malformed request", {}}), false, 11, false));
+      }
+      co_return;
+    }
+    const auto& head = parser.get();
+    ApiRequest ar;
+    ar.method = std::string(head.method_string());
+    ar.target = std::string(head.target());
+    ar.authorization = AllLines(head, bhttp::field::authorization);
+    ar.origin = AllLines(head, bhttp::field::origin);
+    ar.content_type = std::string(head[bhttp::field::content_type]);
+    ar.peer_ip = peer_ip;
+    ar.listener = s.config.name;
+    const bool is_head = head.method() == bhttp::verb::head;
+    if (is_head) ar.method = "GET";  // answered as GET without a body; no GET changes state
+    bool keep_alive = head.keep_alive();
+    const unsigned version = head.version();
+    const bool has_body = head.chunked() || (parser.content_length() && *parser.content_length() > 0);
+    std::optional<ApiResponse> early;
+    if (has_body) {
+      const std::uint64_t limit = s.api.BodyLimit(ar);
+      if (limit == 0) {
+        // Not admitted: answered without reading the body, and the connection closes.
+        ar.body_withheld = true;
+        keep_alive = false;
+      } else if (parser.content_length() && *parser.content_length() > limit) {
+        early = ToResponse(Problem{413, "the body is larger than this route accepts", {}});
+        keep_alive = false;
+      } else {
+        parser.body_limit(limit);  // a chunked body is checked chunk by chunk
+        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+        (void)bn;
+        if (bec == bhttp::error::body_limit) {
+          early = ToResponse(Problem{413, "the body is larger than this route accepts", {}});
+          keep_alive = false;
+        } else if (bec) {
+          AuditTransport(s, peer, "malformed admin request body: " + bec.message(), 400);
+          co_return;
+        } else {
+          ar.body = std::move(parser.get().body());
+        }
+      }
+    }
+    const ApiResponse response = early ? *early : s.api.Handle(ar);
+    beast::get_lowest_layer(stream).expires_after(s.config.request_timeout);
+    if (co_await Send(stream, Serialize(response, is_head, version, keep_alive))) co_return;
+    if (!keep_alive) co_return;
+  }
+}
+
+awaitable<void> RunSession(std::shared_ptr<AdminListener::State> state, tcp::socket accepted) {
+  AdminListener::State& s = *state;
+  struct OpenCount {
+    std::atomic<std::uint32_t>& n;
+    ~OpenCount() { --n; }
+  } counted{s.open};
+  boost::system::error_code ep_ec;
+  const tcp::endpoint peer = accepted.remote_endpoint(ep_ec);
+  if (ep_ec) co_return;
+  accepted.set_option(tcp::no_delay(true), ep_ec);
+  Stream stream(beast::tcp_stream(std::move(accepted)), *s.ssl_ctx);
+  beast::get_lowest_layer(stream).expires_after(s.config.handshake_timeout);
+  auto [hs] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+  if (hs) {
+    const auto vf = tls::GetVerifyFailure(stream.native_handle());
+    AuditTransport(s, peer, "admin tls handshake failed: " + (vf.reason.empty() ? hs.message() : vf.reason), 0);
+    co_return;
+  }
+  co_await ServeRequests(s, stream, peer);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  auto [sd] = co_await stream.async_shutdown(kTuple);
+  (void)sd;
+}
+
+awaitable<void> AcceptLoop(std::shared_ptr<AdminListener::State> state) {
+  for (;;) {
+    auto [ec, socket] = co_await state->acceptor.async_accept(kTuple);
+    if (state->stopped) co_return;
+    if (ec) {
+      spdlog::warn("admin listener {}: accept failed: {}", state->config.name, ec.message());
+      continue;
+    }
+    if (state->open.load() >= state->config.max_connections) {
+      boost::system::error_code ignored;
+      socket.close(ignored);  // over the cap: the operator's tools retry
+      continue;
+    }
+    ++state->open;
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, RunSession(state, std::move(socket)), asio::detached);
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AdminListener>> AdminListener::Create(asio::io_context& ioc, const AdminListenerConfig& config,
+                                                             Api& api, audit::AuditLog& audit, const Clock& clock) {
+  PG_TRY(auto ctx, tls::MakeServerContext(config.tls));
+  auto state = std::make_shared<State>(ioc, config, api, audit, clock, std::move(ctx));
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(config.bind, ec);
+  if (ec) return Error::InvalidArgument("admin listener " + config.name + ": bad bind address '" + config.bind + "'");
+  const tcp::endpoint endpoint(address, config.port);
+  auto& acc = state->acceptor;
+  if (acc.open(endpoint.protocol(), ec) || acc.set_option(asio::socket_base::reuse_address(true), ec) ||
+      acc.bind(endpoint, ec) || acc.listen(asio::socket_base::max_listen_connections, ec)) {
+    return Error::Unavailable(fmt::format("admin listener {}: cannot listen on {}:{}: {}", config.name, config.bind,
+                                          config.port, ec.message()));
+  }
+  return std::unique_ptr<AdminListener>(new AdminListener(std::move(state)));
+}
+
+AdminListener::~AdminListener() { Stop(); }
+
+void AdminListener::Start() {
+  asio::co_spawn(state_->acceptor.get_executor(), AcceptLoop(state_), asio::detached);
+}
+
+void AdminListener::Stop() {
+  if (state_->stopped.exchange(true)) return;
+  asio::post(state_->acceptor.get_executor(), [s = state_] {
+    boost::system::error_code ec;
+    s->acceptor.close(ec);
+  });
+}
+
+std::uint16_t AdminListener::port() const {
+  boost::system::error_code ec;
+  return state_->acceptor.local_endpoint(ec).port();
+}
+
+const std::string& AdminListener::name() const { return state_->config.name; }
+
+}  // namespace provgate::api

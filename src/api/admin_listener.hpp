@@ -1,0 +1,63 @@
+// The admin listener: HTTPS only, apart from every device listener (its own port, TLS
+// context and thread), serving api::Api. One coroutine per connection on Beast's SSL stream
+// (the admin plane needs no device-plane throughput): a handshake deadline, a request
+// deadline, an idle deadline between keep-alive requests, a header limit, a cap on open
+// connections, and a body read only after its header was admitted (Api::BodyLimit: a
+// valid key, a route that takes a body, within that route's limit), so a client without a
+// key never makes the server buffer a body. Requests are handled one at a time per
+// listener thread (the domain layer blocks on the store and the audit fsync), so the
+// device plane's threads never wait for an operator.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/api.hpp"
+#include "audit/audit_log.hpp"
+#include "base/result.hpp"
+#include "tls/server_context.hpp"
+
+namespace provgate::api {
+
+struct AdminListenerConfig {
+  std::string name = "admin";
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 9443;  // 0 = ephemeral (tests)
+  // Server certificate and key; client_cert "required" or "optional" asks operators for a
+  // certificate from trust_anchors (an operator CA) on top of their API key.
+  tls::ServerTlsSettings tls;
+  std::chrono::milliseconds handshake_timeout{10'000};
+  // First byte to the end of the body (imports are large, so longer than a device's).
+  std::chrono::milliseconds request_timeout{60'000};
+  std::chrono::milliseconds idle_timeout{30'000};  // between keep-alive requests
+  std::uint32_t max_header_bytes = 16 * 1024;
+  std::uint32_t max_connections = 64;
+  ApiOptions api;
+};
+
+class AdminListener {
+ public:
+  // Binds immediately, so a port in use or unusable TLS files fail the start-up.
+  static Result<std::unique_ptr<AdminListener>> Create(boost::asio::io_context& ioc,
+                                                       const AdminListenerConfig& config, Api& api,
+                                                       audit::AuditLog& audit, const Clock& clock);
+  ~AdminListener();
+  void Start();
+  void Stop();
+  std::uint16_t port() const;
+  const std::string& name() const;
+
+  struct State;
+
+ private:
+  explicit AdminListener(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace provgate::api

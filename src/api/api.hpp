@@ -1,0 +1,168 @@
+// The admin REST API (/api/v1, docs/api.md, api/openapi.json) and the operator endpoints
+// beside it (/metrics, /healthz, /readyz): one request in, one response out, no sockets.
+// The request path reads top to bottom (Api::Handle): parse the target -> find the route
+// -> check its query parameters -> authenticate (Authorization: Bearer, one field only) ->
+// per-key rate limit -> role check -> handler (service::Admin / service::Queries, scoped to
+// the key's tenant) -> admin audit record, durable before the response, for every request
+// that may change state.
+//
+// Security contract: secrets (SIP passwords, URL tokens, digest passwords, config keys, API
+// keys) appear only in the response of the one POST/PUT that creates them, never in a GET,
+// list, log or audit record; an object of another tenant answers exactly as an absent one
+// (404); keys are accepted only in the Authorization header; unknown or malformed
+// parameters and body fields are a 400 naming them; no route changes state on GET.
+// Thread-safe: handlers may run concurrently on several admin threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/auth_throttle.hpp"
+#include "api/http_types.hpp"
+#include "api/problem.hpp"
+#include "audit/audit_log.hpp"
+#include "base/clock.hpp"
+#include "defense/rate_limiter.hpp"
+#include "render/template_set.hpp"
+#include "service/api_keys.hpp"
+#include "store/operator_store.hpp"
+#include "store/store.hpp"
+#include "vendors/vendor.hpp"
+
+namespace provgate::api {
+
+// What a role may do (Api::Routes lists each route's permission).
+enum class Permission {
+  kPublic,        // no key: the OpenAPI document, health
+  kMetrics,       // any platform-scoped key
+  kRead,          // tenants, devices, lines, variables, bans
+  kAuditRead,
+  kDeviceWrite,   // add, import, lines, variables, credentials, repin, retire
+  kSupport,       // reactivate, unlock
+  kPlatform,      // add tenants, tenant policy, assign stock, bans
+};
+bool RoleAllows(service::Role role, Permission p);
+std::string_view PermissionName(Permission p);
+
+struct ApiOptions {
+  size_t max_json_bytes = 1 << 20;      // JSON bodies
+  size_t max_import_bytes = 16 << 20;   // CSV inventory imports
+  // Origins allowed to call from a browser (exact match); empty = no CORS headers at all.
+  std::vector<std::string> cors_origins;
+  defense::RateLimit per_key{20.0, 100.0};  // requests per key
+  AuthThrottleOptions auth_failures;
+  // Where CSV imports are kept, by content hash (never a served path); empty = not kept.
+  std::filesystem::path imports_dir;
+};
+
+// Cheap readings of the running server for /metrics and /readyz, supplied by the composition
+// root; any may be empty (tests).
+struct ServerProbes {
+  // Appends Prometheus text-format families (with # HELP/# TYPE) of the device plane.
+  std::function<void(std::string&)> metrics;
+  // Ok when every listener is bound and serving.
+  std::function<Status()> listeners_ready;
+  // Ok when the audit log can be written.
+  std::function<Status()> audit_ready;
+};
+
+struct ApiDeps {
+  store::Store& store;
+  store::OperatorStore& operator_store;
+  audit::AuditLog& audit;
+  const vendors::Registry& vendors;
+  const render::TemplateSet& templates;
+  std::string provisioning_url;
+  const Clock& clock;
+  ServerProbes probes;
+};
+
+// One route: what the OpenAPI document must describe, and the route check compares.
+struct RouteInfo {
+  std::string method;
+  std::string path;  // OpenAPI template, e.g. /api/v1/devices/{mac}
+  Permission permission;
+};
+
+class Api {
+ public:
+  static Result<std::unique_ptr<Api>> Create(ApiDeps deps, ApiOptions options);
+  ~Api();
+
+  ApiResponse Handle(const ApiRequest& request);
+
+  // How many body bytes the request (header fields only, body empty) may send: 0 unless
+  // it carries exactly one valid key and its route takes a body; then that route's limit.
+  // Audits nothing (Handle audits the request itself).
+  std::uint64_t BodyLimit(const ApiRequest& head);
+
+  // Every route served, for the OpenAPI route check.
+  static std::vector<RouteInfo> Routes();
+
+  // The OpenAPI document served at /api/v1/openapi.json (api/openapi.json, built in).
+  static std::string_view OpenApiDocument();
+
+  struct Context;
+  struct Route;
+
+ private:
+  Api(ApiDeps deps, ApiOptions options, std::unique_ptr<defense::RateLimiter> limiter);
+  ApiResponse Dispatch(Context& ctx);
+  // Authentication, throttling and the audit of failures; nullopt when the request may go on.
+  std::optional<ApiResponse> Authenticate(Context& ctx);
+  Status AuditAction(const Context& ctx, const ApiResponse& response);
+  void AddCors(const ApiRequest& request, ApiResponse& response) const;
+  ApiResponse Preflight(const ApiRequest& request) const;
+  void Count(const Context& ctx, int status, std::chrono::steady_clock::duration took);
+
+  // Handlers (handlers_*.cpp), one per route.
+  ApiResponse OpenApi(Context& ctx);
+  ApiResponse Healthz(Context& ctx);
+  ApiResponse Readyz(Context& ctx);
+  ApiResponse Metrics(Context& ctx);
+  ApiResponse ListTenants(Context& ctx);
+  ApiResponse AddTenant(Context& ctx);
+  ApiResponse GetTenant(Context& ctx);
+  ApiResponse UpdateTenant(Context& ctx);
+  ApiResponse GetTenantVars(Context& ctx);
+  ApiResponse ChangeTenantVars(Context& ctx);
+  ApiResponse ListDevices(Context& ctx);
+  ApiResponse AddDevice(Context& ctx);
+  ApiResponse ImportDevices(Context& ctx);
+  ApiResponse GetDevice(Context& ctx);
+  ApiResponse AssignDevice(Context& ctx);
+  ApiResponse ReactivateDevice(Context& ctx);
+  ApiResponse RetireDevice(Context& ctx);
+  ApiResponse UnlockDevice(Context& ctx);
+  ApiResponse RepinDevice(Context& ctx);
+  ApiResponse IssueCredential(Context& ctx);
+  ApiResponse RevokeCredential(Context& ctx);
+  ApiResponse ListLines(Context& ctx);
+  ApiResponse SetLine(Context& ctx);
+  ApiResponse GetDeviceVars(Context& ctx);
+  ApiResponse ChangeDeviceVars(Context& ctx);
+  ApiResponse QueryAudit(Context& ctx);
+  ApiResponse ListBans(Context& ctx);
+  ApiResponse AddBan(Context& ctx);
+  ApiResponse RemoveBan(Context& ctx);
+
+  static const std::vector<Route>& RouteTable();
+
+  ApiDeps deps_;
+  ApiOptions options_;
+  std::unique_ptr<defense::RateLimiter> limiter_;
+  AuthThrottle throttle_;
+  // Admin request counters and latency, for /metrics.
+  struct Stats;
+  std::unique_ptr<Stats> stats_;
+};
+
+}  // namespace provgate::api

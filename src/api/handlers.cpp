@@ -1,0 +1,498 @@
+// Handlers of the tenant, device, line and variable routes. Each reads its input, calls the
+// domain layer (ctx.admin, scoped to the key's tenant) and shapes the answer; the domain
+// layer owns every rule. Secrets appear only in the responses of the POST/PUT that create
+// them.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <charconv>
+
+#include "api/context.hpp"
+#include "api/json_body.hpp"
+#include "api/views.hpp"
+#include "crypto/random.hpp"
+#include "service/lint.hpp"
+#include "service/queries.hpp"
+#include "service/vars.hpp"
+
+namespace provgate::api {
+namespace {
+
+ApiResponse JsonResponse(int status, const nlohmann::json& j) {
+  ApiResponse r;
+  r.status = status;
+  r.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+ApiResponse Failed(const Error& e, const std::vector<std::string>& fields = {}) {
+  if (e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable) {
+    spdlog::error("admin API: {}", e.message);
+  }
+  return ToResponse(FromError(e, fields));
+}
+
+// The body as an object; an absent body reads as {} so that required fields are named.
+Result<nlohmann::json> JsonOk(nlohmann::json j) {
+  // Explicit in_place: json converts implicitly to almost anything, Error included.
+  return Result<nlohmann::json>(boost::system::in_place_value, std::move(j));
+}
+
+Result<nlohmann::json> Body(const Api::Context& ctx) {
+  if (ctx.request.body.empty()) return Result<nlohmann::json>(boost::system::in_place_value, nlohmann::json::object());
+  return ParseJsonObject(ctx.request.body);
+}
+
+// The device as the API shows it (no secrets), for the response and the audit record.
+Result<nlohmann::json> DeviceView(service::Admin& admin, const std::string& mac, std::string* tenant = nullptr) {
+  PG_TRY(auto d, admin.ShowDevice(mac));
+  const std::string name = d.tenant ? d.tenant->name : "";
+  if (tenant) *tenant = name;
+  return JsonOk(DeviceJson(d.device, name));
+}
+
+Result<core::Tenant> TenantNamed(service::Admin& admin, const std::string& name) {
+  PG_TRY(auto all, admin.ListTenants());
+  for (auto& t : all) {
+    if (t.name == name) return std::move(t);
+  }
+  return Error::NotFound("unknown tenant '" + name + "'");
+}
+
+nlohmann::json FindingsJson(const std::vector<service::DeviceFindings>& devices) {
+  auto out = nlohmann::json::array();
+  for (const auto& d : devices) {
+    auto findings = nlohmann::json::array();
+    for (const auto& f : d.findings) {
+      findings.push_back({{"file", f.file}, {"rule", f.rule_id}, {"severity", std::string(lint::SeverityName(f.severity))},
+                          {"key", f.key}, {"message", f.message}, {"fix", f.fix_hint}});
+    }
+    out.push_back({{"mac", d.mac}, {"vendor", d.vendor}, {"model", d.model}, {"findings", findings}});
+  }
+  return out;
+}
+
+// {"set": {"key": scalar}, "unset": ["key"], "force": bool} as the domain layer's change.
+Result<service::VarsChange> ReadVarsChange(const nlohmann::json& body, std::optional<Problem>& problem) {
+  BodyReader r(body);
+  service::VarsChange change;
+  r.Strings("unset", 256, 128);
+  r.Bool("force");
+  if (auto it = body.find("set"); it != body.end()) {
+    if (!it->is_object() || it->size() > 256) {
+      problem = FieldProblem("set", "must be an object of at most 256 variables");
+      return change;
+    }
+    for (const auto& [key, value] : it->items()) {
+      std::string text;
+      if (value.is_string()) {
+        // Quoted, so that "true" or "42" stay strings (service::ParseVarValue).
+        text = "\"" + value.get<std::string>() + "\"";
+      } else if (value.is_boolean() || value.is_number_integer()) {
+        text = value.dump();
+      } else {
+        problem = FieldProblem("set." + key.substr(0, 128), "must be a string, an integer or true/false");
+        return change;
+      }
+      change.set.push_back(key + "=" + text);
+    }
+  }
+  r.Known("set");  // read above
+  if (auto p = r.Finish()) {
+    problem = *p;
+    return change;
+  }
+  if (auto unset = body.find("unset"); unset != body.end()) change.unset = unset->get<std::vector<std::string>>();
+  if (auto force = body.find("force"); force != body.end()) {
+    change.force = force->get<bool>() ? service::Force::kYes : service::Force::kNo;
+  }
+  return change;
+}
+
+ApiResponse VarsOutcomeResponse(const service::VarsOutcome& out) {
+  nlohmann::json j = {{"saved", out.saved},
+                      {"keys_set", out.keys_set},
+                      {"keys_unset", out.keys_unset},
+                      {"introduced_findings", FindingsJson(out.introduced)}};
+  if (out.saved) return JsonResponse(200, j);
+  // Refused by the linter: a problem that lists the findings the change would introduce.
+  j = {{"type", "about:blank"},
+       {"title", "Unprocessable Entity"},
+       {"status", 422},
+       {"detail", "the change introduces error-severity lint findings; fix them or send \"force\": true"},
+       {"introduced_findings", FindingsJson(out.introduced)}};
+  ApiResponse r = JsonResponse(422, j);
+  r.content_type = "application/problem+json";
+  return r;
+}
+
+std::optional<service::CredentialKind> CredentialOf(const std::string& kind) {
+  if (kind == "url-token") return service::CredentialKind::kUrlToken;
+  if (kind == "digest-password") return service::CredentialKind::kDigestPassword;
+  if (kind == "config-key") return service::CredentialKind::kConfigKey;
+  return std::nullopt;
+}
+
+}  // namespace
+
+// --- Tenants ---
+
+ApiResponse Api::ListTenants(Context& ctx) {
+  auto all = ctx.admin->ListTenants();
+  if (!all) return Failed(all.error());
+  auto items = nlohmann::json::array();
+  for (const auto& t : *all) items.push_back(TenantJson(t));
+  return JsonResponse(200, {{"items", items}});
+}
+
+ApiResponse Api::AddTenant(Context& ctx) {
+  auto body = Body(ctx);
+  if (!body) return Failed(body.error());
+  BodyReader r(*body);
+  r.Require("name");
+  auto name = r.String("name", 64);
+  auto display = r.String("display_name", 200);
+  auto window = r.Int("window_days", 1, 365);
+  if (auto p = r.Finish()) return ToResponse(*p);
+  ctx.audit_tenant = *name;
+  auto t = ctx.admin->AddTenant(*name, display.value_or(""), static_cast<int>(window.value_or(14)));
+  if (!t) {
+    if (t.error().code == ErrorCode::kInvalidArgument && t.error().message.starts_with("tenant name")) {
+      return ToResponse(FieldProblem("name", t.error().message));
+    }
+    return Failed(t.error(), {"name", "display_name", "window_days"});
+  }
+  ctx.after = TenantJson(*t);
+  return JsonResponse(201, ctx.after);
+}
+
+ApiResponse Api::GetTenant(Context& ctx) {
+  auto t = TenantNamed(*ctx.admin, ctx.param("tenant"));
+  if (!t) return Failed(t.error());
+  return JsonResponse(200, TenantJson(*t));
+}
+
+ApiResponse Api::UpdateTenant(Context& ctx) {
+  auto body = Body(ctx);
+  if (!body) return Failed(body.error());
+  BodyReader r(*body);
+  service::TenantPolicyChange c;
+  auto narrow = [](std::optional<std::int64_t> v) {
+    return v ? std::optional<int>(static_cast<int>(*v)) : std::nullopt;
+  };
+  // Wide integer ranges here; the domain layer holds the real limits and names them.
+  c.window_days = narrow(r.Int("window_days", -100000, 100000));
+  c.password_policy = r.String("password_policy", 32);
+  c.confirm_grace_seconds = narrow(r.Int("confirm_grace_seconds", -1, 100'000'000));
+  c.password_length = narrow(r.Int("password_length", -1, 100000));
+  c.password_alphabet = r.String("password_alphabet", 256);
+  c.retention_days = narrow(r.Int("retention_days", -1, 100000));
+  c.min_strength = r.String("min_strength", 32);
+  c.ip_ranges = r.Strings("ip_ranges", 256, 64);
+  c.ip_as_identity = r.Bool("ip_as_identity");
+  c.allow_plain_http = r.Bool("allow_plain_http");
+  c.anomaly_lock = r.Bool("anomaly_lock");
+  c.lock_on_misuse = r.Bool("lock_on_misuse");
+  if (auto p = r.Finish()) return ToResponse(*p);
+  const auto& name = ctx.param("tenant");
+  auto before = TenantNamed(*ctx.admin, name);
+  if (!before) return Failed(before.error());
+  ctx.audit_tenant = name;
+  ctx.before = TenantJson(*before);
+  auto t = ctx.admin->UpdateTenantPolicy(name, c);
+  if (!t) {
+    return Failed(t.error(), {"window_days", "password_policy", "confirm_grace_seconds", "password_length",
+                              "password_alphabet", "retention_days", "min_strength", "ip_ranges", "ip_as_identity"});
+  }
+  ctx.after = TenantJson(*t);
+  return JsonResponse(200, ctx.after);
+}
+
+ApiResponse Api::GetTenantVars(Context& ctx) {
+  auto vars = ctx.admin->TenantVars(ctx.param("tenant"));
+  if (!vars) return Failed(vars.error());
+  return JsonResponse(200, {{"vars", *vars}});
+}
+
+ApiResponse Api::ChangeTenantVars(Context& ctx) {
+  auto body = Body(ctx);
+  if (!body) return Failed(body.error());
+  std::optional<Problem> problem;
+  auto change = ReadVarsChange(*body, problem);
+  if (problem) return ToResponse(*problem);
+  const auto& name = ctx.param("tenant");
+  ctx.audit_tenant = name;
+  auto before = ctx.admin->TenantVars(name);
+  if (!before) return Failed(before.error());
+  ctx.before = {{"vars", *before}};
+  service::Linter linter(deps_.store, deps_.vendors, deps_.templates, deps_.provisioning_url);
+  auto out = ctx.admin->ChangeTenantVars(linter, name, *change);
+  if (!out) return Failed(out.error(), {"set", "unset"});
+  if (auto after = ctx.admin->TenantVars(name)) ctx.after = {{"vars", *after}};
+  return VarsOutcomeResponse(*out);
+}
+
+// --- Devices ---
+
+ApiResponse Api::ListDevices(Context& ctx) {
+  service::DeviceListRequest req;
+  auto& q = ctx.query;
+  req.tenant = q.Text("tenant", 64);
+  req.state = q.Text("state", 32);
+  req.vendor = q.Text("vendor", 64);
+  req.model = q.Text("model", 64);
+  req.locked = q.Bool("locked");
+  req.seen_since = q.Time("seen_since");
+  req.seen_before = q.Time("seen_before");
+  req.cursor = q.Text("cursor", 64);
+  req.limit = static_cast<int>(q.Int("limit", 1, service::kMaxPageSize).value_or(service::kDefaultPageSize));
+  if (q.problem()) return ToResponse(*q.problem());
+  service::Queries queries(deps_.store, deps_.operator_store, deps_.clock, ctx.principal->tenant);
+  auto page = queries.Devices(req);
+  if (!page) return Failed(page.error(), {"tenant", "state", "vendor", "model", "cursor", "limit"});
+  auto items = nlohmann::json::array();
+  for (size_t i = 0; i < page->devices.size(); ++i) items.push_back(DeviceJson(page->devices[i], page->tenant_names[i]));
+  return JsonResponse(200, {{"items", items},
+                            {"next_cursor", page->next_cursor.empty() ? nlohmann::json(nullptr)
+                                                                       : nlohmann::json(page->next_cursor)}});
+}
+
+ApiResponse Api::AddDevice(Context& ctx) {
+  auto body = Body(ctx);
+  if (!body) return Failed(body.error());
+  BodyReader r(*body);
+  r.Require("mac");
+  r.Require("vendor");
+  r.Require("model");
+  service::NewDevice d;
+  d.mac = r.String("mac", 64).value_or("");
+  d.vendor = r.String("vendor", 64).value_or("");
+  d.model = r.String("model", 64).value_or("");
+  d.serial = r.String("serial", 64).value_or("");
+  d.tenant = r.String("tenant", 64).value_or("");
+  if (auto p = r.Finish()) return ToResponse(*p);
+  // A tenant-scoped key adds to its own tenant unless it names one.
+  if (d.tenant.empty() && ctx.principal->tenant) d.tenant = ctx.principal->tenant->name;
+  ctx.audit_tenant = d.tenant;
+  auto added = ctx.admin->AddDevice(d);
+  if (!added) {
+    auto e = added.error();
+    if (e.message.find("is not a MAC address") != std::string::npos) return ToResponse(FieldProblem("mac", e.message));
+    if (e.message.starts_with("unknown vendor")) return ToResponse(FieldProblem("vendor", e.message));
+    if (e.message.starts_with("unknown tenant")) return ToResponse(FieldProblem("tenant", e.message, 404));
+    return Failed(e, {"model", "serial", "tenant"});
+  }
+  ctx.audit_device = added->mac.str();
+  ctx.after = DeviceJson(*added, d.tenant);
+  return JsonResponse(201, ctx.after);
+}
+
+ApiResponse Api::ImportDevices(Context& ctx) {
+  const std::string& csv = ctx.request.body;
+  const std::string hash = crypto::Sha256Hex(csv);
+  ctx.after = {{"upload_sha256", hash}, {"bytes", csv.size()}};
+  if (!options_.imports_dir.empty()) {
+    // Kept by content hash, outside every served path, for the audit trail.
+    const auto path = options_.imports_dir / (hash + ".csv");
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      const bool ok = ::write(fd, csv.data(), csv.size()) == static_cast<ssize_t>(csv.size()) && ::fsync(fd) == 0;
+      ::close(fd);
+      if (!ok) {
+        ::unlink(path.c_str());
+        return Failed(Error::Unavailable("cannot store the upload in " + options_.imports_dir.string()));
+      }
+    } else if (errno != EEXIST) {
+      return Failed(Error::Unavailable("cannot store the upload in " + options_.imports_dir.string()));
+    }
+  }
+  auto out = ctx.admin->ImportInventory(csv, {});
+  if (!out) return Failed(out.error(), {});
+  if (!out->problems.empty()) {
+    auto rows = nlohmann::json::array();
+    for (const auto& p : out->problems) rows.push_back({{"line", p.line}, {"detail", p.reason}});
+    ctx.after["problems"] = out->problems.size();
+    nlohmann::json j = {{"type", "about:blank"},
+                        {"title", "Unprocessable Entity"},
+                        {"status", 422},
+                        {"detail", fmt::format("{} bad row(s); nothing was imported", out->problems.size())},
+                        {"rows", rows}};
+    ApiResponse r = JsonResponse(422, j);
+    r.content_type = "application/problem+json";
+    return r;
+  }
+  ctx.after["imported"] = out->imported;
+  return JsonResponse(200, {{"imported", out->imported}, {"upload_sha256", hash}});
+}
+
+ApiResponse Api::GetDevice(Context& ctx) {
+  auto view = DeviceView(*ctx.admin, ctx.param("mac"));
+  if (!view) return Failed(view.error());
+  return JsonResponse(200, *view);
+}
+
+namespace {
+
+// The shared shape of a device action: before view, the action, after view.
+template <class Action>
+ApiResponse DeviceAction(Api::Context& ctx, Action&& action) {
+  const auto& mac = ctx.param("mac");
+  auto before = DeviceView(*ctx.admin, mac, &ctx.audit_tenant);
+  if (!before) return Failed(before.error());
+  ctx.before = *before;
+  ctx.audit_device = (*before)["mac"].get<std::string>();
+  auto extra = action(mac);
+  if (!extra) return Failed(extra.error(), {"tenant"});
+  auto after = DeviceView(*ctx.admin, mac, &ctx.audit_tenant);
+  if (!after) return Failed(after.error());
+  ctx.after = *after;
+  nlohmann::json out = {{"device", *after}};
+  // The secrets an action created: in this response only, never in ctx.after.
+  for (auto& [k, v] : extra->items()) out[k] = v;
+  return JsonResponse(200, out);
+}
+
+}  // namespace
+
+ApiResponse Api::AssignDevice(Context& ctx) {
+  auto body = Body(ctx);
+  if (!body) return Failed(body.error());
+  BodyReader r(*body);
+  r.Require("tenant");
+  auto tenant = r.String("tenant", 64);
+  if (auto p = r.Finish()) return ToResponse(*p);
+  return DeviceAction(ctx, [&](const std::string& mac) -> Result<nlohmann::json> {
+    PG_TRY(auto d, ctx.admin->AssignDevice(mac, *tenant));
+    (void)d;
+    return JsonOk(nlohmann::json::object());
+  });
+}
+
+ApiResponse Api::ReactivateDevice(Context& ctx) {
+  return DeviceAction(ctx, [&](const std::string& mac) -> Result<nlohmann::json> {
+    PG_TRY(auto r, ctx.admin->ReactivateDevice(mac));
+    nlohmann::json secrets = {{"url_token", r.url_token}, {"new_sip_passwords", r.new_passwords},
+                              {"pin_cleared", r.pin_cleared}};
+    if (r.digest_password) secrets["digest_password"] = *r.digest_password;
+    if (r.config_key) secrets["config_key"] = *r.config_key;
+    return JsonOk(nlohmann::json::object({{"secrets", secrets}}));
+  });
+}
+
+ApiResponse Api::RetireDevice(Context& ctx) {
+  return DeviceAction(ctx, [&](const std::string& mac) -> Result<nlohmann::json> {
+    PG_TRY(auto d, ctx.admin->RetireDevice(mac));
+    (void)d;
+    return JsonOk(nlohmann::json::object());
+  });
+}
+
+ApiResponse Api::UnlockDevice(Context& ctx) {
+  return DeviceAction(ctx, [&](const std::string& mac) -> Result<nlohmann::json> {
+    PG_TRY_STATUS(ctx.admin->UnlockDevice(mac));
+    return JsonOk(nlohmann::json::object());
+  });
+}
+
+ApiResponse Api::RepinDevice(Context& ctx) {
+  return DeviceAction(ctx, [&](const std::string& mac) -> Result<nlohmann::json> {
+    PG_TRY_STATUS(ctx.admin->RepinDevice(mac));
+    return JsonOk(nlohmann::json::object());
+  });
+}
+
+ApiResponse Api::IssueCredential(Context& ctx) {
+  const auto kind = CredentialOf(ctx.param("kind"));
+  if (!kind) return ToResponse(FieldProblem("kind", "must be url-token, digest-password or config-key", 404));
+  return DeviceAction(ctx, [&](const std::string& mac) -> Result<nlohmann::json> {
+    PG_TRY(auto secret, ctx.admin->IssueCredential(mac, *kind));
+    return JsonOk(nlohmann::json::object({{"secrets", nlohmann::json::object({{ctx.param("kind"), secret}})}}));
+  });
+}
+
+ApiResponse Api::RevokeCredential(Context& ctx) {
+  const auto kind = CredentialOf(ctx.param("kind"));
+  if (!kind) return ToResponse(FieldProblem("kind", "must be url-token, digest-password or config-key", 404));
+  return DeviceAction(ctx, [&](const std::string& mac) -> Result<nlohmann::json> {
+    PG_TRY_STATUS(ctx.admin->RevokeCredential(mac, *kind));
+    return JsonOk(nlohmann::json::object());
+  });
+}
+
+// --- Lines ---
+
+ApiResponse Api::ListLines(Context& ctx) {
+  auto d = ctx.admin->ShowDevice(ctx.param("mac"));
+  if (!d) return Failed(d.error());
+  auto items = nlohmann::json::array();
+  for (size_t i = 0; i < d->lines.size(); ++i) items.push_back(LineJson(d->lines[i], d->has_password[i]));
+  return JsonResponse(200, {{"items", items}});
+}
+
+ApiResponse Api::SetLine(Context& ctx) {
+  const auto& index_text = ctx.param("index");
+  int index = 0;
+  const auto [end, ec] = std::from_chars(index_text.data(), index_text.data() + index_text.size(), index);
+  if (ec != std::errc() || end != index_text.data() + index_text.size()) {
+    return ToResponse(FieldProblem("index", "must be a line number from 1 to 16"));
+  }
+  auto body = Body(ctx);
+  if (!body) return Failed(body.error());
+  BodyReader r(*body);
+  r.Require("user");
+  r.Require("registrar");
+  service::LineChange c;
+  c.index = index;
+  c.user = r.String("user", 128).value_or("");
+  c.registrar = r.String("registrar", 253).value_or("");
+  c.auth_user = r.String("auth_user", 128).value_or("");
+  c.display_name = r.String("display_name", 128).value_or("");
+  c.port = static_cast<int>(r.Int("port", 1, 65535).value_or(5060));
+  c.transport = r.String("transport", 8).value_or("udp");
+  c.password = r.String("password", 128);
+  c.generate_password = r.Bool("generate_password").value_or(false);
+  if (auto p = r.Finish()) return ToResponse(*p);
+  if (c.password && c.generate_password) {
+    return ToResponse(FieldProblem("password", "give either password or generate_password, not both"));
+  }
+  return DeviceAction(ctx, [&](const std::string& mac) -> Result<nlohmann::json> {
+    PG_TRY(auto generated, ctx.admin->SetLine(mac, c));
+    if (generated.empty()) return JsonOk(nlohmann::json::object());
+    return JsonOk(nlohmann::json::object({{"secrets", nlohmann::json::object({{"sip_password", generated}})}}));
+  });
+}
+
+// --- Variables ---
+
+ApiResponse Api::GetDeviceVars(Context& ctx) {
+  auto vars = ctx.admin->DeviceVars(ctx.param("mac"));
+  if (!vars) return Failed(vars.error());
+  return JsonResponse(200, {{"vars", *vars}});
+}
+
+ApiResponse Api::ChangeDeviceVars(Context& ctx) {
+  auto body = Body(ctx);
+  if (!body) return Failed(body.error());
+  std::optional<Problem> problem;
+  auto change = ReadVarsChange(*body, problem);
+  if (problem) return ToResponse(*problem);
+  const auto& mac = ctx.param("mac");
+  auto before = ctx.admin->DeviceVars(mac);
+  if (!before) return Failed(before.error());
+  std::string tenant;
+  if (auto view = DeviceView(*ctx.admin, mac, &tenant)) {
+    ctx.audit_tenant = tenant;
+    ctx.audit_device = (*view)["mac"].get<std::string>();
+  }
+  ctx.before = {{"vars", *before}};
+  service::Linter linter(deps_.store, deps_.vendors, deps_.templates, deps_.provisioning_url);
+  auto out = ctx.admin->ChangeDeviceVars(linter, mac, *change);
+  if (!out) return Failed(out.error(), {"set", "unset"});
+  if (auto after = ctx.admin->DeviceVars(mac)) ctx.after = {{"vars", *after}};
+  return VarsOutcomeResponse(*out);
+}
+
+}  // namespace provgate::api

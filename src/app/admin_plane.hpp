@@ -1,0 +1,34 @@
+// The running admin plane of `provgate serve`: the REST API and its listeners on a thread of
+// their own, so operators never hold up the device plane's serving threads.
+#pragma once
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "api/admin_listener.hpp"
+#include "api/api.hpp"
+#include "app/config.hpp"
+
+namespace provgate::app {
+
+class AdminPlane {
+ public:
+  // Nothing (null) when the config has no [[admin]] table. Binds every admin listener
+  // before returning, so a port in use fails the start.
+  static Result<std::unique_ptr<AdminPlane>> Start(const Config& config, api::ApiDeps deps);
+  // Stops accepting and joins the thread.
+  ~AdminPlane();
+  void Stop();
+
+ private:
+  AdminPlane() = default;
+  boost::asio::io_context ioc_{1};
+  std::vector<std::unique_ptr<api::Api>> apis_;
+  std::vector<std::unique_ptr<api::AdminListener>> listeners_;
+  std::thread thread_;
+};
+
+}  // namespace provgate::app

@@ -1,0 +1,76 @@
+// Read-only queries of the operator plane, shared by the REST API and the CLI: device lists
+// with filters and audit records, both paginated by cursor. Input arrives as text and is
+// checked here; a tenant-scoped caller sees only its tenant (the tenant goes into the
+// store's SQL predicate) and a tenant outside its scope answers as an unknown one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.hpp"
+#include "service/admin.hpp"
+#include "store/operator_store.hpp"
+#include "store/store.hpp"
+
+namespace provgate::service {
+
+inline constexpr int kDefaultPageSize = 100;
+inline constexpr int kMaxPageSize = 1000;
+
+struct DeviceListRequest {
+  std::string tenant;  // "" = every tenant in scope
+  std::string state;   // stock | assigned | provisioned | expired | retired, "" = any
+  std::string vendor;
+  std::string model;
+  std::optional<bool> locked;
+  std::optional<std::int64_t> seen_since;   // unix seconds
+  std::optional<std::int64_t> seen_before;
+  std::string cursor;  // a MAC, from the previous page's next_cursor
+  int limit = kDefaultPageSize;
+};
+
+struct DevicePage {
+  std::vector<store::DeviceSummary> devices;  // effective states
+  std::vector<std::string> tenant_names;      // per device, "" in stock
+  std::string next_cursor;                    // "" on the last page
+};
+
+struct AuditListRequest {
+  std::string device;  // a MAC
+  std::string tenant;
+  std::string actor;
+  std::string decision;  // allow | deny | info
+  std::optional<std::int64_t> since;
+  std::optional<std::int64_t> until;
+  std::optional<std::int64_t> cursor;  // from the previous page's next_cursor
+  int limit = kDefaultPageSize;
+};
+
+struct AuditPage {
+  std::vector<store::StoredAuditEvent> events;  // newest first
+  std::optional<std::int64_t> next_cursor;      // nothing on the last page
+};
+
+class Queries {
+ public:
+  // The references must outlive this object.
+  Queries(store::Store& store, store::OperatorStore& operator_store, const Clock& clock,
+          std::optional<TenantScope> scope);
+
+  // kInvalidArgument names the bad field (state, cursor, limit, ...); kNotFound for a
+  // tenant unknown or outside the scope.
+  Result<DevicePage> Devices(const DeviceListRequest& request);
+  Result<AuditPage> Audit(const AuditListRequest& request);
+
+ private:
+  Result<std::optional<core::Tenant>> TenantFilter(const std::string& name);
+
+  store::Store& store_;
+  store::OperatorStore& operator_store_;
+  const Clock& clock_;
+  std::optional<TenantScope> scope_;
+};
+
+}  // namespace provgate::service

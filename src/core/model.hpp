@@ -84,8 +84,9 @@ struct Device {
   std::optional<std::int64_t> state_changed_at;   // unix seconds of the last transition
   // Secrets, clear only in memory; sealed at rest by the store.
   std::optional<std::string> config_key;          // vendor config-encryption key
-  // When a plain file carrying config_key was first sent (KeyDelivery::kPriorPlainCopy);
-  // nullopt until then, and again whenever the key changes.
+  // When the device's first plain copy of an encrypted file was sent (the phone cannot
+  // decrypt before it: KeyDelivery::kPriorPlainCopy, kKeyFile); nullopt until then, and again
+  // whenever the key changes.
   std::optional<std::int64_t> config_key_delivered_at;
   std::optional<std::string> digest_password;     // per-device HTTP digest/basic password
   std::string digest_user;                        // "" = the MAC

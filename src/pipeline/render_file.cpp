@@ -1,5 +1,7 @@
 #include "pipeline/render_file.hpp"
 
+#include <fmt/format.h>
+
 #include <string>
 
 namespace provgate::pipeline {
@@ -13,11 +15,14 @@ constexpr int kMaxLineAlias = 16;
 std::string RenderFile(const render::TemplateSet& templates, const render::Template& tpl,
                        const vendors::FileRoute& route, const core::Device& device,
                        const core::Tenant& tenant, const std::vector<core::Line>& lines,
-                       const std::string& file_name, const std::string& provisioning_url) {
+                       const std::string& file_name, const std::string& provisioning_url,
+                       std::uint64_t data_generation) {
   nlohmann::json ctx = templates.BaseVars(device.vendor, device.model);
   render::MergeVars(ctx, tenant.vars);
   ctx["tenant"] = {{"name", tenant.name}, {"display_name", tenant.display_name}};
-  ctx["file"] = {{"name", file_name}, {"model_hint", route.model_hint}};
+  ctx["file"] = {{"name", file_name},
+                 {"model_hint", route.model_hint},
+                 {"content_version", fmt::format("{:010d}", kContentVersionBase + data_generation)}};
   ctx["server"] = {{"provisioning_url", provisioning_url}};
 
   // Common files are shared by many devices: no device data, no lines, no secrets.

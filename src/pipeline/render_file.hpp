@@ -2,6 +2,7 @@
 // pipeline and by offline consumers (the policy linter), so both see exactly the same bytes.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -11,12 +12,19 @@
 
 namespace provgate::pipeline {
 
+// The smallest content version: 10 digits, so "2.<version>" is above a legacy "2.0002" as a
+// decimal and as text.
+inline constexpr std::uint64_t kContentVersionBase = 2'000'000'000;
+
 // Variables: defaults < vendor < model < tenant (< device for device files). Common files get
 // no device data and no lines. A line's password is rendered only when present in `lines`.
-// Thread-safe.
+// `data_generation` (the store's, read before the data) becomes `file.content_version`,
+// kContentVersionBase + generation as 10 digits: it grows whenever provgate's data changes,
+// for phones that apply a file only when its version is higher (Fanvil). Thread-safe.
 std::string RenderFile(const render::TemplateSet& templates, const render::Template& tpl,
                        const vendors::FileRoute& route, const core::Device& device,
                        const core::Tenant& tenant, const std::vector<core::Line>& lines,
-                       const std::string& file_name, const std::string& provisioning_url);
+                       const std::string& file_name, const std::string& provisioning_url,
+                       std::uint64_t data_generation);
 
 }  // namespace provgate::pipeline

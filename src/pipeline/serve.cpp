@@ -81,10 +81,14 @@ Result<DeviceResponse> Pipeline::ServeFile(const Context& ctx, const vendors::Ve
   const auto scheme = vendor.Encryption(route);
   const auto& key = device.config_key;
   if (scheme && scheme->required && !key) return Deny(record, "no config key");
-  // A vendor whose key travels in a plain copy of this same file gets that copy until it was
-  // sent once; from then on the file is encrypted with the key the phone now holds.
-  const bool plain_copy_first = scheme && key && scheme->delivery == vendors::KeyDelivery::kPriorPlainCopy &&
-                                !device.config_key_delivered_at;
+  // A device whose phone cannot decrypt yet gets a plain copy (over TLS) once, then files
+  // encrypted with the key it now holds: where the key travels in the plain copy itself
+  // (Grandstream), and where the phone learns to fetch the key file only from the common
+  // file of the same session, which it applies after every download (Yealink's
+  // static.auto_provision.aes_key_in_file).
+  const bool plain_copy_first = scheme && key && !device.config_key_delivered_at &&
+                                (scheme->delivery == vendors::KeyDelivery::kPriorPlainCopy ||
+                                 scheme->delivery == vendors::KeyDelivery::kKeyFile);
   const bool encrypt = scheme && key && !plain_copy_first;
   const render::Template* tpl = templates_.Find(device.vendor, route.template_name);
   if (tpl == nullptr) return Error::Internal("no template " + device.vendor + "/" + route.template_name);
@@ -113,7 +117,8 @@ Result<DeviceResponse> Pipeline::ServeFile(const Context& ctx, const vendors::Ve
         PG_TRY(lines, LinesWithoutPasswords(device, stored_password));
       }
     }
-    body = RenderFile(templates_, *tpl, route, device, tenant, lines, file_name, options_.provisioning_url);
+    body = RenderFile(templates_, *tpl, route, device, tenant, lines, file_name, options_.provisioning_url,
+                      generation);
     // A stored password, even one this response leaves out, has a future (delivery, the
     // wipe when its grace period ends) that only a request reading the lines carries out.
     if (!stored_password) render_cache_.Put(cache_key, body, generation);
@@ -123,7 +128,12 @@ Result<DeviceResponse> Pipeline::ServeFile(const Context& ctx, const vendors::Ve
     record.detail["encrypted"] = true;
   } else if (plain_copy_first && ctx.side_effects) {
     PG_TRY(bool first, store_.MarkConfigKeyDelivered(device.id, ctx.now));
-    if (first) LifecycleEvent(ctx, device, "config key delivered", {{"file", file_name}});
+    if (first) {
+      LifecycleEvent(ctx, device,
+                     scheme->delivery == vendors::KeyDelivery::kPriorPlainCopy ? "config key delivered"
+                                                                                : "first copy sent plain",
+                     {{"file", file_name}});
+    }
   }
   if (device_file && device.state == core::DeviceState::kAssigned && ctx.side_effects) {
     PG_TRY_STATUS(RecordTransition(ctx, device, core::DeviceState::kAssigned, core::DeviceState::kProvisioned,
@@ -161,7 +171,7 @@ std::vector<int> Pipeline::CarriedPasswordLines(const core::Device& device, cons
     }
   }
   const std::string body = RenderFile(templates_, tpl, route, device, tenant, probe, file_name,
-                                      options_.provisioning_url);
+                                      options_.provisioning_url, 0);
   std::vector<int> carried;
   for (const auto& [index, marker] : markers) {
     if (body.find(marker) != std::string::npos) carried.push_back(index);

@@ -83,7 +83,7 @@ DeviceFindings Linter::LintOne(const core::Device& device, const core::Tenant& t
       continue;
     }
     files.push_back({name, *route,
-                     pipeline::RenderFile(templates_, *tpl, *route, d, t, masked, name, provisioning_url_)});
+                     pipeline::RenderFile(templates_, *tpl, *route, d, t, masked, name, provisioning_url_, 0)});
   }
   auto findings = lint::LintDevice(*vendor, files, lint::LintContext{has_key});
   out.findings.insert(out.findings.end(), std::make_move_iterator(findings.begin()),

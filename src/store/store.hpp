@@ -160,8 +160,9 @@ class Store : public defense::BanStore {
   virtual Status LockDevice(std::int64_t device_id, const std::string& reason) = 0;
   // Forgets the certificate pin (the next authenticated fetch pins again).
   virtual Status ClearPin(std::int64_t device_id) = 0;
-  // Records that a plain file carrying the device's config key was sent, only if none was
-  // recorded; false when another request recorded it first.
+  // Records that the device's first plain copy of an encrypted file was sent (core::Device::
+  // config_key_delivered_at), only if none was recorded; false when another request
+  // recorded it first.
   virtual Result<bool> MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now) = 0;
   // kNotFound when no device has this URL token hash.
   virtual Result<core::Device> FindDeviceByToken(const std::string& token_hash) = 0;

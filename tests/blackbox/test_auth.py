@@ -315,6 +315,11 @@ def openssl_decrypt(data: bytes, key: bytes) -> bytes:
 
 def test_encrypted_yealink_config_decrypts_with_the_openssl_cli(server):
     key = server.cli("device", "config-key", YEALINK).stdout.strip().split()[-1]
+    # The phone reads aes_key_in_file from the common file it applies after this session's
+    # downloads: its first copy is plain (over TLS), encrypted from the next session on.
+    first = server.raw(get(f"/{YEALINK}.cfg"), mac=YEALINK).partition(b"\r\n\r\n")[2]
+    assert first.startswith(b"#!version")
+    assert last(server, kind="lifecycle", reason="first copy sent plain")
     encrypted = server.raw(get(f"/{YEALINK}.cfg"), mac=YEALINK)
     head, _, body = encrypted.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200") and not body.startswith(b"#!version")

@@ -97,7 +97,10 @@ const VendorRules* RulesFor(std::string_view vendor) {
         {"Password_*_"}}},
       {"grandstream",
        {{{"no-periodic-recheck", Severity::kError, "mac.xml", "provisioning.auto.mode|P194", Expect::kIn,
-          {"YesUpgradeMin", "YesUpgradeHourOfDay", "YesUpgradeDayOfWeek", "1"}, "automatic provisioning checks are off",
+          // P194: 1 on GXP phones ("check every minute(s)"), 3 on HT ATAs ("check every ()
+          // minutes"); both FusionPBX.
+          {"YesUpgradeMin", "YesUpgradeHourOfDay", "YesUpgradeDayOfWeek", "1", "3"},
+          "automatic provisioning checks are off",
           kRecheckFix},
          {"no-periodic-recheck", Severity::kError, "mac.xml", "provisioning.auto.minute|P193", Expect::kPositive, {},
           "no check interval", kRecheckFix},
@@ -106,10 +109,10 @@ const VendorRules* RulesFor(std::string_view vendor) {
          {"web-ui-plain-http", Severity::kWarning, "mac.xml", "security.webAccessMode|P1650", Expect::kIn,
           {"HTTPS", "0"}, "the web UI is served over plain HTTP", "keep the shipped mac.xml"},
          {"sip-from-any-source", Severity::kError, "mac.xml",
-          "account.*.sip.validate.incomingServer|P2347?|P243?", Expect::kIn, {"Yes", "1"},
+          "account.*.sip.validate.incomingServer|P2347?|P243?|P743?|P2447?|P2547?", Expect::kIn, {"Yes", "1"},
           "the account accepts SIP from any source", "set sip_only_from_proxy = true"}},
         WebRule{"", "", {}, "mac.xml", "users.admin.password|P2"},
-        {"account.*.sip.subscriber.password", "P34"}}},
+        {"account.*.sip.subscriber.password", "P34", "P734", "P406", "P506", "P412*"}}},
       {"snom",
        {{{"sip-from-any-source", Severity::kError, "model.xml", "filter_registrar", Expect::kIn, {"on"},
           "the phone accepts SIP from any source", "set sip_only_from_registrar = true"},
@@ -158,6 +161,81 @@ const VendorRules* RulesFor(std::string_view vendor) {
   };
   auto it = kRules.find(vendor);
   return it == kRules.end() ? nullptr : &it->second;
+}
+
+// The lines a vendor's template can write for a model, where that is fewer than any line
+// index: Grandstream P-value models, whose account numbering cannot be derived from the
+// index (templates/grandstream/vars.toml model layer, docs/vendors/grandstream.md).
+// shared_server: every port registers through profile 1, i.e. with line 1's server.
+struct LineCapacity {
+  std::string_view vendor;
+  std::string_view model;
+  int max_index;
+  bool shared_server;
+};
+
+constexpr LineCapacity kLineCapacities[] = {
+    {"grandstream", "HT801", 1, false},   {"grandstream", "HT802", 2, false},
+    {"grandstream", "HT812", 1, false},   {"grandstream", "HT813", 1, false},
+    {"grandstream", "HT814", 4, true},    {"grandstream", "HT818", 8, true},
+    {"grandstream", "GXP1160", 1, false}, {"grandstream", "GXP1405", 1, false},
+    {"grandstream", "GXP1610", 1, false}, {"grandstream", "GXP1615", 1, false},
+    {"grandstream", "GXP1620", 2, false}, {"grandstream", "GXP1625", 2, false},
+    {"grandstream", "GXP1628", 2, false}, {"grandstream", "GXP1630", 3, false},
+    {"grandstream", "GXP2000", 1, false}, {"grandstream", "GXP2100", 1, false},
+};
+
+const LineCapacity* LineCapacityFor(std::string_view vendor, std::string_view model) {
+  std::string upper;
+  for (char c : model) upper.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+  for (const auto& c : kLineCapacities) {
+    if (c.vendor == vendor && c.model == upper) return &c;
+  }
+  return nullptr;
+}
+
+std::string ServerOf(const LintLine& l) { return l.registrar + ":" + std::to_string(l.port) + "/" + l.transport; }
+
+Finding MakeLineFinding(std::string file, int index, std::string message, std::string fix) {
+  return Finding{"line-unsupported", Severity::kError, std::move(file), "line " + std::to_string(index),
+                 std::move(message), std::move(fix)};
+}
+
+// line-unsupported: lines the model's template never writes, and ports that would register
+// with another line's server.
+void CheckLines(std::string_view vendor, const std::vector<RenderedFile>& files, const LintContext& context,
+                std::vector<Finding>& findings) {
+  const LineCapacity* cap = LineCapacityFor(vendor, context.model);
+  if (cap == nullptr) return;
+  std::string file;
+  for (const auto& f : files) {
+    if (f.route.scope == vendors::FileScope::kDevice) {
+      file = f.file_name;
+      break;
+    }
+  }
+  const LintLine* line1 = nullptr;
+  for (const auto& l : context.lines) {
+    if (l.index == 1) line1 = &l;
+  }
+  const std::string model(cap->model);
+  const std::string range = "1-" + std::to_string(cap->max_index);
+  for (const auto& l : context.lines) {
+    const std::string n = std::to_string(l.index);
+    if (l.index < 1 || l.index > cap->max_index) {
+      findings.push_back(MakeLineFinding(
+          file, l.index,
+          "line " + n + " is never written for " + model + " (its template writes lines " + range +
+              "): the port would stay unregistered",
+          "move the line to index " + range + " or to a model that has the account"));
+    } else if (cap->shared_server && l.index != 1 && (line1 == nullptr || ServerOf(l) != ServerOf(*line1))) {
+      findings.push_back(MakeLineFinding(
+          file, l.index,
+          "line " + n + " registers with " + ServerOf(l) + ", but every " + model +
+              " port uses profile 1, i.e. line 1's server (" + (line1 == nullptr ? "none" : ServerOf(*line1)) + ")",
+          "give the line line 1's registrar, port and transport, or add line 1"));
+    }
+  }
 }
 
 bool MatchesOne(std::string_view pattern, std::string_view key) {
@@ -238,6 +316,7 @@ std::vector<Finding> LintDevice(const vendors::Vendor& vendor, const std::vector
     }
     parsed.push_back({&f, std::move(*settings)});
   }
+  CheckLines(vendor.name(), files, context, findings);
   const VendorRules* rules = RulesFor(vendor.name());
   if (rules == nullptr) return findings;
 

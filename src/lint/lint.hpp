@@ -17,6 +17,10 @@
 //                                      settings or resync, telnet) left on
 //   plaintext-password-with-encryption  error  a SIP password in a file that is served
 //                                      plain although the device has a config key
+//   line-unsupported          error    a line the model's template cannot write (a Grandstream
+//                                      P-value model without sourced numbering for that
+//                                      account, or a port that cannot reach its own server):
+//                                      the port would stay silently unregistered
 // A rule runs only when the files it needs were linted (e.g. a Yealink web UI rule needs the
 // common file for the switch and the MAC file for the password); LintDevice with all of a
 // device's files runs every rule. Thread-safe; never throws.
@@ -43,9 +47,20 @@ struct Finding {
   std::string fix_hint; // which variable to set
 };
 
+// What line-unsupported needs of one of the device's lines.
+struct LintLine {
+  int index = 1;
+  std::string registrar;
+  int port = 0;
+  std::string transport;  // "udp", "tcp", "tls"
+};
+
 struct LintContext {
   // The device has a config-file key (vendors::EncryptionScheme::key_variable is set).
   bool encryption_configured = false;
+  // The device's model as stored and its lines; line-unsupported runs only when model is set.
+  std::string model;
+  std::vector<LintLine> lines;
 };
 
 struct RenderedFile {

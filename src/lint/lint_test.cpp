@@ -203,6 +203,43 @@ TEST(Lint, EveryRuleFindsItsWeakenedVariables) {
   EXPECT_EQ(fired.size(), 8u);
 }
 
+// A Grandstream P-value model whose template cannot write a line: an error naming the line,
+// instead of a port that silently never registers.
+TEST(Lint, LinesAPValueModelCannotWriteAreErrors) {
+  const vendors::Vendor& gs = *Vendors().Find("grandstream");
+  const Sample ht812{"grandstream", "HT812", {"cfgc074ad273a10.xml"}};
+  const LintLine l1{1, "sip.example.net", 5060, "udp"};
+  const LintLine l2{2, "sip.example.net", 5060, "udp"};
+  auto rule_keys = [](const std::vector<Finding>& findings) {
+    std::vector<std::string> keys;
+    for (const auto& f : findings) {
+      if (f.rule_id == "line-unsupported") {
+        EXPECT_EQ(f.severity, Severity::kError);
+        EXPECT_EQ(f.file, "cfgc074ad273a10.xml");
+        keys.push_back(f.key);
+      }
+    }
+    return keys;
+  };
+  using Keys = std::vector<std::string>;
+  // No sourced numbering for a second HT812 port.
+  EXPECT_EQ(rule_keys(LintDevice(gs, Render(ht812, Json::object()), LintContext{false, "HT812", {l1, l2}})), Keys{"line 2"});
+  // HT802 port 2 is written (FusionPBX ht802); a third line is not.
+  const Sample ht802{"grandstream", "HT802", {"cfgc074ad273a10.xml"}};
+  EXPECT_EQ(rule_keys(LintDevice(gs, Render(ht802, Json::object()), LintContext{false, "HT802", {l1, l2}})), Keys{});
+  const LintLine l3{3, "sip.example.net", 5060, "udp"};
+  EXPECT_EQ(rule_keys(LintDevice(gs, Render(ht802, Json::object()), LintContext{false, "ht802", {l1, l2, l3}})), Keys{"line 3"});
+  // HT814 ports all register through profile 1: another server is a dead port.
+  const Sample ht814{"grandstream", "HT814", {"cfgc074ad273a10.xml"}};
+  const LintLine other{3, "sip.other.net", 5060, "udp"};
+  EXPECT_EQ(rule_keys(LintDevice(gs, Render(ht814, Json::object()), LintContext{false, "HT814", {l1, l2, other}})),
+            Keys{"line 3"});
+  EXPECT_EQ(rule_keys(LintDevice(gs, Render(ht814, Json::object()), LintContext{false, "HT814", {l2}})), Keys{"line 2"});
+  // Version 2 models write every line.
+  EXPECT_EQ(rule_keys(LintDevice(gs, Render(SampleOf("grandstream"), Json::object()), LintContext{false, "GXP2135", {l1, l2, l3}})),
+            Keys{});
+}
+
 std::string ReadAll(const fs::path& p) {
   auto bytes = ReadWholeFile(p);
   return bytes ? *bytes : std::string();

@@ -85,7 +85,11 @@ DeviceFindings Linter::LintOne(const core::Device& device, const core::Tenant& t
     files.push_back({name, *route,
                      pipeline::RenderFile(templates_, *tpl, *route, d, t, masked, name, provisioning_url_, 0)});
   }
-  auto findings = lint::LintDevice(*vendor, files, lint::LintContext{has_key});
+  lint::LintContext context{has_key, d.model, {}};
+  for (const auto& l : lines) {
+    context.lines.push_back({l.index, l.registrar, l.port, std::string(core::TransportName(l.transport))});
+  }
+  auto findings = lint::LintDevice(*vendor, files, context);
   out.findings.insert(out.findings.end(), std::make_move_iterator(findings.begin()),
                       std::make_move_iterator(findings.end()));
   return out;

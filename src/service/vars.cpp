@@ -16,9 +16,9 @@ constexpr std::size_t kMaxValue = 1024;
 
 // Render-context names (docs/templates.md): top-level reserved keys and the line keys that
 // inner contexts would shadow.
-constexpr std::array<std::string_view, 16> kReserved = {
-    "device", "tenant", "lines", "file", "server", "index", "display_name", "user",
-    "auth_user", "registrar", "port", "transport", "is_udp", "is_tcp", "is_tls", "password"};
+constexpr std::array<std::string_view, 18> kReserved = {
+    "device", "tenant", "lines", "file", "server", "servers", "index", "display_name", "user",
+    "auth_user", "registrar", "port", "transport", "is_udp", "is_tcp", "is_tls", "password", "server_index"};
 
 // "line1".."line16": each line again under its own name, in device files.
 bool IsLineAlias(std::string_view name) {

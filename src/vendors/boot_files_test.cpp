@@ -45,6 +45,9 @@ TEST(BootFiles, FollowEachVendorsRequestOrder) {
   EXPECT_EQ(Boot("grandstream", "c074ad2bd859", "GXP2135"), (V{"cfgc074ad2bd859.xml"}));
   EXPECT_EQ(Boot("snom", "000413922d24", "D785"), (V{"snomD785.htm", "snomD785-000413922D24.htm"}));
   EXPECT_EQ(Boot("fanvil", "0c383e07e16c", "X4"), (V{"f0X4hw1.100.cfg", "0c383e07e16c.cfg"}));
+  // wazo serie_x COMMON_FILES: F0V00X200000.cfg is X210's file, X2 has its own.
+  EXPECT_EQ(Boot("fanvil", "0c383e07e16c", "X2"), (V{"f0X2hw1.100.cfg", "0c383e07e16c.cfg"}));
+  EXPECT_EQ(Boot("fanvil", "0c383e07e16c", "X210"), (V{"F0V00X200000.cfg", "0c383e07e16c.cfg"}));
   EXPECT_EQ(Boot("gigaset", "7c2f80e0d605", "N870"), (V{"7C2F80E0D605.xml"}));
   EXPECT_EQ(Boot("htek", "001fc11c22a9", "UC926"), (V{"cfg0010.xml", "cfg001fc11c22a9.xml"}));
   EXPECT_EQ(Boot("htek", "001fc11c22a9", "UC903"), (V{"cfg0016.xml", "cfg001fc11c22a9.xml"}));

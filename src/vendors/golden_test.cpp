@@ -2,7 +2,7 @@
 // templates/ the way the pipeline does it, and compared byte for byte.
 //
 // context.json: {"model": "<model for BaseVars>", "requests": ["<file name>", ...],
-//                "context": {<tenant/device vars and reserved keys>},
+//                "context": {<tenant/device vars and reserved keys, file.content_version>},
 //                "expect_keys": {"<file name>": ["<key or attribute>", ...]}   (optional)}
 // Each request is routed by the vendor module; the result is compared with
 // expected.<template name>. kCommon routes are rendered without "device" and "lines"; device
@@ -98,9 +98,25 @@ std::set<std::string> ElementKeys(const Vendor& vendor, const FileRoute& route, 
   return keys;
 }
 
-// Each line of ctx["lines"] again under "line<index>" (indexes 1-16), like RenderFile.
+// Each line of ctx["lines"] again under "line<index>" (indexes 1-16), and the distinct
+// (registrar, port, transport) as "servers" with each line's "server_index", like RenderFile.
 void AddLineAliases(Json& ctx) {
   if (!ctx.contains("lines")) return;
+  Json servers = Json::array();
+  for (auto& line : ctx["lines"]) {
+    std::size_t i = 0;
+    while (i < servers.size() && !(servers[i]["registrar"] == line["registrar"] && servers[i]["port"] == line["port"] &&
+                                   servers[i]["transport"] == line["transport"])) {
+      ++i;
+    }
+    if (i == servers.size()) {
+      servers.push_back({{"index", i}, {"registrar", line["registrar"]}, {"port", line["port"]},
+                         {"transport", line["transport"]}, {"is_udp", line["is_udp"]}, {"is_tcp", line["is_tcp"]},
+                         {"is_tls", line["is_tls"]}});
+    }
+    line["server_index"] = i;
+  }
+  ctx["servers"] = servers;
   for (const auto& line : ctx["lines"]) {
     const int index = line.value("index", 0);
     if (index >= 1 && index <= 16) ctx["line" + std::to_string(index)] = line;
@@ -136,10 +152,14 @@ TEST(Golden, RendersEveryCaseByteForByte) {
 
         Json ctx = set->BaseVars(vendor_name, spec.at("model").get<std::string>());
         render::MergeVars(ctx, spec.at("context"));
-        ctx["file"] = {{"name", file_name}, {"model_hint", route->model_hint}};
+        // The case may set file.content_version (as the pipeline does); name and hint come
+        // from the request.
+        ctx["file"]["name"] = file_name;
+        ctx["file"]["model_hint"] = route->model_hint;
         if (route->scope == FileScope::kCommon) {
           ctx.erase("device");
           ctx.erase("lines");
+          ctx.erase("servers");
         } else {
           AddLineAliases(ctx);
         }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -45,19 +46,39 @@ Json Line(int index, const std::string& user, const std::string& auth_user, int 
 }
 
 // Renders `file` of `vendor` for a device of `model` with `lines`, like pipeline::RenderFile.
+// `server` as RenderFile builds it for https://prov.example.net/p/ unless given.
 std::string Render(const std::string& vendor, const std::string& model, const std::string& file,
-                   const Json& lines = Json::array(), const Json& device_vars = Json::object()) {
+                   const Json& lines = Json::array(), const Json& device_vars = Json::object(),
+                   const Json& server = {{"provisioning_url", "https://prov.example.net/p/"},
+                                         {"provisioning_host_path", "prov.example.net/p"},
+                                         {"provisioning_https", true}}) {
   auto route = Vendors().Find(vendor)->Route(file);
   EXPECT_TRUE(route) << vendor << " " << file;
   if (!route) return {};
   Json ctx = Templates().BaseVars(vendor, model);
-  ctx["server"] = {{"provisioning_url", "https://prov.example.net/p/"}};
+  ctx["server"] = server;
   ctx["file"] = {{"name", file}, {"model_hint", route->model_hint}};
   if (route->scope == FileScope::kDevice) {
     render::MergeVars(ctx, device_vars);
     ctx["device"] = {{"mac", route->mac->str()}, {"mac_upper", route->mac->Upper()}, {"model", model}};
-    ctx["lines"] = lines;
-    for (const auto& l : lines) ctx["line" + std::to_string(l["index"].get<int>())] = l;
+    // Distinct (registrar, port, transport) as "servers", each line's "server_index".
+    Json servers = Json::array();
+    Json indexed = lines;
+    for (auto& l : indexed) {
+      std::size_t i = 0;
+      while (i < servers.size() && !(servers[i]["registrar"] == l["registrar"] && servers[i]["port"] == l["port"] &&
+                                     servers[i]["transport"] == l["transport"])) {
+        ++i;
+      }
+      if (i == servers.size()) {
+        servers.push_back({{"index", i}, {"registrar", l["registrar"]}, {"port", l["port"]}, {"transport", l["transport"]},
+                           {"is_udp", l["is_udp"]}, {"is_tcp", l["is_tcp"]}, {"is_tls", l["is_tls"]}});
+      }
+      l["server_index"] = i;
+    }
+    ctx["lines"] = indexed;
+    ctx["servers"] = servers;
+    for (const auto& l : indexed) ctx["line" + std::to_string(l["index"].get<int>())] = l;
   }
   const render::Template* tpl = Templates().Find(vendor, route->template_name);
   EXPECT_NE(tpl, nullptr) << vendor << " " << route->template_name;
@@ -109,11 +130,45 @@ TEST(ReferenceKeys, FanvilFormatFollowsTheModelFamily) {
     EXPECT_TRUE(Has(out, "<sysConf>")) << model;
     EXPECT_TRUE(Has(out, "<Version>")) << model;
   }
-  // A content version from the render context wins over the fixed one.
-  Json ctx = Templates().BaseVars("fanvil", "X7");
-  ctx["file"] = {{"content_version", "0000000042"}};
-  EXPECT_TRUE(Has(Templates().Find("fanvil", "common.cfg")->Render(ctx, render::Format::kXml),
-                  "<Version>2.0000000042</Version>"));
+}
+
+// Fanvil C56/i23 manuals: a file is applied only when its version is higher than the running
+// one. The pipeline's file.content_version (10 digits, >= 2000000000) makes 2.<content_version>
+// higher than the fallback config_version both as a decimal and as a string; the fallback
+// itself is a valid version.
+TEST(ReferenceKeys, FanvilContentVersionIsHigherThanTheFallback) {
+  static const std::regex kVersion(R"(<[Vv]ersion>([0-9]+\.[0-9]+)</[Vv]ersion>)");
+  for (const char* model : {"X7", "X4"}) {
+    for (const char* tpl : {"common.cfg", "mac.cfg"}) {
+      Json ctx = Templates().BaseVars("fanvil", model);
+      ctx["lines"] = Json::array();
+      const std::string fallback_out = Templates().Find("fanvil", tpl)->Render(ctx, render::Format::kXml);
+      ctx["file"] = {{"content_version", "2000000042"}};
+      const std::string versioned_out = Templates().Find("fanvil", tpl)->Render(ctx, render::Format::kXml);
+      std::smatch fallback;
+      std::smatch versioned;
+      ASSERT_TRUE(std::regex_search(fallback_out, fallback, kVersion)) << model << " " << tpl << fallback_out;
+      ASSERT_TRUE(std::regex_search(versioned_out, versioned, kVersion)) << model << " " << tpl;
+      EXPECT_EQ(versioned[1].str(), "2.2000000042") << model << " " << tpl;
+      EXPECT_EQ(fallback[1].str(), "2.0002") << model << " " << tpl;
+      EXPECT_GT(std::stod(versioned[1].str()), std::stod(fallback[1].str())) << model << " " << tpl;
+      EXPECT_GT(versioned[1].str(), fallback[1].str()) << model << " " << tpl;
+    }
+  }
+}
+
+// FusionPBX pairs https:// with 5 (x7, h2u-v2 FlashProtocol; x4, x3sp Download_Protocol);
+// wazo pairs http:// with 4 (base-new.tpl) and 2 (legacy base.tpl).
+TEST(ReferenceKeys, FanvilProvisioningProtocolFollowsTheUrlScheme) {
+  EXPECT_TRUE(Has(Render("fanvil", "X7", "F0V00X700000.cfg"), "<FlashProtocol>5</FlashProtocol>"));
+  EXPECT_TRUE(Has(Render("fanvil", "X4", "f0X4hw1.100.cfg"), "<Download_Protocol>5</Download_Protocol>"));
+  const Json http = {{"provisioning_url", "http://prov.example.net/p/"},
+                     {"provisioning_host_path", "prov.example.net/p"},
+                     {"provisioning_https", false}};
+  EXPECT_TRUE(Has(Render("fanvil", "X7", "F0V00X700000.cfg", Json::array(), Json::object(), http),
+                  "<FlashProtocol>4</FlashProtocol>"));
+  EXPECT_TRUE(Has(Render("fanvil", "X4", "f0X4hw1.100.cfg", Json::array(), Json::object(), http),
+                  "<Download_Protocol>2</Download_Protocol>"));
 }
 
 TEST(ReferenceKeys, FanvilSysConfNestsDateUnderPhoneAndPnpUnderAp) {
@@ -131,20 +186,30 @@ TEST(ReferenceKeys, FanvilSysConfNestsDateUnderPhoneAndPnpUnderAp) {
   EXPECT_TRUE(Has(out, "<FlashProtocol>")) << out;
 }
 
-// wazo Nx70: 5-digit handset index created with add_hs, provider per line with port and
-// transport.
-TEST(ReferenceKeys, GigasetWritesHandsetAccountsAndProviderTransport) {
-  const std::string out = Render("gigaset", "N870", "7C2F80E0D605.xml",
-                                 Json::array({Line(1, "1001", "a1001", 5061, "tls"), Line(2, "1002", "1002", 5060, "udp")}));
+// wazo Nx70 (Nx70_83_v2_65_0 base.tpl, common.py _add_voip_providers): 5-digit handset index
+// created with add_hs, a registration code per handset, and one SipProvider per distinct
+// server (here registrar, port and transport) from 0, shared by the lines that use it.
+TEST(ReferenceKeys, GigasetWritesHandsetAccountsAndSharedProviders) {
+  Json lines = Json::array({Line(1, "1001", "a1001", 5061, "tls"), Line(2, "1002", "1002", 5060, "udp"),
+                            Line(3, "1003", "1003", 5061, "tls")});
+  const std::string out = Render("gigaset", "N870", "7C2F80E0D605.xml", lines);
   EXPECT_TRUE(Has(out, "<oper name=\"add_hs\" value=\"00001\">")) << out;
+  EXPECT_TRUE(Has(out, "name=\"hs.00001.DECT_AC\" value=\"0000\"")) << out;
+  EXPECT_TRUE(Has(out, "name=\"hs.00003.DECT_AC\" value=\"0000\"")) << out;
   EXPECT_TRUE(Has(out, "name=\"SipAccount.00001.AuthName\" value=\"a1001\"")) << out;
   EXPECT_TRUE(Has(out, "name=\"SipAccount.00001.ProviderId\" value=\"0\"")) << out;
   EXPECT_TRUE(Has(out, "name=\"SipProvider.0.RegServerPort\" value=\"5061\"")) << out;
   EXPECT_TRUE(Has(out, "name=\"SipProvider.0.TransportProtocol\" value=\"3\"")) << out;
   EXPECT_TRUE(Has(out, "name=\"SipAccount.00002.ProviderId\" value=\"1\"")) << out;
   EXPECT_TRUE(Has(out, "name=\"SipProvider.1.TransportProtocol\" value=\"1\"")) << out;
+  // Line 3 uses line 1's server: the same provider, no third one.
+  EXPECT_TRUE(Has(out, "name=\"SipAccount.00003.ProviderId\" value=\"0\"")) << out;
+  EXPECT_FALSE(Has(out, "SipProvider.2.")) << out;
   EXPECT_FALSE(Has(out, "SipAccount.1.")) << out;
   EXPECT_TRUE(Has(out, "name=\"DmGlobal.0.TimeZone\" value=\"Greenwich\"")) << out;
+  // The code is a variable (device layer).
+  EXPECT_TRUE(Has(Render("gigaset", "N870", "7C2F80E0D605.xml", lines, {{"dect_access_code", "4711"}}),
+                  "name=\"hs.00002.DECT_AC\" value=\"4711\""));
 }
 
 // Yealink admin guide: without aes_key_in_file = 1 the phone never asks for <mac>_Security.enc.
@@ -180,7 +245,8 @@ TEST(ReferenceKeys, GrandstreamAtasGetPValues) {
     const std::string out = Render("grandstream", model, "cfgc074ad273a10.xml", lines, {{"admin_password", "adm"}});
     EXPECT_TRUE(Has(out, "<config version=\"1\">")) << model;
     EXPECT_FALSE(Has(out, "<item ")) << model;
-    EXPECT_TRUE(Has(out, "<P36>a1001</P36>")) << out;
+    // HT814/HT818 read accounts from their port table (FusionPBX ht814).
+    EXPECT_TRUE(Has(out, std::string(model) == "HT814" ? "<P4090>a1001</P4090>" : "<P36>a1001</P36>")) << out;
     EXPECT_TRUE(Has(out, "<P130>2</P130>")) << out;
     EXPECT_TRUE(Has(out, "<P243>1</P243>")) << out;
     EXPECT_TRUE(Has(out, "<P2>adm</P2>")) << out;
@@ -198,9 +264,92 @@ TEST(ReferenceKeys, GrandstreamDeviceFileCarriesProvisioningAndHardening) {
     EXPECT_TRUE(Has(v2, key)) << key;
   }
   const std::string v1 = Render("grandstream", "HT802", "cfgc074ad2bd859.xml");
-  for (const char* key : {"<P194>1</P194>", "<P193>1440</P193>", "<P145>0</P145>", "<P64>TZN+0</P64>", "<P237>"}) {
+  for (const char* key : {"<P194>3</P194>", "<P193>1440</P193>", "<P145>0</P145>", "<P64>TZN+0</P64>", "<P237>"}) {
     EXPECT_TRUE(Has(v1, key)) << key;
   }
+}
+
+// FusionPBX ht802/dp715: P194 "3 - Check every () minutes" on HT ATAs; gxp16xx: "1 - Yes,
+// check for upgrade based on minute(s)". P1414 (3CX auto provision, "Default is Yes") = 0
+// where the family's template has it (ht8xx, gxp16xx, gxp2100).
+TEST(ReferenceKeys, GrandstreamPeriodicCheckAndPnpPerFamily) {
+  for (const char* model : {"HT801", "HT802", "HT812", "HT813", "HT814", "HT818"}) {
+    const std::string out = Render("grandstream", model, "cfgc074ad273a10.xml");
+    EXPECT_TRUE(Has(out, "<P194>3</P194>")) << model;
+    EXPECT_TRUE(Has(out, "<P1414>0</P1414>")) << model;
+  }
+  for (const char* model : {"GXP1610", "GXP1625", "GXP1628", "GXP1630", "GXP2100"}) {
+    const std::string out = Render("grandstream", model, "cfgc074ad273a10.xml");
+    EXPECT_TRUE(Has(out, "<P194>1</P194>")) << model;
+    EXPECT_TRUE(Has(out, "<P1414>0</P1414>")) << model;
+  }
+  for (const char* model : {"GXP1160", "GXP1405", "GXP2000"}) {
+    const std::string out = Render("grandstream", model, "cfgc074ad273a10.xml");
+    EXPECT_TRUE(Has(out, "<P194>1</P194>")) << model;
+    EXPECT_FALSE(Has(out, "P1414")) << model;
+  }
+}
+
+// Every FusionPBX Grandstream template writes the config server as host/path and selects
+// HTTPS separately (P212 = 2, provisioning.config.protocol = HTTPS).
+TEST(ReferenceKeys, GrandstreamServerPathIsHostAndPath) {
+  const std::string v1 = Render("grandstream", "HT802", "cfgc074ad273a10.xml");
+  EXPECT_TRUE(Has(v1, "<P237>prov.example.net/p</P237>")) << v1;
+  EXPECT_TRUE(Has(v1, "<P212>2</P212>")) << v1;
+  const std::string v2 = Render("grandstream", "GXP2135", "cfgc074ad2bd859.xml");
+  EXPECT_TRUE(Has(v2, "<item name=\"provisioning.config.serverPath\">prov.example.net/p</item>")) << v2;
+  EXPECT_TRUE(Has(v2, "<item name=\"provisioning.config.protocol\">HTTPS</item>")) << v2;
+  const std::string fallback = Render("grandstream", "GXP2135", "cfg.xml");
+  EXPECT_TRUE(Has(fallback, "serverPath\">prov.example.net/p</item>")) << fallback;
+  for (const std::string& out : {v1, v2, fallback}) EXPECT_FALSE(Has(out, "https://")) << out;
+}
+
+// Further accounts of P-value models, numbered as FusionPBX numbers them (ht802 FXS port 2,
+// gxp16xx accounts 2-3, ht814/ht818 port table); a line above what the model's template
+// writes is left out, and lint's line-unsupported reports it.
+TEST(ReferenceKeys, GrandstreamPValueModelsWriteTheirFurtherAccounts) {
+  Json lines = Json::array();
+  for (int i = 1; i <= 9; ++i) lines.push_back(Line(i, "10" + std::to_string(10 + i), "a10" + std::to_string(10 + i), 5060, "udp"));
+  auto first = [&](int n) {
+    Json out = Json::array();
+    for (int i = 0; i < n; ++i) out.push_back(lines[static_cast<std::size_t>(i)]);
+    return out;
+  };
+  const std::map<std::string, int> capacity = {{"HT801", 1},   {"HT802", 2},   {"HT812", 1},   {"HT813", 1},
+                                               {"HT814", 4},   {"HT818", 8},   {"GXP1160", 1}, {"GXP1405", 1},
+                                               {"GXP1610", 1}, {"GXP1615", 1}, {"GXP1620", 2}, {"GXP1625", 2},
+                                               {"GXP1628", 2}, {"GXP1630", 3}, {"GXP2000", 1}, {"GXP2100", 1}};
+  for (const auto& [model, max] : capacity) {
+    const std::string out = Render("grandstream", model, "cfgc074ad273a10.xml", first(max + 1));
+    for (int i = 1; i <= max; ++i) {
+      EXPECT_TRUE(Has(out, ">10" + std::to_string(10 + i) + "<")) << model << " line " << i << "\n" << out;
+      EXPECT_TRUE(Has(out, ">pw" + std::to_string(i) + "<")) << model << " line " << i;
+    }
+    EXPECT_FALSE(Has(out, ">10" + std::to_string(11 + max) + "<")) << model << " writes line " << max + 1;
+    // Lint's capacity table says the same.
+    const lint::LintContext ctx{false, model, {{max + 1, "sip.example.net", 5060, "udp"}}};
+    auto route = Vendors().Find("grandstream")->Route("cfgc074ad273a10.xml");
+    const auto findings = lint::LintDevice(*Vendors().Find("grandstream"), {{"cfgc074ad273a10.xml", *route, out}}, ctx);
+    bool unsupported = false;
+    for (const auto& f : findings) unsupported = unsupported || f.rule_id == "line-unsupported";
+    EXPECT_TRUE(unsupported) << model;
+  }
+  const std::string ht802 = Render("grandstream", "HT802", "cfgc074ad273a10.xml", first(2));
+  for (const char* key : {"<P401>1</P401>", "<P747>sip.example.net:5060</P747>", "<P735>1012</P735>",
+                          "<P736>a1012</P736>", "<P734>pw2</P734>", "<P830>0</P830>", "<P743>1</P743>"}) {
+    EXPECT_TRUE(Has(ht802, key)) << key;
+  }
+  const std::string gxp1630 = Render("grandstream", "GXP1630", "cfgc074ad273a10.xml", first(3));
+  for (const char* key : {"<P402>sip.example.net:5060</P402>", "<P404>1012</P404>", "<P2447>1</P2447>",
+                          "<P504>1013</P504>", "<P506>pw3</P506>", "<P2547>1</P2547>"}) {
+    EXPECT_TRUE(Has(gxp1630, key)) << key;
+  }
+  const std::string ht818 = Render("grandstream", "HT818", "cfgc074ad273a10.xml", first(8));
+  for (const char* key : {"<P4060>1011</P4060>", "<P4090>a1011</P4090>", "<P4120>pw1</P4120>", "<P4595>1</P4595>",
+                          "<P4067>1018</P4067>", "<P4127>pw8</P4127>", "<P4602>1</P4602>", "<P47>sip.example.net:5060</P47>"}) {
+    EXPECT_TRUE(Has(ht818, key)) << key;
+  }
+  EXPECT_FALSE(Has(ht818, "<P35>")) << "HT814/HT818 read the port table, not account 1's P35";
 }
 
 // FusionPBX uc926 (the HTTPS reference): P212 = 3, P194/P193 periodic check, P145 override.

@@ -62,12 +62,13 @@ UserAgentInfo FanvilVendor::ParseUserAgent(std::string_view user_agent) const {
 
 std::vector<std::string> FanvilVendor::BootFiles(const core::MacAddress& mac, std::string_view model) const {
   // Fanvil names common files per model and hardware revision; where a model has several
-  // revisions (X6), the first one wazo lists.
+  // revisions (X6), the first one wazo lists. Names from wazo serie_x/serie_v COMMON_FILES;
+  // X7 and X7C from an older wazo serie-x list (docs/vendors/fanvil.md).
   static constexpr std::pair<std::string_view, std::string_view> kCommonFiles[] = {
-      {"X2", "F0V00X200000.cfg"},  {"X3", "F0V00X300000.cfg"},  {"X3S", "f0X3shw1.100.cfg"},
-      {"X4", "f0X4hw1.100.cfg"},   {"X5", "f0X5hw1.100.cfg"},   {"X5S", "F0V00X5S0000.cfg"},
-      {"X6", "F0V00X600000.cfg"},  {"X7", "F0V00X700000.cfg"},  {"X7C", "F0V0X7C00000.cfg"},
-      {"V67", "F0V0V6700000.cfg"},
+      {"X2", "f0X2hw1.100.cfg"},  {"X210", "F0V00X200000.cfg"}, {"X3", "F0V00X300000.cfg"},
+      {"X3S", "f0X3shw1.100.cfg"}, {"X4", "f0X4hw1.100.cfg"},    {"X5", "f0X5hw1.100.cfg"},
+      {"X5S", "F0V00X5S0000.cfg"}, {"X6", "F0V00X600000.cfg"},   {"X7", "F0V00X700000.cfg"},
+      {"X7C", "F0V0X7C00000.cfg"}, {"V67", "F0V0V6700000.cfg"},
   };
   std::vector<std::string> files;
   std::string upper;

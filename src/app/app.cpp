@@ -148,9 +148,15 @@ Status App::Serve() {
   for (unsigned i = 0; i < threads; ++i) contexts.push_back(std::make_unique<boost::asio::io_context>(1));
   boost::asio::io_context& main = *contexts.front();
 
+  // Every label of the request metrics exists from the start: the listeners, the vendors.
+  std::vector<std::string> listener_names;
+  for (const auto& lc : config_.listeners) listener_names.push_back(lc.name);
+  pipeline::DeviceMetrics device_metrics(listener_names, vendors_.Names());
+
   std::vector<std::unique_ptr<http::Listener>> listeners;
   for (const auto& lc : config_.listeners) {
-    PG_TRY(auto first, http::Listener::Create(main, lc, config_.mac_rules, pipeline, *audit_, clock_));
+    PG_TRY(auto first, http::Listener::Create(main, lc, config_.mac_rules, pipeline, *audit_, clock_,
+                                              *device_metrics.ForListener(lc.name)));
     for (unsigned i = 1; i < threads; ++i) {
       PG_TRY(auto more, first->AddAcceptor(*contexts[i]));
       listeners.push_back(std::move(more));
@@ -166,7 +172,9 @@ Status App::Serve() {
   // store query).
   std::atomic<bool> serving{false};
   api::ServerProbes probes;
-  probes.metrics = [&](std::string& out) { AppendServerMetrics(out, *defenses, *fleet_cache_, pipeline, *audit_, clock_); };
+  probes.metrics = [&](std::string& out) {
+    AppendServerMetrics(out, {device_metrics, *defenses, *fleet_cache_, pipeline, *audit_, clock_});
+  };
   probes.listeners_ready = [&]() -> Status {
     if (!serving.load()) return Error::Unavailable("listeners not started");
     return Ok();

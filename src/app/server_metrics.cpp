@@ -2,35 +2,63 @@
 
 #include <fmt/format.h>
 
+#include "metrics/histogram.hpp"
+
 namespace provgate::app {
+namespace {
 
-std::string LabelValue(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out.push_back(c);
-  }
-  return out;
-}
+using metrics::AppendFamilyHeader;
 
-void AppendServerMetrics(std::string& out, pipeline::Defenses& defenses, const store::FleetCache& fleet,
-                         const pipeline::Pipeline& pipeline, const audit::AuditLog& audit, const Clock& clock) {
-  const auto counters = defenses.counters().Snapshot();
-  const std::string_view refusal = defense::counter_names::kRefusalPrefix;
-  out += "# HELP provgate_device_refusals_total Device requests refused, by reason.\n"
-         "# TYPE provgate_device_refusals_total counter\n";
-  for (const auto& [name, value] : counters) {
-    if (name.starts_with(refusal)) {
-      out += fmt::format("provgate_device_refusals_total{{reason=\"{}\"}} {}\n",
-                         LabelValue(std::string_view(name).substr(refusal.size())), value);
+void AppendRequests(std::string& out, const pipeline::DeviceMetrics& m) {
+  AppendFamilyHeader(out, "provgate_device_requests_total", "counter",
+                     "Device requests decided by the pipeline, by listener, decision and the identified "
+                     "device's vendor (none when no device was identified).");
+  for (const auto& l : m.listeners()) {
+    const std::string listener = LabelValue(l->name());
+    for (size_t v = 0; v < m.vendors().size(); ++v) {
+      for (size_t d = 0; d < pipeline::kDecisionNames.size(); ++d) {
+        out += fmt::format("provgate_device_requests_total{{listener=\"{}\",decision=\"{}\",vendor=\"{}\"}} {}\n",
+                           listener, pipeline::kDecisionNames[d], LabelValue(m.vendors()[v]),
+                           l->requests(v, static_cast<pipeline::Decision>(d)));
+      }
     }
   }
-  out += "# HELP provgate_defense_events_total Defence events of the device plane (bans, rate limits, "
-         "shedding, scan signals, locks, identity misuse).\n"
-         "# TYPE provgate_defense_events_total counter\n";
-  for (const auto& [name, value] : counters) {
+  AppendFamilyHeader(out, "provgate_device_refusals_total", "counter",
+                     "Device requests refused, by listener and reason (the audit reason before ':', "
+                     "from a fixed set; other for the rest).");
+  for (const auto& l : m.listeners()) {
+    const std::string listener = LabelValue(l->name());
+    for (size_t r = 0; r < pipeline::kRefusalReasons.size(); ++r) {
+      out += fmt::format("provgate_device_refusals_total{{listener=\"{}\",reason=\"{}\"}} {}\n", listener,
+                         pipeline::kRefusalReasons[r], l->refusals(r));
+    }
+  }
+  AppendFamilyHeader(out, "provgate_device_request_duration_seconds", "histogram",
+                     "Device request latency per listener, from the request read to its response queued "
+                     "(decision and audit commit).");
+  for (const auto& l : m.listeners()) {
+    metrics::AppendHistogram(out, "provgate_device_request_duration_seconds",
+                             fmt::format("listener=\"{}\"", LabelValue(l->name())), l->duration());
+  }
+  AppendFamilyHeader(out, "provgate_tls_handshake_failures_total", "counter",
+                     "Failed TLS handshakes of device listeners, by listener and reason.");
+  for (const auto& l : m.listeners()) {
+    const std::string listener = LabelValue(l->name());
+    for (size_t k = 0; k < tls::kHandshakeFailureKinds; ++k) {
+      const auto kind = static_cast<tls::HandshakeFailure>(k);
+      out += fmt::format("provgate_tls_handshake_failures_total{{listener=\"{}\",reason=\"{}\"}} {}\n", listener,
+                         tls::HandshakeFailureName(kind), l->handshake_failures(kind));
+    }
+  }
+}
+
+void AppendDefenses(std::string& out, pipeline::Defenses& defenses, const Clock& clock) {
+  // The refusals.<reason> counters are exported from DeviceMetrics, per listener.
+  const std::string_view refusal = defense::counter_names::kRefusalPrefix;
+  AppendFamilyHeader(out, "provgate_defense_events_total", "counter",
+                     "Defence events of the device plane (bans, rate limits, shedding, scan signals, locks, "
+                     "identity misuse).");
+  for (const auto& [name, value] : defenses.counters().Snapshot()) {
     if (!name.starts_with(refusal)) {
       out += fmt::format("provgate_defense_events_total{{event=\"{}\"}} {}\n", LabelValue(name), value);
     }
@@ -43,6 +71,9 @@ void AppendServerMetrics(std::string& out, pipeline::Defenses& defenses, const s
       "# HELP provgate_device_requests_in_flight Device requests being served.\n"
       "# TYPE provgate_device_requests_in_flight gauge\nprovgate_device_requests_in_flight {}\n",
       defenses.gate().in_flight());
+}
+
+void AppendCaches(std::string& out, const store::FleetCache& fleet, const pipeline::Pipeline& pipeline) {
   const auto f = fleet.stats();
   out += fmt::format(
       "# HELP provgate_fleet_cache_lookups_total Fleet cache reads by result.\n"
@@ -57,10 +88,38 @@ void AppendServerMetrics(std::string& out, pipeline::Defenses& defenses, const s
       "provgate_render_cache_lookups_total{{result=\"hit\"}} {}\n"
       "provgate_render_cache_lookups_total{{result=\"miss\"}} {}\n",
       r.hits, r.misses);
+}
+
+void AppendAudit(std::string& out, const audit::AuditLog& audit, const pipeline::Pipeline& pipeline) {
   out += fmt::format(
       "# HELP provgate_audit_batches_total Audit batches committed (one write and fsync each).\n"
       "# TYPE provgate_audit_batches_total counter\nprovgate_audit_batches_total {}\n",
       audit.batches());
+  AppendFamilyHeader(out, "provgate_audit_commit_seconds", "histogram",
+                     "Write and fdatasync of each audit batch.");
+  metrics::AppendHistogram(out, "provgate_audit_commit_seconds", "", audit.commit_seconds());
+  out += fmt::format(
+      "# HELP provgate_audit_queue_depth Audit records submitted and not yet committed.\n"
+      "# TYPE provgate_audit_queue_depth gauge\nprovgate_audit_queue_depth {}\n",
+      audit.queue_depth());
+  out += fmt::format(
+      "# HELP provgate_store_errors_total Store failures: device requests answered 500 "
+      "(device_request) and failed copies of the audit trail into the store (audit_copy).\n"
+      "# TYPE provgate_store_errors_total counter\n"
+      "provgate_store_errors_total{{operation=\"device_request\"}} {}\n"
+      "provgate_store_errors_total{{operation=\"audit_copy\"}} {}\n",
+      pipeline.internal_errors(), audit.store_copy_failures());
+}
+
+}  // namespace
+
+std::string LabelValue(std::string_view text) { return metrics::EscapeLabelValue(text); }
+
+void AppendServerMetrics(std::string& out, const ServerMetricsSources& from) {
+  AppendRequests(out, from.requests);
+  AppendDefenses(out, from.defenses, from.clock);
+  AppendCaches(out, from.fleet, from.pipeline);
+  AppendAudit(out, from.audit, from.pipeline);
 }
 
 }  // namespace provgate::app

@@ -323,6 +323,7 @@ AuditRecord AuditLog::Enqueue(Entry entry) {
     }
     blocking_queued_ = blocking_queued_ || entry.blocking;
     wake = wake || entry.blocking;
+    queue_depth_.fetch_add(entry.records.size(), std::memory_order_relaxed);
     queue_.push_back(std::move(entry));
     ++submitted_;
     wake = wake || queue_.size() == kMaxBatch;
@@ -567,10 +568,12 @@ void AuditLog::Commit(std::vector<Entry>& batch, bool claimed) {
     if (entry.seen) seen.push_back(std::move(*entry.seen));
     durable = durable || entry.durability == Durability::kDurable;
   }
+  const auto write_started = std::chrono::steady_clock::now();
   Status st = WriteLines(buffer);
   if (st && durable && ::fdatasync(fd_) != 0) {
     st = Error::Unavailable(std::string("audit log fsync failed: ") + std::strerror(errno));
   }
+  commit_seconds_.Observe(std::chrono::steady_clock::now() - write_started);
   std::optional<store::AuditCopyMark> mark;
   if (st && claimed) {
     // O_APPEND leaves the offset at the end of this write, whoever appended before it.
@@ -580,16 +583,22 @@ void AuditLog::Commit(std::vector<Entry>& batch, bool claimed) {
   }
   const bool defer = claimed && store_ != nullptr && options_.store_copy_delay.count() > 0;
   // The store copy never runs ahead of the file.
-  if (st && store_ != nullptr && !defer) st = store_->AppendAuditBatch(events, seen, mark);
+  if (st && store_ != nullptr && !defer) {
+    st = store_->AppendAuditBatch(events, seen, mark);
+    if (!st) store_copy_failures_.fetch_add(1, std::memory_order_relaxed);
+  }
   if (st && defer && !seen.empty()) {
     // Before the completions: the device's next request may come the moment its answer leaves.
     std::lock_guard lock(seen_mu_);
     for (const auto& d : seen) uncopied_seen_[d.device_id] = UncopiedSeen{d, std::nullopt, nullptr, nullptr};
   }
   batches_.fetch_add(1, std::memory_order_relaxed);
+  size_t records = 0;
   for (auto& entry : batch) {
+    records += entry.records.size();
     if (entry.done) entry.done(st);
   }
+  queue_depth_.fetch_sub(records, std::memory_order_relaxed);
   Recycle(batch);  // before the batch counts as committed: a Drain finds its records reusable
   bool wake_copier = false;
   {
@@ -635,6 +644,7 @@ void AuditLog::RunCopier() {
     chunks.clear();
     const Status st = copy_suspended_ ? Ok() : Copy(all);
     if (!st) {
+      store_copy_failures_.fetch_add(1, std::memory_order_relaxed);
       const size_t waiting = all.events.size();
       if (!must_finish && waiting < kMaxUncopied) {
         spdlog::warn("audit log {}: copying {} records into the store failed ({}); retrying",

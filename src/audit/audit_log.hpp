@@ -30,6 +30,7 @@
 
 #include "base/clock.hpp"
 #include "base/result.hpp"
+#include "metrics/histogram.hpp"
 #include "store/store.hpp"
 
 namespace provgate::audit {
@@ -186,6 +187,14 @@ class AuditLog {
   // Batches committed so far (each one write, one fdatasync if durable, and, unless the
   // server's copy is deferred, one store transaction).
   std::uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
+  // Each batch's write and fdatasync (not its store copy), for /metrics.
+  metrics::Histogram::Reading commit_seconds() const { return commit_seconds_.Read(); }
+  // Records submitted whose commit has not completed yet (queued, or in the batch being
+  // written).
+  std::uint64_t queue_depth() const { return queue_depth_.load(std::memory_order_relaxed); }
+  // Failed copies of committed records into the store (each retried, or recovered from the
+  // file at the next start).
+  std::uint64_t store_copy_failures() const { return store_copy_failures_.load(std::memory_order_relaxed); }
 
  private:
   friend class CommitSibling;
@@ -276,6 +285,9 @@ class AuditLog {
   bool delaying_ = false;      // the committer is waiting out the commit delay
   bool blocking_queued_ = false;  // the queue holds an entry a thread waits for
   std::atomic<std::uint64_t> batches_{0};
+  metrics::Histogram commit_seconds_;
+  std::atomic<std::uint64_t> queue_depth_{0};
+  std::atomic<std::uint64_t> store_copy_failures_{0};
   std::thread copier_;     // started by ClaimForServer when the copy is deferred
   std::thread committer_;  // last: started when everything above exists
 };

@@ -299,6 +299,24 @@ TEST(AuditLog, BusyCommitterDelaysABatchSoLaterRecordsShareItsSync) {
   EXPECT_EQ(log->batches(), 2u);  // both records in one batch, one fdatasync
 }
 
+// What /metrics reads: records waiting for their commit, and each batch's write and sync.
+TEST(AuditLog, ReportsQueueDepthAndCommitLatencyPerBatch) {
+  auto log = BusyLog("audit_depth.log", std::chrono::milliseconds(2000));
+  EXPECT_EQ(log->queue_depth(), 0u);
+  EXPECT_EQ(log->commit_seconds().count, 1u);
+  CommitSibling other(*log);  // the delayed batch waits for this connection's record
+  log->Submit(Allowed(), Durability::kDurable, std::nullopt, {});
+  log->Submit(std::vector<AuditRecord>{Allowed(), Allowed()}, Durability::kDurable, std::nullopt, {});
+  EXPECT_EQ(log->queue_depth(), 3u);
+  other.Release();
+  log->Drain();
+  EXPECT_EQ(log->queue_depth(), 0u);
+  EXPECT_EQ(log->batches(), 2u);
+  const auto latency = log->commit_seconds();
+  EXPECT_EQ(latency.count, 2u);  // one observation per batch, not per record
+  EXPECT_GT(latency.sum_seconds, 0.0);
+}
+
 // Nothing can join a batch once every open connection waits for it: the delay ends then.
 TEST(AuditLog, CommitDelayEndsWhenNoSiblingCanAddARecord) {
   auto log = BusyLog("audit_siblings.log", std::chrono::seconds(30));
@@ -711,6 +729,7 @@ TEST_F(ServerLog, FailedCopyIsTriedAgain) {
   ASSERT_TRUE(log->Write(Numbered(1), Durability::kDurable));  // the file commit is unaffected
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a try or two fail meanwhile
   EXPECT_TRUE(StoredJson().empty());
+  EXPECT_GE(log->store_copy_failures(), 1u);
   RefuseAudit(false);
   WaitForStored(1);
   EXPECT_EQ(StoredJson(), FileLines());
@@ -722,7 +741,9 @@ TEST_F(ServerLog, CopyThatFailsWhileADrainWaitsIsLeftToTheNextStart) {
     ASSERT_TRUE(log->ClaimForServer());
     RefuseAudit(true);
     ASSERT_TRUE(log->Write(Numbered(1), Durability::kDurable));
+    EXPECT_EQ(log->store_copy_failures(), 0u);
     log->Drain();  // returns: the copy is given up, not retried forever
+    EXPECT_EQ(log->store_copy_failures(), 1u);
     ASSERT_TRUE(log->Write(Numbered(2), Durability::kDurable));
     log->Drain();
     EXPECT_TRUE(StoredJson().empty());

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <atomic>
 #include <memory_resource>
 #include <span>
@@ -43,9 +44,9 @@ constexpr std::chrono::milliseconds kAcceptBackoff{100};
 struct Listener::State {
   State(asio::io_context& io, ListenerConfig cfg, std::vector<tls::MacRule> r,
         pipeline::Pipeline& p, audit::AuditLog& a, const Clock& c,
-        std::shared_ptr<asio::ssl::context> ctx)
+        std::shared_ptr<asio::ssl::context> ctx, pipeline::ListenerMetrics& m)
       : ioc(io), config(std::move(cfg)), rules(std::move(r)), pipeline(p), audit(a), clock(c),
-        ssl_ctx(std::move(ctx)), acceptor(io), sweep_timer(io) {}
+        ssl_ctx(std::move(ctx)), metrics(m), acceptor(io), sweep_timer(io) {}
 
   asio::io_context& ioc;
   ListenerConfig config;
@@ -54,6 +55,7 @@ struct Listener::State {
   audit::AuditLog& audit;
   const Clock& clock;
   std::shared_ptr<asio::ssl::context> ssl_ctx;
+  pipeline::ListenerMetrics& metrics;  // shared by the acceptors of all serving threads
   tcp::acceptor acceptor;
   DeviceSocketList sockets;  // open connections, for the deadline sweep
   asio::steady_timer sweep_timer;
@@ -210,9 +212,12 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
       dr.body.clear();
     }
     dr.received = s.clock.Now();
+    const auto read_at = std::chrono::steady_clock::now();
     const bool keep_alive =
         req.keep_alive() && n + 1 < s.config.limits.max_requests_per_connection;
     s.pipeline.Evaluate(dr, outcome);
+    // Before the commit, which hands back a cleared record.
+    const pipeline::RequestSample sample = s.metrics.Classify(outcome.record, outcome.vendor);
     const Status committed = co_await AsyncCommit(s.audit, outcome, sibling, commit_memory, asio::use_awaitable);
     if (keep_alive) sibling.Hold();  // the client may send another request
     const auto& pr = pipeline::Pipeline::Respond(outcome, committed);
@@ -220,6 +225,7 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
     // The TLS 1.3 ticket leaves with the first response instead of a write of its own.
     if (n == 0 && socket.ssl() != nullptr) tls::QueueSessionTicket(socket.ssl());
     QueueResponse(socket, pr, req.method() == bhttp::verb::head, req.version(), keep_alive);
+    s.metrics.Count(sample, static_cast<bool>(committed), std::chrono::steady_clock::now() - read_at);
     if (!keep_alive) break;
     socket.ExpiresAfter(s.config.limits.header_timeout);
     DeviceSocket::error_code flushed;
@@ -286,6 +292,7 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket a
     base.tls = false;
   } else {
     if (!socket.StartTls(s.ssl_ctx->native_handle())) {
+      s.metrics.CountHandshakeFailure(tls::HandshakeFailure::kOther);
       AuditTransportFailure(s, peer, "tls", "tls handshake failed: " + tls::ossl::DrainErrors(), "", 0);
       co_return;
     }
@@ -299,9 +306,11 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket a
       // one is required, is a failed authentication of its source. Other failures (a bare
       // connect and close, a protocol mismatch, a health check) prove nothing and do not
       // count: anyone behind a shared address could otherwise get it banned.
-      const bool no_certificate =
-          hs_ec.category() == asio::error::get_ssl_category() &&
-          ERR_GET_REASON(static_cast<unsigned long>(hs_ec.value())) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE;
+      const int ssl_reason = hs_ec.category() == asio::error::get_ssl_category()
+                                 ? ERR_GET_REASON(static_cast<unsigned long>(hs_ec.value()))
+                                 : 0;
+      const bool no_certificate = ssl_reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE;
+      s.metrics.CountHandshakeFailure(tls::ClassifyHandshakeFailure(vf, ssl_reason));
       if (!vf.reason.empty() || no_certificate) {
         if (auto source = net::IpAddress::Parse(base.peer_ip)) {
           s.pipeline.RecordHandshakeFailure(*source, s.config.name, base.peer_ip);
@@ -405,13 +414,14 @@ Result<std::unique_ptr<Listener>> Listener::Create(asio::io_context& ioc,
                                                    const ListenerConfig& config,
                                                    std::vector<tls::MacRule> mac_rules,
                                                    pipeline::Pipeline& pipeline,
-                                                   audit::AuditLog& audit, const Clock& clock) {
+                                                   audit::AuditLog& audit, const Clock& clock,
+                                                   pipeline::ListenerMetrics& metrics) {
   std::shared_ptr<asio::ssl::context> ctx;
   if (!config.plain_http) {
     PG_TRY(ctx, tls::MakeServerContext(config.tls));
   }
   auto state = std::make_shared<State>(ioc, config, std::move(mac_rules), pipeline, audit, clock,
-                                       std::move(ctx));
+                                       std::move(ctx), metrics);
   if (!config.proxy_protocol_from.empty()) {
     auto peers = net::IpSet::Parse(config.proxy_protocol_from);
     if (!peers) {
@@ -428,7 +438,7 @@ Result<std::unique_ptr<Listener>> Listener::AddAcceptor(asio::io_context& ioc) c
   auto config = s.config;
   config.port = port();  // the port the first acceptor got, also when configured as 0
   auto state = std::make_shared<State>(ioc, std::move(config), s.rules, s.pipeline, s.audit,
-                                       s.clock, s.ssl_ctx);
+                                       s.clock, s.ssl_ctx, s.metrics);
   state->proxy_peers = s.proxy_peers;
   state->open_connections = s.open_connections;
   PG_TRY_STATUS(Bind(*state, PortUse::kShared));

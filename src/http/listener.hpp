@@ -19,6 +19,7 @@
 #include "audit/audit_log.hpp"
 #include "base/clock.hpp"
 #include "base/result.hpp"
+#include "pipeline/device_metrics.hpp"
 #include "pipeline/pipeline.hpp"
 #include "tls/cert_identity.hpp"
 #include "tls/server_context.hpp"
@@ -54,12 +55,14 @@ struct ListenerConfig {
 class Listener {
  public:
   // Binds immediately so configuration errors (port in use, bad address, unusable TLS
-  // files) surface at start-up with a clear message.
+  // files) surface at start-up with a clear message. Counts its requests and failed
+  // handshakes in `metrics`, which must outlive it.
   static Result<std::unique_ptr<Listener>> Create(boost::asio::io_context& ioc,
                                                   const ListenerConfig& config,
                                                   std::vector<tls::MacRule> mac_rules,
                                                   pipeline::Pipeline& pipeline,
-                                                  audit::AuditLog& audit, const Clock& clock);
+                                                  audit::AuditLog& audit, const Clock& clock,
+                                                  pipeline::ListenerMetrics& metrics);
   // Another acceptor for the same port (SO_REUSEPORT) on another io_context, sharing this
   // listener's TLS context (so its session and verified-certificate caches): one per serving
   // thread, and the kernel spreads new connections across them.

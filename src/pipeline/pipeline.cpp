@@ -81,6 +81,7 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   outcome.response = DeviceResponse{};
   outcome.events.clear();
   outcome.seen.reset();
+  outcome.vendor = {};
   audit::AuditRecord& record = outcome.record;
   record.Clear();
   record.time = request.received;
@@ -124,11 +125,12 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
     response = DeviceResponse{503, "text/plain; charset=utf-8", "503 Service Unavailable\n"};
     response.retry_after = permit.retry_after_seconds();
   } else {
-    auto decided = Decide(request, client, record, outcome.seen, outcome.events, body_memory);
+    auto decided = Decide(request, client, outcome, body_memory);
     if (decided) {
       response = std::move(*decided);
     } else {
       spdlog::error("request pipeline failed: {}", decided.error().message);
+      internal_errors_.fetch_add(1, std::memory_order_relaxed);
       record.decision = "error";
       record.reason = "internal error: " + decided.error().message;
       response = DeviceResponse{500, "text/plain; charset=utf-8", "500 Internal Server Error\n"};
@@ -207,10 +209,10 @@ void Pipeline::RecordHandshakeFailure(const net::IpAddress& client, std::string_
 // requests naming another device, rate limit, authorize (lifecycle and window, tenant
 // policy, identity hygiene), then the answer: upload, key file or rendered file.
 Result<DeviceResponse> Pipeline::Decide(const DeviceRequest& request, const net::IpAddress& client,
-                                        audit::AuditRecord& record,
-                                        std::optional<store::DeviceSeen>& seen,
-                                        std::vector<audit::AuditRecord>& events,
-                                        std::string& body_memory) {
+                                        Outcome& outcome, std::string& body_memory) {
+  audit::AuditRecord& record = outcome.record;
+  std::optional<store::DeviceSeen>& seen = outcome.seen;
+  std::vector<audit::AuditRecord>& events = outcome.events;
   // Before the first store read: a file rendered from what this request reads is valid at
   // this generation at the latest (RenderCache).
   const std::uint64_t generation = reads_.DataGeneration();
@@ -271,6 +273,7 @@ Result<DeviceResponse> Pipeline::Decide(const DeviceRequest& request, const net:
       target.mac = MacNamedBy(file_name);  // another vendor's name for a device file
     }
     if (target.mac) record.url_mac = target.mac->str();
+    outcome.vendor = vendor->name();
   }
 
   // Rate limits follow the authenticated identity, so phones sharing one NAT address keep
@@ -312,7 +315,7 @@ Result<DeviceResponse> Pipeline::Decide(const DeviceRequest& request, const net:
   const core::Device& device = *id->device;
   record.device = device.mac.str();
   if (id->strength != core::IdentityStrength::kClientCert) record.mac = device.mac.str();
-  if (vendor == nullptr) return Deny(record, "unknown vendor " + device.vendor);
+  if (vendor == nullptr) return Deny(record, "unknown vendor: " + device.vendor);
   if (!device.locked_reason.empty()) return Deny(record, "device locked: " + device.locked_reason);
   if (!device.tenant_id) return Deny(record, "device not assigned");
   PG_TRY(auto tenant, reads_.GetTenantShared(*device.tenant_id));

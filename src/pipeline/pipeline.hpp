@@ -5,10 +5,12 @@
 // (invariant 2); only the audit record tells them apart.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -50,6 +52,9 @@ struct Outcome {
   // delivered or removed, locked): committed with, and before, the request's record.
   std::vector<audit::AuditRecord> events;
   std::optional<store::DeviceSeen> seen;
+  // The registry name of the identified device's vendor (for metrics); empty when no
+  // device was identified or the registry does not know its vendor.
+  std::string_view vendor;
 
   // The events, then the request's record, in commit order.
   std::vector<audit::AuditRecord> TakeRecords();
@@ -86,6 +91,8 @@ class Pipeline {
   // Evaluate, commit and wait (tests and tools; the listeners use the asynchronous path).
   DeviceResponse Handle(const DeviceRequest& request);
   RenderCache::Stats render_cache_stats() const { return render_cache_.stats(); }
+  // Requests answered 500 because a stage failed (a store read or write, mostly).
+  std::uint64_t internal_errors() const { return internal_errors_.load(std::memory_order_relaxed); }
 
  private:
   struct Identity {
@@ -117,11 +124,10 @@ class Pipeline {
 
   // The stages, in the order DESIGN.md gives them. Each returns a refusal (a response) or
   // lets the request through; a store or audit failure is an error value that Evaluate
-  // answers with a 500 and still audits. `body_memory`: an empty string whose memory a
-  // served file's body may take.
-  Result<DeviceResponse> Decide(const DeviceRequest& request, const net::IpAddress& client,
-                                audit::AuditRecord& record, std::optional<store::DeviceSeen>& seen,
-                                std::vector<audit::AuditRecord>& events, std::string& body_memory);
+  // answers with a 500 and still audits. Fills the outcome's record, events, seen and
+  // vendor; `body_memory`: an empty string whose memory a served file's body may take.
+  Result<DeviceResponse> Decide(const DeviceRequest& request, const net::IpAddress& client, Outcome& outcome,
+                                std::string& body_memory);
   // identify.cpp: the device the request proves to be, by the listener's allowed methods in
   // order of strength, or the refusal (uniform 404 or digest challenge).
   Result<Identified> Identify(
@@ -187,6 +193,7 @@ class Pipeline {
   // such a device loses its exemption from a ban on its source. Bounded.
   std::mutex misuse_mu_;
   std::unordered_map<std::string, std::int64_t> misused_;
+  std::atomic<std::uint64_t> internal_errors_{0};
 };
 
 

@@ -1,6 +1,8 @@
 // End-to-end handshakes against MakeServerContext, in memory (no sockets).
 #include <gtest/gtest.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #include <string>
 
@@ -70,6 +72,9 @@ TEST_F(TlsHandshake, RequiredModeRejectsClientWithoutCert) {
   EXPECT_FALSE(out.ok);
   EXPECT_NE(out.server_error.find("peer did not return a certificate"), std::string::npos)
       << out.server_error;
+  EXPECT_EQ(ClassifyHandshakeFailure(GetVerifyFailure(out.server.get()),
+                                     ERR_GET_REASON(out.server_error_code)),
+            HandshakeFailure::kNoCertificate);
 }
 
 TEST_F(TlsHandshake, RejectsCertFromUntrustedCaAndRecordsReason) {
@@ -83,6 +88,8 @@ TEST_F(TlsHandshake, RejectsCertFromUntrustedCaAndRecordsReason) {
   const VerifyFailure failure = GetVerifyFailure(out.server.get());
   EXPECT_EQ(failure.reason, "unable to get local issuer certificate");
   EXPECT_EQ(failure.subject, "O=Yealink,CN=805ec0123456");
+  EXPECT_EQ(ClassifyHandshakeFailure(failure, ERR_GET_REASON(out.server_error_code)),
+            HandshakeFailure::kUntrusted);
 }
 
 TEST_F(TlsHandshake, RejectsExpiredCertWithExpiredReason) {
@@ -95,6 +102,39 @@ TEST_F(TlsHandshake, RejectsExpiredCertWithExpiredReason) {
   const VerifyFailure failure = GetVerifyFailure(out.server.get());
   EXPECT_NE(failure.reason.find("expired"), std::string::npos) << failure.reason;
   EXPECT_EQ(failure.subject, "O=Yealink,CN=805ec0123456");
+  EXPECT_EQ(ClassifyHandshakeFailure(failure, ERR_GET_REASON(out.server_error_code)),
+            HandshakeFailure::kExpired);
+}
+
+// The metric label of a failed handshake comes from a fixed set, whatever the verify error
+// or OpenSSL reason.
+TEST(HandshakeFailureKind, MapsVerifyErrorsAndReasonsToAFixedSet) {
+  const struct {
+    int verify_error;
+    int ssl_reason;
+    HandshakeFailure want;
+  } cases[] = {
+      {X509_V_ERR_CERT_HAS_EXPIRED, 0, HandshakeFailure::kExpired},
+      {X509_V_ERR_CERT_NOT_YET_VALID, 0, HandshakeFailure::kExpired},
+      {X509_V_ERR_CERT_REVOKED, 0, HandshakeFailure::kRevoked},
+      {X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 0, HandshakeFailure::kUntrusted},
+      {X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, 0, HandshakeFailure::kUntrusted},
+      {X509_V_ERR_CERT_SIGNATURE_FAILURE, 0, HandshakeFailure::kUntrusted},
+      {X509_V_ERR_INVALID_PURPOSE, 0, HandshakeFailure::kUntrusted},
+      {X509_V_OK, SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE, HandshakeFailure::kNoCertificate},
+      {X509_V_OK, SSL_R_UNSUPPORTED_PROTOCOL, HandshakeFailure::kOther},
+      {X509_V_OK, 0, HandshakeFailure::kOther},
+  };
+  for (const auto& c : cases) {
+    VerifyFailure vf;
+    vf.error = c.verify_error;
+    EXPECT_EQ(ClassifyHandshakeFailure(vf, c.ssl_reason), c.want) << c.verify_error << " " << c.ssl_reason;
+  }
+  EXPECT_EQ(HandshakeFailureName(HandshakeFailure::kNoCertificate), "no_certificate");
+  EXPECT_EQ(HandshakeFailureName(HandshakeFailure::kUntrusted), "untrusted");
+  EXPECT_EQ(HandshakeFailureName(HandshakeFailure::kExpired), "expired");
+  EXPECT_EQ(HandshakeFailureName(HandshakeFailure::kRevoked), "revoked");
+  EXPECT_EQ(HandshakeFailureName(HandshakeFailure::kOther), "other");
 }
 
 TEST_F(TlsHandshake, OptionalModeAcceptsClientWithoutCert) {

@@ -72,6 +72,7 @@ int VerifyCallback(int preverify_ok, X509_STORE_CTX* store) noexcept {
     const char* reason = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store));
     record->reason = reason != nullptr ? reason : "certificate verification failed";
     record->subject = SubjectOneLine(X509_STORE_CTX_get_current_cert(store));
+    record->error = X509_STORE_CTX_get_error(store);
     if (SSL_set_ex_data(ssl, index, record.get()) == 1) record.release();
   } catch (const std::bad_alloc&) {
     // The handshake fails either way; only the diagnostic is lost.
@@ -378,6 +379,31 @@ VerifyFailure GetVerifyFailure(SSL* ssl) {
   if (index < 0) return {};
   const auto* record = static_cast<const VerifyFailure*>(SSL_get_ex_data(ssl, index));
   return record != nullptr ? *record : VerifyFailure{};
+}
+
+std::string_view HandshakeFailureName(HandshakeFailure f) {
+  switch (f) {
+    case HandshakeFailure::kNoCertificate: return "no_certificate";
+    case HandshakeFailure::kUntrusted: return "untrusted";
+    case HandshakeFailure::kExpired: return "expired";
+    case HandshakeFailure::kRevoked: return "revoked";
+    case HandshakeFailure::kOther: break;
+  }
+  return "other";
+}
+
+HandshakeFailure ClassifyHandshakeFailure(const VerifyFailure& verify, int ssl_reason) {
+  switch (verify.error) {
+    case X509_V_OK: break;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+    case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
+    case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD: return HandshakeFailure::kExpired;
+    case X509_V_ERR_CERT_REVOKED: return HandshakeFailure::kRevoked;
+    default: return HandshakeFailure::kUntrusted;  // the chain failed verification
+  }
+  if (ssl_reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) return HandshakeFailure::kNoCertificate;
+  return HandshakeFailure::kOther;
 }
 
 void QueueSessionTicket(SSL* ssl) {

@@ -6,9 +6,12 @@
 #include <boost/asio/ssl/context.hpp>
 #include <openssl/ssl.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.hpp"
@@ -71,8 +74,24 @@ Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerContext(const Serve
 struct VerifyFailure {
   std::string reason;   // e.g. "certificate has expired", "unable to get local issuer certificate"
   std::string subject;  // subject of the certificate that failed, if any
+  int error = 0;        // X509_V_ERR_* of the failure, 0 when none was recorded
 };
 VerifyFailure GetVerifyFailure(SSL* ssl);
+
+// Why a device handshake failed, as a fixed set for metrics: never text from the peer or
+// from OpenSSL's messages.
+//  kNoCertificate: none presented where the listener requires one.
+//  kUntrusted: a certificate that does not chain to the listener's trust anchors (unknown
+//    issuer, self-signed, bad signature, wrong purpose, ...).
+//  kExpired: outside its validity period (expired or not yet valid).
+//  kRevoked: revoked by a CRL.
+//  kOther: everything else (protocol or version mismatch, a connect and close, a timeout).
+enum class HandshakeFailure : std::uint8_t { kNoCertificate, kUntrusted, kExpired, kRevoked, kOther };
+inline constexpr size_t kHandshakeFailureKinds = 5;
+std::string_view HandshakeFailureName(HandshakeFailure f);  // "no_certificate", "untrusted", ...
+// `verify` is the connection's GetVerifyFailure; `ssl_reason` the OpenSSL reason code
+// (ERR_GET_REASON) of the handshake's error, or 0 when it was not an OpenSSL error.
+HandshakeFailure ClassifyHandshakeFailure(const VerifyFailure& verify, int ssl_reason);
 
 // Queues this connection's TLS 1.3 session ticket so that it leaves with the next
 // application write (the first response) rather than in a TCP write of its own right after

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 
 #include "tls/server_context.hpp"
@@ -48,6 +49,8 @@ namespace {
 
 using Stream = beast::ssl_stream<beast::tcp_stream>;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::uint64_t kMaxDrainBytes = 8 << 20;
+constexpr std::uint64_t kMaxDrainUnadmittedBytes = 1 << 20;
 
 void AuditTransport(AdminListener::State& s, const tcp::endpoint& peer, std::string reason, int status) {
   audit::AuditRecord r;
@@ -104,6 +107,24 @@ awaitable<beast::error_code> Send(Stream& stream, const std::string& bytes) {
 // One request at a time: the header first, then, only when the API admits one (an
 // authenticated key, a route that takes a body, within its limit), the body. A client
 // without a valid key never makes the server buffer a body.
+// Reads and discards what is left of a body the server answered without reading (413, or a
+// request not admitted), up to `max` bytes and two seconds, so that the client, which sends
+// its whole body before it reads, gets the answer instead of a reset.
+awaitable<void> DrainBody(Stream& stream, beast::flat_buffer& buffer, std::uint64_t remaining,
+                          std::uint64_t max) {
+  remaining = std::min(remaining, max);
+  const std::uint64_t buffered = std::min<std::uint64_t>(remaining, buffer.size());
+  remaining -= buffered;
+  buffer.consume(buffer.size());
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  std::array<char, 16 * 1024> scratch;
+  while (remaining > 0) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), kTuple);
+    if (ec) co_return;
+    remaining -= std::min<std::uint64_t>(remaining, n);
+  }
+}
+
 awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp::endpoint& peer) {
   const std::string peer_ip = peer.address().to_string();
   beast::flat_buffer buffer(s.config.max_header_bytes);
@@ -173,6 +194,12 @@ awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp
     const ApiResponse response = early ? *early : s.api.Handle(ar);
     beast::get_lowest_layer(stream).expires_after(s.config.request_timeout);
     if (co_await Send(stream, Serialize(response, is_head, version, keep_alive))) co_return;
+    // A body left unread: an authenticated client may send up to kMaxDrainBytes more, anyone
+    // else kMaxDrainUnadmittedBytes (bounded in time too).
+    if ((early || ar.body_withheld) && parser.content_length()) {
+      co_await DrainBody(stream, buffer, *parser.content_length(),
+                         ar.body_withheld ? kMaxDrainUnadmittedBytes : kMaxDrainBytes);
+    }
     if (!keep_alive) co_return;
   }
 }

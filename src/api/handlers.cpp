@@ -21,20 +21,6 @@
 namespace provgate::api {
 namespace {
 
-ApiResponse JsonResponse(int status, const nlohmann::json& j) {
-  ApiResponse r;
-  r.status = status;
-  r.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return r;
-}
-
-ApiResponse Failed(const Error& e, const std::vector<std::string>& fields = {}) {
-  if (e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable) {
-    spdlog::error("admin API: {}", e.message);
-  }
-  return ToResponse(FromError(e, fields));
-}
-
 // The body as an object; an absent body reads as {} so that required fields are named.
 Result<nlohmann::json> JsonOk(nlohmann::json j) {
   // Explicit in_place: json converts implicitly to almost anything, Error included.

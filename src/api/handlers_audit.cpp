@@ -8,23 +8,6 @@
 #include "service/queries.hpp"
 
 namespace provgate::api {
-namespace {
-
-ApiResponse JsonResponse(int status, const nlohmann::json& j) {
-  ApiResponse r;
-  r.status = status;
-  r.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return r;
-}
-
-ApiResponse Failed(const Error& e, const std::vector<std::string>& fields = {}) {
-  if (e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable) {
-    spdlog::error("admin API: {}", e.message);
-  }
-  return ToResponse(FromError(e, fields));
-}
-
-}  // namespace
 
 ApiResponse Api::QueryAudit(Context& ctx) {
   service::AuditListRequest req;

@@ -1,5 +1,7 @@
 #include "api/problem.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/beast/http/status.hpp>
 #include <nlohmann/json.hpp>
 
@@ -61,6 +63,20 @@ ApiResponse ToResponse(const Problem& p) {
   // Replacement, not an exception, for text that is not UTF-8.
   r.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
+}
+
+ApiResponse JsonResponse(int status, const nlohmann::json& j) {
+  ApiResponse r;
+  r.status = status;
+  r.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+ApiResponse Failed(const Error& e, const std::vector<std::string>& fields) {
+  if (e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable) {
+    spdlog::error("admin API: {}", e.message);
+  }
+  return ToResponse(FromError(e, fields));
 }
 
 }  // namespace provgate::api

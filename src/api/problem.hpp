@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "api/http_types.hpp"
 #include "base/result.hpp"
 
@@ -33,5 +35,10 @@ Problem FromError(const Error& e, const std::vector<std::string>& fields = {});
 Problem FieldProblem(std::string field, std::string detail, int status = 400);
 
 ApiResponse ToResponse(const Problem& p);
+
+// A JSON answer with `status` (invalid UTF-8 in strings replaced, never an exception).
+ApiResponse JsonResponse(int status, const nlohmann::json& j);
+// The problem answer for a domain error; internal and unavailable errors are also logged.
+ApiResponse Failed(const Error& e, const std::vector<std::string>& fields = {});
 
 }  // namespace provgate::api

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include "store/sqlite/audit_row.hpp"
 #include "store/sqlite/migrations.hpp"
 
 namespace provgate::store {
@@ -183,7 +184,7 @@ Result<std::vector<StoredAuditEvent>> SqliteOperatorStore::QueryAudit(const Audi
   std::lock_guard lock(mu_);
   PG_TRY(Statement s,
          db_.Prepare(
-             "SELECT id, time, kind, mac, decision, reason, json FROM audit "
+             "SELECT " PG_AUDIT_ROW_COLUMNS " FROM audit "
              "WHERE (?1 = '' OR mac = ?1) "
              "AND (?2 IS NULL OR (mac <> '' AND mac IN (SELECT mac FROM devices WHERE tenant_id = ?2)) "
              "OR json_extract(json, '$.detail.tenant') = ?3) "
@@ -198,15 +199,7 @@ Result<std::vector<StoredAuditEvent>> SqliteOperatorStore::QueryAudit(const Audi
   for (;;) {
     PG_TRY(bool row, s.Step());
     if (!row) return out;
-    StoredAuditEvent e;
-    e.id = s.Int(0);
-    e.time = s.Int(1);
-    e.kind = s.Text(2);
-    e.mac = s.Text(3);
-    e.decision = s.Text(4);
-    e.reason = s.Text(5);
-    e.json = s.Text(6);
-    out.push_back(std::move(e));
+    out.push_back(sqlite::ReadAuditRow(s));
   }
 }
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "store/sqlite/audit_row.hpp"
 #include "store/sqlite/migrations.hpp"
 
 namespace provgate::store {
@@ -115,7 +116,6 @@ Result<core::Vars> ParseVars(const std::string& text, std::string_view owner) {
 #define PG_LINE_COLUMNS                                                                      \
   "device_id, idx, display_name, user, auth_user, registrar, port, transport, password_enc, " \
   "delivered_at"
-#define PG_AUDIT_COLUMNS "id, time, kind, mac, decision, reason, json"
 
 Result<std::optional<std::string>> OpenSecret(const crypto::SecretBox& box,
                                               const std::optional<std::vector<unsigned char>>& sealed,
@@ -205,18 +205,6 @@ Result<core::Device> ReadDevice(const Statement& s, const crypto::SecretBox& box
   PG_TRY(d.digest_password, OpenSecret(box, s.Blob(15), "digest password of device " + d.mac.str()));
   PG_TRY(d.admin_password, OpenSecret(box, s.Blob(24), "admin password of device " + d.mac.str()));
   return d;
-}
-
-StoredAuditEvent ReadAudit(const Statement& s) {
-  StoredAuditEvent e;
-  e.id = s.Int(0);
-  e.time = s.Int(1);
-  e.kind = s.Text(2);
-  e.mac = s.Text(3);
-  e.decision = s.Text(4);
-  e.reason = s.Text(5);
-  e.json = s.Text(6);
-  return e;
 }
 
 template <class T, class Reader>
@@ -658,13 +646,13 @@ Result<std::vector<StoredAuditEvent>> SqliteStore::ListAudit(const std::string& 
   // (mac, id) index backwards.
   PG_TRY(Statement s,
          mac.empty()
-             ? db_.Prepare("SELECT " PG_AUDIT_COLUMNS " FROM audit ORDER BY id DESC LIMIT ?2")
-             : db_.Prepare("SELECT " PG_AUDIT_COLUMNS " FROM audit WHERE mac = ?1 "
+             ? db_.Prepare("SELECT " PG_AUDIT_ROW_COLUMNS " FROM audit ORDER BY id DESC LIMIT ?2")
+             : db_.Prepare("SELECT " PG_AUDIT_ROW_COLUMNS " FROM audit WHERE mac = ?1 "
                            "ORDER BY id DESC LIMIT ?2"));
   if (!mac.empty()) s.BindText(1, mac);
   s.BindInt(2, limit);
   return ReadAll<StoredAuditEvent>(
-      s, [](const Statement& row) -> Result<StoredAuditEvent> { return ReadAudit(row); });
+      s, [](const Statement& row) -> Result<StoredAuditEvent> { return sqlite::ReadAuditRow(row); });
 }
 
 Result<int> SqliteStore::SchemaVersion() {
@@ -853,4 +841,3 @@ Status SqliteStore::RemoveBan(const std::string& source) {
 #undef PG_TENANT_COLUMNS
 #undef PG_DEVICE_COLUMNS
 #undef PG_LINE_COLUMNS
-#undef PG_AUDIT_COLUMNS

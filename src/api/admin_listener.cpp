@@ -61,9 +61,7 @@ void AuditTransport(AdminListener::State& s, const tcp::endpoint& peer, std::str
   r.decision = "deny";
   r.reason = std::move(reason);
   r.status = status;
-  s.audit.Submit(std::move(r), audit::Durability::kBuffered, std::nullopt, [](const Status& st) {
-    if (!st) spdlog::error("audit write failed: {}", st.error().message);
-  });
+  s.audit.Submit(std::move(r), audit::Durability::kWindowed, std::nullopt, {});
 }
 
 // Every field of `name`, one entry per field line.

@@ -315,9 +315,8 @@ std::optional<ApiResponse> Api::Authenticate(Context& ctx) {
     r.listener = request.listener;
     r.peer = request.peer_ip;
     r.status = 401;
-    if (auto st = deps_.audit.Write(r, audit::Durability::kBuffered); !st) {
-      spdlog::error("audit write failed: {}", st.error().message);
-    }
+    // A refusal: its response does not wait for the disk (the committer reports a failure).
+    deps_.audit.Submit(std::move(r), audit::Durability::kWindowed, std::nullopt, {});
     std::lock_guard lock(stats_->mu);
     ++stats_->auth_failures[reason];
   };

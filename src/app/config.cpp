@@ -63,7 +63,7 @@ const std::vector<KnownKeys>& AllKnownKeys() {
       {"", {"server", "store", "audit", "identity", "defense", "listener", "admin"}},  // admin: admin_config.cpp
       {"server", {"provisioning_url", "path_prefix", "threads", "templates"}},
       {"store", {"path", "master_key", "cache_devices"}},
-      {"audit", {"file", "commit_delay_us", "store_copy_delay_ms"}},
+      {"audit", {"file", "commit_delay_us", "store_copy_delay_ms", "durability", "max_unsynced_ms"}},
       {"identity", {"mac_rules"}},
       {"defense",
        {"realm", "trusted_proxies", "forwarded_header", "uploads_dir", "max_in_flight", "device_rate",
@@ -336,6 +336,18 @@ Result<Config> LoadConfig(const std::filesystem::path& file) {
     return ConfigError(file, "audit.store_copy_delay_ms", "must be between 0 and 60000 (milliseconds)");
   }
   c.audit.store_copy_delay = std::chrono::milliseconds(copy_ms);
+  PG_TRY(auto durability, Get<std::string>(audit, file, "audit.durability", "secrets-and-changes"));
+  if (durability != "secrets-and-changes" && durability != "all") {
+    return ConfigError(file, "audit.durability",
+                       "must be \"secrets-and-changes\" (a response waits for its record on disk when it "
+                       "releases a secret or changed state) or \"all\" (every response waits)");
+  }
+  c.durable_audit_always = durability == "all";
+  PG_TRY(auto unsynced_ms, Get<std::int64_t>(audit, file, "audit.max_unsynced_ms", c.audit.max_unsynced.count()));
+  if (unsynced_ms < 0 || unsynced_ms > 1000) {
+    return ConfigError(file, "audit.max_unsynced_ms", "must be between 0 and 1000 (milliseconds)");
+  }
+  c.audit.max_unsynced = std::chrono::milliseconds(unsynced_ms);
   c.templates_dir = templates.empty() ? DefaultTemplatesDir() : Resolve(base, templates);
   PG_TRY(c.threads, Get<int>(server, file, "server.threads", 0));
   PG_TRY(c.provisioning_url, Get<std::string>(server, file, "server.provisioning_url", ""));

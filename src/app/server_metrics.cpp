@@ -103,6 +103,11 @@ void AppendAudit(std::string& out, const audit::AuditLog& audit, const pipeline:
       "# TYPE provgate_audit_queue_depth gauge\nprovgate_audit_queue_depth {}\n",
       audit.queue_depth());
   out += fmt::format(
+      "# HELP provgate_audit_windowed_failures_total Audit batches whose write or fdatasync failed "
+      "after their responses had left (secret-free files and refusals, audit.durability).\n"
+      "# TYPE provgate_audit_windowed_failures_total counter\nprovgate_audit_windowed_failures_total {}\n",
+      audit.windowed_failures());
+  out += fmt::format(
       "# HELP provgate_store_errors_total Store failures: device requests answered 500 "
       "(device_request) and failed copies of the audit trail into the store (audit_copy).\n"
       "# TYPE provgate_store_errors_total counter\n"

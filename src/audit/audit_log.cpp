@@ -317,8 +317,10 @@ AuditRecord AuditLog::Enqueue(Entry entry) {
   bool wake = false;
   {
     std::lock_guard lock(mu_);
-    if (queue_.empty()) {
-      oldest_queued_ = std::chrono::steady_clock::now();
+    // The first of its class in the queue sets (or moves earlier) the committer's deadline.
+    auto& first = entry.durability == Durability::kDurable ? durable_queued_ : windowed_queued_;
+    if (!first) {
+      first = std::chrono::steady_clock::now();
       wake = true;
     }
     blocking_queued_ = blocking_queued_ || entry.blocking;
@@ -332,8 +334,8 @@ AuditRecord AuditLog::Enqueue(Entry entry) {
       spare_records_.pop_back();
     }
   }
-  // The committer waits only for an empty queue to fill, a delayed batch to fill up, or a
-  // blocked writer.
+  // The committer waits only for an empty queue to fill, a delayed batch to fill up, its
+  // deadline to move earlier, or a blocked writer.
   if (wake) queued_cv_.notify_one();
   return spare;
 }
@@ -413,6 +415,10 @@ void AuditLog::Drain() {
   std::unique_lock lock(mu_);
   const std::uint64_t target = submitted_;
   copy_wanted_through_ = std::max(copy_wanted_through_, target);
+  if (!queue_.empty()) {
+    commit_wanted_ = true;
+    queued_cv_.notify_one();
+  }
   copy_cv_.notify_one();
   committed_cv_.wait(lock, [&] { return copied_through_ >= target; });
 }
@@ -529,15 +535,27 @@ void AuditLog::Run() {
       queued_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) return;  // stopping, and everything is committed
       const auto delay = options_.commit_delay;
-      if (delay.count() > 0 && std::chrono::steady_clock::now() - last_commit_ < delay) {
+      const bool storm = delay.count() > 0 && std::chrono::steady_clock::now() - last_commit_ < delay;
+      for (;;) {
+        if (queue_.size() >= kMaxBatch || stopping_ || blocking_queued_ || commit_wanted_) break;
+        // Nobody waits for a kWindowed record: it may wait out the window. A kDurable one's
+        // response waits: only in a storm, and only while the batch can still grow.
+        auto deadline = std::chrono::steady_clock::time_point::max();
+        if (windowed_queued_) deadline = *windowed_queued_ + options_.max_unsynced;
+        if (durable_queued_) {
+          if (!storm || siblings_ <= 0) break;
+          deadline = std::min(deadline, *durable_queued_ + delay);
+        }
+        if (std::chrono::steady_clock::now() >= deadline) break;
         delaying_ = true;
-        queued_cv_.wait_until(lock, oldest_queued_ + delay, [&] {
-          return queue_.size() >= kMaxBatch || stopping_ || siblings_ <= 0 || blocking_queued_;
-        });
+        queued_cv_.wait_until(lock, deadline);
         delaying_ = false;
       }
       batch.swap(queue_);
       blocking_queued_ = false;
+      durable_queued_.reset();
+      windowed_queued_.reset();
+      commit_wanted_ = false;
       claimed = claimed_;
     }
     Commit(batch, claimed);
@@ -550,7 +568,6 @@ void AuditLog::Commit(std::vector<Entry>& batch, bool claimed) {
   buffer.reserve(batch.size() * kLineReserve);
   std::vector<store::StoredAuditEvent> events;
   std::vector<store::DeviceSeen> seen;
-  bool durable = false;
   for (auto& entry : batch) {
     for (const auto& record : entry.records) {
       // The file is the record: the device's last-seen travels with the request's record
@@ -566,11 +583,10 @@ void AuditLog::Commit(std::vector<Entry>& batch, bool claimed) {
                               record.decision, record.reason, std::move(line)));
     }
     if (entry.seen) seen.push_back(std::move(*entry.seen));
-    durable = durable || entry.durability == Durability::kDurable;
   }
   const auto write_started = std::chrono::steady_clock::now();
   Status st = WriteLines(buffer);
-  if (st && durable && ::fdatasync(fd_) != 0) {
+  if (st && ::fdatasync(fd_) != 0) {
     st = Error::Unavailable(std::string("audit log fsync failed: ") + std::strerror(errno));
   }
   commit_seconds_.Observe(std::chrono::steady_clock::now() - write_started);
@@ -588,15 +604,26 @@ void AuditLog::Commit(std::vector<Entry>& batch, bool claimed) {
     if (!st) store_copy_failures_.fetch_add(1, std::memory_order_relaxed);
   }
   if (st && defer && !seen.empty()) {
-    // Before the completions: the device's next request may come the moment its answer leaves.
+    // Before the completions: the device's next request may come the moment its answer
+    // leaves. (Only kDurable records carry a last-seen update: a device's own files.)
     std::lock_guard lock(seen_mu_);
     for (const auto& d : seen) uncopied_seen_[d.device_id] = UncopiedSeen{d, std::nullopt, nullptr, nullptr};
   }
   batches_.fetch_add(1, std::memory_order_relaxed);
   size_t records = 0;
+  size_t unheard = 0;  // records whose response left without waiting for this commit
   for (auto& entry : batch) {
     records += entry.records.size();
-    if (entry.done) entry.done(st);
+    if (entry.done) {
+      entry.done(st);
+    } else {
+      unheard += entry.records.size();
+    }
+  }
+  if (!st && unheard > 0) {
+    windowed_failures_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::error("audit log {}: {} records of answered requests are not on disk: {}", file_key_, unheard,
+                  st.error().message);
   }
   queue_depth_.fetch_sub(records, std::memory_order_relaxed);
   Recycle(batch);  // before the batch counts as committed: a Drain finds its records reusable

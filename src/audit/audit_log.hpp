@@ -1,8 +1,9 @@
 // The audit trail: one JSON line per request and per admin action, appended to a file and
-// copied into the store. One committer thread writes what every serving thread submits:
-// all records queued while it syncs share the next write and fdatasync (group commit), and
-// a request is answered only from the completion, once its record is durable (DESIGN.md
-// invariant 7). Serving threads never wait on the disk themselves.
+// copied into the store. One committer thread writes what every serving thread submits, in
+// submission order: all records queued while it syncs share the next write and fdatasync
+// (group commit). Every record is synced; its durability class (DESIGN.md invariant 7)
+// says whether its response waits for that. Serving threads never wait on the disk
+// themselves.
 //
 // The file is the durable record; the store copy serves queries. The server copies records
 // into the store in larger batches some time after their file commit (ClaimForServer): a
@@ -35,7 +36,15 @@
 
 namespace provgate::audit {
 
-enum class Durability { kBuffered, kDurable };
+// When a record must be on disk (DESIGN.md invariant 7).
+enum class Durability {
+  // Synced at most AuditOptions::max_unsynced after its submission (plus the sync's own
+  // time); its response does not wait. Secret-free files and refusals.
+  kWindowed,
+  // Synced before its completion runs, which its response waits for: responses that release
+  // a secret, and requests that changed state.
+  kDurable,
+};
 
 struct AuditRecord {
   TimePoint time;
@@ -97,15 +106,15 @@ struct StoredLine {
 std::optional<StoredLine> ParseStoredLine(std::string_view line);
 
 // Called once per submission, on the committer thread: Ok once the records are in the
-// file (and on disk for kDurable) and, unless the server's copy is deferred
+// file and on disk and, unless the server's copy is deferred
 // (store_copy_delay), copied to the store; else the first failure.
 using Completion = std::function<void(const Status&)>;
 
 struct AuditOptions {
   // Group-commit delay: while commits follow each other within this time (a storm) and
   // other connections may still submit records (commit siblings, below), the committer
-  // waits up to this long after a batch's first record before syncing it, so more requests
-  // share one fdatasync. An idle server commits at once, and so does a batch that every
+  // waits up to this long after a batch's first kDurable record before syncing it, so more
+  // requests share one fdatasync. An idle server commits at once, and so does a batch that every
   // open connection is already waiting for. Adds at most this much latency; 0 turns it off.
   // Each batch costs CPU whatever its size: at ~1 300 req/s, 0.5 / 2 / 5 / 10 ms cost ~915 /
   // 740 / 645 / 600 µs of server CPU per TLS 1.2 request with a store transaction per batch,
@@ -117,6 +126,10 @@ struct AuditOptions {
   // The store's queries and last-seen columns lag by at most this much (the server's own
   // checks see the newest last-seen at once: WithUncopiedSeen). 0 copies with each commit.
   std::chrono::milliseconds store_copy_delay{100};
+  // The longest a kWindowed record waits for its sync: the committer gathers such records
+  // up to this long (a batch with a kDurable one commits on that one's terms, above), so a
+  // crash loses at most this window's secret-free records. 0 syncs each batch at once.
+  std::chrono::milliseconds max_unsynced{20};
 };
 
 class AuditLog;
@@ -151,8 +164,9 @@ class AuditLog {
   ~AuditLog();
 
   // Thread-safe and never blocks on I/O: queues the record, and the last-seen update of the
-  // device it answered (written in the same batch), for the committer. `done` must be
-  // cheap and must not call back into this log: it runs on the committer thread.
+  // device it answered (written in the same batch), for the committer. `done` may be empty
+  // (a kWindowed record nobody waits for); else it must be cheap and must not call back
+  // into this log: it runs on the committer thread.
   // Returns an empty record for the caller's next one: a record committed earlier, cleared,
   // whose strings keep their memory, so a serving thread's records allocate nothing.
   AuditRecord Submit(AuditRecord record, Durability durability, std::optional<store::DeviceSeen> seen,
@@ -192,6 +206,11 @@ class AuditLog {
   // Records submitted whose commit has not completed yet (queued, or in the batch being
   // written).
   std::uint64_t queue_depth() const { return queue_depth_.load(std::memory_order_relaxed); }
+  // True while so many records wait for the disk (a stalled or slow sync) that a response
+  // should wait for its record whatever its class: the queue's memory stays bounded.
+  bool backlogged() const { return queue_depth() >= kMaxQueuedRecords; }
+  // kWindowed batches whose write or sync failed after their responses had left.
+  std::uint64_t windowed_failures() const { return windowed_failures_.load(std::memory_order_relaxed); }
   // Failed copies of committed records into the store (each retried, or recovered from the
   // file at the next start).
   std::uint64_t store_copy_failures() const { return store_copy_failures_.load(std::memory_order_relaxed); }
@@ -240,6 +259,8 @@ class AuditLog {
   // A batch never grows beyond this while the committer delays; a copy starts early once
   // this many records wait.
   static constexpr size_t kMaxBatch = 1024;
+  // See backlogged().
+  static constexpr size_t kMaxQueuedRecords = 16 * kMaxBatch;
   // Room a line usually needs (a request record is 400-600 bytes), so it is allocated once.
   static constexpr size_t kLineReserve = 640;
   // While copies fail, records wait for another try up to this many; beyond it (or when a
@@ -278,16 +299,20 @@ class AuditLog {
   size_t copy_queued_events_ = 0;
   std::chrono::steady_clock::time_point copy_since_;  // when copy_queue_ last became non-empty
   bool copier_stopping_ = false;
-  std::chrono::steady_clock::time_point oldest_queued_;  // when the queue last became non-empty
   std::chrono::steady_clock::time_point last_commit_;    // when the last batch was committed
   bool stopping_ = false;
   std::int64_t siblings_ = 0;  // CommitSibling standings held
   bool delaying_ = false;      // the committer is waiting out the commit delay
   bool blocking_queued_ = false;  // the queue holds an entry a thread waits for
+  // When the first kDurable (kWindowed) entry in the queue was queued, if one is.
+  std::optional<std::chrono::steady_clock::time_point> durable_queued_;
+  std::optional<std::chrono::steady_clock::time_point> windowed_queued_;
+  bool commit_wanted_ = false;  // a Drain waits: commit what is queued at once
   std::atomic<std::uint64_t> batches_{0};
   metrics::Histogram commit_seconds_;
   std::atomic<std::uint64_t> queue_depth_{0};
   std::atomic<std::uint64_t> store_copy_failures_{0};
+  std::atomic<std::uint64_t> windowed_failures_{0};
   std::thread copier_;     // started by ClaimForServer when the copy is deferred
   std::thread committer_;  // last: started when everything above exists
 };

@@ -70,7 +70,7 @@ TEST(AuditLog, InvalidUtf8InUserAgentIsStillRecorded) {
   AuditRecord r;
   r.user_agent = std::string("evil\xff\xfe\n{\"x\":1}");
   r.decision = "deny";
-  ASSERT_TRUE(log->Write(r, Durability::kBuffered));
+  ASSERT_TRUE(log->Write(r, Durability::kWindowed));
   auto lines = ReadLines(path);
   ASSERT_EQ(lines.size(), 1u);  // the newline inside the UA did not split the record
 }
@@ -763,6 +763,90 @@ TEST(AuditLog, FileIsNotWorldReadable) {
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07, 0u);
+}
+
+
+// Durability classes (DESIGN.md invariant 7). A kWindowed record is nobody's wait: it is
+// gathered up to the window, and a kDurable record (whose response waits) takes it along,
+// in submission order, in its own prompt commit.
+TEST(AuditLog, WindowedRecordWaitsForTheWindowOrTheNextDurableRecordInOrder) {
+  const auto path = TempFile("audit_windowed.log");
+  AuditOptions options;
+  options.max_unsynced = std::chrono::seconds(30);
+  auto log = AuditLog::Open(path, nullptr, options).value();
+  AuditRecord windowed = Allowed();
+  windowed.reason = "refusal first";
+  log->Submit(windowed, Durability::kWindowed, std::nullopt, {});
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(log->batches(), 0u);  // not synced alone before its window ends
+  AuditRecord durable = Allowed();
+  durable.reason = "secret second";
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(log->Write(durable, Durability::kDurable));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));  // not the 30 s window
+  EXPECT_EQ(log->batches(), 1u);
+  const auto lines = ReadLines(path);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["reason"], "refusal first");
+  EXPECT_EQ(lines[1]["reason"], "secret second");
+}
+
+TEST(AuditLog, WindowedRecordIsSyncedWhenItsWindowEnds) {
+  const auto path = TempFile("audit_window_ends.log");
+  AuditOptions options;
+  options.max_unsynced = std::chrono::milliseconds(20);
+  auto log = AuditLog::Open(path, nullptr, options).value();
+  log->Submit(Allowed(), Durability::kWindowed, std::nullopt, {});
+  // Nothing else comes and nobody drains: the window alone ends it.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (log->batches() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(log->batches(), 1u);
+  EXPECT_EQ(ReadLines(path).size(), 1u);
+}
+
+TEST(AuditLog, DrainDoesNotWaitOutTheWindow) {
+  AuditOptions options;
+  options.max_unsynced = std::chrono::seconds(30);
+  auto log = AuditLog::Open(TempFile("audit_window_drain.log"), nullptr, options).value();
+  log->Submit(Allowed(), Durability::kWindowed, std::nullopt, {});
+  const auto start = std::chrono::steady_clock::now();
+  log->Drain();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_EQ(log->batches(), 1u);
+}
+
+// A response that did not wait cannot be refused any more: the failure is counted (and
+// logged) instead of reaching a completion.
+TEST(AuditLog, FailedWindowedCommitIsCounted) {
+  AuditOptions options;
+  options.max_unsynced = std::chrono::milliseconds(0);
+  auto full = AuditLog::Open("/dev/full", nullptr, options).value();
+  full->Submit(Allowed(), Durability::kWindowed, std::nullopt, {});
+  full->Drain();
+  EXPECT_EQ(full->windowed_failures(), 1u);
+  std::atomic<int> failed{0};
+  full->Submit(Allowed(), Durability::kDurable, std::nullopt, [&](const Status& st) {
+    if (!st) ++failed;
+  });
+  full->Drain();
+  EXPECT_EQ(failed.load(), 1);
+  EXPECT_EQ(full->windowed_failures(), 1u);  // a failure someone heard is not counted here
+}
+
+// Records wait for the disk in memory; past a bound, every response waits for its own.
+TEST(AuditLog, ReportsBacklogWhenTooManyRecordsWait) {
+  AuditOptions options;
+  options.max_unsynced = std::chrono::seconds(30);
+  auto log = AuditLog::Open(TempFile("audit_backlog.log"), nullptr, options).value();
+  EXPECT_FALSE(log->backlogged());
+  // A vector of records is one entry: the batch bound (kMaxBatch entries) does not end the wait.
+  std::vector<AuditRecord> many(20000, Allowed());
+  log->Submit(std::move(many), Durability::kWindowed, std::nullopt, {});
+  EXPECT_TRUE(log->backlogged());
+  log->Drain();
+  EXPECT_FALSE(log->backlogged());
 }
 
 }  // namespace

@@ -79,11 +79,21 @@ struct RecycledHandlerDelete {
 
 }  // namespace internal
 
-// Submits the outcome's records and the device's last-seen update for a durable commit and
-// completes with the commit's status, on the caller's executor. Once the record is queued
-// the connection adds nothing more to the batch, so it stops counting as a commit sibling.
+// Submits the outcome's records and the device's last-seen update in the outcome's
+// durability class, `done` (may be empty: nobody waits) called with the commit's status.
 // The usual request has one record and no vector of them; the record the log hands back is
 // the memory of the connection's next one.
+inline void SubmitOutcome(audit::AuditLog& log, pipeline::Outcome& outcome, audit::Completion done) {
+  outcome.record = outcome.events.empty()
+                       ? log.Submit(std::move(outcome.record), outcome.durability, std::move(outcome.seen),
+                                    std::move(done))
+                       : log.Submit(outcome.TakeRecords(), outcome.durability, std::move(outcome.seen),
+                                    std::move(done));
+}
+
+// Submits the outcome (SubmitOutcome) and completes with the commit's status, on the
+// caller's executor. Once the record is queued the connection adds nothing more to the
+// batch, so it stops counting as a commit sibling.
 template <class Token>
 auto AsyncCommit(audit::AuditLog& log, pipeline::Outcome& outcome, audit::CommitSibling& sibling,
                  CommitPostMemory& memory, Token&& token) {
@@ -112,11 +122,7 @@ auto AsyncCommit(audit::AuditLog& log, pipeline::Outcome& outcome, audit::Commit
             boost::asio::post(executor, std::move(resume));
           }
         };
-        outcome.record = outcome.events.empty()
-                             ? log.Submit(std::move(outcome.record), audit::Durability::kDurable,
-                                          std::move(outcome.seen), std::move(done))
-                             : log.Submit(outcome.TakeRecords(), audit::Durability::kDurable,
-                                          std::move(outcome.seen), std::move(done));
+        SubmitOutcome(log, outcome, std::move(done));
         sibling.Release();
       },
       token);

@@ -218,8 +218,15 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
     s.pipeline.Evaluate(dr, outcome);
     // Before the commit, which hands back a cleared record.
     const pipeline::RequestSample sample = s.metrics.Classify(outcome.record, outcome.vendor);
-    const Status committed = co_await AsyncCommit(s.audit, outcome, sibling, commit_memory, asio::use_awaitable);
-    if (keep_alive) sibling.Hold();  // the client may send another request
+    // A response that releases nothing and changed nothing leaves without waiting for the
+    // disk, unless so much waits for the disk that the queue must stop growing.
+    Status committed = Ok();
+    if (outcome.durability == audit::Durability::kWindowed && !s.audit.backlogged()) {
+      SubmitOutcome(s.audit, outcome, {});
+    } else {
+      committed = co_await AsyncCommit(s.audit, outcome, sibling, commit_memory, asio::use_awaitable);
+      if (keep_alive) sibling.Hold();  // the client may send another request
+    }
     const auto& pr = pipeline::Pipeline::Respond(outcome, committed);
 
     // The TLS 1.3 ticket leaves with the first response instead of a write of its own.

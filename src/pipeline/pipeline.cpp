@@ -114,6 +114,7 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   }
 
   DeviceResponse response;
+  bool durable = false;
   auto permit = defenses_.gate().TryEnter();
   if (unattributable) {
     // Taking the proxy for the client would let the client borrow the proxy's address.
@@ -125,10 +126,11 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
     response = DeviceResponse{503, "text/plain; charset=utf-8", "503 Service Unavailable\n"};
     response.retry_after = permit.retry_after_seconds();
   } else {
-    auto decided = Decide(request, client, outcome, body_memory);
+    auto decided = Decide(request, client, outcome, body_memory, durable);
     if (decided) {
       response = std::move(*decided);
     } else {
+      durable = true;  // a stage may have changed state before another failed
       spdlog::error("request pipeline failed: {}", decided.error().message);
       internal_errors_.fetch_add(1, std::memory_order_relaxed);
       record.decision = "error";
@@ -141,6 +143,9 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
                                    record.reason.substr(0, record.reason.find(':')));
   }
   if (response.status != 200) outcome.seen.reset();  // only an answered fetch counts as seen
+  outcome.durability = durable || !outcome.events.empty() || options_.durable_audit_always
+                           ? audit::Durability::kDurable
+                           : audit::Durability::kWindowed;
   record.status = response.status;
   record.bytes = response.body.size();
   record.duration_ms =
@@ -160,8 +165,7 @@ const DeviceResponse& Pipeline::Respond(Outcome& outcome, const Status& committe
 DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
   Outcome outcome = Evaluate(request);
   std::optional<store::DeviceSeen> seen = std::move(outcome.seen);
-  const Status committed = audit_.WriteBatch(outcome.TakeRecords(), audit::Durability::kDurable,
-                                             std::move(seen));
+  const Status committed = audit_.WriteBatch(outcome.TakeRecords(), outcome.durability, std::move(seen));
   Respond(outcome, committed);
   return std::move(outcome.response);
 }
@@ -209,7 +213,7 @@ void Pipeline::RecordHandshakeFailure(const net::IpAddress& client, std::string_
 // requests naming another device, rate limit, authorize (lifecycle and window, tenant
 // policy, identity hygiene), then the answer: upload, key file or rendered file.
 Result<DeviceResponse> Pipeline::Decide(const DeviceRequest& request, const net::IpAddress& client,
-                                        Outcome& outcome, std::string& body_memory) {
+                                        Outcome& outcome, std::string& body_memory, bool& durable) {
   audit::AuditRecord& record = outcome.record;
   std::optional<store::DeviceSeen>& seen = outcome.seen;
   std::vector<audit::AuditRecord>& events = outcome.events;
@@ -217,7 +221,7 @@ Result<DeviceResponse> Pipeline::Decide(const DeviceRequest& request, const net:
   // this generation at the latest (RenderCache).
   const std::uint64_t generation = reads_.DataGeneration();
   const auto now_tp = clock_.Now();
-  Context ctx{request, client, ToUnix(now_tp), record, events, request.method != "HEAD"};
+  Context ctx{request, client, ToUnix(now_tp), record, events, request.method != "HEAD", durable};
 
   // Refusals decided from the request line and the source alone. They cost the client a
   // token of its source's refusal budget, so a flood of them is answered 429 cheaply.

@@ -41,6 +41,9 @@ struct PipelineOptions {
   size_t render_cache_files = 10000;       // RenderCache entries; 0 = render every request
   // Devices served nothing because their configs fail the policy linter; null = none.
   std::shared_ptr<WithheldDevices> withheld;
+  // audit.durability = "all": every response waits for its record on disk, not only those
+  // that release a secret or follow a change of state.
+  bool durable_audit_always = false;
 };
 
 // A decided request: the response to send once its records are committed, and the
@@ -55,6 +58,11 @@ struct Outcome {
   // The registry name of the identified device's vendor (for metrics); empty when no
   // device was identified or the registry does not know its vendor.
   std::string_view vendor;
+  // Whether the response waits for its records on disk (DESIGN.md invariant 7): kDurable
+  // when it releases a secret (a device's own file, which carries its web-UI password and
+  // SIP passwords; a key file), the request changed state (it raised events, or stored an
+  // upload) or failed inside; kWindowed for secret-free files and refusals.
+  audit::Durability durability = audit::Durability::kDurable;
 
   // The events, then the request's record, in commit order.
   std::vector<audit::AuditRecord> TakeRecords();
@@ -120,14 +128,18 @@ class Pipeline {
     // False for HEAD: it is answered like GET but changes nothing (no pin, no password
     // claimed or wiped, no transition, no last-seen).
     bool side_effects = true;
+    // Set by a stage whose response releases a secret or that changed state without an
+    // event: the response then waits for its record on disk (Outcome::durability).
+    bool& durable;
   };
 
   // The stages, in the order DESIGN.md gives them. Each returns a refusal (a response) or
   // lets the request through; a store or audit failure is an error value that Evaluate
   // answers with a 500 and still audits. Fills the outcome's record, events, seen and
-  // vendor; `body_memory`: an empty string whose memory a served file's body may take.
+  // vendor; `body_memory`: an empty string whose memory a served file's body may take;
+  // `durable`: see Context::durable.
   Result<DeviceResponse> Decide(const DeviceRequest& request, const net::IpAddress& client, Outcome& outcome,
-                                std::string& body_memory);
+                                std::string& body_memory, bool& durable);
   // identify.cpp: the device the request proves to be, by the listener's allowed methods in
   // order of strength, or the refusal (uniform 404 or digest challenge).
   Result<Identified> Identify(

@@ -237,6 +237,46 @@ TEST_F(PipelineTest, StockAndRetiredDevicesGetNothing) {
   EXPECT_EQ(LastReason(), "device retired");
 }
 
+// DESIGN.md invariant 7: a response waits for its record on disk when it releases a secret
+// or the request changed state; secret-free files and refusals do not wait.
+TEST_F(PipelineTest, OnlyResponsesThatReleaseASecretOrChangeStateWaitForTheDisk) {
+  using audit::Durability;
+  struct Row {
+    const char* what;
+    const char* method;
+    const char* target;
+    std::optional<std::string> cert;
+    int status;
+    Durability expected;
+  };
+  const Row rows[] = {
+      {"first fetch: password, pin, provisioned", "GET", "/001565aabbcc.cfg", "001565aabbcc", 200,
+       Durability::kDurable},
+      {"device file again: still its web-UI password", "GET", "/001565aabbcc.cfg", "001565aabbcc", 200,
+       Durability::kDurable},
+      {"HEAD of the device file: no body", "HEAD", "/001565aabbcc.cfg", "001565aabbcc", 200,
+       Durability::kWindowed},
+      {"common file", "GET", "/y000000000096.cfg", "001565aabbcc", 200, Durability::kWindowed},
+      {"unknown file", "GET", "/nope.cfg", "001565aabbcc", 404, Durability::kWindowed},
+      {"no credential", "GET", "/001565ddeeff.cfg", std::nullopt, 404, Durability::kWindowed},
+      {"method refused", "POST", "/001565aabbcc.cfg", "001565aabbcc", 405, Durability::kWindowed},
+  };
+  for (const auto& row : rows) {
+    auto request = Request(row.target, row.cert);
+    request.method = row.method;
+    auto outcome = pipeline_->Evaluate(request);
+    EXPECT_EQ(outcome.response.status, row.status) << row.what;
+    EXPECT_EQ(outcome.durability, row.expected) << row.what;
+    ASSERT_TRUE(audit_->WriteBatch(outcome.TakeRecords(), outcome.durability, std::move(outcome.seen)));
+  }
+
+  PipelineOptions all;
+  all.durable_audit_always = true;
+  Pipeline every(*store_, *cached_, vendors_, *templates_, *audit_, clock_, *defenses_, all);
+  EXPECT_EQ(every.Evaluate(Request("/nope.cfg", "001565aabbcc")).durability, Durability::kDurable);
+  EXPECT_EQ(every.Evaluate(Request("/y000000000096.cfg", "001565aabbcc")).durability, Durability::kDurable);
+}
+
 TEST_F(PipelineTest, CommonFilesCarryNoDeviceData) {
   auto r = pipeline_->Handle(Request("/y000000000096.cfg", "001565aabbcc"));
   ASSERT_EQ(r.status, 200) << r.body;

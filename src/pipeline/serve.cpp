@@ -56,6 +56,7 @@ Result<DeviceResponse> Pipeline::Upload(const Context& ctx, const core::Device& 
   PG_TRY_STATUS(WritePrivateFile(tmp, ctx.request.body));
   std::filesystem::rename(tmp, final_path, ec);
   if (ec) return Error::Unavailable("cannot store upload: " + ec.message());
+  ctx.durable = true;
   record.decision = "allow";
   record.reason = "upload stored";
   record.detail["upload_kind"] = slot.kind;
@@ -68,6 +69,7 @@ Result<DeviceResponse> Pipeline::KeyFile(const Context& ctx, const core::Device&
   if (!device.config_key) return Deny(ctx.record, "no config key");
   if (!ctx.request.tls) return Deny(ctx.record, "key needs tls");
   PG_TRY(auto wrapped, encrypt::WrapYealinkKey(*device.config_key));
+  ctx.durable = true;
   ctx.record.decision = "allow";
   ctx.record.reason = "key file";
   return DeviceResponse{200, "application/octet-stream", std::move(wrapped)};
@@ -139,6 +141,9 @@ Result<DeviceResponse> Pipeline::ServeFile(const Context& ctx, const vendors::Ve
     PG_TRY_STATUS(RecordTransition(ctx, device, core::DeviceState::kAssigned, core::DeviceState::kProvisioned,
                                    "first authenticated fetch"));
   }
+  // A device's own file carries its secrets (web-UI password, SIP passwords, key); a
+  // common file carries none (RenderFile), and a HEAD sends no body.
+  ctx.durable = device_file && ctx.side_effects;
   record.decision = "allow";
   record.reason = device_file ? "device file" : "common file";
   return DeviceResponse{200, encrypt ? "application/octet-stream" : route.content_type, std::move(body)};

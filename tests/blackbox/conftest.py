@@ -94,12 +94,24 @@ class Server:
     def url(self, path):
         return f"https://localhost:{self.port}{path}"
 
-    def audit(self):
-        """All audit records so far, parsed."""
+    def audit_bytes(self):
+        """The audit file once it has stopped growing for a while: a response that releases
+        no secret and changed nothing leaves before its record is written and synced
+        (audit.max_unsynced_ms, 20 ms by default)."""
         path = self.dir / "audit.log"
+        time.sleep(0.1)
+        size = path.stat().st_size
+        while True:
+            time.sleep(0.05)
+            if path.stat().st_size == size:
+                return path.read_bytes()
+            size = path.stat().st_size
+
+    def audit(self):
+        """All audit records so far, parsed (audit_bytes)."""
         # Only whole lines, cut as bytes (a record may be in the middle of being appended,
         # even mid-character), split on "\n" alone (JSON strings may hold U+2028 raw).
-        data = path.read_bytes()
+        data = self.audit_bytes()
         text = data[:data.rfind(b"\n") + 1].decode()
         return [json.loads(l) for l in text.split("\n") if l.strip()]
 

@@ -49,7 +49,7 @@ def test_url_token_right_wrong_and_other_device(mixed):
     assert last(mixed, reason="wrong token")
     assert last(mixed, reason="mac mismatch")["url_mac"] == YEALINK2
     # The token never reaches the audit log or the server log.
-    assert token.encode() not in (mixed.dir / "audit.log").read_bytes()
+    assert token.encode() not in mixed.audit_bytes()
     assert token.encode() not in mixed.log.read_bytes()
     assert "/p/[redacted]/" in last(mixed, reason="device file")["file"]
 
@@ -85,7 +85,7 @@ def test_digest_correct_wrong_and_replayed(mixed):
     bad = digest_auth(challenges[0], YEALINK, "not-the-password", "GET", uri, nc="00000002")
     assert status(request(mixed, get(uri, extra_headers=f"Authorization: {bad}\r\n".encode()))) == 401
     assert last(mixed, reason="digest failed")
-    audit = (mixed.dir / "audit.log").read_bytes()
+    audit = mixed.audit_bytes()
     assert password.encode() not in audit and password.encode() not in mixed.log.read_bytes()
 
 
@@ -354,7 +354,7 @@ def test_reactivation_replaces_the_digest_password_config_key_and_pin(mixed):
     assert status(fresh) == 200
     record = last(mixed, kind="lifecycle", reason="reactivated")["detail"]
     assert record["new_digest_password"] and record["new_config_key"] and record["pin_cleared"]
-    audit = (mixed.dir / "audit.log").read_bytes()
+    audit = mixed.audit_bytes()
     for secret in (old_password, new_password, old_key, new_key):
         assert secret.encode() not in audit and secret.encode() not in mixed.log.read_bytes()
 

@@ -227,7 +227,7 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
       committed = co_await AsyncCommit(s.audit, outcome, sibling, commit_memory, asio::use_awaitable);
       if (keep_alive) sibling.Hold();  // the client may send another request
     }
-    const auto& pr = pipeline::Pipeline::Respond(outcome, committed);
+    const auto& pr = s.pipeline.Respond(outcome, committed);
 
     // The TLS 1.3 ticket leaves with the first response instead of a write of its own.
     if (n == 0 && socket.ssl() != nullptr) tls::QueueSessionTicket(socket.ssl());

@@ -81,6 +81,9 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   outcome.response = DeviceResponse{};
   outcome.events.clear();
   outcome.seen.reset();
+  outcome.spent.device_id = 0;
+  outcome.spent.lines.clear();
+  outcome.spent.config_key = false;
   outcome.vendor = {};
   audit::AuditRecord& record = outcome.record;
   record.Clear();
@@ -131,6 +134,7 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
       response = std::move(*decided);
     } else {
       durable = true;  // a stage may have changed state before another failed
+      GiveBack(outcome.spent);
       spdlog::error("request pipeline failed: {}", decided.error().message);
       internal_errors_.fetch_add(1, std::memory_order_relaxed);
       record.decision = "error";
@@ -158,8 +162,18 @@ const DeviceResponse& Pipeline::Respond(Outcome& outcome, const Status& committe
   if (!committed) {
     spdlog::error("audit write failed, refusing request: {}", committed.error().message);
     outcome.response = DeviceResponse{503, "text/plain; charset=utf-8", "503 Service Unavailable\n"};
+    GiveBack(outcome.spent);
   }
   return outcome.response;
+}
+
+void Pipeline::GiveBack(Outcome::Spent& spent) {
+  if (spent.device_id == 0) return;
+  if (auto st = store_.GiveBackUndelivered(spent.device_id, spent.lines, spent.at, spent.config_key); !st) {
+    spdlog::error("could not give back the passwords or key of a response that never left: {}",
+                  st.error().message);
+  }
+  spent.device_id = 0;
 }
 
 DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
@@ -221,7 +235,7 @@ Result<DeviceResponse> Pipeline::Decide(const DeviceRequest& request, const net:
   // this generation at the latest (RenderCache).
   const std::uint64_t generation = reads_.DataGeneration();
   const auto now_tp = clock_.Now();
-  Context ctx{request, client, ToUnix(now_tp), record, events, request.method != "HEAD", durable};
+  Context ctx{request, client, ToUnix(now_tp), record, events, request.method != "HEAD", durable, outcome.spent};
 
   // Refusals decided from the request line and the source alone. They cost the client a
   // token of its source's refusal budget, so a flood of them is answered 429 cheaply.

@@ -63,6 +63,15 @@ struct Outcome {
   // SIP passwords; a key file), the request changed state (it raised events, or stored an
   // upload) or failed inside; kWindowed for secret-free files and refusals.
   audit::Durability durability = audit::Durability::kDurable;
+  // What the decision spent that only its response delivers: passwords claimed and a
+  // config key's plain copy marked sent, at `at`. Given back when the response cannot
+  // leave (Respond). `device_id` 0: nothing.
+  struct Spent {
+    std::int64_t device_id = 0;
+    std::int64_t at = 0;
+    std::vector<int> lines;
+    bool config_key = false;
+  } spent;
 
   // The events, then the request's record, in commit order.
   std::vector<audit::AuditRecord> TakeRecords();
@@ -89,8 +98,9 @@ class Pipeline {
   // body or (with the record AuditLog::Submit hands back) its audit record.
   void Evaluate(const DeviceRequest& request, Outcome& outcome);
   // The response to send once the outcome's record was committed with `committed`: a
-  // decision the audit trail could lose is never acknowledged (503 instead).
-  static const DeviceResponse& Respond(Outcome& outcome, const Status& committed);
+  // decision the audit trail could lose is never acknowledged (503 instead), and what it
+  // spent (Outcome::spent) is given back, so the device's next fetch delivers it.
+  const DeviceResponse& Respond(Outcome& outcome, const Status& committed);
   // A client-certificate handshake that failed (no certificate where one is required, an
   // untrusted, expired or revoked one): a failed authentication of its source, for the
   // scan detector. Thread-safe.
@@ -131,6 +141,7 @@ class Pipeline {
     // Set by a stage whose response releases a secret or that changed state without an
     // event: the response then waits for its record on disk (Outcome::durability).
     bool& durable;
+    Outcome::Spent& spent;
   };
 
   // The stages, in the order DESIGN.md gives them. Each returns a refusal (a response) or
@@ -158,6 +169,8 @@ class Pipeline {
   // locked where the tenant says so and the request could otherwise have been served.
   Status MisusedIdentity(const Context& ctx, const Identity& id, const core::MacAddress& named);
   bool RecentlyMisused(const core::MacAddress& mac, std::int64_t now);
+  // Gives back what a response that never left had spent (Outcome::Spent), then forgets it.
+  void GiveBack(Outcome::Spent& spent);
   // serve.cpp: the answer for an authorized request.
   Result<DeviceResponse> Upload(const Context& ctx, const core::Device& device,
                                 const vendors::UploadRoute& slot, const std::string& file_name);

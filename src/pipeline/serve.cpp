@@ -131,6 +131,9 @@ Result<DeviceResponse> Pipeline::ServeFile(const Context& ctx, const vendors::Ve
   } else if (plain_copy_first && ctx.side_effects) {
     PG_TRY(bool first, store_.MarkConfigKeyDelivered(device.id, ctx.now));
     if (first) {
+      ctx.spent.device_id = device.id;
+      ctx.spent.at = ctx.now;
+      ctx.spent.config_key = true;
       LifecycleEvent(ctx, device,
                      scheme->delivery == vendors::KeyDelivery::kPriorPlainCopy ? "config key delivered"
                                                                                 : "first copy sent plain",
@@ -233,6 +236,9 @@ Result<std::vector<core::Line>> Pipeline::LinesWithDeliverablePasswords(
   if (!claimed.empty()) {
     std::vector<int> indexes;
     for (const auto& l : claimed) indexes.push_back(l.index);
+    ctx.spent.device_id = device.id;
+    ctx.spent.at = ctx.now;
+    ctx.spent.lines = indexes;
     LifecycleEvent(ctx, device, "password delivered",
                    {{"lines", indexes}, {"file", file_name},
                     {"policy", core::PasswordPolicyName(tenant.password_policy)}});

@@ -136,6 +136,10 @@ class CachedStore final : public Store {
   Result<bool> MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now) override {
     return inner_.MarkConfigKeyDelivered(device_id, now);
   }
+  Status GiveBackUndelivered(std::int64_t device_id, const std::vector<int>& lines, std::int64_t spent_at,
+                             bool config_key) override {
+    return inner_.GiveBackUndelivered(device_id, lines, spent_at, config_key);
+  }
   Status LockDevice(std::int64_t device_id, const std::string& reason) override {
     return inner_.LockDevice(device_id, reason);
   }

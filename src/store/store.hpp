@@ -164,6 +164,13 @@ class Store : public defense::BanStore {
   // config_key_delivered_at), only if none was recorded; false when another request
   // recorded it first.
   virtual Result<bool> MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now) = 0;
+  // Undoes what ClaimPasswords(device_id, lines, spent_at) and, with `config_key`,
+  // MarkConfigKeyDelivered(device_id, spent_at) recorded, for a response that never left
+  // (its audit record could not be committed): those passwords count as undelivered again
+  // and the key's plain copy as unsent, in one transaction. What changed since stays: a
+  // password wiped or claimed at another time, a key marked at another time.
+  virtual Status GiveBackUndelivered(std::int64_t device_id, const std::vector<int>& lines,
+                                     std::int64_t spent_at, bool config_key) = 0;
   // kNotFound when no device has this URL token hash.
   virtual Result<core::Device> FindDeviceByToken(const std::string& token_hash) = 0;
 

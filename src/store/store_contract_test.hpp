@@ -197,6 +197,34 @@ TYPED_TEST_P(StoreContract, ClaimSpendsOnlyTheNamedLines) {
   EXPECT_TRUE(s.ClaimPasswords(device.id, {2}, kStartUnix + 1).value().empty());  // once only
 }
 
+// A response that never left gives back what it spent, and only that.
+TYPED_TEST_P(StoreContract, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse) {
+  auto& s = this->store();
+  auto tenant = s.AddTenant(NewTenant("acme")).value();
+  auto device = s.AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
+  device.config_key = "key-1";
+  ASSERT_TRUE(s.UpdateDevice(device));
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(s.SetLine(NewLine(device.id, i, "secret-" + std::to_string(i))));
+  ASSERT_EQ(s.ClaimPasswords(device.id, {1}, kStartUnix).value().size(), 1u);       // an earlier response
+  ASSERT_EQ(s.ClaimPasswords(device.id, {2, 3}, kStartUnix + 5).value().size(), 2u);  // the failed one
+  ASSERT_TRUE(s.MarkConfigKeyDelivered(device.id, kStartUnix + 5).value());
+  ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix).value(), std::vector<int>{1});
+
+  ASSERT_TRUE(s.GiveBackUndelivered(device.id, {1, 2}, kStartUnix + 5, true));
+  const auto lines = s.ListLines(device.id).value();
+  EXPECT_EQ(lines.at(0).delivered_at, kStartUnix);  // wiped, claimed at another time: stays
+  EXPECT_FALSE(lines.at(0).password);
+  EXPECT_FALSE(lines.at(1).delivered_at);             // given back
+  EXPECT_EQ(lines.at(2).delivered_at, kStartUnix + 5);  // not named
+  EXPECT_FALSE(s.FindDevice(device.mac).value().config_key_delivered_at);
+  // Claimable again, exactly once.
+  EXPECT_EQ(s.ClaimPasswords(device.id, {2}, kStartUnix + 6).value().at(0).password, "secret-2");
+  EXPECT_TRUE(s.MarkConfigKeyDelivered(device.id, kStartUnix + 6).value());
+  ASSERT_TRUE(s.GiveBackUndelivered(device.id, {2}, kStartUnix + 5, true));  // another response's
+  EXPECT_EQ(s.ListLines(device.id).value().at(1).delivered_at, kStartUnix + 6);
+  EXPECT_EQ(s.FindDevice(device.mac).value().config_key_delivered_at, kStartUnix + 6);
+}
+
 TYPED_TEST_P(StoreContract, AnAdminUpdateNeverUndoesAPinOrLockTheServerSet) {
   auto& s = this->store();
   auto tenant = s.AddTenant(NewTenant("acme")).value();
@@ -642,7 +670,7 @@ TYPED_TEST_P(StoreContract, ReadsAfterAWriteSeeIt) {
   EXPECT_TRUE(s.ListLines(device.id).value().empty());
 }
 
-REGISTER_TYPED_TEST_SUITE_P(StoreContract, SchemaVersionIsPositive, TenantRoundTripsByIdAndName,
+REGISTER_TYPED_TEST_SUITE_P(StoreContract, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse, SchemaVersionIsPositive, TenantRoundTripsByIdAndName,
                             DuplicateTenantNameIsAlreadyExists, UnknownTenantIsNotFound,
                             UpdateAndListTenants, VarsMustBeAnObject, DeviceRoundTripsAllFields,
                             StockDeviceHasNoTenantOrWindow, DuplicateDeviceIsAlreadyExists,

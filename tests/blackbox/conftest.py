@@ -62,10 +62,12 @@ class Server:
     def cert(self, mac):
         return self.dir / "devices" / f"{mac}.crt", self.dir / "devices" / f"{mac}.key"
 
-    def start(self):
+    def start(self, env=None):
+        """Starts the server, with these variables added to its environment."""
         self.logf = open(self.log, "w")
         self.proc = subprocess.Popen([str(BINARY), "-c", str(self.config), "serve"],
-                                     stdout=self.logf, stderr=subprocess.STDOUT)
+                                     stdout=self.logf, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **(env or {})})
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -804,6 +804,29 @@ Result<bool> SqliteStore::MarkConfigKeyDelivered(std::int64_t device_id, std::in
   return s.Changes() > 0;
 }
 
+Status SqliteStore::GiveBackUndelivered(std::int64_t device_id, const std::vector<int>& lines,
+                                        std::int64_t spent_at, bool config_key) {
+  if (lines.empty() && !config_key) return Ok();
+  ChangeNotice notice(changes_);
+  std::lock_guard lock(mu_);
+  PG_TRY(sqlite::Transaction tx, sqlite::Transaction::Begin(db_));
+  if (!lines.empty()) {
+    PG_TRY(Statement s, db_.Prepare("UPDATE lines SET delivered_at = NULL WHERE device_id = ?1 AND "
+                                    "delivered_at = ?2 AND password_enc IS NOT NULL AND "
+                                    "idx IN (SELECT value FROM json_each(?3))"));
+    const std::string index_list = nlohmann::json(lines).dump();
+    s.BindInt(1, device_id).BindInt(2, spent_at).BindText(3, index_list);
+    PG_TRY_STATUS(s.Run());
+  }
+  if (config_key) {
+    PG_TRY(Statement s, db_.Prepare("UPDATE devices SET config_key_delivered_at = NULL "
+                                    "WHERE id = ?1 AND config_key_delivered_at = ?2"));
+    s.BindInt(1, device_id).BindInt(2, spent_at);
+    PG_TRY_STATUS(s.Run());
+  }
+  return tx.Commit();
+}
+
 // --- Bans ---
 
 Status SqliteStore::SaveBan(const defense::Ban& ban) {

@@ -57,6 +57,8 @@ class SqliteStore final : public Store {
   Status LockDevice(std::int64_t device_id, const std::string& reason) override;
   Status ClearPin(std::int64_t device_id) override;
   Result<bool> MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now) override;
+  Status GiveBackUndelivered(std::int64_t device_id, const std::vector<int>& lines, std::int64_t spent_at,
+                             bool config_key) override;
 
   Status SaveBan(const defense::Ban& ban) override;
   Result<std::vector<defense::Ban>> LoadActiveBans(std::int64_t now) override;

@@ -57,8 +57,6 @@ struct Tenant {
   std::vector<std::string> ip_ranges;  // CIDRs; when set, every request must come from one
   bool ip_as_identity = false;         // an IP range alone may identify a device (weakest)
   bool allow_plain_http = false;       // token/digest over plain HTTP listeners
-  std::string digest_user;             // tenant-wide HTTP digest/basic credential ("" = none)
-  std::optional<std::string> digest_password;  // clear only in memory; sealed at rest
   bool anomaly_lock = true;            // lock devices that move network or show up late
   int anomaly_prefix_v4 = 24;
   int anomaly_prefix_v6 = 64;
@@ -88,8 +86,10 @@ struct Device {
   // decrypt before it: KeyDelivery::kPriorPlainCopy, kKeyFile); nullopt until then, and again
   // whenever the key changes.
   std::optional<std::int64_t> config_key_delivered_at;
-  std::optional<std::string> digest_password;     // per-device HTTP digest/basic password
-  std::string digest_user;                        // "" = the MAC
+  // Per-device HTTP digest/basic password; the user name is always the MAC. There is no
+  // tenant-wide digest credential: its holder could fetch any of the tenant's configs by
+  // naming a MAC (DESIGN.md invariant 1).
+  std::optional<std::string> digest_password;
   // The web UI's admin password provgate generated for this device (rendered as
   // `admin_password` into its device files unless a variable sets one); sealed at rest.
   std::optional<std::string> admin_password;

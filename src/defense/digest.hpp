@@ -1,9 +1,9 @@
 // HTTP authentication for devices without a usable certificate: Digest (RFC 7616, SHA-256
 // and MD5, qop=auth only) and Basic (RFC 7617, over TLS only; the listener enforces that).
-// Credentials are stored as HA1 = H(user:realm:password) per device or tenant, so the server
-// never keeps a password for these methods. Every verification runs the same hash and
-// constant-time comparison whether or not the user exists: the caller passes DummyHa1() for
-// unknown users.
+// The user name is a device's MAC and the password that device's own digest password, which
+// the store keeps sealed; the caller computes HA1 = H(user:realm:password) from it for each
+// verification. Every verification runs the same hash and constant-time comparison whether
+// or not the user exists: the caller passes DummyHa1() for unknown users.
 #pragma once
 
 #include <array>
@@ -27,7 +27,7 @@ enum class DigestAlgorithm : std::uint8_t { kSha256, kMd5 };
 // "SHA-256" or "MD5", as in the header.
 std::string_view DigestAlgorithmName(DigestAlgorithm a);
 
-// Lowercase hex H(user:realm:password): what the store keeps for a digest credential.
+// Lowercase hex H(user:realm:password), the HA1 the verifiers compare against.
 std::string ComputeHa1(DigestAlgorithm algorithm, std::string_view user, std::string_view realm,
                        std::string_view password);
 
@@ -72,7 +72,7 @@ struct BasicCredentials {
 // non-empty and neither part may hold control characters.
 Result<BasicCredentials> ParseBasicAuthorization(std::string_view header_value);
 
-// Constant-time check of a Basic password against the stored HA1 of `algorithm`.
+// Constant-time check of a Basic password against the user's HA1 of `algorithm`.
 bool VerifyBasic(const BasicCredentials& credentials, std::string_view realm,
                  DigestAlgorithm algorithm, std::string_view ha1_hex);
 
@@ -151,7 +151,7 @@ struct DigestRequest {
   std::vector<DigestAlgorithm> allowed_algorithms;
 };
 
-// Verifies credentials against `ha1_hex` (the stored HA1, or DummyHa1 for an unknown user).
+// Verifies credentials against `ha1_hex` (the user's HA1, or DummyHa1 for an unknown user).
 // Always computes and compares the full response in constant time before looking at the
 // nonce, so the cost does not depend on whether the user exists. Records the nonce-count
 // only on success.

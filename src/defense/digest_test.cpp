@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "crypto/random.hpp"
+#include "defense/test_support.hpp"
 
 namespace provgate::defense {
 namespace {
@@ -15,13 +16,7 @@ constexpr std::string_view kTarget = "/001565aabbcc.cfg";
 std::string Header(DigestAlgorithm alg, std::string_view nonce, std::string_view nc,
                    std::string_view password, std::string_view uri = kTarget,
                    std::string_view user = kUser) {
-  const std::string ha1 = ComputeHa1(alg, user, kRealm, password);
-  const std::string response =
-      ComputeDigestResponse(alg, ha1, nonce, nc, "0a4f113b", "GET", uri);
-  return "Digest username=\"" + std::string(user) + "\", realm=\"" + std::string(kRealm) +
-         "\", nonce=\"" + std::string(nonce) + "\", uri=\"" + std::string(uri) +
-         "\", algorithm=" + std::string(DigestAlgorithmName(alg)) + ", qop=auth, nc=" +
-         std::string(nc) + ", cnonce=\"0a4f113b\", response=\"" + response + "\"";
+  return test_support::DigestAuthorization(alg, user, password, kRealm, nonce, nc, "GET", uri);
 }
 
 class Digest : public ::testing::Test {

@@ -11,7 +11,7 @@
 // What it never holds: SIP passwords (lines with a stored password are read from the store
 // each time, which is also where delivery and wiping act), unknown MACs (a scan cannot fill
 // it), and devices found by URL token. It does hold what each request of a device needs
-// anyway: the device's config-encryption key and digest password, the tenant's secrets.
+// anyway: the device's config-encryption key and its digest and admin passwords.
 #pragma once
 
 #include <chrono>

@@ -145,6 +145,15 @@ CREATE TABLE api_keys (
 );
 CREATE INDEX audit_by_time ON audit(time, id);
 )sql"},
+    Migration{7, "no tenant-wide digest credential; a device's digest user is its MAC", R"sql(
+-- A tenant-wide digest credential would let its holder fetch any of the tenant's configs by
+-- naming a MAC (DESIGN.md invariant 1); a device's digest user name is its MAC. No index,
+-- trigger or view names these columns, so SQLite (3.35+) drops them in place, rewriting
+-- every row without the value.
+ALTER TABLE tenants DROP COLUMN digest_user;
+ALTER TABLE tenants DROP COLUMN digest_password_enc;
+ALTER TABLE devices DROP COLUMN digest_user;
+)sql"},
 };
 
 constexpr bool VersionsAreContiguous() {
@@ -220,6 +229,10 @@ Result<int> CurrentSchemaVersion(Connection& db) {
 }
 
 Status Migrate(Connection& db, std::int64_t now) {
+  return MigrateTo(db, LatestSchemaVersion(), now);
+}
+
+Status MigrateTo(Connection& db, int version, std::int64_t now) {
   PG_TRY_STATUS(db.Exec(kCreateSchemaVersion));
   PG_TRY(int current, CurrentSchemaVersion(db));
   PG_TRY_STATUS(RefuseNewer(db, current));
@@ -228,7 +241,7 @@ Status Migrate(Connection& db, std::int64_t now) {
   // is set here, and each step runs foreign_key_check itself before committing.
   PG_TRY_STATUS(db.Exec("PRAGMA foreign_keys = OFF"));
   for (const Migration& m : kMigrations) {
-    if (m.version > current) PG_TRY_STATUS(ApplyStep(db, m, now));
+    if (m.version > current && m.version <= version) PG_TRY_STATUS(ApplyStep(db, m, now));
   }
   PG_TRY_STATUS(db.Exec("PRAGMA foreign_keys = ON"));
   PG_TRY(std::string fk, db.QueryText("PRAGMA foreign_keys"));

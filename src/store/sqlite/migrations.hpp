@@ -28,5 +28,8 @@ Result<int> CurrentSchemaVersion(Connection& db);
 // seconds) as applied_at. Idempotent. Fails with kFailedPrecondition if the database has a
 // version newer than LatestSchemaVersion(). Leaves foreign_keys ON on success.
 Status Migrate(Connection& db, std::int64_t now);
+// Migrate, but only the steps up to `version` (at most LatestSchemaVersion()): a database at
+// a version the server has left behind, for the tests of the step after it.
+Status MigrateTo(Connection& db, int version, std::int64_t now);
 
 }  // namespace provgate::store::sqlite

@@ -106,12 +106,12 @@ Result<core::Vars> ParseVars(const std::string& text, std::string_view owner) {
 #define PG_TENANT_COLUMNS                                                                    \
   "id, name, display_name, window_days, vars, password_policy, confirm_grace_seconds, " \
   "password_length, password_alphabet, retention_days, min_strength, ip_ranges, "             \
-  "ip_as_identity, allow_plain_http, digest_user, digest_password_enc, anomaly_lock, "         \
-  "anomaly_prefix_v4, anomaly_prefix_v6, late_first_fetch_days, lock_on_misuse"
+  "ip_as_identity, allow_plain_http, anomaly_lock, anomaly_prefix_v4, anomaly_prefix_v6, "    \
+  "late_first_fetch_days, lock_on_misuse"
 #define PG_DEVICE_COLUMNS                                                                  \
   "id, mac, vendor, model, tenant_id, state, window_opens, window_expires, serial, vars, " \
   "created_at, updated_at, token_hash, state_changed_at, config_key_enc, digest_password_enc, " \
-  "digest_user, pin_spki, locked_reason, last_seen_at, last_seen_ip, last_user_agent, firmware, " \
+  "pin_spki, locked_reason, last_seen_at, last_seen_ip, last_user_agent, firmware, "            \
   "config_key_delivered_at, admin_password_enc"
 #define PG_LINE_COLUMNS                                                                      \
   "device_id, idx, display_name, user, auth_user, registrar, port, transport, password_enc, " \
@@ -135,7 +135,7 @@ std::optional<std::vector<unsigned char>> Seal(const crypto::SecretBox& box,
   return box.Seal(*clear);
 }
 
-Result<core::Tenant> ReadTenant(const Statement& s, const crypto::SecretBox& box) {
+Result<core::Tenant> ReadTenant(const Statement& s) {
   core::Tenant t;
   t.id = s.Int(0);
   t.name = s.Text(1);
@@ -160,13 +160,11 @@ Result<core::Tenant> ReadTenant(const Statement& s, const crypto::SecretBox& box
   }
   t.ip_as_identity = s.Int(12) != 0;
   t.allow_plain_http = s.Int(13) != 0;
-  t.digest_user = s.Text(14);
-  PG_TRY(t.digest_password, OpenSecret(box, s.Blob(15), fmt::format("digest password of tenant {}", t.id)));
-  t.anomaly_lock = s.Int(16) != 0;
-  t.anomaly_prefix_v4 = static_cast<int>(s.Int(17));
-  t.anomaly_prefix_v6 = static_cast<int>(s.Int(18));
-  t.late_first_fetch_days = static_cast<int>(s.Int(19));
-  t.lock_on_misuse = s.Int(20) != 0;
+  t.anomaly_lock = s.Int(14) != 0;
+  t.anomaly_prefix_v4 = static_cast<int>(s.Int(15));
+  t.anomaly_prefix_v6 = static_cast<int>(s.Int(16));
+  t.late_first_fetch_days = static_cast<int>(s.Int(17));
+  t.lock_on_misuse = s.Int(18) != 0;
   return t;
 }
 
@@ -191,19 +189,18 @@ Result<core::Device> ReadDevice(const Statement& s, const crypto::SecretBox& box
                       .state_changed_at = s.OptionalInt(13),
                       .config_key = std::nullopt,
                       .digest_password = std::nullopt,
-                      .digest_user = s.Text(16),
-                      .pin_spki = s.Text(17),
-                      .locked_reason = s.Text(18),
-                      .last_seen_at = s.OptionalInt(19),
-                      .last_seen_ip = s.Text(20),
-                      .last_user_agent = s.Text(21),
-                      .firmware = s.Text(22),
+                      .pin_spki = s.Text(16),
+                      .locked_reason = s.Text(17),
+                      .last_seen_at = s.OptionalInt(18),
+                      .last_seen_ip = s.Text(19),
+                      .last_user_agent = s.Text(20),
+                      .firmware = s.Text(21),
                       .created_at = s.Int(10),
                       .updated_at = s.Int(11)};
-  d.config_key_delivered_at = s.OptionalInt(23);
+  d.config_key_delivered_at = s.OptionalInt(22);
   PG_TRY(d.config_key, OpenSecret(box, s.Blob(14), "config key of device " + d.mac.str()));
   PG_TRY(d.digest_password, OpenSecret(box, s.Blob(15), "digest password of device " + d.mac.str()));
-  PG_TRY(d.admin_password, OpenSecret(box, s.Blob(24), "admin password of device " + d.mac.str()));
+  PG_TRY(d.admin_password, OpenSecret(box, s.Blob(23), "admin password of device " + d.mac.str()));
   return d;
 }
 
@@ -218,32 +215,30 @@ Result<std::vector<T>> ReadAll(Statement& s, Reader read) {
   }
 }
 
-// Binds the 16 policy columns that follow name/display_name/window_days/vars.
-void BindTenantPolicy(Statement& s, const core::Tenant& t, int first, const crypto::SecretBox& box) {
+// Binds the 14 policy columns that follow name/display_name/window_days/vars.
+void BindTenantPolicy(Statement& s, const core::Tenant& t, int first) {
   s.BindText(first, core::PasswordPolicyName(t.password_policy));
   s.BindInt(first + 1, t.confirm_grace_seconds).BindInt(first + 2, t.password_length);
   s.BindText(first + 3, t.password_alphabet).BindInt(first + 4, t.retention_days);
   s.BindText(first + 5, core::IdentityStrengthName(t.min_strength));
   s.BindText(first + 6, nlohmann::json(t.ip_ranges).dump());
   s.BindInt(first + 7, t.ip_as_identity ? 1 : 0).BindInt(first + 8, t.allow_plain_http ? 1 : 0);
-  s.BindText(first + 9, t.digest_user).BindBlob(first + 10, Seal(box, t.digest_password));
-  s.BindInt(first + 11, t.anomaly_lock ? 1 : 0).BindInt(first + 12, t.anomaly_prefix_v4);
-  s.BindInt(first + 13, t.anomaly_prefix_v6).BindInt(first + 14, t.late_first_fetch_days);
-  s.BindInt(first + 15, t.lock_on_misuse ? 1 : 0);
+  s.BindInt(first + 9, t.anomaly_lock ? 1 : 0).BindInt(first + 10, t.anomaly_prefix_v4);
+  s.BindInt(first + 11, t.anomaly_prefix_v6).BindInt(first + 12, t.late_first_fetch_days);
+  s.BindInt(first + 13, t.lock_on_misuse ? 1 : 0);
 }
 
 // Columns added by migrations 3 and 5, bound in this order by BindDeviceExtra.
 #define PG_DEVICE_EXTRA                                                                       \
-  "config_key_enc, digest_password_enc, digest_user, pin_spki, locked_reason, last_seen_at, " \
-  "last_seen_ip, last_user_agent, firmware, config_key_delivered_at, admin_password_enc"
+  "config_key_enc, digest_password_enc, pin_spki, locked_reason, last_seen_at, last_seen_ip, " \
+  "last_user_agent, firmware, config_key_delivered_at, admin_password_enc"
 
 void BindDeviceExtra(Statement& s, const core::Device& d, int first, const crypto::SecretBox& box) {
   s.BindBlob(first, Seal(box, d.config_key)).BindBlob(first + 1, Seal(box, d.digest_password));
-  s.BindText(first + 2, d.digest_user).BindText(first + 3, d.pin_spki);
-  s.BindText(first + 4, d.locked_reason).BindInt(first + 5, d.last_seen_at);
-  s.BindText(first + 6, d.last_seen_ip).BindText(first + 7, d.last_user_agent);
-  s.BindText(first + 8, d.firmware).BindInt(first + 9, d.config_key_delivered_at);
-  s.BindBlob(first + 10, Seal(box, d.admin_password));
+  s.BindText(first + 2, d.pin_spki).BindText(first + 3, d.locked_reason);
+  s.BindInt(first + 4, d.last_seen_at).BindText(first + 5, d.last_seen_ip);
+  s.BindText(first + 6, d.last_user_agent).BindText(first + 7, d.firmware);
+  s.BindInt(first + 8, d.config_key_delivered_at).BindBlob(first + 9, Seal(box, d.admin_password));
 }
 
 Error TenantMissing(std::int64_t id) {
@@ -313,12 +308,11 @@ Result<core::Tenant> SqliteStore::AddTenant(const core::Tenant& t) {
          db_.Prepare(
              "INSERT INTO tenants(name, display_name, window_days, vars, password_policy, "
              "confirm_grace_seconds, password_length, password_alphabet, retention_days, "
-             "min_strength, ip_ranges, ip_as_identity, allow_plain_http, digest_user, "
-             "digest_password_enc, anomaly_lock, anomaly_prefix_v4, anomaly_prefix_v6, "
-             "late_first_fetch_days, lock_on_misuse) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-             "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"));
+             "min_strength, ip_ranges, ip_as_identity, allow_plain_http, anomaly_lock, "
+             "anomaly_prefix_v4, anomaly_prefix_v6, late_first_fetch_days, lock_on_misuse) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"));
   s.BindText(1, t.name).BindText(2, t.display_name).BindInt(3, t.window_days).BindText(4, vars);
-  BindTenantPolicy(s, t, 5, box_);
+  BindTenantPolicy(s, t, 5);
   if (auto r = s.Run(); !r) {
     if (IsUniqueViolation(s))
       return Error::AlreadyExists(fmt::format("tenant {} already exists", t.name));
@@ -335,7 +329,7 @@ Result<core::Tenant> SqliteStore::GetTenant(std::int64_t id) {
   s.BindInt(1, id);
   PG_TRY(bool row, s.Step());
   if (!row) return TenantMissing(id);
-  return ReadTenant(s, box_);
+  return ReadTenant(s);
 }
 
 Result<core::Tenant> SqliteStore::FindTenant(const std::string& name) {
@@ -344,13 +338,13 @@ Result<core::Tenant> SqliteStore::FindTenant(const std::string& name) {
   s.BindText(1, name);
   PG_TRY(bool row, s.Step());
   if (!row) return Error::NotFound(fmt::format("tenant {} does not exist", name));
-  return ReadTenant(s, box_);
+  return ReadTenant(s);
 }
 
 Result<std::vector<core::Tenant>> SqliteStore::ListTenants() {
   std::lock_guard lock(mu_);
   PG_TRY(Statement s, db_.Prepare("SELECT " PG_TENANT_COLUMNS " FROM tenants ORDER BY name"));
-  return ReadAll<core::Tenant>(s, [this](const Statement& row) { return ReadTenant(row, box_); });
+  return ReadAll<core::Tenant>(s, [](const Statement& row) { return ReadTenant(row); });
 }
 
 Status SqliteStore::UpdateTenant(const core::Tenant& t) {
@@ -362,12 +356,11 @@ Status SqliteStore::UpdateTenant(const core::Tenant& t) {
                      "password_policy = ?6, confirm_grace_seconds = ?7, password_length = ?8, "
                      "password_alphabet = ?9, retention_days = ?10, min_strength = ?11, "
                      "ip_ranges = ?12, ip_as_identity = ?13, allow_plain_http = ?14, "
-                     "digest_user = ?15, digest_password_enc = ?16, anomaly_lock = ?17, "
-                     "anomaly_prefix_v4 = ?18, anomaly_prefix_v6 = ?19, late_first_fetch_days = ?20, "
-                     "lock_on_misuse = ?21 WHERE id = ?1"));
+                     "anomaly_lock = ?15, anomaly_prefix_v4 = ?16, anomaly_prefix_v6 = ?17, "
+                     "late_first_fetch_days = ?18, lock_on_misuse = ?19 WHERE id = ?1"));
   s.BindInt(1, t.id).BindText(2, t.name).BindText(3, t.display_name).BindInt(4, t.window_days);
   s.BindText(5, vars);
-  BindTenantPolicy(s, t, 6, box_);
+  BindTenantPolicy(s, t, 6);
   if (auto r = s.Run(); !r) {
     if (IsUniqueViolation(s))
       return Error::AlreadyExists(fmt::format("tenant {} already exists", t.name));
@@ -387,7 +380,7 @@ Result<core::Device> SqliteStore::InsertDeviceLocked(const core::Device& d, std:
           "INSERT INTO devices(mac, vendor, model, tenant_id, state, window_opens, window_expires, "
           "serial, vars, created_at, updated_at, token_hash, state_changed_at, " PG_DEVICE_EXTRA ") "
           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-          "?18, ?19, ?20, ?21, ?22, ?23)"));
+          "?18, ?19, ?20, ?21, ?22)"));
   s.BindText(1, d.mac.str()).BindText(2, d.vendor).BindText(3, d.model).BindInt(4, d.tenant_id);
   s.BindText(5, core::DeviceStateName(d.state)).BindInt(6, d.window_opens);
   s.BindInt(7, d.window_expires).BindText(8, d.serial).BindText(9, vars).BindInt(10, now);
@@ -460,14 +453,14 @@ Status SqliteStore::UpdateDeviceLocked(const core::Device& d, ServerColumns serv
                          ? "UPDATE devices SET mac = ?2, vendor = ?3, model = ?4, tenant_id = ?5, state = ?6, "
                            "window_opens = ?7, window_expires = ?8, serial = ?9, vars = ?10, updated_at = ?11, "
                            "token_hash = ?12, state_changed_at = ?13, config_key_enc = ?14, "
-                           "digest_password_enc = ?15, digest_user = ?16, pin_spki = ?17, locked_reason = ?18, "
-                           "last_seen_at = ?19, last_seen_ip = ?20, last_user_agent = ?21, firmware = ?22, "
-                           "config_key_delivered_at = ?23, admin_password_enc = ?24 WHERE id = ?1"
+                           "digest_password_enc = ?15, pin_spki = ?16, locked_reason = ?17, "
+                           "last_seen_at = ?18, last_seen_ip = ?19, last_user_agent = ?20, firmware = ?21, "
+                           "config_key_delivered_at = ?22, admin_password_enc = ?23 WHERE id = ?1"
                          : "UPDATE devices SET mac = ?2, vendor = ?3, model = ?4, tenant_id = ?5, state = ?6, "
                            "window_opens = ?7, window_expires = ?8, serial = ?9, vars = ?10, updated_at = ?11, "
                            "token_hash = ?12, state_changed_at = ?13, config_key_enc = ?14, "
-                           "digest_password_enc = ?15, digest_user = ?16, "
-                           "config_key_delivered_at = ?23, admin_password_enc = ?24 WHERE id = ?1"));
+                           "digest_password_enc = ?15, "
+                           "config_key_delivered_at = ?22, admin_password_enc = ?23 WHERE id = ?1"));
   s.BindInt(1, d.id).BindText(2, d.mac.str()).BindText(3, d.vendor).BindText(4, d.model);
   s.BindInt(5, d.tenant_id).BindText(6, core::DeviceStateName(d.state));
   s.BindInt(7, d.window_opens).BindInt(8, d.window_expires).BindText(9, d.serial);

@@ -10,6 +10,8 @@
 #include <atomic>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include "crypto/random.hpp"
@@ -58,6 +60,31 @@ class RawDb {
     return out;
   }
   int Exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }
+
+  // Every row of every table but schema_version, in rowid order: table -> rows, each row
+  // column -> value as bytes (nullopt for NULL).
+  using Row = std::map<std::string, std::optional<std::string>>;
+  std::map<std::string, std::vector<Row>> Dump() {
+    std::map<std::string, std::vector<Row>> out;
+    for (const auto& table : Query("SELECT name FROM sqlite_master WHERE type = 'table' AND "
+                                   "name NOT LIKE 'sqlite_%' AND name <> 'schema_version'")) {
+      const std::string sql = "SELECT * FROM " + table + " ORDER BY rowid";
+      sqlite3_stmt* stmt = nullptr;
+      EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db_);
+      auto& rows = out[table];
+      while (sqlite3_step(stmt) == SQLITE_ROW) {
+        Row& row = rows.emplace_back();
+        for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+          std::optional<std::string>& value = row[sqlite3_column_name(stmt, c)];
+          if (sqlite3_column_type(stmt, c) == SQLITE_NULL) continue;
+          const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, c));
+          value.emplace(data, static_cast<size_t>(sqlite3_column_bytes(stmt, c)));
+        }
+      }
+      sqlite3_finalize(stmt);
+    }
+    return out;
+  }
 
  private:
   sqlite3* db_ = nullptr;
@@ -173,6 +200,82 @@ TEST_F(SqliteStoreTest, ReopenIsIdempotentAndKeepsData) {
             std::vector<std::string>{std::to_string(sqlite::Migrations().size())});
   EXPECT_EQ(raw.Query("SELECT applied_at FROM schema_version WHERE version = 1"),
             std::vector<std::string>{std::to_string(contract::kStartUnix)});
+}
+
+// A tenant-wide digest credential would let its holder fetch any of the tenant's configs by
+// naming a MAC, and a device's digest user name is its MAC: the step drops those columns
+// from a database where they are set, keeps every other value, and the store reads it.
+TEST_F(SqliteStoreTest, MigrationDropsTheDigestUserColumnsAndKeepsEverythingElse) {
+  constexpr int kDropsDigestUsers = 7;
+  const crypto::SecretBox box = Box();
+  {
+    auto db = sqlite::Connection::Open(db_path_).value();
+    ASSERT_TRUE(sqlite::MigrateTo(db, kDropsDigestUsers - 1, contract::kStartUnix));
+    ASSERT_TRUE(db.Exec("INSERT INTO audit(time, kind, mac, decision, reason, json) "
+                        "VALUES (1, 'admin', '001565aabbcc', 'info', 'added', '{}')"));
+    {
+      auto tenant = db.Prepare(
+          "INSERT INTO tenants(id, name, display_name, window_days, vars, password_policy, "
+          "confirm_grace_seconds, password_length, password_alphabet, retention_days, "
+          "min_strength, ip_ranges, ip_as_identity, allow_plain_http, digest_user, "
+          "digest_password_enc, anomaly_lock, anomaly_prefix_v4, anomaly_prefix_v6, "
+          "late_first_fetch_days, lock_on_misuse) VALUES (3, 'acme', 'ACME', 21, "
+          "'{\"k\":\"v\"}', 'until-confirmed', 60, 24, 'abc123', 40, 'digest', "
+          "'[\"10.0.0.0/8\"]', 1, 1, 'pbx-user', ?1, 0, 16, 48, 5, 1)").value();
+      tenant.BindBlob(1, box.Seal("tenant-wide-secret"));
+      ASSERT_TRUE(tenant.Run());
+    }
+    {
+      auto device = db.Prepare(
+          "INSERT INTO devices(id, mac, vendor, model, tenant_id, state, window_opens, "
+          "window_expires, serial, vars, created_at, updated_at, token_hash, state_changed_at, "
+          "config_key_enc, digest_password_enc, digest_user, pin_spki, locked_reason, "
+          "last_seen_at, last_seen_ip, last_user_agent, firmware, config_key_delivered_at, "
+          "admin_password_enc) "
+          "VALUES (7, '001565aabbcc', 'yealink', 'T54W', 3, 'provisioned', 100, 200, 'SN1', "
+          "'{\"d\":1}', 50, 60, 'token-hash', 70, ?1, ?2, 'phone-user', 'spki', 'stolen', 80, "
+          "'192.0.2.1', 'Yealink SIP-T54W', '96.86.0.100', 90, ?3)").value();
+      device.BindBlob(1, box.Seal("config-key")).BindBlob(2, box.Seal("digest-password"));
+      device.BindBlob(3, box.Seal("admin-password"));
+      ASSERT_TRUE(device.Run());
+    }
+    {
+      auto line = db.Prepare(
+          "INSERT INTO lines(device_id, idx, display_name, user, auth_user, registrar, port, "
+          "transport, password_enc, delivered_at) VALUES (7, 1, 'One', '2001', 'a2001', "
+          "'sip.example.net', 5061, 'tls', ?1, 95)").value();
+      line.BindBlob(1, box.Seal("sip-password"));
+      ASSERT_TRUE(line.Run());
+    }
+  }
+  auto expected = RawDb(db_path_).Dump();
+  ASSERT_EQ(expected["tenants"].at(0).at("digest_user"), "pbx-user");
+  ASSERT_EQ(expected["devices"].at(0).at("digest_user"), "phone-user");
+  for (const char* column : {"digest_user", "digest_password_enc"}) {
+    expected["tenants"].at(0).erase(column);
+  }
+  expected["devices"].at(0).erase("digest_user");
+
+  {
+    auto db = sqlite::Connection::Open(db_path_).value();
+    ASSERT_TRUE(sqlite::MigrateTo(db, kDropsDigestUsers, contract::kStartUnix));
+  }
+  EXPECT_EQ(RawDb(db_path_).Dump(), expected);
+
+  auto store = OpenStore(box);
+  ASSERT_NE(store, nullptr);
+  const auto tenant = store->FindTenant("acme").value();
+  EXPECT_EQ(tenant.min_strength, core::IdentityStrength::kDigest);
+  EXPECT_EQ(tenant.ip_ranges, std::vector<std::string>{"10.0.0.0/8"});
+  EXPECT_TRUE(tenant.lock_on_misuse);
+  const auto device = store->FindDevice(Mac("001565aabbcc")).value();
+  EXPECT_EQ(device.tenant_id, tenant.id);
+  EXPECT_EQ(device.digest_password, "digest-password");
+  EXPECT_EQ(device.config_key, "config-key");
+  EXPECT_EQ(device.admin_password, "admin-password");
+  EXPECT_EQ(device.pin_spki, "spki");
+  EXPECT_EQ(device.firmware, "96.86.0.100");
+  EXPECT_EQ(store->ListLines(device.id).value().at(0).password, "sip-password");
 }
 
 TEST_F(SqliteStoreTest, RefusesDatabaseFromNewerVersion) {

@@ -17,6 +17,10 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <functional>
+#include <string_view>
+#include <variant>
+#include <vector>
 
 #include "tls/server_context.hpp"
 
@@ -90,9 +94,14 @@ std::string Serialize(const ApiResponse& r, bool head, unsigned version, bool ke
   if (version == 10 && keep_alive) out += "Connection: keep-alive\r\n";
   if (version != 10 && !keep_alive) out += "Connection: close\r\n";
   const bool may_have_body = r.status >= 200 && r.status != 204 && r.status != 304;
-  if (may_have_body) out += fmt::format("Content-Length: {}\r\n", r.body.size());
+  if (may_have_body && r.stream) {
+    // HTTP/1.0 has no chunked encoding: the body ends with the connection (keep_alive false).
+    if (version != 10) out += "Transfer-Encoding: chunked\r\n";
+  } else if (may_have_body) {
+    out += fmt::format("Content-Length: {}\r\n", r.body.size());
+  }
   out += "\r\n";
-  if (!head && may_have_body) out += r.body;
+  if (!head && may_have_body && !r.stream) out += r.body;
   return out;
 }
 
@@ -100,6 +109,50 @@ awaitable<beast::error_code> Send(Stream& stream, const std::string& bytes) {
   auto [ec, n] = co_await asio::async_write(stream, asio::buffer(bytes), kTuple);
   (void)n;
   co_return ec;
+}
+
+// The pieces of a streamed body as they are produced, each within `timeout`: chunked (the
+// last chunk after the last piece), or raw for HTTP/1.0. False when the connection must close
+// now: a write failed, or the body failed after its status was sent, in which case the
+// chunked body stays unterminated so that the client cannot take it for complete.
+awaitable<bool> SendStream(Stream& stream, const BodyStream& body, unsigned version,
+                           std::chrono::milliseconds timeout) {
+  for (;;) {
+    auto piece = body();
+    if (!piece) {
+      spdlog::error("admin API: streamed response cut: {}", piece.error().message);
+      co_return false;
+    }
+    if (piece->empty() && version == 10) co_return true;
+    const std::string size_line = fmt::format("{:x}\r\n", piece->size());
+    std::array<asio::const_buffer, 3> chunk = {asio::buffer(size_line), asio::buffer(*piece),
+                                               asio::buffer(piece->empty() ? "\r\n\r\n" : "\r\n",
+                                                            piece->empty() ? 4 : 2)};
+    beast::get_lowest_layer(stream).expires_after(timeout);
+    auto [ec, n] = version == 10 ? co_await asio::async_write(stream, asio::buffer(*piece), kTuple)
+                                 : co_await asio::async_write(stream, chunk, kTuple);
+    (void)n;
+    if (ec) co_return false;
+    if (piece->empty()) co_return true;
+  }
+}
+
+using BodyParser = bhttp::request_parser<bhttp::buffer_body>;
+
+// Reads the rest of the body in pieces of at most 64 KiB and hands each to `sink` as it
+// arrives; the parser's body limit bounds the total.
+awaitable<beast::error_code> ReadBody(Stream& stream, beast::flat_buffer& buffer, BodyParser& parser,
+                                      const std::function<void(std::string_view)>& sink) {
+  std::vector<char> piece(64 * 1024);
+  while (!parser.is_done()) {
+    parser.get().body().data = piece.data();
+    parser.get().body().size = piece.size();
+    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+    (void)n;
+    if (ec && ec != bhttp::error::need_buffer) co_return ec;
+    sink(std::string_view(piece.data(), piece.size() - parser.get().body().size));
+  }
+  co_return beast::error_code{};
 }
 
 // One request at a time: the header first, then, only when the API admits one (an
@@ -127,7 +180,7 @@ awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp
   const std::string peer_ip = peer.address().to_string();
   beast::flat_buffer buffer(s.config.max_header_bytes);
   for (std::uint32_t n = 0;; ++n) {
-    bhttp::request_parser<bhttp::string_body> parser;
+    BodyParser parser;
     parser.header_limit(s.config.max_header_bytes);
     // Checked below, once the header says how large the body is and whether it is admitted.
     parser.body_limit(boost::none);
@@ -164,37 +217,56 @@ awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp
     bool keep_alive = head.keep_alive();
     const unsigned version = head.version();
     const bool has_body = head.chunked() || (parser.content_length() && *parser.content_length() > 0);
-    std::optional<ApiResponse> early;
+    std::optional<ApiResponse> answer;
+    bool body_unread = false;  // answered without reading (all of) the body
+    auto refuse_unread = [&](ApiResponse r) {
+      answer = std::move(r);
+      body_unread = true;
+      keep_alive = false;
+    };
     if (has_body) {
-      const std::uint64_t limit = s.api.BodyLimit(ar);
-      if (limit == 0) {
+      const BodyAdmission admitted = s.api.AdmitBody(ar);
+      std::variant<ApiResponse, std::unique_ptr<StreamedRequest>> opened;
+      if (admitted.limit == 0) {
         // Not admitted: answered without reading the body, and the connection closes.
         ar.body_withheld = true;
+        body_unread = true;
         keep_alive = false;
-      } else if (parser.content_length() && *parser.content_length() > limit) {
-        early = ToResponse(Problem{413, "the body is larger than this route accepts", {}});
-        keep_alive = false;
+      } else if (parser.content_length() && *parser.content_length() > admitted.limit) {
+        refuse_unread(ToResponse(Problem{413, "the body is larger than this route accepts", {}}));
+      } else if (admitted.streamed && std::holds_alternative<ApiResponse>(opened = s.api.Open(ar))) {
+        refuse_unread(std::get<ApiResponse>(std::move(opened)));  // refused on its header
       } else {
-        parser.body_limit(limit);  // a chunked body is checked chunk by chunk
-        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
-        (void)bn;
+        parser.body_limit(admitted.limit);  // a chunked body is checked chunk by chunk
+        auto* streamed = std::get_if<std::unique_ptr<StreamedRequest>>(&opened);
+        const auto bec = co_await ReadBody(stream, buffer, parser, [&](std::string_view piece) {
+          if (streamed) {
+            (*streamed)->Write(piece);
+          } else {
+            ar.body.append(piece);
+          }
+        });
         if (bec == bhttp::error::body_limit) {
-          early = ToResponse(Problem{413, "the body is larger than this route accepts", {}});
-          keep_alive = false;
+          refuse_unread(ToResponse(Problem{413, "the body is larger than this route accepts", {}}));
         } else if (bec) {
           AuditTransport(s, peer, "malformed admin request body: " + bec.message(), 400);
           co_return;
-        } else {
-          ar.body = std::move(parser.get().body());
+        } else if (streamed) {
+          answer = (*streamed)->Finish();
         }
       }
     }
-    const ApiResponse response = early ? *early : s.api.Handle(ar);
+    const ApiResponse response = answer ? std::move(*answer) : s.api.Handle(ar);
+    // HTTP/1.0 has no chunked encoding: a streamed body ends with the connection.
+    if (response.stream && version == 10) keep_alive = false;
     beast::get_lowest_layer(stream).expires_after(s.config.request_timeout);
     if (co_await Send(stream, Serialize(response, is_head, version, keep_alive))) co_return;
+    if (response.stream && !is_head && !co_await SendStream(stream, response.stream, version, s.config.request_timeout)) {
+      co_return;
+    }
     // A body left unread: an authenticated client may send up to kMaxDrainBytes more, anyone
     // else kMaxDrainUnadmittedBytes (bounded in time too).
-    if ((early || ar.body_withheld) && parser.content_length()) {
+    if (body_unread && parser.content_length()) {
       co_await DrainBody(stream, buffer, *parser.content_length(),
                          ar.body_withheld ? kMaxDrainUnadmittedBytes : kMaxDrainBytes);
     }

@@ -2,9 +2,11 @@
 // context and thread), serving api::Api. One coroutine per connection on Beast's SSL stream
 // (the admin plane needs no device-plane throughput): a handshake deadline, a request
 // deadline, an idle deadline between keep-alive requests, a header limit, a cap on open
-// connections, and a body read only after its header was admitted (Api::BodyLimit: a
+// connections, and a body read only after its header was admitted (Api::AdmitBody: a
 // valid key, a route that takes a body, within that route's limit), so a client without a
-// key never makes the server buffer a body. Requests are handled one at a time per
+// key never makes the server buffer a body. A route that streams its body (the import) gets
+// it piece by piece as it is read (Api::Open); a streamed response body (the audit page) is
+// sent with chunked transfer encoding as it is produced. Requests are handled one at a time per
 // listener thread (the domain layer blocks on the store and the audit fsync), so the
 // device plane's threads never wait for an operator.
 #pragma once

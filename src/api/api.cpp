@@ -185,14 +185,16 @@ std::string PathOf(std::string_view target) { return std::string(target.substr(0
 
 }  // namespace
 
+ApiResponse Api::TargetProblem(const ApiRequest& request, const Error& e) const {
+  auto r = ToResponse(FromError(e, {}));
+  AddCors(request, r);
+  return r;
+}
+
 ApiResponse Api::Handle(const ApiRequest& request) {
   const auto started = std::chrono::steady_clock::now();
   auto parsed = ParseTarget(request.target);
-  if (!parsed) {
-    auto r = ToResponse(FromError(parsed.error(), {}));
-    AddCors(request, r);
-    return r;
-  }
+  if (!parsed) return TargetProblem(request, parsed.error());
   Context ctx(request, std::move(*parsed));
   ApiResponse response;
   if (request.method == "OPTIONS") {
@@ -205,24 +207,80 @@ ApiResponse Api::Handle(const ApiRequest& request) {
   return response;
 }
 
-std::uint64_t Api::BodyLimit(const ApiRequest& head) {
+BodyAdmission Api::AdmitBody(const ApiRequest& head) {
   auto target = ParseTarget(head.target);
-  if (!target || head.authorization.size() != 1) return 0;
+  if (!target || head.authorization.size() != 1) return {};
   const Route* route = nullptr;
   for (const auto& r : RouteTable()) {
     if (r.method == head.method && MatchPath(r.path, target->segments)) route = &r;
   }
-  if (route == nullptr || route->body == BodyKind::kNone) return 0;
+  if (route == nullptr || route->body == BodyKind::kNone) return {};
   const auto token = BearerToken(head.authorization.front());
-  if (!token) return 0;
-  if (throttle_.SourceBlocked(head.peer_ip, ToUnix(deps_.clock.Now())) > 0) return 0;
+  if (!token) return {};
+  if (throttle_.SourceBlocked(head.peer_ip, ToUnix(deps_.clock.Now())) > 0) return {};
   service::ApiKeys keys(deps_.operator_store, deps_.store, deps_.audit, deps_.clock, "api");
   const auto who = keys.Authenticate(*token).principal;
-  if (!who || !RoleAllows(who->role, route->permission)) return 0;
-  return route->body == BodyKind::kCsv ? options_.max_import_bytes : options_.max_json_bytes;
+  if (!who || !RoleAllows(who->role, route->permission)) return {};
+  return {route->body == BodyKind::kCsv ? options_.max_import_bytes : options_.max_json_bytes,
+          std::holds_alternative<StreamHandler>(route->handler)};
+}
+
+// A streamed request and everything Handle does around its handler: the context it was
+// admitted with, the audit record, CORS and the metrics, once the body has ended.
+class Api::Exchange final : public StreamedRequest {
+ public:
+  Exchange(Api& api, const ApiRequest& head, Target target, std::chrono::steady_clock::time_point started)
+      : api_(api), request_(head), ctx_(request_, std::move(target)), started_(started) {}
+
+  Context& context() { return ctx_; }
+  void Start(std::unique_ptr<StreamedRequest> handler) { handler_ = std::move(handler); }
+
+  void Write(std::string_view bytes) override { handler_->Write(bytes); }
+
+  ApiResponse Finish() override {
+    ApiResponse response = api_.Conclude(ctx_, handler_->Finish());
+    api_.AddCors(request_, response);
+    api_.Count(ctx_, response.status, std::chrono::steady_clock::now() - started_);
+    return response;
+  }
+
+ private:
+  Api& api_;
+  const ApiRequest request_;  // ctx_ refers to it
+  Context ctx_;
+  std::unique_ptr<StreamedRequest> handler_;  // destroyed before ctx_, whose Admin it uses
+  std::chrono::steady_clock::time_point started_;
+};
+
+std::variant<ApiResponse, std::unique_ptr<StreamedRequest>> Api::Open(const ApiRequest& head) {
+  const auto started = std::chrono::steady_clock::now();
+  auto parsed = ParseTarget(head.target);
+  if (!parsed) return TargetProblem(head, parsed.error());
+  auto exchange = std::make_unique<Exchange>(*this, head, std::move(*parsed), started);
+  Context& ctx = exchange->context();
+  auto refused = Admit(ctx);
+  if (!refused && !std::holds_alternative<StreamHandler>(ctx.route->handler)) {
+    spdlog::error("admin API: {} {} opened as streamed, but it takes its body whole", head.method, ctx.route->path);
+    refused = ToResponse(Problem{500, "internal error", {}});
+  }
+  if (refused) {
+    AddCors(head, *refused);
+    Count(ctx, refused->status, std::chrono::steady_clock::now() - started);
+    return std::move(*refused);
+  }
+  exchange->Start((this->*std::get<StreamHandler>(ctx.route->handler))(ctx));
+  return exchange;
 }
 
 ApiResponse Api::Dispatch(Context& ctx) {
+  if (auto refused = Admit(ctx)) return std::move(*refused);
+  if (const auto* handler = std::get_if<Handler>(&ctx.route->handler)) return Conclude(ctx, (this->*(*handler))(ctx));
+  auto streamed = (this->*std::get<StreamHandler>(ctx.route->handler))(ctx);
+  streamed->Write(ctx.request.body);
+  return Conclude(ctx, streamed->Finish());
+}
+
+std::optional<ApiResponse> Api::Admit(Context& ctx) {
   // Route: 404 when no pattern fits the path, 405 when one does but not for this method.
   std::string allow;
   for (const auto& route : RouteTable()) {
@@ -292,9 +350,12 @@ ApiResponse Api::Dispatch(Context& ctx) {
     if (who.tenant) ctx.admin->RestrictToTenant(*who.tenant);
   }
 
-  ApiResponse response = (this->*route.handler)(ctx);
+  return std::nullopt;
+}
+
+ApiResponse Api::Conclude(Context& ctx, ApiResponse response) {
   // Every request that may change state leaves a durable record before its response.
-  if (route.method != std::string_view("GET") && ctx.principal) {
+  if (ctx.route->method != std::string_view("GET") && ctx.principal) {
     if (auto st = AuditAction(ctx, response); !st) {
       spdlog::error("admin audit write failed: {}", st.error().message);
       return ToResponse(Problem{500, "the action could not be audited; check the audit log before retrying", {}});

@@ -21,8 +21,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "api/auth_throttle.hpp"
@@ -54,7 +56,8 @@ std::string_view PermissionName(Permission p);
 
 struct ApiOptions {
   size_t max_json_bytes = 1 << 20;      // JSON bodies
-  size_t max_import_bytes = 16 << 20;   // CSV inventory imports
+  // CSV inventory imports: streamed, so memory does not grow with this (service/inventory.hpp).
+  size_t max_import_bytes = 256 << 20;
   // Origins allowed to call from a browser (exact match); empty = no CORS headers at all.
   std::vector<std::string> cors_origins;
   defense::RateLimit per_key{20.0, 100.0};  // requests per key
@@ -85,6 +88,25 @@ struct ApiDeps {
   ServerProbes probes;
 };
 
+// A request whose route takes its body as it arrives (the inventory import): the listener
+// hands it each piece of the body in order, then asks for the answer. Not thread-safe; the
+// Api must outlive it.
+class StreamedRequest {
+ public:
+  virtual ~StreamedRequest() = default;
+  // The next bytes of the body. A body found bad is remembered for Finish to answer; the
+  // pieces after that are dropped unread.
+  virtual void Write(std::string_view bytes) = 0;
+  // The body ended: the answer, after the request's admin audit record.
+  virtual ApiResponse Finish() = 0;
+};
+
+// Whether and how the listener reads a request's body (Api::AdmitBody).
+struct BodyAdmission {
+  std::uint64_t limit = 0;  // 0: not admitted, the request is answered without reading it
+  bool streamed = false;    // true: through Api::Open; false: whole, in ApiRequest::body
+};
+
 // One route: what the OpenAPI document must describe, and the route check compares.
 struct RouteInfo {
   std::string method;
@@ -97,12 +119,19 @@ class Api {
   static Result<std::unique_ptr<Api>> Create(ApiDeps deps, ApiOptions options);
   ~Api();
 
+  // A request with its whole body (or none). A route that streams its body gets it as one
+  // piece.
   ApiResponse Handle(const ApiRequest& request);
 
-  // How many body bytes the request (header fields only, body empty) may send: 0 unless
-  // it carries exactly one valid key and its route takes a body; then that route's limit.
-  // Audits nothing (Handle audits the request itself).
-  std::uint64_t BodyLimit(const ApiRequest& head);
+  // How the listener may read the body of the request (header fields only, body empty): not
+  // at all unless it carries exactly one valid key and its route takes a body; then up to
+  // that route's limit, whole or streamed. Audits nothing (Handle and Open audit the request).
+  BodyAdmission AdmitBody(const ApiRequest& head);
+
+  // For a request whose body AdmitBody admitted as streamed: the answer when the header alone
+  // decides it (a refusal), or the request that takes the body piece by piece. Passes the
+  // same checks, in the same order, as Handle.
+  std::variant<ApiResponse, std::unique_ptr<StreamedRequest>> Open(const ApiRequest& head);
 
   // Every route served, for the OpenAPI route check.
   static std::vector<RouteInfo> Routes();
@@ -112,14 +141,25 @@ class Api {
 
   struct Context;
   struct Route;
+  using Handler = ApiResponse (Api::*)(Context&);
+  using StreamHandler = std::unique_ptr<StreamedRequest> (Api::*)(Context&);
 
  private:
+  class Exchange;
+
   Api(ApiDeps deps, ApiOptions options, std::unique_ptr<defense::RateLimiter> limiter);
   ApiResponse Dispatch(Context& ctx);
+  // Everything before the handler: route, query parameters, body form, key, rate limit, role.
+  // The answer when the request stops there.
+  std::optional<ApiResponse> Admit(Context& ctx);
+  // The handler's answer, after the admin audit record of a request that may change state.
+  ApiResponse Conclude(Context& ctx, ApiResponse response);
   // Authentication, throttling and the audit of failures; nullopt when the request may go on.
   std::optional<ApiResponse> Authenticate(Context& ctx);
   Status AuditAction(const Context& ctx, const ApiResponse& response);
   void AddCors(const ApiRequest& request, ApiResponse& response) const;
+  // The answer to a request whose target does not parse, before any route is looked for.
+  ApiResponse TargetProblem(const ApiRequest& request, const Error& e) const;
   ApiResponse Preflight(const ApiRequest& request) const;
   void Count(const Context& ctx, int status, std::chrono::steady_clock::duration took);
 
@@ -136,7 +176,7 @@ class Api {
   ApiResponse ChangeTenantVars(Context& ctx);
   ApiResponse ListDevices(Context& ctx);
   ApiResponse AddDevice(Context& ctx);
-  ApiResponse ImportDevices(Context& ctx);
+  std::unique_ptr<StreamedRequest> ImportDevices(Context& ctx);
   ApiResponse GetDevice(Context& ctx);
   ApiResponse AssignDevice(Context& ctx);
   ApiResponse ReactivateDevice(Context& ctx);

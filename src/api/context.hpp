@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -23,7 +24,7 @@ struct Api::Route {
   const char* method;
   const char* path;
   Permission permission;
-  ApiResponse (Api::*handler)(Context&);
+  std::variant<Api::Handler, Api::StreamHandler> handler;
   std::vector<std::string> query;  // the query parameters it accepts
   double cost;                     // rate-limit tokens it takes from the key's bucket
   BodyKind body;

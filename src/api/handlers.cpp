@@ -8,12 +8,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstdlib>
+#include <filesystem>
 
 #include "api/context.hpp"
 #include "api/json_body.hpp"
 #include "api/views.hpp"
 #include "crypto/random.hpp"
+#include "service/inventory.hpp"
 #include "service/lint.hpp"
 #include "service/queries.hpp"
 #include "service/vars.hpp"
@@ -276,42 +280,122 @@ ApiResponse Api::AddDevice(Context& ctx) {
   return JsonResponse(201, ctx.after);
 }
 
-ApiResponse Api::ImportDevices(Context& ctx) {
-  const std::string& csv = ctx.request.body;
-  const std::string hash = crypto::Sha256Hex(csv);
-  ctx.after = {{"upload_sha256", hash}, {"bytes", csv.size()}};
-  if (!options_.imports_dir.empty()) {
-    // Kept by content hash, outside every served path, for the audit trail.
-    const auto path = options_.imports_dir / (hash + ".csv");
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      const bool ok = ::write(fd, csv.data(), csv.size()) == static_cast<ssize_t>(csv.size()) && ::fsync(fd) == 0;
-      ::close(fd);
-      if (!ok) {
-        ::unlink(path.c_str());
-        return Failed(Error::Unavailable("cannot store the upload in " + options_.imports_dir.string()));
+namespace {
+
+// An upload kept by its content hash in a folder outside every served path (0600): written as
+// it arrives under a temporary name, given its name once the hash is known. An upload
+// already kept under that name stays as it is.
+class KeptUpload {
+ public:
+  static Result<std::unique_ptr<KeptUpload>> Create(const std::filesystem::path& dir) {
+    std::string temp = (dir / ".upload-XXXXXX").string();
+    const int fd = ::mkostemp(temp.data(), O_CLOEXEC);  // 0600
+    if (fd < 0) return Error::Unavailable("cannot store the upload in " + dir.string());
+    return std::unique_ptr<KeptUpload>(new KeptUpload(dir, std::move(temp), fd));
+  }
+  ~KeptUpload() {
+    ::close(fd_);
+    ::unlink(temp_.c_str());
+  }
+  KeptUpload(const KeptUpload&) = delete;
+  KeptUpload& operator=(const KeptUpload&) = delete;
+
+  Status Write(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return Error::Unavailable("cannot store the upload in " + dir_.string());
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return Ok();
+  }
+
+  Status Keep(const std::string& hash) {
+    const auto path = dir_ / (hash + ".csv");
+    if (::fsync(fd_) != 0 || (::link(temp_.c_str(), path.c_str()) != 0 && errno != EEXIST)) {
+      return Error::Unavailable("cannot store the upload in " + dir_.string());
+    }
+    return Ok();
+  }
+
+ private:
+  KeptUpload(std::filesystem::path dir, std::string temp, int fd) : dir_(std::move(dir)), temp_(std::move(temp)), fd_(fd) {}
+  std::filesystem::path dir_;
+  std::string temp_;
+  int fd_;
+};
+
+// POST /api/v1/devices/import: the manifest is hashed, kept (ApiOptions::imports_dir) and
+// checked row by row as it arrives (service::InventoryImport); the answer comes once it ends.
+// A failure on the way is remembered and answered by Finish; the rest of the body is dropped.
+class ImportRequest final : public StreamedRequest {
+ public:
+  ImportRequest(Api::Context& ctx, const std::filesystem::path& imports_dir)
+      : ctx_(ctx), import_(ctx.admin->StartImport()) {
+    if (!imports_dir.empty()) {
+      auto upload = KeptUpload::Create(imports_dir);
+      if (upload) {
+        upload_ = std::move(*upload);
+      } else {
+        failure_ = upload.error();
       }
-    } else if (errno != EEXIST) {
-      return Failed(Error::Unavailable("cannot store the upload in " + options_.imports_dir.string()));
     }
   }
-  auto out = ctx.admin->ImportInventory(csv, {});
-  if (!out) return Failed(out.error(), {});
-  if (!out->problems.empty()) {
-    auto rows = nlohmann::json::array();
-    for (const auto& p : out->problems) rows.push_back({{"line", p.line}, {"detail", p.reason}});
-    ctx.after["problems"] = out->problems.size();
-    nlohmann::json j = {{"type", "about:blank"},
-                        {"title", "Unprocessable Entity"},
-                        {"status", 422},
-                        {"detail", fmt::format("{} bad row(s); nothing was imported", out->problems.size())},
-                        {"rows", rows}};
-    ApiResponse r = JsonResponse(422, j);
-    r.content_type = "application/problem+json";
-    return r;
+
+  void Write(std::string_view bytes) override {
+    hash_.Update(bytes);
+    bytes_ += bytes.size();
+    if (upload_ && !failure_) {
+      if (auto st = upload_->Write(bytes); !st) failure_ = st.error();
+    }
+    // An import that failed keeps its error for Finish and ignores the rest.
+    if (import_) (void)(*import_)->Feed(bytes);
   }
-  ctx.after["imported"] = out->imported;
-  return JsonResponse(200, {{"imported", out->imported}, {"upload_sha256", hash}});
+
+  ApiResponse Finish() override {
+    const std::string hash = hash_.FinishHex();
+    ctx_.after = {{"upload_sha256", hash}, {"bytes", bytes_}};
+    if (!failure_ && upload_) {
+      if (auto st = upload_->Keep(hash); !st) failure_ = st.error();
+    }
+    if (failure_) return Failed(*failure_);
+    if (!import_) return Failed(import_.error());
+    auto out = (*import_)->Finish({});
+    if (!out) return Failed(out.error(), {});
+    if (out->problem_count > 0) {
+      auto rows = nlohmann::json::array();
+      for (const auto& p : out->problems) rows.push_back({{"line", p.line}, {"detail", p.reason}});
+      ctx_.after["problems"] = out->problem_count;
+      nlohmann::json j = {{"type", "about:blank"},
+                          {"title", "Unprocessable Entity"},
+                          {"status", 422},
+                          {"detail", fmt::format("{} bad row(s){}; nothing was imported", out->problem_count,
+                                                 out->problem_count > out->problems.size()
+                                                     ? fmt::format(", the first {} listed", out->problems.size())
+                                                     : "")},
+                          {"bad_rows", out->problem_count},
+                          {"rows", rows}};
+      ApiResponse r = JsonResponse(422, j);
+      r.content_type = "application/problem+json";
+      return r;
+    }
+    ctx_.after["imported"] = out->imported;
+    return JsonResponse(200, {{"imported", out->imported}, {"upload_sha256", hash}});
+  }
+
+ private:
+  Api::Context& ctx_;
+  Result<std::unique_ptr<service::InventoryImport>> import_;
+  std::unique_ptr<KeptUpload> upload_;
+  std::optional<Error> failure_;
+  crypto::Sha256 hash_;
+  size_t bytes_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<StreamedRequest> Api::ImportDevices(Context& ctx) {
+  return std::make_unique<ImportRequest>(ctx, options_.imports_dir);
 }
 
 ApiResponse Api::GetDevice(Context& ctx) {

@@ -2,12 +2,54 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <memory>
+
 #include "api/context.hpp"
 #include "api/json_body.hpp"
 #include "api/views.hpp"
 #include "service/queries.hpp"
 
 namespace provgate::api {
+
+namespace {
+
+// The AuditPage document ({"items": [{"id", "record"}...], "next_cursor"}) written a batch
+// of records at a time, as the page reader reads them: the records as the audit file holds
+// them (they never contain secrets).
+class AuditPageBody {
+ public:
+  AuditPageBody(service::AuditPageReader reader, std::vector<store::StoredAuditEvent> first)
+      : reader_(std::move(reader)), batch_(std::move(first)) {}
+
+  Result<std::string> operator()() {
+    if (ended_) return std::string();
+    std::string out = started_ ? "" : "{\"items\":[";
+    started_ = true;
+    if (batch_.empty()) {
+      ended_ = true;
+      out += "],\"next_cursor\":";
+      out += reader_.next_cursor() ? std::to_string(*reader_.next_cursor()) : "null";
+      out += "}";
+      return out;
+    }
+    for (const auto& e : batch_) {
+      if (any_) out += ',';
+      any_ = true;
+      out += fmt::format("{{\"id\":{},\"record\":{}}}", e.id, e.json);
+    }
+    PG_TRY(batch_, reader_.Next());
+    return out;
+  }
+
+ private:
+  service::AuditPageReader reader_;
+  std::vector<store::StoredAuditEvent> batch_;  // read, not yet written
+  bool started_ = false;
+  bool any_ = false;
+  bool ended_ = false;
+};
+
+}  // namespace
 
 ApiResponse Api::QueryAudit(Context& ctx) {
   service::AuditListRequest req;
@@ -19,24 +61,18 @@ ApiResponse Api::QueryAudit(Context& ctx) {
   req.since = q.Time("since");
   req.until = q.Time("until");
   req.cursor = q.Int("cursor", 1, INT64_MAX);
-  req.limit = static_cast<int>(q.Int("limit", 1, service::kMaxPageSize).value_or(service::kDefaultPageSize));
+  req.limit = static_cast<int>(q.Int("limit", 1, service::kMaxAuditPageSize).value_or(service::kDefaultPageSize));
   if (q.problem()) return ToResponse(*q.problem());
   service::Queries queries(deps_.store, deps_.operator_store, deps_.clock, ctx.principal->tenant);
-  auto page = queries.Audit(req);
-  if (!page) return Failed(page.error(), {"device", "tenant", "actor", "decision", "since", "cursor", "limit"});
-  // The records as the audit file holds them (they never contain secrets), one per item.
-  std::string body = "{\"items\":[";
-  bool first = true;
-  for (const auto& e : page->events) {
-    if (!first) body += ',';
-    first = false;
-    body += fmt::format("{{\"id\":{},\"record\":{}}}", e.id, e.json);
-  }
-  body += "],\"next_cursor\":";
-  body += page->next_cursor ? std::to_string(*page->next_cursor) : "null";
-  body += "}";
+  auto reader = queries.AuditPages(req);
+  if (!reader) return Failed(reader.error(), {"device", "tenant", "actor", "decision", "since", "cursor", "limit"});
+  // The first batch now, so that a store failure is still a problem answer, not a cut body.
+  auto first = reader->Next();
+  if (!first) return Failed(first.error());
+  // std::function copies its target: the body's state is shared, not copied.
+  auto body = std::make_shared<AuditPageBody>(std::move(*reader), std::move(*first));
   ApiResponse r;
-  r.body = std::move(body);
+  r.stream = [body] { return (*body)(); };
   return r;
 }
 

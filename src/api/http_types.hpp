@@ -1,11 +1,14 @@
-// The admin plane's request and response as the router sees them: plain values, apart
-// from sockets and TLS, so unit tests and fuzzers drive the router exactly as the listener
-// does.
+// The admin plane's request and response as the router sees them: values apart from sockets
+// and TLS (a large response body is a generator the listener drains), so unit tests and
+// fuzzers drive the router exactly as the listener does.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "base/result.hpp"
 
 namespace provgate::api {
 
@@ -17,16 +20,24 @@ struct ApiRequest {
   std::string content_type;
   std::vector<std::string> origin;  // Origin field lines
   std::string body;
-  // The request declared a body that was not read (Api::BodyLimit refused it).
+  // The request declared a body that was not read (Api::AdmitBody refused it).
   bool body_withheld = false;
   std::string peer_ip;
   std::string listener;
 };
 
+// A response body produced while it is sent, so that it is never whole in memory: each call
+// returns the next piece, an empty piece after the last. The listener sends the pieces with
+// chunked transfer encoding (HTTP/1.0: until the connection closes). An error after the
+// status line cannot change the status any more: the listener closes the connection without
+// ending the chunked body, so the client sees a truncated response, never a complete one.
+using BodyStream = std::function<Result<std::string>()>;
+
 struct ApiResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  BodyStream stream;  // when set, the body (and `body` is empty)
   // Extra fields (Retry-After, WWW-Authenticate, Allow, CORS); the listener adds the
   // security headers every response carries.
   std::vector<std::pair<std::string, std::string>> headers;

@@ -33,7 +33,7 @@ void AddAuditCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
   list->add_option("--since", since, "From this time (unix seconds or RFC 3339 UTC)");
   list->add_option("--until", until, "Before this time");
   list->add_option("--cursor", cursor, "Continue after the record id printed as the next cursor");
-  list->add_option("--limit", req.limit, "At most this many records (1-1000)")->capture_default_str();
+  list->add_option("--limit", req.limit, "At most this many records (1-100000)")->capture_default_str();
   list->callback([&g, &h] {
     h = [&g] {
       req.since = ParseWhen(since);
@@ -45,10 +45,15 @@ void AddAuditCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
       auto a = OpenApp(g);
       if (!a) return 1;
       service::Queries queries(a->store(), a->operator_store(), a->clock(), std::nullopt);
-      auto page = queries.Audit(req);
+      auto page = queries.AuditPages(req);
       if (!page) return Fail(page.error());
-      for (const auto& e : page->events) fmt::print("{}\n", e.json);
-      if (page->next_cursor) fmt::print(stderr, "more: --cursor {}\n", *page->next_cursor);
+      for (;;) {
+        auto batch = page->Next();
+        if (!batch) return Fail(batch.error());
+        if (batch->empty()) break;
+        for (const auto& e : *batch) fmt::print("{}\n", e.json);
+      }
+      if (page->next_cursor()) fmt::print(stderr, "more: --cursor {}\n", *page->next_cursor());
       return 0;
     };
   });

@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
+#include <iostream>
+#include <vector>
 
 #include "cli/commands.hpp"
+#include "service/inventory.hpp"
 
 namespace provgate::cli {
 namespace {
@@ -75,21 +77,31 @@ void AddLifecycleCommands(CLI::App& device, GlobalOptions& g, Handler& h) {
   import->add_option("file", file, "CSV file ('-' for standard input)")->required();
   import->callback([&g, &h] {
     h = [&g] {
-      std::stringstream text;
-      if (file == "-") {
-        text << std::cin.rdbuf();
-      } else {
-        std::ifstream in(file, std::ios::binary);
-        if (!in) return Fail(Error::NotFound("cannot read " + file));
-        text << in.rdbuf();
+      std::ifstream file_in;
+      if (file != "-") {
+        file_in.open(file, std::ios::binary);
+        if (!file_in) return Fail(Error::NotFound("cannot read " + file));
       }
+      std::istream& in = file == "-" ? std::cin : file_in;
       auto a = OpenApp(g);
       if (!a) return 1;
-      auto r = a->admin().ImportInventory(text.str(), DrawProgress);
+      auto session = a->admin().StartImport();
+      if (!session) return Fail(session.error());
+      std::vector<char> buffer(64 * 1024);
+      while (in) {
+        in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+        const auto n = static_cast<size_t>(in.gcount());
+        if (auto st = (*session)->Feed(std::string_view(buffer.data(), n)); !st) return Fail(st.error());
+      }
+      if (in.bad()) return Fail(Error::Unavailable("cannot read " + file));
+      auto r = (*session)->Finish(DrawProgress);
       if (!r) return Fail(r.error());
-      if (!r->problems.empty()) {
+      if (r->problem_count > 0) {
         for (const auto& p : r->problems) fmt::print(stderr, "{}:{}: {}\n", file, p.line, p.reason);
-        fmt::print(stderr, "provgate: error: {} bad row(s); nothing was imported\n", r->problems.size());
+        if (r->problem_count > r->problems.size()) {
+          fmt::print(stderr, "{}: ... and {} more\n", file, r->problem_count - r->problems.size());
+        }
+        fmt::print(stderr, "provgate: error: {} bad row(s); nothing was imported\n", r->problem_count);
         return 1;
       }
       fmt::print("imported {} device(s)\n", r->imported);

@@ -63,10 +63,21 @@ Result<std::string> RandomPassword(size_t length, std::string_view alphabet) {
 }
 
 std::string Sha256Hex(std::string_view data) {
+  Sha256 hash;
+  hash.Update(data);
+  return hash.FinishHex();
+}
+
+// libsodium's SHA-256 has no failure mode (no allocation, no provider lookup).
+Sha256::Sha256() { crypto_hash_sha256_init(&state_); }
+
+void Sha256::Update(std::string_view data) {
+  crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+}
+
+std::string Sha256::FinishHex() {
   std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
-  // libsodium's SHA-256 has no failure mode (no allocation, no provider lookup).
-  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(data.data()),
-                     data.size());
+  crypto_hash_sha256_final(&state_, digest.data());
   return HexEncode(digest.data(), digest.size());
 }
 

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include <sodium/crypto_hash_sha256.h>
+
 #include "base/result.hpp"
 
 namespace provgate::crypto {
@@ -22,6 +24,18 @@ inline constexpr std::string_view kDefaultPasswordAlphabet =
 
 // Lowercase hex of SHA-256(data).
 std::string Sha256Hex(std::string_view data);
+
+// SHA-256 of data that arrives in pieces. Not thread-safe.
+class Sha256 {
+ public:
+  Sha256();
+  void Update(std::string_view data);
+  // Lowercase hex of the digest of everything updated so far; ends the hash (no Update after).
+  std::string FinishHex();
+
+ private:
+  crypto_hash_sha256_state state_;
+};
 std::string HexEncode(const unsigned char* data, size_t n);
 
 // Compares without early exit; length difference still returns false.

@@ -53,6 +53,14 @@ TEST(Sha256, MatchesKnownVectors) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST(Sha256, InPiecesEqualsAtOnce) {
+  Sha256 hash;
+  hash.Update("a");
+  hash.Update("");
+  hash.Update("bc");
+  EXPECT_EQ(hash.FinishHex(), Sha256Hex("abc"));
+}
+
 TEST(HexEncode, IsLowercaseTwoDigitsPerByte) {
   const unsigned char bytes[] = {0x00, 0x0f, 0xa0, 0xff};
   EXPECT_EQ(HexEncode(bytes, sizeof bytes), "000fa0ff");

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,7 @@
 
 namespace provgate::service {
 
+class InventoryImport;
 class Linter;
 
 struct NewDevice {
@@ -90,7 +92,10 @@ struct ImportProblem {
 
 struct ImportResult {
   size_t imported = 0;
-  std::vector<ImportProblem> problems;  // non-empty: nothing was imported
+  // The first problems in file order (InventoryImport lists at most kMaxListedImportProblems);
+  // non-empty: nothing was imported.
+  std::vector<ImportProblem> problems;
+  size_t problem_count = 0;  // every bad row, listed or not
 };
 
 // The tenant an operator (a tenant-scoped API key) is confined to.
@@ -137,10 +142,10 @@ class Admin {
   // old secret stops working at once. The device must belong to a tenant.
   Result<Reactivation> ReactivateDevice(const std::string& mac);
 
-  // Shipping-manifest import (docs/lifecycle.md): validates every row first and imports all
-  // or nothing in one transaction. `progress(done, total)` may be empty.
-  Result<ImportResult> ImportInventory(std::string_view csv,
-                                       const std::function<void(size_t, size_t)>& progress);
+  // A shipping-manifest import fed as the file arrives (service/inventory.hpp): every row is
+  // checked first, then all or none are imported in one transaction. kUnavailable when the
+  // temporary file that stages the rows cannot be created.
+  Result<std::unique_ptr<InventoryImport>> StartImport();
 
   // Wipes the SIP passwords, device variables, URL token, digest password and config key of
   // expired/retired devices whose state is older than their tenant's retention_days. Audit
@@ -175,6 +180,7 @@ class Admin {
   Result<core::Vars> DeviceVars(const std::string& mac);
 
  private:
+  friend class InventoryImport;
   Result<std::string> GeneratePassword(const core::Tenant* tenant);
   // A fresh key for the config encryption of the device's vendor and model.
   Result<std::string> NewConfigKey(const core::Device& d) const;

@@ -2,90 +2,128 @@
 
 #include <fmt/format.h>
 
+#include <cassert>
+
 namespace provgate::service {
 
-Result<std::vector<CsvRecord>> ParseCsv(std::string_view text) {
-  std::vector<CsvRecord> out;
-  CsvRecord record;
-  std::string field;
-  size_t line = 1;
-  size_t i = 0;
-  bool record_started = false;
-  auto fail = [&](const std::string& what) {
-    return Error::InvalidArgument(fmt::format("line {}: {}", line, what));
-  };
-  auto end_field = [&]() -> Status {
-    if (record.fields.size() >= kMaxCsvFields) return fail(fmt::format("more than {} fields", kMaxCsvFields));
-    record.fields.push_back(std::move(field));
-    field.clear();
-    return Ok();
-  };
-  auto end_record = [&] {
-    // A record that is one empty field is a blank line.
-    if (!(record.fields.size() == 1 && record.fields[0].empty())) out.push_back(std::move(record));
-    record = CsvRecord{};
-    record_started = false;
-  };
+void CsvReader::Feed(std::string_view piece) {
+  assert(pos_ == piece_.size() && !finished_);
+  piece_ = piece;
+  pos_ = 0;
+}
 
-  while (i < text.size()) {
-    if (!record_started) {
-      record.line = line;
-      record_started = true;
+void CsvReader::Finish() { finished_ = true; }
+
+Error CsvReader::Fail(std::string_view what) {
+  error_ = Error::InvalidArgument(fmt::format("line {}: {}", line_, what));
+  return *error_;
+}
+
+Status CsvReader::EndField() {
+  if (record_.fields.size() >= kMaxCsvFields) return Fail(fmt::format("more than {} fields", kMaxCsvFields));
+  record_.fields.push_back(std::move(field_));
+  field_.clear();
+  return Ok();
+}
+
+bool CsvReader::EndRecord() {
+  record_started_ = false;
+  state_ = State::kFieldStart;
+  // A record that is one empty field is a blank line.
+  if (record_.fields.size() == 1 && record_.fields[0].empty()) {
+    record_ = CsvRecord{};
+    return false;
+  }
+  return true;
+}
+
+Status CsvReader::AddToField(char c) {
+  field_.push_back(c);
+  if (field_.size() > kMaxCsvFieldBytes) return Fail("field longer than 1024 bytes");
+  return Ok();
+}
+
+Result<std::optional<CsvRecord>> CsvReader::Next() {
+  if (error_) return *error_;
+  auto hand_out = [this] {
+    std::optional<CsvRecord> out(std::move(record_));
+    record_ = CsvRecord{};
+    return out;
+  };
+  while (pos_ < piece_.size()) {
+    const char c = piece_[pos_++];
+    if (!record_started_) {
+      record_.line = line_;
+      record_started_ = true;
     }
-    const char c = text[i];
-    if (c == '\0') return fail("NUL byte");
-    if (c == '"' && field.empty()) {
-      // Quoted field: runs to the matching quote; "" is a literal quote.
-      ++i;
-      for (;;) {
-        if (i >= text.size()) return fail("unterminated quoted field");
-        const char q = text[i];
-        if (q == '\0') return fail("NUL byte");
-        if (q == '"') {
-          if (i + 1 < text.size() && text[i + 1] == '"') {
-            field.push_back('"');
-            i += 2;
-            continue;
-          }
-          ++i;
-          break;
+    switch (state_) {
+      case State::kQuoted:
+        if (c == '\0') return Fail("NUL byte");
+        if (c == '"') {
+          state_ = State::kQuoteInQuoted;
+          continue;
         }
-        if (q == '\n') ++line;
-        field.push_back(q);
-        if (field.size() > kMaxCsvFieldBytes) return fail("field longer than 1024 bytes");
-        ++i;
-      }
-      if (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
-        return fail("text after a closing quote");
-      }
-      continue;
+        if (c == '\n') ++line_;
+        PG_TRY_STATUS(AddToField(c));
+        continue;
+      case State::kQuoteInQuoted:
+        if (c == '"') {  // "" inside quotes is one quote
+          state_ = State::kQuoted;
+          PG_TRY_STATUS(AddToField(c));
+          continue;
+        }
+        if (c != ',' && c != '\n' && c != '\r') return Fail("text after a closing quote");
+        break;  // the quote closed the field; `c` ends it as after an unquoted one
+      case State::kCarriageReturn:
+        if (c != '\n') return Fail("bare carriage return");
+        break;
+      case State::kFieldStart:
+        if (c == '"') {
+          state_ = State::kQuoted;
+          continue;
+        }
+        break;
+      case State::kUnquoted:
+        if (c == '"') return Fail("quote inside an unquoted field");
+        break;
     }
+    // Outside quotes.
+    if (c == '\0') return Fail("NUL byte");
     if (c == ',') {
-      PG_TRY_STATUS(end_field());
-      ++i;
-      continue;
+      PG_TRY_STATUS(EndField());
+      state_ = State::kFieldStart;
+    } else if (c == '\r') {
+      state_ = State::kCarriageReturn;
+    } else if (c == '\n') {
+      PG_TRY_STATUS(EndField());
+      const bool keep = EndRecord();
+      ++line_;
+      if (keep) return hand_out();
+    } else {
+      PG_TRY_STATUS(AddToField(c));
+      state_ = State::kUnquoted;
     }
-    if (c == '\r' || c == '\n') {
-      if (c == '\r') {
-        if (i + 1 >= text.size() || text[i + 1] != '\n') return fail("bare carriage return");
-        ++i;
-      }
-      PG_TRY_STATUS(end_field());
-      end_record();
-      ++line;
-      ++i;
-      continue;
-    }
-    if (c == '"') return fail("quote inside an unquoted field");
-    field.push_back(c);
-    if (field.size() > kMaxCsvFieldBytes) return fail("field longer than 1024 bytes");
-    ++i;
   }
-  if (record_started) {
-    PG_TRY_STATUS(end_field());
-    end_record();
+  if (!finished_ || done_) return std::optional<CsvRecord>();
+  done_ = true;
+  if (state_ == State::kQuoted) return Fail("unterminated quoted field");
+  if (state_ == State::kCarriageReturn) return Fail("bare carriage return");
+  if (!record_started_) return std::optional<CsvRecord>();
+  PG_TRY_STATUS(EndField());
+  if (EndRecord()) return hand_out();
+  return std::optional<CsvRecord>();
+}
+
+Result<std::vector<CsvRecord>> ParseCsv(std::string_view text) {
+  CsvReader reader;
+  reader.Feed(text);
+  reader.Finish();
+  std::vector<CsvRecord> out;
+  for (;;) {
+    PG_TRY(auto record, reader.Next());
+    if (!record) return out;
+    out.push_back(std::move(*record));
   }
-  return out;
 }
 
 }  // namespace provgate::service

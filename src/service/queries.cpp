@@ -1,14 +1,14 @@
 #include "service/queries.hpp"
 
+#include <algorithm>
+
 #include "core/lifecycle.hpp"
 
 namespace provgate::service {
 namespace {
 
-Status CheckLimit(int limit) {
-  if (limit < 1 || limit > kMaxPageSize) {
-    return Error::InvalidArgument("limit: must be between 1 and " + std::to_string(kMaxPageSize));
-  }
+Status CheckLimit(int limit, int max) {
+  if (limit < 1 || limit > max) return Error::InvalidArgument("limit: must be between 1 and " + std::to_string(max));
   return Ok();
 }
 
@@ -33,7 +33,7 @@ Result<std::optional<core::Tenant>> Queries::TenantFilter(const std::string& nam
 }
 
 Result<DevicePage> Queries::Devices(const DeviceListRequest& r) {
-  PG_TRY_STATUS(CheckLimit(r.limit));
+  PG_TRY_STATUS(CheckLimit(r.limit, kMaxPageSize));
   store::DeviceQuery q;
   PG_TRY(auto tenant, TenantFilter(r.tenant));
   if (tenant) q.tenant_id = tenant->id;
@@ -77,8 +77,8 @@ Result<DevicePage> Queries::Devices(const DeviceListRequest& r) {
   return page;
 }
 
-Result<AuditPage> Queries::Audit(const AuditListRequest& r) {
-  PG_TRY_STATUS(CheckLimit(r.limit));
+Result<AuditPageReader> Queries::AuditPages(const AuditListRequest& r) {
+  PG_TRY_STATUS(CheckLimit(r.limit, kMaxAuditPageSize));
   store::AuditQuery q;
   if (!r.device.empty()) {
     auto mac = core::MacAddress::Parse(r.device);
@@ -101,11 +101,24 @@ Result<AuditPage> Queries::Audit(const AuditListRequest& r) {
   q.since = r.since;
   q.until = r.until;
   q.before_id = r.cursor;
-  q.limit = r.limit;
-  AuditPage page;
-  PG_TRY(page.events, operator_store_.QueryAudit(q));
-  if (static_cast<int>(page.events.size()) == r.limit) page.next_cursor = page.events.back().id;
-  return page;
+  return AuditPageReader(operator_store_, std::move(q), r.limit);
 }
+
+Result<std::vector<store::StoredAuditEvent>> AuditPageReader::Next() {
+  if (done_) return std::vector<store::StoredAuditEvent>();
+  query_.limit = std::min(remaining_, kAuditBatchSize);
+  PG_TRY(auto batch, store_->QueryAudit(query_));
+  remaining_ -= static_cast<int>(batch.size());
+  if (static_cast<int>(batch.size()) < query_.limit) {
+    done_ = true;  // the store has no more: the last page
+  } else if (remaining_ == 0) {
+    done_ = true;  // a full page: the next one starts below its last record
+    next_cursor_ = batch.back().id;
+  } else {
+    query_.before_id = batch.back().id;
+  }
+  return batch;
+}
+
 
 }  // namespace provgate::service

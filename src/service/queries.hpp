@@ -18,6 +18,10 @@ namespace provgate::service {
 
 inline constexpr int kDefaultPageSize = 100;
 inline constexpr int kMaxPageSize = 1000;
+// An audit page may be far larger than a device page: it is read from the store in batches of
+// kAuditBatchSize records (AuditPageReader), so no caller need hold it whole.
+inline constexpr int kMaxAuditPageSize = 100'000;
+inline constexpr int kAuditBatchSize = 500;
 
 struct DeviceListRequest {
   std::string tenant;  // "" = every tenant in scope
@@ -48,9 +52,26 @@ struct AuditListRequest {
   int limit = kDefaultPageSize;
 };
 
-struct AuditPage {
-  std::vector<store::StoredAuditEvent> events;  // newest first
-  std::optional<std::int64_t> next_cursor;      // nothing on the last page
+// One audit page (up to AuditListRequest::limit records) read from the store a batch at a
+// time, each batch a query of its own continuing below the last id of the one before: records
+// appended meanwhile have higher ids, so the page is the one a single query would have given.
+// Not thread-safe; the OperatorStore must outlive it.
+class AuditPageReader {
+ public:
+  AuditPageReader(store::OperatorStore& store, store::AuditQuery query, int limit)
+      : store_(&store), query_(std::move(query)), remaining_(limit) {}
+  // The next records of the page, newest first, at most kAuditBatchSize; empty once the page
+  // is complete.
+  Result<std::vector<store::StoredAuditEvent>> Next();
+  // After Next returned an empty batch: the cursor of the next page, nothing on the last one.
+  std::optional<std::int64_t> next_cursor() const { return next_cursor_; }
+
+ private:
+  store::OperatorStore* store_;
+  store::AuditQuery query_;
+  int remaining_;
+  bool done_ = false;
+  std::optional<std::int64_t> next_cursor_;
 };
 
 class Queries {
@@ -62,7 +83,8 @@ class Queries {
   // kInvalidArgument names the bad field (state, cursor, limit, ...); kNotFound for a
   // tenant unknown or outside the scope.
   Result<DevicePage> Devices(const DeviceListRequest& request);
-  Result<AuditPage> Audit(const AuditListRequest& request);
+  // The page read in batches (a limit up to kMaxAuditPageSize).
+  Result<AuditPageReader> AuditPages(const AuditListRequest& request);
 
  private:
   Result<std::optional<core::Tenant>> TenantFilter(const std::string& name);

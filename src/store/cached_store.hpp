@@ -125,9 +125,8 @@ class CachedStore final : public Store {
   Status ReplaceDevice(const core::Device& d, const std::vector<core::Line>& lines) override {
     return inner_.ReplaceDevice(d, lines);
   }
-  Status ImportDevices(const std::vector<DeviceWithLines>& rows,
-                       const std::function<void(size_t)>& progress) override {
-    return inner_.ImportDevices(rows, progress);
+  Status ImportDeviceRows(const DeviceRowSource& next, const std::function<void(size_t)>& progress) override {
+    return inner_.ImportDeviceRows(next, progress);
   }
   Result<bool> PinDevice(std::int64_t device_id, const std::string& spki_sha256) override {
     return inner_.PinDevice(device_id, spki_sha256);

@@ -29,6 +29,10 @@ struct DeviceWithLines {
   std::vector<core::Line> lines;  // device_id is filled in by the store
 };
 
+// The rows of an import one at a time (Store::ImportDeviceRows): the next row, nothing after
+// the last, or an error that ends the import.
+using DeviceRowSource = std::function<Result<std::optional<DeviceWithLines>>()>;
+
 // One audit record as stored; `json` is the full record, the other columns are indexed
 // copies for queries.
 struct StoredAuditEvent {
@@ -148,10 +152,25 @@ class Store : public defense::BanStore {
   // last seen), and replaces all of its lines, in one transaction (re-activation, purge):
   // either every old secret is gone or none is. UpdateDevice leaves those server columns alone.
   virtual Status ReplaceDevice(const core::Device& d, const std::vector<core::Line>& lines) = 0;
-  // Adds every device with its lines in one transaction: all or nothing. `progress` is called
-  // with the number of rows written so far (may be empty).
-  virtual Status ImportDevices(const std::vector<DeviceWithLines>& rows,
-                               const std::function<void(size_t)>& progress) = 0;
+  // Adds every device `next` yields, with its lines, in one transaction: all or nothing.
+  // `next` is called inside the transaction, with the store's writer lock held, until it
+  // yields nothing; so the rows need never be in memory together, but `next` must be quick
+  // (no network I/O) and must not call the store. An error from `next` rolls everything back
+  // and is returned. `progress` is called with the number of rows written so far (may be
+  // empty).
+  virtual Status ImportDeviceRows(const DeviceRowSource& next,
+                                  const std::function<void(size_t)>& progress) = 0;
+  // ImportDeviceRows of rows in memory.
+  Status ImportDevices(const std::vector<DeviceWithLines>& rows,
+                       const std::function<void(size_t)>& progress) {
+    size_t i = 0;
+    return ImportDeviceRows(
+        [&]() -> Result<std::optional<DeviceWithLines>> {
+          if (i == rows.size()) return std::optional<DeviceWithLines>();
+          return std::optional<DeviceWithLines>(rows[i++]);
+        },
+        progress);
+  }
   // Targeted updates from the request path: they touch only their own columns, so they never
   // undo a concurrent state transition or password claim.
   // Sets the certificate pin only if none is recorded; false when another pin is already set.

@@ -430,6 +430,45 @@ TYPED_TEST_P(StoreContract, RemoveDeviceRemovesItsLines) {
   EXPECT_TRUE(this->store().AddDevice(NewDevice("001565aabbcc")));
 }
 
+TYPED_TEST_P(StoreContract, ImportTakesRowsOneAtATimeAllOrNothing) {
+  auto& s = this->store();
+  const char* macs[] = {"001565aabb01", "001565aabb02", "001565aabb03"};
+  // A source that fails after two rows: neither row stays.
+  size_t i = 0;
+  auto failing = [&]() -> Result<std::optional<DeviceWithLines>> {
+    if (i == 2) return Error::Unavailable("the manifest could not be read back");
+    DeviceWithLines row{NewDevice(macs[i++]), {NewLine(0, 1, "secret")}};
+    return std::optional<DeviceWithLines>(std::move(row));
+  };
+  EXPECT_EQ(s.ImportDeviceRows(failing, {}).error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(s.FindDevice(Mac(macs[0])).error().code, ErrorCode::kNotFound);
+  // The same rows to the end: all of them, with their lines, and progress counts them.
+  i = 0;
+  auto three = [&]() -> Result<std::optional<DeviceWithLines>> {
+    if (i == 3) return std::optional<DeviceWithLines>();
+    DeviceWithLines row{NewDevice(macs[i++]), {NewLine(0, 1, "secret")}};
+    return std::optional<DeviceWithLines>(std::move(row));
+  };
+  size_t reported = 0;
+  ASSERT_TRUE(s.ImportDeviceRows(three, [&](size_t n) { reported = n; }));
+  EXPECT_EQ(reported, 3u);
+  for (const char* mac : macs) {
+    auto d = s.FindDevice(Mac(mac)).value();
+    auto lines = s.ListLines(d.id).value();
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0].password, std::optional<std::string>("secret"));
+  }
+  // A row whose MAC is taken rolls the whole import back.
+  i = 0;
+  const char* again[] = {"001565aabb04", "001565aabb01"};
+  auto clash = [&]() -> Result<std::optional<DeviceWithLines>> {
+    if (i == 2) return std::optional<DeviceWithLines>();
+    return std::optional<DeviceWithLines>(DeviceWithLines{NewDevice(again[i++]), {}});
+  };
+  EXPECT_EQ(s.ImportDeviceRows(clash, {}).error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(s.FindDevice(Mac(again[0])).error().code, ErrorCode::kNotFound);
+}
+
 TYPED_TEST_P(StoreContract, AuditListsByMacNewestFirstWithLimit) {
   auto event = [](std::int64_t time, std::string mac, std::string reason) {
     StoredAuditEvent e;
@@ -681,7 +720,8 @@ REGISTER_TYPED_TEST_SUITE_P(StoreContract, GiveBackUndoesOnlyTheClaimAndMarkOfTh
                             UpdateDeviceKeepsCreatedAtAndStampsUpdatedAt,
                             ListDevicesFiltersByTenantAndState, LinesRoundTripWithPasswords,
                             SetLineReplacesExistingIndex, SetLineValidatesInput, RemoveLine,
-                            RemoveDeviceRemovesItsLines, AuditListsByMacNewestFirstWithLimit,
+                            RemoveDeviceRemovesItsLines, ImportTakesRowsOneAtATimeAllOrNothing,
+                            AuditListsByMacNewestFirstWithLimit,
                             AuditBatchRecordsDevicesSeen, AuditCopyMarkIsRecordedWithItsBatch,
                             ModelRepresentativesAreTheFirstOfEachModelNotRetired,
                             DataGenerationChangesWithEveryWriteAndOnlyThen, ReadsAfterAWriteSeeIt);

@@ -141,6 +141,15 @@ def test_bad_csv_rows_are_reported_and_nothing_is_imported(demo, tmp_path):
     assert "001565100001" not in demo.cli("device", "list").stdout
 
 
+def test_cli_lists_the_first_100_bad_rows_and_counts_the_rest(demo, tmp_path):
+    csv = tmp_path / "bad.csv"
+    csv.write_text("mac,vendor,model\n" + "".join(f"bad{i},yealink,T54W\n" for i in range(130)))
+    p = demo.cli("device", "import", csv, check=False)
+    assert p.returncode == 1
+    assert "bad.csv:101: " in p.stderr and "bad.csv:102: " not in p.stderr
+    assert "bad.csv: ... and 30 more" in p.stderr and "130 bad row(s); nothing was imported" in p.stderr
+
+
 def test_import_of_100k_rows(demo, tmp_path):
     csv = tmp_path / "big.csv"
     with open(csv, "w") as f:

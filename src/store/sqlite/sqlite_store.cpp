@@ -719,31 +719,26 @@ Status SqliteStore::ReplaceDevice(const core::Device& d, const std::vector<core:
   return tx.Commit();
 }
 
-Status SqliteStore::ImportDevices(const std::vector<DeviceWithLines>& rows,
-                                  const std::function<void(size_t)>& progress) {
-  // Seal first, outside the lock: it is the expensive part of a large import.
-  std::vector<std::vector<std::optional<std::vector<unsigned char>>>> sealed(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    for (const auto& l : rows[i].lines) {
-      PG_TRY_STATUS(ValidateLine(l));
-      sealed[i].push_back(l.password ? std::optional(box_.Seal(*l.password)) : std::nullopt);
-    }
-  }
+Status SqliteStore::ImportDeviceRows(const DeviceRowSource& next,
+                                     const std::function<void(size_t)>& progress) {
   ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   const std::int64_t now = ToUnix(clock_.Now());
   PG_TRY(sqlite::Transaction tx, sqlite::Transaction::Begin(db_));
-  for (size_t i = 0; i < rows.size(); ++i) {
-    PG_TRY(core::Device added, InsertDeviceLocked(rows[i].device, now));
-    for (size_t j = 0; j < rows[i].lines.size(); ++j) {
-      core::Line l = rows[i].lines[j];
+  size_t written = 0;
+  for (;;) {
+    PG_TRY(auto row, next());
+    if (!row) break;
+    PG_TRY(core::Device added, InsertDeviceLocked(row->device, now));
+    for (core::Line& l : row->lines) {
+      PG_TRY_STATUS(ValidateLine(l));
       l.device_id = added.id;
-      PG_TRY_STATUS(UpsertLineLocked(l, sealed[i][j]));
+      PG_TRY_STATUS(UpsertLineLocked(l, l.password ? std::optional(box_.Seal(*l.password)) : std::nullopt));
     }
-    if (progress && (i + 1) % 1000 == 0) progress(i + 1);
+    if (progress && ++written % 1000 == 0) progress(written);
   }
   PG_TRY_STATUS(tx.Commit());
-  if (progress) progress(rows.size());
+  if (progress) progress(written);
   return Ok();
 }
 

@@ -50,8 +50,8 @@ class SqliteStore final : public Store {
   Result<bool> TransitionState(std::int64_t device_id, core::DeviceState from,
                                core::DeviceState to, std::int64_t now) override;
   Status ReplaceDevice(const core::Device& d, const std::vector<core::Line>& lines) override;
-  Status ImportDevices(const std::vector<DeviceWithLines>& rows,
-                       const std::function<void(size_t)>& progress) override;
+  Status ImportDeviceRows(const DeviceRowSource& next,
+                          const std::function<void(size_t)>& progress) override;
   Result<core::Device> FindDeviceByToken(const std::string& token_hash) override;
   Result<bool> PinDevice(std::int64_t device_id, const std::string& spki_sha256) override;
   Status LockDevice(std::int64_t device_id, const std::string& reason) override;

@@ -3,7 +3,7 @@
 set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
-  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libboost1.81-dev
   libssl-dev openssl libsqlite3-dev sqlite3 libsodium-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libjemalloc-dev libgtest-dev clang libfuzzer-14-dev libclang-rt-14-dev haproxy

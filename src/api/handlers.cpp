@@ -283,7 +283,8 @@ ApiResponse Api::AddDevice(Context& ctx) {
 namespace {
 
 // An upload kept by its content hash in a folder outside every served path (0600): written as
-// it arrives under a temporary name, given its name once the hash is known. An upload
+// it arrives under a temporary name, given its name once the hash is known, and taken back
+// (Discard) when what it carried was refused, so refused uploads fill no disk. An upload
 // already kept under that name stays as it is.
 class KeptUpload {
  public:
@@ -312,10 +313,18 @@ class KeptUpload {
 
   Status Keep(const std::string& hash) {
     const auto path = dir_ / (hash + ".csv");
-    if (::fsync(fd_) != 0 || (::link(temp_.c_str(), path.c_str()) != 0 && errno != EEXIST)) {
+    if (::fsync(fd_) != 0) return Error::Unavailable("cannot store the upload in " + dir_.string());
+    if (::link(temp_.c_str(), path.c_str()) == 0) {
+      kept_ = path;
+    } else if (errno != EEXIST) {
       return Error::Unavailable("cannot store the upload in " + dir_.string());
     }
     return Ok();
+  }
+  // Removes what Keep added (nothing when the same upload was kept before).
+  void Discard() {
+    if (!kept_.empty()) ::unlink(kept_.c_str());
+    kept_.clear();
   }
 
  private:
@@ -323,6 +332,7 @@ class KeptUpload {
   std::filesystem::path dir_;
   std::string temp_;
   int fd_;
+  std::filesystem::path kept_;
 };
 
 // POST /api/v1/devices/import: the manifest is hashed, kept (ApiOptions::imports_dir) and
@@ -361,6 +371,9 @@ class ImportRequest final : public StreamedRequest {
     if (failure_) return Failed(*failure_);
     if (!import_) return Failed(import_.error());
     auto out = (*import_)->Finish({});
+    if (!out || out->problem_count > 0) {
+      if (upload_) upload_->Discard();
+    }
     if (!out) return Failed(out.error(), {});
     if (out->problem_count > 0) {
       auto rows = nlohmann::json::array();

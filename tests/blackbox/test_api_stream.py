@@ -67,6 +67,9 @@ def test_one_bad_row_in_the_middle_imports_nothing_and_is_named(api):
     assert body["bad_rows"] == 1
     assert body["rows"] == [{"line": 10_002, "detail": "'not-a-mac' is not a MAC address"}]
     assert not any(exists(api, f"{first + i:012x}") for i in (0, 9_999, 10_001, 19_999))
+    # A refused upload is not kept: refusals cannot fill the disk.
+    assert list((api.server.dir / "imports").glob("*.csv")) == []
+    assert list((api.server.dir / "imports").glob(".upload-*")) == []
 
 
 def test_a_chunked_upload_cut_mid_row_imports(api):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # First-byte latency for phones that keep Nagle's algorithm on: provgate and nginx (the
-# configuration of scripts/bench.sh) on one demo installation's certificates, the same
+# tuned configuration of scripts/bench.sh) on one demo installation's certificates, the same
 # Python client against both (bench/nagle_ttfb.py), one fresh connection per request.
 # See docs/performance.md.
 #
@@ -44,8 +44,7 @@ mkdir -p "$NG/logs" "$NG/tmp" "$NG/www"
 curl -sf --cacert "$CA" --cert "$CERT" --key "$KEY" -o "$NG/www/$MAC.cfg" \
   "https://localhost:$PG_PORT/$MAC.cfg"
 chmod -R a+rX "$NG/www"
-sed -e "s|@PREFIX@|$NG|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@TLS@|$INST/tls|g" \
-  scripts/bench-nginx.conf.in >"$NG/nginx.conf"
+render_nginx_conf scripts/bench-nginx.conf.in tuned "$NG" "$NGINX_PORT" "$INST/tls" "$NG/www"
 nginx -p "$NG" -c "$NG/nginx.conf" -g 'daemon off;' 2>"$WORK/nginx.stderr" &
 NGINX_PID=$!
 wait_port "$NGINX_PORT" "$NGINX_PID" "$WORK/nginx.stderr"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Boot-storm benchmark (issue 12): provgate against nginx serving the same configs as
 # pre-rendered static files with client-certificate checks, in one run, interleaved rounds.
-# See docs/performance.md for the method and how to read the table.
+# Three servers: provgate; "nginx", tuned as Mozilla's intermediate guideline has it (shared
+# session cache, no stateless tickets), the anchor; "nginx-default", the same with nginx's
+# session defaults, reported in a second table. See docs/performance.md for the method.
 #
-#   scripts/bench.sh             full run: 11 configurations x 6 rounds x 2 servers x 10 s
-#   scripts/bench.sh --quick     smoke run (< 2 minutes once certificates exist)
+#   scripts/bench.sh             full run: 11 configurations x 6 rounds x 3 servers x 10 s
+#   scripts/bench.sh --quick     smoke run (~2 minutes once certificates exist)
 #
 # Options: --rounds N --duration S --devices N --rsa-devices N --configs "a b ..."
 #          --work DIR (default bench/out, reused: CA, certificates, installation)
@@ -18,7 +20,7 @@ source "$ROOT/scripts/bench-lib.sh"
 
 ROUNDS=6 DURATION=10 DEVICES=2000 RSA_DEVICES=1000
 WORK=$ROOT/bench/out BUILD=$ROOT/build-bench
-SERVER_CPU=0 LOADGEN_CPU=1 PG_PORT=18443 NGINX_PORT=18444
+SERVER_CPU=0 LOADGEN_CPU=1 PG_PORT=18443 NGINX_PORT=18444 NGINX_DEFAULT_PORT=18446
 ALL_CONFIGS="new-c16-ecdsa-tls13 new-c64-ecdsa-tls13 new-c16-rsa-tls13 new-c64-rsa-tls13
 new-c16-ecdsa-tls12 new-c64-ecdsa-tls12 new-c16-rsa-tls12 new-c64-rsa-tls12
 keepalive-c16-ecdsa-tls13 open600-ecdsa-tls13 open900-ecdsa-tls13"
@@ -45,7 +47,7 @@ while (($#)); do
     --provgate-threads) PG_THREADS=$2; shift ;;
     --server-cpu) SERVER_CPU=$2; shift ;;
     --loadgen-cpu) LOADGEN_CPU=$2; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -73,6 +75,9 @@ PG=$BUILD/provgate
 CERTGEN=$BUILD/bench/provgate_certgen
 LOADGEN=$BUILD/bench/provgate_loadgen
 HARNESS=$BUILD/bench/provgate_tls_harness
+for tool in "$PG" "$CERTGEN" "$LOADGEN" "$HARNESS"; do
+  [[ -x $tool ]] || { echo "$tool is missing: build it in $BUILD or run without --no-build"; exit 1; }
+done
 
 PIN_SERVER=() PIN_LOADGEN=()
 if (($(nproc) >= 2)); then
@@ -126,13 +131,23 @@ fi
 locked=$(sqlite3 -readonly "$INST/provgate.db" "SELECT count(*) FROM devices WHERE locked_reason <> ''")
 ((locked == 0)) || { echo "$locked bench devices are locked (provgate device show MAC says why)"; exit 1; }
 
+# The pre-check below gets the loadgen's address banned, and its /24 (100 distinct MACs);
+# lift every loopback ban, including any an interrupted run left behind.
+lift_loopback_bans() {
+  local source
+  for source in $("$PG" -c "$INST/provgate.toml" ban list | awk 'NR > 1 && $1 ~ /^127\./ {print $1}'); do
+    "$PG" -c "$INST/provgate.toml" ban remove "$source" >/dev/null
+  done
+}
+lift_loopback_bans
+
 RUN=$WORK/results/$(date +%Y%m%d-%H%M%S)-$MODE
 mkdir -p "$RUN"
 echo "$CONFIGS" >"$RUN/configs.txt"
 
 # --- servers --------------------------------------------------------------------------------
-PG_PID="" NGINX_PID=""
-stop_servers() { stop_pids "$PG_PID" "$NGINX_PID"; }
+PG_PID="" NGINX_PID="" NGINX_DEFAULT_PID=""
+stop_servers() { stop_pids "$PG_PID" "$NGINX_PID" "$NGINX_DEFAULT_PID"; }
 trap stop_servers EXIT
 
 log "starting provgate on 127.0.0.1:$PG_PORT ($PG_THREADS threads on CPU $SERVER_CPU)"
@@ -154,24 +169,38 @@ done
 (($(ls "$WWW" | wc -l) == DEVICES + RSA_DEVICES + 1)) ||
   { echo "pre-rendering produced $(ls "$WWW" | wc -l) files"; exit 1; }
 
-NG=$WORK/nginx
-mkdir -p "$NG/logs" "$NG/tmp"
-sed -e "s|@PREFIX@|$NG|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@TLS@|$INST/tls|g" \
-  "$ROOT/scripts/bench-nginx.conf.in" >"$NG/nginx.conf"
-"$NGINX" -t -q -p "$NG" -c "$NG/nginx.conf" -g 'daemon off;'
-log "starting nginx on 127.0.0.1:$NGINX_PORT (CPU $SERVER_CPU)"
-"${PIN_SERVER[@]}" "$NGINX" -p "$NG" -c "$NG/nginx.conf" -g 'daemon off;' 2>"$RUN/nginx.stderr" &
-NGINX_PID=$!
-wait_port "$NGINX_PORT" "$NGINX_PID" "$RUN/nginx.stderr"
-NGINX_PIDS="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
+# Two nginx instances on the same files, certificates and core: "nginx" (tuned, the anchor)
+# and "nginx-default" (session defaults). Each has its own prefix (pid, logs, session cache).
+start_nginx() {  # name session port -> sets STARTED_PID
+  local name=$1 prefix=$WORK/$1
+  mkdir -p "$prefix/logs" "$prefix/tmp"
+  render_nginx_conf "$ROOT/scripts/bench-nginx.conf.in" "$2" "$prefix" "$3" "$INST/tls" "$WWW"
+  "$NGINX" -t -q -p "$prefix" -c "$prefix/nginx.conf" -g 'daemon off;'
+  cp "$prefix/nginx.conf" "$RUN/$name.conf"
+  log "starting $name ($2 TLS sessions) on 127.0.0.1:$3 (CPU $SERVER_CPU)"
+  "${PIN_SERVER[@]}" "$NGINX" -p "$prefix" -c "$prefix/nginx.conf" -g 'daemon off;' \
+    2>"$RUN/$name.stderr" &
+  STARTED_PID=$!
+  wait_port "$3" "$STARTED_PID" "$RUN/$name.stderr"
+}
+start_nginx nginx tuned "$NGINX_PORT"
+NGINX_PID=$STARTED_PID
+start_nginx nginx-default default "$NGINX_DEFAULT_PORT"
+NGINX_DEFAULT_PID=$STARTED_PID
 
-pids_args() { local a=(); for p in $1; do a+=(--server-pid "$p"); done; echo "${a[@]}"; }
-PG_PIDS_ARGS=$(pids_args "$PG_PID")
-NGINX_PIDS_ARGS=$(pids_args "$NGINX_PIDS")
+pids_args() { local a=(); for p in "$@"; do a+=(--server-pid "$p"); done; echo "${a[@]}"; }
+SERVERS="provgate nginx nginx-default"
+declare -A PORT=([provgate]=$PG_PORT [nginx]=$NGINX_PORT [nginx-default]=$NGINX_DEFAULT_PORT)
+declare -A PIDS_ARGS=(
+  [provgate]=$(pids_args "$PG_PID")
+  # nginx's master and its worker.
+  [nginx]=$(pids_args "$NGINX_PID" $(pgrep -P "$NGINX_PID"))
+  [nginx-default]=$(pids_args "$NGINX_DEFAULT_PID" $(pgrep -P "$NGINX_DEFAULT_PID"))
+)
 
-# --- correctness pre-check: both servers refuse another device's file ----------------------
-for server in provgate nginx; do
-  port=$PG_PORT; [[ $server == nginx ]] && port=$NGINX_PORT
+# --- correctness pre-check: every server refuses another device's file ---------------------
+for server in $SERVERS; do
+  port=${PORT[$server]}
   "${PIN_LOADGEN[@]}" "$LOADGEN" --port "$port" --cacert "$CA" --certs "$WORK/certs-ecdsa" \
     --devices "$DEVICES" --wrong-device --concurrency 8 --count 200 --duration 30 \
     --label "precheck-$server" >"$RUN/precheck-$server.txt" \
@@ -179,10 +208,10 @@ for server in provgate nginx; do
   head -1 "$RUN/precheck-$server.txt"
   if [[ $server == provgate ]]; then
     # Asking for other devices' files is what a scanner does: provgate must have banned the
-    # loadgen's address. Lift the ban (the server reloads bans every 5 s) to go on measuring.
+    # loadgen's address. Lift the bans (the server reloads them every 5 s) to go on measuring.
     "$PG" -c "$INST/provgate.toml" ban list | grep -q '^127\.0\.0\.1/32 ' ||
       { echo "provgate did not ban the address that asked for other devices' files"; exit 1; }
-    "$PG" -c "$INST/provgate.toml" ban remove 127.0.0.1/32 >/dev/null
+    lift_loopback_bans
     sleep 6
   fi
   "${PIN_LOADGEN[@]}" "$LOADGEN" --port "$port" --cacert "$CA" --certs "$WORK/certs-ecdsa" \
@@ -221,20 +250,25 @@ config_args() {  # name -> loadgen arguments
 }
 for c in $CONFIGS; do config_args "$c" >/dev/null; done
 
-total=$((ROUNDS * $(wc -w <<<"$CONFIGS") * 2))
+# Server order per round: the rows of a Williams square for three (a Latin square and its
+# mirror). Over six rounds each server runs in each position twice and follows each other
+# server equally often, so drift and carry-over (a warm cache, a busy disk) cancel.
+ORDERS=("provgate nginx nginx-default" "nginx nginx-default provgate" "nginx-default provgate nginx"
+        "nginx-default nginx provgate" "provgate nginx-default nginx" "nginx provgate nginx-default")
+nservers=$(wc -w <<<"$SERVERS")
+total=$((ROUNDS * $(wc -w <<<"$CONFIGS") * nservers))
 n=0
-log "$ROUNDS rounds x $(wc -w <<<"$CONFIGS") configurations x 2 servers x ${DURATION}s"
+log "$ROUNDS rounds x $(wc -w <<<"$CONFIGS") configurations x $nservers servers x ${DURATION}s"
 for ((r = 1; r <= ROUNDS; r++)); do
-  order="provgate nginx"; ((r % 2 == 0)) && order="nginx provgate"  # cancels drift within pairs
+  order=${ORDERS[(r - 1) % ${#ORDERS[@]}]}
   for c in $CONFIGS; do
     for server in $order; do
       n=$((n + 1))
-      if [[ $server == nginx ]]; then port=$NGINX_PORT pids=$NGINX_PIDS_ARGS; : >"$NG/logs/access.log"
-      else port=$PG_PORT pids=$PG_PIDS_ARGS; fi
-      # shellcheck disable=SC2046
+      if [[ $server == nginx* ]]; then : >"$WORK/$server/logs/access.log"; fi
+      # shellcheck disable=SC2046,SC2086
       # A run with errors still reports; the table shows its error count.
-      "${PIN_LOADGEN[@]}" "$LOADGEN" --port "$port" --cacert "$CA" $(config_args "$c") \
-        --duration "$DURATION" --verify-status $pids --label "$c/$server/$r" \
+      "${PIN_LOADGEN[@]}" "$LOADGEN" --port "${PORT[$server]}" --cacert "$CA" $(config_args "$c") \
+        --duration "$DURATION" --verify-status ${PIDS_ARGS[$server]} --label "$c/$server/$r" \
         --json "$RUN/$c.$server.$r.json" >"$RUN/$c.$server.$r.txt" || true
       echo "[$n/$total] $(head -1 "$RUN/$c.$server.$r.txt")"
     done

@@ -71,14 +71,14 @@ std::vector<DeviceFindings> Introduced(const std::vector<DeviceFindings>& before
   return out;
 }
 
-// Audit detail: keys with their values (secret ones redacted) and the error findings the
+// Audit detail: keys with their values (secret ones masked) and the error findings the
 // change introduces (why it was refused, or what --force accepted).
 nlohmann::json AuditDetail(const VarsChange& change, const std::vector<DeviceFindings>& introduced) {
   nlohmann::json set = nlohmann::json::object();
   for (const auto& text : change.set) {
     auto kv = ParseVarAssignment(text);
     if (!kv) continue;  // validated before; nothing to record otherwise
-    set[kv->first] = IsSecretVarName(kv->first) ? nlohmann::json("<redacted>") : kv->second;
+    set[kv->first] = std::move(kv->second);
   }
   nlohmann::json findings = nlohmann::json::array();
   for (const auto& d : introduced) {
@@ -86,7 +86,7 @@ nlohmann::json AuditDetail(const VarsChange& change, const std::vector<DeviceFin
       findings.push_back({{"mac", d.mac}, {"rule", f.rule_id}, {"file", f.file}, {"key", f.key}});
     }
   }
-  return {{"set", std::move(set)},
+  return {{"set", MaskSecretVars(std::move(set))},
           {"unset", change.unset},
           {"forced", change.force == Force::kYes},
           {"findings", std::move(findings)}};

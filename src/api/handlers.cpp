@@ -115,6 +115,21 @@ ApiResponse VarsOutcomeResponse(const service::VarsOutcome& out) {
   return r;
 }
 
+// The shared shape of a variables change. The audit record shows the values of the keys the
+// change names, before and after (masked, null when unset), never the whole layer: a record
+// costs what the change costs.
+template <class Read, class Apply>
+ApiResponse ChangeVars(Api::Context& ctx, const service::VarsChange& change, Read&& read, Apply&& apply) {
+  auto before = read();
+  if (!before) return Failed(before.error());
+  const auto keys = service::ChangedKeys(change);
+  ctx.before = {{"vars", service::VarsAt(*before, keys)}};
+  auto out = apply();
+  if (!out) return Failed(out.error(), {"set", "unset"});
+  if (auto after = read()) ctx.after = {{"vars", service::VarsAt(*after, keys)}};
+  return VarsOutcomeResponse(*out);
+}
+
 std::optional<service::CredentialKind> CredentialOf(const std::string& kind) {
   if (kind == "url-token") return service::CredentialKind::kUrlToken;
   if (kind == "digest-password") return service::CredentialKind::kDigestPassword;
@@ -211,14 +226,10 @@ ApiResponse Api::ChangeTenantVars(Context& ctx) {
   if (problem) return ToResponse(*problem);
   const auto& name = ctx.param("tenant");
   ctx.audit_tenant = name;
-  auto before = ctx.admin->TenantVars(name);
-  if (!before) return Failed(before.error());
-  ctx.before = {{"vars", *before}};
   service::Linter linter(deps_.store, deps_.vendors, deps_.templates, deps_.provisioning_url);
-  auto out = ctx.admin->ChangeTenantVars(linter, name, *change);
-  if (!out) return Failed(out.error(), {"set", "unset"});
-  if (auto after = ctx.admin->TenantVars(name)) ctx.after = {{"vars", *after}};
-  return VarsOutcomeResponse(*out);
+  return ChangeVars(
+      ctx, *change, [&] { return ctx.admin->TenantVars(name); },
+      [&] { return ctx.admin->ChangeTenantVars(linter, name, *change); });
 }
 
 // --- Devices ---
@@ -466,19 +477,15 @@ ApiResponse Api::ChangeDeviceVars(Context& ctx) {
   auto change = ReadVarsChange(*body, problem);
   if (problem) return ToResponse(*problem);
   const auto& mac = ctx.param("mac");
-  auto before = ctx.admin->DeviceVars(mac);
-  if (!before) return Failed(before.error());
   std::string tenant;
   if (auto view = DeviceView(*ctx.admin, mac, &tenant)) {
     ctx.audit_tenant = tenant;
     ctx.audit_device = (*view)["mac"].get<std::string>();
   }
-  ctx.before = {{"vars", *before}};
   service::Linter linter(deps_.store, deps_.vendors, deps_.templates, deps_.provisioning_url);
-  auto out = ctx.admin->ChangeDeviceVars(linter, mac, *change);
-  if (!out) return Failed(out.error(), {"set", "unset"});
-  if (auto after = ctx.admin->DeviceVars(mac)) ctx.after = {{"vars", *after}};
-  return VarsOutcomeResponse(*out);
+  return ChangeVars(
+      ctx, *change, [&] { return ctx.admin->DeviceVars(mac); },
+      [&] { return ctx.admin->ChangeDeviceVars(linter, mac, *change); });
 }
 
 }  // namespace provgate::api

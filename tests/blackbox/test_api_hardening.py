@@ -47,3 +47,30 @@ def test_secret_variables_are_masked_whatever_their_type_or_case(api):
     recorded = [v for record in api.server.audit() for v in leaves(record.get("detail"))]
     for value in secrets.values():
         assert value not in recorded and str(value) not in r.text, value
+
+
+def test_variable_layers_are_bounded_and_audited_by_changed_keys(api):
+    path = api.server.dir / "audit.log"
+    start = len(api.server.audit_bytes())
+    statuses = []
+    for round_ in range(10):
+        values = {f"filler_{round_}_{i}": "x" * 1000 for i in range(256)}
+        r = api.request("PATCH", f"/api/v1/devices/{YEALINK}/vars", json_body={"set": values, "force": True})
+        statuses.append(r.status_code)
+        if r.status_code != 200:
+            assert 400 <= r.status_code < 500 and r.headers["Content-Type"] == "application/problem+json"
+            assert "set" in [e["field"] for e in r.json().get("errors", [])], r.text
+    grown = len(api.server.audit_bytes()) - start
+    assert grown < 6_000_000, (grown, statuses)
+    assert path.exists()
+
+
+def test_a_vars_change_is_audited_with_the_changed_keys_only(api):
+    many = {f"setting_{i}": f"value-{i}" for i in range(100)}
+    mac = f"/api/v1/devices/{YEALINK}/vars"
+    assert api.request("PATCH", mac, json_body={"set": many, "force": True}).status_code == 200
+    assert api.request("PATCH", mac, json_body={"set": {"setting_7": "changed"}, "force": True}).status_code == 200
+    record = api.server.last_audit(reason="api PATCH /api/v1/devices/{mac}/vars")
+    detail = record["detail"]
+    assert detail["before"] == {"vars": {"setting_7": "value-7"}}, detail
+    assert detail["after"] == {"vars": {"setting_7": "changed"}}, detail

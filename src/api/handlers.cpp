@@ -158,7 +158,6 @@ ApiResponse Api::AddTenant(Context& ctx) {
   auto display = r.String("display_name", 200);
   auto window = r.Int("window_days", 1, 365);
   if (auto p = r.Finish()) return ToResponse(*p);
-  ctx.audit_tenant = *name;
   auto t = ctx.admin->AddTenant(*name, display.value_or(""), static_cast<int>(window.value_or(14)));
   if (!t) {
     if (t.error().code == ErrorCode::kInvalidArgument && t.error().message.starts_with("tenant name")) {
@@ -166,6 +165,7 @@ ApiResponse Api::AddTenant(Context& ctx) {
     }
     return Failed(t.error(), {"name", "display_name", "window_days"});
   }
+  ctx.audit_tenant = t->name;
   ctx.after = TenantJson(*t);
   return JsonResponse(201, ctx.after);
 }
@@ -225,7 +225,7 @@ ApiResponse Api::ChangeTenantVars(Context& ctx) {
   auto change = ReadVarsChange(*body, problem);
   if (problem) return ToResponse(*problem);
   const auto& name = ctx.param("tenant");
-  ctx.audit_tenant = name;
+  if (auto tenant = TenantNamed(*ctx.admin, name)) ctx.audit_tenant = tenant->name;
   service::Linter linter(deps_.store, deps_.vendors, deps_.templates, deps_.provisioning_url);
   return ChangeVars(
       ctx, *change, [&] { return ctx.admin->TenantVars(name); },
@@ -273,7 +273,6 @@ ApiResponse Api::AddDevice(Context& ctx) {
   if (auto p = r.Finish()) return ToResponse(*p);
   // A tenant-scoped key adds to its own tenant unless it names one.
   if (d.tenant.empty() && ctx.principal->tenant) d.tenant = ctx.principal->tenant->name;
-  ctx.audit_tenant = d.tenant;
   auto added = ctx.admin->AddDevice(d);
   if (!added) {
     auto e = added.error();
@@ -282,6 +281,7 @@ ApiResponse Api::AddDevice(Context& ctx) {
     if (e.message.starts_with("unknown tenant")) return ToResponse(FieldProblem("tenant", e.message, 404));
     return Failed(e, {"model", "serial", "tenant"});
   }
+  ctx.audit_tenant = d.tenant;  // the domain layer found it in the key's scope
   ctx.audit_device = added->mac.str();
   ctx.after = DeviceJson(*added, d.tenant);
   return JsonResponse(201, ctx.after);

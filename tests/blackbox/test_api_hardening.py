@@ -74,3 +74,31 @@ def test_a_vars_change_is_audited_with_the_changed_keys_only(api):
     detail = record["detail"]
     assert detail["before"] == {"vars": {"setting_7": "value-7"}}, detail
     assert detail["after"] == {"vars": {"setting_7": "changed"}}, detail
+
+
+def audit_items(api, query, until):
+    """GET /api/v1/audit until `until(items)` holds (the store's copy lags the file)."""
+    deadline = time.time() + 5
+    while True:
+        r = api.get("/api/v1/audit?" + query)
+        assert r.status_code == 200, r.text
+        items = r.json()["items"]
+        if until(items) or time.time() > deadline:
+            return items
+        time.sleep(0.1)
+
+
+def test_a_refused_action_is_recorded_for_the_actors_tenant_not_the_named_one(api):
+    key = make_key(api.server, "tenant-admin", "demo")
+    actor = "api:" + key[4:12]
+    tenant_admin = api.with_key(key)
+    r = tenant_admin.post("/api/v1/devices", {"mac": new_mac(), "vendor": "yealink", "model": "T54W",
+                                              "tenant": "other"})
+    assert r.status_code == 404, r.text
+    r = tenant_admin.request("PATCH", "/api/v1/tenants/other/vars", json_body={"set": {"planted": "x"}})
+    assert r.status_code == 404, r.text
+    demo_auditor = api.with_key(make_key(api.server, "auditor", "demo"))
+    mine = audit_items(demo_auditor, f"actor={actor}", lambda i: len(i) >= 2)
+    assert sorted(i["record"]["detail"]["status"] for i in mine) == [404, 404], mine
+    other_auditor = api.with_key(make_key(api.server, "auditor", "other"))
+    assert audit_items(other_auditor, f"actor={actor}", lambda i: False) == []

@@ -18,6 +18,7 @@
 #include <array>
 #include <atomic>
 
+#include "http/request_framing.hpp"
 #include "tls/server_context.hpp"
 
 namespace provgate::api {
@@ -140,11 +141,14 @@ awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp
     int refused = 0;
     if (ec) {
       refused = ec == bhttp::error::header_limit ? 431 : ec == beast::error::timeout ? 408 : 400;
-    } else if (parser.get().count(bhttp::field::content_type) > 1) {
-      refused = 400;  // which one describes the body would be a guess
     }
+    const char* malformed = ec ? nullptr : http::RefusedFraming(parser.get());
+    if (!ec && malformed == nullptr && parser.get().count(bhttp::field::content_type) > 1) {
+      malformed = "repeated Content-Type";  // which one describes the body would be a guess
+    }
+    if (malformed != nullptr) refused = 400;
     if (refused != 0) {
-      AuditTransport(s, peer, "malformed admin request: " + (ec ? ec.message() : "repeated Content-Type"), refused);
+      AuditTransport(s, peer, "malformed admin request: " + (ec ? ec.message() : std::string(malformed)), refused);
       if (!ec || ec.category() != asio::error::get_ssl_category()) {
         (void)co_await Send(stream, Serialize(ToResponse(Problem{refused, "malformed request", {}}), false, 11, false));
       }

@@ -102,3 +102,19 @@ def test_a_refused_action_is_recorded_for_the_actors_tenant_not_the_named_one(ap
     assert sorted(i["record"]["detail"]["status"] for i in mine) == [404, 404], mine
     other_auditor = api.with_key(make_key(api.server, "auditor", "other"))
     assert audit_items(other_auditor, f"actor={actor}", lambda i: False) == []
+
+
+def admin_raw(server, request, source="127.0.0.1"):
+    return server.raw(request, port=server.admin_port, source=source)
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"
+    b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"POST /healthz HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"0\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+])
+def test_admin_listener_refuses_framings_that_smuggle(api, request_bytes):
+    answer = admin_raw(api.server, request_bytes)
+    assert answer.count(b"HTTP/1.") == 1, answer
+    assert answer.startswith(b"HTTP/1.1 400 "), answer

@@ -118,3 +118,41 @@ def test_admin_listener_refuses_framings_that_smuggle(api, request_bytes):
     answer = admin_raw(api.server, request_bytes)
     assert answer.count(b"HTTP/1.") == 1, answer
     assert answer.startswith(b"HTTP/1.1 400 "), answer
+
+
+def test_idle_connections_from_one_source_do_not_lock_operators_out(api):
+    idle = []
+    try:
+        for _ in range(64):
+            s = socket.socket()
+            s.bind(("127.0.0.2", 0))
+            s.connect(("127.0.0.1", api.server.admin_port))
+            idle.append(s)
+        time.sleep(0.5)  # every connection accepted (or refused) before the operator's
+        assert api.get("/api/v1/tenants").status_code == 200
+    finally:
+        for s in idle:
+            s.close()
+
+
+def test_a_connection_that_sends_no_request_is_closed_at_the_header_deadline(tmp_path):
+    s = Server(tmp_path, "header_timeout_ms = 300\n")
+    s.start()
+    try:
+        ctx = ssl.create_default_context(cafile=str(s.ca))
+        with socket.create_connection(("127.0.0.1", s.admin_port), timeout=5) as sock:
+            conn = ctx.wrap_socket(sock, server_hostname="localhost")
+            started = time.monotonic()
+            answer = b""
+            while True:
+                try:
+                    data = conn.recv(65536)
+                except (ssl.SSLError, ConnectionResetError):
+                    break
+                if not data:
+                    break
+                answer += data
+            assert time.monotonic() - started < 3
+            assert answer == b"" or answer.startswith(b"HTTP/1.1 408 "), answer
+    finally:
+        s.stop()

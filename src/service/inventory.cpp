@@ -84,6 +84,7 @@ Result<ImportResult> Admin::ImportInventory(std::string_view csv,
   std::unordered_map<std::string, size_t> seen;  // mac -> line of first occurrence
   std::map<std::string, std::optional<core::Tenant>> tenants;
   std::map<std::string, std::string> lint_verdicts;  // (tenant, vendor, model) -> errors
+  bool told_foreign = false;  // a tenant-scoped caller was told of an existing MAC outside its tenant
   const auto now = ToUnix(clock_.Now());
   auto problem = [&result](size_t line, std::string reason) {
     result.problems.push_back({line, std::move(reason)});
@@ -117,7 +118,16 @@ Result<ImportResult> Admin::ImportInventory(std::string_view csv,
       continue;
     }
     if (auto existing = store_.FindDevice(*mac); existing) {
-      problem(rec.line, fmt::format("device {} already exists", mac->str()));
+      // MACs are global identifiers: that one exists is what POST /devices's 409 says to
+      // anyone who may add devices, one MAC per request. A tenant-scoped import says it the
+      // same way for one MAC outside the tenant at most (the import fails anyway), not for
+      // every row of a file; further ones wait for the next attempt.
+      const bool foreign = scope_ && existing->tenant_id != scope_->id;
+      if (!foreign || !told_foreign) {
+        problem(rec.line, fmt::format("device {} already exists{}", mac->str(),
+                                      foreign ? " (an import names one such MAC outside the tenant per attempt)" : ""));
+      }
+      told_foreign = told_foreign || foreign;
       continue;
     } else if (existing.error().code != ErrorCode::kNotFound) {
       return existing.error();

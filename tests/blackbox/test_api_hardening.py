@@ -156,3 +156,19 @@ def test_a_connection_that_sends_no_request_is_closed_at_the_header_deadline(tmp
             assert answer == b"" or answer.startswith(b"HTTP/1.1 408 "), answer
     finally:
         s.stop()
+
+
+def test_a_tenant_scoped_import_names_one_existing_mac_outside_the_tenant_per_attempt(api):
+    theirs = [new_mac() for _ in range(3)]
+    for mac in theirs:
+        assert api.post("/api/v1/devices", {"mac": mac, "vendor": "yealink", "model": "T54W",
+                                            "tenant": "other"}).status_code == 201
+    csv = "mac,vendor,model,tenant\n" + "".join(f"{mac},yealink,T54W,demo\n" for mac in theirs)
+    tenant_admin = api.with_key(make_key(api.server, "tenant-admin", "demo"))
+    r = tenant_admin.request("POST", "/api/v1/devices/import", data=csv, headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422, r.text
+    named = [mac for mac in theirs if mac in r.text]
+    assert len(named) == 1, r.text
+    # A platform operator sees every collision.
+    r = api.request("POST", "/api/v1/devices/import", data=csv, headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422 and all(mac in r.text for mac in theirs), r.text

@@ -118,7 +118,10 @@ class Api {
   ApiResponse Dispatch(Context& ctx);
   // Authentication, throttling and the audit of failures; nullopt when the request may go on.
   std::optional<ApiResponse> Authenticate(Context& ctx);
-  Status AuditAction(const Context& ctx, const ApiResponse& response);
+  // The admin record of an authenticated request (actor, role, route, status, the object's
+  // tenant, before and after). kDurable: written before returning (its failure is returned);
+  // kWindowed (refusals): submitted, the response does not wait.
+  Status AuditAction(const Context& ctx, const ApiResponse& response, audit::Durability durability);
   void AddCors(const ApiRequest& request, ApiResponse& response) const;
   ApiResponse Preflight(const ApiRequest& request) const;
   void Count(const Context& ctx, int status, std::chrono::steady_clock::duration took);

@@ -158,6 +158,21 @@ def test_a_connection_that_sends_no_request_is_closed_at_the_header_deadline(tmp
         s.stop()
 
 
+def test_refused_reads_and_rate_limited_requests_are_audited(tmp_path):
+    s = Server(tmp_path, "key_rate = 0.01\nkey_burst = 20\n")
+    s.start()
+    try:
+        api = Api(s, admin_key(s))
+        auditor = api.with_key(make_key(s, "auditor"))
+        assert auditor.get("/api/v1/bans").status_code == 403
+        assert s.last_audit(reason="api GET /api/v1/bans", decision="deny")["detail"]["status"] == 403
+        statuses = [api.get("/api/v1/tenants").status_code for _ in range(22)]
+        assert 429 in statuses, statuses
+        assert s.last_audit(reason="api GET /api/v1/tenants", decision="deny")["detail"]["status"] == 429
+    finally:
+        s.stop()
+
+
 def test_a_tenant_scoped_import_names_one_existing_mac_outside_the_tenant_per_attempt(api):
     theirs = [new_mac() for _ in range(3)]
     for mac in theirs:

@@ -175,9 +175,17 @@ Result<Reactivation> Admin::ReactivateDevice(const std::string& mac) {
     d.config_key_delivered_at.reset();
     out.config_key = std::move(key);
   }
-  if (d.admin_password) {
+  // A web password set as a device variable overrides the generated one (RenderFile), so it
+  // goes, and the device gets a generated one in its place: the phone's web password changes
+  // whoever knew the old one. A tenant-wide one (the tenant layer) is left to the tenant; then
+  // the generated one does not reach the phone and the record says so.
+  std::vector<std::string> removed_vars;
+  if (d.vars.is_object() && d.vars.erase("admin_password") > 0) removed_vars.emplace_back("admin_password");
+  if (d.admin_password || !removed_vars.empty()) {
     PG_TRY(d.admin_password, GenerateAdminPassword());
-    out.new_admin_password = true;
+    const auto chosen = tenant.vars.is_object() ? tenant.vars.find("admin_password") : tenant.vars.end();
+    out.new_admin_password = !tenant.vars.is_object() || chosen == tenant.vars.end() ||
+                             (chosen->is_string() && chosen->get_ref<const std::string&>().empty());
   }
   out.pin_cleared = !d.pin_spki.empty();
   d.pin_spki.clear();
@@ -194,6 +202,7 @@ Result<Reactivation> Admin::ReactivateDevice(const std::string& mac) {
                                 {"new_digest_password", out.digest_password.has_value()},
                                 {"new_config_key", out.config_key.has_value()},
                                 {"new_admin_password", out.new_admin_password},
+                                {"removed_vars", removed_vars},
                                 {"pin_cleared", out.pin_cleared}}));
   out.device = d;
   return out;

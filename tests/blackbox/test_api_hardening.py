@@ -173,6 +173,23 @@ def test_refused_reads_and_rate_limited_requests_are_audited(tmp_path):
         s.stop()
 
 
+def test_reactivation_replaces_a_web_password_set_as_a_device_variable(api):
+    r = api.request("PATCH", f"/api/v1/devices/{YEALINK}/vars",
+                    json_body={"set": {"admin_password": "Old-Web-Pass-1"}, "force": True})
+    assert r.status_code == 200, r.text
+    _, status, body = api.server.curl(f"/{YEALINK}.cfg", mac=YEALINK)
+    assert status == 200 and b"Old-Web-Pass-1" in body
+    r = api.post(f"/api/v1/devices/{YEALINK}/reactivate")
+    assert r.status_code == 200, r.text
+    _, status, body = api.server.curl(f"/{YEALINK}.cfg", mac=YEALINK)
+    assert status == 200, body
+    assert b"Old-Web-Pass-1" not in body
+    assert b"static.security.user_password = admin:" in body
+    record = api.server.last_audit(reason="reactivated", device=YEALINK)
+    assert record["detail"]["new_admin_password"] is True
+    assert record["detail"]["removed_vars"] == ["admin_password"]
+
+
 def test_a_tenant_scoped_import_names_one_existing_mac_outside_the_tenant_per_attempt(api):
     theirs = [new_mac() for _ in range(3)]
     for mac in theirs:

@@ -372,11 +372,8 @@ Status Api::AuditAction(const Context& ctx, const ApiResponse& response, audit::
   if (who.tenant) detail["key_tenant"] = who.tenant->name;
   // The object's tenant, so the tenant's auditors find the record; a scoped key's own
   // tenant when the object has none it may see.
-  if (!ctx.audit_tenant.empty()) {
-    detail["tenant"] = ctx.audit_tenant;
-  } else if (who.tenant) {
-    detail["tenant"] = who.tenant->name;
-  }
+  const auto& tenant = ctx.audit_tenant ? ctx.audit_tenant : who.tenant;
+  if (tenant) detail["tenant"] = tenant->name;
   if (!ctx.before.is_null()) detail["before"] = ctx.before;
   if (!ctx.after.is_null()) detail["after"] = ctx.after;
   audit::AuditRecord r = audit::InfoRecord(deps_.clock.Now(), "admin", who.actor(),
@@ -386,6 +383,7 @@ Status Api::AuditAction(const Context& ctx, const ApiResponse& response, audit::
   r.listener = ctx.request.listener;
   r.peer = ctx.request.peer_ip;
   r.status = response.status;
+  r.tenant_id = tenant ? tenant->id : 0;
   if (durability == audit::Durability::kWindowed) {
     // Its response does not wait for the disk (the committer reports a failure).
     deps_.audit.Submit(std::move(r), durability, std::nullopt, {});

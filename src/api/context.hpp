@@ -46,7 +46,7 @@ struct Api::Context {
   // the domain layer found in the key's scope, never from client input: a record naming a
   // tenant is in that tenant's audit view.
   std::string audit_device;
-  std::string audit_tenant;
+  std::optional<service::TenantScope> audit_tenant;
   nlohmann::json before;
   nlohmann::json after;
 

@@ -32,12 +32,15 @@ Result<nlohmann::json> Body(const Api::Context& ctx) {
   return ParseJsonObject(ctx.request.body);
 }
 
-// The device as the API shows it (no secrets), for the response and the audit record.
-Result<nlohmann::json> DeviceView(service::Admin& admin, const std::string& mac, std::string* tenant = nullptr) {
+service::TenantScope ScopeOf(const core::Tenant& t) { return {t.id, t.name}; }
+
+// The device as the API shows it (no secrets), for the response and the audit record;
+// `tenant`, when given, is set to the device's tenant (nullopt for a device in stock).
+Result<nlohmann::json> DeviceView(service::Admin& admin, const std::string& mac,
+                                  std::optional<service::TenantScope>* tenant = nullptr) {
   PG_TRY(auto d, admin.ShowDevice(mac));
-  const std::string name = d.tenant ? d.tenant->name : "";
-  if (tenant) *tenant = name;
-  return JsonOk(DeviceJson(d.device, name));
+  if (tenant) *tenant = d.tenant ? std::optional(ScopeOf(*d.tenant)) : std::nullopt;
+  return JsonOk(DeviceJson(d.device, d.tenant ? d.tenant->name : ""));
 }
 
 Result<core::Tenant> TenantNamed(service::Admin& admin, const std::string& name) {
@@ -165,7 +168,7 @@ ApiResponse Api::AddTenant(Context& ctx) {
     }
     return Failed(t.error(), {"name", "display_name", "window_days"});
   }
-  ctx.audit_tenant = t->name;
+  ctx.audit_tenant = ScopeOf(*t);
   ctx.after = TenantJson(*t);
   return JsonResponse(201, ctx.after);
 }
@@ -201,7 +204,7 @@ ApiResponse Api::UpdateTenant(Context& ctx) {
   const auto& name = ctx.param("tenant");
   auto before = TenantNamed(*ctx.admin, name);
   if (!before) return Failed(before.error());
-  ctx.audit_tenant = name;
+  ctx.audit_tenant = ScopeOf(*before);
   ctx.before = TenantJson(*before);
   auto t = ctx.admin->UpdateTenantPolicy(name, c);
   if (!t) {
@@ -225,7 +228,7 @@ ApiResponse Api::ChangeTenantVars(Context& ctx) {
   auto change = ReadVarsChange(*body, problem);
   if (problem) return ToResponse(*problem);
   const auto& name = ctx.param("tenant");
-  if (auto tenant = TenantNamed(*ctx.admin, name)) ctx.audit_tenant = tenant->name;
+  if (auto tenant = TenantNamed(*ctx.admin, name)) ctx.audit_tenant = ScopeOf(*tenant);
   service::Linter linter(deps_.store, deps_.vendors, deps_.templates, deps_.provisioning_url);
   return ChangeVars(
       ctx, *change, [&] { return ctx.admin->TenantVars(name); },
@@ -281,7 +284,8 @@ ApiResponse Api::AddDevice(Context& ctx) {
     if (e.message.starts_with("unknown tenant")) return ToResponse(FieldProblem("tenant", e.message, 404));
     return Failed(e, {"model", "serial", "tenant"});
   }
-  ctx.audit_tenant = d.tenant;  // the domain layer found it in the key's scope
+  // The domain layer found the tenant in the key's scope.
+  if (added->tenant_id) ctx.audit_tenant = service::TenantScope{*added->tenant_id, d.tenant};
   ctx.audit_device = added->mac.str();
   ctx.after = DeviceJson(*added, d.tenant);
   return JsonResponse(201, ctx.after);
@@ -477,11 +481,7 @@ ApiResponse Api::ChangeDeviceVars(Context& ctx) {
   auto change = ReadVarsChange(*body, problem);
   if (problem) return ToResponse(*problem);
   const auto& mac = ctx.param("mac");
-  std::string tenant;
-  if (auto view = DeviceView(*ctx.admin, mac, &tenant)) {
-    ctx.audit_tenant = tenant;
-    ctx.audit_device = (*view)["mac"].get<std::string>();
-  }
+  if (auto view = DeviceView(*ctx.admin, mac, &ctx.audit_tenant)) ctx.audit_device = (*view)["mac"].get<std::string>();
   service::Linter linter(deps_.store, deps_.vendors, deps_.templates, deps_.provisioning_url);
   return ChangeVars(
       ctx, *change, [&] { return ctx.admin->DeviceVars(mac); },

@@ -31,8 +31,9 @@ Result<std::string> Admin::GeneratePassword(const core::Tenant* tenant) {
 }
 
 Status Admin::LifecycleAudit(const core::Device& d, const std::string& what, nlohmann::json detail) {
-  return audit_.Write(audit::InfoRecord(clock_.Now(), "lifecycle", actor_, what, d.mac.str(), std::move(detail)),
-                      audit::Durability::kDurable);
+  auto r = audit::InfoRecord(clock_.Now(), "lifecycle", actor_, what, d.mac.str(), std::move(detail));
+  r.tenant_id = d.tenant_id.value_or(0);
+  return audit_.Write(r, audit::Durability::kDurable);
 }
 
 Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const TenantPolicyChange& c) {
@@ -92,7 +93,7 @@ Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const Te
     return Error::InvalidArgument("password length and alphabet give less than 64 bits of entropy; use a longer password or more symbols");
   }
   PG_TRY_STATUS(store_.UpdateTenant(t));
-  PG_TRY_STATUS(Audit("tenant policy changed", "",
+  PG_TRY_STATUS(Audit("tenant policy changed", "", t.id,
                       {{"tenant", t.name}, {"window_days", t.window_days},
                        {"password_policy", core::PasswordPolicyName(t.password_policy)},
                        {"confirm_grace_seconds", t.confirm_grace_seconds},
@@ -351,7 +352,7 @@ Result<defense::Ban> Admin::AddBan(const std::string& source, int minutes, const
   defense::Ban ban{cidr->ToString(), reason.empty() ? "manual ban" : reason, now,
                    now + std::int64_t{minutes} * 60, 1};
   PG_TRY_STATUS(store_.SaveBan(ban));
-  PG_TRY_STATUS(Audit("ban added", "", {{"source", ban.source}, {"expires", ban.expires}, {"why", ban.reason}}));
+  PG_TRY_STATUS(Audit("ban added", "", std::nullopt, {{"source", ban.source}, {"expires", ban.expires}, {"why", ban.reason}}));
   return ban;
 }
 
@@ -360,7 +361,7 @@ Status Admin::RemoveBan(const std::string& source) {
   auto cidr = net::Cidr::Parse(source);
   if (!cidr) return Error::InvalidArgument("'" + source + "' is not an address or CIDR");
   PG_TRY_STATUS(store_.RemoveBan(cidr->ToString()));
-  return Audit("ban removed", "", {{"source", cidr->ToString()}});
+  return Audit("ban removed", "", std::nullopt, {{"source", cidr->ToString()}});
 }
 
 }  // namespace provgate::service

@@ -239,6 +239,7 @@ Result<ImportResult> Admin::ImportInventory(std::string_view csv,
                                {{"cause", "inventory import"}, {"vendor", row.device.vendor},
                                 {"model", row.device.model}, {"lines", row.lines.size()}});
     if (row.device.window_expires) r.detail["window_expires"] = *row.device.window_expires;
+    r.tenant_id = row.device.tenant_id.value_or(0);
     audit_records.push_back(std::move(r));
     if (audit_records.size() == kAuditChunk) {
       PG_TRY_STATUS(audit_.WriteBatch(audit_records, audit::Durability::kDurable));
@@ -247,6 +248,7 @@ Result<ImportResult> Admin::ImportInventory(std::string_view csv,
   }
   audit_records.push_back(audit::InfoRecord(clock_.Now(), "admin", actor_, "inventory imported", "",
                                             {{"devices", total}}));
+  audit_records.back().tenant_id = scope_ ? scope_->id : 0;
   PG_TRY_STATUS(audit_.WriteBatch(audit_records, audit::Durability::kDurable));
   return result;
 }

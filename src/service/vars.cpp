@@ -257,11 +257,11 @@ Result<VarsOutcome> Admin::ChangeTenantVars(const Linter& linter, const std::str
   auto detail = AuditDetail(change, out.introduced);
   detail["tenant"] = name;
   if (!out.introduced.empty() && change.force == Force::kNo) {
-    PG_TRY_STATUS(Audit("tenant vars refused", "", std::move(detail)));
+    PG_TRY_STATUS(Audit("tenant vars refused", "", tenant.id, std::move(detail)));
     return out;
   }
   PG_TRY_STATUS(store_.UpdateTenant(changed));
-  PG_TRY_STATUS(Audit("tenant vars changed", "", std::move(detail)));
+  PG_TRY_STATUS(Audit("tenant vars changed", "", tenant.id, std::move(detail)));
   out.saved = true;
   return out;
 }
@@ -285,11 +285,11 @@ Result<VarsOutcome> Admin::ChangeDeviceVars(const Linter& linter, const std::str
   out.keys_set = SetKeys(change);
   out.keys_unset = change.unset;
   if (!out.introduced.empty() && change.force == Force::kNo) {
-    PG_TRY_STATUS(Audit("device vars refused", device.mac.str(), AuditDetail(change, out.introduced)));
+    PG_TRY_STATUS(Audit("device vars refused", device.mac.str(), device.tenant_id, AuditDetail(change, out.introduced)));
     return out;
   }
   PG_TRY_STATUS(store_.UpdateDevice(changed));
-  PG_TRY_STATUS(Audit("device vars changed", device.mac.str(), AuditDetail(change, out.introduced)));
+  PG_TRY_STATUS(Audit("device vars changed", device.mac.str(), device.tenant_id, AuditDetail(change, out.introduced)));
   out.saved = true;
   return out;
 }

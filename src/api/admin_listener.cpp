@@ -217,11 +217,8 @@ awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp
 bool Admit(AdminListener::State& s, const asio::ip::address& source) {
   if (s.open.load() >= s.config.max_connections) return false;
   std::lock_guard lock(s.per_source_mu);
-  std::uint32_t& n = s.per_source[source];
-  if (n >= s.config.max_connections_per_source) {
-    if (n == 0) s.per_source.erase(source);
-    return false;
-  }
+  std::uint32_t& n = s.per_source[source];  // max_connections_per_source >= 1: a new entry fits
+  if (n >= s.config.max_connections_per_source) return false;
   ++n;
   ++s.open;
   return true;

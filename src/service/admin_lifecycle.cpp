@@ -8,6 +8,7 @@
 #include "defense/tokens.hpp"
 #include "encrypt/encrypt.hpp"
 #include "net/ip_address.hpp"
+#include "pipeline/render_file.hpp"
 #include "service/admin.hpp"
 
 namespace provgate::service {
@@ -184,9 +185,7 @@ Result<Reactivation> Admin::ReactivateDevice(const std::string& mac) {
   if (d.vars.is_object() && d.vars.erase("admin_password") > 0) removed_vars.emplace_back("admin_password");
   if (d.admin_password || !removed_vars.empty()) {
     PG_TRY(d.admin_password, GenerateAdminPassword());
-    const auto chosen = tenant.vars.is_object() ? tenant.vars.find("admin_password") : tenant.vars.end();
-    out.new_admin_password = !tenant.vars.is_object() || chosen == tenant.vars.end() ||
-                             (chosen->is_string() && chosen->get_ref<const std::string&>().empty());
+    out.new_admin_password = !pipeline::ChoosesAdminPassword(tenant.vars);
   }
   out.pin_cleared = !d.pin_spki.empty();
   d.pin_spki.clear();

@@ -18,10 +18,13 @@
 #include <array>
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
+#include "http/request_framing.hpp"
 #include "tls/server_context.hpp"
 
 namespace provgate::api {
@@ -47,6 +50,9 @@ struct AdminListener::State {
   tcp::acceptor acceptor;
   std::atomic<std::uint32_t> open{0};
   std::atomic<bool> stopped{false};
+  // Open connections per source address, for max_connections_per_source.
+  std::mutex per_source_mu;
+  std::unordered_map<asio::ip::address, std::uint32_t> per_source;
 };
 
 namespace {
@@ -184,8 +190,8 @@ awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp
     parser.header_limit(s.config.max_header_bytes);
     // Checked below, once the header says how large the body is and whether it is admitted.
     parser.body_limit(boost::none);
-    beast::get_lowest_layer(stream).expires_after(n == 0 ? s.config.request_timeout
-                                                         : s.config.idle_timeout + s.config.request_timeout);
+    beast::get_lowest_layer(stream).expires_after(n == 0 ? s.config.header_timeout
+                                                         : s.config.idle_timeout + s.config.header_timeout);
     auto [ec, read] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
     (void)read;
     if (ec == bhttp::error::end_of_stream || ec == asio::ssl::error::stream_truncated) co_return;
@@ -193,11 +199,14 @@ awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp
     int refused = 0;
     if (ec) {
       refused = ec == bhttp::error::header_limit ? 431 : ec == beast::error::timeout ? 408 : 400;
-    } else if (parser.get().count(bhttp::field::content_type) > 1) {
-      refused = 400;  // which one describes the body would be a guess
     }
+    const char* malformed = ec ? nullptr : http::RefusedFraming(parser.get());
+    if (!ec && malformed == nullptr && parser.get().count(bhttp::field::content_type) > 1) {
+      malformed = "repeated Content-Type";  // which one describes the body would be a guess
+    }
+    if (malformed != nullptr) refused = 400;
     if (refused != 0) {
-      AuditTransport(s, peer, "malformed admin request: " + (ec ? ec.message() : "repeated Content-Type"), refused);
+      AuditTransport(s, peer, "malformed admin request: " + (ec ? ec.message() : std::string(malformed)), refused);
       if (!ec || ec.category() != asio::error::get_ssl_category()) {
         (void)co_await Send(stream, Serialize(ToResponse(Problem{refused, "malformed request", {}}), false, 11, false));
       }
@@ -238,6 +247,7 @@ awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp
         refuse_unread(std::get<ApiResponse>(std::move(opened)));  // refused on its header
       } else {
         parser.body_limit(admitted.limit);  // a chunked body is checked chunk by chunk
+        beast::get_lowest_layer(stream).expires_after(s.config.request_timeout);
         auto* streamed = std::get_if<std::unique_ptr<StreamedRequest>>(&opened);
         const auto bec = co_await ReadBody(stream, buffer, parser, [&](std::string_view piece) {
           if (streamed) {
@@ -274,15 +284,35 @@ awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp
   }
 }
 
-awaitable<void> RunSession(std::shared_ptr<AdminListener::State> state, tcp::socket accepted) {
+// Counts a connection against the listener's and its source's caps; false (nothing counted)
+// when either is full.
+bool Admit(AdminListener::State& s, const asio::ip::address& source) {
+  if (s.open.load() >= s.config.max_connections) return false;
+  std::lock_guard lock(s.per_source_mu);
+  std::uint32_t& n = s.per_source[source];  // max_connections_per_source >= 1: a new entry fits
+  if (n >= s.config.max_connections_per_source) return false;
+  ++n;
+  ++s.open;
+  return true;
+}
+
+void Release(AdminListener::State& s, const asio::ip::address& source) {
+  {
+    std::lock_guard lock(s.per_source_mu);
+    if (auto it = s.per_source.find(source); it != s.per_source.end() && --it->second == 0) s.per_source.erase(it);
+  }
+  --s.open;
+}
+
+awaitable<void> RunSession(std::shared_ptr<AdminListener::State> state, tcp::socket accepted,
+                           tcp::endpoint peer) {
   AdminListener::State& s = *state;
-  struct OpenCount {
-    std::atomic<std::uint32_t>& n;
-    ~OpenCount() { --n; }
-  } counted{s.open};
+  struct Admitted {
+    AdminListener::State& s;
+    asio::ip::address source;
+    ~Admitted() { Release(s, source); }
+  } admitted{s, peer.address()};
   boost::system::error_code ep_ec;
-  const tcp::endpoint peer = accepted.remote_endpoint(ep_ec);
-  if (ep_ec) co_return;
   accepted.set_option(tcp::no_delay(true), ep_ec);
   Stream stream(beast::tcp_stream(std::move(accepted)), *s.ssl_ctx);
   beast::get_lowest_layer(stream).expires_after(s.config.handshake_timeout);
@@ -306,14 +336,17 @@ awaitable<void> AcceptLoop(std::shared_ptr<AdminListener::State> state) {
       spdlog::warn("admin listener {}: accept failed: {}", state->config.name, ec.message());
       continue;
     }
-    if (state->open.load() >= state->config.max_connections) {
+    boost::system::error_code ep_ec;
+    const tcp::endpoint peer = socket.remote_endpoint(ep_ec);
+    if (ep_ec || !Admit(*state, peer.address())) {
+      // Gone already, or over a cap: the operator's tools retry, and one source's idle
+      // connections never take every slot.
       boost::system::error_code ignored;
-      socket.close(ignored);  // over the cap: the operator's tools retry
+      socket.close(ignored);
       continue;
     }
-    ++state->open;
     auto executor = socket.get_executor();
-    asio::co_spawn(executor, RunSession(state, std::move(socket)), asio::detached);
+    asio::co_spawn(executor, RunSession(state, std::move(socket), peer), asio::detached);
   }
 }
 

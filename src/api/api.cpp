@@ -333,13 +333,17 @@ std::optional<ApiResponse> Api::Admit(Context& ctx) {
     if (auto refused = Authenticate(ctx)) return *refused;
     const auto& who = *ctx.principal;
     const auto limited = limiter_->Acquire("key:" + who.key_id, route.cost);
-    if (!limited.allowed) return TooMany(limited.retry_after_seconds, "rate limit of this API key reached");
+    if (!limited.allowed) {
+      ApiResponse r = TooMany(limited.retry_after_seconds, "rate limit of this API key reached");
+      (void)AuditAction(ctx, r, audit::Durability::kWindowed);
+      return r;
+    }
     const bool platform_only = route.permission == Permission::kMetrics;
     if (!RoleAllows(who.role, route.permission) || (platform_only && who.tenant)) {
       ApiResponse r = ToResponse(Problem{403, fmt::format("role {}{} may not {} {}", service::RoleName(who.role),
                                                           who.tenant ? " (tenant-scoped)" : "",
                                                           route.method, route.path), {}});
-      if (route.method != std::string_view("GET")) (void)AuditAction(ctx, r);
+      (void)AuditAction(ctx, r, audit::Durability::kWindowed);
       return r;
     }
     if (ctx.request.body_withheld) {
@@ -356,7 +360,7 @@ std::optional<ApiResponse> Api::Admit(Context& ctx) {
 ApiResponse Api::Conclude(Context& ctx, ApiResponse response) {
   // Every request that may change state leaves a durable record before its response.
   if (ctx.route->method != std::string_view("GET") && ctx.principal) {
-    if (auto st = AuditAction(ctx, response); !st) {
+    if (auto st = AuditAction(ctx, response, audit::Durability::kDurable); !st) {
       spdlog::error("admin audit write failed: {}", st.error().message);
       return ToResponse(Problem{500, "the action could not be audited; check the audit log before retrying", {}});
     }
@@ -419,7 +423,7 @@ std::optional<ApiResponse> Api::Authenticate(Context& ctx) {
   return std::nullopt;
 }
 
-Status Api::AuditAction(const Context& ctx, const ApiResponse& response) {
+Status Api::AuditAction(const Context& ctx, const ApiResponse& response, audit::Durability durability) {
   const auto& who = *ctx.principal;
   nlohmann::json detail = {{"role", std::string(service::RoleName(who.role))},
                            {"method", ctx.request.method},
@@ -429,11 +433,8 @@ Status Api::AuditAction(const Context& ctx, const ApiResponse& response) {
   if (who.tenant) detail["key_tenant"] = who.tenant->name;
   // The object's tenant, so the tenant's auditors find the record; a scoped key's own
   // tenant when the object has none it may see.
-  if (!ctx.audit_tenant.empty()) {
-    detail["tenant"] = ctx.audit_tenant;
-  } else if (who.tenant) {
-    detail["tenant"] = who.tenant->name;
-  }
+  const auto& tenant = ctx.audit_tenant ? ctx.audit_tenant : who.tenant;
+  if (tenant) detail["tenant"] = tenant->name;
   if (!ctx.before.is_null()) detail["before"] = ctx.before;
   if (!ctx.after.is_null()) detail["after"] = ctx.after;
   audit::AuditRecord r = audit::InfoRecord(deps_.clock.Now(), "admin", who.actor(),
@@ -443,7 +444,13 @@ Status Api::AuditAction(const Context& ctx, const ApiResponse& response) {
   r.listener = ctx.request.listener;
   r.peer = ctx.request.peer_ip;
   r.status = response.status;
-  return deps_.audit.Write(r, audit::Durability::kDurable);
+  r.tenant_id = tenant ? tenant->id : 0;
+  if (durability == audit::Durability::kWindowed) {
+    // Its response does not wait for the disk (the committer reports a failure).
+    deps_.audit.Submit(std::move(r), durability, std::nullopt, {});
+    return Ok();
+  }
+  return deps_.audit.Write(r, durability);
 }
 
 void Api::AddCors(const ApiRequest& request, ApiResponse& response) const {

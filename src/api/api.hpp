@@ -156,7 +156,10 @@ class Api {
   ApiResponse Conclude(Context& ctx, ApiResponse response);
   // Authentication, throttling and the audit of failures; nullopt when the request may go on.
   std::optional<ApiResponse> Authenticate(Context& ctx);
-  Status AuditAction(const Context& ctx, const ApiResponse& response);
+  // The admin record of an authenticated request (actor, role, route, status, the object's
+  // tenant, before and after). kDurable: written before returning (its failure is returned);
+  // kWindowed (refusals): submitted, the response does not wait.
+  Status AuditAction(const Context& ctx, const ApiResponse& response, audit::Durability durability);
   void AddCors(const ApiRequest& request, ApiResponse& response) const;
   // The answer to a request whose target does not parse, before any route is looked for.
   ApiResponse TargetProblem(const ApiRequest& request, const Error& e) const;

@@ -43,9 +43,11 @@ struct Api::Context {
   std::unique_ptr<service::Admin> admin;
 
   // For the admin audit record: the device and the tenant the action concerned, and the
-  // object before and after it (views without secrets).
+  // object before and after it (views without secrets). The tenant is set only from an object
+  // the domain layer found in the key's scope, never from client input: a record naming a
+  // tenant is in that tenant's audit view.
   std::string audit_device;
-  std::string audit_tenant;
+  std::optional<service::TenantScope> audit_tenant;
   nlohmann::json before;
   nlohmann::json after;
 

@@ -36,12 +36,15 @@ Result<nlohmann::json> Body(const Api::Context& ctx) {
   return ParseJsonObject(ctx.request.body);
 }
 
-// The device as the API shows it (no secrets), for the response and the audit record.
-Result<nlohmann::json> DeviceView(service::Admin& admin, const std::string& mac, std::string* tenant = nullptr) {
+service::TenantScope ScopeOf(const core::Tenant& t) { return {t.id, t.name}; }
+
+// The device as the API shows it (no secrets), for the response and the audit record;
+// `tenant`, when given, is set to the device's tenant (nullopt for a device in stock).
+Result<nlohmann::json> DeviceView(service::Admin& admin, const std::string& mac,
+                                  std::optional<service::TenantScope>* tenant = nullptr) {
   PG_TRY(auto d, admin.ShowDevice(mac));
-  const std::string name = d.tenant ? d.tenant->name : "";
-  if (tenant) *tenant = name;
-  return JsonOk(DeviceJson(d.device, name));
+  if (tenant) *tenant = d.tenant ? std::optional(ScopeOf(*d.tenant)) : std::nullopt;
+  return JsonOk(DeviceJson(d.device, d.tenant ? d.tenant->name : ""));
 }
 
 Result<core::Tenant> TenantNamed(service::Admin& admin, const std::string& name) {
@@ -119,6 +122,21 @@ ApiResponse VarsOutcomeResponse(const service::VarsOutcome& out) {
   return r;
 }
 
+// The shared shape of a variables change. The audit record shows the values of the keys the
+// change names, before and after (masked, null when unset), never the whole layer: a record
+// costs what the change costs.
+template <class Read, class Apply>
+ApiResponse ChangeVars(Api::Context& ctx, const service::VarsChange& change, Read&& read, Apply&& apply) {
+  auto before = read();
+  if (!before) return Failed(before.error());
+  const auto keys = service::ChangedKeys(change);
+  ctx.before = {{"vars", service::VarsAt(*before, keys)}};
+  auto out = apply();
+  if (!out) return Failed(out.error(), {"set", "unset"});
+  if (auto after = read()) ctx.after = {{"vars", service::VarsAt(*after, keys)}};
+  return VarsOutcomeResponse(*out);
+}
+
 std::optional<service::CredentialKind> CredentialOf(const std::string& kind) {
   if (kind == "url-token") return service::CredentialKind::kUrlToken;
   if (kind == "digest-password") return service::CredentialKind::kDigestPassword;
@@ -147,7 +165,6 @@ ApiResponse Api::AddTenant(Context& ctx) {
   auto display = r.String("display_name", 200);
   auto window = r.Int("window_days", 1, 365);
   if (auto p = r.Finish()) return ToResponse(*p);
-  ctx.audit_tenant = *name;
   auto t = ctx.admin->AddTenant(*name, display.value_or(""), static_cast<int>(window.value_or(14)));
   if (!t) {
     if (t.error().code == ErrorCode::kInvalidArgument && t.error().message.starts_with("tenant name")) {
@@ -155,6 +172,7 @@ ApiResponse Api::AddTenant(Context& ctx) {
     }
     return Failed(t.error(), {"name", "display_name", "window_days"});
   }
+  ctx.audit_tenant = ScopeOf(*t);
   ctx.after = TenantJson(*t);
   return JsonResponse(201, ctx.after);
 }
@@ -190,7 +208,7 @@ ApiResponse Api::UpdateTenant(Context& ctx) {
   const auto& name = ctx.param("tenant");
   auto before = TenantNamed(*ctx.admin, name);
   if (!before) return Failed(before.error());
-  ctx.audit_tenant = name;
+  ctx.audit_tenant = ScopeOf(*before);
   ctx.before = TenantJson(*before);
   auto t = ctx.admin->UpdateTenantPolicy(name, c);
   if (!t) {
@@ -214,15 +232,11 @@ ApiResponse Api::ChangeTenantVars(Context& ctx) {
   auto change = ReadVarsChange(*body, problem);
   if (problem) return ToResponse(*problem);
   const auto& name = ctx.param("tenant");
-  ctx.audit_tenant = name;
-  auto before = ctx.admin->TenantVars(name);
-  if (!before) return Failed(before.error());
-  ctx.before = {{"vars", *before}};
+  if (auto tenant = TenantNamed(*ctx.admin, name)) ctx.audit_tenant = ScopeOf(*tenant);
   service::Linter linter(deps_.store, deps_.vendors, deps_.templates, deps_.provisioning_url);
-  auto out = ctx.admin->ChangeTenantVars(linter, name, *change);
-  if (!out) return Failed(out.error(), {"set", "unset"});
-  if (auto after = ctx.admin->TenantVars(name)) ctx.after = {{"vars", *after}};
-  return VarsOutcomeResponse(*out);
+  return ChangeVars(
+      ctx, *change, [&] { return ctx.admin->TenantVars(name); },
+      [&] { return ctx.admin->ChangeTenantVars(linter, name, *change); });
 }
 
 // --- Devices ---
@@ -266,7 +280,6 @@ ApiResponse Api::AddDevice(Context& ctx) {
   if (auto p = r.Finish()) return ToResponse(*p);
   // A tenant-scoped key adds to its own tenant unless it names one.
   if (d.tenant.empty() && ctx.principal->tenant) d.tenant = ctx.principal->tenant->name;
-  ctx.audit_tenant = d.tenant;
   auto added = ctx.admin->AddDevice(d);
   if (!added) {
     auto e = added.error();
@@ -275,6 +288,8 @@ ApiResponse Api::AddDevice(Context& ctx) {
     if (e.message.starts_with("unknown tenant")) return ToResponse(FieldProblem("tenant", e.message, 404));
     return Failed(e, {"model", "serial", "tenant"});
   }
+  // The domain layer found the tenant in the key's scope.
+  if (added->tenant_id) ctx.audit_tenant = service::TenantScope{*added->tenant_id, d.tenant};
   ctx.audit_device = added->mac.str();
   ctx.after = DeviceJson(*added, d.tenant);
   return JsonResponse(201, ctx.after);
@@ -563,19 +578,11 @@ ApiResponse Api::ChangeDeviceVars(Context& ctx) {
   auto change = ReadVarsChange(*body, problem);
   if (problem) return ToResponse(*problem);
   const auto& mac = ctx.param("mac");
-  auto before = ctx.admin->DeviceVars(mac);
-  if (!before) return Failed(before.error());
-  std::string tenant;
-  if (auto view = DeviceView(*ctx.admin, mac, &tenant)) {
-    ctx.audit_tenant = tenant;
-    ctx.audit_device = (*view)["mac"].get<std::string>();
-  }
-  ctx.before = {{"vars", *before}};
+  if (auto view = DeviceView(*ctx.admin, mac, &ctx.audit_tenant)) ctx.audit_device = (*view)["mac"].get<std::string>();
   service::Linter linter(deps_.store, deps_.vendors, deps_.templates, deps_.provisioning_url);
-  auto out = ctx.admin->ChangeDeviceVars(linter, mac, *change);
-  if (!out) return Failed(out.error(), {"set", "unset"});
-  if (auto after = ctx.admin->DeviceVars(mac)) ctx.after = {{"vars", *after}};
-  return VarsOutcomeResponse(*out);
+  return ChangeVars(
+      ctx, *change, [&] { return ctx.admin->DeviceVars(mac); },
+      [&] { return ctx.admin->ChangeDeviceVars(linter, mac, *change); });
 }
 
 }  // namespace provgate::api

@@ -16,7 +16,8 @@ Error ConfigError(const path& file, const std::string& key, const std::string& w
 
 const std::set<std::string, std::less<>> kKnownKeys = {
     "name", "bind", "port", "cert", "key", "client_cert", "trust_anchors", "handshake_timeout_ms",
-    "request_timeout_ms", "idle_timeout_ms", "max_header_bytes", "max_connections", "max_json_bytes",
+    "header_timeout_ms", "request_timeout_ms", "idle_timeout_ms", "max_header_bytes", "max_connections",
+    "max_connections_per_source", "max_json_bytes",
     "max_import_bytes", "cors_origins", "key_rate", "key_burst", "auth_max_failures",
     "auth_window_seconds", "auth_block_seconds", "imports_dir"};
 
@@ -110,15 +111,20 @@ Result<api::AdminListenerConfig> ParseOne(const toml::table& t, const path& file
     return ConfigError(file, where + ".trust_anchors", "operator client certificates need the operator CA bundle");
   }
   PG_TRY(auto hs, Integer(t, file, where, "handshake_timeout_ms", c.handshake_timeout.count(), 1, 600'000));
+  PG_TRY(auto hd, Integer(t, file, where, "header_timeout_ms", c.header_timeout.count(), 1, 600'000));
   PG_TRY(auto rq, Integer(t, file, where, "request_timeout_ms", c.request_timeout.count(), 1, 3'600'000));
   PG_TRY(auto idle, Integer(t, file, where, "idle_timeout_ms", c.idle_timeout.count(), 1, 3'600'000));
   c.handshake_timeout = std::chrono::milliseconds(hs);
+  c.header_timeout = std::chrono::milliseconds(hd);
   c.request_timeout = std::chrono::milliseconds(rq);
   c.idle_timeout = std::chrono::milliseconds(idle);
   PG_TRY(auto header, Integer(t, file, where, "max_header_bytes", c.max_header_bytes, 1024, 1 << 20));
   c.max_header_bytes = static_cast<std::uint32_t>(header);
   PG_TRY(auto conns, Integer(t, file, where, "max_connections", c.max_connections, 1, 10'000));
   c.max_connections = static_cast<std::uint32_t>(conns);
+  PG_TRY(auto per_source, Integer(t, file, where, "max_connections_per_source", c.max_connections_per_source, 1,
+                                  10'000));
+  c.max_connections_per_source = static_cast<std::uint32_t>(per_source);
   PG_TRY(auto json, Integer(t, file, where, "max_json_bytes", static_cast<std::int64_t>(c.api.max_json_bytes), 1024,
                             64 << 20));
   c.api.max_json_bytes = static_cast<size_t>(json);

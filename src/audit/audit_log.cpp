@@ -25,10 +25,11 @@ namespace {
 
 // The store's indexed columns of a record: by these its events are listed per device.
 store::StoredAuditEvent Stored(std::int64_t time, std::string kind, const std::string& device,
-                               const std::string& mac, std::string decision, std::string reason,
-                               std::string json) {
+                               const std::string& mac, std::int64_t tenant_id, std::string decision,
+                               std::string reason, std::string json) {
   store::StoredAuditEvent e;
   e.time = time;
+  if (tenant_id != 0) e.tenant_id = tenant_id;
   e.kind = std::move(kind);
   e.mac = !device.empty() ? device : mac;
   e.decision = std::move(decision);
@@ -144,6 +145,7 @@ void AuditRecord::AppendJson(std::string& out, std::string_view run, std::int64_
   }
   if (!run.empty()) w.Number("seq", seq);
   if (request) w.Number("status", status);
+  if (tenant_id != 0) w.Number("tenant_id", tenant_id);
   w.Time("time", time);
   w.TextIfAny("url_mac", url_mac);
   w.TextIfAny("user_agent", user_agent);
@@ -157,6 +159,7 @@ void AuditRecord::Clear() {
     s->clear();
   }
   status = 0;
+  tenant_id = 0;
   bytes = 0;
   duration_ms = 0;
   detail = nullptr;
@@ -254,9 +257,14 @@ std::optional<StoredLine> ParseStoredLine(std::string_view line) {
     if (!it->is_number_unsigned() || it->get<std::uint64_t>() > INT64_MAX) return std::nullopt;
     out.seq = it->get<std::int64_t>();
   }
+  std::int64_t tenant_id = 0;
+  if (const auto it = j.find("tenant_id"); it != j.end()) {
+    if (!it->is_number_unsigned() || it->get<std::uint64_t>() > INT64_MAX) return std::nullopt;
+    tenant_id = it->get<std::int64_t>();
+  }
   if (!ok || !time || kind.empty() || decision.empty()) return std::nullopt;
   if (const auto it = j.find("seen"); it != j.end()) out.seen = ParseSeen(*it);
-  out.event = Stored(ToUnix(*time), std::move(kind), device, mac, std::move(decision),
+  out.event = Stored(ToUnix(*time), std::move(kind), device, mac, tenant_id, std::move(decision),
                      std::move(reason), std::string(line));
   return out;
 }
@@ -579,7 +587,7 @@ void AuditLog::Commit(std::vector<Entry>& batch, bool claimed) {
                         carries_seen ? &*entry.seen : nullptr);
       buffer += line;
       buffer.push_back('\n');
-      events.push_back(Stored(ToUnix(record.time), record.kind, record.device, record.mac,
+      events.push_back(Stored(ToUnix(record.time), record.kind, record.device, record.mac, record.tenant_id,
                               record.decision, record.reason, std::move(line)));
     }
     if (entry.seen) seen.push_back(std::move(*entry.seen));

@@ -65,6 +65,10 @@ struct AuditRecord {
   std::uint64_t bytes = 0;
   double duration_ms = 0;
   std::string actor;             // admin actions: who ("cli", later "api:<user>")
+  // The tenant that held the record's device or object when the record was written (0 = none
+  // or platform): what a tenant's audit view filters on, so that a MAC that changed tenants
+  // never shows one owner's history to the next.
+  std::int64_t tenant_id = 0;
   // Extra fields, never secrets. Null (no allocation) until a field is set, which makes it
   // an object; written only when it holds something.
   nlohmann::json detail;

@@ -20,6 +20,7 @@
 
 #include "http/commit_wait.hpp"
 #include "http/device_socket.hpp"
+#include "http/request_framing.hpp"
 #include "http/response.hpp"
 #include "net/ip_address.hpp"
 #include "net/proxy_protocol.hpp"
@@ -183,20 +184,11 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
     const auto& req = parser.get();
     // Two Authorization lines cannot be one credential; which one a proxy or we would pick
     // is a guess an attacker could steer.
-    // A Transfer-Encoding whose last coding is not chunked leaves the body's length
-    // undefined (RFC 9112 §6.3): a lenient proxy in front may frame it differently, the
-    // precondition of request smuggling.
-    const char* malformed = nullptr;
-    if (req.count(bhttp::field::authorization) > 1) malformed = "malformed request: repeated Authorization field";
-    if (req.count(bhttp::field::transfer_encoding) > 0 && !req.chunked()) {
-      malformed = "malformed request: Transfer-Encoding without final chunked";
-    }
-    // HTTP/1.0 has no chunked framing (RFC 9112 §6.1): a sender that claims one is faulty.
-    if (req.count(bhttp::field::transfer_encoding) > 0 && req.version() < 11) {
-      malformed = "malformed request: Transfer-Encoding in HTTP/1.0";
-    }
+    const char* malformed = RefusedFraming(req);
+    if (malformed == nullptr && req.count(bhttp::field::authorization) > 1) malformed = "repeated Authorization field";
     if (malformed != nullptr) {
-      AuditTransportFailure(s, peer, "request", malformed, base.cert ? base.cert->subject : base.cert_subject, 400);
+      AuditTransportFailure(s, peer, "request", std::string("malformed request: ") + malformed,
+                            base.cert ? base.cert->subject : base.cert_subject, 400);
       QueueError(socket, bhttp::status::bad_request);
       co_return true;
     }

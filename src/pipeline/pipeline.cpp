@@ -317,6 +317,7 @@ Result<DeviceResponse> Pipeline::Decide(const DeviceRequest& request, const net:
   // device's rate limit.
   if (id != nullptr && target.mac && *target.mac != id->device->mac) {
     record.device = id->device->mac.str();
+    record.tenant_id = id->device->tenant_id.value_or(0);
     PG_TRY_STATUS(ScanEvent(client, defense::ScanEvent::kWrongMac, target.mac->str(), record));
     if (auto limited = rate_limited()) return std::move(*limited);
     PG_TRY_STATUS(MisusedIdentity(ctx, *id, *target.mac));
@@ -332,6 +333,7 @@ Result<DeviceResponse> Pipeline::Decide(const DeviceRequest& request, const net:
   id->device = audit_.WithUncopiedSeen(std::move(id->device));
   const core::Device& device = *id->device;
   record.device = device.mac.str();
+  record.tenant_id = device.tenant_id.value_or(0);
   if (id->strength != core::IdentityStrength::kClientCert) record.mac = device.mac.str();
   if (vendor == nullptr) return Deny(record, "unknown vendor: " + device.vendor);
   if (!device.locked_reason.empty()) return Deny(record, "device locked: " + device.locked_reason);
@@ -434,8 +436,9 @@ Status Pipeline::RecordTransition(const Context& ctx, const core::Device& device
 // serving thread never waits for a commit in the middle of a decision.
 void Pipeline::LifecycleEvent(const Context& ctx, const core::Device& device, const std::string& what,
                               nlohmann::json detail) {
-  ctx.events.push_back(
-      audit::InfoRecord(clock_.Now(), "lifecycle", "device", what, device.mac.str(), std::move(detail)));
+  auto r = audit::InfoRecord(clock_.Now(), "lifecycle", "device", what, device.mac.str(), std::move(detail));
+  r.tenant_id = device.tenant_id.value_or(0);
+  ctx.events.push_back(std::move(r));
 }
 
 }  // namespace provgate::pipeline

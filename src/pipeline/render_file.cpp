@@ -24,6 +24,12 @@ std::string HostPath(std::string_view url) {
 
 }  // namespace
 
+bool ChoosesAdminPassword(const nlohmann::json& vars) {
+  if (!vars.is_object()) return false;
+  const auto set = vars.find("admin_password");
+  return set != vars.end() && !(set->is_string() && set->get_ref<const std::string&>().empty());
+}
+
 std::string RenderFile(const render::TemplateSet& templates, const render::Template& tpl,
                        const vendors::FileRoute& route, const core::Device& device,
                        const core::Tenant& tenant, const std::vector<core::Line>& lines,
@@ -43,9 +49,7 @@ std::string RenderFile(const render::TemplateSet& templates, const render::Templ
   if (route.scope == vendors::FileScope::kDevice) {
     render::MergeVars(ctx, device.vars);
     // The generated web-UI password, unless a variable of any layer chose one.
-    const auto set = ctx.find("admin_password");
-    const bool chosen = set != ctx.end() && !(set->is_string() && set->get_ref<const std::string&>().empty());
-    if (device.admin_password && !chosen) ctx["admin_password"] = *device.admin_password;
+    if (device.admin_password && !ChoosesAdminPassword(ctx)) ctx["admin_password"] = *device.admin_password;
     // The vendor config-encryption key reaches templates only in device files, which only
     // the authenticated device gets (docs/encryption.md).
     if (device.config_key) ctx["config_key"] = *device.config_key;

@@ -21,6 +21,10 @@ inline constexpr std::uint64_t kContentVersionBase = 2'000'000'000;
 // `data_generation` (the store's, read before the data) becomes `file.content_version`,
 // kContentVersionBase + generation as 10 digits: it grows whenever provgate's data changes,
 // for phones that apply a file only when its version is higher (Fanvil). Thread-safe.
+// true when `vars` (a layer, or layers merged) choose the web-UI admin password: a non-empty
+// admin_password, which device files render instead of the device's generated one.
+bool ChoosesAdminPassword(const nlohmann::json& vars);
+
 std::string RenderFile(const render::TemplateSet& templates, const render::Template& tpl,
                        const vendors::FileRoute& route, const core::Device& device,
                        const core::Tenant& tenant, const std::vector<core::Line>& lines,

@@ -55,9 +55,11 @@ Status Admin::RefuseLintErrors(const core::Device& device, const core::Tenant& t
       device.mac.str(), errors));
 }
 
-Status Admin::Audit(const std::string& action, const std::string& mac, nlohmann::json detail) {
-  return audit_.Write(audit::InfoRecord(clock_.Now(), "admin", actor_, action, mac, std::move(detail)),
-                      audit::Durability::kDurable);
+Status Admin::Audit(const std::string& action, const std::string& mac, std::optional<std::int64_t> tenant_id,
+                    nlohmann::json detail) {
+  auto r = audit::InfoRecord(clock_.Now(), "admin", actor_, action, mac, std::move(detail));
+  r.tenant_id = tenant_id.value_or(0);
+  return audit_.Write(r, audit::Durability::kDurable);
 }
 
 Status Admin::RequirePlatform(const char* what) const {
@@ -86,7 +88,7 @@ Result<core::Tenant> Admin::AddTenant(const std::string& name, const std::string
   t.display_name = display_name.empty() ? name : display_name;
   t.window_days = window_days;
   PG_TRY(auto added, store_.AddTenant(t));
-  PG_TRY_STATUS(Audit("tenant added", "", {{"tenant", name}, {"window_days", window_days}}));
+  PG_TRY_STATUS(Audit("tenant added", "", added.id, {{"tenant", name}, {"window_days", window_days}}));
   return added;
 }
 
@@ -140,7 +142,7 @@ Result<core::Device> Admin::AddDevice(const NewDevice& in) {
     PG_TRY_STATUS(RefuseLintErrors(d, tenant, {}));
   }
   PG_TRY(auto added, store_.AddDevice(d));
-  PG_TRY_STATUS(Audit("device added", added.mac.str(),
+  PG_TRY_STATUS(Audit("device added", added.mac.str(), added.tenant_id,
                       {{"vendor", added.vendor}, {"model", added.model}, {"tenant", in.tenant},
                        {"state", core::DeviceStateName(added.state)}}));
   if (added.tenant_id) {
@@ -193,7 +195,7 @@ Result<DeviceDetails> Admin::ShowDevice(const std::string& mac) {
 Status Admin::RemoveDevice(const std::string& mac) {
   PG_TRY(auto d, FindDevice(mac));
   PG_TRY_STATUS(store_.RemoveDevice(d.mac));
-  return Audit("device removed", d.mac.str(), nlohmann::json::object());
+  return Audit("device removed", d.mac.str(), d.tenant_id, nlohmann::json::object());
 }
 
 Result<std::string> Admin::SetLine(const std::string& mac, const LineChange& c) {
@@ -242,7 +244,7 @@ Result<std::string> Admin::SetLine(const std::string& mac, const LineChange& c) 
   }
   PG_TRY_STATUS(store_.SetLine(line));
   // The password itself never reaches the audit trail.
-  PG_TRY_STATUS(Audit("line set", d.mac.str(),
+  PG_TRY_STATUS(Audit("line set", d.mac.str(), d.tenant_id,
                       {{"line", c.index}, {"user", c.user}, {"registrar", c.registrar},
                        {"password_set", line.password.has_value()}}));
   return generated;

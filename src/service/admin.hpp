@@ -189,7 +189,10 @@ class Admin {
   // variables and `lines`) would be served a config that fails the policy linter.
   Status RefuseLintErrors(const core::Device& device, const core::Tenant& tenant,
                           const std::vector<core::Line>& lines) const;
-  Status Audit(const std::string& action, const std::string& mac, nlohmann::json detail);
+  // A durable admin record; `tenant_id` is the tenant that holds the device or object now
+  // (the record's tenant_id, what tenants' audit views filter on).
+  Status Audit(const std::string& action, const std::string& mac, std::optional<std::int64_t> tenant_id,
+               nlohmann::json detail);
   Result<core::Device> FindDevice(const std::string& mac);
   // FindTenant by name within the scope, with the operator-facing kNotFound message.
   Result<core::Tenant> FindTenantInScope(const std::string& name);

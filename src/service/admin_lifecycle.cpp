@@ -8,6 +8,7 @@
 #include "defense/tokens.hpp"
 #include "encrypt/encrypt.hpp"
 #include "net/ip_address.hpp"
+#include "pipeline/render_file.hpp"
 #include "service/admin.hpp"
 
 namespace provgate::service {
@@ -31,8 +32,9 @@ Result<std::string> Admin::GeneratePassword(const core::Tenant* tenant) {
 }
 
 Status Admin::LifecycleAudit(const core::Device& d, const std::string& what, nlohmann::json detail) {
-  return audit_.Write(audit::InfoRecord(clock_.Now(), "lifecycle", actor_, what, d.mac.str(), std::move(detail)),
-                      audit::Durability::kDurable);
+  auto r = audit::InfoRecord(clock_.Now(), "lifecycle", actor_, what, d.mac.str(), std::move(detail));
+  r.tenant_id = d.tenant_id.value_or(0);
+  return audit_.Write(r, audit::Durability::kDurable);
 }
 
 Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const TenantPolicyChange& c) {
@@ -92,7 +94,7 @@ Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const Te
     return Error::InvalidArgument("password length and alphabet give less than 64 bits of entropy; use a longer password or more symbols");
   }
   PG_TRY_STATUS(store_.UpdateTenant(t));
-  PG_TRY_STATUS(Audit("tenant policy changed", "",
+  PG_TRY_STATUS(Audit("tenant policy changed", "", t.id,
                       {{"tenant", t.name}, {"window_days", t.window_days},
                        {"password_policy", core::PasswordPolicyName(t.password_policy)},
                        {"confirm_grace_seconds", t.confirm_grace_seconds},
@@ -175,9 +177,15 @@ Result<Reactivation> Admin::ReactivateDevice(const std::string& mac) {
     d.config_key_delivered_at.reset();
     out.config_key = std::move(key);
   }
-  if (d.admin_password) {
+  // A web password set as a device variable overrides the generated one (RenderFile), so it
+  // goes, and the device gets a generated one in its place: the phone's web password changes
+  // whoever knew the old one. A tenant-wide one (the tenant layer) is left to the tenant; then
+  // the generated one does not reach the phone and the record says so.
+  std::vector<std::string> removed_vars;
+  if (d.vars.is_object() && d.vars.erase("admin_password") > 0) removed_vars.emplace_back("admin_password");
+  if (d.admin_password || !removed_vars.empty()) {
     PG_TRY(d.admin_password, GenerateAdminPassword());
-    out.new_admin_password = true;
+    out.new_admin_password = !pipeline::ChoosesAdminPassword(tenant.vars);
   }
   out.pin_cleared = !d.pin_spki.empty();
   d.pin_spki.clear();
@@ -194,6 +202,7 @@ Result<Reactivation> Admin::ReactivateDevice(const std::string& mac) {
                                 {"new_digest_password", out.digest_password.has_value()},
                                 {"new_config_key", out.config_key.has_value()},
                                 {"new_admin_password", out.new_admin_password},
+                                {"removed_vars", removed_vars},
                                 {"pin_cleared", out.pin_cleared}}));
   out.device = d;
   return out;
@@ -342,7 +351,7 @@ Result<defense::Ban> Admin::AddBan(const std::string& source, int minutes, const
   defense::Ban ban{cidr->ToString(), reason.empty() ? "manual ban" : reason, now,
                    now + std::int64_t{minutes} * 60, 1};
   PG_TRY_STATUS(store_.SaveBan(ban));
-  PG_TRY_STATUS(Audit("ban added", "", {{"source", ban.source}, {"expires", ban.expires}, {"why", ban.reason}}));
+  PG_TRY_STATUS(Audit("ban added", "", std::nullopt, {{"source", ban.source}, {"expires", ban.expires}, {"why", ban.reason}}));
   return ban;
 }
 
@@ -351,7 +360,7 @@ Status Admin::RemoveBan(const std::string& source) {
   auto cidr = net::Cidr::Parse(source);
   if (!cidr) return Error::InvalidArgument("'" + source + "' is not an address or CIDR");
   PG_TRY_STATUS(store_.RemoveBan(cidr->ToString()));
-  return Audit("ban removed", "", {{"source", cidr->ToString()}});
+  return Audit("ban removed", "", std::nullopt, {{"source", cidr->ToString()}});
 }
 
 }  // namespace provgate::service

@@ -117,8 +117,9 @@ Result<NewApiKey> ApiKeys::Add(const std::string& role_text, const std::string& 
   nlohmann::json detail = {{"key_id", r.prefix}, {"role", r.role}, {"name", r.name}};
   if (!out.tenant_name.empty()) detail["tenant"] = out.tenant_name;
   if (r.expires_at) detail["expires_at"] = *r.expires_at;
-  PG_TRY_STATUS(audit_.Write(audit::InfoRecord(clock_.Now(), "admin", actor_, "api key added", "", std::move(detail)),
-                             audit::Durability::kDurable));
+  auto record = audit::InfoRecord(clock_.Now(), "admin", actor_, "api key added", "", std::move(detail));
+  record.tenant_id = r.tenant_id.value_or(0);
+  PG_TRY_STATUS(audit_.Write(record, audit::Durability::kDurable));
   return out;
 }
 

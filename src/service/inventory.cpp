@@ -200,7 +200,17 @@ Status InventoryImport::Check(const CsvRecord& rec) {
   }
   const core::Device& d = parsed.row.device;
   if (auto existing = admin_.store_.FindDevice(d.mac); existing) {
-    Problem(rec.line, fmt::format("device {} already exists", d.mac.str()));
+    // MACs are global identifiers: that one exists is what POST /devices's 409 says to
+    // anyone who may add devices, one MAC per request. A tenant-scoped import says it the
+    // same way for one MAC outside the tenant at most (the import fails anyway), not for
+    // every row of a file; further ones wait for the next attempt.
+    const auto& scope = admin_.scope_;
+    const bool foreign = scope && existing->tenant_id != scope->id;
+    if (!foreign || !told_foreign_) {
+      Problem(rec.line, fmt::format("device {} already exists{}", d.mac.str(),
+                                    foreign ? " (an import names one such MAC outside the tenant per attempt)" : ""));
+    }
+    told_foreign_ = told_foreign_ || foreign;
     return Ok();
   } else if (existing.error().code != ErrorCode::kNotFound) {
     return existing.error();
@@ -333,6 +343,7 @@ Status InventoryImport::AuditRows() {
                                {{"cause", "inventory import"}, {"vendor", d.vendor}, {"model", d.model},
                                 {"lines", parsed.row.lines.size()}});
     if (d.window_expires) r.detail["window_expires"] = *d.window_expires;
+    r.tenant_id = d.tenant_id.value_or(0);
     batch.push_back(std::move(r));
     if (batch.size() == kAuditChunk) {
       PG_TRY_STATUS(admin_.audit_.WriteBatch(batch, audit::Durability::kDurable));
@@ -341,6 +352,7 @@ Status InventoryImport::AuditRows() {
   }
   batch.push_back(audit::InfoRecord(admin_.clock_.Now(), "admin", admin_.actor_, "inventory imported", "",
                                     {{"devices", rows_}}));
+  batch.back().tenant_id = admin_.scope_ ? admin_.scope_->id : 0;
   return admin_.audit_.WriteBatch(batch, audit::Durability::kDurable);
 }
 

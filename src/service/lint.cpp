@@ -1,5 +1,8 @@
 #include "service/lint.hpp"
 
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <map>
 #include <utility>
 
@@ -8,13 +11,27 @@
 namespace provgate::service {
 namespace {
 
-// Replaces non-empty string values of secret-named keys, at any depth.
-void MaskSecrets(nlohmann::json& vars) {
+// Lower-case fragments that make a name secret wherever they appear in it.
+constexpr std::array<std::string_view, 9> kSecretFragments = {
+    "password", "passwd", "passphrase", "pwd", "secret", "key", "token", "credential", "access_code"};
+// Words (between '.', '_' and '-') that make a name secret on their own: "pin" as a fragment
+// would take in "ping" and "mapping".
+constexpr std::array<std::string_view, 2> kSecretWords = {"pin", "puk"};
+
+// Booleans (a flag such as aes_key_in_file) and empty strings ("not set") reveal nothing.
+bool Reveals(const nlohmann::json& value) {
+  if (value.is_boolean() || value.is_null()) return false;
+  return !(value.is_string() && value.get_ref<const std::string&>().empty());
+}
+
+// Replaces the values of secret-named keys and of everything inside them, at any depth.
+void MaskSecrets(nlohmann::json& vars, bool inside_secret = false) {
   if (!vars.is_object()) return;
   for (auto it = vars.begin(); it != vars.end(); ++it) {
+    const bool secret = inside_secret || IsSecretVarName(it.key());
     if (it->is_object()) {
-      MaskSecrets(*it);
-    } else if (it->is_string() && IsSecretVarName(it.key()) && !it->get_ref<const std::string&>().empty()) {
+      MaskSecrets(*it, secret);
+    } else if (secret && Reveals(*it)) {
       *it = std::string(kSecretPlaceholder);
     }
   }
@@ -33,7 +50,19 @@ core::Vars MaskSecretVars(core::Vars vars) {
 }
 
 bool IsSecretVarName(std::string_view name) {
-  return name.find("password") != std::string_view::npos || name.find("key") != std::string_view::npos;
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view fragment : kSecretFragments) {
+    if (lower.find(fragment) != std::string::npos) return true;
+  }
+  std::size_t start = 0;
+  while (start <= lower.size()) {
+    const std::size_t end = std::min(lower.find_first_of("._-", start), lower.size());
+    const std::string_view word = std::string_view(lower).substr(start, end - start);
+    if (std::ranges::find(kSecretWords, word) != kSecretWords.end()) return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 Linter::Linter(store::Store& store, const vendors::Registry& vendors, const render::TemplateSet& templates,

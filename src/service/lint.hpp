@@ -4,8 +4,8 @@
 // future API callers.
 //
 // Secrets never reach a finding: stored SIP passwords are replaced by kSecretPlaceholder
-// before rendering (so rules still see a password key), and so are string variables whose
-// name contains "password" or "key" and the device's config key. Thread-safe if the store is.
+// before rendering (so rules still see a password key), and so are secret variables
+// (MaskSecretVars) and the device's config key. Thread-safe if the store is.
 #pragma once
 
 #include <string>
@@ -23,11 +23,17 @@ namespace provgate::service {
 
 inline constexpr std::string_view kSecretPlaceholder = "********";
 
-// true for variable names whose values are secrets ("password" or "key" in the name).
+// true for variable names whose values are secrets. Case-insensitive; a dotted name is secret
+// when any part is: names containing password, passwd, passphrase, pwd, secret, key, token,
+// credential or access_code (Gigaset's dect_access_code), and names with the word pin or puk
+// (between '.', '_' and '-'). Errs on the side of masking: a masked value only costs a
+// reader a look at the CLI on the server.
 bool IsSecretVarName(std::string_view name);
 
-// A copy of a variable layer with every non-empty string value of a secret-named key (at any
-// depth) replaced by kSecretPlaceholder.
+// A copy of a variable layer (or of a flat object of dotted names) in which every value of a
+// secret-named key, and everything inside such a key, is replaced by kSecretPlaceholder:
+// strings, numbers and lists alike. Booleans and empty strings are kept: they reveal nothing,
+// and "no password" must stay visible.
 core::Vars MaskSecretVars(core::Vars vars);
 
 // One device's findings; identifies the device without any secret.

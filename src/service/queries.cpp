@@ -86,10 +86,7 @@ Result<AuditPageReader> Queries::AuditPages(const AuditListRequest& r) {
     q.mac = mac->str();
   }
   PG_TRY(auto tenant, TenantFilter(r.tenant));
-  if (tenant) {
-    q.tenant_id = tenant->id;
-    q.tenant_name = tenant->name;
-  }
+  if (tenant) q.tenant_id = tenant->id;
   if (!r.decision.empty() && r.decision != "allow" && r.decision != "deny" && r.decision != "info") {
     return Error::InvalidArgument("decision: must be one of allow, deny, info");
   }

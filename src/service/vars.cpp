@@ -14,6 +14,29 @@ namespace {
 constexpr std::size_t kMaxKey = 128;
 constexpr std::size_t kMaxValue = 1024;
 
+// Values (leaves) in a layer, at any depth.
+std::size_t CountValues(const nlohmann::json& layer) {
+  if (!layer.is_object()) return 1;
+  std::size_t n = 0;
+  for (const auto& v : layer) n += CountValues(v);
+  return n;
+}
+
+// A layer a change may leave: within kMaxLayerValues and kMaxLayerBytes. A change that only
+// removes variables is always allowed, so that a layer set larger before (a file edited by
+// hand) can be brought back within the bounds.
+Status CheckLayerBounds(const core::Vars& layer) {
+  const std::size_t values = CountValues(layer);
+  const std::size_t bytes = layer.dump().size();
+  if (values > kMaxLayerValues || bytes > kMaxLayerBytes) {
+    return Error::InvalidArgument(fmt::format(
+        "set: the layer would hold {} variables in {} bytes (JSON); a layer holds at most {} variables and {} "
+        "bytes (docs/templates.md)",
+        values, bytes, kMaxLayerValues, kMaxLayerBytes));
+  }
+  return Ok();
+}
+
 // Render-context names (docs/templates.md): top-level reserved keys and the line keys that
 // inner contexts would shadow.
 constexpr std::array<std::string_view, 18> kReserved = {
@@ -71,14 +94,21 @@ std::vector<DeviceFindings> Introduced(const std::vector<DeviceFindings>& before
   return out;
 }
 
-// Audit detail: keys with their values (secret ones redacted) and the error findings the
+// The keys of the change's KEY=VALUE texts, as given.
+std::vector<std::string> SetKeys(const VarsChange& change) {
+  std::vector<std::string> keys;
+  for (const auto& s : change.set) keys.push_back(s.substr(0, s.find('=')));
+  return keys;
+}
+
+// Audit detail: keys with their values (secret ones masked) and the error findings the
 // change introduces (why it was refused, or what --force accepted).
 nlohmann::json AuditDetail(const VarsChange& change, const std::vector<DeviceFindings>& introduced) {
   nlohmann::json set = nlohmann::json::object();
   for (const auto& text : change.set) {
     auto kv = ParseVarAssignment(text);
     if (!kv) continue;  // validated before; nothing to record otherwise
-    set[kv->first] = IsSecretVarName(kv->first) ? nlohmann::json("<redacted>") : kv->second;
+    set[kv->first] = std::move(kv->second);
   }
   nlohmann::json findings = nlohmann::json::array();
   for (const auto& d : introduced) {
@@ -86,7 +116,7 @@ nlohmann::json AuditDetail(const VarsChange& change, const std::vector<DeviceFin
       findings.push_back({{"mac", d.mac}, {"rule", f.rule_id}, {"file", f.file}, {"key", f.key}});
     }
   }
-  return {{"set", std::move(set)},
+  return {{"set", MaskSecretVars(std::move(set))},
           {"unset", change.unset},
           {"forced", change.force == Force::kYes},
           {"findings", std::move(findings)}};
@@ -168,6 +198,9 @@ Result<core::Vars> ApplyVarsChange(const core::Vars& layer, const VarsChange& ch
     }
     (*node)[segments.back()] = std::move(kv.second);
   }
+  if (!change.set.empty()) {
+    PG_TRY_STATUS(CheckLayerBounds(out));
+  }
   for (const auto& key : change.unset) {
     PG_TRY_STATUS(ValidateVarKey(key));
     const auto segments = Segments(key);
@@ -185,6 +218,29 @@ Result<core::Vars> ApplyVarsChange(const core::Vars& layer, const VarsChange& ch
   return Result<core::Vars>(boost::system::in_place_value, std::move(out));
 }
 
+std::vector<std::string> ChangedKeys(const VarsChange& change) {
+  std::vector<std::string> keys = SetKeys(change);
+  keys.insert(keys.end(), change.unset.begin(), change.unset.end());
+  return keys;
+}
+
+nlohmann::json VarsAt(const core::Vars& layer, const std::vector<std::string>& keys) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& key : keys) {
+    const nlohmann::json* node = &layer;
+    for (const auto& segment : Segments(key)) {
+      if (node == nullptr || !node->is_object()) {
+        node = nullptr;
+        break;
+      }
+      const auto it = node->find(segment);
+      node = it == node->end() ? nullptr : &*it;
+    }
+    out[key] = node != nullptr ? *node : nlohmann::json(nullptr);
+  }
+  return out;
+}
+
 Result<VarsOutcome> Admin::ChangeTenantVars(const Linter& linter, const std::string& name,
                                             const VarsChange& change) {
   PG_TRY(auto tenant, FindTenantInScope(name));
@@ -196,16 +252,16 @@ Result<VarsOutcome> Admin::ChangeTenantVars(const Linter& linter, const std::str
   PG_TRY(auto after, linter.LintRepresentatives(changed));
   VarsOutcome out;
   out.introduced = Introduced(before, after);
-  for (const auto& s : change.set) out.keys_set.push_back(s.substr(0, s.find('=')));
+  out.keys_set = SetKeys(change);
   out.keys_unset = change.unset;
   auto detail = AuditDetail(change, out.introduced);
   detail["tenant"] = name;
   if (!out.introduced.empty() && change.force == Force::kNo) {
-    PG_TRY_STATUS(Audit("tenant vars refused", "", std::move(detail)));
+    PG_TRY_STATUS(Audit("tenant vars refused", "", tenant.id, std::move(detail)));
     return out;
   }
   PG_TRY_STATUS(store_.UpdateTenant(changed));
-  PG_TRY_STATUS(Audit("tenant vars changed", "", std::move(detail)));
+  PG_TRY_STATUS(Audit("tenant vars changed", "", tenant.id, std::move(detail)));
   out.saved = true;
   return out;
 }
@@ -226,14 +282,14 @@ Result<VarsOutcome> Admin::ChangeDeviceVars(const Linter& linter, const std::str
   const std::vector<DeviceFindings> after{linter.LintOne(changed, tenant, lines)};
   VarsOutcome out;
   out.introduced = Introduced(before, after);
-  for (const auto& s : change.set) out.keys_set.push_back(s.substr(0, s.find('=')));
+  out.keys_set = SetKeys(change);
   out.keys_unset = change.unset;
   if (!out.introduced.empty() && change.force == Force::kNo) {
-    PG_TRY_STATUS(Audit("device vars refused", device.mac.str(), AuditDetail(change, out.introduced)));
+    PG_TRY_STATUS(Audit("device vars refused", device.mac.str(), device.tenant_id, AuditDetail(change, out.introduced)));
     return out;
   }
   PG_TRY_STATUS(store_.UpdateDevice(changed));
-  PG_TRY_STATUS(Audit("device vars changed", device.mac.str(), AuditDetail(change, out.introduced)));
+  PG_TRY_STATUS(Audit("device vars changed", device.mac.str(), device.tenant_id, AuditDetail(change, out.introduced)));
   out.saved = true;
   return out;
 }

@@ -48,7 +48,23 @@ struct VarsOutcome {
   std::vector<DeviceFindings> introduced;
 };
 
-// Applies the change to a copy of `layer` (an object); the first invalid entry fails.
+// The bounds of one layer (tenant or device), whatever the requests that built it: values
+// at any depth, and bytes as compact JSON. Every change's audit record repeats what it set,
+// so the bounds also bound what a change costs the audit trail.
+inline constexpr std::size_t kMaxLayerValues = 512;
+inline constexpr std::size_t kMaxLayerBytes = 64 * 1024;
+
+// Applies the change to a copy of `layer` (an object); the first invalid entry fails, and so
+// does a change that sets variables and leaves the layer beyond kMaxLayerValues or
+// kMaxLayerBytes (InvalidArgument starting "set: ").
 Result<core::Vars> ApplyVarsChange(const core::Vars& layer, const VarsChange& change);
+
+// The keys a change names: those it sets, then those it removes.
+std::vector<std::string> ChangedKeys(const VarsChange& change);
+
+// The values `keys` (dotted names) have in `layer`, as one flat object: {"a.b": value}, null
+// for a key the layer does not hold. What an audit record shows of a layer before and after
+// a change, instead of the whole layer.
+nlohmann::json VarsAt(const core::Vars& layer, const std::vector<std::string>& keys);
 
 }  // namespace provgate::service

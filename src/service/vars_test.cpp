@@ -89,6 +89,32 @@ TEST(SecretVars, AreMaskedAtAnyDepth) {
   EXPECT_EQ(masked["web_ui_enabled"], true);
 }
 
+TEST(SecretVars, AreMaskedWhateverTheirTypeCaseOrDepth) {
+  const core::Vars vars = {{"admin_password", 123456},
+                           {"WEB_PASSWORD", "Sup3rSecret"},
+                           {"dect_access_code", "4711"},
+                           {"sip", {{"Auth_Token", "t"}}},
+                           {"secrets", {{"anything", "x"}, {"list", {1, 2}}}},
+                           {"handset_pin", 1234},
+                           {"aes_key_in_file", true},
+                           {"ping_interval", 30},
+                           {"time_zone_code", "CET"}};
+  const auto masked = MaskSecretVars(vars);
+  for (const auto* secret : {"admin_password", "WEB_PASSWORD", "dect_access_code", "handset_pin"}) {
+    EXPECT_EQ(masked[secret], kSecretPlaceholder) << secret;
+  }
+  EXPECT_EQ(masked["sip"]["Auth_Token"], kSecretPlaceholder);
+  EXPECT_EQ(masked["secrets"]["anything"], kSecretPlaceholder);
+  EXPECT_EQ(masked["secrets"]["list"], kSecretPlaceholder);
+  EXPECT_EQ(masked["aes_key_in_file"], true);  // a flag reveals nothing
+  EXPECT_EQ(masked["ping_interval"], 30);
+  EXPECT_EQ(masked["time_zone_code"], "CET");
+  // Dotted names, as audit records list them, by any of their parts.
+  EXPECT_TRUE(IsSecretVarName("sip.Password.main"));
+  EXPECT_TRUE(IsSecretVarName("gigaset.dect_access_code"));
+  EXPECT_FALSE(IsSecretVarName("ntp.server"));
+}
+
 class LinterTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -59,10 +59,9 @@ struct DeviceQuery {
 
 struct AuditQuery {
   std::string mac;  // "" = any device
-  // Scope or filter: records of this tenant's current devices and admin records naming the
-  // tenant (detail.tenant). Both must be given together.
+  // Scope or filter: records written while this tenant held their device or object (the
+  // records' tenant_id), whoever holds the device now.
   std::optional<std::int64_t> tenant_id;
-  std::string tenant_name;
   std::string actor;     // "" = any
   std::string decision;  // "" = any; allow | deny | info
   std::optional<std::int64_t> since;  // time >= (unix seconds)

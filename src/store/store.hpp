@@ -40,6 +40,8 @@ struct StoredAuditEvent {
   std::int64_t time = 0;  // unix seconds
   std::string kind;       // "request" or "admin"
   std::string mac;        // may be empty
+  // The tenant that held the device or object when the record was written (its "tenant_id").
+  std::optional<std::int64_t> tenant_id;
   std::string decision;   // allow | deny | info
   std::string reason;
   std::string json;

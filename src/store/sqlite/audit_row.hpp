@@ -5,7 +5,7 @@
 #include "store/sqlite/connection.hpp"
 #include "store/store.hpp"
 
-#define PG_AUDIT_ROW_COLUMNS "id, time, kind, mac, decision, reason, json"
+#define PG_AUDIT_ROW_COLUMNS "id, time, kind, mac, decision, reason, json, tenant_id"
 
 namespace provgate::store::sqlite {
 
@@ -18,6 +18,7 @@ inline StoredAuditEvent ReadAuditRow(const Statement& s) {
   e.decision = s.Text(4);
   e.reason = s.Text(5);
   e.json = s.Text(6);
+  e.tenant_id = s.OptionalInt(7);
   return e;
 }
 

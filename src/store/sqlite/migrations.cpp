@@ -154,6 +154,19 @@ ALTER TABLE tenants DROP COLUMN digest_user;
 ALTER TABLE tenants DROP COLUMN digest_password_enc;
 ALTER TABLE devices DROP COLUMN digest_user;
 )sql"},
+    Migration{8, "audit records carry the tenant that held their device or object", R"sql(
+-- A tenant's audit view filters on tenant_id, written with each record (its "tenant_id"),
+-- not on who holds a MAC now. Records from before carry none: admin records that named their
+-- tenant (detail.tenant) get its id here; device records stay for platform operators only,
+-- since who held the device when they were written is not known.
+ALTER TABLE audit ADD COLUMN tenant_id INTEGER;
+DROP TRIGGER audit_no_update;
+UPDATE audit SET tenant_id = (SELECT id FROM tenants WHERE name = json_extract(audit.json, '$.detail.tenant'))
+  WHERE json_extract(json, '$.detail.tenant') IS NOT NULL;
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE INDEX audit_by_tenant ON audit(tenant_id, id);
+)sql"},
 };
 
 constexpr bool VersionsAreContiguous() {

@@ -178,23 +178,19 @@ Result<std::vector<DeviceSummary>> SqliteOperatorStore::QueryDevices(const Devic
 
 Result<std::vector<StoredAuditEvent>> SqliteOperatorStore::QueryAudit(const AuditQuery& q) {
   PG_TRY_STATUS(CheckLimit(q.limit));
-  if (q.tenant_id.has_value() == q.tenant_name.empty()) {
-    return Error::InvalidArgument("audit query: tenant id and name go together");
-  }
   std::lock_guard lock(mu_);
   PG_TRY(Statement s,
          db_.Prepare(
              "SELECT " PG_AUDIT_ROW_COLUMNS " FROM audit "
              "WHERE (?1 = '' OR mac = ?1) "
-             "AND (?2 IS NULL OR (mac <> '' AND mac IN (SELECT mac FROM devices WHERE tenant_id = ?2)) "
-             "OR json_extract(json, '$.detail.tenant') = ?3) "
-             "AND (?4 = '' OR json_extract(json, '$.actor') = ?4) "
-             "AND (?5 = '' OR decision = ?5) "
-             "AND (?6 IS NULL OR time >= ?6) AND (?7 IS NULL OR time < ?7) "
-             "AND (?8 IS NULL OR id < ?8) ORDER BY id DESC LIMIT ?9"));
-  s.BindText(1, q.mac).BindInt(2, q.tenant_id).BindText(3, q.tenant_name).BindText(4, q.actor);
-  s.BindText(5, q.decision).BindInt(6, q.since).BindInt(7, q.until).BindInt(8, q.before_id);
-  s.BindInt(9, q.limit);
+             "AND (?2 IS NULL OR tenant_id = ?2) "
+             "AND (?3 = '' OR json_extract(json, '$.actor') = ?3) "
+             "AND (?4 = '' OR decision = ?4) "
+             "AND (?5 IS NULL OR time >= ?5) AND (?6 IS NULL OR time < ?6) "
+             "AND (?7 IS NULL OR id < ?7) ORDER BY id DESC LIMIT ?8"));
+  s.BindText(1, q.mac).BindInt(2, q.tenant_id).BindText(3, q.actor);
+  s.BindText(4, q.decision).BindInt(5, q.since).BindInt(6, q.until).BindInt(7, q.before_id);
+  s.BindInt(8, q.limit);
   std::vector<StoredAuditEvent> out;
   for (;;) {
     PG_TRY(bool row, s.Step());

@@ -97,26 +97,33 @@ TEST_F(OperatorStoreTest, RejectsLimitOutsideRange) {
   EXPECT_FALSE(ops_->QueryAudit(a));
 }
 
-TEST_F(OperatorStoreTest, AuditQueryScopesToTenantDevicesAndTenantRecords) {
+TEST_F(OperatorStoreTest, AuditQueryScopesToRecordsWrittenForTheTenant) {
   Add("001565000001", tenants_[0]);
   Add("001565000002", tenants_[1]);
-  auto event = [](const char* mac, const std::string& json) {
+  auto event = [](const char* mac, std::optional<std::int64_t> tenant, const std::string& json) {
     StoredAuditEvent e;
     e.time = 1'700'000'000;
     e.kind = "admin";
     e.mac = mac;
+    e.tenant_id = tenant;
     e.decision = "info";
     e.json = json;
     return e;
   };
-  ASSERT_TRUE(store_->AppendAudit(event("001565000001", R"({"actor":"cli:a"})")));
-  ASSERT_TRUE(store_->AppendAudit(event("001565000002", R"({"actor":"cli:b"})")));
-  ASSERT_TRUE(store_->AppendAudit(event("", R"({"actor":"cli:a","detail":{"tenant":"acme"}})")));
-  ASSERT_TRUE(store_->AppendAudit(event("", R"({"actor":"cli:a","detail":{"tenant":"globex"}})")));
+  // 001565000001 belongs to tenants_[0] now; its first record was written while tenants_[1]
+  // held it, and stays theirs.
+  ASSERT_TRUE(store_->AppendAudit(event("001565000001", tenants_[1], R"({"actor":"cli:c"})")));
+  ASSERT_TRUE(store_->AppendAudit(event("001565000001", tenants_[0], R"({"actor":"cli:a"})")));
+  ASSERT_TRUE(store_->AppendAudit(event("001565000002", tenants_[1], R"({"actor":"cli:b"})")));
+  ASSERT_TRUE(store_->AppendAudit(event("", tenants_[0], R"({"actor":"cli:a","detail":{"tenant":"acme"}})")));
+  ASSERT_TRUE(store_->AppendAudit(event("", std::nullopt, R"({"actor":"cli:a"})")));
   AuditQuery q;
   q.tenant_id = tenants_[0];
-  q.tenant_name = "acme";
-  EXPECT_EQ(ops_->QueryAudit(q).value().size(), 2u);
+  auto mine = ops_->QueryAudit(q).value();
+  ASSERT_EQ(mine.size(), 2u);
+  for (const auto& e : mine) EXPECT_EQ(e.tenant_id, tenants_[0]);
+  q.mac = "001565000001";
+  EXPECT_EQ(ops_->QueryAudit(q).value().size(), 1u);
   q = {};
   q.actor = "cli:b";
   EXPECT_EQ(ops_->QueryAudit(q).value().size(), 1u);

@@ -580,11 +580,11 @@ Status SqliteStore::RemoveLine(std::int64_t device_id, int index) {
 // --- Audit ---
 
 Status SqliteStore::InsertAuditLocked(const StoredAuditEvent& e) {
-  PG_TRY(Statement s, db_.Prepare("INSERT INTO audit(time, kind, mac, decision, reason, json) "
-                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  PG_TRY(Statement s, db_.Prepare("INSERT INTO audit(time, kind, mac, decision, reason, json, tenant_id) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
   // `e` outlives `s`, which clears the bindings when it goes.
   s.BindInt(1, e.time).BindTextUncopied(2, e.kind).BindTextUncopied(3, e.mac).BindTextUncopied(4, e.decision);
-  s.BindTextUncopied(5, e.reason).BindTextUncopied(6, e.json);
+  s.BindTextUncopied(5, e.reason).BindTextUncopied(6, e.json).BindInt(7, e.tenant_id);
   return s.Run();
 }
 

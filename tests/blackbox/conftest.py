@@ -154,16 +154,21 @@ class Server:
                                       source_address=(source, 0)) as sock:
             conn = ctx.wrap_socket(sock, server_hostname="localhost") if tls else sock
             conn.sendall(request)
-            chunks = []
-            while True:
-                try:
-                    data = conn.recv(65536)
-                except (ssl.SSLError, ConnectionResetError):
-                    break
-                if not data:
-                    break
-                chunks.append(data)
-            return b"".join(chunks)
+            return read_all(conn)
+
+
+def read_all(conn):
+    """Everything the peer sends until it closes (or resets) the connection."""
+    chunks = []
+    while True:
+        try:
+            data = conn.recv(65536)
+        except (ssl.SSLError, ConnectionResetError):
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BINARY, YEALINK, Server
+from conftest import YEALINK, Server, read_all
 
 FAULTS = Path(__file__).resolve().parent / "faults" / "fsync_gate.c"
 COMMON = "/y000000000096.cfg"       # a Yealink common file: no secret
@@ -48,15 +48,7 @@ def fetch(server, path, timeout=30):
         port = sock.getsockname()[1]
         with ctx.wrap_socket(sock, server_hostname="localhost") as conn:
             conn.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-            data = b""
-            while True:
-                try:
-                    chunk = conn.recv(65536)
-                except (ssl.SSLError, ConnectionResetError):
-                    break
-                if not chunk:
-                    break
-                data += chunk
+            data = read_all(conn)
     if not data.startswith(b"HTTP/1.1 "):
         raise ConnectionError("no response")
     head, _, body = data.partition(b"\r\n\r\n")

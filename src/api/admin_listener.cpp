@@ -71,7 +71,7 @@ void AuditTransport(AdminListener::State& s, const tcp::endpoint& peer, std::str
   r.decision = "deny";
   r.reason = std::move(reason);
   r.status = status;
-  s.audit.Submit(std::move(r), audit::Durability::kWindowed, std::nullopt, {});
+  if (auto st = s.audit.Record(std::move(r)); !st) spdlog::error("audit write failed: {}", st.error().message);
 }
 
 // Every field of `name`, one entry per field line.

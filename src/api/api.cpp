@@ -380,8 +380,7 @@ std::optional<ApiResponse> Api::Authenticate(Context& ctx) {
     r.listener = request.listener;
     r.peer = request.peer_ip;
     r.status = 401;
-    // A refusal: its response does not wait for the disk (the committer reports a failure).
-    deps_.audit.Submit(std::move(r), audit::Durability::kWindowed, std::nullopt, {});
+    if (auto st = deps_.audit.Record(std::move(r)); !st) spdlog::error("audit write failed: {}", st.error().message);
     std::lock_guard lock(stats_->mu);
     ++stats_->auth_failures[reason];
   };
@@ -445,11 +444,7 @@ Status Api::AuditAction(const Context& ctx, const ApiResponse& response, audit::
   r.peer = ctx.request.peer_ip;
   r.status = response.status;
   r.tenant_id = tenant ? tenant->id : 0;
-  if (durability == audit::Durability::kWindowed) {
-    // Its response does not wait for the disk (the committer reports a failure).
-    deps_.audit.Submit(std::move(r), durability, std::nullopt, {});
-    return Ok();
-  }
+  if (durability == audit::Durability::kWindowed) return deps_.audit.Record(std::move(r));
   return deps_.audit.Write(r, durability);
 }
 

@@ -363,6 +363,12 @@ void AuditLog::Recycle(std::vector<Entry>& batch) {
   }
 }
 
+Status AuditLog::Record(AuditRecord record) {
+  if (options_.hold_every_response || backlogged()) return Write(record, Durability::kDurable);
+  Submit(std::move(record), Durability::kWindowed, std::nullopt, {});
+  return Ok();
+}
+
 Status AuditLog::Write(const AuditRecord& record, Durability durability,
                        std::optional<store::DeviceSeen> seen) {
   return WriteBatch(std::span(&record, 1), durability, std::move(seen));
@@ -543,7 +549,6 @@ void AuditLog::Run() {
       queued_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) return;  // stopping, and everything is committed
       const auto delay = options_.commit_delay;
-      const bool storm = delay.count() > 0 && std::chrono::steady_clock::now() - last_commit_ < delay;
       for (;;) {
         if (queue_.size() >= kMaxBatch || stopping_ || blocking_queued_ || commit_wanted_) break;
         // Nobody waits for a kWindowed record: it may wait out the window. A kDurable one's
@@ -551,6 +556,8 @@ void AuditLog::Run() {
         auto deadline = std::chrono::steady_clock::time_point::max();
         if (windowed_queued_) deadline = *windowed_queued_ + options_.max_unsynced;
         if (durable_queued_) {
+          // A storm: the first waiting record came within the delay of the last commit.
+          const bool storm = delay.count() > 0 && *durable_queued_ - last_commit_ < delay;
           if (!storm || siblings_ <= 0) break;
           deadline = std::min(deadline, *durable_queued_ + delay);
         }

@@ -134,6 +134,9 @@ struct AuditOptions {
   // up to this long (a batch with a kDurable one commits on that one's terms, above), so a
   // crash loses at most this window's secret-free records. 0 syncs each batch at once.
   std::chrono::milliseconds max_unsynced{20};
+  // audit.durability = "all": Record waits like a kDurable write (the device pipeline is
+  // told separately: pipeline::PipelineOptions::durable_audit_always).
+  bool hold_every_response = false;
 };
 
 class AuditLog;
@@ -179,6 +182,12 @@ class AuditLog {
   // and its own record), in this order.
   AuditRecord Submit(std::vector<AuditRecord> records, Durability durability,
                      std::optional<store::DeviceSeen> seen, Completion done);
+  // A record whose response need not wait for it (a refusal, a secret-free answer): queued
+  // as kWindowed with nobody to tell of a failure (the committer logs and counts it), unless
+  // the log holds every response (AuditOptions::hold_every_response) or is backlogged: then
+  // this waits for the commit like Write(kDurable), so no producer grows the queue without
+  // bound while the disk stalls.
+  Status Record(AuditRecord record);
   // Blocking forms (CLI, tests, rare events on the request path): return once committed.
   // The commit delay does not apply to a batch holding one: the waiting thread may be a
   // serving thread, with every connection it serves stalled until the commit.

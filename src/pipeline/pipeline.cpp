@@ -82,6 +82,7 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   outcome.events.clear();
   outcome.seen.reset();
   outcome.spent.device_id = 0;
+  outcome.spent.mac.clear();
   outcome.spent.lines.clear();
   outcome.spent.config_key = false;
   outcome.vendor = {};
@@ -147,7 +148,9 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
                                    record.reason.substr(0, record.reason.find(':')));
   }
   if (response.status != 200) outcome.seen.reset();  // only an answered fetch counts as seen
-  outcome.durability = durable || !outcome.events.empty() || options_.durable_audit_always
+  // Every uniform 404 waits: some change state (window ended, identity misused, a lock) and
+  // must be durable first, and a refusal must not be told apart by its latency (invariant 2).
+  outcome.durability = durable || !outcome.events.empty() || response.status == 404 || options_.durable_audit_always
                            ? audit::Durability::kDurable
                            : audit::Durability::kWindowed;
   record.status = response.status;
@@ -169,10 +172,18 @@ const DeviceResponse& Pipeline::Respond(Outcome& outcome, const Status& committe
 
 void Pipeline::GiveBack(Outcome::Spent& spent) {
   if (spent.device_id == 0) return;
-  if (auto st = store_.GiveBackUndelivered(spent.device_id, spent.lines, spent.at, spent.config_key); !st) {
+  const Status given = store_.GiveBackUndelivered(spent.device_id, spent.lines, spent.at, spent.config_key);
+  if (!given) {
     spdlog::error("could not give back the passwords or key of a response that never left: {}",
-                  st.error().message);
+                  given.error().message);
   }
+  // The trail may already hold the decision's records (written, then the sync failed): this
+  // one says the delivery they name did not happen.
+  auto r = audit::InfoRecord(clock_.Now(), "lifecycle", "server", given ? "delivery given back" : "delivery not given back",
+                             spent.mac,
+                             {{"lines", spent.lines}, {"config_key", spent.config_key},
+                              {"cause", "the response was not sent: its audit record could not be committed"}});
+  if (auto st = audit_.Record(std::move(r)); !st) spdlog::error("audit write failed: {}", st.error().message);
   spent.device_id = 0;
 }
 

@@ -61,13 +61,16 @@ struct Outcome {
   // Whether the response waits for its records on disk (DESIGN.md invariant 7): kDurable
   // when it releases a secret (a device's own file, which carries its web-UI password and
   // SIP passwords; a key file), the request changed state (it raised events, or stored an
-  // upload) or failed inside; kWindowed for secret-free files and refusals.
+  // upload) or failed inside, and every uniform 404 (some change state, and refusals must
+  // not differ in latency); kWindowed for secret-free files, HEAD and the other refusals
+  // (401 challenges, 405, 429, 503).
   audit::Durability durability = audit::Durability::kDurable;
   // What the decision spent that only its response delivers: passwords claimed and a
   // config key's plain copy marked sent, at `at`. Given back when the response cannot
   // leave (Respond). `device_id` 0: nothing.
   struct Spent {
     std::int64_t device_id = 0;
+    std::string mac;
     std::int64_t at = 0;
     std::vector<int> lines;
     bool config_key = false;

@@ -132,6 +132,7 @@ Result<DeviceResponse> Pipeline::ServeFile(const Context& ctx, const vendors::Ve
     PG_TRY(bool first, store_.MarkConfigKeyDelivered(device.id, ctx.now));
     if (first) {
       ctx.spent.device_id = device.id;
+      ctx.spent.mac = device.mac.str();
       ctx.spent.at = ctx.now;
       ctx.spent.config_key = true;
       LifecycleEvent(ctx, device,
@@ -237,6 +238,7 @@ Result<std::vector<core::Line>> Pipeline::LinesWithDeliverablePasswords(
     std::vector<int> indexes;
     for (const auto& l : claimed) indexes.push_back(l.index);
     ctx.spent.device_id = device.id;
+    ctx.spent.mac = device.mac.str();
     ctx.spent.at = ctx.now;
     ctx.spent.lines = indexes;
     LifecycleEvent(ctx, device, "password delivered",

@@ -5,6 +5,7 @@ import json
 import re
 
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 _macs = itertools.count(1)
 
@@ -57,3 +58,17 @@ def make_key(server, role, tenant=None, expires_days=None):
 
 def admin_key(server):
     return (server.dir / "admin-api-key").read_text().strip()
+
+
+def scrape(api):
+    """The admin listener's /metrics, parsed by Prometheus's own exposition-format parser:
+    {(name, sorted labels): value}. A series that appears twice fails the test."""
+    r = api.get("/metrics")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    samples = {}
+    for family in text_string_to_metric_families(r.text):
+        for s in family.samples:
+            key = (s.name, tuple(sorted(s.labels.items())))
+            assert key not in samples, f"duplicate series {key}"
+            samples[key] = s.value
+    return samples

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from api_client import Api, admin_key, new_mac
+from api_client import Api, admin_key, new_mac, scrape
 from conftest import ROOT, YEALINK, Server
 
 DOC = json.loads((ROOT / "api" / "openapi.json").read_text())
@@ -87,15 +86,6 @@ def test_responses_conform_to_the_document(api):
     conforms(api.get("/api/v1/devices?limit=0").json(), "Problem")
     conforms(api.get("/api/v1/devices", key=None).json(), "Problem")
 
-
-def scrape(api):
-    r = api.get("/metrics")
-    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-    samples = {}
-    for family in text_string_to_metric_families(r.text):
-        for s in family.samples:
-            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return samples
 
 
 def test_prometheus_scrape_parses_and_counters_move(api):

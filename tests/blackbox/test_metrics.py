@@ -6,9 +6,8 @@ import re
 import time
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from api_client import Api, admin_key
+from api_client import Api, admin_key, scrape
 from conftest import YEALINK, YEALINK2, Server, get, run
 
 LISTENER = "devices"  # the demo's device listener
@@ -23,17 +22,6 @@ def api(tmp_path):
     yield Api(s, admin_key(s))
     s.stop()
 
-
-def scrape(api):
-    r = api.get("/metrics")
-    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-    samples = {}
-    for family in text_string_to_metric_families(r.text):
-        for s in family.samples:
-            key = (s.name, tuple(sorted(s.labels.items())))
-            assert key not in samples, f"duplicate series {key}"
-            samples[key] = s.value
-    return samples
 
 
 def value(samples, name, **labels):

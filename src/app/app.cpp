@@ -133,7 +133,6 @@ Status App::Serve() {
   options.provisioning_url = config_.provisioning_url;
   options.render_cache_files = config_.cache_devices;
   options.withheld = withheld_;
-  options.durable_audit_always = config_.durable_audit_always;
   PG_TRY(auto defenses, pipeline::Defenses::Create(*store_, clock_, config_.defense));
   // Requests of proven devices read through the fleet cache; the CLI and admin paths, and
   // names a request makes up, read the store.

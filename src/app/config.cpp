@@ -342,8 +342,7 @@ Result<Config> LoadConfig(const std::filesystem::path& file) {
                        "must be \"secrets-and-changes\" (a response waits for its record on disk when it "
                        "releases a secret or changed state) or \"all\" (every response waits)");
   }
-  c.durable_audit_always = durability == "all";
-  c.audit.hold_every_response = c.durable_audit_always;
+  c.audit.hold_every_response = durability == "all";
   PG_TRY(auto unsynced_ms, Get<std::int64_t>(audit, file, "audit.max_unsynced_ms", c.audit.max_unsynced.count()));
   if (unsynced_ms < 0 || unsynced_ms > 1000) {
     return ConfigError(file, "audit.max_unsynced_ms", "must be between 0 and 1000 (milliseconds)");

@@ -23,8 +23,6 @@ struct Config {
   size_t cache_devices = 10000;  // the server's fleet cache (store::FleetCache); 0 = off
   std::filesystem::path audit_path;
   audit::AuditOptions audit;
-  // audit.durability = "all": every response waits for its record on disk.
-  bool durable_audit_always = false;
   std::filesystem::path templates_dir;
   int threads = 0;  // 0 = one per core
   std::string provisioning_url;

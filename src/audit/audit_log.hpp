@@ -134,8 +134,8 @@ struct AuditOptions {
   // up to this long (a batch with a kDurable one commits on that one's terms, above), so a
   // crash loses at most this window's secret-free records. 0 syncs each batch at once.
   std::chrono::milliseconds max_unsynced{20};
-  // audit.durability = "all": Record waits like a kDurable write (the device pipeline is
-  // told separately: pipeline::PipelineOptions::durable_audit_always).
+  // audit.durability = "all": every response waits for its record on disk (Record waits
+  // like a kDurable write; the device pipeline classes every outcome kDurable).
   bool hold_every_response = false;
 };
 
@@ -222,6 +222,7 @@ class AuditLog {
   // True while so many records wait for the disk (a stalled or slow sync) that a response
   // should wait for its record whatever its class: the queue's memory stays bounded.
   bool backlogged() const { return queue_depth() >= kMaxQueuedRecords; }
+  bool holds_every_response() const { return options_.hold_every_response; }
   // kWindowed batches whose write or sync failed after their responses had left.
   std::uint64_t windowed_failures() const { return windowed_failures_.load(std::memory_order_relaxed); }
   // Failed copies of committed records into the store (each retried, or recovered from the

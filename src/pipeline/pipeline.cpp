@@ -150,7 +150,7 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   if (response.status != 200) outcome.seen.reset();  // only an answered fetch counts as seen
   // Every uniform 404 waits: some change state (window ended, identity misused, a lock) and
   // must be durable first, and a refusal must not be told apart by its latency (invariant 2).
-  outcome.durability = durable || !outcome.events.empty() || response.status == 404 || options_.durable_audit_always
+  outcome.durability = durable || !outcome.events.empty() || response.status == 404 || audit_.holds_every_response()
                            ? audit::Durability::kDurable
                            : audit::Durability::kWindowed;
   record.status = response.status;

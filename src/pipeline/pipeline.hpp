@@ -41,9 +41,6 @@ struct PipelineOptions {
   size_t render_cache_files = 10000;       // RenderCache entries; 0 = render every request
   // Devices served nothing because their configs fail the policy linter; null = none.
   std::shared_ptr<WithheldDevices> withheld;
-  // audit.durability = "all": every response waits for its record on disk, not only those
-  // that release a secret or follow a change of state.
-  bool durable_audit_always = false;
 };
 
 // A decided request: the response to send once its records are committed, and the

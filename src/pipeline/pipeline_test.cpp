@@ -175,9 +175,10 @@ TEST_F(PipelineTest, OnlyResponsesThatReleaseASecretOrChangeStateWaitForTheDisk)
     ASSERT_TRUE(audit_->WriteBatch(outcome.TakeRecords(), outcome.durability, std::move(outcome.seen)));
   }
 
-  PipelineOptions all;
-  all.durable_audit_always = true;
-  Pipeline every(*store_, *cached_, vendors_, *templates_, *audit_, clock_, *defenses_, all);
+  audit::AuditOptions all;
+  all.hold_every_response = true;
+  auto holding = audit::AuditLog::Open(dir_ / "audit-all.log", nullptr, all).value();
+  Pipeline every(*store_, *cached_, vendors_, *templates_, *holding, clock_, *defenses_, PipelineOptions{});
   auto post = Request("/nope.cfg", "001565aabbcc");
   post.method = "POST";
   EXPECT_EQ(every.Evaluate(post).durability, Durability::kDurable);

@@ -301,7 +301,7 @@ Result<Step<DeviceResponse>> Pipeline::Decide(RequestState& state, Outcome& outc
 
   if (banned) record.detail["ban_exempt"] = "authenticated device asking for its own files";
   // With the newest last-seen, which the store may not have yet (only then a copy).
-  id->device = audit_.WithUncopiedSeen(std::move(id->device));
+  id->device = audit_.uncopied_seen().Apply(std::move(id->device));
   const core::Device& device = *id->device;
   record.device = device.mac.str();
   record.tenant_id = device.tenant_id.value_or(0);

@@ -4,13 +4,12 @@
 
 namespace provgate::pipeline {
 
-std::optional<Refused> RateLimit(Defenses& defenses, const net::IpAddress& client, const Identity* id) {
-  // The key lives in memory the serving thread keeps: a keep-alive request allocates nothing.
-  thread_local std::string rate_key;
+std::optional<Refused> RateLimit(Defenses& defenses, RequestState& state, const Identity* id) {
+  std::string& rate_key = state.memory.rate_key;
   if (id != nullptr) {
     rate_key.assign("device:").append(id->device->mac.str());
   } else {
-    rate_key = defense::SourceRateKey(client);
+    rate_key = defense::SourceRateKey(state.client);
   }
   const auto rate = defenses.rate().Acquire(rate_key);
   if (rate.allowed) return std::nullopt;

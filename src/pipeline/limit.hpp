@@ -15,7 +15,7 @@ namespace provgate::pipeline {
 
 // The 429 of a request whose bucket is empty (the device's for a proven `id`, else the
 // source's), or nothing.
-std::optional<Refused> RateLimit(Defenses& defenses, const net::IpAddress& client, const Identity* id);
+std::optional<Refused> RateLimit(Defenses& defenses, RequestState& state, const Identity* id);
 
 // `refused`, or a 429 when the source's refusal budget is spent.
 Refused ChargeRefusal(Defenses& defenses, const net::IpAddress& client, Refused refused);

@@ -63,8 +63,8 @@ Outcome Pipeline::Evaluate(const DeviceRequest& request) {
 
 void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   // The previous response's body memory is this one's; everything else starts over.
-  std::string body_memory = std::move(outcome.response.body);
-  body_memory.clear();
+  outcome.memory.body = std::move(outcome.response.body);
+  outcome.memory.body.clear();
   outcome.response = DeviceResponse{};
   outcome.events.clear();
   outcome.seen.reset();
@@ -97,9 +97,8 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   if (resolved.source == net::ClientAddressSource::kForwardingHeader) {
     record.detail["client"] = client.ToString();
   }
-  RequestState state{request, client, ToUnix(clock_.Now()), request.method != "HEAD", record, outcome.events,
-                     outcome.spent};
-  state.body_memory = std::move(body_memory);
+  RequestState state{request, client,         ToUnix(clock_.Now()), request.method != "HEAD",
+                     record,  outcome.events, outcome.spent,        outcome.memory};
 
   Result<Step<DeviceResponse>> decided = Step<DeviceResponse>(Refused{Refusal::kMalformedForwarding});
   auto permit = defenses_.gate().TryEnter();
@@ -289,14 +288,14 @@ Result<Step<DeviceResponse>> Pipeline::Decide(RequestState& state, Outcome& outc
     record.device = id->device->mac.str();
     record.tenant_id = id->device->tenant_id.value_or(0);
     state.Scan(defense::ScanEvent::kWrongMac, target.mac->str());
-    if (auto limited = RateLimit(defenses_, client, id)) return std::move(*limited);
+    if (auto limited = RateLimit(defenses_, state, id)) return std::move(*limited);
     PG_TRY_STATUS(MisusedIdentity(state, *id, *target.mac));
     return Refused{Refusal::kMacMismatch};
   }
   if (banned && id != nullptr && RecentlyMisused(id->device->mac, state.now)) {
     return refuse_early(Refused{Refusal::kBannedSource});
   }
-  if (auto limited = RateLimit(defenses_, client, id)) return std::move(*limited);
+  if (auto limited = RateLimit(defenses_, state, id)) return std::move(*limited);
   if (id == nullptr) return std::move(std::get<Refused>(identified));
 
   if (banned) record.detail["ban_exempt"] = "authenticated device asking for its own files";

@@ -58,6 +58,8 @@ struct Outcome {
   // What the decision spent that only its response delivers (given back by Respond when
   // the response cannot leave).
   Spent spent;
+  // Kept for the connection's next request.
+  RequestMemory memory;
 
   // The events, then the request's record, in commit order.
   std::vector<audit::AuditRecord> TakeRecords();

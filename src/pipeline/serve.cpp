@@ -15,9 +15,6 @@
 namespace provgate::pipeline {
 namespace {
 
-// The render cache key, in memory the serving thread keeps.
-thread_local std::string cache_key_scratch;
-
 // Writes `data` to `path` readable by provgate's user only (0600), whatever the umask.
 Status WritePrivateFile(const std::filesystem::path& path, std::string_view data) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -98,13 +95,13 @@ Result<Step<DeviceResponse>> ServeFile(const StageDeps& deps, RequestState& ctx,
   const bool carries_key = device_file && key && !encrypt && tpl->References("config_key");
   if (carries_key && !ctx.request.tls) return Refused{Refusal::kKeyNeedsTls};
 
-  std::string& cache_key = cache_key_scratch;
+  std::string& cache_key = ctx.memory.cache_key;
   if (device_file) {
     RenderCache::DeviceKey(cache_key, device.mac, file_name);
   } else {
     RenderCache::CommonKey(cache_key, *device.tenant_id, device.vendor, device.model, file_name);
   }
-  std::string body = std::move(ctx.body_memory);
+  std::string body = std::move(ctx.memory.body);
   // A file rendered at this generation for a device with no stored password: there is
   // nothing to deliver or confirm, as reading the lines again would show.
   if (!deps.render_cache.Find(cache_key, generation, body)) {

@@ -78,6 +78,15 @@ struct ScanSignal {
   std::string mac;  // the MAC the request named, when it named one
 };
 
+// Memory a connection keeps from one request to the next (in its Outcome), so that a
+// keep-alive request builds its keys and body without a heap allocation. The stages reach
+// it through RequestState; nothing outside the pipeline sees it.
+struct RequestMemory {
+  std::string body;  // a served file's body: the previous response's memory
+  std::string rate_key;
+  std::string cache_key;
+};
+
 // One request while it is decided.
 struct RequestState {
   const DeviceRequest& request;
@@ -90,12 +99,11 @@ struct RequestState {
   // Lifecycle records the decision raises, committed with and before the request's record.
   std::vector<audit::AuditRecord>& events;
   Spent& spent;
+  RequestMemory& memory;
   // Set by a stage whose response releases a secret or that changed state without an event:
   // the response then waits for its record on disk (Outcome::durability).
   bool durable = false;
   boost::container::small_vector<ScanSignal, 2> scan;
-  // Memory a served file's body may take (the previous response's on this connection).
-  std::string body_memory;
 
   void Scan(defense::ScanEvent event, std::string_view mac = {}) { scan.push_back({event, std::string(mac)}); }
 };

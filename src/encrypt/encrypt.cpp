@@ -140,6 +140,13 @@ Result<std::string> Decrypt(vendors::Cipher cipher, std::string_view key, std::s
   return Error::InvalidArgument("unknown cipher");
 }
 
+Result<std::string> WrapKey(vendors::KeyWrap wrap, std::string_view file_key) {
+  switch (wrap) {
+    case vendors::KeyWrap::kYealinkCompatibility: return WrapYealinkKey(file_key);
+  }
+  return Error::Internal("unknown key wrap");
+}
+
 Result<std::string> WrapYealinkKey(std::string_view file_key) {
   if (file_key.size() != kBlock) return Error::InvalidArgument("Yealink keys are 16 characters");
   return YealinkEcb(kYealinkCompatibilityKey, file_key, true);

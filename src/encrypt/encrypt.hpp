@@ -44,6 +44,8 @@ Result<std::string> Decrypt(vendors::Cipher cipher, std::string_view key, std::s
 // under the firmware's published compatibility key (VENDORS.md 1.4). Obfuscation only: anyone
 // can unwrap it. kInvalidArgument unless `file_key` is 16 bytes.
 Result<std::string> WrapYealinkKey(std::string_view file_key);
+// The content of a key file that carries `file_key` the way `wrap` says.
+Result<std::string> WrapKey(vendors::KeyWrap wrap, std::string_view file_key);
 Result<std::string> UnwrapYealinkKey(std::string_view key_file);
 
 }  // namespace provgate::encrypt

@@ -144,6 +144,8 @@ TEST(Encrypt, OpenSslCliDecryptsTheYealinkFormatAndKeyFile) {
   EXPECT_EQ(ReadFile(dir.path() / "key"), key);
   EXPECT_EQ(*UnwrapYealinkKey(*wrapped), key);
   EXPECT_EQ(*Decrypt(Cipher::kYealinkAes128Ecb, key, *enc), kPlain);
+  // What the pipeline serves for a Yealink key-file route.
+  EXPECT_EQ(*WrapKey(vendors::KeyWrap::kYealinkCompatibility, key), *wrapped);
 }
 
 TEST(Encrypt, RejectsBadKeysAndInputsWithoutThrowing) {

@@ -323,7 +323,7 @@ Result<Step<DeviceResponse>> Pipeline::Decide(RequestState& state, Outcome& outc
     if (!target.upload) return Refused{Refusal::kUploadNotAllowed};
     return Upload(deps_, state, device, *target.upload, admitted.file_name());
   }
-  if (target.key_file) return KeyFile(state, device);
+  if (target.key_file) return KeyFile(state, device, *target.key_file);
   if (!target.file) return Refused{Refusal::kUnknownFile};
   PG_TRY(auto served, ServeFile(deps_, state, *vendor, *target.file, device, *tenant, admitted.file_name(), generation));
   if (std::holds_alternative<DeviceResponse>(served) && target.file->scope == vendors::FileScope::kDevice) {

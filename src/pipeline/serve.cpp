@@ -61,10 +61,11 @@ Result<Step<DeviceResponse>> Upload(const StageDeps& deps, RequestState& ctx, co
 }
 
 // A key is never sent without TLS: a plain-HTTP listener could hand it to anyone on the path.
-Result<Step<DeviceResponse>> KeyFile(RequestState& ctx, const core::Device& device) {
+Result<Step<DeviceResponse>> KeyFile(RequestState& ctx, const core::Device& device,
+                                     const vendors::KeyFileRoute& route) {
   if (!device.config_key) return Refused{Refusal::kNoConfigKey};
   if (!ctx.request.tls) return Refused{Refusal::kKeyNeedsTls};
-  PG_TRY(auto wrapped, encrypt::WrapYealinkKey(*device.config_key));
+  PG_TRY(auto wrapped, encrypt::WrapKey(route.wrap, *device.config_key));
   ctx.durable = true;
   ctx.record.decision = "allow";
   ctx.record.reason = "key file";

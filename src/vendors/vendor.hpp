@@ -76,10 +76,17 @@ struct EncryptionScheme {
   bool required = false;
 };
 
+// How a key file carries the device's key (encrypt::WrapKey).
+enum class KeyWrap {
+  // AES-128-ECB under Yealink's published compatibility key (obfuscation only).
+  kYealinkCompatibility,
+};
+
 // A key file the phone fetches beside an encrypted file (Yealink compatibility mode).
 struct KeyFileRoute {
   core::MacAddress mac;
   std::string protected_file;  // the file whose key this is, e.g. "001565aabbcc.cfg"
+  KeyWrap wrap = KeyWrap::kYealinkCompatibility;
 };
 
 struct UserAgentInfo {
@@ -116,7 +123,7 @@ class Vendor {
   }
 
   // Maps a key-file name (KeyDelivery::kKeyFile) to the device and the file it unlocks; the
-  // pipeline answers with encrypt::WrapYealinkKey(<device key>). nullopt for other names.
+  // pipeline answers with encrypt::WrapKey(route.wrap, <device key>). nullopt for other names.
   virtual std::optional<KeyFileRoute> RouteKeyFile(std::string_view /*file_name*/) const {
     return std::nullopt;
   }

@@ -149,7 +149,7 @@ std::optional<KeyFileRoute> YealinkVendor::RouteKeyFile(std::string_view file_na
   if (file_name.size() != 12 + kSuffix.size() || !file_name.ends_with(kSuffix)) return std::nullopt;
   auto mac = internal::MacFromHex(file_name.substr(0, 12), internal::HexCase::kLower);
   if (!mac) return std::nullopt;
-  return KeyFileRoute{*mac, mac->str() + ".cfg"};
+  return KeyFileRoute{*mac, mac->str() + ".cfg", KeyWrap::kYealinkCompatibility};
 }
 
 std::vector<std::string> YealinkVendor::BootFiles(const core::MacAddress& mac, std::string_view model) const {

@@ -270,7 +270,7 @@ std::optional<StoredLine> ParseStoredLine(std::string_view line) {
 }
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::filesystem::path& file,
-                                                 store::Store* store, AuditOptions options) {
+                                                 store::AuditStore* store, AuditOptions options) {
   const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0) {
     return Error::Unavailable("cannot open audit log " + file.string() + ": " + std::strerror(errno));
@@ -280,7 +280,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::filesystem::path& fi
   return std::unique_ptr<AuditLog>(new AuditLog(fd, ec ? file.string() : key.string(), store, options));
 }
 
-AuditLog::AuditLog(int fd, std::string file_key, store::Store* store, AuditOptions options)
+AuditLog::AuditLog(int fd, std::string file_key, store::AuditStore* store, AuditOptions options)
     : fd_(fd), file_key_(std::move(file_key)), store_(store), options_(options),
       committer_([this] { Run(); }) {
   std::lock_guard lock(mu_);

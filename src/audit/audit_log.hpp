@@ -165,7 +165,7 @@ class AuditLog {
  public:
   // Opens (creating, mode 0640) the append-only file and starts the committer.
   // `store` may be null (file only).
-  static Result<std::unique_ptr<AuditLog>> Open(const std::filesystem::path& file, store::Store* store,
+  static Result<std::unique_ptr<AuditLog>> Open(const std::filesystem::path& file, store::AuditStore* store,
                                                 AuditOptions options = {});
   // Commits everything submitted so far, then stops the committer.
   ~AuditLog();
@@ -257,7 +257,7 @@ class AuditLog {
     std::shared_ptr<const core::Device> base;
     std::shared_ptr<const core::Device> overlaid;
   };
-  AuditLog(int fd, std::string file_key, store::Store* store, AuditOptions options);
+  AuditLog(int fd, std::string file_key, store::AuditStore* store, AuditOptions options);
   AuditRecord Enqueue(Entry entry);  // returns a spare record
   void Recycle(std::vector<Entry>& batch);
   Status EnqueueAndWait(Entry entry);
@@ -288,7 +288,7 @@ class AuditLog {
 
   int fd_;
   const std::string file_key_;  // the file's canonical path: its copy mark's key
-  store::Store* store_;
+  store::AuditStore* store_;
   const AuditOptions options_;
   std::string run_;   // this server run's id, set by ClaimForServer before claimed_
   std::int64_t seq_ = 0;  // committer thread only: the last sequence number written

@@ -54,7 +54,7 @@ Result<std::optional<DeviceResponse>> Pipeline::Authorize(const Context& ctx, co
   if (id.strength == core::IdentityStrength::kClientCert) {
     if (device.pin_spki.empty()) {
       if (ctx.side_effects) {
-        PG_TRY(bool pinned, store_.PinDevice(device.id, ctx.request.cert->spki_sha256));
+        PG_TRY(bool pinned, writes_.PinDevice(device.id, ctx.request.cert->spki_sha256));
         if (pinned) {
           LifecycleEvent(ctx, device, "certificate pinned", {{"spki_sha256", ctx.request.cert->spki_sha256}});
         }

@@ -38,13 +38,13 @@ Result<Pipeline::Identified> Pipeline::Identify(const Context& ctx, const std::o
   const auto& m = request.methods;
   if (request.cert && m.client_cert) {
     record.identity_source = "client-cert";
-    PG_TRY(auto device, FindNamed(reads_, request.cert->mac));
+    PG_TRY(auto device, FindProven(reads_, request.cert->mac));
     if (!device) return Identified(Deny(record, "unknown device"));
     return Identified(Identity{core::IdentityStrength::kClientCert, std::move(device)});
   }
   if (token && m.token) {
     record.identity_source = "token";
-    auto d = store_.FindDeviceByToken(defense::HashToken(token->token));
+    auto d = named_.FindDeviceByToken(defense::HashToken(token->token));
     if (!d) {
       if (d.error().code != ErrorCode::kNotFound) return d.error();
       PG_TRY_STATUS(ScanEvent(ctx.client, defense::ScanEvent::kFailedAuth, "", record));
@@ -61,10 +61,10 @@ Result<Pipeline::Identified> Pipeline::Identify(const Context& ctx, const std::o
   const auto url_mac = MacNamedBy(file_name);
   std::shared_ptr<const core::Device> claimed;
   if (url_mac) {
-    PG_TRY(claimed, FindNamed(store_, *url_mac));
+    PG_TRY(claimed, FindNamed(named_, *url_mac));
   }
   if (m.ip && claimed && claimed->tenant_id) {
-    PG_TRY(auto tenant, store_.GetTenant(*claimed->tenant_id));
+    PG_TRY(auto tenant, named_.GetTenant(*claimed->tenant_id));
     if (tenant.ip_as_identity && !tenant.ip_ranges.empty() && InTenantRanges(tenant, ctx.client)) {
       record.identity_source = "ip";
       return Identified(Identity{core::IdentityStrength::kIpRange, std::move(claimed)});
@@ -95,7 +95,7 @@ Result<Pipeline::Identified> Pipeline::IdentifyByDigest(const Context& ctx) {
   const auto mac = core::MacAddress::Parse(creds->username);
   std::shared_ptr<const core::Device> device;
   if (mac) {
-    PG_TRY(device, FindNamed(store_, *mac));
+    PG_TRY(device, FindNamed(named_, *mac));
   }
   const bool known = device && device->digest_password;
   const std::string ha1 = known ? defense::ComputeHa1(creds->algorithm, creds->username, options.realm,
@@ -139,7 +139,7 @@ Result<Pipeline::Identified> Pipeline::IdentifyByBasic(const Context& ctx) {
   std::shared_ptr<const core::Device> device;
   if (creds) {
     if (auto mac = core::MacAddress::Parse(creds->user)) {
-      PG_TRY(device, FindNamed(store_, *mac));
+      PG_TRY(device, FindNamed(named_, *mac));
     }
   }
   const bool known = device && device->digest_password;

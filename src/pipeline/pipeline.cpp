@@ -39,12 +39,18 @@ DeviceResponse Deny(audit::AuditRecord& record, std::string reason) {
 }
 
 bool InTenantRanges(const core::Tenant& tenant, const net::IpAddress& client) {
-  auto ranges = net::IpSet::Parse(tenant.ip_ranges);
-  return ranges && ranges->Contains(client);
+  return tenant.ip_ranges.Contains(client);
 }
 
-Result<std::shared_ptr<const core::Device>> FindNamed(store::Store& from, const core::MacAddress& mac) {
-  auto d = from.FindDeviceShared(mac);
+Result<std::shared_ptr<const core::Device>> FindNamed(store::NamedReads& from, const core::MacAddress& mac) {
+  auto d = from.FindDevice(mac);
+  if (d) return std::make_shared<const core::Device>(std::move(*d));
+  if (d.error().code != ErrorCode::kNotFound) return d.error();
+  return std::shared_ptr<const core::Device>();
+}
+
+Result<std::shared_ptr<const core::Device>> FindProven(store::ProvenReads& from, const core::MacAddress& mac) {
+  auto d = from.FindProvenDevice(mac);
   if (d) return std::move(*d);
   if (d.error().code != ErrorCode::kNotFound) return d.error();
   return std::shared_ptr<const core::Device>();
@@ -55,11 +61,12 @@ DeviceResponse UniformNotFound() {
 }
 
 
-Pipeline::Pipeline(store::Store& store, store::Store& reads, const vendors::Registry& vendors,
-                   const render::TemplateSet& templates, audit::AuditLog& audit,
-                   const Clock& clock, Defenses& defenses, PipelineOptions options)
-    : store_(store),
-      reads_(reads),
+Pipeline::Pipeline(store::ProvenReads& reads, store::NamedReads& named, store::DeviceWrites& writes,
+                   const vendors::Registry& vendors, const render::TemplateSet& templates,
+                   audit::AuditLog& audit, const Clock& clock, Defenses& defenses, PipelineOptions options)
+    : reads_(reads),
+      named_(named),
+      writes_(writes),
       vendors_(vendors),
       templates_(templates),
       audit_(audit),
@@ -172,7 +179,7 @@ const DeviceResponse& Pipeline::Respond(Outcome& outcome, const Status& committe
 
 void Pipeline::GiveBack(Outcome::Spent& spent) {
   if (spent.device_id == 0) return;
-  const Status given = store_.GiveBackUndelivered(spent.device_id, spent.lines, spent.at, spent.config_key);
+  const Status given = writes_.GiveBackUndelivered(spent.device_id, spent.lines, spent.at, spent.config_key);
   if (!given) {
     spdlog::error("could not give back the passwords or key of a response that never left: {}",
                   given.error().message);
@@ -424,7 +431,7 @@ bool Pipeline::RecentlyMisused(const core::MacAddress& mac, std::int64_t now) {
 
 Status Pipeline::Lock(const Context& ctx, const core::Device& device, const std::string& why,
                       nlohmann::json detail) {
-  PG_TRY_STATUS(store_.LockDevice(device.id, why));
+  PG_TRY_STATUS(writes_.LockDevice(device.id, why));
   defenses_.counters().Increment("locks");
   detail["cause"] = why;
   LifecycleEvent(ctx, device, "locked", std::move(detail));
@@ -436,7 +443,7 @@ Status Pipeline::Lock(const Context& ctx, const core::Device& device, const std:
 Status Pipeline::RecordTransition(const Context& ctx, const core::Device& device,
                                   core::DeviceState from, core::DeviceState to,
                                   const std::string& cause) {
-  PG_TRY(bool won, store_.TransitionState(device.id, from, to, ctx.now));
+  PG_TRY(bool won, writes_.TransitionState(device.id, from, to, ctx.now));
   if (!won) return Ok();  // a concurrent request made (and recorded) this transition
   LifecycleEvent(ctx, device, std::string(core::DeviceStateName(to)),
                  {{"from", core::DeviceStateName(from)}, {"cause", cause}});

@@ -178,7 +178,7 @@ TEST_F(PipelineTest, OnlyResponsesThatReleaseASecretOrChangeStateWaitForTheDisk)
   audit::AuditOptions all;
   all.hold_every_response = true;
   auto holding = audit::AuditLog::Open(dir_ / "audit-all.log", nullptr, all).value();
-  Pipeline every(*store_, *cached_, vendors_, *templates_, *holding, clock_, *defenses_, PipelineOptions{});
+  Pipeline every(*cached_, *store_, *store_, vendors_, *templates_, *holding, clock_, *defenses_, PipelineOptions{});
   auto post = Request("/nope.cfg", "001565aabbcc");
   post.method = "POST";
   EXPECT_EQ(every.Evaluate(post).durability, Durability::kDurable);
@@ -641,7 +641,7 @@ TEST_F(PipelineTest, RequestsForAnotherDevicesFileAreRateLimitedAndRecordedOnce)
   auto options = DefaultDefenseOptions();
   options.scan = quiet;
   defenses_ = Defenses::Create(*store_, clock_, options).value();
-  pipeline_ = std::make_unique<Pipeline>(*store_, *cached_, vendors_, *templates_, *audit_, clock_,
+  pipeline_ = std::make_unique<Pipeline>(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_,
                                          *defenses_, PipelineOptions{});
   int limited = 0;
   for (int i = 0; i < 100; ++i) {
@@ -655,11 +655,11 @@ TEST_F(PipelineTest, RequestsForAnotherDevicesFileAreRateLimitedAndRecordedOnce)
 // (outside its ranges), or a HEAD, cannot lock the real phone.
 TEST_F(PipelineTest, AMisuseLockNeedsARequestThatCouldHaveBeenServed) {
   tenant_.lock_on_misuse = true;
-  tenant_.ip_ranges = {"10.0.0.0/8"};
+  tenant_.ip_ranges = net::IpSet::Parse({"10.0.0.0/8"}).value();
   ASSERT_TRUE(store_->UpdateTenant(tenant_));
   EXPECT_EQ(pipeline_->Handle(Request("/001565ddeeff.cfg", "001565aabbcc")).status, 404);
   EXPECT_EQ(store_->FindDevice(a_.mac).value().locked_reason, "");
-  tenant_.ip_ranges.clear();
+  tenant_.ip_ranges = net::IpSet();
   ASSERT_TRUE(store_->UpdateTenant(tenant_));
   auto head = Request("/001565ddeeff.cfg", "001565aabbcc");
   head.method = "HEAD";

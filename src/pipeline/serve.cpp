@@ -129,7 +129,7 @@ Result<DeviceResponse> Pipeline::ServeFile(const Context& ctx, const vendors::Ve
     PG_TRY(body, encrypt::Encrypt(scheme->cipher, *key, body));
     record.detail["encrypted"] = true;
   } else if (plain_copy_first && ctx.side_effects) {
-    PG_TRY(bool first, store_.MarkConfigKeyDelivered(device.id, ctx.now));
+    PG_TRY(bool first, writes_.MarkConfigKeyDelivered(device.id, ctx.now));
     if (first) {
       ctx.spent.device_id = device.id;
       ctx.spent.mac = device.mac.str();
@@ -219,7 +219,7 @@ Result<std::vector<core::Line>> Pipeline::LinesWithDeliverablePasswords(
   // device has it (its next fetch, or the grace period after delivery).
   std::vector<int> wiped;
   if (to_wipe) {
-    PG_TRY(wiped, store_.WipeDeliveredPasswords(device.id, cutoff));
+    PG_TRY(wiped, writes_.WipeDeliveredPasswords(device.id, cutoff));
   }
   if (!wiped.empty()) {
     LifecycleEvent(ctx, device, "password removed",
@@ -232,7 +232,7 @@ Result<std::vector<core::Line>> Pipeline::LinesWithDeliverablePasswords(
   std::vector<core::Line> claimed;
   if (to_claim) {
     const auto carried = CarriedPasswordLines(device, tenant, tpl, route, file_name, lines);
-    PG_TRY(claimed, store_.ClaimPasswords(device.id, carried, ctx.now));
+    PG_TRY(claimed, writes_.ClaimPasswords(device.id, carried, ctx.now));
   }
   if (!claimed.empty()) {
     std::vector<int> indexes;

@@ -106,8 +106,10 @@ struct TenantScope {
 
 class Admin {
  public:
-  // `linter` (may be null: no checks) lints a device's rendered configs before a change that
-  // would be served is saved: device add and assign, line set, import.
+  // `store` is the whole backend: the admin plane edits the inventory, makes the lifecycle
+  // writes of its commands (retire, unlock, pin reset) and bans. `linter` (may be null: no
+  // checks) lints a device's rendered configs before a change that would be served is saved:
+  // device add and assign, line set, import.
   Admin(store::Store& store, audit::AuditLog& audit, const vendors::Registry& vendors,
         const Clock& clock, std::string actor, const Linter* linter = nullptr);
 

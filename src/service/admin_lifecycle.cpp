@@ -73,8 +73,7 @@ Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const Te
   if (c.ip_ranges) {
     auto parsed = net::IpSet::Parse(*c.ip_ranges);
     if (!parsed) return Error::InvalidArgument("ip ranges: " + parsed.error().message);
-    t.ip_ranges.clear();
-    for (const auto& cidr : parsed->entries()) t.ip_ranges.push_back(cidr.ToString());
+    t.ip_ranges = std::move(*parsed);
   }
   if (c.ip_as_identity) t.ip_as_identity = *c.ip_as_identity;
   if (c.allow_plain_http) t.allow_plain_http = *c.allow_plain_http;
@@ -101,7 +100,7 @@ Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const Te
                        {"password_length", t.password_length},
                        {"retention_days", t.retention_days},
                        {"min_strength", core::IdentityStrengthName(t.min_strength)},
-                       {"ip_ranges", t.ip_ranges},
+                       {"ip_ranges", t.ip_ranges.ToStrings()},
                        {"ip_as_identity", t.ip_as_identity},
                        {"allow_plain_http", t.allow_plain_http},
                        {"anomaly_lock", t.anomaly_lock},

@@ -8,6 +8,7 @@
 
 #include "encrypt/encrypt.hpp"
 #include "pipeline/test_support.hpp"
+#include "store/sqlite/connection.hpp"
 
 namespace provgate::pipeline {
 namespace {
@@ -674,6 +675,24 @@ TEST_F(PipelineTest, AMisuseLockNeedsARequestThatCouldHaveBeenServed) {
   EXPECT_EQ(pipeline_->Handle(other_key).status, 404);
   EXPECT_EQ(LastReason(), "certificate key changed");
   EXPECT_EQ(store_->FindDevice(a_.mac).value().locked_reason, "");
+}
+
+// A tenant whose stored source ranges do not parse: its devices' requests fail loudly (500,
+// counted as an internal error, the store's error naming the tenant), where such a list
+// used to match no client and the devices were refused as if they stood outside it.
+TEST_F(PipelineTest, UnparsableStoredRangesAreAnInternalErrorNotARefusal) {
+  tenant_.ip_ranges = net::IpSet::Parse({"10.0.0.0/8"}).value();
+  ASSERT_TRUE(store_->UpdateTenant(tenant_));
+  {
+    auto db = store::sqlite::Connection::Open(dir_ / "p.db").value();
+    ASSERT_TRUE(db.Exec(R"(UPDATE tenants SET ip_ranges = '["10.0.0.0/33"]')"));
+  }
+  const std::uint64_t before = pipeline_->internal_errors();
+  EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);
+  EXPECT_EQ(pipeline_->internal_errors(), before + 1);
+  const auto read = store_->GetTenant(tenant_.id);
+  ASSERT_FALSE(read);
+  EXPECT_NE(read.error().message.find("tenant " + std::to_string(tenant_.id)), std::string::npos);
 }
 
 TEST(ExtractFileName, AcceptsOnlyOneSafeSegmentUnderThePrefix) {

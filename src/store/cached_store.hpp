@@ -1,7 +1,7 @@
 // The server's fleet cache: the three reads of a proven device's request (ProvenReads: the
-// device by MAC, its tenant, its lines) answered from memory while the data is unchanged. An
-// entry is used only while ProvenReads::DataGeneration still has the value read before the entry was filled
-// (and for at most kCacheMaxAge), and every committed write to tenants, devices or lines
+// device by MAC, its tenant, its lines) answered from memory while the data is unchanged.
+// An entry is used only while ProvenReads::DataGeneration still has the value read before
+// the entry was filled (and for at most kCacheMaxAge), and every committed write to tenants, devices or lines
 // through provgate, by this server or by a CLI process, changes it. A request therefore
 // never sees data older than the last such write that completed before it started, as it
 // would reading the store. Any write bumps the generation, so each one empties the cache

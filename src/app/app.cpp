@@ -54,8 +54,9 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor, Role ro
   app->vendors_ = vendors::BuiltinVendors();
   app->linter_ = std::make_unique<service::Linter>(*app->store_, app->vendors_, *app->templates_,
                                                    c.provisioning_url);
-  app->admin_ = std::make_unique<service::Admin>(*app->store_, *app->audit_, app->vendors_,
-                                                 app->clock_, std::move(actor), app->linter_.get());
+  app->admin_ = std::make_unique<service::Admin>(*app->store_, *app->store_, *app->store_, *app->audit_,
+                                                 app->vendors_, app->clock_, std::move(actor),
+                                                 app->linter_.get());
   return app;
 }
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "audit/audit_log.hpp"
+#include "audit/record_format.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);

@@ -25,12 +25,12 @@ void AppendRequests(std::string& out, const pipeline::DeviceMetrics& m) {
   }
   AppendFamilyHeader(out, "provgate_device_refusals_total", "counter",
                      "Device requests refused, by listener and reason (the audit reason before ':', "
-                     "from a fixed set; other for the rest).");
+                     "from a fixed set).");
   for (const auto& l : m.listeners()) {
     const std::string listener = LabelValue(l->name());
-    for (size_t r = 0; r < pipeline::kRefusalReasons.size(); ++r) {
+    for (size_t r = 0; r < pipeline::kRefusalNames.size(); ++r) {
       out += fmt::format("provgate_device_refusals_total{{listener=\"{}\",reason=\"{}\"}} {}\n", listener,
-                         pipeline::kRefusalReasons[r], l->refusals(r));
+                         pipeline::kRefusalNames[r], l->refusals(static_cast<pipeline::Refusal>(r)));
     }
   }
   AppendFamilyHeader(out, "provgate_device_request_duration_seconds", "histogram",

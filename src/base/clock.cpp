@@ -1,10 +1,66 @@
 #include "base/clock.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <iterator>
 #include <fmt/format.h>
 
 namespace provgate {
+
+const SteadyClock& SteadyClock::System() {
+  static const SystemSteadyClock clock;
+  return clock;
+}
+
+SteadyTimePoint ManualSteadyClock::Now() const {
+  std::lock_guard lock(mu_);
+  return now_;
+}
+
+// The waiter is registered before it reads the time, and Advance notifies it while holding
+// its mutex: an Advance either comes before the read (and is seen) or finds the waiter
+// registered and notifies it once it waits, so no wake-up is lost.
+void ManualSteadyClock::WaitUntil(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
+                                  SteadyTimePoint deadline) const {
+  const Waiter self{&cv, lock.mutex()};
+  {
+    std::lock_guard guard(mu_);
+    if (now_ >= deadline) return;
+    waiters_.push_back(self);
+  }
+  waiters_changed_.notify_all();
+  cv.wait(lock);
+  {
+    std::lock_guard guard(mu_);
+    const auto it = std::find_if(waiters_.begin(), waiters_.end(),
+                                 [&](const Waiter& w) { return w.cv == self.cv && w.mutex == self.mutex; });
+    if (it != waiters_.end()) waiters_.erase(it);
+  }
+  waiters_changed_.notify_all();
+}
+
+void ManualSteadyClock::Advance(std::chrono::steady_clock::duration d) {
+  std::vector<Waiter> waiting;
+  {
+    std::lock_guard guard(mu_);
+    now_ += d;
+    waiting = waiters_;
+  }
+  for (const Waiter& w : waiting) {
+    std::lock_guard guard(*w.mutex);
+    w.cv->notify_all();
+  }
+}
+
+bool ManualSteadyClock::AwaitWaiters(size_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mu_);
+  return waiters_changed_.wait_for(lock, timeout, [&] { return waiters_.size() >= n; });
+}
+
+size_t ManualSteadyClock::waiters() const {
+  std::lock_guard lock(mu_);
+  return waiters_.size();
+}
 
 std::string FormatRfc3339(TimePoint t) {
   std::string out;

@@ -88,6 +88,13 @@ class ConnectionSlot {
 
 namespace {
 
+// The peer's address, typed once: an IPv4-mapped IPv6 peer is its IPv4 address.
+net::IpAddress PeerAddress(const tcp::endpoint& peer) {
+  const auto address = peer.address();
+  if (address.is_v4()) return net::IpAddress::V4(address.to_v4().to_bytes());
+  return net::IpAddress::V6(address.to_v6().to_bytes());
+}
+
 // Records a connection that never reached the pipeline. There is no response to hold back,
 // so the serving thread does not wait for the commit.
 void AuditTransportFailure(Listener::State& s, const tcp::endpoint& peer, const char* kind,
@@ -115,7 +122,7 @@ void IdentifyPeer(Listener::State& s, SSL* ssl, pipeline::DeviceRequest& req) {
     req.cert = std::move(*identity);
   } else {
     req.cert_subject = tls::SubjectOneLine(cert);
-    req.cert_problem = identity.error().code == ErrorCode::kNotFound ? "no MAC in certificate"
+    req.cert_problem = identity.error().code == ErrorCode::kNotFound ? std::string(pipeline::kCertProblemNoMac)
                                                                      : identity.error().message;
   }
 }
@@ -209,7 +216,7 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
         req.keep_alive() && n + 1 < s.config.limits.max_requests_per_connection;
     s.pipeline.Evaluate(dr, outcome);
     // Before the commit, which hands back a cleared record.
-    const pipeline::RequestSample sample = s.metrics.Classify(outcome.record, outcome.vendor);
+    const pipeline::RequestSample sample = s.metrics.Classify(outcome.record, outcome.refusal, outcome.vendor);
     // A response that releases nothing and changed nothing leaves without waiting for the
     // disk, unless so much waits for the disk that the queue must stop growing.
     Status committed = Ok();
@@ -239,8 +246,7 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
 // header is bad.
 awaitable<bool> ReadProxyHeader(Listener::State& s, DeviceSocket& socket, const tcp::endpoint& peer,
                                 pipeline::DeviceRequest& base) {
-  auto peer_ip = net::IpAddress::Parse(peer.address().to_string());
-  if (!peer_ip || !s.proxy_peers.Contains(*peer_ip)) {
+  if (!s.proxy_peers.Contains(base.peer)) {
     AuditTransportFailure(s, peer, "tls", "proxy protocol from an untrusted peer", "", 0);
     co_return false;
   }
@@ -257,7 +263,7 @@ awaitable<bool> ReadProxyHeader(Listener::State& s, DeviceSocket& socket, const 
       continue;
     }
     if ((*parsed)->has_source) {
-      base.peer_ip = (*parsed)->source.ToString();
+      base.peer = (*parsed)->source;
       base.peer_port = (*parsed)->source_port;
     }
     in.erase(0, (*parsed)->consumed);
@@ -281,7 +287,7 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket a
   audit::CommitSibling sibling(s.audit);  // until the connection has submitted its record
   pipeline::DeviceRequest base;
   base.listener = s.config.name;
-  base.peer_ip = peer.address().to_string();
+  base.peer = PeerAddress(peer);
   base.peer_port = peer.port();
   base.methods = s.config.methods;
 
@@ -311,9 +317,7 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket a
       const bool no_certificate = ssl_reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE;
       s.metrics.CountHandshakeFailure(tls::ClassifyHandshakeFailure(vf, ssl_reason));
       if (!vf.reason.empty() || no_certificate) {
-        if (auto source = net::IpAddress::Parse(base.peer_ip)) {
-          s.pipeline.RecordHandshakeFailure(*source, s.config.name, base.peer_ip);
-        }
+        s.pipeline.RecordHandshakeFailure(base.peer, s.config.name, base.peer.ToString());
       }
       co_return;
     }

@@ -1,70 +1,62 @@
-// Authorize: whether a proven device may have anything now. Lifecycle and window first (a
-// retired or expired device gets nothing, and nothing about it changes), then the tenant's
-// policy, then identity hygiene (User-Agent, certificate pin, anomalies), which may change
-// state (pin, lock) and so runs only for a device that is otherwise entitled; a HEAD is
-// refused the same way but changes nothing.
 #include <fmt/format.h>
 
 #include "core/lifecycle.hpp"
 #include "crypto/random.hpp"
-#include "pipeline/pipeline.hpp"
-#include "pipeline/stage_common.hpp"
+#include "pipeline/authorize.hpp"
 
 namespace provgate::pipeline {
 
-Result<std::optional<DeviceResponse>> Pipeline::Authorize(const Context& ctx, const Identity& id,
-                                                          const core::Tenant& tenant,
-                                                          const vendors::UserAgentInfo& ua) {
+Result<std::optional<Refused>> Authorize(const StageDeps& deps, RequestState& ctx, const Identity& id,
+                                         const core::Tenant& tenant, const vendors::UserAgentInfo& ua) {
   const core::Device& device = *id.device;
-  audit::AuditRecord& record = ctx.record;
 
   // Lifecycle and provisioning window, evaluated now (no cron job).
   const core::DeviceState state = core::EffectiveState(device, ctx.now);
   if (state != device.state && ctx.side_effects) {
-    PG_TRY_STATUS(RecordTransition(ctx, device, device.state, state,
+    PG_TRY_STATUS(RecordTransition(deps, ctx, device, device.state, state,
                                    "provisioning window ended without a fetch"));
   }
   switch (state) {
-    case core::DeviceState::kStock: return Deny(record, "device not assigned");
-    case core::DeviceState::kRetired: return Deny(record, "device retired");
-    case core::DeviceState::kExpired: return Deny(record, "window expired");
+    case core::DeviceState::kStock: return Refused{Refusal::kDeviceNotAssigned};
+    case core::DeviceState::kRetired: return Refused{Refusal::kDeviceRetired};
+    case core::DeviceState::kExpired: return Refused{Refusal::kWindowExpired};
     case core::DeviceState::kAssigned:
     case core::DeviceState::kProvisioned: break;
   }
 
   // The tenant's policy.
   if (id.strength < tenant.min_strength) {
-    return Deny(record, fmt::format("below policy: {} < {}", core::IdentityStrengthName(id.strength),
-                                    core::IdentityStrengthName(tenant.min_strength)));
+    return Refused{Refusal::kBelowPolicy, fmt::format("{} < {}", core::IdentityStrengthName(id.strength),
+                                                      core::IdentityStrengthName(tenant.min_strength))};
   }
   if (!tenant.ip_ranges.empty() && !InTenantRanges(tenant, ctx.client)) {
-    return Deny(record, "outside ip range");
+    return Refused{Refusal::kOutsideIpRange};
   }
   if (!ctx.request.tls && (!tenant.allow_plain_http || (id.strength != core::IdentityStrength::kToken &&
                                                          id.strength != core::IdentityStrength::kDigest))) {
-    return Deny(record, "plain http not allowed");
+    return Refused{Refusal::kPlainHttpNotAllowed};
   }
 
   // Identity hygiene.
   if (ua.mac && *ua.mac != device.mac) {
-    PG_TRY_STATUS(ScanEvent(ctx.client, defense::ScanEvent::kWrongMac, ua.mac->str(), record));
-    return Deny(record, "user-agent mac mismatch");
+    ctx.Scan(defense::ScanEvent::kWrongMac, ua.mac->str());
+    return Refused{Refusal::kUserAgentMacMismatch};
   }
   // Certificate pinning: a vendor CA is not enough; the device's own key is.
   if (id.strength == core::IdentityStrength::kClientCert) {
     if (device.pin_spki.empty()) {
       if (ctx.side_effects) {
-        PG_TRY(bool pinned, writes_.PinDevice(device.id, ctx.request.cert->spki_sha256));
+        PG_TRY(bool pinned, deps.writes.PinDevice(device.id, ctx.request.cert->spki_sha256));
         if (pinned) {
-          LifecycleEvent(ctx, device, "certificate pinned", {{"spki_sha256", ctx.request.cert->spki_sha256}});
+          LifecycleEvent(deps, ctx, device, "certificate pinned", {{"spki_sha256", ctx.request.cert->spki_sha256}});
         }
       }
     } else if (!crypto::ConstantTimeEquals(device.pin_spki, ctx.request.cert->spki_sha256)) {
       if (ctx.side_effects) {
-        PG_TRY_STATUS(Lock(ctx, device, "certificate key changed",
+        PG_TRY_STATUS(Lock(deps, ctx, device, "certificate key changed",
                            {{"pinned", device.pin_spki}, {"presented", ctx.request.cert->spki_sha256}}));
       }
-      return Deny(record, "certificate key changed");
+      return Refused{Refusal::kCertificateKeyChanged};
     }
   }
   // Anomaly locks: a provisioned phone that moves network, or a first fetch long after assignment.
@@ -75,22 +67,22 @@ Result<std::optional<DeviceResponse>> Pipeline::Authorize(const Context& ctx, co
       auto net_of_last = last ? net::Cidr::Of(*last, prefix) : Result<net::Cidr>(Error::InvalidArgument(""));
       if (last && (last->family() != ctx.client.family() || !net_of_last || !net_of_last->Contains(ctx.client))) {
         if (ctx.side_effects) {
-          PG_TRY_STATUS(Lock(ctx, device, "network changed",
+          PG_TRY_STATUS(Lock(deps, ctx, device, "network changed",
                              {{"last_seen_ip", device.last_seen_ip}, {"now", ctx.client.ToString()}}));
         }
-        return Deny(record, "network changed");
+        return Refused{Refusal::kNetworkChanged};
       }
     }
     if (device.state == core::DeviceState::kAssigned && !device.last_seen_at &&
         tenant.late_first_fetch_days > 0 && device.window_opens &&
         ctx.now - *device.window_opens > std::int64_t{tenant.late_first_fetch_days} * 86400) {
       if (ctx.side_effects) {
-        PG_TRY_STATUS(Lock(ctx, device, "first seen late", {{"assigned", *device.window_opens}}));
+        PG_TRY_STATUS(Lock(deps, ctx, device, "first seen late", {{"assigned", *device.window_opens}}));
       }
-      return Deny(record, "first seen late");
+      return Refused{Refusal::kFirstSeenLate};
     }
   }
-  return std::optional<DeviceResponse>();
+  return std::optional<Refused>();
 }
 
 }  // namespace provgate::pipeline

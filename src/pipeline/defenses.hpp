@@ -1,4 +1,4 @@
-// The scan and abuse defences the pipeline consults on every request (issue 4): bans,
+// The scan and abuse defences the pipeline consults on every request: bans,
 // scan detection, rate limits, load shedding, digest nonces and counters, built once from
 // the [defense] section of the config. Thread-safe.
 #pragma once

@@ -4,24 +4,19 @@
 
 namespace provgate::pipeline {
 
-size_t RefusalReasonIndex(std::string_view audit_reason) {
-  const std::string_view label = audit_reason.substr(0, audit_reason.find(':'));
-  const auto* it = std::find(kRefusalReasons.begin(), kRefusalReasons.end() - 1, label);
-  return static_cast<size_t>(it - kRefusalReasons.begin());  // the last ("other") when not found
-}
-
 ListenerMetrics::ListenerMetrics(std::string name, const std::vector<std::string>& vendors)
     : name_(std::move(name)),
       vendors_(vendors),
       requests_(std::make_unique<std::atomic<std::uint64_t>[]>(vendors.size() * kDecisionNames.size())) {}
 
-RequestSample ListenerMetrics::Classify(const audit::AuditRecord& record, std::string_view vendor) const {
+RequestSample ListenerMetrics::Classify(const audit::AuditRecord& record, std::optional<Refusal> refusal,
+                                        std::string_view vendor) const {
   RequestSample sample;
   if (record.decision == "allow") {
     sample.decision = Decision::kAllow;
-  } else if (record.decision == "deny") {
+  } else if (refusal) {
     sample.decision = Decision::kDeny;
-    sample.reason = static_cast<std::uint16_t>(RefusalReasonIndex(record.reason));
+    sample.reason = *refusal;
   }
   const size_t none = vendors_.size() - 1;
   size_t v = none;
@@ -37,7 +32,7 @@ void ListenerMetrics::Count(const RequestSample& sample, bool committed, std::ch
   const size_t vendor = std::min<size_t>(sample.vendor, vendors_.size() - 1);
   requests_[vendor * kDecisionNames.size() + static_cast<size_t>(decision)].fetch_add(1, std::memory_order_relaxed);
   if (decision == Decision::kDeny) {
-    refusals_[std::min<size_t>(sample.reason, refusals_.size() - 1)].fetch_add(1, std::memory_order_relaxed);
+    refusals_[static_cast<size_t>(sample.reason)].fetch_add(1, std::memory_order_relaxed);
   }
   duration_.Observe(took);
 }
@@ -50,8 +45,8 @@ std::uint64_t ListenerMetrics::requests(size_t vendor, Decision decision) const 
   return requests_[vendor * kDecisionNames.size() + static_cast<size_t>(decision)].load(std::memory_order_relaxed);
 }
 
-std::uint64_t ListenerMetrics::refusals(size_t reason) const {
-  return refusals_[reason].load(std::memory_order_relaxed);
+std::uint64_t ListenerMetrics::refusals(Refusal reason) const {
+  return refusals_[static_cast<size_t>(reason)].load(std::memory_order_relaxed);
 }
 
 std::uint64_t ListenerMetrics::handshake_failures(tls::HandshakeFailure why) const {

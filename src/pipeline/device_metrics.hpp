@@ -1,7 +1,7 @@
 // The device plane's request metrics: requests by listener, decision and vendor, refusals
 // by listener and reason, request latency and failed TLS handshakes per listener. Every
 // label comes from a set fixed at start-up (the configured listeners, the vendor registry,
-// the tables below), never from what a client sent, and every counter exists from the
+// the refusal names), never from what a client sent, and every counter exists from the
 // start: recording a request is a handful of relaxed atomic adds, with no lock, no lookup
 // by name and no allocation.
 #pragma once
@@ -11,12 +11,14 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "audit/audit_log.hpp"
 #include "metrics/histogram.hpp"
+#include "pipeline/refusal.hpp"
 #include "tls/server_context.hpp"
 
 namespace provgate::pipeline {
@@ -24,36 +26,12 @@ namespace provgate::pipeline {
 enum class Decision : std::uint8_t { kAllow, kDeny, kError };
 inline constexpr std::array<std::string_view, 3> kDecisionNames = {"allow", "deny", "error"};
 
-// The pipeline's refusal reasons as metric labels: an audit reason's text before the first
-// ':' ("device locked: stolen" counts as "device locked"), or "other" (the last entry) for
-// a reason not in the table, so that neither a dynamic suffix nor a certificate problem's
-// text ever becomes a label.
-inline constexpr std::array<std::string_view, 39> kRefusalReasons = {
-    // Decided from the request line and the source.
-    "method not allowed", "bad path", "banned source", "refusals rate limited", "rate limited", "load shed",
-    "malformed forwarding header",
-    // Identification.
-    "unknown device", "wrong token", "no identity", "no MAC in certificate", "digest malformed",
-    "digest nonce invalid", "digest nonce stale", "digest replay", "digest algorithm refused", "digest failed",
-    "basic failed",
-    // Authorization.
-    "mac mismatch", "unknown vendor", "device locked", "device not assigned", "device retired", "window expired",
-    "below policy", "outside ip range", "plain http not allowed", "user-agent mac mismatch",
-    "certificate key changed", "network changed", "first seen late", "withheld by lint",
-    // Serving.
-    "unknown file", "upload not allowed", "upload too large", "uploads disabled", "no config key",
-    "key needs tls",
-    // Everything else.
-    "other"};
-// The index in kRefusalReasons of an audit reason's label.
-size_t RefusalReasonIndex(std::string_view audit_reason);
-
 // What a request's metrics need from its outcome, taken before its audit record goes to the
 // committer (which hands back a cleared one).
 struct RequestSample {
   Decision decision = Decision::kError;
   std::uint16_t vendor = 0;  // index into DeviceMetrics::vendors()
-  std::uint16_t reason = 0;  // index into kRefusalReasons, for kDeny
+  Refusal reason = Refusal::kBadPath;  // for kDeny
 };
 
 class DeviceMetrics;
@@ -65,7 +43,9 @@ class ListenerMetrics {
 
   // `vendor`: the registry name of the identified device's vendor, empty when none; a name
   // the registry does not know counts as "none".
-  RequestSample Classify(const audit::AuditRecord& record, std::string_view vendor) const;
+  // `refusal`: why a denied request was refused.
+  RequestSample Classify(const audit::AuditRecord& record, std::optional<Refusal> refusal,
+                         std::string_view vendor) const;
   // A request answered `took` after it was read. `committed` false: its audit commit failed
   // and it was answered 503, so it counts as an error whatever was decided.
   void Count(const RequestSample& sample, bool committed, std::chrono::nanoseconds took);
@@ -73,7 +53,7 @@ class ListenerMetrics {
 
   const std::string& name() const { return name_; }
   std::uint64_t requests(size_t vendor, Decision decision) const;
-  std::uint64_t refusals(size_t reason) const;
+  std::uint64_t refusals(Refusal reason) const;
   std::uint64_t handshake_failures(tls::HandshakeFailure why) const;
   metrics::Histogram::Reading duration() const { return duration_.Read(); }
 
@@ -81,7 +61,7 @@ class ListenerMetrics {
   std::string name_;
   const std::vector<std::string>& vendors_;  // the DeviceMetrics' own, "none" last
   std::unique_ptr<std::atomic<std::uint64_t>[]> requests_;  // vendor * 3 + decision
-  std::array<std::atomic<std::uint64_t>, kRefusalReasons.size()> refusals_{};
+  std::array<std::atomic<std::uint64_t>, kRefusalNames.size()> refusals_{};
   std::array<std::atomic<std::uint64_t>, tls::kHandshakeFailureKinds> handshake_failures_{};
   metrics::Histogram duration_;
 };

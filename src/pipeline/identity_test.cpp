@@ -36,6 +36,7 @@ constexpr std::string_view kC = "001565000c0c";  // a device of another tenant
 // was still open (tls::PeerIdentity); one expired at the handshake never reaches the
 // pipeline (tls/handshake_test.cpp).
 constexpr std::string_view kExpiredInSession = "certificate expired since its TLS session began";
+constexpr std::string_view kRefusedExpiredInSession = "certificate refused: certificate expired since its TLS session began";
 
 struct Row {
   std::string_view name;
@@ -62,7 +63,7 @@ constexpr Row kRows[] = {
      true, 404, Challenge::kNone, "deny", "mac mismatch", "client-cert", kB},
     {"ClientCertExpired", Method::kClientCert, Case::kExpired,
      "A's certificate, expired during its resumed TLS session",
-     true, 401, Challenge::kFresh, "deny", kExpiredInSession, "none", ""},
+     true, 401, Challenge::kFresh, "deny", kRefusedExpiredInSession, "none", ""},
     {"ClientCertReplayed", Method::kClientCert, Case::kReplayed,
      "n/a: the TLS handshake proves the private key on every connection; nothing at the HTTP "
      "layer can be replayed", false},
@@ -229,7 +230,7 @@ class IdentityRow : public test_support::PipelineTest, public ::testing::WithPar
         r.authorization = defense::test_support::BasicAuthorization(user, password);
         break;
       case Method::kIpRange:
-        r.peer_ip = !right ? "198.51.100.7" : user == kC ? "203.0.113.7" : "192.0.2.10";
+        r.peer = *net::IpAddress::Parse(!right ? "198.51.100.7" : user == kC ? "203.0.113.7" : "192.0.2.10");
         break;
     }
     r.methods = AllowedMethods{};

@@ -3,26 +3,34 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <fstream>
-
 #include "base/decimal.hpp"
 #include "core/lifecycle.hpp"
-#include "crypto/random.hpp"
 #include "defense/redact.hpp"
-#include "encrypt/encrypt.hpp"
-#include "pipeline/render_file.hpp"
-#include "pipeline/stage_common.hpp"
+#include "pipeline/admit.hpp"
+#include "pipeline/authorize.hpp"
+#include "pipeline/identify.hpp"
+#include "pipeline/limit.hpp"
+#include "pipeline/route.hpp"
+#include "pipeline/serve.hpp"
 
 namespace provgate::pipeline {
 namespace {
 
-// Strings a request builds on its way through Decide, in memory the serving thread keeps:
-// a keep-alive request allocates nothing for them.
-struct Scratch {
-  std::string file_name;
-  std::string rate_key;
-};
-thread_local Scratch scratch;
+// The last-seen update a served device file makes: none within kSeenResolutionSeconds of the
+// recorded one from the same address, User-Agent and firmware (the next files of a boot),
+// and none for a HEAD.
+std::optional<store::DeviceSeen> Seen(const RequestState& state, const core::Device& device,
+                                      const vendors::UserAgentInfo& ua) {
+  if (!state.side_effects) return std::nullopt;
+  std::string ip = state.client.ToString();
+  const auto& user_agent = state.request.user_agent;
+  if (device.last_seen_at && state.now - *device.last_seen_at < kSeenResolutionSeconds &&
+      device.last_seen_ip == ip && device.last_user_agent == user_agent &&
+      (ua.firmware.empty() || device.firmware == ua.firmware)) {
+    return std::nullopt;
+  }
+  return store::DeviceSeen{device.id, state.now, std::move(ip), user_agent, ua.firmware};
+}
 
 }  // namespace
 
@@ -30,30 +38,6 @@ std::vector<audit::AuditRecord> Outcome::TakeRecords() {
   std::vector<audit::AuditRecord> records = std::move(events);
   records.push_back(std::move(record));
   return records;
-}
-
-DeviceResponse Deny(audit::AuditRecord& record, std::string reason) {
-  record.decision = "deny";
-  record.reason = std::move(reason);
-  return UniformNotFound();
-}
-
-bool InTenantRanges(const core::Tenant& tenant, const net::IpAddress& client) {
-  return tenant.ip_ranges.Contains(client);
-}
-
-Result<std::shared_ptr<const core::Device>> FindNamed(store::NamedReads& from, const core::MacAddress& mac) {
-  auto d = from.FindDevice(mac);
-  if (d) return std::make_shared<const core::Device>(std::move(*d));
-  if (d.error().code != ErrorCode::kNotFound) return d.error();
-  return std::shared_ptr<const core::Device>();
-}
-
-Result<std::shared_ptr<const core::Device>> FindProven(store::ProvenReads& from, const core::MacAddress& mac) {
-  auto d = from.FindProvenDevice(mac);
-  if (d) return std::move(*d);
-  if (d.error().code != ErrorCode::kNotFound) return d.error();
-  return std::shared_ptr<const core::Device>();
 }
 
 DeviceResponse UniformNotFound() {
@@ -64,16 +48,12 @@ DeviceResponse UniformNotFound() {
 Pipeline::Pipeline(store::ProvenReads& reads, store::NamedReads& named, store::DeviceWrites& writes,
                    const vendors::Registry& vendors, const render::TemplateSet& templates,
                    audit::AuditLog& audit, const Clock& clock, Defenses& defenses, PipelineOptions options)
-    : reads_(reads),
-      named_(named),
-      writes_(writes),
-      vendors_(vendors),
-      templates_(templates),
-      audit_(audit),
+    : audit_(audit),
       clock_(clock),
       defenses_(defenses),
       options_(std::move(options)),
-      render_cache_(options_.render_cache_files) {}
+      render_cache_(options_.render_cache_files),
+      deps_{reads, named, writes, vendors, templates, clock, defenses, options_, render_cache_} {}
 
 Outcome Pipeline::Evaluate(const DeviceRequest& request) {
   Outcome outcome;
@@ -93,11 +73,13 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   outcome.spent.lines.clear();
   outcome.spent.config_key = false;
   outcome.vendor = {};
+  outcome.refusal.reset();
   audit::AuditRecord& record = outcome.record;
   record.Clear();
   record.time = request.received;
   record.listener = request.listener;
-  record.peer.assign(request.peer_ip).append(":").append(Decimal(request.peer_port).view());
+  record.peer = request.peer.ToString();
+  record.peer.append(":").append(Decimal(request.peer_port).view());
   record.method = request.method;
   // What the client wrote is kept only up to a bound (with a marker saying how much was cut):
   // a flood of refusals cannot fill the audit volume with attacker text.
@@ -109,50 +91,46 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   if (request.cert) record.mac = request.cert->mac.str();
 
   // The client address: the TCP peer, or what a configured trusted proxy says it forwarded.
-  net::IpAddress client = net::IpAddress::V4({0, 0, 0, 0});
-  bool unattributable = false;
-  if (auto peer = net::IpAddress::Parse(request.peer_ip)) {
-    const auto resolved = net::ResolveClientAddress(*peer, defenses_.options().trusted_proxies,
-                                                    request.forwarded, request.x_forwarded_for);
-    client = resolved.address;
-    if (resolved.source == net::ClientAddressSource::kForwardingHeader) {
-      record.detail["client"] = client.ToString();
-    }
-    if (resolved.source == net::ClientAddressSource::kMalformedHop) {
-      record.detail["forwarding"] = resolved.note;
-      unattributable = true;
-    }
+  const auto resolved = net::ResolveClientAddress(request.peer, defenses_.options().trusted_proxies,
+                                                  request.forwarded, request.x_forwarded_for);
+  const net::IpAddress& client = resolved.address;
+  if (resolved.source == net::ClientAddressSource::kForwardingHeader) {
+    record.detail["client"] = client.ToString();
+  }
+  RequestState state{request, client, ToUnix(clock_.Now()), request.method != "HEAD", record, outcome.events,
+                     outcome.spent};
+  state.body_memory = std::move(body_memory);
+
+  Result<Step<DeviceResponse>> decided = Step<DeviceResponse>(Refused{Refusal::kMalformedForwarding});
+  auto permit = defenses_.gate().TryEnter();
+  if (resolved.source == net::ClientAddressSource::kMalformedHop) {
+    // Taking the proxy for the client would let the client borrow the proxy's address.
+    record.detail["forwarding"] = resolved.note;
+  } else if (!permit.admitted()) {
+    defenses_.counters().Increment(defense::counter_names::kShed);
+    decided = Step<DeviceResponse>(
+        Refused{Refusal::kLoadShed, {}, Answer::kUnavailable, permit.retry_after_seconds()});
+  } else {
+    decided = Decide(state, outcome);
+    // What the stages saw is acted on however the request ended.
+    if (const Status scanned = ActOnScanSignals(state); decided && !scanned) decided = scanned.error();
   }
 
   DeviceResponse response;
-  bool durable = false;
-  auto permit = defenses_.gate().TryEnter();
-  if (unattributable) {
-    // Taking the proxy for the client would let the client borrow the proxy's address.
-    response = Deny(record, "malformed forwarding header");
-  } else if (!permit.admitted()) {
-    defenses_.counters().Increment(defense::counter_names::kShed);
-    record.decision = "deny";
-    record.reason = "load shed";
-    response = DeviceResponse{503, "text/plain; charset=utf-8", "503 Service Unavailable\n"};
-    response.retry_after = permit.retry_after_seconds();
+  bool durable = state.durable;
+  if (!decided) {
+    durable = true;  // a stage may have changed state before another failed
+    GiveBack(outcome.spent);
+    spdlog::error("request pipeline failed: {}", decided.error().message);
+    internal_errors_.fetch_add(1, std::memory_order_relaxed);
+    record.decision = "error";
+    record.reason = "internal error: " + decided.error().message;
+    response = DeviceResponse{500, "text/plain; charset=utf-8", "500 Internal Server Error\n"};
+  } else if (auto* refused = std::get_if<Refused>(&*decided)) {
+    outcome.refusal = refused->why;
+    response = Refuse(record, *refused);
   } else {
-    auto decided = Decide(request, client, outcome, body_memory, durable);
-    if (decided) {
-      response = std::move(*decided);
-    } else {
-      durable = true;  // a stage may have changed state before another failed
-      GiveBack(outcome.spent);
-      spdlog::error("request pipeline failed: {}", decided.error().message);
-      internal_errors_.fetch_add(1, std::memory_order_relaxed);
-      record.decision = "error";
-      record.reason = "internal error: " + decided.error().message;
-      response = DeviceResponse{500, "text/plain; charset=utf-8", "500 Internal Server Error\n"};
-    }
-  }
-  if (record.decision == "deny") {
-    defenses_.counters().Increment(std::string(defense::counter_names::kRefusalPrefix) +
-                                   record.reason.substr(0, record.reason.find(':')));
+    response = std::move(std::get<DeviceResponse>(*decided));
   }
   if (response.status != 200) outcome.seen.reset();  // only an answered fetch counts as seen
   // Every uniform 404 waits: some change state (window ended, identity misused, a lock) and
@@ -167,6 +145,38 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   outcome.response = std::move(response);
 }
 
+DeviceResponse Pipeline::Refuse(audit::AuditRecord& record, const Refused& refused) {
+  record.decision = "deny";
+  record.reason = refused.AuditReason();
+  defenses_.counters().Increment(std::string(defense::counter_names::kRefusalPrefix) +
+                                 std::string(RefusalName(refused.why)));
+  switch (refused.answer) {
+    case Answer::kNotFound: return UniformNotFound();
+    case Answer::kChallenge:
+    case Answer::kStaleChallenge: {
+      DeviceResponse r{401, "text/plain; charset=utf-8", "401 Unauthorized\n"};
+      // The same challenge whoever asked: it depends only on realm and algorithms.
+      r.www_authenticate = defense::Challenge(defenses_.nonces(), defenses_.options().realm,
+                                              defenses_.options().digest_algorithms,
+                                              refused.answer == Answer::kStaleChallenge);
+      return r;
+    }
+    case Answer::kMethodNotAllowed:
+      return DeviceResponse{405, "text/plain; charset=utf-8", "405 Method Not Allowed\n", true};
+    case Answer::kTooManyRequests: {
+      DeviceResponse r{429, "text/plain; charset=utf-8", "429 Too Many Requests\n"};
+      r.retry_after = refused.retry_after;
+      return r;
+    }
+    case Answer::kUnavailable: {
+      DeviceResponse r{503, "text/plain; charset=utf-8", "503 Service Unavailable\n"};
+      r.retry_after = refused.retry_after;
+      return r;
+    }
+  }
+  return UniformNotFound();
+}
+
 const DeviceResponse& Pipeline::Respond(Outcome& outcome, const Status& committed) {
   // Never acknowledge a decision the audit trail could lose.
   if (!committed) {
@@ -177,9 +187,9 @@ const DeviceResponse& Pipeline::Respond(Outcome& outcome, const Status& committe
   return outcome.response;
 }
 
-void Pipeline::GiveBack(Outcome::Spent& spent) {
+void Pipeline::GiveBack(Spent& spent) {
   if (spent.device_id == 0) return;
-  const Status given = writes_.GiveBackUndelivered(spent.device_id, spent.lines, spent.at, spent.config_key);
+  const Status given = deps_.writes.GiveBackUndelivered(spent.device_id, spent.lines, spent.at, spent.config_key);
   if (!given) {
     spdlog::error("could not give back the passwords or key of a response that never left: {}",
                   given.error().message);
@@ -202,18 +212,8 @@ DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
   return std::move(outcome.response);
 }
 
-DeviceResponse Pipeline::Challenge(audit::AuditRecord& record, std::string_view reason, bool stale) {
-  record.decision = "deny";
-  record.reason = reason;
-  DeviceResponse r{401, "text/plain; charset=utf-8", "401 Unauthorized\n"};
-  // The same challenge whoever asked: it depends only on realm and algorithms.
-  r.www_authenticate = defense::Challenge(defenses_.nonces(), defenses_.options().realm,
-                                          defenses_.options().digest_algorithms, stale);
-  return r;
-}
-
-Status Pipeline::ScanEvent(const net::IpAddress& client, defense::ScanEvent event,
-                           std::string_view mac, audit::AuditRecord& record) {
+Status Pipeline::ScanEvent(const net::IpAddress& client, defense::ScanEvent event, std::string_view mac,
+                           std::string_view listener, std::string_view peer) {
   const auto now = clock_.Now();
   for (const auto& signal : defenses_.scan().Record(client, event, mac, now)) {
     defenses_.counters().Increment(defense::counter_names::kScanSignals);
@@ -223,173 +223,118 @@ Status Pipeline::ScanEvent(const net::IpAddress& client, defense::ScanEvent even
     auto r = audit::InfoRecord(now, "ban", "scan-detector", "source banned", "",
                                {{"source", ban->source}, {"why", ban->reason},
                                 {"expires", ban->expires}, {"offences", ban->offence_count}});
-    r.listener = record.listener;
-    r.peer = record.peer;
+    r.listener = listener;
+    r.peer = peer;
     PG_TRY_STATUS(audit_.Write(r, audit::Durability::kDurable));
     spdlog::warn("banned {} until {}: {}", ban->source, FormatRfc3339(FromUnix(ban->expires)), ban->reason);
   }
   return Ok();
 }
 
+Status Pipeline::ActOnScanSignals(RequestState& state) {
+  for (const auto& signal : state.scan) {
+    PG_TRY_STATUS(ScanEvent(state.client, signal.event, signal.mac, state.record.listener, state.record.peer));
+  }
+  state.scan.clear();
+  return Ok();
+}
+
 void Pipeline::RecordHandshakeFailure(const net::IpAddress& client, std::string_view listener,
                                       std::string_view peer) {
-  audit::AuditRecord record;
-  record.listener = listener;
-  record.peer = peer;
-  if (auto st = ScanEvent(client, defense::ScanEvent::kFailedAuth, "", record); !st) {
+  if (auto st = ScanEvent(client, defense::ScanEvent::kFailedAuth, "", listener, peer); !st) {
     spdlog::error("scan detector: {}", st.error().message);
   }
 }
 
-// The request path of DESIGN.md, top to bottom: cheap per-source refusals, identify, the
-// requests naming another device, rate limit, authorize (lifecycle and window, tenant
-// policy, identity hygiene), then the answer: upload, key file or rendered file.
-Result<DeviceResponse> Pipeline::Decide(const DeviceRequest& request, const net::IpAddress& client,
-                                        Outcome& outcome, std::string& body_memory, bool& durable) {
-  audit::AuditRecord& record = outcome.record;
-  std::optional<store::DeviceSeen>& seen = outcome.seen;
-  std::vector<audit::AuditRecord>& events = outcome.events;
+// The request path of DESIGN.md, top to bottom: admit (request line, banned source),
+// identify, route (the name in the device's own vendor's terms; another device's name is a
+// scan signal and an incident), limit, authorize, then the answer: upload, key file or
+// rendered file.
+Result<Step<DeviceResponse>> Pipeline::Decide(RequestState& state, Outcome& outcome) {
+  const DeviceRequest& request = state.request;
+  const net::IpAddress& client = state.client;
+  audit::AuditRecord& record = state.record;
   // Before the first store read: a file rendered from what this request reads is valid at
   // this generation at the latest (RenderCache).
-  const std::uint64_t generation = reads_.DataGeneration();
-  const auto now_tp = clock_.Now();
-  Context ctx{request, client, ToUnix(now_tp), record, events, request.method != "HEAD", durable, outcome.spent};
+  const std::uint64_t generation = deps_.proven.DataGeneration();
+  // Refusals decided from the request line and the source alone cost a token of the
+  // source's refusal budget.
+  auto refuse_early = [&](Refused refused) { return ChargeRefusal(defenses_, client, std::move(refused)); };
 
-  // Refusals decided from the request line and the source alone. They cost the client a
-  // token of its source's refusal budget, so a flood of them is answered 429 cheaply.
-  auto refuse_early = [&](DeviceResponse response) {
-    if (!defenses_.rate().Acquire(defense::SourceRateKey(client, "refusal")).allowed) {
-      defenses_.counters().Increment(defense::counter_names::kRateLimited);
-      record.decision = "deny";
-      record.reason = "refusals rate limited";
-      return DeviceResponse{429, "text/plain; charset=utf-8", "429 Too Many Requests\n"};
-    }
-    return response;
-  };
-  const bool upload = request.method == "PUT";
-  if (request.method != "GET" && request.method != "HEAD" && !upload) {
-    record.decision = "deny";
-    record.reason = "method not allowed";
-    return refuse_early(DeviceResponse{405, "text/plain; charset=utf-8", "405 Method Not Allowed\n", true});
-  }
-  std::optional<defense::TokenPath> token;
-  std::string& file_name = scratch.file_name;
-  if (request.target.starts_with("/p/")) {
-    token = defense::ParseTokenPath(request.target);
-    if (!token) return refuse_early(Deny(record, "bad path"));
-    file_name.assign(token->file);
-  } else if (const auto name = ExtractFileName(request.target, options_.path_prefix)) {
-    file_name.assign(*name);
-  } else {
-    return refuse_early(Deny(record, "bad path"));
-  }
+  auto admit = Admit(request, options_.path_prefix);
+  if (auto* refused = std::get_if<Refused>(&admit)) return refuse_early(std::move(*refused));
+  const Admitted& admitted = std::get<Admitted>(admit);
   // A banned source is still heard when it proves a device by certificate or URL token: one
   // scanner behind a customer's NAT must not cut off that customer's phones.
-  const bool banned = defenses_.bans().IsBanned(client, now_tp);
-  const bool strong_credential = (request.cert && request.methods.client_cert) || (token && request.methods.token);
-  if (banned && !strong_credential) return refuse_early(Deny(record, "banned source"));
+  const bool banned = defenses_.bans().IsBanned(client, FromUnix(state.now));
+  const bool strong_credential =
+      (request.cert && request.methods.client_cert) || (admitted.token && request.methods.token);
+  if (banned && !strong_credential) return refuse_early(Refused{Refusal::kBannedSource});
 
-  PG_TRY(auto identified, Identify(ctx, token, file_name));
+  PG_TRY(auto identified, Identify(deps_, state, admitted));
   auto* id = std::get_if<Identity>(&identified);
-  if (banned && id == nullptr) return refuse_early(Deny(record, "banned source"));
+  if (banned && id == nullptr) return refuse_early(Refused{Refusal::kBannedSource});
 
-  // The device's own vendor says what the name means. A name that carries another MAC than
-  // the proven one is counted however the request ends (rate limited or not).
-  const vendors::Vendor* vendor = id ? vendors_.Find(id->device->vendor) : nullptr;
+  const vendors::Vendor* vendor = id ? deps_.vendors.Find(id->device->vendor) : nullptr;
   Target target;
   if (vendor != nullptr) {
-    if (upload) {
-      target.upload = vendor->RouteUpload(file_name);
-      if (target.upload) target.mac = target.upload->mac;
-    } else if ((target.key_file = vendor->RouteKeyFile(file_name))) {
-      target.mac = target.key_file->mac;
-    } else if ((target.file = vendor->Route(file_name))) {
-      target.mac = target.file->mac;
-    } else {
-      target.mac = MacNamedBy(file_name);  // another vendor's name for a device file
-    }
+    target = Route(deps_.vendors, *vendor, admitted.file_name(), admitted.method == Method::kPut);
     if (target.mac) record.url_mac = target.mac->str();
     outcome.vendor = vendor->name();
   }
-
-  // Rate limits follow the authenticated identity, so phones sharing one NAT address keep
-  // their own buckets; everything unauthenticated is limited per source.
-  auto rate_limited = [&]() -> std::optional<DeviceResponse> {
-    std::string& rate_key = scratch.rate_key;
-    if (id != nullptr) {
-      rate_key.assign("device:").append(id->device->mac.str());
-    } else {
-      rate_key = defense::SourceRateKey(client);
-    }
-    const auto rate = defenses_.rate().Acquire(rate_key);
-    if (rate.allowed) return std::nullopt;
-    defenses_.counters().Increment(defense::counter_names::kRateLimited);
-    record.decision = "deny";
-    record.reason = "rate limited";
-    DeviceResponse r{429, "text/plain; charset=utf-8", "429 Too Many Requests\n"};
-    r.retry_after = rate.retry_after_seconds;
-    return r;
-  };
   // A name that carries another MAC than the proven one is counted by the scan detector
   // however the request ends (rate limited or not); the incident is handled within the
   // device's rate limit.
   if (id != nullptr && target.mac && *target.mac != id->device->mac) {
     record.device = id->device->mac.str();
     record.tenant_id = id->device->tenant_id.value_or(0);
-    PG_TRY_STATUS(ScanEvent(client, defense::ScanEvent::kWrongMac, target.mac->str(), record));
-    if (auto limited = rate_limited()) return std::move(*limited);
-    PG_TRY_STATUS(MisusedIdentity(ctx, *id, *target.mac));
-    return Deny(record, "mac mismatch");
+    state.Scan(defense::ScanEvent::kWrongMac, target.mac->str());
+    if (auto limited = RateLimit(defenses_, client, id)) return std::move(*limited);
+    PG_TRY_STATUS(MisusedIdentity(state, *id, *target.mac));
+    return Refused{Refusal::kMacMismatch};
   }
-  if (banned && id != nullptr && RecentlyMisused(id->device->mac, ctx.now)) {
-    return refuse_early(Deny(record, "banned source"));
+  if (banned && id != nullptr && RecentlyMisused(id->device->mac, state.now)) {
+    return refuse_early(Refused{Refusal::kBannedSource});
   }
-  if (auto limited = rate_limited()) return std::move(*limited);
-  if (id == nullptr) return std::move(std::get<DeviceResponse>(identified));
+  if (auto limited = RateLimit(defenses_, client, id)) return std::move(*limited);
+  if (id == nullptr) return std::move(std::get<Refused>(identified));
+
   if (banned) record.detail["ban_exempt"] = "authenticated device asking for its own files";
   // With the newest last-seen, which the store may not have yet (only then a copy).
-  id->device = audit_.WithUncopiedSeen(std::move(id->device));
+  id->device = audit_.uncopied_seen().Apply(std::move(id->device));
   const core::Device& device = *id->device;
   record.device = device.mac.str();
   record.tenant_id = device.tenant_id.value_or(0);
   if (id->strength != core::IdentityStrength::kClientCert) record.mac = device.mac.str();
-  if (vendor == nullptr) return Deny(record, "unknown vendor: " + device.vendor);
-  if (!device.locked_reason.empty()) return Deny(record, "device locked: " + device.locked_reason);
-  if (!device.tenant_id) return Deny(record, "device not assigned");
-  PG_TRY(auto tenant, reads_.GetTenantShared(*device.tenant_id));
-
+  if (vendor == nullptr) return Refused{Refusal::kUnknownVendor, device.vendor};
+  if (!device.locked_reason.empty()) return Refused{Refusal::kDeviceLocked, device.locked_reason};
+  if (!device.tenant_id) return Refused{Refusal::kDeviceNotAssigned};
+  PG_TRY(auto tenant, deps_.proven.GetTenantShared(*device.tenant_id));
   const auto ua = vendor->ParseUserAgent(request.user_agent);
-  PG_TRY(auto refused, Authorize(ctx, *id, *tenant, ua));
+  PG_TRY(auto refused, Authorize(deps_, state, *id, *tenant, ua));
   if (refused) return std::move(*refused);
   if (options_.withheld) {
     if (auto why = options_.withheld->Reason(device.mac, generation)) {
       defenses_.counters().Increment(defense::counter_names::kLintWithheld);
-      return Deny(record, "withheld by lint: " + *why);
+      return Refused{Refusal::kWithheldByLint, *why};
     }
   }
 
-  if (upload) {
-    if (!target.upload) return Deny(record, "upload not allowed");
-    return Upload(ctx, device, *target.upload, file_name);
+  if (admitted.method == Method::kPut) {
+    if (!target.upload) return Refused{Refusal::kUploadNotAllowed};
+    return Upload(deps_, state, device, *target.upload, admitted.file_name());
   }
-  if (target.key_file) return KeyFile(ctx, device);
-  if (!target.file) return Deny(record, "unknown file");
-  PG_TRY(auto served, ServeFile(ctx, *vendor, *target.file, device, *tenant, file_name, generation, body_memory));
-  if (served.status == 200 && target.file->scope == vendors::FileScope::kDevice && ctx.side_effects) {
-    // Written by the audit committer with this request's record, before the response leaves;
-    // the next files of a boot, from the same address and firmware, leave the row alone.
-    std::string ip = client.ToString();
-    if (!device.last_seen_at || ctx.now - *device.last_seen_at >= kSeenResolutionSeconds ||
-        device.last_seen_ip != ip || device.last_user_agent != request.user_agent ||
-        (!ua.firmware.empty() && device.firmware != ua.firmware)) {
-      seen = store::DeviceSeen{device.id, ctx.now, std::move(ip), request.user_agent, ua.firmware};
-    }
+  if (target.key_file) return KeyFile(state, device);
+  if (!target.file) return Refused{Refusal::kUnknownFile};
+  PG_TRY(auto served, ServeFile(deps_, state, *vendor, *target.file, device, *tenant, admitted.file_name(), generation));
+  if (std::holds_alternative<DeviceResponse>(served) && target.file->scope == vendors::FileScope::kDevice) {
+    outcome.seen = Seen(state, device, ua);
   }
   return served;
 }
 
-Status Pipeline::MisusedIdentity(const Context& ctx, const Identity& id, const core::MacAddress& named) {
-  if (ctx.record.identity_source == "ip") return Ok();  // the URL's MAC is the identity
+Status Pipeline::MisusedIdentity(RequestState& state, const Identity& id, const core::MacAddress& named) {
+  if (state.record.identity_source == "ip") return Ok();  // the URL's MAC is the identity
   const core::Device& device = *id.device;
   defenses_.counters().Increment(defense::counter_names::kIdentityMisuse);
   {
@@ -397,28 +342,28 @@ Status Pipeline::MisusedIdentity(const Context& ctx, const Identity& id, const c
     // the counter see every request.
     std::lock_guard lock(misuse_mu_);
     if (misused_.size() >= kMaxMisusedRemembered) misused_.clear();
-    auto [it, first] = misused_.try_emplace(device.mac.str(), ctx.now);
-    if (!first && ctx.now - it->second < defenses_.options().scan.window.count()) return Ok();
-    it->second = ctx.now;
+    auto [it, first] = misused_.try_emplace(device.mac.str(), state.now);
+    if (!first && state.now - it->second < defenses_.options().scan.window.count()) return Ok();
+    it->second = state.now;
   }
-  nlohmann::json detail = {{"asked_for", named.str()}, {"client", ctx.client.ToString()},
-                           {"identity", ctx.record.identity_source}};
-  LifecycleEvent(ctx, device, "identity misused", detail);
+  nlohmann::json detail = {{"asked_for", named.str()}, {"client", state.client.ToString()},
+                           {"identity", state.record.identity_source}};
+  LifecycleEvent(deps_, state, device, "identity misused", detail);
   spdlog::warn("ALERT device {}'s {} asked for device {}'s file from {}: its key may be in "
-               "someone else's hands", device.mac.str(), ctx.record.identity_source, named.str(),
-               ctx.client.ToString());
+               "someone else's hands", device.mac.str(), state.record.identity_source, named.str(),
+               state.client.ToString());
   // A lock changes state: only for a request that could otherwise have been served (the
   // device entitled now, the tenant's policy met, not a HEAD), so a stolen credential the
   // tenant's ranges or policy already make useless cannot lock the real phone.
-  if (!device.tenant_id || !ctx.side_effects || !device.locked_reason.empty()) return Ok();
-  PG_TRY(auto tenant, reads_.GetTenantShared(*device.tenant_id));
-  const auto state = core::EffectiveState(device, ctx.now);
-  const bool entitled = (state == core::DeviceState::kAssigned || state == core::DeviceState::kProvisioned) &&
+  if (!device.tenant_id || !state.side_effects || !device.locked_reason.empty()) return Ok();
+  PG_TRY(auto tenant, deps_.proven.GetTenantShared(*device.tenant_id));
+  const auto lifecycle = core::EffectiveState(device, state.now);
+  const bool entitled = (lifecycle == core::DeviceState::kAssigned || lifecycle == core::DeviceState::kProvisioned) &&
                         id.strength >= tenant->min_strength &&
-                        (tenant->ip_ranges.empty() || InTenantRanges(*tenant, ctx.client)) &&
-                        (ctx.request.tls || tenant->allow_plain_http);
+                        (tenant->ip_ranges.empty() || InTenantRanges(*tenant, state.client)) &&
+                        (state.request.tls || tenant->allow_plain_http);
   if (tenant->lock_on_misuse && entitled) {
-    PG_TRY_STATUS(Lock(ctx, device, "identity misused", std::move(detail)));
+    PG_TRY_STATUS(Lock(deps_, state, device, "identity misused", std::move(detail)));
   }
   return Ok();
 }
@@ -427,36 +372,6 @@ bool Pipeline::RecentlyMisused(const core::MacAddress& mac, std::int64_t now) {
   std::lock_guard lock(misuse_mu_);
   const auto it = misused_.find(mac.str());
   return it != misused_.end() && now - it->second < defenses_.options().scan.window.count();
-}
-
-Status Pipeline::Lock(const Context& ctx, const core::Device& device, const std::string& why,
-                      nlohmann::json detail) {
-  PG_TRY_STATUS(writes_.LockDevice(device.id, why));
-  defenses_.counters().Increment("locks");
-  detail["cause"] = why;
-  LifecycleEvent(ctx, device, "locked", std::move(detail));
-  spdlog::warn("ALERT device {} locked: {} (unlock with: provgate device unlock {})", device.mac.str(),
-               why, device.mac.str());
-  return Ok();
-}
-
-Status Pipeline::RecordTransition(const Context& ctx, const core::Device& device,
-                                  core::DeviceState from, core::DeviceState to,
-                                  const std::string& cause) {
-  PG_TRY(bool won, writes_.TransitionState(device.id, from, to, ctx.now));
-  if (!won) return Ok();  // a concurrent request made (and recorded) this transition
-  LifecycleEvent(ctx, device, std::string(core::DeviceStateName(to)),
-                 {{"from", core::DeviceStateName(from)}, {"cause", cause}});
-  return Ok();
-}
-
-// Committed with the request's record, before its response leaves (Outcome::events): the
-// serving thread never waits for a commit in the middle of a decision.
-void Pipeline::LifecycleEvent(const Context& ctx, const core::Device& device, const std::string& what,
-                              nlohmann::json detail) {
-  auto r = audit::InfoRecord(clock_.Now(), "lifecycle", "device", what, device.mac.str(), std::move(detail));
-  r.tenant_id = device.tenant_id.value_or(0);
-  ctx.events.push_back(std::move(r));
 }
 
 }  // namespace provgate::pipeline

@@ -1,6 +1,6 @@
-// The device-facing request pipeline of DESIGN.md: identify -> authorize -> route ->
-// render -> respond, with every decision written to the audit log before the response
-// leaves. Every refusal a client could use to learn something (unknown device, another
+// The device-facing request pipeline of DESIGN.md: admit -> identify -> route -> limit ->
+// authorize -> serve (render, encrypt), each stage in its own file below this one, with
+// every decision written to the audit log before the response leaves (docs/architecture.md). Every refusal a client could use to learn something (unknown device, another
 // device's file, withdrawn config, unknown file, bad path) is the same uniform 404
 // (invariant 2); only the audit record tells them apart.
 #pragma once
@@ -8,21 +8,20 @@
 #include <atomic>
 #include <mutex>
 #include <optional>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <variant>
 #include <vector>
 
 #include "audit/audit_log.hpp"
-#include "defense/tokens.hpp"
+#include "base/clock.hpp"
 #include "net/ip_address.hpp"
 #include "pipeline/defenses.hpp"
-#include "pipeline/file_name.hpp"
+#include "pipeline/refusal.hpp"
 #include "pipeline/render_cache.hpp"
-#include "base/clock.hpp"
 #include "pipeline/request.hpp"
-#include "pipeline/withheld.hpp"
+#include "pipeline/stage.hpp"
 #include "render/template_set.hpp"
 #include "store/device_writes.hpp"
 #include "store/named_reads.hpp"
@@ -37,14 +36,6 @@ inline constexpr std::int64_t kSeenResolutionSeconds = 60;
 // Devices remembered as having misused their identity (the memory is cleared when full).
 inline constexpr size_t kMaxMisusedRemembered = 10000;
 
-struct PipelineOptions {
-  std::string path_prefix = "/";          // per listener in a later step; files live right under it
-  std::string provisioning_url;            // rendered into configs for periodic re-checks
-  size_t render_cache_files = 10000;       // RenderCache entries; 0 = render every request
-  // Devices served nothing because their configs fail the policy linter; null = none.
-  std::shared_ptr<WithheldDevices> withheld;
-};
-
 // A decided request: the response to send once its records are committed, and the
 // last-seen update of the device it served, committed with them.
 struct Outcome {
@@ -57,6 +48,8 @@ struct Outcome {
   // The registry name of the identified device's vendor (for metrics); empty when no
   // device was identified or the registry does not know its vendor.
   std::string_view vendor;
+  // Why the request was refused, when it was.
+  std::optional<Refusal> refusal;
   // Whether the response waits for its records on disk (DESIGN.md invariant 7): kDurable
   // when it releases a secret (a device's own file, which carries its web-UI password and
   // SIP passwords; a key file), the request changed state (it raised events, or stored an
@@ -64,16 +57,9 @@ struct Outcome {
   // not differ in latency); kWindowed for secret-free files, HEAD and the other refusals
   // (401 challenges, 405, 429, 503).
   audit::Durability durability = audit::Durability::kDurable;
-  // What the decision spent that only its response delivers: passwords claimed and a
-  // config key's plain copy marked sent, at `at`. Given back when the response cannot
-  // leave (Respond). `device_id` 0: nothing.
-  struct Spent {
-    std::int64_t device_id = 0;
-    std::string mac;
-    std::int64_t at = 0;
-    std::vector<int> lines;
-    bool config_key = false;
-  } spent;
+  // What the decision spent that only its response delivers (given back by Respond when
+  // the response cannot leave).
+  Spent spent;
 
   // The events, then the request's record, in commit order.
   std::vector<audit::AuditRecord> TakeRecords();
@@ -116,115 +102,37 @@ class Pipeline {
   std::uint64_t internal_errors() const { return internal_errors_.load(std::memory_order_relaxed); }
 
  private:
-  struct Identity {
-    core::IdentityStrength strength = core::IdentityStrength::kNone;
-    // Never null; the fleet cache's own object when read through it, never changed.
-    std::shared_ptr<const core::Device> device;
-  };
-  using Identified = std::variant<Identity, DeviceResponse>;
-  // What a request asks of its device's vendor: a file to render, a key file, an upload
-  // slot, or nothing the vendor knows. `mac` is the MAC the name carries, if any.
-  struct Target {
-    std::optional<vendors::FileRoute> file;
-    std::optional<vendors::KeyFileRoute> key_file;
-    std::optional<vendors::UploadRoute> upload;
-    std::optional<core::MacAddress> mac;
-  };
-  // The request's state while it is decided. `events` are the lifecycle records the
-  // decision raises (committed with, and before, the request's record).
-  struct Context {
-    const DeviceRequest& request;
-    const net::IpAddress& client;
-    std::int64_t now;
-    audit::AuditRecord& record;
-    std::vector<audit::AuditRecord>& events;
-    // False for HEAD: it is answered like GET but changes nothing (no pin, no password
-    // claimed or wiped, no transition, no last-seen).
-    bool side_effects = true;
-    // Set by a stage whose response releases a secret or that changed state without an
-    // event: the response then waits for its record on disk (Outcome::durability).
-    bool& durable;
-    Outcome::Spent& spent;
-  };
-
-  // The stages, in the order DESIGN.md gives them. Each returns a refusal (a response) or
-  // lets the request through; a store or audit failure is an error value that Evaluate
-  // answers with a 500 and still audits. Fills the outcome's record, events, seen and
-  // vendor; `body_memory`: an empty string whose memory a served file's body may take;
-  // `durable`: see Context::durable.
-  Result<DeviceResponse> Decide(const DeviceRequest& request, const net::IpAddress& client, Outcome& outcome,
-                                std::string& body_memory, bool& durable);
-  // identify.cpp: the device the request proves to be, by the listener's allowed methods in
-  // order of strength, or the refusal (uniform 404 or digest challenge).
-  Result<Identified> Identify(
-      const Context& ctx, const std::optional<defense::TokenPath>& token, const std::string& file_name);
-  Result<Identified> IdentifyByDigest(const Context& ctx);
-  Result<Identified> IdentifyByBasic(const Context& ctx);
-  DeviceResponse Challenge(audit::AuditRecord& record, std::string_view reason, bool stale);
-  std::optional<core::MacAddress> MacNamedBy(std::string_view file_name) const;
-  // authorize.cpp: lifecycle and window, then the tenant's policy, then identity hygiene
-  // (User-Agent, pin, anomalies). nullopt lets the request through.
-  Result<std::optional<DeviceResponse>> Authorize(const Context& ctx, const Identity& id,
-                                                  const core::Tenant& tenant,
-                                                  const vendors::UserAgentInfo& ua);
-  // A device's own credential asked for another device's file (the caller counted it for
-  // the scan detector): counted, alerted and recorded once per scan window, and the device
-  // locked where the tenant says so and the request could otherwise have been served.
-  Status MisusedIdentity(const Context& ctx, const Identity& id, const core::MacAddress& named);
-  bool RecentlyMisused(const core::MacAddress& mac, std::int64_t now);
-  // Gives back what a response that never left had spent (Outcome::Spent), then forgets it.
-  void GiveBack(Outcome::Spent& spent);
-  // serve.cpp: the answer for an authorized request.
-  Result<DeviceResponse> Upload(const Context& ctx, const core::Device& device,
-                                const vendors::UploadRoute& slot, const std::string& file_name);
-  Result<DeviceResponse> KeyFile(const Context& ctx, const core::Device& device);
-  Result<DeviceResponse> ServeFile(const Context& ctx, const vendors::Vendor& vendor,
-                                   const vendors::FileRoute& route, const core::Device& device,
-                                   const core::Tenant& tenant, const std::string& file_name,
-                                   std::uint64_t generation, std::string& body_memory);
-  // Feeds the scan detector and bans the source when it crosses a threshold.
+  // The stages in DESIGN.md's order (admit, identify, route, limit, authorize, serve), each
+  // returning the refusal that ends the request or handing on; fills the outcome's record,
+  // events, seen and vendor. A store or audit failure is an error value that Evaluate
+  // answers with a 500 and still audits.
+  Result<Step<DeviceResponse>> Decide(RequestState& state, Outcome& outcome);
+  // The response and audit reason of a refusal, counted by its name.
+  DeviceResponse Refuse(audit::AuditRecord& record, const Refused& refused);
+  // Feeds the scan detector what the stages saw and bans the source when it crosses a
+  // threshold (the ban's record is written at once, durably).
+  Status ActOnScanSignals(RequestState& state);
   Status ScanEvent(const net::IpAddress& client, defense::ScanEvent event, std::string_view mac,
-                   audit::AuditRecord& record);
-  // These change the store at once and add their lifecycle record to `ctx.events`.
-  Status Lock(const Context& ctx, const core::Device& device, const std::string& why,
-              nlohmann::json detail);
-  Status RecordTransition(const Context& ctx, const core::Device& device, core::DeviceState from,
-                          core::DeviceState to, const std::string& cause);
-  void LifecycleEvent(const Context& ctx, const core::Device& device, const std::string& what,
-                      nlohmann::json detail);
-  // Both set `stored_password` when a line had a password in the store.
-  Result<std::vector<core::Line>> LinesWithoutPasswords(const core::Device& device, bool& stored_password);
-  // Applies the tenant's password policy: wipes confirmed deliveries, claims the undelivered
-  // passwords this file carries (atomically), and returns the lines with exactly the
-  // passwords this response may carry.
-  Result<std::vector<core::Line>> LinesWithDeliverablePasswords(
-      const Context& ctx, const core::Device& device, const core::Tenant& tenant,
-      const render::Template& tpl, const vendors::FileRoute& route, const std::string& file_name,
-      bool& stored_password);
-  // The indexes of the lines with an undelivered password whose password the file would
-  // carry: it is rendered once with a random marker in place of each.
-  std::vector<int> CarriedPasswordLines(const core::Device& device, const core::Tenant& tenant,
-                                        const render::Template& tpl, const vendors::FileRoute& route,
-                                        const std::string& file_name,
-                                        const std::vector<core::Line>& lines) const;
+                   std::string_view listener, std::string_view peer);
+  // A device's own credential asked for another device's file (counted for the scan
+  // detector): counted, alerted and recorded once per scan window, and the device locked
+  // where the tenant says so and the request could otherwise have been served.
+  Status MisusedIdentity(RequestState& state, const Identity& id, const core::MacAddress& named);
+  bool RecentlyMisused(const core::MacAddress& mac, std::int64_t now);
+  // Gives back what a response that never left had spent (Outcome::spent), then forgets it.
+  void GiveBack(Spent& spent);
 
-  store::ProvenReads& reads_;
-  store::NamedReads& named_;
-  store::DeviceWrites& writes_;
-  const vendors::Registry& vendors_;
-  const render::TemplateSet& templates_;
   audit::AuditLog& audit_;
   const Clock& clock_;
   Defenses& defenses_;
-  PipelineOptions options_;
+  const PipelineOptions options_;
   RenderCache render_cache_;
+  const StageDeps deps_;  // the parts above, as the stages take them
   // Devices whose credential asked for another device's file recently (MAC -> unix time):
   // such a device loses its exemption from a ban on its source. Bounded.
   std::mutex misuse_mu_;
   std::unordered_map<std::string, std::int64_t> misused_;
   std::atomic<std::uint64_t> internal_errors_{0};
 };
-
-
 
 }  // namespace provgate::pipeline

@@ -7,7 +7,7 @@
 namespace provgate::pipeline {
 
 // File names hold no NUL (file_name.cpp), so the keys cannot collide.
-void RenderCache::DeviceKey(std::string& key, const core::MacAddress& mac, const std::string& file_name) {
+void RenderCache::DeviceKey(std::string& key, const core::MacAddress& mac, std::string_view file_name) {
   key.assign("d");
   key += '\0';
   key += mac.str();
@@ -16,11 +16,11 @@ void RenderCache::DeviceKey(std::string& key, const core::MacAddress& mac, const
 }
 
 void RenderCache::CommonKey(std::string& key, std::int64_t tenant_id, const std::string& vendor,
-                            const std::string& model, const std::string& file_name) {
+                            const std::string& model, std::string_view file_name) {
   const Decimal id(tenant_id);
   key.assign("c");
   for (const std::string_view part : {id.view(), std::string_view(vendor), std::string_view(model),
-                                      std::string_view(file_name)}) {
+                                      file_name}) {
     key += '\0';
     key += part;
   }

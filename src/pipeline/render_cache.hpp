@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/mac_address.hpp"
 #include "store/generation_map.hpp"
@@ -29,9 +30,9 @@ class RenderCache {
   // A device file depends on the device, its tenant and lines; a common file on the tenant,
   // the vendor and the model only, so the devices of one model share it. Both replace what
   // `key` held, reusing its memory.
-  static void DeviceKey(std::string& key, const core::MacAddress& mac, const std::string& file_name);
+  static void DeviceKey(std::string& key, const core::MacAddress& mac, std::string_view file_name);
   static void CommonKey(std::string& key, std::int64_t tenant_id, const std::string& vendor,
-                        const std::string& model, const std::string& file_name);
+                        const std::string& model, std::string_view file_name);
 
   // Copies the file into `body` (replacing what it held, reusing its memory) when held.
   bool Find(const std::string& key, std::uint64_t generation, std::string& body);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/model.hpp"
@@ -28,7 +29,7 @@ bool ChoosesAdminPassword(const nlohmann::json& vars);
 std::string RenderFile(const render::TemplateSet& templates, const render::Template& tpl,
                        const vendors::FileRoute& route, const core::Device& device,
                        const core::Tenant& tenant, const std::vector<core::Line>& lines,
-                       const std::string& file_name, const std::string& provisioning_url,
+                       std::string_view file_name, const std::string& provisioning_url,
                        std::uint64_t data_generation);
 
 }  // namespace provgate::pipeline

@@ -5,10 +5,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-
+#include <string_view>
 #include <vector>
 
 #include "base/clock.hpp"
+#include "net/ip_address.hpp"
 #include "tls/cert_identity.hpp"
 
 namespace provgate::pipeline {
@@ -21,9 +22,12 @@ struct AllowedMethods {
   bool ip = true;      // source IP range, only where a tenant allows it as identity
 };
 
+// DeviceRequest::cert_problem of a verified certificate that no MAC rule matched.
+inline constexpr std::string_view kCertProblemNoMac = "no MAC in certificate";
+
 struct DeviceRequest {
   std::string listener;
-  std::string peer_ip;
+  net::IpAddress peer = net::IpAddress::V4({0, 0, 0, 0});  // the TCP peer, or what a trusted PROXY header said
   std::uint16_t peer_port = 0;
   std::string method;       // "GET", "HEAD", ...
   std::string target;       // raw request target, e.g. "/001565aabbcc.cfg?x=1"
@@ -38,7 +42,7 @@ struct DeviceRequest {
   // matched (then cert_subject/cert_problem say why).
   std::optional<tls::CertIdentity> cert;
   std::string cert_subject;
-  std::string cert_problem;
+  std::string cert_problem;  // kCertProblemNoMac, or why the certificate was not usable
   TimePoint received;
 };
 

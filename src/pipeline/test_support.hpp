@@ -88,7 +88,7 @@ class PipelineTest : public ::testing::Test {
   DeviceRequest Request(const std::string& target, const std::optional<std::string>& cert_mac) {
     DeviceRequest r;
     r.listener = "devices";
-    r.peer_ip = "192.0.2.10";
+    r.peer = *net::IpAddress::Parse("192.0.2.10");
     r.peer_port = 40000;
     r.method = "GET";
     r.target = target;

@@ -36,12 +36,13 @@ class FleetCache {
  public:
   // At most `max_devices` devices (and as many tenants and line sets) are kept; when a new
   // one would exceed that, the cache starts empty again. 0 keeps nothing. Entries expire
-  // `max_age` after they were read.
-  explicit FleetCache(size_t max_devices, std::chrono::steady_clock::duration max_age = kCacheMaxAge)
+  // `max_age` after they were read, by `clock`, which must outlive the cache.
+  explicit FleetCache(size_t max_devices, std::chrono::steady_clock::duration max_age = kCacheMaxAge,
+                      const SteadyClock& clock = SteadyClock::System())
       : max_devices_(max_devices),
-        devices_(max_devices, max_age),
-        lines_(max_devices, max_age),
-        tenants_(max_devices, max_age) {}
+        devices_(max_devices, max_age, clock),
+        lines_(max_devices, max_age, clock),
+        tenants_(max_devices, max_age, clock) {}
 
   // An entry is returned only if it was filled at `generation`, less than max_age ago.
   // Devices and tenants are shared, never changed once cached (a last-seen update replaces

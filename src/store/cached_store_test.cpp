@@ -81,6 +81,7 @@ class CachedStoreTest : public ::testing::Test {
 
   TempDir dir_;
   ManualClock clock_{FromUnix(kStartUnix)};
+  ManualSteadyClock steady_;  // the caches' ages: entries expire only when a test says so
   std::unique_ptr<SqliteStore> server_;  // the serving threads' connection
   std::unique_ptr<SqliteStore> cli_;     // another process's connection to the same file
   core::Tenant tenant_;
@@ -88,7 +89,7 @@ class CachedStoreTest : public ::testing::Test {
 };
 
 TEST_F(CachedStoreTest, RepeatedReadsAreAnsweredFromMemory) {
-  FleetCache cache(100);
+  FleetCache cache(100, kCacheMaxAge, steady_);
   CachedStore cached(*server_, cache);
   ReadAll(cached);
   EXPECT_EQ(cache.stats().misses, 3u);
@@ -100,7 +101,7 @@ TEST_F(CachedStoreTest, RepeatedReadsAreAnsweredFromMemory) {
 
 // The CLI writes through its own connection: the server's next read sees the write.
 TEST_F(CachedStoreTest, AWriteByAnotherConnectionIsSeenAtOnce) {
-  FleetCache cache(100);
+  FleetCache cache(100, kCacheMaxAge, steady_);
   CachedStore cached(*server_, cache);
   ReadAll(cached);
   ReadAll(cached);
@@ -117,7 +118,7 @@ TEST_F(CachedStoreTest, AWriteByAnotherConnectionIsSeenAtOnce) {
 
 TEST_F(CachedStoreTest, LinesWithAPasswordAreNeverKept) {
   ASSERT_TRUE(cli_->SetLine(NewLine(device_.id, 2, "sip-secret")));
-  FleetCache cache(100);
+  FleetCache cache(100, kCacheMaxAge, steady_);
   CachedStore cached(*server_, cache);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(cached.ListLines(device_.id).value().at(1).password, "sip-secret");
   EXPECT_EQ(cache.stats().hits, 0u);
@@ -125,7 +126,7 @@ TEST_F(CachedStoreTest, LinesWithAPasswordAreNeverKept) {
 }
 
 TEST_F(CachedStoreTest, UnknownDevicesAreNotKept) {
-  FleetCache cache(100);
+  FleetCache cache(100, kCacheMaxAge, steady_);
   CachedStore cached(*server_, cache);
   for (int i = 0; i < 3; ++i) EXPECT_FALSE(cached.FindProvenDevice(Mac("001565000001")));
   EXPECT_EQ(cache.stats().misses, 3u);
@@ -135,7 +136,7 @@ TEST_F(CachedStoreTest, UnknownDevicesAreNotKept) {
 // the entries the serving threads read are updated. Replaced, not changed in place: a
 // request may be reading the shared device at that moment.
 TEST_F(CachedStoreTest, LastSeenWrittenByTheCopierReachesCachedDevices) {
-  FleetCache cache(100);
+  FleetCache cache(100, kCacheMaxAge, steady_);
   CachedStore serving(*server_, cache);
   CachedAuditStore copier(*cli_, cache);
   ReadAll(serving);
@@ -154,7 +155,7 @@ TEST_F(CachedStoreTest, LastSeenWrittenByTheCopierReachesCachedDevices) {
 
 // A request reads a cached device or tenant without a copy: every read shares one object.
 TEST_F(CachedStoreTest, CachedReadsShareOneObject) {
-  FleetCache cache(100);
+  FleetCache cache(100, kCacheMaxAge, steady_);
   CachedStore serving(*server_, cache);
   const auto first = serving.FindProvenDevice(device_.mac).value();
   EXPECT_EQ(serving.FindProvenDevice(device_.mac).value(), first);
@@ -166,7 +167,7 @@ TEST_F(CachedStoreTest, CachedReadsShareOneObject) {
 
 // A device read before a last-seen write and put after it would bring the old value back.
 TEST_F(CachedStoreTest, AReadOlderThanALastSeenWriteIsNotKept) {
-  FleetCache cache(100);
+  FleetCache cache(100, kCacheMaxAge, steady_);
   const std::uint64_t generation = server_->DataGeneration();
   const std::uint64_t epoch = cache.SeenEpoch();
   const core::Device before = server_->FindDevice(device_.mac).value();
@@ -179,7 +180,7 @@ TEST_F(CachedStoreTest, AReadOlderThanALastSeenWriteIsNotKept) {
 
 // Two reads racing to fill one entry: the one that read older data does not replace the other.
 TEST_F(CachedStoreTest, AnOlderFillDoesNotReplaceANewerOne) {
-  FleetCache cache(100);
+  FleetCache cache(100, kCacheMaxAge, steady_);
   core::Device old_device = device_;
   core::Device new_device = device_;
   new_device.serial = "newer";
@@ -190,7 +191,7 @@ TEST_F(CachedStoreTest, AnOlderFillDoesNotReplaceANewerOne) {
 }
 
 TEST_F(CachedStoreTest, SizeIsBounded) {
-  FleetCache cache(2);
+  FleetCache cache(2, kCacheMaxAge, steady_);
   for (int i = 0; i < 5; ++i) {
     core::Device d = NewDevice(fmt::format("0015650000{:02x}", i));
     d.id = i + 1;
@@ -201,7 +202,7 @@ TEST_F(CachedStoreTest, SizeIsBounded) {
   EXPECT_LE(kept, 2);
   EXPECT_TRUE(cache.FindDevice("001565000004", 1));  // the newest is there
 
-  FleetCache off(0);
+  FleetCache off(0, kCacheMaxAge, steady_);
   CachedStore cached(*server_, off);
   ReadAll(cached);
   ReadAll(cached);
@@ -210,11 +211,17 @@ TEST_F(CachedStoreTest, SizeIsBounded) {
 
 // The backstop for changes made behind provgate's back: entries expire.
 TEST_F(CachedStoreTest, EntriesExpire) {
-  FleetCache cache(100, std::chrono::milliseconds(0));
+  FleetCache cache(100, kCacheMaxAge, steady_);
   CachedStore cached(*server_, cache);
   ReadAll(cached);
+  steady_.Advance(kCacheMaxAge - std::chrono::milliseconds(1));
   ReadAll(cached);
-  EXPECT_EQ(cache.stats().hits, 0u);
+  EXPECT_EQ(cache.stats().hits, 3u);  // still young enough
+  steady_.Advance(std::chrono::milliseconds(1));
+  ReadAll(cached);
+  EXPECT_EQ(cache.stats().hits, 3u);  // all three read again
+  ReadAll(cached);
+  EXPECT_EQ(cache.stats().hits, 6u);  // and kept again
 }
 
 // Opening the store (every CLI command does) changes nothing a server has cached.

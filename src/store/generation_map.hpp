@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "base/clock.hpp"
+
 namespace provgate::store {
 
 inline constexpr std::chrono::seconds kCacheMaxAge{5};
@@ -20,15 +22,17 @@ inline constexpr std::chrono::seconds kCacheMaxAge{5};
 template <typename Key, typename T>
 class GenerationMap {
  public:
+  // Ages are read from `clock`, which must outlive the map.
   explicit GenerationMap(size_t max_entries,
-                         std::chrono::steady_clock::duration max_age = kCacheMaxAge)
-      : max_entries_(max_entries), max_age_(max_age) {}
+                         std::chrono::steady_clock::duration max_age = kCacheMaxAge,
+                         const SteadyClock& clock = SteadyClock::System())
+      : max_entries_(max_entries), max_age_(max_age), clock_(clock) {}
 
   // The value filled at `generation` less than the maximum age ago, or null.
   const T* Find(const Key& key, std::uint64_t generation) const {
     const auto it = map_.find(key);
     if (it == map_.end() || it->second.generation != generation) return nullptr;
-    if (std::chrono::steady_clock::now() - it->second.filled >= max_age_) return nullptr;
+    if (clock_.Now() - it->second.filled >= max_age_) return nullptr;
     return &it->second.value;
   }
   // The value whatever its generation, for updates in place; null if absent.
@@ -44,7 +48,7 @@ class GenerationMap {
   Put Insert(const Key& key, T value, std::uint64_t generation) {
     if (max_entries_ == 0) return Put::kRefused;
     auto it = map_.find(key);
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = clock_.Now();
     if (it != map_.end()) {
       // A read of an older generation does not replace one of a newer; of two at the same
       // generation the later wins, which is as current (writes bump after they commit).
@@ -64,10 +68,11 @@ class GenerationMap {
   struct Entry {
     T value;
     std::uint64_t generation = 0;
-    std::chrono::steady_clock::time_point filled;
+    SteadyTimePoint filled;
   };
   const size_t max_entries_;
   const std::chrono::steady_clock::duration max_age_;
+  const SteadyClock& clock_;
   std::unordered_map<Key, Entry> map_;
 };
 

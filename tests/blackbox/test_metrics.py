@@ -57,7 +57,7 @@ def test_every_device_series_exists_before_any_request(api):
     for reason in ("no_certificate", "untrusted", "expired", "revoked", "other"):
         assert ("provgate_tls_handshake_failures_total", (("listener", LISTENER), ("reason", reason))) in samples
     assert value(samples, "provgate_device_request_duration_seconds_count", listener=LISTENER) == 0
-    assert ("provgate_device_refusals_total", (("listener", LISTENER), ("reason", "other"))) in samples
+    assert ("provgate_device_refusals_total", (("listener", LISTENER), ("reason", "certificate refused"))) in samples
     for op in ("device_request", "audit_copy"):
         assert value(samples, "provgate_store_errors_total", operation=op) == 0
     assert ("provgate_audit_queue_depth", ()) in samples

@@ -1,0 +1,54 @@
+#include "pipeline/stage.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "core/lifecycle.hpp"
+
+namespace provgate::pipeline {
+
+bool InTenantRanges(const core::Tenant& tenant, const net::IpAddress& client) {
+  return tenant.ip_ranges.Contains(client);
+}
+
+Result<std::shared_ptr<const core::Device>> FindNamed(store::NamedReads& from, const core::MacAddress& mac) {
+  auto d = from.FindDevice(mac);
+  if (d) return std::make_shared<const core::Device>(std::move(*d));
+  if (d.error().code != ErrorCode::kNotFound) return d.error();
+  return std::shared_ptr<const core::Device>();
+}
+
+Result<std::shared_ptr<const core::Device>> FindProven(store::ProvenReads& from, const core::MacAddress& mac) {
+  auto d = from.FindProvenDevice(mac);
+  if (d) return std::move(*d);
+  if (d.error().code != ErrorCode::kNotFound) return d.error();
+  return std::shared_ptr<const core::Device>();
+}
+
+void LifecycleEvent(const StageDeps& deps, RequestState& state, const core::Device& device,
+                    const std::string& what, nlohmann::json detail) {
+  auto r = audit::InfoRecord(deps.clock.Now(), "lifecycle", "device", what, device.mac.str(), std::move(detail));
+  r.tenant_id = device.tenant_id.value_or(0);
+  state.events.push_back(std::move(r));
+}
+
+Status Lock(const StageDeps& deps, RequestState& state, const core::Device& device, const std::string& why,
+            nlohmann::json detail) {
+  PG_TRY_STATUS(deps.writes.LockDevice(device.id, why));
+  deps.defenses.counters().Increment("locks");
+  detail["cause"] = why;
+  LifecycleEvent(deps, state, device, "locked", std::move(detail));
+  spdlog::warn("ALERT device {} locked: {} (unlock with: provgate device unlock {})", device.mac.str(), why,
+               device.mac.str());
+  return Ok();
+}
+
+Status RecordTransition(const StageDeps& deps, RequestState& state, const core::Device& device,
+                        core::DeviceState from, core::DeviceState to, const std::string& cause) {
+  PG_TRY(bool won, deps.writes.TransitionState(device.id, from, to, state.now));
+  if (!won) return Ok();  // a concurrent request made (and recorded) this transition
+  LifecycleEvent(deps, state, device, std::string(core::DeviceStateName(to)),
+                 {{"from", core::DeviceStateName(from)}, {"cause", cause}});
+  return Ok();
+}
+
+}  // namespace provgate::pipeline

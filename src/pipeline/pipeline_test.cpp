@@ -678,7 +678,6 @@ TEST_F(PipelineTest, AMisuseLockNeedsARequestThatCouldHaveBeenServed) {
   EXPECT_EQ(store_->FindDevice(a_.mac).value().locked_reason, "");
 }
 
-
 // A tenant whose stored source ranges do not parse: its devices' requests fail loudly (500,
 // counted as an internal error, the store's error naming the tenant), where such a list
 // used to match no client and the devices were refused as if they stood outside it.

@@ -349,8 +349,8 @@ std::optional<ApiResponse> Api::Admit(Context& ctx) {
     if (ctx.request.body_withheld) {
       return ToResponse(Problem{413, "the body was not accepted; send it again", {}});
     }
-    ctx.admin = std::make_unique<service::Admin>(deps_.store, deps_.audit, deps_.vendors, deps_.clock,
-                                                 who.actor());
+    ctx.admin = std::make_unique<service::Admin>(deps_.store, deps_.store, deps_.store, deps_.audit,
+                                                 deps_.vendors, deps_.clock, who.actor());
     if (who.tenant) ctx.admin->RestrictToTenant(*who.tenant);
   }
 

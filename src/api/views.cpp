@@ -27,7 +27,7 @@ nlohmann::json TenantJson(const core::Tenant& t) {
             {"password_alphabet", t.password_alphabet},
             {"retention_days", t.retention_days},
             {"min_strength", std::string(core::IdentityStrengthName(t.min_strength))},
-            {"ip_ranges", t.ip_ranges},
+            {"ip_ranges", t.ip_ranges.ToStrings()},
             {"ip_as_identity", t.ip_as_identity},
             {"allow_plain_http", t.allow_plain_http},
             {"anomaly_lock", t.anomaly_lock},

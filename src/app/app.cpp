@@ -46,7 +46,7 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor, Role ro
     PG_TRY(app->audit_connection_, store::SqliteStore::Open(c.db_path, std::move(box), app->clock_));
   }
   app->fleet_cache_ = std::make_unique<store::FleetCache>(c.cache_devices);
-  app->audit_store_ = std::make_unique<store::CachedStore>(
+  app->audit_store_ = std::make_unique<store::CachedAuditStore>(
       app->audit_connection_ ? *app->audit_connection_ : *app->store_, *app->fleet_cache_);
   PG_TRY(app->audit_, audit::AuditLog::Open(c.audit_path, app->audit_store_.get(), c.audit));
   PG_TRY(auto templates, render::TemplateSet::Load(c.templates_dir));
@@ -54,8 +54,9 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor, Role ro
   app->vendors_ = vendors::BuiltinVendors();
   app->linter_ = std::make_unique<service::Linter>(*app->store_, app->vendors_, *app->templates_,
                                                    c.provisioning_url);
-  app->admin_ = std::make_unique<service::Admin>(*app->store_, *app->audit_, app->vendors_,
-                                                 app->clock_, std::move(actor), app->linter_.get());
+  app->admin_ = std::make_unique<service::Admin>(*app->store_, *app->store_, *app->store_, *app->audit_,
+                                                 app->vendors_, app->clock_, std::move(actor),
+                                                 app->linter_.get());
   return app;
 }
 
@@ -137,7 +138,7 @@ Status App::Serve() {
   // Requests of proven devices read through the fleet cache; the CLI and admin paths, and
   // names a request makes up, read the store.
   store::CachedStore cached(*store_, *fleet_cache_);
-  pipeline::Pipeline pipeline(*store_, cached, vendors_, *templates_, *audit_, clock_, *defenses, options);
+  pipeline::Pipeline pipeline(cached, *store_, *store_, vendors_, *templates_, *audit_, clock_, *defenses, options);
 
   // Thread per core: each serving thread runs its own io_context with its own acceptor on
   // every listener's port (SO_REUSEPORT), so a connection lives on one thread from accept

@@ -12,7 +12,7 @@
 #include "pipeline/withheld.hpp"
 #include "service/admin.hpp"
 #include "service/lint.hpp"
-#include "store/cached_store.hpp"
+#include "store/cached_audit_store.hpp"
 #include "store/operator_store.hpp"
 #include "store/store.hpp"
 #include "vendors/vendor.hpp"
@@ -60,12 +60,12 @@ class App {
   std::unique_ptr<store::OperatorStore> operator_store_;
   // The audit trail's own connection to the same database: its copies write while the
   // serving threads read through store_, which WAL allows, without sharing store_'s lock.
-  std::unique_ptr<store::Store> audit_connection_;  // the server's only
+  std::unique_ptr<store::AuditStore> audit_connection_;  // the server's only
   // What the serving threads read through (Serve) and what the copier's last-seen writes
   // update, so it outlives the audit log.
   std::unique_ptr<store::FleetCache> fleet_cache_;
   // audit_connection_ (or store_ for the CLI) through fleet_cache_
-  std::unique_ptr<store::Store> audit_store_;
+  std::unique_ptr<store::CachedAuditStore> audit_store_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<render::TemplateSet> templates_;
   vendors::Registry vendors_;

@@ -6,13 +6,13 @@
 
 namespace provgate::audit {
 
-Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::filesystem::path& file, store::Store* store,
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::filesystem::path& file, store::AuditStore* store,
                                                  AuditOptions options, const SteadyClock& clock) {
   PG_TRY(auto log_file, LogFile::Open(file));
   return std::unique_ptr<AuditLog>(new AuditLog(std::move(log_file), store, options, clock));
 }
 
-AuditLog::AuditLog(std::unique_ptr<LogFile> file, store::Store* store, AuditOptions options,
+AuditLog::AuditLog(std::unique_ptr<LogFile> file, store::AuditStore* store, AuditOptions options,
                    const SteadyClock& clock)
     : options_(options), file_(std::move(file)), seen_(clock) {
   if (store != nullptr) {

@@ -83,7 +83,7 @@ class AuditLog {
   // Opens (creating, mode 0640) the append-only file and starts the committer.
   // `store` may be null (file only). The commit delay, the window and the store copy delay
   // are timed by `clock`, which must outlive the log.
-  static Result<std::unique_ptr<AuditLog>> Open(const std::filesystem::path& file, store::Store* store,
+  static Result<std::unique_ptr<AuditLog>> Open(const std::filesystem::path& file, store::AuditStore* store,
                                                 AuditOptions options = {},
                                                 const SteadyClock& clock = SteadyClock::System());
   // Commits everything submitted so far, copies what the store lacks, then stops.
@@ -152,7 +152,7 @@ class AuditLog {
 
  private:
   friend class CommitSibling;
-  AuditLog(std::unique_ptr<LogFile> file, store::Store* store, AuditOptions options, const SteadyClock& clock);
+  AuditLog(std::unique_ptr<LogFile> file, store::AuditStore* store, AuditOptions options, const SteadyClock& clock);
 
   const AuditOptions options_;
   // Destroyed in reverse: the committer commits its queue into the copier, which copies it

@@ -12,7 +12,7 @@
 
 namespace provgate::audit {
 
-StoreCopier::StoreCopier(const LogFile& file, store::Store& store, store::SeenOverlay& seen,
+StoreCopier::StoreCopier(const LogFile& file, store::AuditStore& store, store::SeenOverlay& seen,
                          std::chrono::milliseconds delay, const SteadyClock& clock)
     : file_(file), store_(store), seen_(seen), delay_(delay), clock_(clock) {}
 

@@ -38,7 +38,7 @@ class StoreCopier final : public BatchSink {
 
   // `file`, `store`, `seen` and `clock` (which times the delay and the retries) must outlive
   // the copier. A `delay` of 0 never defers.
-  StoreCopier(const LogFile& file, store::Store& store, store::SeenOverlay& seen, std::chrono::milliseconds delay,
+  StoreCopier(const LogFile& file, store::AuditStore& store, store::SeenOverlay& seen, std::chrono::milliseconds delay,
               const SteadyClock& clock);
   // Copies what is pending, then stops the thread. Call after the committer has stopped.
   ~StoreCopier() override;
@@ -71,7 +71,7 @@ class StoreCopier final : public BatchSink {
   bool SeenDeviceIsStill(const store::DeviceSeen& seen, const std::string& mac);
 
   const LogFile& file_;
-  store::Store& store_;
+  store::AuditStore& store_;
   store::SeenOverlay& seen_;
   const std::chrono::milliseconds delay_;
   const SteadyClock& clock_;

@@ -13,6 +13,7 @@
 
 #include "base/result.hpp"
 #include "core/mac_address.hpp"
+#include "net/ip_address.hpp"
 
 namespace provgate::core {
 
@@ -52,9 +53,9 @@ struct Tenant {
   std::string password_alphabet;  // empty = crypto::kDefaultPasswordAlphabet
   int retention_days = 30;        // secrets of expired/retired devices are purged after this
 
-  // Authentication policy (issue 4).
+  // Authentication policy.
   IdentityStrength min_strength = IdentityStrength::kClientCert;
-  std::vector<std::string> ip_ranges;  // CIDRs; when set, every request must come from one
+  net::IpSet ip_ranges;                // when not empty, every request must come from one
   bool ip_as_identity = false;         // an IP range alone may identify a device (weakest)
   bool allow_plain_http = false;       // token/digest over plain HTTP listeners
   bool anomaly_lock = true;            // lock devices that move network or show up late

@@ -287,4 +287,11 @@ bool IpSet::Overlaps(const Cidr& cidr) const {
                      [&](const Cidr& c) { return c.Overlaps(cidr); });
 }
 
+std::vector<std::string> IpSet::ToStrings() const {
+  std::vector<std::string> out;
+  out.reserve(entries_.size());
+  for (const auto& c : entries_) out.push_back(c.ToString());
+  return out;
+}
+
 }  // namespace provgate::net

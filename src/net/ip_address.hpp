@@ -101,6 +101,10 @@ class IpSet {
   bool Overlaps(const Cidr& cidr) const;
   bool empty() const { return entries_.empty(); }
   const std::vector<Cidr>& entries() const { return entries_; }
+  // Each entry as Cidr::ToString writes it, in order.
+  std::vector<std::string> ToStrings() const;
+
+  friend bool operator==(const IpSet&, const IpSet&) = default;
 
  private:
   std::vector<Cidr> entries_;

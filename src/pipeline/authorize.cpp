@@ -46,7 +46,7 @@ Result<std::optional<Refused>> Authorize(const StageDeps& deps, RequestState& ct
   if (id.strength == core::IdentityStrength::kClientCert) {
     if (device.pin_spki.empty()) {
       if (ctx.side_effects) {
-        PG_TRY(bool pinned, deps.store.PinDevice(device.id, ctx.request.cert->spki_sha256));
+        PG_TRY(bool pinned, deps.writes.PinDevice(device.id, ctx.request.cert->spki_sha256));
         if (pinned) {
           LifecycleEvent(deps, ctx, device, "certificate pinned", {{"spki_sha256", ctx.request.cert->spki_sha256}});
         }

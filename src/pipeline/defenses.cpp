@@ -16,11 +16,11 @@ DefenseOptions DefaultDefenseOptions() {
   return o;
 }
 
-Result<std::unique_ptr<Defenses>> Defenses::Create(store::Store& store, const Clock& clock,
+Result<std::unique_ptr<Defenses>> Defenses::Create(defense::BanStore& bans, const Clock& clock,
                                                    DefenseOptions options) {
   std::unique_ptr<Defenses> d(new Defenses(std::move(options)));
   PG_TRY(auto policy, defense::BanPolicy::Create(d->options_.bans));
-  d->bans_ = std::make_unique<defense::BanList>(store, std::move(policy));
+  d->bans_ = std::make_unique<defense::BanList>(bans, std::move(policy));
   // Bans live in the store: they survive restarts and are shared by nodes.
   PG_TRY_STATUS(d->bans_->Reload(clock.Now()));
   PG_TRY(d->scan_, defense::ScanDetector::Create(d->options_.scan));

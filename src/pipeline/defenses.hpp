@@ -14,7 +14,7 @@
 #include "defense/rate_limiter.hpp"
 #include "defense/scan_detector.hpp"
 #include "net/forwarded.hpp"
-#include "store/store.hpp"
+#include "defense/ban_store.hpp"
 
 namespace provgate::pipeline {
 
@@ -39,7 +39,7 @@ DefenseOptions DefaultDefenseOptions();
 
 class Defenses {
  public:
-  static Result<std::unique_ptr<Defenses>> Create(store::Store& store, const Clock& clock,
+  static Result<std::unique_ptr<Defenses>> Create(defense::BanStore& bans, const Clock& clock,
                                                   DefenseOptions options);
 
   const DefenseOptions& options() const { return options_; }

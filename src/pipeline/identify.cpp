@@ -35,7 +35,7 @@ Result<Step<Identity>> IdentifyByDigest(const StageDeps& deps, RequestState& sta
   const auto mac = core::MacAddress::Parse(creds->username);
   std::shared_ptr<const core::Device> device;
   if (mac) {
-    PG_TRY(device, FindNamed(deps.store, *mac));
+    PG_TRY(device, FindNamed(deps.named, *mac));
   }
   const bool known = device && device->digest_password;
   const std::string ha1 = known ? defense::ComputeHa1(creds->algorithm, creds->username, options.realm,
@@ -73,7 +73,7 @@ Result<Step<Identity>> IdentifyByBasic(const StageDeps& deps, RequestState& stat
   std::shared_ptr<const core::Device> device;
   if (creds) {
     if (auto mac = core::MacAddress::Parse(creds->user)) {
-      PG_TRY(device, FindNamed(deps.store, *mac));
+      PG_TRY(device, FindNamed(deps.named, *mac));
     }
   }
   const bool known = device && device->digest_password;
@@ -110,13 +110,13 @@ Result<Step<Identity>> Identify(const StageDeps& deps, RequestState& state, cons
   const auto& m = request.methods;
   if (request.cert && m.client_cert) {
     record.identity_source = "client-cert";
-    PG_TRY(auto device, FindNamed(deps.proven, request.cert->mac));
+    PG_TRY(auto device, FindProven(deps.proven, request.cert->mac));
     if (!device) return Refused{Refusal::kUnknownDevice};
     return Identity{core::IdentityStrength::kClientCert, std::move(device)};
   }
   if (admitted.token && m.token) {
     record.identity_source = "token";
-    auto d = deps.store.FindDeviceByToken(defense::HashToken(admitted.token->token));
+    auto d = deps.named.FindDeviceByToken(defense::HashToken(admitted.token->token));
     if (!d) {
       if (d.error().code != ErrorCode::kNotFound) return d.error();
       state.Scan(defense::ScanEvent::kFailedAuth);
@@ -133,10 +133,10 @@ Result<Step<Identity>> Identify(const StageDeps& deps, RequestState& state, cons
   const auto url_mac = MacNamedBy(deps.vendors, admitted.file_name());
   std::shared_ptr<const core::Device> claimed;
   if (url_mac) {
-    PG_TRY(claimed, FindNamed(deps.store, *url_mac));
+    PG_TRY(claimed, FindNamed(deps.named, *url_mac));
   }
   if (m.ip && claimed && claimed->tenant_id) {
-    PG_TRY(auto tenant, deps.store.GetTenant(*claimed->tenant_id));
+    PG_TRY(auto tenant, deps.named.GetTenant(*claimed->tenant_id));
     if (tenant.ip_as_identity && !tenant.ip_ranges.empty() && InTenantRanges(tenant, state.client)) {
       record.identity_source = "ip";
       return Identity{core::IdentityStrength::kIpRange, std::move(claimed)};

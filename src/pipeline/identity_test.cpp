@@ -174,13 +174,13 @@ class IdentityRow : public test_support::PipelineTest, public ::testing::WithPar
     // its address.
     tenant_.min_strength = core::IdentityStrength::kIpRange;
     if (GetParam().method == Method::kIpRange) {
-      tenant_.ip_ranges = {"192.0.2.0/24"};
+      tenant_.ip_ranges = net::IpSet::Parse({"192.0.2.0/24"}).value();
       tenant_.ip_as_identity = true;
     }
     ASSERT_TRUE(store_->UpdateTenant(tenant_));
     core::Tenant other{.name = "globex"};
     other.min_strength = core::IdentityStrength::kIpRange;
-    other.ip_ranges = {"203.0.113.0/24"};
+    other.ip_ranges = net::IpSet::Parse({"203.0.113.0/24"}).value();
     other.ip_as_identity = true;
     other = store_->AddTenant(other).value();
     c_ = AddDevice(std::string(kC), "yealink", "T54W", core::DeviceState::kAssigned);

@@ -80,7 +80,7 @@ Result<std::vector<core::Line>> LinesWithDeliverablePasswords(const StageDeps& d
   // device has it (its next fetch, or the grace period after delivery).
   std::vector<int> wiped;
   if (to_wipe) {
-    PG_TRY(wiped, deps.store.WipeDeliveredPasswords(device.id, cutoff));
+    PG_TRY(wiped, deps.writes.WipeDeliveredPasswords(device.id, cutoff));
   }
   if (!wiped.empty()) {
     LifecycleEvent(deps, ctx, device, "password removed",
@@ -93,7 +93,7 @@ Result<std::vector<core::Line>> LinesWithDeliverablePasswords(const StageDeps& d
   std::vector<core::Line> claimed;
   if (to_claim) {
     const auto carried = CarriedPasswordLines(deps, device, tenant, tpl, route, file_name, lines);
-    PG_TRY(claimed, deps.store.ClaimPasswords(device.id, carried, ctx.now));
+    PG_TRY(claimed, deps.writes.ClaimPasswords(device.id, carried, ctx.now));
   }
   if (!claimed.empty()) {
     std::vector<int> indexes;

@@ -45,15 +45,15 @@ DeviceResponse UniformNotFound() {
 }
 
 
-Pipeline::Pipeline(store::Store& store, store::Store& reads, const vendors::Registry& vendors,
-                   const render::TemplateSet& templates, audit::AuditLog& audit,
-                   const Clock& clock, Defenses& defenses, PipelineOptions options)
+Pipeline::Pipeline(store::ProvenReads& reads, store::NamedReads& named, store::DeviceWrites& writes,
+                   const vendors::Registry& vendors, const render::TemplateSet& templates,
+                   audit::AuditLog& audit, const Clock& clock, Defenses& defenses, PipelineOptions options)
     : audit_(audit),
       clock_(clock),
       defenses_(defenses),
       options_(std::move(options)),
       render_cache_(options_.render_cache_files),
-      deps_{store, reads, vendors, templates, clock, defenses, options_, render_cache_} {}
+      deps_{reads, named, writes, vendors, templates, clock, defenses, options_, render_cache_} {}
 
 Outcome Pipeline::Evaluate(const DeviceRequest& request) {
   Outcome outcome;
@@ -188,7 +188,7 @@ const DeviceResponse& Pipeline::Respond(Outcome& outcome, const Status& committe
 
 void Pipeline::GiveBack(Spent& spent) {
   if (spent.device_id == 0) return;
-  const Status given = deps_.store.GiveBackUndelivered(spent.device_id, spent.lines, spent.at, spent.config_key);
+  const Status given = deps_.writes.GiveBackUndelivered(spent.device_id, spent.lines, spent.at, spent.config_key);
   if (!given) {
     spdlog::error("could not give back the passwords or key of a response that never left: {}",
                   given.error().message);

@@ -23,7 +23,9 @@
 #include "pipeline/request.hpp"
 #include "pipeline/stage.hpp"
 #include "render/template_set.hpp"
-#include "store/store.hpp"
+#include "store/device_writes.hpp"
+#include "store/named_reads.hpp"
+#include "store/proven_reads.hpp"
 #include "vendors/vendor.hpp"
 
 namespace provgate::pipeline {
@@ -71,10 +73,11 @@ DeviceResponse UniformNotFound();
 class Pipeline {
  public:
   // `reads` answers the reads of a request whose device is proven (store::CachedStore in
-  // the server); `store` everything else: writes, and lookups of names a request makes up.
-  Pipeline(store::Store& store, store::Store& reads, const vendors::Registry& vendors,
-           const render::TemplateSet& templates, audit::AuditLog& audit, const Clock& clock,
-           Defenses& defenses, PipelineOptions options);
+  // the server); `named` the lookups of names a request merely makes (always the store, never
+  // the cache); `writes` what the request changes on its device.
+  Pipeline(store::ProvenReads& reads, store::NamedReads& named, store::DeviceWrites& writes,
+           const vendors::Registry& vendors, const render::TemplateSet& templates,
+           audit::AuditLog& audit, const Clock& clock, Defenses& defenses, PipelineOptions options);
 
   // Thread-safe. Never throws (internal failures become a 500 with an audit record) and
   // does not wait on the audit disk (a ban it imposes is the one blocking write): the

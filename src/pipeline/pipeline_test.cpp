@@ -9,6 +9,7 @@
 #include "defense/tokens.hpp"
 #include "encrypt/encrypt.hpp"
 #include "pipeline/test_support.hpp"
+#include "store/sqlite/connection.hpp"
 
 namespace provgate::pipeline {
 namespace {
@@ -179,7 +180,7 @@ TEST_F(PipelineTest, OnlyResponsesThatReleaseASecretOrChangeStateWaitForTheDisk)
   audit::AuditOptions all;
   all.hold_every_response = true;
   auto holding = audit::AuditLog::Open(dir_ / "audit-all.log", nullptr, all).value();
-  Pipeline every(*store_, *cached_, vendors_, *templates_, *holding, clock_, *defenses_, PipelineOptions{});
+  Pipeline every(*cached_, *store_, *store_, vendors_, *templates_, *holding, clock_, *defenses_, PipelineOptions{});
   auto post = Request("/nope.cfg", "001565aabbcc");
   post.method = "POST";
   EXPECT_EQ(every.Evaluate(post).durability, Durability::kDurable);
@@ -642,7 +643,7 @@ TEST_F(PipelineTest, RequestsForAnotherDevicesFileAreRateLimitedAndRecordedOnce)
   auto options = DefaultDefenseOptions();
   options.scan = quiet;
   defenses_ = Defenses::Create(*store_, clock_, options).value();
-  pipeline_ = std::make_unique<Pipeline>(*store_, *cached_, vendors_, *templates_, *audit_, clock_,
+  pipeline_ = std::make_unique<Pipeline>(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_,
                                          *defenses_, PipelineOptions{});
   int limited = 0;
   for (int i = 0; i < 100; ++i) {
@@ -656,11 +657,11 @@ TEST_F(PipelineTest, RequestsForAnotherDevicesFileAreRateLimitedAndRecordedOnce)
 // (outside its ranges), or a HEAD, cannot lock the real phone.
 TEST_F(PipelineTest, AMisuseLockNeedsARequestThatCouldHaveBeenServed) {
   tenant_.lock_on_misuse = true;
-  tenant_.ip_ranges = {"10.0.0.0/8"};
+  tenant_.ip_ranges = net::IpSet::Parse({"10.0.0.0/8"}).value();
   ASSERT_TRUE(store_->UpdateTenant(tenant_));
   EXPECT_EQ(pipeline_->Handle(Request("/001565ddeeff.cfg", "001565aabbcc")).status, 404);
   EXPECT_EQ(store_->FindDevice(a_.mac).value().locked_reason, "");
-  tenant_.ip_ranges.clear();
+  tenant_.ip_ranges = net::IpSet();
   ASSERT_TRUE(store_->UpdateTenant(tenant_));
   auto head = Request("/001565ddeeff.cfg", "001565aabbcc");
   head.method = "HEAD";
@@ -675,6 +676,24 @@ TEST_F(PipelineTest, AMisuseLockNeedsARequestThatCouldHaveBeenServed) {
   EXPECT_EQ(pipeline_->Handle(other_key).status, 404);
   EXPECT_EQ(LastReason(), "certificate key changed");
   EXPECT_EQ(store_->FindDevice(a_.mac).value().locked_reason, "");
+}
+
+// A tenant whose stored source ranges do not parse: its devices' requests fail loudly (500,
+// counted as an internal error, the store's error naming the tenant), where such a list
+// used to match no client and the devices were refused as if they stood outside it.
+TEST_F(PipelineTest, UnparsableStoredRangesAreAnInternalErrorNotARefusal) {
+  tenant_.ip_ranges = net::IpSet::Parse({"10.0.0.0/8"}).value();
+  ASSERT_TRUE(store_->UpdateTenant(tenant_));
+  {
+    auto db = store::sqlite::Connection::Open(dir_ / "p.db").value();
+    ASSERT_TRUE(db.Exec(R"(UPDATE tenants SET ip_ranges = '["10.0.0.0/33"]')"));
+  }
+  const std::uint64_t before = pipeline_->internal_errors();
+  EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);
+  EXPECT_EQ(pipeline_->internal_errors(), before + 1);
+  const auto read = store_->GetTenant(tenant_.id);
+  ASSERT_FALSE(read);
+  EXPECT_NE(read.error().message.find("tenant " + std::to_string(tenant_.id)), std::string::npos);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Rendered files (before any encryption), kept while the data they were rendered from is
-// unchanged (store::Store::DataGeneration, read before the request's first store read): a
+// unchanged (store::ProvenReads::DataGeneration, read before the request's first store read): a
 // phone fetching a file again, or its next file on a keep-alive connection, costs no
 // template context and no rendering. Never holds a file that carried a SIP password.
 #pragma once

@@ -127,7 +127,7 @@ Result<Step<DeviceResponse>> ServeFile(const StageDeps& deps, RequestState& ctx,
     PG_TRY(body, encrypt::Encrypt(scheme->cipher, *key, body));
     record.detail["encrypted"] = true;
   } else if (plain_copy_first && ctx.side_effects) {
-    PG_TRY(bool first, deps.store.MarkConfigKeyDelivered(device.id, ctx.now));
+    PG_TRY(bool first, deps.writes.MarkConfigKeyDelivered(device.id, ctx.now));
     if (first) {
       ctx.spent.device_id = device.id;
       ctx.spent.mac = device.mac.str();

@@ -7,12 +7,18 @@
 namespace provgate::pipeline {
 
 bool InTenantRanges(const core::Tenant& tenant, const net::IpAddress& client) {
-  auto ranges = net::IpSet::Parse(tenant.ip_ranges);
-  return ranges && ranges->Contains(client);
+  return tenant.ip_ranges.Contains(client);
 }
 
-Result<std::shared_ptr<const core::Device>> FindNamed(store::Store& from, const core::MacAddress& mac) {
-  auto d = from.FindDeviceShared(mac);
+Result<std::shared_ptr<const core::Device>> FindNamed(store::NamedReads& from, const core::MacAddress& mac) {
+  auto d = from.FindDevice(mac);
+  if (d) return std::make_shared<const core::Device>(std::move(*d));
+  if (d.error().code != ErrorCode::kNotFound) return d.error();
+  return std::shared_ptr<const core::Device>();
+}
+
+Result<std::shared_ptr<const core::Device>> FindProven(store::ProvenReads& from, const core::MacAddress& mac) {
+  auto d = from.FindProvenDevice(mac);
   if (d) return std::move(*d);
   if (d.error().code != ErrorCode::kNotFound) return d.error();
   return std::shared_ptr<const core::Device>();
@@ -27,7 +33,7 @@ void LifecycleEvent(const StageDeps& deps, RequestState& state, const core::Devi
 
 Status Lock(const StageDeps& deps, RequestState& state, const core::Device& device, const std::string& why,
             nlohmann::json detail) {
-  PG_TRY_STATUS(deps.store.LockDevice(device.id, why));
+  PG_TRY_STATUS(deps.writes.LockDevice(device.id, why));
   deps.defenses.counters().Increment("locks");
   detail["cause"] = why;
   LifecycleEvent(deps, state, device, "locked", std::move(detail));
@@ -38,7 +44,7 @@ Status Lock(const StageDeps& deps, RequestState& state, const core::Device& devi
 
 Status RecordTransition(const StageDeps& deps, RequestState& state, const core::Device& device,
                         core::DeviceState from, core::DeviceState to, const std::string& cause) {
-  PG_TRY(bool won, deps.store.TransitionState(device.id, from, to, state.now));
+  PG_TRY(bool won, deps.writes.TransitionState(device.id, from, to, state.now));
   if (!won) return Ok();  // a concurrent request made (and recorded) this transition
   LifecycleEvent(deps, state, device, std::string(core::DeviceStateName(to)),
                  {{"from", core::DeviceStateName(from)}, {"cause", cause}});

@@ -25,7 +25,9 @@
 #include "pipeline/request.hpp"
 #include "pipeline/withheld.hpp"
 #include "render/template_set.hpp"
-#include "store/store.hpp"
+#include "store/device_writes.hpp"
+#include "store/named_reads.hpp"
+#include "store/proven_reads.hpp"
 #include "vendors/vendor.hpp"
 
 namespace provgate::pipeline {
@@ -39,12 +41,13 @@ struct PipelineOptions {
 };
 
 // The server's parts, shared by every request. `proven` answers the reads of a device a
-// verified certificate proves (the fleet cache in the server); `store` everything else:
-// writes, and lookups of names a request merely makes up, which must cost the same whether
-// the name exists or not.
+// verified certificate proves (the fleet cache in the server); `named` the lookups of names a
+// request merely makes up, which must cost the same whether the name exists or not (always
+// the store, never the cache); `writes` what a request changes on its device.
 struct StageDeps {
-  store::Store& store;
-  store::Store& proven;
+  store::ProvenReads& proven;
+  store::NamedReads& named;
+  store::DeviceWrites& writes;
   const vendors::Registry& vendors;
   const render::TemplateSet& templates;
   const Clock& clock;
@@ -108,12 +111,17 @@ struct RequestState {
   void Scan(defense::ScanEvent event, std::string_view mac = {}) { scan.push_back({event, std::string(mac)}); }
 };
 
-// Whether `client` is inside the tenant's source ranges. The ranges were validated when they
-// were set; an unparsable stored list matches nothing.
+// Whether `client` is inside the tenant's source ranges (parsed by the store when it read
+// the tenant).
 bool InTenantRanges(const core::Tenant& tenant, const net::IpAddress& client);
 
-// The device of `mac` from `from`, or null when there is none.
-Result<std::shared_ptr<const core::Device>> FindNamed(store::Store& from, const core::MacAddress& mac);
+// The device of a MAC a request merely names (digest or Basic user, URL), or null when there
+// is none. Always read from the store, so that a cached device and an unknown name cost the
+// same read.
+Result<std::shared_ptr<const core::Device>> FindNamed(store::NamedReads& from, const core::MacAddress& mac);
+// The device of a MAC proven by a verified certificate, read through the fleet cache, or null
+// when there is none.
+Result<std::shared_ptr<const core::Device>> FindProven(store::ProvenReads& from, const core::MacAddress& mac);
 
 // Effects on a device. Each adds its lifecycle record to `state.events`; Lock and
 // RecordTransition change the store at once.

@@ -50,7 +50,7 @@ class PipelineTest : public ::testing::Test {
     defense_options.uploads_dir = dir_ / "uploads";
     defenses_ = Defenses::Create(*store_, clock_, defense_options).value();
     cached_ = std::make_unique<store::CachedStore>(*store_, fleet_cache_);
-    pipeline_ = std::make_unique<Pipeline>(*store_, *cached_, vendors_, *templates_, *audit_, clock_,
+    pipeline_ = std::make_unique<Pipeline>(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_,
                                            *defenses_, options);
 
     core::Tenant t;

@@ -36,9 +36,10 @@ Status ValidateTenantName(const std::string& name) {
   return Ok();
 }
 
-Admin::Admin(store::Store& store, audit::AuditLog& audit, const vendors::Registry& vendors,
-             const Clock& clock, std::string actor, const Linter* linter)
-    : store_(store), audit_(audit), vendors_(vendors), clock_(clock), linter_(linter), actor_(std::move(actor)) {}
+Admin::Admin(store::Inventory& inventory, store::DeviceWrites& writes, defense::BanStore& bans,
+             audit::AuditLog& audit, const vendors::Registry& vendors, const Clock& clock,
+             std::string actor, const Linter* linter)
+    : store_(inventory), writes_(writes), bans_(bans), audit_(audit), vendors_(vendors), clock_(clock), linter_(linter), actor_(std::move(actor)) {}
 
 Status Admin::RefuseLintErrors(const core::Device& device, const core::Tenant& tenant,
                                const std::vector<core::Line>& lines) const {

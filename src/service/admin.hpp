@@ -14,7 +14,9 @@
 #include "audit/audit_log.hpp"
 #include "base/clock.hpp"
 #include "core/model.hpp"
-#include "store/store.hpp"
+#include "defense/ban_store.hpp"
+#include "store/device_writes.hpp"
+#include "store/inventory.hpp"
 #include "vendors/vendor.hpp"
 
 namespace provgate::service {
@@ -106,10 +108,13 @@ struct TenantScope {
 
 class Admin {
  public:
-  // `linter` (may be null: no checks) lints a device's rendered configs before a change that
-  // would be served is saved: device add and assign, line set, import.
-  Admin(store::Store& store, audit::AuditLog& audit, const vendors::Registry& vendors,
-        const Clock& clock, std::string actor, const Linter* linter = nullptr);
+  // `inventory` takes the edits of tenants, devices and lines; `writes` the targeted writes
+  // of the lifecycle commands (retire, unlock, pin reset); `bans` the operator's bans.
+  // `linter` (may be null: no checks) lints a device's rendered configs before a change
+  // that would be served is saved: device add and assign, line set, import.
+  Admin(store::Inventory& inventory, store::DeviceWrites& writes, defense::BanStore& bans,
+        audit::AuditLog& audit, const vendors::Registry& vendors, const Clock& clock,
+        std::string actor, const Linter* linter = nullptr);
 
   // Confines every later call to one tenant: a device or tenant outside it answers exactly
   // as one that does not exist (kNotFound, same message), stock devices included; listing
@@ -199,7 +204,9 @@ class Admin {
   // kPermissionDenied for a scoped caller: the operation is the platform operator's.
   Status RequirePlatform(const char* what) const;
 
-  store::Store& store_;
+  store::Inventory& store_;
+  store::DeviceWrites& writes_;
+  defense::BanStore& bans_;
   audit::AuditLog& audit_;
   const vendors::Registry& vendors_;
   const Clock& clock_;

@@ -73,8 +73,7 @@ Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const Te
   if (c.ip_ranges) {
     auto parsed = net::IpSet::Parse(*c.ip_ranges);
     if (!parsed) return Error::InvalidArgument("ip ranges: " + parsed.error().message);
-    t.ip_ranges.clear();
-    for (const auto& cidr : parsed->entries()) t.ip_ranges.push_back(cidr.ToString());
+    t.ip_ranges = std::move(*parsed);
   }
   if (c.ip_as_identity) t.ip_as_identity = *c.ip_as_identity;
   if (c.allow_plain_http) t.allow_plain_http = *c.allow_plain_http;
@@ -101,7 +100,7 @@ Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const Te
                        {"password_length", t.password_length},
                        {"retention_days", t.retention_days},
                        {"min_strength", core::IdentityStrengthName(t.min_strength)},
-                       {"ip_ranges", t.ip_ranges},
+                       {"ip_ranges", t.ip_ranges.ToStrings()},
                        {"ip_as_identity", t.ip_as_identity},
                        {"allow_plain_http", t.allow_plain_http},
                        {"anomaly_lock", t.anomaly_lock},
@@ -137,7 +136,7 @@ Result<core::Device> Admin::RetireDevice(const std::string& mac) {
   const auto from = core::EffectiveState(d, ToUnix(clock_.Now()));
   if (from == core::DeviceState::kRetired) return Error::FailedPrecondition("device " + d.mac.str() + " is already retired");
   const auto now = ToUnix(clock_.Now());
-  PG_TRY(bool changed, store_.TransitionState(d.id, d.state, core::DeviceState::kRetired, now));
+  PG_TRY(bool changed, writes_.TransitionState(d.id, d.state, core::DeviceState::kRetired, now));
   if (!changed) return Error::Unavailable("device " + d.mac.str() + " changed meanwhile; try again");
   d.state = core::DeviceState::kRetired;
   d.state_changed_at = now;
@@ -327,19 +326,19 @@ Status Admin::RevokeCredential(const std::string& mac, CredentialKind kind) {
 Status Admin::UnlockDevice(const std::string& mac) {
   PG_TRY(auto d, FindDevice(mac));
   if (d.locked_reason.empty()) return Error::FailedPrecondition("device " + d.mac.str() + " is not locked");
-  PG_TRY_STATUS(store_.LockDevice(d.id, ""));
+  PG_TRY_STATUS(writes_.LockDevice(d.id, ""));
   return LifecycleAudit(d, "unlocked", {{"was", d.locked_reason}});
 }
 
 Status Admin::RepinDevice(const std::string& mac) {
   PG_TRY(auto d, FindDevice(mac));
-  PG_TRY_STATUS(store_.ClearPin(d.id));
+  PG_TRY_STATUS(writes_.ClearPin(d.id));
   return LifecycleAudit(d, "certificate pin cleared", {{"old_pin", d.pin_spki}});
 }
 
 Result<std::vector<defense::Ban>> Admin::ListBans() {
   PG_TRY_STATUS(RequirePlatform("listing bans"));
-  return store_.LoadActiveBans(ToUnix(clock_.Now()));
+  return bans_.LoadActiveBans(ToUnix(clock_.Now()));
 }
 
 Result<defense::Ban> Admin::AddBan(const std::string& source, int minutes, const std::string& reason) {
@@ -350,7 +349,7 @@ Result<defense::Ban> Admin::AddBan(const std::string& source, int minutes, const
   const auto now = ToUnix(clock_.Now());
   defense::Ban ban{cidr->ToString(), reason.empty() ? "manual ban" : reason, now,
                    now + std::int64_t{minutes} * 60, 1};
-  PG_TRY_STATUS(store_.SaveBan(ban));
+  PG_TRY_STATUS(bans_.SaveBan(ban));
   PG_TRY_STATUS(Audit("ban added", "", std::nullopt, {{"source", ban.source}, {"expires", ban.expires}, {"why", ban.reason}}));
   return ban;
 }
@@ -359,7 +358,7 @@ Status Admin::RemoveBan(const std::string& source) {
   PG_TRY_STATUS(RequirePlatform("lifting a ban"));
   auto cidr = net::Cidr::Parse(source);
   if (!cidr) return Error::InvalidArgument("'" + source + "' is not an address or CIDR");
-  PG_TRY_STATUS(store_.RemoveBan(cidr->ToString()));
+  PG_TRY_STATUS(bans_.RemoveBan(cidr->ToString()));
   return Audit("ban removed", "", std::nullopt, {{"source", cidr->ToString()}});
 }
 

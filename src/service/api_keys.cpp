@@ -65,7 +65,7 @@ std::optional<std::string> ApiKeyPrefix(std::string_view key) {
   return std::string(prefix);
 }
 
-ApiKeys::ApiKeys(store::OperatorStore& keys, store::Store& store, audit::AuditLog& audit,
+ApiKeys::ApiKeys(store::OperatorStore& keys, store::Inventory& store, audit::AuditLog& audit,
                  const Clock& clock, std::string actor)
     : keys_(keys), store_(store), audit_(audit), clock_(clock), actor_(std::move(actor)) {}
 

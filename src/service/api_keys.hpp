@@ -18,7 +18,7 @@
 #include "base/clock.hpp"
 #include "service/admin.hpp"
 #include "store/operator_store.hpp"
-#include "store/store.hpp"
+#include "store/inventory.hpp"
 
 namespace provgate::service {
 
@@ -66,7 +66,7 @@ struct ApiKeyView {
 class ApiKeys {
  public:
   // The references must outlive this object. `actor` names who acts in audit records.
-  ApiKeys(store::OperatorStore& keys, store::Store& store, audit::AuditLog& audit, const Clock& clock,
+  ApiKeys(store::OperatorStore& keys, store::Inventory& store, audit::AuditLog& audit, const Clock& clock,
           std::string actor);
 
   // role admin needs no tenant; tenant-admin needs one; support and auditor take either.
@@ -87,7 +87,7 @@ class ApiKeys {
 
  private:
   store::OperatorStore& keys_;
-  store::Store& store_;
+  store::Inventory& store_;
   audit::AuditLog& audit_;
   const Clock& clock_;
   std::string actor_;

@@ -7,7 +7,7 @@
 //                          the bytes are spooled to an unnamed temporary file (tmpfile(3),
 //                          gone when the import is);
 //   pass 2 (Finish)        only when no row was bad: the spool is read back row by row into
-//                          one store transaction (Store::ImportDeviceRows), passwords
+//                          one store transaction (store::Inventory::ImportDeviceRows), passwords
 //                          generated as each row is written; all rows or none;
 //   pass 3 (Finish)        the spool is read once more for one lifecycle audit record per
 //                          device, written in durable batches.

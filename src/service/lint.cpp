@@ -65,7 +65,7 @@ bool IsSecretVarName(std::string_view name) {
   return false;
 }
 
-Linter::Linter(store::Store& store, const vendors::Registry& vendors, const render::TemplateSet& templates,
+Linter::Linter(store::Inventory& store, const vendors::Registry& vendors, const render::TemplateSet& templates,
                std::string provisioning_url)
     : store_(store), vendors_(vendors), templates_(templates), provisioning_url_(std::move(provisioning_url)) {}
 

@@ -16,7 +16,7 @@
 #include "core/model.hpp"
 #include "lint/lint.hpp"
 #include "render/template_set.hpp"
-#include "store/store.hpp"
+#include "store/inventory.hpp"
 #include "vendors/vendor.hpp"
 
 namespace provgate::service {
@@ -48,7 +48,7 @@ struct DeviceFindings {
 class Linter {
  public:
   // The references must outlive the Linter.
-  Linter(store::Store& store, const vendors::Registry& vendors, const render::TemplateSet& templates,
+  Linter(store::Inventory& store, const vendors::Registry& vendors, const render::TemplateSet& templates,
          std::string provisioning_url);
 
   // Lints the devices that belong to a tenant (retired ones excluded: they are served
@@ -70,7 +70,7 @@ class Linter {
  private:
   Result<std::vector<core::Line>> LinesOf(const core::Device& device) const;
 
-  store::Store& store_;
+  store::Inventory& store_;
   const vendors::Registry& vendors_;
   const render::TemplateSet& templates_;
   std::string provisioning_url_;

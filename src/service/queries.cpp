@@ -14,7 +14,7 @@ Status CheckLimit(int limit, int max) {
 
 }  // namespace
 
-Queries::Queries(store::Store& store, store::OperatorStore& operator_store, const Clock& clock,
+Queries::Queries(store::Inventory& store, store::OperatorStore& operator_store, const Clock& clock,
                  std::optional<TenantScope> scope)
     : store_(store), operator_store_(operator_store), clock_(clock), scope_(std::move(scope)) {}
 

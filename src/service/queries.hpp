@@ -12,7 +12,7 @@
 #include "base/clock.hpp"
 #include "service/admin.hpp"
 #include "store/operator_store.hpp"
-#include "store/store.hpp"
+#include "store/inventory.hpp"
 
 namespace provgate::service {
 
@@ -77,7 +77,7 @@ class AuditPageReader {
 class Queries {
  public:
   // The references must outlive this object.
-  Queries(store::Store& store, store::OperatorStore& operator_store, const Clock& clock,
+  Queries(store::Inventory& store, store::OperatorStore& operator_store, const Clock& clock,
           std::optional<TenantScope> scope);
 
   // kInvalidArgument names the bad field (state, cursor, limit, ...); kNotFound for a
@@ -89,7 +89,7 @@ class Queries {
  private:
   Result<std::optional<core::Tenant>> TenantFilter(const std::string& name);
 
-  store::Store& store_;
+  store::Inventory& store_;
   store::OperatorStore& operator_store_;
   const Clock& clock_;
   std::optional<TenantScope> scope_;

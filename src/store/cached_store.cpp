@@ -85,7 +85,7 @@ void FleetCache::PutTenant(std::shared_ptr<const core::Tenant> tenant, std::uint
   Keep(tenants_, id, std::move(tenant), generation);
 }
 
-// As Store::AppendAuditBatch: a later entry wins.
+// As AuditSink::AppendAuditBatch: a later entry wins.
 void FleetCache::ApplySeen(const std::vector<DeviceSeen>& seen) {
   std::lock_guard lock(mu_);
   ++seen_epoch_;
@@ -104,33 +104,21 @@ void FleetCache::ApplySeen(const std::vector<DeviceSeen>& seen) {
 // Each read takes the generation, and the seen epoch, before it asks the backend: a write
 // committed after that changes the generation, so what the read returned is not used once
 // the write has completed.
-Result<std::shared_ptr<const core::Device>> CachedStore::FindDeviceShared(const core::MacAddress& mac) {
+Result<std::shared_ptr<const core::Device>> CachedStore::FindProvenDevice(const core::MacAddress& mac) {
   const std::uint64_t generation = inner_.DataGeneration();
   if (auto hit = cache_.FindDevice(mac.str(), generation)) return hit;
   const std::uint64_t epoch = cache_.SeenEpoch();
-  PG_TRY(auto read, inner_.FindDevice(mac));
-  auto device = std::make_shared<const core::Device>(std::move(read));
+  PG_TRY(auto device, inner_.FindProvenDevice(mac));
   cache_.PutDevice(device, generation, epoch);
   return device;
-}
-
-Result<core::Device> CachedStore::FindDevice(const core::MacAddress& mac) {
-  PG_TRY(auto device, FindDeviceShared(mac));
-  return *device;
 }
 
 Result<std::shared_ptr<const core::Tenant>> CachedStore::GetTenantShared(std::int64_t id) {
   const std::uint64_t generation = inner_.DataGeneration();
   if (auto hit = cache_.FindTenant(id, generation)) return hit;
-  PG_TRY(auto read, inner_.GetTenant(id));
-  auto tenant = std::make_shared<const core::Tenant>(std::move(read));
+  PG_TRY(auto tenant, inner_.GetTenantShared(id));
   cache_.PutTenant(tenant, generation);
   return tenant;
-}
-
-Result<core::Tenant> CachedStore::GetTenant(std::int64_t id) {
-  PG_TRY(auto tenant, GetTenantShared(id));
-  return *tenant;
 }
 
 Result<std::vector<core::Line>> CachedStore::ListLines(std::int64_t device_id) {
@@ -141,14 +129,6 @@ Result<std::vector<core::Line>> CachedStore::ListLines(std::int64_t device_id) {
     cache_.PutLines(device_id, *lines, generation);
   }
   return lines;
-}
-
-Status CachedStore::AppendAuditBatch(const std::vector<StoredAuditEvent>& events,
-                                     const std::vector<DeviceSeen>& seen,
-                                     const std::optional<AuditCopyMark>& mark) {
-  PG_TRY_STATUS(inner_.AppendAuditBatch(events, seen, mark));
-  if (!seen.empty()) cache_.ApplySeen(seen);
-  return Ok();
 }
 
 }  // namespace provgate::store

@@ -1,7 +1,7 @@
-// The server's fleet cache: the three reads of a proven device's request (the device by MAC,
-// its tenant, its lines) answered from memory while the data is unchanged. An entry is used
-// only while Store::DataGeneration still has the value read before the entry was filled
-// (and for at most kCacheMaxAge), and every committed write to tenants, devices or lines
+// The server's fleet cache: the three reads of a proven device's request (ProvenReads: the
+// device by MAC, its tenant, its lines) answered from memory while the data is unchanged.
+// An entry is used only while ProvenReads::DataGeneration still has the value read before
+// the entry was filled (and for at most kCacheMaxAge), and every committed write to tenants, devices or lines
 // through provgate, by this server or by a CLI process, changes it. A request therefore
 // never sees data older than the last such write that completed before it started, as it
 // would reading the store. Any write bumps the generation, so each one empties the cache
@@ -24,13 +24,13 @@
 #include <vector>
 
 #include "store/generation_map.hpp"
-#include "store/store.hpp"
+#include "store/audit_sink.hpp"
+#include "store/proven_reads.hpp"
 
 namespace provgate::store {
 
-// The entries, shared by the CachedStore of each connection of one server (its serving
-// threads' and its audit copier's), so the copier's last-seen writes update what the serving
-// threads read: those writes do not change DataGeneration, or every minute of a device's
+// The entries, shared by the server's CachedStore and its audit copier's CachedAuditStore,
+// so the copier's last-seen writes update what the serving threads read: those writes do not change DataGeneration, or every minute of a device's
 // life would empty the cache.
 class FleetCache {
  public:
@@ -56,7 +56,7 @@ class FleetCache {
   void PutDevice(std::shared_ptr<const core::Device> device, std::uint64_t generation, std::uint64_t seen_epoch);
   void PutLines(std::int64_t device_id, const std::vector<core::Line>& lines, std::uint64_t generation);
   void PutTenant(std::shared_ptr<const core::Tenant> tenant, std::uint64_t generation);
-  // Last-seen values just committed (Store::AppendAuditBatch), into the cached devices.
+  // Last-seen values just committed (AuditSink::AppendAuditBatch), into the cached devices.
   void ApplySeen(const std::vector<DeviceSeen>& seen);
 
   struct Stats {
@@ -82,87 +82,20 @@ class FleetCache {
   Stats stats_;
 };
 
-class CachedStore final : public Store {
+// The proven-read role over a backend, through the shared FleetCache. Implements nothing
+// else: named lookups and writes go to the backend itself (NamedReads, DeviceWrites,
+// Inventory), so a named lookup can never be answered by the cache.
+class CachedStore final : public ProvenReads {
  public:
-  CachedStore(Store& inner, FleetCache& cache) : inner_(inner), cache_(cache) {}
+  CachedStore(ProvenReads& inner, FleetCache& cache) : inner_(inner), cache_(cache) {}
 
-  // Cached.
-  Result<core::Tenant> GetTenant(std::int64_t id) override;
-  Result<core::Device> FindDevice(const core::MacAddress& mac) override;
+  Result<std::shared_ptr<const core::Device>> FindProvenDevice(const core::MacAddress& mac) override;
   Result<std::shared_ptr<const core::Tenant>> GetTenantShared(std::int64_t id) override;
-  Result<std::shared_ptr<const core::Device>> FindDeviceShared(const core::MacAddress& mac) override;
   Result<std::vector<core::Line>> ListLines(std::int64_t device_id) override;
-  // Forwarded, then the batch's last-seen values are written into the cached devices.
-  Status AppendAuditBatch(const std::vector<StoredAuditEvent>& events, const std::vector<DeviceSeen>& seen,
-                          const std::optional<AuditCopyMark>& mark) override;
-
-  // Forwarded: writes change DataGeneration in the backend, other reads are rare.
-  Result<core::Tenant> AddTenant(const core::Tenant& t) override { return inner_.AddTenant(t); }
-  Result<core::Tenant> FindTenant(const std::string& name) override { return inner_.FindTenant(name); }
-  Result<std::vector<core::Tenant>> ListTenants() override { return inner_.ListTenants(); }
-  Status UpdateTenant(const core::Tenant& t) override { return inner_.UpdateTenant(t); }
-  Result<core::Device> AddDevice(const core::Device& d) override { return inner_.AddDevice(d); }
-  Result<std::vector<core::Device>> ListDevices(const DeviceFilter& filter) override {
-    return inner_.ListDevices(filter);
-  }
-  Result<std::vector<core::Device>> ListModelRepresentatives(std::int64_t tenant_id) override {
-    return inner_.ListModelRepresentatives(tenant_id);
-  }
-  Status UpdateDevice(const core::Device& d) override { return inner_.UpdateDevice(d); }
-  Status RemoveDevice(const core::MacAddress& mac) override { return inner_.RemoveDevice(mac); }
-  Status SetLine(const core::Line& line) override { return inner_.SetLine(line); }
-  Status RemoveLine(std::int64_t device_id, int index) override { return inner_.RemoveLine(device_id, index); }
-  Result<std::vector<core::Line>> ClaimPasswords(std::int64_t device_id, const std::vector<int>& indexes,
-                                                 std::int64_t now) override {
-    return inner_.ClaimPasswords(device_id, indexes, now);
-  }
-  Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t device_id, std::int64_t cutoff) override {
-    return inner_.WipeDeliveredPasswords(device_id, cutoff);
-  }
-  Result<bool> TransitionState(std::int64_t device_id, core::DeviceState from, core::DeviceState to,
-                               std::int64_t now) override {
-    return inner_.TransitionState(device_id, from, to, now);
-  }
-  Status ReplaceDevice(const core::Device& d, const std::vector<core::Line>& lines) override {
-    return inner_.ReplaceDevice(d, lines);
-  }
-  Status ImportDeviceRows(const DeviceRowSource& next, const std::function<void(size_t)>& progress) override {
-    return inner_.ImportDeviceRows(next, progress);
-  }
-  Result<bool> PinDevice(std::int64_t device_id, const std::string& spki_sha256) override {
-    return inner_.PinDevice(device_id, spki_sha256);
-  }
-  Status ClearPin(std::int64_t device_id) override { return inner_.ClearPin(device_id); }
-  Result<bool> MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now) override {
-    return inner_.MarkConfigKeyDelivered(device_id, now);
-  }
-  Status GiveBackUndelivered(std::int64_t device_id, const std::vector<int>& lines, std::int64_t spent_at,
-                             bool config_key) override {
-    return inner_.GiveBackUndelivered(device_id, lines, spent_at, config_key);
-  }
-  Status LockDevice(std::int64_t device_id, const std::string& reason) override {
-    return inner_.LockDevice(device_id, reason);
-  }
-  Result<core::Device> FindDeviceByToken(const std::string& token_hash) override {
-    return inner_.FindDeviceByToken(token_hash);
-  }
-  Status AppendAudit(const StoredAuditEvent& e) override { return inner_.AppendAudit(e); }
-  Result<std::optional<AuditCopyMark>> FindAuditCopyMark(const std::string& file) override {
-    return inner_.FindAuditCopyMark(file);
-  }
-  Result<std::vector<StoredAuditEvent>> ListAudit(const std::string& mac, int limit) override {
-    return inner_.ListAudit(mac, limit);
-  }
-  Result<int> SchemaVersion() override { return inner_.SchemaVersion(); }
   std::uint64_t DataGeneration() override { return inner_.DataGeneration(); }
-  Status SaveBan(const defense::Ban& ban) override { return inner_.SaveBan(ban); }
-  Result<std::vector<defense::Ban>> LoadActiveBans(std::int64_t now) override {
-    return inner_.LoadActiveBans(now);
-  }
-  Status RemoveBan(const std::string& source) override { return inner_.RemoveBan(source); }
 
  private:
-  Store& inner_;
+  ProvenReads& inner_;
   FleetCache& cache_;
 };
 

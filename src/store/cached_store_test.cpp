@@ -1,8 +1,11 @@
 #include "store/cached_store.hpp"
+#include "store/cached_audit_store.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+
+#include <type_traits>
 
 #include "store/sqlite/test_support.hpp"
 #include "store/store_contract_test.hpp"
@@ -18,27 +21,41 @@ using contract::NewTenant;
 using test_support::Box;
 using test_support::TempDir;
 
-// The contract suite through the cache: a cached store must behave exactly like its backend.
+// The proven-read contract through the cache, with the audit copier's last-seen writes
+// going through the cache as the server's do: the cache must answer exactly like its backend.
 class CachedFactory {
  public:
-  std::unique_ptr<Store> Create() {
-    inner_ = sqlite_.Create();
-    if (!inner_) return nullptr;
-    return std::make_unique<CachedStore>(*inner_, cache_);
-  }
+  std::unique_ptr<Store> Create() { return sqlite_.Create(); }
   ManualClock& clock() { return sqlite_.clock(); }
+  ProvenReads& ProvenOver(Store& backend) {
+    reads_ = std::make_unique<CachedStore>(backend, cache_);
+    return *reads_;
+  }
+  AuditSink& AuditOver(Store& backend) {
+    audit_ = std::make_unique<CachedAuditStore>(backend, cache_);
+    return *audit_;
+  }
 
  private:
   test_support::SqliteFactory sqlite_;
-  std::unique_ptr<Store> inner_;
   FleetCache cache_{100};
+  std::unique_ptr<CachedStore> reads_;
+  std::unique_ptr<CachedAuditStore> audit_;
 };
 
 }  // namespace
 namespace contract {
-INSTANTIATE_TYPED_TEST_SUITE_P(Cached, StoreContract, ::testing::Types<CachedFactory>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Cached, ProvenReadsContract, ::testing::Types<CachedFactory>);
 }  // namespace contract
 namespace {
+
+// The cache is a proven-read role only: where a named lookup or a write is needed, passing
+// it does not compile.
+static_assert(std::is_convertible_v<CachedStore&, ProvenReads&>);
+static_assert(!std::is_convertible_v<CachedStore&, NamedReads&>);
+static_assert(!std::is_convertible_v<CachedStore&, DeviceWrites&>);
+static_assert(!std::is_convertible_v<CachedStore&, Inventory&>);
+static_assert(!std::is_convertible_v<CachedStore&, AuditSink&>);
 
 class CachedStoreTest : public ::testing::Test {
  protected:
@@ -56,9 +73,9 @@ class CachedStoreTest : public ::testing::Test {
     return s ? std::move(*s) : nullptr;
   }
   // One request's reads, as the pipeline does them.
-  void ReadAll(Store& s) {
-    ASSERT_TRUE(s.FindDevice(device_.mac));
-    ASSERT_TRUE(s.GetTenant(tenant_.id));
+  void ReadAll(ProvenReads& s) {
+    ASSERT_TRUE(s.FindProvenDevice(device_.mac));
+    ASSERT_TRUE(s.GetTenantShared(tenant_.id));
     ASSERT_TRUE(s.ListLines(device_.id));
   }
 
@@ -89,13 +106,13 @@ TEST_F(CachedStoreTest, AWriteByAnotherConnectionIsSeenAtOnce) {
   ReadAll(cached);
   ReadAll(cached);
   ASSERT_TRUE(cli_->LockDevice(device_.id, "stolen"));
-  EXPECT_EQ(cached.FindDevice(device_.mac).value().locked_reason, "stolen");
+  EXPECT_EQ(cached.FindProvenDevice(device_.mac).value()->locked_reason, "stolen");
   auto tenant = tenant_;
   tenant.allow_plain_http = !tenant.allow_plain_http;
   ASSERT_TRUE(cli_->UpdateTenant(tenant));
-  EXPECT_EQ(cached.GetTenant(tenant_.id).value().allow_plain_http, tenant.allow_plain_http);
+  EXPECT_EQ(cached.GetTenantShared(tenant_.id).value()->allow_plain_http, tenant.allow_plain_http);
   ASSERT_TRUE(cli_->RemoveDevice(device_.mac));
-  EXPECT_EQ(cached.FindDevice(device_.mac).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(cached.FindProvenDevice(device_.mac).error().code, ErrorCode::kNotFound);
   EXPECT_TRUE(cached.ListLines(device_.id).value().empty());
 }
 
@@ -111,7 +128,7 @@ TEST_F(CachedStoreTest, LinesWithAPasswordAreNeverKept) {
 TEST_F(CachedStoreTest, UnknownDevicesAreNotKept) {
   FleetCache cache(100, kCacheMaxAge, steady_);
   CachedStore cached(*server_, cache);
-  for (int i = 0; i < 3; ++i) EXPECT_FALSE(cached.FindDevice(Mac("001565000001")));
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(cached.FindProvenDevice(Mac("001565000001")));
   EXPECT_EQ(cache.stats().misses, 3u);
 }
 
@@ -121,31 +138,31 @@ TEST_F(CachedStoreTest, UnknownDevicesAreNotKept) {
 TEST_F(CachedStoreTest, LastSeenWrittenByTheCopierReachesCachedDevices) {
   FleetCache cache(100, kCacheMaxAge, steady_);
   CachedStore serving(*server_, cache);
-  CachedStore copier(*cli_, cache);
+  CachedAuditStore copier(*cli_, cache);
   ReadAll(serving);
-  const auto being_read = serving.FindDeviceShared(device_.mac).value();
+  const auto being_read = serving.FindProvenDevice(device_.mac).value();
   const auto last_seen_before = being_read->last_seen_ip;
   ASSERT_TRUE(copier.AppendAuditBatch({}, {{device_.id, kStartUnix + 9, "192.0.2.9", "ua-9", "9.1"}}, std::nullopt));
-  const auto d = serving.FindDevice(device_.mac).value();
+  const auto d = *serving.FindProvenDevice(device_.mac).value();
   EXPECT_EQ(d.last_seen_at, kStartUnix + 9);
   EXPECT_EQ(d.last_seen_ip, "192.0.2.9");
   EXPECT_EQ(d.last_user_agent, "ua-9");
   EXPECT_EQ(d.firmware, "9.1");
   EXPECT_EQ(cache.stats().hits, 2u);  // updated, not dropped
   EXPECT_EQ(being_read->last_seen_ip, last_seen_before);
-  EXPECT_NE(serving.FindDeviceShared(device_.mac).value(), being_read);
+  EXPECT_NE(serving.FindProvenDevice(device_.mac).value(), being_read);
 }
 
 // A request reads a cached device or tenant without a copy: every read shares one object.
 TEST_F(CachedStoreTest, CachedReadsShareOneObject) {
   FleetCache cache(100, kCacheMaxAge, steady_);
   CachedStore serving(*server_, cache);
-  const auto first = serving.FindDeviceShared(device_.mac).value();
-  EXPECT_EQ(serving.FindDeviceShared(device_.mac).value(), first);
+  const auto first = serving.FindProvenDevice(device_.mac).value();
+  EXPECT_EQ(serving.FindProvenDevice(device_.mac).value(), first);
   const auto tenant = serving.GetTenantShared(tenant_.id).value();
   EXPECT_EQ(serving.GetTenantShared(tenant_.id).value(), tenant);
   // The store itself hands out a copy each time.
-  EXPECT_NE(server_->FindDeviceShared(device_.mac).value(), server_->FindDeviceShared(device_.mac).value());
+  EXPECT_NE(server_->FindProvenDevice(device_.mac).value(), server_->FindProvenDevice(device_.mac).value());
 }
 
 // A device read before a last-seen write and put after it would bring the old value back.

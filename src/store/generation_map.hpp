@@ -1,5 +1,5 @@
 // A bounded map whose entries count only at the data generation they were filled at
-// (Store::DataGeneration): after any write the next lookup misses and the caller reads
+// (ProvenReads::DataGeneration): after any write the next lookup misses and the caller reads
 // again. The fleet cache and the pipeline's render cache are built on it. Not thread-safe:
 // its owner locks.
 //

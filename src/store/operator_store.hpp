@@ -12,7 +12,7 @@
 
 #include "base/result.hpp"
 #include "core/model.hpp"
-#include "store/store.hpp"
+#include "store/audit_sink.hpp"
 
 namespace provgate::store {
 

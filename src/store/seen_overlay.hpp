@@ -18,7 +18,7 @@
 
 #include "base/clock.hpp"
 #include "core/model.hpp"
-#include "store/store.hpp"
+#include "store/audit_sink.hpp"
 
 namespace provgate::store {
 

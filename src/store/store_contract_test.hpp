@@ -1,26 +1,42 @@
-// Contract tests every Store backend must pass. A backend's test file defines a factory and
-// instantiates the suite:
+// Contract tests every store backend must pass, one suite per concern:
+//
+//   StoreContract        the backend: every role (ProvenReads, NamedReads, DeviceWrites,
+//                        AuditSink, Inventory, defense::BanStore); a test of one role calls
+//                        the backend through that role, a test of how roles meet through
+//                        the whole Store
+//   ProvenReadsContract  the proven-read role, through the backend itself and through
+//                        whatever answers it in front of the backend (the fleet cache)
+//
+// A backend's test file defines a factory and instantiates the suites:
 //
 //   struct MyFactory {
 //     std::unique_ptr<Store> Create();  // a fresh, empty store stamping with clock()
 //     ManualClock& clock();
+//     // ProvenReadsContract only: what answers the proven reads over `backend`, and the
+//     // audit sink whose last-seen writes those reads must see.
+//     ProvenReads& ProvenOver(Store& backend);
+//     AuditSink& AuditOver(Store& backend);
 //   };
 //   INSTANTIATE_TYPED_TEST_SUITE_P(My, StoreContract, ::testing::Types<MyFactory>);
+//   INSTANTIATE_TYPED_TEST_SUITE_P(My, ProvenReadsContract, ::testing::Types<MyFactory>);
 //
 // The factory is default-constructed per test and outlives the store it creates, so it can
-// own a temporary directory or a scratch database schema. This is a type-parameterised
-// suite, so the header may be included by several test files of one binary.
+// own a temporary directory or a scratch database schema. These are type-parameterised
+// suites, so the header may be included by several test files of one binary.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "base/clock.hpp"
+#include "net/ip_address.hpp"
 #include "store/store.hpp"
 
 namespace provgate::store::contract {
@@ -79,6 +95,13 @@ class StoreContract : public ::testing::Test {
   }
 
   Store& store() { return *store_; }
+  // The same backend through each of its roles: a test says which contract it covers.
+  ProvenReads& proven() { return *store_; }
+  NamedReads& named() { return *store_; }
+  DeviceWrites& writes() { return *store_; }
+  AuditSink& audit() { return *store_; }
+  Inventory& inventory() { return *store_; }
+  defense::BanStore& bans() { return *store_; }
   ManualClock& clock() { return factory_.clock(); }
 
   Factory factory_;
@@ -88,16 +111,16 @@ class StoreContract : public ::testing::Test {
 TYPED_TEST_SUITE_P(StoreContract);
 
 TYPED_TEST_P(StoreContract, SchemaVersionIsPositive) {
-  auto v = this->store().SchemaVersion();
+  auto v = this->inventory().SchemaVersion();
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_GE(*v, 1);
 }
 
 TYPED_TEST_P(StoreContract, TenantRoundTripsByIdAndName) {
-  auto added = this->store().AddTenant(NewTenant("acme"));
+  auto added = this->inventory().AddTenant(NewTenant("acme"));
   ASSERT_TRUE(added) << added.error().message;
   EXPECT_GT(added->id, 0);
-  for (auto got : {this->store().GetTenant(added->id), this->store().FindTenant("acme")}) {
+  for (auto got : {this->named().GetTenant(added->id), this->inventory().FindTenant("acme")}) {
     ASSERT_TRUE(got) << got.error().message;
     EXPECT_EQ(got->id, added->id);
     EXPECT_EQ(got->name, "acme");
@@ -108,37 +131,37 @@ TYPED_TEST_P(StoreContract, TenantRoundTripsByIdAndName) {
 }
 
 TYPED_TEST_P(StoreContract, DuplicateTenantNameIsAlreadyExists) {
-  ASSERT_TRUE(this->store().AddTenant(NewTenant("acme")));
-  auto dup = this->store().AddTenant(NewTenant("acme"));
+  ASSERT_TRUE(this->inventory().AddTenant(NewTenant("acme")));
+  auto dup = this->inventory().AddTenant(NewTenant("acme"));
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().code, ErrorCode::kAlreadyExists);
   EXPECT_NE(dup.error().message.find("acme"), std::string::npos) << dup.error().message;
 }
 
 TYPED_TEST_P(StoreContract, UnknownTenantIsNotFound) {
-  EXPECT_EQ(this->store().GetTenant(42).error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(this->store().FindTenant("nobody").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(this->named().GetTenant(42).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(this->inventory().FindTenant("nobody").error().code, ErrorCode::kNotFound);
   auto t = NewTenant("ghost");
   t.id = 42;
-  EXPECT_EQ(this->store().UpdateTenant(t).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(this->inventory().UpdateTenant(t).error().code, ErrorCode::kNotFound);
 }
 
 TYPED_TEST_P(StoreContract, UpdateAndListTenants) {
-  auto a = this->store().AddTenant(NewTenant("beta")).value();
-  ASSERT_TRUE(this->store().AddTenant(NewTenant("alpha")));
+  auto a = this->inventory().AddTenant(NewTenant("beta")).value();
+  ASSERT_TRUE(this->inventory().AddTenant(NewTenant("alpha")));
   a.display_name = "Beta GmbH";
   a.window_days = 30;
   a.vars = {{"timezone", "UTC"}};
-  ASSERT_TRUE(this->store().UpdateTenant(a));
-  auto got = this->store().GetTenant(a.id).value();
+  ASSERT_TRUE(this->inventory().UpdateTenant(a));
+  auto got = this->named().GetTenant(a.id).value();
   EXPECT_EQ(got.display_name, "Beta GmbH");
   EXPECT_EQ(got.window_days, 30);
   EXPECT_EQ(got.vars, a.vars);
 
   a.name = "alpha";  // taken
-  EXPECT_EQ(this->store().UpdateTenant(a).error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(this->inventory().UpdateTenant(a).error().code, ErrorCode::kAlreadyExists);
 
-  auto all = this->store().ListTenants().value();
+  auto all = this->inventory().ListTenants().value();
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].name, "alpha");
   EXPECT_EQ(all[1].name, "beta");
@@ -147,24 +170,24 @@ TYPED_TEST_P(StoreContract, UpdateAndListTenants) {
 TYPED_TEST_P(StoreContract, VarsMustBeAnObject) {
   auto t = NewTenant("acme");
   t.vars = nlohmann::json::array({1, 2});
-  EXPECT_EQ(this->store().AddTenant(t).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(this->inventory().AddTenant(t).error().code, ErrorCode::kInvalidArgument);
   auto d = NewDevice("001565aabbcc");
   d.vars = "text";
-  EXPECT_EQ(this->store().AddDevice(d).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(this->inventory().AddDevice(d).error().code, ErrorCode::kInvalidArgument);
 }
 
 TYPED_TEST_P(StoreContract, DeviceRoundTripsAllFields) {
-  auto tenant = this->store().AddTenant(NewTenant("acme")).value();
+  auto tenant = this->inventory().AddTenant(NewTenant("acme")).value();
   auto d = NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned);
   d.window_opens = kStartUnix;
   d.window_expires = kStartUnix + 14 * 86400;
-  auto added = this->store().AddDevice(d);
+  auto added = this->inventory().AddDevice(d);
   ASSERT_TRUE(added) << added.error().message;
   EXPECT_GT(added->id, 0);
   EXPECT_EQ(added->created_at, kStartUnix);
   EXPECT_EQ(added->updated_at, kStartUnix);
 
-  auto got = this->store().FindDevice(Mac("00:15:65:AA:BB:CC"));
+  auto got = this->named().FindDevice(Mac("00:15:65:AA:BB:CC"));
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(got->id, added->id);
   EXPECT_EQ(got->mac.str(), "001565aabbcc");
@@ -267,8 +290,8 @@ TYPED_TEST_P(StoreContract, ConfigKeyDeliveryIsRecordedOnceUntilTheKeyChanges) {
 }
 
 TYPED_TEST_P(StoreContract, StockDeviceHasNoTenantOrWindow) {
-  ASSERT_TRUE(this->store().AddDevice(NewDevice("001565aabbcc")));
-  auto got = this->store().FindDevice(Mac("001565aabbcc")).value();
+  ASSERT_TRUE(this->inventory().AddDevice(NewDevice("001565aabbcc")));
+  auto got = this->named().FindDevice(Mac("001565aabbcc")).value();
   EXPECT_FALSE(got.tenant_id);
   EXPECT_FALSE(got.window_opens);
   EXPECT_FALSE(got.window_expires);
@@ -276,32 +299,32 @@ TYPED_TEST_P(StoreContract, StockDeviceHasNoTenantOrWindow) {
 }
 
 TYPED_TEST_P(StoreContract, DuplicateDeviceIsAlreadyExists) {
-  ASSERT_TRUE(this->store().AddDevice(NewDevice("001565aabbcc")));
-  auto dup = this->store().AddDevice(NewDevice("00-15-65-AA-BB-CC"));
+  ASSERT_TRUE(this->inventory().AddDevice(NewDevice("001565aabbcc")));
+  auto dup = this->inventory().AddDevice(NewDevice("00-15-65-AA-BB-CC"));
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().code, ErrorCode::kAlreadyExists);
   EXPECT_EQ(dup.error().message, "device 001565aabbcc already exists");
 }
 
 TYPED_TEST_P(StoreContract, DeviceWithUnknownTenantIsNotFound) {
-  auto added = this->store().AddDevice(NewDevice("001565aabbcc", 42));
+  auto added = this->inventory().AddDevice(NewDevice("001565aabbcc", 42));
   ASSERT_FALSE(added);
   EXPECT_EQ(added.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(added.error().message, "tenant 42 does not exist");
-  EXPECT_EQ(this->store().FindDevice(Mac("001565aabbcc")).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(this->named().FindDevice(Mac("001565aabbcc")).error().code, ErrorCode::kNotFound);
 }
 
 TYPED_TEST_P(StoreContract, UnknownDeviceIsNotFound) {
-  EXPECT_EQ(this->store().FindDevice(Mac("001565aabbcc")).error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(this->store().RemoveDevice(Mac("001565aabbcc")).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(this->named().FindDevice(Mac("001565aabbcc")).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(this->inventory().RemoveDevice(Mac("001565aabbcc")).error().code, ErrorCode::kNotFound);
   auto d = NewDevice("001565aabbcc");
   d.id = 42;
-  EXPECT_EQ(this->store().UpdateDevice(d).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(this->inventory().UpdateDevice(d).error().code, ErrorCode::kNotFound);
 }
 
 TYPED_TEST_P(StoreContract, UpdateDeviceKeepsCreatedAtAndStampsUpdatedAt) {
-  auto tenant = this->store().AddTenant(NewTenant("acme")).value();
-  auto d = this->store().AddDevice(NewDevice("001565aabbcc")).value();
+  auto tenant = this->inventory().AddTenant(NewTenant("acme")).value();
+  auto d = this->inventory().AddDevice(NewDevice("001565aabbcc")).value();
   this->clock().Advance(std::chrono::hours(1));
   d.tenant_id = tenant.id;
   d.state = core::DeviceState::kAssigned;
@@ -309,8 +332,8 @@ TYPED_TEST_P(StoreContract, UpdateDeviceKeepsCreatedAtAndStampsUpdatedAt) {
   d.window_expires = kStartUnix + 3600 + 7 * 86400;
   d.model = "T57W";
   d.vars["label"] = "reception";
-  ASSERT_TRUE(this->store().UpdateDevice(d));
-  auto got = this->store().FindDevice(d.mac).value();
+  ASSERT_TRUE(this->inventory().UpdateDevice(d));
+  auto got = this->named().FindDevice(d.mac).value();
   EXPECT_EQ(got.tenant_id, tenant.id);
   EXPECT_EQ(got.state, core::DeviceState::kAssigned);
   EXPECT_EQ(got.window_opens, d.window_opens);
@@ -321,25 +344,25 @@ TYPED_TEST_P(StoreContract, UpdateDeviceKeepsCreatedAtAndStampsUpdatedAt) {
   EXPECT_EQ(got.updated_at, kStartUnix + 3600);
 
   d.tenant_id = 999;
-  EXPECT_EQ(this->store().UpdateDevice(d).error().code, ErrorCode::kNotFound);
-  ASSERT_TRUE(this->store().AddDevice(NewDevice("001565000001")));
+  EXPECT_EQ(this->inventory().UpdateDevice(d).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(this->inventory().AddDevice(NewDevice("001565000001")));
   d.tenant_id = tenant.id;
   d.mac = Mac("001565000001");
-  EXPECT_EQ(this->store().UpdateDevice(d).error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(this->inventory().UpdateDevice(d).error().code, ErrorCode::kAlreadyExists);
 }
 
 TYPED_TEST_P(StoreContract, ListDevicesFiltersByTenantAndState) {
   using core::DeviceState;
-  auto a = this->store().AddTenant(NewTenant("a")).value();
-  auto b = this->store().AddTenant(NewTenant("b")).value();
-  ASSERT_TRUE(this->store().AddDevice(NewDevice("000000000003", a.id, DeviceState::kAssigned)));
-  ASSERT_TRUE(this->store().AddDevice(NewDevice("000000000001", a.id, DeviceState::kProvisioned)));
-  ASSERT_TRUE(this->store().AddDevice(NewDevice("000000000002", b.id, DeviceState::kAssigned)));
-  ASSERT_TRUE(this->store().AddDevice(NewDevice("000000000004")));
+  auto a = this->inventory().AddTenant(NewTenant("a")).value();
+  auto b = this->inventory().AddTenant(NewTenant("b")).value();
+  ASSERT_TRUE(this->inventory().AddDevice(NewDevice("000000000003", a.id, DeviceState::kAssigned)));
+  ASSERT_TRUE(this->inventory().AddDevice(NewDevice("000000000001", a.id, DeviceState::kProvisioned)));
+  ASSERT_TRUE(this->inventory().AddDevice(NewDevice("000000000002", b.id, DeviceState::kAssigned)));
+  ASSERT_TRUE(this->inventory().AddDevice(NewDevice("000000000004")));
 
   auto macs = [&](const DeviceFilter& f) {
     std::vector<std::string> out;
-    for (const auto& d : this->store().ListDevices(f).value()) out.push_back(d.mac.str());
+    for (const auto& d : this->inventory().ListDevices(f).value()) out.push_back(d.mac.str());
     return out;
   };
   using V = std::vector<std::string>;
@@ -353,11 +376,11 @@ TYPED_TEST_P(StoreContract, ListDevicesFiltersByTenantAndState) {
 }
 
 TYPED_TEST_P(StoreContract, LinesRoundTripWithPasswords) {
-  auto d = this->store().AddDevice(NewDevice("001565aabbcc")).value();
-  ASSERT_TRUE(this->store().SetLine(NewLine(d.id, 2, std::nullopt)));
-  ASSERT_TRUE(this->store().SetLine(NewLine(d.id, 1, "s3cret!")));
-  ASSERT_TRUE(this->store().SetLine(NewLine(d.id, 3, "")));
-  auto lines = this->store().ListLines(d.id);
+  auto d = this->inventory().AddDevice(NewDevice("001565aabbcc")).value();
+  ASSERT_TRUE(this->inventory().SetLine(NewLine(d.id, 2, std::nullopt)));
+  ASSERT_TRUE(this->inventory().SetLine(NewLine(d.id, 1, "s3cret!")));
+  ASSERT_TRUE(this->inventory().SetLine(NewLine(d.id, 3, "")));
+  auto lines = this->inventory().ListLines(d.id);
   ASSERT_TRUE(lines) << lines.error().message;
   ASSERT_EQ(lines->size(), 3u);
   const auto& l1 = (*lines)[0];
@@ -376,14 +399,14 @@ TYPED_TEST_P(StoreContract, LinesRoundTripWithPasswords) {
 }
 
 TYPED_TEST_P(StoreContract, SetLineReplacesExistingIndex) {
-  auto d = this->store().AddDevice(NewDevice("001565aabbcc")).value();
-  ASSERT_TRUE(this->store().SetLine(NewLine(d.id, 1, "old")));
+  auto d = this->inventory().AddDevice(NewDevice("001565aabbcc")).value();
+  ASSERT_TRUE(this->inventory().SetLine(NewLine(d.id, 1, "old")));
   auto line = NewLine(d.id, 1, std::nullopt);
   line.user = "200";
   line.transport = core::Transport::kUdp;
   line.port = 5060;
-  ASSERT_TRUE(this->store().SetLine(line));
-  auto lines = this->store().ListLines(d.id).value();
+  ASSERT_TRUE(this->inventory().SetLine(line));
+  auto lines = this->inventory().ListLines(d.id).value();
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0].user, "200");
   EXPECT_EQ(lines[0].transport, core::Transport::kUdp);
@@ -392,42 +415,42 @@ TYPED_TEST_P(StoreContract, SetLineReplacesExistingIndex) {
 }
 
 TYPED_TEST_P(StoreContract, SetLineValidatesInput) {
-  auto d = this->store().AddDevice(NewDevice("001565aabbcc")).value();
-  auto orphan = this->store().SetLine(NewLine(d.id + 100, 1, "pw"));
+  auto d = this->inventory().AddDevice(NewDevice("001565aabbcc")).value();
+  auto orphan = this->inventory().SetLine(NewLine(d.id + 100, 1, "pw"));
   ASSERT_FALSE(orphan);
   EXPECT_EQ(orphan.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(orphan.error().message, "device " + std::to_string(d.id + 100) + " does not exist");
-  EXPECT_EQ(this->store().SetLine(NewLine(d.id, 0, "pw")).error().code,
+  EXPECT_EQ(this->inventory().SetLine(NewLine(d.id, 0, "pw")).error().code,
             ErrorCode::kInvalidArgument);
   auto bad_port = NewLine(d.id, 1, "pw");
   bad_port.port = 70000;
-  EXPECT_EQ(this->store().SetLine(bad_port).error().code, ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(this->store().ListLines(d.id).value().empty());
+  EXPECT_EQ(this->inventory().SetLine(bad_port).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(this->inventory().ListLines(d.id).value().empty());
 }
 
 TYPED_TEST_P(StoreContract, RemoveLine) {
-  auto d = this->store().AddDevice(NewDevice("001565aabbcc")).value();
-  ASSERT_TRUE(this->store().SetLine(NewLine(d.id, 1, "a")));
-  ASSERT_TRUE(this->store().SetLine(NewLine(d.id, 2, "b")));
-  ASSERT_TRUE(this->store().RemoveLine(d.id, 1));
-  EXPECT_EQ(this->store().RemoveLine(d.id, 1).error().code, ErrorCode::kNotFound);
-  auto lines = this->store().ListLines(d.id).value();
+  auto d = this->inventory().AddDevice(NewDevice("001565aabbcc")).value();
+  ASSERT_TRUE(this->inventory().SetLine(NewLine(d.id, 1, "a")));
+  ASSERT_TRUE(this->inventory().SetLine(NewLine(d.id, 2, "b")));
+  ASSERT_TRUE(this->inventory().RemoveLine(d.id, 1));
+  EXPECT_EQ(this->inventory().RemoveLine(d.id, 1).error().code, ErrorCode::kNotFound);
+  auto lines = this->inventory().ListLines(d.id).value();
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0].index, 2);
 }
 
 TYPED_TEST_P(StoreContract, RemoveDeviceRemovesItsLines) {
-  auto d = this->store().AddDevice(NewDevice("001565aabbcc")).value();
-  auto other = this->store().AddDevice(NewDevice("001565aabbcd")).value();
-  ASSERT_TRUE(this->store().SetLine(NewLine(d.id, 1, "a")));
-  ASSERT_TRUE(this->store().SetLine(NewLine(d.id, 2, "b")));
-  ASSERT_TRUE(this->store().SetLine(NewLine(other.id, 1, "c")));
-  ASSERT_TRUE(this->store().RemoveDevice(d.mac));
-  EXPECT_EQ(this->store().FindDevice(d.mac).error().code, ErrorCode::kNotFound);
-  EXPECT_TRUE(this->store().ListLines(d.id).value().empty());
-  EXPECT_EQ(this->store().ListLines(other.id).value().size(), 1u);
+  auto d = this->inventory().AddDevice(NewDevice("001565aabbcc")).value();
+  auto other = this->inventory().AddDevice(NewDevice("001565aabbcd")).value();
+  ASSERT_TRUE(this->inventory().SetLine(NewLine(d.id, 1, "a")));
+  ASSERT_TRUE(this->inventory().SetLine(NewLine(d.id, 2, "b")));
+  ASSERT_TRUE(this->inventory().SetLine(NewLine(other.id, 1, "c")));
+  ASSERT_TRUE(this->inventory().RemoveDevice(d.mac));
+  EXPECT_EQ(this->named().FindDevice(d.mac).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(this->inventory().ListLines(d.id).value().empty());
+  EXPECT_EQ(this->inventory().ListLines(other.id).value().size(), 1u);
   // The MAC is free again.
-  EXPECT_TRUE(this->store().AddDevice(NewDevice("001565aabbcc")));
+  EXPECT_TRUE(this->inventory().AddDevice(NewDevice("001565aabbcc")));
 }
 
 TYPED_TEST_P(StoreContract, ImportTakesRowsOneAtATimeAllOrNothing) {
@@ -482,12 +505,12 @@ TYPED_TEST_P(StoreContract, AuditListsByMacNewestFirstWithLimit) {
   };
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(
-        this->store().AppendAudit(event(kStartUnix + i, "001565aabbcc", "a" + std::to_string(i))));
+        this->audit().AppendAudit(event(kStartUnix + i, "001565aabbcc", "a" + std::to_string(i))));
     ASSERT_TRUE(
-        this->store().AppendAudit(event(kStartUnix + i, "001565000000", "b" + std::to_string(i))));
+        this->audit().AppendAudit(event(kStartUnix + i, "001565000000", "b" + std::to_string(i))));
   }
   // Same timestamp as the last one: order is append order, not time.
-  ASSERT_TRUE(this->store().AppendAudit(event(kStartUnix + 4, "001565aabbcc", "a5")));
+  ASSERT_TRUE(this->audit().AppendAudit(event(kStartUnix + 4, "001565aabbcc", "a5")));
 
   auto reasons = [](const std::vector<StoredAuditEvent>& events) {
     std::vector<std::string> out;
@@ -495,7 +518,7 @@ TYPED_TEST_P(StoreContract, AuditListsByMacNewestFirstWithLimit) {
     return out;
   };
   using V = std::vector<std::string>;
-  auto last3 = this->store().ListAudit("001565aabbcc", 3);
+  auto last3 = this->audit().ListAudit("001565aabbcc", 3);
   ASSERT_TRUE(last3) << last3.error().message;
   EXPECT_EQ(reasons(*last3), (V{"a5", "a4", "a3"}));
   const auto& newest = (*last3)[0];
@@ -506,17 +529,17 @@ TYPED_TEST_P(StoreContract, AuditListsByMacNewestFirstWithLimit) {
   EXPECT_EQ(newest.decision, "deny");
   EXPECT_EQ(newest.json, R"({"reason":"a5"})");
 
-  EXPECT_EQ(this->store().ListAudit("001565aabbcc", 100).value().size(), 6u);
-  EXPECT_TRUE(this->store().ListAudit("00156500ffff", 10).value().empty());
-  EXPECT_EQ(reasons(this->store().ListAudit("", 2).value()), (V{"a5", "b4"}));
-  EXPECT_EQ(this->store().ListAudit("", 0).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(this->audit().ListAudit("001565aabbcc", 100).value().size(), 6u);
+  EXPECT_TRUE(this->audit().ListAudit("00156500ffff", 10).value().empty());
+  EXPECT_EQ(reasons(this->audit().ListAudit("", 2).value()), (V{"a5", "b4"}));
+  EXPECT_EQ(this->audit().ListAudit("", 0).error().code, ErrorCode::kInvalidArgument);
 }
 
 TYPED_TEST_P(StoreContract, AuditBatchRecordsDevicesSeen) {
-  auto tenant = this->store().AddTenant(NewTenant("acme")).value();
-  auto a = this->store().AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
-  auto b = this->store().AddDevice(NewDevice("001565aabbcd", tenant.id, core::DeviceState::kAssigned)).value();
-  ASSERT_TRUE(this->store().AppendAuditBatch({}, {}, std::nullopt));
+  auto tenant = this->inventory().AddTenant(NewTenant("acme")).value();
+  auto a = this->inventory().AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
+  auto b = this->inventory().AddDevice(NewDevice("001565aabbcd", tenant.id, core::DeviceState::kAssigned)).value();
+  ASSERT_TRUE(this->audit().AppendAuditBatch({}, {}, std::nullopt));
   const std::vector<DeviceSeen> seen = {
       {a.id, kStartUnix + 1, "192.0.2.1", "Yealink SIP-T54W 96.86.0.100", "96.86.0.100"},
       {b.id, kStartUnix + 2, "192.0.2.2", "ua-b", "1.0"},
@@ -530,22 +553,22 @@ TYPED_TEST_P(StoreContract, AuditBatchRecordsDevicesSeen) {
   e.decision = "allow";
   e.reason = "device file";
   e.json = R"({"reason":"device file"})";
-  auto st = this->store().AppendAuditBatch({e}, seen, std::nullopt);
+  auto st = this->audit().AppendAuditBatch({e}, seen, std::nullopt);
   ASSERT_TRUE(st) << st.error().message;
-  EXPECT_EQ(this->store().ListAudit("001565aabbcc", 10).value().size(), 1u);
-  auto got_a = this->store().FindDevice(Mac("001565aabbcc")).value();
+  EXPECT_EQ(this->audit().ListAudit("001565aabbcc", 10).value().size(), 1u);
+  auto got_a = this->named().FindDevice(Mac("001565aabbcc")).value();
   EXPECT_EQ(got_a.last_seen_at, kStartUnix + 3);
   EXPECT_EQ(got_a.last_seen_ip, "192.0.2.3");
   EXPECT_EQ(got_a.last_user_agent, "ua-a2");
   EXPECT_EQ(got_a.firmware, "96.86.0.100");
   EXPECT_EQ(got_a.state, core::DeviceState::kAssigned);  // touches only its own columns
-  auto got_b = this->store().FindDevice(Mac("001565aabbcd")).value();
+  auto got_b = this->named().FindDevice(Mac("001565aabbcd")).value();
   EXPECT_EQ(got_b.last_seen_at, kStartUnix + 2);
   EXPECT_EQ(got_b.firmware, "1.0");
 }
 
 TYPED_TEST_P(StoreContract, AuditCopyMarkIsRecordedWithItsBatch) {
-  EXPECT_FALSE(this->store().FindAuditCopyMark("/var/log/a.log").value().has_value());
+  EXPECT_FALSE(this->audit().FindAuditCopyMark("/var/log/a.log").value().has_value());
   auto event = [](const std::string& json) {
     StoredAuditEvent e;
     e.time = kStartUnix;
@@ -554,51 +577,51 @@ TYPED_TEST_P(StoreContract, AuditCopyMarkIsRecordedWithItsBatch) {
     e.json = json;
     return e;
   };
-  ASSERT_TRUE(this->store().AppendAuditBatch({event("{\"n\":1}"), event("{\"n\":2}")}, {},
+  ASSERT_TRUE(this->audit().AppendAuditBatch({event("{\"n\":1}"), event("{\"n\":2}")}, {},
                                              AuditCopyMark{"/var/log/a.log", 120, "r1", 2}));
-  ASSERT_TRUE(this->store().AppendAuditBatch({event("{\"n\":3}")}, {},
+  ASSERT_TRUE(this->audit().AppendAuditBatch({event("{\"n\":3}")}, {},
                                              AuditCopyMark{"/var/log/b.log", 5, "r9", 1}));
-  auto a = this->store().FindAuditCopyMark("/var/log/a.log").value();
+  auto a = this->audit().FindAuditCopyMark("/var/log/a.log").value();
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->file, "/var/log/a.log");
   EXPECT_EQ(a->offset, 120);
   EXPECT_EQ(a->run, "r1");
   EXPECT_EQ(a->seq, 2);
-  EXPECT_EQ(this->store().ListAudit("", 10).value().size(), 3u);
+  EXPECT_EQ(this->audit().ListAudit("", 10).value().size(), 3u);
   // A later mark for the same file replaces the earlier one; a batch may carry only a mark.
-  ASSERT_TRUE(this->store().AppendAuditBatch({}, {}, AuditCopyMark{"/var/log/a.log", 300, "r2", 0}));
-  EXPECT_EQ(this->store().FindAuditCopyMark("/var/log/a.log").value()->offset, 300);
-  EXPECT_EQ(this->store().FindAuditCopyMark("/var/log/a.log").value()->run, "r2");
-  EXPECT_EQ(this->store().FindAuditCopyMark("/var/log/b.log").value()->offset, 5);
+  ASSERT_TRUE(this->audit().AppendAuditBatch({}, {}, AuditCopyMark{"/var/log/a.log", 300, "r2", 0}));
+  EXPECT_EQ(this->audit().FindAuditCopyMark("/var/log/a.log").value()->offset, 300);
+  EXPECT_EQ(this->audit().FindAuditCopyMark("/var/log/a.log").value()->run, "r2");
+  EXPECT_EQ(this->audit().FindAuditCopyMark("/var/log/b.log").value()->offset, 5);
   // A rejected batch leaves nothing behind.
-  EXPECT_EQ(this->store().AppendAuditBatch({event("{\"n\":4}")}, {},
+  EXPECT_EQ(this->audit().AppendAuditBatch({event("{\"n\":4}")}, {},
                                            AuditCopyMark{"/var/log/a.log", -1, "r3", 0}).error().code,
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(this->store().FindAuditCopyMark("/var/log/a.log").value()->offset, 300);
-  EXPECT_EQ(this->store().ListAudit("", 10).value().size(), 3u);
+  EXPECT_EQ(this->audit().FindAuditCopyMark("/var/log/a.log").value()->offset, 300);
+  EXPECT_EQ(this->audit().ListAudit("", 10).value().size(), 3u);
 }
 
 TYPED_TEST_P(StoreContract, ModelRepresentativesAreTheFirstOfEachModelNotRetired) {
-  auto acme = this->store().AddTenant(NewTenant("acme")).value();
-  auto other = this->store().AddTenant(NewTenant("other")).value();
+  auto acme = this->inventory().AddTenant(NewTenant("acme")).value();
+  auto other = this->inventory().AddTenant(NewTenant("other")).value();
   auto add = [&](const char* mac, std::int64_t tenant, const char* vendor, const char* model,
                  core::DeviceState state) {
     auto d = NewDevice(mac, tenant, state);
     d.vendor = vendor;
     d.model = model;
-    return this->store().AddDevice(d).value();
+    return this->inventory().AddDevice(d).value();
   };
   add("001565000001", acme.id, "yealink", "T54W", core::DeviceState::kRetired);
   auto t54 = add("001565000002", acme.id, "yealink", "T54W", core::DeviceState::kAssigned);
   add("001565000003", acme.id, "yealink", "T54W", core::DeviceState::kProvisioned);
   auto vvx = add("0004f2000001", acme.id, "polycom", "VVX450", core::DeviceState::kAssigned);
   add("0004f2000002", other.id, "polycom", "VVX250", core::DeviceState::kAssigned);
-  auto got = this->store().ListModelRepresentatives(acme.id);
+  auto got = this->inventory().ListModelRepresentatives(acme.id);
   ASSERT_TRUE(got) << got.error().message;
   ASSERT_EQ(got->size(), 2u);
   EXPECT_EQ((*got)[0].id, vvx.id);
   EXPECT_EQ((*got)[1].id, t54.id);
-  EXPECT_TRUE(this->store().ListModelRepresentatives(other.id + 100).value().empty());
+  EXPECT_TRUE(this->inventory().ListModelRepresentatives(other.id + 100).value().empty());
 }
 
 // What a cache relies on (CachedStore): every write to tenants, devices or lines changes
@@ -666,47 +689,73 @@ TYPED_TEST_P(StoreContract, DataGenerationChangesWithEveryWriteAndOnlyThen) {
   unchanged("bans");
 }
 
-// Reads that come after a write see it, also when the same rows were read before it (what
-// a cache in front of the store must not get wrong).
-TYPED_TEST_P(StoreContract, ReadsAfterAWriteSeeIt) {
-  Store& s = this->store();
-  auto tenant = s.AddTenant(NewTenant("acme")).value();
-  auto device = s.AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
-  ASSERT_TRUE(s.SetLine(NewLine(device.id, 1, std::nullopt)));
-  auto read_all = [&] {
-    return std::tuple(s.FindDevice(device.mac).value(), s.GetTenant(tenant.id).value(),
-                      s.ListLines(device.id).value());
-  };
-  read_all();
-  read_all();
+// NamedReads: a device by its URL token hash, read from the data.
+TYPED_TEST_P(StoreContract, DeviceIsFoundByItsTokenHashOnly) {
+  auto tenant = this->inventory().AddTenant(NewTenant("acme")).value();
+  auto d = NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned);
+  d.token_hash = std::string(64, 'c');
+  auto added = this->inventory().AddDevice(d).value();
+  auto found = this->named().FindDeviceByToken(std::string(64, 'c'));
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_EQ(found->id, added.id);
+  EXPECT_EQ(this->named().FindDeviceByToken(std::string(64, 'd')).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(this->named().FindDeviceByToken("").error().code, ErrorCode::kNotFound);
+}
 
-  ASSERT_TRUE(s.LockDevice(device.id, "cloned certificate"));
-  EXPECT_EQ(std::get<0>(read_all()).locked_reason, "cloned certificate");
-  ASSERT_TRUE(s.TransitionState(device.id, core::DeviceState::kAssigned, core::DeviceState::kRetired,
-                                kStartUnix + 5)
-                  .value());
-  EXPECT_EQ(std::get<0>(read_all()).state, core::DeviceState::kRetired);
-  ASSERT_TRUE(s.PinDevice(device.id, std::string(64, 'b')).value());
-  EXPECT_EQ(std::get<0>(read_all()).pin_spki, std::string(64, 'b'));
-  tenant.min_strength = core::IdentityStrength::kDigest;
-  ASSERT_TRUE(s.UpdateTenant(tenant));
-  EXPECT_EQ(std::get<1>(read_all()).min_strength, core::IdentityStrength::kDigest);
-  auto line = NewLine(device.id, 1, std::nullopt);
-  line.registrar = "sip2.example.net";
-  ASSERT_TRUE(s.SetLine(line));
-  EXPECT_EQ(std::get<2>(read_all()).at(0).registrar, "sip2.example.net");
-  ASSERT_TRUE(s.SetLine(NewLine(device.id, 1, "new-secret")));
-  EXPECT_EQ(std::get<2>(read_all()).at(0).password, "new-secret");
-  ASSERT_EQ(s.ClaimPasswords(device.id, {1}, kStartUnix + 6).value().size(), 1u);
-  EXPECT_EQ(std::get<2>(read_all()).at(0).delivered_at, kStartUnix + 6);
-  ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix + 6).value().size(), 1u);
-  EXPECT_FALSE(std::get<2>(read_all()).at(0).password);
-  ASSERT_TRUE(s.AppendAuditBatch({}, {{device.id, kStartUnix + 7, "192.0.2.7", "ua-7", "7.0"}}, std::nullopt));
-  EXPECT_EQ(std::get<0>(read_all()).last_seen_ip, "192.0.2.7");
-  EXPECT_EQ(std::get<0>(read_all()).firmware, "7.0");
-  ASSERT_TRUE(s.RemoveDevice(device.mac));
-  EXPECT_EQ(s.FindDevice(device.mac).error().code, ErrorCode::kNotFound);
-  EXPECT_TRUE(s.ListLines(device.id).value().empty());
+// ProvenReads of the backend answer what NamedReads answer, each call its own copy.
+TYPED_TEST_P(StoreContract, ProvenReadsOfTheBackendAnswerFromTheData) {
+  auto tenant = this->inventory().AddTenant(NewTenant("acme")).value();
+  auto device = this->inventory().AddDevice(NewDevice("001565aabbcc", tenant.id)).value();
+  ASSERT_TRUE(this->inventory().SetLine(NewLine(device.id, 1, "secret")));
+  const auto proven = this->proven().FindProvenDevice(device.mac).value();
+  EXPECT_EQ(proven->id, device.id);
+  EXPECT_EQ(proven->serial, this->named().FindDevice(device.mac).value().serial);
+  EXPECT_NE(this->proven().FindProvenDevice(device.mac).value(), proven);
+  EXPECT_EQ(this->proven().GetTenantShared(tenant.id).value()->name, "acme");
+  EXPECT_EQ(this->proven().ListLines(device.id).value().at(0).password, "secret");
+  EXPECT_EQ(this->proven().FindProvenDevice(Mac("001565000001")).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(this->proven().GetTenantShared(tenant.id + 100).error().code, ErrorCode::kNotFound);
+}
+
+// Inventory: a tenant's source ranges are stored as the networks they name and read back
+// typed, in order, without duplicates.
+TYPED_TEST_P(StoreContract, TenantSourceRangesRoundTripAsNetworks) {
+  auto t = NewTenant("acme");
+  t.ip_ranges = net::IpSet::Parse({"192.0.2.0/24", "2001:db8::/32", "198.51.100.7"}).value();
+  auto added = this->inventory().AddTenant(t).value();
+  const auto got = this->named().GetTenant(added.id).value();
+  EXPECT_EQ(got.ip_ranges, t.ip_ranges);
+  EXPECT_EQ(got.ip_ranges.ToStrings(),
+            (std::vector<std::string>{"192.0.2.0/24", "2001:db8::/32", "198.51.100.7/32"}));
+  EXPECT_TRUE(got.ip_ranges.Contains(net::IpAddress::Parse("192.0.2.77").value()));
+  EXPECT_FALSE(got.ip_ranges.Contains(net::IpAddress::Parse("192.0.3.1").value()));
+
+  auto changed = got;
+  changed.ip_ranges = net::IpSet();
+  ASSERT_TRUE(this->inventory().UpdateTenant(changed));
+  EXPECT_TRUE(this->inventory().FindTenant("acme").value().ip_ranges.empty());
+}
+
+// defense::BanStore: one row per source, replaced by a later save; only bans not yet
+// expired are loaded.
+TYPED_TEST_P(StoreContract, BansAreOnePerSourceAndLoadedWhileActive) {
+  auto& bans = this->bans();
+  const defense::Ban first{"192.0.2.7/32", "scan", kStartUnix, kStartUnix + 60, 1};
+  const defense::Ban other{"2001:db8::/64", "failed auth", kStartUnix, kStartUnix + 10, 1};
+  ASSERT_TRUE(bans.SaveBan(first));
+  ASSERT_TRUE(bans.SaveBan(other));
+  auto active = bans.LoadActiveBans(kStartUnix).value();
+  std::sort(active.begin(), active.end(), [](const auto& a, const auto& b) { return a.source < b.source; });
+  EXPECT_EQ(active, (std::vector<defense::Ban>{first, other}));
+  EXPECT_EQ(bans.LoadActiveBans(kStartUnix + 10).value(), std::vector<defense::Ban>{first});
+
+  const defense::Ban again{"192.0.2.7/32", "scan again", kStartUnix + 70, kStartUnix + 310, 2};
+  ASSERT_TRUE(bans.SaveBan(again));
+  EXPECT_EQ(bans.LoadActiveBans(kStartUnix + 70).value(), std::vector<defense::Ban>{again});
+
+  ASSERT_TRUE(bans.RemoveBan("192.0.2.7/32"));
+  EXPECT_TRUE(bans.LoadActiveBans(kStartUnix + 70).value().empty());
+  EXPECT_EQ(bans.RemoveBan("192.0.2.7/32").error().code, ErrorCode::kNotFound);
 }
 
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse, SchemaVersionIsPositive, TenantRoundTripsByIdAndName,
@@ -724,6 +773,113 @@ REGISTER_TYPED_TEST_SUITE_P(StoreContract, GiveBackUndoesOnlyTheClaimAndMarkOfTh
                             AuditListsByMacNewestFirstWithLimit,
                             AuditBatchRecordsDevicesSeen, AuditCopyMarkIsRecordedWithItsBatch,
                             ModelRepresentativesAreTheFirstOfEachModelNotRetired,
-                            DataGenerationChangesWithEveryWriteAndOnlyThen, ReadsAfterAWriteSeeIt);
+                            DataGenerationChangesWithEveryWriteAndOnlyThen,
+                            DeviceIsFoundByItsTokenHashOnly,
+                            ProvenReadsOfTheBackendAnswerFromTheData,
+                            TenantSourceRangesRoundTripAsNetworks,
+                            BansAreOnePerSourceAndLoadedWhileActive);
+
+// The proven-read role as the pipeline uses it: `reads()` answers the reads of a proven
+// device's request; the backend takes the writes. Whatever stands in front of the backend
+// must answer exactly what the backend would, right after any write completed.
+template <class Factory>
+class ProvenReadsContract : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    factory_.clock().Set(FromUnix(kStartUnix));
+    store_ = factory_.Create();
+    ASSERT_NE(store_, nullptr);
+    reads_ = &factory_.ProvenOver(*store_);
+    audit_ = &factory_.AuditOver(*store_);
+  }
+
+  Store& backend() { return *store_; }
+  ProvenReads& reads() { return *reads_; }
+  AuditSink& audit() { return *audit_; }
+
+  Factory factory_;
+  std::unique_ptr<Store> store_;  // declared after factory_: destroyed first
+  ProvenReads* reads_ = nullptr;
+  AuditSink* audit_ = nullptr;
+};
+
+TYPED_TEST_SUITE_P(ProvenReadsContract);
+
+TYPED_TEST_P(ProvenReadsContract, AnswersWhatTheBackendHolds) {
+  Store& s = this->backend();
+  auto t = NewTenant("acme");
+  t.ip_ranges = net::IpSet::Parse({"10.0.0.0/8"}).value();
+  auto tenant = s.AddTenant(t).value();
+  auto device = s.AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
+  ASSERT_TRUE(s.SetLine(NewLine(device.id, 1, std::nullopt)));
+  for (int i = 0; i < 2; ++i) {
+    const auto d = this->reads().FindProvenDevice(device.mac).value();
+    EXPECT_EQ(d->id, device.id);
+    EXPECT_EQ(d->serial, device.serial);
+    const auto got = this->reads().GetTenantShared(tenant.id).value();
+    EXPECT_EQ(got->name, "acme");
+    EXPECT_EQ(got->ip_ranges, t.ip_ranges);
+    EXPECT_EQ(this->reads().ListLines(device.id).value().size(), 1u);
+  }
+  EXPECT_EQ(this->reads().DataGeneration(), s.DataGeneration());
+}
+
+TYPED_TEST_P(ProvenReadsContract, UnknownDeviceAndTenantAreNotFound) {
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(this->reads().FindProvenDevice(Mac("001565000001")).error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(this->reads().GetTenantShared(42).error().code, ErrorCode::kNotFound);
+    EXPECT_TRUE(this->reads().ListLines(42).value().empty());
+  }
+}
+
+// Reads that come after a write see it, also when the same rows were read before it (what
+// a cache in front of the store must not get wrong).
+TYPED_TEST_P(ProvenReadsContract, ReadsAfterAWriteSeeIt) {
+  Store& s = this->backend();
+  auto tenant = s.AddTenant(NewTenant("acme")).value();
+  auto device = s.AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
+  ASSERT_TRUE(s.SetLine(NewLine(device.id, 1, std::nullopt)));
+  auto read_all = [&] {
+    return std::tuple(*this->reads().FindProvenDevice(device.mac).value(),
+                      *this->reads().GetTenantShared(tenant.id).value(),
+                      this->reads().ListLines(device.id).value());
+  };
+  read_all();
+  read_all();
+
+  ASSERT_TRUE(s.LockDevice(device.id, "cloned certificate"));
+  EXPECT_EQ(std::get<0>(read_all()).locked_reason, "cloned certificate");
+  ASSERT_TRUE(s.TransitionState(device.id, core::DeviceState::kAssigned, core::DeviceState::kRetired,
+                                kStartUnix + 5)
+                  .value());
+  EXPECT_EQ(std::get<0>(read_all()).state, core::DeviceState::kRetired);
+  ASSERT_TRUE(s.PinDevice(device.id, std::string(64, 'b')).value());
+  EXPECT_EQ(std::get<0>(read_all()).pin_spki, std::string(64, 'b'));
+  tenant.min_strength = core::IdentityStrength::kDigest;
+  tenant.ip_ranges = net::IpSet::Parse({"192.0.2.0/24"}).value();
+  ASSERT_TRUE(s.UpdateTenant(tenant));
+  EXPECT_EQ(std::get<1>(read_all()).min_strength, core::IdentityStrength::kDigest);
+  EXPECT_EQ(std::get<1>(read_all()).ip_ranges, tenant.ip_ranges);
+  auto line = NewLine(device.id, 1, std::nullopt);
+  line.registrar = "sip2.example.net";
+  ASSERT_TRUE(s.SetLine(line));
+  EXPECT_EQ(std::get<2>(read_all()).at(0).registrar, "sip2.example.net");
+  ASSERT_TRUE(s.SetLine(NewLine(device.id, 1, "new-secret")));
+  EXPECT_EQ(std::get<2>(read_all()).at(0).password, "new-secret");
+  ASSERT_EQ(s.ClaimPasswords(device.id, {1}, kStartUnix + 6).value().size(), 1u);
+  EXPECT_EQ(std::get<2>(read_all()).at(0).delivered_at, kStartUnix + 6);
+  ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix + 6).value().size(), 1u);
+  EXPECT_FALSE(std::get<2>(read_all()).at(0).password);
+  ASSERT_TRUE(this->audit().AppendAuditBatch({}, {{device.id, kStartUnix + 7, "192.0.2.7", "ua-7", "7.0"}},
+                                             std::nullopt));
+  EXPECT_EQ(std::get<0>(read_all()).last_seen_ip, "192.0.2.7");
+  EXPECT_EQ(std::get<0>(read_all()).firmware, "7.0");
+  ASSERT_TRUE(s.RemoveDevice(device.mac));
+  EXPECT_EQ(this->reads().FindProvenDevice(device.mac).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(this->reads().ListLines(device.id).value().empty());
+}
+
+REGISTER_TYPED_TEST_SUITE_P(ProvenReadsContract, AnswersWhatTheBackendHolds,
+                            UnknownDeviceAndTenantAreNotFound, ReadsAfterAWriteSeeIt);
 
 }  // namespace provgate::store::contract

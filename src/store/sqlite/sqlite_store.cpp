@@ -135,6 +135,23 @@ std::optional<std::vector<unsigned char>> Seal(const crypto::SecretBox& box,
   return box.Seal(*clear);
 }
 
+// The tenant's stored source ranges (a JSON array of CIDR texts), parsed once here. A list
+// that does not parse is an error naming the tenant, never a set that matches nothing.
+Result<net::IpSet> ReadRanges(const std::string& text, const core::Tenant& t) {
+  const auto corrupt = [&](const std::string& why) {
+    return Error::Internal(fmt::format("tenant {} ({}) has corrupt ip_ranges in the database: {}", t.id, t.name, why));
+  };
+  std::vector<std::string> entries;
+  try {
+    entries = nlohmann::json::parse(text).get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception&) {
+    return corrupt("not a JSON array of strings");
+  }
+  auto ranges = net::IpSet::Parse(entries);
+  if (!ranges) return corrupt(ranges.error().message);
+  return ranges;
+}
+
 Result<core::Tenant> ReadTenant(const Statement& s) {
   core::Tenant t;
   t.id = s.Int(0);
@@ -152,12 +169,7 @@ Result<core::Tenant> ReadTenant(const Statement& s) {
   auto strength = core::ParseIdentityStrength(s.Text(10));
   if (!strength) return Error::Internal(fmt::format("tenant {} has a corrupt min_strength", t.id));
   t.min_strength = *strength;
-  PG_TRY(auto ranges, ParseVars(std::string("{\"r\":") + s.Text(11) + "}", fmt::format("tenant {}", t.id)));
-  try {
-    t.ip_ranges = ranges.at("r").get<std::vector<std::string>>();
-  } catch (const nlohmann::json::exception&) {
-    return Error::Internal(fmt::format("tenant {} has corrupt ip_ranges", t.id));
-  }
+  PG_TRY(t.ip_ranges, ReadRanges(s.Text(11), t));
   t.ip_as_identity = s.Int(12) != 0;
   t.allow_plain_http = s.Int(13) != 0;
   t.anomaly_lock = s.Int(14) != 0;
@@ -221,7 +233,7 @@ void BindTenantPolicy(Statement& s, const core::Tenant& t, int first) {
   s.BindInt(first + 1, t.confirm_grace_seconds).BindInt(first + 2, t.password_length);
   s.BindText(first + 3, t.password_alphabet).BindInt(first + 4, t.retention_days);
   s.BindText(first + 5, core::IdentityStrengthName(t.min_strength));
-  s.BindText(first + 6, nlohmann::json(t.ip_ranges).dump());
+  s.BindText(first + 6, nlohmann::json(t.ip_ranges.ToStrings()).dump());
   s.BindInt(first + 7, t.ip_as_identity ? 1 : 0).BindInt(first + 8, t.allow_plain_http ? 1 : 0);
   s.BindInt(first + 9, t.anomaly_lock ? 1 : 0).BindInt(first + 10, t.anomaly_prefix_v4);
   s.BindInt(first + 11, t.anomaly_prefix_v6).BindInt(first + 12, t.late_first_fetch_days);

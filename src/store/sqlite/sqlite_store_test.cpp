@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.hpp"
 #include "base/file.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -33,6 +34,7 @@ using contract::NewLine;
 }  // namespace
 namespace contract {
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StoreContract, ::testing::Types<SqliteFactory>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ProvenReadsContract, ::testing::Types<SqliteFactory>);
 }  // namespace contract
 namespace {
 
@@ -127,6 +129,40 @@ TEST_F(SqliteStoreTest, UncopiedTextIsForgottenWithItsStatement) {
   auto same = db->Prepare(kSql).value();  // the cached statement, without a binding
   ASSERT_TRUE(same.Step().value());
   EXPECT_EQ(same.Int(0), 1);
+}
+
+// A tenant's stored source ranges are parsed when the tenant is read. A list that does not
+// parse (written behind provgate's back, or by an older bug) is an error naming the tenant,
+// on every read path: it used to match no client at all, refusing the tenant's devices
+// without a word.
+TEST_F(SqliteStoreTest, UnparsableStoredRangesAreAnErrorNamingTheTenant) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto t = contract::NewTenant("acme");
+  t.ip_ranges = net::IpSet::Parse({"10.0.0.0/8"}).value();
+  const auto tenant = store->AddTenant(t).value();
+  for (const char* stored : {R"(["10.0.0.0/33"])", R"(["10.0.0.1/8"])", R"(["not a network"])",
+                             R"("10.0.0.0/8")", R"([8])", "not json"}) {
+    const std::string sql = fmt::format("UPDATE tenants SET ip_ranges = '{}'", stored);
+    ASSERT_EQ(RawDb(db_path_).Exec(sql.c_str()), SQLITE_OK) << stored;
+    std::vector<Error> errors;
+    auto named = store->GetTenant(tenant.id);
+    if (!named) errors.push_back(named.error());
+    auto by_name = store->FindTenant("acme");
+    if (!by_name) errors.push_back(by_name.error());
+    auto listed = store->ListTenants();
+    if (!listed) errors.push_back(listed.error());
+    auto proven = static_cast<ProvenReads&>(*store).GetTenantShared(tenant.id);
+    if (!proven) errors.push_back(proven.error());
+    ASSERT_EQ(errors.size(), 4u) << stored;
+    for (const auto& e : errors) {
+      EXPECT_EQ(e.code, ErrorCode::kInternal) << stored;
+      EXPECT_NE(e.message.find(fmt::format("tenant {} (acme)", tenant.id)), std::string::npos) << e.message;
+      EXPECT_NE(e.message.find("ip_ranges"), std::string::npos) << e.message;
+    }
+  }
+  ASSERT_EQ(RawDb(db_path_).Exec(R"(UPDATE tenants SET ip_ranges = '["10.0.0.0/8"]')"), SQLITE_OK);
+  EXPECT_EQ(store->GetTenant(tenant.id).value().ip_ranges, t.ip_ranges);
 }
 
 TEST_F(SqliteStoreTest, UsesWalJournalMode) {
@@ -266,7 +302,7 @@ TEST_F(SqliteStoreTest, MigrationDropsTheDigestUserColumnsAndKeepsEverythingElse
   ASSERT_NE(store, nullptr);
   const auto tenant = store->FindTenant("acme").value();
   EXPECT_EQ(tenant.min_strength, core::IdentityStrength::kDigest);
-  EXPECT_EQ(tenant.ip_ranges, std::vector<std::string>{"10.0.0.0/8"});
+  EXPECT_EQ(tenant.ip_ranges.ToStrings(), std::vector<std::string>{"10.0.0.0/8"});
   EXPECT_TRUE(tenant.lock_on_misuse);
   const auto device = store->FindDevice(Mac("001565aabbcc")).value();
   EXPECT_EQ(device.tenant_id, tenant.id);

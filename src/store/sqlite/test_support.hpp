@@ -57,6 +57,9 @@ class SqliteFactory {
     return std::move(*store);
   }
   ManualClock& clock() { return clock_; }
+  // The backend answers its own proven reads and takes its own audit records.
+  ProvenReads& ProvenOver(Store& backend) { return backend; }
+  AuditSink& AuditOver(Store& backend) { return backend; }
 
  private:
   TempDir dir_;

@@ -34,14 +34,14 @@ std::vector<std::string> Registry::Names() const {
 
 Registry BuiltinVendors() {
   Registry r;
-  r.Add(std::make_unique<YealinkVendor>());
-  r.Add(std::make_unique<PolycomVendor>());
-  r.Add(std::make_unique<CiscoVendor>());
-  r.Add(std::make_unique<GrandstreamVendor>());
-  r.Add(std::make_unique<SnomVendor>());
-  r.Add(std::make_unique<FanvilVendor>());
-  r.Add(std::make_unique<GigasetVendor>());
-  r.Add(std::make_unique<HtekVendor>());
+  r.Add(MakeYealinkVendor());
+  r.Add(MakePolycomVendor());
+  r.Add(MakeCiscoVendor());
+  r.Add(MakeGrandstreamVendor());
+  r.Add(MakeSnomVendor());
+  r.Add(MakeFanvilVendor());
+  r.Add(MakeGigasetVendor());
+  r.Add(MakeHtekVendor());
   return r;
 }
 

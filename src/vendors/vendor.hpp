@@ -1,6 +1,6 @@
-// The contract of a vendor module. Each vendor lives in its own folder under vendors/ and
-// registers itself in vendors/registry.cpp; the pipeline only sees this interface, so
-// adding a vendor never touches the pipeline.
+// The contract of a vendor module. Each vendor lives in its own folder under vendors/,
+// defines its functions (vendors/vendor_functions.hpp) and is listed in vendors/registry.cpp;
+// the pipeline only sees this interface, so adding a vendor never touches the pipeline.
 // Trust level: every input here is attacker-controlled (request file names, User-Agent
 // strings); implementations are exact-match tables and small parsers, never filesystem
 // lookups, and each is fuzzed (fuzz/vendor_route_fuzz.cpp).
@@ -98,7 +98,7 @@ class Vendor {
   // Best-effort parse; fields stay empty when the UA does not carry them. Thread-safe.
   virtual UserAgentInfo ParseUserAgent(std::string_view user_agent) const = 0;
 
-  // Extensions below have defaults so the pipeline compiles unchanged while it learns them.
+  // The extensions below default to "none" for vendors without uploads, encryption or key files.
 
   // Maps a file name the phone uploads to its allow-listed slot; nullopt for everything
   // else (including every name Route accepts: uploads never overwrite generated files).

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "vendors/internal/text.hpp"
+#include "vendors/vendor_functions.hpp"
 
 namespace provgate::vendors {
 namespace {
@@ -13,9 +14,7 @@ constexpr std::size_t kMaxToken = 32;
 
 bool IsStemChar(char c) { return internal::IsAlnum(c) || c == '.'; }
 
-}  // namespace
-
-std::optional<FileRoute> FanvilVendor::Route(std::string_view file_name) const {
+std::optional<FileRoute> Route(std::string_view file_name) {
   if (!file_name.ends_with(".cfg") || file_name.size() > 28) return std::nullopt;
   const std::string_view stem = file_name.substr(0, file_name.size() - 4);
   if (stem.size() == 12 && AllOf(stem, internal::IsHex)) {
@@ -36,7 +35,8 @@ std::optional<FileRoute> FanvilVendor::Route(std::string_view file_name) const {
   return r;
 }
 
-UserAgentInfo FanvilVendor::ParseUserAgent(std::string_view user_agent) const {
+// "Fanvil X4 2.10.2.6887 0c383e07e16c", "Fanvil X6U Pro 0.0.10 0c383e2cd782".
+UserAgentInfo ParseUserAgent(std::string_view user_agent) {
   if (user_agent.size() > internal::kMaxUserAgent) return {};
   const auto tokens = internal::Tokens(user_agent);
   if (tokens.size() < 3 || tokens[0] != "Fanvil") return {};
@@ -60,7 +60,9 @@ UserAgentInfo FanvilVendor::ParseUserAgent(std::string_view user_agent) const {
   return info;
 }
 
-std::vector<std::string> FanvilVendor::BootFiles(const core::MacAddress& mac, std::string_view model) const {
+// The model's common file (hardware-specific names as wazo's serie-x/serie-v plugins serve
+// them, e.g. X4 -> f0X4hw1.100.cfg), then <mac>.cfg.
+std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) {
   // Fanvil names common files per model and hardware revision; where a model has several
   // revisions (X6), the first one wazo lists. Names from wazo serie_x/serie_v COMMON_FILES;
   // X7 and X7C from an older wazo serie-x list (docs/vendors/fanvil.md).
@@ -78,6 +80,12 @@ std::vector<std::string> FanvilVendor::BootFiles(const core::MacAddress& mac, st
   }
   files.push_back(mac.str() + ".cfg");
   return files;
+}
+
+}  // namespace
+
+std::unique_ptr<Vendor> MakeFanvilVendor() {
+  return MakeVendor({.name = "fanvil", .route = Route, .parse_user_agent = ParseUserAgent, .boot_files = BootFiles});
 }
 
 }  // namespace provgate::vendors

@@ -2,12 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace provgate::vendors {
 namespace {
 
-const PolycomVendor kPolycom;
+const std::unique_ptr<Vendor> kPolycomVendor = MakePolycomVendor();
+const Vendor& kPolycom = *kPolycomVendor;
 
 TEST(Polycom, RoutesTheBootSequence) {
   // <mac>.cfg, then the CONFIG_FILES it names; 000000000000.cfg when <mac>.cfg is missing.
@@ -107,6 +111,26 @@ TEST(Polycom, MacOnlyFromTwelveHexSerial) {
                          "FileTransport PolycomVVX-VVX_400-UA/6.0 (SN:0004f2aabbcc",
                          "FileTransport PolycomVVX-VVX_400-UA/6.0 Type/Application (SN:0004f2aabbcc)"}) {
     EXPECT_FALSE(kPolycom.ParseUserAgent(ua).mac) << ua;
+  }
+}
+
+TEST(Polycom, TakesUploadsOnlyOfAllowListedNamesOfOneMac) {
+  for (const auto& [name, kind] : std::vector<std::pair<std::string, std::string>>{
+           {"0004f2aabbcc-phone.cfg", "phone-overrides"}, {"0004F2AABBCC-web.cfg", "web-overrides"},
+           {"0004f2aabbcc-app.log", "app-log"},           {"0004f2aabbcc-boot.log", "boot-log"},
+           {"0004f2aabbcc-directory.xml", "directory"},   {"0004f2aabbcc-calls.xml", "calls"}}) {
+    auto u = kPolycom.RouteUpload(name);
+    ASSERT_TRUE(u) << name;
+    EXPECT_EQ(u->mac.str(), "0004f2aabbcc");
+    EXPECT_EQ(u->kind, kind);
+    EXPECT_GT(u->max_bytes, 0u);
+    EXPECT_LE(u->max_bytes, 4u * 1024 * 1024);
+    EXPECT_FALSE(kPolycom.Route(name)) << "uploads never share a name with a generated file";
+  }
+  for (const char* bad : {"0004f2aabbcc-user.cfg", "0004f2aabbcc.cfg", "common.cfg", "000000000000-phone.cfg",
+                          "../0004f2aabbcc-phone.cfg", "0004f2aabbcc-phone.cfg.bak", "0004f2aabbc-app.log",
+                          "000000000000-directory.xml", "0004f2aabbcc-license.cfg"}) {
+    EXPECT_FALSE(kPolycom.RouteUpload(bad)) << bad;
   }
 }
 

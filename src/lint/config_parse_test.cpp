@@ -64,5 +64,17 @@ TEST(ConfigParse, RejectsMalformedXml) {
   EXPECT_FALSE(ParseConfig(std::string(kMaxConfigBytes + 1, ' '), Syntax::kXmlElements));
 }
 
+TEST(ConfigParse, ErrorsNameTheLineForOperators) {
+  auto kv = ParseConfig("#!version:1.0.0.1\na = 1\nnot a setting\n", Syntax::kKeyValue);
+  ASSERT_FALSE(kv);
+  EXPECT_EQ(kv.error().message, "line 3, column 1: not a key = value line");
+  auto control = ParseConfig("a = 1\nb = \x01\n", Syntax::kKeyValue);
+  ASSERT_FALSE(control);
+  EXPECT_EQ(control.error().message, "line 2, column 5: control character");
+  auto xml = ParseConfig("<?xml version=\"1.0\"?>\n<r>\n  <a>1</b>\n</r>\n", Syntax::kXmlElements);
+  ASSERT_FALSE(xml);
+  EXPECT_EQ(xml.error().message, "line 3, column 9: mismatched tag");
+}
+
 }  // namespace
 }  // namespace provgate::lint

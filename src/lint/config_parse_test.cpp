@@ -29,8 +29,8 @@ TEST(ConfigParse, ReadsKeyValueFilesWithIncludes) {
 }
 
 TEST(ConfigParse, RejectsMalformedKeyValueLines) {
-  for (const char* bad : {"novalue\n", " = 1\n", "a b = 1\n", "a=1\n", "include:config \"x\n", "[T46S include:config \"x\"\n",
-                          "a = 1\x01\n"}) {
+  for (const char* bad : {"novalue\n", " = 1\n", "a b = 1\n", "a=1\n", "include:config \"x\n",
+                          "[T46S include:config \"x\"\n", "a = 1\x01\n"}) {
     EXPECT_FALSE(ParseConfig(bad, Syntax::kKeyValue)) << bad;
   }
 }
@@ -46,16 +46,35 @@ TEST(ConfigParse, ReadsXmlLeafElements) {
       "<?xml version=\"1.0\"?><r><Proxy_1_>sip:5060</Proxy_1_><item name=\"account.1.enable\">Yes</item>"
       "<param name=\"A.B\" value=\"v\"/><user_pass idx=\"2\" perm=\"R\">p&lt;w</user_pass>"
       "<sip><line index=\"3\"><AutoAnswer>0</AutoAnswer></line></sip><empty/></r>";
-  EXPECT_EQ(Parse(doc, Syntax::kXmlElements),
-            (Pairs{{"Proxy_1_", "sip:5060"}, {"account.1.enable", "Yes"}, {"A.B", "v"}, {"user_pass[2]", "p<w"},
-                   {"AutoAnswer[3]", "0"}, {"empty", ""}}));
+  EXPECT_EQ(Parse(doc, Syntax::kXmlElements), (Pairs{{"Proxy_1_", "sip:5060"},
+                                                     {"account.1.enable", "Yes"},
+                                                     {"A.B", "v"},
+                                                     {"user_pass[2]", "p<w"},
+                                                     {"AutoAnswer[3]", "0"},
+                                                     {"empty", ""}}));
 }
 
 TEST(ConfigParse, RejectsMalformedXml) {
-  for (const char* bad : {"", "text", "<a>", "<a></b>", "<a><b></a></b>", "<a x=\"1\" x=\"2\"/>", "<a x=1/>",
-                          "<a>&bogus;</a>", "<a>&#0;</a>", "<a>&#xD800;</a>", "<a>&#1114112;</a>", "<a><![CDATA[x]]></a>",
-                          "<!DOCTYPE a><a/>", "<a><?pi x?></a>", "<a/><b/>", "<a>x<</a>", "<a x=\"<\"/>",
-                          "<a><!-- -- --></a>", "<a\x01/>", "<a b=\"1\"c=\"2\"/>"}) {
+  for (const char* bad : {"",
+                          "text",
+                          "<a>",
+                          "<a></b>",
+                          "<a><b></a></b>",
+                          "<a x=\"1\" x=\"2\"/>",
+                          "<a x=1/>",
+                          "<a>&bogus;</a>",
+                          "<a>&#0;</a>",
+                          "<a>&#xD800;</a>",
+                          "<a>&#1114112;</a>",
+                          "<a><![CDATA[x]]></a>",
+                          "<!DOCTYPE a><a/>",
+                          "<a><?pi x?></a>",
+                          "<a/><b/>",
+                          "<a>x<</a>",
+                          "<a x=\"<\"/>",
+                          "<a><!-- -- --></a>",
+                          "<a\x01/>",
+                          "<a b=\"1\"c=\"2\"/>"}) {
     EXPECT_FALSE(ParseConfig(bad, Syntax::kXmlElements)) << bad;
   }
   std::string deep;

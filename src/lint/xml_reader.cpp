@@ -18,7 +18,7 @@ struct Reader {
   std::size_t max_depth;
   std::size_t depth = 0;
   std::vector<XmlAttribute> attributes;  // reused for every start tag
-  std::string refused;                    // our own reason for stopping, if any
+  std::string refused;                   // our own reason for stopping, if any
 
   void Refuse(const char* why) {
     if (refused.empty()) refused = why;

@@ -29,16 +29,16 @@ std::string Error(std::string_view doc, std::size_t max_depth = 8) {
 
 TEST(ReadXml, ReportsElementsAttributesAndDecodedText) {
   Recorder r;
-  ASSERT_TRUE(ReadXml("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- c -->\n<a x=\"1&amp;2\" y='&#65;'>t&lt;<b/></a>",
-                      r, 8));
+  ASSERT_TRUE(ReadXml(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- c -->\n<a x=\"1&amp;2\" y='&#65;'>t&lt;<b/></a>", r, 8));
   EXPECT_EQ(r.events, "<a x=1&2 y=A>'t''<'<b></></>");
 }
 
 TEST(ReadXml, RefusesWhatIsNotWellFormed) {
-  for (const char* bad : {"", "text", "<a>", "<a></b>", "<a><b></a></b>", "<a x=\"1\" x=\"2\"/>", "<a x=1/>",
-                          "<a>&bogus;</a>", "<a>&#0;</a>", "<a>&#xD800;</a>", "<a>&#1114112;</a>", "<a/><b/>",
-                          "<a>x<</a>", "<a x=\"<\"/>", "<a><!-- -- --></a>", "<a\x01/>", "<a b=\"1\"c=\"2\"/>",
-                          "<a>\xff</a>", " <?xml version=\"1.0\"?><a/>"}) {
+  for (const char* bad :
+       {"", "text", "<a>", "<a></b>", "<a><b></a></b>", "<a x=\"1\" x=\"2\"/>", "<a x=1/>", "<a>&bogus;</a>",
+        "<a>&#0;</a>", "<a>&#xD800;</a>", "<a>&#1114112;</a>", "<a/><b/>", "<a>x<</a>", "<a x=\"<\"/>",
+        "<a><!-- -- --></a>", "<a\x01/>", "<a b=\"1\"c=\"2\"/>", "<a>\xff</a>", " <?xml version=\"1.0\"?><a/>"}) {
     EXPECT_NE(Error(bad), "") << bad;
   }
 }

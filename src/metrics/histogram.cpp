@@ -60,8 +60,7 @@ void AppendHistogram(std::string& out, std::string_view name, std::string_view l
                      const Histogram::Reading& reading) {
   const std::string_view sep = labels.empty() ? "" : ",";
   for (size_t i = 0; i < Histogram::kBuckets; ++i) {
-    out += fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep, kLatencyBounds[i],
-                       reading.cumulative[i]);
+    out += fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep, kLatencyBounds[i], reading.cumulative[i]);
   }
   out += fmt::format("{}_bucket{{{}{}le=\"+Inf\"}} {}\n", name, labels, sep, reading.count);
   const std::string braces = labels.empty() ? std::string() : fmt::format("{{{}}}", labels);

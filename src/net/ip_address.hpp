@@ -80,8 +80,7 @@ class Cidr {
   friend auto operator<=>(const Cidr&, const Cidr&) = default;
 
  private:
-  Cidr(const IpAddress& network, int prefix_length)
-      : network_(network), prefix_length_(prefix_length) {}
+  Cidr(const IpAddress& network, int prefix_length) : network_(network), prefix_length_(prefix_length) {}
   IpAddress network_;
   int prefix_length_ = 0;
 };

@@ -20,8 +20,7 @@ void Registry::Add(std::unique_ptr<Vendor> v) {
 }
 
 const Vendor* Registry::Find(std::string_view name) const {
-  auto it = std::find_if(vendors_.begin(), vendors_.end(),
-                         [name](const auto& v) { return v->name() == name; });
+  auto it = std::find_if(vendors_.begin(), vendors_.end(), [name](const auto& v) { return v->name() == name; });
   return it == vendors_.end() ? nullptr : it->get();
 }
 

@@ -11,8 +11,8 @@ namespace {
 
 TEST(Registry, BuiltinVendorsAreFoundByName) {
   const Registry r = BuiltinVendors();
-  EXPECT_EQ(r.Names(), (std::vector<std::string>{"yealink", "polycom", "cisco", "grandstream", "snom",
-                                                "fanvil", "gigaset", "htek"}));
+  EXPECT_EQ(r.Names(), (std::vector<std::string>{"yealink", "polycom", "cisco", "grandstream", "snom", "fanvil",
+                                                 "gigaset", "htek"}));
   ASSERT_NE(r.Find("yealink"), nullptr);
   EXPECT_EQ(r.Find("yealink")->name(), "yealink");
   ASSERT_NE(r.Find("polycom"), nullptr);

@@ -25,7 +25,7 @@ enum class FileScope {
 
 struct FileRoute {
   FileScope scope = FileScope::kCommon;
-  std::string template_name;            // template in templates/<vendor>/, e.g. "mac.cfg"
+  std::string template_name;  // template in templates/<vendor>/, e.g. "mac.cfg"
   render::Format format = render::Format::kKeyValue;
   std::string_view content_type;        // a constant, e.g. "text/plain; charset=utf-8"
   std::optional<core::MacAddress> mac;  // set for kDevice
@@ -103,23 +103,17 @@ class Vendor {
   // Maps a file name the phone uploads to its allow-listed slot; nullopt for everything
   // else (including every name Route accepts: uploads never overwrite generated files).
   // Thread-safe, same trust level as Route.
-  virtual std::optional<UploadRoute> RouteUpload(std::string_view /*file_name*/) const {
-    return std::nullopt;
-  }
+  virtual std::optional<UploadRoute> RouteUpload(std::string_view /*file_name*/) const { return std::nullopt; }
 
   // The encryption this vendor applies to `route` (a value Route returned), or nullopt when
   // the file is always served plain. The pipeline, after rendering: if a scheme is returned
   // and the device has a key under scheme.key_variable, encrypt with encrypt::Encrypt; if it
   // has none and scheme.required, refuse like an unknown file. Thread-safe.
-  virtual std::optional<EncryptionScheme> Encryption(const FileRoute& /*route*/) const {
-    return std::nullopt;
-  }
+  virtual std::optional<EncryptionScheme> Encryption(const FileRoute& /*route*/) const { return std::nullopt; }
 
   // Maps a key-file name (KeyDelivery::kKeyFile) to the device and the file it unlocks; the
   // pipeline answers with encrypt::WrapYealinkKey(<device key>). nullopt for other names.
-  virtual std::optional<KeyFileRoute> RouteKeyFile(std::string_view /*file_name*/) const {
-    return std::nullopt;
-  }
+  virtual std::optional<KeyFileRoute> RouteKeyFile(std::string_view /*file_name*/) const { return std::nullopt; }
 
   // The files a device of `model` (as stored for the device) fetches in one boot, in request
   // order, spelled exactly as the phone requests them: every name routes (Route is set) and
@@ -127,8 +121,7 @@ class Vendor {
   // default master, a common boot file for phones without their own) are left out, since
   // provgate always serves the device's own. Models the vendor module cannot name a model file
   // for get only their device files. Used by the policy linter to render what a phone reads.
-  virtual std::vector<std::string> BootFiles(const core::MacAddress& /*mac*/,
-                                             std::string_view /*model*/) const {
+  virtual std::vector<std::string> BootFiles(const core::MacAddress& /*mac*/, std::string_view /*model*/) const {
     return {};
   }
 };

@@ -11,9 +11,7 @@ class FunctionVendor final : public Vendor {
 
   std::string_view name() const override { return f_.name; }
   std::optional<FileRoute> Route(std::string_view file_name) const override { return f_.route(file_name); }
-  UserAgentInfo ParseUserAgent(std::string_view user_agent) const override {
-    return f_.parse_user_agent(user_agent);
-  }
+  UserAgentInfo ParseUserAgent(std::string_view user_agent) const override { return f_.parse_user_agent(user_agent); }
   std::optional<UploadRoute> RouteUpload(std::string_view file_name) const override {
     return f_.route_upload != nullptr ? f_.route_upload(file_name) : Vendor::RouteUpload(file_name);
   }

@@ -127,7 +127,11 @@ std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view
 }  // namespace
 
 std::unique_ptr<Vendor> MakeCiscoVendor() {
-  return MakeVendor({.name = "cisco", .route = Route, .parse_user_agent = ParseUserAgent, .boot_files = BootFiles, .encryption = Encryption});
+  return MakeVendor({.name = "cisco",
+                     .route = Route,
+                     .parse_user_agent = ParseUserAgent,
+                     .boot_files = BootFiles,
+                     .encryption = Encryption});
 }
 
 }  // namespace provgate::vendors

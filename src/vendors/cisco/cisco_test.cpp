@@ -17,21 +17,20 @@ TEST(Cisco, RoutesSpaAndMppRequestSequences) {
   // SPA: default Profile_Rule /spa$PSN.cfg, then the chained Profile_Rule_B $MA.xml, then
   // the encrypted Profile_Rule_C $MA.cfg.
   testing::ExpectSequence(*kCisco, {{"spa504g.cfg", FileScope::kCommon, "model.xml", "", "504g"},
-                           {"spa112.cfg", FileScope::kCommon, "model.xml", "", "112"},
-                           {"0002fdff2103.xml", FileScope::kDevice, "mac.xml", "0002fdff2103", ""},
-                           {"0002fdff2103.cfg", FileScope::kDevice, "mac-secrets.xml", "0002fdff2103", ""}});
+                                    {"spa112.cfg", FileScope::kCommon, "model.xml", "", "112"},
+                                    {"0002fdff2103.xml", FileScope::kDevice, "mac.xml", "0002fdff2103", ""},
+                                    {"0002fdff2103.cfg", FileScope::kDevice, "mac-secrets.xml", "0002fdff2103", ""}});
   // MPP: the model file, then $MA.xml; $(MAU) spells the MAC upper case.
   testing::ExpectSequence(*kCisco, {{"8841-3PCC.xml", FileScope::kCommon, "model.xml", "", "CP-8841-3PCC"},
-                           {"CP-7841-3PCC.xml", FileScope::kCommon, "model.xml", "", "CP-7841-3PCC"},
-                           {"00562B043615.xml", FileScope::kDevice, "mac.xml", "00562b043615", ""}});
+                                    {"CP-7841-3PCC.xml", FileScope::kCommon, "model.xml", "", "CP-7841-3PCC"},
+                                    {"00562B043615.xml", FileScope::kDevice, "mac.xml", "00562b043615", ""}});
 }
 
 TEST(Cisco, RefusesEverythingElse) {
   auto names = testing::HostileNames();
-  for (const char* n : {"spa.cfg", "spaSPA504G.cfg", "spa504g.xml", "SPA504G.cfg", "spa-942.cfg",
-                        "8841-3pcc.xml", "88410-3PCC.xml", "CP-8841.xml", "0002fdff2103.XML",
-                        "0002fdff210.xml", "0002fdff2103.cfg.xml", "spa$PSN.cfg", "XMLDefault.cnf.xml",
-                        "SEP0002FDFF2103.cnf.xml"}) {
+  for (const char* n : {"spa.cfg", "spaSPA504G.cfg", "spa504g.xml", "SPA504G.cfg", "spa-942.cfg", "8841-3pcc.xml",
+                        "88410-3PCC.xml", "CP-8841.xml", "0002fdff2103.XML", "0002fdff210.xml", "0002fdff2103.cfg.xml",
+                        "spa$PSN.cfg", "XMLDefault.cnf.xml", "SEP0002FDFF2103.cnf.xml"}) {
     names.emplace_back(n);
   }
   testing::ExpectNotRouted(*kCisco, names);
@@ -60,8 +59,8 @@ TEST(Cisco, ParsesUserAgents) {
   EXPECT_EQ(mpp.firmware, "11.0");
   EXPECT_FALSE(mpp.mac) << "Cisco calls this value the serial";
 
-  for (const char* ua : {"", "Cisco", "Cisco/", "Cisco/SPA508G", "Yealink SIP-T46G 28.72.0.1",
-                         "Cisco/SPA<508>-1.0", "Cisco-CP-8841-3PCC"}) {
+  for (const char* ua : {"", "Cisco", "Cisco/", "Cisco/SPA508G", "Yealink SIP-T46G 28.72.0.1", "Cisco/SPA<508>-1.0",
+                         "Cisco-CP-8841-3PCC"}) {
     EXPECT_TRUE(v->ParseUserAgent(ua).model.empty()) << ua;
   }
 }

@@ -20,8 +20,7 @@ std::optional<FileRoute> Route(std::string_view file_name) {
   if (stem.size() == 12 && AllOf(stem, internal::IsHex)) {
     auto mac = internal::MacFromHex(stem, internal::HexCase::kLower);
     if (!mac) return std::nullopt;
-    FileRoute r = internal::MakeRoute(FileScope::kDevice, "mac.cfg", render::Format::kXml,
-                                      internal::kXmlContentType);
+    FileRoute r = internal::MakeRoute(FileScope::kDevice, "mac.cfg", render::Format::kXml, internal::kXmlContentType);
     r.mac = *mac;
     return r;
   }
@@ -29,8 +28,7 @@ std::optional<FileRoute> Route(std::string_view file_name) {
       stem.find("..") != std::string_view::npos) {
     return std::nullopt;
   }
-  FileRoute r = internal::MakeRoute(FileScope::kCommon, "common.cfg", render::Format::kXml,
-                                    internal::kXmlContentType);
+  FileRoute r = internal::MakeRoute(FileScope::kCommon, "common.cfg", render::Format::kXml, internal::kXmlContentType);
   r.model_hint = std::string(stem);
   return r;
 }
@@ -47,7 +45,8 @@ UserAgentInfo ParseUserAgent(std::string_view user_agent) {
     --end;
   }
   // The version is the last token made of digits and dots; the model is what precedes it.
-  if (end < 3 || tokens[end - 1].size() > kMaxToken || !AllOf(tokens[end - 1], internal::IsDottedVersionChar)) return {};
+  if (end < 3 || tokens[end - 1].size() > kMaxToken || !AllOf(tokens[end - 1], internal::IsDottedVersionChar))
+    return {};
   info.firmware = std::string(tokens[end - 1]);
   std::string model;
   for (std::size_t i = 1; i + 1 < end; ++i) {
@@ -67,7 +66,7 @@ std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view
   // revisions (X6), the first one wazo lists. Names from wazo serie_x/serie_v COMMON_FILES;
   // X7 and X7C from an older wazo serie-x list (docs/vendors/fanvil.md).
   static constexpr std::pair<std::string_view, std::string_view> kCommonFiles[] = {
-      {"X2", "f0X2hw1.100.cfg"},  {"X210", "F0V00X200000.cfg"}, {"X3", "F0V00X300000.cfg"},
+      {"X2", "f0X2hw1.100.cfg"},   {"X210", "F0V00X200000.cfg"}, {"X3", "F0V00X300000.cfg"},
       {"X3S", "f0X3shw1.100.cfg"}, {"X4", "f0X4hw1.100.cfg"},    {"X5", "f0X5hw1.100.cfg"},
       {"X5S", "F0V00X5S0000.cfg"}, {"X6", "F0V00X600000.cfg"},   {"X7", "F0V00X700000.cfg"},
       {"X7C", "F0V0X7C00000.cfg"}, {"V67", "F0V0V6700000.cfg"},

@@ -15,16 +15,15 @@ const std::unique_ptr<Vendor> kFanvil = MakeFanvilVendor();
 
 TEST(Fanvil, RoutesCommonThenMacFile) {
   testing::ExpectSequence(*kFanvil, {{"f0C00580000.cfg", FileScope::kCommon, "common.cfg", "", "f0C00580000"},
-                            {"F0V00X200000.cfg", FileScope::kCommon, "common.cfg", "", "F0V00X200000"},
-                            {"f0X2hw1.100.cfg", FileScope::kCommon, "common.cfg", "", "f0X2hw1.100"},
-                            {"0c383e07e16c.cfg", FileScope::kDevice, "mac.cfg", "0c383e07e16c", ""}});
+                                     {"F0V00X200000.cfg", FileScope::kCommon, "common.cfg", "", "F0V00X200000"},
+                                     {"f0X2hw1.100.cfg", FileScope::kCommon, "common.cfg", "", "f0X2hw1.100"},
+                                     {"0c383e07e16c.cfg", FileScope::kDevice, "mac.cfg", "0c383e07e16c", ""}});
 }
 
 TEST(Fanvil, RefusesEverythingElse) {
   auto names = testing::HostileNames();
-  for (const char* n : {"0C383E07E16C.cfg", "0c383e07e16c.xml", "f0.cfg", "f0..cfg", "f0a..b.cfg",
-                        "x0C00580000.cfg", "f0C0058-0000.cfg", "fanvil_x210_v2_hwv2_0.txt",
-                        "f0C00580000f0C00580000000.cfg"}) {
+  for (const char* n : {"0C383E07E16C.cfg", "0c383e07e16c.xml", "f0.cfg", "f0..cfg", "f0a..b.cfg", "x0C00580000.cfg",
+                        "f0C0058-0000.cfg", "fanvil_x210_v2_hwv2_0.txt", "f0C00580000f0C00580000000.cfg"}) {
     names.emplace_back(n);
   }
   testing::ExpectNotRouted(*kFanvil, names);

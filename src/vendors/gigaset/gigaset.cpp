@@ -19,8 +19,7 @@ std::optional<FileRoute> Route(std::string_view file_name) {
   auto mac = internal::MacFromHex(hex, internal::HexCase::kUpper);
   if (!mac) mac = internal::MacFromHex(hex, internal::HexCase::kLower);
   if (!mac) return std::nullopt;
-  FileRoute r = internal::MakeRoute(FileScope::kDevice, "mac.xml", render::Format::kXml,
-                                    internal::kXmlContentType);
+  FileRoute r = internal::MakeRoute(FileScope::kDevice, "mac.xml", render::Format::kXml, internal::kXmlContentType);
   r.mac = *mac;
   return r;
 }

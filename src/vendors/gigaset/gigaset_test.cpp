@@ -15,10 +15,10 @@ const std::unique_ptr<Vendor> kGigaset = MakeGigasetVendor();
 
 TEST(Gigaset, RoutesTheMacFileInEitherCase) {
   testing::ExpectSequence(*kGigaset, {{"7C2F80E0D605.xml", FileScope::kDevice, "mac.xml", "7c2f80e0d605", ""},
-                             {"7c2f80e0d605.xml", FileScope::kDevice, "mac.xml", "7c2f80e0d605", ""}});
+                                      {"7c2f80e0d605.xml", FileScope::kDevice, "mac.xml", "7c2f80e0d605", ""}});
   auto names = testing::HostileNames();
-  for (const char* n : {"7C2F80e0d605.xml", "provisioning.xml", "master.bin", "7C2F80E0D605.XML",
-                        "7C2F80E0D605.cfg", "7C:2F:80:E0:D6:05.xml"}) {
+  for (const char* n : {"7C2F80e0d605.xml", "provisioning.xml", "master.bin", "7C2F80E0D605.XML", "7C2F80E0D605.cfg",
+                        "7C:2F:80:E0:D6:05.xml"}) {
     names.emplace_back(n);
   }
   testing::ExpectNotRouted(*kGigaset, names);

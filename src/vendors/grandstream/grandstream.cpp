@@ -66,7 +66,8 @@ UserAgentInfo ParseUserAgent(std::string_view user_agent) {
   }
   if (model.empty() || model.size() > kMaxToken || !AllOf(model, internal::IsDashedModelChar)) return {};
   info.model = std::string(model);
-  if (firmware.size() <= kMaxToken && AllOf(firmware, internal::IsDottedVersionChar)) info.firmware = std::string(firmware);
+  if (firmware.size() <= kMaxToken && AllOf(firmware, internal::IsDottedVersionChar))
+    info.firmware = std::string(firmware);
   for (std::size_t i = 1; i + 1 < tokens.size(); ++i) {
     if (tokens[i] != "DevId") continue;
     if (auto mac = internal::MacFromHex(tokens[i + 1], internal::HexCase::kAny)) info.mac = *mac;
@@ -92,7 +93,11 @@ std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view
 }  // namespace
 
 std::unique_ptr<Vendor> MakeGrandstreamVendor() {
-  return MakeVendor({.name = "grandstream", .route = Route, .parse_user_agent = ParseUserAgent, .boot_files = BootFiles, .encryption = Encryption});
+  return MakeVendor({.name = "grandstream",
+                     .route = Route,
+                     .parse_user_agent = ParseUserAgent,
+                     .boot_files = BootFiles,
+                     .encryption = Encryption});
 }
 
 }  // namespace provgate::vendors

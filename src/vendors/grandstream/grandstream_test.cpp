@@ -16,18 +16,16 @@ const std::unique_ptr<Vendor> kGrandstream = MakeGrandstreamVendor();
 TEST(Grandstream, RoutesTheBootSequence) {
   // cfg<mac> (binary) is requested first and not routed; then XML, model, common.
   EXPECT_FALSE(kGrandstream->Route("cfgc074ad2bd859"));
-  testing::ExpectSequence(*kGrandstream,
-                 {{"cfgc074ad2bd859.xml", FileScope::kDevice, "mac.xml", "c074ad2bd859", ""},
-                  {"cfggxp1628.xml", FileScope::kCommon, "model.xml", "", "gxp1628"},
-                  {"cfght801.xml", FileScope::kCommon, "model.xml", "", "ht801"},
-                  {"cfg.xml", FileScope::kCommon, "common.xml", "", ""}});
+  testing::ExpectSequence(*kGrandstream, {{"cfgc074ad2bd859.xml", FileScope::kDevice, "mac.xml", "c074ad2bd859", ""},
+                                          {"cfggxp1628.xml", FileScope::kCommon, "model.xml", "", "gxp1628"},
+                                          {"cfght801.xml", FileScope::kCommon, "model.xml", "", "ht801"},
+                                          {"cfg.xml", FileScope::kCommon, "common.xml", "", ""}});
 }
 
 TEST(Grandstream, RefusesEverythingElse) {
   auto names = testing::HostileNames();
-  for (const char* n : {"cfgC074AD2BD859.xml", "cfgc074ad2bd859.bin", "cfg.XML",
-                        "cfgGXP1628.xml", "cfggxp.xml", "cfg1628.xml", "cfg-gxp1628.xml", "cfgxml",
-                        "cfggxp1628gxp1628gxp.xml"}) {
+  for (const char* n : {"cfgC074AD2BD859.xml", "cfgc074ad2bd859.bin", "cfg.XML", "cfgGXP1628.xml", "cfggxp.xml",
+                        "cfg1628.xml", "cfg-gxp1628.xml", "cfgxml", "cfggxp1628gxp1628gxp.xml"}) {
     names.emplace_back(n);
   }
   testing::ExpectNotRouted(*kGrandstream, names);

@@ -18,14 +18,14 @@ TEST(Htek, RoutesModelThenMacFile) {
   const Vendor* v = kHtek.get();
   for (const char* n : {"Factory0010.bin", "001fc11c22a9.cfg", "cfg001fc11c22a9"}) EXPECT_FALSE(v->Route(n)) << n;
   testing::ExpectSequence(*kHtek, {{"cfg0010.xml", FileScope::kCommon, "model.xml", "", "0010"},
-                          {"cfg0016.xml", FileScope::kCommon, "model.xml", "", "0016"},
-                          {"cfg001fc11c22a9.xml", FileScope::kDevice, "mac.xml", "001fc11c22a9", ""}});
+                                   {"cfg0016.xml", FileScope::kCommon, "model.xml", "", "0016"},
+                                   {"cfg001fc11c22a9.xml", FileScope::kDevice, "mac.xml", "001fc11c22a9", ""}});
 }
 
 TEST(Htek, RefusesEverythingElse) {
   auto names = testing::HostileNames();
-  for (const char* n : {"cfg001FC11C22A9.xml", "cfg001fc11c22a9.XML", "cfg001fc11c22a.xml", "cfg0010.XML",
-                        "cfg010.xml", "cfg00100.xml", "cfg00a0.xml", "cfg.xml", "cfguc926.xml", "cfg-010.xml",
+  for (const char* n : {"cfg001FC11C22A9.xml", "cfg001fc11c22a9.XML", "cfg001fc11c22a.xml", "cfg0010.XML", "cfg010.xml",
+                        "cfg00100.xml", "cfg00a0.xml", "cfg.xml", "cfguc926.xml", "cfg-010.xml",
                         "cfg001fc11c22a9.xml.xml", "Cfg0010.xml", "cfg0010.cfg"}) {
     names.emplace_back(n);
   }

@@ -115,7 +115,11 @@ std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view
 }  // namespace
 
 std::unique_ptr<Vendor> MakePolycomVendor() {
-  return MakeVendor({.name = "polycom", .route = Route, .parse_user_agent = ParseUserAgent, .boot_files = BootFiles, .route_upload = RouteUpload});
+  return MakeVendor({.name = "polycom",
+                     .route = Route,
+                     .parse_user_agent = ParseUserAgent,
+                     .boot_files = BootFiles,
+                     .route_upload = RouteUpload});
 }
 
 }  // namespace provgate::vendors

@@ -8,7 +8,8 @@
 // All XML, application/xml. The all-zero MAC is never a device. Firmware (*.sip.ld) is not
 // routed; the files phones upload (<mac>-phone.cfg, -web.cfg, -directory.xml, -calls.xml,
 // -app.log, -boot.log) are RouteUpload's allow-list, never Route's. No encryption: the
-// Poly container is not reproducible from the sources we have (docs/encryption.md). Trust: inputs are hostile; matching is a fixed grammar over at most 21 bytes.
+// Poly container is not reproducible from the sources we have (docs/encryption.md). Trust: inputs are hostile; matching
+// is a fixed grammar over at most 21 bytes.
 #pragma once
 
 #include <memory>

@@ -52,18 +52,36 @@ TEST(Polycom, AcceptsMacInEitherCase) {
 
 TEST(Polycom, RejectsUnknownHostileAndUploadNames) {
   const std::string ten_kb(10 * 1024, 'a');
-  for (const std::string& name :
-       {std::string(""), std::string("../x.cfg"), std::string("%2e%2e"), std::string("0004f2aabbcc.cfg%00"),
-        std::string("0004f2aabbcc.cfg\0", 17), std::string("..\\common.cfg"), std::string("common.cfg\\"),
-        ten_kb, ten_kb + "-user.cfg", std::string("0004f2aabbcc.CFG"), std::string("COMMON.cfg"),
-        std::string("common.CFG"), std::string("000000000000-user.cfg"), std::string("0004f2aabbcc-USER.cfg"),
-        std::string("0004f2aabbcc-phone.cfg"), std::string("0004f2aabbcc-web.cfg"),
-        std::string("0004f2aabbcc-directory.xml"), std::string("0004f2aabbcc-app.log"),
-        std::string("0004f2aabbcc-boot.log"), std::string("000000000000-directory.xml"),
-        std::string("000000000000-license.cfg"), std::string("sip.ld"), std::string("2345-12345-001.sip.ld"),
-        std::string("0004f2aabbc.cfg"), std::string("0004f2aabbcg.cfg"), std::string("00:04:f2:aa:bb:cc.cfg"),
-        std::string("0004f2aabbcc.xml"), std::string("/common.cfg"), std::string("common.cfg "),
-        std::string("0004f2aabbcc--user.cfg")}) {
+  for (const std::string& name : {std::string(""),
+                                  std::string("../x.cfg"),
+                                  std::string("%2e%2e"),
+                                  std::string("0004f2aabbcc.cfg%00"),
+                                  std::string("0004f2aabbcc.cfg\0", 17),
+                                  std::string("..\\common.cfg"),
+                                  std::string("common.cfg\\"),
+                                  ten_kb,
+                                  ten_kb + "-user.cfg",
+                                  std::string("0004f2aabbcc.CFG"),
+                                  std::string("COMMON.cfg"),
+                                  std::string("common.CFG"),
+                                  std::string("000000000000-user.cfg"),
+                                  std::string("0004f2aabbcc-USER.cfg"),
+                                  std::string("0004f2aabbcc-phone.cfg"),
+                                  std::string("0004f2aabbcc-web.cfg"),
+                                  std::string("0004f2aabbcc-directory.xml"),
+                                  std::string("0004f2aabbcc-app.log"),
+                                  std::string("0004f2aabbcc-boot.log"),
+                                  std::string("000000000000-directory.xml"),
+                                  std::string("000000000000-license.cfg"),
+                                  std::string("sip.ld"),
+                                  std::string("2345-12345-001.sip.ld"),
+                                  std::string("0004f2aabbc.cfg"),
+                                  std::string("0004f2aabbcg.cfg"),
+                                  std::string("00:04:f2:aa:bb:cc.cfg"),
+                                  std::string("0004f2aabbcc.xml"),
+                                  std::string("/common.cfg"),
+                                  std::string("common.cfg "),
+                                  std::string("0004f2aabbcc--user.cfg")}) {
     EXPECT_FALSE(kPolycom.Route(name)) << name.substr(0, 40);
   }
 }
@@ -115,10 +133,13 @@ TEST(Polycom, MacOnlyFromTwelveHexSerial) {
 }
 
 TEST(Polycom, TakesUploadsOnlyOfAllowListedNamesOfOneMac) {
-  for (const auto& [name, kind] : std::vector<std::pair<std::string, std::string>>{
-           {"0004f2aabbcc-phone.cfg", "phone-overrides"}, {"0004F2AABBCC-web.cfg", "web-overrides"},
-           {"0004f2aabbcc-app.log", "app-log"},           {"0004f2aabbcc-boot.log", "boot-log"},
-           {"0004f2aabbcc-directory.xml", "directory"},   {"0004f2aabbcc-calls.xml", "calls"}}) {
+  for (const auto& [name, kind] :
+       std::vector<std::pair<std::string, std::string>>{{"0004f2aabbcc-phone.cfg", "phone-overrides"},
+                                                        {"0004F2AABBCC-web.cfg", "web-overrides"},
+                                                        {"0004f2aabbcc-app.log", "app-log"},
+                                                        {"0004f2aabbcc-boot.log", "boot-log"},
+                                                        {"0004f2aabbcc-directory.xml", "directory"},
+                                                        {"0004f2aabbcc-calls.xml", "calls"}}) {
     auto u = kPolycom.RouteUpload(name);
     ASSERT_TRUE(u) << name;
     EXPECT_EQ(u->mac.str(), "0004f2aabbcc");

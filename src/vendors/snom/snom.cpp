@@ -10,7 +10,6 @@ using internal::AllOf;
 
 constexpr std::size_t kMaxToken = 40;
 
-
 std::optional<FileRoute> Route(std::string_view file_name) {
   if (!file_name.starts_with("snom") || !file_name.ends_with(".htm") || file_name.size() > 29) {
     return std::nullopt;
@@ -23,9 +22,8 @@ std::optional<FileRoute> Route(std::string_view file_name) {
     stem = stem.substr(0, dash);
   }
   if (stem.size() < 2 || stem.size() > 8 || !AllOf(stem, internal::IsAlnum)) return std::nullopt;
-  FileRoute r = internal::MakeRoute(mac ? FileScope::kDevice : FileScope::kCommon,
-                                    mac ? "mac.xml" : "model.xml", render::Format::kXml,
-                                    internal::kXmlContentType);
+  FileRoute r = internal::MakeRoute(mac ? FileScope::kDevice : FileScope::kCommon, mac ? "mac.xml" : "model.xml",
+                                    render::Format::kXml, internal::kXmlContentType);
   r.mac = mac;
   r.model_hint = std::string(stem);
   return r;

@@ -15,8 +15,8 @@ const std::unique_ptr<Vendor> kSnom = MakeSnomVendor();
 
 TEST(Snom, RoutesModelThenMacFile) {
   testing::ExpectSequence(*kSnom, {{"snomD785.htm", FileScope::kCommon, "model.xml", "", "D785"},
-                          {"snomD785-000413922D24.htm", FileScope::kDevice, "mac.xml", "000413922d24", "D785"},
-                          {"snom320.htm", FileScope::kCommon, "model.xml", "", "320"}});
+                                   {"snomD785-000413922D24.htm", FileScope::kDevice, "mac.xml", "000413922d24", "D785"},
+                                   {"snom320.htm", FileScope::kCommon, "model.xml", "", "320"}});
 }
 
 TEST(Snom, RefusesEverythingElse) {

@@ -22,9 +22,18 @@ void ExpectNotRouted(const Vendor& vendor, const std::vector<std::string>& names
 }
 
 std::vector<std::string> HostileNames() {
-  return {"", "..", "../cfg.xml", "%2e%2e%2fcfg.xml", std::string("cfg.xml\0", 8), "cfg.xml/",
-          "..\\cfg.xml", std::string(4096, 'a'), "/etc/passwd", "000000000000.xml",
-          "cfg000000000000.xml", "snomD785-000000000000.htm"};
+  return {"",
+          "..",
+          "../cfg.xml",
+          "%2e%2e%2fcfg.xml",
+          std::string("cfg.xml\0", 8),
+          "cfg.xml/",
+          "..\\cfg.xml",
+          std::string(4096, 'a'),
+          "/etc/passwd",
+          "000000000000.xml",
+          "cfg000000000000.xml",
+          "snomD785-000000000000.htm"};
 }
 
 }  // namespace provgate::vendors::testing

@@ -11,9 +11,9 @@
 namespace provgate::vendors::testing {
 
 struct XmlSummary {
-  std::vector<std::string> elements;                 // in document order
-  std::vector<std::string> attributes;               // names, in document order
-  std::map<std::string, std::string> values;         // attribute name -> decoded value (last wins)
+  std::vector<std::string> elements;          // in document order
+  std::vector<std::string> attributes;        // names, in document order
+  std::map<std::string, std::string> values;  // attribute name -> decoded value (last wins)
 };
 
 // Empty string when `doc` is well-formed (summary filled), else "line L, column C: <reason>".

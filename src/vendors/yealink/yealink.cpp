@@ -47,7 +47,6 @@ std::optional<FileRoute> Device(std::string_view hex, std::string tpl) {
   return r;
 }
 
-
 std::optional<FileRoute> Route(std::string_view file_name) {
   if (file_name == "y000000000000.boot") return Common("common.boot");
   // The model-independent common file <mac>.boot includes for models without a code.
@@ -98,7 +97,8 @@ UserAgentInfo ParseUserAgent(std::string_view user_agent) {
 
   std::string_view firmware = next < tokens.size() ? tokens[next] : std::string_view();
   const bool firmware_ok = !firmware.empty() && firmware.size() <= kMaxToken &&
-                           AllOf(firmware, internal::IsDottedVersionChar) && firmware.find('.') != std::string_view::npos;
+                           AllOf(firmware, internal::IsDottedVersionChar) &&
+                           firmware.find('.') != std::string_view::npos;
   // Without the brand only the old "W52P 25.30.0.2 <mac>" shape counts as Yealink.
   if (!branded && !firmware_ok) return {};
 
@@ -155,11 +155,11 @@ std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view
   // Model -> code of its common file y0000000000XX.cfg (VENDORS.md 1.1, fusionpbx templates);
   // templates/yealink/vars.toml has one [models.*] table per row.
   static constexpr std::pair<std::string_view, std::string_view> kCodes[] = {
-      {"T46G", "28"},   {"T42G", "29"},   {"T48G", "35"},   {"T41P", "36"},  {"T40P", "54"},  {"T48S", "65"},
-      {"T46S", "66"},   {"T42S", "67"},   {"T41S", "68"},   {"T40G", "76"},  {"T43U", "107"}, {"T46U", "108"},
-      {"T48U", "109"},  {"T42U", "116"},  {"T53", "95"},    {"T53W", "95"},  {"T54W", "96"},  {"T57W", "97"},
-      {"T58W", "150"},  {"CP960", "73"},  {"T31G", "123"},  {"T33G", "124"}, {"W52P", "25"},  {"W56P", "25"},
-      {"W60B", "77"},   {"W70B", "146"},  {"W80", "175"},
+      {"T46G", "28"},  {"T42G", "29"},  {"T48G", "35"},  {"T41P", "36"},  {"T40P", "54"},  {"T48S", "65"},
+      {"T46S", "66"},  {"T42S", "67"},  {"T41S", "68"},  {"T40G", "76"},  {"T43U", "107"}, {"T46U", "108"},
+      {"T48U", "109"}, {"T42U", "116"}, {"T53", "95"},   {"T53W", "95"},  {"T54W", "96"},  {"T57W", "97"},
+      {"T58W", "150"}, {"CP960", "73"}, {"T31G", "123"}, {"T33G", "124"}, {"W52P", "25"},  {"W56P", "25"},
+      {"W60B", "77"},  {"W70B", "146"}, {"W80", "175"},
   };
   // Matched exactly as stored, like the model layer that gives mac.boot its include: a model
   // spelled otherwise ("SIP-T46U") gets y000000000000.cfg from both.
@@ -177,7 +177,13 @@ std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view
 }  // namespace
 
 std::unique_ptr<Vendor> MakeYealinkVendor() {
-  return MakeVendor({.name = "yealink", .route = Route, .parse_user_agent = ParseUserAgent, .boot_files = BootFiles, .route_upload = RouteUpload, .encryption = Encryption, .route_key_file = RouteKeyFile});
+  return MakeVendor({.name = "yealink",
+                     .route = Route,
+                     .parse_user_agent = ParseUserAgent,
+                     .boot_files = BootFiles,
+                     .route_upload = RouteUpload,
+                     .encryption = Encryption,
+                     .route_key_file = RouteKeyFile});
 }
 
 }  // namespace provgate::vendors

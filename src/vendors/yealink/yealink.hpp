@@ -9,8 +9,8 @@
 // MAC: 12 lower-case hex digits, no separators. Everything else, including the files the
 // phone uploads (<mac>-local.cfg, <mac>-contact.xml: RouteUpload), is not routed.
 // Encryption: <mac>.cfg in compatibility mode (AES-128-ECB) with its key in
-// <mac>_Security.enc (RouteKeyFile), wrapped with Yealink's published key: obfuscation only. Trust: inputs are hostile; matching
-// is a fixed grammar over at most 18 bytes.
+// <mac>_Security.enc (RouteKeyFile), wrapped with Yealink's published key: obfuscation only. Trust: inputs are hostile;
+// matching is a fixed grammar over at most 18 bytes.
 #pragma once
 
 #include <memory>

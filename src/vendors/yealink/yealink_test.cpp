@@ -53,18 +53,39 @@ TEST(Yealink, ModelCodesOfTwoAndThreeDigits) {
 
 TEST(Yealink, RejectsUnknownAndHostileNames) {
   const std::string ten_kb(10 * 1024, 'a');
-  for (const std::string& name :
-       {std::string(""), std::string("../x.cfg"), std::string("%2e%2e"), std::string("%2e%2e/001565aabbcc.cfg"),
-        std::string("001565aabbcc.cfg%00"), std::string("001565aabbcc.cfg\0", 17),
-        std::string("..\\001565aabbcc.cfg"), std::string("00\\1565aabbcc.cfg"), ten_kb, ten_kb + ".cfg",
-        std::string("001565aabbcc.CFG"), std::string("001565AABBCC.cfg"), std::string("001565AaBbCc.boot"),
-        std::string("001565aabbcc.BOOT"), std::string("Y000000000096.cfg"), std::string("y000000000096.CFG"),
-        std::string("y000000000005.cfg"), std::string("y000000001096.cfg"),
-        std::string("y00000000096.cfg"), std::string("y0000000000096.cfg"), std::string("y00000000009a.cfg"),
-        std::string("y000000000096.boot"), std::string("00:15:65:aa:bb:cc.cfg"), std::string("001565aabbc.cfg"),
-        std::string("001565aabbccd.cfg"), std::string("001565aabbcg.cfg"), std::string("001565aabbcc-local.cfg"),
-        std::string("001565aabbcc.cfg.bak"), std::string("001565aabbcc"), std::string(" 001565aabbcc.cfg"),
-        std::string("001565aabbcc.cfg "), std::string("/001565aabbcc.cfg"), std::string("001565aabbcc_Security.enc")}) {
+  for (const std::string& name : {std::string(""),
+                                  std::string("../x.cfg"),
+                                  std::string("%2e%2e"),
+                                  std::string("%2e%2e/001565aabbcc.cfg"),
+                                  std::string("001565aabbcc.cfg%00"),
+                                  std::string("001565aabbcc.cfg\0", 17),
+                                  std::string("..\\001565aabbcc.cfg"),
+                                  std::string("00\\1565aabbcc.cfg"),
+                                  ten_kb,
+                                  ten_kb + ".cfg",
+                                  std::string("001565aabbcc.CFG"),
+                                  std::string("001565AABBCC.cfg"),
+                                  std::string("001565AaBbCc.boot"),
+                                  std::string("001565aabbcc.BOOT"),
+                                  std::string("Y000000000096.cfg"),
+                                  std::string("y000000000096.CFG"),
+                                  std::string("y000000000005.cfg"),
+                                  std::string("y000000001096.cfg"),
+                                  std::string("y00000000096.cfg"),
+                                  std::string("y0000000000096.cfg"),
+                                  std::string("y00000000009a.cfg"),
+                                  std::string("y000000000096.boot"),
+                                  std::string("00:15:65:aa:bb:cc.cfg"),
+                                  std::string("001565aabbc.cfg"),
+                                  std::string("001565aabbccd.cfg"),
+                                  std::string("001565aabbcg.cfg"),
+                                  std::string("001565aabbcc-local.cfg"),
+                                  std::string("001565aabbcc.cfg.bak"),
+                                  std::string("001565aabbcc"),
+                                  std::string(" 001565aabbcc.cfg"),
+                                  std::string("001565aabbcc.cfg "),
+                                  std::string("/001565aabbcc.cfg"),
+                                  std::string("001565aabbcc_Security.enc")}) {
     EXPECT_FALSE(kYealink.Route(name)) << name.substr(0, 40);
   }
 }
@@ -118,7 +139,8 @@ TEST(Yealink, InvalidMacInUserAgentIsAbsent) {
 TEST(Yealink, TakesUploadsOfTheLocalSettingsAndContacts) {
   EXPECT_EQ(kYealink.RouteUpload("001565aabbcc-local.cfg")->kind, "local-overrides");
   EXPECT_EQ(kYealink.RouteUpload("001565aabbcc-contact.xml")->kind, "contacts");
-  for (const char* bad : {"001565aabbcc.cfg", "001565AABBCC-local.cfg", "y000000000096.cfg", "001565aabbcc-local.xml"}) {
+  for (const char* bad :
+       {"001565aabbcc.cfg", "001565AABBCC-local.cfg", "y000000000096.cfg", "001565aabbcc-local.xml"}) {
     EXPECT_FALSE(kYealink.RouteUpload(bad)) << bad;
   }
 }

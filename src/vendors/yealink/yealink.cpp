@@ -9,7 +9,6 @@
 namespace provgate::vendors {
 namespace {
 
-constexpr std::string_view kContentType = "text/plain; charset=utf-8";
 // Longer than any UA a Yealink sends; anything beyond is not worth parsing.
 constexpr std::size_t kMaxToken = 32;
 
@@ -32,7 +31,7 @@ FileRoute Common(std::string tpl, std::string model_hint = {}) {
   r.scope = FileScope::kCommon;
   r.template_name = std::move(tpl);
   r.format = render::Format::kKeyValue;
-  r.content_type = kContentType;
+  r.content_type = internal::kTextContentType;
   r.model_hint = std::move(model_hint);
   return r;
 }

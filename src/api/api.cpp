@@ -25,8 +25,8 @@ struct Api::Stats {
 bool RoleAllows(service::Role role, Permission p) {
   using service::Role;
   switch (p) {
-    case Permission::kPublic: return true;
-    case Permission::kMetrics: return true;  // and platform scope, checked by the caller
+    case Permission::kPublic:
+    case Permission::kMetrics: return true;  // kMetrics: and platform scope, checked by the caller
     case Permission::kRead: return role != Role::kAuditor;
     case Permission::kAuditRead: return role != Role::kSupport;
     case Permission::kDeviceWrite: return role == Role::kAdmin || role == Role::kTenantAdmin;
@@ -373,7 +373,7 @@ ApiResponse Api::Conclude(Context& ctx, ApiResponse response) {
 std::optional<ApiResponse> Api::Authenticate(Context& ctx) {
   const auto now = ToUnix(deps_.clock.Now());
   const auto& request = ctx.request;
-  auto audit_failure = [&](std::string reason, const std::string& prefix) {
+  auto audit_failure = [&](const std::string& reason, const std::string& prefix) {
     nlohmann::json detail = {{"route", std::string(ctx.route->path)}, {"method", request.method}};
     if (!prefix.empty()) detail["key_id"] = prefix;
     audit::AuditRecord r = audit::InfoRecord(deps_.clock.Now(), "admin", prefix.empty() ? "api:-" : "api:" + prefix,

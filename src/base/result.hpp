@@ -57,12 +57,15 @@ inline Status Ok() { return {}; }
 }  // namespace provgate
 
 // Propagates an error: PG_TRY(auto x, Expr()); or PG_TRY_STATUS(Expr());
+// `decl` is a declaration ("auto x"), which parentheses would break.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define PG_CONCAT_INNER(a, b) a##b
 #define PG_CONCAT(a, b) PG_CONCAT_INNER(a, b)
 #define PG_TRY(decl, expr)                                                    \
   auto PG_CONCAT(pg_r_, __LINE__) = (expr);                                   \
   if (!PG_CONCAT(pg_r_, __LINE__)) return PG_CONCAT(pg_r_, __LINE__).error(); \
   decl = std::move(*PG_CONCAT(pg_r_, __LINE__))
+// NOLINTEND(bugprone-macro-parentheses)
 #define PG_TRY_STATUS(expr)           \
   do {                                \
     auto pg_s_ = (expr);              \

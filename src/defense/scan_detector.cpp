@@ -14,7 +14,7 @@ Result<std::unique_ptr<ScanDetector>> ScanDetector::Create(ScanDetectorOptions o
     return Error::InvalidArgument("scan aggregate prefix out of range");
   }
   if (options.max_sources == 0) return Error::InvalidArgument("scan max_sources must be > 0");
-  return std::unique_ptr<ScanDetector>(new ScanDetector(std::move(options)));
+  return std::unique_ptr<ScanDetector>(new ScanDetector(options));
 }
 
 std::vector<ScanSignal> ScanDetector::Record(const net::IpAddress& source, ScanEvent event, std::string_view mac,

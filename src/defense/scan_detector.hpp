@@ -71,7 +71,7 @@ class ScanDetector {
     std::deque<TimePoint> failures;
     std::list<net::Cidr>::iterator lru;
   };
-  explicit ScanDetector(ScanDetectorOptions options) : options_(std::move(options)) {}
+  explicit ScanDetector(const ScanDetectorOptions& options) : options_(options) {}
   std::optional<ScanSignal> RecordLocked(const net::Cidr& key, const ScanThresholds& limits, ScanEvent event,
                                          std::string_view mac, TimePoint now);
 

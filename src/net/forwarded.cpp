@@ -210,6 +210,7 @@ Result<std::vector<std::optional<IpAddress>>> Strict(Result<std::vector<std::opt
 
 std::vector<IpAddress> Unwrap(const std::vector<std::optional<IpAddress>>& hops) {
   std::vector<IpAddress> out;
+  out.reserve(hops.size());
   for (const auto& h : hops) out.push_back(*h);
   return out;
 }

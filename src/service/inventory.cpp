@@ -259,7 +259,8 @@ Result<InventoryImport::ParsedRow> InventoryImport::Parse(const CsvRecord& rec) 
     d.window_opens = now_;
     d.window_expires = now_ + std::int64_t{out.tenant->window_days} * 86400;
   }
-  for (const auto& [index, fields] : cols.lines) {
+  for (const auto& [index, line_fields] : cols.lines) {
+    const auto& fields = line_fields;  // lambdas capture a structured binding only from clang 16 on
     auto get = [&](const char* f) {
       auto it = fields.find(f);
       return it == fields.end() ? std::string() : Field(rec, it->second);

@@ -72,7 +72,8 @@ int VerifyCallback(int preverify_ok, X509_STORE_CTX* store) noexcept {
     record->reason = reason != nullptr ? reason : "certificate verification failed";
     record->subject = SubjectOneLine(X509_STORE_CTX_get_current_cert(store));
     record->error = X509_STORE_CTX_get_error(store);
-    if (SSL_set_ex_data(ssl, index, record.get()) == 1) record.release();
+    // Stored: the slot owns the record from here (freed by its callback with the SSL).
+    if (SSL_set_ex_data(ssl, index, record.get()) == 1) static_cast<void>(record.release());
   } catch (const std::bad_alloc&) {
     // The handshake fails either way; only the diagnostic is lost.
   }

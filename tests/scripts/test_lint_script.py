@@ -14,9 +14,9 @@ def test_test_sh_lints_before_building():
     assert lint < text.find("run_pass asan"), "lint runs after a build"
 
 
-def test_format_exclusions_are_existing_source_folders():
-    m = re.search(r"^FORMAT_EXCLUDED=\(([^)]*)\)", LINT.read_text(), re.M)
-    assert m, "FORMAT_EXCLUDED not found"
+def test_exclusions_are_existing_source_folders():
+    m = re.search(r"^EXCLUDED=\(([^)]*)\)", LINT.read_text(), re.M)
+    assert m, "EXCLUDED not found"
     for folder in m.group(1).split():
         assert (ROOT / folder).is_dir(), folder
         assert folder.startswith(("src/", "fuzz", "bench")), folder

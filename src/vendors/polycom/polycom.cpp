@@ -9,7 +9,6 @@ namespace {
 constexpr std::size_t kMaxToken = 48;
 
 using internal::AllOf;
-using internal::IsDigit;
 using internal::IsHex;
 
 bool IsVersionChar(char c) { return internal::IsAlnum(c) || c == '.'; }

@@ -6,7 +6,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
-#include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
 #include <future>
@@ -29,10 +28,10 @@ std::string Fetch(std::uint16_t port, const std::string& target) {
   socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
   const std::string request = "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
   boost::asio::write(socket, boost::asio::buffer(request));
-  boost::asio::streambuf response;
+  std::string response;
   boost::system::error_code ec;
-  boost::asio::read(socket, response, ec);  // until the server closes
-  return {boost::asio::buffers_begin(response.data()), boost::asio::buffers_end(response.data())};
+  boost::asio::read(socket, boost::asio::dynamic_buffer(response), ec);  // until the server closes
+  return response;
 }
 
 TEST(AppServe, ReportsReadinessWithTheBoundPortsAndStopsOnRequest) {

@@ -19,9 +19,16 @@ struct Reader {
   std::size_t depth = 0;
   std::vector<XmlAttribute> attributes;  // reused for every start tag
   std::string refused;                   // our own reason for stopping, if any
+  XML_Size line = 0;                     // where the refused construct starts
+  XML_Size column = 0;
 
+  // Inside a handler expat reports the start of the event's text.
   void Refuse(const char* why) {
-    if (refused.empty()) refused = why;
+    if (refused.empty()) {
+      refused = why;
+      line = XML_GetCurrentLineNumber(parser);
+      column = XML_GetCurrentColumnNumber(parser);
+    }
     XML_StopParser(parser, XML_FALSE);
   }
 };
@@ -70,9 +77,11 @@ Status ReadXml(std::string_view doc, XmlVisitor& visitor, std::size_t max_depth)
   XML_SetStartCdataSectionHandler(parser.get(), OnCdata);
   XML_SetProcessingInstructionHandler(parser.get(), OnProcessingInstruction);
   if (XML_Parse(parser.get(), doc.data(), static_cast<int>(doc.size()), XML_TRUE) == XML_STATUS_OK) return Ok();
-  const std::string why = reader.refused.empty() ? XML_ErrorString(XML_GetErrorCode(parser.get())) : reader.refused;
-  return Error::InvalidArgument("line " + std::to_string(XML_GetCurrentLineNumber(parser.get())) + ", column " +
-                                std::to_string(XML_GetCurrentColumnNumber(parser.get()) + 1) + ": " + why);
+  const bool refused = !reader.refused.empty();
+  const std::string why = refused ? reader.refused : XML_ErrorString(XML_GetErrorCode(parser.get()));
+  const XML_Size line = refused ? reader.line : XML_GetCurrentLineNumber(parser.get());
+  const XML_Size column = refused ? reader.column : XML_GetCurrentColumnNumber(parser.get());
+  return Error::InvalidArgument("line " + std::to_string(line) + ", column " + std::to_string(column + 1) + ": " + why);
 }
 
 }  // namespace provgate::lint

@@ -42,6 +42,7 @@ class IpAddress {
   std::string ToString() const;
 
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 flags the comparison it defaults.
   friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
 
  private:
@@ -77,6 +78,7 @@ class Cidr {
   std::string ToString() const;
 
   friend bool operator==(const Cidr&, const Cidr&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 flags the comparison it defaults.
   friend auto operator<=>(const Cidr&, const Cidr&) = default;
 
  private:

@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -54,8 +54,8 @@ Status WriteFileAtomically(const fs::path& path, const std::string& text, mode_t
   return Ok();
 }
 
-Result<std::string> MakeBundle(const tls::CertAuthority& ca, const Options& o, tls::KeyType type,
-                               std::int64_t now, std::uint64_t begin, std::uint64_t end) {
+Result<std::string> MakeBundle(const tls::CertAuthority& ca, const Options& o, tls::KeyType type, std::int64_t now,
+                               std::uint64_t begin, std::uint64_t end) {
   std::string pem;
   for (std::uint64_t i = begin; i < end; ++i) {
     PG_TRY(auto mac, DeviceMac(o.oui, o.first, i));
@@ -103,8 +103,8 @@ int Run(const Options& o) {
   }
   fs::remove(out / "manifest.txt", ec);
 
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const std::uint64_t bundles = (o.count + kDevicesPerBundle - 1) / kDevicesPerBundle;
   const unsigned threads = std::max(1U, o.threads != 0 ? o.threads : std::thread::hardware_concurrency());
   std::atomic<std::uint64_t> next{0};
@@ -142,8 +142,8 @@ int Run(const Options& o) {
   for (std::uint64_t i = 0; i < o.count; ++i) manifest += *DeviceMac(o.oui, o.first, i) + "\n";
   for (std::uint64_t b = 0; b < bundles; ++b) {
     const std::uint64_t begin = b * kDevicesPerBundle;
-    index += fmt::format("{}\t{}\t{}\t{}\n", BundleName(b), begin,
-                         std::min(o.count, begin + kDevicesPerBundle) - begin, o.key_type);
+    index += fmt::format("{}\t{}\t{}\t{}\n", BundleName(b), begin, std::min(o.count, begin + kDevicesPerBundle) - begin,
+                         o.key_type);
   }
   // The manifest is written last: its presence marks a complete set.
   if (auto st = WriteFileAtomically(out / "index.tsv", index, 0644); !st) {
@@ -154,9 +154,9 @@ int Run(const Options& o) {
     fmt::print(stderr, "{}\n", st.error().message);
     return 1;
   }
-  fmt::print("{} {} device certificates in {:.1f} s on {} threads: {:.0f} certs/s -> {}\n",
-             issued.load(), o.key_type == "rsa" ? "RSA-2048" : "ECDSA P-256", secs, threads,
-             static_cast<double>(issued.load()) / secs, o.out);
+  fmt::print("{} {} device certificates in {:.1f} s on {} threads: {:.0f} certs/s -> {}\n", issued.load(),
+             o.key_type == "rsa" ? "RSA-2048" : "ECDSA P-256", secs, threads, static_cast<double>(issued.load()) / secs,
+             o.out);
   return 0;
 }
 

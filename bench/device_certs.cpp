@@ -54,8 +54,7 @@ Result<std::vector<Device>> LoadDevices(const std::filesystem::path& dir, std::u
   PG_TRY(auto macs, LoadManifest(dir));
   const std::uint64_t wanted = limit == 0 ? macs.size() : std::min<std::uint64_t>(limit, macs.size());
   if (limit > macs.size()) {
-    return Error::InvalidArgument(fmt::format("{} has {} devices, {} requested", dir.string(),
-                                              macs.size(), limit));
+    return Error::InvalidArgument(fmt::format("{} has {} devices, {} requested", dir.string(), macs.size(), limit));
   }
   std::vector<Device> devices;
   devices.reserve(wanted);
@@ -77,8 +76,8 @@ Result<std::vector<Device>> LoadDevices(const std::filesystem::path& dir, std::u
       const std::string& mac = macs[devices.size()];
       PG_TRY(auto cn, SubjectCn(cert.get()));
       if (cn != mac) {
-        return Error::InvalidArgument(fmt::format("{}: device {} has CN {}, manifest says {}",
-                                                  path.string(), devices.size(), cn, mac));
+        return Error::InvalidArgument(
+            fmt::format("{}: device {} has CN {}, manifest says {}", path.string(), devices.size(), cn, mac));
       }
       devices.push_back(Device{mac, std::move(cert), std::move(key)});
     }

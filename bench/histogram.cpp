@@ -15,8 +15,7 @@ std::size_t LatencyHistogram::BucketIndex(std::uint64_t micros) {
   const int exponent = static_cast<int>(std::bit_width(micros)) - 1;
   const int shift = exponent - kSubBucketBits + 1;
   const std::uint64_t sub = (micros >> shift) - kSubBuckets / 2;
-  return static_cast<std::size_t>(kSubBuckets +
-                                  static_cast<std::uint64_t>(shift - 1) * (kSubBuckets / 2) + sub);
+  return static_cast<std::size_t>(kSubBuckets + static_cast<std::uint64_t>(shift - 1) * (kSubBuckets / 2) + sub);
 }
 
 std::uint64_t LatencyHistogram::BucketUpperBound(std::size_t index) {
@@ -50,8 +49,8 @@ double LatencyHistogram::Mean() const {
 std::uint64_t LatencyHistogram::Quantile(double q) const {
   if (count_ == 0) return 0;
   q = std::clamp(q, 0.0, 1.0);
-  const auto wanted = std::max<std::uint64_t>(
-      1, static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_))));
+  const auto wanted =
+      std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_))));
   std::uint64_t seen = 0;
   for (std::size_t i = 0; i < kBuckets; ++i) {
     seen += buckets_[i];

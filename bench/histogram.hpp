@@ -14,7 +14,7 @@ class LatencyHistogram {
  public:
   static constexpr int kSubBucketBits = 6;
   static constexpr std::uint64_t kSubBuckets = 1ULL << kSubBucketBits;  // 64
-  static constexpr int kMaxExponent = 40;  // 2^40 us ~ 12 days; larger values are clamped
+  static constexpr int kMaxExponent = 40;                               // 2^40 us ~ 12 days; larger values are clamped
 
   void Record(std::uint64_t micros);
   void Merge(const LatencyHistogram& other);

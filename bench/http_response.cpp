@@ -67,8 +67,10 @@ ResponseParser::State ResponseParser::ParseHead() {
     } else if (EqualsNoCase(name, "transfer-encoding")) {
       return Fail("transfer-encoding not supported");
     } else if (EqualsNoCase(name, "connection")) {
-      if (EqualsNoCase(value, "close")) keep_alive_ = false;
-      else if (EqualsNoCase(value, "keep-alive")) keep_alive_ = true;
+      if (EqualsNoCase(value, "close"))
+        keep_alive_ = false;
+      else if (EqualsNoCase(value, "keep-alive"))
+        keep_alive_ = true;
     }
   }
   // 1xx, 204 and 304 carry no body.

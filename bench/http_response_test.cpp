@@ -44,12 +44,10 @@ TEST(ResponseParser, EarlyCloseIsAnError) {
 }
 
 TEST(ResponseParser, RefusesWhatItCannotFrame) {
-  for (const char* bad : {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
-                          "HTTP/1.1 2x0 OK\r\n\r\n", "SIP/2.0 200 OK\r\n\r\n",
-                          "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+  for (const char* bad : {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n",
+                          "SIP/2.0 200 OK\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
                           "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-                          "HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
-                          "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nab"}) {
+                          "HTTP/1.1 200 OK\r\nno colon\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nab"}) {
     ResponseParser p;
     EXPECT_EQ(p.Feed(bad), State::kError) << bad;
     EXPECT_FALSE(p.error().empty());

@@ -1,6 +1,7 @@
 // provgate_loadgen: simulated phones fetching their configs over mutual TLS. One thread,
 // one epoll loop, non-blocking OpenSSL, so the generator's own cost per request stays low
 // and is reported (getrusage) next to the server's. Loopback targets only.
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -8,7 +9,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -90,10 +90,10 @@ class LoadGen {
     Phase phase = Phase::kFree;
     std::uint32_t events = 0;
     std::uint64_t device = 0;
-    std::size_t step = 0;          // index into the device's request sequence
+    std::size_t step = 0;  // index into the device's request sequence
     int requests_on_conn = 0;
-    bool responded = false;        // a response arrived on this connection
-    std::int64_t origin_ns = 0;    // latency is measured from here
+    bool responded = false;      // a response arrived on this connection
+    std::int64_t origin_ns = 0;  // latency is measured from here
     std::int64_t deadline_ns = 0;
     std::string out;
     std::size_t out_off = 0;
@@ -125,9 +125,9 @@ class LoadGen {
   std::vector<std::size_t> free_;
   std::size_t active_ = 0;
 
-  std::uint64_t unit_cost_ = 1;    // requests one new closed-loop unit reserves
-  std::uint64_t started_ = 0;      // requests begun (closed loop) / scheduled (open loop)
-  std::uint64_t next_unit_ = 0;    // closed loop: next device sequence or request
+  std::uint64_t unit_cost_ = 1;  // requests one new closed-loop unit reserves
+  std::uint64_t started_ = 0;    // requests begun (closed loop) / scheduled (open loop)
+  std::uint64_t next_unit_ = 0;  // closed loop: next device sequence or request
   // answered_: requests the server responded to, whatever the status; the divisor of CPU
   // per request (a timed-out request did not cost the server a whole request).
   std::uint64_t answered_ = 0;
@@ -203,10 +203,9 @@ void LoadGen::StartConnection(Conn& c, std::uint64_t device, std::size_t step, s
 void LoadGen::PrepareRequest(Conn& c, std::int64_t origin) {
   const auto& seq = Sequence(c.device);
   c.file = seq[c.step];
-  const bool last_on_conn =
-      o_.conn == ConnMode::kPerRequest ||
-      (o_.conn == ConnMode::kPerDevice && c.step + 1 == seq.size()) ||
-      (o_.conn == ConnMode::kKeepAlive && c.requests_on_conn + 1 >= o_.requests_per_conn);
+  const bool last_on_conn = o_.conn == ConnMode::kPerRequest ||
+                            (o_.conn == ConnMode::kPerDevice && c.step + 1 == seq.size()) ||
+                            (o_.conn == ConnMode::kKeepAlive && c.requests_on_conn + 1 >= o_.requests_per_conn);
   const std::string& mac = devices_[c.device].mac;
   // A Yealink T54W's User-Agent ends with the MAC in colon form.
   std::string colons;
@@ -376,8 +375,7 @@ void LoadGen::FillSlots(std::int64_t now) {
       const std::uint64_t k = started_++;
       if (now - (start_ns_ + schedule_.DueAt(k)) > 1'000'000) ++late_starts_;
       const std::size_t seq_len = Sequence(0).size();
-      StartConnection(conns_[slot], (k / seq_len) % devices_.size(), k % seq_len,
-                      start_ns_ + schedule_.DueAt(k));
+      StartConnection(conns_[slot], (k / seq_len) % devices_.size(), k % seq_len, start_ns_ + schedule_.DueAt(k));
     }
     return;
   }
@@ -529,10 +527,9 @@ std::string LoadGen::HumanLine() const {
       o_.label.empty() ? "" : o_.label + ": ", r["target"].get<std::string>(), ConnModeName(o_.conn),
       TlsVersionName(o_.tls),
       o_.rate > 0 ? fmt::format("open loop {} req/s", o_.rate) : fmt::format("closed loop c={}", o_.concurrency),
-      completed_, r["seconds"].get<double>(), r["requests_per_s"].get<double>(),
-      r["handshakes_per_s"].get<double>(), r["errors_total"].get<std::uint64_t>(), errors_[0], errors_[1],
-      errors_[2], errors_[3], errors_[4], errors_[5], errors_[6], latency_.Quantile(0.5),
-      latency_.Quantile(0.9), latency_.Quantile(0.99), latency_.max(),
+      completed_, r["seconds"].get<double>(), r["requests_per_s"].get<double>(), r["handshakes_per_s"].get<double>(),
+      r["errors_total"].get<std::uint64_t>(), errors_[0], errors_[1], errors_[2], errors_[3], errors_[4], errors_[5],
+      errors_[6], latency_.Quantile(0.5), latency_.Quantile(0.9), latency_.Quantile(0.99), latency_.max(),
       r["client_cpu_us_per_request"].get<double>());
   if (server_cpu_s_) line += fmt::format(", server CPU {:.0f} us/req", r["server_cpu_us_per_request"].get<double>());
   if (!first_error_.empty()) line += "; first error: " + first_error_;

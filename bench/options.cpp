@@ -70,7 +70,8 @@ Result<LoadgenOptions> ParseLoadgenArgs(const std::vector<std::string>& args) {
     // Flags without a value.
     if (name == "verify-status" || name == "wrong-device") {
       if (inline_value) return Bad(name, "takes no value");
-      if (name == "verify-status") o.verify_body = true;
+      if (name == "verify-status")
+        o.verify_body = true;
       else {
         o.sequence = Sequence::kWrongDevice;
         o.expect_status = 404;
@@ -101,14 +102,21 @@ Result<LoadgenOptions> ParseLoadgenArgs(const std::vector<std::string>& args) {
       if (!v || *v == 0) return Bad(name, "expects a positive count");
       o.devices = *v;
     } else if (name == "conn") {
-      if (value == "per-request") o.conn = ConnMode::kPerRequest;
-      else if (value == "per-device") o.conn = ConnMode::kPerDevice;
-      else if (value == "keep-alive") o.conn = ConnMode::kKeepAlive;
-      else return Bad(name, "expects per-request, per-device or keep-alive");
+      if (value == "per-request")
+        o.conn = ConnMode::kPerRequest;
+      else if (value == "per-device")
+        o.conn = ConnMode::kPerDevice;
+      else if (value == "keep-alive")
+        o.conn = ConnMode::kKeepAlive;
+      else
+        return Bad(name, "expects per-request, per-device or keep-alive");
     } else if (name == "tls") {
-      if (value == "1.2") o.tls = TlsVersion::kTls12;
-      else if (value == "1.3") o.tls = TlsVersion::kTls13;
-      else return Bad(name, "expects 1.2 or 1.3");
+      if (value == "1.2")
+        o.tls = TlsVersion::kTls12;
+      else if (value == "1.3")
+        o.tls = TlsVersion::kTls13;
+      else
+        return Bad(name, "expects 1.2 or 1.3");
     } else if (name == "concurrency") {
       auto v = ParseNumber<int>(value);
       if (!v || *v < 1 || *v > kMaxConcurrency) return Bad(name, "expects 1-20000");
@@ -153,15 +161,17 @@ Result<LoadgenOptions> ParseLoadgenArgs(const std::vector<std::string>& args) {
   }
   if (o.port == 0) return Bad("port", "is required");
   if (!IsLoopbackAddress(o.host)) {
-    return Bad("host", "must be a numeric loopback address (127.0.0.0/8 or ::1): load is never "
-                       "sent anywhere else");
+    return Bad("host",
+               "must be a numeric loopback address (127.0.0.0/8 or ::1): load is never "
+               "sent anywhere else");
   }
   if (o.certs_dir.empty()) return Bad("certs", "is required (a directory made by provgate_certgen)");
   if (o.ca_file.empty()) return Bad("cacert", "is required (verifies the server certificate)");
   if (o.rate > 0) {
     if (o.conn != ConnMode::kPerRequest) {
-      return Bad("rate", "open loop needs --conn per-request: a request's scheduled start must "
-                         "not wait for another request's connection");
+      return Bad("rate",
+                 "open loop needs --conn per-request: a request's scheduled start must "
+                 "not wait for another request's connection");
     }
     if (!concurrency_set) o.concurrency = 1024;
   }

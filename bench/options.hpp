@@ -26,24 +26,24 @@ struct LoadgenOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   std::string sni = "localhost";
-  std::string ca_file;      // verifies the server certificate
-  std::string certs_dir;    // written by provgate_certgen
+  std::string ca_file;        // verifies the server certificate
+  std::string certs_dir;      // written by provgate_certgen
   std::uint64_t devices = 0;  // 0: every device in certs_dir
   ConnMode conn = ConnMode::kPerRequest;
   TlsVersion tls = TlsVersion::kTls13;
-  int concurrency = 16;       // closed loop: connections; open loop: cap on in-flight requests
-  double rate = 0;            // requests/s offered; 0 = closed loop
+  int concurrency = 16;  // closed loop: connections; open loop: cap on in-flight requests
+  double rate = 0;       // requests/s offered; 0 = closed loop
   double duration_s = 10;
-  std::uint64_t count = 0;    // 0: kMaxCount
-  int timeout_ms = 5000;      // per request, from its start (open loop: scheduled start)
+  std::uint64_t count = 0;      // 0: kMaxCount
+  int timeout_ms = 5000;        // per request, from its start (open loop: scheduled start)
   int requests_per_conn = 100;  // keep-alive: then the device reconnects
   Sequence sequence = Sequence::kYealink;
   int expect_status = 200;
-  bool verify_body = false;   // 200 bodies must start with "#!version"
+  bool verify_body = false;  // 200 bodies must start with "#!version"
   std::string common_file = "y000000000096.cfg";
   std::vector<int> server_pids;  // CPU of these processes is measured over the run
-  std::string json_out;       // also write the JSON report here
-  std::string save_dir;       // store each 200 body under its file name (pre-rendering)
+  std::string json_out;          // also write the JSON report here
+  std::string save_dir;          // store each 200 body under its file name (pre-rendering)
   std::string label;
 };
 

@@ -39,10 +39,29 @@ TEST(ParseLoadgenArgs, DefaultsAreClosedLoopPerRequestTls13) {
 }
 
 TEST(ParseLoadgenArgs, ReadsEveryOption) {
-  const auto o = Parsed(Base({"--host=::1", "--conn", "keep-alive", "--tls", "1.2", "--concurrency", "64",
-                                  "--duration", "2.5", "--count", "500", "--timeout-ms", "100",
-                                  "--requests-per-conn", "7", "--verify-status", "--server-pid", "12",
-                                  "--server-pid=13", "--devices", "10", "--label", "x"}));
+  const auto o = Parsed(Base({"--host=::1",
+                              "--conn",
+                              "keep-alive",
+                              "--tls",
+                              "1.2",
+                              "--concurrency",
+                              "64",
+                              "--duration",
+                              "2.5",
+                              "--count",
+                              "500",
+                              "--timeout-ms",
+                              "100",
+                              "--requests-per-conn",
+                              "7",
+                              "--verify-status",
+                              "--server-pid",
+                              "12",
+                              "--server-pid=13",
+                              "--devices",
+                              "10",
+                              "--label",
+                              "x"}));
   EXPECT_EQ(o.host, "::1");
   EXPECT_EQ(o.conn, ConnMode::kKeepAlive);
   EXPECT_EQ(o.tls, TlsVersion::kTls12);
@@ -72,10 +91,18 @@ TEST(ParseLoadgenArgs, OpenLoopNeedsNewConnectionPerRequest) {
 }
 
 TEST(ParseLoadgenArgs, EveryRunIsBounded) {
-  for (auto bad : std::vector<std::vector<std::string>>{
-           {"--duration", "0"}, {"--duration", "-1"}, {"--duration", "3601"}, {"--duration", "nan"},
-           {"--count", "0"}, {"--count", "100000001"}, {"--concurrency", "0"}, {"--concurrency", "20001"},
-           {"--rate", "0"}, {"--rate", "1e9"}, {"--timeout-ms", "0"}, {"--timeout-ms", "60001"}}) {
+  for (auto bad : std::vector<std::vector<std::string>>{{"--duration", "0"},
+                                                        {"--duration", "-1"},
+                                                        {"--duration", "3601"},
+                                                        {"--duration", "nan"},
+                                                        {"--count", "0"},
+                                                        {"--count", "100000001"},
+                                                        {"--concurrency", "0"},
+                                                        {"--concurrency", "20001"},
+                                                        {"--rate", "0"},
+                                                        {"--rate", "1e9"},
+                                                        {"--timeout-ms", "0"},
+                                                        {"--timeout-ms", "60001"}}) {
     EXPECT_TRUE(ParseLoadgenArgs(Base(bad)).has_error()) << bad[0] << " " << bad[1];
   }
 }

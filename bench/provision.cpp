@@ -3,8 +3,8 @@
 // The CLI has no bulk import yet and `provgate device add` per device pays a process start
 // and store open per phone; writing SQL behind the service's back would skip its rules and
 // audit records and break whenever the schema moves.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 

@@ -16,8 +16,8 @@
 #include <openssl/pem.h>
 #include <time.h>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -45,12 +45,9 @@ enum class Mode { kBare, kProvgate, kProvgateNoIdentity };
 
 const char* ModeName(Mode m) {
   switch (m) {
-    case Mode::kBare:
-      return "bare";
-    case Mode::kProvgate:
-      return "provgate";
-    case Mode::kProvgateNoIdentity:
-      return "provgate-no-identity";
+    case Mode::kBare: return "bare";
+    case Mode::kProvgate: return "provgate";
+    case Mode::kProvgateNoIdentity: return "provgate-no-identity";
   }
   return "unknown";
 }
@@ -105,7 +102,7 @@ struct ModeRun {
   Mode mode;
   SSL_CTX* ctx = nullptr;
   bool identity = false;
-  std::vector<double> batch_us;  // server µs per handshake, one value per batch
+  std::vector<double> batch_us;       // server µs per handshake, one value per batch
   double sections_per_handshake = 0;  // timed sections, each corrected for the clock's cost
   std::optional<Negotiated> negotiated;
 };
@@ -131,8 +128,7 @@ Result<SslCtxPtr> MakeBareContext(const Options& o) {
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), o.server_cert.c_str()) != 1 ||
       SSL_CTX_use_PrivateKey_file(ctx.get(), o.server_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
       SSL_CTX_check_private_key(ctx.get()) != 1) {
-    return Error::InvalidArgument("cannot use " + o.server_cert + " / " + o.server_key + ": " +
-                                  DrainErrors());
+    return Error::InvalidArgument("cannot use " + o.server_cert + " / " + o.server_key + ": " + DrainErrors());
   }
   // nginx's ssl_client_certificate: the CA verifies clients and its name goes into the
   // CertificateRequest.
@@ -156,9 +152,8 @@ Result<SslCtxPtr> MakeClientContext(const Options& o) {
 constexpr int kMaxRounds = 64;
 
 // One full handshake for `device`; adds the server side's time to `server_ns`.
-Status Handshake(ModeRun& run, SSL_CTX* client_ctx, const Device& device,
-                 const core::MacAddress& mac, const std::vector<tls::MacRule>& rules,
-                 clockid_t clock, ServerTime& server_ns, bool record) {
+Status Handshake(ModeRun& run, SSL_CTX* client_ctx, const Device& device, const core::MacAddress& mac,
+                 const std::vector<tls::MacRule>& rules, clockid_t clock, ServerTime& server_ns, bool record) {
   ERR_clear_error();
   SslPtr client(SSL_new(client_ctx));
   if (!client || SSL_use_certificate(client.get(), device.cert.get()) != 1 ||
@@ -195,10 +190,9 @@ Status Handshake(ModeRun& run, SSL_CTX* client_ctx, const Device& device,
       const int rc = SSL_do_handshake(client.get());
       if (rc == 1) {
         client_done = true;
-      } else if (const int e = SSL_get_error(client.get(), rc);
-                 e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-        return Error::Unavailable(fmt::format("{}: handshake of {} failed on the client: {}",
-                                              ModeName(run.mode), device.mac, Drain()));
+      } else if (const int e = SSL_get_error(client.get(), rc); e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+        return Error::Unavailable(
+            fmt::format("{}: handshake of {} failed on the client: {}", ModeName(run.mode), device.mac, Drain()));
       }
     }
     if (!server_done) {
@@ -212,14 +206,13 @@ Status Handshake(ModeRun& run, SSL_CTX* client_ctx, const Device& device,
       if (e == SSL_ERROR_NONE) {
         server_done = true;
       } else if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-        return Error::Unavailable(fmt::format("{}: handshake of {} failed on the server: {}",
-                                              ModeName(run.mode), device.mac, Drain()));
+        return Error::Unavailable(
+            fmt::format("{}: handshake of {} failed on the server: {}", ModeName(run.mode), device.mac, Drain()));
       }
     }
   }
   if (!client_done || !server_done) {
-    return Error::Unavailable(fmt::format("{}: handshake of {} did not finish",
-                                          ModeName(run.mode), device.mac));
+    return Error::Unavailable(fmt::format("{}: handshake of {} did not finish", ModeName(run.mode), device.mac));
   }
 
   // provgate's contexts send the TLS 1.3 ticket with the first response, not during the
@@ -242,16 +235,14 @@ Status Handshake(ModeRun& run, SSL_CTX* client_ctx, const Device& device,
       }
     }
     if (!matches) {
-      return Error::PermissionDenied(fmt::format(
-          "{}: identity of {}: {}", ModeName(run.mode), device.mac,
-          problem.empty() ? "certificate MAC is not the device's" : problem));
+      return Error::PermissionDenied(fmt::format("{}: identity of {}: {}", ModeName(run.mode), device.mac,
+                                                 problem.empty() ? "certificate MAC is not the device's" : problem));
     }
   }
   // Untimed, every mode: the client certificate really was required and verified.
-  if (SSL_get0_peer_certificate(server.get()) == nullptr ||
-      SSL_get_verify_result(server.get()) != X509_V_OK) {
-    return Error::PermissionDenied(fmt::format("{}: {} was not verified by the server",
-                                               ModeName(run.mode), device.mac));
+  if (SSL_get0_peer_certificate(server.get()) == nullptr || SSL_get_verify_result(server.get()) != X509_V_OK) {
+    return Error::PermissionDenied(
+        fmt::format("{}: {} was not verified by the server", ModeName(run.mode), device.mac));
   }
   if (record && !run.negotiated) {
     Negotiated n;
@@ -301,10 +292,8 @@ double TimerBiasNs(clockid_t clock) {
 
 // µs per ExtractIdentity + MAC check on already parsed device certificates, outside any
 // handshake: the identity path's cost without the handshake's noise.
-Result<double> IdentityAloneUs(const std::vector<Device>& devices,
-                               const std::vector<core::MacAddress>& macs,
-                               const std::vector<tls::MacRule>& rules, clockid_t clock,
-                               double timer_ns) {
+Result<double> IdentityAloneUs(const std::vector<Device>& devices, const std::vector<core::MacAddress>& macs,
+                               const std::vector<tls::MacRule>& rules, clockid_t clock, double timer_ns) {
   constexpr std::size_t kCalls = 2000;
   ServerTime t;
   for (std::size_t i = 0; i < kCalls; ++i) {
@@ -325,12 +314,9 @@ long CachedSessions(SSL_CTX* ctx) { return SSL_CTX_ctrl(ctx, SSL_CTRL_SESS_NUMBE
 
 const char* KeyTypeName(const EVP_PKEY* key) {
   switch (EVP_PKEY_get_base_id(key)) {
-    case EVP_PKEY_EC:
-      return "ecdsa";
-    case EVP_PKEY_RSA:
-      return "rsa";
-    default:
-      return "other";
+    case EVP_PKEY_EC: return "ecdsa";
+    case EVP_PKEY_RSA: return "rsa";
+    default: return "other";
   }
 }
 
@@ -371,8 +357,7 @@ int Run(Options o) {
   auto client_ctx = MakeClientContext(o);
   auto bare_ctx = MakeBareContext(o);
   if (!client_ctx || !bare_ctx) {
-    fmt::print(stderr, "provgate_tls_harness: {}\n",
-               (!client_ctx ? client_ctx.error() : bare_ctx.error()).message);
+    fmt::print(stderr, "provgate_tls_harness: {}\n", (!client_ctx ? client_ctx.error() : bare_ctx.error()).message);
     return 1;
   }
   tls::ServerTlsSettings settings;
@@ -393,8 +378,7 @@ int Run(Options o) {
   }
   const std::vector<tls::MacRule> rules = tls::DefaultMacRules();
   if (o.tickets >= 0) {
-    for (SSL_CTX* ctx : {bare_ctx->get(), provgate_ctx[0]->native_handle(),
-                         provgate_ctx[1]->native_handle()}) {
+    for (SSL_CTX* ctx : {bare_ctx->get(), provgate_ctx[0]->native_handle(), provgate_ctx[1]->native_handle()}) {
       if (SSL_CTX_set_num_tickets(ctx, static_cast<std::size_t>(o.tickets)) != 1) {
         fmt::print(stderr, "provgate_tls_harness: cannot set the number of tickets\n");
         return 1;
@@ -434,8 +418,7 @@ int Run(Options o) {
   }
   const double timer_ns = TimerBiasNs(clock);
   for (std::uint64_t b = 0; b < o.batches; ++b) {
-    const std::uint64_t count =
-        o.handshakes / o.batches + (b < o.handshakes % o.batches ? 1 : 0);
+    const std::uint64_t count = o.handshakes / o.batches + (b < o.handshakes % o.batches ? 1 : 0);
     // Rotate the order between batches so no mode always runs first after another.
     for (std::size_t k = 0; k < runs.size(); ++k) {
       ModeRun& run = runs[(k + b) % runs.size()];
@@ -444,11 +427,9 @@ int Run(Options o) {
         fmt::print(stderr, "provgate_tls_harness: {}\n", ns.error().message);
         return 1;
       }
-      const double net_ns =
-          static_cast<double>(ns->ns) - static_cast<double>(ns->sections) * timer_ns;
+      const double net_ns = static_cast<double>(ns->ns) - static_cast<double>(ns->sections) * timer_ns;
       run.batch_us.push_back(net_ns / 1000.0 / static_cast<double>(count));
-      run.sections_per_handshake =
-          static_cast<double>(ns->sections) / static_cast<double>(count);
+      run.sections_per_handshake = static_cast<double>(ns->sections) / static_cast<double>(count);
     }
   }
 
@@ -471,21 +452,22 @@ int Run(Options o) {
       {"identity_alone_us", *identity_alone},
       {"tickets_override", o.tickets},
   };
-  fmt::print("TLS {}, {} device certificates ({}), {} handshakes per mode in {} batches, "
-             "server side only, {} clock ({:.0f} ns per timed section, subtracted){}\n",
-             o.tls, devices.size(), key_type, o.handshakes, o.batches,
-             o.clock == "wall" ? "monotonic" : "thread CPU", timer_ns,
-             o.tickets >= 0 ? fmt::format(", what-if: {} TLS 1.3 tickets", o.tickets) : "");
+  fmt::print(
+      "TLS {}, {} device certificates ({}), {} handshakes per mode in {} batches, "
+      "server side only, {} clock ({:.0f} ns per timed section, subtracted){}\n",
+      o.tls, devices.size(), key_type, o.handshakes, o.batches, o.clock == "wall" ? "monotonic" : "thread CPU",
+      timer_ns, o.tickets >= 0 ? fmt::format(", what-if: {} TLS 1.3 tickets", o.tickets) : "");
   const std::uint64_t per_mode = o.warmup + o.handshakes;
   const std::uint64_t repeats = per_mode > devices.size() ? per_mode - devices.size() : 0;
   report["repeated_certificate_handshakes"] = repeats;
   if (repeats > 0) {
-    fmt::print("note: {} of each mode's {} handshakes (warm-up included) present a certificate "
-               "that mode has already seen; give more devices for all-new certificates\n",
-               repeats, per_mode);
+    fmt::print(
+        "note: {} of each mode's {} handshakes (warm-up included) present a certificate "
+        "that mode has already seen; give more devices for all-new certificates\n",
+        repeats, per_mode);
   }
-  fmt::print("{:<22} {:>10} {:>8} {:>13} {:>9}  {}\n", "mode", "median µs", "min µs",
-             "server bytes", "sessions", "negotiated");
+  fmt::print("{:<22} {:>10} {:>8} {:>13} {:>9}  {}\n", "mode", "median µs", "min µs", "server bytes", "sessions",
+             "negotiated");
   std::map<Mode, double> medians;
   for (const auto& run : runs) {
     const double median = Median(run.batch_us);
@@ -493,12 +475,17 @@ int Run(Options o) {
     medians[run.mode] = median;
     const Negotiated n = run.negotiated.value_or(Negotiated{});
     const long sessions = CachedSessions(run.ctx);
-    fmt::print("{:<22} {:>10.1f} {:>8.1f} {:>13} {:>9}  {} {} {}\n", ModeName(run.mode), median,
-               min, n.server_bytes, sessions, n.protocol, n.cipher, n.group);
+    fmt::print("{:<22} {:>10.1f} {:>8.1f} {:>13} {:>9}  {} {} {}\n", ModeName(run.mode), median, min, n.server_bytes,
+               sessions, n.protocol, n.cipher, n.group);
     report["modes"][ModeName(run.mode)] = {
-        {"median_us", median},    {"min_us", min},         {"batch_us", run.batch_us},
-        {"protocol", n.protocol}, {"cipher", n.cipher},    {"group", n.group},
-        {"server_bytes", n.server_bytes}, {"cached_sessions_after", sessions},
+        {"median_us", median},
+        {"min_us", min},
+        {"batch_us", run.batch_us},
+        {"protocol", n.protocol},
+        {"cipher", n.cipher},
+        {"group", n.group},
+        {"server_bytes", n.server_bytes},
+        {"cached_sessions_after", sessions},
         {"timed_sections_per_handshake", run.sections_per_handshake},
     };
   }
@@ -551,8 +538,7 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->check(CLI::IsMember({"bare", "provgate", "provgate-no-identity"}))
       ->capture_default_str();
-  app.add_option("--clock", o.clock,
-                 "cpu: this thread's CPU time (CLOCK_THREAD_CPUTIME_ID); wall: CLOCK_MONOTONIC")
+  app.add_option("--clock", o.clock, "cpu: this thread's CPU time (CLOCK_THREAD_CPUTIME_ID); wall: CLOCK_MONOTONIC")
       ->check(CLI::IsMember({"cpu", "wall"}))
       ->capture_default_str();
   app.add_option("--tickets", o.tickets,

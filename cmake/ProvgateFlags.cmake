@@ -13,7 +13,7 @@ endif()
 # C++20 designated initializers name only the fields that differ from their defaults.
 list(APPEND PROVGATE_WARNINGS -Wno-missing-field-initializers)
 # GCC 12 at -O3 (Release) reports -Wrestrict inside libstdc++'s std::string whenever a string
-# literal is prepended to a std::string (`"x" + std::move(s)`, e.g. YealinkVendor::BootFiles
+# literal is prepended to a std::string (`"x" + std::move(s)`, e.g. the Yealink BootFiles
 # and forwarded_test.cpp): a false positive of GCC 12 (GCC bug 105329), not a fault of the
 # code, and it comes wherever the optimiser inlines that pattern. Off for optimised GCC 12
 # builds only: Debug builds keep the warning, and real overlapping copies still stop the

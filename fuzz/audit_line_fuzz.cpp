@@ -28,9 +28,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Each field as nlohmann alone would have written the string (its escaping and its
   // replacement of invalid UTF-8), or absent when empty.
   const auto j = nlohmann::json::parse(line);
-  const auto want = input.empty() ? nlohmann::json()
-                                  : nlohmann::json::parse(nlohmann::json(r.user_agent).dump(
-                                        -1, ' ', false, nlohmann::json::error_handler_t::replace));
+  const auto want =
+      input.empty() ? nlohmann::json()
+                    : nlohmann::json::parse(
+                          nlohmann::json(r.user_agent).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   for (const char* key : {"user_agent", "file"}) {
     const auto it = j.find(key);
     if (input.empty() ? it != j.end() : it == j.end() || *it != want) std::abort();

@@ -21,12 +21,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }();
   if (size > static_cast<size_t>(LONG_MAX)) return 0;
   const unsigned char* p = data;
-  std::unique_ptr<X509, decltype(&X509_free)> cert(d2i_X509(nullptr, &p, static_cast<long>(size)),
-                                                   &X509_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(d2i_X509(nullptr, &p, static_cast<long>(size)), &X509_free);
   if (cert) {
     auto id = provgate::tls::ExtractIdentity(cert.get(), rules);
-    if (id && (id->mac.str().size() != 12 || id->cert_sha256.size() != 64 ||
-               id->spki_sha256.size() != 64 || id->matched_rule.empty())) {
+    if (id && (id->mac.str().size() != 12 || id->cert_sha256.size() != 64 || id->spki_sha256.size() != 64 ||
+               id->matched_rule.empty())) {
       std::abort();
     }
     static_cast<void>(provgate::tls::SubjectOneLine(cert.get()));

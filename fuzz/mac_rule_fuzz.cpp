@@ -14,8 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string described = rule->Describe();
     auto again = provgate::tls::ParseMacRule(described);
     if (!again || again->Describe() != described || again->source != rule->source ||
-        again->attribute != rule->attribute || again->prefix != rule->prefix ||
-        again->vendor != rule->vendor) {
+        again->attribute != rule->attribute || again->prefix != rule->prefix || again->vendor != rule->vendor) {
       std::abort();
     }
   }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds provgate twice and runs every test against each build:
+# Lints the sources (scripts/lint.sh), then builds provgate twice and runs every test against
+# each build:
 #   build-asan:    Debug with AddressSanitizer + UndefinedBehaviorSanitizer
 #   build-release: Release (-O3) with hardening flags: the build type CMake users and
 #                  packagers ask for, and the optimisation level at which GCC's flow-based
@@ -12,6 +13,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
+
+# Formatting and clang-tidy first: a finding fails the run before anything is built.
+./scripts/lint.sh
 
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/scripts
 

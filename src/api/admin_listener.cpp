@@ -1,5 +1,7 @@
 #include "api/admin_listener.hpp"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,8 +13,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
@@ -38,8 +38,7 @@ using asio::awaitable;
 struct AdminListener::State {
   State(asio::io_context& io, AdminListenerConfig cfg, Api& a, audit::AuditLog& log, const Clock& c,
         std::shared_ptr<asio::ssl::context> ctx)
-      : ioc(io), config(std::move(cfg)), api(a), audit(log), clock(c), ssl_ctx(std::move(ctx)),
-        acceptor(io) {}
+      : ioc(io), config(std::move(cfg)), api(a), audit(log), clock(c), ssl_ctx(std::move(ctx)), acceptor(io) {}
 
   asio::io_context& ioc;
   AdminListenerConfig config;
@@ -131,9 +130,9 @@ awaitable<bool> SendStream(Stream& stream, const BodyStream& body, unsigned vers
     }
     if (piece->empty() && version == 10) co_return true;
     const std::string size_line = fmt::format("{:x}\r\n", piece->size());
-    std::array<asio::const_buffer, 3> chunk = {asio::buffer(size_line), asio::buffer(*piece),
-                                               asio::buffer(piece->empty() ? "\r\n\r\n" : "\r\n",
-                                                            piece->empty() ? 4 : 2)};
+    std::array<asio::const_buffer, 3> chunk = {
+        asio::buffer(size_line), asio::buffer(*piece),
+        asio::buffer(piece->empty() ? "\r\n\r\n" : "\r\n", piece->empty() ? 4 : 2)};
     beast::get_lowest_layer(stream).expires_after(timeout);
     auto [ec, n] = version == 10 ? co_await asio::async_write(stream, asio::buffer(*piece), kTuple)
                                  : co_await asio::async_write(stream, chunk, kTuple);
@@ -167,8 +166,7 @@ awaitable<beast::error_code> ReadBody(Stream& stream, beast::flat_buffer& buffer
 // Reads and discards what is left of a body the server answered without reading (413, or a
 // request not admitted), up to `max` bytes and two seconds, so that the client, which sends
 // its whole body before it reads, gets the answer instead of a reset.
-awaitable<void> DrainBody(Stream& stream, beast::flat_buffer& buffer, std::uint64_t remaining,
-                          std::uint64_t max) {
+awaitable<void> DrainBody(Stream& stream, beast::flat_buffer& buffer, std::uint64_t remaining, std::uint64_t max) {
   remaining = std::min(remaining, max);
   const std::uint64_t buffered = std::min<std::uint64_t>(remaining, buffer.size());
   remaining -= buffered;
@@ -271,7 +269,8 @@ awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp
     if (response.stream && version == 10) keep_alive = false;
     beast::get_lowest_layer(stream).expires_after(s.config.request_timeout);
     if (co_await Send(stream, Serialize(response, is_head, version, keep_alive))) co_return;
-    if (response.stream && !is_head && !co_await SendStream(stream, response.stream, version, s.config.request_timeout)) {
+    if (response.stream && !is_head &&
+        !co_await SendStream(stream, response.stream, version, s.config.request_timeout)) {
       co_return;
     }
     // A body left unread: an authenticated client may send up to kMaxDrainBytes more, anyone
@@ -304,8 +303,7 @@ void Release(AdminListener::State& s, const asio::ip::address& source) {
   --s.open;
 }
 
-awaitable<void> RunSession(std::shared_ptr<AdminListener::State> state, tcp::socket accepted,
-                           tcp::endpoint peer) {
+awaitable<void> RunSession(std::shared_ptr<AdminListener::State> state, tcp::socket accepted, tcp::endpoint peer) {
   AdminListener::State& s = *state;
   struct Admitted {
     AdminListener::State& s;
@@ -371,9 +369,7 @@ Result<std::unique_ptr<AdminListener>> AdminListener::Create(asio::io_context& i
 
 AdminListener::~AdminListener() { Stop(); }
 
-void AdminListener::Start() {
-  asio::co_spawn(state_->acceptor.get_executor(), AcceptLoop(state_), asio::detached);
-}
+void AdminListener::Start() { asio::co_spawn(state_->acceptor.get_executor(), AcceptLoop(state_), asio::detached); }
 
 void AdminListener::Stop() {
   if (state_->stopped.exchange(true)) return;

@@ -4,11 +4,10 @@
 // deadline, a body deadline, an idle deadline between keep-alive requests, a header limit, a
 // cap on open connections and one per source address, and a body read only after its
 // header was admitted (Api::AdmitBody: a valid key, a route that takes a body, within that
-// route's limit), so a client without a key never makes the server buffer a body. A route that streams its body (the import) gets
-// it piece by piece as it is read (Api::Open); a streamed response body (the audit page) is
-// sent with chunked transfer encoding as it is produced. Requests are handled one at a time per
-// listener thread (the domain layer blocks on the store and the audit fsync), so the
-// device plane's threads never wait for an operator.
+// route's limit), so a client without a key never makes the server buffer a body. A route that streams its body (the
+// import) gets it piece by piece as it is read (Api::Open); a streamed response body (the audit page) is sent with
+// chunked transfer encoding as it is produced. Requests are handled one at a time per listener thread (the domain layer
+// blocks on the store and the audit fsync), so the device plane's threads never wait for an operator.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -53,9 +52,8 @@ struct AdminListenerConfig {
 class AdminListener {
  public:
   // Binds immediately, so a port in use or unusable TLS files fail the start-up.
-  static Result<std::unique_ptr<AdminListener>> Create(boost::asio::io_context& ioc,
-                                                       const AdminListenerConfig& config, Api& api,
-                                                       audit::AuditLog& audit, const Clock& clock);
+  static Result<std::unique_ptr<AdminListener>> Create(boost::asio::io_context& ioc, const AdminListenerConfig& config,
+                                                       Api& api, audit::AuditLog& audit, const Clock& clock);
   ~AdminListener();
   void Start();
   void Stop();

@@ -16,8 +16,7 @@ struct Api::Stats {
   // (method, route, status) -> count
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests;
   std::map<std::string, std::uint64_t> auth_failures;  // by reason
-  static constexpr std::array<double, 10> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                      0.05,  0.1,    0.25,  0.5,  1.0};
+  static constexpr std::array<double, 10> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0};
   std::array<std::uint64_t, kBuckets.size()> latency{};
   std::uint64_t latency_count = 0;
   double latency_sum = 0;
@@ -26,8 +25,8 @@ struct Api::Stats {
 bool RoleAllows(service::Role role, Permission p) {
   using service::Role;
   switch (p) {
-    case Permission::kPublic: return true;
-    case Permission::kMetrics: return true;  // and platform scope, checked by the caller
+    case Permission::kPublic:
+    case Permission::kMetrics: return true;  // kMetrics: and platform scope, checked by the caller
     case Permission::kRead: return role != Role::kAuditor;
     case Permission::kAuditRead: return role != Role::kSupport;
     case Permission::kDeviceWrite: return role == Role::kAdmin || role == Role::kTenantAdmin;
@@ -52,6 +51,8 @@ std::string_view PermissionName(Permission p) {
 
 const std::vector<Api::Route>& Api::RouteTable() {
   using P = Permission;
+  // One route per line, as a table: clang-format would spread the longer ones over seven.
+  // clang-format off
   static const std::vector<Route> routes = {
       {"GET", "/healthz", P::kPublic, &Api::Healthz, {}, 1, BodyKind::kNone},
       {"GET", "/readyz", P::kPublic, &Api::Readyz, {}, 1, BodyKind::kNone},
@@ -85,6 +86,7 @@ const std::vector<Api::Route>& Api::RouteTable() {
       {"POST", "/api/v1/bans", P::kPlatform, &Api::AddBan, {}, 1, BodyKind::kJson},
       {"DELETE", "/api/v1/bans/{source}", P::kPlatform, &Api::RemoveBan, {}, 1, BodyKind::kNone},
   };
+  // clang-format on
   return routes;
 }
 
@@ -120,7 +122,7 @@ namespace {
 
 // Path parameters of `route` in `segments`, or nothing when the path does not match.
 std::optional<std::map<std::string, std::string>> MatchPath(std::string_view pattern,
-                                                           const std::vector<std::string>& segments) {
+                                                            const std::vector<std::string>& segments) {
   std::map<std::string, std::string> params;
   size_t i = 0;
   size_t pos = 1;
@@ -340,17 +342,18 @@ std::optional<ApiResponse> Api::Admit(Context& ctx) {
     }
     const bool platform_only = route.permission == Permission::kMetrics;
     if (!RoleAllows(who.role, route.permission) || (platform_only && who.tenant)) {
-      ApiResponse r = ToResponse(Problem{403, fmt::format("role {}{} may not {} {}", service::RoleName(who.role),
-                                                          who.tenant ? " (tenant-scoped)" : "",
-                                                          route.method, route.path), {}});
+      ApiResponse r = ToResponse(Problem{403,
+                                         fmt::format("role {}{} may not {} {}", service::RoleName(who.role),
+                                                     who.tenant ? " (tenant-scoped)" : "", route.method, route.path),
+                                         {}});
       (void)AuditAction(ctx, r, audit::Durability::kWindowed);
       return r;
     }
     if (ctx.request.body_withheld) {
       return ToResponse(Problem{413, "the body was not accepted; send it again", {}});
     }
-    ctx.admin = std::make_unique<service::Admin>(deps_.store, deps_.store, deps_.store, deps_.audit,
-                                                 deps_.vendors, deps_.clock, who.actor());
+    ctx.admin = std::make_unique<service::Admin>(deps_.store, deps_.store, deps_.store, deps_.audit, deps_.vendors,
+                                                 deps_.clock, who.actor());
     if (who.tenant) ctx.admin->RestrictToTenant(*who.tenant);
   }
 
@@ -371,7 +374,7 @@ ApiResponse Api::Conclude(Context& ctx, ApiResponse response) {
 std::optional<ApiResponse> Api::Authenticate(Context& ctx) {
   const auto now = ToUnix(deps_.clock.Now());
   const auto& request = ctx.request;
-  auto audit_failure = [&](std::string reason, const std::string& prefix) {
+  auto audit_failure = [&](const std::string& reason, const std::string& prefix) {
     nlohmann::json detail = {{"route", std::string(ctx.route->path)}, {"method", request.method}};
     if (!prefix.empty()) detail["key_id"] = prefix;
     audit::AuditRecord r = audit::InfoRecord(deps_.clock.Now(), "admin", prefix.empty() ? "api:-" : "api:" + prefix,
@@ -461,8 +464,8 @@ void Api::AddCors(const ApiRequest& request, ApiResponse& response) const {
 ApiResponse Api::Preflight(const ApiRequest& request) const {
   ApiResponse r;
   const bool allowed = !options_.cors_origins.empty() && request.origin.size() == 1 &&
-                       std::find(options_.cors_origins.begin(), options_.cors_origins.end(),
-                                 request.origin.front()) != options_.cors_origins.end();
+                       std::find(options_.cors_origins.begin(), options_.cors_origins.end(), request.origin.front()) !=
+                           options_.cors_origins.end();
   if (!allowed) return ToResponse(Problem{403, "cross-origin requests are not allowed from this origin", {}});
   r.status = 204;
   r.content_type.clear();
@@ -492,20 +495,23 @@ ApiResponse Api::Metrics(Context&) {
   std::string out;
   {
     std::lock_guard lock(stats_->mu);
-    out += "# HELP provgate_admin_requests_total Admin API requests by route and status.\n"
-           "# TYPE provgate_admin_requests_total counter\n";
+    out +=
+        "# HELP provgate_admin_requests_total Admin API requests by route and status.\n"
+        "# TYPE provgate_admin_requests_total counter\n";
     for (const auto& [key, n] : stats_->requests) {
       const auto& [method, route, status] = key;
       out += fmt::format("provgate_admin_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n", method,
                          route, status, n);
     }
-    out += "# HELP provgate_admin_auth_failures_total Failed admin API authentications by reason.\n"
-           "# TYPE provgate_admin_auth_failures_total counter\n";
+    out +=
+        "# HELP provgate_admin_auth_failures_total Failed admin API authentications by reason.\n"
+        "# TYPE provgate_admin_auth_failures_total counter\n";
     for (const auto& [reason, n] : stats_->auth_failures) {
       out += fmt::format("provgate_admin_auth_failures_total{{reason=\"{}\"}} {}\n", reason, n);
     }
-    out += "# HELP provgate_admin_request_duration_seconds Admin API request latency.\n"
-           "# TYPE provgate_admin_request_duration_seconds histogram\n";
+    out +=
+        "# HELP provgate_admin_request_duration_seconds Admin API request latency.\n"
+        "# TYPE provgate_admin_request_duration_seconds histogram\n";
     for (size_t i = 0; i < Stats::kBuckets.size(); ++i) {
       out += fmt::format("provgate_admin_request_duration_seconds_bucket{{le=\"{}\"}} {}\n", Stats::kBuckets[i],
                          stats_->latency[i]);

@@ -43,19 +43,19 @@ namespace provgate::api {
 
 // What a role may do (Api::Routes lists each route's permission).
 enum class Permission {
-  kPublic,        // no key: the OpenAPI document, health
-  kMetrics,       // any platform-scoped key
-  kRead,          // tenants, devices, lines, variables, bans
+  kPublic,   // no key: the OpenAPI document, health
+  kMetrics,  // any platform-scoped key
+  kRead,     // tenants, devices, lines, variables, bans
   kAuditRead,
-  kDeviceWrite,   // add, import, lines, variables, credentials, repin, retire
-  kSupport,       // reactivate, unlock
-  kPlatform,      // add tenants, tenant policy, assign stock, bans
+  kDeviceWrite,  // add, import, lines, variables, credentials, repin, retire
+  kSupport,      // reactivate, unlock
+  kPlatform,     // add tenants, tenant policy, assign stock, bans
 };
 bool RoleAllows(service::Role role, Permission p);
 std::string_view PermissionName(Permission p);
 
 struct ApiOptions {
-  size_t max_json_bytes = 1 << 20;      // JSON bodies
+  size_t max_json_bytes = 1 << 20;  // JSON bodies
   // CSV inventory imports: streamed, so memory does not grow with this (service/inventory.hpp).
   size_t max_import_bytes = 256 << 20;
   // Origins allowed to call from a browser (exact match); empty = no CORS headers at all.

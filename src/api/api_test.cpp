@@ -36,15 +36,18 @@ TEST(OpenApi, DocumentsExactlyTheRoutesServed) {
   }
   std::set<std::pair<std::string, std::string>> served;
   for (const auto& r : Api::Routes()) served.emplace(r.method, r.path);
-  for (const auto& s : served) EXPECT_TRUE(documented.contains(s)) << "undocumented route " << s.first << " " << s.second;
-  for (const auto& d : documented) EXPECT_TRUE(served.contains(d)) << "documented but not served " << d.first << " " << d.second;
+  for (const auto& s : served)
+    EXPECT_TRUE(documented.contains(s)) << "undocumented route " << s.first << " " << s.second;
+  for (const auto& d : documented)
+    EXPECT_TRUE(served.contains(d)) << "documented but not served " << d.first << " " << d.second;
 }
 
 TEST(OpenApi, DocumentsEachRoutesPermission) {
   const auto doc = Document();
   for (const auto& r : Api::Routes()) {
     std::string method = r.method;
-    std::transform(method.begin(), method.end(), method.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(method.begin(), method.end(), method.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     const auto& op = doc.at("paths").at(r.path).at(method);
     EXPECT_EQ(op.at("x-provgate-permission").get<std::string>(), PermissionName(r.permission)) << r.path;
   }
@@ -73,7 +76,8 @@ TEST(RoleAllows, AuditorOnlyReadsTheAudit) {
 TEST(RoleAllows, OnlyAdminActsOnThePlatform) {
   using service::Role;
   EXPECT_TRUE(RoleAllows(Role::kAdmin, Permission::kPlatform));
-  for (auto r : {Role::kTenantAdmin, Role::kSupport, Role::kAuditor}) EXPECT_FALSE(RoleAllows(r, Permission::kPlatform));
+  for (auto r : {Role::kTenantAdmin, Role::kSupport, Role::kAuditor})
+    EXPECT_FALSE(RoleAllows(r, Permission::kPlatform));
 }
 
 TEST(Routes, NoGetRouteNeedsAWritePermission) {

@@ -15,7 +15,7 @@
 namespace provgate::api {
 
 struct AuthThrottleOptions {
-  int max_failures = 10;           // per window, before throttling
+  int max_failures = 10;  // per window, before throttling
   std::int64_t window_seconds = 60;
   std::int64_t block_seconds = 300;  // how long an over-limit source or prefix stays throttled
 };

@@ -60,8 +60,12 @@ nlohmann::json FindingsJson(const std::vector<service::DeviceFindings>& devices)
   for (const auto& d : devices) {
     auto findings = nlohmann::json::array();
     for (const auto& f : d.findings) {
-      findings.push_back({{"file", f.file}, {"rule", f.rule_id}, {"severity", std::string(lint::SeverityName(f.severity))},
-                          {"key", f.key}, {"message", f.message}, {"fix", f.fix_hint}});
+      findings.push_back({{"file", f.file},
+                          {"rule", f.rule_id},
+                          {"severity", std::string(lint::SeverityName(f.severity))},
+                          {"key", f.key},
+                          {"message", f.message},
+                          {"fix", f.fix_hint}});
     }
     out.push_back({{"mac", d.mac}, {"vendor", d.vendor}, {"model", d.model}, {"findings", findings}});
   }
@@ -258,10 +262,11 @@ ApiResponse Api::ListDevices(Context& ctx) {
   auto page = queries.Devices(req);
   if (!page) return Failed(page.error(), {"tenant", "state", "vendor", "model", "cursor", "limit"});
   auto items = nlohmann::json::array();
-  for (size_t i = 0; i < page->devices.size(); ++i) items.push_back(DeviceJson(page->devices[i], page->tenant_names[i]));
-  return JsonResponse(200, {{"items", items},
-                            {"next_cursor", page->next_cursor.empty() ? nlohmann::json(nullptr)
-                                                                       : nlohmann::json(page->next_cursor)}});
+  for (size_t i = 0; i < page->devices.size(); ++i)
+    items.push_back(DeviceJson(page->devices[i], page->tenant_names[i]));
+  return JsonResponse(
+      200, {{"items", items},
+            {"next_cursor", page->next_cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(page->next_cursor)}});
 }
 
 ApiResponse Api::AddDevice(Context& ctx) {
@@ -343,7 +348,8 @@ class KeptUpload {
   }
 
  private:
-  KeptUpload(std::filesystem::path dir, std::string temp, int fd) : dir_(std::move(dir)), temp_(std::move(temp)), fd_(fd) {}
+  KeptUpload(std::filesystem::path dir, std::string temp, int fd)
+      : dir_(std::move(dir)), temp_(std::move(temp)), fd_(fd) {}
   std::filesystem::path dir_;
   std::string temp_;
   int fd_;
@@ -472,8 +478,8 @@ ApiResponse Api::AssignDevice(Context& ctx) {
 ApiResponse Api::ReactivateDevice(Context& ctx) {
   return DeviceAction(ctx, [&](const std::string& mac) -> Result<nlohmann::json> {
     PG_TRY(auto r, ctx.admin->ReactivateDevice(mac));
-    nlohmann::json secrets = {{"url_token", r.url_token}, {"new_sip_passwords", r.new_passwords},
-                              {"pin_cleared", r.pin_cleared}};
+    nlohmann::json secrets = {
+        {"url_token", r.url_token}, {"new_sip_passwords", r.new_passwords}, {"pin_cleared", r.pin_cleared}};
     if (r.digest_password) secrets["digest_password"] = *r.digest_password;
     if (r.config_key) secrets["config_key"] = *r.config_key;
     return JsonOk(nlohmann::json::object({{"secrets", secrets}}));

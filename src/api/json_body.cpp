@@ -34,7 +34,8 @@ bool TooDeep(std::string_view body) {
 }  // namespace
 
 Result<nlohmann::json> ParseJsonObject(std::string_view body) {
-  if (TooDeep(body)) return Error::InvalidArgument("body: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  if (TooDeep(body))
+    return Error::InvalidArgument("body: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   // One set of keys per open object, to refuse duplicates.
   std::vector<std::set<std::string>> keys;
   bool duplicate = false;
@@ -67,9 +68,7 @@ const nlohmann::json* BodyReader::Get(const char* name) {
   return &*it;
 }
 
-void BodyReader::Fail(const char* name, std::string detail) {
-  errors_.push_back({name, std::move(detail)});
-}
+void BodyReader::Fail(const char* name, std::string detail) { errors_.push_back({name, std::move(detail)}); }
 
 std::optional<std::string> BodyReader::String(const char* name, size_t max_bytes) {
   const auto* v = Get(name);

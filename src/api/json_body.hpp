@@ -32,8 +32,7 @@ class BodyReader {
   std::optional<std::string> String(const char* name, size_t max_bytes = 256);
   std::optional<std::int64_t> Int(const char* name, std::int64_t min, std::int64_t max);
   std::optional<bool> Bool(const char* name);
-  std::optional<std::vector<std::string>> Strings(const char* name, size_t max_items = 256,
-                                                  size_t max_bytes = 256);
+  std::optional<std::vector<std::string>> Strings(const char* name, size_t max_items = 256, size_t max_bytes = 256);
   // Records that the field must be present.
   void Require(const char* name);
   // Marks a field the caller reads itself as known.

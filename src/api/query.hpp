@@ -25,7 +25,7 @@ inline constexpr size_t kMaxPathSegments = 16;
 std::optional<std::string> PercentDecode(std::string_view text);
 
 struct Target {
-  std::vector<std::string> segments;  // "/api/v1/devices" -> api, v1, devices
+  std::vector<std::string> segments;                       // "/api/v1/devices" -> api, v1, devices
   std::vector<std::pair<std::string, std::string>> query;  // in order, names unique
 };
 

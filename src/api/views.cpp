@@ -61,9 +61,8 @@ nlohmann::json DeviceCommon(const core::Device& d, const std::string& tenant) {
 
 nlohmann::json DeviceJson(const store::DeviceSummary& d, const std::string& tenant) {
   auto j = DeviceCommon(d.device, tenant);
-  j["credentials"] = {{"url_token", d.has_url_token},
-                      {"digest_password", d.has_digest_password},
-                      {"config_key", d.has_config_key}};
+  j["credentials"] = {
+      {"url_token", d.has_url_token}, {"digest_password", d.has_digest_password}, {"config_key", d.has_config_key}};
   return j;
 }
 

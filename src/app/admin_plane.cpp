@@ -37,6 +37,12 @@ void AdminPlane::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+std::vector<std::pair<std::string, std::uint16_t>> AdminPlane::Ports() const {
+  std::vector<std::pair<std::string, std::uint16_t>> ports;
+  for (const auto& l : listeners_) ports.emplace_back(l->name(), l->port());
+  return ports;
+}
+
 AdminPlane::~AdminPlane() { Stop(); }
 
 }  // namespace provgate::app

@@ -2,8 +2,11 @@
 // their own, so operators never hold up the device plane's serving threads.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -22,6 +25,8 @@ class AdminPlane {
   // Stops accepting and joins the thread.
   ~AdminPlane();
   void Stop();
+  // Each listener's name and bound port, in config order.
+  std::vector<std::pair<std::string, std::uint16_t>> Ports() const;
 
  private:
   AdminPlane() = default;

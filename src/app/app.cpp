@@ -1,6 +1,7 @@
 #include "app/app.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
@@ -12,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <thread>
+#include <utility>
 
 #include "app/server_metrics.hpp"
 #include "base/process.hpp"
@@ -124,21 +126,22 @@ Result<size_t> App::CheckTemplates() {
   return withheld_->size();
 }
 
-Status App::Serve() {
+Status App::Serve(ServeOptions options) {
   if (!audit_connection_) return Error::FailedPrecondition("App::Serve needs an App opened with Role::kServer");
   // Before anything is served: one server per audit file, and the store's copy of the audit
   // trail caught up with what an unclean stop left out of it.
   PG_TRY_STATUS(audit_->ClaimForServer());
-  pipeline::PipelineOptions options;
-  options.path_prefix = config_.path_prefix;
-  options.provisioning_url = config_.provisioning_url;
-  options.render_cache_files = config_.cache_devices;
-  options.withheld = withheld_;
+  pipeline::PipelineOptions pipeline_options;
+  pipeline_options.path_prefix = config_.path_prefix;
+  pipeline_options.provisioning_url = config_.provisioning_url;
+  pipeline_options.render_cache_files = config_.cache_devices;
+  pipeline_options.withheld = withheld_;
   PG_TRY(auto defenses, pipeline::Defenses::Create(*store_, clock_, config_.defense));
   // Requests of proven devices read through the fleet cache; the CLI and admin paths, and
   // names a request makes up, read the store.
   store::CachedStore cached(*store_, *fleet_cache_);
-  pipeline::Pipeline pipeline(cached, *store_, *store_, vendors_, *templates_, *audit_, clock_, *defenses, options);
+  pipeline::Pipeline pipeline(cached, *store_, *store_, vendors_, *templates_, *audit_, clock_, *defenses,
+                              pipeline_options);
 
   // Thread per core: each serving thread runs its own io_context with its own acceptor on
   // every listener's port (SO_REUSEPORT), so a connection lives on one thread from accept
@@ -155,6 +158,7 @@ Status App::Serve() {
   pipeline::DeviceMetrics device_metrics(listener_names, vendors_.Names());
 
   std::vector<std::unique_ptr<http::Listener>> listeners;
+  Serving ready;
   for (const auto& lc : config_.listeners) {
     PG_TRY(auto first, http::Listener::Create(main, lc, config_.mac_rules, pipeline, *audit_, clock_,
                                               *device_metrics.ForListener(lc.name)));
@@ -166,6 +170,7 @@ Status App::Serve() {
                  lc.bind, first->port(),
                  lc.plain_http ? "plain HTTP" : "TLS profile " + std::string(tls::TlsProfileName(lc.tls.profile)),
                  tls::ClientCertModeName(lc.tls.client_cert), threads);
+    ready.devices.push_back({first->name(), first->port()});
     listeners.push_back(std::move(first));
   }
   for (auto& l : listeners) l->Start();
@@ -203,13 +208,29 @@ Status App::Serve() {
   schedule_reload();
 
   boost::asio::signal_set signals(main, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int sig) {
-    spdlog::info("signal {}: shutting down", sig);
+  // Runs on the main serving thread, once: the first of a signal and Serving::stop.
+  bool shutting_down = false;
+  auto shut_down = [&] {
+    if (std::exchange(shutting_down, true)) return;
     for (auto& l : listeners) l->Stop();
     if (admin_plane) admin_plane->Stop();
     ban_reload.cancel();
+    signals.cancel();
     for (auto& c : contexts) c->stop();
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down", sig);
+    shut_down();
   });
+  if (admin_plane) {
+    for (auto& [name, port] : admin_plane->Ports()) ready.admin.push_back({std::move(name), port});
+  }
+  ready.stop = [&main, &shut_down] { boost::asio::post(main, shut_down); };
+  if (options.on_ready) {
+    // Runs once this thread serves (main.run() below); every acceptor is listening already.
+    boost::asio::post(main, [&] { options.on_ready(ready); });
+  }
 
   std::vector<std::thread> workers;
   for (unsigned i = 1; i < threads; ++i) {

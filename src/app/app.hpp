@@ -2,8 +2,11 @@
 // vendors, domain services, pipeline, listeners). Nothing else constructs these.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/config.hpp"
 #include "audit/audit_log.hpp"
@@ -49,8 +52,30 @@ class App {
   // hole, and one device's variables never stop the server.
   Result<size_t> CheckTemplates();
 
-  // Runs the device listeners, and the admin listeners when configured, until SIGINT/SIGTERM.
-  Status Serve();
+  // A listener Serve has bound: its configured name and the port it listens on (the one the
+  // kernel chose when the config asks for port 0).
+  struct BoundListener {
+    std::string name;
+    std::uint16_t port = 0;
+  };
+  // What Serve reports once it serves.
+  struct Serving {
+    std::vector<BoundListener> devices;  // in config order
+    std::vector<BoundListener> admin;    // in config order; empty without an admin plane
+    // Shuts Serve down as SIGINT/SIGTERM do. Thread-safe; callable until Serve returns.
+    std::function<void()> stop;
+  };
+  struct ServeOptions {
+    // Called once, on the thread that called Serve, when every device and admin listener is
+    // bound and accepting and the serving threads run: a request made from then on is
+    // served. Must not block (it runs on a serving thread). Never called when Serve fails
+    // to start.
+    std::function<void(const Serving&)> on_ready;
+  };
+
+  // Runs the device listeners, and the admin listeners when configured, until SIGINT/SIGTERM
+  // or Serving::stop.
+  Status Serve(ServeOptions options = {});
 
  private:
   App() = default;

@@ -1,4 +1,4 @@
-// "No allocation on the hot path" (issue 12) as a test: the real server (the demo
+// "No allocation on the hot path" as a test: the real server (the demo
 // installation, one serving thread, TLS with the demo device's client certificate) serves
 // keep-alive requests of a dozen phones at once, and the test counts the heap allocations
 // the serving thread makes per request once the connections, the caches and the recycled
@@ -24,11 +24,12 @@
 #include <algorithm>
 #include <atomic>
 #include <barrier>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <new>
 #include <sstream>
 #include <string>
@@ -105,36 +106,21 @@ std::string ReadFile(const std::filesystem::path& p) {
   return s.str();
 }
 
-std::uint16_t FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 // A phone on one keep-alive TLS connection: blocking, just enough HTTP for the test.
 class Phone {
  public:
+  // Connects to a listener that serves already (App::ServeOptions::on_ready).
   Phone(SSL_CTX* ctx, std::uint16_t port) {
-    for (int attempt = 0; attempt < 200 && fd_ < 0; ++attempt) {
-      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(port);
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-        fd_ = fd;
-      } else {
-        ::close(fd);
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      ::close(fd);
+      return;
     }
-    if (fd_ < 0) return;
+    fd_ = fd;
     const int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     const timeval limit{10, 0};  // a server that stops answering fails the test, not hangs it
@@ -183,8 +169,7 @@ class Phone {
 TEST(HotPathAllocations, KeepAliveRequestsOfAWarmDeviceAllocateNothingOnTheServingThread) {
   tls::testing::TempDir dir;
   ASSERT_FALSE(dir.path().empty());
-  const std::uint16_t port = FreePort();
-  auto demo = InitDemo(dir / "demo", port);
+  auto demo = InitDemo(dir / "demo", 0);
   ASSERT_TRUE(demo) << demo.error().message;
   auto config = LoadConfig(demo->config);
   ASSERT_TRUE(config) << config.error().message;
@@ -216,10 +201,21 @@ TEST(HotPathAllocations, KeepAliveRequestsOfAWarmDeviceAllocateNothingOnTheServi
   std::vector<std::uint64_t> marks;  // g_counted at each window's edge
   marks.reserve(kWindows + 1);
   std::barrier edge(kPhones, [&]() noexcept { marks.push_back(g_counted.load()); });
+  // The device listener's port once Serve serves; 0 when it failed to start.
+  std::promise<std::uint16_t> ready;
+  const std::shared_future<std::uint16_t> port = ready.get_future().share();
+  bool was_ready = false;  // touched by the thread that calls Serve only
+  std::function<void()> stop;
+  App::ServeOptions serve_options;
+  serve_options.on_ready = [&](const App::Serving& serving) {
+    was_ready = true;
+    stop = serving.stop;
+    ready.set_value(serving.devices.front().port);
+  };
   std::vector<std::thread> phones;
   for (int p = 0; p < kPhones; ++p) {
     phones.emplace_back([&] {
-      Phone phone(client_ctx->get(), port);
+      Phone phone(client_ctx->get(), port.get());
       // The Yealink sequence: the model's common file, then the phone's own.
       const std::string files[] = {"/y000000000096.cfg", "/" + phone_device.config_file};
       auto fetch = [&](int i) {
@@ -237,16 +233,14 @@ TEST(HotPathAllocations, KeepAliveRequestsOfAWarmDeviceAllocateNothingOnTheServi
       }
     });
   }
-  std::atomic<bool> serving{true};
   std::thread stopper([&] {
     for (auto& t : phones) t.join();
-    // App::Serve returns; a Serve that failed has no handler left and would be killed.
-    if (serving) std::raise(SIGTERM);
+    if (port.get() != 0) stop();
   });
   t_counting = true;
-  const Status served = (*app)->Serve();
-  serving = false;
+  const Status served = (*app)->Serve(serve_options);
   t_counting = false;
+  if (!was_ready) ready.set_value(0);
   stopper.join();
   ASSERT_TRUE(served) << served.error().message;
   ASSERT_EQ(failures.load(), 0);

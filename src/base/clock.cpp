@@ -1,9 +1,9 @@
 #include "base/clock.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <ctime>
 #include <iterator>
-#include <fmt/format.h>
 
 namespace provgate {
 
@@ -96,8 +96,7 @@ std::optional<TimePoint> ParseRfc3339(std::string_view text) {
   tm.tm_hour = num(11, 2);
   tm.tm_min = num(14, 2);
   tm.tm_sec = num(17, 2);
-  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 60) {
+  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) {
     return std::nullopt;
   }
   const std::time_t secs = timegm(&tm);

@@ -105,9 +105,7 @@ class ManualSteadyClock final : public SteadyClock {
 };
 
 // Unix seconds, the unit every store column and audit field uses.
-inline std::int64_t ToUnix(TimePoint t) {
-  return std::chrono::duration_cast<Seconds>(t.time_since_epoch()).count();
-}
+inline std::int64_t ToUnix(TimePoint t) { return std::chrono::duration_cast<Seconds>(t.time_since_epoch()).count(); }
 inline TimePoint FromUnix(std::int64_t s) { return TimePoint(Seconds(s)); }
 
 // RFC 3339 UTC with milliseconds, e.g. 2026-11-26T03:37:32.123Z.

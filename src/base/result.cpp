@@ -15,8 +15,6 @@ const char* ErrorCodeName(ErrorCode code) {
   return "unknown error";
 }
 
-void throw_exception_from_error(const Error& e, const boost::source_location&) {
-  throw ErrorException(e);
-}
+void throw_exception_from_error(const Error& e, const boost::source_location&) { throw ErrorException(e); }
 
 }  // namespace provgate

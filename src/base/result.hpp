@@ -11,13 +11,13 @@
 namespace provgate {
 
 enum class ErrorCode {
-  kInvalidArgument,    // bad input from an operator or a manifest (400)
-  kNotFound,           // no such tenant / device / line (404)
-  kAlreadyExists,      // duplicate device, tenant (409)
-  kPermissionDenied,   // policy refuses (403)
-  kFailedPrecondition, // state does not allow the operation (409)
-  kUnavailable,        // store busy, resource exhausted (503)
-  kInternal,           // bug or environment failure (500)
+  kInvalidArgument,     // bad input from an operator or a manifest (400)
+  kNotFound,            // no such tenant / device / line (404)
+  kAlreadyExists,       // duplicate device, tenant (409)
+  kPermissionDenied,    // policy refuses (403)
+  kFailedPrecondition,  // state does not allow the operation (409)
+  kUnavailable,         // store busy, resource exhausted (503)
+  kInternal,            // bug or environment failure (500)
 };
 
 const char* ErrorCodeName(ErrorCode code);
@@ -57,14 +57,17 @@ inline Status Ok() { return {}; }
 }  // namespace provgate
 
 // Propagates an error: PG_TRY(auto x, Expr()); or PG_TRY_STATUS(Expr());
+// `decl` is a declaration ("auto x"), which parentheses would break.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define PG_CONCAT_INNER(a, b) a##b
 #define PG_CONCAT(a, b) PG_CONCAT_INNER(a, b)
-#define PG_TRY(decl, expr)                                   \
-  auto PG_CONCAT(pg_r_, __LINE__) = (expr);                  \
+#define PG_TRY(decl, expr)                                                    \
+  auto PG_CONCAT(pg_r_, __LINE__) = (expr);                                   \
   if (!PG_CONCAT(pg_r_, __LINE__)) return PG_CONCAT(pg_r_, __LINE__).error(); \
   decl = std::move(*PG_CONCAT(pg_r_, __LINE__))
-#define PG_TRY_STATUS(expr)                                  \
-  do {                                                       \
-    auto pg_s_ = (expr);                                     \
-    if (!pg_s_) return pg_s_.error();                        \
+// NOLINTEND(bugprone-macro-parentheses)
+#define PG_TRY_STATUS(expr)           \
+  do {                                \
+    auto pg_s_ = (expr);              \
+    if (!pg_s_) return pg_s_.error(); \
   } while (0)

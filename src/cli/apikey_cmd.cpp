@@ -29,10 +29,10 @@ void AddApiKeyCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
     int expires_days = 0;
   };
   static AddArgs add;
-  auto* add_cmd = cmd->add_subcommand(
-      "add", "Create an API key and print it once (only its SHA-256 is stored)");
+  auto* add_cmd = cmd->add_subcommand("add", "Create an API key and print it once (only its SHA-256 is stored)");
   add_cmd->add_option("--role", add.role, "admin, tenant-admin, support or auditor")->required();
-  add_cmd->add_option("--tenant", add.tenant, "Confine the key to this tenant (tenant-admin: required; admin: not allowed)");
+  add_cmd->add_option("--tenant", add.tenant,
+                      "Confine the key to this tenant (tenant-admin: required; admin: not allowed)");
   add_cmd->add_option("--expires-days", add.expires_days, "Days until the key stops working (0 = never)")
       ->capture_default_str();
   add_cmd->add_option("--name", add.name, "A label for listings, e.g. the system that uses it");
@@ -57,8 +57,8 @@ void AddApiKeyCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
       auto keys = KeysOf(*a, Actor());
       auto list = keys.List();
       if (!list) return Fail(list.error());
-      fmt::print("{:<10} {:<13} {:<16} {:<25} {:<25} {:<25} {}\n", "KEY ID", "ROLE", "TENANT", "EXPIRES",
-                 "LAST USED", "REVOKED", "NAME");
+      fmt::print("{:<10} {:<13} {:<16} {:<25} {:<25} {:<25} {}\n", "KEY ID", "ROLE", "TENANT", "EXPIRES", "LAST USED",
+                 "REVOKED", "NAME");
       for (const auto& v : *list) {
         const auto& r = v.record;
         fmt::print("{:<10} {:<13} {:<16} {:<25} {:<25} {:<25} {}\n", r.prefix, r.role,

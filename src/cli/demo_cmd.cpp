@@ -11,9 +11,10 @@ void AddDemoCommands(CLI::App& root, GlobalOptions&, Handler& h) {
   static std::string dir = "provgate-demo";
   static std::uint16_t port = 8443;
   static std::optional<std::uint16_t> admin_port;
-  auto* init = demo->add_subcommand(
-      "init", "Create a demo (config, demo CA, server and device certificates, a demo tenant with "
-              "devices and SIP lines) unless DIR already holds one, and print how to use it");
+  auto* init =
+      demo->add_subcommand("init",
+                           "Create a demo (config, demo CA, server and device certificates, a demo tenant with "
+                           "devices and SIP lines) unless DIR already holds one, and print how to use it");
   init->add_option("--dir", dir, "Directory for the demo")->capture_default_str();
   init->add_option("--port", port, "HTTPS port of the demo listener")->capture_default_str();
   init->add_option("--admin-port", admin_port,

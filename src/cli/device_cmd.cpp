@@ -6,9 +6,7 @@
 namespace provgate::cli {
 namespace {
 
-std::string FormatTime(const std::optional<std::int64_t>& t) {
-  return t ? FormatRfc3339(FromUnix(*t)) : "-";
-}
+std::string FormatTime(const std::optional<std::int64_t>& t) { return t ? FormatRfc3339(FromUnix(*t)) : "-"; }
 
 }  // namespace
 
@@ -17,8 +15,8 @@ void AddDeviceCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
   device->require_subcommand(1);
 
   static service::NewDevice add;
-  auto* add_cmd = device->add_subcommand(
-      "add", "Add a device; with --tenant it is assigned and its provisioning window opens");
+  auto* add_cmd =
+      device->add_subcommand("add", "Add a device; with --tenant it is assigned and its provisioning window opens");
   add_cmd->add_option("mac", add.mac, "MAC address (any common spelling)")->required();
   add_cmd->add_option("--vendor", add.vendor, "Vendor module, e.g. yealink, polycom")->required();
   add_cmd->add_option("--model", add.model, "Model, e.g. T54W, VVX450")->required();
@@ -30,8 +28,7 @@ void AddDeviceCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
       if (!a) return 1;
       auto d = a->admin().AddDevice(add);
       if (!d) return Fail(d.error());
-      fmt::print("device {} added ({} {}, {})\n", d->mac.str(), d->vendor, d->model,
-                 core::DeviceStateName(d->state));
+      fmt::print("device {} added ({} {}, {})\n", d->mac.str(), d->vendor, d->model, core::DeviceStateName(d->state));
       return 0;
     };
   });
@@ -56,7 +53,8 @@ void AddDeviceCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
     one_page = limit->count() > 0;
     h = [&g] {
       if (!list_locked.empty()) {
-        if (list_locked != "true" && list_locked != "false") return Fail(Error::InvalidArgument("--locked: true or false"));
+        if (list_locked != "true" && list_locked != "false")
+          return Fail(Error::InvalidArgument("--locked: true or false"));
         list.locked = list_locked == "true";
       }
       if (seen_since >= 0) list.seen_since = seen_since;
@@ -65,7 +63,8 @@ void AddDeviceCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
       auto a = OpenApp(g);
       if (!a) return 1;
       service::Queries queries(a->store(), a->operator_store(), a->clock(), std::nullopt);
-      fmt::print("{:<14} {:<10} {:<10} {:<12} {:<16} {}\n", "MAC", "VENDOR", "MODEL", "STATE", "TENANT", "WINDOW EXPIRES");
+      fmt::print("{:<14} {:<10} {:<10} {:<12} {:<16} {}\n", "MAC", "VENDOR", "MODEL", "STATE", "TENANT",
+                 "WINDOW EXPIRES");
       for (;;) {
         auto page = queries.Devices(list);
         if (!page) return Fail(page.error());
@@ -96,26 +95,26 @@ void AddDeviceCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
       auto d = a->admin().ShowDevice(show_mac);
       if (!d) return Fail(d.error());
       const auto& dev = d->device;
-      fmt::print("mac:            {}\nvendor:         {}\nmodel:          {}\nserial:         {}\n"
-                 "tenant:         {}\nstate:          {}\nwindow opens:   {}\nwindow expires: {}\n",
-                 dev.mac.str(), dev.vendor, dev.model, dev.serial.empty() ? "-" : dev.serial,
-                 d->tenant ? d->tenant->name : "-", core::DeviceStateName(dev.state),
-                 FormatTime(dev.window_opens), FormatTime(dev.window_expires));
+      fmt::print(
+          "mac:            {}\nvendor:         {}\nmodel:          {}\nserial:         {}\n"
+          "tenant:         {}\nstate:          {}\nwindow opens:   {}\nwindow expires: {}\n",
+          dev.mac.str(), dev.vendor, dev.model, dev.serial.empty() ? "-" : dev.serial,
+          d->tenant ? d->tenant->name : "-", core::DeviceStateName(dev.state), FormatTime(dev.window_opens),
+          FormatTime(dev.window_expires));
       if (!dev.locked_reason.empty()) {
-        fmt::print("locked:         {} (after checking, lift with: provgate device unlock {})\n",
-                   dev.locked_reason, dev.mac.str());
+        fmt::print("locked:         {} (after checking, lift with: provgate device unlock {})\n", dev.locked_reason,
+                   dev.mac.str());
       }
-      fmt::print("key pin:        {}\n", dev.pin_spki.empty() ? "none yet (pinned on first fetch)"
-                                                             : "sha256 " + dev.pin_spki);
+      fmt::print("key pin:        {}\n",
+                 dev.pin_spki.empty() ? "none yet (pinned on first fetch)" : "sha256 " + dev.pin_spki);
       if (dev.last_seen_at) {
-        fmt::print("last seen:      {} from {} ({}{})\n", FormatTime(dev.last_seen_at),
-                   dev.last_seen_ip, dev.last_user_agent,
-                   dev.firmware.empty() ? "" : ", firmware " + dev.firmware);
+        fmt::print("last seen:      {} from {} ({}{})\n", FormatTime(dev.last_seen_at), dev.last_seen_ip,
+                   dev.last_user_agent, dev.firmware.empty() ? "" : ", firmware " + dev.firmware);
       }
       for (size_t i = 0; i < d->lines.size(); ++i) {
         const auto& l = d->lines[i];
-        fmt::print("line {}:         {} <{}@{}:{};transport={}> password {}\n", l.index,
-                   l.display_name, l.user, l.registrar, l.port, core::TransportName(l.transport),
+        fmt::print("line {}:         {} <{}@{}:{};transport={}> password {}\n", l.index, l.display_name, l.user,
+                   l.registrar, l.port, core::TransportName(l.transport),
                    d->has_password[i] ? "stored (encrypted)" : "none");
       }
       return 0;

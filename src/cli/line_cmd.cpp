@@ -23,8 +23,7 @@ void AddLineCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
   auto* pw = set->add_option("--password", password,
                              "SIP password (prefer --generate-password: it keeps the secret out "
                              "of your shell history)");
-  set->add_flag("--generate-password", c.generate_password,
-                "Generate a strong password and print it once")
+  set->add_flag("--generate-password", c.generate_password, "Generate a strong password and print it once")
       ->excludes(pw);
   set->callback([&g, &h] {
     h = [&g] {

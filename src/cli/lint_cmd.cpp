@@ -18,9 +18,9 @@ void AddLintCommand(CLI::App& root, GlobalOptions& g, Handler& h) {
     std::string tenant, mac;
   };
   static Args args;
-  auto* cmd = root.add_subcommand(
-      "lint", "Render devices' configs as the server would and check them against the hardening "
-              "rules (docs/lint.md); exit status 1 when an error-severity finding exists");
+  auto* cmd = root.add_subcommand("lint",
+                                  "Render devices' configs as the server would and check them against the hardening "
+                                  "rules (docs/lint.md); exit status 1 when an error-severity finding exists");
   cmd->add_option("--tenant", args.tenant, "Only this tenant's devices");
   cmd->add_option("--device", args.mac, "Only this device (MAC address)");
   cmd->callback([&g, &h] {

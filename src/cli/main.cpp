@@ -38,8 +38,7 @@ int main(int argc, char** argv) {
   root.require_subcommand(1);
   GlobalOptions g;
   if (const char* env = std::getenv("PROVGATE_CONFIG")) g.config = env;
-  root.add_option("-c,--config", g.config, "Configuration file (env PROVGATE_CONFIG)")
-      ->capture_default_str();
+  root.add_option("-c,--config", g.config, "Configuration file (env PROVGATE_CONFIG)")->capture_default_str();
   Handler handler;
   AddServeCommand(root, g, handler);
   AddTenantCommands(root, g, handler);

@@ -19,8 +19,8 @@ void AddDeviceSecurityCommands(CLI::App& device, GlobalOptions& g, Handler& h) {
        service::CredentialKind::kUrlToken, "URL token"},
       {"digest", "Issue a new HTTP digest/basic password (user name: the MAC)",
        service::CredentialKind::kDigestPassword, "digest password"},
-      {"config-key", "Issue a new config-encryption key (see docs/encryption.md)",
-       service::CredentialKind::kConfigKey, "config key"},
+      {"config-key", "Issue a new config-encryption key (see docs/encryption.md)", service::CredentialKind::kConfigKey,
+       "config key"},
       {"admin-password",
        "Issue a new random web-UI admin password, rendered into the device's own files (every "
        "device gets one when it is added); the phone takes it at its next fetch",
@@ -47,7 +47,8 @@ void AddDeviceSecurityCommands(CLI::App& device, GlobalOptions& g, Handler& h) {
       };
     });
   }
-  auto* unlock = device.add_subcommand("unlock", "Lift a lock (certificate key changed, network changed, first seen late)");
+  auto* unlock =
+      device.add_subcommand("unlock", "Lift a lock (certificate key changed, network changed, first seen late)");
   unlock->add_option("mac", mac, "Device MAC")->required();
   unlock->callback([&g, &h] {
     h = [&g] {
@@ -59,7 +60,8 @@ void AddDeviceSecurityCommands(CLI::App& device, GlobalOptions& g, Handler& h) {
       return 0;
     };
   });
-  auto* repin = device.add_subcommand("repin", "Forget the pinned certificate key; the next authenticated fetch pins anew");
+  auto* repin =
+      device.add_subcommand("repin", "Forget the pinned certificate key; the next authenticated fetch pins anew");
   repin->add_option("mac", mac, "Device MAC")->required();
   repin->callback([&g, &h] {
     h = [&g] {

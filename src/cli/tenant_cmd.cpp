@@ -16,8 +16,8 @@ void AddTenantCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
   auto* add_cmd = tenant->add_subcommand("add", "Add a tenant");
   add_cmd->add_option("name", add.name, "Tenant name: lowercase letters, digits, '-'")->required();
   add_cmd->add_option("--display-name", add.display_name, "Human-readable name");
-  add_cmd->add_option("--window-days", add.window_days,
-                      "Days a device's provisioning window stays open after assignment")
+  add_cmd
+      ->add_option("--window-days", add.window_days, "Days a device's provisioning window stays open after assignment")
       ->capture_default_str();
   add_cmd->callback([&g, &h] {
     h = [&g] {
@@ -58,8 +58,7 @@ void AddTenantCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
                   "Characters generated passwords use (some phones reject some); empty = default");
   set->add_option("--retention-days", change.retention_days,
                   "Days after which secrets of expired/retired devices are purged");
-  set->add_option("--min-strength", change.min_strength,
-                  "Weakest identity accepted: client-cert, token, digest or ip");
+  set->add_option("--min-strength", change.min_strength, "Weakest identity accepted: client-cert, token, digest or ip");
   set->add_option("--ip-ranges", change.ip_ranges,
                   "Source ranges (CIDR, comma-separated) every request must come from; '' clears")
       ->delimiter(',');
@@ -78,11 +77,11 @@ void AddTenantCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
       if (!a) return 1;
       auto t = a->admin().UpdateTenantPolicy(set_name, change);
       if (!t) return Fail(t.error());
-      fmt::print("tenant {}: window {} days, passwords {}, confirmation {}, length {}, retention {} days\n",
-                 t->name, t->window_days, core::PasswordPolicyName(t->password_policy),
-                 t->confirm_grace_seconds == 0 ? std::string("next fetch")
-                                               : std::to_string(t->confirm_grace_seconds) + " s",
-                 t->password_length, t->retention_days);
+      fmt::print(
+          "tenant {}: window {} days, passwords {}, confirmation {}, length {}, retention {} days\n", t->name,
+          t->window_days, core::PasswordPolicyName(t->password_policy),
+          t->confirm_grace_seconds == 0 ? std::string("next fetch") : std::to_string(t->confirm_grace_seconds) + " s",
+          t->password_length, t->retention_days);
       return 0;
     };
   });

@@ -60,9 +60,9 @@ void AddVars(CLI::App& parent, Layer layer, GlobalOptions& g, Handler& h) {
   const char* target_name = tenant ? "name" : "mac";
   const char* target_help = tenant ? "Tenant name" : "MAC address";
 
-  auto* vars = parent.add_subcommand(
-      "vars", tenant ? "Show or change the tenant's template variables (docs/templates.md)"
-                     : "Show or change the device's template variables (docs/templates.md)");
+  auto* vars =
+      parent.add_subcommand("vars", tenant ? "Show or change the tenant's template variables (docs/templates.md)"
+                                           : "Show or change the device's template variables (docs/templates.md)");
   vars->require_subcommand(1);
 
   auto run_change = [&g, &args, layer] {
@@ -76,9 +76,9 @@ void AddVars(CLI::App& parent, Layer layer, GlobalOptions& g, Handler& h) {
     return Report((layer == Layer::kTenant ? "tenant " : "device ") + args.target, *out);
   };
 
-  auto* set = vars->add_subcommand(
-      "set", "Set variables: true/false become booleans, integers numbers, anything else text; "
-             "refused if the rendered configs gain an error finding");
+  auto* set = vars->add_subcommand("set",
+                                   "Set variables: true/false become booleans, integers numbers, anything else text; "
+                                   "refused if the rendered configs gain an error finding");
   set->add_option(target_name, args.target, target_help)->required();
   set->add_option("assignments", args.change.set, "KEY=VALUE ...")->required();
   set->add_flag("--force", args.force, "Save even if lint finds new errors (recorded in the audit log)");

@@ -41,7 +41,5 @@ class MacAddress {
 
 template <>
 struct std::hash<provgate::core::MacAddress> {
-  size_t operator()(const provgate::core::MacAddress& m) const noexcept {
-    return std::hash<std::string>{}(m.str());
-  }
+  size_t operator()(const provgate::core::MacAddress& m) const noexcept { return std::hash<std::string>{}(m.str()); }
 };

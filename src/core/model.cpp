@@ -14,12 +14,11 @@ std::string_view DeviceStateName(DeviceState s) {
 }
 
 Result<DeviceState> ParseDeviceState(std::string_view text) {
-  for (auto s : {DeviceState::kStock, DeviceState::kAssigned, DeviceState::kProvisioned,
-                 DeviceState::kExpired, DeviceState::kRetired}) {
+  for (auto s : {DeviceState::kStock, DeviceState::kAssigned, DeviceState::kProvisioned, DeviceState::kExpired,
+                 DeviceState::kRetired}) {
     if (DeviceStateName(s) == text) return s;
   }
-  return Error::InvalidArgument(
-      "unknown device state; expected stock, assigned, provisioned, expired or retired");
+  return Error::InvalidArgument("unknown device state; expected stock, assigned, provisioned, expired or retired");
 }
 
 std::string_view PasswordPolicyName(PasswordPolicy p) {

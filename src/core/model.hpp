@@ -41,9 +41,9 @@ Result<IdentityStrength> ParseIdentityStrength(std::string_view text);
 
 struct Tenant {
   std::int64_t id = 0;
-  std::string name;          // unique, operator-chosen slug
+  std::string name;  // unique, operator-chosen slug
   std::string display_name;
-  int window_days = 14;      // provisioning window opened by assignment
+  int window_days = 14;  // provisioning window opened by assignment
   Vars vars = Vars::object();
   PasswordPolicy password_policy = PasswordPolicy::kDeliverOnce;
   // Confirmation that a delivered password arrived: 0 = the device's next fetch; otherwise
@@ -61,7 +61,7 @@ struct Tenant {
   bool anomaly_lock = true;            // lock devices that move network or show up late
   int anomaly_prefix_v4 = 24;
   int anomaly_prefix_v6 = 64;
-  int late_first_fetch_days = 7;       // first fetch this long after assignment locks (0 = off)
+  int late_first_fetch_days = 7;  // first fetch this long after assignment locks (0 = off)
   // Lock a device whose own credential (certificate or URL token) asks for another
   // device's files: its key is in someone else's hands. Off: the request is refused and
   // alerted, the device keeps working.
@@ -71,18 +71,18 @@ struct Tenant {
 struct Device {
   std::int64_t id = 0;
   MacAddress mac = MacAddress::Zero();
-  std::string vendor;        // vendor module name, e.g. "yealink"
-  std::string model;         // e.g. "T54W"
+  std::string vendor;  // vendor module name, e.g. "yealink"
+  std::string model;   // e.g. "T54W"
   std::optional<std::int64_t> tenant_id;
   DeviceState state = DeviceState::kStock;
   std::optional<std::int64_t> window_opens;    // unix seconds
   std::optional<std::int64_t> window_expires;  // unix seconds
   std::string serial;
   Vars vars = Vars::object();
-  std::string token_hash;                         // SHA-256 hex of the URL token; "" = none
-  std::optional<std::int64_t> state_changed_at;   // unix seconds of the last transition
+  std::string token_hash;                        // SHA-256 hex of the URL token; "" = none
+  std::optional<std::int64_t> state_changed_at;  // unix seconds of the last transition
   // Secrets, clear only in memory; sealed at rest by the store.
-  std::optional<std::string> config_key;          // vendor config-encryption key
+  std::optional<std::string> config_key;  // vendor config-encryption key
   // When the device's first plain copy of an encrypted file was sent (the phone cannot
   // decrypt before it: KeyDelivery::kPriorPlainCopy, kKeyFile); nullopt until then, and again
   // whenever the key changes.
@@ -95,8 +95,8 @@ struct Device {
   // `admin_password` into its device files unless a variable sets one); sealed at rest.
   std::optional<std::string> admin_password;
   // Identity hygiene.
-  std::string pin_spki;        // SHA-256 of the first authenticated certificate's public key
-  std::string locked_reason;   // "" = not locked; a locked device gets nothing until unlocked
+  std::string pin_spki;       // SHA-256 of the first authenticated certificate's public key
+  std::string locked_reason;  // "" = not locked; a locked device gets nothing until unlocked
   // Last seen (recorded on device-file fetches).
   std::optional<std::int64_t> last_seen_at;
   std::string last_seen_ip;

@@ -44,8 +44,7 @@ class Fd {
 std::string Errno(int err) { return std::strerror(err); }
 
 Error IoError(std::string_view what, const std::filesystem::path& path, int err) {
-  return Error::Internal(
-      fmt::format("master key file {}: {}: {}", path.string(), what, Errno(err)));
+  return Error::Internal(fmt::format("master key file {}: {}: {}", path.string(), what, Errno(err)));
 }
 
 Status ReadExactly(int fd, unsigned char* out, size_t n, const std::filesystem::path& path) {
@@ -63,8 +62,7 @@ Status ReadExactly(int fd, unsigned char* out, size_t n, const std::filesystem::
   return Ok();
 }
 
-Status WriteExactly(int fd, const unsigned char* data, size_t n,
-                    const std::filesystem::path& path) {
+Status WriteExactly(int fd, const unsigned char* data, size_t n, const std::filesystem::path& path) {
   size_t done = 0;
   while (done < n) {
     ssize_t w = ::write(fd, data + done, n - done);
@@ -80,19 +78,17 @@ Result<SecretBox> LoadKey(int raw_fd, const std::filesystem::path& path) {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return IoError("stat", path, errno);
   if (!S_ISREG(st.st_mode)) {
-    return Error::InvalidArgument(
-        fmt::format("master key file {} is not a regular file", path.string()));
+    return Error::InvalidArgument(fmt::format("master key file {} is not a regular file", path.string()));
   }
   if ((st.st_mode & 077) != 0) {
-    return Error::FailedPrecondition(fmt::format(
-        "master key file {} is accessible by group or others (mode {:04o}); it protects every "
-        "SIP password, so provgate refuses it. Run `chmod 600 {}` and restart",
-        path.string(), st.st_mode & 07777, path.string()));
+    return Error::FailedPrecondition(
+        fmt::format("master key file {} is accessible by group or others (mode {:04o}); it protects every "
+                    "SIP password, so provgate refuses it. Run `chmod 600 {}` and restart",
+                    path.string(), st.st_mode & 07777, path.string()));
   }
   if (st.st_size != static_cast<off_t>(SecretBox::kKeySize)) {
-    return Error::InvalidArgument(
-        fmt::format("master key file {} has {} bytes; a master key is exactly {} bytes",
-                    path.string(), st.st_size, SecretBox::kKeySize));
+    return Error::InvalidArgument(fmt::format("master key file {} has {} bytes; a master key is exactly {} bytes",
+                                              path.string(), st.st_size, SecretBox::kKeySize));
   }
   Key key{};
   auto read = ReadExactly(fd.get(), key.data(), key.size(), path);
@@ -156,19 +152,15 @@ Result<SecretBox> SecretBox::OpenOrCreateKeyFile(const std::filesystem::path& pa
     if (fd >= 0) return LoadKey(fd, path);
     if (errno == ELOOP) {
       return Error::InvalidArgument(fmt::format(
-          "master key file {} is a symbolic link; point the configuration at the file itself",
-          path.string()));
+          "master key file {} is a symbolic link; point the configuration at the file itself", path.string()));
     }
     if (errno != ENOENT) return IoError("open", path, errno);
     PG_TRY_STATUS(CreateKeyFile(path));
   }
-  return Error::Internal(
-      fmt::format("master key file {} vanished right after creation", path.string()));
+  return Error::Internal(fmt::format("master key file {} vanished right after creation", path.string()));
 }
 
-SecretBox SecretBox::FromKey(const std::array<unsigned char, kKeySize>& key) {
-  return SecretBox(key);
-}
+SecretBox SecretBox::FromKey(const std::array<unsigned char, kKeySize>& key) { return SecretBox(key); }
 
 SecretBox::~SecretBox() { sodium_memzero(key_.data(), key_.size()); }
 
@@ -176,9 +168,8 @@ std::vector<unsigned char> SecretBox::Seal(std::string_view plaintext) const {
   std::vector<unsigned char> out = RandomBytes(kNonceSize);
   out.resize(kNonceSize + kTagSize + plaintext.size());
   // Random 192-bit nonces: collisions are negligible for any number of seals we will do.
-  crypto_secretbox_easy(out.data() + kNonceSize,
-                        reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
-                        out.data(), key_.data());
+  crypto_secretbox_easy(out.data() + kNonceSize, reinterpret_cast<const unsigned char*>(plaintext.data()),
+                        plaintext.size(), out.data(), key_.data());
   return out;
 }
 
@@ -187,11 +178,9 @@ Result<std::string> SecretBox::Open(const std::vector<unsigned char>& sealed) co
     return Error::InvalidArgument("sealed secret is truncated");
   }
   std::string plain(sealed.size() - kNonceSize - kTagSize, '\0');
-  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()),
-                                 sealed.data() + kNonceSize, sealed.size() - kNonceSize,
-                                 sealed.data(), key_.data()) != 0) {
-    return Error::InvalidArgument(
-        "sealed secret failed authentication (wrong master key or corrupted data)");
+  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()), sealed.data() + kNonceSize,
+                                 sealed.size() - kNonceSize, sealed.data(), key_.data()) != 0) {
+    return Error::InvalidArgument("sealed secret failed authentication (wrong master key or corrupted data)");
   }
   return plain;
 }

@@ -46,8 +46,8 @@ class SecretBoxKeyFile : public ::testing::Test {
 
 TEST(SecretBox, RoundTripsTextAndBinary) {
   auto box = SecretBox::FromKey(FixedKey(7));
-  for (std::string plain : {std::string(), std::string("s3cret-SIP-pw"), std::string("\0\xff\n", 3),
-                            std::string(10000, 'x')}) {
+  for (std::string plain :
+       {std::string(), std::string("s3cret-SIP-pw"), std::string("\0\xff\n", 3), std::string(10000, 'x')}) {
     auto sealed = box.Seal(plain);
     EXPECT_EQ(sealed.size(), plain.size() + 40u);
     auto opened = box.Open(sealed);
@@ -118,8 +118,7 @@ TEST_F(SecretBoxKeyFile, RefusesKeyReadableByGroupOrOthers) {
     auto box = SecretBox::OpenOrCreateKeyFile(path_);
     ASSERT_FALSE(box) << std::oct << mode;
     EXPECT_EQ(box.error().code, ErrorCode::kFailedPrecondition);
-    EXPECT_NE(box.error().message.find("chmod 600 " + path_.string()), std::string::npos)
-        << box.error().message;
+    EXPECT_NE(box.error().message.find("chmod 600 " + path_.string()), std::string::npos) << box.error().message;
   }
   ASSERT_EQ(::chmod(path_.c_str(), 0400), 0);  // owner read-only is fine
   EXPECT_TRUE(SecretBox::OpenOrCreateKeyFile(path_));

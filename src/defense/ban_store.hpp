@@ -14,8 +14,8 @@
 namespace provgate::defense {
 
 struct Ban {
-  std::string source;  // canonical CIDR text, net::Cidr::ToString(): "192.0.2.7/32"
-  std::string reason;  // e.g. "scan: 20 distinct unknown MACs in 600 s"
+  std::string source;        // canonical CIDR text, net::Cidr::ToString(): "192.0.2.7/32"
+  std::string reason;        // e.g. "scan: 20 distinct unknown MACs in 600 s"
   std::int64_t created = 0;  // unix seconds
   std::int64_t expires = 0;  // unix seconds; banned while now < expires
   int offence_count = 1;     // 1 for a first offence; drives the exponential growth

@@ -20,16 +20,13 @@ Result<BanPolicy> BanPolicy::Create(BanPolicyOptions options) {
 
 Seconds BanPolicy::Duration(int offence_count) const {
   const double exponent = std::max(0, offence_count - 1);
-  const double seconds =
-      static_cast<double>(options_.base.count()) * std::pow(options_.factor, exponent);
+  const double seconds = static_cast<double>(options_.base.count()) * std::pow(options_.factor, exponent);
   const auto cap = static_cast<double>(options_.max.count());
   // pow may overflow to inf for long careers; the cap keeps the cast defined.
   return Seconds(static_cast<Seconds::rep>(std::min(seconds, cap)));
 }
 
-bool BanPolicy::IsProtected(const net::Cidr& source) const {
-  return options_.allowlist.Overlaps(source);
-}
+bool BanPolicy::IsProtected(const net::Cidr& source) const { return options_.allowlist.Overlaps(source); }
 
 BanList::BanList(BanStore& store, BanPolicy policy, size_t max_history)
     : store_(store), policy_(std::move(policy)), max_history_(max_history) {}
@@ -73,8 +70,7 @@ Status BanList::SaveLocked(const net::Cidr& source, Ban ban) {
   return store_.SaveBan(ban);
 }
 
-Result<std::optional<Ban>> BanList::BanSource(const net::Cidr& source, std::string reason,
-                                              TimePoint now) {
+Result<std::optional<Ban>> BanList::BanSource(const net::Cidr& source, std::string reason, TimePoint now) {
   if (policy_.IsProtected(source)) return std::optional<Ban>();
   const std::int64_t t = ToUnix(now);
   std::unique_lock lock(mu_);
@@ -87,14 +83,13 @@ Result<std::optional<Ban>> BanList::BanSource(const net::Cidr& source, std::stri
       offence = it->second.offence_count + 1;
     }
   }
-  Ban ban{source.ToString(), std::move(reason), t,
-          std::max(previous_expiry, t + policy_.Duration(offence).count()), offence};
+  Ban ban{source.ToString(), std::move(reason), t, std::max(previous_expiry, t + policy_.Duration(offence).count()),
+          offence};
   PG_TRY_STATUS(SaveLocked(source, ban));
   return std::optional<Ban>(ban);
 }
 
-Result<Ban> BanList::AddManual(const net::Cidr& source, std::string reason, Seconds duration,
-                               TimePoint now) {
+Result<Ban> BanList::AddManual(const net::Cidr& source, std::string reason, Seconds duration, TimePoint now) {
   if (duration.count() <= 0) return Error::InvalidArgument("ban duration must be positive");
   const std::int64_t t = ToUnix(now);
   std::unique_lock lock(mu_);

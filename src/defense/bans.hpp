@@ -19,9 +19,9 @@
 namespace provgate::defense {
 
 struct BanPolicyOptions {
-  Seconds base{600};            // first offence
-  double factor = 2.0;          // each repeat multiplies the duration (>= 1)
-  Seconds max{7 * 24 * 3600};   // cap
+  Seconds base{600};           // first offence
+  double factor = 2.0;         // each repeat multiplies the duration (>= 1)
+  Seconds max{7 * 24 * 3600};  // cap
   // A new offence within this time after the previous ban expired counts as a repeat.
   Seconds repeat_memory{7 * 24 * 3600};
   // Operator ranges never banned, also not as part of an aggregate (/24, /64) ban.
@@ -59,20 +59,16 @@ class BanList {
   // Bans `source` for the policy's duration, growing with each repeat offence, and saves it.
   // Returns nullopt without banning when the allowlist protects the source. If the source is
   // already banned the ban is extended only if the new expiry is later.
-  Result<std::optional<Ban>> BanSource(const net::Cidr& source, std::string reason,
-                                       TimePoint now);
+  Result<std::optional<Ban>> BanSource(const net::Cidr& source, std::string reason, TimePoint now);
   // An operator's ban with an explicit duration (counts as an offence too).
-  Result<Ban> AddManual(const net::Cidr& source, std::string reason, Seconds duration,
-                        TimePoint now);
+  Result<Ban> AddManual(const net::Cidr& source, std::string reason, Seconds duration, TimePoint now);
   // Lifts the ban of `source` (canonical CIDR text); kNotFound when neither the cache nor
   // the store has it. History is kept, so a re-offence still counts as a repeat.
   Status Remove(const net::Cidr& source);
 
   // The active ban covering `address` (host or aggregate), if any.
   std::optional<Ban> Find(const net::IpAddress& address, TimePoint now) const;
-  bool IsBanned(const net::IpAddress& address, TimePoint now) const {
-    return Find(address, now).has_value();
-  }
+  bool IsBanned(const net::IpAddress& address, TimePoint now) const { return Find(address, now).has_value(); }
   // Active bans, ordered by source.
   std::vector<Ban> List(TimePoint now) const;
 

@@ -4,8 +4,8 @@
 #include <sodium.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <array>
+#include <cstdlib>
 
 #include "crypto/random.hpp"
 #include "net/http_token.hpp"
@@ -39,12 +39,10 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-
 bool IsCtl(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
 bool IsLowerHex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 // Splits "Scheme rest": the scheme must match case-insensitively and be followed by spaces.
@@ -132,15 +130,12 @@ std::uint64_t LoadBe64(const unsigned char* p) {
 }
 
 std::int64_t NowMs(const Clock& clock) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch()).count();
 }
 
 }  // namespace
 
-std::string_view DigestAlgorithmName(DigestAlgorithm a) {
-  return a == DigestAlgorithm::kSha256 ? "SHA-256" : "MD5";
-}
+std::string_view DigestAlgorithmName(DigestAlgorithm a) { return a == DigestAlgorithm::kSha256 ? "SHA-256" : "MD5"; }
 
 std::string ComputeHa1(DigestAlgorithm algorithm, std::string_view user, std::string_view realm,
                        std::string_view password) {
@@ -152,9 +147,8 @@ std::string ComputeHa1(DigestAlgorithm algorithm, std::string_view user, std::st
   return ha1;
 }
 
-std::string ComputeDigestResponse(DigestAlgorithm algorithm, std::string_view ha1_hex,
-                                  std::string_view nonce, std::string_view nc_text,
-                                  std::string_view cnonce, std::string_view method,
+std::string ComputeDigestResponse(DigestAlgorithm algorithm, std::string_view ha1_hex, std::string_view nonce,
+                                  std::string_view nc_text, std::string_view cnonce, std::string_view method,
                                   std::string_view uri) {
   std::string a2;
   a2.append(method).append(":").append(uri);
@@ -188,8 +182,8 @@ Result<DigestCredentials> ParseDigestAuthorization(std::string_view header_value
   PG_TRY(auto params, ParseAuthParams(*rest));
 
   DigestCredentials c;
-  bool have_user = false, have_realm = false, have_nonce = false, have_uri = false,
-       have_response = false, have_cnonce = false, have_nc = false, have_qop = false;
+  bool have_user = false, have_realm = false, have_nonce = false, have_uri = false, have_response = false,
+       have_cnonce = false, have_nc = false, have_qop = false;
   std::string algorithm = "MD5";
   for (auto& [name, value] : params) {
     if (name == "username") {
@@ -266,9 +260,8 @@ Result<BasicCredentials> ParseBasicAuthorization(std::string_view header_value) 
   std::string decoded(rest->size(), '\0');
   size_t len = 0;
   const char* end = nullptr;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(),
-                        rest->data(), rest->size(), nullptr, &len, &end,
-                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(), rest->data(), rest->size(),
+                        nullptr, &len, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
       end != rest->data() + rest->size()) {
     return Error::InvalidArgument("bad base64 in Basic authorization");
   }
@@ -287,10 +280,9 @@ Result<BasicCredentials> ParseBasicAuthorization(std::string_view header_value) 
   return out;
 }
 
-bool VerifyBasic(const BasicCredentials& credentials, std::string_view realm,
-                 DigestAlgorithm algorithm, std::string_view ha1_hex) {
-  const std::string computed =
-      ComputeHa1(algorithm, credentials.user, realm, credentials.password);
+bool VerifyBasic(const BasicCredentials& credentials, std::string_view realm, DigestAlgorithm algorithm,
+                 std::string_view ha1_hex) {
+  const std::string computed = ComputeHa1(algorithm, credentials.user, realm, credentials.password);
   return crypto::ConstantTimeEquals(computed, ha1_hex);
 }
 
@@ -299,8 +291,7 @@ struct NonceManager::Decoded {
   std::uint64_t random = 0;
 };
 
-NonceManager::NonceManager(const Clock& clock, NonceManagerOptions options)
-    : clock_(clock), options_(options) {
+NonceManager::NonceManager(const Clock& clock, NonceManagerOptions options) : clock_(clock), options_(options) {
   const auto k = crypto::RandomBytes(kKeySize);
   std::copy(k.begin(), k.end(), key_.begin());
 }
@@ -319,18 +310,15 @@ std::string NonceManager::Issue(std::string_view realm) {
   crypto_auth_hmacsha256_state st;
   crypto_auth_hmacsha256_init(&st, key_.data(), key_.size());
   crypto_auth_hmacsha256_update(&st, raw.data(), 16);
-  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(realm.data()),
-                                realm.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(realm.data()), realm.size());
   crypto_auth_hmacsha256_final(&st, mac.data());
   std::copy(mac.begin(), mac.begin() + kNonceMacBytes, raw.begin() + 16);
   std::array<char, 64> text{};
-  sodium_bin2base64(text.data(), text.size(), raw.data(), raw.size(),
-                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_bin2base64(text.data(), text.size(), raw.data(), raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   return std::string(text.data());
 }
 
-std::optional<NonceManager::Decoded> NonceManager::Decode(std::string_view nonce,
-                                                          std::string_view realm) const {
+std::optional<NonceManager::Decoded> NonceManager::Decode(std::string_view nonce, std::string_view realm) const {
   // 32 bytes are 43 base64url characters without padding.
   if (nonce.size() != 43) return std::nullopt;
   std::array<unsigned char, kNonceRawBytes> raw{};
@@ -345,8 +333,7 @@ std::optional<NonceManager::Decoded> NonceManager::Decode(std::string_view nonce
   crypto_auth_hmacsha256_state st;
   crypto_auth_hmacsha256_init(&st, key_.data(), key_.size());
   crypto_auth_hmacsha256_update(&st, raw.data(), 16);
-  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(realm.data()),
-                                realm.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(realm.data()), realm.size());
   crypto_auth_hmacsha256_final(&st, mac.data());
   if (crypto_verify_16(mac.data(), raw.data() + 16) != 0) return std::nullopt;
   return Decoded{static_cast<std::int64_t>(LoadBe64(raw.data())), LoadBe64(raw.data() + 8)};
@@ -406,29 +393,27 @@ std::vector<std::string> Challenge(NonceManager& nonces, std::string_view realm,
   std::vector<std::string> out;
   out.reserve(algorithms.size());
   for (DigestAlgorithm a : algorithms) {
-    std::string v = "Digest realm=" + QuoteEscaped(realm) + ", qop=\"auth\", algorithm=" +
-                    std::string(DigestAlgorithmName(a)) + ", nonce=\"" + nonce + "\"";
+    std::string v = "Digest realm=" + QuoteEscaped(realm) +
+                    ", qop=\"auth\", algorithm=" + std::string(DigestAlgorithmName(a)) + ", nonce=\"" + nonce + "\"";
     if (stale) v += ", stale=true";
     out.push_back(std::move(v));
   }
   return out;
 }
 
-DigestOutcome VerifyDigest(const DigestCredentials& credentials, const DigestRequest& request,
-                           std::string_view ha1_hex, NonceManager& nonces) {
+DigestOutcome VerifyDigest(const DigestCredentials& credentials, const DigestRequest& request, std::string_view ha1_hex,
+                           NonceManager& nonces) {
   const auto& allowed = request.allowed_algorithms;
   if (std::find(allowed.begin(), allowed.end(), credentials.algorithm) == allowed.end()) {
     return DigestOutcome::kAlgorithmRefused;
   }
   const DigestAlgorithm alg = credentials.algorithm;
-  const std::string expected =
-      ComputeDigestResponse(alg, ha1_hex, credentials.nonce, credentials.nc_text,
-                            credentials.cnonce, request.method, credentials.uri);
+  const std::string expected = ComputeDigestResponse(alg, ha1_hex, credentials.nonce, credentials.nc_text,
+                                                     credentials.cnonce, request.method, credentials.uri);
   const bool response_ok = crypto::ConstantTimeEquals(expected, credentials.response);
   // The uri must be the request's own target, or a response captured for one file would
   // open another; the realm must be ours.
-  const bool binding_ok =
-      credentials.uri == request.request_target && credentials.realm == request.realm;
+  const bool binding_ok = credentials.uri == request.request_target && credentials.realm == request.realm;
 
   const NonceCheck check = nonces.Check(credentials.nonce, request.realm);
   if (check == NonceCheck::kInvalid) return DigestOutcome::kInvalidNonce;

@@ -33,9 +33,8 @@ std::string ComputeHa1(DigestAlgorithm algorithm, std::string_view user, std::st
 
 // The qop=auth response a client computes: H(HA1:nonce:nc:cnonce:auth:H(method:uri)),
 // lowercase hex. Exposed for tests and test clients.
-std::string ComputeDigestResponse(DigestAlgorithm algorithm, std::string_view ha1_hex,
-                                  std::string_view nonce, std::string_view nc_text,
-                                  std::string_view cnonce, std::string_view method,
+std::string ComputeDigestResponse(DigestAlgorithm algorithm, std::string_view ha1_hex, std::string_view nonce,
+                                  std::string_view nc_text, std::string_view cnonce, std::string_view method,
                                   std::string_view uri);
 
 // A random HA1 of the right length, fixed for the life of the process, for unknown users so
@@ -50,7 +49,7 @@ struct DigestCredentials {
   std::string realm;
   std::string nonce;
   std::string uri;
-  std::string response;  // lowercase hex
+  std::string response;                               // lowercase hex
   DigestAlgorithm algorithm = DigestAlgorithm::kMd5;  // RFC 7616: absent means MD5
   std::string cnonce;
   std::uint32_t nc = 0;
@@ -73,8 +72,8 @@ struct BasicCredentials {
 Result<BasicCredentials> ParseBasicAuthorization(std::string_view header_value);
 
 // Constant-time check of a Basic password against the user's HA1 of `algorithm`.
-bool VerifyBasic(const BasicCredentials& credentials, std::string_view realm,
-                 DigestAlgorithm algorithm, std::string_view ha1_hex);
+bool VerifyBasic(const BasicCredentials& credentials, std::string_view realm, DigestAlgorithm algorithm,
+                 std::string_view ha1_hex);
 
 struct NonceManagerOptions {
   Seconds lifetime{300};
@@ -100,8 +99,7 @@ class NonceManager {
  public:
   static constexpr size_t kKeySize = 32;
   NonceManager(const Clock& clock, NonceManagerOptions options);
-  NonceManager(const Clock& clock, NonceManagerOptions options,
-               const std::array<unsigned char, kKeySize>& key);
+  NonceManager(const Clock& clock, NonceManagerOptions options, const std::array<unsigned char, kKeySize>& key);
   ~NonceManager();
   NonceManager(const NonceManager&) = delete;
   NonceManager& operator=(const NonceManager&) = delete;
@@ -132,15 +130,14 @@ class NonceManager {
 // WWW-Authenticate values, one per algorithm in the order given (put SHA-256 first). The
 // form depends only on realm, algorithms and `stale`, never on who asked.
 std::vector<std::string> Challenge(NonceManager& nonces, std::string_view realm,
-                                   const std::vector<DigestAlgorithm>& algorithms,
-                                   bool stale = false);
+                                   const std::vector<DigestAlgorithm>& algorithms, bool stale = false);
 
 enum class DigestOutcome : std::uint8_t {
   kOk,
-  kBadResponse,     // wrong password (or unknown user), wrong uri or realm
-  kStaleNonce,      // right password, expired nonce: answer with a stale=true challenge
-  kInvalidNonce,    // not a nonce we issued
-  kReplayedNonce,   // nonce-count reused
+  kBadResponse,    // wrong password (or unknown user), wrong uri or realm
+  kStaleNonce,     // right password, expired nonce: answer with a stale=true challenge
+  kInvalidNonce,   // not a nonce we issued
+  kReplayedNonce,  // nonce-count reused
   kAlgorithmRefused,
 };
 
@@ -155,7 +152,7 @@ struct DigestRequest {
 // Always computes and compares the full response in constant time before looking at the
 // nonce, so the cost does not depend on whether the user exists. Records the nonce-count
 // only on success.
-DigestOutcome VerifyDigest(const DigestCredentials& credentials, const DigestRequest& request,
-                           std::string_view ha1_hex, NonceManager& nonces);
+DigestOutcome VerifyDigest(const DigestCredentials& credentials, const DigestRequest& request, std::string_view ha1_hex,
+                           NonceManager& nonces);
 
 }  // namespace provgate::defense

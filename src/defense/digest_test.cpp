@@ -13,9 +13,8 @@ constexpr std::string_view kUser = "001565aabbcc";
 constexpr std::string_view kPassword = "correct horse";
 constexpr std::string_view kTarget = "/001565aabbcc.cfg";
 
-std::string Header(DigestAlgorithm alg, std::string_view nonce, std::string_view nc,
-                   std::string_view password, std::string_view uri = kTarget,
-                   std::string_view user = kUser) {
+std::string Header(DigestAlgorithm alg, std::string_view nonce, std::string_view nc, std::string_view password,
+                   std::string_view uri = kTarget, std::string_view user = kUser) {
   return test_support::DigestAuthorization(alg, user, password, kRealm, nonce, nc, "GET", uri);
 }
 
@@ -23,13 +22,11 @@ class Digest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(crypto::InitCrypto()); }
 
-  DigestOutcome Verify(const std::string& header, std::string_view ha1,
-                       std::string_view target = kTarget) {
+  DigestOutcome Verify(const std::string& header, std::string_view ha1, std::string_view target = kTarget) {
     auto creds = ParseDigestAuthorization(header);
     EXPECT_TRUE(creds) << (creds ? "" : creds.error().message);
     if (!creds) return DigestOutcome::kBadResponse;
-    const DigestRequest req{"GET", target, kRealm,
-                            {DigestAlgorithm::kSha256, DigestAlgorithm::kMd5}};
+    const DigestRequest req{"GET", target, kRealm, {DigestAlgorithm::kSha256, DigestAlgorithm::kMd5}};
     return VerifyDigest(*creds, req, ha1, nonces_);
   }
 
@@ -41,23 +38,18 @@ TEST_F(Digest, MatchesRfc7616Examples) {
   // RFC 7616 section 3.9.1.
   const std::string nonce = "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v";
   const std::string cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ";
-  const auto md5 = ComputeHa1(DigestAlgorithm::kMd5, "Mufasa", "http-auth@example.org",
-                              "Circle of Life");
-  EXPECT_EQ(ComputeDigestResponse(DigestAlgorithm::kMd5, md5, nonce, "00000001", cnonce, "GET",
-                                  "/dir/index.html"),
+  const auto md5 = ComputeHa1(DigestAlgorithm::kMd5, "Mufasa", "http-auth@example.org", "Circle of Life");
+  EXPECT_EQ(ComputeDigestResponse(DigestAlgorithm::kMd5, md5, nonce, "00000001", cnonce, "GET", "/dir/index.html"),
             "8ca523f5e9506fed4657c9700eebdbec");
-  const auto sha = ComputeHa1(DigestAlgorithm::kSha256, "Mufasa", "http-auth@example.org",
-                              "Circle of Life");
-  EXPECT_EQ(ComputeDigestResponse(DigestAlgorithm::kSha256, sha, nonce, "00000001", cnonce,
-                                  "GET", "/dir/index.html"),
+  const auto sha = ComputeHa1(DigestAlgorithm::kSha256, "Mufasa", "http-auth@example.org", "Circle of Life");
+  EXPECT_EQ(ComputeDigestResponse(DigestAlgorithm::kSha256, sha, nonce, "00000001", cnonce, "GET", "/dir/index.html"),
             "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1");
 }
 
 TEST_F(Digest, AcceptsCorrectPasswordForBothAlgorithms) {
   for (auto alg : {DigestAlgorithm::kSha256, DigestAlgorithm::kMd5}) {
     const std::string nonce = nonces_.Issue(kRealm);
-    EXPECT_EQ(Verify(Header(alg, nonce, "00000001", kPassword),
-                     ComputeHa1(alg, kUser, kRealm, kPassword)),
+    EXPECT_EQ(Verify(Header(alg, nonce, "00000001", kPassword), ComputeHa1(alg, kUser, kRealm, kPassword)),
               DigestOutcome::kOk);
   }
 }
@@ -71,8 +63,7 @@ TEST_F(Digest, RefusesWrongPassword) {
 
 TEST_F(Digest, RefusesUnknownUserThroughDummyHa1) {
   const std::string nonce = nonces_.Issue(kRealm);
-  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword),
-                   DummyHa1(DigestAlgorithm::kSha256)),
+  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword), DummyHa1(DigestAlgorithm::kSha256)),
             DigestOutcome::kBadResponse);
   EXPECT_EQ(DummyHa1(DigestAlgorithm::kSha256).size(), 64u);
   EXPECT_EQ(DummyHa1(DigestAlgorithm::kMd5).size(), 32u);
@@ -84,40 +75,33 @@ TEST_F(Digest, RefusesReplayedNonceCount) {
   const std::string first = Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword);
   EXPECT_EQ(Verify(first, ha1), DigestOutcome::kOk);
   EXPECT_EQ(Verify(first, ha1), DigestOutcome::kReplayedNonce);
-  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000003", kPassword), ha1),
-            DigestOutcome::kOk);
+  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000003", kPassword), ha1), DigestOutcome::kOk);
   // Going back is a replay too, even for a count never used.
-  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000002", kPassword), ha1),
-            DigestOutcome::kReplayedNonce);
+  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000002", kPassword), ha1), DigestOutcome::kReplayedNonce);
 }
 
 TEST_F(Digest, ReportsStaleOnlyForRightPasswordWithExpiredNonce) {
   const auto ha1 = ComputeHa1(DigestAlgorithm::kSha256, kUser, kRealm, kPassword);
   const std::string nonce = nonces_.Issue(kRealm);
   clock_.Advance(Seconds(300));
-  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword), ha1),
-            DigestOutcome::kStaleNonce);
-  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", "wrong"), ha1),
-            DigestOutcome::kBadResponse);
+  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword), ha1), DigestOutcome::kStaleNonce);
+  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", "wrong"), ha1), DigestOutcome::kBadResponse);
 }
 
 TEST_F(Digest, AcceptsNonceJustBeforeExpiry) {
   const auto ha1 = ComputeHa1(DigestAlgorithm::kSha256, kUser, kRealm, kPassword);
   const std::string nonce = nonces_.Issue(kRealm);
   clock_.Advance(Seconds(299));
-  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword), ha1),
-            DigestOutcome::kOk);
+  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword), ha1), DigestOutcome::kOk);
 }
 
 TEST_F(Digest, RefusesForgedOrForeignNonce) {
   const auto ha1 = ComputeHa1(DigestAlgorithm::kSha256, kUser, kRealm, kPassword);
   std::string nonce = nonces_.Issue(kRealm);
   nonce[5] = nonce[5] == 'A' ? 'B' : 'A';
-  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword), ha1),
-            DigestOutcome::kInvalidNonce);
+  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword), ha1), DigestOutcome::kInvalidNonce);
   NonceManager other(clock_, NonceManagerOptions{});
-  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, other.Issue(kRealm), "00000001", kPassword),
-                   ha1),
+  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, other.Issue(kRealm), "00000001", kPassword), ha1),
             DigestOutcome::kInvalidNonce);
   EXPECT_EQ(nonces_.Check(nonces_.Issue("other realm"), kRealm), NonceCheck::kInvalid);
 }
@@ -125,8 +109,7 @@ TEST_F(Digest, RefusesForgedOrForeignNonce) {
 TEST_F(Digest, BindsResponseToRequestTarget) {
   const auto ha1 = ComputeHa1(DigestAlgorithm::kSha256, kUser, kRealm, kPassword);
   const std::string nonce = nonces_.Issue(kRealm);
-  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword), ha1,
-                   "/other.cfg"),
+  EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword), ha1, "/other.cfg"),
             DigestOutcome::kBadResponse);
 }
 
@@ -135,8 +118,7 @@ TEST_F(Digest, RefusesAlgorithmNotAllowedByListener) {
   auto creds = ParseDigestAuthorization(Header(DigestAlgorithm::kMd5, nonce, "00000001", kPassword));
   ASSERT_TRUE(creds);
   const DigestRequest req{"GET", kTarget, kRealm, {DigestAlgorithm::kSha256}};
-  EXPECT_EQ(VerifyDigest(*creds, req, DummyHa1(DigestAlgorithm::kMd5), nonces_),
-            DigestOutcome::kAlgorithmRefused);
+  EXPECT_EQ(VerifyDigest(*creds, req, DummyHa1(DigestAlgorithm::kMd5), nonces_), DigestOutcome::kAlgorithmRefused);
 }
 
 TEST_F(Digest, ForgetsOldestNoncesAsStaleWhenFull) {
@@ -197,29 +179,29 @@ TEST_F(Digest, RejectsMalformedHeaders) {
       "realm=\"r\", nonce=\"n\", uri=\"/x\", qop=auth, nc=00000001, cnonce=\"c\", "
       "response=\"0123456789abcdef0123456789abcdef\"";
   const std::vector<std::string> cases = {
-           std::string("Basic dXNlcjpwYXNz"),
-           std::string("Digest"),
-           std::string("Digestusername=\"u\", ") + ok_tail,
-           "Digest " + ok_tail,                                            // no username
-           "Digest username=\"u\", username=\"v\", " + ok_tail,           // duplicate
-           "Digest username=\"u\", " + ok_tail + ", algorithm=SHA-256",  // length mismatch
-           "Digest username=\"u\", " + ok_tail + ", algorithm=MD5-sess",
-           "Digest username=\"u\", " + ok_tail + ", userhash=true",
-           "Digest username*=UTF-8''u, " + ok_tail,
-           "Digest username=\"u\x01\", " + ok_tail,
-           "Digest username=\"u, " + ok_tail,
-           "Digest username=\"u\",, " + ok_tail,
-           "Digest username=\"u\" " + ok_tail,
-           "Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"/x\", qop=auth-int, "
-           "nc=00000001, cnonce=\"c\", response=\"0123456789abcdef0123456789abcdef\"",
-           "Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"/x\", "
-           "response=\"0123456789abcdef0123456789abcdef\"",  // RFC 2069 style, no qop
-           "Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"/x\", qop=auth, nc=00000000, "
-           "cnonce=\"c\", response=\"0123456789abcdef0123456789abcdef\"",
-           "Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"/x\", qop=auth, nc=1, "
-           "cnonce=\"c\", response=\"0123456789abcdef0123456789abcdef\"",
-           "Digest username=\"u\", " + ok_tail + std::string(kMaxAuthorizationBytes, ' '),
-       };
+      std::string("Basic dXNlcjpwYXNz"),
+      std::string("Digest"),
+      std::string("Digestusername=\"u\", ") + ok_tail,
+      "Digest " + ok_tail,                                          // no username
+      "Digest username=\"u\", username=\"v\", " + ok_tail,          // duplicate
+      "Digest username=\"u\", " + ok_tail + ", algorithm=SHA-256",  // length mismatch
+      "Digest username=\"u\", " + ok_tail + ", algorithm=MD5-sess",
+      "Digest username=\"u\", " + ok_tail + ", userhash=true",
+      "Digest username*=UTF-8''u, " + ok_tail,
+      "Digest username=\"u\x01\", " + ok_tail,
+      "Digest username=\"u, " + ok_tail,
+      "Digest username=\"u\",, " + ok_tail,
+      "Digest username=\"u\" " + ok_tail,
+      "Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"/x\", qop=auth-int, "
+      "nc=00000001, cnonce=\"c\", response=\"0123456789abcdef0123456789abcdef\"",
+      "Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"/x\", "
+      "response=\"0123456789abcdef0123456789abcdef\"",  // RFC 2069 style, no qop
+      "Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"/x\", qop=auth, nc=00000000, "
+      "cnonce=\"c\", response=\"0123456789abcdef0123456789abcdef\"",
+      "Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"/x\", qop=auth, nc=1, "
+      "cnonce=\"c\", response=\"0123456789abcdef0123456789abcdef\"",
+      "Digest username=\"u\", " + ok_tail + std::string(kMaxAuthorizationBytes, ' '),
+  };
   for (const std::string& bad : cases) {
     EXPECT_FALSE(ParseDigestAuthorization(bad)) << bad;
   }
@@ -237,15 +219,14 @@ TEST_F(Digest, BasicVerifiesAgainstStoredHa1InConstantTimeCompare) {
   EXPECT_TRUE(VerifyBasic(*creds, kRealm, DigestAlgorithm::kSha256, ha1));
   creds->password = "wrong";
   EXPECT_FALSE(VerifyBasic(*creds, kRealm, DigestAlgorithm::kSha256, ha1));
-  EXPECT_FALSE(VerifyBasic(*creds, kRealm, DigestAlgorithm::kSha256,
-                           DummyHa1(DigestAlgorithm::kSha256)));
+  EXPECT_FALSE(VerifyBasic(*creds, kRealm, DigestAlgorithm::kSha256, DummyHa1(DigestAlgorithm::kSha256)));
 }
 
 TEST_F(Digest, BasicRejectsMalformedValues) {
   for (const char* bad : {"Basic", "Basic ", "Basic dXNlcg==",  // no colon
-                          "Basic OnBhc3M=",                      // empty user
-                          "Basic dXNlcjpwYXNz=", "Basic dXNlcjpwYXNz!", "Basic dXNlcjpwYR==",
-                          "Bearer dXNlcjpwYXNz", "Basic dXMKZXI6cGFzcw=="}) {
+                          "Basic OnBhc3M=",                     // empty user
+                          "Basic dXNlcjpwYXNz=", "Basic dXNlcjpwYXNz!", "Basic dXNlcjpwYR==", "Bearer dXNlcjpwYXNz",
+                          "Basic dXMKZXI6cGFzcw=="}) {
     EXPECT_FALSE(ParseBasicAuthorization(bad)) << bad;
   }
   EXPECT_TRUE(ParseBasicAuthorization("basic   dXNlcjpwYXNz"));

@@ -11,17 +11,14 @@
 
 namespace provgate::defense {
 
-Result<std::unique_ptr<RateLimiter>> RateLimiter::Create(const Clock& clock,
-                                                         RateLimiterOptions options) {
+Result<std::unique_ptr<RateLimiter>> RateLimiter::Create(const Clock& clock, RateLimiterOptions options) {
   auto valid = [](const RateLimit& l) {
-    return std::isfinite(l.per_second) && l.per_second > 0 && std::isfinite(l.burst) &&
-           l.burst >= 1;
+    return std::isfinite(l.per_second) && l.per_second > 0 && std::isfinite(l.burst) && l.burst >= 1;
   };
   if (!valid(options.fallback)) return Error::InvalidArgument("rate limit: bad fallback limit");
   for (const auto& [name, limit] : options.classes) {
     if (!valid(limit)) {
-      return Error::InvalidArgument("rate limit '" + name +
-                                    "': rate must be > 0 and burst >= 1");
+      return Error::InvalidArgument("rate limit '" + name + "': rate must be > 0 and burst >= 1");
     }
   }
   if (options.shards == 0 || options.max_buckets == 0) {
@@ -99,8 +96,7 @@ std::string SourceRateKey(const net::IpAddress& source, std::string_view key_cla
 }
 
 ConcurrencyGate::Permit::Permit(Permit&& other) noexcept
-    : gate_(std::exchange(other.gate_, nullptr)),
-      retry_after_seconds_(other.retry_after_seconds_) {}
+    : gate_(std::exchange(other.gate_, nullptr)), retry_after_seconds_(other.retry_after_seconds_) {}
 
 ConcurrencyGate::Permit& ConcurrencyGate::Permit::operator=(Permit&& other) noexcept {
   if (this != &other) {
@@ -119,8 +115,7 @@ Result<std::unique_ptr<ConcurrencyGate>> ConcurrencyGate::Create(ConcurrencyGate
   if (options.max_in_flight == 0) {
     return Error::InvalidArgument("concurrency cap must be positive");
   }
-  if (options.retry_after_min_seconds < 0 ||
-      options.retry_after_min_seconds > options.retry_after_max_seconds ||
+  if (options.retry_after_min_seconds < 0 || options.retry_after_min_seconds > options.retry_after_max_seconds ||
       options.retry_after_max_seconds - options.retry_after_min_seconds > 86400) {
     return Error::InvalidArgument("retry-after range must satisfy 0 <= min <= max <= min+86400");
   }
@@ -132,8 +127,8 @@ ConcurrencyGate::Permit ConcurrencyGate::TryEnter() {
   in_flight_.fetch_sub(1);
   // Randomness from libsodium: a predictable jitter would let clients synchronise anyway.
   if (crypto::InitCrypto()) {
-    const auto span = static_cast<std::uint32_t>(options_.retry_after_max_seconds -
-                                                 options_.retry_after_min_seconds + 1);
+    const auto span =
+        static_cast<std::uint32_t>(options_.retry_after_max_seconds - options_.retry_after_min_seconds + 1);
     return Permit(nullptr, options_.retry_after_min_seconds + randombytes_uniform(span));
   }
   return Permit(nullptr, options_.retry_after_max_seconds);

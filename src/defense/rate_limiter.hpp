@@ -83,8 +83,7 @@ class RateLimiter {
 
 // The rate-limit key of a source in `key_class`: "ip:192.0.2.1" or, for IPv6, the /64
 // ("ip:2001:db8:1:2::/64"), since one host usually controls a whole /64.
-std::string SourceRateKey(const net::IpAddress& source, std::string_view key_class = "ip",
-                          int v6_prefix = 64);
+std::string SourceRateKey(const net::IpAddress& source, std::string_view key_class = "ip", int v6_prefix = 64);
 
 struct ConcurrencyGateOptions {
   size_t max_in_flight = 1024;
@@ -113,8 +112,7 @@ class ConcurrencyGate {
 
    private:
     friend class ConcurrencyGate;
-    Permit(ConcurrencyGate* gate, std::int64_t retry_after)
-        : gate_(gate), retry_after_seconds_(retry_after) {}
+    Permit(ConcurrencyGate* gate, std::int64_t retry_after) : gate_(gate), retry_after_seconds_(retry_after) {}
     ConcurrencyGate* gate_;
     std::int64_t retry_after_seconds_;
   };

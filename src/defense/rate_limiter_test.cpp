@@ -95,8 +95,7 @@ TEST_F(RateLimiterTest, RejectsBadConfiguration) {
 
 TEST(SourceRateKey, GroupsIpv6ByPrefix) {
   EXPECT_EQ(SourceRateKey(net::IpAddress::Parse("192.0.2.1").value()), "ip:192.0.2.1");
-  EXPECT_EQ(SourceRateKey(net::IpAddress::Parse("2001:db8:1:2:3::4").value()),
-            "ip:2001:db8:1:2::/64");
+  EXPECT_EQ(SourceRateKey(net::IpAddress::Parse("2001:db8:1:2:3::4").value()), "ip:2001:db8:1:2::/64");
   EXPECT_EQ(SourceRateKey(net::IpAddress::Parse("::ffff:192.0.2.1").value()), "ip:192.0.2.1");
 }
 

@@ -10,8 +10,7 @@ TEST(RedactTarget, HidesTokensAndQueries) {
     const char* in;
     const char* out;
   } cases[] = {
-      {"/p/abcdefghijklmnopqrstuvwxyz234567/y000000000044.cfg",
-       "/p/[redacted]/y000000000044.cfg"},
+      {"/p/abcdefghijklmnopqrstuvwxyz234567/y000000000044.cfg", "/p/[redacted]/y000000000044.cfg"},
       {"/p/short/a.cfg", "/p/[redacted]/a.cfg"},  // malformed tokens may still be real ones
       {"/p/tok", "/p/[redacted]"},
       {"/prov/p/x/a.cfg?token=secret", "/prov/p/[redacted]/a.cfg?[redacted]"},
@@ -30,8 +29,7 @@ TEST(RedactTarget, HidesTokensAndQueries) {
 TEST(RedactTarget, RedactsTokenSegmentEvenWhenFileNameRepeatsIt) {
   EXPECT_EQ(RedactTarget("/p/abcdefghijklmnopqrstuvwxyz/xabcdefghijklmnopqrstuvwxyz.cfg"),
             "/p/[redacted]/xabcdefghijklmnopqrstuvwxyz.cfg");
-  EXPECT_EQ(RedactTarget("/p/abcdefghijklmnopqrstuvwxyz/abcdefghijklmnopqrstuvwxyz"),
-            "/p/[redacted]/[redacted]");
+  EXPECT_EQ(RedactTarget("/p/abcdefghijklmnopqrstuvwxyz/abcdefghijklmnopqrstuvwxyz"), "/p/[redacted]/[redacted]");
 }
 
 TEST(RedactAuthorization, KeepsSchemeAndDigestUserOnly) {

@@ -9,16 +9,16 @@ Result<std::unique_ptr<ScanDetector>> ScanDetector::Create(ScanDetectorOptions o
       return Error::InvalidArgument("scan thresholds must be >= 0");
     }
   }
-  if (options.v4_aggregate_prefix < 0 || options.v4_aggregate_prefix > 32 ||
-      options.v6_aggregate_prefix < 0 || options.v6_aggregate_prefix > 128) {
+  if (options.v4_aggregate_prefix < 0 || options.v4_aggregate_prefix > 32 || options.v6_aggregate_prefix < 0 ||
+      options.v6_aggregate_prefix > 128) {
     return Error::InvalidArgument("scan aggregate prefix out of range");
   }
   if (options.max_sources == 0) return Error::InvalidArgument("scan max_sources must be > 0");
-  return std::unique_ptr<ScanDetector>(new ScanDetector(std::move(options)));
+  return std::unique_ptr<ScanDetector>(new ScanDetector(options));
 }
 
-std::vector<ScanSignal> ScanDetector::Record(const net::IpAddress& source, ScanEvent event,
-                                             std::string_view mac, TimePoint now) {
+std::vector<ScanSignal> ScanDetector::Record(const net::IpAddress& source, ScanEvent event, std::string_view mac,
+                                             TimePoint now) {
   std::vector<ScanSignal> out;
   std::lock_guard lock(mu_);
   if (auto s = RecordLocked(net::Cidr::Host(source), options_.per_address, event, mac, now)) {
@@ -35,10 +35,8 @@ std::vector<ScanSignal> ScanDetector::Record(const net::IpAddress& source, ScanE
   return out;
 }
 
-std::optional<ScanSignal> ScanDetector::RecordLocked(const net::Cidr& key,
-                                                     const ScanThresholds& limits,
-                                                     ScanEvent event, std::string_view mac,
-                                                     TimePoint now) {
+std::optional<ScanSignal> ScanDetector::RecordLocked(const net::Cidr& key, const ScanThresholds& limits,
+                                                     ScanEvent event, std::string_view mac, TimePoint now) {
   const bool mac_event = event != ScanEvent::kFailedAuth;
   const int threshold = mac_event ? limits.distinct_macs : limits.failed_auths;
   if (threshold == 0) return std::nullopt;
@@ -72,8 +70,8 @@ std::optional<ScanSignal> ScanDetector::RecordLocked(const net::Cidr& key,
   // Both containers stay below the threshold: reaching it signals and resets.
   if (count < static_cast<size_t>(threshold)) return std::nullopt;
   ScanSignal signal{key, std::to_string(count) +
-                             (mac_event ? " distinct unknown or wrong MACs" : " failed authentications") +
-                             " in " + std::to_string(options_.window.count()) + " s"};
+                             (mac_event ? " distinct unknown or wrong MACs" : " failed authentications") + " in " +
+                             std::to_string(options_.window.count()) + " s"};
   lru_.erase(t.lru);
   tallies_.erase(it);
   return signal;

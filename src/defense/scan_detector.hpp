@@ -61,8 +61,7 @@ class ScanDetector {
   // kFailedAuth) and returns the sources that crossed a threshold with it (host first, then
   // aggregate). A source that signals starts counting again from zero, so it signals once
   // per crossing; the caller bans it.
-  std::vector<ScanSignal> Record(const net::IpAddress& source, ScanEvent event,
-                                 std::string_view mac, TimePoint now);
+  std::vector<ScanSignal> Record(const net::IpAddress& source, ScanEvent event, std::string_view mac, TimePoint now);
 
   size_t tracked_sources() const;
 
@@ -72,9 +71,9 @@ class ScanDetector {
     std::deque<TimePoint> failures;
     std::list<net::Cidr>::iterator lru;
   };
-  explicit ScanDetector(ScanDetectorOptions options) : options_(std::move(options)) {}
-  std::optional<ScanSignal> RecordLocked(const net::Cidr& key, const ScanThresholds& limits,
-                                         ScanEvent event, std::string_view mac, TimePoint now);
+  explicit ScanDetector(const ScanDetectorOptions& options) : options_(options) {}
+  std::optional<ScanSignal> RecordLocked(const net::Cidr& key, const ScanThresholds& limits, ScanEvent event,
+                                         std::string_view mac, TimePoint now);
 
   ScanDetectorOptions options_;
   mutable std::mutex mu_;

@@ -17,9 +17,7 @@ std::string Mac(int i) {
 
 class ScanDetectorTest : public ::testing::Test {
  protected:
-  std::unique_ptr<ScanDetector> Make(ScanDetectorOptions o = Defaults()) {
-    return ScanDetector::Create(o).value();
-  }
+  std::unique_ptr<ScanDetector> Make(ScanDetectorOptions o = Defaults()) { return ScanDetector::Create(o).value(); }
   static ScanDetectorOptions Defaults() {
     ScanDetectorOptions o;
     o.window = Seconds(600);
@@ -74,8 +72,7 @@ TEST_F(ScanDetectorTest, SignalsOncePerCrossing) {
   auto d = Make();
   int signals = 0;
   for (int i = 0; i < 10; ++i) {
-    signals += static_cast<int>(
-        d->Record(Ip("192.0.2.7"), ScanEvent::kUnknownMac, Mac(i), clock_.Now()).size());
+    signals += static_cast<int>(d->Record(Ip("192.0.2.7"), ScanEvent::kUnknownMac, Mac(i), clock_.Now()).size());
   }
   // Five to cross, then counting starts over: two crossings by ten MACs, plus the /24 at 8.
   EXPECT_EQ(signals, 3);
@@ -85,8 +82,7 @@ TEST_F(ScanDetectorTest, AggregateCatchesScanSpreadOverAddresses) {
   auto d = Make();
   std::vector<ScanSignal> all;
   for (int i = 0; i < 8; ++i) {
-    auto s = d->Record(Ip("203.0.113." + std::to_string(i)), ScanEvent::kUnknownMac, Mac(i),
-                       clock_.Now());
+    auto s = d->Record(Ip("203.0.113." + std::to_string(i)), ScanEvent::kUnknownMac, Mac(i), clock_.Now());
     all.insert(all.end(), s.begin(), s.end());
   }
   ASSERT_EQ(all.size(), 1u);
@@ -97,8 +93,7 @@ TEST_F(ScanDetectorTest, Ipv6AggregateIsSlash64) {
   auto d = Make();
   std::vector<ScanSignal> all;
   for (int i = 0; i < 8; ++i) {
-    auto s = d->Record(Ip("2001:db8:1:2::" + std::to_string(i + 1)), ScanEvent::kUnknownMac,
-                       Mac(i), clock_.Now());
+    auto s = d->Record(Ip("2001:db8:1:2::" + std::to_string(i + 1)), ScanEvent::kUnknownMac, Mac(i), clock_.Now());
     all.insert(all.end(), s.begin(), s.end());
   }
   ASSERT_EQ(all.size(), 1u);
@@ -110,9 +105,7 @@ TEST_F(ScanDetectorTest, AggregatesCanBeDisabled) {
   o.v4_aggregate_prefix = 0;
   auto d = Make(o);
   for (int i = 0; i < 20; ++i) {
-    EXPECT_TRUE(d->Record(Ip("203.0.113." + std::to_string(i)), ScanEvent::kUnknownMac, Mac(i),
-                          clock_.Now())
-                    .empty());
+    EXPECT_TRUE(d->Record(Ip("203.0.113." + std::to_string(i)), ScanEvent::kUnknownMac, Mac(i), clock_.Now()).empty());
   }
 }
 
@@ -121,8 +114,8 @@ TEST_F(ScanDetectorTest, MemoryIsBounded) {
   o.max_sources = 16;
   auto d = Make(o);
   for (int i = 0; i < 1000; ++i) {
-    d->Record(Ip("10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".1"),
-              ScanEvent::kUnknownMac, Mac(i), clock_.Now());
+    d->Record(Ip("10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".1"), ScanEvent::kUnknownMac,
+              Mac(i), clock_.Now());
   }
   EXPECT_LE(d->tracked_sources(), 16u);
 }

@@ -12,8 +12,7 @@ constexpr char kBase32[] = "abcdefghijklmnopqrstuvwxyz234567";
 bool IsTokenChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '2' && c <= '7'); }
 
 bool IsFileChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
 }  // namespace

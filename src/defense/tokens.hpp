@@ -12,9 +12,9 @@
 namespace provgate::defense {
 
 // Tokens are lowercase RFC 4648 base32 ([a-z2-7]) without padding.
-inline constexpr size_t kTokenBytes = 20;        // 160 bits of libsodium randomness
-inline constexpr size_t kTokenLength = 32;       // what GenerateToken returns
-inline constexpr size_t kMinTokenLength = 26;    // 128 bits: the least ParseTokenPath accepts
+inline constexpr size_t kTokenBytes = 20;      // 160 bits of libsodium randomness
+inline constexpr size_t kTokenLength = 32;     // what GenerateToken returns
+inline constexpr size_t kMinTokenLength = 26;  // 128 bits: the least ParseTokenPath accepts
 inline constexpr size_t kMaxTokenLength = 64;
 inline constexpr size_t kMaxTokenFileLength = 128;
 

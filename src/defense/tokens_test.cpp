@@ -42,22 +42,22 @@ TEST(Tokens, ParsesTokenPath) {
 TEST(Tokens, RejectsMalformedTokenPaths) {
   const std::string token = "abcdefghijklmnopqrstuvwxyz234567";
   const std::vector<std::string> cases = {
-           "/p/" + token,                                  // no file
-           "/p/" + token + "/",                            // empty file
-           "/p/" + token + "/a/b.cfg",                     // extra segment
-           "/p/" + token + "/..",                          //
-           "/p/" + token + "/.",                           //
-           "/p/" + token + "/a%2fb.cfg",                   // percent-encoding
-           "/p/" + token.substr(0, 25) + "/a.cfg",         // below 128 bits
-           "/p/" + std::string(65, 'a') + "/a.cfg",        // too long
-           "/p/ABCDEFGHIJKLMNOPQRSTUVWXYZ234567/a.cfg",    // upper case
-           "/p/abcdefghijklmnopqrstuvwxyz012345/a.cfg",    // 0 and 1 are not base32
-           "/q/" + token + "/a.cfg",                       //
-           "p/" + token + "/a.cfg",                        //
-           "/p//" + token + "/a.cfg",                      //
-           "/p/" + token + "/" + std::string(129, 'a'),    //
-           "/p/" + token + std::string("/a\0b.cfg", 8),     // NUL
-       };
+      "/p/" + token,                                // no file
+      "/p/" + token + "/",                          // empty file
+      "/p/" + token + "/a/b.cfg",                   // extra segment
+      "/p/" + token + "/..",                        //
+      "/p/" + token + "/.",                         //
+      "/p/" + token + "/a%2fb.cfg",                 // percent-encoding
+      "/p/" + token.substr(0, 25) + "/a.cfg",       // below 128 bits
+      "/p/" + std::string(65, 'a') + "/a.cfg",      // too long
+      "/p/ABCDEFGHIJKLMNOPQRSTUVWXYZ234567/a.cfg",  // upper case
+      "/p/abcdefghijklmnopqrstuvwxyz012345/a.cfg",  // 0 and 1 are not base32
+      "/q/" + token + "/a.cfg",                     //
+      "p/" + token + "/a.cfg",                      //
+      "/p//" + token + "/a.cfg",                    //
+      "/p/" + token + "/" + std::string(129, 'a'),  //
+      "/p/" + token + std::string("/a\0b.cfg", 8),  // NUL
+  };
   for (const std::string& bad : cases) {
     EXPECT_FALSE(ParseTokenPath(bad)) << bad;
   }

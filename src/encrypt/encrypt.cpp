@@ -105,8 +105,7 @@ Result<std::string> GenerateKey(vendors::Cipher cipher) {
 
 Result<std::string> Encrypt(vendors::Cipher cipher, std::string_view key, std::string_view plain) {
   switch (cipher) {
-    case vendors::Cipher::kYealinkAes128Ecb:
-      return YealinkEcb(key, plain, true);
+    case vendors::Cipher::kYealinkAes128Ecb: return YealinkEcb(key, plain, true);
     case vendors::Cipher::kOpenSslAes256CbcMd5: {
       std::array<unsigned char, kSaltSize> salt{};
       if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) {
@@ -125,8 +124,7 @@ Result<std::string> Encrypt(vendors::Cipher cipher, std::string_view key, std::s
 
 Result<std::string> Decrypt(vendors::Cipher cipher, std::string_view key, std::string_view encrypted) {
   switch (cipher) {
-    case vendors::Cipher::kYealinkAes128Ecb:
-      return YealinkEcb(key, encrypted, false);
+    case vendors::Cipher::kYealinkAes128Ecb: return YealinkEcb(key, encrypted, false);
     case vendors::Cipher::kOpenSslAes256CbcMd5: {
       const std::size_t header = kSaltMagic.size() + kSaltSize;
       if (encrypted.size() < header + kBlock || !encrypted.starts_with(kSaltMagic) ||

@@ -126,7 +126,7 @@ TEST(Encrypt, OpenSslCliDecryptsTheYealinkFormatAndKeyFile) {
   EXPECT_EQ(enc->size() % 16, 0u);
   WriteFile(dir.path() / "001565aabbcc.cfg", *enc);
   ASSERT_EQ(RunShell("openssl enc -d -aes-128-ecb -nopad -K " + Hex(key) + " -in " +
-                (dir.path() / "001565aabbcc.cfg").string() + " -out " + (dir.path() / "out").string()),
+                     (dir.path() / "001565aabbcc.cfg").string() + " -out " + (dir.path() / "out").string()),
             0);
   std::string padded = ReadFile(dir.path() / "out");
   ASSERT_GE(padded.size(), kPlain.size());
@@ -139,7 +139,7 @@ TEST(Encrypt, OpenSslCliDecryptsTheYealinkFormatAndKeyFile) {
   EXPECT_EQ(wrapped->size(), 16u);
   WriteFile(dir.path() / "001565aabbcc_Security.enc", *wrapped);
   ASSERT_EQ(RunShell("openssl enc -d -aes-128-ecb -nopad -K " + Hex("EKs35XacP6eybA25") + " -in " +
-                (dir.path() / "001565aabbcc_Security.enc").string() + " -out " + (dir.path() / "key").string()),
+                     (dir.path() / "001565aabbcc_Security.enc").string() + " -out " + (dir.path() / "key").string()),
             0);
   EXPECT_EQ(ReadFile(dir.path() / "key"), key);
   EXPECT_EQ(*UnwrapYealinkKey(*wrapped), key);

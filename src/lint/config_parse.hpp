@@ -1,9 +1,9 @@
 // Parsers that turn a rendered phone config back into (key, value) settings, so policy can be
 // checked on what a phone would actually read. Also the strict grammar check of the golden
 // tests. Trust level: input is our own rendered output, but operators write templates and
-// variables, so the parsers are bounded and fuzzed (fuzz/config_parse_fuzz.cpp): no
-// recursion, depth and size limits, no entity expansion beyond the predefined and numeric
-// character references.
+// variables, so the parsers are bounded and fuzzed (fuzz/config_parse_fuzz.cpp): size and
+// depth limits; XML is read by expat (lint/xml_reader.hpp) without DTDs, so no entity expands
+// beyond the predefined ones and character references.
 #pragma once
 
 #include <string>
@@ -35,9 +35,9 @@ struct Setting {
 inline constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
 inline constexpr std::size_t kMaxXmlDepth = 32;
 
-// kInvalidArgument "offset N: <reason>" when the text is not well-formed in `syntax` (XML:
-// declaration, comments, elements, attributes, text and references only; no DTD, CDATA or
-// processing instructions) or exceeds the limits above.
+// kInvalidArgument "line L, column C: <reason>" (1-based; columns count bytes) when the text
+// is not well-formed in `syntax` (XML: declaration, comments, elements, attributes, text and
+// references only; no DTD, CDATA or processing instructions) or exceeds the limits above.
 Result<std::vector<Setting>> ParseConfig(std::string_view text, Syntax syntax);
 
 }  // namespace provgate::lint

@@ -43,6 +43,8 @@ struct VendorRules {
 constexpr std::string_view kRecheckFix = "set provisioning_interval_minutes (and the vendor's period variable) above 0";
 
 const VendorRules* RulesFor(std::string_view vendor) {
+  // A table of one rule per entry: clang-format would give every field a line of its own.
+  // clang-format off
   static const std::map<std::string_view, VendorRules> kRules = {
       {"yealink",
        {{{"sip-from-any-source", Severity::kError, "common.cfg", "sip.trust_ctrl", Expect::kIn, {"1"},
@@ -159,6 +161,7 @@ const VendorRules* RulesFor(std::string_view vendor) {
         WebRule{"", "", {}, "mac.xml", "P2"},
         {"P34", "P734", "P506", "P606", "P1706", "P1806"}}},
   };
+  // clang-format on
   auto it = kRules.find(vendor);
   return it == kRules.end() ? nullptr : &it->second;
 }
@@ -175,14 +178,12 @@ struct LineCapacity {
 };
 
 constexpr LineCapacity kLineCapacities[] = {
-    {"grandstream", "HT801", 1, false},   {"grandstream", "HT802", 2, false},
-    {"grandstream", "HT812", 1, false},   {"grandstream", "HT813", 1, false},
-    {"grandstream", "HT814", 4, true},    {"grandstream", "HT818", 8, true},
-    {"grandstream", "GXP1160", 1, false}, {"grandstream", "GXP1405", 1, false},
-    {"grandstream", "GXP1610", 1, false}, {"grandstream", "GXP1615", 1, false},
-    {"grandstream", "GXP1620", 2, false}, {"grandstream", "GXP1625", 2, false},
-    {"grandstream", "GXP1628", 2, false}, {"grandstream", "GXP1630", 3, false},
-    {"grandstream", "GXP2000", 1, false}, {"grandstream", "GXP2100", 1, false},
+    {"grandstream", "HT801", 1, false},   {"grandstream", "HT802", 2, false},   {"grandstream", "HT812", 1, false},
+    {"grandstream", "HT813", 1, false},   {"grandstream", "HT814", 4, true},    {"grandstream", "HT818", 8, true},
+    {"grandstream", "GXP1160", 1, false}, {"grandstream", "GXP1405", 1, false}, {"grandstream", "GXP1610", 1, false},
+    {"grandstream", "GXP1615", 1, false}, {"grandstream", "GXP1620", 2, false}, {"grandstream", "GXP1625", 2, false},
+    {"grandstream", "GXP1628", 2, false}, {"grandstream", "GXP1630", 3, false}, {"grandstream", "GXP2000", 1, false},
+    {"grandstream", "GXP2100", 1, false},
 };
 
 const LineCapacity* LineCapacityFor(std::string_view vendor, std::string_view model) {
@@ -223,17 +224,17 @@ void CheckLines(std::string_view vendor, const std::vector<RenderedFile>& files,
   for (const auto& l : context.lines) {
     const std::string n = std::to_string(l.index);
     if (l.index < 1 || l.index > cap->max_index) {
-      findings.push_back(MakeLineFinding(
-          file, l.index,
-          "line " + n + " is never written for " + model + " (its template writes lines " + range +
-              "): the port would stay unregistered",
-          "move the line to index " + range + " or to a model that has the account"));
+      findings.push_back(MakeLineFinding(file, l.index,
+                                         "line " + n + " is never written for " + model +
+                                             " (its template writes lines " + range +
+                                             "): the port would stay unregistered",
+                                         "move the line to index " + range + " or to a model that has the account"));
     } else if (cap->shared_server && l.index != 1 && (line1 == nullptr || ServerOf(l) != ServerOf(*line1))) {
-      findings.push_back(MakeLineFinding(
-          file, l.index,
-          "line " + n + " registers with " + ServerOf(l) + ", but every " + model +
-              " port uses profile 1, i.e. line 1's server (" + (line1 == nullptr ? "none" : ServerOf(*line1)) + ")",
-          "give the line line 1's registrar, port and transport, or add line 1"));
+      findings.push_back(MakeLineFinding(file, l.index,
+                                         "line " + n + " registers with " + ServerOf(l) + ", but every " + model +
+                                             " port uses profile 1, i.e. line 1's server (" +
+                                             (line1 == nullptr ? "none" : ServerOf(*line1)) + ")",
+                                         "give the line line 1's registrar, port and transport, or add line 1"));
     }
   }
 }
@@ -289,8 +290,8 @@ struct Parsed {
   std::vector<Setting> settings;
 };
 
-Finding Make(std::string_view rule, Severity sev, const std::string& file, std::string_view key,
-             std::string message, std::string_view fix) {
+Finding Make(std::string_view rule, Severity sev, const std::string& file, std::string_view key, std::string message,
+             std::string_view fix) {
   return Finding{std::string(rule), sev, file, std::string(key), std::move(message), std::string(fix)};
 }
 
@@ -380,9 +381,8 @@ std::vector<Finding> LintDevice(const vendors::Vendor& vendor, const std::vector
       if (reachable && !protected_) {
         findings.push_back(Make("web-ui-unprotected", Severity::kError, admin_files.front()->file->file_name,
                                 web.admin_key,
-                                web.switch_key.empty()
-                                    ? "the web UI cannot be switched off and has no admin password"
-                                    : "the web UI is on and has no admin password",
+                                web.switch_key.empty() ? "the web UI cannot be switched off and has no admin password"
+                                                       : "the web UI is on and has no admin password",
                                 "set admin_password on the device (or keep web_ui_enabled = false)"));
       }
     }

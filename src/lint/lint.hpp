@@ -41,10 +41,10 @@ std::string_view SeverityName(Severity s);  // "warning" / "error"
 struct Finding {
   std::string rule_id;
   Severity severity = Severity::kError;
-  std::string file;     // file name the finding is about
-  std::string key;      // offending or missing setting ("" for parse errors)
-  std::string message;  // what is wrong
-  std::string fix_hint; // which variable to set
+  std::string file;      // file name the finding is about
+  std::string key;       // offending or missing setting ("" for parse errors)
+  std::string message;   // what is wrong
+  std::string fix_hint;  // which variable to set
 };
 
 // What line-unsupported needs of one of the device's lines.
@@ -77,7 +77,7 @@ std::vector<Finding> LintDevice(const vendors::Vendor& vendor, const std::vector
                                 const LintContext& context);
 
 // One file alone: only the rules whose settings all live in it run.
-std::vector<Finding> Lint(const vendors::Vendor& vendor, const vendors::FileRoute& route,
-                          std::string_view rendered, const LintContext& context);
+std::vector<Finding> Lint(const vendors::Vendor& vendor, const vendors::FileRoute& route, std::string_view rendered,
+                          const LintContext& context);
 
 }  // namespace provgate::lint

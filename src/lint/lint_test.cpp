@@ -56,12 +56,28 @@ const std::vector<Sample>& Samples() {
 }
 
 Json SampleContext(const std::string& mac) {
-  Json line1 = {{"index", 1}, {"display_name", "Alice"}, {"user", "1001"}, {"auth_user", "1001"},
-                {"registrar", "sip.example.net"}, {"port", 5060}, {"transport", "udp"},
-                {"is_udp", true}, {"is_tcp", false}, {"is_tls", false}, {"password", "Alice-s3cret"}};
-  Json line2 = {{"index", 2}, {"display_name", "Support"}, {"user", "1099"}, {"auth_user", "1099"},
-                {"registrar", "sip.example.net"}, {"port", 5061}, {"transport", "tls"},
-                {"is_udp", false}, {"is_tcp", false}, {"is_tls", true}, {"password", "Supp-s3cret"}};
+  Json line1 = {{"index", 1},
+                {"display_name", "Alice"},
+                {"user", "1001"},
+                {"auth_user", "1001"},
+                {"registrar", "sip.example.net"},
+                {"port", 5060},
+                {"transport", "udp"},
+                {"is_udp", true},
+                {"is_tcp", false},
+                {"is_tls", false},
+                {"password", "Alice-s3cret"}};
+  Json line2 = {{"index", 2},
+                {"display_name", "Support"},
+                {"user", "1099"},
+                {"auth_user", "1099"},
+                {"registrar", "sip.example.net"},
+                {"port", 5061},
+                {"transport", "tls"},
+                {"is_udp", false},
+                {"is_tcp", false},
+                {"is_tls", true},
+                {"password", "Supp-s3cret"}};
   return {{"device", {{"mac", mac}}},
           {"tenant", {{"name", "acme"}, {"display_name", "ACME"}}},
           {"server", {{"provisioning_url", "https://prov.example.net/p/"}}},
@@ -121,8 +137,8 @@ std::string Describe(const std::vector<Finding>& findings) {
 
 TEST(Lint, ShippedTemplatesAreClean) {
   for (const auto& sample : Samples()) {
-    const auto findings =
-        WithoutKnownWarnings(sample.vendor, LintDevice(*Vendors().Find(sample.vendor), Render(sample, Json::object()), {}));
+    const auto findings = WithoutKnownWarnings(
+        sample.vendor, LintDevice(*Vendors().Find(sample.vendor), Render(sample, Json::object()), {}));
     EXPECT_TRUE(findings.empty()) << sample.vendor << " " << sample.model << ":\n" << Describe(findings);
   }
 }
@@ -223,20 +239,24 @@ TEST(Lint, LinesAPValueModelCannotWriteAreErrors) {
   };
   using Keys = std::vector<std::string>;
   // No sourced numbering for a second HT812 port.
-  EXPECT_EQ(rule_keys(LintDevice(gs, Render(ht812, Json::object()), LintContext{false, "HT812", {l1, l2}})), Keys{"line 2"});
+  EXPECT_EQ(rule_keys(LintDevice(gs, Render(ht812, Json::object()), LintContext{false, "HT812", {l1, l2}})),
+            Keys{"line 2"});
   // HT802 port 2 is written (FusionPBX ht802); a third line is not.
   const Sample ht802{"grandstream", "HT802", {"cfgc074ad273a10.xml"}};
   EXPECT_EQ(rule_keys(LintDevice(gs, Render(ht802, Json::object()), LintContext{false, "HT802", {l1, l2}})), Keys{});
   const LintLine l3{3, "sip.example.net", 5060, "udp"};
-  EXPECT_EQ(rule_keys(LintDevice(gs, Render(ht802, Json::object()), LintContext{false, "ht802", {l1, l2, l3}})), Keys{"line 3"});
+  EXPECT_EQ(rule_keys(LintDevice(gs, Render(ht802, Json::object()), LintContext{false, "ht802", {l1, l2, l3}})),
+            Keys{"line 3"});
   // HT814 ports all register through profile 1: another server is a dead port.
   const Sample ht814{"grandstream", "HT814", {"cfgc074ad273a10.xml"}};
   const LintLine other{3, "sip.other.net", 5060, "udp"};
   EXPECT_EQ(rule_keys(LintDevice(gs, Render(ht814, Json::object()), LintContext{false, "HT814", {l1, l2, other}})),
             Keys{"line 3"});
-  EXPECT_EQ(rule_keys(LintDevice(gs, Render(ht814, Json::object()), LintContext{false, "HT814", {l2}})), Keys{"line 2"});
+  EXPECT_EQ(rule_keys(LintDevice(gs, Render(ht814, Json::object()), LintContext{false, "HT814", {l2}})),
+            Keys{"line 2"});
   // Version 2 models write every line.
-  EXPECT_EQ(rule_keys(LintDevice(gs, Render(SampleOf("grandstream"), Json::object()), LintContext{false, "GXP2135", {l1, l2, l3}})),
+  EXPECT_EQ(rule_keys(LintDevice(gs, Render(SampleOf("grandstream"), Json::object()),
+                                 LintContext{false, "GXP2135", {l1, l2, l3}})),
             Keys{});
 }
 
@@ -258,8 +278,8 @@ TEST(Lint, PlaintextPasswordInAWeakenedTemplate) {
   auto weak = render::Template::Parse(source, "mac.xml");
   ASSERT_TRUE(weak) << weak.error().message;
   const auto files = Render(SampleOf("cisco"), {{"config_key", "K3yK3yK3yK3yK3yK"}}, &*weak, "mac.xml");
-  const auto findings =
-      WithoutKnownWarnings("cisco", LintDevice(*Vendors().Find("cisco"), files, LintContext{.encryption_configured = true}));
+  const auto findings = WithoutKnownWarnings(
+      "cisco", LintDevice(*Vendors().Find("cisco"), files, LintContext{.encryption_configured = true}));
   ASSERT_FALSE(findings.empty());
   for (const auto& f : findings) EXPECT_EQ(f.rule_id, "plaintext-password-with-encryption") << Describe(findings);
   // Without a key the same file is fine: nothing is promised encrypted.

@@ -8,7 +8,10 @@ namespace {
 // The bounds in nanoseconds, so that Observe compares integers.
 constexpr std::array<std::int64_t, Histogram::kBuckets> BoundsNs() {
   std::array<std::int64_t, Histogram::kBuckets> ns{};
-  for (size_t i = 0; i < ns.size(); ++i) ns[i] = static_cast<std::int64_t>(kLatencyBounds[i] * 1e9 + 0.5);
+  // The bounds are positive, so adding 0.5 rounds; std::lround is not constexpr.
+  for (size_t i = 0; i < ns.size(); ++i) {
+    ns[i] = static_cast<std::int64_t>(kLatencyBounds[i] * 1e9 + 0.5);  // NOLINT(bugprone-incorrect-roundings)
+  }
   return ns;
 }
 constexpr auto kBoundsNs = BoundsNs();
@@ -60,8 +63,7 @@ void AppendHistogram(std::string& out, std::string_view name, std::string_view l
                      const Histogram::Reading& reading) {
   const std::string_view sep = labels.empty() ? "" : ",";
   for (size_t i = 0; i < Histogram::kBuckets; ++i) {
-    out += fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep, kLatencyBounds[i],
-                       reading.cumulative[i]);
+    out += fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep, kLatencyBounds[i], reading.cumulative[i]);
   }
   out += fmt::format("{}_bucket{{{}{}le=\"+Inf\"}} {}\n", name, labels, sep, reading.count);
   const std::string braces = labels.empty() ? std::string() : fmt::format("{{{}}}", labels);

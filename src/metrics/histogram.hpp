@@ -15,7 +15,7 @@ namespace provgate::metrics {
 
 // Bucket upper bounds (seconds, inclusive) of every latency histogram: 0.5 ms to 5 s.
 inline constexpr std::array<double, 13> kLatencyBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                          0.1,    0.25,  0.5,    1.0,   2.5,   5.0};
+                                                          0.1,    0.25,  0.5,    1.0,   2.5,  5.0};
 
 // Thread-safe: Observe and Read may run on any threads at once. A Read concurrent with
 // Observes sees each bucket at some recent value; its count is the sum of the buckets it

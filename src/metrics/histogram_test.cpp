@@ -15,15 +15,15 @@ using std::chrono::seconds;
 
 TEST(Histogram, CountsEachObservationInEveryBucketFromItsOwnUpwards) {
   Histogram h;
-  h.Observe(microseconds(100));    // <= 0.5 ms
-  h.Observe(microseconds(500));    // exactly on the first bound: le is inclusive
-  h.Observe(milliseconds(3));      // <= 5 ms
-  h.Observe(seconds(10));          // above every bound
+  h.Observe(microseconds(100));  // <= 0.5 ms
+  h.Observe(microseconds(500));  // exactly on the first bound: le is inclusive
+  h.Observe(milliseconds(3));    // <= 5 ms
+  h.Observe(seconds(10));        // above every bound
   const auto r = h.Read();
-  EXPECT_EQ(r.cumulative[0], 2u);  // 0.0005
-  EXPECT_EQ(r.cumulative[1], 2u);  // 0.001
-  EXPECT_EQ(r.cumulative[2], 2u);  // 0.0025
-  EXPECT_EQ(r.cumulative[3], 3u);  // 0.005
+  EXPECT_EQ(r.cumulative[0], 2u);                        // 0.0005
+  EXPECT_EQ(r.cumulative[1], 2u);                        // 0.001
+  EXPECT_EQ(r.cumulative[2], 2u);                        // 0.0025
+  EXPECT_EQ(r.cumulative[3], 3u);                        // 0.005
   EXPECT_EQ(r.cumulative[Histogram::kBuckets - 1], 3u);  // 5 s
   EXPECT_EQ(r.count, 4u);
   EXPECT_NEAR(r.sum_seconds, 0.0001 + 0.0005 + 0.003 + 10, 1e-9);

@@ -15,7 +15,6 @@ std::string_view TrimOws(std::string_view s) {
   return s;
 }
 
-
 bool IsPort(std::string_view s) {
   if (s.empty() || s.size() > 5 || (s.size() > 1 && s[0] == '0')) return false;
   unsigned v = 0;
@@ -30,8 +29,8 @@ bool IsPort(std::string_view s) {
 bool IsObfPort(std::string_view s) {
   if (s.size() < 2 || s[0] != '_') return false;
   for (char c : s.substr(1)) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -211,6 +210,7 @@ Result<std::vector<std::optional<IpAddress>>> Strict(Result<std::vector<std::opt
 
 std::vector<IpAddress> Unwrap(const std::vector<std::optional<IpAddress>>& hops) {
   std::vector<IpAddress> out;
+  out.reserve(hops.size());
   for (const auto& h : hops) out.push_back(*h);
   return out;
 }
@@ -252,8 +252,8 @@ Result<std::vector<IpAddress>> ParseForwarded(std::string_view value) {
   return Unwrap(hops);
 }
 
-ClientAddress ResolveClientAddress(const IpAddress& peer, const TrustedProxies& trusted,
-                                   std::string_view forwarded, std::string_view x_forwarded_for) {
+ClientAddress ResolveClientAddress(const IpAddress& peer, const TrustedProxies& trusted, std::string_view forwarded,
+                                   std::string_view x_forwarded_for) {
   ClientAddress result{peer, ClientAddressSource::kPeer, {}};
   const bool any_header = !forwarded.empty() || !x_forwarded_for.empty();
   if (trusted.header == ForwardedHeader::kNone || !trusted.proxies.Contains(peer)) {
@@ -269,8 +269,8 @@ ClientAddress ResolveClientAddress(const IpAddress& peer, const TrustedProxies& 
   }
   auto hops = use_forwarded ? ForwardedHops(value) : XForwardedForHops(value);
   if (!hops) {
-    result.note = std::string("unreadable ") + name + " header from trusted proxy (" +
-                  hops.error().message + "); using the peer";
+    result.note =
+        std::string("unreadable ") + name + " header from trusted proxy (" + hops.error().message + "); using the peer";
     return result;
   }
   // The rightmost hop was appended by the peer itself; walk back while hops are proxies.

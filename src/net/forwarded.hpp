@@ -54,8 +54,8 @@ inline constexpr size_t kMaxForwardedHops = 64;
 // the answer. A hop reached on that walk that is not an address (malformed, "unknown" or an
 // obfuscated Forwarded node) yields kMalformedHop with a note; a header over the bounds
 // yields the peer with a note. Never fails; pure.
-ClientAddress ResolveClientAddress(const IpAddress& peer, const TrustedProxies& trusted,
-                                   std::string_view forwarded, std::string_view x_forwarded_for);
+ClientAddress ResolveClientAddress(const IpAddress& peer, const TrustedProxies& trusted, std::string_view forwarded,
+                                   std::string_view x_forwarded_for);
 
 // The hops of a header value, left to right, each an address or nullopt when that element
 // is not one. Fails only for a value over kMaxForwardedHeaderBytes or kMaxForwardedHops.

@@ -12,24 +12,23 @@ TrustedProxies Proxies(ForwardedHeader header) {
 }
 
 TEST(ResolveClientAddress, IgnoresXffSpoofedByUntrustedPeer) {
-  const auto r = ResolveClientAddress(Ip("203.0.113.5"), Proxies(ForwardedHeader::kXForwardedFor),
-                                      "", "10.0.0.7, 198.51.100.1");
+  const auto r =
+      ResolveClientAddress(Ip("203.0.113.5"), Proxies(ForwardedHeader::kXForwardedFor), "", "10.0.0.7, 198.51.100.1");
   EXPECT_EQ(r.address, Ip("203.0.113.5"));
   EXPECT_EQ(r.source, ClientAddressSource::kPeer);
   EXPECT_EQ(r.note, "forwarding header from untrusted peer ignored");
 }
 
 TEST(ResolveClientAddress, IgnoresHeadersWhenNoneConfigured) {
-  const auto r = ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kNone),
-                                      "for=192.0.2.1", "192.0.2.1");
+  const auto r = ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kNone), "for=192.0.2.1", "192.0.2.1");
   EXPECT_EQ(r.address, Ip("10.0.0.1"));
   EXPECT_EQ(r.source, ClientAddressSource::kPeer);
 }
 
 TEST(ResolveClientAddress, TakesRightmostUntrustedHopOfXff) {
   // The client prepended a fake hop; the proxy appended the real address.
-  const auto r = ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kXForwardedFor),
-                                      "", "192.0.2.66, 198.51.100.7, 10.0.0.2");
+  const auto r = ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kXForwardedFor), "",
+                                      "192.0.2.66, 198.51.100.7, 10.0.0.2");
   EXPECT_EQ(r.address, Ip("198.51.100.7"));
   EXPECT_EQ(r.source, ClientAddressSource::kForwardingHeader);
   EXPECT_TRUE(r.note.empty());
@@ -37,29 +36,26 @@ TEST(ResolveClientAddress, TakesRightmostUntrustedHopOfXff) {
 
 TEST(ResolveClientAddress, HonoursOnlyTheConfiguredHeader) {
   // The proxy writes X-Forwarded-For; a Forwarded header came from the client.
-  const auto r = ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kXForwardedFor),
-                                      "for=192.0.2.66", "198.51.100.7");
+  const auto r =
+      ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kXForwardedFor), "for=192.0.2.66", "198.51.100.7");
   EXPECT_EQ(r.address, Ip("198.51.100.7"));
 }
 
 TEST(ResolveClientAddress, ReadsForwardedElements) {
-  const auto r = ResolveClientAddress(
-      Ip("2001:db8:ffff::1"), Proxies(ForwardedHeader::kForwarded), "",
-      "");
+  const auto r = ResolveClientAddress(Ip("2001:db8:ffff::1"), Proxies(ForwardedHeader::kForwarded), "", "");
   EXPECT_EQ(r.address, Ip("2001:db8:ffff::1"));
   EXPECT_EQ(r.note, "trusted proxy sent no Forwarded header");
 
   const auto f = ResolveClientAddress(
       Ip("2001:db8:ffff::1"), Proxies(ForwardedHeader::kForwarded),
-      R"(for=192.0.2.60;proto=http;by=203.0.113.43, For="[2001:db8:cafe::17]:4711", for=10.0.0.9)",
-      "");
+      R"(for=192.0.2.60;proto=http;by=203.0.113.43, For="[2001:db8:cafe::17]:4711", for=10.0.0.9)", "");
   EXPECT_EQ(f.address, Ip("2001:db8:cafe::17"));
   EXPECT_EQ(f.source, ClientAddressSource::kForwardingHeader);
 }
 
 TEST(ResolveClientAddress, UsesLeftmostWhenEveryHopIsTrusted) {
-  const auto r = ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kXForwardedFor),
-                                      "", "10.0.0.3, 10.0.0.2");
+  const auto r =
+      ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kXForwardedFor), "", "10.0.0.3, 10.0.0.2");
   EXPECT_EQ(r.address, Ip("10.0.0.3"));
 }
 
@@ -82,8 +78,7 @@ TEST(ResolveClientAddress, RefusesAHopNamingTheClientThatIsNotAnAddress) {
   };
   for (const auto& c : cases) {
     const bool fwd = c.header == ForwardedHeader::kForwarded;
-    const auto r = ResolveClientAddress(Ip("10.0.0.1"), Proxies(c.header), fwd ? c.value : "",
-                                        fwd ? "" : c.value);
+    const auto r = ResolveClientAddress(Ip("10.0.0.1"), Proxies(c.header), fwd ? c.value : "", fwd ? "" : c.value);
     EXPECT_EQ(r.source, ClientAddressSource::kMalformedHop) << c.value;
     EXPECT_NE(r.note.find("not an address"), std::string::npos) << c.value;
   }

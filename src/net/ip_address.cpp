@@ -165,8 +165,8 @@ IpAddress IpAddress::V6(const std::array<std::uint8_t, 16>& bytes) {
 
 std::string IpAddress::ToString() const {
   if (is_v4()) {
-    return std::to_string(bytes_[0]) + "." + std::to_string(bytes_[1]) + "." +
-           std::to_string(bytes_[2]) + "." + std::to_string(bytes_[3]);
+    return std::to_string(bytes_[0]) + "." + std::to_string(bytes_[1]) + "." + std::to_string(bytes_[2]) + "." +
+           std::to_string(bytes_[3]);
   }
   std::array<unsigned, 8> g{};
   for (size_t i = 0; i < 8; ++i) g[i] = (unsigned{bytes_[2 * i]} << 8) | bytes_[2 * i + 1];
@@ -251,17 +251,13 @@ Result<Cidr> Cidr::Of(const IpAddress& address, int prefix_length) {
 
 Cidr Cidr::Host(const IpAddress& address) { return Cidr(address, address.bit_length()); }
 
-bool Cidr::Contains(const IpAddress& address) const {
-  return SamePrefix(network_, address, prefix_length_);
-}
+bool Cidr::Contains(const IpAddress& address) const { return SamePrefix(network_, address, prefix_length_); }
 
 bool Cidr::Overlaps(const Cidr& other) const {
   return SamePrefix(network_, other.network_, std::min(prefix_length_, other.prefix_length_));
 }
 
-std::string Cidr::ToString() const {
-  return network_.ToString() + "/" + std::to_string(prefix_length_);
-}
+std::string Cidr::ToString() const { return network_.ToString() + "/" + std::to_string(prefix_length_); }
 
 Result<IpSet> IpSet::Parse(const std::vector<std::string>& entries) {
   IpSet set;
@@ -278,13 +274,11 @@ void IpSet::Add(const Cidr& cidr) {
 }
 
 bool IpSet::Contains(const IpAddress& address) const {
-  return std::any_of(entries_.begin(), entries_.end(),
-                     [&](const Cidr& c) { return c.Contains(address); });
+  return std::any_of(entries_.begin(), entries_.end(), [&](const Cidr& c) { return c.Contains(address); });
 }
 
 bool IpSet::Overlaps(const Cidr& cidr) const {
-  return std::any_of(entries_.begin(), entries_.end(),
-                     [&](const Cidr& c) { return c.Overlaps(cidr); });
+  return std::any_of(entries_.begin(), entries_.end(), [&](const Cidr& c) { return c.Overlaps(cidr); });
 }
 
 std::vector<std::string> IpSet::ToStrings() const {

@@ -42,6 +42,7 @@ class IpAddress {
   std::string ToString() const;
 
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 flags the comparison it defaults.
   friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
 
  private:
@@ -77,11 +78,11 @@ class Cidr {
   std::string ToString() const;
 
   friend bool operator==(const Cidr&, const Cidr&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 flags the comparison it defaults.
   friend auto operator<=>(const Cidr&, const Cidr&) = default;
 
  private:
-  Cidr(const IpAddress& network, int prefix_length)
-      : network_(network), prefix_length_(prefix_length) {}
+  Cidr(const IpAddress& network, int prefix_length) : network_(network), prefix_length_(prefix_length) {}
   IpAddress network_;
   int prefix_length_ = 0;
 };

@@ -14,9 +14,7 @@ constexpr std::string_view kV1Prefix = "PROXY ";
 
 using Parsed = Result<std::optional<ProxyHeader>>;
 
-Parsed Invalid(const char* why) {
-  return Error::InvalidArgument(std::string("PROXY protocol: ") + why);
-}
+Parsed Invalid(const char* why) { return Error::InvalidArgument(std::string("PROXY protocol: ") + why); }
 
 bool ParsePort(std::string_view s, std::uint16_t& out) {
   if (s.empty() || s.size() > 5 || (s.size() > 1 && s[0] == '0')) return false;
@@ -75,9 +73,7 @@ Parsed ParseV1(std::string_view text) {
   return std::optional<ProxyHeader>(h);
 }
 
-std::uint16_t Be16(const std::uint8_t* p) {
-  return static_cast<std::uint16_t>((unsigned{p[0]} << 8) | p[1]);
-}
+std::uint16_t Be16(const std::uint8_t* p) { return static_cast<std::uint16_t>((unsigned{p[0]} << 8) | p[1]); }
 
 Parsed ParseV2(std::span<const std::uint8_t> data) {
   if (data.size() < 16) return std::optional<ProxyHeader>();
@@ -144,8 +140,7 @@ Result<std::optional<ProxyHeader>> ParseProxyHeader(std::span<const std::uint8_t
     return ParseV1(text);
   }
   const size_t n = std::min(data.size(), kV2Signature.size());
-  if (!std::equal(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n),
-                  kV2Signature.begin())) {
+  if (!std::equal(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n), kV2Signature.begin())) {
     return Invalid("no header");
   }
   return ParseV2(data);

@@ -10,10 +10,21 @@ namespace {
 
 std::vector<std::uint8_t> Bytes(std::string_view s) { return {s.begin(), s.end()}; }
 
-std::vector<std::uint8_t> V2(std::uint8_t ver_cmd, std::uint8_t fam,
-                             const std::vector<std::uint8_t>& body) {
-  const std::uint8_t header[] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
-                                 0x54, 0x0a, ver_cmd, fam,
+std::vector<std::uint8_t> V2(std::uint8_t ver_cmd, std::uint8_t fam, const std::vector<std::uint8_t>& body) {
+  const std::uint8_t header[] = {0x0d,
+                                 0x0a,
+                                 0x0d,
+                                 0x0a,
+                                 0x00,
+                                 0x0d,
+                                 0x0a,
+                                 0x51,
+                                 0x55,
+                                 0x49,
+                                 0x54,
+                                 0x0a,
+                                 ver_cmd,
+                                 fam,
                                  static_cast<std::uint8_t>(body.size() >> 8),
                                  static_cast<std::uint8_t>(body.size() & 0xff)};
   // Sized once and filled by index: GCC 12 -O2 misreads vector::insert here (-Warray-bounds).
@@ -62,20 +73,20 @@ TEST(ProxyProtocol, AsksForMoreOnAValidPrefix) {
 
 TEST(ProxyProtocol, RejectsMalformedV1) {
   for (std::string_view bad :
-       {"GET / HTTP/1.1\r\n", "PROXY TCP4 192.0.2.1 198.51.100.2 1 2\n",
-        "PROXY TCP4 192.0.2.1  198.51.100.2 1 2\r\n", "PROXY TCP4 2001:db8::1 192.0.2.1 1 2\r\n",
-        "PROXY TCP6 192.0.2.1 198.51.100.2 1 2\r\n", "PROXY TCP4 192.0.2.1 198.51.100.2 1 65536\r\n",
-        "PROXY TCP4 192.0.2.1 198.51.100.2 01 2\r\n", "PROXY TCP4 192.0.2.1 198.51.100.2 1\r\n",
-        "PROXY TCP4 192.0.2.1 198.51.100.2 1 2 3\r\n", "PROXY UDP4 192.0.2.1 198.51.100.2 1 2\r\n",
-        "PROXY TCP4 192.0.2.1 198.51.100.2 1 2\x01\r\n"}) {
+       {"GET / HTTP/1.1\r\n", "PROXY TCP4 192.0.2.1 198.51.100.2 1 2\n", "PROXY TCP4 192.0.2.1  198.51.100.2 1 2\r\n",
+        "PROXY TCP4 2001:db8::1 192.0.2.1 1 2\r\n", "PROXY TCP6 192.0.2.1 198.51.100.2 1 2\r\n",
+        "PROXY TCP4 192.0.2.1 198.51.100.2 1 65536\r\n", "PROXY TCP4 192.0.2.1 198.51.100.2 01 2\r\n",
+        "PROXY TCP4 192.0.2.1 198.51.100.2 1\r\n", "PROXY TCP4 192.0.2.1 198.51.100.2 1 2 3\r\n",
+        "PROXY UDP4 192.0.2.1 198.51.100.2 1 2\r\n", "PROXY TCP4 192.0.2.1 198.51.100.2 1 2\x01\r\n"}) {
     EXPECT_FALSE(ParseProxyHeader(Bytes(bad))) << bad;
   }
   EXPECT_FALSE(ParseProxyHeader(Bytes("PROXY " + std::string(kMaxProxyV1Bytes, 'A'))));
 }
 
 TEST(ProxyProtocol, ParsesV2Inet) {
-  const auto data = V2(0x21, 0x11, {192, 0, 2, 1, 198, 51, 100, 2, 0xdc, 0x04, 0x01, 0xbb,
-                                    /*TLV*/ 0x04, 0x00, 0x01, 0x00});
+  const auto data = V2(0x21, 0x11,
+                       {192, 0, 2, 1, 198, 51, 100, 2, 0xdc, 0x04, 0x01, 0xbb,
+                        /*TLV*/ 0x04, 0x00, 0x01, 0x00});
   auto r = ParseProxyHeader(data);
   ASSERT_TRUE(r && r->has_value());
   EXPECT_EQ((*r)->version, 2);

@@ -11,9 +11,9 @@ namespace provgate::render {
 struct Template::Node {
   enum class Kind { kText, kVariable, kSection, kInverted };
   Kind kind = Kind::kText;
-  std::string text;                // kText: literal output
-  std::vector<std::string> path;   // name split at '.'; empty for the implicit iterator {{.}}
-  std::vector<Node> children;      // kSection / kInverted
+  std::string text;               // kText: literal output
+  std::vector<std::string> path;  // name split at '.'; empty for the implicit iterator {{.}}
+  std::vector<Node> children;     // kSection / kInverted
 };
 
 namespace {
@@ -28,8 +28,7 @@ constexpr std::size_t kMaxDepth = 64;
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
 bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 std::string_view Trim(std::string_view s) {
@@ -91,9 +90,8 @@ class Parser {
       // a section wrapped around config lines leaves no blank line behind.
       std::size_t text_end = open;
       if (standalone_kind) {
-        const std::size_t line_start = src_.rfind('\n', open) == std::string_view::npos
-                                           ? 0
-                                           : src_.rfind('\n', open) + 1;
+        const std::size_t line_start =
+            src_.rfind('\n', open) == std::string_view::npos ? 0 : src_.rfind('\n', open) + 1;
         bool blank_before = true;
         for (std::size_t i = line_start; i < open; ++i) blank_before = blank_before && IsBlank(src_[i]);
         std::size_t after = end;
@@ -133,8 +131,8 @@ class Parser {
       } else if (sigil == '/') {
         if (stack.size() == 1) return Fail(line, fmt::format("closing tag '{}' without an open section", tag_name));
         if (stack.back().name != tag_name) {
-          return Fail(line, fmt::format("closing tag '{}' does not match open section '{}' (line {})",
-                                        tag_name, stack.back().name, stack.back().line));
+          return Fail(line, fmt::format("closing tag '{}' does not match open section '{}' (line {})", tag_name,
+                                        stack.back().name, stack.back().line));
         }
         Node done = std::move(stack.back().node);
         stack.pop_back();
@@ -210,8 +208,8 @@ const Json* Lookup(const std::vector<const Json*>& stack, const std::vector<std:
 }
 
 bool IsFalsy(const Json* v) {
-  return v == nullptr || v->is_null() || (v->is_boolean() && !v->get<bool>()) ||
-         (v->is_array() && v->empty()) || (v->is_string() && v->get_ref<const std::string&>().empty());
+  return v == nullptr || v->is_null() || (v->is_boolean() && !v->get<bool>()) || (v->is_array() && v->empty()) ||
+         (v->is_string() && v->get_ref<const std::string&>().empty());
 }
 
 void AppendScalar(std::string& out, const Json& v, Format format) {
@@ -226,8 +224,7 @@ void AppendScalar(std::string& out, const Json& v, Format format) {
   }
 }
 
-void RenderNodes(const std::vector<Node>& nodes, std::vector<const Json*>& stack, Format format,
-                 std::string& out) {
+void RenderNodes(const std::vector<Node>& nodes, std::vector<const Json*>& stack, Format format, std::string& out) {
   for (const Node& n : nodes) {
     switch (n.kind) {
       case Node::Kind::kText: out += n.text; break;

@@ -3,11 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <toml++/toml.h>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <system_error>
-#include <toml++/toml.h>
 
 namespace provgate::render {
 namespace {
@@ -61,8 +61,7 @@ Result<Json> LoadToml(const fs::path& path) {
     toml::table table = toml::parse(text, path.string());
     return Result<Json>(boost::system::in_place_value, TomlToJson(table));
   } catch (const toml::parse_error& e) {
-    return Error::InvalidArgument(fmt::format("{}:{}: {}", path.string(), e.source().begin.line,
-                                              e.description()));
+    return Error::InvalidArgument(fmt::format("{}:{}: {}", path.string(), e.source().begin.line, e.description()));
   } catch (const std::exception& e) {
     return Error::InvalidArgument(fmt::format("{}: {}", path.string(), e.what()));
   }
@@ -112,8 +111,7 @@ Result<TemplateSet> TemplateSet::Load(const std::filesystem::path& root) {
         }
         for (auto it = models->begin(); it != models->end(); ++it) {
           if (!it.value().is_object()) {
-            return Error::InvalidArgument(
-                fmt::format("{}: models.{} must be a table", vars_path.string(), it.key()));
+            return Error::InvalidArgument(fmt::format("{}: models.{} must be a table", vars_path.string(), it.key()));
           }
           set.model_vars_[vendor + "/" + it.key()] = it.value();
         }

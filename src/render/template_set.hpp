@@ -35,7 +35,7 @@ class TemplateSet {
   nlohmann::json defaults_ = nlohmann::json::object();
   std::map<std::string, nlohmann::json> vendor_vars_;  // vendor -> defaults < vendor ("models" removed)
   std::map<std::string, nlohmann::json> model_vars_;   // "vendor/MODEL" -> defaults < vendor < model
-  std::map<std::string, Template> templates_;         // "vendor/name" -> template
+  std::map<std::string, Template> templates_;          // "vendor/name" -> template
 };
 
 }  // namespace provgate::render

@@ -64,8 +64,7 @@ TEST(Vars, BaseVarsLayersDefaultsVendorAndModel) {
   auto set = TemplateSet::Load(t.root());
   ASSERT_TRUE(set) << set.error().message;
 
-  EXPECT_EQ(set->BaseVars("acme", "X1"),
-            Json::parse(R"({"a":"defaults","b":"vendor","c":"model","code":7,
+  EXPECT_EQ(set->BaseVars("acme", "X1"), Json::parse(R"({"a":"defaults","b":"vendor","c":"model","code":7,
                             "ntp":{"server":"v","port":123}})"));
   EXPECT_EQ(set->BaseVars("acme", "X2")["c"], "model2");
   EXPECT_EQ(set->BaseVars("acme", "unknown")["c"], "vendor");
@@ -75,12 +74,10 @@ TEST(Vars, BaseVarsLayersDefaultsVendorAndModel) {
 
 TEST(Vars, TomlTypesBecomeJson) {
   TempTree t("types");
-  t.Write("defaults.toml",
-          "s = 'x'\ni = -4\nf = 2.5\nb = true\narr = [1, 2]\nd = 2026-01-02\n[[items]]\nk = 'v'\n");
+  t.Write("defaults.toml", "s = 'x'\ni = -4\nf = 2.5\nb = true\narr = [1, 2]\nd = 2026-01-02\n[[items]]\nk = 'v'\n");
   auto set = TemplateSet::Load(t.root());
   ASSERT_TRUE(set) << set.error().message;
-  EXPECT_EQ(set->BaseVars("", ""),
-            Json::parse(R"({"s":"x","i":-4,"f":2.5,"b":true,"arr":[1,2],"d":"2026-01-02",
+  EXPECT_EQ(set->BaseVars("", ""), Json::parse(R"({"s":"x","i":-4,"f":2.5,"b":true,"arr":[1,2],"d":"2026-01-02",
                             "items":[{"k":"v"}]})"));
 }
 
@@ -114,8 +111,7 @@ TEST(TemplateSet, TemplateErrorNamesFileAndLine) {
   t.Write("acme/mac.cfg.mustache", "a\nb\n{{#x}}\n");
   auto set = TemplateSet::Load(t.root());
   ASSERT_FALSE(set);
-  EXPECT_EQ(set.error().message,
-            (t.root() / "acme" / "mac.cfg.mustache").string() + ":3: unclosed section 'x'");
+  EXPECT_EQ(set.error().message, (t.root() / "acme" / "mac.cfg.mustache").string() + ":3: unclosed section 'x'");
 }
 
 TEST(TemplateSet, ModelsMustBeTables) {

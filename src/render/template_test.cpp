@@ -37,10 +37,8 @@ const RenderCase kRenderCases[] = {
     {"dotted", "{{a.b.c}}", R"({"a":{"b":{"c":"x"}}})", "x"},
     {"dotted broken chain", "[{{a.b.c}}]", R"({"a":{"b":{}}})", "[]"},
     {"dotted through scalar", "[{{a.b}}]", R"({"a":"s"})", "[]"},
-    {"dotted no fallback after first part",
-     "{{#a}}[{{b.c}}]{{/a}}", R"({"a":{"b":{}},"b":{"c":"ERROR"}})", "[]"},
-    {"dotted first part from outer context", "{{#a}}{{b.c}}{{/a}}", R"({"a":{"x":1},"b":{"c":"outer"}})",
-     "outer"},
+    {"dotted no fallback after first part", "{{#a}}[{{b.c}}]{{/a}}", R"({"a":{"b":{}},"b":{"c":"ERROR"}})", "[]"},
+    {"dotted first part from outer context", "{{#a}}{{b.c}}{{/a}}", R"({"a":{"x":1},"b":{"c":"outer"}})", "outer"},
     {"section true", "{{#b}}yes{{/b}}", R"({"b":true})", "yes"},
     {"section false", "{{#b}}yes{{/b}}", R"({"b":false})", ""},
     {"section missing", "{{#b}}yes{{/b}}", "{}", ""},
@@ -135,13 +133,10 @@ TEST(Template, EscapesVariablesButNotTemplateText) {
   EXPECT_EQ(tpl.Render(ctx, Format::kXml),
             "<a v=\"x&quot;/&gt;&lt;b c=&apos;1&apos;&gt;&amp;&#10;k2 = 1\"/>\nk = x&quot;/&gt;&lt;b "
             "c=&apos;1&apos;&gt;&amp;&#10;k2 = 1\n");
-  EXPECT_EQ(tpl.Render(ctx, Format::kKeyValue),
-            "<a v=\"x\"/><b c='1'>& k2 = 1\"/>\nk = x\"/><b c='1'>& k2 = 1\n");
+  EXPECT_EQ(tpl.Render(ctx, Format::kKeyValue), "<a v=\"x\"/><b c='1'>& k2 = 1\"/>\nk = x\"/><b c='1'>& k2 = 1\n");
 }
 
-TEST(Template, KeepsName) {
-  EXPECT_EQ(Template::Parse("x", "yealink/mac.cfg").value().name(), "yealink/mac.cfg");
-}
+TEST(Template, KeepsName) { EXPECT_EQ(Template::Parse("x", "yealink/mac.cfg").value().name(), "yealink/mac.cfg"); }
 
 TEST(Template, CopiesShareTheParsedTree) {
   auto a = Template::Parse("{{x}}", "t").value();
@@ -177,8 +172,7 @@ namespace provgate::render {
 namespace {
 
 TEST(Template, ReportsWhichNamesItReferences) {
-  auto t = Template::Parse("{{#lines}}a = {{#password}}{{password}}{{/password}}\n{{/lines}}{{x.y}}",
-                           "t").value();
+  auto t = Template::Parse("{{#lines}}a = {{#password}}{{password}}{{/password}}\n{{/lines}}{{x.y}}", "t").value();
   EXPECT_TRUE(t.References("password"));
   EXPECT_TRUE(t.References("lines"));
   EXPECT_TRUE(t.References("y"));

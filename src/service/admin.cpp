@@ -28,18 +28,23 @@ Status ValidateTenantName(const std::string& name) {
   if (name.empty() || name.size() > 64) return Error::InvalidArgument("tenant name must be 1-64 characters");
   for (char c : name) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-      return Error::InvalidArgument("tenant name '" + name +
-                                    "' may only contain lowercase letters, digits and '-'");
+      return Error::InvalidArgument("tenant name '" + name + "' may only contain lowercase letters, digits and '-'");
     }
   }
   if (name.front() == '-') return Error::InvalidArgument("tenant name must not start with '-'");
   return Ok();
 }
 
-Admin::Admin(store::Inventory& inventory, store::DeviceWrites& writes, defense::BanStore& bans,
-             audit::AuditLog& audit, const vendors::Registry& vendors, const Clock& clock,
-             std::string actor, const Linter* linter)
-    : store_(inventory), writes_(writes), bans_(bans), audit_(audit), vendors_(vendors), clock_(clock), linter_(linter), actor_(std::move(actor)) {}
+Admin::Admin(store::Inventory& inventory, store::DeviceWrites& writes, defense::BanStore& bans, audit::AuditLog& audit,
+             const vendors::Registry& vendors, const Clock& clock, std::string actor, const Linter* linter)
+    : store_(inventory),
+      writes_(writes),
+      bans_(bans),
+      audit_(audit),
+      vendors_(vendors),
+      clock_(clock),
+      linter_(linter),
+      actor_(std::move(actor)) {}
 
 Status Admin::RefuseLintErrors(const core::Device& device, const core::Tenant& tenant,
                                const std::vector<core::Line>& lines) const {
@@ -52,8 +57,7 @@ Status Admin::RefuseLintErrors(const core::Device& device, const core::Tenant& t
   }
   if (errors.empty()) return Ok();
   return Error::FailedPrecondition(fmt::format(
-      "device {} would get a config that fails the policy linter; nothing was saved:{}",
-      device.mac.str(), errors));
+      "device {} would get a config that fails the policy linter; nothing was saved:{}", device.mac.str(), errors));
 }
 
 Status Admin::Audit(const std::string& action, const std::string& mac, std::optional<std::int64_t> tenant_id,
@@ -76,8 +80,7 @@ Result<core::Tenant> Admin::FindTenantInScope(const std::string& name) {
   return t;
 }
 
-Result<core::Tenant> Admin::AddTenant(const std::string& name, const std::string& display_name,
-                                      int window_days) {
+Result<core::Tenant> Admin::AddTenant(const std::string& name, const std::string& display_name, int window_days) {
   PG_TRY_STATUS(RequirePlatform("adding a tenant"));
   PG_TRY_STATUS(ValidateTenantName(name));
   PG_TRY_STATUS(ValidateText("display name", display_name, 200));
@@ -144,17 +147,18 @@ Result<core::Device> Admin::AddDevice(const NewDevice& in) {
   }
   PG_TRY(auto added, store_.AddDevice(d));
   PG_TRY_STATUS(Audit("device added", added.mac.str(), added.tenant_id,
-                      {{"vendor", added.vendor}, {"model", added.model}, {"tenant", in.tenant},
+                      {{"vendor", added.vendor},
+                       {"model", added.model},
+                       {"tenant", in.tenant},
                        {"state", core::DeviceStateName(added.state)}}));
   if (added.tenant_id) {
-    PG_TRY_STATUS(LifecycleAudit(added, "assigned", {{"from", "stock"}, {"tenant", in.tenant},
-                                                     {"window_expires", *added.window_expires}}));
+    PG_TRY_STATUS(LifecycleAudit(
+        added, "assigned", {{"from", "stock"}, {"tenant", in.tenant}, {"window_expires", *added.window_expires}}));
   }
   return added;
 }
 
-Result<std::vector<core::Device>> Admin::ListDevices(const std::string& tenant,
-                                                     const std::string& state) {
+Result<std::vector<core::Device>> Admin::ListDevices(const std::string& tenant, const std::string& state) {
   store::DeviceFilter f;
   if (!tenant.empty()) {
     PG_TRY(auto t, FindTenantInScope(tenant));
@@ -245,9 +249,9 @@ Result<std::string> Admin::SetLine(const std::string& mac, const LineChange& c) 
   }
   PG_TRY_STATUS(store_.SetLine(line));
   // The password itself never reaches the audit trail.
-  PG_TRY_STATUS(Audit("line set", d.mac.str(), d.tenant_id,
-                      {{"line", c.index}, {"user", c.user}, {"registrar", c.registrar},
-                       {"password_set", line.password.has_value()}}));
+  PG_TRY_STATUS(Audit(
+      "line set", d.mac.str(), d.tenant_id,
+      {{"line", c.index}, {"user", c.user}, {"registrar", c.registrar}, {"password_set", line.password.has_value()}}));
   return generated;
 }
 

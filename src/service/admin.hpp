@@ -58,7 +58,7 @@ struct TenantPolicyChange {
   std::optional<int> password_length;
   std::optional<std::string> password_alphabet;
   std::optional<int> retention_days;
-  std::optional<std::string> min_strength;       // client-cert | token | digest | ip
+  std::optional<std::string> min_strength;  // client-cert | token | digest | ip
   std::optional<std::vector<std::string>> ip_ranges;
   std::optional<bool> ip_as_identity;
   std::optional<bool> allow_plain_http;
@@ -84,7 +84,7 @@ struct Reactivation {
   std::optional<std::string> digest_password;
   std::optional<std::string> config_key;
   bool new_admin_password = false;  // rotated, never shown (see `device admin-password`)
-  bool pin_cleared = false;  // the next authenticated fetch pins the certificate again
+  bool pin_cleared = false;         // the next authenticated fetch pins the certificate again
 };
 
 struct ImportProblem {
@@ -112,9 +112,8 @@ class Admin {
   // of the lifecycle commands (retire, unlock, pin reset); `bans` the operator's bans.
   // `linter` (may be null: no checks) lints a device's rendered configs before a change
   // that would be served is saved: device add and assign, line set, import.
-  Admin(store::Inventory& inventory, store::DeviceWrites& writes, defense::BanStore& bans,
-        audit::AuditLog& audit, const vendors::Registry& vendors, const Clock& clock,
-        std::string actor, const Linter* linter = nullptr);
+  Admin(store::Inventory& inventory, store::DeviceWrites& writes, defense::BanStore& bans, audit::AuditLog& audit,
+        const vendors::Registry& vendors, const Clock& clock, std::string actor, const Linter* linter = nullptr);
 
   // Confines every later call to one tenant: a device or tenant outside it answers exactly
   // as one that does not exist (kNotFound, same message), stock devices included; listing
@@ -123,8 +122,7 @@ class Admin {
   void RestrictToTenant(TenantScope scope) { scope_ = std::move(scope); }
   const std::optional<TenantScope>& scope() const { return scope_; }
 
-  Result<core::Tenant> AddTenant(const std::string& name, const std::string& display_name,
-                                 int window_days);
+  Result<core::Tenant> AddTenant(const std::string& name, const std::string& display_name, int window_days);
   Result<std::vector<core::Tenant>> ListTenants();
   Result<core::Tenant> UpdateTenantPolicy(const std::string& name, const TenantPolicyChange& c);
 

@@ -19,8 +19,7 @@ constexpr std::int64_t kDay = 86400;
 }  // namespace
 
 Result<std::string> GenerateAdminPassword() {
-  return crypto::RandomPassword(kAdminPasswordLength,
-                                "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789");
+  return crypto::RandomPassword(kAdminPasswordLength, "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789");
 }
 
 Result<std::string> Admin::GeneratePassword(const core::Tenant* tenant) {
@@ -40,7 +39,8 @@ Status Admin::LifecycleAudit(const core::Device& d, const std::string& what, nlo
 Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const TenantPolicyChange& c) {
   PG_TRY(core::Tenant t, FindTenantInScope(name));
   if (c.window_days) {
-    if (*c.window_days < 1 || *c.window_days > 365) return Error::InvalidArgument("window days must be between 1 and 365");
+    if (*c.window_days < 1 || *c.window_days > 365)
+      return Error::InvalidArgument("window days must be between 1 and 365");
     t.window_days = *c.window_days;
   }
   if (c.password_policy) {
@@ -62,7 +62,8 @@ Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const Te
     // Proves the alphabet usable (no duplicates, at least 2 symbols, no control characters).
     for (char ch : *c.password_alphabet) {
       const auto u = static_cast<unsigned char>(ch);
-      if (u < 0x21 || u > 0x7e) return Error::InvalidArgument("password alphabet must be printable ASCII without spaces");
+      if (u < 0x21 || u > 0x7e)
+        return Error::InvalidArgument("password alphabet must be printable ASCII without spaces");
     }
     if (!c.password_alphabet->empty()) PG_TRY_STATUS(crypto::RandomPassword(16, *c.password_alphabet));
     t.password_alphabet = *c.password_alphabet;
@@ -83,18 +84,21 @@ Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const Te
     return Error::InvalidArgument("--ip-as-identity needs --ip-ranges: which sources identify devices?");
   }
   if (c.retention_days) {
-    if (*c.retention_days < 0 || *c.retention_days > 3650) return Error::InvalidArgument("retention days must be 0-3650");
+    if (*c.retention_days < 0 || *c.retention_days > 3650)
+      return Error::InvalidArgument("retention days must be 0-3650");
     t.retention_days = *c.retention_days;
   }
   // Enough entropy whatever the settings: length * log2(alphabet) >= 64 bits.
-  const size_t symbols = t.password_alphabet.empty() ? crypto::kDefaultPasswordAlphabet.size()
-                                                      : t.password_alphabet.size();
+  const size_t symbols =
+      t.password_alphabet.empty() ? crypto::kDefaultPasswordAlphabet.size() : t.password_alphabet.size();
   if (static_cast<double>(t.password_length) * std::log2(static_cast<double>(symbols)) < 64.0) {
-    return Error::InvalidArgument("password length and alphabet give less than 64 bits of entropy; use a longer password or more symbols");
+    return Error::InvalidArgument(
+        "password length and alphabet give less than 64 bits of entropy; use a longer password or more symbols");
   }
   PG_TRY_STATUS(store_.UpdateTenant(t));
   PG_TRY_STATUS(Audit("tenant policy changed", "", t.id,
-                      {{"tenant", t.name}, {"window_days", t.window_days},
+                      {{"tenant", t.name},
+                       {"window_days", t.window_days},
                        {"password_policy", core::PasswordPolicyName(t.password_policy)},
                        {"confirm_grace_seconds", t.confirm_grace_seconds},
                        {"password_length", t.password_length},
@@ -111,9 +115,9 @@ Result<core::Tenant> Admin::UpdateTenantPolicy(const std::string& name, const Te
 Result<core::Device> Admin::AssignDevice(const std::string& mac, const std::string& tenant_name) {
   PG_TRY(auto d, FindDevice(mac));
   if (d.state != core::DeviceState::kStock) {
-    return Error::FailedPrecondition(fmt::format(
-        "device {} is {}, not in stock; use `provgate device reactivate` to give it a new window",
-        d.mac.str(), core::DeviceStateName(d.state)));
+    return Error::FailedPrecondition(
+        fmt::format("device {} is {}, not in stock; use `provgate device reactivate` to give it a new window",
+                    d.mac.str(), core::DeviceStateName(d.state)));
   }
   PG_TRY(auto found, FindTenantInScope(tenant_name));
   const core::Tenant* tenant = &found;
@@ -126,15 +130,16 @@ Result<core::Device> Admin::AssignDevice(const std::string& mac, const std::stri
   PG_TRY(auto lines, store_.ListLines(d.id));
   PG_TRY_STATUS(RefuseLintErrors(d, *tenant, lines));
   PG_TRY_STATUS(store_.UpdateDevice(d));
-  PG_TRY_STATUS(LifecycleAudit(d, "assigned", {{"from", "stock"}, {"tenant", tenant->name},
-                                               {"window_expires", *d.window_expires}}));
+  PG_TRY_STATUS(LifecycleAudit(d, "assigned",
+                               {{"from", "stock"}, {"tenant", tenant->name}, {"window_expires", *d.window_expires}}));
   return d;
 }
 
 Result<core::Device> Admin::RetireDevice(const std::string& mac) {
   PG_TRY(auto d, FindDevice(mac));
   const auto from = core::EffectiveState(d, ToUnix(clock_.Now()));
-  if (from == core::DeviceState::kRetired) return Error::FailedPrecondition("device " + d.mac.str() + " is already retired");
+  if (from == core::DeviceState::kRetired)
+    return Error::FailedPrecondition("device " + d.mac.str() + " is already retired");
   const auto now = ToUnix(clock_.Now());
   PG_TRY(bool changed, writes_.TransitionState(d.id, d.state, core::DeviceState::kRetired, now));
   if (!changed) return Error::Unavailable("device " + d.mac.str() + " changed meanwhile; try again");
@@ -226,8 +231,7 @@ Result<std::vector<std::string>> Admin::PurgeSecrets(bool dry_run) {
                                    : d.state_changed_at.value_or(d.updated_at);
     if (now < since + std::int64_t{retention_days} * kDay) continue;
     PG_TRY(auto lines, store_.ListLines(d.id));
-    bool has_secret = !d.vars.empty() || !d.token_hash.empty() || d.config_key || d.digest_password ||
-                      d.admin_password;
+    bool has_secret = !d.vars.empty() || !d.token_hash.empty() || d.config_key || d.digest_password || d.admin_password;
     for (const auto& l : lines) has_secret = has_secret || l.password.has_value();
     if (!has_secret) continue;
     purged.push_back(d.mac.str());
@@ -240,8 +244,8 @@ Result<std::vector<std::string>> Admin::PurgeSecrets(bool dry_run) {
     d.digest_password.reset();
     d.admin_password.reset();
     PG_TRY_STATUS(store_.ReplaceDevice(d, lines));
-    PG_TRY_STATUS(LifecycleAudit(d, "purged", {{"state", core::DeviceStateName(state)},
-                                               {"retention_days", retention_days}}));
+    PG_TRY_STATUS(
+        LifecycleAudit(d, "purged", {{"state", core::DeviceStateName(state)}, {"retention_days", retention_days}}));
   }
   return purged;
 }
@@ -268,8 +272,8 @@ Result<std::string> Admin::NewConfigKey(const core::Device& d) const {
     }
   }
   if (!cipher) {
-    return Error::FailedPrecondition("provgate has no config encryption for " + d.vendor + " " +
-                                     d.model + " (see docs/encryption.md)");
+    return Error::FailedPrecondition("provgate has no config encryption for " + d.vendor + " " + d.model +
+                                     " (see docs/encryption.md)");
   }
   return encrypt::GenerateKey(*cipher);
 }
@@ -347,10 +351,10 @@ Result<defense::Ban> Admin::AddBan(const std::string& source, int minutes, const
   if (!cidr) return Error::InvalidArgument("'" + source + "' is not an address or CIDR: " + cidr.error().message);
   if (minutes < 1) return Error::InvalidArgument("ban duration must be at least one minute");
   const auto now = ToUnix(clock_.Now());
-  defense::Ban ban{cidr->ToString(), reason.empty() ? "manual ban" : reason, now,
-                   now + std::int64_t{minutes} * 60, 1};
+  defense::Ban ban{cidr->ToString(), reason.empty() ? "manual ban" : reason, now, now + std::int64_t{minutes} * 60, 1};
   PG_TRY_STATUS(bans_.SaveBan(ban));
-  PG_TRY_STATUS(Audit("ban added", "", std::nullopt, {{"source", ban.source}, {"expires", ban.expires}, {"why", ban.reason}}));
+  PG_TRY_STATUS(
+      Audit("ban added", "", std::nullopt, {{"source", ban.source}, {"expires", ban.expires}, {"why", ban.reason}}));
   return ban;
 }
 

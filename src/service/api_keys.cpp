@@ -65,12 +65,12 @@ std::optional<std::string> ApiKeyPrefix(std::string_view key) {
   return std::string(prefix);
 }
 
-ApiKeys::ApiKeys(store::OperatorStore& keys, store::Inventory& store, audit::AuditLog& audit,
-                 const Clock& clock, std::string actor)
+ApiKeys::ApiKeys(store::OperatorStore& keys, store::Inventory& store, audit::AuditLog& audit, const Clock& clock,
+                 std::string actor)
     : keys_(keys), store_(store), audit_(audit), clock_(clock), actor_(std::move(actor)) {}
 
-Result<NewApiKey> ApiKeys::Add(const std::string& role_text, const std::string& tenant_name,
-                               int expires_days, const std::string& name) {
+Result<NewApiKey> ApiKeys::Add(const std::string& role_text, const std::string& tenant_name, int expires_days,
+                               const std::string& name) {
   PG_TRY(Role role, ParseRole(role_text));
   if (role == Role::kAdmin && !tenant_name.empty()) {
     return Error::InvalidArgument("role admin is platform-wide; use tenant-admin for one tenant");
@@ -142,8 +142,7 @@ Status ApiKeys::Revoke(const std::string& prefix) {
     return Error::InvalidArgument("'" + prefix + "' is not a key id (8 characters, see: provgate apikey list)");
   }
   PG_TRY_STATUS(keys_.RevokeApiKey(prefix, std::nullopt, ToUnix(clock_.Now())));
-  return audit_.Write(audit::InfoRecord(clock_.Now(), "admin", actor_, "api key revoked", "",
-                                        {{"key_id", prefix}}),
+  return audit_.Write(audit::InfoRecord(clock_.Now(), "admin", actor_, "api key revoked", "", {{"key_id", prefix}}),
                       audit::Durability::kDurable);
 }
 

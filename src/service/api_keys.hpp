@@ -71,8 +71,7 @@ class ApiKeys {
 
   // role admin needs no tenant; tenant-admin needs one; support and auditor take either.
   // expires_days 0 = never; otherwise 1-3650. Audited (never the key).
-  Result<NewApiKey> Add(const std::string& role, const std::string& tenant, int expires_days,
-                        const std::string& name);
+  Result<NewApiKey> Add(const std::string& role, const std::string& tenant, int expires_days, const std::string& name);
   Result<std::vector<ApiKeyView>> List();
   Status Revoke(const std::string& prefix);
 
@@ -81,7 +80,7 @@ class ApiKeys {
   struct Outcome {
     std::optional<Principal> principal;
     AuthFailure failure = AuthFailure::kMalformed;  // when principal is empty
-    std::string prefix;  // the presented prefix, when the key was well formed
+    std::string prefix;                             // the presented prefix, when the key was well formed
   };
   Outcome Authenticate(std::string_view key);
 

@@ -24,12 +24,9 @@ TEST(Csv, KeepsEmptyFieldsAndLastLineWithoutNewline) {
 
 TEST(Csv, RejectsMalformedInputNamingTheLine) {
   const std::pair<std::string, std::string> cases[] = {
-      {"a,b\n\"open", "line 2: unterminated"},
-      {"a,b\nx\"y,z\n", "line 2: quote inside"},
-      {"\"a\"b,c\n", "line 1: text after"},
-      {std::string("a,b\0c\n", 6), "line 1: NUL"},
-      {"a\rb\n", "line 1: bare carriage"},
-      {std::string(2000, 'x') + "\n", "line 1: field longer"},
+      {"a,b\n\"open", "line 2: unterminated"}, {"a,b\nx\"y,z\n", "line 2: quote inside"},
+      {"\"a\"b,c\n", "line 1: text after"},    {std::string("a,b\0c\n", 6), "line 1: NUL"},
+      {"a\rb\n", "line 1: bare carriage"},     {std::string(2000, 'x') + "\n", "line 1: field longer"},
   };
   for (const auto& [text, expect] : cases) {
     auto r = ParseCsv(text);

@@ -13,8 +13,7 @@
 namespace provgate::service {
 
 constexpr int kMaxLines = 16;
-constexpr std::string_view kLineFields[] = {"user", "auth_user", "registrar", "display_name", "port",
-                                            "transport"};
+constexpr std::string_view kLineFields[] = {"user", "auth_user", "registrar", "display_name", "port", "transport"};
 
 // Where each known column sits in a row; -1 when absent.
 struct InventoryImport::Columns {
@@ -41,8 +40,12 @@ Result<Columns> MapHeader(const CsvRecord& header) {
     std::string name = header.fields[i];
     for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     const int col = static_cast<int>(i);
-    int* simple = name == "mac" ? &c.mac : name == "vendor" ? &c.vendor : name == "model" ? &c.model
-                  : name == "tenant" ? &c.tenant : name == "serial" ? &c.serial : nullptr;
+    int* simple = name == "mac"      ? &c.mac
+                  : name == "vendor" ? &c.vendor
+                  : name == "model"  ? &c.model
+                  : name == "tenant" ? &c.tenant
+                  : name == "serial" ? &c.serial
+                                     : nullptr;
     if (simple) {
       if (*simple >= 0) return Error::InvalidArgument(fmt::format("line 1: column '{}' appears twice", name));
       *simple = col;
@@ -66,10 +69,10 @@ Result<Columns> MapHeader(const CsvRecord& header) {
         continue;
       }
     }
-    return Error::InvalidArgument(fmt::format(
-        "line 1: unknown column '{}'; expected mac, vendor, model, tenant, serial and "
-        "line<N>_user/auth_user/registrar/display_name/port/transport",
-        header.fields[i]));
+    return Error::InvalidArgument(
+        fmt::format("line 1: unknown column '{}'; expected mac, vendor, model, tenant, serial and "
+                    "line<N>_user/auth_user/registrar/display_name/port/transport",
+                    header.fields[i]));
   }
   if (c.mac < 0 || c.vendor < 0 || c.model < 0) {
     return Error::InvalidArgument("line 1: the header must name at least the columns mac, vendor and model");
@@ -256,7 +259,8 @@ Result<InventoryImport::ParsedRow> InventoryImport::Parse(const CsvRecord& rec) 
     d.window_opens = now_;
     d.window_expires = now_ + std::int64_t{out.tenant->window_days} * 86400;
   }
-  for (const auto& [index, fields] : cols.lines) {
+  for (const auto& [index, line_fields] : cols.lines) {
+    const auto& fields = line_fields;  // lambdas capture a structured binding only from clang 16 on
     auto get = [&](const char* f) {
       auto it = fields.find(f);
       return it == fields.end() ? std::string() : Field(rec, it->second);
@@ -338,10 +342,9 @@ Status InventoryImport::AuditRows() {
     if (!record) break;
     PG_TRY(ParsedRow parsed, Parse(*record));
     const core::Device& d = parsed.row.device;
-    auto r = audit::InfoRecord(admin_.clock_.Now(), "lifecycle", admin_.actor_, d.tenant_id ? "assigned" : "stocked",
-                               d.mac.str(),
-                               {{"cause", "inventory import"}, {"vendor", d.vendor}, {"model", d.model},
-                                {"lines", parsed.row.lines.size()}});
+    auto r = audit::InfoRecord(
+        admin_.clock_.Now(), "lifecycle", admin_.actor_, d.tenant_id ? "assigned" : "stocked", d.mac.str(),
+        {{"cause", "inventory import"}, {"vendor", d.vendor}, {"model", d.model}, {"lines", parsed.row.lines.size()}});
     if (d.window_expires) r.detail["window_expires"] = *d.window_expires;
     r.tenant_id = d.tenant_id.value_or(0);
     batch.push_back(std::move(r));
@@ -350,8 +353,8 @@ Status InventoryImport::AuditRows() {
       batch.clear();
     }
   }
-  batch.push_back(audit::InfoRecord(admin_.clock_.Now(), "admin", admin_.actor_, "inventory imported", "",
-                                    {{"devices", rows_}}));
+  batch.push_back(
+      audit::InfoRecord(admin_.clock_.Now(), "admin", admin_.actor_, "inventory imported", "", {{"devices", rows_}}));
   batch.back().tenant_id = admin_.scope_ ? admin_.scope_->id : 0;
   return admin_.audit_.WriteBatch(batch, audit::Durability::kDurable);
 }

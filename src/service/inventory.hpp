@@ -87,9 +87,9 @@ class InventoryImport {
   ImportResult result_;
   size_t rows_ = 0;
   std::int64_t now_ = 0;
-  std::unordered_map<std::uint64_t, size_t> seen_;  // MAC -> line of first occurrence
+  std::unordered_map<std::uint64_t, size_t> seen_;            // MAC -> line of first occurrence
   std::map<std::string, core::Tenant, std::less<>> tenants_;  // the tenants found by name
-  std::map<std::string, std::string> lint_verdicts_;  // (tenant, vendor, model) -> errors
+  std::map<std::string, std::string> lint_verdicts_;          // (tenant, vendor, model) -> errors
   bool told_foreign_ = false;  // a tenant-scoped caller was told of an existing MAC outside its tenant
 };
 

@@ -38,8 +38,8 @@ void MaskSecrets(nlohmann::json& vars, bool inside_secret = false) {
 }
 
 lint::Finding Problem(std::string rule, std::string file, std::string message, std::string fix) {
-  return lint::Finding{std::move(rule), lint::Severity::kError, std::move(file), "", std::move(message),
-                       std::move(fix)};
+  return lint::Finding{std::move(rule),    lint::Severity::kError, std::move(file), "",
+                       std::move(message), std::move(fix)};
 }
 
 }  // namespace
@@ -105,14 +105,14 @@ DeviceFindings Linter::LintOne(const core::Device& device, const core::Tenant& t
     if (auto scheme = vendor->Encryption(*route); scheme && scheme->required && !has_key) continue;
     const render::Template* tpl = templates_.Find(d.vendor, route->template_name);
     if (tpl == nullptr) {
-      out.findings.push_back(Problem("template-missing", name,
-                                     "no template " + d.vendor + "/" + route->template_name +
-                                         ".mustache: the phone gets 404 for this file",
-                                     "restore the shipped template in the templates directory"));
+      out.findings.push_back(Problem(
+          "template-missing", name,
+          "no template " + d.vendor + "/" + route->template_name + ".mustache: the phone gets 404 for this file",
+          "restore the shipped template in the templates directory"));
       continue;
     }
-    files.push_back({name, *route,
-                     pipeline::RenderFile(templates_, *tpl, *route, d, t, masked, name, provisioning_url_, 0)});
+    files.push_back(
+        {name, *route, pipeline::RenderFile(templates_, *tpl, *route, d, t, masked, name, provisioning_url_, 0)});
   }
   lint::LintContext context{has_key, d.model, {}};
   for (const auto& l : lines) {

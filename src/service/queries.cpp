@@ -117,5 +117,4 @@ Result<std::vector<store::StoredAuditEvent>> AuditPageReader::Next() {
   return batch;
 }
 
-
 }  // namespace provgate::service

@@ -29,7 +29,7 @@ struct DeviceListRequest {
   std::string vendor;
   std::string model;
   std::optional<bool> locked;
-  std::optional<std::int64_t> seen_since;   // unix seconds
+  std::optional<std::int64_t> seen_since;  // unix seconds
   std::optional<std::int64_t> seen_before;
   std::string cursor;  // a MAC, from the previous page's next_cursor
   int limit = kDefaultPageSize;

@@ -40,8 +40,8 @@ Status CheckLayerBounds(const core::Vars& layer) {
 // Render-context names (docs/templates.md): top-level reserved keys and the line keys that
 // inner contexts would shadow.
 constexpr std::array<std::string_view, 18> kReserved = {
-    "device", "tenant", "lines", "file", "server", "servers", "index", "display_name", "user",
-    "auth_user", "registrar", "port", "transport", "is_udp", "is_tcp", "is_tls", "password", "server_index"};
+    "device",    "tenant",    "lines", "file",      "server", "servers", "index",  "display_name", "user",
+    "auth_user", "registrar", "port",  "transport", "is_udp", "is_tcp",  "is_tls", "password",     "server_index"};
 
 // "line1".."line16": each line again under its own name, in device files.
 bool IsLineAlias(std::string_view name) {
@@ -49,8 +49,7 @@ bool IsLineAlias(std::string_view name) {
   const std::string_view digits = name.substr(4);
   int n = 0;
   const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-  return ec == std::errc() && ptr == digits.data() + digits.size() && !digits.starts_with('0') && n >= 1 &&
-         n <= 16;
+  return ec == std::errc() && ptr == digits.data() + digits.size() && !digits.starts_with('0') && n >= 1 && n <= 16;
 }
 
 std::vector<std::string> Segments(std::string_view key) {
@@ -129,8 +128,8 @@ Status ValidateVarKey(std::string_view key) {
     return Error::InvalidArgument(fmt::format("variable name must be 1-{} characters", kMaxKey));
   }
   for (char c : key) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                    c == '-' || c == '.';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
     if (!ok) {
       return Error::InvalidArgument("variable name '" + std::string(key) +
                                     "' may only contain letters, digits, '_', '-' and '.'");
@@ -160,7 +159,8 @@ nlohmann::json ParseVarValue(std::string_view text) {
     const bool leading_zero = (text.front() == '0' && text.size() > 1) || text.starts_with("-0");
     if (ec == std::errc() && ptr == end && !leading_zero) return n;
   }
-  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') return std::string(text.substr(1, text.size() - 2));
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
+    return std::string(text.substr(1, text.size() - 2));
   return std::string(text);
 }
 
@@ -241,8 +241,7 @@ nlohmann::json VarsAt(const core::Vars& layer, const std::vector<std::string>& k
   return out;
 }
 
-Result<VarsOutcome> Admin::ChangeTenantVars(const Linter& linter, const std::string& name,
-                                            const VarsChange& change) {
+Result<VarsOutcome> Admin::ChangeTenantVars(const Linter& linter, const std::string& name, const VarsChange& change) {
   PG_TRY(auto tenant, FindTenantInScope(name));
   PG_TRY(auto vars, ApplyVarsChange(tenant.vars, change));
   core::Tenant changed = tenant;
@@ -266,8 +265,7 @@ Result<VarsOutcome> Admin::ChangeTenantVars(const Linter& linter, const std::str
   return out;
 }
 
-Result<VarsOutcome> Admin::ChangeDeviceVars(const Linter& linter, const std::string& mac,
-                                            const VarsChange& change) {
+Result<VarsOutcome> Admin::ChangeDeviceVars(const Linter& linter, const std::string& mac, const VarsChange& change) {
   PG_TRY(auto device, FindDevice(mac));
   PG_TRY(auto vars, ApplyVarsChange(device.vars, change));
   core::Device changed = device;
@@ -285,7 +283,8 @@ Result<VarsOutcome> Admin::ChangeDeviceVars(const Linter& linter, const std::str
   out.keys_set = SetKeys(change);
   out.keys_unset = change.unset;
   if (!out.introduced.empty() && change.force == Force::kNo) {
-    PG_TRY_STATUS(Audit("device vars refused", device.mac.str(), device.tenant_id, AuditDetail(change, out.introduced)));
+    PG_TRY_STATUS(
+        Audit("device vars refused", device.mac.str(), device.tenant_id, AuditDetail(change, out.introduced)));
     return out;
   }
   PG_TRY_STATUS(store_.UpdateDevice(changed));

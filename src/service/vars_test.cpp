@@ -25,9 +25,28 @@ TEST(VarKey, AcceptsNamesOfLettersDigitsAndSeparators) {
 }
 
 TEST(VarKey, RejectsReservedContextNamesAndBadCharacters) {
-  for (const char* key : {"device", "tenant", "lines", "file", "server", "user", "password", "index", "is_tls",
-                          "transport", "registrar", "device.mac", "server.provisioning_url", "", "a b", "a=b",
-                          "a..b", ".a", "a.", "käse", "{{x}}", "a/b"}) {
+  for (const char* key : {"device",
+                          "tenant",
+                          "lines",
+                          "file",
+                          "server",
+                          "user",
+                          "password",
+                          "index",
+                          "is_tls",
+                          "transport",
+                          "registrar",
+                          "device.mac",
+                          "server.provisioning_url",
+                          "",
+                          "a b",
+                          "a=b",
+                          "a..b",
+                          ".a",
+                          "a.",
+                          "käse",
+                          "{{x}}",
+                          "a/b"}) {
     EXPECT_FALSE(ValidateVarKey(key)) << key;
   }
   EXPECT_FALSE(ValidateVarKey(std::string(129, 'a')));
@@ -79,8 +98,11 @@ TEST(VarsChange, SetsNestedKeysAndPrunesEmptiedTables) {
 }
 
 TEST(SecretVars, AreMaskedAtAnyDepth) {
-  const core::Vars vars = {{"admin_password", "hunter2"}, {"config_key", "k"}, {"empty_password", ""},
-                           {"web_ui_enabled", true}, {"nested", {{"api_key", "s"}}}};
+  const core::Vars vars = {{"admin_password", "hunter2"},
+                           {"config_key", "k"},
+                           {"empty_password", ""},
+                           {"web_ui_enabled", true},
+                           {"nested", {{"api_key", "s"}}}};
   const auto masked = MaskSecretVars(vars);
   EXPECT_EQ(masked["admin_password"], kSecretPlaceholder);
   EXPECT_EQ(masked["config_key"], kSecretPlaceholder);
@@ -120,8 +142,8 @@ class LinterTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(crypto::InitCrypto());
     static std::atomic<int> counter{0};
-    dir_ = fs::path(::testing::TempDir()) / ("provgate-lint-" + std::to_string(::getpid()) + "-" +
-                                             std::to_string(counter++));
+    dir_ = fs::path(::testing::TempDir()) /
+           ("provgate-lint-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     std::array<unsigned char, crypto::SecretBox::kKeySize> key{};

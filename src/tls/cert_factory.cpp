@@ -31,23 +31,21 @@ using internal::X509Ptr;
 
 Result<EvpPkeyPtr> GenerateKey(KeyType type) {
   // EVP_PKEY_Q_keygen directly: the EVP_EC_gen/EVP_RSA_gen macros expand to C casts.
-  EvpPkeyPtr key(type == KeyType::kRsa2048
-                     ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048})
-                     : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+  EvpPkeyPtr key(type == KeyType::kRsa2048 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048})
+                                           : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
   if (!key) return Error::Internal(WithErrors("key generation failed"));
   return key;
 }
 
-Result<internal::X509NamePtr> BuildName(
-    const std::vector<std::pair<std::string, std::string>>& attrs) {
+Result<internal::X509NamePtr> BuildName(const std::vector<std::pair<std::string, std::string>>& attrs) {
   internal::X509NamePtr name(X509_NAME_new());
   if (!name) return Error::Internal("out of memory");
   for (const auto& [field, value] : attrs) {
     const std::string short_name(internal::AttributeAlias(field));
     if (value.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
         X509_NAME_add_entry_by_txt(name.get(), short_name.c_str(), MBSTRING_UTF8,
-                                   reinterpret_cast<const unsigned char*>(value.data()),
-                                   static_cast<int>(value.size()), -1, 0) != 1) {
+                                   reinterpret_cast<const unsigned char*>(value.data()), static_cast<int>(value.size()),
+                                   -1, 0) != 1) {
       return Error::InvalidArgument(WithErrors("bad subject attribute " + field + "=" + value));
     }
   }
@@ -114,10 +112,8 @@ Status SetValidity(X509* cert, const CertSpec& spec) {
   if (spec.not_after <= spec.not_before) {
     return Error::InvalidArgument("certificate not_after must be later than not_before");
   }
-  if (ASN1_TIME_set(X509_getm_notBefore(cert), static_cast<std::time_t>(spec.not_before)) ==
-          nullptr ||
-      ASN1_TIME_set(X509_getm_notAfter(cert), static_cast<std::time_t>(spec.not_after)) ==
-          nullptr) {
+  if (ASN1_TIME_set(X509_getm_notBefore(cert), static_cast<std::time_t>(spec.not_before)) == nullptr ||
+      ASN1_TIME_set(X509_getm_notAfter(cert), static_cast<std::time_t>(spec.not_after)) == nullptr) {
     return Error::InvalidArgument(WithErrors("certificate validity out of range"));
   }
   return Ok();
@@ -131,23 +127,19 @@ std::string CertPem(X509* cert) {
 
 std::string KeyPem(EVP_PKEY* key) {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio ||
-      PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return {};
   }
   return internal::BioContents(bio.get());
 }
 
 // Builds and signs one certificate. `issuer`/`issuer_key` null means self-signed.
-Result<X509Ptr> BuildCert(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key,
-                          bool is_ca) {
+Result<X509Ptr> BuildCert(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key, bool is_ca) {
   X509Ptr cert(X509_new());
   if (!cert) return Error::Internal("out of memory");
   PG_TRY(internal::X509NamePtr subject, BuildName(spec.subject));
-  if (X509_set_version(cert.get(), X509_VERSION_3) != 1 ||
-      X509_set_subject_name(cert.get(), subject.get()) != 1 ||
-      X509_set_issuer_name(
-          cert.get(), issuer != nullptr ? X509_get_subject_name(issuer) : subject.get()) != 1 ||
+  if (X509_set_version(cert.get(), X509_VERSION_3) != 1 || X509_set_subject_name(cert.get(), subject.get()) != 1 ||
+      X509_set_issuer_name(cert.get(), issuer != nullptr ? X509_get_subject_name(issuer) : subject.get()) != 1 ||
       X509_set_pubkey(cert.get(), key) != 1) {
     return Error::Internal(WithErrors("cannot fill certificate"));
   }
@@ -162,11 +154,9 @@ Result<X509Ptr> BuildCert(const CertSpec& spec, EVP_PKEY* key, X509* issuer, EVP
   } else {
     PG_TRY_STATUS(AddConfExtension(cert.get(), &v3, NID_basic_constraints, "critical,CA:FALSE"));
     PG_TRY_STATUS(AddConfExtension(cert.get(), &v3, NID_key_usage,
-                                   spec.key_type == KeyType::kRsa2048
-                                       ? "critical,digitalSignature,keyEncipherment"
-                                       : "critical,digitalSignature"));
-    PG_TRY_STATUS(AddConfExtension(cert.get(), &v3, NID_ext_key_usage,
-                                   spec.server_auth ? "serverAuth" : "clientAuth"));
+                                   spec.key_type == KeyType::kRsa2048 ? "critical,digitalSignature,keyEncipherment"
+                                                                      : "critical,digitalSignature"));
+    PG_TRY_STATUS(AddConfExtension(cert.get(), &v3, NID_ext_key_usage, spec.server_auth ? "serverAuth" : "clientAuth"));
   }
   PG_TRY_STATUS(AddConfExtension(cert.get(), &v3, NID_subject_key_identifier, "hash"));
   if (issuer != nullptr) {
@@ -188,8 +178,7 @@ Result<std::string> ReadFile(const std::filesystem::path& path, const char* what
 
 Status WriteWithMode(const std::filesystem::path& path, const std::string& bytes, mode_t mode) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0)
-    return Error::Unavailable("cannot open " + path.string() + ": " + std::strerror(errno));
+  if (fd < 0) return Error::Unavailable("cannot open " + path.string() + ": " + std::strerror(errno));
   // open() leaves the mode of an existing file alone; the key must never stay readable.
   Status status = Ok();
   if (::fchmod(fd, mode) != 0) {
@@ -213,8 +202,7 @@ Status WriteWithMode(const std::filesystem::path& path, const std::string& bytes
 
 }  // namespace
 
-Status PemPair::WriteFiles(const std::filesystem::path& cert,
-                           const std::filesystem::path& key) const {
+Status PemPair::WriteFiles(const std::filesystem::path& cert, const std::filesystem::path& key) const {
   PG_TRY_STATUS(WriteWithMode(key, key_pem, 0600));
   return WriteWithMode(cert, cert_pem, 0644);
 }
@@ -253,14 +241,12 @@ Result<CertAuthority> CertAuthority::Load(const std::filesystem::path& cert_path
   BioPtr key_bio = internal::MemBio(key_pem);
   if (!cert_bio || !key_bio) return Error::Internal("out of memory");
   X509Ptr cert(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
-  if (!cert)
-    return Error::InvalidArgument(WithErrors("no PEM certificate in " + cert_path.string()));
+  if (!cert) return Error::InvalidArgument(WithErrors("no PEM certificate in " + cert_path.string()));
   EvpPkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
   if (!key) return Error::InvalidArgument(WithErrors("no PEM private key in " + key_path.string()));
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
     ERR_clear_error();
-    return Error::InvalidArgument("CA key " + key_path.string() + " does not match " +
-                                  cert_path.string());
+    return Error::InvalidArgument("CA key " + key_path.string() + " does not match " + cert_path.string());
   }
   if (X509_check_ca(cert.get()) == 0) {
     return Error::InvalidArgument(cert_path.string() + " is not a CA certificate");

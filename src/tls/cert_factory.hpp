@@ -26,7 +26,7 @@ struct CertSpec {
   std::int64_t not_before = 0;  // unix seconds
   std::int64_t not_after = 0;   // unix seconds
   bool is_ca = false;
-  bool server_auth = false;     // extendedKeyUsage serverAuth (else clientAuth for leaves)
+  bool server_auth = false;  // extendedKeyUsage serverAuth (else clientAuth for leaves)
 };
 
 struct PemPair {

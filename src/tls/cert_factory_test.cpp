@@ -19,10 +19,8 @@ using testing::SharedDeviceCa;
 
 // Verifies `leaf` against `ca` at a fixed instant inside the validity window.
 int VerifyAt(X509* leaf, X509* ca, std::int64_t when) {
-  std::unique_ptr<X509_STORE, internal::Deleter<X509_STORE, X509_STORE_free>> store(
-      X509_STORE_new());
-  std::unique_ptr<X509_STORE_CTX, internal::Deleter<X509_STORE_CTX, X509_STORE_CTX_free>> ctx(
-      X509_STORE_CTX_new());
+  std::unique_ptr<X509_STORE, internal::Deleter<X509_STORE, X509_STORE_free>> store(X509_STORE_new());
+  std::unique_ptr<X509_STORE_CTX, internal::Deleter<X509_STORE_CTX, X509_STORE_CTX_free>> ctx(X509_STORE_CTX_new());
   if (!store || !ctx || X509_STORE_add_cert(store.get(), ca) != 1 ||
       X509_STORE_CTX_init(ctx.get(), store.get(), leaf, nullptr) != 1) {
     return -1;
@@ -62,9 +60,7 @@ TEST(CertFactory, IssuesDeviceCertForClientAuth) {
   EXPECT_EQ(X509_check_ca(cert.get()), 0);
   EXPECT_EQ(X509_get_extended_key_usage(cert.get()), static_cast<uint32_t>(XKU_SSL_CLIENT));
   EXPECT_EQ(X509_get_key_usage(cert.get()), static_cast<uint32_t>(KU_DIGITAL_SIGNATURE));
-  EXPECT_EQ(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(cert.get()),
-                                  X509_get0_subject_key_id(ca.get())),
-            0);
+  EXPECT_EQ(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(cert.get()), X509_get0_subject_key_id(ca.get())), 0);
   EXPECT_EQ(X509_get_signature_nid(cert.get()), NID_ecdsa_with_SHA256);
   EXPECT_EQ(VerifyAt(cert.get(), ca.get(), testing::kValidFrom + 1), X509_V_OK);
   EXPECT_NE(pair->key_pem.find("BEGIN PRIVATE KEY"), std::string::npos);
@@ -109,8 +105,7 @@ TEST(CertFactory, IssuesRsaCertWithKeyEncipherment) {
   ASSERT_TRUE(cert);
   EXPECT_EQ(EVP_PKEY_get_base_id(X509_get0_pubkey(cert.get())), EVP_PKEY_RSA);
   EXPECT_EQ(EVP_PKEY_get_bits(X509_get0_pubkey(cert.get())), 2048);
-  EXPECT_EQ(X509_get_key_usage(cert.get()),
-            static_cast<uint32_t>(KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT));
+  EXPECT_EQ(X509_get_key_usage(cert.get()), static_cast<uint32_t>(KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT));
 }
 
 TEST(CertFactory, IssuesIntermediateCaWhenAsked) {

@@ -27,9 +27,8 @@ constexpr std::size_t kMaxVendorLength = 64;
 char LowerAscii(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return LowerAscii(x) == LowerAscii(y);
-         });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return LowerAscii(x) == LowerAscii(y); });
 }
 
 bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix) {
@@ -62,8 +61,7 @@ bool IsDottedOid(std::string_view text) {
 // alias "S", or a dotted OID. Null when the text names nothing.
 Asn1ObjectPtr ResolveAttribute(std::string_view name) {
   name = internal::AttributeAlias(name);
-  if (name.empty() || name.size() > kMaxAttributeLength ||
-      !std::all_of(name.begin(), name.end(), IsAttributeChar)) {
+  if (name.empty() || name.size() > kMaxAttributeLength || !std::all_of(name.begin(), name.end(), IsAttributeChar)) {
     return Asn1ObjectPtr(nullptr);
   }
   // OBJ_txt2obj reads "2..5" as 2.0.5; only well-formed dotted OIDs are let through.
@@ -156,8 +154,7 @@ std::optional<core::MacAddress> MacFromSan(const GENERAL_NAMES* names, const Mac
   for (int i = 0; i < count; ++i) {
     const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names, i);
     if (gn == nullptr || gn->type != wanted) continue;
-    const ASN1_IA5STRING* value =
-        wanted == GEN_DNS ? gn->d.dNSName : gn->d.uniformResourceIdentifier;
+    const ASN1_IA5STRING* value = wanted == GEN_DNS ? gn->d.dNSName : gn->d.uniformResourceIdentifier;
     auto text = Ia5Text(value);
     if (!text) continue;
     if (auto mac = MacFromValue(*text, rule.prefix)) return mac;
@@ -200,8 +197,7 @@ std::string SpkiSha256(X509* cert) {
 // Splits "head:tail"; `tail` is nullopt when there is no ':' at all, so "x:" differs from "x".
 std::string_view SplitOptions(std::string_view text, std::optional<std::string_view>& tail) {
   const std::size_t colon = text.find(':');
-  tail = colon == std::string_view::npos ? std::nullopt
-                                         : std::optional<std::string_view>(text.substr(colon + 1));
+  tail = colon == std::string_view::npos ? std::nullopt : std::optional<std::string_view>(text.substr(colon + 1));
   return text.substr(0, colon);
 }
 
@@ -219,8 +215,7 @@ Result<MacRule> ParseSubjectRule(std::string_view rest, std::optional<std::strin
   rule.source = MacSource::kSubjectAttribute;
   rule.attribute = CanonicalAttributeName(obj.get());
   if (rule.attribute.empty()) {
-    return Error::InvalidArgument("MAC rule: unusable subject attribute '" + std::string(attr) +
-                                  "'");
+    return Error::InvalidArgument("MAC rule: unusable subject attribute '" + std::string(attr) + "'");
   }
   return rule;
 }
@@ -230,15 +225,9 @@ Result<MacRule> ParseSubjectRule(std::string_view rest, std::optional<std::strin
 std::string MacRule::Describe() const {
   std::string out;
   switch (source) {
-    case MacSource::kSubjectAttribute:
-      out = "subject:" + attribute;
-      break;
-    case MacSource::kSanDns:
-      out = "san:dns";
-      break;
-    case MacSource::kSanUri:
-      out = "san:uri";
-      break;
+    case MacSource::kSubjectAttribute: out = "subject:" + attribute; break;
+    case MacSource::kSanDns: out = "san:dns"; break;
+    case MacSource::kSanUri: out = "san:uri"; break;
   }
   if (!vendor.empty()) out += ":vendor=" + vendor;
   if (!prefix.empty()) out += ":prefix=" + prefix;
@@ -250,9 +239,8 @@ std::string MacRule::Describe() const {
 Result<MacRule> ParseMacRule(std::string_view spec) {
   const std::size_t colon = spec.find(':');
   if (spec.empty() || colon == std::string_view::npos) {
-    return Error::InvalidArgument(
-        "MAC rule '" + std::string(spec) +
-        "' must look like subject:CN, san:dns or san:uri:prefix=urn:dev:mac:");
+    return Error::InvalidArgument("MAC rule '" + std::string(spec) +
+                                  "' must look like subject:CN, san:dns or san:uri:prefix=urn:dev:mac:");
   }
   const std::string_view source = spec.substr(0, colon);
   const std::string_view rest = spec.substr(colon + 1);
@@ -267,12 +255,10 @@ Result<MacRule> ParseMacRule(std::string_view spec) {
     } else if (EqualsIgnoreCase(kind, "uri")) {
       rule.source = MacSource::kSanUri;
     } else {
-      return Error::InvalidArgument("MAC rule: unknown SAN type '" + std::string(kind) +
-                                    "' (use san:dns or san:uri)");
+      return Error::InvalidArgument("MAC rule: unknown SAN type '" + std::string(kind) + "' (use san:dns or san:uri)");
     }
   } else {
-    return Error::InvalidArgument("MAC rule: unknown source '" + std::string(source) +
-                                  "' (use subject or san)");
+    return Error::InvalidArgument("MAC rule: unknown source '" + std::string(source) + "' (use subject or san)");
   }
 
   // Each option at most once; a prefix ends the spec. Every ':' must introduce an option.
@@ -308,10 +294,8 @@ Result<MacRule> ParseMacRule(std::string_view spec) {
 
 std::vector<MacRule> DefaultMacRules() {
   return {
-      {"", MacSource::kSubjectAttribute, "CN", ""},
-      {"", MacSource::kSubjectAttribute, "serialNumber", ""},
-      {"cisco", MacSource::kSubjectAttribute, "ST", ""},
-      {"", MacSource::kSanDns, "", ""},
+      {"", MacSource::kSubjectAttribute, "CN", ""},      {"", MacSource::kSubjectAttribute, "serialNumber", ""},
+      {"cisco", MacSource::kSubjectAttribute, "ST", ""}, {"", MacSource::kSanDns, "", ""},
       {"", MacSource::kSanUri, "", "urn:dev:mac:"},
   };
 }
@@ -331,8 +315,7 @@ Result<CertIdentity> ExtractIdentity(X509* cert, const std::vector<MacRule>& rul
       if (!san_loaded) {
         san_loaded = true;
         int critical = 0;
-        san.reset(static_cast<GENERAL_NAMES*>(
-            X509_get_ext_d2i(cert, NID_subject_alt_name, &critical, nullptr)));
+        san.reset(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, &critical, nullptr)));
         ERR_clear_error();
       }
       mac = MacFromSan(san.get(), rule);

@@ -22,10 +22,10 @@ namespace provgate::tls {
 enum class MacSource { kSubjectAttribute, kSanDns, kSanUri };
 
 struct MacRule {
-  std::string vendor;      // vendor this rule is meant for; empty = any (informational)
+  std::string vendor;  // vendor this rule is meant for; empty = any (informational)
   MacSource source = MacSource::kSubjectAttribute;
-  std::string attribute;   // subject attribute short/long name or dotted OID ("CN", "serialNumber", "ST", "2.5.4.5")
-  std::string prefix;      // stripped case-insensitively before parsing, e.g. "SEP" or "urn:dev:mac:"
+  std::string attribute;  // subject attribute short/long name or dotted OID ("CN", "serialNumber", "ST", "2.5.4.5")
+  std::string prefix;     // stripped case-insensitively before parsing, e.g. "SEP" or "urn:dev:mac:"
 
   // "subject:CN", "subject:ST:prefix=SEP", "san:dns", "san:uri:prefix=urn:dev:mac:".
   std::string Describe() const;
@@ -40,12 +40,12 @@ std::vector<MacRule> DefaultMacRules();
 
 struct CertIdentity {
   core::MacAddress mac = core::MacAddress::Zero();
-  std::string subject;             // RFC 2253 one line
-  std::string issuer;              // RFC 2253 one line
-  std::string cert_sha256;         // hex SHA-256 of the DER certificate
-  std::string spki_sha256;         // hex SHA-256 of the DER SubjectPublicKeyInfo (for pinning)
-  std::string matched_rule;        // MacRule::Describe() of the rule that matched
-  std::int64_t not_after = 0;      // unix seconds
+  std::string subject;         // RFC 2253 one line
+  std::string issuer;          // RFC 2253 one line
+  std::string cert_sha256;     // hex SHA-256 of the DER certificate
+  std::string spki_sha256;     // hex SHA-256 of the DER SubjectPublicKeyInfo (for pinning)
+  std::string matched_rule;    // MacRule::Describe() of the rule that matched
+  std::int64_t not_after = 0;  // unix seconds
 };
 
 // First rule (in order) that yields a valid MAC wins. kNotFound when no rule matches,

@@ -45,8 +45,7 @@ TEST(CertIdentity, ReadsMacFromSerialNumber) {
 
 TEST(CertIdentity, ReadsCiscoStateAttribute) {
   // Cisco SPA/MPP: OU=<product>, L=<serial>, S=<mac>; "S" is OpenSSL's ST.
-  auto cert =
-      Issue(DeviceSpec({{"OU", "CP-8841-3PCC"}, {"L", "88012BA01234"}, {"S", "000e08abcdef"}}));
+  auto cert = Issue(DeviceSpec({{"OU", "CP-8841-3PCC"}, {"L", "88012BA01234"}, {"S", "000e08abcdef"}}));
   auto id = ExtractIdentity(cert.get(), DefaultMacRules());
   ASSERT_TRUE(id) << id.error().message;
   EXPECT_EQ(id->mac.str(), "000e08abcdef");
@@ -82,8 +81,7 @@ TEST(CertIdentity, ReadsSanUriWithUrnPrefix) {
 }
 
 TEST(CertIdentity, AcceptsAnyCaseAndSeparatorStyle) {
-  for (const char* cn :
-       {"001565AABBCC", "00:15:65:AA:BB:CC", "00-15-65-aa-bb-cc", "0015.65AA.bbcc"}) {
+  for (const char* cn : {"001565AABBCC", "00:15:65:AA:BB:CC", "00-15-65-aa-bb-cc", "0015.65AA.bbcc"}) {
     auto cert = Issue(DeviceSpec({{"CN", cn}}));
     auto id = ExtractIdentity(cert.get(), DefaultMacRules());
     ASSERT_TRUE(id) << cn << ": " << id.error().message;
@@ -117,8 +115,8 @@ TEST(CertIdentity, PrefixMustBePresent) {
 }
 
 TEST(CertIdentity, ReturnsNotFoundWhenNoRuleMatches) {
-  auto cert = Issue(DeviceSpec(
-      {{"CN", "generic"}, {"OU", "cisco.com"}, {"L", "ciscogeneric"}, {"ST", "ciscogeneric"}}));
+  auto cert =
+      Issue(DeviceSpec({{"CN", "generic"}, {"OU", "cisco.com"}, {"L", "ciscogeneric"}, {"ST", "ciscogeneric"}}));
   auto id = ExtractIdentity(cert.get(), DefaultMacRules());
   ASSERT_FALSE(id);
   EXPECT_EQ(id.error().code, ErrorCode::kNotFound);
@@ -242,16 +240,15 @@ TEST(MacRule, RejectsBadSpecs) {
     auto rule = ParseMacRule(c.spec);
     ASSERT_FALSE(rule) << c.spec;
     EXPECT_EQ(rule.error().code, ErrorCode::kInvalidArgument) << c.spec;
-    EXPECT_NE(rule.error().message.find(c.message_part), std::string::npos)
-        << c.spec << " -> " << rule.error().message;
+    EXPECT_NE(rule.error().message.find(c.message_part), std::string::npos) << c.spec << " -> " << rule.error().message;
   }
 }
 
 // Found by mac_rule_fuzz: OpenSSL reads empty arcs as 0, so "2....2..3" became a longer
 // canonical OID that no longer parsed back.
 TEST(MacRule, RejectsMalformedDottedOid) {
-  for (const char* spec : {"subject:2....2..3.15", "subject:2.5.", "subject:.2.5", "subject:2.05.4",
-                           "subject:2", "subject:2.5.4.3x"}) {
+  for (const char* spec :
+       {"subject:2....2..3.15", "subject:2.5.", "subject:.2.5", "subject:2.05.4", "subject:2", "subject:2.5.4.3x"}) {
     auto rule = ParseMacRule(spec);
     ASSERT_FALSE(rule) << spec;
     EXPECT_NE(rule.error().message.find("unknown subject attribute"), std::string::npos) << spec;
@@ -259,9 +256,7 @@ TEST(MacRule, RejectsMalformedDottedOid) {
   EXPECT_TRUE(ParseMacRule("subject:0.9.2342.19200300.100.1.1"));
 }
 
-TEST(MacRule, RejectsOverlongAttribute) {
-  EXPECT_FALSE(ParseMacRule("subject:1.2." + std::string(200, '1')));
-}
+TEST(MacRule, RejectsOverlongAttribute) { EXPECT_FALSE(ParseMacRule("subject:1.2." + std::string(200, '1'))); }
 
 }  // namespace
 }  // namespace provgate::tls

@@ -19,16 +19,14 @@ using testing::RunMemoryHandshake;
 
 class TlsHandshake : public testing::TlsFilesTest {
  protected:
-  static PemPair Device(const CertAuthority& ca, std::string cn, std::int64_t not_before,
-                        std::int64_t not_after) {
+  static PemPair Device(const CertAuthority& ca, std::string cn, std::int64_t not_before, std::int64_t not_after) {
     auto spec = DeviceSpec({{"CN", std::move(cn)}, {"O", "Yealink"}});
     spec.not_before = not_before;
     spec.not_after = not_after;
     return ca.Issue(spec).value();
   }
   static PemPair ValidDevice() {
-    return Device(testing::SharedDeviceCa(), "80:5E:C0:12:34:56", testing::kValidFrom,
-                  testing::kValidUntil);
+    return Device(testing::SharedDeviceCa(), "80:5E:C0:12:34:56", testing::kValidFrom, testing::kValidUntil);
   }
 };
 
@@ -52,8 +50,7 @@ TEST_F(TlsHandshake, RequiredModeAcceptsValidDeviceCertAndYieldsMac) {
 // server must still send only what its certificate file holds (here the leaf), not a chain
 // OpenSSL builds, and verifies, from the trust store on every handshake.
 TEST_F(TlsHandshake, ServerSendsExactlyTheChainOfItsCertificateFile) {
-  WriteText("anchors.pem",
-            testing::SharedDeviceCa().pem().cert_pem + testing::SharedServerCa().pem().cert_pem);
+  WriteText("anchors.pem", testing::SharedDeviceCa().pem().cert_pem + testing::SharedServerCa().pem().cert_pem);
   ServerTlsSettings settings = Settings(ClientCertMode::kRequired);
   settings.trust_anchors = {dir_ / "anchors.pem"};
   auto server = MakeServerContext(settings);
@@ -70,10 +67,8 @@ TEST_F(TlsHandshake, RequiredModeRejectsClientWithoutCert) {
   auto client = Client(nullptr);
   auto out = RunMemoryHandshake(server->native_handle(), client.get());
   EXPECT_FALSE(out.ok);
-  EXPECT_NE(out.server_error.find("peer did not return a certificate"), std::string::npos)
-      << out.server_error;
-  EXPECT_EQ(ClassifyHandshakeFailure(GetVerifyFailure(out.server.get()),
-                                     ERR_GET_REASON(out.server_error_code)),
+  EXPECT_NE(out.server_error.find("peer did not return a certificate"), std::string::npos) << out.server_error;
+  EXPECT_EQ(ClassifyHandshakeFailure(GetVerifyFailure(out.server.get()), ERR_GET_REASON(out.server_error_code)),
             HandshakeFailure::kNoCertificate);
 }
 
@@ -88,13 +83,11 @@ TEST_F(TlsHandshake, RejectsCertFromUntrustedCaAndRecordsReason) {
   const VerifyFailure failure = GetVerifyFailure(out.server.get());
   EXPECT_EQ(failure.reason, "unable to get local issuer certificate");
   EXPECT_EQ(failure.subject, "O=Yealink,CN=805ec0123456");
-  EXPECT_EQ(ClassifyHandshakeFailure(failure, ERR_GET_REASON(out.server_error_code)),
-            HandshakeFailure::kUntrusted);
+  EXPECT_EQ(ClassifyHandshakeFailure(failure, ERR_GET_REASON(out.server_error_code)), HandshakeFailure::kUntrusted);
 }
 
 TEST_F(TlsHandshake, RejectsExpiredCertWithExpiredReason) {
-  const PemPair device =
-      Device(testing::SharedDeviceCa(), "805ec0123456", testing::kLongAgo, testing::kExpiredAt);
+  const PemPair device = Device(testing::SharedDeviceCa(), "805ec0123456", testing::kLongAgo, testing::kExpiredAt);
   auto server = Server(ClientCertMode::kRequired);
   auto client = Client(&device);
   auto out = RunMemoryHandshake(server->native_handle(), client.get());
@@ -102,8 +95,7 @@ TEST_F(TlsHandshake, RejectsExpiredCertWithExpiredReason) {
   const VerifyFailure failure = GetVerifyFailure(out.server.get());
   EXPECT_NE(failure.reason.find("expired"), std::string::npos) << failure.reason;
   EXPECT_EQ(failure.subject, "O=Yealink,CN=805ec0123456");
-  EXPECT_EQ(ClassifyHandshakeFailure(failure, ERR_GET_REASON(out.server_error_code)),
-            HandshakeFailure::kExpired);
+  EXPECT_EQ(ClassifyHandshakeFailure(failure, ERR_GET_REASON(out.server_error_code)), HandshakeFailure::kExpired);
 }
 
 // The metric label of a failed handshake comes from a fixed set, whatever the verify error
@@ -146,8 +138,7 @@ TEST_F(TlsHandshake, OptionalModeAcceptsClientWithoutCert) {
 }
 
 TEST_F(TlsHandshake, OptionalModeStillRejectsInvalidPresentedCert) {
-  const PemPair device =
-      Device(testing::SharedDeviceCa(), "805ec0123456", testing::kLongAgo, testing::kExpiredAt);
+  const PemPair device = Device(testing::SharedDeviceCa(), "805ec0123456", testing::kLongAgo, testing::kExpiredAt);
   auto server = Server(ClientCertMode::kOptional);
   auto client = Client(&device);
   auto out = RunMemoryHandshake(server->native_handle(), client.get());
@@ -187,9 +178,7 @@ TEST_F(TlsHandshake, Tls12NegotiatesAeadWithForwardSecrecy) {
   ASSERT_TRUE(out.ok) << out.server_error << " | " << out.client_error;
   const std::string cipher = SSL_get_cipher_name(out.server.get());
   EXPECT_EQ(cipher.rfind("ECDHE-", 0), 0u) << cipher;
-  EXPECT_TRUE(cipher.find("GCM") != std::string::npos ||
-              cipher.find("CHACHA20") != std::string::npos)
-      << cipher;
+  EXPECT_TRUE(cipher.find("GCM") != std::string::npos || cipher.find("CHACHA20") != std::string::npos) << cipher;
 }
 
 TEST_F(TlsHandshake, Tls12RefusesCbcOnlyClient) {
@@ -243,8 +232,7 @@ class TlsTwoCertificates : public TlsHandshake {
     ASSERT_TRUE(rsa->WriteFiles(dir_ / "rsa.crt", dir_ / "rsa.key"));
   }
 
-  std::shared_ptr<boost::asio::ssl::context> BothCerts(
-      TlsProfile profile = TlsProfile::kModern) const {
+  std::shared_ptr<boost::asio::ssl::context> BothCerts(TlsProfile profile = TlsProfile::kModern) const {
     ServerTlsSettings settings = Settings(ClientCertMode::kOptional);
     settings.profile = profile;
     settings.more_certs = {{dir_ / "rsa.crt", dir_ / "rsa.key"}};
@@ -362,8 +350,7 @@ TEST_F(TlsHandshake, AcceptsDeviceCertsFromEveryCaOfABundle) {
   s.trust_anchors = {dir_ / "two.pem"};
   auto server = MakeServerContext(s);
   ASSERT_TRUE(server) << server.error().message;
-  for (const CertAuthority* ca :
-       {&testing::SharedDeviceCa(), static_cast<const CertAuthority*>(&*second)}) {
+  for (const CertAuthority* ca : {&testing::SharedDeviceCa(), static_cast<const CertAuthority*>(&*second)}) {
     const PemPair device = Device(*ca, "805ec0123456", testing::kValidFrom, testing::kValidUntil);
     auto client = Client(&device);
     auto out = RunMemoryHandshake((*server)->native_handle(), client.get());

@@ -20,9 +20,9 @@ namespace {
 
 using internal::BioPtr;
 using internal::EvpPkeyPtr;
-using internal::X509Ptr;
 using internal::WithErrors;
 using internal::X509InfoStackPtr;
+using internal::X509Ptr;
 
 // TLS 1.2 suites of the modern profile: forward secrecy and AEAD only. TLS 1.3 keeps
 // OpenSSL's defaults, which are all AEAD already. Named one by one, never by OpenSSL's
@@ -47,8 +47,8 @@ constexpr int kVerifyDepth = 4;
 // OpenSSL refuses resumption with client verification unless a context id is set.
 constexpr unsigned char kSessionIdContext[] = "provgate";
 
-void FreeVerifyFailure(void* /*parent*/, void* ptr, CRYPTO_EX_DATA* /*ad*/, int /*idx*/,
-                       long /*argl*/, void* /*argp*/) {
+void FreeVerifyFailure(void* /*parent*/, void* ptr, CRYPTO_EX_DATA* /*ad*/, int /*idx*/, long /*argl*/,
+                       void* /*argp*/) {
   delete static_cast<VerifyFailure*>(ptr);
 }
 
@@ -64,8 +64,7 @@ int VerifyCallback(int preverify_ok, X509_STORE_CTX* store) noexcept {
   if (preverify_ok == 1) return preverify_ok;
   const int index = VerifyFailureIndex();
   if (index < 0) return preverify_ok;
-  auto* ssl =
-      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   if (ssl == nullptr || SSL_get_ex_data(ssl, index) != nullptr) return preverify_ok;
   try {
     auto record = std::make_unique<VerifyFailure>();
@@ -73,7 +72,8 @@ int VerifyCallback(int preverify_ok, X509_STORE_CTX* store) noexcept {
     record->reason = reason != nullptr ? reason : "certificate verification failed";
     record->subject = SubjectOneLine(X509_STORE_CTX_get_current_cert(store));
     record->error = X509_STORE_CTX_get_error(store);
-    if (SSL_set_ex_data(ssl, index, record.get()) == 1) record.release();
+    // Stored: the slot owns the record from here (freed by its callback with the SSL).
+    if (SSL_set_ex_data(ssl, index, record.get()) == 1) static_cast<void>(record.release());
   } catch (const std::bad_alloc&) {
     // The handshake fails either way; only the diagnostic is lost.
   }
@@ -83,15 +83,14 @@ int VerifyCallback(int preverify_ok, X509_STORE_CTX* store) noexcept {
 // Room for every phone of a large boot storm; about 100 bytes per entry.
 constexpr std::size_t kVerifiedCacheCapacity = 131072;
 
-void FreeVerifiedCache(void* /*parent*/, void* ptr, CRYPTO_EX_DATA* /*ad*/, int /*idx*/,
-                       long /*argl*/, void* /*argp*/) {
+void FreeVerifiedCache(void* /*parent*/, void* ptr, CRYPTO_EX_DATA* /*ad*/, int /*idx*/, long /*argl*/,
+                       void* /*argp*/) {
   delete static_cast<VerifiedCertCache*>(ptr);
 }
 
 // The context's VerifiedCertCache lives in its ex_data and is freed with it.
 int VerifiedCacheIndex() {
-  static const int index =
-      SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, FreeVerifiedCache);
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, FreeVerifiedCache);
   return index;
 }
 
@@ -112,8 +111,8 @@ int CachedVerify(X509_STORE_CTX* store, void* arg) noexcept {
   X509* leaf = X509_STORE_CTX_get0_cert(store);
   VerifiedCertCache::Key key{};
   unsigned int len = 0;
-  const bool keyed = cache != nullptr && leaf != nullptr &&
-                     X509_digest(leaf, EVP_sha256(), key.data(), &len) == 1 && len == key.size();
+  const bool keyed = cache != nullptr && leaf != nullptr && X509_digest(leaf, EVP_sha256(), key.data(), &len) == 1 &&
+                     len == key.size();
   if (keyed && cache->Contains(key, VerificationTime(store))) {
     X509_STORE_CTX_set_error(store, X509_V_OK);
     return 1;
@@ -146,15 +145,12 @@ bool FileReadable(const std::filesystem::path& p) {
 }
 
 // Adds every certificate of one PEM bundle to the store and the client-CA name list.
-Status LoadTrustBundle(const std::filesystem::path& path, X509_STORE* store,
-                       STACK_OF(X509_NAME) * ca_names) {
+Status LoadTrustBundle(const std::filesystem::path& path, X509_STORE* store, STACK_OF(X509_NAME) * ca_names) {
   if (!FileReadable(path)) {
-    return Error::InvalidArgument("trust anchor bundle " + path.string() +
-                                  " is not a readable file");
+    return Error::InvalidArgument("trust anchor bundle " + path.string() + " is not a readable file");
   }
   BioPtr bio(BIO_new_file(path.c_str(), "r"));
-  if (!bio)
-    return Error::InvalidArgument(WithErrors("cannot open trust anchor bundle " + path.string()));
+  if (!bio) return Error::InvalidArgument(WithErrors("cannot open trust anchor bundle " + path.string()));
   X509InfoStackPtr infos(PEM_X509_INFO_read_bio(bio.get(), nullptr, nullptr, nullptr));
   if (!infos) {
     return Error::InvalidArgument(WithErrors("cannot parse trust anchor bundle " + path.string()));
@@ -202,21 +198,18 @@ Status LoadServerCert(SSL_CTX* ctx, const ServerCertFiles& files, std::vector<in
   // An encrypted key fails here with a message instead of prompting for a passphrase.
   static char no_passphrase[] = "";
   BioPtr key_bio(BIO_new_file(files.key_file.c_str(), "r"));
-  EvpPkeyPtr key(key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, no_passphrase)
-                         : nullptr);
+  EvpPkeyPtr key(key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, no_passphrase) : nullptr);
   if (!key) return Error::InvalidArgument(WithErrors("cannot load server key " + key_name));
   if (X509_check_private_key(leaf.get(), key.get()) != 1) {
     ERR_clear_error();
-    return Error::InvalidArgument("server key " + key_name + " does not match certificate " +
-                                  cert_name);
+    return Error::InvalidArgument("server key " + key_name + " does not match certificate " + cert_name);
   }
   const int type = EVP_PKEY_get_base_id(key.get());
   if (type != EVP_PKEY_RSA && type != EVP_PKEY_EC) {
     return Error::InvalidArgument("server key " + key_name + " is neither RSA nor ECDSA");
   }
   if (std::find(key_types.begin(), key_types.end(), type) != key_types.end()) {
-    return Error::InvalidArgument("server certificate " + cert_name + " has an " +
-                                  std::string(KeyTypeName(type)) +
+    return Error::InvalidArgument("server certificate " + cert_name + " has an " + std::string(KeyTypeName(type)) +
                                   " key like another certificate of the listener: one RSA and "
                                   "one ECDSA certificate at most");
   }
@@ -225,24 +218,21 @@ Status LoadServerCert(SSL_CTX* ctx, const ServerCertFiles& files, std::vector<in
   }
   if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
     ERR_clear_error();
-    return Error::InvalidArgument("server key " + key_name + " does not match certificate " +
-                                  cert_name);
+    return Error::InvalidArgument("server key " + key_name + " does not match certificate " + cert_name);
   }
   key_types.push_back(type);
   return Ok();
 }
 
 void FreeNameStack(STACK_OF(X509_NAME) * s) { sk_X509_NAME_pop_free(s, X509_NAME_free); }
-using NameStackPtr =
-    std::unique_ptr<STACK_OF(X509_NAME), internal::Deleter<STACK_OF(X509_NAME), FreeNameStack>>;
+using NameStackPtr = std::unique_ptr<STACK_OF(X509_NAME), internal::Deleter<STACK_OF(X509_NAME), FreeNameStack>>;
 
 Status Configure(SSL_CTX* ctx, const ServerTlsSettings& s) {
   if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
       SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) {
     return Error::Internal(WithErrors("cannot limit TLS versions"));
   }
-  SSL_CTX_set_options(
-      ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
   // Send the chain of the certificate file as it is. Otherwise OpenSSL rebuilds and verifies
   // the server's own chain against the device trust store on every handshake (~8 % of a
   // new connection's CPU in the benchmark), and may send a CA the operator never listed.
@@ -251,8 +241,7 @@ Status Configure(SSL_CTX* ctx, const ServerTlsSettings& s) {
   // ids and TLS 1.3 tickets hold just the id of the cached session. The one TLS 1.3 ticket
   // is not sent by the handshake but with the first response (QueueSessionTicket).
   if (s.session_cache < 0 || s.session_cache > kMaxSessionCache) {
-    return Error::InvalidArgument("session_cache must be between 0 and " +
-                                  std::to_string(kMaxSessionCache));
+    return Error::InvalidArgument("session_cache must be between 0 and " + std::to_string(kMaxSessionCache));
   }
   SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
   if (s.session_cache == 0) {
@@ -263,8 +252,7 @@ Status Configure(SSL_CTX* ctx, const ServerTlsSettings& s) {
     SSL_CTX_set_timeout(ctx, kSessionLifetimeSeconds);
   }
   SSL_CTX_set_num_tickets(ctx, 0);
-  const char* ciphers =
-      s.profile == TlsProfile::kCompatible ? kCompatibleTls12Ciphers : kModernTls12Ciphers;
+  const char* ciphers = s.profile == TlsProfile::kCompatible ? kCompatibleTls12Ciphers : kModernTls12Ciphers;
   if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1) {
     return Error::Internal(WithErrors("cannot set the TLS 1.2 cipher list"));
   }
@@ -299,9 +287,7 @@ Status Configure(SSL_CTX* ctx, const ServerTlsSettings& s) {
       // A presented certificate is still verified; a bad one fails the handshake.
       SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, VerifyCallback);
       break;
-    case ClientCertMode::kOff:
-      SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
-      break;
+    case ClientCertMode::kOff: SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr); break;
   }
   SSL_CTX_set_verify_depth(ctx, kVerifyDepth);
   if (s.client_cert != ClientCertMode::kOff) {
@@ -321,16 +307,13 @@ Status Configure(SSL_CTX* ctx, const ServerTlsSettings& s) {
 Result<TlsProfile> ParseTlsProfile(std::string_view text) {
   if (text == "modern") return TlsProfile::kModern;
   if (text == "compatible") return TlsProfile::kCompatible;
-  return Error::InvalidArgument("TLS profile '" + std::string(text) +
-                                "' must be modern or compatible");
+  return Error::InvalidArgument("TLS profile '" + std::string(text) + "' must be modern or compatible");
 }
 
 std::string_view TlsProfileName(TlsProfile p) {
   switch (p) {
-    case TlsProfile::kModern:
-      return "modern";
-    case TlsProfile::kCompatible:
-      return "compatible";
+    case TlsProfile::kModern: return "modern";
+    case TlsProfile::kCompatible: return "compatible";
   }
   return "unknown";
 }
@@ -345,12 +328,9 @@ Result<ClientCertMode> ParseClientCertMode(std::string_view text) {
 
 std::string_view ClientCertModeName(ClientCertMode m) {
   switch (m) {
-    case ClientCertMode::kRequired:
-      return "required";
-    case ClientCertMode::kOptional:
-      return "optional";
-    case ClientCertMode::kOff:
-      return "off";
+    case ClientCertMode::kRequired: return "required";
+    case ClientCertMode::kOptional: return "optional";
+    case ClientCertMode::kOff: return "off";
   }
   return "unknown";
 }

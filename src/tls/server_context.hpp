@@ -3,8 +3,8 @@
 // key type), its own trust-anchor bundle of device CAs, and the client-certificate policy.
 #pragma once
 
-#include <boost/asio/ssl/context.hpp>
 #include <openssl/ssl.h>
+#include <boost/asio/ssl/context.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -40,14 +40,14 @@ struct ServerCertFiles {
 };
 
 struct ServerTlsSettings {
-  std::filesystem::path cert_file;                 // PEM, leaf first then intermediates
-  std::filesystem::path key_file;                  // PEM
+  std::filesystem::path cert_file;  // PEM, leaf first then intermediates
+  std::filesystem::path key_file;   // PEM
   // More certificates for the same listener, each with a key of a type no other has (at
   // most one RSA and one ECDSA in all): OpenSSL sends each client one it can verify, ECDSA
   // when the client accepts both.
   std::vector<ServerCertFiles> more_certs;
   TlsProfile profile = TlsProfile::kModern;
-  std::vector<std::filesystem::path> trust_anchors; // PEM bundles of device CAs
+  std::vector<std::filesystem::path> trust_anchors;  // PEM bundles of device CAs
   ClientCertMode client_cert = ClientCertMode::kRequired;
   // Sessions kept in this process for resumption (0 = no resumption). A phone that
   // reconnects within kSessionLifetimeSeconds (the next file of its boot) resumes without a

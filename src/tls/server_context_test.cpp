@@ -12,8 +12,7 @@ namespace {
 
 using testing::TlsFilesTest;
 
-void ExpectInvalid(const Result<std::shared_ptr<boost::asio::ssl::context>>& ctx,
-                   const std::string& message_part) {
+void ExpectInvalid(const Result<std::shared_ptr<boost::asio::ssl::context>>& ctx, const std::string& message_part) {
   ASSERT_FALSE(ctx);
   EXPECT_EQ(ctx.error().code, ErrorCode::kInvalidArgument);
   EXPECT_NE(ctx.error().message.find(message_part), std::string::npos) << ctx.error().message;
@@ -100,9 +99,7 @@ TEST_F(TlsServerContext, FailsOnEncryptedKeyWithoutAskingForAPassphrase) {
   ASSERT_TRUE(key);
   internal::BioPtr out(BIO_new(BIO_s_mem()));
   static char passphrase[] = "secret passphrase";
-  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(out.get(), key.get(), EVP_aes_256_cbc(), nullptr, 0,
-                                          nullptr, passphrase),
-            1);
+  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(out.get(), key.get(), EVP_aes_256_cbc(), nullptr, 0, nullptr, passphrase), 1);
   WriteText("encrypted.key", internal::BioContents(out.get()));
   auto s = Settings(ClientCertMode::kRequired);
   s.key_file = dir_ / "encrypted.key";

@@ -25,21 +25,15 @@ std::vector<std::string> Boot(const char* vendor, const char* mac, const char* m
 
 TEST(BootFiles, FollowEachVendorsRequestOrder) {
   using V = std::vector<std::string>;
-  EXPECT_EQ(Boot("yealink", "001565aabbcc", "T54W"),
-            (V{"001565aabbcc.boot", "y000000000096.cfg", "001565aabbcc.cfg"}));
-  EXPECT_EQ(Boot("yealink", "805ec0d4e5f6", "T46U"),
-            (V{"805ec0d4e5f6.boot", "y000000000108.cfg", "805ec0d4e5f6.cfg"}));
-  EXPECT_EQ(Boot("yealink", "805ec0d4e5f6", "W70B"),
-            (V{"805ec0d4e5f6.boot", "y000000000146.cfg", "805ec0d4e5f6.cfg"}));
+  EXPECT_EQ(Boot("yealink", "001565aabbcc", "T54W"), (V{"001565aabbcc.boot", "y000000000096.cfg", "001565aabbcc.cfg"}));
+  EXPECT_EQ(Boot("yealink", "805ec0d4e5f6", "T46U"), (V{"805ec0d4e5f6.boot", "y000000000108.cfg", "805ec0d4e5f6.cfg"}));
+  EXPECT_EQ(Boot("yealink", "805ec0d4e5f6", "W70B"), (V{"805ec0d4e5f6.boot", "y000000000146.cfg", "805ec0d4e5f6.cfg"}));
   // Spelled unlike the model table: the model-independent common file, as mac.boot includes.
   EXPECT_EQ(Boot("yealink", "805ec0d4e5f6", "SIP-T46U"),
             (V{"805ec0d4e5f6.boot", "y000000000000.cfg", "805ec0d4e5f6.cfg"}));
-  EXPECT_EQ(Boot("polycom", "0004f2aabbcc", "VVX_450"),
-            (V{"0004f2aabbcc.cfg", "0004f2aabbcc-user.cfg", "common.cfg"}));
-  EXPECT_EQ(Boot("cisco", "0002fdff2103", "SPA504G"),
-            (V{"spa504G.cfg", "0002fdff2103.xml", "0002fdff2103.cfg"}));
-  EXPECT_EQ(Boot("cisco", "0002fdff2103", "SPA-942"),
-            (V{"spa942.cfg", "0002fdff2103.xml", "0002fdff2103.cfg"}));
+  EXPECT_EQ(Boot("polycom", "0004f2aabbcc", "VVX_450"), (V{"0004f2aabbcc.cfg", "0004f2aabbcc-user.cfg", "common.cfg"}));
+  EXPECT_EQ(Boot("cisco", "0002fdff2103", "SPA504G"), (V{"spa504G.cfg", "0002fdff2103.xml", "0002fdff2103.cfg"}));
+  EXPECT_EQ(Boot("cisco", "0002fdff2103", "SPA-942"), (V{"spa942.cfg", "0002fdff2103.xml", "0002fdff2103.cfg"}));
   EXPECT_EQ(Boot("cisco", "00562b043615", "CP-8841-3PCC"),
             (V{"8841-3PCC.xml", "00562b043615.xml", "00562b043615.cfg"}));
   EXPECT_EQ(Boot("grandstream", "c074ad2bd859", "GXP2135"), (V{"cfgc074ad2bd859.xml"}));
@@ -56,8 +50,7 @@ TEST(BootFiles, FollowEachVendorsRequestOrder) {
 
 TEST(BootFiles, UnknownModelsKeepTheirDeviceFiles) {
   using V = std::vector<std::string>;
-  EXPECT_EQ(Boot("yealink", "001565aabbcc", "T99X"),
-            (V{"001565aabbcc.boot", "y000000000000.cfg", "001565aabbcc.cfg"}));
+  EXPECT_EQ(Boot("yealink", "001565aabbcc", "T99X"), (V{"001565aabbcc.boot", "y000000000000.cfg", "001565aabbcc.cfg"}));
   EXPECT_EQ(Boot("fanvil", "0c383e07e16c", "Z9"), (V{"0c383e07e16c.cfg"}));
   EXPECT_EQ(Boot("htek", "001fc11c22a9", "UC840"), (V{"cfg001fc11c22a9.xml"}));
   EXPECT_EQ(Boot("cisco", "0002fdff2103", "ATA191"), (V{"0002fdff2103.xml", "0002fdff2103.cfg"}));
@@ -69,9 +62,9 @@ TEST(BootFiles, UnknownModelsKeepTheirDeviceFiles) {
 // For every vendor and a spread of models (known, odd, hostile), each listed name routes and
 // each device route belongs to the given MAC.
 TEST(BootFiles, EveryNameRoutesAndDeviceFilesCarryTheMac) {
-  const char* models[] = {"T54W", "T46U", "W70B", "VVX_450", "SPA504G", "SPA112", "CP-8841-3PCC",
-                          "GXP2135", "HT801", "D785", "D345", "X4", "X7C", "V67", "N870", "UC926", "UC912G", "",
-                          "unknown", "../etc", "SIP-T57W"};
+  const char* models[] = {"T54W",    "T46U",  "W70B",   "VVX_450", "SPA504G", "SPA112", "CP-8841-3PCC",
+                          "GXP2135", "HT801", "D785",   "D345",    "X4",      "X7C",    "V67",
+                          "N870",    "UC926", "UC912G", "",        "unknown", "../etc", "SIP-T57W"};
   const char* macs[] = {"001565aabbcc", "0004f2a1b2c3", "7c2f80e0d605", "ffffffffff01"};
   for (const auto& name : Vendors().Names()) {
     const Vendor* v = Vendors().Find(name);

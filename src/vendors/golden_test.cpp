@@ -20,8 +20,8 @@
 #include <string>
 #include <tuple>
 
-#include "lint/config_parse.hpp"
 #include "base/file.hpp"
+#include "lint/config_parse.hpp"
 #include "lint/lint.hpp"
 #include "render/template_set.hpp"
 #include "vendors/testing/xml_check.hpp"
@@ -110,8 +110,12 @@ void AddLineAliases(Json& ctx) {
       ++i;
     }
     if (i == servers.size()) {
-      servers.push_back({{"index", i}, {"registrar", line["registrar"]}, {"port", line["port"]},
-                         {"transport", line["transport"]}, {"is_udp", line["is_udp"]}, {"is_tcp", line["is_tcp"]},
+      servers.push_back({{"index", i},
+                         {"registrar", line["registrar"]},
+                         {"port", line["port"]},
+                         {"transport", line["transport"]},
+                         {"is_udp", line["is_udp"]},
+                         {"is_tcp", line["is_tcp"]},
                          {"is_tls", line["is_tls"]}});
     }
     line["server_index"] = i;
@@ -173,7 +177,7 @@ TEST(Golden, RendersEveryCaseByteForByte) {
         EXPECT_EQ(out, ReadAll(expected_path)) << where;
 
         std::set<std::string> keys = route->format == render::Format::kKeyValue ? YealinkKeys(out, where)
-                                     : vendor_name == "polycom" ? PolycomAttributes(out, where)
+                                     : vendor_name == "polycom"                 ? PolycomAttributes(out, where)
                                                                 : ElementKeys(*vendor, *route, out, where);
         if (spec.contains("expect_keys") && spec["expect_keys"].contains(file_name)) {
           const auto wanted = spec["expect_keys"][file_name].get<std::set<std::string>>();
@@ -190,9 +194,9 @@ TEST(Golden, RendersEveryCaseByteForByte) {
 TEST(Golden, OmitsWithheldPasswords) {
   auto set = render::TemplateSet::Load(kSourceDir / "templates");
   ASSERT_TRUE(set) << set.error().message;
-  const Json line = {{"index", 1}, {"display_name", "A"}, {"user", "100"}, {"auth_user", "100"},
-                     {"registrar", "sip.example.net"}, {"port", 5060}, {"transport", "udp"},
-                     {"is_udp", true}, {"is_tcp", false}, {"is_tls", false}};
+  const Json line = {
+      {"index", 1},   {"display_name", "A"}, {"user", "100"},  {"auth_user", "100"}, {"registrar", "sip.example.net"},
+      {"port", 5060}, {"transport", "udp"},  {"is_udp", true}, {"is_tcp", false},    {"is_tls", false}};
   Json with = line;
   with["password"] = "s3cret";
   for (const auto& [vendor, name, format, key] :
@@ -222,28 +226,22 @@ TEST(Golden, CommonTemplatesNeverReadDeviceOrLines) {
   ASSERT_TRUE(set) << set.error().message;
   const Registry registry = BuiltinVendors();
   Json ctx_with = Json::object();
-  ctx_with["device"] = {{"mac", "MARKER"}, {"mac_upper", "MARKER"}, {"mac_colons", "MARKER"},
-                        {"vendor", "MARKER"}, {"model", "MARKER"}, {"serial", "MARKER"}};
+  ctx_with["device"] = {{"mac", "MARKER"},    {"mac_upper", "MARKER"}, {"mac_colons", "MARKER"},
+                        {"vendor", "MARKER"}, {"model", "MARKER"},     {"serial", "MARKER"}};
   ctx_with["lines"] = Json::array({{{"index", 1}, {"password", "MARKER"}, {"user", "MARKER"}}});
   ctx_with["line1"] = ctx_with["lines"][0];
-  for (const auto& [vendor, file] : {std::pair{"yealink", "y000000000096.cfg"},
-                                     std::pair{"yealink", "y000000000000.boot"},
-                                     std::pair{"polycom", "000000000000.cfg"},
-                                     std::pair{"polycom", "common.cfg"},
-                                     std::pair{"cisco", "spa504g.cfg"},
-                                     std::pair{"cisco", "8841-3PCC.xml"},
-                                     std::pair{"grandstream", "cfg.xml"},
-                                     std::pair{"grandstream", "cfggxp2135.xml"},
-                                     std::pair{"snom", "snomD785.htm"},
-                                     std::pair{"fanvil", "f0C00580000.cfg"},
-                                     std::pair{"htek", "cfg0010.xml"}}) {
+  for (const auto& [vendor, file] :
+       {std::pair{"yealink", "y000000000096.cfg"}, std::pair{"yealink", "y000000000000.boot"},
+        std::pair{"polycom", "000000000000.cfg"}, std::pair{"polycom", "common.cfg"}, std::pair{"cisco", "spa504g.cfg"},
+        std::pair{"cisco", "8841-3PCC.xml"}, std::pair{"grandstream", "cfg.xml"},
+        std::pair{"grandstream", "cfggxp2135.xml"}, std::pair{"snom", "snomD785.htm"},
+        std::pair{"fanvil", "f0C00580000.cfg"}, std::pair{"htek", "cfg0010.xml"}}) {
     auto route = registry.Find(vendor)->Route(file);
     ASSERT_TRUE(route);
     ASSERT_EQ(route->scope, FileScope::kCommon);
     Json ctx = set->BaseVars(vendor, "");
     render::MergeVars(ctx, ctx_with);
-    EXPECT_EQ(set->Find(vendor, route->template_name)->Render(ctx, route->format).find("MARKER"),
-              std::string::npos)
+    EXPECT_EQ(set->Find(vendor, route->template_name)->Render(ctx, route->format).find("MARKER"), std::string::npos)
         << file;
   }
 }

@@ -37,11 +37,16 @@ const Registry& Vendors() {
 }
 
 Json Line(int index, const std::string& user, const std::string& auth_user, int port, const std::string& transport) {
-  return {{"index", index},          {"display_name", "L" + std::to_string(index)},
-          {"user", user},            {"auth_user", auth_user},
-          {"registrar", "sip.example.net"}, {"port", port},
-          {"transport", transport},  {"is_udp", transport == "udp"},
-          {"is_tcp", transport == "tcp"},   {"is_tls", transport == "tls"},
+  return {{"index", index},
+          {"display_name", "L" + std::to_string(index)},
+          {"user", user},
+          {"auth_user", auth_user},
+          {"registrar", "sip.example.net"},
+          {"port", port},
+          {"transport", transport},
+          {"is_udp", transport == "udp"},
+          {"is_tcp", transport == "tcp"},
+          {"is_tls", transport == "tls"},
           {"password", "pw" + std::to_string(index)}};
 }
 
@@ -71,8 +76,13 @@ std::string Render(const std::string& vendor, const std::string& model, const st
         ++i;
       }
       if (i == servers.size()) {
-        servers.push_back({{"index", i}, {"registrar", l["registrar"]}, {"port", l["port"]}, {"transport", l["transport"]},
-                           {"is_udp", l["is_udp"]}, {"is_tcp", l["is_tcp"]}, {"is_tls", l["is_tls"]}});
+        servers.push_back({{"index", i},
+                           {"registrar", l["registrar"]},
+                           {"port", l["port"]},
+                           {"transport", l["transport"]},
+                           {"is_udp", l["is_udp"]},
+                           {"is_tcp", l["is_tcp"]},
+                           {"is_tls", l["is_tls"]}});
       }
       l["server_index"] = i;
     }
@@ -89,7 +99,8 @@ bool Has(const std::string& text, const std::string& what) { return text.find(wh
 
 // SPA default Use_Auth_ID_N_ = No: without Yes the phone registers with User_ID, not Auth_ID.
 TEST(ReferenceKeys, CiscoLinesUseTheirSeparateAuthName) {
-  const std::string out = Render("cisco", "SPA504G", "0002fdff2103.xml", Json::array({Line(1, "1001", "auth1001", 5060, "udp")}));
+  const std::string out =
+      Render("cisco", "SPA504G", "0002fdff2103.xml", Json::array({Line(1, "1001", "auth1001", 5060, "udp")}));
   EXPECT_TRUE(Has(out, "<Auth_ID_1_>auth1001</Auth_ID_1_>")) << out;
   EXPECT_TRUE(Has(out, "<Use_Auth_ID_1_>Yes</Use_Auth_ID_1_>")) << out;
   EXPECT_FALSE(Has(out, "Secure_Call_Setting_1_")) << "not a per-line key";
@@ -97,7 +108,8 @@ TEST(ReferenceKeys, CiscoLinesUseTheirSeparateAuthName) {
 }
 
 TEST(ReferenceKeys, CiscoAdminPasswordUnderBothFamiliesNames) {
-  const std::string out = Render("cisco", "CP-8841-3PCC", "00562b043615.xml", Json::array(), {{"admin_password", "adm"}});
+  const std::string out =
+      Render("cisco", "CP-8841-3PCC", "00562b043615.xml", Json::array(), {{"admin_password", "adm"}});
   EXPECT_TRUE(Has(out, "<Admin_Password>adm</Admin_Password>")) << out;  // MPP
   EXPECT_TRUE(Has(out, "<Admin_Passwd>adm</Admin_Passwd>")) << out;      // SPA
 }
@@ -224,9 +236,9 @@ TEST(ReferenceKeys, YealinkCommonFileLetsThePhoneFetchItsKeyFile) {
 TEST(ReferenceKeys, YealinkBootFileIncludesTheCommonFileOfEveryModel) {
   const Vendor* yealink = Vendors().Find("yealink");
   const core::MacAddress mac = *core::MacAddress::Parse("001565aabbcc");
-  for (const char* model : {"T46G", "T42G", "T48G", "T41P", "T40P", "T48S", "T46S", "T42S", "T41S", "T40G",
-                            "T43U", "T46U", "T48U", "T42U", "T53", "T53W", "T54W", "T57W", "T58W", "CP960",
-                            "T31G", "T33G", "W52P", "W56P", "W60B", "W70B", "W80", "T99X", "SIP-T46U"}) {
+  for (const char* model : {"T46G", "T42G", "T48G", "T41P", "T40P", "T48S", "T46S", "T42S", "T41S",    "T40G",
+                            "T43U", "T46U", "T48U", "T42U", "T53",  "T53W", "T54W", "T57W", "T58W",    "CP960",
+                            "T31G", "T33G", "W52P", "W56P", "W60B", "W70B", "W80",  "T99X", "SIP-T46U"}) {
     const std::string boot = Render("yealink", model, "001565aabbcc.boot");
     std::vector<std::string> included{"001565aabbcc.boot"};
     std::istringstream in(boot);
@@ -258,9 +270,9 @@ TEST(ReferenceKeys, GrandstreamAtasGetPValues) {
 // cfg<model>.xml and cfg.xml are fallbacks: what a provisioned phone needs is in cfg<mac>.xml.
 TEST(ReferenceKeys, GrandstreamDeviceFileCarriesProvisioningAndHardening) {
   const std::string v2 = Render("grandstream", "GXP2135", "cfgc074ad2bd859.xml");
-  for (const char* key : {"provisioning.auto.mode", "provisioning.auto.minute", "provisioning.config.serverPath",
-                          "provisioning.override.dhcp.allowCommonOptions", "security.webAccessMode",
-                          "dateTime.timezone\">TZN+0<"}) {
+  for (const char* key :
+       {"provisioning.auto.mode", "provisioning.auto.minute", "provisioning.config.serverPath",
+        "provisioning.override.dhcp.allowCommonOptions", "security.webAccessMode", "dateTime.timezone\">TZN+0<"}) {
     EXPECT_TRUE(Has(v2, key)) << key;
   }
   const std::string v1 = Render("grandstream", "HT802", "cfgc074ad2bd859.xml");
@@ -309,7 +321,8 @@ TEST(ReferenceKeys, GrandstreamServerPathIsHostAndPath) {
 // writes is left out, and lint's line-unsupported reports it.
 TEST(ReferenceKeys, GrandstreamPValueModelsWriteTheirFurtherAccounts) {
   Json lines = Json::array();
-  for (int i = 1; i <= 9; ++i) lines.push_back(Line(i, "10" + std::to_string(10 + i), "a10" + std::to_string(10 + i), 5060, "udp"));
+  for (int i = 1; i <= 9; ++i)
+    lines.push_back(Line(i, "10" + std::to_string(10 + i), "a10" + std::to_string(10 + i), 5060, "udp"));
   auto first = [&](int n) {
     Json out = Json::array();
     for (int i = 0; i < n; ++i) out.push_back(lines[static_cast<std::size_t>(i)]);
@@ -345,8 +358,9 @@ TEST(ReferenceKeys, GrandstreamPValueModelsWriteTheirFurtherAccounts) {
     EXPECT_TRUE(Has(gxp1630, key)) << key;
   }
   const std::string ht818 = Render("grandstream", "HT818", "cfgc074ad273a10.xml", first(8));
-  for (const char* key : {"<P4060>1011</P4060>", "<P4090>a1011</P4090>", "<P4120>pw1</P4120>", "<P4595>1</P4595>",
-                          "<P4067>1018</P4067>", "<P4127>pw8</P4127>", "<P4602>1</P4602>", "<P47>sip.example.net:5060</P47>"}) {
+  for (const char* key :
+       {"<P4060>1011</P4060>", "<P4090>a1011</P4090>", "<P4120>pw1</P4120>", "<P4595>1</P4595>", "<P4067>1018</P4067>",
+        "<P4127>pw8</P4127>", "<P4602>1</P4602>", "<P47>sip.example.net:5060</P47>"}) {
     EXPECT_TRUE(Has(ht818, key)) << key;
   }
   EXPECT_FALSE(Has(ht818, "<P35>")) << "HT814/HT818 read the port table, not account 1's P35";

@@ -20,8 +20,7 @@ void Registry::Add(std::unique_ptr<Vendor> v) {
 }
 
 const Vendor* Registry::Find(std::string_view name) const {
-  auto it = std::find_if(vendors_.begin(), vendors_.end(),
-                         [name](const auto& v) { return v->name() == name; });
+  auto it = std::find_if(vendors_.begin(), vendors_.end(), [name](const auto& v) { return v->name() == name; });
   return it == vendors_.end() ? nullptr : it->get();
 }
 
@@ -34,14 +33,14 @@ std::vector<std::string> Registry::Names() const {
 
 Registry BuiltinVendors() {
   Registry r;
-  r.Add(std::make_unique<YealinkVendor>());
-  r.Add(std::make_unique<PolycomVendor>());
-  r.Add(std::make_unique<CiscoVendor>());
-  r.Add(std::make_unique<GrandstreamVendor>());
-  r.Add(std::make_unique<SnomVendor>());
-  r.Add(std::make_unique<FanvilVendor>());
-  r.Add(std::make_unique<GigasetVendor>());
-  r.Add(std::make_unique<HtekVendor>());
+  r.Add(MakeYealinkVendor());
+  r.Add(MakePolycomVendor());
+  r.Add(MakeCiscoVendor());
+  r.Add(MakeGrandstreamVendor());
+  r.Add(MakeSnomVendor());
+  r.Add(MakeFanvilVendor());
+  r.Add(MakeGigasetVendor());
+  r.Add(MakeHtekVendor());
   return r;
 }
 

@@ -1,6 +1,6 @@
-// The contract of a vendor module. Each vendor lives in its own folder under vendors/ and
-// registers itself in vendors/registry.cpp; the pipeline only sees this interface, so
-// adding a vendor never touches the pipeline.
+// The contract of a vendor module. Each vendor lives in its own folder under vendors/,
+// defines its functions (vendors/vendor_functions.hpp) and is listed in vendors/registry.cpp;
+// the pipeline only sees this interface, so adding a vendor never touches the pipeline.
 // Trust level: every input here is attacker-controlled (request file names, User-Agent
 // strings); implementations are exact-match tables and small parsers, never filesystem
 // lookups, and each is fuzzed (fuzz/vendor_route_fuzz.cpp).
@@ -25,7 +25,7 @@ enum class FileScope {
 
 struct FileRoute {
   FileScope scope = FileScope::kCommon;
-  std::string template_name;            // template in templates/<vendor>/, e.g. "mac.cfg"
+  std::string template_name;  // template in templates/<vendor>/, e.g. "mac.cfg"
   render::Format format = render::Format::kKeyValue;
   std::string_view content_type;        // a constant, e.g. "text/plain; charset=utf-8"
   std::optional<core::MacAddress> mac;  // set for kDevice
@@ -105,28 +105,22 @@ class Vendor {
   // Best-effort parse; fields stay empty when the UA does not carry them. Thread-safe.
   virtual UserAgentInfo ParseUserAgent(std::string_view user_agent) const = 0;
 
-  // Extensions below have defaults so the pipeline compiles unchanged while it learns them.
+  // The extensions below default to "none" for vendors without uploads, encryption or key files.
 
   // Maps a file name the phone uploads to its allow-listed slot; nullopt for everything
   // else (including every name Route accepts: uploads never overwrite generated files).
   // Thread-safe, same trust level as Route.
-  virtual std::optional<UploadRoute> RouteUpload(std::string_view /*file_name*/) const {
-    return std::nullopt;
-  }
+  virtual std::optional<UploadRoute> RouteUpload(std::string_view /*file_name*/) const { return std::nullopt; }
 
   // The encryption this vendor applies to `route` (a value Route returned), or nullopt when
   // the file is always served plain. The pipeline, after rendering: if a scheme is returned
   // and the device has a key under scheme.key_variable, encrypt with encrypt::Encrypt; if it
   // has none and scheme.required, refuse like an unknown file. Thread-safe.
-  virtual std::optional<EncryptionScheme> Encryption(const FileRoute& /*route*/) const {
-    return std::nullopt;
-  }
+  virtual std::optional<EncryptionScheme> Encryption(const FileRoute& /*route*/) const { return std::nullopt; }
 
   // Maps a key-file name (KeyDelivery::kKeyFile) to the device and the file it unlocks; the
   // pipeline answers with encrypt::WrapKey(route.wrap, <device key>). nullopt for other names.
-  virtual std::optional<KeyFileRoute> RouteKeyFile(std::string_view /*file_name*/) const {
-    return std::nullopt;
-  }
+  virtual std::optional<KeyFileRoute> RouteKeyFile(std::string_view /*file_name*/) const { return std::nullopt; }
 
   // The files a device of `model` (as stored for the device) fetches in one boot, in request
   // order, spelled exactly as the phone requests them: every name routes (Route is set) and
@@ -134,8 +128,7 @@ class Vendor {
   // default master, a common boot file for phones without their own) are left out, since
   // provgate always serves the device's own. Models the vendor module cannot name a model file
   // for get only their device files. Used by the policy linter to render what a phone reads.
-  virtual std::vector<std::string> BootFiles(const core::MacAddress& /*mac*/,
-                                             std::string_view /*model*/) const {
+  virtual std::vector<std::string> BootFiles(const core::MacAddress& /*mac*/, std::string_view /*model*/) const {
     return {};
   }
 };

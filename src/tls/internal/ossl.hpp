@@ -30,8 +30,7 @@ inline void FreeOpensslBytes(unsigned char* p) { OPENSSL_free(p); }
 using OsslBytesPtr = std::unique_ptr<unsigned char, Deleter<unsigned char, FreeOpensslBytes>>;
 
 inline void FreeX509InfoStack(STACK_OF(X509_INFO) * s) { sk_X509_INFO_pop_free(s, X509_INFO_free); }
-using X509InfoStackPtr =
-    std::unique_ptr<STACK_OF(X509_INFO), Deleter<STACK_OF(X509_INFO), FreeX509InfoStack>>;
+using X509InfoStackPtr = std::unique_ptr<STACK_OF(X509_INFO), Deleter<STACK_OF(X509_INFO), FreeX509InfoStack>>;
 
 // Contents of a memory BIO (BIO_get_mem_data without its cast).
 inline std::string BioContents(BIO* bio) {
@@ -86,8 +85,6 @@ inline std::optional<std::int64_t> UnixTime(const ASN1_TIME* t) {
 
 // Cisco documents its device-certificate subject as "S=<mac>"; OpenSSL knows that
 // attribute (stateOrProvinceName) as "ST", so both spellings are accepted.
-inline std::string_view AttributeAlias(std::string_view name) {
-  return name == "S" ? std::string_view("ST") : name;
-}
+inline std::string_view AttributeAlias(std::string_view name) { return name == "S" ? std::string_view("ST") : name; }
 
 }  // namespace provgate::tls::internal

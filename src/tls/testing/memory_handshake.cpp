@@ -43,8 +43,7 @@ Result<SslCtxPtr> MakeClientContext(const ClientOptions& o) {
   }
   if (!o.trust_pem.empty()) {
     BioPtr bio = internal::MemBio(o.trust_pem);
-    internal::X509InfoStackPtr infos(
-        bio ? PEM_X509_INFO_read_bio(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+    internal::X509InfoStackPtr infos(bio ? PEM_X509_INFO_read_bio(bio.get(), nullptr, nullptr, nullptr) : nullptr);
     if (!infos) return Error::InvalidArgument(WithErrors("bad trust PEM"));
     X509_STORE* store = SSL_CTX_get_cert_store(ctx.get());
     for (int i = 0; i < sk_X509_INFO_num(infos.get()); ++i) {
@@ -68,8 +67,7 @@ Result<SslCtxPtr> MakeClientContext(const ClientOptions& o) {
     internal::X509Ptr cert(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
     internal::EvpPkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
     if (!cert || !key) return Error::InvalidArgument(WithErrors("bad client cert/key PEM"));
-    if (SSL_CTX_use_certificate(ctx.get(), cert.get()) != 1 ||
-        SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1) {
+    if (SSL_CTX_use_certificate(ctx.get(), cert.get()) != 1 || SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1) {
       return Error::InvalidArgument(WithErrors("cannot use client cert/key"));
     }
     // Further PEM blocks are intermediates the client sends along.

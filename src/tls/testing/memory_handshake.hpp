@@ -38,13 +38,11 @@ struct HandshakeOutcome {
   SslPtr client;
 };
 
-using SslSessionPtr =
-    std::unique_ptr<SSL_SESSION, internal::Deleter<SSL_SESSION, SSL_SESSION_free>>;
+using SslSessionPtr = std::unique_ptr<SSL_SESSION, internal::Deleter<SSL_SESSION, SSL_SESSION_free>>;
 
 // Runs one handshake to completion or failure; offers `resume` when given. After a
 // success the client has also read the server's session tickets, so
 // SSL_get1_session(outcome.client.get()) is resumable. Uses this thread's error queue.
-HandshakeOutcome RunMemoryHandshake(SSL_CTX* server_ctx, SSL_CTX* client_ctx,
-                                    SSL_SESSION* resume = nullptr);
+HandshakeOutcome RunMemoryHandshake(SSL_CTX* server_ctx, SSL_CTX* client_ctx, SSL_SESSION* resume = nullptr);
 
 }  // namespace provgate::tls::testing

@@ -1,6 +1,7 @@
 #include "vendors/cisco/cisco.hpp"
 
 #include "vendors/internal/text.hpp"
+#include "vendors/vendor_functions.hpp"
 
 namespace provgate::vendors {
 namespace {
@@ -22,9 +23,7 @@ std::optional<std::string> MppModel(std::string_view stem) {
   return "CP-" + std::string(stem);
 }
 
-}  // namespace
-
-std::optional<FileRoute> CiscoVendor::Route(std::string_view file_name) const {
+std::optional<FileRoute> Route(std::string_view file_name) {
   if (file_name.size() == 16 && (file_name.ends_with(".xml") || file_name.ends_with(".cfg"))) {
     if (auto mac = internal::MacFromHex(file_name.substr(0, 12), internal::HexCase::kAny)) {
       const bool secrets = file_name.ends_with(".cfg");
@@ -51,7 +50,11 @@ std::optional<FileRoute> CiscoVendor::Route(std::string_view file_name) const {
   return std::nullopt;
 }
 
-UserAgentInfo CiscoVendor::ParseUserAgent(std::string_view user_agent) const {
+// "Cisco/SPA508G-7.4.8a (0002FDFF2103)(CBT141400UK)": mac from the first of two
+// parenthesised groups; "Cisco/SPA525G-7.4.7 (CBT141900G7)" and "Linksys/SPA-942-6.1.5(a)
+// (88019FA42805)": a single group is the serial, never a MAC; "Cisco-CP-8841-3PCC/11.0
+// (00562b043615)": Cisco's guide calls the value the serial, so no mac either.
+UserAgentInfo ParseUserAgent(std::string_view user_agent) {
   if (user_agent.size() > internal::kMaxUserAgent) return {};
   const std::size_t space = user_agent.find(' ');
   const std::string_view product = user_agent.substr(0, space);
@@ -94,12 +97,16 @@ UserAgentInfo CiscoVendor::ParseUserAgent(std::string_view user_agent) const {
   return info;
 }
 
-std::optional<EncryptionScheme> CiscoVendor::Encryption(const FileRoute& route) const {
+// "mac-secrets.xml" routes: required kOpenSslAes256CbcMd5, key in the plain <mac>.xml.
+std::optional<EncryptionScheme> Encryption(const FileRoute& route) {
   if (route.scope != FileScope::kDevice || route.template_name != "mac-secrets.xml") return std::nullopt;
   return EncryptionScheme{Cipher::kOpenSslAes256CbcMd5, KeyDelivery::kPlainBootstrapFile, "config_key", true};
 }
 
-std::vector<std::string> CiscoVendor::BootFiles(const core::MacAddress& mac, std::string_view model) const {
+// The model file (SPA: spa<psn>.cfg from "SPA504G" -> spa504G.cfg, "SPA-942" -> spa942.cfg; MPP: <nnnn>-3PCC.xml from
+// "CP-8841-3PCC"), then Profile_Rule_B <mac>.xml, then Profile_Rule_C <mac>.cfg (served
+// only to devices with a config key).
+std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) {
   std::vector<std::string> files;
   std::string_view m = model;
   if (m.size() > 3 && (m[0] == 'S' || m[0] == 's') && (m[1] == 'P' || m[1] == 'p') && (m[2] == 'A' || m[2] == 'a')) {
@@ -115,6 +122,16 @@ std::vector<std::string> CiscoVendor::BootFiles(const core::MacAddress& mac, std
   files.push_back(mac.str() + ".xml");
   files.push_back(mac.str() + ".cfg");
   return files;
+}
+
+}  // namespace
+
+std::unique_ptr<Vendor> MakeCiscoVendor() {
+  return MakeVendor({.name = "cisco",
+                     .route = Route,
+                     .parse_user_agent = ParseUserAgent,
+                     .boot_files = BootFiles,
+                     .encryption = Encryption});
 }
 
 }  // namespace provgate::vendors

@@ -7,19 +7,13 @@
 // Trust: hostile input; fixed grammars over at most 28 bytes.
 #pragma once
 
+#include <memory>
+
 #include "vendors/vendor.hpp"
 
 namespace provgate::vendors {
 
-class FanvilVendor final : public Vendor {
- public:
-  std::string_view name() const override { return "fanvil"; }
-  std::optional<FileRoute> Route(std::string_view file_name) const override;
-  // "Fanvil X4 2.10.2.6887 0c383e07e16c", "Fanvil X6U Pro 0.0.10 0c383e2cd782".
-  UserAgentInfo ParseUserAgent(std::string_view user_agent) const override;
-  // The model's common file (hardware-specific names as wazo's serie-x/serie-v plugins serve
-  // them, e.g. X4 -> f0X4hw1.100.cfg), then <mac>.cfg.
-  std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) const override;
-};
+// The Fanvil vendor: the routes above. Thread-safe.
+std::unique_ptr<Vendor> MakeFanvilVendor();
 
 }  // namespace provgate::vendors

@@ -1,6 +1,7 @@
 #include "vendors/gigaset/gigaset.hpp"
 
 #include "vendors/internal/text.hpp"
+#include "vendors/vendor_functions.hpp"
 
 namespace provgate::vendors {
 namespace {
@@ -12,21 +13,21 @@ constexpr std::size_t kMaxToken = 40;
 bool IsModelChar(char c) { return internal::IsAlnum(c) || c == ' '; }
 bool IsFirmwareChar(char c) { return internal::IsAlnum(c) || c == '.' || c == '+'; }
 
-}  // namespace
-
-std::optional<FileRoute> GigasetVendor::Route(std::string_view file_name) const {
+std::optional<FileRoute> Route(std::string_view file_name) {
   if (file_name.size() != 16 || !file_name.ends_with(".xml")) return std::nullopt;
   const std::string_view hex = file_name.substr(0, 12);
   auto mac = internal::MacFromHex(hex, internal::HexCase::kUpper);
   if (!mac) mac = internal::MacFromHex(hex, internal::HexCase::kLower);
   if (!mac) return std::nullopt;
-  FileRoute r = internal::MakeRoute(FileScope::kDevice, "mac.xml", render::Format::kXml,
-                                    internal::kXmlContentType);
+  FileRoute r = internal::MakeRoute(FileScope::kDevice, "mac.xml", render::Format::kXml, internal::kXmlContentType);
   r.mac = *mac;
   return r;
 }
 
-UserAgentInfo GigasetVendor::ParseUserAgent(std::string_view user_agent) const {
+// "Gigaset N870 IP PRO/83.V2.11.0+build.a546b91;7C2F80E0D605",
+// "Gigaset N720 DM PRO/70.089.00.000.000;7C2F80CA21E4", "N510 IP PRO/42.245.00.000.000"
+// (MAC optional), possibly followed by ";Handset=<n>".
+UserAgentInfo ParseUserAgent(std::string_view user_agent) {
   if (user_agent.size() > internal::kMaxUserAgent) return {};
   std::string_view rest = user_agent;
   const bool branded = rest.starts_with("Gigaset ");
@@ -51,8 +52,15 @@ UserAgentInfo GigasetVendor::ParseUserAgent(std::string_view user_agent) const {
   return info;
 }
 
-std::vector<std::string> GigasetVendor::BootFiles(const core::MacAddress& mac, std::string_view /*model*/) const {
+// <MAC>.xml (upper case, the DHCP-66 form).
+std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view /*model*/) {
   return {mac.Upper() + ".xml"};
+}
+
+}  // namespace
+
+std::unique_ptr<Vendor> MakeGigasetVendor() {
+  return MakeVendor({.name = "gigaset", .route = Route, .parse_user_agent = ParseUserAgent, .boot_files = BootFiles});
 }
 
 }  // namespace provgate::vendors

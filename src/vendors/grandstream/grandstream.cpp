@@ -1,6 +1,7 @@
 #include "vendors/grandstream/grandstream.hpp"
 
 #include "vendors/internal/text.hpp"
+#include "vendors/vendor_functions.hpp"
 
 namespace provgate::vendors {
 namespace {
@@ -9,9 +10,7 @@ using internal::AllOf;
 
 constexpr std::size_t kMaxToken = 32;
 
-}  // namespace
-
-std::optional<FileRoute> GrandstreamVendor::Route(std::string_view file_name) const {
+std::optional<FileRoute> Route(std::string_view file_name) {
   if (file_name == "cfg.xml") return internal::XmlRoute(FileScope::kCommon, "common.xml");
   if (!file_name.starts_with("cfg") || !file_name.ends_with(".xml") || file_name.size() > 23) {
     return std::nullopt;
@@ -37,7 +36,10 @@ std::optional<FileRoute> GrandstreamVendor::Route(std::string_view file_name) co
   return r;
 }
 
-UserAgentInfo GrandstreamVendor::ParseUserAgent(std::string_view user_agent) const {
+// "Grandstream Model HW GXP1628 SW 1.0.4.138 DevId c074ad2bd859",
+// "Grandstream Model HW HT801 V1.1A SW 1.0.17.5 DevId c074ad273a10",
+// "Grandstream GXP2000 (gxp2000e.bin:1.2.5.3/boot55e.bin:1.1.6.9) DevId 000b822726c8".
+UserAgentInfo ParseUserAgent(std::string_view user_agent) {
   if (user_agent.size() > internal::kMaxUserAgent) return {};
   const auto tokens = internal::Tokens(user_agent);
   if (tokens.size() < 2 || tokens[0] != "Grandstream") return {};
@@ -64,7 +66,8 @@ UserAgentInfo GrandstreamVendor::ParseUserAgent(std::string_view user_agent) con
   }
   if (model.empty() || model.size() > kMaxToken || !AllOf(model, internal::IsDashedModelChar)) return {};
   info.model = std::string(model);
-  if (firmware.size() <= kMaxToken && AllOf(firmware, internal::IsDottedVersionChar)) info.firmware = std::string(firmware);
+  if (firmware.size() <= kMaxToken && AllOf(firmware, internal::IsDottedVersionChar))
+    info.firmware = std::string(firmware);
   for (std::size_t i = 1; i + 1 < tokens.size(); ++i) {
     if (tokens[i] != "DevId") continue;
     if (auto mac = internal::MacFromHex(tokens[i + 1], internal::HexCase::kAny)) info.mac = *mac;
@@ -72,15 +75,29 @@ UserAgentInfo GrandstreamVendor::ParseUserAgent(std::string_view user_agent) con
   return info;
 }
 
-std::optional<EncryptionScheme> GrandstreamVendor::Encryption(const FileRoute& route) const {
+// cfg<mac>.xml: kOpenSslAes256CbcMd5, key in provisioning.config.filePassword (P1359) of an
+// earlier plain copy; optional.
+std::optional<EncryptionScheme> Encryption(const FileRoute& route) {
   if (route.scope != FileScope::kDevice || route.template_name != "mac.xml") return std::nullopt;
   return EncryptionScheme{Cipher::kOpenSslAes256CbcMd5, KeyDelivery::kPriorPlainCopy, "config_key", false};
 }
 
-std::vector<std::string> GrandstreamVendor::BootFiles(const core::MacAddress& mac, std::string_view /*model*/) const {
+// cfg<mac>.xml only: the fallbacks are never fetched by a phone that gets its own file, and
+// the legacy binary cfg<mac> is not routed.
+std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view /*model*/) {
   // cfg<model>.xml and cfg.xml are fetched only when cfg<mac>.xml fails, which never
   // happens for a device provgate serves.
   return {"cfg" + mac.str() + ".xml"};
+}
+
+}  // namespace
+
+std::unique_ptr<Vendor> MakeGrandstreamVendor() {
+  return MakeVendor({.name = "grandstream",
+                     .route = Route,
+                     .parse_user_agent = ParseUserAgent,
+                     .boot_files = BootFiles,
+                     .encryption = Encryption});
 }
 
 }  // namespace provgate::vendors

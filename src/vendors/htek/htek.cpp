@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "vendors/internal/text.hpp"
+#include "vendors/vendor_functions.hpp"
 
 namespace provgate::vendors {
 namespace {
@@ -11,9 +12,7 @@ using internal::AllOf;
 
 constexpr std::size_t kMaxToken = 32;
 
-}  // namespace
-
-std::optional<FileRoute> HtekVendor::Route(std::string_view file_name) const {
+std::optional<FileRoute> Route(std::string_view file_name) {
   if (!file_name.starts_with("cfg") || !file_name.ends_with(".xml") || file_name.size() > 19) {
     return std::nullopt;
   }
@@ -32,7 +31,8 @@ std::optional<FileRoute> HtekVendor::Route(std::string_view file_name) const {
   return r;
 }
 
-UserAgentInfo HtekVendor::ParseUserAgent(std::string_view user_agent) const {
+// "Htek UC903 2.0.4.2 00:1f:c1:1c:22:a9": exactly four tokens, the MAC with colons.
+UserAgentInfo ParseUserAgent(std::string_view user_agent) {
   if (user_agent.size() > internal::kMaxUserAgent) return {};
   const auto tokens = internal::Tokens(user_agent);
   if (tokens.size() < 2 || tokens.size() > 4 || tokens[0] != "Htek") return {};
@@ -52,7 +52,8 @@ UserAgentInfo HtekVendor::ParseUserAgent(std::string_view user_agent) const {
   return info;
 }
 
-std::vector<std::string> HtekVendor::BootFiles(const core::MacAddress& mac, std::string_view model) const {
+// cfg000x.xml for models with a known code (UC926 -> cfg0010.xml), then cfg<mac>.xml.
+std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) {
   // Model -> code of its model file cfg<code>.xml (VENDORS.md 12; wazo v2_0_4_6_41 entry.py).
   static constexpr std::pair<std::string_view, std::string_view> kCodes[] = {
       {"UC926", "0010"}, {"UC924", "0012"}, {"UC923", "0013"},  {"UC903", "0016"},
@@ -66,6 +67,12 @@ std::vector<std::string> HtekVendor::BootFiles(const core::MacAddress& mac, std:
   }
   files.push_back("cfg" + mac.str() + ".xml");
   return files;
+}
+
+}  // namespace
+
+std::unique_ptr<Vendor> MakeHtekVendor() {
+  return MakeVendor({.name = "htek", .route = Route, .parse_user_agent = ParseUserAgent, .boot_files = BootFiles});
 }
 
 }  // namespace provgate::vendors

@@ -12,18 +12,13 @@
 // (nothing confirmed, so the Vendor defaults apply).
 #pragma once
 
+#include <memory>
+
 #include "vendors/vendor.hpp"
 
 namespace provgate::vendors {
 
-class HtekVendor final : public Vendor {
- public:
-  std::string_view name() const override { return "htek"; }
-  std::optional<FileRoute> Route(std::string_view file_name) const override;
-  // "Htek UC903 2.0.4.2 00:1f:c1:1c:22:a9": exactly four tokens, the MAC with colons.
-  UserAgentInfo ParseUserAgent(std::string_view user_agent) const override;
-  // cfg000x.xml for models with a known code (UC926 -> cfg0010.xml), then cfg<mac>.xml.
-  std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) const override;
-};
+// The Htek vendor: the routes above. Thread-safe.
+std::unique_ptr<Vendor> MakeHtekVendor();
 
 }  // namespace provgate::vendors

@@ -25,8 +25,7 @@ boost::container::small_vector<std::string_view, 8> Tokens(std::string_view s) {
   return out;
 }
 
-FileRoute MakeRoute(FileScope scope, std::string template_name, render::Format format,
-                    std::string_view content_type) {
+FileRoute MakeRoute(FileScope scope, std::string template_name, render::Format format, std::string_view content_type) {
   FileRoute r;
   r.scope = scope;
   r.template_name = std::move(template_name);

@@ -19,9 +19,7 @@ inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 inline bool IsLowerHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f'); }
 inline bool IsUpperHex(char c) { return IsDigit(c) || (c >= 'A' && c <= 'F'); }
 inline bool IsHex(char c) { return IsLowerHex(c) || (c >= 'A' && c <= 'F'); }
-inline bool IsAlnum(char c) {
-  return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+inline bool IsAlnum(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 inline bool IsLowerAlnum(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z'); }
 
 // Model names of letters, digits, '-' and '_' (Grandstream GXP2170, Htek UC926_E).

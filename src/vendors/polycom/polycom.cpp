@@ -1,25 +1,17 @@
 #include "vendors/polycom/polycom.hpp"
 
 #include "vendors/internal/text.hpp"
+#include "vendors/vendor_functions.hpp"
 
 namespace provgate::vendors {
 namespace {
 
 constexpr std::size_t kMaxToken = 48;
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool IsModelChar(char c) {
-  return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-';
-}
-bool IsVersionChar(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.'; }
+using internal::AllOf;
+using internal::IsHex;
 
-bool AllOf(std::string_view s, bool (*pred)(char)) {
-  for (char c : s) {
-    if (!pred(c)) return false;
-  }
-  return true;
-}
+bool IsVersionChar(char c) { return internal::IsAlnum(c) || c == '.'; }
 
 // 12 hex digits in any case, not the all-zero placeholder of the default master file.
 std::optional<core::MacAddress> DeviceMac(std::string_view hex) {
@@ -29,9 +21,7 @@ std::optional<core::MacAddress> DeviceMac(std::string_view hex) {
   return *mac;
 }
 
-}  // namespace
-
-std::optional<FileRoute> PolycomVendor::Route(std::string_view file_name) const {
+std::optional<FileRoute> Route(std::string_view file_name) {
   if (file_name == "000000000000.cfg") return internal::XmlRoute(FileScope::kCommon, "default-master.cfg");
   if (file_name == "common.cfg") return internal::XmlRoute(FileScope::kCommon, "common.cfg");
   std::string_view tpl;
@@ -52,7 +42,10 @@ std::optional<FileRoute> PolycomVendor::Route(std::string_view file_name) const 
   return r;
 }
 
-UserAgentInfo PolycomVendor::ParseUserAgent(std::string_view user_agent) const {
+// Accepts "FileTransport Polycom<family>-<model>-UA/<version> [(SN:<serial>)] [Type/...]"
+// and the Poly spelling ("FileTransport PolyEdge-Edge_E450-UA/..."). model is the UA's
+// spelling (e.g. "VVX_400"); mac only from a 12-hex-digit SN field.
+UserAgentInfo ParseUserAgent(std::string_view user_agent) {
   constexpr std::string_view kPrefix = "FileTransport ";
   if (user_agent.size() > internal::kMaxUserAgent || !user_agent.starts_with(kPrefix)) return {};
   std::string_view rest = user_agent.substr(kPrefix.size());
@@ -70,7 +63,7 @@ UserAgentInfo PolycomVendor::ParseUserAgent(std::string_view user_agent) const {
   const std::size_t dash = name.find('-');
   if (dash == std::string_view::npos) return {};
   const std::string_view model = name.substr(dash + 1);
-  if (model.empty() || model.size() > kMaxToken || !AllOf(model, IsModelChar)) return {};
+  if (model.empty() || model.size() > kMaxToken || !AllOf(model, internal::IsDashedModelChar)) return {};
 
   UserAgentInfo info;
   info.model = std::string(model);
@@ -91,7 +84,7 @@ UserAgentInfo PolycomVendor::ParseUserAgent(std::string_view user_agent) const {
   return info;
 }
 
-std::optional<UploadRoute> PolycomVendor::RouteUpload(std::string_view file_name) const {
+std::optional<UploadRoute> RouteUpload(std::string_view file_name) {
   struct Slot {
     std::string_view suffix;
     std::string_view kind;
@@ -112,8 +105,20 @@ std::optional<UploadRoute> PolycomVendor::RouteUpload(std::string_view file_name
   return std::nullopt;
 }
 
-std::vector<std::string> PolycomVendor::BootFiles(const core::MacAddress& mac, std::string_view /*model*/) const {
+// <mac>.cfg (master), then its CONFIG_FILES in order: <mac>-user.cfg, common.cfg. The
+// default master 000000000000.cfg is only fetched when <mac>.cfg is missing.
+std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view /*model*/) {
   return {mac.str() + ".cfg", mac.str() + "-user.cfg", "common.cfg"};
+}
+
+}  // namespace
+
+std::unique_ptr<Vendor> MakePolycomVendor() {
+  return MakeVendor({.name = "polycom",
+                     .route = Route,
+                     .parse_user_agent = ParseUserAgent,
+                     .boot_files = BootFiles,
+                     .route_upload = RouteUpload});
 }
 
 }  // namespace provgate::vendors

@@ -2,12 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace provgate::vendors {
 namespace {
 
-const PolycomVendor kPolycom;
+const std::unique_ptr<Vendor> kPolycomVendor = MakePolycomVendor();
+const Vendor& kPolycom = *kPolycomVendor;
 
 TEST(Polycom, RoutesTheBootSequence) {
   // <mac>.cfg, then the CONFIG_FILES it names; 000000000000.cfg when <mac>.cfg is missing.
@@ -48,18 +52,36 @@ TEST(Polycom, AcceptsMacInEitherCase) {
 
 TEST(Polycom, RejectsUnknownHostileAndUploadNames) {
   const std::string ten_kb(10 * 1024, 'a');
-  for (const std::string& name :
-       {std::string(""), std::string("../x.cfg"), std::string("%2e%2e"), std::string("0004f2aabbcc.cfg%00"),
-        std::string("0004f2aabbcc.cfg\0", 17), std::string("..\\common.cfg"), std::string("common.cfg\\"),
-        ten_kb, ten_kb + "-user.cfg", std::string("0004f2aabbcc.CFG"), std::string("COMMON.cfg"),
-        std::string("common.CFG"), std::string("000000000000-user.cfg"), std::string("0004f2aabbcc-USER.cfg"),
-        std::string("0004f2aabbcc-phone.cfg"), std::string("0004f2aabbcc-web.cfg"),
-        std::string("0004f2aabbcc-directory.xml"), std::string("0004f2aabbcc-app.log"),
-        std::string("0004f2aabbcc-boot.log"), std::string("000000000000-directory.xml"),
-        std::string("000000000000-license.cfg"), std::string("sip.ld"), std::string("2345-12345-001.sip.ld"),
-        std::string("0004f2aabbc.cfg"), std::string("0004f2aabbcg.cfg"), std::string("00:04:f2:aa:bb:cc.cfg"),
-        std::string("0004f2aabbcc.xml"), std::string("/common.cfg"), std::string("common.cfg "),
-        std::string("0004f2aabbcc--user.cfg")}) {
+  for (const std::string& name : {std::string(""),
+                                  std::string("../x.cfg"),
+                                  std::string("%2e%2e"),
+                                  std::string("0004f2aabbcc.cfg%00"),
+                                  std::string("0004f2aabbcc.cfg\0", 17),
+                                  std::string("..\\common.cfg"),
+                                  std::string("common.cfg\\"),
+                                  ten_kb,
+                                  ten_kb + "-user.cfg",
+                                  std::string("0004f2aabbcc.CFG"),
+                                  std::string("COMMON.cfg"),
+                                  std::string("common.CFG"),
+                                  std::string("000000000000-user.cfg"),
+                                  std::string("0004f2aabbcc-USER.cfg"),
+                                  std::string("0004f2aabbcc-phone.cfg"),
+                                  std::string("0004f2aabbcc-web.cfg"),
+                                  std::string("0004f2aabbcc-directory.xml"),
+                                  std::string("0004f2aabbcc-app.log"),
+                                  std::string("0004f2aabbcc-boot.log"),
+                                  std::string("000000000000-directory.xml"),
+                                  std::string("000000000000-license.cfg"),
+                                  std::string("sip.ld"),
+                                  std::string("2345-12345-001.sip.ld"),
+                                  std::string("0004f2aabbc.cfg"),
+                                  std::string("0004f2aabbcg.cfg"),
+                                  std::string("00:04:f2:aa:bb:cc.cfg"),
+                                  std::string("0004f2aabbcc.xml"),
+                                  std::string("/common.cfg"),
+                                  std::string("common.cfg "),
+                                  std::string("0004f2aabbcc--user.cfg")}) {
     EXPECT_FALSE(kPolycom.Route(name)) << name.substr(0, 40);
   }
 }
@@ -107,6 +129,29 @@ TEST(Polycom, MacOnlyFromTwelveHexSerial) {
                          "FileTransport PolycomVVX-VVX_400-UA/6.0 (SN:0004f2aabbcc",
                          "FileTransport PolycomVVX-VVX_400-UA/6.0 Type/Application (SN:0004f2aabbcc)"}) {
     EXPECT_FALSE(kPolycom.ParseUserAgent(ua).mac) << ua;
+  }
+}
+
+TEST(Polycom, TakesUploadsOnlyOfAllowListedNamesOfOneMac) {
+  for (const auto& [name, kind] :
+       std::vector<std::pair<std::string, std::string>>{{"0004f2aabbcc-phone.cfg", "phone-overrides"},
+                                                        {"0004F2AABBCC-web.cfg", "web-overrides"},
+                                                        {"0004f2aabbcc-app.log", "app-log"},
+                                                        {"0004f2aabbcc-boot.log", "boot-log"},
+                                                        {"0004f2aabbcc-directory.xml", "directory"},
+                                                        {"0004f2aabbcc-calls.xml", "calls"}}) {
+    auto u = kPolycom.RouteUpload(name);
+    ASSERT_TRUE(u) << name;
+    EXPECT_EQ(u->mac.str(), "0004f2aabbcc");
+    EXPECT_EQ(u->kind, kind);
+    EXPECT_GT(u->max_bytes, 0u);
+    EXPECT_LE(u->max_bytes, 4u * 1024 * 1024);
+    EXPECT_FALSE(kPolycom.Route(name)) << "uploads never share a name with a generated file";
+  }
+  for (const char* bad : {"0004f2aabbcc-user.cfg", "0004f2aabbcc.cfg", "common.cfg", "000000000000-phone.cfg",
+                          "../0004f2aabbcc-phone.cfg", "0004f2aabbcc-phone.cfg.bak", "0004f2aabbc-app.log",
+                          "000000000000-directory.xml", "0004f2aabbcc-license.cfg"}) {
+    EXPECT_FALSE(kPolycom.RouteUpload(bad)) << bad;
   }
 }
 

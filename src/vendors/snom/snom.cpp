@@ -1,6 +1,7 @@
 #include "vendors/snom/snom.hpp"
 
 #include "vendors/internal/text.hpp"
+#include "vendors/vendor_functions.hpp"
 
 namespace provgate::vendors {
 namespace {
@@ -9,10 +10,7 @@ using internal::AllOf;
 
 constexpr std::size_t kMaxToken = 40;
 
-
-}  // namespace
-
-std::optional<FileRoute> SnomVendor::Route(std::string_view file_name) const {
+std::optional<FileRoute> Route(std::string_view file_name) {
   if (!file_name.starts_with("snom") || !file_name.ends_with(".htm") || file_name.size() > 29) {
     return std::nullopt;
   }
@@ -24,15 +22,16 @@ std::optional<FileRoute> SnomVendor::Route(std::string_view file_name) const {
     stem = stem.substr(0, dash);
   }
   if (stem.size() < 2 || stem.size() > 8 || !AllOf(stem, internal::IsAlnum)) return std::nullopt;
-  FileRoute r = internal::MakeRoute(mac ? FileScope::kDevice : FileScope::kCommon,
-                                    mac ? "mac.xml" : "model.xml", render::Format::kXml,
-                                    internal::kXmlContentType);
+  FileRoute r = internal::MakeRoute(mac ? FileScope::kDevice : FileScope::kCommon, mac ? "mac.xml" : "model.xml",
+                                    render::Format::kXml, internal::kXmlContentType);
   r.mac = mac;
   r.model_hint = std::string(stem);
   return r;
 }
 
-UserAgentInfo SnomVendor::ParseUserAgent(std::string_view user_agent) const {
+// "Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 000413922D24
+// SXM:0 UXM:0)"; older firmware has no MAC token.
+UserAgentInfo ParseUserAgent(std::string_view user_agent) {
   if (user_agent.size() > internal::kMaxUserAgent) return {};
   const std::size_t at = user_agent.find("snom");
   if (at == std::string_view::npos) return {};
@@ -58,13 +57,20 @@ UserAgentInfo SnomVendor::ParseUserAgent(std::string_view user_agent) const {
   return info;
 }
 
-std::vector<std::string> SnomVendor::BootFiles(const core::MacAddress& mac, std::string_view model) const {
+// snom<model>.htm, snom<model>-<MAC>.htm (model as stored, a leading "snom" dropped).
+std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) {
   if (model.size() > 4 && (model.starts_with("snom") || model.starts_with("Snom"))) model.remove_prefix(4);
   const std::string model_file = "snom" + std::string(model) + ".htm";
   const std::string device_file = "snom" + std::string(model) + "-" + mac.Upper() + ".htm";
   // The device file name carries the model too: a model the grammar refuses has no files.
   if (!Route(model_file) || !Route(device_file)) return {};
   return {model_file, device_file};
+}
+
+}  // namespace
+
+std::unique_ptr<Vendor> MakeSnomVendor() {
+  return MakeVendor({.name = "snom", .route = Route, .parse_user_agent = ParseUserAgent, .boot_files = BootFiles});
 }
 
 }  // namespace provgate::vendors

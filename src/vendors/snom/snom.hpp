@@ -7,19 +7,13 @@
 // Trust: hostile input; fixed grammars over at most 29 bytes.
 #pragma once
 
+#include <memory>
+
 #include "vendors/vendor.hpp"
 
 namespace provgate::vendors {
 
-class SnomVendor final : public Vendor {
- public:
-  std::string_view name() const override { return "snom"; }
-  std::optional<FileRoute> Route(std::string_view file_name) const override;
-  // "Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 000413922D24
-  // SXM:0 UXM:0)"; older firmware has no MAC token.
-  UserAgentInfo ParseUserAgent(std::string_view user_agent) const override;
-  // snom<model>.htm, snom<model>-<MAC>.htm (model as stored, a leading "snom" dropped).
-  std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) const override;
-};
+// The Snom vendor: the routes above. Thread-safe.
+std::unique_ptr<Vendor> MakeSnomVendor();
 
 }  // namespace provgate::vendors

@@ -1,7 +1,6 @@
-// Test helper: a strict well-formedness checker for the XML subset provgate templates emit
-// (declaration, comments, elements, attributes, text, character and predefined entity
-// references). No DTDs, CDATA or processing instructions: the templates never use them, so
-// meeting one is a failure too.
+// Test helper: the well-formedness check of the XML templates' golden tests, by expat
+// (lint/xml_reader.hpp: no DTDs, CDATA or processing instructions, which the templates never
+// use, so meeting one is a failure too), with a summary of what the document holds.
 #pragma once
 
 #include <map>
@@ -12,12 +11,12 @@
 namespace provgate::vendors::testing {
 
 struct XmlSummary {
-  std::vector<std::string> elements;                 // in document order
-  std::vector<std::string> attributes;               // names, in document order
-  std::map<std::string, std::string> values;         // attribute name -> decoded value (last wins)
+  std::vector<std::string> elements;          // in document order
+  std::vector<std::string> attributes;        // names, in document order
+  std::map<std::string, std::string> values;  // attribute name -> decoded value (last wins)
 };
 
-// Empty string when `doc` is well-formed (summary filled), else a message with the offset.
+// Empty string when `doc` is well-formed (summary filled), else "line L, column C: <reason>".
 std::string CheckXml(std::string_view doc, XmlSummary& summary);
 
 }  // namespace provgate::vendors::testing

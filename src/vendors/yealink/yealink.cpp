@@ -4,23 +4,17 @@
 #include <vector>
 
 #include "vendors/internal/text.hpp"
+#include "vendors/vendor_functions.hpp"
 
 namespace provgate::vendors {
 namespace {
 
-constexpr std::string_view kContentType = "text/plain; charset=utf-8";
 // Longer than any UA a Yealink sends; anything beyond is not worth parsing.
 constexpr std::size_t kMaxToken = 32;
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsLowerHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f'); }
-
-bool AllOf(std::string_view s, bool (*pred)(char)) {
-  for (char c : s) {
-    if (!pred(c)) return false;
-  }
-  return true;
-}
+using internal::AllOf;
+using internal::IsDigit;
+using internal::IsLowerHex;
 
 char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -37,7 +31,7 @@ FileRoute Common(std::string tpl, std::string model_hint = {}) {
   r.scope = FileScope::kCommon;
   r.template_name = std::move(tpl);
   r.format = render::Format::kKeyValue;
-  r.content_type = kContentType;
+  r.content_type = internal::kTextContentType;
   r.model_hint = std::move(model_hint);
   return r;
 }
@@ -52,13 +46,7 @@ std::optional<FileRoute> Device(std::string_view hex, std::string tpl) {
   return r;
 }
 
-bool IsModelChar(char c) {
-  return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
-}
-
-}  // namespace
-
-std::optional<FileRoute> YealinkVendor::Route(std::string_view file_name) const {
+std::optional<FileRoute> Route(std::string_view file_name) {
   if (file_name == "y000000000000.boot") return Common("common.boot");
   // The model-independent common file <mac>.boot includes for models without a code.
   if (file_name == "y000000000000.cfg") return Common("common.cfg");
@@ -76,7 +64,10 @@ std::optional<FileRoute> YealinkVendor::Route(std::string_view file_name) const 
   return std::nullopt;
 }
 
-UserAgentInfo YealinkVendor::ParseUserAgent(std::string_view user_agent) const {
+// Accepts "Yealink SIP-T46G 28.72.0.1 00:15:65:4a:a9:37", "Yealink SIP VP-T49G ...",
+// "Yealink W70B ...", "yealink SIP-T28P ...", "Yealink-T46G 28.71.0.81 28.1.0.128.0.0.0",
+// the bare-MAC T5x form and the very old "W52P 25.30.0.2 <mac>" form.
+UserAgentInfo ParseUserAgent(std::string_view user_agent) {
   if (user_agent.size() > internal::kMaxUserAgent) return {};
   const auto tokens = internal::Tokens(user_agent);
   if (tokens.empty()) return {};
@@ -101,11 +92,12 @@ UserAgentInfo YealinkVendor::ParseUserAgent(std::string_view user_agent) const {
       model.remove_prefix(4);
     }
   }
-  if (model.empty() || model.size() > kMaxToken || !AllOf(model, IsModelChar)) return {};
+  if (model.empty() || model.size() > kMaxToken || !AllOf(model, internal::IsDashedModelChar)) return {};
 
   std::string_view firmware = next < tokens.size() ? tokens[next] : std::string_view();
   const bool firmware_ok = !firmware.empty() && firmware.size() <= kMaxToken &&
-                           AllOf(firmware, internal::IsDottedVersionChar) && firmware.find('.') != std::string_view::npos;
+                           AllOf(firmware, internal::IsDottedVersionChar) &&
+                           firmware.find('.') != std::string_view::npos;
   // Without the brand only the old "W52P 25.30.0.2 <mac>" shape counts as Yealink.
   if (!branded && !firmware_ok) return {};
 
@@ -120,7 +112,8 @@ UserAgentInfo YealinkVendor::ParseUserAgent(std::string_view user_agent) const {
   return info;
 }
 
-std::optional<UploadRoute> YealinkVendor::RouteUpload(std::string_view file_name) const {
+// <mac>-local.cfg (settings changed on the phone) and <mac>-contact.xml (local contacts).
+std::optional<UploadRoute> RouteUpload(std::string_view file_name) {
   struct Slot {
     std::string_view suffix;
     std::string_view kind;
@@ -139,12 +132,14 @@ std::optional<UploadRoute> YealinkVendor::RouteUpload(std::string_view file_name
   return std::nullopt;
 }
 
-std::optional<EncryptionScheme> YealinkVendor::Encryption(const FileRoute& route) const {
+// <mac>.cfg: kYealinkAes128Ecb, key delivered as <mac>_Security.enc; optional.
+std::optional<EncryptionScheme> Encryption(const FileRoute& route) {
   if (route.scope != FileScope::kDevice || route.template_name != "mac.cfg") return std::nullopt;
   return EncryptionScheme{Cipher::kYealinkAes128Ecb, KeyDelivery::kKeyFile, "config_key", false};
 }
 
-std::optional<KeyFileRoute> YealinkVendor::RouteKeyFile(std::string_view file_name) const {
+// <mac>_Security.enc -> the key of <mac>.cfg.
+std::optional<KeyFileRoute> RouteKeyFile(std::string_view file_name) {
   constexpr std::string_view kSuffix = "_Security.enc";
   if (file_name.size() != 12 + kSuffix.size() || !file_name.ends_with(kSuffix)) return std::nullopt;
   auto mac = internal::MacFromHex(file_name.substr(0, 12), internal::HexCase::kLower);
@@ -152,15 +147,18 @@ std::optional<KeyFileRoute> YealinkVendor::RouteKeyFile(std::string_view file_na
   return KeyFileRoute{*mac, mac->str() + ".cfg", KeyWrap::kYealinkCompatibility};
 }
 
-std::vector<std::string> YealinkVendor::BootFiles(const core::MacAddress& mac, std::string_view model) const {
+// <mac>.boot, the model's common file y0000000000XX.cfg (model code table of VENDORS.md 1.1,
+// model spelled exactly as in the table; y000000000000.cfg for any other model), then
+// <mac>.cfg: exactly the files mac.boot includes (templates/yealink/vars.toml [models.*]).
+std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) {
   // Model -> code of its common file y0000000000XX.cfg (VENDORS.md 1.1, fusionpbx templates);
   // templates/yealink/vars.toml has one [models.*] table per row.
   static constexpr std::pair<std::string_view, std::string_view> kCodes[] = {
-      {"T46G", "28"},   {"T42G", "29"},   {"T48G", "35"},   {"T41P", "36"},  {"T40P", "54"},  {"T48S", "65"},
-      {"T46S", "66"},   {"T42S", "67"},   {"T41S", "68"},   {"T40G", "76"},  {"T43U", "107"}, {"T46U", "108"},
-      {"T48U", "109"},  {"T42U", "116"},  {"T53", "95"},    {"T53W", "95"},  {"T54W", "96"},  {"T57W", "97"},
-      {"T58W", "150"},  {"CP960", "73"},  {"T31G", "123"},  {"T33G", "124"}, {"W52P", "25"},  {"W56P", "25"},
-      {"W60B", "77"},   {"W70B", "146"},  {"W80", "175"},
+      {"T46G", "28"},  {"T42G", "29"},  {"T48G", "35"},  {"T41P", "36"},  {"T40P", "54"},  {"T48S", "65"},
+      {"T46S", "66"},  {"T42S", "67"},  {"T41S", "68"},  {"T40G", "76"},  {"T43U", "107"}, {"T46U", "108"},
+      {"T48U", "109"}, {"T42U", "116"}, {"T53", "95"},   {"T53W", "95"},  {"T54W", "96"},  {"T57W", "97"},
+      {"T58W", "150"}, {"CP960", "73"}, {"T31G", "123"}, {"T33G", "124"}, {"W52P", "25"},  {"W56P", "25"},
+      {"W60B", "77"},  {"W70B", "146"}, {"W80", "175"},
   };
   // Matched exactly as stored, like the model layer that gives mac.boot its include: a model
   // spelled otherwise ("SIP-T46U") gets y000000000000.cfg from both.
@@ -173,6 +171,18 @@ std::vector<std::string> YealinkVendor::BootFiles(const core::MacAddress& mac, s
   if (files.size() == 1) files.emplace_back("y000000000000.cfg");
   files.push_back(mac.str() + ".cfg");
   return files;
+}
+
+}  // namespace
+
+std::unique_ptr<Vendor> MakeYealinkVendor() {
+  return MakeVendor({.name = "yealink",
+                     .route = Route,
+                     .parse_user_agent = ParseUserAgent,
+                     .boot_files = BootFiles,
+                     .route_upload = RouteUpload,
+                     .encryption = Encryption,
+                     .route_key_file = RouteKeyFile});
 }
 
 }  // namespace provgate::vendors

@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
 namespace provgate::vendors {
 namespace {
 
-const YealinkVendor kYealink;
+const std::unique_ptr<Vendor> kYealinkVendor = MakeYealinkVendor();
+const Vendor& kYealink = *kYealinkVendor;
 
 TEST(Yealink, RoutesTheBootSequence) {
   // Firmware >= V81: MAC boot, common boot, then the legacy pair (VENDORS.md 1.1).
@@ -51,18 +53,39 @@ TEST(Yealink, ModelCodesOfTwoAndThreeDigits) {
 
 TEST(Yealink, RejectsUnknownAndHostileNames) {
   const std::string ten_kb(10 * 1024, 'a');
-  for (const std::string& name :
-       {std::string(""), std::string("../x.cfg"), std::string("%2e%2e"), std::string("%2e%2e/001565aabbcc.cfg"),
-        std::string("001565aabbcc.cfg%00"), std::string("001565aabbcc.cfg\0", 17),
-        std::string("..\\001565aabbcc.cfg"), std::string("00\\1565aabbcc.cfg"), ten_kb, ten_kb + ".cfg",
-        std::string("001565aabbcc.CFG"), std::string("001565AABBCC.cfg"), std::string("001565AaBbCc.boot"),
-        std::string("001565aabbcc.BOOT"), std::string("Y000000000096.cfg"), std::string("y000000000096.CFG"),
-        std::string("y000000000005.cfg"), std::string("y000000001096.cfg"),
-        std::string("y00000000096.cfg"), std::string("y0000000000096.cfg"), std::string("y00000000009a.cfg"),
-        std::string("y000000000096.boot"), std::string("00:15:65:aa:bb:cc.cfg"), std::string("001565aabbc.cfg"),
-        std::string("001565aabbccd.cfg"), std::string("001565aabbcg.cfg"), std::string("001565aabbcc-local.cfg"),
-        std::string("001565aabbcc.cfg.bak"), std::string("001565aabbcc"), std::string(" 001565aabbcc.cfg"),
-        std::string("001565aabbcc.cfg "), std::string("/001565aabbcc.cfg"), std::string("001565aabbcc_Security.enc")}) {
+  for (const std::string& name : {std::string(""),
+                                  std::string("../x.cfg"),
+                                  std::string("%2e%2e"),
+                                  std::string("%2e%2e/001565aabbcc.cfg"),
+                                  std::string("001565aabbcc.cfg%00"),
+                                  std::string("001565aabbcc.cfg\0", 17),
+                                  std::string("..\\001565aabbcc.cfg"),
+                                  std::string("00\\1565aabbcc.cfg"),
+                                  ten_kb,
+                                  ten_kb + ".cfg",
+                                  std::string("001565aabbcc.CFG"),
+                                  std::string("001565AABBCC.cfg"),
+                                  std::string("001565AaBbCc.boot"),
+                                  std::string("001565aabbcc.BOOT"),
+                                  std::string("Y000000000096.cfg"),
+                                  std::string("y000000000096.CFG"),
+                                  std::string("y000000000005.cfg"),
+                                  std::string("y000000001096.cfg"),
+                                  std::string("y00000000096.cfg"),
+                                  std::string("y0000000000096.cfg"),
+                                  std::string("y00000000009a.cfg"),
+                                  std::string("y000000000096.boot"),
+                                  std::string("00:15:65:aa:bb:cc.cfg"),
+                                  std::string("001565aabbc.cfg"),
+                                  std::string("001565aabbccd.cfg"),
+                                  std::string("001565aabbcg.cfg"),
+                                  std::string("001565aabbcc-local.cfg"),
+                                  std::string("001565aabbcc.cfg.bak"),
+                                  std::string("001565aabbcc"),
+                                  std::string(" 001565aabbcc.cfg"),
+                                  std::string("001565aabbcc.cfg "),
+                                  std::string("/001565aabbcc.cfg"),
+                                  std::string("001565aabbcc_Security.enc")}) {
     EXPECT_FALSE(kYealink.Route(name)) << name.substr(0, 40);
   }
 }
@@ -111,6 +134,33 @@ TEST(Yealink, InvalidMacInUserAgentIsAbsent) {
   const UserAgentInfo info = kYealink.ParseUserAgent("Yealink SIP-T46G 28.72.0.1 00:15:65:4a:a9:zz");
   EXPECT_EQ(info.model, "T46G");
   EXPECT_FALSE(info.mac);
+}
+
+TEST(Yealink, TakesUploadsOfTheLocalSettingsAndContacts) {
+  EXPECT_EQ(kYealink.RouteUpload("001565aabbcc-local.cfg")->kind, "local-overrides");
+  EXPECT_EQ(kYealink.RouteUpload("001565aabbcc-contact.xml")->kind, "contacts");
+  for (const char* bad :
+       {"001565aabbcc.cfg", "001565AABBCC-local.cfg", "y000000000096.cfg", "001565aabbcc-local.xml"}) {
+    EXPECT_FALSE(kYealink.RouteUpload(bad)) << bad;
+  }
+}
+
+TEST(Yealink, EncryptsTheMacFileWithItsKeyInAKeyFile) {
+  const Vendor* v = &kYealink;
+  auto scheme = v->Encryption(*v->Route("001565aabbcc.cfg"));
+  ASSERT_TRUE(scheme);
+  EXPECT_EQ(scheme->cipher, Cipher::kYealinkAes128Ecb);
+  EXPECT_EQ(scheme->delivery, KeyDelivery::kKeyFile);
+  EXPECT_FALSE(scheme->required);
+  EXPECT_FALSE(v->Encryption(*v->Route("y000000000096.cfg")));
+  EXPECT_FALSE(v->Encryption(*v->Route("001565aabbcc.boot")));
+  auto key = v->RouteKeyFile("001565aabbcc_Security.enc");
+  ASSERT_TRUE(key);
+  EXPECT_EQ(key->mac.str(), "001565aabbcc");
+  EXPECT_EQ(key->protected_file, "001565aabbcc.cfg");
+  EXPECT_FALSE(v->RouteKeyFile("y000000000096_Security.enc"));
+  EXPECT_FALSE(v->RouteKeyFile("001565AABBCC_Security.enc"));
+  EXPECT_FALSE(v->Route("001565aabbcc_Security.enc")) << "key files are not templates";
 }
 
 }  // namespace

@@ -9,6 +9,7 @@ PACKAGES=(
   libjemalloc-dev libgtest-dev clang libfuzzer-14-dev libclang-rt-14-dev haproxy
   python3 python3-pytest python3-requests curl testssl.sh
   python3-prometheus-client python3-jsonschema sqlmap
+  chromium chromium-driver python3-selenium
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

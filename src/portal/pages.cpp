@@ -194,7 +194,7 @@ ApiResponse Portal::DeviceAction(Request& r, const std::string& mac, const std::
   }
   const auto scope = ScopeId(s);
   if (!api::RoleAllows(s.user.role, needed)) {
-    Audit(r, s.user.actor(), "portal " + action + " refused: role", "deny", 403, "", scope);
+    Audit(r, s.user.actor(), "portal " + action + " refused: role", 403, "", scope, audit::Durability::kWindowed);
     return ErrorPage(r, 403, "Your role may not do this.");
   }
   if ((action == "reactivate" || action == "retire") && r.form["confirm"] != "yes") {
@@ -224,10 +224,10 @@ ApiResponse Portal::DeviceAction(Request& r, const std::string& mac, const std::
   }
   if (!done) {
     const int status = api::StatusOf(done.error().code);
-    Audit(r, s.user.actor(), "portal " + action + " refused", "deny", status, status == 404 ? "" : mac, scope);
+    Audit(r, s.user.actor(), "portal " + action + " refused", status, status == 404 ? "" : mac, scope, audit::Durability::kWindowed);
     return ErrorPage(r, status, status == 404 ? "No such device." : done.error().message);
   }
-  Audit(r, s.user.actor(), "portal " + action, "info", 200, mac, scope);
+  Audit(r, s.user.actor(), "portal " + action, 200, mac, scope, audit::Durability::kDurable);
   return DevicePage(r, mac, notice.Take());
 }
 

@@ -74,16 +74,18 @@ api::BodyAdmission Portal::AdmitBody(const ApiRequest& head) {
   return {kMaxFormBytes, false};
 }
 
-void Portal::Audit(const Request& r, const std::string& actor, const std::string& what, const std::string& decision,
-                   int status, const std::string& mac, std::optional<std::int64_t> tenant_id) {
+void Portal::Audit(const Request& r, const std::string& actor, const std::string& what, int status,
+                   const std::string& mac, std::optional<std::int64_t> tenant_id, audit::Durability durability) {
   nlohmann::json detail = {{"method", r.http.method}, {"path", r.path}};
   audit::AuditRecord rec = audit::InfoRecord(deps_.clock.Now(), "admin", actor, what, mac, std::move(detail));
-  rec.decision = decision;
+  rec.decision = status < 400 ? "info" : "deny";
   rec.listener = r.http.listener;
   rec.peer = r.http.peer_ip;
   rec.status = status;
   rec.tenant_id = tenant_id.value_or(0);
-  if (auto st = deps_.audit.Write(rec, audit::Durability::kDurable); !st) {
+  auto st = durability == audit::Durability::kDurable ? deps_.audit.Write(rec, durability)
+                                                        : deps_.audit.Record(std::move(rec));
+  if (!st) {
     spdlog::error("portal audit write failed: {}", st.error().message);
   }
 }
@@ -131,8 +133,8 @@ ApiResponse Portal::Handle(const ApiRequest& http) {
   if (http.method == "POST") {
     const auto it = r.form.find("csrf");
     if (it == r.form.end() || !crypto::ConstantTimeEquals(it->second, r.session->csrf_token)) {
-      Audit(r, r.session->user.actor(), "portal request refused: missing or wrong CSRF token", "deny", 403, "",
-            r.session->user.tenant ? std::optional(r.session->user.tenant->id) : std::nullopt);
+      Audit(r, r.session->user.actor(), "portal request refused: missing or wrong CSRF token", 403, "",
+            r.session->user.tenant ? std::optional(r.session->user.tenant->id) : std::nullopt, audit::Durability::kWindowed);
       return ErrorPage(r, 403, "The form is out of date; reload the page and try again.");
     }
   }
@@ -142,8 +144,8 @@ ApiResponse Portal::Handle(const ApiRequest& http) {
 ApiResponse Portal::Route(Request& r) {
   const auto& seg = r.target.segments;
   const bool post = r.http.method == "POST";
-  if (post && seg.size() == 2 && seg[1] == "logout") return Logout(r, false);
-  if (post && seg.size() == 2 && seg[1] == "logout-all") return Logout(r, true);
+  if (post && seg.size() == 2 && seg[1] == "logout") return Logout(r, SignOutScope::kThisSession);
+  if (post && seg.size() == 2 && seg[1] == "logout-all") return Logout(r, SignOutScope::kEverywhere);
   if (!post && seg.size() == 2 && seg[1] == "devices") return DeviceList(r);
   if (!post && seg.size() == 3 && seg[1] == "devices") return DevicePage(r, seg[2], "");
   if (post && seg.size() == 4 && seg[1] == "devices") return DeviceAction(r, seg[2], seg[3]);
@@ -178,19 +180,19 @@ ApiResponse Portal::Login(Request& r) {
   const auto csrf = r.form.find("csrf");
   if (!pre_session || csrf == r.form.end() ||
       !crypto::ConstantTimeEquals(csrf->second, Accounts::CsrfToken(*pre_session))) {
-    Audit(r, "portal:-", "portal sign-in refused: missing or wrong CSRF token", "deny", 403, "", std::nullopt);
+    Audit(r, "portal:-", "portal sign-in refused: missing or wrong CSRF token", 403, "", std::nullopt, audit::Durability::kWindowed);
     return LoginPage("The sign-in form is out of date; try again.");
   }
   const std::string user_key = "user:" + name;
   if (const auto wait = throttle_.SourceBlocked(peer, now); wait > 0) {
-    Audit(r, "portal:-", "portal sign-in refused: source throttled", "deny", 429, "", std::nullopt);
+    Audit(r, "portal:-", "portal sign-in refused: source throttled", 429, "", std::nullopt, audit::Durability::kWindowed);
     ApiResponse resp = LoginPage("Too many failed sign-ins from this address; try again later.");
     resp.status = 429;
     resp.headers.emplace_back("Retry-After", std::to_string(wait));
     return resp;
   }
   if (throttle_.PrefixBlocked(user_key, now) > 0) {
-    Audit(r, "portal:" + name, "portal sign-in failed: user locked", "deny", 401, "", std::nullopt);
+    Audit(r, "portal:" + name, "portal sign-in failed: user locked", 401, "", std::nullopt, audit::Durability::kWindowed);
     return LoginPage("Sign-in failed.");
   }
   auto outcome = accounts_.SignIn(name, r.form["password"], r.form["code"]);
@@ -200,10 +202,9 @@ ApiResponse Portal::Login(Request& r) {
   }
   if (!outcome->user) {
     throttle_.RecordFailure(peer, user_key, now);
-    Audit(r, "portal:" + name, fmt::format("portal sign-in failed: {}", SignInFailureName(outcome->failure)), "deny",
-          401, "", std::nullopt);
+    Audit(r, "portal:" + name, fmt::format("portal sign-in failed: {}", SignInFailureName(outcome->failure)), 401, "", std::nullopt, audit::Durability::kWindowed);
     if (outcome->locked_now) {
-      Audit(r, "portal:" + name, "portal user locked: repeated wrong second factor", "deny", 401, "", std::nullopt);
+      Audit(r, "portal:" + name, "portal user locked: repeated wrong second factor", 401, "", std::nullopt, audit::Durability::kDurable);
     }
     return LoginPage("Sign-in failed.");
   }
@@ -212,7 +213,7 @@ ApiResponse Portal::Login(Request& r) {
     if (auto s = accounts_.Resume(*old)) (void)accounts_.SignOut(*s);
   }
   const auto& user = *outcome->user;
-  Audit(r, user.actor(), "portal sign-in", "info", 303, "", user.tenant ? std::optional(user.tenant->id) : std::nullopt);
+  Audit(r, user.actor(), "portal sign-in", 303, "", user.tenant ? std::optional(user.tenant->id) : std::nullopt, audit::Durability::kDurable);
   ApiResponse resp = Redirect("/portal/devices");
   resp.headers.emplace_back("Set-Cookie",
                             CookieHeader(kSessionCookie, outcome->session_id, options_.accounts.absolute_seconds));
@@ -220,17 +221,17 @@ ApiResponse Portal::Login(Request& r) {
   return resp;
 }
 
-ApiResponse Portal::Logout(Request& r, bool everywhere) {
+ApiResponse Portal::Logout(Request& r, SignOutScope scope) {
   const auto& s = *r.session;
   std::string what = "portal sign-out";
-  if (everywhere) {
+  if (scope == SignOutScope::kEverywhere) {
     auto n = accounts_.SignOutEverywhere(s);
     if (!n) return ErrorPage(r, 500, "Sign-out failed; try again.");
     what = fmt::format("portal sign-out everywhere ({} sessions)", *n);
   } else if (auto st = accounts_.SignOut(s); !st) {
     return ErrorPage(r, 500, "Sign-out failed; try again.");
   }
-  Audit(r, s.user.actor(), what, "info", 303, "", s.user.tenant ? std::optional(s.user.tenant->id) : std::nullopt);
+  Audit(r, s.user.actor(), what, 303, "", s.user.tenant ? std::optional(s.user.tenant->id) : std::nullopt, audit::Durability::kDurable);
   ApiResponse resp = Redirect("/portal/login");
   resp.headers.emplace_back("Set-Cookie", CookieHeader(kSessionCookie, "", 0));
   return resp;

@@ -64,13 +64,16 @@ class Portal final : public api::Surface {
   api::ApiResponse Route(Request& r);
   api::ApiResponse LoginPage(std::string_view error);
   api::ApiResponse Login(Request& r);
-  api::ApiResponse Logout(Request& r, bool everywhere);
+  enum class SignOutScope { kThisSession, kEverywhere };
+  api::ApiResponse Logout(Request& r, SignOutScope scope);
   api::ApiResponse DeviceList(Request& r);
   api::ApiResponse DevicePage(Request& r, const std::string& mac, std::string_view notice);
   api::ApiResponse DeviceAction(Request& r, const std::string& mac, const std::string& action);
-  // An audit record of the portal (sign-in, sign-out, action) with the socket's peer; durable.
-  void Audit(const Request& r, const std::string& actor, const std::string& what, const std::string& decision,
-             int status, const std::string& mac, std::optional<std::int64_t> tenant_id);
+  // An audit record of the portal with the socket's peer, "info" below status 400 and
+  // "deny" from it: kDurable for what changed state (sign-in, sign-out, lockout, an action),
+  // kWindowed for refusals.
+  void Audit(const Request& r, const std::string& actor, const std::string& what, int status,
+             const std::string& mac, std::optional<std::int64_t> tenant_id, audit::Durability durability);
 
   PortalDeps deps_;
   PortalOptions options_;

@@ -257,3 +257,26 @@ def test_the_demo_operator_signs_in_with_the_printed_login(server):
     p = Portal(server)
     assert p.sign_in(user, password=fields["password"]).status_code == 303
     assert "00:15:65:a1:b2:c3" in p.page("/portal/devices")
+
+
+def test_no_secret_reaches_the_server_log_and_no_upstream_header_is_trusted(server, admin_user):
+    p = Portal(server)
+    page = p.get("/portal/login")
+    forged = {"X-Forwarded-For": "203.0.113.9", "Forwarded": "for=203.0.113.9", "X-Real-IP": "203.0.113.9"}
+    r = p.post("/portal/login", {"csrf": p.csrf(page.text), "user": "olivia", "password": PASSWORD,
+                                 "code": admin_user.next_code()}, headers=forged)
+    assert r.status_code == 303
+    record = server.last_audit(reason="portal sign-in")
+    assert record["peer"].startswith("127.0.0.1") and "203.0.113.9" not in server.audit_bytes().decode()
+    log = server.log.read_text()
+    for secret in (PASSWORD, admin_user.secret, *admin_user.recovery, p.http.cookies.get("pg_session")):
+        assert secret not in log and secret not in server.audit_bytes().decode()
+
+
+def test_failed_sign_ins_from_one_source_are_throttled(server, admin_user):
+    p = Portal(server)
+    for _ in range(6):
+        assert p.sign_in(admin_user, password="not the password 1", code="000000").status_code == 401
+    r = p.sign_in(admin_user)  # right password and code, but the source is throttled
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+    server.last_audit(reason="portal sign-in refused: source throttled")

@@ -37,8 +37,15 @@ using asio::awaitable;
 
 struct AdminListener::State {
   State(asio::io_context& io, AdminListenerConfig cfg, Api& a, audit::AuditLog& log, const Clock& c,
-        std::shared_ptr<asio::ssl::context> ctx)
-      : ioc(io), config(std::move(cfg)), api(a), audit(log), clock(c), ssl_ctx(std::move(ctx)), acceptor(io) {}
+        std::shared_ptr<asio::ssl::context> ctx, Surface* p)
+      : ioc(io),
+        config(std::move(cfg)),
+        api(a),
+        audit(log),
+        clock(c),
+        ssl_ctx(std::move(ctx)),
+        portal(p),
+        acceptor(io) {}
 
   asio::io_context& ioc;
   AdminListenerConfig config;
@@ -46,6 +53,7 @@ struct AdminListener::State {
   audit::AuditLog& audit;
   const Clock& clock;
   std::shared_ptr<asio::ssl::context> ssl_ctx;
+  Surface* portal;  // may be null
   tcp::acceptor acceptor;
   std::atomic<std::uint32_t> open{0};
   std::atomic<bool> stopped{false};
@@ -90,12 +98,16 @@ std::string Serialize(const ApiResponse& r, bool head, unsigned version, bool ke
   out +=
       "Cache-Control: no-store\r\n"
       "X-Content-Type-Options: nosniff\r\n"
-      "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
       "Strict-Transport-Security: max-age=63072000\r\n"
       "Referrer-Policy: no-referrer\r\n"
       "X-Frame-Options: DENY\r\n"
       "Cross-Origin-Resource-Policy: same-origin\r\n";
-  for (const auto& [name, value] : r.headers) out += name + ": " + value + "\r\n";
+  bool own_csp = false;
+  for (const auto& [name, value] : r.headers) {
+    out += name + ": " + value + "\r\n";
+    own_csp = own_csp || name == "Content-Security-Policy";
+  }
+  if (!own_csp) out += "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n";
   if (version == 10 && keep_alive) out += "Connection: keep-alive\r\n";
   if (version != 10 && !keep_alive) out += "Connection: close\r\n";
   const bool may_have_body = r.status >= 200 && r.status != 204 && r.status != 304;
@@ -216,6 +228,7 @@ awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp
     ar.target = std::string(head.target());
     ar.authorization = AllLines(head, bhttp::field::authorization);
     ar.origin = AllLines(head, bhttp::field::origin);
+    ar.cookie = AllLines(head, bhttp::field::cookie);
     ar.content_type = std::string(head[bhttp::field::content_type]);
     ar.peer_ip = peer_ip;
     ar.listener = s.config.name;
@@ -231,8 +244,9 @@ awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp
       body_unread = true;
       keep_alive = false;
     };
+    Surface* surface = s.portal != nullptr && s.portal->Serves(ar.target) ? s.portal : nullptr;
     if (has_body) {
-      const BodyAdmission admitted = s.api.AdmitBody(ar);
+      const BodyAdmission admitted = surface ? surface->AdmitBody(ar) : s.api.AdmitBody(ar);
       std::variant<ApiResponse, std::unique_ptr<StreamedRequest>> opened;
       if (admitted.limit == 0) {
         // Not admitted: answered without reading the body, and the connection closes.
@@ -264,7 +278,7 @@ awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp
         }
       }
     }
-    const ApiResponse response = answer ? std::move(*answer) : s.api.Handle(ar);
+    const ApiResponse response = answer ? std::move(*answer) : surface ? surface->Handle(ar) : s.api.Handle(ar);
     // HTTP/1.0 has no chunked encoding: a streamed body ends with the connection.
     if (response.stream && version == 10) keep_alive = false;
     beast::get_lowest_layer(stream).expires_after(s.config.request_timeout);
@@ -351,9 +365,10 @@ awaitable<void> AcceptLoop(std::shared_ptr<AdminListener::State> state) {
 }  // namespace
 
 Result<std::unique_ptr<AdminListener>> AdminListener::Create(asio::io_context& ioc, const AdminListenerConfig& config,
-                                                             Api& api, audit::AuditLog& audit, const Clock& clock) {
+                                                             Api& api, audit::AuditLog& audit, const Clock& clock,
+                                                             Surface* portal) {
   PG_TRY(auto ctx, tls::MakeServerContext(config.tls));
-  auto state = std::make_shared<State>(ioc, config, api, audit, clock, std::move(ctx));
+  auto state = std::make_shared<State>(ioc, config, api, audit, clock, std::move(ctx), portal);
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(config.bind, ec);
   if (ec) return Error::InvalidArgument("admin listener " + config.name + ": bad bind address '" + config.bind + "'");

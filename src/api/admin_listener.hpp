@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "api/api.hpp"
+#include "api/surface.hpp"
 #include "audit/audit_log.hpp"
 #include "base/result.hpp"
 #include "tls/server_context.hpp"
@@ -51,9 +52,12 @@ struct AdminListenerConfig {
 
 class AdminListener {
  public:
-  // Binds immediately, so a port in use or unusable TLS files fail the start-up.
+  // Binds immediately, so a port in use or unusable TLS files fail the start-up. `portal`
+  // (may be null) serves the targets it claims (Surface::Serves); it must outlive the
+  // listener.
   static Result<std::unique_ptr<AdminListener>> Create(boost::asio::io_context& ioc, const AdminListenerConfig& config,
-                                                       Api& api, audit::AuditLog& audit, const Clock& clock);
+                                                       Api& api, audit::AuditLog& audit, const Clock& clock,
+                                                       Surface* portal = nullptr);
   ~AdminListener();
   void Start();
   void Stop();

@@ -19,6 +19,7 @@ struct ApiRequest {
   std::vector<std::string> authorization;
   std::string content_type;
   std::vector<std::string> origin;  // Origin field lines
+  std::vector<std::string> cookie;  // Cookie field lines (the portal's session)
   std::string body;
   // The request declared a body that was not read (Api::AdmitBody refused it).
   bool body_withheld = false;
@@ -38,8 +39,9 @@ struct ApiResponse {
   std::string content_type = "application/json";
   std::string body;
   BodyStream stream;  // when set, the body (and `body` is empty)
-  // Extra fields (Retry-After, WWW-Authenticate, Allow, CORS); the listener adds the
-  // security headers every response carries.
+  // Extra fields (Retry-After, WWW-Authenticate, Allow, CORS, Set-Cookie); the listener adds
+  // the security headers every response carries, and its Content-Security-Policy unless the
+  // response has its own (the portal's pages).
   std::vector<std::pair<std::string, std::string>> headers;
 };
 

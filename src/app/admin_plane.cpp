@@ -7,7 +7,8 @@
 
 namespace provgate::app {
 
-Result<std::unique_ptr<AdminPlane>> AdminPlane::Start(const Config& config, api::ApiDeps deps) {
+Result<std::unique_ptr<AdminPlane>> AdminPlane::Start(const Config& config, api::ApiDeps deps,
+                                                     portal::PortalDeps portal_deps) {
   if (config.admin.empty()) return std::unique_ptr<AdminPlane>();
   std::unique_ptr<AdminPlane> plane(new AdminPlane());
   for (const auto& lc : config.admin) {
@@ -17,11 +18,13 @@ Result<std::unique_ptr<AdminPlane>> AdminPlane::Start(const Config& config, api:
       std::filesystem::permissions(lc.api.imports_dir, std::filesystem::perms::owner_all, ec);
     }
     PG_TRY(auto api, api::Api::Create(deps, lc.api));
-    PG_TRY(auto listener, api::AdminListener::Create(plane->ioc_, lc, *api, deps.audit, deps.clock));
+    auto portal = std::make_unique<portal::Portal>(portal_deps, portal::PortalOptions{});
+    PG_TRY(auto listener, api::AdminListener::Create(plane->ioc_, lc, *api, deps.audit, deps.clock, portal.get()));
     spdlog::info("admin listener {} on {}:{} (operator client certificates {})", listener->name(), lc.bind,
                  listener->port(), tls::ClientCertModeName(lc.tls.client_cert));
     listener->Start();
     plane->apis_.push_back(std::move(api));
+    plane->portals_.push_back(std::move(portal));
     plane->listeners_.push_back(std::move(listener));
   }
   plane->thread_ = std::thread([p = plane.get()] {

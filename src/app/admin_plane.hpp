@@ -14,14 +14,17 @@
 #include "api/admin_listener.hpp"
 #include "api/api.hpp"
 #include "app/config.hpp"
+#include "portal/portal.hpp"
 
 namespace provgate::app {
 
 class AdminPlane {
  public:
   // Nothing (null) when the config has no [[admin]] table. Binds every admin listener
-  // before returning, so a port in use fails the start.
-  static Result<std::unique_ptr<AdminPlane>> Start(const Config& config, api::ApiDeps deps);
+  // before returning, so a port in use fails the start. Every admin listener serves the
+  // REST API and the web portal.
+  static Result<std::unique_ptr<AdminPlane>> Start(const Config& config, api::ApiDeps deps,
+                                                   portal::PortalDeps portal_deps);
   // Stops accepting and joins the thread.
   ~AdminPlane();
   void Stop();
@@ -32,6 +35,7 @@ class AdminPlane {
   AdminPlane() = default;
   boost::asio::io_context ioc_{1};
   std::vector<std::unique_ptr<api::Api>> apis_;
+  std::vector<std::unique_ptr<portal::Portal>> portals_;
   std::vector<std::unique_ptr<api::AdminListener>> listeners_;
   std::thread thread_;
 };

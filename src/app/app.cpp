@@ -26,6 +26,7 @@
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/operator_store.hpp"
 #include "app/admin_plane.hpp"
+#include "portal/sqlite_user_store.hpp"
 
 namespace provgate::app {
 
@@ -44,6 +45,8 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor, Role ro
   PG_TRY(auto box, crypto::SecretBox::OpenOrCreateKeyFile(c.master_key_path));
   PG_TRY(app->store_, store::SqliteStore::Open(c.db_path, box, app->clock_));
   PG_TRY(app->operator_store_, store::SqliteOperatorStore::Open(c.db_path));
+  PG_TRY(app->portal_users_, portal::SqliteUserStore::Open(c.db_path));
+  app->box_ = std::make_unique<crypto::SecretBox>(box);
   if (role == Role::kServer) {
     PG_TRY(app->audit_connection_, store::SqliteStore::Open(c.db_path, std::move(box), app->clock_));
   }
@@ -191,7 +194,9 @@ Status App::Serve(ServeOptions options) {
   };
   PG_TRY(auto admin_plane, AdminPlane::Start(config_, api::ApiDeps{*store_, *operator_store_, *audit_, vendors_,
                                                                    *templates_, config_.provisioning_url, clock_,
-                                                                   std::move(probes)}));
+                                                                   std::move(probes)},
+                                             portal::PortalDeps{*portal_users_, *store_, *operator_store_, *box_,
+                                                                *audit_, vendors_, clock_}));
   serving = true;
   // Bans added or lifted by the CLI or by other nodes reach this node within seconds.
   boost::asio::steady_timer ban_reload(main);

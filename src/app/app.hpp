@@ -13,6 +13,8 @@
 #include "base/clock.hpp"
 #include "render/template_set.hpp"
 #include "pipeline/withheld.hpp"
+#include "portal/user_store.hpp"
+#include "crypto/secret_box.hpp"
 #include "service/admin.hpp"
 #include "service/lint.hpp"
 #include "store/cached_audit_store.hpp"
@@ -36,6 +38,10 @@ class App {
   store::Store& store() { return *store_; }
   // API keys and the operator plane's paginated queries (its own connection).
   store::OperatorStore& operator_store() { return *operator_store_; }
+  // The web portal's users and sessions (its own connection).
+  portal::UserStore& portal_users() { return *portal_users_; }
+  // The master key's secret box (sealing the portal's TOTP secrets).
+  const crypto::SecretBox& secret_box() const { return *box_; }
   audit::AuditLog& audit() { return *audit_; }
   const Clock& clock() const { return clock_; }
   const Config& config() const { return config_; }
@@ -83,6 +89,8 @@ class App {
   SystemClock clock_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::OperatorStore> operator_store_;
+  std::unique_ptr<portal::UserStore> portal_users_;
+  std::unique_ptr<crypto::SecretBox> box_;
   // The audit trail's own connection to the same database: its copies write while the
   // serving threads read through store_, which WAL allows, without sharing store_'s lock.
   std::unique_ptr<store::AuditStore> audit_connection_;  // the server's only

@@ -9,6 +9,8 @@
 
 #include "app/app.hpp"
 #include "base/clock.hpp"
+#include "crypto/random.hpp"
+#include "portal/accounts.hpp"
 #include "service/api_keys.hpp"
 #include "tls/cert_factory.hpp"
 
@@ -65,12 +67,23 @@ Status WriteFile(const fs::path& p, const std::string& text) {
   return Ok();
 }
 
+// A file only its owner can read, for a secret shown once.
+Status WriteSecretFile(const fs::path& p, const std::string& text) {
+  const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return Error::Unavailable("cannot write " + p.string());
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!written) return Error::Unavailable("cannot write " + p.string());
+  return Ok();
+}
+
 Demo Describe(const fs::path& dir, std::uint16_t port, std::uint16_t admin_port) {
   Demo d;
   d.dir = fs::absolute(dir);
   d.config = d.dir / "provgate.toml";
   d.admin_port = admin_port;
   d.admin_key_file = d.dir / "admin-api-key";
+  d.portal_login_file = d.dir / "portal-login";
   d.ca_cert = d.dir / "tls" / "ca.crt";
   d.port = port;
   for (const auto& s : kDemoDevices) {
@@ -174,12 +187,15 @@ key = "tls/server.key"
     // The demo operator's key, shown once: kept in a file only its owner can read.
     service::ApiKeys keys(app->operator_store(), app->store(), app->audit(), app->clock(), "demo-init");
     PG_TRY(auto key, keys.Add("admin", "", 0, "demo admin"));
-    const int fd = ::open(demo.admin_key_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return Error::Unavailable("cannot write " + demo.admin_key_file.string());
-    const std::string text = key.key + "\n";
-    const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ::close(fd);
-    if (!written) return Error::Unavailable("cannot write " + demo.admin_key_file.string());
+    PG_TRY_STATUS(WriteSecretFile(demo.admin_key_file, key.key + "\n"));
+    // The demo operator's portal sign-in, shown once the same way.
+    PG_TRY(const std::string password, crypto::RandomPassword(20, crypto::kDefaultPasswordAlphabet));
+    portal::Accounts accounts(app->portal_users(), app->store(), app->secret_box(), app->audit(), app->clock());
+    PG_TRY(auto user, accounts.AddUser(std::string(kDemoPortalUser), "admin", "", password, "demo-init"));
+    std::string login = fmt::format("user: {}\npassword: {}\ntotp-secret: {}\notpauth-uri: {}\n", user.user.name,
+                                    password, user.totp_secret, user.otpauth_uri);
+    for (const auto& code : user.recovery_codes) login += "recovery-code: " + code + "\n";
+    PG_TRY_STATUS(WriteSecretFile(demo.portal_login_file, login));
   }
   fs::rename(tmp, demo.config, ec);
   if (ec) return Error::Unavailable("cannot write " + demo.config.string() + ": " + ec.message());
@@ -209,6 +225,12 @@ std::string DescribeDemo(const Demo& demo) {
         "\nAdmin API (docs/api.md) on https://localhost:{0}/api/v1/, with the demo admin key in {1}:\n"
         "  curl --cacert {2} -H \"Authorization: Bearer $(cat {1})\" https://localhost:{0}/api/v1/devices\n",
         demo.admin_port, demo.admin_key_file.string(), demo.ca_cert.string());
+  }
+  if (fs::exists(demo.portal_login_file)) {
+    out += fmt::format(
+        "\nWeb portal (docs/portal.md) on https://localhost:{}/portal/: user {}, with the password, the TOTP\n"
+        "secret for an authenticator app and recovery codes in {}\n",
+        demo.admin_port, kDemoPortalUser, demo.portal_login_file.string());
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.hpp"
@@ -31,7 +32,12 @@ struct Demo {
   // The admin listener on loopback and the file holding the demo's admin API key (0600).
   std::uint16_t admin_port = 0;
   std::filesystem::path admin_key_file;
+  // The demo operator's portal sign-in (user, password, TOTP secret, recovery codes; 0600).
+  std::filesystem::path portal_login_file;
 };
+
+// The demo operator's portal user name.
+inline constexpr std::string_view kDemoPortalUser = "demo";
 
 // The admin port a demo gets when none is given: the device port + 1000 (8443 -> 9443),
 // or ephemeral (0) when that does not fit or the device port is ephemeral.

@@ -38,6 +38,8 @@ void AddDemoCommands(CLI::App& root, GlobalOptions& g, Handler& h);
 // `provgate apikey add|list|revoke` (apikey_cmd.cpp) and `provgate audit list` (audit_cmd.cpp).
 void AddApiKeyCommands(CLI::App& root, GlobalOptions& g, Handler& h);
 void AddAuditCommands(CLI::App& root, GlobalOptions& g, Handler& h);
+// `provgate user add` (user_cmd.cpp): web portal users.
+void AddUserCommands(CLI::App& root, GlobalOptions& g, Handler& h);
 // `provgate lint` (lint_cmd.cpp).
 void AddLintCommand(CLI::App& root, GlobalOptions& g, Handler& h);
 // `tenant vars ...` and `device vars ...` on the existing subcommands (vars_cmd.cpp).

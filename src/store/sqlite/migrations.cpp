@@ -167,6 +167,39 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 CREATE INDEX audit_by_tenant ON audit(tenant_id, id);
 )sql"},
+    Migration{9, "web portal users, recovery codes and sessions", R"sql(
+-- Portal users have the roles of API keys, with the same tenant rule. password_hash is an
+-- Argon2id string (libsodium crypto_pwhash_str); totp_secret_enc is secretbox output;
+-- totp_last_step is the last accepted TOTP time step (a code is never accepted twice).
+CREATE TABLE portal_users (
+  id              INTEGER PRIMARY KEY,
+  name            TEXT    NOT NULL UNIQUE CHECK (name <> ''),
+  role            TEXT    NOT NULL CHECK (role IN ('admin', 'tenant-admin', 'support', 'auditor')),
+  tenant_id       INTEGER REFERENCES tenants(id),
+  password_hash   TEXT    NOT NULL,
+  totp_secret_enc BLOB    NOT NULL,
+  totp_last_step  INTEGER NOT NULL DEFAULT 0,
+  failed_codes    INTEGER NOT NULL DEFAULT 0,
+  locked_until    INTEGER NOT NULL DEFAULT 0,
+  created_by      TEXT    NOT NULL DEFAULT '',
+  created_at      INTEGER NOT NULL,
+  CHECK ((role = 'admin') = (tenant_id IS NULL) OR role IN ('support', 'auditor'))
+);
+-- SHA-256 of each unused recovery code; a used code is deleted.
+CREATE TABLE portal_recovery_codes (
+  user_id INTEGER NOT NULL REFERENCES portal_users(id) ON DELETE CASCADE,
+  hash    TEXT    NOT NULL CHECK (length(hash) = 64),
+  PRIMARY KEY (user_id, hash)
+);
+-- SHA-256 of the session id; the id itself lives only in the user's cookie.
+CREATE TABLE portal_sessions (
+  id_hash      TEXT    PRIMARY KEY CHECK (length(id_hash) = 64),
+  user_id      INTEGER NOT NULL REFERENCES portal_users(id) ON DELETE CASCADE,
+  created_at   INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL
+);
+CREATE INDEX portal_sessions_by_user ON portal_sessions(user_id);
+)sql"},
 };
 
 constexpr bool VersionsAreContiguous() {

@@ -1,0 +1,84 @@
+// The web portal under /portal on the admin listener: server-rendered pages for operators
+// and tenant users. The request path reads top to bottom (Portal::Handle): static assets and
+// the sign-in page need no session; every other page needs a live session (cookie
+// pg_session, Secure, HttpOnly, SameSite=Strict, Path=/portal); every POST needs the
+// session's CSRF token (the sign-in form a pre-session token in its own cookie); the role
+// check follows the API's permissions (api::RoleAllows); then the page, which calls
+// service::Admin confined to the user's tenant exactly as the API confines a key.
+//
+// Security contract: no page changes state on GET; a device of another tenant answers
+// exactly as an absent one (404); every response carries a strict CSP (no inline script or
+// style), no-store and frame-ancestors 'none'; nothing a client sent is trusted beyond the
+// session cookie and the form (no upstream header, no client address but the socket's);
+// sign-ins, failures, lockouts, sign-outs and actions are audited with the socket's peer.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api/auth_throttle.hpp"
+#include "api/surface.hpp"
+#include "audit/audit_log.hpp"
+#include "base/clock.hpp"
+#include "portal/accounts.hpp"
+#include "store/operator_store.hpp"
+#include "store/store.hpp"
+#include "vendors/vendor.hpp"
+
+namespace provgate::portal {
+
+inline constexpr std::string_view kSessionCookie = "pg_session";
+inline constexpr std::string_view kLoginCookie = "pg_login";
+inline constexpr size_t kMaxFormBytes = 16 * 1024;
+
+struct PortalDeps {
+  UserStore& users;
+  store::Store& store;
+  store::OperatorStore& operator_store;
+  const crypto::SecretBox& box;
+  audit::AuditLog& audit;
+  const vendors::Registry& vendors;
+  const Clock& clock;
+};
+
+struct PortalOptions {
+  AccountOptions accounts;
+  // Failed sign-ins per source and per user name (the name's limit locks it).
+  api::AuthThrottleOptions sign_in_failures{5, 300, 900};
+};
+
+class Portal final : public api::Surface {
+ public:
+  Portal(PortalDeps deps, PortalOptions options);
+  ~Portal() override;
+
+  bool Serves(std::string_view target) const override;
+  api::BodyAdmission AdmitBody(const api::ApiRequest& head) override;
+  api::ApiResponse Handle(const api::ApiRequest& request) override;
+
+  struct Request;
+
+ private:
+  api::ApiResponse Route(Request& r);
+  api::ApiResponse LoginPage(std::string_view error);
+  api::ApiResponse Login(Request& r);
+  enum class SignOutScope { kThisSession, kEverywhere };
+  api::ApiResponse Logout(Request& r, SignOutScope scope);
+  api::ApiResponse DeviceList(Request& r);
+  api::ApiResponse DevicePage(Request& r, const std::string& mac, std::string_view notice);
+  api::ApiResponse DeviceAction(Request& r, const std::string& mac, const std::string& action);
+  // An audit record of the portal with the socket's peer, "info" below status 400 and
+  // "deny" from it: kDurable for what changed state (sign-in, sign-out, lockout, an action),
+  // kWindowed for refusals.
+  void Audit(const Request& r, const std::string& actor, const std::string& what, int status,
+             const std::string& mac, std::optional<std::int64_t> tenant_id, audit::Durability durability);
+
+  PortalDeps deps_;
+  PortalOptions options_;
+  Accounts accounts_;
+  api::AuthThrottle throttle_;
+};
+
+}  // namespace provgate::portal

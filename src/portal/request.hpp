@@ -1,0 +1,30 @@
+// Internals of Portal shared by portal.cpp and pages.cpp: the per-request state and the
+// response builders every page uses.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api/query.hpp"
+#include "portal/portal.hpp"
+
+namespace provgate::portal {
+
+struct Portal::Request {
+  const api::ApiRequest& http;
+  std::string path;  // the target without its query, for audit records
+  api::Target target;
+  std::map<std::string, std::string> form;  // a POST's fields
+  std::optional<Session> session;
+};
+
+// An HTML response with the portal's CSP (the listener adds the other security headers).
+api::ApiResponse HtmlResponse(int status, std::string body);
+// 303 See Other to a portal path.
+api::ApiResponse Redirect(std::string location);
+// A page saying `message`, with the header of the signed-in user when there is one.
+api::ApiResponse ErrorPage(const Portal::Request& r, int status, std::string_view message);
+
+}  // namespace provgate::portal

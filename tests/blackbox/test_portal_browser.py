@@ -1,0 +1,113 @@
+"""The web portal in real headless Chromium (Debian's chromium + chromium-driver, driven by
+python3-selenium): sign in with password and TOTP, find a device, reactivate it and see the
+new window, sign out. Screenshots are kept under the test's tmp dir (pytest --basetemp to
+keep them elsewhere)."""
+import re
+import shutil
+import subprocess
+import time
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import YEALINK
+from portal_client import PASSWORD, add_user
+
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def spki_sha256(cert):
+    """base64 SHA-256 of the certificate's public key, as Chromium's SPKI allow-list wants."""
+    pub = subprocess.run(["openssl", "x509", "-in", str(cert), "-pubkey", "-noout"], capture_output=True,
+                         check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pub, capture_output=True,
+                         check=True).stdout
+    import base64
+    import hashlib
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+@pytest.fixture
+def browser(server, tmp_path):
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1280,900",
+                # The demo CA is not in the browser's trust store: exactly the demo server's
+                # key is accepted, nothing else.
+                "--ignore-certificate-errors-spki-list=" + spki_sha256(server.dir / "tls" / "server.crt")):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def shot(driver, tmp_path, name):
+    path = tmp_path / "screenshots" / f"{name}.png"
+    path.parent.mkdir(exist_ok=True)
+    assert driver.save_screenshot(str(path))
+    return path
+
+
+def test_sign_in_find_a_device_reactivate_it_and_sign_out(server, browser, tmp_path):
+    user = add_user(server, "olivia", "admin")
+    base = f"https://localhost:{server.admin_port}"
+    wait = WebDriverWait(browser, 20)
+
+    browser.get(base + "/portal/")
+    wait.until(EC.presence_of_element_located((By.ID, "sign-in")))
+    assert browser.current_url.endswith("/portal/login")
+    browser.find_element(By.ID, "user").send_keys(user.name)
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "code").send_keys(user.next_code())
+    shot(browser, tmp_path, "1-sign-in")
+    browser.find_element(By.ID, "sign-in").click()
+    wait.until(EC.presence_of_element_located((By.ID, "devices")))
+    assert browser.find_element(By.ID, "who").text == "olivia"
+    shot(browser, tmp_path, "2-devices")
+
+    # Find the device by part of its MAC.
+    browser.find_element(By.ID, "q").send_keys("65:a1:b2:c3")
+    browser.find_element(By.ID, "filter").click()
+    wait.until(EC.url_contains("q=65"))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#devices tbody tr")
+    assert [r.find_element(By.TAG_NAME, "a").text for r in rows] == ["00:15:65:a1:b2:c3"]
+    rows[0].find_element(By.TAG_NAME, "a").click()
+    wait.until(EC.presence_of_element_located((By.ID, "action-reactivate")))
+    old_window = browser.find_element(By.ID, "window-expires").text
+    shot(browser, tmp_path, "3-device")
+
+    # Reactivate: the checkbox the server requires, then the script's confirmation dialog.
+    browser.find_element(By.ID, "confirm-reactivate").click()
+    browser.find_element(By.ID, "action-reactivate").click()
+    alert = wait.until(EC.alert_is_present())
+    assert "Reactivate this device?" in alert.text
+    alert.accept()
+    wait.until(EC.presence_of_element_located((By.ID, "new-window")))
+    new_window = browser.find_element(By.ID, "new-window").text
+    assert new_window == browser.find_element(By.ID, "window-expires").text
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", new_window), new_window
+    assert new_window >= old_window
+    assert browser.find_element(By.ID, "url-token").text
+    shot(browser, tmp_path, "4-reactivated")
+    # The timeline reads the store's copy of the audit trail, which follows within seconds.
+    deadline = time.time() + 10
+    while "portal reactivate" not in browser.find_element(By.ID, "timeline").text:
+        assert time.time() < deadline, "the reactivation never reached the timeline"
+        time.sleep(0.3)
+        browser.get(f"{base}/portal/devices/{YEALINK}")
+    shot(browser, tmp_path, "5-timeline")
+    assert server.last_audit(reason="portal reactivate")["device"] == YEALINK
+
+    browser.find_element(By.ID, "sign-out").click()
+    wait.until(EC.presence_of_element_located((By.ID, "sign-in")))
+    browser.get(base + "/portal/devices")
+    wait.until(EC.presence_of_element_located((By.ID, "sign-in")))
+    assert browser.current_url.endswith("/portal/login")
+    shot(browser, tmp_path, "6-signed-out")
+    assert len(list((tmp_path / "screenshots").glob("*.png"))) == 6

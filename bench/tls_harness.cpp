@@ -1,4 +1,4 @@
-// provgate_tls_harness (issue 12): times the server side of full mutual-TLS handshakes run
+// provgate_tls_harness: times the server side of full mutual-TLS handshakes run
 // entirely in memory (a BIO pair, one thread, no sockets), to separate what OpenSSL costs
 // from what provgate's own TLS settings and identity path add. Modes, interleaved batch by
 // batch so drift hits them alike:

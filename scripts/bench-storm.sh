@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Storm and memory benchmark (issue 12): N distinct devices each boot once (Yealink sequence,
+# Storm and memory benchmark: N distinct devices each boot once (Yealink sequence,
 # one new mutual-TLS connection per device) against a provgate whose store holds many more
 # devices; every request must succeed and be in the audit log; the server's RSS is sampled
 # idle, during the storm and after it. See docs/performance.md ("Storm and memory").

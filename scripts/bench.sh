@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Boot-storm benchmark (issue 12): provgate against nginx serving the same configs as
+# Boot-storm benchmark: provgate against nginx serving the same configs as
 # pre-rendered static files with client-certificate checks, in one run, interleaved rounds.
 # Three servers: provgate; "nginx", tuned as Mozilla's intermediate guideline has it (shared
 # session cache, no stateless tickets), the anchor; "nginx-default", the same with nginx's

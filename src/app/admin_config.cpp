@@ -14,12 +14,29 @@ Error ConfigError(const path& file, const std::string& key, const std::string& w
   return Error::InvalidArgument(fmt::format("{}: {}: {}", file.string(), key, what));
 }
 
-const std::set<std::string, std::less<>> kKnownKeys = {
-    "name", "bind", "port", "cert", "key", "client_cert", "trust_anchors", "handshake_timeout_ms",
-    "header_timeout_ms", "request_timeout_ms", "idle_timeout_ms", "max_header_bytes", "max_connections",
-    "max_connections_per_source", "max_json_bytes",
-    "max_import_bytes", "cors_origins", "key_rate", "key_burst", "auth_max_failures",
-    "auth_window_seconds", "auth_block_seconds", "imports_dir"};
+const std::set<std::string, std::less<>> kKnownKeys = {"name",
+                                                       "bind",
+                                                       "port",
+                                                       "cert",
+                                                       "key",
+                                                       "client_cert",
+                                                       "trust_anchors",
+                                                       "handshake_timeout_ms",
+                                                       "header_timeout_ms",
+                                                       "request_timeout_ms",
+                                                       "idle_timeout_ms",
+                                                       "max_header_bytes",
+                                                       "max_connections",
+                                                       "max_connections_per_source",
+                                                       "max_json_bytes",
+                                                       "max_import_bytes",
+                                                       "cors_origins",
+                                                       "key_rate",
+                                                       "key_burst",
+                                                       "auth_max_failures",
+                                                       "auth_window_seconds",
+                                                       "auth_block_seconds",
+                                                       "imports_dir"};
 
 Result<std::string> Text(const toml::table& t, const path& file, const std::string& where, const char* key,
                          std::string fallback) {
@@ -95,8 +112,9 @@ Result<api::AdminListenerConfig> ParseOne(const toml::table& t, const path& file
   PG_TRY(auto cert, Text(t, file, where, "cert", ""));
   PG_TRY(auto key, Text(t, file, where, "key", ""));
   if (cert.empty() || key.empty()) {
-    return ConfigError(file, where, "'cert' and 'key' (server certificate and key, PEM) are required: the admin "
-                                    "plane is served over TLS only");
+    return ConfigError(file, where,
+                       "'cert' and 'key' (server certificate and key, PEM) are required: the admin "
+                       "plane is served over TLS only");
   }
   auto resolve = [&base](const std::string& p) { return path(p).is_absolute() ? path(p) : base / p; };
   c.tls.cert_file = resolve(cert);
@@ -122,11 +140,11 @@ Result<api::AdminListenerConfig> ParseOne(const toml::table& t, const path& file
   c.max_header_bytes = static_cast<std::uint32_t>(header);
   PG_TRY(auto conns, Integer(t, file, where, "max_connections", c.max_connections, 1, 10'000));
   c.max_connections = static_cast<std::uint32_t>(conns);
-  PG_TRY(auto per_source, Integer(t, file, where, "max_connections_per_source", c.max_connections_per_source, 1,
-                                  10'000));
+  PG_TRY(auto per_source,
+         Integer(t, file, where, "max_connections_per_source", c.max_connections_per_source, 1, 10'000));
   c.max_connections_per_source = static_cast<std::uint32_t>(per_source);
-  PG_TRY(auto json, Integer(t, file, where, "max_json_bytes", static_cast<std::int64_t>(c.api.max_json_bytes), 1024,
-                            64 << 20));
+  PG_TRY(auto json,
+         Integer(t, file, where, "max_json_bytes", static_cast<std::int64_t>(c.api.max_json_bytes), 1024, 64 << 20));
   c.api.max_json_bytes = static_cast<size_t>(json);
   PG_TRY(auto import, Integer(t, file, where, "max_import_bytes", static_cast<std::int64_t>(c.api.max_import_bytes),
                               1024, std::int64_t{1} << 30));
@@ -140,7 +158,8 @@ Result<api::AdminListenerConfig> ParseOne(const toml::table& t, const path& file
   }
   PG_TRY(c.api.per_key.per_second, Positive(t, file, where, "key_rate", c.api.per_key.per_second));
   PG_TRY(c.api.per_key.burst, Positive(t, file, where, "key_burst", c.api.per_key.burst));
-  if (c.api.per_key.burst < 20) return ConfigError(file, where + ".key_burst", "must be at least 20 (an import costs 20)");
+  if (c.api.per_key.burst < 20)
+    return ConfigError(file, where + ".key_burst", "must be at least 20 (an import costs 20)");
   auto& af = c.api.auth_failures;
   PG_TRY(auto maxf, Integer(t, file, where, "auth_max_failures", af.max_failures, 1, 100'000));
   af.max_failures = static_cast<int>(maxf);

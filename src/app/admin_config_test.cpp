@@ -13,8 +13,7 @@ Result<Config> Load(const std::string& name, const std::string& admin) {
   auto dir = std::filesystem::path(::testing::TempDir()) / ("admin_cfg_" + name);
   std::filesystem::create_directories(dir);
   auto p = dir / "provgate.toml";
-  std::ofstream(p) << "[[listener]]\nport = 8443\ncert = \"s.crt\"\nkey = \"s.key\"\nclient_cert = \"off\"\n"
-                   << admin;
+  std::ofstream(p) << "[[listener]]\nport = 8443\ncert = \"s.crt\"\nkey = \"s.key\"\nclient_cert = \"off\"\n" << admin;
   return LoadConfig(p);
 }
 

@@ -8,7 +8,7 @@
 namespace provgate::app {
 
 Result<std::unique_ptr<AdminPlane>> AdminPlane::Start(const Config& config, api::ApiDeps deps,
-                                                     portal::PortalDeps portal_deps) {
+                                                      portal::PortalDeps portal_deps) {
   if (config.admin.empty()) return std::unique_ptr<AdminPlane>();
   std::unique_ptr<AdminPlane> plane(new AdminPlane());
   for (const auto& lc : config.admin) {

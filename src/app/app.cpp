@@ -1,13 +1,13 @@
 #include "app/app.hpp"
 
+#include <fmt/format.h>
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <fmt/format.h>
-#include <pthread.h>
-#include <unistd.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <functional>
@@ -15,18 +15,18 @@
 #include <thread>
 #include <utility>
 
+#include "app/admin_plane.hpp"
 #include "app/server_metrics.hpp"
 #include "base/process.hpp"
 #include "crypto/random.hpp"
 #include "crypto/secret_box.hpp"
 #include "http/listener.hpp"
 #include "pipeline/pipeline.hpp"
+#include "portal/sqlite_user_store.hpp"
 #include "service/lint.hpp"
 #include "store/cached_store.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/operator_store.hpp"
-#include "app/admin_plane.hpp"
-#include "portal/sqlite_user_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace provgate::app {
 
@@ -57,11 +57,9 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor, Role ro
   PG_TRY(auto templates, render::TemplateSet::Load(c.templates_dir));
   app->templates_ = std::make_unique<render::TemplateSet>(std::move(templates));
   app->vendors_ = vendors::BuiltinVendors();
-  app->linter_ = std::make_unique<service::Linter>(*app->store_, app->vendors_, *app->templates_,
-                                                   c.provisioning_url);
-  app->admin_ = std::make_unique<service::Admin>(*app->store_, *app->store_, *app->store_, *app->audit_,
-                                                 app->vendors_, app->clock_, std::move(actor),
-                                                 app->linter_.get());
+  app->linter_ = std::make_unique<service::Linter>(*app->store_, app->vendors_, *app->templates_, c.provisioning_url);
+  app->admin_ = std::make_unique<service::Admin>(*app->store_, *app->store_, *app->store_, *app->audit_, app->vendors_,
+                                                 app->clock_, std::move(actor), app->linter_.get());
   return app;
 }
 
@@ -88,8 +86,8 @@ Result<size_t> App::CheckTemplates() {
   });
   const std::uint64_t generation = store_->DataGeneration();
   auto withhold = [&](const core::Device& d, const core::Tenant& tenant, const std::string& why) {
-    spdlog::error("ALERT lint: device {} ({} {}, tenant {}) is served nothing: {}", d.mac.str(), d.vendor,
-                  d.model, tenant.name, why);
+    spdlog::error("ALERT lint: device {} ({} {}, tenant {}) is served nothing: {}", d.mac.str(), d.vendor, d.model,
+                  tenant.name, why);
     withheld_->Withhold(d.mac, why, generation);
   };
   PG_TRY(auto tenants, store_->ListTenants());
@@ -104,15 +102,14 @@ Result<size_t> App::CheckTemplates() {
       const auto result = linter.LintOne(d, tenant, lines);
       for (const auto& f : result.findings) {
         if (f.severity == lint::Severity::kError) continue;
-        spdlog::warn("lint {} {} (tenant {}) {} {} {}: {} (fix: {})", d.vendor, d.model, tenant.name, f.file,
-                     f.rule_id, lint::SeverityName(f.severity), f.message, f.fix_hint);
+        spdlog::warn("lint {} {} (tenant {}) {} {} {}: {} (fix: {})", d.vendor, d.model, tenant.name, f.file, f.rule_id,
+                     lint::SeverityName(f.severity), f.message, f.fix_hint);
       }
       verdicts[{d.vendor, d.model}] = FirstError(result);
     }
-    const bool any_model_fails = std::any_of(verdicts.begin(), verdicts.end(),
-                                             [](const auto& v) { return !v.second.empty(); });
-    store::DeviceFilter filter{.tenant_id = tenant.id, .state = std::nullopt,
-                               .with_own_vars_only = !any_model_fails};
+    const bool any_model_fails =
+        std::any_of(verdicts.begin(), verdicts.end(), [](const auto& v) { return !v.second.empty(); });
+    store::DeviceFilter filter{.tenant_id = tenant.id, .state = std::nullopt, .with_own_vars_only = !any_model_fails};
     PG_TRY(auto devices, store_->ListDevices(filter));
     for (const auto& d : devices) {
       if (d.state == core::DeviceState::kRetired) continue;
@@ -169,8 +166,8 @@ Status App::Serve(ServeOptions options) {
       PG_TRY(auto more, first->AddAcceptor(*contexts[i]));
       listeners.push_back(std::move(more));
     }
-    spdlog::info("listener {} on {}:{} ({}, client certificates {}, {} serving thread(s))", first->name(),
-                 lc.bind, first->port(),
+    spdlog::info("listener {} on {}:{} ({}, client certificates {}, {} serving thread(s))", first->name(), lc.bind,
+                 first->port(),
                  lc.plain_http ? "plain HTTP" : "TLS profile " + std::string(tls::TlsProfileName(lc.tls.profile)),
                  tls::ClientCertModeName(lc.tls.client_cert), threads);
     ready.devices.push_back({first->name(), first->port()});
@@ -192,9 +189,9 @@ Status App::Serve(ServeOptions options) {
     if (::access(path.c_str(), W_OK) != 0) return Error::Unavailable("audit log not writable");
     return Ok();
   };
-  PG_TRY(auto admin_plane, AdminPlane::Start(config_, api::ApiDeps{*store_, *operator_store_, *audit_, vendors_,
-                                                                   *templates_, config_.provisioning_url, clock_,
-                                                                   std::move(probes)},
+  PG_TRY(auto admin_plane, AdminPlane::Start(config_,
+                                             api::ApiDeps{*store_, *operator_store_, *audit_, vendors_, *templates_,
+                                                          config_.provisioning_url, clock_, std::move(probes)},
                                              portal::PortalDeps{*portal_users_, *store_, *operator_store_, *box_,
                                                                 *audit_, vendors_, clock_}));
   serving = true;
@@ -252,9 +249,10 @@ Status App::Serve(ServeOptions options) {
   audit_->Drain();
   const auto cache = fleet_cache_->stats();
   const auto rendered = pipeline.render_cache_stats();
-  spdlog::info("fleet cache: {} reads answered from memory, {} from the store; {} files served "
-               "as rendered before, {} rendered",
-               cache.hits, cache.misses, rendered.hits, rendered.misses);
+  spdlog::info(
+      "fleet cache: {} reads answered from memory, {} from the store; {} files served "
+      "as rendered before, {} rendered",
+      cache.hits, cache.misses, rendered.hits, rendered.misses);
   return Ok();
 }
 

@@ -44,8 +44,8 @@ Result<T> Get(const toml::table& t, const path& file, const std::string& qualifi
   }
 }
 
-Result<std::chrono::milliseconds> GetMillis(const toml::table& t, const path& file,
-                                            const std::string& qualified, std::chrono::milliseconds d) {
+Result<std::chrono::milliseconds> GetMillis(const toml::table& t, const path& file, const std::string& qualified,
+                                            std::chrono::milliseconds d) {
   PG_TRY(auto v, Get<std::int64_t>(t, file, qualified, d.count()));
   if (v <= 0) return ConfigError(file, qualified, "must be a positive number of milliseconds");
   return std::chrono::milliseconds(v);
@@ -66,16 +66,49 @@ const std::vector<KnownKeys>& AllKnownKeys() {
       {"audit", {"file", "commit_delay_us", "store_copy_delay_ms", "durability", "max_unsynced_ms"}},
       {"identity", {"mac_rules"}},
       {"defense",
-       {"realm", "trusted_proxies", "forwarded_header", "uploads_dir", "max_in_flight", "device_rate",
-        "device_burst", "source_rate", "source_burst", "refusal_rate", "refusal_burst",
-        "scan_window_seconds", "scan_distinct_macs", "scan_failed_auths", "ban_seconds",
-        "ban_max_seconds", "ban_factor", "never_ban", "digest_algorithms", "nonce_lifetime",
+       {"realm",
+        "trusted_proxies",
+        "forwarded_header",
+        "uploads_dir",
+        "max_in_flight",
+        "device_rate",
+        "device_burst",
+        "source_rate",
+        "source_burst",
+        "refusal_rate",
+        "refusal_burst",
+        "scan_window_seconds",
+        "scan_distinct_macs",
+        "scan_failed_auths",
+        "ban_seconds",
+        "ban_max_seconds",
+        "ban_factor",
+        "never_ban",
+        "digest_algorithms",
+        "nonce_lifetime",
         "nonce_max_tracked"}},
       {"listener",
-       {"name", "bind", "port", "plain_http", "methods", "proxy_protocol_from", "cert", "key",
-        "client_cert", "trust_anchors", "session_cache", "handshake_timeout_ms", "header_timeout_ms",
-        "idle_timeout_ms", "max_header_bytes", "max_body_bytes", "max_requests_per_connection",
-        "max_connections", "cert2", "key2", "tls_profile"}},
+       {"name",
+        "bind",
+        "port",
+        "plain_http",
+        "methods",
+        "proxy_protocol_from",
+        "cert",
+        "key",
+        "client_cert",
+        "trust_anchors",
+        "session_cache",
+        "handshake_timeout_ms",
+        "header_timeout_ms",
+        "idle_timeout_ms",
+        "max_header_bytes",
+        "max_body_bytes",
+        "max_requests_per_connection",
+        "max_connections",
+        "cert2",
+        "key2",
+        "tls_profile"}},
   };
   return known;
 }
@@ -114,8 +147,7 @@ Status CheckKnownKeys(const toml::table& root, const path& file) {
   return Ok();
 }
 
-Result<http::ListenerConfig> ParseListener(const toml::table& t, const path& file, const path& base,
-                                           size_t index) {
+Result<http::ListenerConfig> ParseListener(const toml::table& t, const path& file, const path& base, size_t index) {
   http::ListenerConfig l;
   const std::string where = fmt::format("listener[{}]", index);
   PG_TRY(l.name, Get<std::string>(t, file, where + ".name", fmt::format("listener{}", index)));
@@ -130,11 +162,16 @@ Result<http::ListenerConfig> ParseListener(const toml::table& t, const path& fil
     l.methods = pipeline::AllowedMethods{false, false, false, false};
     for (const auto& m : *methods) {
       const auto name = m.value<std::string>().value_or("");
-      if (name == "client-cert") l.methods.client_cert = true;
-      else if (name == "token") l.methods.token = true;
-      else if (name == "digest") l.methods.digest = true;
-      else if (name == "ip") l.methods.ip = true;
-      else return ConfigError(file, where + ".methods", "'" + name + "' is not one of client-cert, token, digest, ip");
+      if (name == "client-cert")
+        l.methods.client_cert = true;
+      else if (name == "token")
+        l.methods.token = true;
+      else if (name == "digest")
+        l.methods.digest = true;
+      else if (name == "ip")
+        l.methods.ip = true;
+      else
+        return ConfigError(file, where + ".methods", "'" + name + "' is not one of client-cert, token, digest, ip");
     }
   }
   if (const auto* proxies = t.get_as<toml::array>("proxy_protocol_from")) {
@@ -239,10 +276,14 @@ Status ParseDefense(const toml::table& t, const path& file, const path& base, pi
                        "(x-forwarded-for, forwarded) or none");
   }
   PG_TRY(auto header, Get<std::string>(t, file, "defense.forwarded_header", "none"));
-  if (header == "none") o.trusted_proxies.header = net::ForwardedHeader::kNone;
-  else if (header == "x-forwarded-for") o.trusted_proxies.header = net::ForwardedHeader::kXForwardedFor;
-  else if (header == "forwarded") o.trusted_proxies.header = net::ForwardedHeader::kForwarded;
-  else return ConfigError(file, "defense.forwarded_header", "expected none, x-forwarded-for or forwarded");
+  if (header == "none")
+    o.trusted_proxies.header = net::ForwardedHeader::kNone;
+  else if (header == "x-forwarded-for")
+    o.trusted_proxies.header = net::ForwardedHeader::kXForwardedFor;
+  else if (header == "forwarded")
+    o.trusted_proxies.header = net::ForwardedHeader::kForwarded;
+  else
+    return ConfigError(file, "defense.forwarded_header", "expected none, x-forwarded-for or forwarded");
   PG_TRY(auto uploads, Get<std::string>(t, file, "defense.uploads_dir", "uploads"));
   o.uploads_dir = Resolve(base, uploads);
   PG_TRY(o.concurrency.max_in_flight, Get<size_t>(t, file, "defense.max_in_flight", o.concurrency.max_in_flight));
@@ -250,9 +291,12 @@ Status ParseDefense(const toml::table& t, const path& file, const path& base, pi
     PG_TRY(auto names, GetStrings(t, file, "defense.digest_algorithms"));
     o.digest_algorithms.clear();
     for (const auto& name : names) {
-      if (name == "SHA-256") o.digest_algorithms.push_back(defense::DigestAlgorithm::kSha256);
-      else if (name == "MD5") o.digest_algorithms.push_back(defense::DigestAlgorithm::kMd5);
-      else return ConfigError(file, "defense.digest_algorithms", "'" + name + "' is not one of SHA-256, MD5");
+      if (name == "SHA-256")
+        o.digest_algorithms.push_back(defense::DigestAlgorithm::kSha256);
+      else if (name == "MD5")
+        o.digest_algorithms.push_back(defense::DigestAlgorithm::kMd5);
+      else
+        return ConfigError(file, "defense.digest_algorithms", "'" + name + "' is not one of SHA-256, MD5");
     }
     if (o.digest_algorithms.empty()) {
       return ConfigError(file, "defense.digest_algorithms", "needs at least one algorithm (SHA-256, MD5)");
@@ -276,8 +320,10 @@ Status ParseDefense(const toml::table& t, const path& file, const path& base, pi
   PG_TRY(ip.burst, GetPositive(t, file, "defense.source_burst", ip.burst));
   PG_TRY(auto window, Get<std::int64_t>(t, file, "defense.scan_window_seconds", o.scan.window.count()));
   o.scan.window = Seconds(window);
-  PG_TRY(o.scan.per_address.distinct_macs, Get<int>(t, file, "defense.scan_distinct_macs", o.scan.per_address.distinct_macs));
-  PG_TRY(o.scan.per_address.failed_auths, Get<int>(t, file, "defense.scan_failed_auths", o.scan.per_address.failed_auths));
+  PG_TRY(o.scan.per_address.distinct_macs,
+         Get<int>(t, file, "defense.scan_distinct_macs", o.scan.per_address.distinct_macs));
+  PG_TRY(o.scan.per_address.failed_auths,
+         Get<int>(t, file, "defense.scan_failed_auths", o.scan.per_address.failed_auths));
   PG_TRY(auto ban, Get<std::int64_t>(t, file, "defense.ban_seconds", o.bans.base.count()));
   o.bans.base = Seconds(ban);
   PG_TRY(auto ban_max, Get<std::int64_t>(t, file, "defense.ban_max_seconds", o.bans.max.count()));
@@ -299,8 +345,8 @@ Result<Config> LoadConfig(const std::filesystem::path& file) {
   try {
     root = toml::parse_file(file.string());
   } catch (const toml::parse_error& e) {
-    return Error::InvalidArgument(fmt::format("{}:{}:{}: {}", file.string(), e.source().begin.line,
-                                              e.source().begin.column, e.description()));
+    return Error::InvalidArgument(
+        fmt::format("{}:{}:{}: {}", file.string(), e.source().begin.line, e.source().begin.column, e.description()));
   }
   PG_TRY_STATUS(CheckKnownKeys(root, file));
   Config c;
@@ -317,21 +363,19 @@ Result<Config> LoadConfig(const std::filesystem::path& file) {
   PG_TRY(auto templates, Get<std::string>(server, file, "server.templates", ""));
   c.db_path = Resolve(base, db);
   c.master_key_path = Resolve(base, key);
-  PG_TRY(auto cache_devices, Get<std::int64_t>(store, file, "store.cache_devices",
-                                               static_cast<std::int64_t>(c.cache_devices)));
+  PG_TRY(auto cache_devices,
+         Get<std::int64_t>(store, file, "store.cache_devices", static_cast<std::int64_t>(c.cache_devices)));
   if (cache_devices < 0 || cache_devices > 10'000'000) {
     return ConfigError(file, "store.cache_devices", "must be between 0 and 10000000 (devices)");
   }
   c.cache_devices = static_cast<size_t>(cache_devices);
   c.audit_path = Resolve(base, audit_file);
-  PG_TRY(auto delay_us, Get<std::int64_t>(audit, file, "audit.commit_delay_us",
-                                          c.audit.commit_delay.count()));
+  PG_TRY(auto delay_us, Get<std::int64_t>(audit, file, "audit.commit_delay_us", c.audit.commit_delay.count()));
   if (delay_us < 0 || delay_us > 100'000) {
     return ConfigError(file, "audit.commit_delay_us", "must be between 0 and 100000 (microseconds)");
   }
   c.audit.commit_delay = std::chrono::microseconds(delay_us);
-  PG_TRY(auto copy_ms, Get<std::int64_t>(audit, file, "audit.store_copy_delay_ms",
-                                         c.audit.store_copy_delay.count()));
+  PG_TRY(auto copy_ms, Get<std::int64_t>(audit, file, "audit.store_copy_delay_ms", c.audit.store_copy_delay.count()));
   if (copy_ms < 0 || copy_ms > 60'000) {
     return ConfigError(file, "audit.store_copy_delay_ms", "must be between 0 and 60000 (milliseconds)");
   }

@@ -108,7 +108,8 @@ TEST(Config, RejectsBadValuesWithTheKeyName) {
 TEST(Config, DigestAlgorithmsNonceAndRefusalBudgetAreRead) {
   auto p = WriteConfig("digest", std::string("[defense]\ndigest_algorithms = [\"SHA-256\"]\n"
                                              "nonce_lifetime = 120\nnonce_max_tracked = 50\n"
-                                             "refusal_rate = 2.5\nrefusal_burst = 10\n") + kListener);
+                                             "refusal_rate = 2.5\nrefusal_burst = 10\n") +
+                                     kListener);
   auto c = LoadConfig(p);
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->defense.digest_algorithms, std::vector{defense::DigestAlgorithm::kSha256});
@@ -126,15 +127,17 @@ TEST(Config, TrustedProxiesNeedTheirForwardingHeaderNamed) {
   ASSERT_FALSE(c);
   EXPECT_NE(c.error().message.find("defense.forwarded_header"), std::string::npos);
   p = WriteConfig("proxies2", std::string("[defense]\ntrusted_proxies = [\"10.0.0.1\"]\n"
-                                          "forwarded_header = \"none\"\n") + kListener);
+                                          "forwarded_header = \"none\"\n") +
+                                  kListener);
   c = LoadConfig(p);
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->defense.trusted_proxies.header, net::ForwardedHeader::kNone);
 }
 
 TEST(Config, PlainHttpListenersKeepTheirLimits) {
-  auto p = WriteConfig("plain", "[[listener]]\nplain_http = true\nmethods = [\"token\"]\n"
-                                "max_body_bytes = 1000\nmax_header_bytes = 2048\n");
+  auto p = WriteConfig("plain",
+                       "[[listener]]\nplain_http = true\nmethods = [\"token\"]\n"
+                       "max_body_bytes = 1000\nmax_header_bytes = 2048\n");
   auto c = LoadConfig(p);
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->listeners.at(0).limits.max_body_bytes, 1000u);

@@ -87,8 +87,7 @@ Demo Describe(const fs::path& dir, std::uint16_t port, std::uint16_t admin_port)
   d.ca_cert = d.dir / "tls" / "ca.crt";
   d.port = port;
   for (const auto& s : kDemoDevices) {
-    d.devices.push_back({s.mac, s.vendor, s.model, s.config_file,
-                         d.dir / "devices" / (std::string(s.mac) + ".crt"),
+    d.devices.push_back({s.mac, s.vendor, s.model, s.config_file, d.dir / "devices" / (std::string(s.mac) + ".crt"),
                          d.dir / "devices" / (std::string(s.mac) + ".key")});
   }
   return d;
@@ -208,10 +207,9 @@ std::string DescribeDemo(const Demo& demo) {
       "client certificate proves which device it is):\n",
       demo.dir.string(), demo.config.string(), demo.ca_cert.string());
   for (const auto& d : demo.devices) {
-    out += fmt::format(
-        "\n  # {} {} ({})\n  curl --cacert {} --cert {} --key {} https://localhost:{}/{}\n", d.vendor,
-        d.model, d.mac, demo.ca_cert.string(), d.cert.string(), d.key.string(), demo.port,
-        d.config_file);
+    out +=
+        fmt::format("\n  # {} {} ({})\n  curl --cacert {} --cert {} --key {} https://localhost:{}/{}\n", d.vendor,
+                    d.model, d.mac, demo.ca_cert.string(), d.cert.string(), d.key.string(), demo.port, d.config_file);
   }
   const auto& a = demo.devices.front();
   const auto& b = demo.devices[1];  // the same vendor, so the path is a valid file name

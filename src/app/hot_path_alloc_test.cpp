@@ -138,7 +138,8 @@ class Phone {
 
   // The status of a GET of `path`, or 0 when the connection failed.
   int Get(const std::string& path) {
-    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n"
+    const std::string request = "GET " + path +
+                                " HTTP/1.1\r\nHost: localhost\r\n"
                                 "User-Agent: Yealink SIP-T54W 96.86.0.100 00:15:65:a1:b2:c3\r\n"
                                 "Accept: */*\r\n\r\n";
     if (SSL_write(ssl_, request.data(), static_cast<int>(request.size())) <= 0) return 0;

@@ -95,8 +95,7 @@ void AppendAudit(std::string& out, const audit::AuditLog& audit, const pipeline:
       "# HELP provgate_audit_batches_total Audit batches committed (one write and fsync each).\n"
       "# TYPE provgate_audit_batches_total counter\nprovgate_audit_batches_total {}\n",
       audit.batches());
-  AppendFamilyHeader(out, "provgate_audit_commit_seconds", "histogram",
-                     "Write and fdatasync of each audit batch.");
+  AppendFamilyHeader(out, "provgate_audit_commit_seconds", "histogram", "Write and fdatasync of each audit batch.");
   metrics::AppendHistogram(out, "provgate_audit_commit_seconds", "", audit.commit_seconds());
   out += fmt::format(
       "# HELP provgate_audit_queue_depth Audit records submitted and not yet committed.\n"

@@ -6,7 +6,7 @@
 //   committer.hpp       group commit: one thread writes and syncs what serving threads submit
 //   store_copier.hpp    the store's copy of the file, deferred for the server, and its
 //                       catch-up after a crash
-// Every record is synced; its durability class (DESIGN.md invariant 7) says whether its
+// Every record is synced; its durability class (invariant 7, docs/security.md) says whether its
 // response waits for that. Serving threads never wait on the disk themselves.
 #pragma once
 
@@ -97,12 +97,11 @@ class AuditLog {
   // into this log: it runs on the committer thread.
   // Returns an empty record for the caller's next one: a record committed earlier, cleared,
   // whose strings keep their memory, so a serving thread's records allocate nothing.
-  AuditRecord Submit(AuditRecord record, Durability durability, std::optional<store::DeviceSeen> seen,
-                     Completion done);
+  AuditRecord Submit(AuditRecord record, Durability durability, std::optional<store::DeviceSeen> seen, Completion done);
   // The same for records that must be committed together (a request's lifecycle records
   // and its own record), in this order.
-  AuditRecord Submit(std::vector<AuditRecord> records, Durability durability,
-                     std::optional<store::DeviceSeen> seen, Completion done);
+  AuditRecord Submit(std::vector<AuditRecord> records, Durability durability, std::optional<store::DeviceSeen> seen,
+                     Completion done);
   // A record whose response need not wait for it (a refusal, a secret-free answer): queued
   // as kWindowed with nobody to tell of a failure (the committer logs and counts it), unless
   // the log holds every response (AuditOptions::hold_every_response) or is backlogged: then
@@ -112,8 +111,7 @@ class AuditLog {
   // Blocking forms (CLI, tests, rare events on the request path): return once committed.
   // The commit delay does not apply to a batch holding one: the waiting thread may be a
   // serving thread, with every connection it serves stalled until the commit.
-  Status Write(const AuditRecord& record, Durability durability,
-               std::optional<store::DeviceSeen> seen = std::nullopt);
+  Status Write(const AuditRecord& record, Durability durability, std::optional<store::DeviceSeen> seen = std::nullopt);
   // Many records with one write, one fsync and one store transaction (bulk operations).
   Status WriteBatch(std::span<const AuditRecord> records, Durability durability,
                     std::optional<store::DeviceSeen> seen = std::nullopt);

@@ -107,9 +107,6 @@ TEST(AuditLog, InvalidUtf8InUserAgentIsStillRecorded) {
   ASSERT_EQ(lines.size(), 1u);  // the newline inside the UA did not split the record
 }
 
-
-
-
 TEST(AuditLog, ConcurrentDurableWritersKeepEveryLineWhole) {
   auto path = TempFile("audit_conc.log");
   auto log = AuditLog::Open(path, nullptr).value();
@@ -127,7 +124,6 @@ TEST(AuditLog, ConcurrentDurableWritersKeepEveryLineWhole) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(ReadLines(path).size(), 400u);
 }
-
 
 // Submit hands back a record committed earlier, cleared, with its memory: a serving
 // thread's next record allocates nothing for its strings.
@@ -313,8 +309,6 @@ TEST(AuditLog, WithoutDelayEveryRecordIsCommittedOnArrival) {
   EXPECT_EQ(log->batches(), 3u);
 }
 
-
-
 // The server's log with a store behind it.
 class ServerLog : public ::testing::Test {
  protected:
@@ -434,7 +428,7 @@ TEST_F(ServerLog, ClaimedLogCopiesLaterAndKeepsTheMark) {
   for (int i = 0; i < 3; ++i) log->Submit(Numbered(i), Durability::kDurable, std::nullopt, done.Callback());
   ASSERT_TRUE(done.Await(3));
   const auto lines = FileLines();
-  ASSERT_EQ(lines.size(), 3u);       // durable before the completions ran
+  ASSERT_EQ(lines.size(), 3u);        // durable before the completions ran
   EXPECT_TRUE(StoredJson().empty());  // the copy waits for its delay
   for (size_t i = 0; i < lines.size(); ++i) {
     const auto parsed = ParseStoredLine(lines[i]).value();
@@ -529,13 +523,16 @@ TEST_F(ServerLog, ClaimReplaysTheLastSeenACrashLeftOut) {
   const auto line = [&](int n, const std::string& run, int seq, std::int64_t id, const std::string& ip) {
     auto j = nlohmann::json::parse(ServerLine(n, run, seq));
     j["device"] = d.mac.str();
-    j["seen"] = {{"device_id", id}, {"time", 1700000100 + n}, {"ip", ip},
-                 {"user_agent", "Yealink SIP-T54W 96.86.0.120"}, {"firmware", "96.86.0.120"}};
+    j["seen"] = {{"device_id", id},
+                 {"time", 1700000100 + n},
+                 {"ip", ip},
+                 {"user_agent", "Yealink SIP-T54W 96.86.0.120"},
+                 {"firmware", "96.86.0.120"}};
     return j.dump() + "\n";
   };
   Append(line(1, mark.run, 1, d.id, "198.51.100.4"));
-  Append(line(2, "another run", 2, d.id, "203.0.113.9"));    // not this run's: not replayed
-  Append(line(3, mark.run, 3, other.id, "203.0.113.10"));   // the id is another device's now
+  Append(line(2, "another run", 2, d.id, "203.0.113.9"));  // not this run's: not replayed
+  Append(line(3, mark.run, 3, other.id, "203.0.113.10"));  // the id is another device's now
   EXPECT_FALSE(store_->FindDevice(d.mac).value().last_seen_at);
   {
     auto log = Open(std::chrono::seconds(60));
@@ -609,7 +606,7 @@ TEST_F(ServerLog, TruncatedFileIsReadFromItsStart) {
     run = Mark().run;
   }
   std::filesystem::resize_file(path_, 0);  // logrotate's copytruncate, then the crash's loss
-  Append(ServerLine(6, run, 6) + "\n");     // shorter than the mark
+  Append(ServerLine(6, run, 6) + "\n");    // shorter than the mark
   {
     auto log = Open(std::chrono::seconds(60));
     ASSERT_TRUE(log->ClaimForServer());
@@ -655,8 +652,6 @@ TEST_F(ServerLog, CopyThatFailsWhileADrainWaitsIsLeftToTheNextStart) {
   }
   EXPECT_EQ(StoredReasons(), (std::vector<std::string>{"n1", "n2"}));
 }
-
-
 
 TEST(AuditLog, WindowedRecordWaitsForTheWindowOrTheNextDurableRecordInOrder) {
   const auto path = TempFile("audit_windowed.log");

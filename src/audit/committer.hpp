@@ -103,8 +103,8 @@ class Committer {
   std::condition_variable committed_cv_;  // Flush waits for the committer
   std::vector<Entry> queue_;
   std::vector<AuditRecord> spare_records_;  // capacity kMaxSpareRecords, reserved once
-  std::uint64_t submitted_ = 0;  // entries queued so far
-  std::uint64_t committed_ = 0;  // entries whose completion has run
+  std::uint64_t submitted_ = 0;             // entries queued so far
+  std::uint64_t committed_ = 0;             // entries whose completion has run
   bool numbered_ = false;
   std::optional<SteadyTimePoint> last_commit_;  // when the last batch was committed
   bool stopping_ = false;

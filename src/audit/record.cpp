@@ -7,8 +7,8 @@ namespace provgate::audit {
 void AuditRecord::Clear() {
   time = {};
   kind.assign("request");
-  for (std::string* s : {&listener, &peer, &method, &file, &user_agent, &identity_source,
-                         &cert_subject, &mac, &url_mac, &device, &decision, &reason, &actor}) {
+  for (std::string* s : {&listener, &peer, &method, &file, &user_agent, &identity_source, &cert_subject, &mac, &url_mac,
+                         &device, &decision, &reason, &actor}) {
     s->clear();
   }
   status = 0;
@@ -45,8 +45,8 @@ void AssignClientText(std::string& field, std::string_view value) {
   field.assign(value.substr(0, cut)).append("...[+").append(Decimal(value.size() - cut).view()).append(" bytes]");
 }
 
-AuditRecord InfoRecord(TimePoint time, std::string kind, std::string actor, std::string what,
-                       std::string device, nlohmann::json detail) {
+AuditRecord InfoRecord(TimePoint time, std::string kind, std::string actor, std::string what, std::string device,
+                       nlohmann::json detail) {
   AuditRecord r;
   r.time = time;
   r.kind = std::move(kind);

@@ -17,7 +17,7 @@
 
 namespace provgate::audit {
 
-// When a record must be on disk (DESIGN.md invariant 7).
+// When a record must be on disk (invariant 7, docs/security.md).
 enum class Durability {
   // Synced at most AuditOptions::max_unsynced after its submission (plus the sync's own
   // time); its response does not wait. Secret-free files and refusals.
@@ -31,21 +31,21 @@ struct AuditRecord {
   TimePoint time;
   std::string kind = "request";  // request | tls | admin | lifecycle
   std::string listener;
-  std::string peer;              // "ip:port"
+  std::string peer;  // "ip:port"
   std::string method;
-  std::string file;              // requested target, secrets redacted
+  std::string file;  // requested target, secrets redacted
   std::string user_agent;
-  std::string identity_source;   // client-cert | none
+  std::string identity_source;  // client-cert | none
   std::string cert_subject;
-  std::string mac;               // authenticated MAC, if any
-  std::string url_mac;           // MAC named by the request path, if any (a claim only)
-  std::string device;            // device MAC when the identity matched a known device
-  std::string decision;          // allow | deny | info
+  std::string mac;       // authenticated MAC, if any
+  std::string url_mac;   // MAC named by the request path, if any (a claim only)
+  std::string device;    // device MAC when the identity matched a known device
+  std::string decision;  // allow | deny | info
   std::string reason;
   int status = 0;
   std::uint64_t bytes = 0;
   double duration_ms = 0;
-  std::string actor;             // admin actions: who ("cli", "api:<key prefix>")
+  std::string actor;  // admin actions: who ("cli", "api:<key prefix>")
   // The tenant that held the record's device or object when the record was written (0 = none
   // or platform): what a tenant's audit view filters on, so that a MAC that changed tenants
   // never shows one owner's history to the next.
@@ -75,8 +75,8 @@ void AssignClientText(std::string& field, std::string_view value);
 
 // An informational record (admin action, lifecycle transition, ban): who did what to which
 // device. `device` may be empty.
-AuditRecord InfoRecord(TimePoint time, std::string kind, std::string actor, std::string what,
-                       std::string device, nlohmann::json detail);
+AuditRecord InfoRecord(TimePoint time, std::string kind, std::string actor, std::string what, std::string device,
+                       nlohmann::json detail);
 
 // Called once per submission, on the committer thread: Ok once the records are in the
 // file and on disk and, unless the server's copy is deferred

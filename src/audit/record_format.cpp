@@ -11,9 +11,8 @@ namespace provgate::audit {
 namespace {
 
 // The store's indexed columns of a record: by these its events are listed per device.
-store::StoredAuditEvent Stored(std::int64_t time, std::string kind, const std::string& device,
-                               const std::string& mac, std::int64_t tenant_id, std::string decision,
-                               std::string reason, std::string json) {
+store::StoredAuditEvent Stored(std::int64_t time, std::string kind, const std::string& device, const std::string& mac,
+                               std::int64_t tenant_id, std::string decision, std::string reason, std::string json) {
   store::StoredAuditEvent e;
   e.time = time;
   if (tenant_id != 0) e.tenant_id = tenant_id;
@@ -84,9 +83,8 @@ class ObjectWriter {
   // Printable ASCII without quotes or backslashes (nearly every field) is copied as it
   // is; anything else takes nlohmann's escaping, which also replaces invalid UTF-8.
   void Quoted(std::string_view s) {
-    const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
-      return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
-    });
+    const bool plain =
+        std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
     if (!plain) {
       out_ += Dump(nlohmann::json(std::string(s)));
       return;
@@ -202,8 +200,8 @@ std::optional<StoredLine> ParseStoredLine(std::string_view line) {
   }
   if (!ok || !time || kind.empty() || decision.empty()) return std::nullopt;
   if (const auto it = j.find("seen"); it != j.end()) out.seen = ParseSeen(*it);
-  out.event = Stored(ToUnix(*time), std::move(kind), device, mac, tenant_id, std::move(decision),
-                     std::move(reason), std::string(line));
+  out.event = Stored(ToUnix(*time), std::move(kind), device, mac, tenant_id, std::move(decision), std::move(reason),
+                     std::string(line));
   return out;
 }
 

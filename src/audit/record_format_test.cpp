@@ -64,12 +64,22 @@ TEST(RecordFormat, LineHoldsEveryFieldInSortedOrder) {
   EXPECT_EQ(keys.size(), 22u) << line;
   const auto j = nlohmann::json::parse(line);
   EXPECT_EQ(j["time"], "2023-11-14T22:13:20.007Z");
-  for (const auto& [key, want] : std::vector<std::pair<std::string, std::string>>{
-           {"listener", r.listener}, {"peer", r.peer}, {"method", r.method}, {"file", r.file},
-           {"user_agent", r.user_agent}, {"identity_source", r.identity_source},
-           {"cert_subject", r.cert_subject}, {"mac", r.mac}, {"url_mac", r.url_mac}, {"device", r.device},
-           {"decision", r.decision}, {"reason", r.reason}, {"actor", r.actor}, {"kind", "request"},
-           {"run", "00aa"}}) {
+  for (const auto& [key, want] :
+       std::vector<std::pair<std::string, std::string>>{{"listener", r.listener},
+                                                        {"peer", r.peer},
+                                                        {"method", r.method},
+                                                        {"file", r.file},
+                                                        {"user_agent", r.user_agent},
+                                                        {"identity_source", r.identity_source},
+                                                        {"cert_subject", r.cert_subject},
+                                                        {"mac", r.mac},
+                                                        {"url_mac", r.url_mac},
+                                                        {"device", r.device},
+                                                        {"decision", r.decision},
+                                                        {"reason", r.reason},
+                                                        {"actor", r.actor},
+                                                        {"kind", "request"},
+                                                        {"run", "00aa"}}) {
     EXPECT_EQ(j[key], want) << key;
   }
   EXPECT_EQ(j["status"], 404);
@@ -78,8 +88,11 @@ TEST(RecordFormat, LineHoldsEveryFieldInSortedOrder) {
   EXPECT_DOUBLE_EQ(j["duration_ms"].get<double>(), 12.346);  // to the microsecond
   EXPECT_EQ(j["seq"], 9);
   EXPECT_EQ(j["detail"], r.detail);
-  EXPECT_EQ(j["seen"], (nlohmann::json{{"device_id", 42}, {"time", 1700000001}, {"ip", "192.0.2.7"},
-                                       {"user_agent", "ua \"quoted\""}, {"firmware", "96.86.0.100"}}));
+  EXPECT_EQ(j["seen"], (nlohmann::json{{"device_id", 42},
+                                       {"time", 1700000001},
+                                       {"ip", "192.0.2.7"},
+                                       {"user_agent", "ua \"quoted\""},
+                                       {"firmware", "96.86.0.100"}}));
   const auto parsed = ParseStoredLine(line);
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed->seen, seen);
@@ -91,15 +104,17 @@ TEST(RecordFormat, LineHoldsEveryFieldInSortedOrder) {
   // Not a request: no numbers; empty strings and an empty detail are left out.
   AuditRecord info = InfoRecord(FromUnix(1700000000), "admin", "cli", "device added", "", {});
   EXPECT_EQ(JsonLine(info), R"({"actor":"cli","decision":"info","kind":"admin","reason":"device added",)"
-                             R"("time":"2023-11-14T22:13:20.000Z"})");
+                            R"("time":"2023-11-14T22:13:20.000Z"})");
 }
 
 TEST(RecordFormat, LineEscapesWhatJsonMustAndReplacesInvalidUtf8) {
   AuditRecord r;
   r.decision = "deny";
-  for (const std::string& ua : {std::string("quote \" backslash \\ slash /"), std::string("tab\tnew\nline\r"),
-                               std::string("\x01\x1f\x7f"), std::string("Gr\xc3\xbc\xc3\x9f""e \xe2\x82\xac"),
-                               std::string("nul\0inside", 10)}) {
+  for (const std::string& ua :
+       {std::string("quote \" backslash \\ slash /"), std::string("tab\tnew\nline\r"), std::string("\x01\x1f\x7f"),
+        std::string("Gr\xc3\xbc\xc3\x9f"
+                    "e \xe2\x82\xac"),
+        std::string("nul\0inside", 10)}) {
     r.user_agent = ua;
     const std::string line = JsonLine(r);
     EXPECT_EQ(line.find('\n'), std::string::npos);

@@ -55,8 +55,8 @@ Status StoreCopier::CatchUp(const std::string& run) {
       }
     }));
     if (!missing.empty()) {
-      spdlog::warn("audit log {}: copying {} records into the store that an unclean stop left out",
-                   file_.key(), missing.size());
+      spdlog::warn("audit log {}: copying {} records into the store that an unclean stop left out", file_.key(),
+                   missing.size());
     }
   }
   // This run starts after everything read here; its first record is number 1.
@@ -114,9 +114,8 @@ void StoreCopier::Run() {
       std::unique_lock lock(mu_);
       queued_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) return;  // stopping, and everything is copied
-      WaitUntil(clock_, queued_cv_, lock, queued_since_ + delay_, [&] {
-        return stopping_ || queued_events_ >= kMaxWaiting || wanted_through_ > copied_through_;
-      });
+      WaitUntil(clock_, queued_cv_, lock, queued_since_ + delay_,
+                [&] { return stopping_ || queued_events_ >= kMaxWaiting || wanted_through_ > copied_through_; });
       batches.swap(queue_);
       queued_events_ = 0;
       must_finish = stopping_ || wanted_through_ > copied_through_;
@@ -128,8 +127,8 @@ void StoreCopier::Run() {
       failures_.fetch_add(1, std::memory_order_relaxed);
       const size_t waiting = all.events.size();
       if (!must_finish && waiting < kMaxUncopied) {
-        spdlog::warn("audit log {}: copying {} records into the store failed ({}); retrying",
-                     file_.key(), waiting, st.error().message);
+        spdlog::warn("audit log {}: copying {} records into the store failed ({}); retrying", file_.key(), waiting,
+                     st.error().message);
         std::unique_lock lock(mu_);
         // Back in front of what came meanwhile, tried again after another delay.
         queued_events_ += waiting;
@@ -142,9 +141,10 @@ void StoreCopier::Run() {
       }
       // Their mark stays in the store, so the next server start copies them from the file.
       suspended_ = true;
-      spdlog::error("audit log {}: copying {} records into the store failed ({}); the store copy "
-                    "stops until the next server start, which copies them from the file",
-                    file_.key(), waiting, st.error().message);
+      spdlog::error(
+          "audit log {}: copying {} records into the store failed ({}); the store copy "
+          "stops until the next server start, which copies them from the file",
+          file_.key(), waiting, st.error().message);
     }
     {
       std::lock_guard lock(mu_);

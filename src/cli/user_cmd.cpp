@@ -45,11 +45,12 @@ void AddUserCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
     bool password_stdin = false;
   };
   static AddArgs add;
-  auto* add_cmd = cmd->add_subcommand(
-      "add", "Create a portal user; prints the TOTP enrolment secret and recovery codes once");
+  auto* add_cmd =
+      cmd->add_subcommand("add", "Create a portal user; prints the TOTP enrolment secret and recovery codes once");
   add_cmd->add_option("name", add.name, "User name (letters, digits, . _ - @)")->required();
   add_cmd->add_option("--role", add.role, "admin, tenant-admin, support or auditor")->required();
-  add_cmd->add_option("--tenant", add.tenant, "Confine the user to this tenant (tenant-admin: required; admin: not allowed)");
+  add_cmd->add_option("--tenant", add.tenant,
+                      "Confine the user to this tenant (tenant-admin: required; admin: not allowed)");
   add_cmd->add_flag("--password-stdin", add.password_stdin, "Read the password from the first line of standard input");
   add_cmd->callback([&g, &h] {
     h = [&g] {
@@ -67,8 +68,8 @@ void AddUserCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
       }
       const char* user = std::getenv("USER");
       portal::Accounts accounts(a->portal_users(), a->store(), a->secret_box(), a->audit(), a->clock());
-      auto added = accounts.AddUser(add.name, add.role, add.tenant, password,
-                                    std::string("cli:") + (user ? user : "unknown"));
+      auto added =
+          accounts.AddUser(add.name, add.role, add.tenant, password, std::string("cli:") + (user ? user : "unknown"));
       if (!added) return Fail(added.error());
       fmt::print(stderr, "User {} ({}{}) created. Enrol the authenticator app now; this is shown once.\n",
                  added->user.name, service::RoleName(added->user.role),

@@ -1,4 +1,4 @@
-// Lifecycle rules of DESIGN.md, as pure functions of a device and the time.
+// Lifecycle rules (docs/lifecycle.md), as pure functions of a device and the time.
 #pragma once
 
 #include <cstdint>

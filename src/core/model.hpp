@@ -1,4 +1,4 @@
-// Domain types of DESIGN.md. Plain values, no I/O; the store fills them, the pipeline and
+// The domain types. Plain values, no I/O; the store fills them, the pipeline and
 // the domain services read them. Secrets never appear here in clear except in Line, where
 // the password is decrypted only when a config that needs it is rendered.
 #pragma once
@@ -25,7 +25,7 @@ enum class DeviceState { kStock, kAssigned, kProvisioned, kExpired, kRetired };
 std::string_view DeviceStateName(DeviceState s);
 Result<DeviceState> ParseDeviceState(std::string_view text);
 
-// How often a SIP password may leave the server (DESIGN.md invariant 3).
+// How often a SIP password may leave the server (invariant 3, docs/security.md).
 enum class PasswordPolicy {
   kDeliverOnce,     // exactly one response ever carries it; wiped after confirmation
   kUntilConfirmed,  // every response carries it until confirmation, then wiped
@@ -34,7 +34,7 @@ enum class PasswordPolicy {
 std::string_view PasswordPolicyName(PasswordPolicy p);
 Result<PasswordPolicy> ParsePasswordPolicy(std::string_view text);
 
-// How strongly a request proved which device it is (DESIGN.md "identify"), weakest first.
+// How strongly a request proved which device it is (the identify stage), weakest first.
 enum class IdentityStrength { kNone = 0, kIpRange = 1, kDigest = 2, kToken = 3, kClientCert = 4 };
 std::string_view IdentityStrengthName(IdentityStrength s);  // none|ip|digest|token|client-cert
 Result<IdentityStrength> ParseIdentityStrength(std::string_view text);
@@ -55,10 +55,10 @@ struct Tenant {
 
   // Authentication policy.
   IdentityStrength min_strength = IdentityStrength::kClientCert;
-  net::IpSet ip_ranges;                // when not empty, every request must come from one
-  bool ip_as_identity = false;         // an IP range alone may identify a device (weakest)
-  bool allow_plain_http = false;       // token/digest over plain HTTP listeners
-  bool anomaly_lock = true;            // lock devices that move network or show up late
+  net::IpSet ip_ranges;           // when not empty, every request must come from one
+  bool ip_as_identity = false;    // an IP range alone may identify a device (weakest)
+  bool allow_plain_http = false;  // token/digest over plain HTTP listeners
+  bool anomaly_lock = true;       // lock devices that move network or show up late
   int anomaly_prefix_v4 = 24;
   int anomaly_prefix_v6 = 64;
   int late_first_fetch_days = 7;  // first fetch this long after assignment locks (0 = off)
@@ -89,7 +89,7 @@ struct Device {
   std::optional<std::int64_t> config_key_delivered_at;
   // Per-device HTTP digest/basic password; the user name is always the MAC. There is no
   // tenant-wide digest credential: its holder could fetch any of the tenant's configs by
-  // naming a MAC (DESIGN.md invariant 1).
+  // naming a MAC (invariant 1, docs/security.md).
   std::optional<std::string> digest_password;
   // The web UI's admin password provgate generated for this device (rendered as
   // `admin_password` into its device files unless a variable sets one); sealed at rest.

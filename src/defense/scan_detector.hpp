@@ -1,4 +1,4 @@
-// Scan detection (DESIGN.md invariant 6): per source address, and optionally per /24 or /64
+// Scan detection (invariant 6, docs/security.md): per source address, and optionally per /24 or /64
 // aggregate, counts distinct unknown or wrong MACs and failed authentications in a sliding
 // window, and signals once when a threshold is crossed. Authenticated traffic never reaches
 // it, so legitimate devices behind a busy NAT address do not count.

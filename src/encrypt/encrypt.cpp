@@ -11,7 +11,7 @@ namespace {
 
 using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 
-// Built into Yealink firmware and its encryption tool, and published (VENDORS.md 1.4): it
+// Built into Yealink firmware and its encryption tool, and published (docs/vendors/yealink.md, docs/encryption.md): it
 // keeps nothing secret, it only makes the key file unreadable at a glance.
 constexpr std::string_view kYealinkCompatibilityKey = "EKs35XacP6eybA25";
 constexpr std::string_view kSaltMagic = "Salted__";

@@ -41,8 +41,8 @@ Result<std::string> Encrypt(vendors::Cipher cipher, std::string_view key, std::s
 Result<std::string> Decrypt(vendors::Cipher cipher, std::string_view key, std::string_view encrypted);
 
 // Yealink's `<name>_Security.enc`: the 16-character file key encrypted with AES-128-ECB
-// under the firmware's published compatibility key (VENDORS.md 1.4). Obfuscation only: anyone
-// can unwrap it. kInvalidArgument unless `file_key` is 16 bytes.
+// under the firmware's published compatibility key (docs/vendors/yealink.md, docs/encryption.md). Obfuscation only:
+// anyone can unwrap it. kInvalidArgument unless `file_key` is 16 bytes.
 Result<std::string> WrapYealinkKey(std::string_view file_key);
 // The content of a key file that carries `file_key` the way `wrap` says.
 Result<std::string> WrapKey(vendors::KeyWrap wrap, std::string_view file_key);

@@ -55,7 +55,9 @@ class CommitPostAllocator {
   T* allocate(std::size_t n) { return static_cast<T*>(memory_->Take(n * sizeof(T))); }
   void deallocate(T* p, std::size_t) { memory_->Give(p); }
   template <class U>
-  bool operator==(const CommitPostAllocator<U>& other) const { return memory_ == other.memory_; }
+  bool operator==(const CommitPostAllocator<U>& other) const {
+    return memory_ == other.memory_;
+  }
 
  private:
   template <class U>
@@ -84,11 +86,10 @@ struct RecycledHandlerDelete {
 // The usual request has one record and no vector of them; the record the log hands back is
 // the memory of the connection's next one.
 inline void SubmitOutcome(audit::AuditLog& log, pipeline::Outcome& outcome, audit::Completion done) {
-  outcome.record = outcome.events.empty()
-                       ? log.Submit(std::move(outcome.record), outcome.durability, std::move(outcome.seen),
-                                    std::move(done))
-                       : log.Submit(outcome.TakeRecords(), outcome.durability, std::move(outcome.seen),
-                                    std::move(done));
+  outcome.record =
+      outcome.events.empty()
+          ? log.Submit(std::move(outcome.record), outcome.durability, std::move(outcome.seen), std::move(done))
+          : log.Submit(outcome.TakeRecords(), outcome.durability, std::move(outcome.seen), std::move(done));
 }
 
 // Submits the outcome (SubmitOutcome) and completes with the commit's status, on the
@@ -108,12 +109,12 @@ auto AsyncCommit(audit::AuditLog& log, pipeline::Outcome& outcome, audit::Commit
         audit::Completion done = [parked, memory = &memory](const Status& st) {
           Owned owned(parked);
           const auto executor = boost::asio::get_associated_executor(*owned);
-          auto resume = boost::asio::bind_allocator(CommitPostAllocator<void>(*memory),
-                                                    [owned = std::move(owned), st]() mutable {
-                                                      Handler waiting = std::move(*owned);
-                                                      owned.reset();
-                                                      std::move(waiting)(st);
-                                                    });
+          auto resume =
+              boost::asio::bind_allocator(CommitPostAllocator<void>(*memory), [owned = std::move(owned), st]() mutable {
+                Handler waiting = std::move(*owned);
+                owned.reset();
+                std::move(waiting)(st);
+              });
           // Only the io_context's own executor takes the allocator for its operation; the
           // type-erased one the coroutine runs on would allocate its own.
           if (const auto* io = executor.template target<boost::asio::io_context::executor_type>()) {

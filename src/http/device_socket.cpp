@@ -1,5 +1,10 @@
 #include "http/device_socket.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
@@ -7,11 +12,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
-#include <openssl/err.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
@@ -115,14 +115,10 @@ awaitable<DeviceSocket::error_code> DeviceSocket::Receive() {
   for (;;) {
     error_code ec;
     switch (RecvSome(ec)) {
-      case Io::kDone:
-        co_return error_code{};
-      case Io::kEof:
-        co_return asio::error::eof;
-      case Io::kError:
-        co_return ec;
-      case Io::kWouldBlock:
-        break;
+      case Io::kDone: co_return error_code{};
+      case Io::kEof: co_return asio::error::eof;
+      case Io::kError: co_return ec;
+      case Io::kWouldBlock: break;
     }
     if (auto w = co_await Wait(asio::socket_base::wait_read)) co_return w;
   }
@@ -205,16 +201,13 @@ awaitable<DeviceSocket::error_code> DeviceSocket::ReadRequest(RequestParser& par
     if (parser.is_done()) co_return error_code{};
     error_code ec;
     switch (ReadSome(ec)) {
-      case Io::kDone:
-        continue;
-      case Io::kError:
-        co_return ec;
+      case Io::kDone: continue;
+      case Io::kError: co_return ec;
       case Io::kEof:
         if (!parser.got_some()) co_return bhttp::error::end_of_stream;
         parser.put_eof(ec);
         co_return ec ? ec : bhttp::error::partial_message;
-      case Io::kWouldBlock:
-        break;
+      case Io::kWouldBlock: break;
     }
     // A KeyUpdate or similar may have left an answer to send first.
     if (!FlushNow(ec)) ec = co_await Flush();
@@ -291,8 +284,7 @@ void DeviceSocket::MoveTlsOutput() {
 
 bool DeviceSocket::SendSome(error_code& ec) {
   while (out_sent_ < out_.size()) {
-    const ssize_t n = ::send(socket_.native_handle(), out_.data() + out_sent_, out_.size() - out_sent_,
-                             MSG_NOSIGNAL);
+    const ssize_t n = ::send(socket_.native_handle(), out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
     if (n >= 0) {
       out_sent_ += static_cast<size_t>(n);
       continue;

@@ -9,11 +9,11 @@
 // gather until Flush, so a response, a session ticket and the close_notify leave together.
 #pragma once
 
+#include <openssl/ssl.h>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/intrusive/list.hpp>
 #include <boost/system/error_code.hpp>
-#include <openssl/ssl.h>
 
 #include <chrono>
 #include <string>
@@ -93,12 +93,12 @@ class DeviceSocket
 
  private:
   enum class Io { kDone, kWouldBlock, kEof, kError };
-  Io RecvSome(error_code& ec);                        // one recv into the TLS input or in_
-  boost::asio::awaitable<error_code> Receive();       // RecvSome, waiting while nothing comes
-  Io ReadSome(error_code& ec);  // more bytes into in_ (decrypted over TLS), without waiting
+  Io RecvSome(error_code& ec);                   // one recv into the TLS input or in_
+  boost::asio::awaitable<error_code> Receive();  // RecvSome, waiting while nothing comes
+  Io ReadSome(error_code& ec);                   // more bytes into in_ (decrypted over TLS), without waiting
   boost::asio::awaitable<error_code> Wait(boost::asio::socket_base::wait_type what);
-  bool SendSome(error_code& ec);                      // true once out_ is all sent
-  void AckNow();  // the ACK of everything received, now rather than delayed
+  bool SendSome(error_code& ec);  // true once out_ is all sent
+  void AckNow();                  // the ACK of everything received, now rather than delayed
   error_code TlsError(int ssl_error);
   void Encrypt();        // queued plain text (a few records of it) into out_
   void MoveTlsOutput();  // what OpenSSL wrote into wbio_, into out_
@@ -111,7 +111,7 @@ class DeviceSocket
   std::string queued_;  // not yet through TLS (or, plain, not yet moved to out_)
   size_t queued_done_ = 0;
   bool close_notify_queued_ = false;
-  std::string out_;     // bytes for the socket
+  std::string out_;  // bytes for the socket
   size_t out_sent_ = 0;
   Clock::time_point expiry_ = Clock::time_point::max();
   bool waiting_ = false;
@@ -121,7 +121,6 @@ class DeviceSocket
 
 // The open connections of one acceptor, for its deadline sweep; a socket leaves the list
 // when it is destroyed.
-using DeviceSocketList =
-    boost::intrusive::list<DeviceSocket, boost::intrusive::constant_time_size<false>>;
+using DeviceSocketList = boost::intrusive::list<DeviceSocket, boost::intrusive::constant_time_size<false>>;
 
 }  // namespace provgate::http

@@ -1,5 +1,6 @@
 #include "http/listener.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -8,12 +9,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <memory_resource>
 #include <span>
 #include <tuple>
@@ -43,11 +43,18 @@ constexpr std::chrono::milliseconds kLingerLimit{2000};
 constexpr std::chrono::milliseconds kAcceptBackoff{100};
 
 struct Listener::State {
-  State(asio::io_context& io, ListenerConfig cfg, std::vector<tls::MacRule> r,
-        pipeline::Pipeline& p, audit::AuditLog& a, const Clock& c,
-        std::shared_ptr<asio::ssl::context> ctx, pipeline::ListenerMetrics& m)
-      : ioc(io), config(std::move(cfg)), rules(std::move(r)), pipeline(p), audit(a), clock(c),
-        ssl_ctx(std::move(ctx)), metrics(m), acceptor(io), sweep_timer(io) {}
+  State(asio::io_context& io, ListenerConfig cfg, std::vector<tls::MacRule> r, pipeline::Pipeline& p,
+        audit::AuditLog& a, const Clock& c, std::shared_ptr<asio::ssl::context> ctx, pipeline::ListenerMetrics& m)
+      : ioc(io),
+        config(std::move(cfg)),
+        rules(std::move(r)),
+        pipeline(p),
+        audit(a),
+        clock(c),
+        ssl_ctx(std::move(ctx)),
+        metrics(m),
+        acceptor(io),
+        sweep_timer(io) {}
 
   asio::io_context& ioc;
   ListenerConfig config;
@@ -63,8 +70,7 @@ struct Listener::State {
   net::IpSet proxy_peers;  // PROXY protocol honoured only from these
   std::atomic<bool> stopped{false};
   // Open connections of the listener, shared by the acceptors of all serving threads.
-  std::shared_ptr<std::atomic<std::uint32_t>> open_connections =
-      std::make_shared<std::atomic<std::uint32_t>>(0);
+  std::shared_ptr<std::atomic<std::uint32_t>> open_connections = std::make_shared<std::atomic<std::uint32_t>>(0);
   asio::steady_timer backoff_timer{ioc};
 };
 
@@ -97,8 +103,8 @@ net::IpAddress PeerAddress(const tcp::endpoint& peer) {
 
 // Records a connection that never reached the pipeline. There is no response to hold back,
 // so the serving thread does not wait for the commit.
-void AuditTransportFailure(Listener::State& s, const tcp::endpoint& peer, const char* kind,
-                           std::string reason, std::string subject, int status) {
+void AuditTransportFailure(Listener::State& s, const tcp::endpoint& peer, const char* kind, std::string reason,
+                           std::string subject, int status) {
   audit::AuditRecord r;
   r.time = s.clock.Now();
   r.kind = kind;
@@ -179,8 +185,7 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
       if (rd_ec == bhttp::error::body_limit) status = bhttp::status::payload_too_large;
       if (rd_ec == beast::error::timeout) status = bhttp::status::request_timeout;
       AuditTransportFailure(s, peer, "request", "malformed request: " + rd_ec.message(),
-                            base.cert ? base.cert->subject : base.cert_subject,
-                            static_cast<int>(status));
+                            base.cert ? base.cert->subject : base.cert_subject, static_cast<int>(status));
       // A broken TLS record ends the session (OpenSSL queued its alert); no HTTP answer.
       if (rd_ec != beast::error::timeout && rd_ec.category() != asio::error::get_ssl_category()) {
         QueueError(socket, status);
@@ -212,8 +217,7 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
     }
     dr.received = s.clock.Now();
     const auto read_at = std::chrono::steady_clock::now();
-    const bool keep_alive =
-        req.keep_alive() && n + 1 < s.config.limits.max_requests_per_connection;
+    const bool keep_alive = req.keep_alive() && n + 1 < s.config.limits.max_requests_per_connection;
     s.pipeline.Evaluate(dr, outcome);
     // Before the commit, which hands back a cleared record.
     const pipeline::RequestSample sample = s.metrics.Classify(outcome.record, outcome.refusal, outcome.vendor);
@@ -255,8 +259,8 @@ awaitable<bool> ReadProxyHeader(Listener::State& s, DeviceSocket& socket, const 
   for (;;) {
     if (auto ec = co_await socket.ReadRaw()) co_return false;
     const size_t window = std::min(in.size(), net::kMaxProxyV2Bytes);
-    auto parsed = net::ParseProxyHeader(
-        std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(in.data()), window));
+    auto parsed =
+        net::ParseProxyHeader(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(in.data()), window));
     if (!parsed) break;
     if (!*parsed) {
       if (window == net::kMaxProxyV2Bytes) break;  // no header fits
@@ -283,7 +287,7 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket a
   // client's delayed ACK (40 ms on Linux) of the one before.
   accepted.set_option(tcp::no_delay(true), ep_ec);
   DeviceSocket socket(std::move(accepted));
-  s.sockets.push_back(socket);  // for the deadline sweep, until the socket is destroyed
+  s.sockets.push_back(socket);            // for the deadline sweep, until the socket is destroyed
   audit::CommitSibling sibling(s.audit);  // until the connection has submitted its record
   pipeline::DeviceRequest base;
   base.listener = s.config.name;
@@ -341,7 +345,7 @@ awaitable<void> SweepLoop(std::shared_ptr<Listener::State> state) {
   const auto& lim = state->config.limits;
   const auto shortest = std::min({lim.handshake_timeout, lim.header_timeout, lim.idle_timeout});
   const auto period = std::clamp<std::chrono::milliseconds>(shortest / 4, std::chrono::milliseconds(10),
-                                                             std::chrono::milliseconds(250));
+                                                            std::chrono::milliseconds(250));
   // After Stop the open connections still end at their deadlines.
   while (!state->stopped || !state->sockets.empty()) {
     state->sweep_timer.expires_after(period);
@@ -359,8 +363,8 @@ awaitable<void> AcceptLoop(std::shared_ptr<Listener::State> state) {
     if (ec) {
       // EMFILE and friends: keep serving the connections we have, and wait before the next
       // accept instead of spinning on a descriptor table that is still full.
-      spdlog::warn("listener {}: accept failed: {}; retrying in {} ms", state->config.name,
-                   ec.message(), kAcceptBackoff.count());
+      spdlog::warn("listener {}: accept failed: {}; retrying in {} ms", state->config.name, ec.message(),
+                   kAcceptBackoff.count());
       state->backoff_timer.expires_after(kAcceptBackoff);
       co_await state->backoff_timer.async_wait(kTuple);
       continue;
@@ -384,12 +388,11 @@ Status Bind(Listener::State& s, PortUse use) {
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(s.config.bind, ec);
   if (ec) {
-    return Error::InvalidArgument("listener " + s.config.name + ": bad bind address '" +
-                                  s.config.bind + "'");
+    return Error::InvalidArgument("listener " + s.config.name + ": bad bind address '" + s.config.bind + "'");
   }
   auto failed = [&s](const boost::system::error_code& e) {
-    return Error::Unavailable("listener " + s.config.name + ": cannot listen on " + s.config.bind +
-                              ":" + std::to_string(s.config.port) + ": " + e.message());
+    return Error::Unavailable("listener " + s.config.name + ": cannot listen on " + s.config.bind + ":" +
+                              std::to_string(s.config.port) + ": " + e.message());
   };
   tcp::endpoint endpoint(address, s.config.port);
   if (use == PortUse::kFirst) {
@@ -413,18 +416,16 @@ Status Bind(Listener::State& s, PortUse use) {
 
 }  // namespace
 
-Result<std::unique_ptr<Listener>> Listener::Create(asio::io_context& ioc,
-                                                   const ListenerConfig& config,
-                                                   std::vector<tls::MacRule> mac_rules,
-                                                   pipeline::Pipeline& pipeline,
+Result<std::unique_ptr<Listener>> Listener::Create(asio::io_context& ioc, const ListenerConfig& config,
+                                                   std::vector<tls::MacRule> mac_rules, pipeline::Pipeline& pipeline,
                                                    audit::AuditLog& audit, const Clock& clock,
                                                    pipeline::ListenerMetrics& metrics) {
   std::shared_ptr<asio::ssl::context> ctx;
   if (!config.plain_http) {
     PG_TRY(ctx, tls::MakeServerContext(config.tls));
   }
-  auto state = std::make_shared<State>(ioc, config, std::move(mac_rules), pipeline, audit, clock,
-                                       std::move(ctx), metrics);
+  auto state =
+      std::make_shared<State>(ioc, config, std::move(mac_rules), pipeline, audit, clock, std::move(ctx), metrics);
   if (!config.proxy_protocol_from.empty()) {
     auto peers = net::IpSet::Parse(config.proxy_protocol_from);
     if (!peers) {
@@ -440,8 +441,8 @@ Result<std::unique_ptr<Listener>> Listener::AddAcceptor(asio::io_context& ioc) c
   const State& s = *state_;
   auto config = s.config;
   config.port = port();  // the port the first acceptor got, also when configured as 0
-  auto state = std::make_shared<State>(ioc, std::move(config), s.rules, s.pipeline, s.audit,
-                                       s.clock, s.ssl_ctx, s.metrics);
+  auto state =
+      std::make_shared<State>(ioc, std::move(config), s.rules, s.pipeline, s.audit, s.clock, s.ssl_ctx, s.metrics);
   state->proxy_peers = s.proxy_peers;
   state->open_connections = s.open_connections;
   PG_TRY_STATUS(Bind(*state, PortUse::kShared));

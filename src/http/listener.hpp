@@ -28,8 +28,8 @@ namespace provgate::http {
 
 struct Limits {
   std::chrono::milliseconds handshake_timeout{10'000};
-  std::chrono::milliseconds header_timeout{10'000};   // first byte to end of headers
-  std::chrono::milliseconds idle_timeout{30'000};     // between keep-alive requests
+  std::chrono::milliseconds header_timeout{10'000};  // first byte to end of headers
+  std::chrono::milliseconds idle_timeout{30'000};    // between keep-alive requests
   std::uint32_t max_header_bytes = 8 * 1024;
   std::uint64_t max_body_bytes = 64 * 1024;
   std::uint32_t max_requests_per_connection = 1000;
@@ -57,10 +57,8 @@ class Listener {
   // Binds immediately so configuration errors (port in use, bad address, unusable TLS
   // files) surface at start-up with a clear message. Counts its requests and failed
   // handshakes in `metrics`, which must outlive it.
-  static Result<std::unique_ptr<Listener>> Create(boost::asio::io_context& ioc,
-                                                  const ListenerConfig& config,
-                                                  std::vector<tls::MacRule> mac_rules,
-                                                  pipeline::Pipeline& pipeline,
+  static Result<std::unique_ptr<Listener>> Create(boost::asio::io_context& ioc, const ListenerConfig& config,
+                                                  std::vector<tls::MacRule> mac_rules, pipeline::Pipeline& pipeline,
                                                   audit::AuditLog& audit, const Clock& clock,
                                                   pipeline::ListenerMetrics& metrics);
   // Another acceptor for the same port (SO_REUSEPORT) on another io_context, sharing this

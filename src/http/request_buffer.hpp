@@ -16,8 +16,7 @@ namespace provgate::http {
 // The header fields live in memory the caller chooses (a per-connection arena in the
 // listener, so a keep-alive request allocates nothing for them); default: the heap.
 using FieldsAllocator = std::pmr::polymorphic_allocator<char>;
-using RequestParser =
-    boost::beast::http::request_parser<boost::beast::http::string_body, FieldsAllocator>;
+using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body, FieldsAllocator>;
 
 // Feeds buffered bytes to the parser (eagerly: headers and body in one go) and erases what
 // it consumed, once per call, so a body of tiny chunks costs one move per read, not one
@@ -25,8 +24,7 @@ using RequestParser =
 // that the parser keeps without consuming (Beast bounds a header by its header limit but
 // not a chunk-size line or a trailer); no error with the parser not done means it needs
 // more bytes.
-inline boost::system::error_code ParseBuffered(RequestParser& parser, std::string& in,
-                                               size_t max_unparsed) {
+inline boost::system::error_code ParseBuffered(RequestParser& parser, std::string& in, size_t max_unparsed) {
   parser.eager(true);
   boost::system::error_code ec;
   size_t pos = 0;

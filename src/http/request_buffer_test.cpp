@@ -29,15 +29,17 @@ TEST(RequestBuffer, AChunkedBodyArrivingByteByByteParses) {
   EXPECT_TRUE(bare_end.is_done());
 
   RequestParser parser;
-  ASSERT_FALSE(FeedByteByByte(parser, "PUT /a.log HTTP/1.1\r\nHost: p\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                      "5\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n"));
+  ASSERT_FALSE(FeedByteByByte(parser,
+                              "PUT /a.log HTTP/1.1\r\nHost: p\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "5\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n"));
   ASSERT_TRUE(parser.is_done());
   EXPECT_EQ(parser.get().body(), "hello");
 }
 
 TEST(RequestBuffer, ABadTrailerAfterTheFinalChunkIsAnError) {
   RequestParser parser;
-  const auto ec = FeedByteByByte(parser, "PUT /a.log HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nbad\x01name: x\r\n\r\n");
+  const auto ec =
+      FeedByteByByte(parser, "PUT /a.log HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nbad\x01name: x\r\n\r\n");
   EXPECT_TRUE(ec);
   EXPECT_FALSE(parser.is_done());
 }

@@ -15,21 +15,23 @@
 namespace provgate::http {
 
 template <class Sink>
-concept ByteSink = requires(Sink& sink, std::string_view bytes) { sink.Queue(bytes); };
+concept ByteSink = requires(Sink& sink, std::string_view bytes) {
+  sink.Queue(bytes);
+};
 
 // `version` is the request's (10 or 11); `head` answers a HEAD request: the GET's
 // Content-Length, no body. 1xx and 204 responses carry neither (RFC 9110 8.6).
 template <ByteSink Sink>
-void QueueResponse(Sink& sink, const pipeline::DeviceResponse& pr, bool head, unsigned version,
-                   bool keep_alive) {
+void QueueResponse(Sink& sink, const pipeline::DeviceResponse& pr, bool head, unsigned version, bool keep_alive) {
   sink.Queue(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
   sink.Queue(Decimal(pr.status).view());
   sink.Queue(" ");
   sink.Queue(boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(pr.status)));
   sink.Queue("\r\nContent-Type: ");
   sink.Queue(pr.content_type);
-  sink.Queue("\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
-             "Content-Security-Policy: default-src 'none'\r\n");
+  sink.Queue(
+      "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+      "Content-Security-Policy: default-src 'none'\r\n");
   if (pr.allow_header) sink.Queue("Allow: GET, HEAD, PUT\r\n");
   for (const auto& challenge : pr.www_authenticate) {
     sink.Queue("WWW-Authenticate: ");

@@ -13,8 +13,8 @@ Result<std::optional<Refused>> Authorize(const StageDeps& deps, RequestState& ct
   // Lifecycle and provisioning window, evaluated now (no cron job).
   const core::DeviceState state = core::EffectiveState(device, ctx.now);
   if (state != device.state && ctx.side_effects) {
-    PG_TRY_STATUS(RecordTransition(deps, ctx, device, device.state, state,
-                                   "provisioning window ended without a fetch"));
+    PG_TRY_STATUS(
+        RecordTransition(deps, ctx, device, device.state, state, "provisioning window ended without a fetch"));
   }
   switch (state) {
     case core::DeviceState::kStock: return Refused{Refusal::kDeviceNotAssigned};
@@ -33,7 +33,7 @@ Result<std::optional<Refused>> Authorize(const StageDeps& deps, RequestState& ct
     return Refused{Refusal::kOutsideIpRange};
   }
   if (!ctx.request.tls && (!tenant.allow_plain_http || (id.strength != core::IdentityStrength::kToken &&
-                                                         id.strength != core::IdentityStrength::kDigest))) {
+                                                        id.strength != core::IdentityStrength::kDigest))) {
     return Refused{Refusal::kPlainHttpNotAllowed};
   }
 
@@ -73,9 +73,8 @@ Result<std::optional<Refused>> Authorize(const StageDeps& deps, RequestState& ct
         return Refused{Refusal::kNetworkChanged};
       }
     }
-    if (device.state == core::DeviceState::kAssigned && !device.last_seen_at &&
-        tenant.late_first_fetch_days > 0 && device.window_opens &&
-        ctx.now - *device.window_opens > std::int64_t{tenant.late_first_fetch_days} * 86400) {
+    if (device.state == core::DeviceState::kAssigned && !device.last_seen_at && tenant.late_first_fetch_days > 0 &&
+        device.window_opens && ctx.now - *device.window_opens > std::int64_t{tenant.late_first_fetch_days} * 86400) {
       if (ctx.side_effects) {
         PG_TRY_STATUS(Lock(deps, ctx, device, "first seen late", {{"assigned", *device.window_opens}}));
       }

@@ -8,29 +8,29 @@
 #include <string>
 
 #include "base/clock.hpp"
+#include "defense/ban_store.hpp"
 #include "defense/bans.hpp"
 #include "defense/counters.hpp"
 #include "defense/digest.hpp"
 #include "defense/rate_limiter.hpp"
 #include "defense/scan_detector.hpp"
 #include "net/forwarded.hpp"
-#include "defense/ban_store.hpp"
 
 namespace provgate::pipeline {
 
 struct DefenseOptions {
-  net::TrustedProxies trusted_proxies;   // forwarding headers honoured only from these peers
-  std::string realm = "provgate";        // HTTP digest realm
+  net::TrustedProxies trusted_proxies;  // forwarding headers honoured only from these peers
+  std::string realm = "provgate";       // HTTP digest realm
   // Digest algorithms offered and accepted, in challenge order; Basic (over TLS only) is
   // verified against the SHA-256 HA1.
   std::vector<defense::DigestAlgorithm> digest_algorithms{defense::DigestAlgorithm::kSha256,
                                                           defense::DigestAlgorithm::kMd5};
-  defense::RateLimiterOptions rate;      // key classes "device", "ip", "refusal"
+  defense::RateLimiterOptions rate;  // key classes "device", "ip", "refusal"
   defense::ConcurrencyGateOptions concurrency;
   defense::ScanDetectorOptions scan;
   defense::BanPolicyOptions bans;
   defense::NonceManagerOptions nonces;
-  std::filesystem::path uploads_dir;     // where phone uploads land, apart from everything else
+  std::filesystem::path uploads_dir;  // where phone uploads land, apart from everything else
 };
 
 // Default limits for a boot storm: authenticated devices get their own buckets, so hundreds
@@ -39,8 +39,7 @@ DefenseOptions DefaultDefenseOptions();
 
 class Defenses {
  public:
-  static Result<std::unique_ptr<Defenses>> Create(defense::BanStore& bans, const Clock& clock,
-                                                  DefenseOptions options);
+  static Result<std::unique_ptr<Defenses>> Create(defense::BanStore& bans, const Clock& clock, DefenseOptions options);
 
   const DefenseOptions& options() const { return options_; }
   defense::BanList& bans() { return *bans_; }

@@ -30,7 +30,7 @@ inline constexpr std::array<std::string_view, 3> kDecisionNames = {"allow", "den
 // committer (which hands back a cleared one).
 struct RequestSample {
   Decision decision = Decision::kError;
-  std::uint16_t vendor = 0;  // index into DeviceMetrics::vendors()
+  std::uint16_t vendor = 0;            // index into DeviceMetrics::vendors()
   Refusal reason = Refusal::kBadPath;  // for kDeny
 };
 
@@ -59,7 +59,7 @@ class ListenerMetrics {
 
  private:
   std::string name_;
-  const std::vector<std::string>& vendors_;  // the DeviceMetrics' own, "none" last
+  const std::vector<std::string>& vendors_;                 // the DeviceMetrics' own, "none" last
   std::unique_ptr<std::atomic<std::uint64_t>[]> requests_;  // vendor * 3 + decision
   std::array<std::atomic<std::uint64_t>, kRefusalNames.size()> refusals_{};
   std::array<std::atomic<std::uint64_t>, tls::kHandshakeFailureKinds> handshake_failures_{};

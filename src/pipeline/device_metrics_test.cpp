@@ -36,7 +36,7 @@ TEST_F(ListenerMetricsTest, CountsRequestsByDecisionAndVendorPerListener) {
   mixed_.Count(mixed_.Classify(Record("allow"), std::nullopt, "polycom"), true, milliseconds(1));
   EXPECT_EQ(devices_.requests(0, Decision::kAllow), 2u);
   EXPECT_EQ(devices_.requests(1, Decision::kDeny), 1u);
-  EXPECT_EQ(devices_.requests(2, Decision::kDeny), 1u);   // none
+  EXPECT_EQ(devices_.requests(2, Decision::kDeny), 1u);  // none
   EXPECT_EQ(devices_.requests(2, Decision::kError), 1u);
   EXPECT_EQ(devices_.requests(1, Decision::kAllow), 0u);
   EXPECT_EQ(mixed_.requests(1, Decision::kAllow), 1u);

@@ -38,9 +38,9 @@ Result<Step<Identity>> IdentifyByDigest(const StageDeps& deps, RequestState& sta
     PG_TRY(device, FindNamed(deps.named, *mac));
   }
   const bool known = device && device->digest_password;
-  const std::string ha1 = known ? defense::ComputeHa1(creds->algorithm, creds->username, options.realm,
-                                                      *device->digest_password)
-                                : defense::DummyHa1(creds->algorithm);
+  const std::string ha1 =
+      known ? defense::ComputeHa1(creds->algorithm, creds->username, options.realm, *device->digest_password)
+            : defense::DummyHa1(creds->algorithm);
   const defense::DigestRequest digest_request{state.request.method, state.request.target, options.realm,
                                               options.digest_algorithms};
   auto outcome = defense::VerifyDigest(*creds, digest_request, ha1, deps.defenses.nonces());
@@ -51,10 +51,8 @@ Result<Step<Identity>> IdentifyByDigest(const StageDeps& deps, RequestState& sta
   const std::string_view named = mac ? std::string_view(mac->str()) : std::string_view();
   Refusal why = Refusal::kDigestFailed;
   switch (outcome) {
-    case defense::DigestOutcome::kOk:
-      return Identity{core::IdentityStrength::kDigest, std::move(device)};
-    case defense::DigestOutcome::kStaleNonce:
-      return Challenge(Refusal::kDigestNonceStale, true);
+    case defense::DigestOutcome::kOk: return Identity{core::IdentityStrength::kDigest, std::move(device)};
+    case defense::DigestOutcome::kStaleNonce: return Challenge(Refusal::kDigestNonceStale, true);
     case defense::DigestOutcome::kAlgorithmRefused: why = Refusal::kDigestAlgorithmRefused; break;
     case defense::DigestOutcome::kReplayedNonce: why = Refusal::kDigestReplay; break;
     case defense::DigestOutcome::kInvalidNonce: why = Refusal::kDigestNonceInvalid; break;
@@ -78,8 +76,8 @@ Result<Step<Identity>> IdentifyByBasic(const StageDeps& deps, RequestState& stat
   }
   const bool known = device && device->digest_password;
   const auto alg = defense::DigestAlgorithm::kSha256;
-  const std::string ha1 = known ? defense::ComputeHa1(alg, creds->user, realm, *device->digest_password)
-                                : defense::DummyHa1(alg);
+  const std::string ha1 =
+      known ? defense::ComputeHa1(alg, creds->user, realm, *device->digest_password) : defense::DummyHa1(alg);
   const bool ok = creds && defense::VerifyBasic(*creds, realm, alg, ha1);
   if (!known || !ok) {
     state.Scan(defense::ScanEvent::kFailedAuth);

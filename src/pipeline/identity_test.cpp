@@ -26,8 +26,7 @@ enum class Challenge { kNone, kFresh, kStale };  // what a response's WWW-Authen
 
 constexpr Method kMethods[] = {Method::kClientCert, Method::kUrlToken, Method::kDigestSha256,
                                Method::kDigestMd5,  Method::kBasic,    Method::kIpRange};
-constexpr Case kCases[] = {Case::kRight, Case::kWrong, Case::kOtherDevice, Case::kExpired,
-                           Case::kReplayed};
+constexpr Case kCases[] = {Case::kRight, Case::kWrong, Case::kOtherDevice, Case::kExpired, Case::kReplayed};
 
 constexpr std::string_view kA = "001565aabbcc";  // the device whose file every row asks for
 constexpr std::string_view kB = "001565ddeeff";  // another device of A's tenant
@@ -36,7 +35,8 @@ constexpr std::string_view kC = "001565000c0c";  // a device of another tenant
 // was still open (tls::PeerIdentity); one expired at the handshake never reaches the
 // pipeline (tls/handshake_test.cpp).
 constexpr std::string_view kExpiredInSession = "certificate expired since its TLS session began";
-constexpr std::string_view kRefusedExpiredInSession = "certificate refused: certificate expired since its TLS session began";
+constexpr std::string_view kRefusedExpiredInSession =
+    "certificate refused: certificate expired since its TLS session began";
 
 struct Row {
   std::string_view name;
@@ -47,89 +47,91 @@ struct Row {
   bool applies = true;
   int status = 0;
   Challenge challenge = Challenge::kNone;
-  std::string_view decision;         // the request's audit record...
+  std::string_view decision;  // the request's audit record...
   std::string_view reason;
   std::string_view identity_source;
-  std::string_view device;           // ...whose credential it proved ("" = nobody's)
+  std::string_view device;  // ...whose credential it proved ("" = nobody's)
 };
 
 constexpr Row kRows[] = {
-    {"ClientCertRight", Method::kClientCert, Case::kRight, "A's certificate, the key A pinned",
-     true, 200, Challenge::kNone, "allow", "device file", "client-cert", kA},
+    {"ClientCertRight", Method::kClientCert, Case::kRight, "A's certificate, the key A pinned", true, 200,
+     Challenge::kNone, "allow", "device file", "client-cert", kA},
     {"ClientCertWrong", Method::kClientCert, Case::kWrong,
-     "a certificate naming A with another key than the one A pinned",
-     true, 404, Challenge::kNone, "deny", "certificate key changed", "client-cert", kA},
-    {"ClientCertOtherDevice", Method::kClientCert, Case::kOtherDevice, "B's certificate",
-     true, 404, Challenge::kNone, "deny", "mac mismatch", "client-cert", kB},
+     "a certificate naming A with another key than the one A pinned", true, 404, Challenge::kNone, "deny",
+     "certificate key changed", "client-cert", kA},
+    {"ClientCertOtherDevice", Method::kClientCert, Case::kOtherDevice, "B's certificate", true, 404, Challenge::kNone,
+     "deny", "mac mismatch", "client-cert", kB},
     {"ClientCertExpired", Method::kClientCert, Case::kExpired,
-     "A's certificate, expired during its resumed TLS session",
-     true, 401, Challenge::kFresh, "deny", kRefusedExpiredInSession, "none", ""},
+     "A's certificate, expired during its resumed TLS session", true, 401, Challenge::kFresh, "deny",
+     kRefusedExpiredInSession, "none", ""},
     {"ClientCertReplayed", Method::kClientCert, Case::kReplayed,
      "n/a: the TLS handshake proves the private key on every connection; nothing at the HTTP "
-     "layer can be replayed", false},
+     "layer can be replayed",
+     false},
 
-    {"UrlTokenRight", Method::kUrlToken, Case::kRight, "A's token",
-     true, 200, Challenge::kNone, "allow", "device file", "token", kA},
-    {"UrlTokenWrong", Method::kUrlToken, Case::kWrong, "a token no device has",
-     true, 404, Challenge::kNone, "deny", "wrong token", "token", ""},
-    {"UrlTokenOtherDevice", Method::kUrlToken, Case::kOtherDevice, "B's token",
-     true, 404, Challenge::kNone, "deny", "mac mismatch", "token", kB},
+    {"UrlTokenRight", Method::kUrlToken, Case::kRight, "A's token", true, 200, Challenge::kNone, "allow", "device file",
+     "token", kA},
+    {"UrlTokenWrong", Method::kUrlToken, Case::kWrong, "a token no device has", true, 404, Challenge::kNone, "deny",
+     "wrong token", "token", ""},
+    {"UrlTokenOtherDevice", Method::kUrlToken, Case::kOtherDevice, "B's token", true, 404, Challenge::kNone, "deny",
+     "mac mismatch", "token", kB},
     {"UrlTokenExpired", Method::kUrlToken, Case::kExpired,
-     "a token has no lifetime: A's token after re-activation replaced it",
-     true, 404, Challenge::kNone, "deny", "wrong token", "token", ""},
+     "a token has no lifetime: A's token after re-activation replaced it", true, 404, Challenge::kNone, "deny",
+     "wrong token", "token", ""},
     {"UrlTokenReplayed", Method::kUrlToken, Case::kReplayed,
      "n/a: a URL token is a bearer secret the phone sends on every fetch; TLS protects it and "
-     "re-activation replaces it (the expired row)", false},
+     "re-activation replaces it (the expired row)",
+     false},
 
-    {"DigestSha256Right", Method::kDigestSha256, Case::kRight, "A's password, a fresh nonce",
-     true, 200, Challenge::kNone, "allow", "device file", "digest", kA},
-    {"DigestSha256Wrong", Method::kDigestSha256, Case::kWrong, "user A, a wrong password",
-     true, 401, Challenge::kFresh, "deny", "digest failed", "digest", ""},
-    {"DigestSha256OtherDevice", Method::kDigestSha256, Case::kOtherDevice, "user B, B's password",
-     true, 404, Challenge::kNone, "deny", "mac mismatch", "digest", kB},
-    {"DigestSha256Expired", Method::kDigestSha256, Case::kExpired,
-     "A's password, a nonce older than nonce_lifetime",
+    {"DigestSha256Right", Method::kDigestSha256, Case::kRight, "A's password, a fresh nonce", true, 200,
+     Challenge::kNone, "allow", "device file", "digest", kA},
+    {"DigestSha256Wrong", Method::kDigestSha256, Case::kWrong, "user A, a wrong password", true, 401, Challenge::kFresh,
+     "deny", "digest failed", "digest", ""},
+    {"DigestSha256OtherDevice", Method::kDigestSha256, Case::kOtherDevice, "user B, B's password", true, 404,
+     Challenge::kNone, "deny", "mac mismatch", "digest", kB},
+    {"DigestSha256Expired", Method::kDigestSha256, Case::kExpired, "A's password, a nonce older than nonce_lifetime",
      true, 401, Challenge::kStale, "deny", "digest nonce stale", "digest", ""},
     {"DigestSha256Replayed", Method::kDigestSha256, Case::kReplayed,
-     "A's answer already accepted once (same nonce, same nonce-count)",
-     true, 401, Challenge::kFresh, "deny", "digest replay", "digest", ""},
+     "A's answer already accepted once (same nonce, same nonce-count)", true, 401, Challenge::kFresh, "deny",
+     "digest replay", "digest", ""},
 
-    {"DigestMd5Right", Method::kDigestMd5, Case::kRight, "A's password, a fresh nonce",
-     true, 200, Challenge::kNone, "allow", "device file", "digest", kA},
-    {"DigestMd5Wrong", Method::kDigestMd5, Case::kWrong, "user A, a wrong password",
-     true, 401, Challenge::kFresh, "deny", "digest failed", "digest", ""},
-    {"DigestMd5OtherDevice", Method::kDigestMd5, Case::kOtherDevice, "user B, B's password",
-     true, 404, Challenge::kNone, "deny", "mac mismatch", "digest", kB},
-    {"DigestMd5Expired", Method::kDigestMd5, Case::kExpired,
-     "A's password, a nonce older than nonce_lifetime",
-     true, 401, Challenge::kStale, "deny", "digest nonce stale", "digest", ""},
+    {"DigestMd5Right", Method::kDigestMd5, Case::kRight, "A's password, a fresh nonce", true, 200, Challenge::kNone,
+     "allow", "device file", "digest", kA},
+    {"DigestMd5Wrong", Method::kDigestMd5, Case::kWrong, "user A, a wrong password", true, 401, Challenge::kFresh,
+     "deny", "digest failed", "digest", ""},
+    {"DigestMd5OtherDevice", Method::kDigestMd5, Case::kOtherDevice, "user B, B's password", true, 404,
+     Challenge::kNone, "deny", "mac mismatch", "digest", kB},
+    {"DigestMd5Expired", Method::kDigestMd5, Case::kExpired, "A's password, a nonce older than nonce_lifetime", true,
+     401, Challenge::kStale, "deny", "digest nonce stale", "digest", ""},
     {"DigestMd5Replayed", Method::kDigestMd5, Case::kReplayed,
-     "A's answer already accepted once (same nonce, same nonce-count)",
-     true, 401, Challenge::kFresh, "deny", "digest replay", "digest", ""},
+     "A's answer already accepted once (same nonce, same nonce-count)", true, 401, Challenge::kFresh, "deny",
+     "digest replay", "digest", ""},
 
-    {"BasicRight", Method::kBasic, Case::kRight, "user A, A's digest password, over TLS",
-     true, 200, Challenge::kNone, "allow", "device file", "basic", kA},
-    {"BasicWrong", Method::kBasic, Case::kWrong, "user A, a wrong password",
-     true, 401, Challenge::kFresh, "deny", "basic failed", "basic", ""},
-    {"BasicOtherDevice", Method::kBasic, Case::kOtherDevice, "user B, B's password",
-     true, 404, Challenge::kNone, "deny", "mac mismatch", "basic", kB},
+    {"BasicRight", Method::kBasic, Case::kRight, "user A, A's digest password, over TLS", true, 200, Challenge::kNone,
+     "allow", "device file", "basic", kA},
+    {"BasicWrong", Method::kBasic, Case::kWrong, "user A, a wrong password", true, 401, Challenge::kFresh, "deny",
+     "basic failed", "basic", ""},
+    {"BasicOtherDevice", Method::kBasic, Case::kOtherDevice, "user B, B's password", true, 404, Challenge::kNone,
+     "deny", "mac mismatch", "basic", kB},
     {"BasicExpired", Method::kBasic, Case::kExpired,
-     "a password has no lifetime: A's password after the operator revoked it",
-     true, 401, Challenge::kFresh, "deny", "basic failed", "basic", ""},
+     "a password has no lifetime: A's password after the operator revoked it", true, 401, Challenge::kFresh, "deny",
+     "basic failed", "basic", ""},
     {"BasicReplayed", Method::kBasic, Case::kReplayed,
      "n/a: Basic sends the password itself on every request, which is why it is accepted only "
-     "over TLS; there is no nonce to replay", false},
+     "over TLS; there is no nonce to replay",
+     false},
 
-    {"IpRangeRight", Method::kIpRange, Case::kRight, "an address in A's tenant's range",
-     true, 200, Challenge::kNone, "allow", "device file", "ip", kA},
-    {"IpRangeWrong", Method::kIpRange, Case::kWrong, "an address in no tenant's range",
-     true, 401, Challenge::kFresh, "deny", "no identity", "none", ""},
+    {"IpRangeRight", Method::kIpRange, Case::kRight, "an address in A's tenant's range", true, 200, Challenge::kNone,
+     "allow", "device file", "ip", kA},
+    {"IpRangeWrong", Method::kIpRange, Case::kWrong, "an address in no tenant's range", true, 401, Challenge::kFresh,
+     "deny", "no identity", "none", ""},
     {"IpRangeOtherDevice", Method::kIpRange, Case::kOtherDevice,
-     "an address in the range of C's tenant (a range names a tenant, not a device)",
-     true, 401, Challenge::kFresh, "deny", "no identity", "none", ""},
+     "an address in the range of C's tenant (a range names a tenant, not a device)", true, 401, Challenge::kFresh,
+     "deny", "no identity", "none", ""},
     {"IpRangeExpired", Method::kIpRange, Case::kExpired,
      "n/a: a source range has no lifetime; the tenant's ranges change only when an operator "
-     "changes them", false},
+     "changes them",
+     false},
     {"IpRangeReplayed", Method::kIpRange, Case::kReplayed,
      "n/a: the source address is all there is; no credential to replay", false},
 };
@@ -137,9 +139,7 @@ constexpr Row kRows[] = {
 // Rows print as their names, challenges as theirs (test names and failure messages).
 void PrintTo(const Row& row, std::ostream* os) { *os << row.name; }
 void PrintTo(Challenge c, std::ostream* os) {
-  *os << (c == Challenge::kNone    ? "no challenge"
-          : c == Challenge::kFresh ? "fresh challenge"
-                                   : "stale challenge");
+  *os << (c == Challenge::kNone ? "no challenge" : c == Challenge::kFresh ? "fresh challenge" : "stale challenge");
 }
 
 std::vector<Row> ApplicableRows() {
@@ -213,22 +213,16 @@ class IdentityRow : public test_support::PipelineTest, public ::testing::WithPar
         r = Request(target, user);
         if (!right) r.cert->spki_sha256 = "a-key-nobody-pinned";
         break;
-      case Method::kUrlToken:
-        r.target = "/p/" + (right ? tokens_.at(user) : defense::GenerateToken()) + target;
-        break;
+      case Method::kUrlToken: r.target = "/p/" + (right ? tokens_.at(user) : defense::GenerateToken()) + target; break;
       case Method::kDigestSha256:
       case Method::kDigestMd5: {
-        const auto algorithm = GetParam().method == Method::kDigestMd5
-                                   ? defense::DigestAlgorithm::kMd5
-                                   : defense::DigestAlgorithm::kSha256;
+        const auto algorithm = GetParam().method == Method::kDigestMd5 ? defense::DigestAlgorithm::kMd5
+                                                                       : defense::DigestAlgorithm::kSha256;
         r.authorization = defense::test_support::DigestAuthorization(
-            algorithm, user, password, defenses_->options().realm, ChallengedNonce(target),
-            "00000001", "GET", target);
+            algorithm, user, password, defenses_->options().realm, ChallengedNonce(target), "00000001", "GET", target);
         break;
       }
-      case Method::kBasic:
-        r.authorization = defense::test_support::BasicAuthorization(user, password);
-        break;
+      case Method::kBasic: r.authorization = defense::test_support::BasicAuthorization(user, password); break;
       case Method::kIpRange:
         r.peer = *net::IpAddress::Parse(!right ? "198.51.100.7" : user == kC ? "203.0.113.7" : "192.0.2.10");
         break;
@@ -313,9 +307,7 @@ TEST_P(IdentityRow, DecidesAsTheTableSays) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryMethodAndCase, IdentityRow, ::testing::ValuesIn(ApplicableRows()),
-                         [](const ::testing::TestParamInfo<Row>& row) {
-                           return std::string(row.param.name);
-                         });
+                         [](const ::testing::TestParamInfo<Row>& row) { return std::string(row.param.name); });
 
 }  // namespace
 }  // namespace provgate::pipeline

@@ -18,10 +18,9 @@ namespace {
 
 // The indexes of the lines with an undelivered password whose password the file would
 // carry: it is rendered once with a random marker in place of each.
-std::vector<int> CarriedPasswordLines(const StageDeps& deps, const core::Device& device,
-                                      const core::Tenant& tenant, const render::Template& tpl,
-                                      const vendors::FileRoute& route, std::string_view file_name,
-                                      const std::vector<core::Line>& lines) {
+std::vector<int> CarriedPasswordLines(const StageDeps& deps, const core::Device& device, const core::Tenant& tenant,
+                                      const render::Template& tpl, const vendors::FileRoute& route,
+                                      std::string_view file_name, const std::vector<core::Line>& lines) {
   std::vector<core::Line> probe = lines;
   std::vector<std::pair<int, std::string>> markers;
   for (auto& l : probe) {
@@ -35,8 +34,8 @@ std::vector<int> CarriedPasswordLines(const StageDeps& deps, const core::Device&
       l.password.reset();
     }
   }
-  const std::string body = RenderFile(deps.templates, tpl, route, device, tenant, probe, file_name,
-                                      deps.options.provisioning_url, 0);
+  const std::string body =
+      RenderFile(deps.templates, tpl, route, device, tenant, probe, file_name, deps.options.provisioning_url, 0);
   std::vector<int> carried;
   for (const auto& [index, marker] : markers) {
     if (body.find(marker) != std::string::npos) carried.push_back(index);
@@ -47,12 +46,10 @@ std::vector<int> CarriedPasswordLines(const StageDeps& deps, const core::Device&
 }  // namespace
 
 Result<std::vector<core::Line>> LinesWithDeliverablePasswords(const StageDeps& deps, RequestState& ctx,
-                                                              const core::Device& device,
-                                                              const core::Tenant& tenant,
+                                                              const core::Device& device, const core::Tenant& tenant,
                                                               const render::Template& tpl,
                                                               const vendors::FileRoute& route,
-                                                              std::string_view file_name,
-                                                              bool& stored_password) {
+                                                              std::string_view file_name, bool& stored_password) {
   PG_TRY(auto lines, deps.proven.ListLines(device.id));
   stored_password = core::AnyPassword(lines);
   if (!ctx.side_effects) {
@@ -86,7 +83,7 @@ Result<std::vector<core::Line>> LinesWithDeliverablePasswords(const StageDeps& d
     LifecycleEvent(deps, ctx, device, "password removed",
                    {{"lines", wiped},
                     {"cause", tenant.confirm_grace_seconds == 0 ? "confirmed by the device's next fetch"
-                                                                 : "grace period after delivery ended"}});
+                                                                : "grace period after delivery ended"}});
   }
   // Then the atomic claim of the passwords this file carries: of concurrent requests,
   // exactly one gets each; a file that leaves a password out does not spend it.
@@ -103,7 +100,8 @@ Result<std::vector<core::Line>> LinesWithDeliverablePasswords(const StageDeps& d
     ctx.spent.at = ctx.now;
     ctx.spent.lines = indexes;
     LifecycleEvent(deps, ctx, device, "password delivered",
-                   {{"lines", indexes}, {"file", std::string(file_name)},
+                   {{"lines", indexes},
+                    {"file", std::string(file_name)},
                     {"policy", core::PasswordPolicyName(tenant.password_policy)}});
   }
   if (!wiped.empty() || !claimed.empty()) {

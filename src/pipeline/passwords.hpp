@@ -17,11 +17,9 @@ Result<std::vector<core::Line>> LinesWithoutPasswords(const StageDeps& deps, con
 // a file that leaves a password out does not spend it), and returns the lines with exactly
 // the passwords this response may carry. A HEAD spends and confirms nothing.
 Result<std::vector<core::Line>> LinesWithDeliverablePasswords(const StageDeps& deps, RequestState& ctx,
-                                                              const core::Device& device,
-                                                              const core::Tenant& tenant,
+                                                              const core::Device& device, const core::Tenant& tenant,
                                                               const render::Template& tpl,
                                                               const vendors::FileRoute& route,
-                                                              std::string_view file_name,
-                                                              bool& stored_password);
+                                                              std::string_view file_name, bool& stored_password);
 
 }  // namespace provgate::pipeline

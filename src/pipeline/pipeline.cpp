@@ -24,9 +24,8 @@ std::optional<store::DeviceSeen> Seen(const RequestState& state, const core::Dev
   if (!state.side_effects) return std::nullopt;
   std::string ip = state.client.ToString();
   const auto& user_agent = state.request.user_agent;
-  if (device.last_seen_at && state.now - *device.last_seen_at < kSeenResolutionSeconds &&
-      device.last_seen_ip == ip && device.last_user_agent == user_agent &&
-      (ua.firmware.empty() || device.firmware == ua.firmware)) {
+  if (device.last_seen_at && state.now - *device.last_seen_at < kSeenResolutionSeconds && device.last_seen_ip == ip &&
+      device.last_user_agent == user_agent && (ua.firmware.empty() || device.firmware == ua.firmware)) {
     return std::nullopt;
   }
   return store::DeviceSeen{device.id, state.now, std::move(ip), user_agent, ua.firmware};
@@ -40,14 +39,11 @@ std::vector<audit::AuditRecord> Outcome::TakeRecords() {
   return records;
 }
 
-DeviceResponse UniformNotFound() {
-  return DeviceResponse{404, "text/plain; charset=utf-8", "404 Not Found\n", false};
-}
-
+DeviceResponse UniformNotFound() { return DeviceResponse{404, "text/plain; charset=utf-8", "404 Not Found\n", false}; }
 
 Pipeline::Pipeline(store::ProvenReads& reads, store::NamedReads& named, store::DeviceWrites& writes,
-                   const vendors::Registry& vendors, const render::TemplateSet& templates,
-                   audit::AuditLog& audit, const Clock& clock, Defenses& defenses, PipelineOptions options)
+                   const vendors::Registry& vendors, const render::TemplateSet& templates, audit::AuditLog& audit,
+                   const Clock& clock, Defenses& defenses, PipelineOptions options)
     : audit_(audit),
       clock_(clock),
       defenses_(defenses),
@@ -91,8 +87,8 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   if (request.cert) record.mac = request.cert->mac.str();
 
   // The client address: the TCP peer, or what a configured trusted proxy says it forwarded.
-  const auto resolved = net::ResolveClientAddress(request.peer, defenses_.options().trusted_proxies,
-                                                  request.forwarded, request.x_forwarded_for);
+  const auto resolved = net::ResolveClientAddress(request.peer, defenses_.options().trusted_proxies, request.forwarded,
+                                                  request.x_forwarded_for);
   const net::IpAddress& client = resolved.address;
   if (resolved.source == net::ClientAddressSource::kForwardingHeader) {
     record.detail["client"] = client.ToString();
@@ -107,8 +103,7 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
     record.detail["forwarding"] = resolved.note;
   } else if (!permit.admitted()) {
     defenses_.counters().Increment(defense::counter_names::kShed);
-    decided = Step<DeviceResponse>(
-        Refused{Refusal::kLoadShed, {}, Answer::kUnavailable, permit.retry_after_seconds()});
+    decided = Step<DeviceResponse>(Refused{Refusal::kLoadShed, {}, Answer::kUnavailable, permit.retry_after_seconds()});
   } else {
     decided = Decide(state, outcome);
     // What the stages saw is acted on however the request ended.
@@ -139,8 +134,7 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
                            : audit::Durability::kWindowed;
   record.status = response.status;
   record.bytes = response.body.size();
-  record.duration_ms =
-      std::chrono::duration<double, std::milli>(clock_.Now() - request.received).count();
+  record.duration_ms = std::chrono::duration<double, std::milli>(clock_.Now() - request.received).count();
   outcome.response = std::move(response);
 }
 
@@ -155,9 +149,9 @@ DeviceResponse Pipeline::Refuse(audit::AuditRecord& record, const Refused& refus
     case Answer::kStaleChallenge: {
       DeviceResponse r{401, "text/plain; charset=utf-8", "401 Unauthorized\n"};
       // The same challenge whoever asked: it depends only on realm and algorithms.
-      r.www_authenticate = defense::Challenge(defenses_.nonces(), defenses_.options().realm,
-                                              defenses_.options().digest_algorithms,
-                                              refused.answer == Answer::kStaleChallenge);
+      r.www_authenticate =
+          defense::Challenge(defenses_.nonces(), defenses_.options().realm, defenses_.options().digest_algorithms,
+                             refused.answer == Answer::kStaleChallenge);
       return r;
     }
     case Answer::kMethodNotAllowed:
@@ -190,14 +184,14 @@ void Pipeline::GiveBack(Spent& spent) {
   if (spent.device_id == 0) return;
   const Status given = deps_.writes.GiveBackUndelivered(spent.device_id, spent.lines, spent.at, spent.config_key);
   if (!given) {
-    spdlog::error("could not give back the passwords or key of a response that never left: {}",
-                  given.error().message);
+    spdlog::error("could not give back the passwords or key of a response that never left: {}", given.error().message);
   }
   // The trail may already hold the decision's records (written, then the sync failed): this
   // one says the delivery they name did not happen.
-  auto r = audit::InfoRecord(clock_.Now(), "lifecycle", "server", given ? "delivery given back" : "delivery not given back",
-                             spent.mac,
-                             {{"lines", spent.lines}, {"config_key", spent.config_key},
+  auto r = audit::InfoRecord(clock_.Now(), "lifecycle", "server",
+                             given ? "delivery given back" : "delivery not given back", spent.mac,
+                             {{"lines", spent.lines},
+                              {"config_key", spent.config_key},
                               {"cause", "the response was not sent: its audit record could not be committed"}});
   if (auto st = audit_.Record(std::move(r)); !st) spdlog::error("audit write failed: {}", st.error().message);
   spent.device_id = 0;
@@ -219,9 +213,9 @@ Status Pipeline::ScanEvent(const net::IpAddress& client, defense::ScanEvent even
     PG_TRY(auto ban, defenses_.bans().BanSource(signal.source, "scan: " + signal.reason, now));
     if (!ban) continue;  // allowlisted, or already banned
     defenses_.counters().Increment(defense::counter_names::kBans);
-    auto r = audit::InfoRecord(now, "ban", "scan-detector", "source banned", "",
-                               {{"source", ban->source}, {"why", ban->reason},
-                                {"expires", ban->expires}, {"offences", ban->offence_count}});
+    auto r = audit::InfoRecord(
+        now, "ban", "scan-detector", "source banned", "",
+        {{"source", ban->source}, {"why", ban->reason}, {"expires", ban->expires}, {"offences", ban->offence_count}});
     r.listener = listener;
     r.peer = peer;
     PG_TRY_STATUS(audit_.Write(r, audit::Durability::kDurable));
@@ -238,14 +232,13 @@ Status Pipeline::ActOnScanSignals(RequestState& state) {
   return Ok();
 }
 
-void Pipeline::RecordHandshakeFailure(const net::IpAddress& client, std::string_view listener,
-                                      std::string_view peer) {
+void Pipeline::RecordHandshakeFailure(const net::IpAddress& client, std::string_view listener, std::string_view peer) {
   if (auto st = ScanEvent(client, defense::ScanEvent::kFailedAuth, "", listener, peer); !st) {
     spdlog::error("scan detector: {}", st.error().message);
   }
 }
 
-// The request path of DESIGN.md, top to bottom: admit (request line, banned source),
+// The request path, top to bottom: admit (request line, banned source),
 // identify, route (the name in the device's own vendor's terms; another device's name is a
 // scan signal and an incident), limit, authorize, then the answer: upload, key file or
 // rendered file.
@@ -325,7 +318,8 @@ Result<Step<DeviceResponse>> Pipeline::Decide(RequestState& state, Outcome& outc
   }
   if (target.key_file) return KeyFile(state, device, *target.key_file);
   if (!target.file) return Refused{Refusal::kUnknownFile};
-  PG_TRY(auto served, ServeFile(deps_, state, *vendor, *target.file, device, *tenant, admitted.file_name(), generation));
+  PG_TRY(auto served,
+         ServeFile(deps_, state, *vendor, *target.file, device, *tenant, admitted.file_name(), generation));
   if (std::holds_alternative<DeviceResponse>(served) && target.file->scope == vendors::FileScope::kDevice) {
     outcome.seen = Seen(state, device, ua);
   }
@@ -345,12 +339,13 @@ Status Pipeline::MisusedIdentity(RequestState& state, const Identity& id, const 
     if (!first && state.now - it->second < defenses_.options().scan.window.count()) return Ok();
     it->second = state.now;
   }
-  nlohmann::json detail = {{"asked_for", named.str()}, {"client", state.client.ToString()},
-                           {"identity", state.record.identity_source}};
+  nlohmann::json detail = {
+      {"asked_for", named.str()}, {"client", state.client.ToString()}, {"identity", state.record.identity_source}};
   LifecycleEvent(deps_, state, device, "identity misused", detail);
-  spdlog::warn("ALERT device {}'s {} asked for device {}'s file from {}: its key may be in "
-               "someone else's hands", device.mac.str(), state.record.identity_source, named.str(),
-               state.client.ToString());
+  spdlog::warn(
+      "ALERT device {}'s {} asked for device {}'s file from {}: its key may be in "
+      "someone else's hands",
+      device.mac.str(), state.record.identity_source, named.str(), state.client.ToString());
   // A lock changes state: only for a request that could otherwise have been served (the
   // device entitled now, the tenant's policy met, not a HEAD), so a stolen credential the
   // tenant's ranges or policy already make useless cannot lock the real phone.

@@ -1,16 +1,16 @@
-// The device-facing request pipeline of DESIGN.md: admit -> identify -> route -> limit ->
+// The device-facing request pipeline: admit -> identify -> route -> limit ->
 // authorize -> serve (render, encrypt), each stage in its own file below this one, with
-// every decision written to the audit log before the response leaves (docs/architecture.md). Every refusal a client could use to learn something (unknown device, another
-// device's file, withdrawn config, unknown file, bad path) is the same uniform 404
-// (invariant 2); only the audit record tells them apart.
+// every decision written to the audit log before the response leaves (docs/architecture.md). Every refusal a client
+// could use to learn something (unknown device, another device's file, withdrawn config, unknown file, bad path) is the
+// same uniform 404 (invariant 2); only the audit record tells them apart.
 #pragma once
 
 #include <atomic>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -50,7 +50,7 @@ struct Outcome {
   std::string_view vendor;
   // Why the request was refused, when it was.
   std::optional<Refusal> refusal;
-  // Whether the response waits for its records on disk (DESIGN.md invariant 7): kDurable
+  // Whether the response waits for its records on disk (invariant 7, docs/security.md): kDurable
   // when it releases a secret (a device's own file, which carries its web-UI password and
   // SIP passwords; a key file), the request changed state (it raised events, or stored an
   // upload) or failed inside, and every uniform 404 (some change state, and refusals must
@@ -76,8 +76,8 @@ class Pipeline {
   // the server); `named` the lookups of names a request merely makes (always the store, never
   // the cache); `writes` what the request changes on its device.
   Pipeline(store::ProvenReads& reads, store::NamedReads& named, store::DeviceWrites& writes,
-           const vendors::Registry& vendors, const render::TemplateSet& templates,
-           audit::AuditLog& audit, const Clock& clock, Defenses& defenses, PipelineOptions options);
+           const vendors::Registry& vendors, const render::TemplateSet& templates, audit::AuditLog& audit,
+           const Clock& clock, Defenses& defenses, PipelineOptions options);
 
   // Thread-safe. Never throws (internal failures become a 500 with an audit record) and
   // does not wait on the audit disk (a ban it imposes is the one blocking write): the
@@ -95,8 +95,7 @@ class Pipeline {
   // A client-certificate handshake that failed (no certificate where one is required, an
   // untrusted, expired or revoked one): a failed authentication of its source, for the
   // scan detector. Thread-safe.
-  void RecordHandshakeFailure(const net::IpAddress& client, std::string_view listener,
-                              std::string_view peer);
+  void RecordHandshakeFailure(const net::IpAddress& client, std::string_view listener, std::string_view peer);
   // Evaluate, commit and wait (tests and tools; the listeners use the asynchronous path).
   DeviceResponse Handle(const DeviceRequest& request);
   RenderCache::Stats render_cache_stats() const { return render_cache_.stats(); }
@@ -104,7 +103,7 @@ class Pipeline {
   std::uint64_t internal_errors() const { return internal_errors_.load(std::memory_order_relaxed); }
 
  private:
-  // The stages in DESIGN.md's order (admit, identify, route, limit, authorize, serve), each
+  // The stages in order (admit, identify, route, limit, authorize, serve), each
   // returning the refusal that ends the request or handing on; fills the outcome's record,
   // events, seen and vendor. A store or audit failure is an error value that Evaluate
   // answers with a 500 and still audits.

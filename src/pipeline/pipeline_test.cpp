@@ -143,7 +143,7 @@ TEST_F(PipelineTest, StockAndRetiredDevicesGetNothing) {
   EXPECT_EQ(LastReason(), "device retired");
 }
 
-// DESIGN.md invariant 7: a response waits for its record on disk when it releases a secret
+// Invariant 7 (docs/security.md): a response waits for its record on disk when it releases a secret
 // or the request changed state; secret-free files and refusals do not wait.
 TEST_F(PipelineTest, OnlyResponsesThatReleaseASecretOrChangeStateWaitForTheDisk) {
   using audit::Durability;
@@ -160,8 +160,7 @@ TEST_F(PipelineTest, OnlyResponsesThatReleaseASecretOrChangeStateWaitForTheDisk)
        Durability::kDurable},
       {"device file again: still its web-UI password", "GET", "/001565aabbcc.cfg", "001565aabbcc", 200,
        Durability::kDurable},
-      {"HEAD of the device file: no body", "HEAD", "/001565aabbcc.cfg", "001565aabbcc", 200,
-       Durability::kWindowed},
+      {"HEAD of the device file: no body", "HEAD", "/001565aabbcc.cfg", "001565aabbcc", 200, Durability::kWindowed},
       {"common file", "GET", "/y000000000096.cfg", "001565aabbcc", 200, Durability::kWindowed},
       // Every uniform 404 waits: some change state, and none may differ in latency.
       {"unknown file", "GET", "/nope.cfg", "001565aabbcc", 404, Durability::kDurable},
@@ -226,15 +225,14 @@ TEST_F(PipelineTest, CommonFileFetchesNeitherDeliverNorConfirm) {
   pipeline_->Handle(Request("/y000000000096.cfg", "001565aabbcc"));
   pipeline_->Handle(Request("/001565aabbcc.boot", "001565aabbcc"));
   EXPECT_FALSE(store_->ListLines(a_.id).value().at(0).delivered_at);
-  EXPECT_EQ(PasswordIn(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body),
-            "s3cret-001565aabbcc");
+  EXPECT_EQ(PasswordIn(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body), "s3cret-001565aabbcc");
 }
 
 // Once a device's passwords are delivered and wiped, its file is rendered once per change
 // of the data; any write to the device, its lines or its tenant shows in the next response.
 TEST_F(PipelineTest, RenderedFilesAreReusedUntilTheDataChanges) {
   const auto fetch = [&] { return pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")); };
-  EXPECT_TRUE(PasswordIn(fetch().body));   // delivered
+  EXPECT_TRUE(PasswordIn(fetch().body));       // delivered
   const std::string confirmed = fetch().body;  // confirmed: the password is wiped
   EXPECT_FALSE(PasswordIn(confirmed));
   const auto before = pipeline_->render_cache_stats();
@@ -342,8 +340,8 @@ TEST_F(PipelineTest, FirstFetchProvisionsAndExpiredWindowIsRecordedOnce) {
     if (rec["device"] == "001565aabbcc") story.push_back(rec["reason"]);
   }
   EXPECT_EQ(expired_events, 1);
-  EXPECT_EQ(story, (std::vector<std::string>{"certificate pinned", "password delivered", "provisioned",
-                                            "password removed"}));
+  EXPECT_EQ(story,
+            (std::vector<std::string>{"certificate pinned", "password delivered", "provisioned", "password removed"}));
 }
 
 // A first fetch pins, provisions and delivers: its lifecycle records are not written one
@@ -358,7 +356,7 @@ TEST_F(PipelineTest, LifecycleRecordsOfADecisionAreCommittedWithItsRecord) {
   std::vector<std::string> order;
   for (const auto& r : outcome.TakeRecords()) order.push_back(r.kind + ":" + r.reason);
   EXPECT_EQ(order, (std::vector<std::string>{"lifecycle:certificate pinned", "lifecycle:password delivered",
-                                            "lifecycle:provisioned", "request:device file"}));
+                                             "lifecycle:provisioned", "request:device file"}));
   // Handle commits all of them as one batch.
   pipeline_->Handle(Request("/001565ddeeff.cfg", "001565ddeeff"));
   EXPECT_EQ(audit_->batches(), batches + 1);
@@ -366,8 +364,7 @@ TEST_F(PipelineTest, LifecycleRecordsOfADecisionAreCommittedWithItsRecord) {
   for (const auto& rec : AuditLines(dir_ / "audit.log")) reasons.push_back(rec["reason"]);
   ASSERT_GE(reasons.size(), 4u);
   EXPECT_EQ(std::vector<std::string>(reasons.end() - 4, reasons.end()),
-            (std::vector<std::string>{"certificate pinned", "password delivered", "provisioned",
-                                      "device file"}));
+            (std::vector<std::string>{"certificate pinned", "password delivered", "provisioned", "device file"}));
 }
 
 TEST_F(PipelineTest, FirstFetchLongAfterAssignmentLocksTheDevice) {
@@ -531,8 +528,7 @@ TEST_F(PipelineTest, HeadSpendsNoPasswordAndPinsNothing) {
   EXPECT_EQ(after_head.pin_spki, "");
   EXPECT_EQ(after_head.state, core::DeviceState::kAssigned);
   EXPECT_FALSE(store_->ListLines(a_.id).value().at(0).delivered_at);
-  EXPECT_EQ(PasswordIn(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body),
-            "s3cret-001565aabbcc");
+  EXPECT_EQ(PasswordIn(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body), "s3cret-001565aabbcc");
 }
 
 // What a client writes is kept in its record only up to a bound, with a marker.
@@ -565,8 +561,8 @@ TEST_F(PipelineTest, AFloodOfRefusalsIsLimitedPerSourceAndDevicesAreStillServed)
 // claimed exactly when the bytes the phone can read carry it, and reaches the phone once.
 TEST_F(PipelineTest, DeliverOnceReachesEveryVendorsPhoneExactlyOnce) {
   const std::pair<const char*, const char*> models[] = {
-      {"yealink", "T54W"},   {"polycom", "VVX450"}, {"cisco", "SPA504G"}, {"grandstream", "GXP2135"},
-      {"snom", "D785"},      {"fanvil", "X4U"},     {"gigaset", "N870"},  {"htek", "UC926"}};
+      {"yealink", "T54W"}, {"polycom", "VVX450"}, {"cisco", "SPA504G"}, {"grandstream", "GXP2135"},
+      {"snom", "D785"},    {"fanvil", "X4U"},     {"gigaset", "N870"},  {"htek", "UC926"}};
   int n = 0;
   for (const auto& [vendor_name, model] : models) {
     const vendors::Vendor* vendor = vendors_.Find(vendor_name);
@@ -604,8 +600,7 @@ TEST_F(PipelineTest, DeliverOnceReachesEveryVendorsPhoneExactlyOnce) {
                 phone_has_key = phone_has_key || pipeline_->Handle(kr).status == 200;
               }
             }
-            ASSERT_TRUE(phone_has_key) << vendor_name << " " << f
-                                       << ": encrypted with a key the phone cannot have yet";
+            ASSERT_TRUE(phone_has_key) << vendor_name << " " << f << ": encrypted with a key the phone cannot have yet";
             readable = encrypt::Decrypt(scheme->cipher, *d.config_key, r.body).value();
           } else if (d.config_key && r.body.find(*d.config_key) != std::string::npos) {
             phone_has_key = true;
@@ -643,8 +638,8 @@ TEST_F(PipelineTest, RequestsForAnotherDevicesFileAreRateLimitedAndRecordedOnce)
   auto options = DefaultDefenseOptions();
   options.scan = quiet;
   defenses_ = Defenses::Create(*store_, clock_, options).value();
-  pipeline_ = std::make_unique<Pipeline>(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_,
-                                         *defenses_, PipelineOptions{});
+  pipeline_ = std::make_unique<Pipeline>(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_, *defenses_,
+                                         PipelineOptions{});
   int limited = 0;
   for (int i = 0; i < 100; ++i) {
     if (pipeline_->Handle(Request("/001565ddeeff.cfg", "001565aabbcc")).status == 429) ++limited;

@@ -58,18 +58,45 @@ enum class Refusal : std::uint8_t {
 };
 
 // Indexed by Refusal: the audit reason (before any ": detail") and the metric label.
-inline constexpr std::array<std::string_view, 39> kRefusalNames = {
-    "method not allowed", "bad path", "banned source", "refusals rate limited", "rate limited", "load shed",
-    "malformed forwarding header",
-    "unknown device", "wrong token", "no identity", "no MAC in certificate", "certificate refused",
-    "digest malformed", "digest nonce invalid", "digest nonce stale", "digest replay",
-    "digest algorithm refused", "digest failed", "basic failed",
-    "mac mismatch", "unknown vendor", "device locked", "device not assigned", "device retired",
-    "window expired", "below policy", "outside ip range", "plain http not allowed",
-    "user-agent mac mismatch", "certificate key changed", "network changed", "first seen late",
-    "withheld by lint",
-    "unknown file", "upload not allowed", "upload too large", "uploads disabled", "no config key",
-    "key needs tls"};
+inline constexpr std::array<std::string_view, 39> kRefusalNames = {"method not allowed",
+                                                                   "bad path",
+                                                                   "banned source",
+                                                                   "refusals rate limited",
+                                                                   "rate limited",
+                                                                   "load shed",
+                                                                   "malformed forwarding header",
+                                                                   "unknown device",
+                                                                   "wrong token",
+                                                                   "no identity",
+                                                                   "no MAC in certificate",
+                                                                   "certificate refused",
+                                                                   "digest malformed",
+                                                                   "digest nonce invalid",
+                                                                   "digest nonce stale",
+                                                                   "digest replay",
+                                                                   "digest algorithm refused",
+                                                                   "digest failed",
+                                                                   "basic failed",
+                                                                   "mac mismatch",
+                                                                   "unknown vendor",
+                                                                   "device locked",
+                                                                   "device not assigned",
+                                                                   "device retired",
+                                                                   "window expired",
+                                                                   "below policy",
+                                                                   "outside ip range",
+                                                                   "plain http not allowed",
+                                                                   "user-agent mac mismatch",
+                                                                   "certificate key changed",
+                                                                   "network changed",
+                                                                   "first seen late",
+                                                                   "withheld by lint",
+                                                                   "unknown file",
+                                                                   "upload not allowed",
+                                                                   "upload too large",
+                                                                   "uploads disabled",
+                                                                   "no config key",
+                                                                   "key needs tls"};
 static_assert(kRefusalNames.size() == static_cast<size_t>(Refusal::kKeyNeedsTls) + 1);
 
 constexpr std::string_view RefusalName(Refusal why) { return kRefusalNames[static_cast<size_t>(why)]; }
@@ -78,11 +105,11 @@ constexpr std::string_view RefusalName(Refusal why) { return kRefusalNames[stati
 // invariant 2), whatever the refusal; only the audit record tells them apart.
 enum class Answer : std::uint8_t {
   kNotFound,
-  kChallenge,        // 401 with the digest challenge
-  kStaleChallenge,   // 401, the challenge marked stale=true
-  kMethodNotAllowed, // 405 with Allow
-  kTooManyRequests,  // 429 with Retry-After
-  kUnavailable,      // 503 with Retry-After
+  kChallenge,         // 401 with the digest challenge
+  kStaleChallenge,    // 401, the challenge marked stale=true
+  kMethodNotAllowed,  // 405 with Allow
+  kTooManyRequests,   // 429 with Retry-After
+  kUnavailable,       // 503 with Retry-After
 };
 
 struct Refused {

@@ -19,8 +19,7 @@ void RenderCache::CommonKey(std::string& key, std::int64_t tenant_id, const std:
                             const std::string& model, std::string_view file_name) {
   const Decimal id(tenant_id);
   key.assign("c");
-  for (const std::string_view part : {id.view(), std::string_view(vendor), std::string_view(model),
-                                      file_name}) {
+  for (const std::string_view part : {id.view(), std::string_view(vendor), std::string_view(model), file_name}) {
     key += '\0';
     key += part;
   }

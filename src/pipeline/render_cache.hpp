@@ -23,16 +23,15 @@ class RenderCache {
   // larger than kMaxFileBytes is not kept.
   static constexpr size_t kBytesPerFile = 4096;
   static constexpr size_t kMaxFileBytes = 64 * 1024;
-  explicit RenderCache(size_t max_files,
-                       std::chrono::steady_clock::duration max_age = store::kCacheMaxAge)
+  explicit RenderCache(size_t max_files, std::chrono::steady_clock::duration max_age = store::kCacheMaxAge)
       : files_(max_files, max_age), max_bytes_(max_files * kBytesPerFile) {}
 
   // A device file depends on the device, its tenant and lines; a common file on the tenant,
   // the vendor and the model only, so the devices of one model share it. Both replace what
   // `key` held, reusing its memory.
   static void DeviceKey(std::string& key, const core::MacAddress& mac, std::string_view file_name);
-  static void CommonKey(std::string& key, std::int64_t tenant_id, const std::string& vendor,
-                        const std::string& model, std::string_view file_name);
+  static void CommonKey(std::string& key, std::int64_t tenant_id, const std::string& vendor, const std::string& model,
+                        std::string_view file_name);
 
   // Copies the file into `body` (replacing what it held, reusing its memory) when held.
   bool Find(const std::string& key, std::uint64_t generation, std::string& body);

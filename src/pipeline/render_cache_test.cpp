@@ -41,10 +41,8 @@ TEST(RenderCache, KeepsAFileAtItsGeneration) {
 }
 
 TEST(RenderCache, KeysOfDeviceAndCommonFilesNeverMeet) {
-  EXPECT_NE(CommonKey(1, "yealink", "T54W", "a.cfg"),
-            CommonKey(1, "yealink", "T54", "Wa.cfg"));
-  EXPECT_NE(CommonKey(1, "yealink", "T54W", "a.cfg"),
-            CommonKey(11, "yealink", "T54W", "a.cfg"));
+  EXPECT_NE(CommonKey(1, "yealink", "T54W", "a.cfg"), CommonKey(1, "yealink", "T54", "Wa.cfg"));
+  EXPECT_NE(CommonKey(1, "yealink", "T54W", "a.cfg"), CommonKey(11, "yealink", "T54W", "a.cfg"));
   EXPECT_NE(DeviceKey(kMac, "a.cfg").substr(0, 1), CommonKey(1, "y", "m", "a.cfg").substr(0, 1));
 }
 

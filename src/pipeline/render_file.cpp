@@ -31,10 +31,9 @@ bool ChoosesAdminPassword(const nlohmann::json& vars) {
 }
 
 std::string RenderFile(const render::TemplateSet& templates, const render::Template& tpl,
-                       const vendors::FileRoute& route, const core::Device& device,
-                       const core::Tenant& tenant, const std::vector<core::Line>& lines,
-                       std::string_view file_name, const std::string& provisioning_url,
-                       std::uint64_t data_generation) {
+                       const vendors::FileRoute& route, const core::Device& device, const core::Tenant& tenant,
+                       const std::vector<core::Line>& lines, std::string_view file_name,
+                       const std::string& provisioning_url, std::uint64_t data_generation) {
   nlohmann::json ctx = templates.BaseVars(device.vendor, device.model);
   render::MergeVars(ctx, tenant.vars);
   ctx["tenant"] = {{"name", tenant.name}, {"display_name", tenant.display_name}};
@@ -53,9 +52,9 @@ std::string RenderFile(const render::TemplateSet& templates, const render::Templ
     // The vendor config-encryption key reaches templates only in device files, which only
     // the authenticated device gets (docs/encryption.md).
     if (device.config_key) ctx["config_key"] = *device.config_key;
-    ctx["device"] = {{"mac", device.mac.str()},       {"mac_upper", device.mac.Upper()},
-                     {"mac_colons", device.mac.WithColons()}, {"vendor", device.vendor},
-                     {"model", device.model},          {"serial", device.serial}};
+    ctx["device"] = {
+        {"mac", device.mac.str()}, {"mac_upper", device.mac.Upper()}, {"mac_colons", device.mac.WithColons()},
+        {"vendor", device.vendor}, {"model", device.model},           {"serial", device.serial}};
     nlohmann::json jl = nlohmann::json::array();
     // The device's distinct (registrar, port, transport) in order of first use, for vendors
     // that define a server once and point lines at it (Gigaset SipProvider.N).

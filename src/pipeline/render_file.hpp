@@ -27,9 +27,8 @@ inline constexpr std::uint64_t kContentVersionBase = 2'000'000'000;
 bool ChoosesAdminPassword(const nlohmann::json& vars);
 
 std::string RenderFile(const render::TemplateSet& templates, const render::Template& tpl,
-                       const vendors::FileRoute& route, const core::Device& device,
-                       const core::Tenant& tenant, const std::vector<core::Line>& lines,
-                       std::string_view file_name, const std::string& provisioning_url,
-                       std::uint64_t data_generation);
+                       const vendors::FileRoute& route, const core::Device& device, const core::Tenant& tenant,
+                       const std::vector<core::Line>& lines, std::string_view file_name,
+                       const std::string& provisioning_url, std::uint64_t data_generation);
 
 }  // namespace provgate::pipeline

@@ -29,14 +29,14 @@ struct DeviceRequest {
   std::string listener;
   net::IpAddress peer = net::IpAddress::V4({0, 0, 0, 0});  // the TCP peer, or what a trusted PROXY header said
   std::uint16_t peer_port = 0;
-  std::string method;       // "GET", "HEAD", ...
-  std::string target;       // raw request target, e.g. "/001565aabbcc.cfg?x=1"
+  std::string method;  // "GET", "HEAD", ...
+  std::string target;  // raw request target, e.g. "/001565aabbcc.cfg?x=1"
   std::string user_agent;
-  std::string authorization;      // Authorization header, if any
-  std::string forwarded;          // every Forwarded line, joined (honoured only from trusted proxies)
-  std::string x_forwarded_for;    // every X-Forwarded-For line, joined (idem)
-  std::string body;               // PUT uploads only
-  bool tls = true;                // false on a plain-HTTP listener
+  std::string authorization;    // Authorization header, if any
+  std::string forwarded;        // every Forwarded line, joined (honoured only from trusted proxies)
+  std::string x_forwarded_for;  // every X-Forwarded-For line, joined (idem)
+  std::string body;             // PUT uploads only
+  bool tls = true;              // false on a plain-HTTP listener
   AllowedMethods methods;
   // Verified client certificate identity; nullopt when none was presented or no MAC rule
   // matched (then cert_subject/cert_problem say why).
@@ -50,7 +50,7 @@ struct DeviceResponse {
   int status = 404;
   std::string_view content_type;  // always a constant (a literal or a vendor route's)
   std::string body;
-  bool allow_header = false;  // 405: send "Allow: GET, HEAD, PUT"
+  bool allow_header = false;                  // 405: send "Allow: GET, HEAD, PUT"
   std::vector<std::string> www_authenticate;  // 401 digest challenges
   std::int64_t retry_after = 0;               // 429/503: seconds
 };

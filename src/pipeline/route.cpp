@@ -2,8 +2,7 @@
 
 namespace provgate::pipeline {
 
-Target Route(const vendors::Registry& vendors, const vendors::Vendor& vendor, std::string_view file_name,
-             bool upload) {
+Target Route(const vendors::Registry& vendors, const vendors::Vendor& vendor, std::string_view file_name, bool upload) {
   Target target;
   if (upload) {
     target.upload = vendor.RouteUpload(file_name);

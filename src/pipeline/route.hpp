@@ -20,8 +20,7 @@ struct Target {
 };
 
 // `upload`: the request is a PUT, which only an upload slot answers.
-Target Route(const vendors::Registry& vendors, const vendors::Vendor& vendor, std::string_view file_name,
-             bool upload);
+Target Route(const vendors::Registry& vendors, const vendors::Vendor& vendor, std::string_view file_name, bool upload);
 
 // The MAC of a per-device file name in any vendor's naming, or nullopt.
 std::optional<core::MacAddress> MacNamedBy(const vendors::Registry& vendors, std::string_view file_name);

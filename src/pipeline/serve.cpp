@@ -85,9 +85,9 @@ Result<Step<DeviceResponse>> ServeFile(const StageDeps& deps, RequestState& ctx,
   // (Grandstream), and where the phone learns to fetch the key file only from the common
   // file of the same session, which it applies after every download (Yealink's
   // static.auto_provision.aes_key_in_file).
-  const bool plain_copy_first = scheme && key && !device.config_key_delivered_at &&
-                                (scheme->delivery == vendors::KeyDelivery::kPriorPlainCopy ||
-                                 scheme->delivery == vendors::KeyDelivery::kKeyFile);
+  const bool plain_copy_first =
+      scheme && key && !device.config_key_delivered_at &&
+      (scheme->delivery == vendors::KeyDelivery::kPriorPlainCopy || scheme->delivery == vendors::KeyDelivery::kKeyFile);
   const bool encrypt = scheme && key && !plain_copy_first;
   const render::Template* tpl = deps.templates.Find(device.vendor, route.template_name);
   if (tpl == nullptr) return Error::Internal("no template " + device.vendor + "/" + route.template_name);
@@ -111,14 +111,14 @@ Result<Step<DeviceResponse>> ServeFile(const StageDeps& deps, RequestState& ctx,
     if (device_file) {
       // Only files that can carry a password take part in delivery and confirmation.
       if (tpl->References("password")) {
-        PG_TRY(lines, LinesWithDeliverablePasswords(deps, ctx, device, tenant, *tpl, route, file_name,
-                                                    stored_password));
+        PG_TRY(lines,
+               LinesWithDeliverablePasswords(deps, ctx, device, tenant, *tpl, route, file_name, stored_password));
       } else {
         PG_TRY(lines, LinesWithoutPasswords(deps, device, stored_password));
       }
     }
-    body = RenderFile(deps.templates, *tpl, route, device, tenant, lines, file_name,
-                      deps.options.provisioning_url, generation);
+    body = RenderFile(deps.templates, *tpl, route, device, tenant, lines, file_name, deps.options.provisioning_url,
+                      generation);
     // A stored password, even one this response leaves out, has a future (delivery, the
     // wipe when its grace period ends) that only a request reading the lines carries out.
     if (!stored_password) deps.render_cache.Put(cache_key, body, generation);
@@ -133,10 +133,10 @@ Result<Step<DeviceResponse>> ServeFile(const StageDeps& deps, RequestState& ctx,
       ctx.spent.mac = device.mac.str();
       ctx.spent.at = ctx.now;
       ctx.spent.config_key = true;
-      LifecycleEvent(deps, ctx, device,
-                     scheme->delivery == vendors::KeyDelivery::kPriorPlainCopy ? "config key delivered"
-                                                                                : "first copy sent plain",
-                     {{"file", std::string(file_name)}});
+      LifecycleEvent(
+          deps, ctx, device,
+          scheme->delivery == vendors::KeyDelivery::kPriorPlainCopy ? "config key delivered" : "first copy sent plain",
+          {{"file", std::string(file_name)}});
     }
   }
   if (device_file && device.state == core::DeviceState::kAssigned && ctx.side_effects) {

@@ -14,8 +14,7 @@ Result<Step<DeviceResponse>> Upload(const StageDeps& deps, RequestState& ctx, co
                                     const vendors::UploadRoute& slot, std::string_view file_name);
 // The device's wrapped config key. Never without TLS: a plain-HTTP listener could hand it to
 // anyone on the path.
-Result<Step<DeviceResponse>> KeyFile(RequestState& ctx, const core::Device& device,
-                                     const vendors::KeyFileRoute& route);
+Result<Step<DeviceResponse>> KeyFile(RequestState& ctx, const core::Device& device, const vendors::KeyFileRoute& route);
 // The rendered file (from the render cache when nothing in it can change), encrypted where
 // the vendor's scheme and the device's key say; a device's own file claims the passwords it
 // carries and moves an assigned device to provisioned. `generation`: the store's data

@@ -44,8 +44,8 @@ TEST_F(ServeTest, UploadsOutsideTheirSlotAreRefusedAndStoreNothing) {
   };
   const Row rows[] = {
       {"001565aabbcc-local.cfg", 256 * 1024 + 1, "upload too large"},
-      {"001565aabbcc.cfg", 10, "upload not allowed"},       // a generated file is never overwritten
-      {"001565ddeeff-local.cfg", 10, "mac mismatch"},       // another device's slot
+      {"001565aabbcc.cfg", 10, "upload not allowed"},  // a generated file is never overwritten
+      {"001565ddeeff-local.cfg", 10, "mac mismatch"},  // another device's slot
   };
   for (const auto& row : rows) {
     const auto resp = pipeline_->Handle(Put(row.file, std::string(row.bytes, 'x')));

@@ -24,8 +24,8 @@ Result<std::shared_ptr<const core::Device>> FindProven(store::ProvenReads& from,
   return std::shared_ptr<const core::Device>();
 }
 
-void LifecycleEvent(const StageDeps& deps, RequestState& state, const core::Device& device,
-                    const std::string& what, nlohmann::json detail) {
+void LifecycleEvent(const StageDeps& deps, RequestState& state, const core::Device& device, const std::string& what,
+                    nlohmann::json detail) {
   auto r = audit::InfoRecord(deps.clock.Now(), "lifecycle", "device", what, device.mac.str(), std::move(detail));
   r.tenant_id = device.tenant_id.value_or(0);
   state.events.push_back(std::move(r));
@@ -42,8 +42,8 @@ Status Lock(const StageDeps& deps, RequestState& state, const core::Device& devi
   return Ok();
 }
 
-Status RecordTransition(const StageDeps& deps, RequestState& state, const core::Device& device,
-                        core::DeviceState from, core::DeviceState to, const std::string& cause) {
+Status RecordTransition(const StageDeps& deps, RequestState& state, const core::Device& device, core::DeviceState from,
+                        core::DeviceState to, const std::string& cause) {
   PG_TRY(bool won, deps.writes.TransitionState(device.id, from, to, state.now));
   if (!won) return Ok();  // a concurrent request made (and recorded) this transition
   LifecycleEvent(deps, state, device, std::string(core::DeviceStateName(to)),

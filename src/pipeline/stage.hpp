@@ -33,8 +33,8 @@
 namespace provgate::pipeline {
 
 struct PipelineOptions {
-  std::string path_prefix = "/";  // files live right under it
-  std::string provisioning_url;   // rendered into configs for periodic re-checks
+  std::string path_prefix = "/";      // files live right under it
+  std::string provisioning_url;       // rendered into configs for periodic re-checks
   size_t render_cache_files = 10000;  // RenderCache entries; 0 = render every request
   // Devices served nothing because their configs fail the policy linter; null = none.
   std::shared_ptr<WithheldDevices> withheld;
@@ -125,12 +125,12 @@ Result<std::shared_ptr<const core::Device>> FindProven(store::ProvenReads& from,
 
 // Effects on a device. Each adds its lifecycle record to `state.events`; Lock and
 // RecordTransition change the store at once.
-void LifecycleEvent(const StageDeps& deps, RequestState& state, const core::Device& device,
-                    const std::string& what, nlohmann::json detail);
+void LifecycleEvent(const StageDeps& deps, RequestState& state, const core::Device& device, const std::string& what,
+                    nlohmann::json detail);
 Status Lock(const StageDeps& deps, RequestState& state, const core::Device& device, const std::string& why,
             nlohmann::json detail);
 // Compare-and-set: of racing requests, only the one that made the transition records it.
-Status RecordTransition(const StageDeps& deps, RequestState& state, const core::Device& device,
-                        core::DeviceState from, core::DeviceState to, const std::string& cause);
+Status RecordTransition(const StageDeps& deps, RequestState& state, const core::Device& device, core::DeviceState from,
+                        core::DeviceState to, const std::string& cause);
 
 }  // namespace provgate::pipeline

@@ -154,8 +154,7 @@ Result<SignInOutcome> Accounts::SignIn(const std::string& name, std::string_view
     out.failure = SignInFailure::kWrongCode;
   }
   if (!second_factor) {
-    PG_TRY(const int count,
-           users_.CountCodeFailure(u.id, options_.max_code_failures, now + options_.lockout_seconds));
+    PG_TRY(const int count, users_.CountCodeFailure(u.id, options_.max_code_failures, now + options_.lockout_seconds));
     out.locked_now = count == 0;
     return out;
   }

@@ -61,8 +61,8 @@ struct SignInOutcome {
   std::optional<PortalUser> user;  // set on success
   std::string session_id;          // the cookie value, on success
   SignInFailure failure = SignInFailure::kUnknownUser;
-  bool locked_now = false;         // this failure locked the user
-  std::string name;                // the user name tried
+  bool locked_now = false;  // this failure locked the user
+  std::string name;         // the user name tried
 };
 
 struct Session {

@@ -20,20 +20,23 @@ Html& Html::Attr(std::string_view name, std::string_view value) {
 
 std::string Page(std::string_view title, std::string_view user, std::string_view csrf, std::string_view body) {
   Html h;
-  h.Raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        "<title>")
+  h.Raw(
+       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+       "<title>")
       .Text(title)
-      .Raw(" - provgate</title><link rel=\"stylesheet\" href=\"/portal/static/portal.css\">"
-           "<script src=\"/portal/static/portal.js\" defer></script></head><body><header>"
-           "<a class=\"brand\" href=\"/portal/devices\">provgate</a>");
+      .Raw(
+          " - provgate</title><link rel=\"stylesheet\" href=\"/portal/static/portal.css\">"
+          "<script src=\"/portal/static/portal.js\" defer></script></head><body><header>"
+          "<a class=\"brand\" href=\"/portal/devices\">provgate</a>");
   if (!csrf.empty()) {
     h.Raw("<nav><a href=\"/portal/devices\">Devices</a></nav><div class=\"who\">Signed in as <b id=\"who\">")
         .Text(user)
         .Raw("</b> <form method=\"post\" action=\"/portal/logout\">")
         .Csrf(csrf)
-        .Raw("<button type=\"submit\" id=\"sign-out\">Sign out</button></form>"
-             "<form method=\"post\" action=\"/portal/logout-all\">")
+        .Raw(
+            "<button type=\"submit\" id=\"sign-out\">Sign out</button></form>"
+            "<form method=\"post\" action=\"/portal/logout-all\">")
         .Csrf(csrf)
         .Raw("<button type=\"submit\" id=\"sign-out-all\">Sign out everywhere</button></form></div>");
   }

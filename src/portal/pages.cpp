@@ -52,8 +52,8 @@ std::unique_ptr<service::Admin> AdminFor(const PortalDeps& deps, const Session& 
 }
 
 // One action form; `confirm` adds the confirmation the server requires.
-void ActionForm(Html& h, const std::string& mac, std::string_view action, std::string_view label,
-                std::string_view csrf, std::string_view confirm) {
+void ActionForm(Html& h, const std::string& mac, std::string_view action, std::string_view label, std::string_view csrf,
+                std::string_view confirm) {
   h.Raw("<form method=\"post\"").Attr("action", "/portal/devices/" + mac + "/" + std::string(action));
   if (!confirm.empty()) h.Attr("data-confirm", confirm);
   h.Raw(">").Csrf(csrf);
@@ -62,7 +62,11 @@ void ActionForm(Html& h, const std::string& mac, std::string_view action, std::s
         .Attr("id", "confirm-" + std::string(action))
         .Raw("> I am sure</label> ");
   }
-  h.Raw("<button type=\"submit\"").Attr("id", "action-" + std::string(action)).Raw(">").Text(label).Raw("</button></form>");
+  h.Raw("<button type=\"submit\"")
+      .Attr("id", "action-" + std::string(action))
+      .Raw(">")
+      .Text(label)
+      .Raw("</button></form>");
 }
 
 }  // namespace
@@ -89,8 +93,9 @@ ApiResponse Portal::DeviceList(Request& r) {
   const std::string needle = Lower(search);
 
   Html h;
-  h.Raw("<form method=\"get\" action=\"/portal/devices\" class=\"filters\">"
-        "<label>Search <input name=\"q\" id=\"q\" placeholder=\"MAC or serial\"")
+  h.Raw(
+       "<form method=\"get\" action=\"/portal/devices\" class=\"filters\">"
+       "<label>Search <input name=\"q\" id=\"q\" placeholder=\"MAC or serial\"")
       .Attr("value", search)
       .Raw("></label> <label>State <select name=\"state\" id=\"state\"><option value=\"\">any</option>");
   for (auto st : {core::DeviceState::kStock, core::DeviceState::kAssigned, core::DeviceState::kProvisioned,
@@ -102,9 +107,10 @@ ApiResponse Portal::DeviceList(Request& r) {
   for (const auto& name : deps_.vendors.Names()) {
     h.Raw("<option").Attr("value", name).Raw(name == vendor ? " selected>" : ">").Text(name).Raw("</option>");
   }
-  h.Raw("</select></label> <button type=\"submit\" id=\"filter\">Filter</button></form>"
-        "<table id=\"devices\"><thead><tr><th>MAC</th><th>Vendor</th><th>Model</th><th>State</th><th>Lock</th>"
-        "<th>Last seen</th><th>Serial</th></tr></thead><tbody>");
+  h.Raw(
+      "</select></label> <button type=\"submit\" id=\"filter\">Filter</button></form>"
+      "<table id=\"devices\"><thead><tr><th>MAC</th><th>Vendor</th><th>Model</th><th>State</th><th>Lock</th>"
+      "<th>Last seen</th><th>Serial</th></tr></thead><tbody>");
   size_t shown = 0;
   for (const auto& summary : *devices) {
     const auto& d = summary.device;
@@ -113,7 +119,11 @@ ApiResponse Portal::DeviceList(Request& r) {
       continue;
     }
     if (++shown > kListLimit) break;
-    h.Raw("<tr><td><a").Attr("href", "/portal/devices/" + d.mac.str()).Raw(">").Text(d.mac.WithColons()).Raw("</a></td><td>");
+    h.Raw("<tr><td><a")
+        .Attr("href", "/portal/devices/" + d.mac.str())
+        .Raw(">")
+        .Text(d.mac.WithColons())
+        .Raw("</a></td><td>");
     h.Text(d.vendor).Raw("</td><td>").Text(d.model).Raw("</td><td>").Text(core::DeviceStateName(d.state));
     h.Raw("</td><td>");
     if (!d.locked_reason.empty()) h.Raw("<span class=\"locked\">").Text(d.locked_reason).Raw("</span>");
@@ -142,7 +152,8 @@ ApiResponse Portal::DevicePage(Request& r, const std::string& mac, std::string_v
   };
   row("MAC", d.mac.WithColons(), "mac");
   row("Vendor / model", d.vendor + " " + d.model, "model");
-  row("Tenant", details->tenant ? details->tenant->display_name + " (" + details->tenant->name + ")" : "stock", "tenant");
+  row("Tenant", details->tenant ? details->tenant->display_name + " (" + details->tenant->name + ")" : "stock",
+      "tenant");
   row("State", core::DeviceStateName(d.state), "state");
   row("Window opens", When(d.window_opens), "window-opens");
   row("Window expires", When(d.window_expires), "window-expires");
@@ -151,13 +162,19 @@ ApiResponse Portal::DevicePage(Request& r, const std::string& mac, std::string_v
   row("User-Agent", d.last_user_agent, "user-agent");
   row("Firmware", d.firmware, "firmware");
   row("Serial", d.serial, "serial");
-  h.Raw("</tbody></table><h2>Lines</h2><table id=\"lines\"><thead><tr><th>#</th><th>Display name</th><th>User</th>"
-        "<th>Registrar</th><th>Transport</th><th>Password stored</th></tr></thead><tbody>");
+  h.Raw(
+      "</tbody></table><h2>Lines</h2><table id=\"lines\"><thead><tr><th>#</th><th>Display name</th><th>User</th>"
+      "<th>Registrar</th><th>Transport</th><th>Password stored</th></tr></thead><tbody>");
   for (size_t i = 0; i < details->lines.size(); ++i) {
     const auto& l = details->lines[i];
     h.Raw("<tr><td>").Text(std::to_string(l.index)).Raw("</td><td>").Text(l.display_name).Raw("</td><td>").Text(l.user);
-    h.Raw("</td><td>").Text(fmt::format("{}:{}", l.registrar, l.port)).Raw("</td><td>").Text(core::TransportName(l.transport));
-    h.Raw("</td><td>").Text(i < details->has_password.size() && details->has_password[i] ? "yes" : "no").Raw("</td></tr>");
+    h.Raw("</td><td>")
+        .Text(fmt::format("{}:{}", l.registrar, l.port))
+        .Raw("</td><td>")
+        .Text(core::TransportName(l.transport));
+    h.Raw("</td><td>")
+        .Text(i < details->has_password.size() && details->has_password[i] ? "yes" : "no")
+        .Raw("</td></tr>");
   }
   h.Raw("</tbody></table><h2>Actions</h2><div class=\"actions\">");
   if (api::RoleAllows(s.user.role, Permission::kSupport)) {
@@ -169,8 +186,9 @@ ApiResponse Portal::DevicePage(Request& r, const std::string& mac, std::string_v
     ActionForm(h, d.mac.str(), "repin", "Forget certificate pin", s.csrf_token, "");
     ActionForm(h, d.mac.str(), "retire", "Retire", s.csrf_token, "Retire this device? It will get nothing any more.");
   }
-  h.Raw("</div><h2>Timeline</h2><table id=\"timeline\"><thead><tr><th>Time</th><th>Kind</th><th>Decision</th>"
-        "<th>What</th></tr></thead><tbody>");
+  h.Raw(
+      "</div><h2>Timeline</h2><table id=\"timeline\"><thead><tr><th>Time</th><th>Kind</th><th>Decision</th>"
+      "<th>What</th></tr></thead><tbody>");
   store::AuditQuery aq;
   aq.mac = d.mac.str();
   aq.tenant_id = ScopeId(s);
@@ -207,9 +225,13 @@ ApiResponse Portal::DeviceAction(Request& r, const std::string& mac, const std::
   if (action == "reactivate") {
     auto re = admin->ReactivateDevice(mac);
     if (re) {
-      notice.Raw("Reactivated. New window until <b id=\"new-window\">").Text(When(re->device.window_expires))
-          .Raw("</b>; ").Text(std::to_string(re->new_passwords)).Raw(" new SIP password(s). New URL token (shown once): <code id=\"url-token\">")
-          .Text(re->url_token).Raw("</code>");
+      notice.Raw("Reactivated. New window until <b id=\"new-window\">")
+          .Text(When(re->device.window_expires))
+          .Raw("</b>; ")
+          .Text(std::to_string(re->new_passwords))
+          .Raw(" new SIP password(s). New URL token (shown once): <code id=\"url-token\">")
+          .Text(re->url_token)
+          .Raw("</code>");
     }
     done = re ? Ok() : Status(re.error());
   } else if (action == "retire") {
@@ -225,7 +247,8 @@ ApiResponse Portal::DeviceAction(Request& r, const std::string& mac, const std::
   }
   if (!done) {
     const int status = api::StatusOf(done.error().code);
-    Audit(r, s.user.actor(), "portal " + action + " refused", status, status == 404 ? "" : mac, scope, audit::Durability::kWindowed);
+    Audit(r, s.user.actor(), "portal " + action + " refused", status, status == 404 ? "" : mac, scope,
+          audit::Durability::kWindowed);
     return ErrorPage(r, status, status == 404 ? "No such device." : done.error().message);
   }
   Audit(r, s.user.actor(), "portal " + action, 200, mac, scope, audit::Durability::kDurable);

@@ -59,7 +59,8 @@ ApiResponse ErrorPage(const Portal::Request& r, int status, std::string_view mes
 }
 
 Portal::Portal(PortalDeps deps, PortalOptions options)
-    : deps_(deps), options_(options),
+    : deps_(deps),
+      options_(options),
       accounts_(deps.users, deps.store, deps.box, deps.audit, deps.clock, options.accounts),
       throttle_(options.sign_in_failures) {}
 
@@ -84,7 +85,7 @@ void Portal::Audit(const Request& r, const std::string& actor, const std::string
   rec.status = status;
   rec.tenant_id = tenant_id.value_or(0);
   auto st = durability == audit::Durability::kDurable ? deps_.audit.Write(rec, durability)
-                                                        : deps_.audit.Record(std::move(rec));
+                                                      : deps_.audit.Record(std::move(rec));
   if (!st) {
     spdlog::error("portal audit write failed: {}", st.error().message);
   }
@@ -134,7 +135,8 @@ ApiResponse Portal::Handle(const ApiRequest& http) {
     const auto it = r.form.find("csrf");
     if (it == r.form.end() || !crypto::ConstantTimeEquals(it->second, r.session->csrf_token)) {
       Audit(r, r.session->user.actor(), "portal request refused: missing or wrong CSRF token", 403, "",
-            r.session->user.tenant ? std::optional(r.session->user.tenant->id) : std::nullopt, audit::Durability::kWindowed);
+            r.session->user.tenant ? std::optional(r.session->user.tenant->id) : std::nullopt,
+            audit::Durability::kWindowed);
       return ErrorPage(r, 403, "The form is out of date; reload the page and try again.");
     }
   }
@@ -161,12 +163,13 @@ ApiResponse Portal::LoginPage(std::string_view error) {
   if (!error.empty()) body.Raw("<p class=\"error\" id=\"error\">").Text(error).Raw("</p>");
   body.Raw("<form class=\"login\" method=\"post\" action=\"/portal/login\">")
       .Csrf(Accounts::CsrfToken(pre_session))
-      .Raw("<label>User <input name=\"user\" id=\"user\" autocomplete=\"username\" required></label>"
-           "<label>Password <input type=\"password\" name=\"password\" id=\"password\" "
-           "autocomplete=\"current-password\" required></label>"
-           "<label>Authenticator code or recovery code <input name=\"code\" id=\"code\" "
-           "autocomplete=\"one-time-code\" inputmode=\"numeric\" required></label>"
-           "<button type=\"submit\" id=\"sign-in\">Sign in</button></form>");
+      .Raw(
+          "<label>User <input name=\"user\" id=\"user\" autocomplete=\"username\" required></label>"
+          "<label>Password <input type=\"password\" name=\"password\" id=\"password\" "
+          "autocomplete=\"current-password\" required></label>"
+          "<label>Authenticator code or recovery code <input name=\"code\" id=\"code\" "
+          "autocomplete=\"one-time-code\" inputmode=\"numeric\" required></label>"
+          "<button type=\"submit\" id=\"sign-in\">Sign in</button></form>");
   ApiResponse resp = HtmlResponse(error.empty() ? 200 : 401, Page("Sign in", "", "", body.Take()));
   resp.headers.emplace_back("Set-Cookie", CookieHeader(kLoginCookie, pre_session, 3600));
   return resp;
@@ -180,19 +183,22 @@ ApiResponse Portal::Login(Request& r) {
   const auto csrf = r.form.find("csrf");
   if (!pre_session || csrf == r.form.end() ||
       !crypto::ConstantTimeEquals(csrf->second, Accounts::CsrfToken(*pre_session))) {
-    Audit(r, "portal:-", "portal sign-in refused: missing or wrong CSRF token", 403, "", std::nullopt, audit::Durability::kWindowed);
+    Audit(r, "portal:-", "portal sign-in refused: missing or wrong CSRF token", 403, "", std::nullopt,
+          audit::Durability::kWindowed);
     return LoginPage("The sign-in form is out of date; try again.");
   }
   const std::string user_key = "user:" + name;
   if (const auto wait = throttle_.SourceBlocked(peer, now); wait > 0) {
-    Audit(r, "portal:-", "portal sign-in refused: source throttled", 429, "", std::nullopt, audit::Durability::kWindowed);
+    Audit(r, "portal:-", "portal sign-in refused: source throttled", 429, "", std::nullopt,
+          audit::Durability::kWindowed);
     ApiResponse resp = LoginPage("Too many failed sign-ins from this address; try again later.");
     resp.status = 429;
     resp.headers.emplace_back("Retry-After", std::to_string(wait));
     return resp;
   }
   if (throttle_.PrefixBlocked(user_key, now) > 0) {
-    Audit(r, "portal:" + name, "portal sign-in failed: user locked", 401, "", std::nullopt, audit::Durability::kWindowed);
+    Audit(r, "portal:" + name, "portal sign-in failed: user locked", 401, "", std::nullopt,
+          audit::Durability::kWindowed);
     return LoginPage("Sign-in failed.");
   }
   auto outcome = accounts_.SignIn(name, r.form["password"], r.form["code"]);
@@ -202,9 +208,11 @@ ApiResponse Portal::Login(Request& r) {
   }
   if (!outcome->user) {
     throttle_.RecordFailure(peer, user_key, now);
-    Audit(r, "portal:" + name, fmt::format("portal sign-in failed: {}", SignInFailureName(outcome->failure)), 401, "", std::nullopt, audit::Durability::kWindowed);
+    Audit(r, "portal:" + name, fmt::format("portal sign-in failed: {}", SignInFailureName(outcome->failure)), 401, "",
+          std::nullopt, audit::Durability::kWindowed);
     if (outcome->locked_now) {
-      Audit(r, "portal:" + name, "portal user locked: repeated wrong second factor", 401, "", std::nullopt, audit::Durability::kDurable);
+      Audit(r, "portal:" + name, "portal user locked: repeated wrong second factor", 401, "", std::nullopt,
+            audit::Durability::kDurable);
     }
     return LoginPage("Sign-in failed.");
   }
@@ -213,7 +221,8 @@ ApiResponse Portal::Login(Request& r) {
     if (auto s = accounts_.Resume(*old)) (void)accounts_.SignOut(*s);
   }
   const auto& user = *outcome->user;
-  Audit(r, user.actor(), "portal sign-in", 303, "", user.tenant ? std::optional(user.tenant->id) : std::nullopt, audit::Durability::kDurable);
+  Audit(r, user.actor(), "portal sign-in", 303, "", user.tenant ? std::optional(user.tenant->id) : std::nullopt,
+        audit::Durability::kDurable);
   ApiResponse resp = Redirect("/portal/devices");
   resp.headers.emplace_back("Set-Cookie",
                             CookieHeader(kSessionCookie, outcome->session_id, options_.accounts.absolute_seconds));
@@ -231,7 +240,8 @@ ApiResponse Portal::Logout(Request& r, SignOutScope scope) {
   } else if (auto st = accounts_.SignOut(s); !st) {
     return ErrorPage(r, 500, "Sign-out failed; try again.");
   }
-  Audit(r, s.user.actor(), what, 303, "", s.user.tenant ? std::optional(s.user.tenant->id) : std::nullopt, audit::Durability::kDurable);
+  Audit(r, s.user.actor(), what, 303, "", s.user.tenant ? std::optional(s.user.tenant->id) : std::nullopt,
+        audit::Durability::kDurable);
   ApiResponse resp = Redirect("/portal/login");
   resp.headers.emplace_back("Set-Cookie", CookieHeader(kSessionCookie, "", 0));
   return resp;

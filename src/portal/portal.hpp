@@ -72,8 +72,8 @@ class Portal final : public api::Surface {
   // An audit record of the portal with the socket's peer, "info" below status 400 and
   // "deny" from it: kDurable for what changed state (sign-in, sign-out, lockout, an action),
   // kWindowed for refusals.
-  void Audit(const Request& r, const std::string& actor, const std::string& what, int status,
-             const std::string& mac, std::optional<std::int64_t> tenant_id, audit::Durability durability);
+  void Audit(const Request& r, const std::string& actor, const std::string& what, int status, const std::string& mac,
+             std::optional<std::int64_t> tenant_id, audit::Durability durability);
 
   PortalDeps deps_;
   PortalOptions options_;

@@ -13,8 +13,8 @@ using store::sqlite::Statement;
 constexpr int kBusyTimeoutMs = 5000;
 constexpr int kPortalSchemaVersion = 9;  // migration that created portal_users
 
-#define PG_USER_SELECT                                                                           \
-  "SELECT u.id, u.name, u.role, u.tenant_id, COALESCE(t.name, ''), u.password_hash, "            \
+#define PG_USER_SELECT                                                                               \
+  "SELECT u.id, u.name, u.role, u.tenant_id, COALESCE(t.name, ''), u.password_hash, "                \
   "u.totp_secret_enc, u.totp_last_step, u.failed_codes, u.locked_until, u.created_by, u.created_at " \
   "FROM portal_users u LEFT JOIN tenants t ON t.id = u.tenant_id "
 
@@ -45,9 +45,9 @@ Result<std::unique_ptr<SqliteUserStore>> SqliteUserStore::Open(const std::filesy
   PG_TRY_STATUS(conn.Exec("PRAGMA foreign_keys = ON"));
   PG_TRY(int version, store::sqlite::CurrentSchemaVersion(conn));
   if (version < kPortalSchemaVersion) {
-    return Error::FailedPrecondition(fmt::format(
-        "database {} has schema version {}; the portal needs {} (open the store first)", db.string(),
-        version, kPortalSchemaVersion));
+    return Error::FailedPrecondition(
+        fmt::format("database {} has schema version {}; the portal needs {} (open the store first)", db.string(),
+                    version, kPortalSchemaVersion));
   }
   return std::unique_ptr<SqliteUserStore>(new SqliteUserStore(std::move(conn)));
 }
@@ -132,11 +132,10 @@ Result<bool> SqliteUserStore::UseRecoveryCode(std::int64_t user_id, const std::s
 
 Result<int> SqliteUserStore::CountCodeFailure(std::int64_t user_id, int max_failures, std::int64_t lock_until) {
   std::lock_guard lock(mu_);
-  PG_TRY(Statement s, db_.Prepare(
-                          "UPDATE portal_users SET "
-                          "locked_until = CASE WHEN failed_codes + 1 >= ?2 THEN ?3 ELSE locked_until END, "
-                          "failed_codes = CASE WHEN failed_codes + 1 >= ?2 THEN 0 ELSE failed_codes + 1 END "
-                          "WHERE id = ?1 RETURNING failed_codes"));
+  PG_TRY(Statement s, db_.Prepare("UPDATE portal_users SET "
+                                  "locked_until = CASE WHEN failed_codes + 1 >= ?2 THEN ?3 ELSE locked_until END, "
+                                  "failed_codes = CASE WHEN failed_codes + 1 >= ?2 THEN 0 ELSE failed_codes + 1 END "
+                                  "WHERE id = ?1 RETURNING failed_codes"));
   s.BindInt(1, user_id).BindInt(2, max_failures).BindInt(3, lock_until);
   PG_TRY(bool row, s.Step());
   if (!row) return Error::NotFound("no such user");

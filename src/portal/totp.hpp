@@ -30,7 +30,6 @@ std::optional<std::int64_t> MatchTotp(const std::vector<unsigned char>& secret, 
                                       std::int64_t now);
 
 // otpauth://totp/<issuer>:<account>?secret=...&issuer=... for authenticator apps.
-std::string OtpauthUri(std::string_view issuer, std::string_view account,
-                       const std::vector<unsigned char>& secret);
+std::string OtpauthUri(std::string_view issuer, std::string_view account, const std::vector<unsigned char>& secret);
 
 }  // namespace provgate::portal

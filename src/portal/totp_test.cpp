@@ -15,7 +15,7 @@ TEST(Totp, MatchesRfc6238Vectors) {
   const struct {
     std::int64_t time;
     const char* code;
-  } cases[] = {{59, "287082"}, {1111111109, "081804"}, {1111111111, "050471"},
+  } cases[] = {{59, "287082"},         {1111111109, "081804"}, {1111111111, "050471"},
                {1234567890, "005924"}, {2000000000, "279037"}, {20000000000, "353130"}};
   for (const auto& c : cases) EXPECT_EQ(TotpCode(RfcSecret(), c.time / kTotpStepSeconds), c.code) << c.time;
 }

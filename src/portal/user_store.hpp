@@ -21,8 +21,8 @@ struct UserRecord {
   std::string password_hash;              // Argon2id string
   std::vector<unsigned char> totp_secret_enc;
   std::int64_t totp_last_step = 0;
-  int failed_codes = 0;                   // wrong second factors since the last good one
-  std::int64_t locked_until = 0;          // unix seconds; sign-in refused before
+  int failed_codes = 0;           // wrong second factors since the last good one
+  std::int64_t locked_until = 0;  // unix seconds; sign-in refused before
   std::string created_by;
   std::int64_t created_at = 0;
 };

@@ -17,8 +17,8 @@
 #include "audit/audit_log.hpp"
 #include "base/clock.hpp"
 #include "service/admin.hpp"
-#include "store/operator_store.hpp"
 #include "store/inventory.hpp"
+#include "store/operator_store.hpp"
 
 namespace provgate::service {
 

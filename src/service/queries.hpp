@@ -11,8 +11,8 @@
 
 #include "base/clock.hpp"
 #include "service/admin.hpp"
-#include "store/operator_store.hpp"
 #include "store/inventory.hpp"
+#include "store/operator_store.hpp"
 
 namespace provgate::service {
 

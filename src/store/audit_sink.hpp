@@ -23,7 +23,7 @@ struct StoredAuditEvent {
   std::string mac;        // may be empty
   // The tenant that held the device or object when the record was written (its "tenant_id").
   std::optional<std::int64_t> tenant_id;
-  std::string decision;   // allow | deny | info
+  std::string decision;  // allow | deny | info
   std::string reason;
   std::string json;
 };
@@ -46,7 +46,7 @@ struct DeviceSeen {
   std::int64_t time = 0;  // unix seconds
   std::string ip;
   std::string user_agent;
-  std::string firmware;   // "" when the User-Agent did not say
+  std::string firmware;  // "" when the User-Agent did not say
 
   bool operator==(const DeviceSeen&) const = default;
 };
@@ -62,8 +62,7 @@ inline void ApplySeen(core::Device& device, const DeviceSeen& seen) {
 // Whether ApplySeen would change anything.
 inline bool SeenChanges(const core::Device& device, const DeviceSeen& seen) {
   return device.last_seen_at != seen.time || device.last_seen_ip != seen.ip ||
-         device.last_user_agent != seen.user_agent ||
-         (!seen.firmware.empty() && device.firmware != seen.firmware);
+         device.last_user_agent != seen.user_agent || (!seen.firmware.empty() && device.firmware != seen.firmware);
 }
 
 class AuditSink {
@@ -77,8 +76,7 @@ class AuditSink {
   // skipped). The seen updates touch only their own columns, like DeviceWrites, and do not
   // change ProvenReads::DataGeneration. `mark`, when given, is recorded in the same
   // transaction.
-  virtual Status AppendAuditBatch(const std::vector<StoredAuditEvent>& events,
-                                  const std::vector<DeviceSeen>& seen,
+  virtual Status AppendAuditBatch(const std::vector<StoredAuditEvent>& events, const std::vector<DeviceSeen>& seen,
                                   const std::optional<AuditCopyMark>& mark) = 0;
   virtual Result<std::optional<AuditCopyMark>> FindAuditCopyMark(const std::string& file) = 0;
   // Newest first (append order, not `time`), at most `limit` (> 0, else kInvalidArgument)

@@ -73,8 +73,7 @@ void FleetCache::PutDevice(std::shared_ptr<const core::Device> device, std::uint
   macs_[id] = std::move(mac);
 }
 
-void FleetCache::PutLines(std::int64_t device_id, const std::vector<core::Line>& lines,
-                          std::uint64_t generation) {
+void FleetCache::PutLines(std::int64_t device_id, const std::vector<core::Line>& lines, std::uint64_t generation) {
   std::lock_guard lock(mu_);
   Keep(lines_, device_id, lines, generation);
 }

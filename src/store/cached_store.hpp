@@ -15,23 +15,23 @@
 #pragma once
 
 #include <chrono>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include "store/generation_map.hpp"
 #include "store/audit_sink.hpp"
+#include "store/generation_map.hpp"
 #include "store/proven_reads.hpp"
 
 namespace provgate::store {
 
 // The entries, shared by the server's CachedStore and its audit copier's CachedAuditStore,
-// so the copier's last-seen writes update what the serving threads read: those writes do not change DataGeneration, or every minute of a device's
-// life would empty the cache.
+// so the copier's last-seen writes update what the serving threads read: those writes do not change DataGeneration, or
+// every minute of a device's life would empty the cache.
 class FleetCache {
  public:
   // At most `max_devices` devices (and as many tenants and line sets) are kept; when a new
@@ -73,8 +73,8 @@ class FleetCache {
   const size_t max_devices_;
   mutable std::mutex mu_;
   GenerationMap<std::string, std::shared_ptr<const core::Device>> devices_;  // by MAC
-  std::unordered_map<std::int64_t, std::string> macs_;  // device id -> MAC
-  GenerationMap<std::int64_t, std::vector<core::Line>> lines_;  // by device id
+  std::unordered_map<std::int64_t, std::string> macs_;                       // device id -> MAC
+  GenerationMap<std::int64_t, std::vector<core::Line>> lines_;               // by device id
   GenerationMap<std::int64_t, std::shared_ptr<const core::Tenant>> tenants_;
   // Counts ApplySeen calls: a device read from the store before a last-seen write and put
   // after it would bring the old last-seen back, so such a read is not kept.

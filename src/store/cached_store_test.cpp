@@ -81,7 +81,7 @@ class CachedStoreTest : public ::testing::Test {
 
   TempDir dir_;
   ManualClock clock_{FromUnix(kStartUnix)};
-  ManualSteadyClock steady_;  // the caches' ages: entries expire only when a test says so
+  ManualSteadyClock steady_;             // the caches' ages: entries expire only when a test says so
   std::unique_ptr<SqliteStore> server_;  // the serving threads' connection
   std::unique_ptr<SqliteStore> cli_;     // another process's connection to the same file
   core::Tenant tenant_;
@@ -238,8 +238,7 @@ TEST_F(CachedStoreTest, TheChangeCounterFileMustBeOwnerOnlyAndNoSymlink) {
   ASSERT_EQ(::chmod(counter.c_str(), 0644), 0);
   auto loose = SqliteStore::Open(db, Box(), clock_);
   ASSERT_FALSE(loose);
-  EXPECT_NE(loose.error().message.find("group or others can access it"), std::string::npos)
-      << loose.error().message;
+  EXPECT_NE(loose.error().message.find("group or others can access it"), std::string::npos) << loose.error().message;
   ASSERT_EQ(::chmod(counter.c_str(), 0600), 0);
 
   const auto elsewhere = dir_.path() / "elsewhere";

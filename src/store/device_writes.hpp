@@ -23,8 +23,7 @@ class DeviceWrites {
   // `indexes` are untouched: a file that does not carry a line's password must not spend
   // it). Concurrent callers (threads or processes) never receive the same line: this is what
   // makes deliver-once exactly once.
-  virtual Result<std::vector<core::Line>> ClaimPasswords(std::int64_t device_id,
-                                                         const std::vector<int>& indexes,
+  virtual Result<std::vector<core::Line>> ClaimPasswords(std::int64_t device_id, const std::vector<int>& indexes,
                                                          std::int64_t now) = 0;
   // Deletes the ciphertext of passwords delivered at or before `delivered_at_or_before`;
   // returns the indexes of the lines whose password was wiped.
@@ -32,8 +31,8 @@ class DeviceWrites {
                                                           std::int64_t delivered_at_or_before) = 0;
   // Compare-and-set of the lifecycle state (also stamps state_changed_at); false when the
   // device was no longer in `from`, so only one of several racing requests makes a transition.
-  virtual Result<bool> TransitionState(std::int64_t device_id, core::DeviceState from,
-                                       core::DeviceState to, std::int64_t now) = 0;
+  virtual Result<bool> TransitionState(std::int64_t device_id, core::DeviceState from, core::DeviceState to,
+                                       std::int64_t now) = 0;
   // Sets the certificate pin only if none is recorded; false when another pin is already set.
   virtual Result<bool> PinDevice(std::int64_t device_id, const std::string& spki_sha256) = 0;
   // Locks (reason non-empty) or unlocks (reason empty) a device.
@@ -49,8 +48,8 @@ class DeviceWrites {
   // (its audit record could not be committed): those passwords count as undelivered again
   // and the key's plain copy as unsent, in one transaction. What changed since stays: a
   // password wiped or claimed at another time, a key marked at another time.
-  virtual Status GiveBackUndelivered(std::int64_t device_id, const std::vector<int>& lines,
-                                     std::int64_t spent_at, bool config_key) = 0;
+  virtual Status GiveBackUndelivered(std::int64_t device_id, const std::vector<int>& lines, std::int64_t spent_at,
+                                     bool config_key) = 0;
 };
 
 }  // namespace provgate::store

@@ -23,8 +23,7 @@ template <typename Key, typename T>
 class GenerationMap {
  public:
   // Ages are read from `clock`, which must outlive the map.
-  explicit GenerationMap(size_t max_entries,
-                         std::chrono::steady_clock::duration max_age = kCacheMaxAge,
+  explicit GenerationMap(size_t max_entries, std::chrono::steady_clock::duration max_age = kCacheMaxAge,
                          const SteadyClock& clock = SteadyClock::System())
       : max_entries_(max_entries), max_age_(max_age), clock_(clock) {}
 

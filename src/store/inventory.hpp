@@ -38,7 +38,7 @@ class Inventory : public virtual NamedReads {
  public:
   // Tenants. A tenant read whose stored source ranges do not parse is kInternal, naming the
   // tenant: a corrupt list never silently matches nothing.
-  virtual Result<core::Tenant> AddTenant(const core::Tenant& t) = 0;  // kAlreadyExists on dup name
+  virtual Result<core::Tenant> AddTenant(const core::Tenant& t) = 0;     // kAlreadyExists on dup name
   virtual Result<core::Tenant> FindTenant(const std::string& name) = 0;  // kNotFound
   virtual Result<std::vector<core::Tenant>> ListTenants() = 0;
   // Addresses the tenant by id; kNotFound if absent, kAlreadyExists if the new name is taken.
@@ -79,11 +79,9 @@ class Inventory : public virtual NamedReads {
   // (no network I/O) and must not call the store. An error from `next` rolls everything back
   // and is returned. `progress` is called with the number of rows written so far (may be
   // empty).
-  virtual Status ImportDeviceRows(const DeviceRowSource& next,
-                                  const std::function<void(size_t)>& progress) = 0;
+  virtual Status ImportDeviceRows(const DeviceRowSource& next, const std::function<void(size_t)>& progress) = 0;
   // ImportDeviceRows of rows in memory.
-  Status ImportDevices(const std::vector<DeviceWithLines>& rows,
-                       const std::function<void(size_t)>& progress) {
+  Status ImportDevices(const std::vector<DeviceWithLines>& rows, const std::function<void(size_t)>& progress) {
     size_t i = 0;
     return ImportDeviceRows(
         [&]() -> Result<std::optional<DeviceWithLines>> {

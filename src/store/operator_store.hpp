@@ -19,12 +19,12 @@ namespace provgate::store {
 // An operator API key as stored: only the SHA-256 of the whole key, never the key.
 struct ApiKeyRecord {
   std::int64_t id = 0;
-  std::string prefix;  // 8 characters, unique, public: names the key
-  std::string hash;    // lowercase hex SHA-256 of the whole key text
-  std::string role;    // admin | tenant-admin | support | auditor
+  std::string prefix;                     // 8 characters, unique, public: names the key
+  std::string hash;                       // lowercase hex SHA-256 of the whole key text
+  std::string role;                       // admin | tenant-admin | support | auditor
   std::optional<std::int64_t> tenant_id;  // nullopt = platform scope
-  std::string name;        // operator's label
-  std::string created_by;  // actor who created it
+  std::string name;                       // operator's label
+  std::string created_by;                 // actor who created it
   std::int64_t created_at = 0;
   std::optional<std::int64_t> expires_at;
   std::optional<std::int64_t> last_used_at;
@@ -53,8 +53,8 @@ struct DeviceQuery {
   std::optional<bool> locked;
   std::optional<std::int64_t> seen_since;   // last_seen_at >= (never-seen devices excluded)
   std::optional<std::int64_t> seen_before;  // last_seen_at < or never seen
-  std::string after_mac;  // cursor: devices with a MAC above this one, in MAC order
-  int limit = 100;        // 1-1000
+  std::string after_mac;                    // cursor: devices with a MAC above this one, in MAC order
+  int limit = 100;                          // 1-1000
 };
 
 struct AuditQuery {
@@ -62,12 +62,12 @@ struct AuditQuery {
   // Scope or filter: records written while this tenant held their device or object (the
   // records' tenant_id), whoever holds the device now.
   std::optional<std::int64_t> tenant_id;
-  std::string actor;     // "" = any
-  std::string decision;  // "" = any; allow | deny | info
-  std::optional<std::int64_t> since;  // time >= (unix seconds)
-  std::optional<std::int64_t> until;  // time <
+  std::string actor;                      // "" = any
+  std::string decision;                   // "" = any; allow | deny | info
+  std::optional<std::int64_t> since;      // time >= (unix seconds)
+  std::optional<std::int64_t> until;      // time <
   std::optional<std::int64_t> before_id;  // cursor: records older than this id
-  int limit = 100;  // 1-1000
+  int limit = 100;                        // 1-1000
 };
 
 class OperatorStore {
@@ -81,8 +81,7 @@ class OperatorStore {
   virtual Result<std::vector<ApiKeyRecord>> ListApiKeys(std::optional<std::int64_t> tenant_id) = 0;
   // Marks the key revoked at `now`; kNotFound when no unrevoked key has the prefix (within
   // the tenant when one is given).
-  virtual Status RevokeApiKey(const std::string& prefix, std::optional<std::int64_t> tenant_id,
-                              std::int64_t now) = 0;
+  virtual Status RevokeApiKey(const std::string& prefix, std::optional<std::int64_t> tenant_id, std::int64_t now) = 0;
   // Records a successful use.
   virtual Status TouchApiKey(std::int64_t id, std::int64_t now) = 0;
 

@@ -24,7 +24,7 @@ TEST(SeenOverlay, PendingUpdateIsOverlaidOnItsDeviceOnly) {
   const auto overlaid = overlay.Apply(device);
   EXPECT_EQ(overlaid->last_seen_ip, "192.0.2.7");
   EXPECT_EQ(overlaid->firmware, "96.86.0.100");
-  EXPECT_EQ(device->last_seen_ip, "");  // a copy, not the caller's device
+  EXPECT_EQ(device->last_seen_ip, "");         // a copy, not the caller's device
   EXPECT_EQ(overlay.Apply(device), overlaid);  // the next request's: one copy shared
   const auto other = Device(2);
   EXPECT_EQ(overlay.Apply(other), other);  // another device: untouched, not copied

@@ -28,11 +28,7 @@
 
 namespace provgate::store {
 
-class Store : public ProvenReads,
-              public Inventory,
-              public DeviceWrites,
-              public AuditStore,
-              public defense::BanStore {
+class Store : public ProvenReads, public Inventory, public DeviceWrites, public AuditStore, public defense::BanStore {
  public:
   ~Store() override = default;
   // ProvenReads and Inventory both list lines; a backend answers both from its data.

@@ -228,7 +228,7 @@ TYPED_TEST_P(StoreContract, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse) {
   device.config_key = "key-1";
   ASSERT_TRUE(s.UpdateDevice(device));
   for (int i = 1; i <= 3; ++i) ASSERT_TRUE(s.SetLine(NewLine(device.id, i, "secret-" + std::to_string(i))));
-  ASSERT_EQ(s.ClaimPasswords(device.id, {1}, kStartUnix).value().size(), 1u);       // an earlier response
+  ASSERT_EQ(s.ClaimPasswords(device.id, {1}, kStartUnix).value().size(), 1u);         // an earlier response
   ASSERT_EQ(s.ClaimPasswords(device.id, {2, 3}, kStartUnix + 5).value().size(), 2u);  // the failed one
   ASSERT_TRUE(s.MarkConfigKeyDelivered(device.id, kStartUnix + 5).value());
   ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix).value(), std::vector<int>{1});
@@ -237,7 +237,7 @@ TYPED_TEST_P(StoreContract, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse) {
   const auto lines = s.ListLines(device.id).value();
   EXPECT_EQ(lines.at(0).delivered_at, kStartUnix);  // wiped, claimed at another time: stays
   EXPECT_FALSE(lines.at(0).password);
-  EXPECT_FALSE(lines.at(1).delivered_at);             // given back
+  EXPECT_FALSE(lines.at(1).delivered_at);               // given back
   EXPECT_EQ(lines.at(2).delivered_at, kStartUnix + 5);  // not named
   EXPECT_FALSE(s.FindDevice(device.mac).value().config_key_delivered_at);
   // Claimable again, exactly once.
@@ -368,8 +368,7 @@ TYPED_TEST_P(StoreContract, ListDevicesFiltersByTenantAndState) {
   using V = std::vector<std::string>;
   EXPECT_EQ(macs({}), (V{"000000000001", "000000000002", "000000000003", "000000000004"}));
   EXPECT_EQ(macs({.tenant_id = a.id, .state = std::nullopt}), (V{"000000000001", "000000000003"}));
-  EXPECT_EQ(macs({.tenant_id = std::nullopt, .state = DeviceState::kAssigned}),
-            (V{"000000000002", "000000000003"}));
+  EXPECT_EQ(macs({.tenant_id = std::nullopt, .state = DeviceState::kAssigned}), (V{"000000000002", "000000000003"}));
   EXPECT_EQ(macs({.tenant_id = a.id, .state = DeviceState::kAssigned}), (V{"000000000003"}));
   EXPECT_EQ(macs({.tenant_id = std::nullopt, .state = DeviceState::kStock}), (V{"000000000004"}));
   EXPECT_EQ(macs({.tenant_id = 999, .state = std::nullopt}), V{});
@@ -420,8 +419,7 @@ TYPED_TEST_P(StoreContract, SetLineValidatesInput) {
   ASSERT_FALSE(orphan);
   EXPECT_EQ(orphan.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(orphan.error().message, "device " + std::to_string(d.id + 100) + " does not exist");
-  EXPECT_EQ(this->inventory().SetLine(NewLine(d.id, 0, "pw")).error().code,
-            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(this->inventory().SetLine(NewLine(d.id, 0, "pw")).error().code, ErrorCode::kInvalidArgument);
   auto bad_port = NewLine(d.id, 1, "pw");
   bad_port.port = 70000;
   EXPECT_EQ(this->inventory().SetLine(bad_port).error().code, ErrorCode::kInvalidArgument);
@@ -504,10 +502,8 @@ TYPED_TEST_P(StoreContract, AuditListsByMacNewestFirstWithLimit) {
     return e;
   };
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(
-        this->audit().AppendAudit(event(kStartUnix + i, "001565aabbcc", "a" + std::to_string(i))));
-    ASSERT_TRUE(
-        this->audit().AppendAudit(event(kStartUnix + i, "001565000000", "b" + std::to_string(i))));
+    ASSERT_TRUE(this->audit().AppendAudit(event(kStartUnix + i, "001565aabbcc", "a" + std::to_string(i))));
+    ASSERT_TRUE(this->audit().AppendAudit(event(kStartUnix + i, "001565000000", "b" + std::to_string(i))));
   }
   // Same timestamp as the last one: order is append order, not time.
   ASSERT_TRUE(this->audit().AppendAudit(event(kStartUnix + 4, "001565aabbcc", "a5")));
@@ -579,8 +575,7 @@ TYPED_TEST_P(StoreContract, AuditCopyMarkIsRecordedWithItsBatch) {
   };
   ASSERT_TRUE(this->audit().AppendAuditBatch({event("{\"n\":1}"), event("{\"n\":2}")}, {},
                                              AuditCopyMark{"/var/log/a.log", 120, "r1", 2}));
-  ASSERT_TRUE(this->audit().AppendAuditBatch({event("{\"n\":3}")}, {},
-                                             AuditCopyMark{"/var/log/b.log", 5, "r9", 1}));
+  ASSERT_TRUE(this->audit().AppendAuditBatch({event("{\"n\":3}")}, {}, AuditCopyMark{"/var/log/b.log", 5, "r9", 1}));
   auto a = this->audit().FindAuditCopyMark("/var/log/a.log").value();
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->file, "/var/log/a.log");
@@ -594,8 +589,10 @@ TYPED_TEST_P(StoreContract, AuditCopyMarkIsRecordedWithItsBatch) {
   EXPECT_EQ(this->audit().FindAuditCopyMark("/var/log/a.log").value()->run, "r2");
   EXPECT_EQ(this->audit().FindAuditCopyMark("/var/log/b.log").value()->offset, 5);
   // A rejected batch leaves nothing behind.
-  EXPECT_EQ(this->audit().AppendAuditBatch({event("{\"n\":4}")}, {},
-                                           AuditCopyMark{"/var/log/a.log", -1, "r3", 0}).error().code,
+  EXPECT_EQ(this->audit()
+                .AppendAuditBatch({event("{\"n\":4}")}, {}, AuditCopyMark{"/var/log/a.log", -1, "r3", 0})
+                .error()
+                .code,
             ErrorCode::kInvalidArgument);
   EXPECT_EQ(this->audit().FindAuditCopyMark("/var/log/a.log").value()->offset, 300);
   EXPECT_EQ(this->audit().ListAudit("", 10).value().size(), 3u);
@@ -604,8 +601,7 @@ TYPED_TEST_P(StoreContract, AuditCopyMarkIsRecordedWithItsBatch) {
 TYPED_TEST_P(StoreContract, ModelRepresentativesAreTheFirstOfEachModelNotRetired) {
   auto acme = this->inventory().AddTenant(NewTenant("acme")).value();
   auto other = this->inventory().AddTenant(NewTenant("other")).value();
-  auto add = [&](const char* mac, std::int64_t tenant, const char* vendor, const char* model,
-                 core::DeviceState state) {
+  auto add = [&](const char* mac, std::int64_t tenant, const char* vendor, const char* model, core::DeviceState state) {
     auto d = NewDevice(mac, tenant, state);
     d.vendor = vendor;
     d.model = model;
@@ -652,9 +648,8 @@ TYPED_TEST_P(StoreContract, DataGenerationChangesWithEveryWriteAndOnlyThen) {
   changed("ClaimPasswords");
   ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix).value().size(), 1u);
   changed("WipeDeliveredPasswords");
-  ASSERT_TRUE(s.TransitionState(device.id, core::DeviceState::kAssigned, core::DeviceState::kProvisioned,
-                                kStartUnix)
-                  .value());
+  ASSERT_TRUE(
+      s.TransitionState(device.id, core::DeviceState::kAssigned, core::DeviceState::kProvisioned, kStartUnix).value());
   changed("TransitionState");
   ASSERT_TRUE(s.PinDevice(device.id, std::string(64, 'a')).value());
   changed("PinDevice");
@@ -725,8 +720,7 @@ TYPED_TEST_P(StoreContract, TenantSourceRangesRoundTripAsNetworks) {
   auto added = this->inventory().AddTenant(t).value();
   const auto got = this->named().GetTenant(added.id).value();
   EXPECT_EQ(got.ip_ranges, t.ip_ranges);
-  EXPECT_EQ(got.ip_ranges.ToStrings(),
-            (std::vector<std::string>{"192.0.2.0/24", "2001:db8::/32", "198.51.100.7/32"}));
+  EXPECT_EQ(got.ip_ranges.ToStrings(), (std::vector<std::string>{"192.0.2.0/24", "2001:db8::/32", "198.51.100.7/32"}));
   EXPECT_TRUE(got.ip_ranges.Contains(net::IpAddress::Parse("192.0.2.77").value()));
   EXPECT_FALSE(got.ip_ranges.Contains(net::IpAddress::Parse("192.0.3.1").value()));
 
@@ -758,25 +752,20 @@ TYPED_TEST_P(StoreContract, BansAreOnePerSourceAndLoadedWhileActive) {
   EXPECT_EQ(bans.RemoveBan("192.0.2.7/32").error().code, ErrorCode::kNotFound);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(StoreContract, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse, SchemaVersionIsPositive, TenantRoundTripsByIdAndName,
-                            DuplicateTenantNameIsAlreadyExists, UnknownTenantIsNotFound,
+REGISTER_TYPED_TEST_SUITE_P(StoreContract, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse, SchemaVersionIsPositive,
+                            TenantRoundTripsByIdAndName, DuplicateTenantNameIsAlreadyExists, UnknownTenantIsNotFound,
                             UpdateAndListTenants, VarsMustBeAnObject, DeviceRoundTripsAllFields,
                             StockDeviceHasNoTenantOrWindow, DuplicateDeviceIsAlreadyExists,
-                            DeviceWithUnknownTenantIsNotFound, UnknownDeviceIsNotFound,
-                            ClaimSpendsOnlyTheNamedLines,
+                            DeviceWithUnknownTenantIsNotFound, UnknownDeviceIsNotFound, ClaimSpendsOnlyTheNamedLines,
                             AnAdminUpdateNeverUndoesAPinOrLockTheServerSet,
                             ConfigKeyDeliveryIsRecordedOnceUntilTheKeyChanges,
-                            UpdateDeviceKeepsCreatedAtAndStampsUpdatedAt,
-                            ListDevicesFiltersByTenantAndState, LinesRoundTripWithPasswords,
-                            SetLineReplacesExistingIndex, SetLineValidatesInput, RemoveLine,
-                            RemoveDeviceRemovesItsLines, ImportTakesRowsOneAtATimeAllOrNothing,
-                            AuditListsByMacNewestFirstWithLimit,
-                            AuditBatchRecordsDevicesSeen, AuditCopyMarkIsRecordedWithItsBatch,
-                            ModelRepresentativesAreTheFirstOfEachModelNotRetired,
-                            DataGenerationChangesWithEveryWriteAndOnlyThen,
-                            DeviceIsFoundByItsTokenHashOnly,
-                            ProvenReadsOfTheBackendAnswerFromTheData,
-                            TenantSourceRangesRoundTripAsNetworks,
+                            UpdateDeviceKeepsCreatedAtAndStampsUpdatedAt, ListDevicesFiltersByTenantAndState,
+                            LinesRoundTripWithPasswords, SetLineReplacesExistingIndex, SetLineValidatesInput,
+                            RemoveLine, RemoveDeviceRemovesItsLines, ImportTakesRowsOneAtATimeAllOrNothing,
+                            AuditListsByMacNewestFirstWithLimit, AuditBatchRecordsDevicesSeen,
+                            AuditCopyMarkIsRecordedWithItsBatch, ModelRepresentativesAreTheFirstOfEachModelNotRetired,
+                            DataGenerationChangesWithEveryWriteAndOnlyThen, DeviceIsFoundByItsTokenHashOnly,
+                            ProvenReadsOfTheBackendAnswerFromTheData, TenantSourceRangesRoundTripAsNetworks,
                             BansAreOnePerSourceAndLoadedWhileActive);
 
 // The proven-read role as the pipeline uses it: `reads()` answers the reads of a proven
@@ -841,17 +830,15 @@ TYPED_TEST_P(ProvenReadsContract, ReadsAfterAWriteSeeIt) {
   ASSERT_TRUE(s.SetLine(NewLine(device.id, 1, std::nullopt)));
   auto read_all = [&] {
     return std::tuple(*this->reads().FindProvenDevice(device.mac).value(),
-                      *this->reads().GetTenantShared(tenant.id).value(),
-                      this->reads().ListLines(device.id).value());
+                      *this->reads().GetTenantShared(tenant.id).value(), this->reads().ListLines(device.id).value());
   };
   read_all();
   read_all();
 
   ASSERT_TRUE(s.LockDevice(device.id, "cloned certificate"));
   EXPECT_EQ(std::get<0>(read_all()).locked_reason, "cloned certificate");
-  ASSERT_TRUE(s.TransitionState(device.id, core::DeviceState::kAssigned, core::DeviceState::kRetired,
-                                kStartUnix + 5)
-                  .value());
+  ASSERT_TRUE(
+      s.TransitionState(device.id, core::DeviceState::kAssigned, core::DeviceState::kRetired, kStartUnix + 5).value());
   EXPECT_EQ(std::get<0>(read_all()).state, core::DeviceState::kRetired);
   ASSERT_TRUE(s.PinDevice(device.id, std::string(64, 'b')).value());
   EXPECT_EQ(std::get<0>(read_all()).pin_spki, std::string(64, 'b'));
@@ -870,8 +857,8 @@ TYPED_TEST_P(ProvenReadsContract, ReadsAfterAWriteSeeIt) {
   EXPECT_EQ(std::get<2>(read_all()).at(0).delivered_at, kStartUnix + 6);
   ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix + 6).value().size(), 1u);
   EXPECT_FALSE(std::get<2>(read_all()).at(0).password);
-  ASSERT_TRUE(this->audit().AppendAuditBatch({}, {{device.id, kStartUnix + 7, "192.0.2.7", "ua-7", "7.0"}},
-                                             std::nullopt));
+  ASSERT_TRUE(
+      this->audit().AppendAuditBatch({}, {{device.id, kStartUnix + 7, "192.0.2.7", "ua-7", "7.0"}}, std::nullopt));
   EXPECT_EQ(std::get<0>(read_all()).last_seen_ip, "192.0.2.7");
   EXPECT_EQ(std::get<0>(read_all()).firmware, "7.0");
   ASSERT_TRUE(s.RemoveDevice(device.mac));
@@ -879,7 +866,7 @@ TYPED_TEST_P(ProvenReadsContract, ReadsAfterAWriteSeeIt) {
   EXPECT_TRUE(this->reads().ListLines(device.id).value().empty());
 }
 
-REGISTER_TYPED_TEST_SUITE_P(ProvenReadsContract, AnswersWhatTheBackendHolds,
-                            UnknownDeviceAndTenantAreNotFound, ReadsAfterAWriteSeeIt);
+REGISTER_TYPED_TEST_SUITE_P(ProvenReadsContract, AnswersWhatTheBackendHolds, UnknownDeviceAndTenantAreNotFound,
+                            ReadsAfterAWriteSeeIt);
 
 }  // namespace provgate::store::contract

@@ -1,5 +1,5 @@
 // Vendor::BootFiles: every name a vendor lists for a model routes, device files carry the
-// device's MAC, and the sequences match each vendor's documented request order (VENDORS.md).
+// device's MAC, and the sequences match each vendor's documented request order (docs/vendors/).
 #include <gtest/gtest.h>
 
 #include <string>

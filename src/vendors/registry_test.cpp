@@ -60,7 +60,7 @@ TEST(Registry, NoTwoVendorsClaimTheSameRequest) {
     for (const auto& other : Vendors().Names()) {
       if (other == owner) continue;
       // The one documented overlap: Grandstream and Htek both call the device file
-      // cfg<mac>.xml (VENDORS.md 5.1, 12); checked below.
+      // cfg<mac>.xml (docs/vendors/grandstream.md, docs/vendors/htek.md); checked below.
       if (owner == "grandstream" && other == "htek" && name == "cfgc074ad2bd859.xml") continue;
       EXPECT_FALSE(Vendors().Find(other)->Route(name)) << other << " claims " << name;
     }

@@ -22,11 +22,11 @@ Error FileError(const std::filesystem::path& file, const char* what, int err) {
 }
 
 Error Refused(const std::filesystem::path& file, const char* why) {
-  return Error::FailedPrecondition(fmt::format(
-      "change counter {}: {}; it must be a regular file, not a link, owned by the database's "
-      "owner and closed to group and others; remove it with the server stopped and provgate "
-      "creates it again",
-      file.string(), why));
+  return Error::FailedPrecondition(
+      fmt::format("change counter {}: {}; it must be a regular file, not a link, owned by the database's "
+                  "owner and closed to group and others; remove it with the server stopped and provgate "
+                  "creates it again",
+                  file.string(), why));
 }
 
 }  // namespace
@@ -59,10 +59,10 @@ Result<ChangeCounter> ChangeCounter::Open(const std::filesystem::path& file, con
     return FileError(file, "cannot stat", err);
   }
   // Whoever could write it could set it back and make stale cache entries current again.
-  const char* refusal = !S_ISREG(st.st_mode)          ? "it is not a regular file"
-                        : (st.st_mode & 077) != 0     ? "group or others can access it"
-                        : st.st_uid != db.st_uid      ? "it is not owned by the database's owner"
-                                                      : nullptr;
+  const char* refusal = !S_ISREG(st.st_mode)      ? "it is not a regular file"
+                        : (st.st_mode & 077) != 0 ? "group or others can access it"
+                        : st.st_uid != db.st_uid  ? "it is not owned by the database's owner"
+                                                  : nullptr;
   if (refusal != nullptr) {
     ::close(fd);
     return Refused(file, refusal);

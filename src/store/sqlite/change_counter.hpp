@@ -1,9 +1,9 @@
 // A counter every provgate process on the host bumps after it commits a change to devices,
 // tenants or lines: a word in a small shared file next to the database, mapped by each
 // process. It is only as good as the file: deleted while a server runs, the server keeps
-// the old one (its caches then rely on their expiry, store::kCacheMaxAge). Reading it is one memory load, so the server's fleet cache can check on every
-// request, without a database round trip, that nothing changed since it read an entry
-// (store::CachedStore). SQLite offers no such signal without starting a read transaction.
+// the old one (its caches then rely on their expiry, store::kCacheMaxAge). Reading it is one memory load, so the
+// server's fleet cache can check on every request, without a database round trip, that nothing changed since it read an
+// entry (store::CachedStore). SQLite offers no such signal without starting a read transaction.
 #pragma once
 
 #include <sys/stat.h>

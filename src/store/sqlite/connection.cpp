@@ -12,22 +12,16 @@ Error ErrorFromSqlite(sqlite3* db, int rc, std::string_view context) {
   std::string message = fmt::format("{}: {}", context, detail);
   switch (rc & 0xff) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return Error::Unavailable(std::move(message));
-    case SQLITE_CONSTRAINT:
-      return Error::InvalidArgument(std::move(message));
-    default:
-      return Error::Internal(std::move(message));
+    case SQLITE_LOCKED: return Error::Unavailable(std::move(message));
+    case SQLITE_CONSTRAINT: return Error::InvalidArgument(std::move(message));
+    default: return Error::Internal(std::move(message));
   }
 }
 
 // --- Statement ---
 
 Statement::Statement(Statement&& other) noexcept
-    : db_(other.db_),
-      stmt_(other.stmt_),
-      bind_error_(other.bind_error_),
-      last_error_(other.last_error_) {
+    : db_(other.db_), stmt_(other.stmt_), bind_error_(other.bind_error_), last_error_(other.last_error_) {
   other.stmt_ = nullptr;
 }
 
@@ -52,8 +46,7 @@ Statement& Statement::BindInt(int index, const std::optional<std::int64_t>& valu
 
 Statement& Statement::BindText(int index, std::string_view value) {
   // SQLITE_TRANSIENT copies: the caller's buffer may die before the statement is reset.
-  NoteBind(
-      sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+  NoteBind(sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
   return *this;
 }
 
@@ -100,9 +93,7 @@ Status Statement::Run() {
 std::int64_t Statement::Changes() const { return sqlite3_changes64(db_); }
 std::int64_t Statement::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 
-bool Statement::IsNull(int column) const {
-  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
-}
+bool Statement::IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
 std::int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
 
@@ -136,8 +127,7 @@ Result<Connection> Connection::Open(const std::filesystem::path& path) {
   sqlite3* raw = nullptr;
   // NOMUTEX: SqliteStore serialises access itself; a second lock inside SQLite buys nothing.
   int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<sqlite3, DbCloser> db(raw);  // a handle is returned even on failure
   if (rc != SQLITE_OK) {
     return ErrorFromSqlite(db.get(), rc, fmt::format("opening database {}", path.string()));
@@ -160,8 +150,8 @@ Result<Statement> Connection::Prepare(std::string_view sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
-                                SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &raw,
+                                nullptr);
     std::unique_ptr<sqlite3_stmt, StmtFinalizer> stmt(raw);
     if (rc != SQLITE_OK) {
       return ErrorFromSqlite(db_.get(), rc, fmt::format("preparing {}", sql));

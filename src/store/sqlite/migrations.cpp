@@ -219,11 +219,11 @@ CREATE TABLE IF NOT EXISTS schema_version (
 
 Status RefuseNewer(const Connection& db, int current) {
   if (current <= LatestSchemaVersion()) return Ok();
-  return Error::FailedPrecondition(fmt::format(
-      "database {} has schema version {}, but this provgate only knows versions up to {}; "
-      "it was written by a newer provgate. Run that version, or restore a backup taken "
-      "before the upgrade",
-      db.path().string(), current, LatestSchemaVersion()));
+  return Error::FailedPrecondition(
+      fmt::format("database {} has schema version {}, but this provgate only knows versions up to {}; "
+                  "it was written by a newer provgate. Run that version, or restore a backup taken "
+                  "before the upgrade",
+                  db.path().string(), current, LatestSchemaVersion()));
 }
 
 Status ApplyStep(Connection& db, const Migration& m, std::int64_t now) {
@@ -234,22 +234,20 @@ Status ApplyStep(Connection& db, const Migration& m, std::int64_t now) {
   if (current >= m.version) return Ok();
   auto applied = db.Exec(m.sql);
   if (!applied) {
-    return Error::Internal(fmt::format("migration {} ({}) failed: {}", m.version, m.description,
-                                       applied.error().message));
+    return Error::Internal(
+        fmt::format("migration {} ({}) failed: {}", m.version, m.description, applied.error().message));
   }
   {
     PG_TRY(Statement check, db.Prepare("PRAGMA foreign_key_check"));
     PG_TRY(bool violation, check.Step());
     if (violation) {
-      return Error::Internal(
-          fmt::format("migration {} ({}) would leave rows violating a foreign key in table {}",
-                      m.version, m.description, check.Text(0)));
+      return Error::Internal(fmt::format("migration {} ({}) would leave rows violating a foreign key in table {}",
+                                         m.version, m.description, check.Text(0)));
     }
   }
   {
     PG_TRY(Statement record,
-           db.Prepare(
-               "INSERT INTO schema_version(version, description, applied_at) VALUES (?1, ?2, ?3)"));
+           db.Prepare("INSERT INTO schema_version(version, description, applied_at) VALUES (?1, ?2, ?3)"));
     record.BindInt(1, m.version).BindText(2, m.description).BindInt(3, now);
     PG_TRY_STATUS(record.Run());
   }
@@ -268,15 +266,12 @@ Result<int> CurrentSchemaVersion(Connection& db) {
   if (!row) return Error::Internal("schema_version query returned no row");
   const std::int64_t version = stmt.Int(0);
   if (version < 0 || version > 1'000'000) {
-    return Error::Internal(
-        fmt::format("database {} has a corrupt schema_version ({})", db.path().string(), version));
+    return Error::Internal(fmt::format("database {} has a corrupt schema_version ({})", db.path().string(), version));
   }
   return static_cast<int>(version);
 }
 
-Status Migrate(Connection& db, std::int64_t now) {
-  return MigrateTo(db, LatestSchemaVersion(), now);
-}
+Status Migrate(Connection& db, std::int64_t now) { return MigrateTo(db, LatestSchemaVersion(), now); }
 
 Status MigrateTo(Connection& db, int version, std::int64_t now) {
   PG_TRY_STATUS(db.Exec(kCreateSchemaVersion));

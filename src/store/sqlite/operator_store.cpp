@@ -14,7 +14,7 @@ using sqlite::Statement;
 constexpr int kBusyTimeoutMs = 5000;
 constexpr int kOperatorSchemaVersion = 6;  // migration that created api_keys
 
-#define PG_KEY_COLUMNS                                                                     \
+#define PG_KEY_COLUMNS                                                                          \
   "id, prefix, hash, role, tenant_id, name, created_by, created_at, expires_at, last_used_at, " \
   "revoked_at"
 
@@ -49,18 +49,17 @@ Result<std::unique_ptr<SqliteOperatorStore>> SqliteOperatorStore::Open(const std
   PG_TRY_STATUS(conn.Exec("PRAGMA foreign_keys = ON"));
   PG_TRY(int version, sqlite::CurrentSchemaVersion(conn));
   if (version < kOperatorSchemaVersion) {
-    return Error::FailedPrecondition(fmt::format(
-        "database {} has schema version {}; the operator store needs {} (open the store first)",
-        db.string(), version, kOperatorSchemaVersion));
+    return Error::FailedPrecondition(
+        fmt::format("database {} has schema version {}; the operator store needs {} (open the store first)",
+                    db.string(), version, kOperatorSchemaVersion));
   }
   return std::unique_ptr<SqliteOperatorStore>(new SqliteOperatorStore(std::move(conn)));
 }
 
 Result<ApiKeyRecord> SqliteOperatorStore::AddApiKey(const ApiKeyRecord& k) {
   std::lock_guard lock(mu_);
-  PG_TRY(Statement s, db_.Prepare(
-                          "INSERT INTO api_keys(prefix, hash, role, tenant_id, name, created_by, "
-                          "created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  PG_TRY(Statement s, db_.Prepare("INSERT INTO api_keys(prefix, hash, role, tenant_id, name, created_by, "
+                                  "created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
   s.BindText(1, k.prefix).BindText(2, k.hash).BindText(3, k.role).BindInt(4, k.tenant_id);
   s.BindText(5, k.name).BindText(6, k.created_by).BindInt(7, k.created_at).BindInt(8, k.expires_at);
   if (auto r = s.Run(); !r) {
@@ -116,20 +115,18 @@ Status SqliteOperatorStore::TouchApiKey(std::int64_t id, std::int64_t now) {
 Result<std::vector<DeviceSummary>> SqliteOperatorStore::QueryDevices(const DeviceQuery& q) {
   PG_TRY_STATUS(CheckLimit(q.limit));
   std::lock_guard lock(mu_);
-  PG_TRY(Statement s,
-         db_.Prepare(
-             "SELECT id, mac, vendor, model, tenant_id, state, window_opens, window_expires, "
-             "serial, created_at, updated_at, state_changed_at, pin_spki, locked_reason, "
-             "last_seen_at, last_seen_ip, last_user_agent, firmware, token_hash <> '', "
-             "digest_password_enc IS NOT NULL, config_key_enc IS NOT NULL FROM devices "
-             "WHERE (?1 IS NULL OR tenant_id = ?1) AND (?2 = 0 OR tenant_id IS NULL) "
-             "AND (?3 IS NULL OR (CASE WHEN state = 'assigned' AND window_expires IS NOT NULL "
-             "AND window_expires <= ?4 THEN 'expired' ELSE state END) = ?3) "
-             "AND (?5 = '' OR vendor = ?5) AND (?6 = '' OR model = ?6) "
-             "AND (?7 IS NULL OR (locked_reason <> '') = ?7) "
-             "AND (?8 IS NULL OR last_seen_at >= ?8) "
-             "AND (?9 IS NULL OR last_seen_at IS NULL OR last_seen_at < ?9) "
-             "AND mac > ?10 ORDER BY mac LIMIT ?11"));
+  PG_TRY(Statement s, db_.Prepare("SELECT id, mac, vendor, model, tenant_id, state, window_opens, window_expires, "
+                                  "serial, created_at, updated_at, state_changed_at, pin_spki, locked_reason, "
+                                  "last_seen_at, last_seen_ip, last_user_agent, firmware, token_hash <> '', "
+                                  "digest_password_enc IS NOT NULL, config_key_enc IS NOT NULL FROM devices "
+                                  "WHERE (?1 IS NULL OR tenant_id = ?1) AND (?2 = 0 OR tenant_id IS NULL) "
+                                  "AND (?3 IS NULL OR (CASE WHEN state = 'assigned' AND window_expires IS NOT NULL "
+                                  "AND window_expires <= ?4 THEN 'expired' ELSE state END) = ?3) "
+                                  "AND (?5 = '' OR vendor = ?5) AND (?6 = '' OR model = ?6) "
+                                  "AND (?7 IS NULL OR (locked_reason <> '') = ?7) "
+                                  "AND (?8 IS NULL OR last_seen_at >= ?8) "
+                                  "AND (?9 IS NULL OR last_seen_at IS NULL OR last_seen_at < ?9) "
+                                  "AND mac > ?10 ORDER BY mac LIMIT ?11"));
   s.BindInt(1, q.tenant_id).BindInt(2, q.stock_only ? 1 : 0);
   if (q.state) {
     s.BindText(3, core::DeviceStateName(*q.state));
@@ -179,15 +176,13 @@ Result<std::vector<DeviceSummary>> SqliteOperatorStore::QueryDevices(const Devic
 Result<std::vector<StoredAuditEvent>> SqliteOperatorStore::QueryAudit(const AuditQuery& q) {
   PG_TRY_STATUS(CheckLimit(q.limit));
   std::lock_guard lock(mu_);
-  PG_TRY(Statement s,
-         db_.Prepare(
-             "SELECT " PG_AUDIT_ROW_COLUMNS " FROM audit "
-             "WHERE (?1 = '' OR mac = ?1) "
-             "AND (?2 IS NULL OR tenant_id = ?2) "
-             "AND (?3 = '' OR json_extract(json, '$.actor') = ?3) "
-             "AND (?4 = '' OR decision = ?4) "
-             "AND (?5 IS NULL OR time >= ?5) AND (?6 IS NULL OR time < ?6) "
-             "AND (?7 IS NULL OR id < ?7) ORDER BY id DESC LIMIT ?8"));
+  PG_TRY(Statement s, db_.Prepare("SELECT " PG_AUDIT_ROW_COLUMNS " FROM audit "
+                                  "WHERE (?1 = '' OR mac = ?1) "
+                                  "AND (?2 IS NULL OR tenant_id = ?2) "
+                                  "AND (?3 = '' OR json_extract(json, '$.actor') = ?3) "
+                                  "AND (?4 = '' OR decision = ?4) "
+                                  "AND (?5 IS NULL OR time >= ?5) AND (?6 IS NULL OR time < ?6) "
+                                  "AND (?7 IS NULL OR id < ?7) ORDER BY id DESC LIMIT ?8"));
   s.BindText(1, q.mac).BindInt(2, q.tenant_id).BindText(3, q.actor);
   s.BindText(4, q.decision).BindInt(5, q.since).BindInt(6, q.until).BindInt(7, q.before_id);
   s.BindInt(8, q.limit);

@@ -21,8 +21,7 @@ class SqliteOperatorStore final : public OperatorStore {
   Result<ApiKeyRecord> AddApiKey(const ApiKeyRecord& key) override;
   Result<ApiKeyRecord> FindApiKey(const std::string& prefix) override;
   Result<std::vector<ApiKeyRecord>> ListApiKeys(std::optional<std::int64_t> tenant_id) override;
-  Status RevokeApiKey(const std::string& prefix, std::optional<std::int64_t> tenant_id,
-                      std::int64_t now) override;
+  Status RevokeApiKey(const std::string& prefix, std::optional<std::int64_t> tenant_id, std::int64_t now) override;
   Status TouchApiKey(std::int64_t id, std::int64_t now) override;
   Result<std::vector<DeviceSummary>> QueryDevices(const DeviceQuery& query) override;
   Result<std::vector<StoredAuditEvent>> QueryAudit(const AuditQuery& query) override;

@@ -1,9 +1,9 @@
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -31,8 +31,7 @@ Status CreateOwnerOnly(const std::filesystem::path& path) {
     return Ok();
   }
   if (errno == EEXIST) return Ok();
-  return Error::Internal(
-      fmt::format("creating database {}: {}", path.string(), std::strerror(errno)));
+  return Error::Internal(fmt::format("creating database {}: {}", path.string(), std::strerror(errno)));
 }
 
 // Bumps the change counter when the write method that declares it returns: declared before
@@ -55,10 +54,10 @@ Status Configure(Connection& db) {
   }
   PG_TRY(std::string mode, db.QueryText("PRAGMA journal_mode = WAL"));
   if (mode != "wal") {
-    return Error::Internal(fmt::format(
-        "database {}: SQLite refused WAL journal mode (got '{}'); the file must be on a local "
-        "filesystem that supports shared memory",
-        db.path().string(), mode));
+    return Error::Internal(
+        fmt::format("database {}: SQLite refused WAL journal mode (got '{}'); the file must be on a local "
+                    "filesystem that supports shared memory",
+                    db.path().string(), mode));
   }
   // NORMAL in WAL mode survives a process crash; only a power cut can lose the last commits.
   // That is acceptable here because audit durability does not rest on this database: the
@@ -69,12 +68,9 @@ Status Configure(Connection& db) {
 }
 
 bool IsUniqueViolation(const Statement& s) {
-  return s.last_error() == SQLITE_CONSTRAINT_UNIQUE ||
-         s.last_error() == SQLITE_CONSTRAINT_PRIMARYKEY;
+  return s.last_error() == SQLITE_CONSTRAINT_UNIQUE || s.last_error() == SQLITE_CONSTRAINT_PRIMARYKEY;
 }
-bool IsForeignKeyViolation(const Statement& s) {
-  return s.last_error() == SQLITE_CONSTRAINT_FOREIGNKEY;
-}
+bool IsForeignKeyViolation(const Statement& s) { return s.last_error() == SQLITE_CONSTRAINT_FOREIGNKEY; }
 
 // nlohmann::json throws on invalid UTF-8 when dumping and on bad input when parsing; both
 // are turned into values here so no exception leaves the store.
@@ -103,17 +99,17 @@ Result<core::Vars> ParseVars(const std::string& text, std::string_view owner) {
 }
 
 // Column lists and row readers; the SELECTs below list columns in exactly this order.
-#define PG_TENANT_COLUMNS                                                                    \
-  "id, name, display_name, window_days, vars, password_policy, confirm_grace_seconds, " \
-  "password_length, password_alphabet, retention_days, min_strength, ip_ranges, "             \
-  "ip_as_identity, allow_plain_http, anomaly_lock, anomaly_prefix_v4, anomaly_prefix_v6, "    \
+#define PG_TENANT_COLUMNS                                                                  \
+  "id, name, display_name, window_days, vars, password_policy, confirm_grace_seconds, "    \
+  "password_length, password_alphabet, retention_days, min_strength, ip_ranges, "          \
+  "ip_as_identity, allow_plain_http, anomaly_lock, anomaly_prefix_v4, anomaly_prefix_v6, " \
   "late_first_fetch_days, lock_on_misuse"
-#define PG_DEVICE_COLUMNS                                                                  \
-  "id, mac, vendor, model, tenant_id, state, window_opens, window_expires, serial, vars, " \
+#define PG_DEVICE_COLUMNS                                                                       \
+  "id, mac, vendor, model, tenant_id, state, window_opens, window_expires, serial, vars, "      \
   "created_at, updated_at, token_hash, state_changed_at, config_key_enc, digest_password_enc, " \
   "pin_spki, locked_reason, last_seen_at, last_seen_ip, last_user_agent, firmware, "            \
   "config_key_delivered_at, admin_password_enc"
-#define PG_LINE_COLUMNS                                                                      \
+#define PG_LINE_COLUMNS                                                                       \
   "device_id, idx, display_name, user, auth_user, registrar, port, transport, password_enc, " \
   "delivered_at"
 
@@ -123,14 +119,15 @@ Result<std::optional<std::string>> OpenSecret(const crypto::SecretBox& box,
   if (!sealed) return std::optional<std::string>();
   auto opened = box.Open(*sealed);
   if (!opened) {
-    return Error::Internal(fmt::format("{} cannot be decrypted; the master key does not match "
-                                       "this database, or the row is corrupt", what));
+    return Error::Internal(
+        fmt::format("{} cannot be decrypted; the master key does not match "
+                    "this database, or the row is corrupt",
+                    what));
   }
   return std::optional<std::string>(std::move(*opened));
 }
 
-std::optional<std::vector<unsigned char>> Seal(const crypto::SecretBox& box,
-                                               const std::optional<std::string>& clear) {
+std::optional<std::vector<unsigned char>> Seal(const crypto::SecretBox& box, const std::optional<std::string>& clear) {
   if (!clear) return std::nullopt;
   return box.Seal(*clear);
 }
@@ -188,27 +185,27 @@ Result<core::Device> ReadDevice(const Statement& s, const crypto::SecretBox& box
   if (!state) return Error::Internal(fmt::format("device {} has a corrupt state", mac->str()));
   PG_TRY(core::Vars vars, ParseVars(s.Text(9), fmt::format("device {}", mac->str())));
   core::Device d{.id = id,
-                      .mac = *mac,
-                      .vendor = s.Text(2),
-                      .model = s.Text(3),
-                      .tenant_id = s.OptionalInt(4),
-                      .state = *state,
-                      .window_opens = s.OptionalInt(6),
-                      .window_expires = s.OptionalInt(7),
-                      .serial = s.Text(8),
-                      .vars = std::move(vars),
-                      .token_hash = s.Text(12),
-                      .state_changed_at = s.OptionalInt(13),
-                      .config_key = std::nullopt,
-                      .digest_password = std::nullopt,
-                      .pin_spki = s.Text(16),
-                      .locked_reason = s.Text(17),
-                      .last_seen_at = s.OptionalInt(18),
-                      .last_seen_ip = s.Text(19),
-                      .last_user_agent = s.Text(20),
-                      .firmware = s.Text(21),
-                      .created_at = s.Int(10),
-                      .updated_at = s.Int(11)};
+                 .mac = *mac,
+                 .vendor = s.Text(2),
+                 .model = s.Text(3),
+                 .tenant_id = s.OptionalInt(4),
+                 .state = *state,
+                 .window_opens = s.OptionalInt(6),
+                 .window_expires = s.OptionalInt(7),
+                 .serial = s.Text(8),
+                 .vars = std::move(vars),
+                 .token_hash = s.Text(12),
+                 .state_changed_at = s.OptionalInt(13),
+                 .config_key = std::nullopt,
+                 .digest_password = std::nullopt,
+                 .pin_spki = s.Text(16),
+                 .locked_reason = s.Text(17),
+                 .last_seen_at = s.OptionalInt(18),
+                 .last_seen_ip = s.Text(19),
+                 .last_user_agent = s.Text(20),
+                 .firmware = s.Text(21),
+                 .created_at = s.Int(10),
+                 .updated_at = s.Int(11)};
   d.config_key_delivered_at = s.OptionalInt(22);
   PG_TRY(d.config_key, OpenSecret(box, s.Blob(14), "config key of device " + d.mac.str()));
   PG_TRY(d.digest_password, OpenSecret(box, s.Blob(15), "digest password of device " + d.mac.str()));
@@ -241,7 +238,7 @@ void BindTenantPolicy(Statement& s, const core::Tenant& t, int first) {
 }
 
 // Columns added by migrations 3 and 5, bound in this order by BindDeviceExtra.
-#define PG_DEVICE_EXTRA                                                                       \
+#define PG_DEVICE_EXTRA                                                                        \
   "config_key_enc, digest_password_enc, pin_spki, locked_reason, last_seen_at, last_seen_ip, " \
   "last_user_agent, firmware, config_key_delivered_at, admin_password_enc"
 
@@ -253,29 +250,23 @@ void BindDeviceExtra(Statement& s, const core::Device& d, int first, const crypt
   s.BindInt(first + 8, d.config_key_delivered_at).BindBlob(first + 9, Seal(box, d.admin_password));
 }
 
-Error TenantMissing(std::int64_t id) {
-  return Error::NotFound(fmt::format("tenant {} does not exist", id));
-}
-Error DeviceMissing(std::int64_t id) {
-  return Error::NotFound(fmt::format("device {} does not exist", id));
-}
+Error TenantMissing(std::int64_t id) { return Error::NotFound(fmt::format("tenant {} does not exist", id)); }
+Error DeviceMissing(std::int64_t id) { return Error::NotFound(fmt::format("device {} does not exist", id)); }
 
 Status ValidateLine(const core::Line& line) {
   if (line.index < 1) {
-    return Error::InvalidArgument(
-        fmt::format("line index {} is invalid; lines start at 1", line.index));
+    return Error::InvalidArgument(fmt::format("line index {} is invalid; lines start at 1", line.index));
   }
   if (line.port < 1 || line.port > 65535) {
-    return Error::InvalidArgument(
-        fmt::format("line {} port {} is outside 1-65535", line.index, line.port));
+    return Error::InvalidArgument(fmt::format("line {} port {} is outside 1-65535", line.index, line.port));
   }
   return Ok();
 }
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::path& db,
-                                                       crypto::SecretBox box, const Clock& clock) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::path& db, crypto::SecretBox box,
+                                                       const Clock& clock) {
   PG_TRY_STATUS(CreateOwnerOnly(db));
   PG_TRY(Connection conn, Connection::Open(db));
   // Start-up errors are fatal and read by an operator: make sure each names the file.
@@ -300,8 +291,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::pa
       !version_before || !version_after || *version_after != *version_before) {
     changes.Bump();  // the migration may have changed rows a running server has cached
   }
-  return std::unique_ptr<SqliteStore>(
-      new SqliteStore(std::move(conn), std::move(changes), std::move(box), clock));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(conn), std::move(changes), std::move(box), clock));
 }
 
 std::filesystem::path SqliteStore::ChangeCounterPath(const std::filesystem::path& db) {
@@ -317,17 +307,15 @@ Result<core::Tenant> SqliteStore::AddTenant(const core::Tenant& t) {
   ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   PG_TRY(Statement s,
-         db_.Prepare(
-             "INSERT INTO tenants(name, display_name, window_days, vars, password_policy, "
-             "confirm_grace_seconds, password_length, password_alphabet, retention_days, "
-             "min_strength, ip_ranges, ip_as_identity, allow_plain_http, anomaly_lock, "
-             "anomaly_prefix_v4, anomaly_prefix_v6, late_first_fetch_days, lock_on_misuse) "
-             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"));
+         db_.Prepare("INSERT INTO tenants(name, display_name, window_days, vars, password_policy, "
+                     "confirm_grace_seconds, password_length, password_alphabet, retention_days, "
+                     "min_strength, ip_ranges, ip_as_identity, allow_plain_http, anomaly_lock, "
+                     "anomaly_prefix_v4, anomaly_prefix_v6, late_first_fetch_days, lock_on_misuse) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"));
   s.BindText(1, t.name).BindText(2, t.display_name).BindInt(3, t.window_days).BindText(4, vars);
   BindTenantPolicy(s, t, 5);
   if (auto r = s.Run(); !r) {
-    if (IsUniqueViolation(s))
-      return Error::AlreadyExists(fmt::format("tenant {} already exists", t.name));
+    if (IsUniqueViolation(s)) return Error::AlreadyExists(fmt::format("tenant {} already exists", t.name));
     return r.error();
   }
   core::Tenant out = t;
@@ -363,19 +351,17 @@ Status SqliteStore::UpdateTenant(const core::Tenant& t) {
   PG_TRY(std::string vars, DumpVars(t.vars, fmt::format("tenant {}", t.name)));
   ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
-  PG_TRY(Statement s,
-         db_.Prepare("UPDATE tenants SET name = ?2, display_name = ?3, window_days = ?4, vars = ?5, "
-                     "password_policy = ?6, confirm_grace_seconds = ?7, password_length = ?8, "
-                     "password_alphabet = ?9, retention_days = ?10, min_strength = ?11, "
-                     "ip_ranges = ?12, ip_as_identity = ?13, allow_plain_http = ?14, "
-                     "anomaly_lock = ?15, anomaly_prefix_v4 = ?16, anomaly_prefix_v6 = ?17, "
-                     "late_first_fetch_days = ?18, lock_on_misuse = ?19 WHERE id = ?1"));
+  PG_TRY(Statement s, db_.Prepare("UPDATE tenants SET name = ?2, display_name = ?3, window_days = ?4, vars = ?5, "
+                                  "password_policy = ?6, confirm_grace_seconds = ?7, password_length = ?8, "
+                                  "password_alphabet = ?9, retention_days = ?10, min_strength = ?11, "
+                                  "ip_ranges = ?12, ip_as_identity = ?13, allow_plain_http = ?14, "
+                                  "anomaly_lock = ?15, anomaly_prefix_v4 = ?16, anomaly_prefix_v6 = ?17, "
+                                  "late_first_fetch_days = ?18, lock_on_misuse = ?19 WHERE id = ?1"));
   s.BindInt(1, t.id).BindText(2, t.name).BindText(3, t.display_name).BindInt(4, t.window_days);
   s.BindText(5, vars);
   BindTenantPolicy(s, t, 6);
   if (auto r = s.Run(); !r) {
-    if (IsUniqueViolation(s))
-      return Error::AlreadyExists(fmt::format("tenant {} already exists", t.name));
+    if (IsUniqueViolation(s)) return Error::AlreadyExists(fmt::format("tenant {} already exists", t.name));
     return r.error();
   }
   if (s.Changes() == 0) return TenantMissing(t.id);
@@ -386,13 +372,11 @@ Status SqliteStore::UpdateTenant(const core::Tenant& t) {
 
 Result<core::Device> SqliteStore::InsertDeviceLocked(const core::Device& d, std::int64_t now) {
   PG_TRY(std::string vars, DumpVars(d.vars, fmt::format("device {}", d.mac.str())));
-  PG_TRY(
-      Statement s,
-      db_.Prepare(
-          "INSERT INTO devices(mac, vendor, model, tenant_id, state, window_opens, window_expires, "
-          "serial, vars, created_at, updated_at, token_hash, state_changed_at, " PG_DEVICE_EXTRA ") "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-          "?18, ?19, ?20, ?21, ?22)"));
+  PG_TRY(Statement s,
+         db_.Prepare("INSERT INTO devices(mac, vendor, model, tenant_id, state, window_opens, window_expires, "
+                     "serial, vars, created_at, updated_at, token_hash, state_changed_at, " PG_DEVICE_EXTRA ") "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+                     "?18, ?19, ?20, ?21, ?22)"));
   s.BindText(1, d.mac.str()).BindText(2, d.vendor).BindText(3, d.model).BindInt(4, d.tenant_id);
   s.BindText(5, core::DeviceStateName(d.state)).BindInt(6, d.window_opens);
   s.BindInt(7, d.window_expires).BindText(8, d.serial).BindText(9, vars).BindInt(10, now);
@@ -430,11 +414,9 @@ Result<core::Device> SqliteStore::FindDevice(const core::MacAddress& mac) {
 
 Result<std::vector<core::Device>> SqliteStore::ListDevices(const DeviceFilter& filter) {
   std::lock_guard lock(mu_);
-  PG_TRY(Statement s,
-         db_.Prepare(
-             "SELECT " PG_DEVICE_COLUMNS " FROM devices "
-             "WHERE (?1 IS NULL OR tenant_id = ?1) AND (?2 IS NULL OR state = ?2) "
-             "AND (?3 = 0 OR vars <> '{}') ORDER BY mac"));
+  PG_TRY(Statement s, db_.Prepare("SELECT " PG_DEVICE_COLUMNS " FROM devices "
+                                  "WHERE (?1 IS NULL OR tenant_id = ?1) AND (?2 IS NULL OR state = ?2) "
+                                  "AND (?3 = 0 OR vars <> '{}') ORDER BY mac"));
   s.BindInt(1, filter.tenant_id);
   s.BindInt(3, filter.with_own_vars_only ? 1 : 0);
   if (filter.state) {
@@ -447,10 +429,9 @@ Result<std::vector<core::Device>> SqliteStore::ListDevices(const DeviceFilter& f
 
 Result<std::vector<core::Device>> SqliteStore::ListModelRepresentatives(std::int64_t tenant_id) {
   std::lock_guard lock(mu_);
-  PG_TRY(Statement s,
-         db_.Prepare("SELECT " PG_DEVICE_COLUMNS " FROM devices WHERE id IN "
-                     "(SELECT MIN(id) FROM devices WHERE tenant_id = ?1 AND state <> ?2 "
-                     "GROUP BY vendor, model) ORDER BY vendor, model"));
+  PG_TRY(Statement s, db_.Prepare("SELECT " PG_DEVICE_COLUMNS " FROM devices WHERE id IN "
+                                  "(SELECT MIN(id) FROM devices WHERE tenant_id = ?1 AND state <> ?2 "
+                                  "GROUP BY vendor, model) ORDER BY vendor, model"));
   s.BindInt(1, tenant_id).BindText(2, core::DeviceStateName(core::DeviceState::kRetired));
   return ReadAll<core::Device>(s, [this](const Statement& row) { return ReadDevice(row, box_); });
 }
@@ -509,16 +490,13 @@ Status SqliteStore::RemoveDevice(const core::MacAddress& mac) {
 
 // --- Lines ---
 
-Status SqliteStore::UpsertLineLocked(const core::Line& line,
-                                     const std::optional<std::vector<unsigned char>>& sealed) {
-  PG_TRY(
-      Statement s,
-      db_.Prepare(
-          "INSERT INTO lines(" PG_LINE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
-          "ON CONFLICT (device_id, idx) DO UPDATE SET display_name = excluded.display_name, "
-          "user = excluded.user, auth_user = excluded.auth_user, registrar = excluded.registrar, "
-          "port = excluded.port, transport = excluded.transport, "
-          "password_enc = excluded.password_enc, delivered_at = excluded.delivered_at"));
+Status SqliteStore::UpsertLineLocked(const core::Line& line, const std::optional<std::vector<unsigned char>>& sealed) {
+  PG_TRY(Statement s,
+         db_.Prepare("INSERT INTO lines(" PG_LINE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+                     "ON CONFLICT (device_id, idx) DO UPDATE SET display_name = excluded.display_name, "
+                     "user = excluded.user, auth_user = excluded.auth_user, registrar = excluded.registrar, "
+                     "port = excluded.port, transport = excluded.transport, "
+                     "password_enc = excluded.password_enc, delivered_at = excluded.delivered_at"));
   s.BindInt(1, line.device_id).BindInt(2, line.index).BindText(3, line.display_name);
   s.BindText(4, line.user).BindText(5, line.auth_user).BindText(6, line.registrar);
   s.BindInt(7, line.port).BindText(8, core::TransportName(line.transport)).BindBlob(9, sealed);
@@ -542,8 +520,7 @@ Status SqliteStore::SetLine(const core::Line& line) {
 
 Result<std::vector<core::Line>> SqliteStore::ListLines(std::int64_t device_id) {
   std::lock_guard lock(mu_);
-  PG_TRY(Statement s,
-         db_.Prepare("SELECT " PG_LINE_COLUMNS " FROM lines WHERE device_id = ?1 ORDER BY idx"));
+  PG_TRY(Statement s, db_.Prepare("SELECT " PG_LINE_COLUMNS " FROM lines WHERE device_id = ?1 ORDER BY idx"));
   s.BindInt(1, device_id);
   return ReadAll<core::Line>(s, [this](const Statement& row) { return ReadLine(row); });
 }
@@ -559,17 +536,16 @@ Result<core::Line> SqliteStore::ReadLine(const sqlite::Statement& row) const {
   line.port = static_cast<int>(row.Int(6));
   auto transport = core::ParseTransport(row.Text(7));
   if (!transport) {
-    return Error::Internal(
-        fmt::format("line {} of device {} has a corrupt transport", line.index, line.device_id));
+    return Error::Internal(fmt::format("line {} of device {} has a corrupt transport", line.index, line.device_id));
   }
   line.transport = *transport;
   if (auto sealed = row.Blob(8)) {
     auto opened = box_.Open(*sealed);
     if (!opened) {
-      return Error::Internal(fmt::format(
-          "password of line {} of device {} cannot be decrypted; the master key does not "
-          "match this database, or the row is corrupt",
-          line.index, line.device_id));
+      return Error::Internal(
+          fmt::format("password of line {} of device {} cannot be decrypted; the master key does not "
+                      "match this database, or the row is corrupt",
+                      line.index, line.device_id));
     }
     line.password = std::move(*opened);
   }
@@ -605,8 +581,7 @@ Status SqliteStore::AppendAudit(const StoredAuditEvent& e) {
   return InsertAuditLocked(e);
 }
 
-Status SqliteStore::AppendAuditBatch(const std::vector<StoredAuditEvent>& events,
-                                     const std::vector<DeviceSeen>& seen,
+Status SqliteStore::AppendAuditBatch(const std::vector<StoredAuditEvent>& events, const std::vector<DeviceSeen>& seen,
                                      const std::optional<AuditCopyMark>& mark) {
   if (events.empty() && seen.empty() && !mark) return Ok();
   if (mark && (mark->offset < 0 || mark->seq < 0)) {
@@ -619,8 +594,7 @@ Status SqliteStore::AppendAuditBatch(const std::vector<StoredAuditEvent>& events
     PG_TRY(Statement s, db_.Prepare("UPDATE devices SET last_seen_at = ?2, last_seen_ip = ?3, "
                                     "last_user_agent = ?4, firmware = CASE WHEN ?5 = '' THEN firmware "
                                     "ELSE ?5 END WHERE id = ?1"));
-    s.BindInt(1, d.device_id).BindInt(2, d.time).BindText(3, d.ip).BindText(4, d.user_agent)
-        .BindText(5, d.firmware);
+    s.BindInt(1, d.device_id).BindInt(2, d.time).BindText(3, d.ip).BindText(4, d.user_agent).BindText(5, d.firmware);
     PG_TRY_STATUS(s.Run());
   }
   if (mark) {
@@ -649,11 +623,9 @@ Result<std::vector<StoredAuditEvent>> SqliteStore::ListAudit(const std::string& 
   std::lock_guard lock(mu_);
   // Two statements rather than "(?1 = '' OR mac = ?1)", so the per-device query can walk the
   // (mac, id) index backwards.
-  PG_TRY(Statement s,
-         mac.empty()
-             ? db_.Prepare("SELECT " PG_AUDIT_ROW_COLUMNS " FROM audit ORDER BY id DESC LIMIT ?2")
-             : db_.Prepare("SELECT " PG_AUDIT_ROW_COLUMNS " FROM audit WHERE mac = ?1 "
-                           "ORDER BY id DESC LIMIT ?2"));
+  PG_TRY(Statement s, mac.empty() ? db_.Prepare("SELECT " PG_AUDIT_ROW_COLUMNS " FROM audit ORDER BY id DESC LIMIT ?2")
+                                  : db_.Prepare("SELECT " PG_AUDIT_ROW_COLUMNS " FROM audit WHERE mac = ?1 "
+                                                "ORDER BY id DESC LIMIT ?2"));
   if (!mac.empty()) s.BindText(1, mac);
   s.BindInt(2, limit);
   return ReadAll<StoredAuditEvent>(
@@ -667,8 +639,7 @@ Result<int> SqliteStore::SchemaVersion() {
 
 // --- Lifecycle ---
 
-Result<std::vector<core::Line>> SqliteStore::ClaimPasswords(std::int64_t device_id,
-                                                            const std::vector<int>& indexes,
+Result<std::vector<core::Line>> SqliteStore::ClaimPasswords(std::int64_t device_id, const std::vector<int>& indexes,
                                                             std::int64_t now) {
   if (indexes.empty()) return std::vector<core::Line>{};
   ChangeNotice notice(changes_);
@@ -691,13 +662,11 @@ Result<std::vector<int>> SqliteStore::WipeDeliveredPasswords(std::int64_t device
   PG_TRY(Statement s, db_.Prepare("UPDATE lines SET password_enc = NULL WHERE device_id = ?1 AND "
                                   "password_enc IS NOT NULL AND delivered_at <= ?2 RETURNING idx"));
   s.BindInt(1, device_id).BindInt(2, delivered_at_or_before);
-  return ReadAll<int>(s, [](const Statement& row) -> Result<int> {
-    return static_cast<int>(row.Int(0));
-  });
+  return ReadAll<int>(s, [](const Statement& row) -> Result<int> { return static_cast<int>(row.Int(0)); });
 }
 
-Result<bool> SqliteStore::TransitionState(std::int64_t device_id, core::DeviceState from,
-                                          core::DeviceState to, std::int64_t now) {
+Result<bool> SqliteStore::TransitionState(std::int64_t device_id, core::DeviceState from, core::DeviceState to,
+                                          std::int64_t now) {
   ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   PG_TRY(Statement s, db_.Prepare("UPDATE devices SET state = ?3, state_changed_at = ?4, "
@@ -731,8 +700,7 @@ Status SqliteStore::ReplaceDevice(const core::Device& d, const std::vector<core:
   return tx.Commit();
 }
 
-Status SqliteStore::ImportDeviceRows(const DeviceRowSource& next,
-                                     const std::function<void(size_t)>& progress) {
+Status SqliteStore::ImportDeviceRows(const DeviceRowSource& next, const std::function<void(size_t)>& progress) {
   ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   const std::int64_t now = ToUnix(clock_.Now());
@@ -757,8 +725,7 @@ Status SqliteStore::ImportDeviceRows(const DeviceRowSource& next,
 Result<core::Device> SqliteStore::FindDeviceByToken(const std::string& token_hash) {
   if (token_hash.empty()) return Error::NotFound("no device has an empty token");
   std::lock_guard lock(mu_);
-  PG_TRY(Statement s,
-         db_.Prepare("SELECT " PG_DEVICE_COLUMNS " FROM devices WHERE token_hash = ?1"));
+  PG_TRY(Statement s, db_.Prepare("SELECT " PG_DEVICE_COLUMNS " FROM devices WHERE token_hash = ?1"));
   s.BindText(1, token_hash);
   PG_TRY(bool row, s.Step());
   if (!row) return Error::NotFound("no device has this token");
@@ -804,8 +771,8 @@ Result<bool> SqliteStore::MarkConfigKeyDelivered(std::int64_t device_id, std::in
   return s.Changes() > 0;
 }
 
-Status SqliteStore::GiveBackUndelivered(std::int64_t device_id, const std::vector<int>& lines,
-                                        std::int64_t spent_at, bool config_key) {
+Status SqliteStore::GiveBackUndelivered(std::int64_t device_id, const std::vector<int>& lines, std::int64_t spent_at,
+                                        bool config_key) {
   if (lines.empty() && !config_key) return Ok();
   ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);

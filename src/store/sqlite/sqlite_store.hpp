@@ -23,8 +23,8 @@ class SqliteStore final : public Store {
   // Opens `db`, creating it with mode 0600 if absent, and applies pending migrations.
   // `clock` stamps created_at/updated_at and must outlive the store. Fails with
   // kFailedPrecondition if the file was migrated by a newer provgate.
-  static Result<std::unique_ptr<SqliteStore>> Open(const std::filesystem::path& db,
-                                                   crypto::SecretBox box, const Clock& clock);
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::filesystem::path& db, crypto::SecretBox box,
+                                                   const Clock& clock);
 
   Result<core::Tenant> AddTenant(const core::Tenant& t) override;
   Result<core::Tenant> GetTenant(std::int64_t id) override;
@@ -45,13 +45,11 @@ class SqliteStore final : public Store {
 
   Result<std::vector<core::Line>> ClaimPasswords(std::int64_t device_id, const std::vector<int>& indexes,
                                                  std::int64_t now) override;
-  Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t device_id,
-                                                  std::int64_t delivered_at_or_before) override;
-  Result<bool> TransitionState(std::int64_t device_id, core::DeviceState from,
-                               core::DeviceState to, std::int64_t now) override;
+  Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t device_id, std::int64_t delivered_at_or_before) override;
+  Result<bool> TransitionState(std::int64_t device_id, core::DeviceState from, core::DeviceState to,
+                               std::int64_t now) override;
   Status ReplaceDevice(const core::Device& d, const std::vector<core::Line>& lines) override;
-  Status ImportDeviceRows(const DeviceRowSource& next,
-                          const std::function<void(size_t)>& progress) override;
+  Status ImportDeviceRows(const DeviceRowSource& next, const std::function<void(size_t)>& progress) override;
   Result<core::Device> FindDeviceByToken(const std::string& token_hash) override;
   Result<bool> PinDevice(std::int64_t device_id, const std::string& spki_sha256) override;
   Status LockDevice(std::int64_t device_id, const std::string& reason) override;
@@ -65,8 +63,7 @@ class SqliteStore final : public Store {
   Status RemoveBan(const std::string& source) override;
 
   Status AppendAudit(const StoredAuditEvent& e) override;
-  Status AppendAuditBatch(const std::vector<StoredAuditEvent>& events,
-                          const std::vector<DeviceSeen>& seen,
+  Status AppendAuditBatch(const std::vector<StoredAuditEvent>& events, const std::vector<DeviceSeen>& seen,
                           const std::optional<AuditCopyMark>& mark) override;
   Result<std::optional<AuditCopyMark>> FindAuditCopyMark(const std::string& file) override;
   Result<std::vector<StoredAuditEvent>> ListAudit(const std::string& mac, int limit) override;
@@ -78,16 +75,14 @@ class SqliteStore final : public Store {
   static std::filesystem::path ChangeCounterPath(const std::filesystem::path& db);
 
  private:
-  SqliteStore(sqlite::Connection db, sqlite::ChangeCounter changes, crypto::SecretBox box,
-              const Clock& clock)
+  SqliteStore(sqlite::Connection db, sqlite::ChangeCounter changes, crypto::SecretBox box, const Clock& clock)
       : db_(std::move(db)), changes_(std::move(changes)), box_(std::move(box)), clock_(clock) {}
 
   // The *Locked helpers expect mu_ held, so transactions can combine them.
   Result<core::Device> InsertDeviceLocked(const core::Device& d, std::int64_t now);
   enum class ServerColumns : std::uint8_t { kKeep, kReplace };
   Status UpdateDeviceLocked(const core::Device& d, ServerColumns server_columns);
-  Status UpsertLineLocked(const core::Line& line,
-                          const std::optional<std::vector<unsigned char>>& sealed);
+  Status UpsertLineLocked(const core::Line& line, const std::optional<std::vector<unsigned char>>& sealed);
   Result<core::Line> ReadLine(const sqlite::Statement& row) const;
   Status InsertAuditLocked(const StoredAuditEvent& e);
 

@@ -24,12 +24,12 @@ namespace provgate::store {
 namespace {
 
 namespace fs = std::filesystem;
-using test_support::Box;
-using test_support::SqliteFactory;
-using test_support::TempDir;
 using contract::Mac;
 using contract::NewDevice;
 using contract::NewLine;
+using test_support::Box;
+using test_support::SqliteFactory;
+using test_support::TempDir;
 
 }  // namespace
 namespace contract {
@@ -141,8 +141,8 @@ TEST_F(SqliteStoreTest, UnparsableStoredRangesAreAnErrorNamingTheTenant) {
   auto t = contract::NewTenant("acme");
   t.ip_ranges = net::IpSet::Parse({"10.0.0.0/8"}).value();
   const auto tenant = store->AddTenant(t).value();
-  for (const char* stored : {R"(["10.0.0.0/33"])", R"(["10.0.0.1/8"])", R"(["not a network"])",
-                             R"("10.0.0.0/8")", R"([8])", "not json"}) {
+  for (const char* stored :
+       {R"(["10.0.0.0/33"])", R"(["10.0.0.1/8"])", R"(["not a network"])", R"("10.0.0.0/8")", R"([8])", "not json"}) {
     const std::string sql = fmt::format("UPDATE tenants SET ip_ranges = '{}'", stored);
     ASSERT_EQ(RawDb(db_path_).Exec(sql.c_str()), SQLITE_OK) << stored;
     std::vector<Error> errors;
@@ -247,39 +247,43 @@ TEST_F(SqliteStoreTest, MigrationDropsTheDigestUserColumnsAndKeepsEverythingElse
   {
     auto db = sqlite::Connection::Open(db_path_).value();
     ASSERT_TRUE(sqlite::MigrateTo(db, kDropsDigestUsers - 1, contract::kStartUnix));
-    ASSERT_TRUE(db.Exec("INSERT INTO audit(time, kind, mac, decision, reason, json) "
-                        "VALUES (1, 'admin', '001565aabbcc', 'info', 'added', '{}')"));
+    ASSERT_TRUE(
+        db.Exec("INSERT INTO audit(time, kind, mac, decision, reason, json) "
+                "VALUES (1, 'admin', '001565aabbcc', 'info', 'added', '{}')"));
     {
       auto tenant = db.Prepare(
-          "INSERT INTO tenants(id, name, display_name, window_days, vars, password_policy, "
-          "confirm_grace_seconds, password_length, password_alphabet, retention_days, "
-          "min_strength, ip_ranges, ip_as_identity, allow_plain_http, digest_user, "
-          "digest_password_enc, anomaly_lock, anomaly_prefix_v4, anomaly_prefix_v6, "
-          "late_first_fetch_days, lock_on_misuse) VALUES (3, 'acme', 'ACME', 21, "
-          "'{\"k\":\"v\"}', 'until-confirmed', 60, 24, 'abc123', 40, 'digest', "
-          "'[\"10.0.0.0/8\"]', 1, 1, 'pbx-user', ?1, 0, 16, 48, 5, 1)").value();
+                          "INSERT INTO tenants(id, name, display_name, window_days, vars, password_policy, "
+                          "confirm_grace_seconds, password_length, password_alphabet, retention_days, "
+                          "min_strength, ip_ranges, ip_as_identity, allow_plain_http, digest_user, "
+                          "digest_password_enc, anomaly_lock, anomaly_prefix_v4, anomaly_prefix_v6, "
+                          "late_first_fetch_days, lock_on_misuse) VALUES (3, 'acme', 'ACME', 21, "
+                          "'{\"k\":\"v\"}', 'until-confirmed', 60, 24, 'abc123', 40, 'digest', "
+                          "'[\"10.0.0.0/8\"]', 1, 1, 'pbx-user', ?1, 0, 16, 48, 5, 1)")
+                        .value();
       tenant.BindBlob(1, box.Seal("tenant-wide-secret"));
       ASSERT_TRUE(tenant.Run());
     }
     {
       auto device = db.Prepare(
-          "INSERT INTO devices(id, mac, vendor, model, tenant_id, state, window_opens, "
-          "window_expires, serial, vars, created_at, updated_at, token_hash, state_changed_at, "
-          "config_key_enc, digest_password_enc, digest_user, pin_spki, locked_reason, "
-          "last_seen_at, last_seen_ip, last_user_agent, firmware, config_key_delivered_at, "
-          "admin_password_enc) "
-          "VALUES (7, '001565aabbcc', 'yealink', 'T54W', 3, 'provisioned', 100, 200, 'SN1', "
-          "'{\"d\":1}', 50, 60, 'token-hash', 70, ?1, ?2, 'phone-user', 'spki', 'stolen', 80, "
-          "'192.0.2.1', 'Yealink SIP-T54W', '96.86.0.100', 90, ?3)").value();
+                          "INSERT INTO devices(id, mac, vendor, model, tenant_id, state, window_opens, "
+                          "window_expires, serial, vars, created_at, updated_at, token_hash, state_changed_at, "
+                          "config_key_enc, digest_password_enc, digest_user, pin_spki, locked_reason, "
+                          "last_seen_at, last_seen_ip, last_user_agent, firmware, config_key_delivered_at, "
+                          "admin_password_enc) "
+                          "VALUES (7, '001565aabbcc', 'yealink', 'T54W', 3, 'provisioned', 100, 200, 'SN1', "
+                          "'{\"d\":1}', 50, 60, 'token-hash', 70, ?1, ?2, 'phone-user', 'spki', 'stolen', 80, "
+                          "'192.0.2.1', 'Yealink SIP-T54W', '96.86.0.100', 90, ?3)")
+                        .value();
       device.BindBlob(1, box.Seal("config-key")).BindBlob(2, box.Seal("digest-password"));
       device.BindBlob(3, box.Seal("admin-password"));
       ASSERT_TRUE(device.Run());
     }
     {
       auto line = db.Prepare(
-          "INSERT INTO lines(device_id, idx, display_name, user, auth_user, registrar, port, "
-          "transport, password_enc, delivered_at) VALUES (7, 1, 'One', '2001', 'a2001', "
-          "'sip.example.net', 5061, 'tls', ?1, 95)").value();
+                        "INSERT INTO lines(device_id, idx, display_name, user, auth_user, registrar, port, "
+                        "transport, password_enc, delivered_at) VALUES (7, 1, 'One', '2001', 'a2001', "
+                        "'sip.example.net', 5061, 'tls', ?1, 95)")
+                      .value();
       line.BindBlob(1, box.Seal("sip-password"));
       ASSERT_TRUE(line.Run());
     }
@@ -318,16 +322,14 @@ TEST_F(SqliteStoreTest, RefusesDatabaseFromNewerVersion) {
   ASSERT_NE(OpenStore(), nullptr);
   {
     RawDb raw(db_path_);
-    const std::string sql =
-        "INSERT INTO schema_version(version, description, applied_at) VALUES (" +
-        std::to_string(sqlite::LatestSchemaVersion() + 1) + ", 'future', 0)";
+    const std::string sql = "INSERT INTO schema_version(version, description, applied_at) VALUES (" +
+                            std::to_string(sqlite::LatestSchemaVersion() + 1) + ", 'future', 0)";
     ASSERT_EQ(raw.Exec(sql.c_str()), SQLITE_OK);
   }
   auto store = SqliteStore::Open(db_path_, Box(), clock_);
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().code, ErrorCode::kFailedPrecondition);
-  EXPECT_NE(store.error().message.find("newer provgate"), std::string::npos)
-      << store.error().message;
+  EXPECT_NE(store.error().message.find("newer provgate"), std::string::npos) << store.error().message;
 }
 
 TEST_F(SqliteStoreTest, RefusesFileThatIsNotADatabase) {
@@ -337,8 +339,7 @@ TEST_F(SqliteStoreTest, RefusesFileThatIsNotADatabase) {
   }
   auto store = SqliteStore::Open(db_path_, Box(), clock_);
   ASSERT_FALSE(store);
-  EXPECT_NE(store.error().message.find(db_path_.string()), std::string::npos)
-      << store.error().message;
+  EXPECT_NE(store.error().message.find(db_path_.string()), std::string::npos) << store.error().message;
 }
 
 TEST_F(SqliteStoreTest, AuditTableIsAppendOnly) {
@@ -373,8 +374,7 @@ TEST_F(SqliteStoreTest, ConcurrentAddAndFindFromEightThreads) {
         // Everyone also races on one shared MAC: exactly one insert may win.
         auto shared = store->AddDevice(NewDevice("001565ffffff"));
         if (!shared && shared.error().code != ErrorCode::kAlreadyExists) ++failures;
-        if (!store->ListDevices({.tenant_id = std::nullopt, .state = core::DeviceState::kStock}))
-          ++failures;
+        if (!store->ListDevices({.tenant_id = std::nullopt, .state = core::DeviceState::kStock})) ++failures;
       }
     });
   }

@@ -1,4 +1,4 @@
-// Cisco SPA / Linksys ATAs and phones, and Cisco MPP 3PCC phones (VENDORS.md section 3).
+// Cisco SPA / Linksys ATAs and phones, and Cisco MPP 3PCC phones (docs/vendors/cisco.md).
 //
 // Routes (the phone fetches whatever its Profile_Rule* say; the shipped common file chains
 // Profile_Rule_B to $MA.xml):

@@ -1,4 +1,4 @@
-// Fanvil X / V series (VENDORS.md section 7).
+// Fanvil X / V series (docs/vendors/fanvil.md).
 //   <mac>.cfg        kDevice  "mac.cfg"     XML <sysConf>: lines, admin account (lower-case MAC)
 //   f0<...>.cfg      kCommon  "common.cfg"  the model's common file (names are model and
 //                                           hardware specific, e.g. f0C00580000.cfg,

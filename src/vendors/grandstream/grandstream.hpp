@@ -1,4 +1,4 @@
-// Grandstream GXP / GRP phones and HT ATAs (VENDORS.md section 5).
+// Grandstream GXP / GRP phones and HT ATAs (docs/vendors/grandstream.md).
 //
 // Boot order: cfg<mac> (legacy binary, proprietary: not routed, the phone moves on) ->
 // cfg<mac>.xml; only when that fails cfg<model>.xml -> cfg.xml. All lower case.

@@ -54,7 +54,7 @@ UserAgentInfo ParseUserAgent(std::string_view user_agent) {
 
 // cfg000x.xml for models with a known code (UC926 -> cfg0010.xml), then cfg<mac>.xml.
 std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) {
-  // Model -> code of its model file cfg<code>.xml (VENDORS.md 12; wazo v2_0_4_6_41 entry.py).
+  // Model -> code of its model file cfg<code>.xml (docs/vendors/htek.md; wazo v2_0_4_6_41 entry.py).
   static constexpr std::pair<std::string_view, std::string_view> kCodes[] = {
       {"UC926", "0010"}, {"UC924", "0012"}, {"UC923", "0013"},  {"UC903", "0016"},
       {"UC902", "0017"}, {"UC912", "0019"}, {"UC912E", "0019"}, {"UC912G", "0019"},

@@ -1,4 +1,4 @@
-// Htek UC9xx phones (VENDORS.md section 12, docs/vendors/htek.md).
+// Htek UC9xx phones (docs/vendors/htek.md).
 //
 // Boot requests, all lower case: Factory000x.bin, cfg000x.xml, $mac.cfg, cfg<mac>,
 // cfg<mac>.xml. Routed:

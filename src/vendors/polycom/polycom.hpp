@@ -1,4 +1,4 @@
-// Polycom / Poly VVX, SoundPoint, Trio, Edge E (VENDORS.md section 2).
+// Polycom / Poly VVX, SoundPoint, Trio, Edge E (docs/vendors/polycom.md).
 //
 // Routes (MAC hex in any letter case, since phones and guides disagree on it):
 //   <mac>.cfg            kDevice  "master.cfg"          master file naming this phone's files

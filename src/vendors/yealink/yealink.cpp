@@ -147,11 +147,11 @@ std::optional<KeyFileRoute> RouteKeyFile(std::string_view file_name) {
   return KeyFileRoute{*mac, mac->str() + ".cfg", KeyWrap::kYealinkCompatibility};
 }
 
-// <mac>.boot, the model's common file y0000000000XX.cfg (model code table of VENDORS.md 1.1,
+// <mac>.boot, the model's common file y0000000000XX.cfg (model code table of docs/vendors/yealink.md,
 // model spelled exactly as in the table; y000000000000.cfg for any other model), then
 // <mac>.cfg: exactly the files mac.boot includes (templates/yealink/vars.toml [models.*]).
 std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) {
-  // Model -> code of its common file y0000000000XX.cfg (VENDORS.md 1.1, fusionpbx templates);
+  // Model -> code of its common file y0000000000XX.cfg (docs/vendors/yealink.md, fusionpbx templates);
   // templates/yealink/vars.toml has one [models.*] table per row.
   static constexpr std::pair<std::string_view, std::string_view> kCodes[] = {
       {"T46G", "28"},  {"T42G", "29"},  {"T48G", "35"},  {"T41P", "36"},  {"T40P", "54"},  {"T48S", "65"},

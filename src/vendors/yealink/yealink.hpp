@@ -1,4 +1,4 @@
-// Yealink SIP-T4x/T5x, CP and W-series DECT (VENDORS.md section 1).
+// Yealink SIP-T4x/T5x, CP and W-series DECT (docs/vendors/yealink.md).
 //
 // Routes, all lower case exactly as the phones request them:
 //   <mac>.boot            kDevice  "mac.boot"     boot file including the common and MAC cfg

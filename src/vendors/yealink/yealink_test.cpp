@@ -12,7 +12,7 @@ const std::unique_ptr<Vendor> kYealinkVendor = MakeYealinkVendor();
 const Vendor& kYealink = *kYealinkVendor;
 
 TEST(Yealink, RoutesTheBootSequence) {
-  // Firmware >= V81: MAC boot, common boot, then the legacy pair (VENDORS.md 1.1).
+  // Firmware >= V81: MAC boot, common boot, then the legacy pair (docs/vendors/yealink.md).
   auto mac_boot = kYealink.Route("001565aabbcc.boot");
   ASSERT_TRUE(mac_boot);
   EXPECT_EQ(mac_boot->scope, FileScope::kDevice);

@@ -24,12 +24,15 @@ bool ValidName(std::string_view n) {
 
 }  // namespace
 
-std::optional<std::string> PercentDecode(std::string_view text) {
+std::optional<std::string> PercentDecode(std::string_view text, PercentForm form) {
+  const bool field = form == PercentForm::kFormField;
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (c == '%') {
+    if (c == '+' && field) {
+      c = ' ';
+    } else if (c == '%') {
       if (i + 2 >= text.size()) return std::nullopt;
       const int hi = HexValue(text[i + 1]);
       const int lo = HexValue(text[i + 2]);
@@ -38,7 +41,8 @@ std::optional<std::string> PercentDecode(std::string_view text) {
       i += 2;
     }
     const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) return std::nullopt;
+    const bool line_break = c == '\t' || c == '\r' || c == '\n';
+    if ((u < 0x20 && !(field && line_break)) || u == 0x7f) return std::nullopt;
     out.push_back(c);
   }
   return out;

@@ -20,9 +20,15 @@ inline constexpr size_t kMaxTargetBytes = 4096;
 inline constexpr size_t kMaxQueryParams = 32;
 inline constexpr size_t kMaxPathSegments = 16;
 
-// Percent-decodes `text` ('+' stays '+'): nothing for a bad escape, NUL or another control
-// character in the result.
-std::optional<std::string> PercentDecode(std::string_view text);
+// How PercentDecode reads what is not an escape.
+enum class PercentForm {
+  kQuery,      // '+' stays '+'; no control character in the result
+  kFormField,  // application/x-www-form-urlencoded: '+' is a space; tab, CR and LF allowed
+};
+
+// Percent-decodes `text`: nothing for a bad escape, NUL or another control character in the
+// result (but those `form` allows).
+std::optional<std::string> PercentDecode(std::string_view text, PercentForm form = PercentForm::kQuery);
 
 struct Target {
   std::vector<std::string> segments;                       // "/api/v1/devices" -> api, v1, devices

@@ -5,6 +5,19 @@
 namespace provgate::api {
 namespace {
 
+TEST(PercentDecode, AFormFieldReadsPlusAsSpaceAndKeepsLineBreaks) {
+  EXPECT_EQ(PercentDecode("a+b%2B"), "a+b+");
+  EXPECT_EQ(PercentDecode("a+b%2B", PercentForm::kFormField), "a b+");
+  EXPECT_FALSE(PercentDecode("line%0Abreak"));
+  EXPECT_EQ(PercentDecode("line%0Abreak", PercentForm::kFormField), "line\nbreak");
+  for (const auto form : {PercentForm::kQuery, PercentForm::kFormField}) {
+    EXPECT_FALSE(PercentDecode("nul%00", form));
+    EXPECT_FALSE(PercentDecode("del%7F", form));
+    EXPECT_FALSE(PercentDecode("cut%4", form));
+    EXPECT_FALSE(PercentDecode("bad%zz", form));
+  }
+}
+
 TEST(ParseTarget, SplitsPathAndDecodesSegments) {
   auto t = ParseTarget("/api/v1/bans/192.0.2.0%2F24?limit=5&tenant=acme+co");
   ASSERT_TRUE(t) << t.error().message;

@@ -1,37 +1,14 @@
 #include "portal/form.hpp"
 
+#include "api/query.hpp"
+
 namespace provgate::portal {
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 Result<std::string> Decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '+') {
-      c = ' ';
-    } else if (c == '%') {
-      if (i + 2 >= s.size()) return Error::InvalidArgument("bad percent escape");
-      const int hi = HexValue(s[i + 1]);
-      const int lo = HexValue(s[i + 2]);
-      if (hi < 0 || lo < 0) return Error::InvalidArgument("bad percent escape");
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-    }
-    const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\t' && c != '\r' && c != '\n') || u == 0x7f) {
-      return Error::InvalidArgument("control character in a form field");
-    }
-    out += c;
-  }
-  return out;
+  auto decoded = api::PercentDecode(s, api::PercentForm::kFormField);
+  if (!decoded) return Error::InvalidArgument("bad percent escape or control character in a form field");
+  return std::move(*decoded);
 }
 
 std::string_view Trim(std::string_view s) {

@@ -17,27 +17,14 @@
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
+#include "audit/test_support.hpp"
+
 namespace provgate::audit {
 namespace {
 
-std::filesystem::path TempFile(const std::string& name) {
-  auto p = std::filesystem::path(::testing::TempDir()) / name;
-  std::filesystem::remove(p);
-  return p;
-}
-
-// A record as another process (no run, no sequence number) writes it.
-std::string JsonLine(const AuditRecord& r) {
-  std::string out;
-  r.AppendJson(out);
-  return out;
-}
-
-AuditRecord Allowed() {
-  AuditRecord r;
-  r.decision = "allow";
-  return r;
-}
+using test_support::Allowed;
+using test_support::JsonLine;
+using test_support::TempFile;
 
 // Counts the completions it hands out; a test waits for another thread's commits with it.
 // Declared before the log whose completions it counts, so that it outlives them.

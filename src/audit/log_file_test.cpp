@@ -7,14 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "audit/test_support.hpp"
+
 namespace provgate::audit {
 namespace {
 
-std::filesystem::path TempFile(const std::string& name) {
-  auto p = std::filesystem::path(::testing::TempDir()) / name;
-  std::filesystem::remove(p);
-  return p;
-}
+using test_support::TempFile;
 
 std::string Contents(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);

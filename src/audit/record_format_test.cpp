@@ -9,21 +9,13 @@
 #include <utility>
 #include <vector>
 
+#include "audit/test_support.hpp"
+
 namespace provgate::audit {
 namespace {
 
-// A record as another process (no run, no sequence number) writes it.
-std::string JsonLine(const AuditRecord& r) {
-  std::string out;
-  r.AppendJson(out);
-  return out;
-}
-
-AuditRecord Allowed() {
-  AuditRecord r;
-  r.decision = "allow";
-  return r;
-}
+using test_support::Allowed;
+using test_support::JsonLine;
 
 // A record with every field set to something other than its default.
 AuditRecord EveryField() {

@@ -24,6 +24,7 @@
 #include <variant>
 #include <vector>
 
+#include "http/peer.hpp"
 #include "http/request_framing.hpp"
 #include "tls/server_context.hpp"
 
@@ -74,7 +75,7 @@ void AuditTransport(AdminListener::State& s, const tcp::endpoint& peer, std::str
   r.time = s.clock.Now();
   r.kind = "tls";
   r.listener = s.config.name;
-  r.peer = peer.address().to_string() + ":" + std::to_string(peer.port());
+  r.peer = http::PeerAddress(peer).ToEndpointString(peer.port());
   r.decision = "deny";
   r.reason = std::move(reason);
   r.status = status;
@@ -193,7 +194,7 @@ awaitable<void> DrainBody(Stream& stream, beast::flat_buffer& buffer, std::uint6
 }
 
 awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp::endpoint& peer) {
-  const std::string peer_ip = peer.address().to_string();
+  const std::string peer_ip = http::PeerAddress(peer).ToString();
   beast::flat_buffer buffer(s.config.max_header_bytes);
   for (std::uint32_t n = 0;; ++n) {
     BodyParser parser;

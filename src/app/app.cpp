@@ -48,7 +48,7 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor, Role ro
   PG_TRY(app->portal_users_, portal::SqliteUserStore::Open(c.db_path));
   app->box_ = std::make_unique<crypto::SecretBox>(box);
   if (role == Role::kServer) {
-    PG_TRY(app->audit_connection_, store::SqliteStore::Open(c.db_path, std::move(box), app->clock_));
+    PG_TRY(app->audit_connection_, store::SqliteStore::Open(c.db_path, box, app->clock_));
   }
   app->fleet_cache_ = std::make_unique<store::FleetCache>(c.cache_devices);
   app->audit_store_ = std::make_unique<store::CachedAuditStore>(
@@ -79,8 +79,7 @@ std::string FirstError(const service::DeviceFindings& result) {
 
 Result<size_t> App::CheckTemplates() {
   const service::Linter& linter = *linter_;
-  store::Store& store = *store_;
-  withheld_ = std::make_shared<pipeline::WithheldDevices>([&linter, &store](const core::MacAddress& mac) {
+  withheld_ = std::make_shared<pipeline::WithheldDevices>([&linter](const core::MacAddress& mac) {
     auto results = linter.LintDevices("", mac.str());
     return results && !results->empty() ? FirstError(results->front()) : std::string();
   });

@@ -20,6 +20,7 @@
 
 #include "http/commit_wait.hpp"
 #include "http/device_socket.hpp"
+#include "http/peer.hpp"
 #include "http/request_framing.hpp"
 #include "http/response.hpp"
 #include "net/ip_address.hpp"
@@ -90,26 +91,15 @@ class ConnectionSlot {
   std::shared_ptr<std::atomic<std::uint32_t>> count_;
 };
 
-}  // namespace
-
-namespace {
-
-// The peer's address, typed once: an IPv4-mapped IPv6 peer is its IPv4 address.
-net::IpAddress PeerAddress(const tcp::endpoint& peer) {
-  const auto address = peer.address();
-  if (address.is_v4()) return net::IpAddress::V4(address.to_v4().to_bytes());
-  return net::IpAddress::V6(address.to_v6().to_bytes());
-}
-
 // Records a connection that never reached the pipeline. There is no response to hold back,
 // so the serving thread does not wait for the commit.
 void AuditTransportFailure(Listener::State& s, const tcp::endpoint& peer, const char* kind, std::string reason,
-                           std::string subject, int status) {
+                           const std::string& subject, int status) {
   audit::AuditRecord r;
   r.time = s.clock.Now();
   r.kind = kind;
   r.listener = s.config.name;
-  r.peer = peer.address().to_string() + ":" + std::to_string(peer.port());
+  r.peer = PeerAddress(peer).ToEndpointString(peer.port());
   r.decision = "deny";
   r.reason = std::move(reason);
   audit::AssignClientText(r.cert_subject, subject);

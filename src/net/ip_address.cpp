@@ -207,6 +207,13 @@ std::string IpAddress::ToString() const {
   return out;
 }
 
+std::string IpAddress::ToEndpointString(std::uint16_t port) const {
+  std::string out = is_v4() ? ToString() : "[" + ToString() + "]";
+  out += ':';
+  out += std::to_string(port);
+  return out;
+}
+
 Result<Cidr> Cidr::Parse(std::string_view text) {
   const size_t slash = text.find('/');
   const std::string_view addr_text = text.substr(0, slash);

@@ -40,6 +40,9 @@ class IpAddress {
 
   // Canonical text: dotted quad, or RFC 5952 IPv6 (lowercase, longest zero run as "::").
   std::string ToString() const;
+  // The address with a port, as every audit record spells a peer: "a.b.c.d:port", or
+  // "[v6]:port" (RFC 3986 brackets, so the port cannot be mistaken for a group).
+  std::string ToEndpointString(std::uint16_t port) const;
 
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
   // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 flags the comparison it defaults.

@@ -138,5 +138,11 @@ TEST(IpSet, ContainsAnyEntryAndNamesTheBadOne) {
   EXPECT_NE(bad.error().message.find("10.0.0.1/8"), std::string::npos);
 }
 
+TEST(IpAddress, EndpointTextBracketsIPv6AndUnmapsIPv4) {
+  EXPECT_EQ(IpAddress::Parse("192.0.2.1")->ToEndpointString(5060), "192.0.2.1:5060");
+  EXPECT_EQ(IpAddress::Parse("::ffff:192.0.2.1")->ToEndpointString(443), "192.0.2.1:443");
+  EXPECT_EQ(IpAddress::Parse("2001:db8::1")->ToEndpointString(0), "[2001:db8::1]:0");
+}
+
 }  // namespace
 }  // namespace provgate::net

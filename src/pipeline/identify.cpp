@@ -134,8 +134,12 @@ Result<Step<Identity>> Identify(const StageDeps& deps, RequestState& state, cons
     PG_TRY(claimed, FindNamed(deps.named, *url_mac));
   }
   if (m.ip && claimed && claimed->tenant_id) {
-    PG_TRY(auto tenant, deps.named.GetTenant(*claimed->tenant_id));
-    if (tenant.ip_as_identity && !tenant.ip_ranges.empty() && InTenantRanges(tenant, state.client)) {
+    // Nothing is proven yet: a tenant that cannot be read identifies nobody, and the request
+    // is refused like one naming an unknown MAC, not failed (invariant 2); the record says why.
+    auto tenant = deps.named.GetTenant(*claimed->tenant_id);
+    if (!tenant) {
+      record.detail["ip_identity"] = "not tried: " + tenant.error().message;
+    } else if (tenant->ip_as_identity && !tenant->ip_ranges.empty() && InTenantRanges(*tenant, state.client)) {
       record.identity_source = "ip";
       return Identity{core::IdentityStrength::kIpRange, std::move(claimed)};
     }

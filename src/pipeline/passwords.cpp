@@ -94,6 +94,7 @@ Result<std::vector<core::Line>> LinesWithDeliverablePasswords(const StageDeps& d
   }
   if (!claimed.empty()) {
     std::vector<int> indexes;
+    indexes.reserve(claimed.size());
     for (const auto& l : claimed) indexes.push_back(l.index);
     ctx.spent.device_id = device.id;
     ctx.spent.mac = device.mac.str();

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "base/decimal.hpp"
 #include "core/lifecycle.hpp"
 #include "defense/redact.hpp"
 #include "pipeline/admit.hpp"
@@ -74,8 +73,7 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   record.Clear();
   record.time = request.received;
   record.listener = request.listener;
-  record.peer = request.peer.ToString();
-  record.peer.append(":").append(Decimal(request.peer_port).view());
+  record.peer = request.peer.ToEndpointString(request.peer_port);
   record.method = request.method;
   // What the client wrote is kept only up to a bound (with a marker saying how much was cut):
   // a flood of refusals cannot fill the audit volume with attacker text.
@@ -276,12 +274,14 @@ Result<Step<DeviceResponse>> Pipeline::Decide(RequestState& state, Outcome& outc
   }
   // A name that carries another MAC than the proven one is counted by the scan detector
   // however the request ends (rate limited or not); the incident is handled within the
-  // device's rate limit.
+  // device's rate limit, after the detector's ban is written: a ban the store refuses ends
+  // the request before it locks anything.
   if (id != nullptr && target.mac && *target.mac != id->device->mac) {
     record.device = id->device->mac.str();
     record.tenant_id = id->device->tenant_id.value_or(0);
     state.Scan(defense::ScanEvent::kWrongMac, target.mac->str());
     if (auto limited = RateLimit(defenses_, state, id)) return std::move(*limited);
+    PG_TRY_STATUS(ActOnScanSignals(state));
     PG_TRY_STATUS(MisusedIdentity(state, *id, *target.mac));
     return Refused{Refusal::kMacMismatch};
   }

@@ -691,5 +691,55 @@ TEST_F(PipelineTest, UnparsableStoredRangesAreAnInternalErrorNotARefusal) {
   EXPECT_NE(read.error().message.find("tenant " + std::to_string(tenant_.id)), std::string::npos);
 }
 
+// A ban the store cannot write ends the request before the incident is handled: a request
+// that ends in a 500 locks nothing and leaves no lifecycle record behind.
+TEST_F(PipelineTest, ABanThatCannotBeWrittenStopsTheRequestBeforeTheLock) {
+  struct FailingBans final : defense::BanStore {
+    Status SaveBan(const defense::Ban&) override { return Error::Unavailable("ban store: disk full"); }
+    Result<std::vector<defense::Ban>> LoadActiveBans(std::int64_t) override { return std::vector<defense::Ban>{}; }
+    Status RemoveBan(const std::string&) override { return Ok(); }
+  };
+  static FailingBans bans;  // outlives the fixture's pipeline
+  tenant_.lock_on_misuse = true;
+  ASSERT_TRUE(store_->UpdateTenant(tenant_));
+  auto options = DefaultDefenseOptions();
+  options.scan.per_address = {1, 0};  // the first wrong MAC bans the source
+  defenses_ = Defenses::Create(bans, clock_, options).value();
+  pipeline_ = std::make_unique<Pipeline>(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_, *defenses_,
+                                         PipelineOptions{});
+  EXPECT_EQ(pipeline_->Handle(Request("/001565ddeeff.cfg", "001565aabbcc")).status, 500);
+  EXPECT_EQ(store_->FindDevice(a_.mac).value().locked_reason, "");
+  EXPECT_EQ(CountRecords(dir_ / "audit.log", "001565aabbcc", "identity misused"), 0);
+}
+
+// On the source-range path nothing is proven yet: a tenant whose stored ranges do not parse
+// identifies nobody, and a request naming one of its MACs is refused exactly like one naming
+// an unknown MAC (invariant 2); its audit record says why.
+TEST_F(PipelineTest, UnreadableRangesOnTheSourceRangePathAnswerLikeAnUnknownMac) {
+  tenant_.ip_ranges = net::IpSet::Parse({"192.0.2.0/24"}).value();
+  tenant_.ip_as_identity = true;
+  tenant_.min_strength = core::IdentityStrength::kIpRange;
+  ASSERT_TRUE(store_->UpdateTenant(tenant_));
+  auto named = [&](const std::string& mac) {
+    DeviceRequest r = Request("/" + mac + ".cfg", std::nullopt);
+    r.methods = AllowedMethods{};
+    return pipeline_->Handle(r);
+  };
+  ASSERT_EQ(named("001565aabbcc").status, 200);  // the source range identifies A
+  {
+    auto db = store::sqlite::Connection::Open(dir_ / "p.db").value();
+    ASSERT_TRUE(db.Exec(R"(UPDATE tenants SET ip_ranges = '["192.0.2.0/33"]')"));
+  }
+  const auto known = named("001565ddeeff");
+  const std::string known_reason = LastReason();
+  const auto known_detail = AuditLines(dir_ / "audit.log").back()["detail"];
+  const auto unknown = named("0015659999aa");
+  EXPECT_EQ(known.status, unknown.status);
+  EXPECT_EQ(known.body, unknown.body);
+  EXPECT_EQ(known_reason, LastReason());
+  EXPECT_NE(known_detail.value("ip_identity", "").find("tenant " + std::to_string(tenant_.id)), std::string::npos)
+      << known_detail.dump();
+}
+
 }  // namespace
 }  // namespace provgate::pipeline

@@ -61,7 +61,7 @@ void FleetCache::Keep(Map& map, const Key& key, const T& value, std::uint64_t ge
   map.Insert(key, value, generation);
 }
 
-void FleetCache::PutDevice(std::shared_ptr<const core::Device> device, std::uint64_t generation,
+void FleetCache::PutDevice(const std::shared_ptr<const core::Device>& device, std::uint64_t generation,
                            std::uint64_t seen_epoch) {
   std::lock_guard lock(mu_);
   if (max_devices_ == 0 || seen_epoch != seen_epoch_) return;
@@ -69,7 +69,7 @@ void FleetCache::PutDevice(std::shared_ptr<const core::Device> device, std::uint
   if (macs_.size() >= 2 * max_devices_) StartOver();
   const std::int64_t id = device->id;
   std::string mac = device->mac.str();
-  Keep(devices_, mac, std::move(device), generation);
+  Keep(devices_, mac, device, generation);
   macs_[id] = std::move(mac);
 }
 
@@ -78,10 +78,10 @@ void FleetCache::PutLines(std::int64_t device_id, const std::vector<core::Line>&
   Keep(lines_, device_id, lines, generation);
 }
 
-void FleetCache::PutTenant(std::shared_ptr<const core::Tenant> tenant, std::uint64_t generation) {
+void FleetCache::PutTenant(const std::shared_ptr<const core::Tenant>& tenant, std::uint64_t generation) {
   std::lock_guard lock(mu_);
   const std::int64_t id = tenant->id;
-  Keep(tenants_, id, std::move(tenant), generation);
+  Keep(tenants_, id, tenant, generation);
 }
 
 // As AuditSink::AppendAuditBatch: a later entry wins.

@@ -53,9 +53,9 @@ class FleetCache {
 
   // Fills, with the generation (and for devices the seen epoch) taken before the read.
   std::uint64_t SeenEpoch();
-  void PutDevice(std::shared_ptr<const core::Device> device, std::uint64_t generation, std::uint64_t seen_epoch);
+  void PutDevice(const std::shared_ptr<const core::Device>& device, std::uint64_t generation, std::uint64_t seen_epoch);
   void PutLines(std::int64_t device_id, const std::vector<core::Line>& lines, std::uint64_t generation);
-  void PutTenant(std::shared_ptr<const core::Tenant> tenant, std::uint64_t generation);
+  void PutTenant(const std::shared_ptr<const core::Tenant>& tenant, std::uint64_t generation);
   // Last-seen values just committed (AuditSink::AppendAuditBatch), into the cached devices.
   void ApplySeen(const std::vector<DeviceSeen>& seen);
 

@@ -465,3 +465,42 @@ def test_transfer_encoding_in_http_1_0_is_refused(server):
                       b"Transfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n0\r\n\r\n", mac=YEALINK)
     assert resp.startswith(b"HTTP/1.1 400") or resp.startswith(b"HTTP/1.0 400")
     assert last_request(server, reason="malformed request: Transfer-Encoding in HTTP/1.0")
+
+
+DUAL_STACK_LISTENER = """
+[[listener]]
+name = "dual"
+bind = "::"
+port = {plain_port}
+plain_http = true
+methods = ["token", "digest"]
+"""
+
+
+def test_audit_spells_a_dual_stack_peer_one_way_whatever_the_record(tmp_path):
+    """A dual-stack socket reports an IPv4 client as ::ffff:a.b.c.d. Request records and
+    records of connections that never reached the pipeline both say a.b.c.d:port, and an
+    IPv6 client is [v6]:port, so an operator's grep for one client finds all of its records."""
+    server = Server(tmp_path, DUAL_STACK_LISTENER)
+    server.start()
+    try:
+        def send(family, host, data):
+            with socket.socket(family, socket.SOCK_STREAM) as sock:
+                sock.settimeout(10)
+                sock.connect((host, server.plain_port))
+                port = sock.getsockname()[1]
+                sock.sendall(data)
+                while sock.recv(4096):
+                    pass
+            return port
+
+        ok_port = send(socket.AF_INET, "127.0.0.1", get("/nothing-here.cfg"))
+        bad_port = send(socket.AF_INET, "127.0.0.1", b"NOT HTTP AT ALL\r\n\r\n")
+        v6_port = send(socket.AF_INET6, "::1", get("/nothing-here.cfg"))
+        assert server.last_audit(kind="request", listener="dual", peer=f"127.0.0.1:{ok_port}")
+        malformed = server.last_audit(listener="dual", peer=f"127.0.0.1:{bad_port}")
+        assert malformed["reason"].startswith("malformed request"), malformed
+        assert server.last_audit(kind="request", listener="dual", peer=f"[::1]:{v6_port}")
+        assert "::ffff:" not in server.audit_bytes().decode()
+    finally:
+        server.stop()

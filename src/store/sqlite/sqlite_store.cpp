@@ -265,7 +265,7 @@ Status ValidateLine(const core::Line& line) {
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::path& db, crypto::SecretBox box,
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::path& db, const crypto::SecretBox& box,
                                                        const Clock& clock) {
   PG_TRY_STATUS(CreateOwnerOnly(db));
   PG_TRY(Connection conn, Connection::Open(db));
@@ -291,7 +291,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::pa
       !version_before || !version_after || *version_after != *version_before) {
     changes.Bump();  // the migration may have changed rows a running server has cached
   }
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(conn), std::move(changes), std::move(box), clock));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(conn), std::move(changes), box, clock));
 }
 
 std::filesystem::path SqliteStore::ChangeCounterPath(const std::filesystem::path& db) {

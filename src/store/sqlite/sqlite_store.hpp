@@ -23,7 +23,7 @@ class SqliteStore final : public Store {
   // Opens `db`, creating it with mode 0600 if absent, and applies pending migrations.
   // `clock` stamps created_at/updated_at and must outlive the store. Fails with
   // kFailedPrecondition if the file was migrated by a newer provgate.
-  static Result<std::unique_ptr<SqliteStore>> Open(const std::filesystem::path& db, crypto::SecretBox box,
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::filesystem::path& db, const crypto::SecretBox& box,
                                                    const Clock& clock);
 
   Result<core::Tenant> AddTenant(const core::Tenant& t) override;
@@ -75,8 +75,8 @@ class SqliteStore final : public Store {
   static std::filesystem::path ChangeCounterPath(const std::filesystem::path& db);
 
  private:
-  SqliteStore(sqlite::Connection db, sqlite::ChangeCounter changes, crypto::SecretBox box, const Clock& clock)
-      : db_(std::move(db)), changes_(std::move(changes)), box_(std::move(box)), clock_(clock) {}
+  SqliteStore(sqlite::Connection db, sqlite::ChangeCounter changes, const crypto::SecretBox& box, const Clock& clock)
+      : db_(std::move(db)), changes_(std::move(changes)), box_(box), clock_(clock) {}
 
   // The *Locked helpers expect mu_ held, so transactions can combine them.
   Result<core::Device> InsertDeviceLocked(const core::Device& d, std::int64_t now);

@@ -132,7 +132,7 @@ Result<TemplateSet> TemplateSet::Load(const std::filesystem::path& root) {
         PG_TRY(std::string source, ReadFile(file.path()));
         // The path in the name makes every syntax error point at the file to fix.
         PG_TRY(Template tpl, Template::Parse(source, file.path().string()));
-        set.templates_.emplace(vendor + "/" + name, std::move(tpl));
+        set.templates_[vendor].emplace(name, std::move(tpl));
       }
     }
   } catch (const std::exception& e) {
@@ -147,10 +147,10 @@ Result<TemplateSet> TemplateSet::Load(const std::filesystem::path& root) {
 }
 
 const Template* TemplateSet::Find(const std::string& vendor, const std::string& name) const {
-  thread_local std::string key;  // per request: built in memory the thread keeps
-  key.assign(vendor).append("/").append(name);
-  auto it = templates_.find(key);
-  return it == templates_.end() ? nullptr : &it->second;
+  const auto files = templates_.find(vendor);
+  if (files == templates_.end()) return nullptr;
+  const auto it = files->second.find(name);
+  return it == files->second.end() ? nullptr : &it->second;
 }
 
 const nlohmann::json& TemplateSet::BaseVars(const std::string& vendor, const std::string& model) const {

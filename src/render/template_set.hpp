@@ -35,7 +35,8 @@ class TemplateSet {
   nlohmann::json defaults_ = nlohmann::json::object();
   std::map<std::string, nlohmann::json> vendor_vars_;  // vendor -> defaults < vendor ("models" removed)
   std::map<std::string, nlohmann::json> model_vars_;   // "vendor/MODEL" -> defaults < vendor < model
-  std::map<std::string, Template> templates_;          // "vendor/name" -> template
+  // vendor -> name -> template; looked up by string_view, so a lookup allocates nothing.
+  std::map<std::string, std::map<std::string, Template, std::less<>>, std::less<>> templates_;
 };
 
 }  // namespace provgate::render

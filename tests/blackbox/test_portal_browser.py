@@ -150,6 +150,12 @@ def test_reveal_a_softphone_once_and_the_second_attempt_is_refused(server, brows
     qr = browser.find_element(By.CSS_SELECTOR, "#qr svg")
     assert qr.size["width"] > 200 and qr.size["height"] > 200  # drawn: the CSP let the inline SVG through
     shot(browser, tmp_path, "reveal-2-credentials")
+    # The code as the browser drew it scans to the account (zbarimg, Debian's zbar-tools).
+    code_png = tmp_path / "screenshots" / "reveal-qr.png"
+    browser.set_window_size(1280, 1600)  # the whole code inside the viewport
+    assert qr.screenshot(str(code_png))
+    scanned = subprocess.run(["zbarimg", "--raw", "-q", str(code_png)], capture_output=True, text=True, timeout=30)
+    assert scanned.stdout.strip() == f"sip:1001:{sip_password}@sip.example.com:5061;transport=tls", scanned
 
     # The second attempt, with the password entered again, is refused.
     browser.get(f"{base}/portal/devices/{mac}")
@@ -161,7 +167,7 @@ def test_reveal_a_softphone_once_and_the_second_attempt_is_refused(server, brows
     assert sip_password not in browser.page_source
     shot(browser, tmp_path, "reveal-3-refused")
     server.last_audit(reason="portal reveal refused (line 1)", device=mac)
-    assert len(list((tmp_path / "screenshots").glob("reveal-*.png"))) == 3
+    assert len(list((tmp_path / "screenshots").glob("reveal-*.png"))) == 4
 
 
 def test_an_engineer_password_is_replaced_in_the_next_config_after_the_window(short_window_server, tmp_path):

@@ -31,10 +31,11 @@ std::optional<int> LineIndex(const std::string& text) {
   return n;
 }
 
-// The credentials as a table a person can copy from, and the same as a QR code.
-Result<std::string> CredentialsBody(const core::Line& line, const std::string& password) {
+// The credentials as a table a person can copy from, and the same as a QR code (or a note
+// when the account does not fit one: the password is spent, so the page shows it anyway).
+std::string CredentialsBody(const core::Line& line, const std::string& password) {
   const std::string uri = SipAccountUri(line, password);
-  PG_TRY(const std::string qr, QrSvg(uri, kQrPixels));
+  const auto qr = QrSvg(uri, kQrPixels);
   Html h;
   h.Raw(
       "<div class=\"notice\" id=\"notice\">Shown once: copy the credentials or scan the code now. They are not "
@@ -51,7 +52,12 @@ Result<std::string> CredentialsBody(const core::Line& line, const std::string& p
   row("Port", std::to_string(line.port), "sip-port");
   row("Transport", core::TransportName(line.transport), "sip-transport");
   row("SIP URI (what the code holds)", uri, "sip-uri");
-  h.Raw("</tbody></table><h2>Scan with the softphone</h2><div class=\"qr\" id=\"qr\">").Raw(qr).Raw("</div>");
+  h.Raw("</tbody></table><h2>Scan with the softphone</h2>");
+  if (qr) {
+    h.Raw("<div class=\"qr\" id=\"qr\">").Raw(*qr).Raw("</div>");
+  } else {
+    h.Raw("<p id=\"qr\">The account is too long for a QR code; enter it by hand.</p>");
+  }
   return h.Take();
 }
 
@@ -91,10 +97,9 @@ ApiResponse Portal::RevealLine(Request& r, const std::string& mac) {
           audit::Durability::kWindowed);
     return ErrorPage(r, status, status == 404 ? "No such line." : line.error().message);
   }
-  auto body = CredentialsBody(*line, line->password.value_or(""));
-  if (!body) return ErrorPage(r, 500, "The credentials could not be drawn.");
   Audit(r, actor, fmt::format("portal reveal (line {})", *index), 200, mac, scope, audit::Durability::kDurable);
-  return HtmlResponse(200, Page("Softphone credentials", s.user.name, s.csrf_token, *body));
+  return HtmlResponse(200, Page("Softphone credentials", s.user.name, s.csrf_token,
+                                CredentialsBody(*line, line->password.value_or(""))));
 }
 
 ApiResponse Portal::EngineerPassword(Request& r, const std::string& mac) {

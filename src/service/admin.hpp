@@ -169,7 +169,7 @@ class Admin {
   // (core::Device::engineer_window_ends). kFailedPrecondition, naming why, when provgate
   // cannot set the phone's password: the vendor has no sourced key
   // (vendors::Vendor::WebAdminPasswordKeys), a tenant or device variable sets the password,
-  // or the device is retired or in stock. Audited durably (never the password).
+  // or the device gets no config (in stock, expired or retired). Audited durably (never the password).
   Result<EngineerPassword> IssueEngineerPassword(const std::string& mac, std::int64_t window_seconds);
   // The credentials of a softphone's line (core::IsSoftphone), its password included: claimed
   // like a device's delivery (store::DeviceWrites::ClaimPasswords), so it leaves once until

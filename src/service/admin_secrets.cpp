@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/lifecycle.hpp"
 #include "service/admin.hpp"
 
 namespace provgate::service {
@@ -20,8 +21,11 @@ Result<EngineerPassword> Admin::IssueEngineerPassword(const std::string& mac, st
                     "(docs/vendors/{}.md), so it cannot give an engineer one",
                     d.vendor, d.vendor));
   }
-  if (!d.tenant_id || d.state == core::DeviceState::kRetired) {
-    return Error::FailedPrecondition("device " + d.mac.str() + " gets no config (in stock or retired)");
+  const auto state = core::EffectiveState(d, ToUnix(clock_.Now()));
+  if (state != core::DeviceState::kAssigned && state != core::DeviceState::kProvisioned) {
+    return Error::FailedPrecondition(
+        fmt::format("device {} is {} and gets no config, so the password would not reach it", d.mac.str(),
+                    core::DeviceStateName(state)));
   }
   PG_TRY(auto tenant, store_.GetTenant(*d.tenant_id));
   if (pipeline::ChoosesAdminPassword(tenant.vars) || pipeline::ChoosesAdminPassword(d.vars)) {

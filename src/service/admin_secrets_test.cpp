@@ -159,6 +159,11 @@ TEST_F(AdminSecretsTest, AnEngineerPasswordIsRefusedWhereItCouldNotReachThePhone
   ASSERT_TRUE(admin().AddDevice({"001565aabbcc", "yealink", "T54W", "", ""}));
   EXPECT_EQ(admin().IssueEngineerPassword("001565aabbcc", 3600).error().code, ErrorCode::kFailedPrecondition);
 
+  // Past its provisioning window a device gets no config.
+  ASSERT_TRUE(admin().AddDevice({"001565aabbce", "yealink", "T54W", "acme", ""}));
+  clock_.Advance(std::chrono::hours(24 * 15));
+  EXPECT_EQ(admin().IssueEngineerPassword("001565aabbce", 3600).error().code, ErrorCode::kFailedPrecondition);
+
   ASSERT_TRUE(admin().AddDevice({"001565aabbcd", "yealink", "T54W", "acme", ""}));
   auto d = store_->FindDevice(*core::MacAddress::Parse("001565aabbcd")).value();
   d.vars = {{"admin_password", "Chosen-by-a-variable"}};

@@ -136,6 +136,26 @@ def test_reveal_and_engineer_password_need_the_csrf_token(server, admin_user):
     assert field(reveal(p, mac, PASSWORD).text, "sip-password") == sip_password
 
 
+def test_roles_limit_who_reveals_and_who_asks_for_an_engineer_password(server):
+    mac, sip_password = add_softphone(server)
+    support = signed_in(server, add_user(server, "sam", "support", tenant="demo"))
+    auditor = signed_in(server, add_user(server, "ada", "auditor"))
+    # Support asks for engineer passwords but reveals nothing; an auditor does neither.
+    csrf = support.csrf(support.page("/portal/devices"))
+    assert 'id="reveal-1"' not in support.page(f"/portal/devices/{mac}")
+    r = support.post(f"/portal/devices/{mac}/reveal", {"csrf": csrf, "line": "1", "reauth": PASSWORD})
+    assert r.status_code == 403 and sip_password not in r.text
+    server.last_audit(reason="portal reveal refused: role")
+    assert support.post(f"/portal/devices/{YEALINK}/engineer-password", {"csrf": csrf}).status_code == 200
+    csrf = auditor.csrf(auditor.get("/portal/devices").text)  # no device pages, the header form has one
+    for action in ("reveal", "engineer-password"):
+        r = auditor.post(f"/portal/devices/{mac}/{action}", {"csrf": csrf, "line": "1", "reauth": PASSWORD})
+        assert r.status_code == 403 and sip_password not in r.text, action
+    # Nothing was spent by the refusals.
+    admin = signed_in(server, add_user(server, "olivia", "admin"))
+    assert field(reveal(admin, mac, PASSWORD).text, "sip-password") == sip_password
+
+
 def admin_password_in(body):
     """The web admin password a Yealink device file sets."""
     m = re.search(rb"^static\.security\.user_password = admin:(\S+)$", body, re.M)

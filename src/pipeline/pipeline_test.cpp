@@ -141,6 +141,57 @@ TEST_F(PipelineTest, TheFirstFetchAfterAnEngineerWindowCarriesANewAdminPassword)
   EXPECT_EQ(store_->FindDevice(a_.mac).value().admin_password, stored.admin_password);
 }
 
+// The store's writes, except that another request ends every engineer window just before
+// this one tries: the loser of that race.
+class LosesEveryEngineerWindowRace final : public store::DeviceWrites {
+ public:
+  explicit LosesEveryEngineerWindowRace(store::DeviceWrites& w) : w_(w) {}
+  Result<std::vector<core::Line>> ClaimPasswords(std::int64_t id, const std::vector<int>& lines,
+                                                 std::int64_t now) override {
+    return w_.ClaimPasswords(id, lines, now);
+  }
+  Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t id, std::int64_t at) override {
+    return w_.WipeDeliveredPasswords(id, at);
+  }
+  Result<bool> TransitionState(std::int64_t id, core::DeviceState from, core::DeviceState to,
+                               std::int64_t now) override {
+    return w_.TransitionState(id, from, to, now);
+  }
+  Result<bool> PinDevice(std::int64_t id, const std::string& spki) override { return w_.PinDevice(id, spki); }
+  Status LockDevice(std::int64_t id, const std::string& reason) override { return w_.LockDevice(id, reason); }
+  Status ClearPin(std::int64_t id) override { return w_.ClearPin(id); }
+  Result<bool> MarkConfigKeyDelivered(std::int64_t id, std::int64_t now) override {
+    return w_.MarkConfigKeyDelivered(id, now);
+  }
+  Result<bool> EndEngineerWindow(std::int64_t id, std::int64_t window_end, const std::string& password) override {
+    EXPECT_TRUE(w_.EndEngineerWindow(id, window_end, "Winner-Set-This-1").value());
+    return w_.EndEngineerWindow(id, window_end, password);
+  }
+  Status GiveBackUndelivered(std::int64_t id, const std::vector<int>& lines, std::int64_t at,
+                             bool config_key) override {
+    return w_.GiveBackUndelivered(id, lines, at, config_key);
+  }
+
+ private:
+  store::DeviceWrites& w_;
+};
+
+TEST_F(PipelineTest, TheLoserOfAnEngineerWindowRaceServesTheWinnersPassword) {
+  auto d = store_->FindDevice(a_.mac).value();
+  d.admin_password = "Engineer-Knows-1";
+  d.engineer_window_ends = kStart;
+  ASSERT_TRUE(store_->UpdateDevice(d));
+  LosesEveryEngineerWindowRace writes(*store_);
+  PipelineOptions options;
+  options.provisioning_url = "https://prov.example.net/";
+  Pipeline racing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, options);
+  auto r = racing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body.find("Engineer-Knows-1"), std::string::npos);
+  EXPECT_NE(r.body.find("static.security.user_password = admin:Winner-Set-This-1\n"), std::string::npos) << r.body;
+  EXPECT_EQ(store_->FindDevice(a_.mac).value().admin_password, "Winner-Set-This-1");
+}
+
 TEST_F(PipelineTest, AnotherDevicesFileIsAUniformNotFoundAuditedAsMismatch) {
   auto r = pipeline_->Handle(Request("/001565ddeeff.cfg", "001565aabbcc"));
   EXPECT_EQ(r.status, UniformNotFound().status);

@@ -6,11 +6,11 @@ PACKAGES=(
   libboost1.81-dev
   libssl-dev openssl libsqlite3-dev sqlite3 libsodium-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libjemalloc-dev libgtest-dev libexpat1-dev
+  libjemalloc-dev libgtest-dev libexpat1-dev libqrencode-dev
   clang libclang-rt-14-dev clang-format clang-tidy haproxy
   python3 python3-pytest python3-requests curl testssl.sh
   python3-prometheus-client python3-jsonschema sqlmap
-  chromium chromium-driver python3-selenium
+  chromium chromium-driver python3-selenium zbar-tools
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

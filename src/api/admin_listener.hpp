@@ -48,6 +48,8 @@ struct AdminListenerConfig {
   // cannot take every slot and lock the operators out.
   std::uint32_t max_connections_per_source = 16;
   ApiOptions api;
+  // The portal's engineer window (portal::PortalOptions::engineer_window_seconds).
+  std::int64_t engineer_window_seconds = 3600;
 };
 
 class AdminListener {

@@ -36,7 +36,8 @@ const std::set<std::string, std::less<>> kKnownKeys = {"name",
                                                        "auth_max_failures",
                                                        "auth_window_seconds",
                                                        "auth_block_seconds",
-                                                       "imports_dir"};
+                                                       "imports_dir",
+                                                       "engineer_window_seconds"};
 
 Result<std::string> Text(const toml::table& t, const path& file, const std::string& where, const char* key,
                          std::string fallback) {
@@ -167,6 +168,8 @@ Result<api::AdminListenerConfig> ParseOne(const toml::table& t, const path& file
   PG_TRY(af.block_seconds, Integer(t, file, where, "auth_block_seconds", af.block_seconds, 1, 86'400));
   PG_TRY(auto imports, Text(t, file, where, "imports_dir", "imports"));
   c.api.imports_dir = resolve(imports);
+  PG_TRY(c.engineer_window_seconds,
+         Integer(t, file, where, "engineer_window_seconds", c.engineer_window_seconds, 1, 7 * 86'400));
   return c;
 }
 

@@ -18,7 +18,9 @@ Result<std::unique_ptr<AdminPlane>> AdminPlane::Start(const Config& config, api:
       std::filesystem::permissions(lc.api.imports_dir, std::filesystem::perms::owner_all, ec);
     }
     PG_TRY(auto api, api::Api::Create(deps, lc.api));
-    auto portal = std::make_unique<portal::Portal>(portal_deps, portal::PortalOptions{});
+    portal::PortalOptions portal_options;
+    portal_options.engineer_window_seconds = lc.engineer_window_seconds;
+    auto portal = std::make_unique<portal::Portal>(portal_deps, portal_options);
     PG_TRY(auto listener, api::AdminListener::Create(plane->ioc_, lc, *api, deps.audit, deps.clock, portal.get()));
     spdlog::info("admin listener {} on {}:{} (operator client certificates {})", listener->name(), lc.bind,
                  listener->port(), tls::ClientCertModeName(lc.tls.client_cert));

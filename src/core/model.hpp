@@ -94,6 +94,10 @@ struct Device {
   // The web UI's admin password provgate generated for this device (rendered as
   // `admin_password` into its device files unless a variable sets one); sealed at rest.
   std::optional<std::string> admin_password;
+  // The end of an engineer's window (unix seconds): admin_password was shown to an operator,
+  // and the device's first device-file fetch at or after this time replaces it with a new
+  // one nobody sees. nullopt: no engineer knows the current one.
+  std::optional<std::int64_t> engineer_window_ends;
   // Identity hygiene.
   std::string pin_spki;       // SHA-256 of the first authenticated certificate's public key
   std::string locked_reason;  // "" = not locked; a locked device gets nothing until unlocked
@@ -124,6 +128,14 @@ struct Line {
   std::optional<std::string> password;
   std::optional<std::int64_t> delivered_at;  // first response that carried the password
 };
+
+// A softphone: its device layer sets the variable `softphone` to true (docs/portal.md). Its
+// lines' credentials are revealed once in the portal instead of being fetched by a phone.
+inline bool IsSoftphone(const Device& d) {
+  if (!d.vars.is_object()) return false;
+  const auto it = d.vars.find("softphone");
+  return it != d.vars.end() && it->is_boolean() && it->get<bool>();
+}
 
 // Whether any of the lines holds a password.
 inline bool AnyPassword(const std::vector<Line>& lines) {

@@ -8,6 +8,7 @@
 
 #include "defense/tokens.hpp"
 #include "encrypt/encrypt.hpp"
+#include "pipeline/render_file.hpp"
 #include "pipeline/test_support.hpp"
 #include "store/sqlite/connection.hpp"
 
@@ -93,6 +94,102 @@ TEST_F(PipelineTest, LastSeenIsWrittenWithTheAuditRecordOfAnAnsweredFetchOnly) {
   // ...and so is the same address once the recorded fetch is a minute old.
   clock_.Advance(std::chrono::seconds(kSeenResolutionSeconds));
   EXPECT_TRUE(pipeline_->Evaluate(Request("/001565aabbcc.cfg", "001565aabbcc")).seen);
+}
+
+// The portal's engineer password (core::Device::engineer_window_ends): served until the
+// window ends, then the first device-file fetch carries a new password, once, audited.
+TEST_F(PipelineTest, TheFirstFetchAfterAnEngineerWindowCarriesANewAdminPassword) {
+  const std::string kLine = "static.security.user_password = admin:";
+  auto d = store_->FindDevice(a_.mac).value();
+  d.admin_password = "Engineer-Knows-1";
+  d.engineer_window_ends = kStart + 600;
+  ASSERT_TRUE(store_->UpdateDevice(d));
+  auto within = pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  ASSERT_EQ(within.status, 200) << within.body;
+  EXPECT_NE(within.body.find(kLine + "Engineer-Knows-1\n"), std::string::npos) << within.body;
+  // Cached at this generation: the window's end must still be noticed.
+  EXPECT_NE(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body.find("Engineer-Knows-1"),
+            std::string::npos);
+
+  clock_.Set(FromUnix(kStart + 600));
+  auto head = Request("/001565aabbcc.cfg", "001565aabbcc");
+  head.method = "HEAD";
+  EXPECT_EQ(pipeline_->Handle(head).status, 200);
+  EXPECT_EQ(store_->FindDevice(a_.mac).value().engineer_window_ends, kStart + 600);  // a HEAD changes nothing
+
+  auto after = pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  ASSERT_EQ(after.status, 200) << after.body;
+  EXPECT_EQ(after.body.find("Engineer-Knows-1"), std::string::npos);
+  const auto stored = store_->FindDevice(a_.mac).value();
+  ASSERT_TRUE(stored.admin_password);
+  EXPECT_NE(*stored.admin_password, "Engineer-Knows-1");
+  EXPECT_EQ(stored.admin_password->size(), kAdminPasswordLength);
+  EXPECT_FALSE(stored.engineer_window_ends);
+  EXPECT_NE(after.body.find(kLine + *stored.admin_password + "\n"), std::string::npos) << after.body;
+  bool rotated = false;
+  for (const auto& rec : AuditLines(dir_ / "audit.log")) {
+    if (rec["reason"] == "engineer password rotated") {
+      rotated = true;
+      EXPECT_EQ(rec["device"], "001565aabbcc");
+      EXPECT_EQ(rec.dump().find(*stored.admin_password), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(rotated);
+  // Once: the next fetch keeps the new password.
+  auto next = pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  EXPECT_NE(next.body.find(kLine + *stored.admin_password + "\n"), std::string::npos);
+  EXPECT_EQ(store_->FindDevice(a_.mac).value().admin_password, stored.admin_password);
+}
+
+// The store's writes, except that another request ends every engineer window just before
+// this one tries: the loser of that race.
+class LosesEveryEngineerWindowRace final : public store::DeviceWrites {
+ public:
+  explicit LosesEveryEngineerWindowRace(store::DeviceWrites& w) : w_(w) {}
+  Result<std::vector<core::Line>> ClaimPasswords(std::int64_t id, const std::vector<int>& lines,
+                                                 std::int64_t now) override {
+    return w_.ClaimPasswords(id, lines, now);
+  }
+  Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t id, std::int64_t at) override {
+    return w_.WipeDeliveredPasswords(id, at);
+  }
+  Result<bool> TransitionState(std::int64_t id, core::DeviceState from, core::DeviceState to,
+                               std::int64_t now) override {
+    return w_.TransitionState(id, from, to, now);
+  }
+  Result<bool> PinDevice(std::int64_t id, const std::string& spki) override { return w_.PinDevice(id, spki); }
+  Status LockDevice(std::int64_t id, const std::string& reason) override { return w_.LockDevice(id, reason); }
+  Status ClearPin(std::int64_t id) override { return w_.ClearPin(id); }
+  Result<bool> MarkConfigKeyDelivered(std::int64_t id, std::int64_t now) override {
+    return w_.MarkConfigKeyDelivered(id, now);
+  }
+  Result<bool> EndEngineerWindow(std::int64_t id, std::int64_t window_end, const std::string& password) override {
+    EXPECT_TRUE(w_.EndEngineerWindow(id, window_end, "Winner-Set-This-1").value());
+    return w_.EndEngineerWindow(id, window_end, password);
+  }
+  Status GiveBackUndelivered(std::int64_t id, const std::vector<int>& lines, std::int64_t at,
+                             bool config_key) override {
+    return w_.GiveBackUndelivered(id, lines, at, config_key);
+  }
+
+ private:
+  store::DeviceWrites& w_;
+};
+
+TEST_F(PipelineTest, TheLoserOfAnEngineerWindowRaceServesTheWinnersPassword) {
+  auto d = store_->FindDevice(a_.mac).value();
+  d.admin_password = "Engineer-Knows-1";
+  d.engineer_window_ends = kStart;
+  ASSERT_TRUE(store_->UpdateDevice(d));
+  LosesEveryEngineerWindowRace writes(*store_);
+  PipelineOptions options;
+  options.provisioning_url = "https://prov.example.net/";
+  Pipeline racing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, options);
+  auto r = racing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body.find("Engineer-Knows-1"), std::string::npos);
+  EXPECT_NE(r.body.find("static.security.user_password = admin:Winner-Set-This-1\n"), std::string::npos) << r.body;
+  EXPECT_EQ(store_->FindDevice(a_.mac).value().admin_password, "Winner-Set-This-1");
 }
 
 TEST_F(PipelineTest, AnotherDevicesFileIsAUniformNotFoundAuditedAsMismatch) {

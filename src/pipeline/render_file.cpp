@@ -8,6 +8,8 @@
 #include <tuple>
 #include <vector>
 
+#include "crypto/random.hpp"
+
 namespace provgate::pipeline {
 namespace {
 
@@ -28,6 +30,10 @@ bool ChoosesAdminPassword(const nlohmann::json& vars) {
   if (!vars.is_object()) return false;
   const auto set = vars.find("admin_password");
   return set != vars.end() && !(set->is_string() && set->get_ref<const std::string&>().empty());
+}
+
+Result<std::string> GenerateAdminPassword() {
+  return crypto::RandomPassword(kAdminPasswordLength, "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789");
 }
 
 std::string RenderFile(const render::TemplateSet& templates, const render::Template& tpl,

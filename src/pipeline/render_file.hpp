@@ -26,6 +26,12 @@ inline constexpr std::uint64_t kContentVersionBase = 2'000'000'000;
 // admin_password, which device files render instead of the device's generated one.
 bool ChoosesAdminPassword(const nlohmann::json& vars);
 
+// Length of a generated web-UI admin password (letters and digits: every phone's web UI
+// accepts them).
+inline constexpr size_t kAdminPasswordLength = 16;
+// A new random web-UI admin password.
+Result<std::string> GenerateAdminPassword();
+
 std::string RenderFile(const render::TemplateSet& templates, const render::Template& tpl,
                        const vendors::FileRoute& route, const core::Device& device, const core::Tenant& tenant,
                        const std::vector<core::Line>& lines, std::string_view file_name,

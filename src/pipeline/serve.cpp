@@ -32,6 +32,29 @@ Status WritePrivateFile(const std::filesystem::path& path, std::string_view data
   return Ok();
 }
 
+// The device as a device file must render it now. Once its engineer window has ended, the
+// first such fetch replaces the web admin password the engineer saw with a new random one
+// nobody sees, audited with the request; of racing requests one replaces it and the others
+// read the replacement from the store. nullopt: `device` stands as it is (no window, the
+// window still open, or a HEAD, which changes nothing and sends no body).
+Result<std::optional<core::Device>> AfterEngineerWindow(const StageDeps& deps, RequestState& ctx,
+                                                        const core::Device& device) {
+  const auto& ends = device.engineer_window_ends;
+  if (!ends || ctx.now < *ends || !ctx.side_effects) return std::optional<core::Device>();
+  PG_TRY(std::string fresh, GenerateAdminPassword());
+  PG_TRY(bool ended, deps.writes.EndEngineerWindow(device.id, *ends, fresh));
+  if (ended) {
+    core::Device rotated = device;
+    rotated.admin_password = std::move(fresh);
+    rotated.engineer_window_ends.reset();
+    LifecycleEvent(deps, ctx, rotated, "engineer password rotated", {{"window_ended", *ends}});
+    return std::optional<core::Device>(std::move(rotated));
+  }
+  PG_TRY(auto stored, FindNamed(deps.named, device.mac));
+  if (!stored) return Error::Unavailable("device " + device.mac.str() + " vanished while its file was served");
+  return std::optional<core::Device>(*stored);
+}
+
 }  // namespace
 
 Result<Step<DeviceResponse>> Upload(const StageDeps& deps, RequestState& ctx, const core::Device& device,
@@ -73,10 +96,16 @@ Result<Step<DeviceResponse>> KeyFile(RequestState& ctx, const core::Device& devi
 }
 
 Result<Step<DeviceResponse>> ServeFile(const StageDeps& deps, RequestState& ctx, const vendors::Vendor& vendor,
-                                       const vendors::FileRoute& route, const core::Device& device,
+                                       const vendors::FileRoute& route, const core::Device& stored,
                                        const core::Tenant& tenant, std::string_view file_name,
                                        std::uint64_t generation) {
   audit::AuditRecord& record = ctx.record;
+  const bool device_file = route.scope == vendors::FileScope::kDevice;
+  std::optional<core::Device> changed;
+  if (device_file) {
+    PG_TRY(changed, AfterEngineerWindow(deps, ctx, stored));
+  }
+  const core::Device& device = changed ? *changed : stored;
   const auto scheme = vendor.Encryption(route);
   const auto& key = device.config_key;
   if (scheme && scheme->required && !key) return Refused{Refusal::kNoConfigKey};
@@ -91,7 +120,6 @@ Result<Step<DeviceResponse>> ServeFile(const StageDeps& deps, RequestState& ctx,
   const bool encrypt = scheme && key && !plain_copy_first;
   const render::Template* tpl = deps.templates.Find(device.vendor, route.template_name);
   if (tpl == nullptr) return Error::Internal("no template " + device.vendor + "/" + route.template_name);
-  const bool device_file = route.scope == vendors::FileScope::kDevice;
   // A plain file that carries the device's key goes only over TLS.
   const bool carries_key = device_file && key && !encrypt && tpl->References("config_key");
   if (carries_key && !ctx.request.tls) return Refused{Refusal::kKeyNeedsTls};
@@ -105,7 +133,9 @@ Result<Step<DeviceResponse>> ServeFile(const StageDeps& deps, RequestState& ctx,
   std::string body = std::move(ctx.memory.body);
   // A file rendered at this generation for a device with no stored password: there is
   // nothing to deliver or confirm, as reading the lines again would show.
-  if (!deps.render_cache.Find(cache_key, generation, body)) {
+  // A device changed by this request is newer than `generation`: rendered, never cached.
+  const bool cacheable = !changed;
+  if (!cacheable || !deps.render_cache.Find(cache_key, generation, body)) {
     std::vector<core::Line> lines;
     bool stored_password = false;
     if (device_file) {
@@ -121,7 +151,7 @@ Result<Step<DeviceResponse>> ServeFile(const StageDeps& deps, RequestState& ctx,
                       generation);
     // A stored password, even one this response leaves out, has a future (delivery, the
     // wipe when its grace period ends) that only a request reading the lines carries out.
-    if (!stored_password) deps.render_cache.Put(cache_key, body, generation);
+    if (!stored_password && cacheable) deps.render_cache.Put(cache_key, body, generation);
   }
   if (encrypt) {
     PG_TRY(body, encrypt::Encrypt(scheme->cipher, *key, body));

@@ -163,6 +163,24 @@ Result<SignInOutcome> Accounts::SignIn(const std::string& name, std::string_view
   return out;
 }
 
+Result<bool> Accounts::Reauthenticate(const PortalUser& user, std::string_view secret) {
+  const std::int64_t now = ToUnix(clock_.Now());
+  PG_TRY(const UserRecord u, users_.FindUserById(user.id));
+  if (u.locked_until > now) return false;
+  bool ok = false;
+  PG_TRY(std::string secret_text, box_.Open(u.totp_secret_enc));
+  const std::vector<unsigned char> totp_secret(secret_text.begin(), secret_text.end());
+  if (const auto step = MatchTotp(totp_secret, secret, now)) {
+    PG_TRY(ok, users_.AcceptTotpStep(u.id, *step));
+  } else {
+    ok = VerifyPassword(u.password_hash, secret);
+  }
+  if (!ok) {
+    PG_TRY_STATUS(users_.CountCodeFailure(u.id, options_.max_code_failures, now + options_.lockout_seconds));
+  }
+  return ok;
+}
+
 Result<Session> Accounts::Resume(std::string_view session_id) {
   if (!IsSessionId(session_id)) return Error::NotFound("no session");
   const std::int64_t now = ToUnix(clock_.Now());

@@ -87,6 +87,12 @@ class Accounts {
   // peer and audits both outcomes).
   Result<SignInOutcome> SignIn(const std::string& name, std::string_view password, std::string_view code);
 
+  // Whether `secret`, re-entered by the signed-in user before a secret is shown, is the
+  // user's password or a current TOTP code (accepted once, like at sign-in). A wrong one
+  // counts as a wrong second factor (max_code_failures lock the user); a locked user is
+  // always refused. Audits nothing (the caller does).
+  Result<bool> Reauthenticate(const PortalUser& user, std::string_view secret);
+
   // The live session of `session_id` (and records its use); kNotFound for an unknown,
   // malformed or expired id (an expired session is deleted).
   Result<Session> Resume(std::string_view session_id);

@@ -119,6 +119,26 @@ TEST_F(AccountsTest, SignOutEverywhereEndsEverySession) {
   EXPECT_FALSE(accounts_->Resume(b.session_id));
 }
 
+TEST_F(AccountsTest, ReauthenticatesWithThePasswordOrATotpCodeOnce) {
+  const auto user = accounts_->SignIn("ann", kPassword, Code()).value().user.value();
+  EXPECT_TRUE(accounts_->Reauthenticate(user, kPassword).value());
+  EXPECT_FALSE(accounts_->Reauthenticate(user, "not the password").value());
+  EXPECT_FALSE(accounts_->Reauthenticate(user, recovery_[1]).value());  // not a recovery code
+  clock_.Advance(std::chrono::seconds(kTotpStepSeconds));
+  const std::string code = Code();
+  EXPECT_TRUE(accounts_->Reauthenticate(user, code).value());
+  EXPECT_FALSE(accounts_->Reauthenticate(user, code).value());  // used already
+}
+
+TEST_F(AccountsTest, WrongReauthenticationsLockTheUser) {
+  const auto user = accounts_->SignIn("ann", kPassword, Code()).value().user.value();
+  for (int i = 0; i < AccountOptions{}.max_code_failures; ++i) {
+    EXPECT_FALSE(accounts_->Reauthenticate(user, WrongCode()).value());
+  }
+  EXPECT_FALSE(accounts_->Reauthenticate(user, kPassword).value());
+  EXPECT_EQ(accounts_->SignIn("ann", kPassword, Code(1)).value().failure, SignInFailure::kLocked);
+}
+
 TEST_F(AccountsTest, TenantRoleRules) {
   EXPECT_FALSE(accounts_->AddUser("t1", "tenant-admin", "", kPassword, "test"));
   EXPECT_FALSE(accounts_->AddUser("t2", "admin", "acme", kPassword, "test"));

@@ -19,6 +19,8 @@ th, td { text-align: left; padding: .35em .6em; border-bottom: 1px solid #dde1e6
 .locked { color: #b42318; font-weight: bold; }
 form.login { max-width: 22em; display: grid; gap: .6em; }
 code { background: #eef0f3; padding: 0 .2em; }
+.qr svg { display: block; margin: .5em 0; }
+form.reveal { display: block; margin: .5em 0; padding: .5em; background: #fff; border: 1px solid #dde1e6; }
 )css";
 
 // Forms marked data-confirm ask before they are sent; the server still requires the form's

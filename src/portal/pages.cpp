@@ -22,8 +22,6 @@ constexpr size_t kListLimit = 200;
 constexpr int kSearchScanLimit = 1000;
 constexpr int kTimelineLimit = 50;
 
-std::string When(const std::optional<std::int64_t>& t) { return t ? FormatRfc3339(FromUnix(*t)) : "-"; }
-
 std::string Lower(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -38,17 +36,6 @@ const std::string* QueryValue(const api::Target& t, std::string_view name) {
     if (k == name) return &v;
   }
   return nullptr;
-}
-
-std::optional<std::int64_t> ScopeId(const Session& s) {
-  return s.user.tenant ? std::optional(s.user.tenant->id) : std::nullopt;
-}
-
-std::unique_ptr<service::Admin> AdminFor(const PortalDeps& deps, const Session& s) {
-  auto admin = std::make_unique<service::Admin>(deps.store, deps.store, deps.store, deps.audit, deps.vendors,
-                                                deps.clock, s.user.actor());
-  if (s.user.tenant) admin->RestrictToTenant(*s.user.tenant);
-  return admin;
 }
 
 // One action form; `confirm` adds the confirmation the server requires.
@@ -69,7 +56,38 @@ void ActionForm(Html& h, const std::string& mac, std::string_view action, std::s
       .Raw("</button></form>");
 }
 
+// The reveal form of a softphone line: the user re-enters the password or a TOTP code.
+void RevealForm(Html& h, const std::string& mac, int index, std::string_view csrf) {
+  const std::string n = std::to_string(index);
+  h.Raw("<form method=\"post\" class=\"reveal\"")
+      .Attr("action", "/portal/devices/" + mac + "/reveal")
+      .Raw(">")
+      .Csrf(csrf)
+      .Raw("<input type=\"hidden\" name=\"line\"")
+      .Attr("value", n)
+      .Raw("><label>Your password or authenticator code <input type=\"password\" name=\"reauth\" required")
+      .Attr("id", "reauth-" + n)
+      .Raw(" autocomplete=\"off\"></label> <button type=\"submit\"")
+      .Attr("id", "reveal-" + n)
+      .Raw(">Reveal line ")
+      .Text(n)
+      .Raw(" once</button></form>");
+}
+
 }  // namespace
+
+std::string When(const std::optional<std::int64_t>& t) { return t ? FormatRfc3339(FromUnix(*t)) : "-"; }
+
+std::optional<std::int64_t> ScopeId(const Session& s) {
+  return s.user.tenant ? std::optional(s.user.tenant->id) : std::nullopt;
+}
+
+std::unique_ptr<service::Admin> AdminFor(const PortalDeps& deps, const Session& s) {
+  auto admin = std::make_unique<service::Admin>(deps.store, deps.store, deps.store, deps.audit, deps.vendors,
+                                                deps.clock, s.user.actor());
+  if (s.user.tenant) admin->RestrictToTenant(*s.user.tenant);
+  return admin;
+}
 
 ApiResponse Portal::DeviceList(Request& r) {
   const Session& s = *r.session;
@@ -162,6 +180,8 @@ ApiResponse Portal::DevicePage(Request& r, const std::string& mac, std::string_v
   row("User-Agent", d.last_user_agent, "user-agent");
   row("Firmware", d.firmware, "firmware");
   row("Serial", d.serial, "serial");
+  row("Softphone", core::IsSoftphone(d) ? "yes" : "no", "softphone");
+  row("Engineer window ends", When(d.engineer_window_ends), "engineer-window");
   h.Raw(
       "</tbody></table><h2>Lines</h2><table id=\"lines\"><thead><tr><th>#</th><th>Display name</th><th>User</th>"
       "<th>Registrar</th><th>Transport</th><th>Password stored</th></tr></thead><tbody>");
@@ -181,6 +201,14 @@ ApiResponse Portal::DevicePage(Request& r, const std::string& mac, std::string_v
     ActionForm(h, d.mac.str(), "reactivate", "Reactivate", s.csrf_token,
                "Reactivate this device? A new window opens and every old secret stops working.");
     if (!d.locked_reason.empty()) ActionForm(h, d.mac.str(), "unlock", "Unlock", s.csrf_token, "");
+    ActionForm(h, d.mac.str(), "engineer-password", "Web admin password for an engineer", s.csrf_token, "");
+  }
+  if (core::IsSoftphone(d) && api::RoleAllows(s.user.role, Permission::kDeviceWrite)) {
+    for (size_t i = 0; i < details->lines.size(); ++i) {
+      if (i < details->has_password.size() && details->has_password[i]) {
+        RevealForm(h, d.mac.str(), details->lines[i].index, s.csrf_token);
+      }
+    }
   }
   if (api::RoleAllows(s.user.role, Permission::kDeviceWrite)) {
     ActionForm(h, d.mac.str(), "repin", "Forget certificate pin", s.csrf_token, "");

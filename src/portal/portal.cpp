@@ -150,6 +150,10 @@ ApiResponse Portal::Route(Request& r) {
   if (post && seg.size() == 2 && seg[1] == "logout-all") return Logout(r, SignOutScope::kEverywhere);
   if (!post && seg.size() == 2 && seg[1] == "devices") return DeviceList(r);
   if (!post && seg.size() == 3 && seg[1] == "devices") return DevicePage(r, seg[2], "");
+  if (post && seg.size() == 4 && seg[1] == "devices" && seg[3] == "reveal") return RevealLine(r, seg[2]);
+  if (post && seg.size() == 4 && seg[1] == "devices" && seg[3] == "engineer-password") {
+    return EngineerPassword(r, seg[2]);
+  }
   if (post && seg.size() == 4 && seg[1] == "devices") return DeviceAction(r, seg[2], seg[3]);
   return ErrorPage(r, 404, "No such page.");
 }

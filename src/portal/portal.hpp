@@ -47,6 +47,9 @@ struct PortalOptions {
   AccountOptions accounts;
   // Failed sign-ins per source and per user name (the name's limit locks it).
   api::AuthThrottleOptions sign_in_failures{5, 300, 900};
+  // How long an engineer password stays the phone's web admin password: the device's first
+  // device-file fetch after this many seconds replaces it.
+  std::int64_t engineer_window_seconds = 3600;
 };
 
 class Portal final : public api::Surface {
@@ -69,6 +72,10 @@ class Portal final : public api::Surface {
   api::ApiResponse DeviceList(Request& r);
   api::ApiResponse DevicePage(Request& r, const std::string& mac, std::string_view notice);
   api::ApiResponse DeviceAction(Request& r, const std::string& mac, const std::string& action);
+  // Secrets shown once (secrets.cpp): a softphone line's credentials with a QR code, after
+  // the user re-entered the password or a TOTP code; an engineer's web admin password.
+  api::ApiResponse RevealLine(Request& r, const std::string& mac);
+  api::ApiResponse EngineerPassword(Request& r, const std::string& mac);
   // An audit record of the portal with the socket's peer, "info" below status 400 and
   // "deny" from it: kDurable for what changed state (sign-in, sign-out, lockout, an action),
   // kWindowed for refusals.

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "api/query.hpp"
 #include "portal/portal.hpp"
+#include "service/admin.hpp"
 
 namespace provgate::portal {
 
@@ -19,6 +21,13 @@ struct Portal::Request {
   std::map<std::string, std::string> form;  // a POST's fields
   std::optional<Session> session;
 };
+
+// A time for people (RFC 3339), "-" for none.
+std::string When(const std::optional<std::int64_t>& t);
+// The tenant the session's user is confined to; nullopt for platform users.
+std::optional<std::int64_t> ScopeId(const Session& s);
+// The domain operations as the session's user, confined to its tenant.
+std::unique_ptr<service::Admin> AdminFor(const PortalDeps& deps, const Session& s);
 
 // An HTML response with the portal's CSP (the listener adds the other security headers).
 api::ApiResponse HtmlResponse(int status, std::string body);

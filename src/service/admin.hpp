@@ -15,6 +15,7 @@
 #include "base/clock.hpp"
 #include "core/model.hpp"
 #include "defense/ban_store.hpp"
+#include "pipeline/render_file.hpp"
 #include "store/device_writes.hpp"
 #include "store/inventory.hpp"
 #include "vendors/vendor.hpp"
@@ -69,11 +70,8 @@ struct TenantPolicyChange {
 // What `Admin::IssueCredential` creates; the secret is shown once and stored hashed or sealed.
 enum class CredentialKind { kUrlToken, kDigestPassword, kConfigKey, kAdminPassword };
 
-// Length of a generated web-UI admin password (letters and digits: every phone's web UI
-// accepts them).
-inline constexpr size_t kAdminPasswordLength = 16;
-// A new random web-UI admin password.
-Result<std::string> GenerateAdminPassword();
+using pipeline::GenerateAdminPassword;
+using pipeline::kAdminPasswordLength;
 
 struct Reactivation {
   core::Device device;
@@ -85,6 +83,13 @@ struct Reactivation {
   std::optional<std::string> config_key;
   bool new_admin_password = false;  // rotated, never shown (see `device admin-password`)
   bool pin_cleared = false;         // the next authenticated fetch pins the certificate again
+};
+
+// A web admin password shown to an engineer (Admin::IssueEngineerPassword).
+struct EngineerPassword {
+  std::string password;                // shown once
+  std::int64_t window_ends = 0;        // the first device-file fetch from then on replaces it
+  std::vector<std::string_view> keys;  // the vendor's config keys that carry it
 };
 
 struct ImportProblem {
@@ -159,6 +164,19 @@ class Admin {
   // Returns the new secret (the only time it is shown); the old one stops working at once.
   Result<std::string> IssueCredential(const std::string& mac, CredentialKind kind);
   Status RevokeCredential(const std::string& mac, CredentialKind kind);
+  // A web admin password for an engineer, valid until the device's first device-file fetch
+  // at or after `window_seconds` from now, which then carries a new one nobody sees
+  // (core::Device::engineer_window_ends). kFailedPrecondition, naming why, when provgate
+  // cannot set the phone's password: the vendor has no sourced key
+  // (vendors::Vendor::WebAdminPasswordKeys), a tenant or device variable sets the password,
+  // or the device gets no config (in stock, expired or retired). Audited durably (never the password).
+  Result<EngineerPassword> IssueEngineerPassword(const std::string& mac, std::int64_t window_seconds);
+  // The credentials of a softphone's line (core::IsSoftphone), its password included: claimed
+  // like a device's delivery (store::DeviceWrites::ClaimPasswords), so it leaves once until
+  // re-activation sets a new one. kFailedPrecondition when the device is no softphone or the
+  // password was revealed, delivered or wiped already; kNotFound for an unknown line. Both
+  // outcomes are audited durably (never the password).
+  Result<core::Line> RevealSoftphoneLine(const std::string& mac, int index);
   // Lifts a lock (certificate key changed, network changed, first seen late).
   Status UnlockDevice(const std::string& mac);
   // Forgets the certificate pin so the next authenticated fetch records a new one.

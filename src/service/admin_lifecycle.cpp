@@ -18,10 +18,6 @@ constexpr std::int64_t kDay = 86400;
 
 }  // namespace
 
-Result<std::string> GenerateAdminPassword() {
-  return crypto::RandomPassword(kAdminPasswordLength, "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789");
-}
-
 Result<std::string> Admin::GeneratePassword(const core::Tenant* tenant) {
   core::Tenant defaults;
   const core::Tenant& t = tenant ? *tenant : defaults;
@@ -191,6 +187,7 @@ Result<Reactivation> Admin::ReactivateDevice(const std::string& mac) {
     PG_TRY(d.admin_password, GenerateAdminPassword());
     out.new_admin_password = !pipeline::ChoosesAdminPassword(tenant.vars);
   }
+  d.engineer_window_ends.reset();
   out.pin_cleared = !d.pin_spki.empty();
   d.pin_spki.clear();
   d.state = core::DeviceState::kAssigned;
@@ -243,6 +240,7 @@ Result<std::vector<std::string>> Admin::PurgeSecrets(bool dry_run) {
     d.config_key_delivered_at.reset();
     d.digest_password.reset();
     d.admin_password.reset();
+    d.engineer_window_ends.reset();
     PG_TRY_STATUS(store_.ReplaceDevice(d, lines));
     PG_TRY_STATUS(
         LifecycleAudit(d, "purged", {{"state", core::DeviceStateName(state)}, {"retention_days", retention_days}}));
@@ -304,6 +302,7 @@ Result<std::string> Admin::IssueCredential(const std::string& mac, CredentialKin
     case CredentialKind::kAdminPassword: {
       PG_TRY(secret, GenerateAdminPassword());
       d.admin_password = secret;
+      d.engineer_window_ends.reset();
       break;
     }
   }
@@ -321,7 +320,10 @@ Status Admin::RevokeCredential(const std::string& mac, CredentialKind kind) {
       d.config_key.reset();
       d.config_key_delivered_at.reset();
       break;
-    case CredentialKind::kAdminPassword: d.admin_password.reset(); break;
+    case CredentialKind::kAdminPassword:
+      d.admin_password.reset();
+      d.engineer_window_ends.reset();
+      break;
   }
   PG_TRY_STATUS(store_.UpdateDevice(d));
   return LifecycleAudit(d, std::string(CredentialName(kind)) + " revoked", nlohmann::json::object());

@@ -43,6 +43,12 @@ class DeviceWrites {
   // config_key_delivered_at), only if none was recorded; false when another request
   // recorded it first.
   virtual Result<bool> MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now) = 0;
+  // Ends the engineer window `window_end` (core::Device::engineer_window_ends) of the device:
+  // stores `admin_password` (sealed) in place of the one the engineer knows and clears the
+  // window, only if that window is still recorded; false when another request ended it first
+  // or an operator changed the device's web admin password since.
+  virtual Result<bool> EndEngineerWindow(std::int64_t device_id, std::int64_t window_end,
+                                         const std::string& admin_password) = 0;
   // Undoes what ClaimPasswords(device_id, lines, spent_at) and, with `config_key`,
   // MarkConfigKeyDelivered(device_id, spent_at) recorded, for a response that never left
   // (its audit record could not be committed): those passwords count as undelivered again

@@ -289,6 +289,22 @@ TYPED_TEST_P(StoreContract, ConfigKeyDeliveryIsRecordedOnceUntilTheKeyChanges) {
   EXPECT_FALSE(s.FindDevice(device.mac).value().config_key_delivered_at);
 }
 
+TYPED_TEST_P(StoreContract, AnEngineerWindowEndsOnceWithANewAdminPassword) {
+  auto& s = this->store();
+  auto tenant = s.AddTenant(NewTenant("acme")).value();
+  auto device = s.AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
+  device.admin_password = "Engineer-knows";
+  device.engineer_window_ends = kStartUnix + 3600;
+  ASSERT_TRUE(s.UpdateDevice(device));
+  EXPECT_EQ(s.FindDevice(device.mac).value().engineer_window_ends, kStartUnix + 3600);
+  EXPECT_FALSE(s.EndEngineerWindow(device.id, kStartUnix + 60, "Nobody-knows").value());  // not that window
+  ASSERT_TRUE(s.EndEngineerWindow(device.id, kStartUnix + 3600, "Nobody-knows").value());
+  EXPECT_FALSE(s.EndEngineerWindow(device.id, kStartUnix + 3600, "Racer").value());  // ended already
+  const auto got = s.FindDevice(device.mac).value();
+  EXPECT_EQ(got.admin_password, "Nobody-knows");
+  EXPECT_FALSE(got.engineer_window_ends);
+}
+
 TYPED_TEST_P(StoreContract, StockDeviceHasNoTenantOrWindow) {
   ASSERT_TRUE(this->inventory().AddDevice(NewDevice("001565aabbcc")));
   auto got = this->named().FindDevice(Mac("001565aabbcc")).value();
@@ -752,21 +768,19 @@ TYPED_TEST_P(StoreContract, BansAreOnePerSourceAndLoadedWhileActive) {
   EXPECT_EQ(bans.RemoveBan("192.0.2.7/32").error().code, ErrorCode::kNotFound);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(StoreContract, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse, SchemaVersionIsPositive,
-                            TenantRoundTripsByIdAndName, DuplicateTenantNameIsAlreadyExists, UnknownTenantIsNotFound,
-                            UpdateAndListTenants, VarsMustBeAnObject, DeviceRoundTripsAllFields,
-                            StockDeviceHasNoTenantOrWindow, DuplicateDeviceIsAlreadyExists,
-                            DeviceWithUnknownTenantIsNotFound, UnknownDeviceIsNotFound, ClaimSpendsOnlyTheNamedLines,
-                            AnAdminUpdateNeverUndoesAPinOrLockTheServerSet,
-                            ConfigKeyDeliveryIsRecordedOnceUntilTheKeyChanges,
-                            UpdateDeviceKeepsCreatedAtAndStampsUpdatedAt, ListDevicesFiltersByTenantAndState,
-                            LinesRoundTripWithPasswords, SetLineReplacesExistingIndex, SetLineValidatesInput,
-                            RemoveLine, RemoveDeviceRemovesItsLines, ImportTakesRowsOneAtATimeAllOrNothing,
-                            AuditListsByMacNewestFirstWithLimit, AuditBatchRecordsDevicesSeen,
-                            AuditCopyMarkIsRecordedWithItsBatch, ModelRepresentativesAreTheFirstOfEachModelNotRetired,
-                            DataGenerationChangesWithEveryWriteAndOnlyThen, DeviceIsFoundByItsTokenHashOnly,
-                            ProvenReadsOfTheBackendAnswerFromTheData, TenantSourceRangesRoundTripAsNetworks,
-                            BansAreOnePerSourceAndLoadedWhileActive);
+REGISTER_TYPED_TEST_SUITE_P(
+    StoreContract, AnEngineerWindowEndsOnceWithANewAdminPassword, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse,
+    SchemaVersionIsPositive, TenantRoundTripsByIdAndName, DuplicateTenantNameIsAlreadyExists, UnknownTenantIsNotFound,
+    UpdateAndListTenants, VarsMustBeAnObject, DeviceRoundTripsAllFields, StockDeviceHasNoTenantOrWindow,
+    DuplicateDeviceIsAlreadyExists, DeviceWithUnknownTenantIsNotFound, UnknownDeviceIsNotFound,
+    ClaimSpendsOnlyTheNamedLines, AnAdminUpdateNeverUndoesAPinOrLockTheServerSet,
+    ConfigKeyDeliveryIsRecordedOnceUntilTheKeyChanges, UpdateDeviceKeepsCreatedAtAndStampsUpdatedAt,
+    ListDevicesFiltersByTenantAndState, LinesRoundTripWithPasswords, SetLineReplacesExistingIndex,
+    SetLineValidatesInput, RemoveLine, RemoveDeviceRemovesItsLines, ImportTakesRowsOneAtATimeAllOrNothing,
+    AuditListsByMacNewestFirstWithLimit, AuditBatchRecordsDevicesSeen, AuditCopyMarkIsRecordedWithItsBatch,
+    ModelRepresentativesAreTheFirstOfEachModelNotRetired, DataGenerationChangesWithEveryWriteAndOnlyThen,
+    DeviceIsFoundByItsTokenHashOnly, ProvenReadsOfTheBackendAnswerFromTheData, TenantSourceRangesRoundTripAsNetworks,
+    BansAreOnePerSourceAndLoadedWhileActive);
 
 // The proven-read role as the pipeline uses it: `reads()` answers the reads of a proven
 // device's request; the backend takes the writes. Whatever stands in front of the backend

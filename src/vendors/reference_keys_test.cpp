@@ -115,6 +115,36 @@ TEST(ReferenceKeys, CiscoAdminPasswordUnderBothFamiliesNames) {
 }
 
 // wazo: the SPA5xxG firmware asks for spa508G.cfg ("G is uppercase").
+// The keys a vendor names as setting the web admin password (the portal's engineer
+// password relies on them) are the ones its device files write the password under.
+TEST(ReferenceKeys, WebAdminPasswordKeysCarryTheAdminPassword) {
+  const std::vector<std::pair<std::string, std::string>> devices = {
+      {"yealink", "T54W"},      {"polycom", "VVX_400"},     {"cisco", "SPA504G"}, {"cisco", "CP-8841-3PCC"},
+      {"grandstream", "HT802"}, {"grandstream", "GRP2614"}, {"htek", "UC926"},    {"snom", "D785"},
+      {"fanvil", "X4"},         {"fanvil", "X7"},           {"gigaset", "N870"}};
+  std::set<std::string> covered;
+  for (const auto& [vendor, model] : devices) {
+    const Vendor* v = Vendors().Find(vendor);
+    ASSERT_NE(v, nullptr) << vendor;
+    const auto keys = v->WebAdminPasswordKeys();
+    ASSERT_FALSE(keys.empty()) << vendor;
+    const auto mac = *core::MacAddress::Parse("0c383e07e16c");
+    bool carried = false;
+    for (const auto& file : v->BootFiles(mac, model)) {
+      const auto route = v->Route(file);
+      if (!route || route->scope != FileScope::kDevice) continue;
+      std::istringstream out(Render(vendor, model, file, Json::array(), {{"admin_password", "Eng1neer-Pw"}}));
+      for (std::string line; std::getline(out, line);) {
+        if (!Has(line, "Eng1neer-Pw")) continue;
+        for (const auto key : keys) carried = carried || Has(line, std::string(key));
+      }
+    }
+    EXPECT_TRUE(carried) << vendor << " " << model << ": no device file line sets a listed key to the password";
+    covered.insert(vendor);
+  }
+  for (const auto& name : Vendors().Names()) EXPECT_TRUE(covered.contains(name)) << name << " is not checked";
+}
+
 TEST(ReferenceKeys, CiscoRoutesThePsnAsTheFirmwareSpellsIt) {
   const Vendor* cisco = Vendors().Find("cisco");
   for (const char* name : {"spa508G.cfg", "spa504G.cfg", "spa504g.cfg", "spa525G2.cfg", "spa112.cfg"}) {

@@ -131,6 +131,11 @@ class Vendor {
   virtual std::vector<std::string> BootFiles(const core::MacAddress& /*mac*/, std::string_view /*model*/) const {
     return {};
   }
+
+  // The keys of this vendor's device files that set the phone's web admin password (rendered
+  // from `admin_password`), each cited in docs/vendors/<vendor>.md. Empty: no sourced key is
+  // known, so provgate cannot set the password and refuses an engineer password for it.
+  virtual std::vector<std::string_view> WebAdminPasswordKeys() const { return {}; }
 };
 
 class Registry {

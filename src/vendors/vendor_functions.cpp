@@ -24,6 +24,7 @@ class FunctionVendor final : public Vendor {
   std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view model) const override {
     return f_.boot_files(mac, model);
   }
+  std::vector<std::string_view> WebAdminPasswordKeys() const override { return f_.web_admin_password_keys; }
 
  private:
   VendorFunctions f_;

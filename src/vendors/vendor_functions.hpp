@@ -26,6 +26,8 @@ struct VendorFunctions {
   std::optional<UploadRoute> (*route_upload)(std::string_view file_name) = nullptr;
   std::optional<EncryptionScheme> (*encryption)(const FileRoute& route) = nullptr;
   std::optional<KeyFileRoute> (*route_key_file)(std::string_view file_name) = nullptr;
+  // Vendor::WebAdminPasswordKeys: constants, each cited in docs/vendors/<name>.md.
+  std::vector<std::string_view> web_admin_password_keys;
 };
 
 // The Vendor whose members call `functions`. The required functions must be set.

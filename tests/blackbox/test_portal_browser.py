@@ -1,6 +1,7 @@
 """The web portal in real headless Chromium (Debian's chromium + chromium-driver, driven by
 python3-selenium): sign in with password and TOTP, find a device, reactivate it and see the
-new window, sign out. Screenshots are kept under the test's tmp dir (pytest --basetemp to
+new window, sign out; reveal a softphone's credentials once; request an engineer password and
+see the device's next config after the window carry another one. Screenshots are kept under the test's tmp dir (pytest --basetemp to
 keep them elsewhere)."""
 import re
 import shutil
@@ -16,6 +17,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import YEALINK
 from portal_client import PASSWORD, add_user
+from test_portal_secrets import WINDOW_SECONDS, add_softphone, admin_password_in, short_window_server  # noqa: F401
 
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
@@ -31,8 +33,8 @@ def spki_sha256(cert):
     return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
-@pytest.fixture
-def browser(server, tmp_path):
+def start_browser(server, tmp_path):
+    """Headless Chromium that trusts exactly the server's key."""
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
@@ -43,6 +45,12 @@ def browser(server, tmp_path):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
+    return driver
+
+
+@pytest.fixture
+def browser(server, tmp_path):
+    driver = start_browser(server, tmp_path)
     yield driver
     driver.quit()
 
@@ -111,3 +119,93 @@ def test_sign_in_find_a_device_reactivate_it_and_sign_out(server, browser, tmp_p
     assert browser.current_url.endswith("/portal/login")
     shot(browser, tmp_path, "6-signed-out")
     assert len(list((tmp_path / "screenshots").glob("*.png"))) == 6
+
+
+def sign_in(browser, wait, base, user):
+    browser.get(base + "/portal/login")
+    wait.until(EC.presence_of_element_located((By.ID, "sign-in")))
+    browser.find_element(By.ID, "user").send_keys(user.name)
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "code").send_keys(user.next_code())
+    browser.find_element(By.ID, "sign-in").click()
+    wait.until(EC.presence_of_element_located((By.ID, "devices")))
+
+
+def test_reveal_a_softphone_once_and_the_second_attempt_is_refused(server, browser, tmp_path):
+    user = add_user(server, "olivia", "admin")
+    mac, sip_password = add_softphone(server)
+    base = f"https://localhost:{server.admin_port}"
+    wait = WebDriverWait(browser, 20)
+    sign_in(browser, wait, base, user)
+
+    browser.get(f"{base}/portal/devices/{mac}")
+    wait.until(EC.presence_of_element_located((By.ID, "reveal-1")))
+    assert browser.find_element(By.ID, "softphone").text == "yes"
+    browser.find_element(By.ID, "reauth-1").send_keys(PASSWORD)
+    shot(browser, tmp_path, "reveal-1-device")
+    browser.find_element(By.ID, "reveal-1").click()
+    wait.until(EC.presence_of_element_located((By.ID, "qr")))
+    assert browser.find_element(By.ID, "sip-password").text == sip_password
+    assert browser.find_element(By.ID, "sip-server").text == "sip.example.com"
+    qr = browser.find_element(By.CSS_SELECTOR, "#qr svg")
+    assert qr.size["width"] > 200 and qr.size["height"] > 200  # drawn: the CSP let the inline SVG through
+    shot(browser, tmp_path, "reveal-2-credentials")
+    # The code as the browser drew it scans to the account (zbarimg, Debian's zbar-tools).
+    code_png = tmp_path / "screenshots" / "reveal-qr.png"
+    browser.set_window_size(1280, 1600)  # the whole code inside the viewport
+    assert qr.screenshot(str(code_png))
+    scanned = subprocess.run(["zbarimg", "--raw", "-q", str(code_png)], capture_output=True, text=True, timeout=30)
+    assert scanned.stdout.strip() == f"sip:1001:{sip_password}@sip.example.com:5061;transport=tls", scanned
+
+    # The second attempt, with the password entered again, is refused.
+    browser.get(f"{base}/portal/devices/{mac}")
+    wait.until(EC.presence_of_element_located((By.ID, "reveal-1")))
+    browser.find_element(By.ID, "reauth-1").send_keys(PASSWORD)
+    browser.find_element(By.ID, "reveal-1").click()
+    wait.until(EC.presence_of_element_located((By.ID, "error")))
+    assert "revealed (or delivered) already" in browser.find_element(By.ID, "error").text
+    assert sip_password not in browser.page_source
+    shot(browser, tmp_path, "reveal-3-refused")
+    server.last_audit(reason="portal reveal refused (line 1)", device=mac)
+    assert len(list((tmp_path / "screenshots").glob("reveal-*.png"))) == 4
+
+
+def test_an_engineer_password_is_replaced_in_the_next_config_after_the_window(short_window_server, tmp_path):
+    server = short_window_server
+    user = add_user(server, "olivia", "admin")
+    base = f"https://localhost:{server.admin_port}"
+    driver = start_browser(server, tmp_path)
+    try:
+        wait = WebDriverWait(driver, 20)
+        sign_in(driver, wait, base, user)
+        driver.get(f"{base}/portal/devices/{YEALINK}")
+        wait.until(EC.presence_of_element_located((By.ID, "action-engineer-password")))
+        shot(driver, tmp_path, "engineer-1-device")
+        driver.find_element(By.ID, "action-engineer-password").click()
+        wait.until(EC.presence_of_element_located((By.ID, "engineer-password")))
+        engineer = driver.find_element(By.ID, "engineer-password").text
+        assert len(engineer) == 16
+        assert driver.find_element(By.ID, "engineer-window").text != "-"
+        shot(driver, tmp_path, "engineer-2-password")
+
+        _, status, body = server.curl(f"/{YEALINK}.cfg", mac=YEALINK)
+        assert status == 200 and admin_password_in(body) == engineer
+        time.sleep(WINDOW_SECONDS + 0.5)
+        _, status, body = server.curl(f"/{YEALINK}.cfg", mac=YEALINK)
+        assert status == 200
+        rotated = admin_password_in(body)
+        assert rotated != engineer
+
+        driver.get(f"{base}/portal/devices/{YEALINK}")
+        wait.until(EC.presence_of_element_located((By.ID, "engineer-window")))
+        assert driver.find_element(By.ID, "engineer-window").text == "-"
+        assert rotated not in driver.page_source and engineer not in driver.page_source
+        deadline = time.time() + 10
+        while "engineer password rotated" not in driver.find_element(By.ID, "timeline").text:
+            assert time.time() < deadline, "the rotation never reached the timeline"
+            time.sleep(0.3)
+            driver.get(f"{base}/portal/devices/{YEALINK}")
+        shot(driver, tmp_path, "engineer-3-rotated")
+    finally:
+        driver.quit()
+    assert len(list((tmp_path / "screenshots").glob("engineer-*.png"))) == 3

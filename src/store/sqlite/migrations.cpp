@@ -200,6 +200,9 @@ CREATE TABLE portal_sessions (
 );
 CREATE INDEX portal_sessions_by_user ON portal_sessions(user_id);
 )sql"},
+    Migration{10, "engineer windows of web admin passwords shown in the portal", R"sql(
+ALTER TABLE devices ADD COLUMN engineer_window_ends INTEGER;
+)sql"},
 };
 
 constexpr bool VersionsAreContiguous() {

@@ -108,7 +108,7 @@ Result<core::Vars> ParseVars(const std::string& text, std::string_view owner) {
   "id, mac, vendor, model, tenant_id, state, window_opens, window_expires, serial, vars, "      \
   "created_at, updated_at, token_hash, state_changed_at, config_key_enc, digest_password_enc, " \
   "pin_spki, locked_reason, last_seen_at, last_seen_ip, last_user_agent, firmware, "            \
-  "config_key_delivered_at, admin_password_enc"
+  "config_key_delivered_at, admin_password_enc, engineer_window_ends"
 #define PG_LINE_COLUMNS                                                                       \
   "device_id, idx, display_name, user, auth_user, registrar, port, transport, password_enc, " \
   "delivered_at"
@@ -210,6 +210,7 @@ Result<core::Device> ReadDevice(const Statement& s, const crypto::SecretBox& box
   PG_TRY(d.config_key, OpenSecret(box, s.Blob(14), "config key of device " + d.mac.str()));
   PG_TRY(d.digest_password, OpenSecret(box, s.Blob(15), "digest password of device " + d.mac.str()));
   PG_TRY(d.admin_password, OpenSecret(box, s.Blob(23), "admin password of device " + d.mac.str()));
+  d.engineer_window_ends = s.OptionalInt(24);
   return d;
 }
 
@@ -237,10 +238,10 @@ void BindTenantPolicy(Statement& s, const core::Tenant& t, int first) {
   s.BindInt(first + 13, t.lock_on_misuse ? 1 : 0);
 }
 
-// Columns added by migrations 3 and 5, bound in this order by BindDeviceExtra.
+// Columns added by migrations 3, 5 and 10, bound in this order by BindDeviceExtra.
 #define PG_DEVICE_EXTRA                                                                        \
   "config_key_enc, digest_password_enc, pin_spki, locked_reason, last_seen_at, last_seen_ip, " \
-  "last_user_agent, firmware, config_key_delivered_at, admin_password_enc"
+  "last_user_agent, firmware, config_key_delivered_at, admin_password_enc, engineer_window_ends"
 
 void BindDeviceExtra(Statement& s, const core::Device& d, int first, const crypto::SecretBox& box) {
   s.BindBlob(first, Seal(box, d.config_key)).BindBlob(first + 1, Seal(box, d.digest_password));
@@ -248,6 +249,7 @@ void BindDeviceExtra(Statement& s, const core::Device& d, int first, const crypt
   s.BindInt(first + 4, d.last_seen_at).BindText(first + 5, d.last_seen_ip);
   s.BindText(first + 6, d.last_user_agent).BindText(first + 7, d.firmware);
   s.BindInt(first + 8, d.config_key_delivered_at).BindBlob(first + 9, Seal(box, d.admin_password));
+  s.BindInt(first + 10, d.engineer_window_ends);
 }
 
 Error TenantMissing(std::int64_t id) { return Error::NotFound(fmt::format("tenant {} does not exist", id)); }
@@ -376,7 +378,7 @@ Result<core::Device> SqliteStore::InsertDeviceLocked(const core::Device& d, std:
          db_.Prepare("INSERT INTO devices(mac, vendor, model, tenant_id, state, window_opens, window_expires, "
                      "serial, vars, created_at, updated_at, token_hash, state_changed_at, " PG_DEVICE_EXTRA ") "
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-                     "?18, ?19, ?20, ?21, ?22)"));
+                     "?18, ?19, ?20, ?21, ?22, ?23)"));
   s.BindText(1, d.mac.str()).BindText(2, d.vendor).BindText(3, d.model).BindInt(4, d.tenant_id);
   s.BindText(5, core::DeviceStateName(d.state)).BindInt(6, d.window_opens);
   s.BindInt(7, d.window_expires).BindText(8, d.serial).BindText(9, vars).BindInt(10, now);
@@ -441,19 +443,21 @@ Status SqliteStore::UpdateDeviceLocked(const core::Device& d, ServerColumns serv
   // The columns the server itself changes while it serves (pin, lock, last seen) are left
   // alone unless the caller replaces them on purpose: an admin edit that read the row a
   // moment earlier must not undo a lock or pin the server has just set.
-  PG_TRY(Statement s,
-         db_.Prepare(server_columns == ServerColumns::kReplace
-                         ? "UPDATE devices SET mac = ?2, vendor = ?3, model = ?4, tenant_id = ?5, state = ?6, "
-                           "window_opens = ?7, window_expires = ?8, serial = ?9, vars = ?10, updated_at = ?11, "
-                           "token_hash = ?12, state_changed_at = ?13, config_key_enc = ?14, "
-                           "digest_password_enc = ?15, pin_spki = ?16, locked_reason = ?17, "
-                           "last_seen_at = ?18, last_seen_ip = ?19, last_user_agent = ?20, firmware = ?21, "
-                           "config_key_delivered_at = ?22, admin_password_enc = ?23 WHERE id = ?1"
-                         : "UPDATE devices SET mac = ?2, vendor = ?3, model = ?4, tenant_id = ?5, state = ?6, "
-                           "window_opens = ?7, window_expires = ?8, serial = ?9, vars = ?10, updated_at = ?11, "
-                           "token_hash = ?12, state_changed_at = ?13, config_key_enc = ?14, "
-                           "digest_password_enc = ?15, "
-                           "config_key_delivered_at = ?22, admin_password_enc = ?23 WHERE id = ?1"));
+  PG_TRY(
+      Statement s,
+      db_.Prepare(
+          server_columns == ServerColumns::kReplace
+              ? "UPDATE devices SET mac = ?2, vendor = ?3, model = ?4, tenant_id = ?5, state = ?6, "
+                "window_opens = ?7, window_expires = ?8, serial = ?9, vars = ?10, updated_at = ?11, "
+                "token_hash = ?12, state_changed_at = ?13, config_key_enc = ?14, "
+                "digest_password_enc = ?15, pin_spki = ?16, locked_reason = ?17, "
+                "last_seen_at = ?18, last_seen_ip = ?19, last_user_agent = ?20, firmware = ?21, "
+                "config_key_delivered_at = ?22, admin_password_enc = ?23, engineer_window_ends = ?24 WHERE id = ?1"
+              : "UPDATE devices SET mac = ?2, vendor = ?3, model = ?4, tenant_id = ?5, state = ?6, "
+                "window_opens = ?7, window_expires = ?8, serial = ?9, vars = ?10, updated_at = ?11, "
+                "token_hash = ?12, state_changed_at = ?13, config_key_enc = ?14, "
+                "digest_password_enc = ?15, "
+                "config_key_delivered_at = ?22, admin_password_enc = ?23, engineer_window_ends = ?24 WHERE id = ?1"));
   s.BindInt(1, d.id).BindText(2, d.mac.str()).BindText(3, d.vendor).BindText(4, d.model);
   s.BindInt(5, d.tenant_id).BindText(6, core::DeviceStateName(d.state));
   s.BindInt(7, d.window_opens).BindInt(8, d.window_expires).BindText(9, d.serial);
@@ -767,6 +771,17 @@ Result<bool> SqliteStore::MarkConfigKeyDelivered(std::int64_t device_id, std::in
   PG_TRY(Statement s, db_.Prepare("UPDATE devices SET config_key_delivered_at = ?2 "
                                   "WHERE id = ?1 AND config_key_delivered_at IS NULL"));
   s.BindInt(1, device_id).BindInt(2, now);
+  PG_TRY_STATUS(s.Run());
+  return s.Changes() > 0;
+}
+
+Result<bool> SqliteStore::EndEngineerWindow(std::int64_t device_id, std::int64_t window_end,
+                                            const std::string& admin_password) {
+  ChangeNotice notice(changes_);
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("UPDATE devices SET admin_password_enc = ?3, engineer_window_ends = NULL "
+                                  "WHERE id = ?1 AND engineer_window_ends = ?2"));
+  s.BindInt(1, device_id).BindInt(2, window_end).BindBlob(3, Seal(box_, std::optional<std::string>(admin_password)));
   PG_TRY_STATUS(s.Run());
   return s.Changes() > 0;
 }

@@ -55,6 +55,8 @@ class SqliteStore final : public Store {
   Status LockDevice(std::int64_t device_id, const std::string& reason) override;
   Status ClearPin(std::int64_t device_id) override;
   Result<bool> MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now) override;
+  Result<bool> EndEngineerWindow(std::int64_t device_id, std::int64_t window_end,
+                                 const std::string& admin_password) override;
   Status GiveBackUndelivered(std::int64_t device_id, const std::vector<int>& lines, std::int64_t spent_at,
                              bool config_key) override;
 

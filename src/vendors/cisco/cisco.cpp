@@ -131,7 +131,8 @@ std::unique_ptr<Vendor> MakeCiscoVendor() {
                      .route = Route,
                      .parse_user_agent = ParseUserAgent,
                      .boot_files = BootFiles,
-                     .encryption = Encryption});
+                     .encryption = Encryption,
+                     .web_admin_password_keys = {"Admin_Passwd", "Admin_Password"}});
 }
 
 }  // namespace provgate::vendors

@@ -84,7 +84,11 @@ std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view
 }  // namespace
 
 std::unique_ptr<Vendor> MakeFanvilVendor() {
-  return MakeVendor({.name = "fanvil", .route = Route, .parse_user_agent = ParseUserAgent, .boot_files = BootFiles});
+  return MakeVendor({.name = "fanvil",
+                     .route = Route,
+                     .parse_user_agent = ParseUserAgent,
+                     .boot_files = BootFiles,
+                     .web_admin_password_keys = {"Password"}});
 }
 
 }  // namespace provgate::vendors

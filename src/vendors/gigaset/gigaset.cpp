@@ -60,7 +60,11 @@ std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view
 }  // namespace
 
 std::unique_ptr<Vendor> MakeGigasetVendor() {
-  return MakeVendor({.name = "gigaset", .route = Route, .parse_user_agent = ParseUserAgent, .boot_files = BootFiles});
+  return MakeVendor({.name = "gigaset",
+                     .route = Route,
+                     .parse_user_agent = ParseUserAgent,
+                     .boot_files = BootFiles,
+                     .web_admin_password_keys = {"WebUIAccounts.1.Password"}});
 }
 
 }  // namespace provgate::vendors

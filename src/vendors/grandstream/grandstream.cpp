@@ -97,7 +97,8 @@ std::unique_ptr<Vendor> MakeGrandstreamVendor() {
                      .route = Route,
                      .parse_user_agent = ParseUserAgent,
                      .boot_files = BootFiles,
-                     .encryption = Encryption});
+                     .encryption = Encryption,
+                     .web_admin_password_keys = {"P2", "users.admin.password"}});
 }
 
 }  // namespace provgate::vendors

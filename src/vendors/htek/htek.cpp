@@ -72,7 +72,11 @@ std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view
 }  // namespace
 
 std::unique_ptr<Vendor> MakeHtekVendor() {
-  return MakeVendor({.name = "htek", .route = Route, .parse_user_agent = ParseUserAgent, .boot_files = BootFiles});
+  return MakeVendor({.name = "htek",
+                     .route = Route,
+                     .parse_user_agent = ParseUserAgent,
+                     .boot_files = BootFiles,
+                     .web_admin_password_keys = {"P2"}});
 }
 
 }  // namespace provgate::vendors

@@ -118,7 +118,8 @@ std::unique_ptr<Vendor> MakePolycomVendor() {
                      .route = Route,
                      .parse_user_agent = ParseUserAgent,
                      .boot_files = BootFiles,
-                     .route_upload = RouteUpload});
+                     .route_upload = RouteUpload,
+                     .web_admin_password_keys = {"device.auth.localAdminPassword"}});
 }
 
 }  // namespace provgate::vendors

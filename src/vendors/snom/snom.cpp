@@ -70,7 +70,11 @@ std::vector<std::string> BootFiles(const core::MacAddress& mac, std::string_view
 }  // namespace
 
 std::unique_ptr<Vendor> MakeSnomVendor() {
-  return MakeVendor({.name = "snom", .route = Route, .parse_user_agent = ParseUserAgent, .boot_files = BootFiles});
+  return MakeVendor({.name = "snom",
+                     .route = Route,
+                     .parse_user_agent = ParseUserAgent,
+                     .boot_files = BootFiles,
+                     .web_admin_password_keys = {"admin_mode_password", "http_pass"}});
 }
 
 }  // namespace provgate::vendors

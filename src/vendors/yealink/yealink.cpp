@@ -182,7 +182,8 @@ std::unique_ptr<Vendor> MakeYealinkVendor() {
                      .boot_files = BootFiles,
                      .route_upload = RouteUpload,
                      .encryption = Encryption,
-                     .route_key_file = RouteKeyFile});
+                     .route_key_file = RouteKeyFile,
+                     .web_admin_password_keys = {"static.security.user_password"}});
 }
 
 }  // namespace provgate::vendors

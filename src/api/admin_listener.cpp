@@ -194,7 +194,9 @@ awaitable<void> DrainBody(Stream& stream, beast::flat_buffer& buffer, std::uint6
 }
 
 awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp::endpoint& peer) {
-  const std::string peer_ip = http::PeerAddress(peer).ToString();
+  const net::IpAddress peer_address = http::PeerAddress(peer);
+  const std::string peer_ip = peer_address.ToString();
+  const std::string peer_endpoint = peer_address.ToEndpointString(peer.port());
   beast::flat_buffer buffer(s.config.max_header_bytes);
   for (std::uint32_t n = 0;; ++n) {
     BodyParser parser;
@@ -232,6 +234,7 @@ awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp
     ar.cookie = AllLines(head, bhttp::field::cookie);
     ar.content_type = std::string(head[bhttp::field::content_type]);
     ar.peer_ip = peer_ip;
+    ar.peer = peer_endpoint;
     ar.listener = s.config.name;
     const bool is_head = head.method() == bhttp::verb::head;
     if (is_head) ar.method = "GET";  // answered as GET without a body; no GET changes state

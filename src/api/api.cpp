@@ -381,7 +381,7 @@ std::optional<ApiResponse> Api::Authenticate(Context& ctx) {
                                              "api authentication failed: " + reason, "", std::move(detail));
     r.decision = "deny";
     r.listener = request.listener;
-    r.peer = request.peer_ip;
+    r.peer = request.peer;
     r.status = 401;
     if (auto st = deps_.audit.Record(std::move(r)); !st) spdlog::error("audit write failed: {}", st.error().message);
     std::lock_guard lock(stats_->mu);
@@ -444,7 +444,7 @@ Status Api::AuditAction(const Context& ctx, const ApiResponse& response, audit::
                                            ctx.audit_device, std::move(detail));
   r.decision = response.status < 400 ? "info" : "deny";
   r.listener = ctx.request.listener;
-  r.peer = ctx.request.peer_ip;
+  r.peer = ctx.request.peer;
   r.status = response.status;
   r.tenant_id = tenant ? tenant->id : 0;
   if (durability == audit::Durability::kWindowed) return deps_.audit.Record(std::move(r));

@@ -23,7 +23,8 @@ struct ApiRequest {
   std::string body;
   // The request declared a body that was not read (Api::AdmitBody refused it).
   bool body_withheld = false;
-  std::string peer_ip;
+  std::string peer_ip;  // the socket peer's address: per-source throttles key on it
+  std::string peer;     // the socket peer as audit records spell it: "a.b.c.d:port", "[v6]:port"
   std::string listener;
 };
 

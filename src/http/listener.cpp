@@ -93,13 +93,14 @@ class ConnectionSlot {
 
 // Records a connection that never reached the pipeline. There is no response to hold back,
 // so the serving thread does not wait for the commit.
-void AuditTransportFailure(Listener::State& s, const tcp::endpoint& peer, const char* kind, std::string reason,
-                           const std::string& subject, int status) {
+// `base.peer` is the client: the socket's peer, or what a trusted PROXY header said.
+void AuditTransportFailure(Listener::State& s, const pipeline::DeviceRequest& base, const char* kind,
+                           std::string reason, const std::string& subject, int status) {
   audit::AuditRecord r;
   r.time = s.clock.Now();
   r.kind = kind;
   r.listener = s.config.name;
-  r.peer = PeerAddress(peer).ToEndpointString(peer.port());
+  r.peer = base.peer.ToEndpointString(base.peer_port);
   r.decision = "deny";
   r.reason = std::move(reason);
   audit::AssignClientText(r.cert_subject, subject);
@@ -147,8 +148,8 @@ void QueueError(DeviceSocket& socket, bhttp::status status) {
 // Serves HTTP requests on an established connection (TLS or, on plain listeners, TCP). The
 // last response stays queued: the caller sends it with the close_notify, one TCP write.
 // True when reading stopped inside a request, so the client may still be sending.
-awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tcp::endpoint& peer,
-                              const pipeline::DeviceRequest& base, audit::CommitSibling& sibling) {
+awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const pipeline::DeviceRequest& base,
+                              audit::CommitSibling& sibling) {
   // Kept across the connection's requests, so a keep-alive request reuses their memory: the
   // request's fields (assigned, not copied from `base` each time), its outcome (response
   // body and audit record) and the arena the parser keeps the header fields in.
@@ -174,7 +175,7 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
       if (rd_ec == bhttp::error::header_limit) status = bhttp::status::request_header_fields_too_large;
       if (rd_ec == bhttp::error::body_limit) status = bhttp::status::payload_too_large;
       if (rd_ec == beast::error::timeout) status = bhttp::status::request_timeout;
-      AuditTransportFailure(s, peer, "request", "malformed request: " + rd_ec.message(),
+      AuditTransportFailure(s, base, "request", "malformed request: " + rd_ec.message(),
                             base.cert ? base.cert->subject : base.cert_subject, static_cast<int>(status));
       // A broken TLS record ends the session (OpenSSL queued its alert); no HTTP answer.
       if (rd_ec != beast::error::timeout && rd_ec.category() != asio::error::get_ssl_category()) {
@@ -189,7 +190,7 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
     const char* malformed = RefusedFraming(req);
     if (malformed == nullptr && req.count(bhttp::field::authorization) > 1) malformed = "repeated Authorization field";
     if (malformed != nullptr) {
-      AuditTransportFailure(s, peer, "request", std::string("malformed request: ") + malformed,
+      AuditTransportFailure(s, base, "request", std::string("malformed request: ") + malformed,
                             base.cert ? base.cert->subject : base.cert_subject, 400);
       QueueError(socket, bhttp::status::bad_request);
       co_return true;
@@ -238,10 +239,9 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const tc
 // Reads a PROXY protocol header and leaves the bytes after it in the socket's input; false
 // (connection to be closed, already audited) when the peer is not a trusted proxy or the
 // header is bad.
-awaitable<bool> ReadProxyHeader(Listener::State& s, DeviceSocket& socket, const tcp::endpoint& peer,
-                                pipeline::DeviceRequest& base) {
+awaitable<bool> ReadProxyHeader(Listener::State& s, DeviceSocket& socket, pipeline::DeviceRequest& base) {
   if (!s.proxy_peers.Contains(base.peer)) {
-    AuditTransportFailure(s, peer, "tls", "proxy protocol from an untrusted peer", "", 0);
+    AuditTransportFailure(s, base, "tls", "proxy protocol from an untrusted peer", "", 0);
     co_return false;
   }
   socket.ExpiresAfter(s.config.limits.handshake_timeout);
@@ -263,7 +263,7 @@ awaitable<bool> ReadProxyHeader(Listener::State& s, DeviceSocket& socket, const 
     in.erase(0, (*parsed)->consumed);
     co_return true;
   }
-  AuditTransportFailure(s, peer, "tls", "malformed proxy protocol header", "", 0);
+  AuditTransportFailure(s, base, "tls", "malformed proxy protocol header", "", 0);
   co_return false;
 }
 
@@ -285,14 +285,14 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket a
   base.peer_port = peer.port();
   base.methods = s.config.methods;
 
-  if (!s.proxy_peers.empty() && !co_await ReadProxyHeader(s, socket, peer, base)) co_return;
+  if (!s.proxy_peers.empty() && !co_await ReadProxyHeader(s, socket, base)) co_return;
 
   if (s.config.plain_http) {
     base.tls = false;
   } else {
     if (!socket.StartTls(s.ssl_ctx->native_handle())) {
       s.metrics.CountHandshakeFailure(tls::HandshakeFailure::kOther);
-      AuditTransportFailure(s, peer, "tls", "tls handshake failed: " + tls::ossl::DrainErrors(), "", 0);
+      AuditTransportFailure(s, base, "tls", "tls handshake failed: " + tls::ossl::DrainErrors(), "", 0);
       co_return;
     }
     socket.ExpiresAfter(s.config.limits.handshake_timeout);
@@ -300,7 +300,7 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket a
       const auto vf = tls::GetVerifyFailure(socket.ssl());
       std::string reason = "tls handshake failed: ";
       reason += vf.reason.empty() ? hs_ec.message() : vf.reason;
-      AuditTransportFailure(s, peer, "tls", std::move(reason), vf.subject, 0);
+      AuditTransportFailure(s, base, "tls", std::move(reason), vf.subject, 0);
       // A certificate that failed verification (untrusted, expired, revoked), or none where
       // one is required, is a failed authentication of its source. Other failures (a bare
       // connect and close, a protocol mismatch, a health check) prove nothing and do not
@@ -311,13 +311,13 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket a
       const bool no_certificate = ssl_reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE;
       s.metrics.CountHandshakeFailure(tls::ClassifyHandshakeFailure(vf, ssl_reason));
       if (!vf.reason.empty() || no_certificate) {
-        s.pipeline.RecordHandshakeFailure(base.peer, s.config.name, base.peer.ToString());
+        s.pipeline.RecordHandshakeFailure(base.peer, s.config.name, base.peer.ToEndpointString(base.peer_port));
       }
       co_return;
     }
     IdentifyPeer(s, socket.ssl(), base);
   }
-  const bool unread = co_await ServeRequests(s, socket, peer, base, sibling);
+  const bool unread = co_await ServeRequests(s, socket, base, sibling);
   sibling.Release();  // this connection adds no more records to a batch
   // The last response (or error) and the close_notify, in one write.
   socket.QueueCloseNotify();

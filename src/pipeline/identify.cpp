@@ -96,11 +96,15 @@ Refused NoCredential(const DeviceRequest& request) {
     refused.why = Refusal::kCertificateRefused;
     refused.detail = request.cert_problem;
   }
-  if (request.methods.digest) refused.answer = Answer::kChallenge;
+  refused.answer = NoCredentialAnswer(request);
   return refused;
 }
 
 }  // namespace
+
+Answer NoCredentialAnswer(const DeviceRequest& request) {
+  return request.methods.digest ? Answer::kChallenge : Answer::kNotFound;
+}
 
 Result<Step<Identity>> Identify(const StageDeps& deps, RequestState& state, const Admitted& admitted) {
   const DeviceRequest& request = state.request;

@@ -15,4 +15,8 @@ namespace provgate::pipeline {
 // cache, so that a cached device and an unknown name cost the same read.
 Result<Step<Identity>> Identify(const StageDeps& deps, RequestState& state, const Admitted& admitted);
 
+// How a request without a usable credential is answered: a digest challenge where the
+// listener takes digest, else the uniform 404.
+Answer NoCredentialAnswer(const DeviceRequest& request);
+
 }  // namespace provgate::pipeline

@@ -206,28 +206,41 @@ DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
 Status Pipeline::ScanEvent(const net::IpAddress& client, defense::ScanEvent event, std::string_view mac,
                            std::string_view listener, std::string_view peer) {
   const auto now = clock_.Now();
+  // Every signal is acted on even when an earlier one failed: the detector has already reset
+  // their counts, and a ban the store refused still holds on this node (BanList caches first).
+  Status first_failure = Ok();
   for (const auto& signal : defenses_.scan().Record(client, event, mac, now)) {
     defenses_.counters().Increment(defense::counter_names::kScanSignals);
-    PG_TRY(auto ban, defenses_.bans().BanSource(signal.source, "scan: " + signal.reason, now));
-    if (!ban) continue;  // allowlisted, or already banned
-    defenses_.counters().Increment(defense::counter_names::kBans);
-    auto r = audit::InfoRecord(
-        now, "ban", "scan-detector", "source banned", "",
-        {{"source", ban->source}, {"why", ban->reason}, {"expires", ban->expires}, {"offences", ban->offence_count}});
-    r.listener = listener;
-    r.peer = peer;
-    PG_TRY_STATUS(audit_.Write(r, audit::Durability::kDurable));
-    spdlog::warn("banned {} until {}: {}", ban->source, FormatRfc3339(FromUnix(ban->expires)), ban->reason);
+    Status banned = BanForScan(signal, now, listener, peer);
+    if (!banned && first_failure) first_failure = std::move(banned);
   }
+  return first_failure;
+}
+
+Status Pipeline::BanForScan(const defense::ScanSignal& signal, TimePoint now, std::string_view listener,
+                            std::string_view peer) {
+  PG_TRY(auto ban, defenses_.bans().BanSource(signal.source, "scan: " + signal.reason, now));
+  if (!ban) return Ok();  // allowlisted, or already banned
+  defenses_.counters().Increment(defense::counter_names::kBans);
+  auto r = audit::InfoRecord(
+      now, "ban", "scan-detector", "source banned", "",
+      {{"source", ban->source}, {"why", ban->reason}, {"expires", ban->expires}, {"offences", ban->offence_count}});
+  r.listener = listener;
+  r.peer = peer;
+  PG_TRY_STATUS(audit_.Write(r, audit::Durability::kDurable));
+  spdlog::warn("banned {} until {}: {}", ban->source, FormatRfc3339(FromUnix(ban->expires)), ban->reason);
   return Ok();
 }
 
 Status Pipeline::ActOnScanSignals(RequestState& state) {
-  for (const auto& signal : state.scan) {
-    PG_TRY_STATUS(ScanEvent(state.client, signal.event, signal.mac, state.record.listener, state.record.peer));
+  // Taken out first: a signal is acted on once, however acting on it ends.
+  const auto signals = std::exchange(state.scan, {});
+  Status first_failure = Ok();
+  for (const auto& signal : signals) {
+    Status acted = ScanEvent(state.client, signal.event, signal.mac, state.record.listener, state.record.peer);
+    if (!acted && first_failure) first_failure = std::move(acted);
   }
-  state.scan.clear();
-  return Ok();
+  return first_failure;
 }
 
 void Pipeline::RecordHandshakeFailure(const net::IpAddress& client, std::string_view listener, std::string_view peer) {
@@ -259,11 +272,17 @@ Result<Step<DeviceResponse>> Pipeline::Decide(RequestState& state, Outcome& outc
   const bool banned = defenses_.bans().IsBanned(client, FromUnix(state.now));
   const bool strong_credential =
       (request.cert && request.methods.client_cert) || (admitted.token && request.methods.token);
-  if (banned && !strong_credential) return refuse_early(Refused{Refusal::kBannedSource});
+  // A banned source is answered as the same request would be if its credential were absent
+  // or wrong: whether a source is banned (and so which MAC raised the ban) is not told.
+  if (banned && !strong_credential) {
+    return refuse_early(Refused{Refusal::kBannedSource, {}, NoCredentialAnswer(request)});
+  }
 
   PG_TRY(auto identified, Identify(deps_, state, admitted));
   auto* id = std::get_if<Identity>(&identified);
-  if (banned && id == nullptr) return refuse_early(Refused{Refusal::kBannedSource});
+  if (banned && id == nullptr) {
+    return refuse_early(Refused{Refusal::kBannedSource, {}, std::get<Refused>(identified).answer});
+  }
 
   const vendors::Vendor* vendor = id ? deps_.vendors.Find(id->device->vendor) : nullptr;
   Target target;

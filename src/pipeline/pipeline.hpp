@@ -111,10 +111,12 @@ class Pipeline {
   // The response and audit reason of a refusal, counted by its name.
   DeviceResponse Refuse(audit::AuditRecord& record, const Refused& refused);
   // Feeds the scan detector what the stages saw and bans the source when it crosses a
-  // threshold (the ban's record is written at once, durably).
+  // threshold (the ban's record is written at once, durably). Each event is fed once and
+  // every resulting ban is tried; the first failure is returned.
   Status ActOnScanSignals(RequestState& state);
   Status ScanEvent(const net::IpAddress& client, defense::ScanEvent event, std::string_view mac,
                    std::string_view listener, std::string_view peer);
+  Status BanForScan(const defense::ScanSignal& signal, TimePoint now, std::string_view listener, std::string_view peer);
   // A device's own credential asked for another device's file (counted for the scan
   // detector): counted, alerted and recorded once per scan window, and the device locked
   // where the tenant says so and the request could otherwise have been served.

@@ -838,5 +838,60 @@ TEST_F(PipelineTest, UnreadableRangesOnTheSourceRangePathAnswerLikeAnUnknownMac)
       << known_detail.dump();
 }
 
+// Only unknown MACs count towards a ban, so a ban answered differently from the request's
+// own refusal would tell which named MAC exists: a banned source gets the same challenge.
+TEST_F(PipelineTest, ABanRevealsNothingAboutTheMacThatRaisedIt) {
+  auto options = DefaultDefenseOptions();
+  options.uploads_dir = dir_ / "uploads";
+  options.scan.per_address = {2, 0};
+  options.scan.per_aggregate = {0, 0};
+  defenses_ = Defenses::Create(*store_, clock_, options).value();
+  pipeline_ = std::make_unique<Pipeline>(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_, *defenses_,
+                                         PipelineOptions{});
+  auto ask = [&](const std::string& mac, const char* peer) {
+    auto r = Request("/" + mac + ".cfg", std::nullopt);
+    r.methods.digest = true;
+    r.peer = *net::IpAddress::Parse(peer);
+    return pipeline_->Handle(r).status;
+  };
+  // Source 1 names a MAC that exists, source 2 one that does not, each after one unknown MAC.
+  EXPECT_EQ(ask("0015650000a1", "198.51.100.1"), 401);
+  EXPECT_EQ(ask("001565ddeeff", "198.51.100.1"), 401);
+  EXPECT_EQ(ask("0015650000a1", "198.51.100.2"), 401);
+  EXPECT_EQ(ask("0015650000a2", "198.51.100.2"), 401);
+  const int after_known = ask("0015650000a1", "198.51.100.1");
+  const int after_unknown = ask("0015650000a1", "198.51.100.2");
+  EXPECT_EQ(after_known, after_unknown) << "known MAC -> " << after_known << ", unknown MAC -> " << after_unknown;
+}
+
+struct CountingFailingBans final : defense::BanStore {
+  int saves = 0;
+  Status SaveBan(const defense::Ban&) override {
+    ++saves;
+    return Error::Unavailable("ban store: disk full");
+  }
+  Result<std::vector<defense::Ban>> LoadActiveBans(std::int64_t) override { return std::vector<defense::Ban>{}; }
+  Status RemoveBan(const std::string&) override { return Ok(); }
+};
+
+// A ban the store refuses: the request's signal is acted on once (one offence, not two), and
+// the aggregate's ban is still raised, at least in this node's memory.
+TEST_F(PipelineTest, AScanSignalIsActedOnOnceAndEveryBanItRaisesIsTried) {
+  static CountingFailingBans bans;
+  auto options = DefaultDefenseOptions();
+  options.scan.per_address = {1, 0};
+  options.scan.per_aggregate = {1, 0};
+  defenses_ = Defenses::Create(bans, clock_, options).value();
+  pipeline_ = std::make_unique<Pipeline>(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_, *defenses_,
+                                         PipelineOptions{});
+  EXPECT_EQ(pipeline_->Handle(Request("/001565ddeeff.cfg", "001565aabbcc")).status, 500);
+  EXPECT_EQ(bans.saves, 2) << "one save per signal (host and aggregate), each tried once";
+  const auto host = defenses_->bans().Find(*net::IpAddress::Parse("192.0.2.10"), clock_.Now());
+  ASSERT_TRUE(host);
+  EXPECT_EQ(host->offence_count, 1) << "one request, one offence";
+  // "Cached first: if the store is down the ban still protects this node" - the /24 too.
+  EXPECT_TRUE(defenses_->bans().IsBanned(*net::IpAddress::Parse("192.0.2.99"), clock_.Now()));
+}
+
 }  // namespace
 }  // namespace provgate::pipeline

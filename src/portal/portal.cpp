@@ -81,7 +81,7 @@ void Portal::Audit(const Request& r, const std::string& actor, const std::string
   audit::AuditRecord rec = audit::InfoRecord(deps_.clock.Now(), "admin", actor, what, mac, std::move(detail));
   rec.decision = status < 400 ? "info" : "deny";
   rec.listener = r.http.listener;
-  rec.peer = r.http.peer_ip;
+  rec.peer = r.http.peer;
   rec.status = status;
   rec.tenant_id = tenant_id.value_or(0);
   auto st = durability == audit::Durability::kDurable ? deps_.audit.Write(rec, durability)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from api_client import Api, admin_key
 from conftest import BINARY, POLYCOM, YEALINK, YEALINK2, Server, get, run
 
 
@@ -502,5 +503,30 @@ def test_audit_spells_a_dual_stack_peer_one_way_whatever_the_record(tmp_path):
         assert malformed["reason"].startswith("malformed request"), malformed
         assert server.last_audit(kind="request", listener="dual", peer=f"[::1]:{v6_port}")
         assert "::ffff:" not in server.audit_bytes().decode()
+    finally:
+        server.stop()
+
+
+def test_ban_and_admin_records_spell_the_peer_with_its_port(tmp_path):
+    """A ban raised by a failed certificate handshake and an admin API record name the peer
+    like every request record does (a.b.c.d:port), not as a bare address."""
+    server = Server(tmp_path, "[defense]\nscan_failed_auths = 1\n")
+    server.start()
+    try:
+        key, cert = tmp_path / "stranger.key", tmp_path / "stranger.crt"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
+                        "-subj", "/CN=001565000001"], check=True, capture_output=True)
+        code, _, _ = server.curl(f"/{YEALINK}.cfg", cert=cert, key=key)
+        assert code != 0  # the handshake is refused
+        ban = server.last_audit(reason="source banned")
+        assert re.fullmatch(r"127\.0\.0\.1:\d+", ban["peer"]), ban
+        failed = server.last_audit(kind="tls", peer=ban["peer"])
+        assert failed["reason"].startswith("tls handshake failed"), failed
+
+        api = Api(server, admin_key(server))
+        assert api.post("/api/v1/bans", {"source": "198.51.100.9", "minutes": 5}).status_code == 201
+        added = [r for r in server.audit() if r.get("kind") == "admin" and "198.51.100.9" in json.dumps(r)]
+        assert added and re.fullmatch(r"127\.0\.0\.1:\d+", added[-1]["peer"]), added
     finally:
         server.stop()

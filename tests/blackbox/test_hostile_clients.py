@@ -4,6 +4,7 @@ TLS connections. Each: the server stays responsive to a legitimate device, memor
 bounded, and the attack is audited."""
 import json
 import re
+import resource
 import socket
 import ssl
 import subprocess
@@ -13,6 +14,10 @@ from pathlib import Path
 import pytest
 
 from conftest import YEALINK, Server
+
+# Thousands of client sockets in this process (and the server it starts inherits the limit).
+_soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (max(_soft, min(_hard, 16384)), _hard))
 
 
 def device_is_served(server):
@@ -25,6 +30,12 @@ def rss_kib(pid):
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise AssertionError("no VmRSS")
+
+
+def sanitized(pid):
+    """True for a sanitizer build, whose shadow memory and quarantine make memory figures
+    meaningless: the bounds are checked on the Release pass."""
+    return "libasan" in Path(f"/proc/{pid}/maps").read_text()  # GCC links it dynamically
 
 
 def tls_context(server, mac=None):
@@ -147,7 +158,8 @@ def test_a_pipelining_flood_is_answered_in_order_or_cut_off_without_hurting_othe
     # within the flood's second.
     first_limited = codes.index(429) if 429 in codes else len(codes)
     assert all(c == 200 for c in codes[:first_limited]) and all(c == 429 for c in codes[first_limited:]), codes[:50]
-    assert rss_kib(server.proc.pid) - before < 64 * 1024, "the flood grew the server by more than 64 MiB"
+    if not sanitized(server.proc.pid):
+        assert rss_kib(server.proc.pid) - before < 64 * 1024, "the flood grew the server by more than 64 MiB"
     # The flooding device's own rate limit may still hold; another device is served.
     code, status, _ = server.curl("/y000000000096.cfg", mac="805ec0d4e5f6")
     assert code == 0 and status == 200
@@ -235,7 +247,8 @@ def test_thousands_of_idle_tls_connections_stay_within_their_memory_bound(idle_s
         per_connection = grown * 1024 / IDLE_CONNECTIONS
         print(f"{IDLE_CONNECTIONS} idle TLS connections: server grew {grown} KiB, "
               f"{per_connection:.0f} bytes each")
-        assert per_connection < IDLE_BYTES_PER_CONNECTION_BOUND, per_connection
+        if not sanitized(server.proc.pid):
+            assert per_connection < IDLE_BYTES_PER_CONNECTION_BOUND, per_connection
         assert device_is_served(server)
     finally:
         for c in conns:

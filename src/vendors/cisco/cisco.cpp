@@ -132,7 +132,7 @@ std::unique_ptr<Vendor> MakeCiscoVendor() {
                      .parse_user_agent = ParseUserAgent,
                      .boot_files = BootFiles,
                      .encryption = Encryption,
-                     .web_admin_password_keys = {"Admin_Passwd", "Admin_Password"}});
+                     .web_admin_password_keys = {"Admin_Passwd", "Admin_Password", "Web_Login_Admin_Password"}});
 }
 
 }  // namespace provgate::vendors

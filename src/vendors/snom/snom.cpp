@@ -74,7 +74,7 @@ std::unique_ptr<Vendor> MakeSnomVendor() {
                      .route = Route,
                      .parse_user_agent = ParseUserAgent,
                      .boot_files = BootFiles,
-                     .web_admin_password_keys = {"admin_mode_password", "http_pass"}});
+                     .web_admin_password_keys = {"admin_mode_password", "http_pass", "webserver_admin_password"}});
 }
 
 }  // namespace provgate::vendors

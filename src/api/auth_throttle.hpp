@@ -3,7 +3,8 @@
 // nothing more). A prefix over its limit only changes the answer to further failures (429
 // instead of 401): the prefix is public, and refusing its correct key would hand anyone
 // who read it a way to lock its owner out; the 160-bit secret is what stops guessing.
-// Thread-safe; memory bounded by kMaxEntries (all entries are dropped when full).
+// A source is an IPv4 address or an IPv6 /64. Thread-safe; memory bounded by kMaxEntries:
+// when full, entries whose window and block have passed are dropped, and no live one.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,8 @@ class AuthThrottle {
   std::int64_t PrefixBlocked(std::string_view prefix, std::int64_t now);
   // Counts a failure of `source` (and of `prefix`, when the key was well formed).
   void RecordFailure(std::string_view source, std::string_view prefix, std::int64_t now);
+  // Entries held (sources and prefixes).
+  size_t size();
 
  private:
   struct Entry {
@@ -38,6 +41,7 @@ class AuthThrottle {
     std::int64_t blocked_until = 0;
   };
   std::int64_t Blocked(const std::string& key, std::int64_t now);
+  bool Expired(const Entry& e, std::int64_t now) const;
   void Count(const std::string& key, std::int64_t now);
 
   AuthThrottleOptions options_;

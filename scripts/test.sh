@@ -10,6 +10,8 @@
 # and the black-box tests (pytest against the real binary over real TLS). Each build has its
 # own folder and sets every option (scripts/configure.sh), so running scripts/demo.sh in
 # between changes nothing here; tests/scripts checks exactly that sequence first.
+# The unit tests run with a throw-away PostgreSQL 15 (scripts/pg-test-server.sh sets
+# PROVGATE_TEST_PG_URL), so every storage contract suite runs on both backends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -25,7 +27,7 @@ run_pass() {
   echo "=== $dir ($name)"
   ./scripts/configure.sh "$name" "$dir"
   cmake --build "$dir"
-  (cd "$dir" && ctest --output-on-failure --no-tests=error -j2)
+  ./scripts/pg-test-server.sh run ctest --test-dir "$dir" --output-on-failure --no-tests=error -j2
   PROVGATE_BIN="$PWD/$dir/provgate" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/blackbox
 }
 

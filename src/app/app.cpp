@@ -17,16 +17,14 @@
 
 #include "app/admin_plane.hpp"
 #include "app/server_metrics.hpp"
+#include "app/store_backend.hpp"
 #include "base/process.hpp"
 #include "crypto/random.hpp"
 #include "crypto/secret_box.hpp"
 #include "http/listener.hpp"
 #include "pipeline/pipeline.hpp"
-#include "portal/sqlite_user_store.hpp"
 #include "service/lint.hpp"
 #include "store/cached_store.hpp"
-#include "store/sqlite/operator_store.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 
 namespace provgate::app {
 
@@ -43,12 +41,12 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor, Role ro
   app->config_ = std::move(config);
   const Config& c = app->config_;
   PG_TRY(auto box, crypto::SecretBox::OpenOrCreateKeyFile(c.master_key_path));
-  PG_TRY(app->store_, store::SqliteStore::Open(c.db_path, box, app->clock_));
-  PG_TRY(app->operator_store_, store::SqliteOperatorStore::Open(c.db_path));
-  PG_TRY(app->portal_users_, portal::SqliteUserStore::Open(c.db_path));
+  PG_TRY(app->store_, OpenStore(c, box, app->clock_));
+  PG_TRY(app->operator_store_, OpenOperatorStore(c));
+  PG_TRY(app->portal_users_, OpenPortalUsers(c));
   app->box_ = std::make_unique<crypto::SecretBox>(box);
   if (role == Role::kServer) {
-    PG_TRY(app->audit_connection_, store::SqliteStore::Open(c.db_path, std::move(box), app->clock_));
+    PG_TRY(app->audit_connection_, OpenStore(c, box, app->clock_, 1));
   }
   app->fleet_cache_ = std::make_unique<store::FleetCache>(c.cache_devices);
   app->audit_store_ = std::make_unique<store::CachedAuditStore>(

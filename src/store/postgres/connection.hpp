@@ -85,6 +85,18 @@ class Rows {
   std::unique_ptr<pg_result, Clear> result_;
 };
 
+// Every row of `rows` read by `read` (a Row -> Result<T>), or the first error.
+template <class T, class Reader>
+Result<std::vector<T>> ReadAll(const Rows& rows, Reader read) {
+  std::vector<T> out;
+  out.reserve(static_cast<size_t>(rows.size()));
+  for (int i = 0; i < rows.size(); ++i) {
+    PG_TRY(T item, read(rows[i]));
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
 // SQLSTATE classes the store turns into domain errors.
 enum class Violation : std::uint8_t { kNone, kUnique, kForeignKey, kCheck };
 

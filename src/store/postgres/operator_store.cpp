@@ -68,9 +68,8 @@ Result<std::vector<ApiKeyRecord>> PostgresOperatorStore::ListApiKeys(std::option
   PG_TRY(Rows rows, db->Exec("SELECT " PG_KEY_COLUMNS " FROM api_keys "
                              "WHERE ($1::bigint IS NULL OR tenant_id = $1::bigint) ORDER BY id",
                              Params().BindInt(1, tenant_id)));
-  std::vector<ApiKeyRecord> out;
-  for (int i = 0; i < rows.size(); ++i) out.push_back(rows::ReadKey(rows[i]));
-  return out;
+  return postgres::ReadAll<ApiKeyRecord>(rows,
+                                         [](const Row& row) -> Result<ApiKeyRecord> { return rows::ReadKey(row); });
 }
 
 Status PostgresOperatorStore::RevokeApiKey(const std::string& prefix, std::optional<std::int64_t> tenant_id,
@@ -111,12 +110,7 @@ Result<std::vector<DeviceSummary>> PostgresOperatorStore::QueryDevices(const Dev
                              "AND ($9::bigint IS NULL OR last_seen_at IS NULL OR last_seen_at < $9::bigint) "
                              "AND mac > $10 ORDER BY mac LIMIT $11",
                              p));
-  std::vector<DeviceSummary> out;
-  for (int i = 0; i < rows.size(); ++i) {
-    PG_TRY(DeviceSummary d, rows::ReadDeviceSummary(rows[i]));
-    out.push_back(std::move(d));
-  }
-  return out;
+  return postgres::ReadAll<DeviceSummary>(rows, [](const Row& row) { return rows::ReadDeviceSummary(row); });
 }
 
 Result<std::vector<StoredAuditEvent>> PostgresOperatorStore::QueryAudit(const AuditQuery& q) {
@@ -135,9 +129,8 @@ Result<std::vector<StoredAuditEvent>> PostgresOperatorStore::QueryAudit(const Au
                              "AND ($6::bigint IS NULL OR time < $6::bigint) "
                              "AND ($7::bigint IS NULL OR id < $7::bigint) ORDER BY id DESC LIMIT $8",
                              p));
-  std::vector<StoredAuditEvent> out;
-  for (int i = 0; i < rows.size(); ++i) out.push_back(rows::ReadAuditRow(rows[i]));
-  return out;
+  return postgres::ReadAll<StoredAuditEvent>(
+      rows, [](const Row& row) -> Result<StoredAuditEvent> { return rows::ReadAuditRow(row); });
 }
 
 Status PostgresOperatorStore::Ping() {

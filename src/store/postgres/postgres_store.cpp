@@ -10,6 +10,7 @@ namespace {
 
 using postgres::Connection;
 using postgres::Params;
+using postgres::ReadAll;
 using postgres::Row;
 using postgres::Rows;
 using postgres::Violation;
@@ -38,17 +39,6 @@ class ChangeNotice {
   postgres::Pool& pool_;
 };
 
-template <class T, class Reader>
-Result<std::vector<T>> ReadAll(const Rows& rows, Reader read) {
-  std::vector<T> out;
-  out.reserve(static_cast<size_t>(rows.size()));
-  for (int i = 0; i < rows.size(); ++i) {
-    PG_TRY(T item, read(rows[i]));
-    out.push_back(std::move(item));
-  }
-  return out;
-}
-
 // A PostgreSQL array literal of integers, bound as one parameter (`$n::bigint[]`).
 std::string IntArray(const std::vector<int>& values) {
   std::string out = "{";
@@ -76,7 +66,7 @@ constexpr const char* kUpdateDeviceReplace =
 }  // namespace
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& url, size_t pool_size,
-                                                           crypto::SecretBox box, const Clock& clock) {
+                                                           const crypto::SecretBox& box, const Clock& clock) {
   PG_TRY(auto pool, postgres::Pool::Open(url, pool_size));
   {
     PG_TRY(auto db, pool->Acquire());
@@ -87,7 +77,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& ur
     }
   }
   PG_TRY(auto changes, postgres::ChangeFeed::Start(url));
-  return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(pool), std::move(changes), std::move(box), clock));
+  return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(pool), std::move(changes), box, clock));
 }
 
 std::uint64_t PostgresStore::DataGeneration() { return changes_->Load(); }

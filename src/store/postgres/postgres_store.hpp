@@ -31,8 +31,8 @@ class PostgresStore final : public Store {
   // migrations. `clock` stamps created_at/updated_at and must outlive the store. Fails with
   // kUnavailable when the server cannot be reached and kFailedPrecondition if the database
   // was migrated by a newer provgate.
-  static Result<std::unique_ptr<PostgresStore>> Open(const std::string& url, size_t pool_size, crypto::SecretBox box,
-                                                     const Clock& clock);
+  static Result<std::unique_ptr<PostgresStore>> Open(const std::string& url, size_t pool_size,
+                                                     const crypto::SecretBox& box, const Clock& clock);
 
   Result<core::Tenant> AddTenant(const core::Tenant& t) override;
   Result<core::Tenant> GetTenant(std::int64_t id) override;
@@ -84,8 +84,8 @@ class PostgresStore final : public Store {
 
  private:
   PostgresStore(std::unique_ptr<postgres::Pool> pool, std::unique_ptr<postgres::ChangeFeed> changes,
-                crypto::SecretBox box, const Clock& clock)
-      : pool_(std::move(pool)), changes_(std::move(changes)), box_(std::move(box)), clock_(clock) {}
+                const crypto::SecretBox& box, const Clock& clock)
+      : pool_(std::move(pool)), changes_(std::move(changes)), box_(box), clock_(clock) {}
 
   // Helpers on a borrowed connection, so transactions can combine them.
   Result<core::Device> InsertDevice(postgres::Connection& db, const core::Device& d, std::int64_t now);

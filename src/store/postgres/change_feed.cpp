@@ -3,6 +3,11 @@
 #include <poll.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "crypto/random.hpp"
 
@@ -10,16 +15,17 @@ namespace provgate::store::postgres {
 namespace {
 
 constexpr const char* kListen = "LISTEN provgate_data";
-// How often the listener looks at its stop flag, and waits between reconnect attempts.
-constexpr int kPollMs = 100;
-constexpr int kReconnectPolls = 10;
+// How long the listener waits between reconnect attempts.
+constexpr int kReconnectMs = 1000;
 
 }  // namespace
 
 Result<std::unique_ptr<ChangeFeed>> ChangeFeed::Start(const std::string& url) {
-  const auto id = crypto::RandomBytes(8);
-  std::unique_ptr<ChangeFeed> feed(new ChangeFeed(url, crypto::HexEncode(id.data(), id.size())));
   PG_TRY(Connection conn, Connection::Open(url));
+  const int wake = ::eventfd(0, EFD_CLOEXEC);
+  if (wake < 0) return Error::Internal(std::string("eventfd: ") + std::strerror(errno));
+  const auto id = crypto::RandomBytes(8);
+  std::unique_ptr<ChangeFeed> feed(new ChangeFeed(url, crypto::HexEncode(id.data(), id.size()), wake));
   PG_TRY_STATUS(conn.ExecScript(kListen));
   feed->thread_ = std::thread([raw = feed.get(), c = std::move(conn)]() mutable { raw->Listen(std::move(c)); });
   return feed;
@@ -27,7 +33,16 @@ Result<std::unique_ptr<ChangeFeed>> ChangeFeed::Start(const std::string& url) {
 
 ChangeFeed::~ChangeFeed() {
   stop_.store(true);
+  const std::uint64_t one = 1;
+  (void)!::write(wake_, &one, sizeof one);
   if (thread_.joinable()) thread_.join();
+  ::close(wake_);
+}
+
+bool ChangeFeed::Wait(int fd, int ms) {
+  pollfd fds[2] = {{.fd = wake_, .events = POLLIN, .revents = 0}, {.fd = fd, .events = POLLIN, .revents = 0}};
+  (void)::poll(fds, fd < 0 ? 1 : 2, ms);
+  return !stop_.load();
 }
 
 void ChangeFeed::Bump() {
@@ -65,9 +80,7 @@ void ChangeFeed::Listen(Connection conn) {
 }
 
 void ChangeFeed::Drain(Connection& conn) {
-  while (!stop_.load()) {
-    pollfd fd{.fd = conn.Socket(), .events = POLLIN, .revents = 0};
-    if (::poll(&fd, 1, kPollMs) < 0) continue;
+  while (Wait(conn.Socket(), -1)) {
     auto payloads = conn.TakeNotifications();
     if (!payloads) {
       spdlog::warn("{}; reconnecting", payloads.error().message);
@@ -84,10 +97,7 @@ void ChangeFeed::Drain(Connection& conn) {
 
 Result<Connection> ChangeFeed::Reconnect() {
   for (;;) {
-    for (int i = 0; i < kReconnectPolls; ++i) {
-      if (stop_.load()) return Error::Unavailable("stopping");
-      ::poll(nullptr, 0, kPollMs);
-    }
+    if (!Wait(-1, kReconnectMs)) return Error::Unavailable("stopping");
     auto conn = Connection::Open(url_);
     if (conn && conn->ExecScript(kListen)) {
       Bump();  // announcements between the loss and the LISTEN are unknown

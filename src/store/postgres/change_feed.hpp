@@ -40,15 +40,20 @@ class ChangeFeed {
   bool WaitBeyond(std::uint64_t seen, std::chrono::milliseconds limit);
 
  private:
-  ChangeFeed(std::string url, std::string origin) : url_(std::move(url)), origin_(std::move(origin)) {}
+  ChangeFeed(std::string url, std::string origin, int wake)
+      : url_(std::move(url)), origin_(std::move(origin)), wake_(wake) {}
   void Bump();
   void Listen(Connection conn);
   // Runs the listening loop on `conn` until it fails or the feed stops.
   void Drain(Connection& conn);
   Result<Connection> Reconnect();
+  // Waits up to `ms` for `fd` to be readable (-1: none) or the feed to stop; false when
+  // stopping.
+  bool Wait(int fd, int ms);
 
   const std::string url_;
   const std::string origin_;  // this process's payload: its own announcements are skipped
+  const int wake_;            // eventfd the destructor signals, so the listener stops at once
   std::atomic<std::uint64_t> generation_{0};
   std::atomic<bool> stop_{false};
   std::mutex mu_;

@@ -7,11 +7,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <condition_variable>
 #include <functional>
 #include <map>
+#include <mutex>
+#include <stop_token>
 #include <thread>
 #include <utility>
 
@@ -193,19 +195,22 @@ Status App::Serve(ServeOptions options) {
                                              portal::PortalDeps{*portal_users_, *store_, *operator_store_, *box_,
                                                                 *audit_, vendors_, clock_}));
   serving = true;
-  // Bans added or lifted by the CLI or by other nodes reach this node within seconds.
-  boost::asio::steady_timer ban_reload(main);
-  std::function<void()> schedule_reload = [&] {
-    ban_reload.expires_after(std::chrono::seconds(5));
-    ban_reload.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
+  // Bans added or lifted by the CLI or by other nodes reach this node within seconds. The
+  // reload reads the store, so it runs on a thread of its own (pg-bans): no serving thread
+  // waits for the database, which may be a PostgreSQL server far away or failing over.
+  std::mutex ban_mu;
+  std::condition_variable_any ban_wake;
+  std::jthread ban_reload([&](const std::stop_token& stop) {
+    pthread_setname_np(pthread_self(), "pg-bans");
+    std::unique_lock lock(ban_mu);
+    for (;;) {
+      ban_wake.wait_for(lock, stop, std::chrono::seconds(5), [] { return false; });
+      if (stop.stop_requested()) return;
       if (auto st = defenses->bans().Reload(clock_.Now()); !st) {
         spdlog::warn("reloading bans failed: {}", st.error().message);
       }
-      schedule_reload();
-    });
-  };
-  schedule_reload();
+    }
+  });
 
   boost::asio::signal_set signals(main, SIGINT, SIGTERM);
   // Runs on the main serving thread, once: the first of a signal and Serving::stop.
@@ -214,7 +219,7 @@ Status App::Serve(ServeOptions options) {
     if (std::exchange(shutting_down, true)) return;
     for (auto& l : listeners) l->Stop();
     if (admin_plane) admin_plane->Stop();
-    ban_reload.cancel();
+    ban_reload.request_stop();
     signals.cancel();
     for (auto& c : contexts) c->stop();
   };

@@ -191,30 +191,71 @@ Error Connection::Failure(pg_result* result, std::string_view context) {
   return Error::Internal(std::move(message));
 }
 
+Result<std::string> Connection::Prepare(std::string_view sql, const Params& params) {
+  if (auto it = prepared_.find(sql); it != prepared_.end()) return it->second;
+  std::string name = fmt::format("pg{}", prepared_.size() + 1);
+  const auto types = params.Types();
+  pg_result* prepared = PQprepare(conn_.get(), name.c_str(), std::string(sql).c_str(), params.size(), types.data());
+  Rows guard(prepared);
+  if (prepared == nullptr || PQresultStatus(prepared) != PGRES_COMMAND_OK) {
+    return Failure(prepared, fmt::format("preparing \"{}\"", sql));
+  }
+  prepared_.emplace(std::string(sql), name);
+  return name;
+}
+
 Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
   violation_ = Violation::kNone;
-  auto it = prepared_.find(sql);
-  if (it == prepared_.end()) {
-    std::string name = fmt::format("pg{}", prepared_.size() + 1);
-    const auto types = params.Types();
-    pg_result* prepared = PQprepare(conn_.get(), name.c_str(), std::string(sql).c_str(), params.size(), types.data());
-    Rows guard(prepared);
-    if (prepared == nullptr || PQresultStatus(prepared) != PGRES_COMMAND_OK) {
-      return Failure(prepared, fmt::format("preparing \"{}\"", sql));
-    }
-    it = prepared_.emplace(std::string(sql), std::move(name)).first;
-  }
+  PG_TRY(std::string name, Prepare(sql, params));
   const auto values = params.Values();
   const auto lengths = params.Lengths();
   const auto formats = params.Formats();
   pg_result* result =
-      PQexecPrepared(conn_.get(), it->second.c_str(), params.size(), values.data(), lengths.data(), formats.data(), 0);
+      PQexecPrepared(conn_.get(), name.c_str(), params.size(), values.data(), lengths.data(), formats.data(), 0);
   Rows rows(result);
   const auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     return Failure(result, fmt::format("running \"{}\"", sql));
   }
   return rows;
+}
+
+Status Connection::RunEach(std::string_view sql, const std::vector<Params>& batch) {
+  violation_ = Violation::kNone;
+  if (batch.empty()) return Ok();
+  PG_TRY(std::string name, Prepare(sql, batch.front()));
+  if (PQenterPipelineMode(conn_.get()) != 1) return Failure(nullptr, "entering pipeline mode");
+  for (const Params& params : batch) {
+    const auto values = params.Values();
+    const auto lengths = params.Lengths();
+    const auto formats = params.Formats();
+    if (PQsendQueryPrepared(conn_.get(), name.c_str(), params.size(), values.data(), lengths.data(), formats.data(),
+                            0) != 1) {
+      break;  // the connection failed; the results below say so
+    }
+  }
+  const bool synced = PQpipelineSync(conn_.get()) == 1;
+  // Every result up to the sync point is read, also after a failure (the later statements
+  // come back aborted), so the connection leaves pipeline mode clean.
+  std::optional<Error> first_error;
+  for (bool done = !synced; !done;) {
+    pg_result* result = PQgetResult(conn_.get());
+    if (result == nullptr) {  // the end of one statement's results, or a lost connection
+      done = !Healthy();
+      continue;
+    }
+    Rows guard(result);
+    const auto status = PQresultStatus(result);
+    if (status == PGRES_PIPELINE_SYNC) {
+      done = true;
+    } else if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && !first_error) {
+      first_error = Failure(result, fmt::format("running \"{}\"", sql));
+    }
+  }
+  (void)PQexitPipelineMode(conn_.get());
+  if (!synced && !first_error) first_error = Failure(nullptr, "sending a pipeline");
+  if (first_error) return *first_error;
+  return Ok();
 }
 
 Status Connection::Run(std::string_view sql, const Params& params) {

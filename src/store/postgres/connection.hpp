@@ -116,6 +116,10 @@ class Connection {
   Result<Rows> Exec(std::string_view sql, const Params& params = Params());
   // Exec, for a statement whose rows are not needed.
   Status Run(std::string_view sql, const Params& params = Params());
+  // Runs `sql` once for each of `batch` (all with the same parameter types) in one round
+  // trip (libpq's pipeline mode); the first failure, after which the rest do not run.
+  // Inside a transaction, a failure aborts it.
+  Status RunEach(std::string_view sql, const std::vector<Params>& batch);
   // Runs statements without parameters (DDL, BEGIN/COMMIT), several separated by ';'.
   Status ExecScript(std::string_view sql);
   // The constraint the last failed Exec violated.
@@ -134,6 +138,8 @@ class Connection {
     void operator()(pg_conn* c) const;
   };
   explicit Connection(pg_conn* conn) : conn_(conn) {}
+  // The name of `sql` prepared on this connection with the types of `params`.
+  Result<std::string> Prepare(std::string_view sql, const Params& params);
   Error Failure(pg_result* result, std::string_view context);
 
   std::unique_ptr<pg_conn, Finish> conn_;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "store/postgres/migrate.hpp"
 #include "store/rows.hpp"
 
@@ -355,14 +357,28 @@ Status PostgresStore::RemoveLine(std::int64_t device_id, int index) {
 
 // --- Audit ---
 
-Status PostgresStore::InsertAudit(Connection& db, const StoredAuditEvent& e) {
+namespace {
+
+constexpr const char* kInsertAudit =
+    "INSERT INTO audit(time, kind, mac, decision, reason, json, tenant_id) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+Params AuditParams(const StoredAuditEvent& e) {
   Params p;
   p.BindInt(1, e.time).BindText(2, e.kind).BindText(3, e.mac).BindText(4, e.decision);
   p.BindText(5, e.reason).BindText(6, e.json).BindInt(7, e.tenant_id);
-  return db.Run(
-      "INSERT INTO audit(time, kind, mac, decision, reason, json, tenant_id) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-      p);
+  return p;
+}
+
+Params SeenParams(const DeviceSeen& d) {
+  Params p;
+  p.BindInt(1, d.device_id).BindInt(2, d.time).BindText(3, d.ip).BindText(4, d.user_agent).BindText(5, d.firmware);
+  return p;
+}
+
+}  // namespace
+
+Status PostgresStore::InsertAudit(Connection& db, const StoredAuditEvent& e) {
+  return db.Run(kInsertAudit, AuditParams(e));
 }
 
 Status PostgresStore::AppendAudit(const StoredAuditEvent& e) {
@@ -378,15 +394,17 @@ Status PostgresStore::AppendAuditBatch(const std::vector<StoredAuditEvent>& even
   }
   PG_TRY(auto db, pool_->Acquire());
   PG_TRY(postgres::Transaction tx, postgres::Transaction::Begin(*db));
-  for (const auto& e : events) PG_TRY_STATUS(InsertAudit(*db, e));
-  for (const auto& d : seen) {
-    Params p;
-    p.BindInt(1, d.device_id).BindInt(2, d.time).BindText(3, d.ip).BindText(4, d.user_agent).BindText(5, d.firmware);
-    PG_TRY_STATUS(
-        db->Run("UPDATE devices SET last_seen_at = $2, last_seen_ip = $3, last_user_agent = $4, "
-                "firmware = CASE WHEN $5::text = '' THEN firmware ELSE $5::text END WHERE id = $1",
-                p));
-  }
+  // Each list in one round trip, however long the batch.
+  std::vector<Params> rows;
+  rows.reserve(std::max(events.size(), seen.size()));
+  for (const auto& e : events) rows.push_back(AuditParams(e));
+  PG_TRY_STATUS(db->RunEach(kInsertAudit, rows));
+  rows.clear();
+  for (const auto& d : seen) rows.push_back(SeenParams(d));
+  PG_TRY_STATUS(
+      db->RunEach("UPDATE devices SET last_seen_at = $2, last_seen_ip = $3, last_user_agent = $4, "
+                  "firmware = CASE WHEN $5::text = '' THEN firmware ELSE $5::text END WHERE id = $1",
+                  rows));
   if (mark) {
     Params p;
     p.BindText(1, mark->file).BindInt(2, mark->offset).BindText(3, mark->run).BindInt(4, mark->seq);

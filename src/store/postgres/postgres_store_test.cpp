@@ -107,6 +107,31 @@ TEST_F(PostgresStoreTest, AWriteThroughOneNodeChangesTheOtherNodesGeneration) {
   EXPECT_EQ(node_b->FindDevice(device.mac).value().locked_reason, "misuse");
 }
 
+// A batch sent in one round trip (pipeline mode) reports its first failure and leaves the
+// connection usable, outside pipeline mode, with the transaction rolled back.
+TEST_F(PostgresStoreTest, AFailedBatchReportsItsFirstErrorAndLeavesTheConnectionUsable) {
+  auto db = postgres::Connection::Open(factory_.schema().url());
+  ASSERT_TRUE(db) << db.error().message;
+  ASSERT_TRUE(db->ExecScript("CREATE TABLE t (k BIGINT PRIMARY KEY)"));
+  std::vector<postgres::Params> batch(3);
+  batch[0].BindInt(1, 1);
+  batch[1].BindInt(1, 1);  // a duplicate key
+  batch[2].BindInt(1, 2);
+  {
+    auto tx = postgres::Transaction::Begin(*db);
+    ASSERT_TRUE(tx) << tx.error().message;
+    auto sent = db->RunEach("INSERT INTO t(k) VALUES ($1)", batch);
+    ASSERT_FALSE(sent);
+    EXPECT_EQ(db->violation(), postgres::Violation::kUnique);
+  }
+  auto count = db->Exec("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(count) << count.error().message;
+  EXPECT_EQ((*count)[0].Int(0), 0);
+  batch.erase(batch.begin() + 1);
+  ASSERT_TRUE(db->RunEach("INSERT INTO t(k) VALUES ($1)", batch));
+  EXPECT_EQ(db->Exec("SELECT COUNT(*) FROM t").value()[0].Int(0), 2);
+}
+
 TEST_F(PostgresStoreTest, AnUnreachableServerIsUnavailableWithoutItsPassword) {
   auto store = PostgresStore::Open("postgresql://provgate:hunter2@127.0.0.1:1/none?connect_timeout=2", 2,
                                    test_support::Box(), factory_.clock());

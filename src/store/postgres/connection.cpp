@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <charconv>
 #include <regex>
@@ -165,6 +166,15 @@ Result<Connection> Connection::Open(const std::string& url) {
 
 bool Connection::Healthy() const { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
 
+bool Connection::StillConnected() {
+  if (!Healthy()) return false;
+  // An idle session receives nothing unless the server is ending it: a FATAL message
+  // ("terminating connection"), then the close. Anything readable, or a hang-up, means the
+  // connection is gone or going.
+  pollfd fd{.fd = PQsocket(conn_.get()), .events = POLLIN, .revents = 0};
+  return ::poll(&fd, 1, 0) == 0;
+}
+
 int Connection::Socket() const { return PQsocket(conn_.get()); }
 
 Result<std::vector<std::string>> Connection::TakeNotifications() {
@@ -304,11 +314,13 @@ Result<std::unique_ptr<Pool>> Pool::Open(std::string url, size_t size) {
 
 Result<Pool::Lease> Pool::Acquire() {
   std::unique_lock lock(mu_);
-  returned_.wait(lock, [this] { return !idle_.empty() || open_ < size_; });
-  if (!idle_.empty()) {
+  for (;;) {
+    returned_.wait(lock, [this] { return !idle_.empty() || open_ < size_; });
+    if (idle_.empty()) break;
     auto conn = std::move(idle_.back());
     idle_.pop_back();
-    return Lease(*this, std::move(conn));
+    if (conn->StillConnected()) return Lease(*this, std::move(conn));
+    --open_;  // the server closed it while it was idle (a restart, a failover): drop it
   }
   ++open_;
   lock.unlock();

@@ -126,6 +126,10 @@ class Connection {
   Violation violation() const { return violation_; }
   // False once the connection to the server is lost; the pool then drops it.
   bool Healthy() const;
+  // For an idle connection that does not LISTEN: Healthy, and nothing arrived since its
+  // last statement (never waits). False when the server has ended the session meanwhile,
+  // e.g. by restarting or failing over.
+  bool StillConnected();
 
   // For a connection that LISTENs: the socket to wait on, and the payloads of the
   // notifications that have arrived (reading what the socket holds, never waiting).
@@ -166,7 +170,8 @@ class Transaction {
 
 // At most `size` connections to one server, opened when first needed. Thread-safe.
 // Acquire waits while all are lent out; a connection that lost the server is closed when it
-// comes back, and the next Acquire opens a new one, so the pool reconnects by itself.
+// comes back or, if that happened while it was idle, when Acquire finds it closed; the next
+// Acquire opens a new one, so the pool reconnects by itself after a server restart.
 class Pool {
  public:
   class Lease {

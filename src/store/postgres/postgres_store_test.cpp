@@ -132,6 +132,28 @@ TEST_F(PostgresStoreTest, AFailedBatchReportsItsFirstErrorAndLeavesTheConnection
   EXPECT_EQ(db->Exec("SELECT COUNT(*) FROM t").value()[0].Int(0), 2);
 }
 
+// A server that ends every session (a restart, a failover) costs no failed call: the pool
+// finds its idle connections closed and opens new ones.
+TEST_F(PostgresStoreTest, ThePoolReconnectsAfterTheServerEndedItsSessions) {
+  auto store = factory_.Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->AddTenant(NewTenant("acme")));
+  postgres::Connection& admin = factory_.schema().admin();
+  const std::string others =
+      " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+      "AND backend_type = 'client backend'";
+  auto ended = admin.Exec("SELECT COUNT(pg_terminate_backend(pid))" + others);
+  ASSERT_TRUE(ended) << ended.error().message;
+  ASSERT_GE((*ended)[0].Int(0), 2);  // the pool's connection and the change listener
+  // Terminating is a signal: wait, by asking the server, until those sessions are gone.
+  std::int64_t left = -1;
+  for (int i = 0; i < 100'000 && left != 0; ++i) left = admin.Exec("SELECT COUNT(*)" + others).value()[0].Int(0);
+  ASSERT_EQ(left, 0);
+  auto found = store->FindTenant("acme");
+  EXPECT_TRUE(found) << found.error().message;
+  EXPECT_TRUE(store->AddTenant(NewTenant("globex")));
+}
+
 TEST_F(PostgresStoreTest, AnUnreachableServerIsUnavailableWithoutItsPassword) {
   auto store = PostgresStore::Open("postgresql://provgate:hunter2@127.0.0.1:1/none?connect_timeout=2", 2,
                                    test_support::Box(), factory_.clock());

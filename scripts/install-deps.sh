@@ -5,6 +5,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libboost1.81-dev
   libssl-dev openssl libsqlite3-dev sqlite3 libsodium-dev
+  libpq-dev postgresql-15
   libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libjemalloc-dev libgtest-dev libexpat1-dev libqrencode-dev
   clang libclang-rt-14-dev clang-format clang-tidy haproxy

@@ -7,9 +7,13 @@
 #                  warnings reach furthest, so a build that passes here with warnings as
 #                  errors passes at -O2 (RelWithDebInfo, scripts/demo.sh) too in practice
 # Each pass runs the unit tests and fuzz-corpus replays (CTest; finding no test is an error)
-# and the black-box tests (pytest against the real binary over real TLS). Each build has its
-# own folder and sets every option (scripts/configure.sh), so running scripts/demo.sh in
-# between changes nothing here; tests/scripts checks exactly that sequence first.
+# and the black-box tests (pytest against the real binary over real TLS), on each backend.
+# Each build has its own folder and sets every option (scripts/configure.sh), so running
+# scripts/demo.sh in between changes nothing here; tests/scripts checks exactly that
+# sequence first.
+# The unit tests run with a throw-away PostgreSQL 15 (scripts/pg-test-server.sh sets
+# PROVGATE_TEST_PG_URL), so every storage contract suite runs on both backends; the
+# black-box tests run twice, on SQLite and with the server's store on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -25,8 +29,10 @@ run_pass() {
   echo "=== $dir ($name)"
   ./scripts/configure.sh "$name" "$dir"
   cmake --build "$dir"
-  (cd "$dir" && ctest --output-on-failure --no-tests=error -j2)
+  ./scripts/pg-test-server.sh run ctest --test-dir "$dir" --output-on-failure --no-tests=error -j2
   PROVGATE_BIN="$PWD/$dir/provgate" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/blackbox
+  PROVGATE_BIN="$PWD/$dir/provgate" PROVGATE_BLACKBOX_STORE=postgres \
+    ./scripts/pg-test-server.sh run /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/blackbox
 }
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -7,26 +7,26 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <condition_variable>
 #include <functional>
 #include <map>
+#include <mutex>
+#include <stop_token>
 #include <thread>
 #include <utility>
 
 #include "app/admin_plane.hpp"
 #include "app/server_metrics.hpp"
+#include "app/store_backend.hpp"
 #include "base/process.hpp"
 #include "crypto/random.hpp"
 #include "crypto/secret_box.hpp"
 #include "http/listener.hpp"
 #include "pipeline/pipeline.hpp"
-#include "portal/sqlite_user_store.hpp"
 #include "service/lint.hpp"
 #include "store/cached_store.hpp"
-#include "store/sqlite/operator_store.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 
 namespace provgate::app {
 
@@ -43,12 +43,12 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor, Role ro
   app->config_ = std::move(config);
   const Config& c = app->config_;
   PG_TRY(auto box, crypto::SecretBox::OpenOrCreateKeyFile(c.master_key_path));
-  PG_TRY(app->store_, store::SqliteStore::Open(c.db_path, box, app->clock_));
-  PG_TRY(app->operator_store_, store::SqliteOperatorStore::Open(c.db_path));
-  PG_TRY(app->portal_users_, portal::SqliteUserStore::Open(c.db_path));
+  PG_TRY(app->store_, OpenStore(c, box, app->clock_));
+  PG_TRY(app->operator_store_, OpenOperatorStore(c));
+  PG_TRY(app->portal_users_, OpenPortalUsers(c));
   app->box_ = std::make_unique<crypto::SecretBox>(box);
   if (role == Role::kServer) {
-    PG_TRY(app->audit_connection_, store::SqliteStore::Open(c.db_path, box, app->clock_));
+    PG_TRY(app->audit_connection_, OpenStore(c, box, app->clock_, 1));
   }
   app->fleet_cache_ = std::make_unique<store::FleetCache>(c.cache_devices);
   app->audit_store_ = std::make_unique<store::CachedAuditStore>(
@@ -194,19 +194,22 @@ Status App::Serve(ServeOptions options) {
                                              portal::PortalDeps{*portal_users_, *store_, *operator_store_, *box_,
                                                                 *audit_, vendors_, clock_}));
   serving = true;
-  // Bans added or lifted by the CLI or by other nodes reach this node within seconds.
-  boost::asio::steady_timer ban_reload(main);
-  std::function<void()> schedule_reload = [&] {
-    ban_reload.expires_after(std::chrono::seconds(5));
-    ban_reload.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
+  // Bans added or lifted by the CLI or by other nodes reach this node within seconds. The
+  // reload reads the store, so it runs on a thread of its own (pg-bans): no serving thread
+  // waits for the database, which may be a PostgreSQL server far away or failing over.
+  std::mutex ban_mu;
+  std::condition_variable_any ban_wake;
+  std::jthread ban_reload([&](const std::stop_token& stop) {
+    pthread_setname_np(pthread_self(), "pg-bans");
+    std::unique_lock lock(ban_mu);
+    for (;;) {
+      ban_wake.wait_for(lock, stop, std::chrono::seconds(5), [] { return false; });
+      if (stop.stop_requested()) return;
       if (auto st = defenses->bans().Reload(clock_.Now()); !st) {
         spdlog::warn("reloading bans failed: {}", st.error().message);
       }
-      schedule_reload();
-    });
-  };
-  schedule_reload();
+    }
+  });
 
   boost::asio::signal_set signals(main, SIGINT, SIGTERM);
   // Runs on the main serving thread, once: the first of a signal and Serving::stop.
@@ -215,7 +218,7 @@ Status App::Serve(ServeOptions options) {
     if (std::exchange(shutting_down, true)) return;
     for (auto& l : listeners) l->Stop();
     if (admin_plane) admin_plane->Stop();
-    ban_reload.cancel();
+    ban_reload.request_stop();
     signals.cancel();
     for (auto& c : contexts) c->stop();
   };

@@ -62,7 +62,7 @@ const std::vector<KnownKeys>& AllKnownKeys() {
   static const std::vector<KnownKeys> known = {
       {"", {"server", "store", "audit", "identity", "defense", "listener", "admin"}},  // admin: admin_config.cpp
       {"server", {"provisioning_url", "path_prefix", "threads", "templates"}},
-      {"store", {"path", "master_key", "cache_devices"}},
+      {"store", {"path", "url", "pool_size", "master_key", "cache_devices"}},
       {"audit", {"file", "commit_delay_us", "store_copy_delay_ms", "durability", "max_unsynced_ms"}},
       {"identity", {"mac_rules"}},
       {"defense",
@@ -369,6 +369,16 @@ Result<Config> LoadConfig(const std::filesystem::path& file) {
     return ConfigError(file, "store.cache_devices", "must be between 0 and 10000000 (devices)");
   }
   c.cache_devices = static_cast<size_t>(cache_devices);
+  PG_TRY(c.store_url, Get<std::string>(store, file, "store.url", ""));
+  if (!c.store_url.empty() && !c.store_url.starts_with("postgresql://") && !c.store_url.starts_with("postgres://")) {
+    return ConfigError(file, "store.url", "must be a PostgreSQL URL (postgresql://user@host:5432/database)");
+  }
+  PG_TRY(auto pool_size,
+         Get<std::int64_t>(store, file, "store.pool_size", static_cast<std::int64_t>(c.store_pool_size)));
+  if (pool_size < 1 || pool_size > 1000) {
+    return ConfigError(file, "store.pool_size", "must be between 1 and 1000 (connections)");
+  }
+  c.store_pool_size = static_cast<size_t>(pool_size);
   c.audit_path = Resolve(base, audit_file);
   PG_TRY(auto delay_us, Get<std::int64_t>(audit, file, "audit.commit_delay_us", c.audit.commit_delay.count()));
   if (delay_us < 0 || delay_us > 100'000) {

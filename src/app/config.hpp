@@ -18,7 +18,11 @@ namespace provgate::app {
 
 struct Config {
   std::filesystem::path config_file;
-  std::filesystem::path db_path;
+  std::filesystem::path db_path;  // the SQLite database, unless store_url names a server
+  // A PostgreSQL connection URL: the store is on that server (store::PostgresStore), with at
+  // most store_pool_size connections. Empty: SQLite at db_path.
+  std::string store_url;
+  size_t store_pool_size = 8;
   std::filesystem::path master_key_path;
   size_t cache_devices = 10000;  // the server's fleet cache (store::FleetCache); 0 = off
   std::filesystem::path audit_path;

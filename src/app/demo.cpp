@@ -108,9 +108,14 @@ std::uint16_t DefaultDemoAdminPort(std::uint16_t port) {
   return port != 0 && port <= 64535 ? static_cast<std::uint16_t>(port + 1000) : 0;
 }
 
-Result<Demo> InitDemo(const fs::path& dir, std::uint16_t port, std::optional<std::uint16_t> admin_port) {
+Result<Demo> InitDemo(const fs::path& dir, std::uint16_t port, std::optional<std::uint16_t> admin_port,
+                      const std::string& store_url) {
   Demo demo = Describe(dir, port, admin_port.value_or(DefaultDemoAdminPort(port)));
   if (fs::exists(demo.config)) return demo;  // already initialised: keep its keys and data
+  // Written into a TOML basic string below: nothing that would end or escape it.
+  if (store_url.find_first_of("\"\\\n\r") != std::string::npos) {
+    return Error::InvalidArgument("the store URL must not contain quotes, backslashes or line breaks");
+  }
 
   std::error_code ec;
   for (const char* sub : {"tls", "devices"}) {
@@ -135,7 +140,7 @@ provisioning_url = "https://localhost:{0}/"
 
 [store]
 path = "provgate.db"
-master_key = "master.key"
+{2}master_key = "master.key"
 
 [audit]
 file = "audit.log"
@@ -161,7 +166,7 @@ port = {1}
 cert = "tls/server.crt"
 key = "tls/server.key"
 )",
-      port, demo.admin_port);
+      port, demo.admin_port, store_url.empty() ? "" : fmt::format("url = \"{}\"\n", store_url));
   const fs::path tmp = demo.dir / "provgate.toml.tmp";
   PG_TRY_STATUS(WriteFile(tmp, config));
   PG_TRY(auto cfg, LoadConfig(tmp));

@@ -45,9 +45,10 @@ std::uint16_t DefaultDemoAdminPort(std::uint16_t port);
 
 // Creates the demo in `dir` unless it already exists there (then only describes it). The
 // admin listener is on 127.0.0.1:`admin_port`; its admin API key is written once, to
-// Demo::admin_key_file.
+// Demo::admin_key_file. With `store_url` the demo's data goes to that PostgreSQL database
+// ([store] url) instead of an SQLite file in `dir`.
 Result<Demo> InitDemo(const std::filesystem::path& dir, std::uint16_t port,
-                      std::optional<std::uint16_t> admin_port = std::nullopt);
+                      std::optional<std::uint16_t> admin_port = std::nullopt, const std::string& store_url = "");
 
 // How to fetch each demo device's config with curl.
 std::string DescribeDemo(const Demo& demo);

@@ -11,6 +11,7 @@ void AddDemoCommands(CLI::App& root, GlobalOptions&, Handler& h) {
   static std::string dir = "provgate-demo";
   static std::uint16_t port = 8443;
   static std::optional<std::uint16_t> admin_port;
+  static std::string store_url;
   auto* init =
       demo->add_subcommand("init",
                            "Create a demo (config, demo CA, server and device certificates, a demo tenant with "
@@ -19,9 +20,11 @@ void AddDemoCommands(CLI::App& root, GlobalOptions&, Handler& h) {
   init->add_option("--port", port, "HTTPS port of the demo listener")->capture_default_str();
   init->add_option("--admin-port", admin_port,
                    "HTTPS port of the demo admin listener on 127.0.0.1 (default: --port + 1000)");
+  init->add_option("--store-url", store_url,
+                   "Keep the demo's data in this PostgreSQL database (postgresql://...) instead of SQLite");
   init->callback([&h] {
     h = [] {
-      auto d = app::InitDemo(dir, port, admin_port);
+      auto d = app::InitDemo(dir, port, admin_port, store_url);
       if (!d) return Fail(d.error());
       fmt::print("{}\nStart it with: provgate -c {} serve\n", app::DescribeDemo(*d), d->config.string());
       return 0;

@@ -25,6 +25,7 @@
 #include "store/inventory.hpp"
 #include "store/named_reads.hpp"
 #include "store/proven_reads.hpp"
+#include "store/schema/invariants.hpp"
 
 namespace provgate::store {
 
@@ -33,6 +34,10 @@ class Store : public ProvenReads, public Inventory, public DeviceWrites, public 
   ~Store() override = default;
   // ProvenReads and Inventory both list lines; a backend answers both from its data.
   using Inventory::ListLines;
+
+  // The invariants of `provgate db check` (schema::Invariants()) that the data breaks,
+  // each with a sample of the offending rows; empty when all hold. Reads only.
+  virtual Result<std::vector<schema::InvariantViolation>> CheckInvariants() = 0;
 
   // The proven reads a backend answers like the named ones, with one copy into the shared
   // entry.

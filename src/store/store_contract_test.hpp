@@ -16,6 +16,9 @@
 //     // audit sink whose last-seen writes those reads must see.
 //     ProvenReads& ProvenOver(Store& backend);
 //     AuditSink& AuditOver(Store& backend);
+//     // Optional: why the backend cannot be tested here ("" when it can); the suites'
+//     // tests are skipped with that message.
+//     std::string SkipReason();
 //   };
 //   INSTANTIATE_TYPED_TEST_SUITE_P(My, StoreContract, ::testing::Types<MyFactory>);
 //   INSTANTIATE_TYPED_TEST_SUITE_P(My, ProvenReadsContract, ::testing::Types<MyFactory>);
@@ -85,10 +88,21 @@ inline core::Line NewLine(std::int64_t device_id, int index, std::optional<std::
   return l;
 }
 
+// A factory whose backend may be absent (a server the test environment did not start) has
+// SkipReason(): non-empty, the suite's tests are skipped with that message.
+template <class Factory>
+void SkipWithoutBackend(Factory& factory) {
+  if constexpr (requires { factory.SkipReason(); }) {
+    if (const std::string why = factory.SkipReason(); !why.empty()) GTEST_SKIP() << why;
+  }
+}
+
 template <class Factory>
 class StoreContract : public ::testing::Test {
  protected:
   void SetUp() override {
+    SkipWithoutBackend(factory_);
+    if (IsSkipped()) return;
     factory_.clock().Set(FromUnix(kStartUnix));
     store_ = factory_.Create();
     ASSERT_NE(store_, nullptr);
@@ -789,6 +803,8 @@ template <class Factory>
 class ProvenReadsContract : public ::testing::Test {
  protected:
   void SetUp() override {
+    SkipWithoutBackend(factory_);
+    if (IsSkipped()) return;
     factory_.clock().Set(FromUnix(kStartUnix));
     store_ = factory_.Create();
     ASSERT_NE(store_, nullptr);

@@ -1,5 +1,10 @@
 """Black-box fixtures: the real provgate binary, real TLS, real clients (curl, openssl
-s_client, Python's ssl). Every test gets its own demo directory and port."""
+s_client, Python's ssl). Every test gets its own demo directory and port.
+
+The store is SQLite unless PROVGATE_BLACKBOX_STORE=postgres: then every demo gets a fresh
+database on the PostgreSQL server of PROVGATE_TEST_PG_URL (scripts/pg-test-server.sh starts
+one) and keeps its data there ([store] url). Tests read the data through Server.sql and
+Server.stored_bytes, which work on either."""
 import json
 import os
 import re
@@ -8,12 +13,22 @@ import socket
 import ssl
 import subprocess
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("PROVGATE_BIN", ROOT / "build" / "provgate"))
+
+STORE = os.environ.get("PROVGATE_BLACKBOX_STORE", "sqlite")
+PG_URL = os.environ.get("PROVGATE_TEST_PG_URL", "")
+if STORE not in ("sqlite", "postgres"):
+    raise RuntimeError(f"PROVGATE_BLACKBOX_STORE={STORE}: expected sqlite or postgres")
+if STORE == "postgres" and not PG_URL:
+    raise RuntimeError("PROVGATE_BLACKBOX_STORE=postgres needs PROVGATE_TEST_PG_URL "
+                       "(scripts/pg-test-server.sh run ...)")
 
 YEALINK = "001565a1b2c3"   # demo devices (src/app/demo.cpp)
 YEALINK2 = "805ec0d4e5f6"
@@ -32,6 +47,23 @@ def free_ports(n):
             s.close()
 
 
+def psql(url, query):
+    """Runs one query with psql; its rows, unaligned, one per line."""
+    p = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", url, "-c", query],
+                       capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise AssertionError(f"psql {query!r} failed: {p.stderr}")
+    return p.stdout
+
+
+def fresh_pg_database():
+    """A new, empty database on the test server, and its URL."""
+    name = "bb_" + uuid.uuid4().hex[:16]
+    psql(PG_URL, f"CREATE DATABASE {name}")
+    parts = urlsplit(PG_URL)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
 def run(*args, check=True, env=None):
     """Runs the provgate CLI and returns the CompletedProcess."""
     p = subprocess.run([str(BINARY), *map(str, args)], capture_output=True, text=True, env=env,
@@ -47,7 +79,9 @@ class Server:
     def __init__(self, root: Path, extra_config: str = ""):
         self.dir = root / "demo"
         self.port, self.mixed_port, self.plain_port, self.admin_port = free_ports(4)
-        run("demo", "init", "--dir", self.dir, "--port", self.port, "--admin-port", self.admin_port)
+        self.store_url = fresh_pg_database() if STORE == "postgres" else ""
+        run("demo", "init", "--dir", self.dir, "--port", self.port, "--admin-port", self.admin_port,
+            *(["--store-url", self.store_url] if self.store_url else []))
         self.config = self.dir / "provgate.toml"
         if extra_config:
             with open(self.config, "a") as f:
@@ -55,6 +89,22 @@ class Server:
         self.ca = self.dir / "tls" / "ca.crt"
         self.proc = None
         self.log = root / "server.log"
+
+    def sql(self, query):
+        """The rows of one SQL query (in the SQL both backends read) on this demo's store,
+        columns separated by "|", rows by newlines, without the last newline."""
+        if self.store_url:
+            return psql(self.store_url, query).strip()
+        p = subprocess.run(["sqlite3", str(self.dir / "provgate.db"), query],
+                           capture_output=True, text=True, check=True)
+        return p.stdout.strip()
+
+    def stored_bytes(self):
+        """Everything the store holds on disk or in its tables, to search for a secret."""
+        if not self.store_url:
+            return b"".join(p.read_bytes() for p in self.dir.glob("provgate.db*"))
+        tables = psql(self.store_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").split()
+        return "".join(psql(self.store_url, f"SELECT * FROM {t}") for t in tables).encode()
 
     def cli(self, *args, check=True):
         return run("-c", self.config, *args, check=check)

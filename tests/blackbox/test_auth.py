@@ -115,8 +115,7 @@ def test_refusals_are_byte_identical(mixed, tmp_path):
     mixed.cli("ca", "issue", "--ca-cert", mixed.ca, "--ca-key", mixed.dir / "tls" / "ca.key",
               "--mac", "001565999999", "--out", tmp_path / "unknown")
     unknown_cert = (tmp_path / "unknown" / "001565999999.crt", tmp_path / "unknown" / "001565999999.key")
-    subprocess.run(["sqlite3", str(mixed.dir / "provgate.db"),
-                    f"update devices set window_expires = 1 where mac = '{YEALINK2}'"], check=True)
+    mixed.sql(f"update devices set window_expires = 1 where mac = '{YEALINK2}'")
     token = token_for(mixed, POLYCOM)  # a token is below the demo tenant's client-cert policy
     mixed.cli("ban", "add", "127.0.0.3", "--minutes", "5")
     import time
@@ -190,9 +189,7 @@ def test_scanner_is_banned_and_leaks_nothing_while_devices_keep_provisioning(mix
     assert status(request(mixed, get(f"/{YEALINK}.cfg"), mac=YEALINK, source="127.0.0.1")) == 200
     assert "127.0.0.2/32" in mixed.cli("ban", "list").stdout
     # Nothing was created for the unknown MACs.
-    rows = subprocess.run(["sqlite3", str(mixed.dir / "provgate.db"), "select count(*) from devices"],
-                          capture_output=True, text=True).stdout.strip()
-    assert rows == "3"
+    assert mixed.sql("select count(*) from devices") == "3"
 
 
 def test_boot_storm_of_500_devices_behind_one_address(mixed, tmp_path):

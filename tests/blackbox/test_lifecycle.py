@@ -14,9 +14,7 @@ PASSWORD = re.compile(rb"^account\.1\.password = (\S+)", re.M)
 
 
 def sql(server, query):
-    p = subprocess.run(["sqlite3", str(server.dir / "provgate.db"), query],
-                       capture_output=True, text=True, check=True)
-    return p.stdout.strip()
+    return server.sql(query)
 
 
 def fetch(server, mac):
@@ -53,8 +51,7 @@ def test_password_is_wiped_from_the_database_after_confirmation(server):
     assert not PASSWORD.search(second) and b"account.1.user_name" in second
     assert sql(server, f"select count(*) from lines where device_id={device} and password_enc is not null") == "0"
     assert sql(server, f"select count(*) from lines where device_id={device}") == "1"  # the line stays
-    db = (server.dir / "provgate.db").read_bytes()
-    assert password not in db
+    assert password not in server.stored_bytes()
 
 
 def test_reactivation_replaces_password_token_and_window(server):

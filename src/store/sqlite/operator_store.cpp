@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
-#include "store/sqlite/audit_row.hpp"
-#include "store/sqlite/migrations.hpp"
+#include "store/rows.hpp"
+#include "store/sqlite/migrate.hpp"
 
 namespace provgate::store {
 namespace {
@@ -13,26 +13,6 @@ using sqlite::Statement;
 
 constexpr int kBusyTimeoutMs = 5000;
 constexpr int kOperatorSchemaVersion = 6;  // migration that created api_keys
-
-#define PG_KEY_COLUMNS                                                                          \
-  "id, prefix, hash, role, tenant_id, name, created_by, created_at, expires_at, last_used_at, " \
-  "revoked_at"
-
-ApiKeyRecord ReadKey(const Statement& s) {
-  ApiKeyRecord k;
-  k.id = s.Int(0);
-  k.prefix = s.Text(1);
-  k.hash = s.Text(2);
-  k.role = s.Text(3);
-  k.tenant_id = s.OptionalInt(4);
-  k.name = s.Text(5);
-  k.created_by = s.Text(6);
-  k.created_at = s.Int(7);
-  k.expires_at = s.OptionalInt(8);
-  k.last_used_at = s.OptionalInt(9);
-  k.revoked_at = s.OptionalInt(10);
-  return k;
-}
 
 Status CheckLimit(int limit) {
   if (limit < 1 || limit > 1000) return Error::InvalidArgument("limit must be between 1 and 1000");
@@ -78,7 +58,7 @@ Result<ApiKeyRecord> SqliteOperatorStore::FindApiKey(const std::string& prefix) 
   s.BindText(1, prefix);
   PG_TRY(bool row, s.Step());
   if (!row) return Error::NotFound("no such API key");
-  return ReadKey(s);
+  return rows::ReadKey(s);
 }
 
 Result<std::vector<ApiKeyRecord>> SqliteOperatorStore::ListApiKeys(std::optional<std::int64_t> tenant_id) {
@@ -90,7 +70,7 @@ Result<std::vector<ApiKeyRecord>> SqliteOperatorStore::ListApiKeys(std::optional
   for (;;) {
     PG_TRY(bool row, s.Step());
     if (!row) return out;
-    out.push_back(ReadKey(s));
+    out.push_back(rows::ReadKey(s));
   }
 }
 
@@ -115,10 +95,7 @@ Status SqliteOperatorStore::TouchApiKey(std::int64_t id, std::int64_t now) {
 Result<std::vector<DeviceSummary>> SqliteOperatorStore::QueryDevices(const DeviceQuery& q) {
   PG_TRY_STATUS(CheckLimit(q.limit));
   std::lock_guard lock(mu_);
-  PG_TRY(Statement s, db_.Prepare("SELECT id, mac, vendor, model, tenant_id, state, window_opens, window_expires, "
-                                  "serial, created_at, updated_at, state_changed_at, pin_spki, locked_reason, "
-                                  "last_seen_at, last_seen_ip, last_user_agent, firmware, token_hash <> '', "
-                                  "digest_password_enc IS NOT NULL, config_key_enc IS NOT NULL FROM devices "
+  PG_TRY(Statement s, db_.Prepare("SELECT " PG_DEVICE_SUMMARY_COLUMNS " FROM devices "
                                   "WHERE (?1 IS NULL OR tenant_id = ?1) AND (?2 = 0 OR tenant_id IS NULL) "
                                   "AND (?3 IS NULL OR (CASE WHEN state = 'assigned' AND window_expires IS NOT NULL "
                                   "AND window_expires <= ?4 THEN 'expired' ELSE state END) = ?3) "
@@ -144,31 +121,7 @@ Result<std::vector<DeviceSummary>> SqliteOperatorStore::QueryDevices(const Devic
   for (;;) {
     PG_TRY(bool row, s.Step());
     if (!row) return out;
-    auto mac = core::MacAddress::Parse(s.Text(1));
-    auto state = core::ParseDeviceState(s.Text(5));
-    if (!mac || !state) return Error::Internal(fmt::format("device {} is corrupt in the database", s.Int(0)));
-    DeviceSummary d;
-    d.device.id = s.Int(0);
-    d.device.mac = *mac;
-    d.device.vendor = s.Text(2);
-    d.device.model = s.Text(3);
-    d.device.tenant_id = s.OptionalInt(4);
-    d.device.state = *state;
-    d.device.window_opens = s.OptionalInt(6);
-    d.device.window_expires = s.OptionalInt(7);
-    d.device.serial = s.Text(8);
-    d.device.created_at = s.Int(9);
-    d.device.updated_at = s.Int(10);
-    d.device.state_changed_at = s.OptionalInt(11);
-    d.device.pin_spki = s.Text(12);
-    d.device.locked_reason = s.Text(13);
-    d.device.last_seen_at = s.OptionalInt(14);
-    d.device.last_seen_ip = s.Text(15);
-    d.device.last_user_agent = s.Text(16);
-    d.device.firmware = s.Text(17);
-    d.has_url_token = s.Int(18) != 0;
-    d.has_digest_password = s.Int(19) != 0;
-    d.has_config_key = s.Int(20) != 0;
+    PG_TRY(DeviceSummary d, rows::ReadDeviceSummary(s));
     out.push_back(std::move(d));
   }
 }
@@ -190,7 +143,7 @@ Result<std::vector<StoredAuditEvent>> SqliteOperatorStore::QueryAudit(const Audi
   for (;;) {
     PG_TRY(bool row, s.Step());
     if (!row) return out;
-    out.push_back(sqlite::ReadAuditRow(s));
+    out.push_back(rows::ReadAuditRow(s));
   }
 }
 

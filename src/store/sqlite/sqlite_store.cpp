@@ -9,12 +9,20 @@
 #include <cerrno>
 #include <cstring>
 
-#include "store/sqlite/audit_row.hpp"
-#include "store/sqlite/migrations.hpp"
+#include "store/rows.hpp"
+#include "store/sqlite/migrate.hpp"
 
 namespace provgate::store {
 namespace {
 
+using rows::BindDeviceExtra;
+using rows::BindTenantPolicy;
+using rows::DeviceMissing;
+using rows::DumpVars;
+using rows::ReadDevice;
+using rows::ReadTenant;
+using rows::TenantMissing;
+using rows::ValidateLine;
 using sqlite::Connection;
 using sqlite::Statement;
 
@@ -72,148 +80,6 @@ bool IsUniqueViolation(const Statement& s) {
 }
 bool IsForeignKeyViolation(const Statement& s) { return s.last_error() == SQLITE_CONSTRAINT_FOREIGNKEY; }
 
-// nlohmann::json throws on invalid UTF-8 when dumping and on bad input when parsing; both
-// are turned into values here so no exception leaves the store.
-Result<std::string> DumpVars(const core::Vars& vars, std::string_view owner) {
-  if (!vars.is_object()) {
-    return Error::InvalidArgument(fmt::format("{}: vars must be a JSON object", owner));
-  }
-  try {
-    return vars.dump();
-  } catch (const nlohmann::json::exception& e) {
-    return Error::InvalidArgument(fmt::format("{}: vars cannot be stored: {}", owner, e.what()));
-  }
-}
-
-Result<core::Vars> ParseVars(const std::string& text, std::string_view owner) {
-  try {
-    auto vars = nlohmann::json::parse(text);
-    if (!vars.is_object()) {
-      return Error::Internal(fmt::format("{}: stored vars are not a JSON object", owner));
-    }
-    // Explicit in_place: json converts implicitly to almost anything, Error included.
-    return Result<core::Vars>(boost::system::in_place_value, std::move(vars));
-  } catch (const nlohmann::json::exception& e) {
-    return Error::Internal(fmt::format("{}: stored vars are corrupt: {}", owner, e.what()));
-  }
-}
-
-// Column lists and row readers; the SELECTs below list columns in exactly this order.
-#define PG_TENANT_COLUMNS                                                                  \
-  "id, name, display_name, window_days, vars, password_policy, confirm_grace_seconds, "    \
-  "password_length, password_alphabet, retention_days, min_strength, ip_ranges, "          \
-  "ip_as_identity, allow_plain_http, anomaly_lock, anomaly_prefix_v4, anomaly_prefix_v6, " \
-  "late_first_fetch_days, lock_on_misuse"
-#define PG_DEVICE_COLUMNS                                                                       \
-  "id, mac, vendor, model, tenant_id, state, window_opens, window_expires, serial, vars, "      \
-  "created_at, updated_at, token_hash, state_changed_at, config_key_enc, digest_password_enc, " \
-  "pin_spki, locked_reason, last_seen_at, last_seen_ip, last_user_agent, firmware, "            \
-  "config_key_delivered_at, admin_password_enc, engineer_window_ends"
-#define PG_LINE_COLUMNS                                                                       \
-  "device_id, idx, display_name, user, auth_user, registrar, port, transport, password_enc, " \
-  "delivered_at"
-
-Result<std::optional<std::string>> OpenSecret(const crypto::SecretBox& box,
-                                              const std::optional<std::vector<unsigned char>>& sealed,
-                                              std::string_view what) {
-  if (!sealed) return std::optional<std::string>();
-  auto opened = box.Open(*sealed);
-  if (!opened) {
-    return Error::Internal(
-        fmt::format("{} cannot be decrypted; the master key does not match "
-                    "this database, or the row is corrupt",
-                    what));
-  }
-  return std::optional<std::string>(std::move(*opened));
-}
-
-std::optional<std::vector<unsigned char>> Seal(const crypto::SecretBox& box, const std::optional<std::string>& clear) {
-  if (!clear) return std::nullopt;
-  return box.Seal(*clear);
-}
-
-// The tenant's stored source ranges (a JSON array of CIDR texts), parsed once here. A list
-// that does not parse is an error naming the tenant, never a set that matches nothing.
-Result<net::IpSet> ReadRanges(const std::string& text, const core::Tenant& t) {
-  const auto corrupt = [&](const std::string& why) {
-    return Error::Internal(fmt::format("tenant {} ({}) has corrupt ip_ranges in the database: {}", t.id, t.name, why));
-  };
-  std::vector<std::string> entries;
-  try {
-    entries = nlohmann::json::parse(text).get<std::vector<std::string>>();
-  } catch (const nlohmann::json::exception&) {
-    return corrupt("not a JSON array of strings");
-  }
-  auto ranges = net::IpSet::Parse(entries);
-  if (!ranges) return corrupt(ranges.error().message);
-  return ranges;
-}
-
-Result<core::Tenant> ReadTenant(const Statement& s) {
-  core::Tenant t;
-  t.id = s.Int(0);
-  t.name = s.Text(1);
-  t.display_name = s.Text(2);
-  t.window_days = static_cast<int>(s.Int(3));
-  PG_TRY(t.vars, ParseVars(s.Text(4), fmt::format("tenant {}", t.id)));
-  auto policy = core::ParsePasswordPolicy(s.Text(5));
-  if (!policy) return Error::Internal(fmt::format("tenant {} has a corrupt password policy", t.id));
-  t.password_policy = *policy;
-  t.confirm_grace_seconds = static_cast<int>(s.Int(6));
-  t.password_length = static_cast<int>(s.Int(7));
-  t.password_alphabet = s.Text(8);
-  t.retention_days = static_cast<int>(s.Int(9));
-  auto strength = core::ParseIdentityStrength(s.Text(10));
-  if (!strength) return Error::Internal(fmt::format("tenant {} has a corrupt min_strength", t.id));
-  t.min_strength = *strength;
-  PG_TRY(t.ip_ranges, ReadRanges(s.Text(11), t));
-  t.ip_as_identity = s.Int(12) != 0;
-  t.allow_plain_http = s.Int(13) != 0;
-  t.anomaly_lock = s.Int(14) != 0;
-  t.anomaly_prefix_v4 = static_cast<int>(s.Int(15));
-  t.anomaly_prefix_v6 = static_cast<int>(s.Int(16));
-  t.late_first_fetch_days = static_cast<int>(s.Int(17));
-  t.lock_on_misuse = s.Int(18) != 0;
-  return t;
-}
-
-Result<core::Device> ReadDevice(const Statement& s, const crypto::SecretBox& box) {
-  const std::int64_t id = s.Int(0);
-  auto mac = core::MacAddress::Parse(s.Text(1));
-  if (!mac) return Error::Internal(fmt::format("device {} has a corrupt mac in the database", id));
-  auto state = core::ParseDeviceState(s.Text(5));
-  if (!state) return Error::Internal(fmt::format("device {} has a corrupt state", mac->str()));
-  PG_TRY(core::Vars vars, ParseVars(s.Text(9), fmt::format("device {}", mac->str())));
-  core::Device d{.id = id,
-                 .mac = *mac,
-                 .vendor = s.Text(2),
-                 .model = s.Text(3),
-                 .tenant_id = s.OptionalInt(4),
-                 .state = *state,
-                 .window_opens = s.OptionalInt(6),
-                 .window_expires = s.OptionalInt(7),
-                 .serial = s.Text(8),
-                 .vars = std::move(vars),
-                 .token_hash = s.Text(12),
-                 .state_changed_at = s.OptionalInt(13),
-                 .config_key = std::nullopt,
-                 .digest_password = std::nullopt,
-                 .pin_spki = s.Text(16),
-                 .locked_reason = s.Text(17),
-                 .last_seen_at = s.OptionalInt(18),
-                 .last_seen_ip = s.Text(19),
-                 .last_user_agent = s.Text(20),
-                 .firmware = s.Text(21),
-                 .created_at = s.Int(10),
-                 .updated_at = s.Int(11)};
-  d.config_key_delivered_at = s.OptionalInt(22);
-  PG_TRY(d.config_key, OpenSecret(box, s.Blob(14), "config key of device " + d.mac.str()));
-  PG_TRY(d.digest_password, OpenSecret(box, s.Blob(15), "digest password of device " + d.mac.str()));
-  PG_TRY(d.admin_password, OpenSecret(box, s.Blob(23), "admin password of device " + d.mac.str()));
-  d.engineer_window_ends = s.OptionalInt(24);
-  return d;
-}
-
 template <class T, class Reader>
 Result<std::vector<T>> ReadAll(Statement& s, Reader read) {
   std::vector<T> out;
@@ -223,46 +89,6 @@ Result<std::vector<T>> ReadAll(Statement& s, Reader read) {
     PG_TRY(T item, read(s));
     out.push_back(std::move(item));
   }
-}
-
-// Binds the 14 policy columns that follow name/display_name/window_days/vars.
-void BindTenantPolicy(Statement& s, const core::Tenant& t, int first) {
-  s.BindText(first, core::PasswordPolicyName(t.password_policy));
-  s.BindInt(first + 1, t.confirm_grace_seconds).BindInt(first + 2, t.password_length);
-  s.BindText(first + 3, t.password_alphabet).BindInt(first + 4, t.retention_days);
-  s.BindText(first + 5, core::IdentityStrengthName(t.min_strength));
-  s.BindText(first + 6, nlohmann::json(t.ip_ranges.ToStrings()).dump());
-  s.BindInt(first + 7, t.ip_as_identity ? 1 : 0).BindInt(first + 8, t.allow_plain_http ? 1 : 0);
-  s.BindInt(first + 9, t.anomaly_lock ? 1 : 0).BindInt(first + 10, t.anomaly_prefix_v4);
-  s.BindInt(first + 11, t.anomaly_prefix_v6).BindInt(first + 12, t.late_first_fetch_days);
-  s.BindInt(first + 13, t.lock_on_misuse ? 1 : 0);
-}
-
-// Columns added by migrations 3, 5 and 10, bound in this order by BindDeviceExtra.
-#define PG_DEVICE_EXTRA                                                                        \
-  "config_key_enc, digest_password_enc, pin_spki, locked_reason, last_seen_at, last_seen_ip, " \
-  "last_user_agent, firmware, config_key_delivered_at, admin_password_enc, engineer_window_ends"
-
-void BindDeviceExtra(Statement& s, const core::Device& d, int first, const crypto::SecretBox& box) {
-  s.BindBlob(first, Seal(box, d.config_key)).BindBlob(first + 1, Seal(box, d.digest_password));
-  s.BindText(first + 2, d.pin_spki).BindText(first + 3, d.locked_reason);
-  s.BindInt(first + 4, d.last_seen_at).BindText(first + 5, d.last_seen_ip);
-  s.BindText(first + 6, d.last_user_agent).BindText(first + 7, d.firmware);
-  s.BindInt(first + 8, d.config_key_delivered_at).BindBlob(first + 9, Seal(box, d.admin_password));
-  s.BindInt(first + 10, d.engineer_window_ends);
-}
-
-Error TenantMissing(std::int64_t id) { return Error::NotFound(fmt::format("tenant {} does not exist", id)); }
-Error DeviceMissing(std::int64_t id) { return Error::NotFound(fmt::format("device {} does not exist", id)); }
-
-Status ValidateLine(const core::Line& line) {
-  if (line.index < 1) {
-    return Error::InvalidArgument(fmt::format("line index {} is invalid; lines start at 1", line.index));
-  }
-  if (line.port < 1 || line.port > 65535) {
-    return Error::InvalidArgument(fmt::format("line {} port {} is outside 1-65535", line.index, line.port));
-  }
-  return Ok();
 }
 
 }  // namespace
@@ -526,35 +352,7 @@ Result<std::vector<core::Line>> SqliteStore::ListLines(std::int64_t device_id) {
   std::lock_guard lock(mu_);
   PG_TRY(Statement s, db_.Prepare("SELECT " PG_LINE_COLUMNS " FROM lines WHERE device_id = ?1 ORDER BY idx"));
   s.BindInt(1, device_id);
-  return ReadAll<core::Line>(s, [this](const Statement& row) { return ReadLine(row); });
-}
-
-Result<core::Line> SqliteStore::ReadLine(const sqlite::Statement& row) const {
-  core::Line line;
-  line.device_id = row.Int(0);
-  line.index = static_cast<int>(row.Int(1));
-  line.display_name = row.Text(2);
-  line.user = row.Text(3);
-  line.auth_user = row.Text(4);
-  line.registrar = row.Text(5);
-  line.port = static_cast<int>(row.Int(6));
-  auto transport = core::ParseTransport(row.Text(7));
-  if (!transport) {
-    return Error::Internal(fmt::format("line {} of device {} has a corrupt transport", line.index, line.device_id));
-  }
-  line.transport = *transport;
-  if (auto sealed = row.Blob(8)) {
-    auto opened = box_.Open(*sealed);
-    if (!opened) {
-      return Error::Internal(
-          fmt::format("password of line {} of device {} cannot be decrypted; the master key does not "
-                      "match this database, or the row is corrupt",
-                      line.index, line.device_id));
-    }
-    line.password = std::move(*opened);
-  }
-  line.delivered_at = row.OptionalInt(9);
-  return line;
+  return ReadAll<core::Line>(s, [this](const Statement& row) { return rows::ReadLine(row, box_); });
 }
 
 Status SqliteStore::RemoveLine(std::int64_t device_id, int index) {
@@ -633,12 +431,24 @@ Result<std::vector<StoredAuditEvent>> SqliteStore::ListAudit(const std::string& 
   if (!mac.empty()) s.BindText(1, mac);
   s.BindInt(2, limit);
   return ReadAll<StoredAuditEvent>(
-      s, [](const Statement& row) -> Result<StoredAuditEvent> { return sqlite::ReadAuditRow(row); });
+      s, [](const Statement& row) -> Result<StoredAuditEvent> { return rows::ReadAuditRow(row); });
 }
 
 Result<int> SqliteStore::SchemaVersion() {
   std::lock_guard lock(mu_);
   return sqlite::CurrentSchemaVersion(db_);
+}
+
+Result<std::vector<schema::InvariantViolation>> SqliteStore::CheckInvariants() {
+  std::lock_guard lock(mu_);
+  // One snapshot for every query: a read transaction (WAL lets writers go on meanwhile).
+  PG_TRY_STATUS(db_.Exec("BEGIN DEFERRED"));
+  auto broken = schema::CheckInvariants([this](const char* sql) -> Result<std::vector<std::string>> {
+    PG_TRY(Statement s, db_.Prepare(sql));
+    return ReadAll<std::string>(s, [](const Statement& row) -> Result<std::string> { return row.Text(0); });
+  });
+  PG_TRY_STATUS(db_.Exec(broken ? "COMMIT" : "ROLLBACK"));
+  return broken;
 }
 
 // --- Lifecycle ---
@@ -656,7 +466,7 @@ Result<std::vector<core::Line>> SqliteStore::ClaimPasswords(std::int64_t device_
                                   "RETURNING " PG_LINE_COLUMNS));
   const std::string index_list = nlohmann::json(indexes).dump();
   s.BindInt(1, device_id).BindInt(2, now).BindText(3, index_list);
-  return ReadAll<core::Line>(s, [this](const Statement& row) { return ReadLine(row); });
+  return ReadAll<core::Line>(s, [this](const Statement& row) { return rows::ReadLine(row, box_); });
 }
 
 Result<std::vector<int>> SqliteStore::WipeDeliveredPasswords(std::int64_t device_id,
@@ -781,7 +591,9 @@ Result<bool> SqliteStore::EndEngineerWindow(std::int64_t device_id, std::int64_t
   std::lock_guard lock(mu_);
   PG_TRY(Statement s, db_.Prepare("UPDATE devices SET admin_password_enc = ?3, engineer_window_ends = NULL "
                                   "WHERE id = ?1 AND engineer_window_ends = ?2"));
-  s.BindInt(1, device_id).BindInt(2, window_end).BindBlob(3, Seal(box_, std::optional<std::string>(admin_password)));
+  s.BindInt(1, device_id)
+      .BindInt(2, window_end)
+      .BindBlob(3, rows::Seal(box_, std::optional<std::string>(admin_password)));
   PG_TRY_STATUS(s.Run());
   return s.Changes() > 0;
 }
@@ -842,7 +654,3 @@ Status SqliteStore::RemoveBan(const std::string& source) {
 }
 
 }  // namespace provgate::store
-
-#undef PG_TENANT_COLUMNS
-#undef PG_DEVICE_COLUMNS
-#undef PG_LINE_COLUMNS

@@ -72,6 +72,7 @@ class SqliteStore final : public Store {
 
   Result<int> SchemaVersion() override;
   std::uint64_t DataGeneration() override;
+  Result<std::vector<schema::InvariantViolation>> CheckInvariants() override;
 
   // The change counter's file beside the database `db`.
   static std::filesystem::path ChangeCounterPath(const std::filesystem::path& db);
@@ -85,7 +86,6 @@ class SqliteStore final : public Store {
   enum class ServerColumns : std::uint8_t { kKeep, kReplace };
   Status UpdateDeviceLocked(const core::Device& d, ServerColumns server_columns);
   Status UpsertLineLocked(const core::Line& line, const std::optional<std::vector<unsigned char>>& sealed);
-  Result<core::Line> ReadLine(const sqlite::Statement& row) const;
   Status InsertAuditLocked(const StoredAuditEvent& e);
 
   std::mutex mu_;

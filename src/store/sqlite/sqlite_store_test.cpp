@@ -16,7 +16,8 @@
 #include <thread>
 
 #include "crypto/random.hpp"
-#include "store/sqlite/migrations.hpp"
+#include "store/invariant_contract_test.hpp"
+#include "store/sqlite/migrate.hpp"
 #include "store/sqlite/test_support.hpp"
 #include "store/store_contract_test.hpp"
 
@@ -35,6 +36,7 @@ using test_support::TempDir;
 namespace contract {
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, StoreContract, ::testing::Types<SqliteFactory>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ProvenReadsContract, ::testing::Types<SqliteFactory>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, InvariantContract, ::testing::Types<SqliteFactory>);
 }  // namespace contract
 namespace {
 
@@ -165,6 +167,26 @@ TEST_F(SqliteStoreTest, UnparsableStoredRangesAreAnErrorNamingTheTenant) {
   EXPECT_EQ(store->GetTenant(tenant.id).value().ip_ranges, t.ip_ranges);
 }
 
+// Foreign keys hold only on connections that turn them on: rows another tool wrote behind
+// provgate's back, with SQLite's default, are what `db check` finds.
+TEST_F(SqliteStoreTest, CheckNamesRowsWhoseParentIsGone) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  RawDb raw(db_path_);
+  ASSERT_EQ(raw.Exec("INSERT INTO lines(device_id, idx, user, registrar, port, transport) "
+                     "VALUES (999, 1, 'u', 'r', 5060, 'udp')"),
+            SQLITE_OK);
+  ASSERT_EQ(raw.Exec("INSERT INTO devices(mac, vendor, model, tenant_id, state, created_at, updated_at) "
+                     "VALUES ('001565aabbce', 'yealink', 'T54W', 77, 'provisioned', 0, 0)"),
+            SQLITE_OK);
+  auto broken = store->CheckInvariants();
+  ASSERT_TRUE(broken) << broken.error().message;
+  std::map<std::string, std::vector<std::string>> rows;
+  for (const auto& v : *broken) rows[v.name] = v.rows;
+  EXPECT_EQ(rows["line-of-missing-device"], std::vector<std::string>{"device id 999 line 1"});
+  EXPECT_EQ(rows["device-of-missing-tenant"], std::vector<std::string>{"device 001565aabbce tenant 77"});
+}
+
 TEST_F(SqliteStoreTest, UsesWalJournalMode) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
@@ -225,7 +247,7 @@ TEST_F(SqliteStoreTest, ReopenIsIdempotentAndKeepsData) {
   for (int i = 0; i < 3; ++i) {
     auto store = OpenStore();
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->SchemaVersion().value(), sqlite::LatestSchemaVersion());
+    EXPECT_EQ(store->SchemaVersion().value(), schema::LatestSchemaVersion());
     if (i == 0) {
       ASSERT_TRUE(store->AddDevice(NewDevice("001565aabbcc")));
     }
@@ -233,7 +255,7 @@ TEST_F(SqliteStoreTest, ReopenIsIdempotentAndKeepsData) {
   }
   RawDb raw(db_path_);
   EXPECT_EQ(raw.Query("SELECT count(*) FROM schema_version"),
-            std::vector<std::string>{std::to_string(sqlite::Migrations().size())});
+            std::vector<std::string>{std::to_string(schema::Migrations().size())});
   EXPECT_EQ(raw.Query("SELECT applied_at FROM schema_version WHERE version = 1"),
             std::vector<std::string>{std::to_string(contract::kStartUnix)});
 }
@@ -323,7 +345,7 @@ TEST_F(SqliteStoreTest, RefusesDatabaseFromNewerVersion) {
   {
     RawDb raw(db_path_);
     const std::string sql = "INSERT INTO schema_version(version, description, applied_at) VALUES (" +
-                            std::to_string(sqlite::LatestSchemaVersion() + 1) + ", 'future', 0)";
+                            std::to_string(schema::LatestSchemaVersion() + 1) + ", 'future', 0)";
     ASSERT_EQ(raw.Exec(sql.c_str()), SQLITE_OK);
   }
   auto store = SqliteStore::Open(db_path_, Box(), clock_);

@@ -12,6 +12,7 @@
 
 #include "crypto/random.hpp"
 #include "crypto/secret_box.hpp"
+#include "store/sqlite/connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store_contract_test.hpp"
 
@@ -57,6 +58,12 @@ class SqliteFactory {
     return std::move(*store);
   }
   ManualClock& clock() { return clock_; }
+  // Raw SQL on the store's file through a connection of its own (foreign keys off, SQLite's
+  // default), behind the store's back.
+  Status Execute(const std::string& sql) {
+    PG_TRY(auto db, sqlite::Connection::Open(dir_.path() / "provgate.db"));
+    return db.Exec(sql.c_str());
+  }
   // The backend answers its own proven reads and takes its own audit records.
   ProvenReads& ProvenOver(Store& backend) { return backend; }
   AuditSink& AuditOver(Store& backend) { return backend; }

@@ -1,15 +1,25 @@
-#include "store/sqlite/migrations.hpp"
+#include "store/schema/steps.hpp"
 
 #include <fmt/format.h>
 
 #include <array>
+#include <regex>
+#include <string_view>
 
-namespace provgate::store::sqlite {
+namespace provgate::store::schema {
 namespace {
 
 // To change the schema, append a step; never edit a step that has shipped, because
-// databases in the field already ran it. A step that rebuilds a table (create new, copy,
-// drop old, rename) is safe: foreign keys are off while steps run and checked before commit.
+// databases in the field already ran it. Write a step in the SQL both engines read (see
+// RenderStep for the types each engine spells its own way); a statement only one engine
+// has (SQLite's triggers and json_extract, PostgreSQL's plpgsql) goes into a block of its
+// own:
+//   --@sqlite      lines for SQLite only, up to the next marker
+//   --@postgres    lines for PostgreSQL only, up to the next marker
+//   --@end         back to lines for both
+// A step that rebuilds a table (create new, copy, drop old, rename) is safe on SQLite:
+// foreign keys are off while its steps run and checked before commit.
+
 constexpr std::array kMigrations = {
     Migration{1, "tenants, devices, lines, audit", R"sql(
 CREATE TABLE tenants (
@@ -43,7 +53,7 @@ CREATE TABLE lines (
   device_id    INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
   idx          INTEGER NOT NULL CHECK (idx >= 1),
   display_name TEXT    NOT NULL DEFAULT '',
-  user         TEXT    NOT NULL,
+  "user"       TEXT    NOT NULL,
   auth_user    TEXT    NOT NULL DEFAULT '',
   registrar    TEXT    NOT NULL,
   port         INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
@@ -63,10 +73,19 @@ CREATE TABLE audit (
   json     TEXT    NOT NULL
 );
 CREATE INDEX audit_by_mac ON audit(mac, id);
+--@sqlite
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+--@postgres
+CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'audit is append-only'; END $$;
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+--@end
 )sql"},
     Migration{2, "lifecycle: password policy, delivery tracking, URL token hash", R"sql(
 ALTER TABLE tenants ADD COLUMN password_policy TEXT NOT NULL DEFAULT 'deliver-once'
@@ -160,11 +179,18 @@ ALTER TABLE devices DROP COLUMN digest_user;
 -- tenant (detail.tenant) get its id here; device records stay for platform operators only,
 -- since who held the device when they were written is not known.
 ALTER TABLE audit ADD COLUMN tenant_id INTEGER;
+--@sqlite
 DROP TRIGGER audit_no_update;
 UPDATE audit SET tenant_id = (SELECT id FROM tenants WHERE name = json_extract(audit.json, '$.detail.tenant'))
   WHERE json_extract(json, '$.detail.tenant') IS NOT NULL;
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+--@postgres
+ALTER TABLE audit DISABLE TRIGGER audit_no_update;
+UPDATE audit SET tenant_id = (SELECT id FROM tenants WHERE name = audit.json::jsonb #>> '{detail,tenant}')
+  WHERE audit.json::jsonb #>> '{detail,tenant}' IS NOT NULL;
+ALTER TABLE audit ENABLE TRIGGER audit_no_update;
+--@end
 CREATE INDEX audit_by_tenant ON audit(tenant_id, id);
 )sql"},
     Migration{9, "web portal users, recovery codes and sessions", R"sql(
@@ -213,48 +239,43 @@ constexpr bool VersionsAreContiguous() {
 }
 static_assert(VersionsAreContiguous(), "migration versions must be 1, 2, 3, ... in order");
 
-constexpr const char* kCreateSchemaVersion = R"sql(
-CREATE TABLE IF NOT EXISTS schema_version (
-  version     INTEGER PRIMARY KEY,
-  description TEXT    NOT NULL,
-  applied_at  INTEGER NOT NULL
-))sql";
+constexpr std::string_view kSqliteMarker = "--@sqlite";
+constexpr std::string_view kPostgresMarker = "--@postgres";
+constexpr std::string_view kEndMarker = "--@end";
 
-Status RefuseNewer(const Connection& db, int current) {
-  if (current <= LatestSchemaVersion()) return Ok();
-  return Error::FailedPrecondition(
-      fmt::format("database {} has schema version {}, but this provgate only knows versions up to {}; "
-                  "it was written by a newer provgate. Run that version, or restore a backup taken "
-                  "before the upgrade",
-                  db.path().string(), current, LatestSchemaVersion()));
-}
-
-Status ApplyStep(Connection& db, const Migration& m, std::int64_t now) {
-  PG_TRY(Transaction tx, Transaction::Begin(db));
-  // Re-read under the write lock: another process may have applied this step meanwhile.
-  PG_TRY(int current, CurrentSchemaVersion(db));
-  PG_TRY_STATUS(RefuseNewer(db, current));
-  if (current >= m.version) return Ok();
-  auto applied = db.Exec(m.sql);
-  if (!applied) {
-    return Error::Internal(
-        fmt::format("migration {} ({}) failed: {}", m.version, m.description, applied.error().message));
-  }
-  {
-    PG_TRY(Statement check, db.Prepare("PRAGMA foreign_key_check"));
-    PG_TRY(bool violation, check.Step());
-    if (violation) {
-      return Error::Internal(fmt::format("migration {} ({}) would leave rows violating a foreign key in table {}",
-                                         m.version, m.description, check.Text(0)));
+// The step's lines for `dialect`: the shared ones and those of the dialect's own blocks.
+std::string SelectLines(std::string_view sql, Dialect dialect) {
+  enum class Scope : std::uint8_t { kBoth, kSqlite, kPostgres };
+  Scope scope = Scope::kBoth;
+  std::string out;
+  while (!sql.empty()) {
+    const size_t eol = sql.find('\n');
+    const std::string_view line = sql.substr(0, eol == std::string_view::npos ? sql.size() : eol + 1);
+    sql.remove_prefix(line.size());
+    if (line.starts_with(kSqliteMarker)) {
+      scope = Scope::kSqlite;
+    } else if (line.starts_with(kPostgresMarker)) {
+      scope = Scope::kPostgres;
+    } else if (line.starts_with(kEndMarker)) {
+      scope = Scope::kBoth;
+    } else if (scope == Scope::kBoth || (scope == Scope::kSqlite && dialect == Dialect::kSqlite) ||
+               (scope == Scope::kPostgres && dialect == Dialect::kPostgres)) {
+      out.append(line);
     }
   }
-  {
-    PG_TRY(Statement record,
-           db.Prepare("INSERT INTO schema_version(version, description, applied_at) VALUES (?1, ?2, ?3)"));
-    record.BindInt(1, m.version).BindText(2, m.description).BindInt(3, now);
-    PG_TRY_STATUS(record.Run());
-  }
-  return tx.Commit();
+  return out;
+}
+
+// SQLite's spelling of the types, in PostgreSQL's: a rowid key becomes an identity column
+// (never reused, like AUTOINCREMENT), every INTEGER a 64-bit BIGINT (SQLite's INTEGER holds
+// 64 bits; unix times outgrow 32), a BLOB a BYTEA.
+std::string RenderTypesForPostgres(std::string sql) {
+  static const std::regex kRowidKey(R"(\bINTEGER PRIMARY KEY( AUTOINCREMENT)?)");
+  static const std::regex kInteger(R"(\bINTEGER\b)");
+  static const std::regex kBlob(R"(\bBLOB\b)");
+  sql = std::regex_replace(sql, kRowidKey, "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY");
+  sql = std::regex_replace(sql, kInteger, "BIGINT");
+  return std::regex_replace(sql, kBlob, "BYTEA");
 }
 
 }  // namespace
@@ -263,34 +284,28 @@ std::span<const Migration> Migrations() { return kMigrations; }
 
 int LatestSchemaVersion() { return kMigrations.back().version; }
 
-Result<int> CurrentSchemaVersion(Connection& db) {
-  PG_TRY(Statement stmt, db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
-  PG_TRY(bool row, stmt.Step());
-  if (!row) return Error::Internal("schema_version query returned no row");
-  const std::int64_t version = stmt.Int(0);
-  if (version < 0 || version > 1'000'000) {
-    return Error::Internal(fmt::format("database {} has a corrupt schema_version ({})", db.path().string(), version));
-  }
-  return static_cast<int>(version);
+std::string RenderStep(std::string_view sql, Dialect dialect) {
+  std::string lines = SelectLines(sql, dialect);
+  return dialect == Dialect::kPostgres ? RenderTypesForPostgres(std::move(lines)) : lines;
 }
 
-Status Migrate(Connection& db, std::int64_t now) { return MigrateTo(db, LatestSchemaVersion(), now); }
-
-Status MigrateTo(Connection& db, int version, std::int64_t now) {
-  PG_TRY_STATUS(db.Exec(kCreateSchemaVersion));
-  PG_TRY(int current, CurrentSchemaVersion(db));
-  PG_TRY_STATUS(RefuseNewer(db, current));
-  // Foreign keys must be off while steps run: dropping a parent table during a rebuild would
-  // otherwise cascade-delete its children. The pragma is a no-op inside a transaction, so it
-  // is set here, and each step runs foreign_key_check itself before committing.
-  PG_TRY_STATUS(db.Exec("PRAGMA foreign_keys = OFF"));
-  for (const Migration& m : kMigrations) {
-    if (m.version > current && m.version <= version) PG_TRY_STATUS(ApplyStep(db, m, now));
-  }
-  PG_TRY_STATUS(db.Exec("PRAGMA foreign_keys = ON"));
-  PG_TRY(std::string fk, db.QueryText("PRAGMA foreign_keys"));
-  if (fk != "1") return Error::Internal("SQLite refused to enable foreign key enforcement");
-  return Ok();
+std::string CreateSchemaVersionTable(Dialect dialect) {
+  return RenderStep(R"sql(
+CREATE TABLE IF NOT EXISTS schema_version (
+  version     INTEGER NOT NULL PRIMARY KEY,
+  description TEXT    NOT NULL,
+  applied_at  INTEGER NOT NULL
+))sql",
+                    dialect);
 }
 
-}  // namespace provgate::store::sqlite
+Status RefuseNewer(std::string_view database, int current) {
+  if (current <= LatestSchemaVersion()) return Ok();
+  return Error::FailedPrecondition(
+      fmt::format("database {} has schema version {}, but this provgate only knows versions up to {}; "
+                  "it was written by a newer provgate. Run that version, or restore a backup taken "
+                  "before the upgrade",
+                  database, current, LatestSchemaVersion()));
+}
+
+}  // namespace provgate::store::schema

@@ -1,0 +1,166 @@
+#include "store/postgres/postgres_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "store/invariant_contract_test.hpp"
+#include "store/postgres/migrate.hpp"
+#include "store/postgres/test_support.hpp"
+#include "store/schema/steps.hpp"
+#include "store/store_contract_test.hpp"
+
+namespace provgate::store {
+namespace contract {
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, StoreContract, ::testing::Types<test_support::PostgresFactory>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, ProvenReadsContract, ::testing::Types<test_support::PostgresFactory>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, InvariantContract, ::testing::Types<test_support::PostgresFactory>);
+}  // namespace contract
+namespace {
+
+using contract::NewDevice;
+using contract::NewLine;
+using contract::NewTenant;
+using test_support::PostgresFactory;
+
+class PostgresStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (const std::string why = factory_.SkipReason(); !why.empty()) GTEST_SKIP() << why;
+  }
+  PostgresFactory factory_;
+};
+
+TEST_F(PostgresStoreTest, MigratesToTheLatestStepOnceAcrossReopens) {
+  auto first = factory_.Open();
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->SchemaVersion().value(), schema::LatestSchemaVersion());
+  auto second = factory_.Open();
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(second->SchemaVersion().value(), schema::LatestSchemaVersion());
+  auto db = postgres::Connection::Open(factory_.schema().url());
+  ASSERT_TRUE(db) << db.error().message;
+  auto steps = db->Exec("SELECT COUNT(*) FROM schema_version");
+  ASSERT_TRUE(steps) << steps.error().message;
+  EXPECT_EQ((*steps)[0].Int(0), schema::LatestSchemaVersion());
+}
+
+TEST_F(PostgresStoreTest, AuditIsAppendOnly) {
+  auto store = factory_.Open();
+  ASSERT_NE(store, nullptr);
+  StoredAuditEvent e;
+  e.time = contract::kStartUnix;
+  e.kind = "request";
+  e.decision = "allow";
+  e.json = "{}";
+  ASSERT_TRUE(store->AppendAudit(e));
+  auto db = postgres::Connection::Open(factory_.schema().url());
+  ASSERT_TRUE(db) << db.error().message;
+  EXPECT_FALSE(db->Run("UPDATE audit SET reason = 'changed'"));
+  EXPECT_FALSE(db->Run("DELETE FROM audit"));
+}
+
+// Deliver-once across nodes: two stores on one database (two provgate nodes), many threads
+// each, all claiming the same line; exactly one claim returns it.
+TEST_F(PostgresStoreTest, ConcurrentClaimsOfTwoNodesDeliverALineExactlyOnce) {
+  auto node_a = factory_.Open();
+  auto node_b = factory_.Open();
+  ASSERT_NE(node_a, nullptr);
+  ASSERT_NE(node_b, nullptr);
+  auto tenant = node_a->AddTenant(NewTenant("acme")).value();
+  auto device = node_a->AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
+  ASSERT_TRUE(node_a->SetLine(NewLine(device.id, 1, "secret-1")));
+  std::atomic<int> delivered{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    PostgresStore& node = i % 2 == 0 ? *node_a : *node_b;
+    threads.emplace_back([&node, &delivered, &failed, id = device.id] {
+      auto claimed = node.ClaimPasswords(id, {1}, contract::kStartUnix);
+      if (!claimed) {
+        ++failed;
+        return;
+      }
+      for (const auto& line : *claimed) delivered += line.password == "secret-1" ? 1 : 100;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(delivered.load(), 1);
+}
+
+// Cache invalidation across nodes: a write through one node changes the other's
+// DataGeneration (its fleet cache re-reads), and the other's own reads do not.
+TEST_F(PostgresStoreTest, AWriteThroughOneNodeChangesTheOtherNodesGeneration) {
+  auto node_a = factory_.Open();
+  auto node_b = factory_.Open();
+  ASSERT_NE(node_a, nullptr);
+  ASSERT_NE(node_b, nullptr);
+  auto tenant = node_a->AddTenant(NewTenant("acme")).value();
+  auto device = node_a->AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
+  // Node b has seen a's writes so far once it has seen the last one.
+  const std::uint64_t before = node_b->DataGeneration();
+  ASSERT_TRUE(node_a->LockDevice(device.id, "misuse"));
+  EXPECT_TRUE(node_b->WaitForChange(before, std::chrono::seconds(10))) << "node b never heard of the lock";
+  EXPECT_EQ(node_b->FindDevice(device.mac).value().locked_reason, "misuse");
+}
+
+// A batch sent in one round trip (pipeline mode) reports its first failure and leaves the
+// connection usable, outside pipeline mode, with the transaction rolled back.
+TEST_F(PostgresStoreTest, AFailedBatchReportsItsFirstErrorAndLeavesTheConnectionUsable) {
+  auto db = postgres::Connection::Open(factory_.schema().url());
+  ASSERT_TRUE(db) << db.error().message;
+  ASSERT_TRUE(db->ExecScript("CREATE TABLE t (k BIGINT PRIMARY KEY)"));
+  std::vector<postgres::Params> batch(3);
+  batch[0].BindInt(1, 1);
+  batch[1].BindInt(1, 1);  // a duplicate key
+  batch[2].BindInt(1, 2);
+  {
+    auto tx = postgres::Transaction::Begin(*db);
+    ASSERT_TRUE(tx) << tx.error().message;
+    auto sent = db->RunEach("INSERT INTO t(k) VALUES ($1)", batch);
+    ASSERT_FALSE(sent);
+    EXPECT_EQ(db->violation(), postgres::Violation::kUnique);
+  }
+  auto count = db->Exec("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(count) << count.error().message;
+  EXPECT_EQ((*count)[0].Int(0), 0);
+  batch.erase(batch.begin() + 1);
+  ASSERT_TRUE(db->RunEach("INSERT INTO t(k) VALUES ($1)", batch));
+  EXPECT_EQ(db->Exec("SELECT COUNT(*) FROM t").value()[0].Int(0), 2);
+}
+
+// A server that ends every session (a restart, a failover) costs no failed call: the pool
+// finds its idle connections closed and opens new ones.
+TEST_F(PostgresStoreTest, ThePoolReconnectsAfterTheServerEndedItsSessions) {
+  auto store = factory_.Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->AddTenant(NewTenant("acme")));
+  postgres::Connection& admin = factory_.schema().admin();
+  const std::string others =
+      " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+      "AND backend_type = 'client backend'";
+  auto ended = admin.Exec("SELECT COUNT(pg_terminate_backend(pid))" + others);
+  ASSERT_TRUE(ended) << ended.error().message;
+  ASSERT_GE((*ended)[0].Int(0), 2);  // the pool's connection and the change listener
+  // Terminating is a signal: wait, by asking the server, until those sessions are gone.
+  std::int64_t left = -1;
+  for (int i = 0; i < 100'000 && left != 0; ++i) left = admin.Exec("SELECT COUNT(*)" + others).value()[0].Int(0);
+  ASSERT_EQ(left, 0);
+  auto found = store->FindTenant("acme");
+  EXPECT_TRUE(found) << found.error().message;
+  EXPECT_TRUE(store->AddTenant(NewTenant("globex")));
+}
+
+TEST_F(PostgresStoreTest, AnUnreachableServerIsUnavailableWithoutItsPassword) {
+  auto store = PostgresStore::Open("postgresql://provgate:hunter2@127.0.0.1:1/none?connect_timeout=2", 2,
+                                   test_support::Box(), factory_.clock());
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(store.error().message.find("hunter2"), std::string::npos) << store.error().message;
+}
+
+}  // namespace
+}  // namespace provgate::store

@@ -147,5 +147,44 @@ TEST_F(AccountsTest, TenantRoleRules) {
   EXPECT_FALSE(accounts_->AddUser("<b>", "support", "", kPassword, "test"));
 }
 
+TEST_F(AccountsTest, EnrolmentTakesEffectOnlyWhenConfirmedWithPasswordAndANewCode) {
+  const auto user = *users_->FindUser("ann");
+  const PortalUser ann{user.id, "ann", service::Role::kAdmin, std::nullopt};
+  const auto e = accounts_->StartEnrolment(ann).value();
+  EXPECT_NE(e.otpauth_uri.find("secret=" + e.secret), std::string::npos);
+  EXPECT_EQ(e.pending.find(e.secret), std::string::npos);  // sealed, not the secret itself
+  const auto fresh = Base32Decode(e.secret).value();
+  const std::int64_t step = ToUnix(clock_.Now()) / kTotpStepSeconds;
+  // Nothing changed yet: the old secret still signs in.
+  EXPECT_FALSE(accounts_->ConfirmEnrolment(ann, e.pending, "wrong password!", TotpCode(fresh, step)).value());
+  EXPECT_FALSE(accounts_->ConfirmEnrolment(ann, e.pending, kPassword, Code()).value());  // the old secret's code
+  EXPECT_FALSE(accounts_->ConfirmEnrolment(ann, "AAAA" + e.pending, kPassword, TotpCode(fresh, step)).value());
+  ASSERT_TRUE(accounts_->ConfirmEnrolment(ann, e.pending, kPassword, TotpCode(fresh, step)).value());
+  // The confirming code is spent; the old secret no longer works, the new one does.
+  EXPECT_FALSE(accounts_->SignIn("ann", kPassword, TotpCode(fresh, step)).value().user);
+  clock_.Set(clock_.Now() + std::chrono::seconds(kTotpStepSeconds));
+  EXPECT_FALSE(accounts_->SignIn("ann", kPassword, Code()).value().user);
+  EXPECT_TRUE(accounts_->SignIn("ann", kPassword, TotpCode(fresh, step + 1)).value().user);
+  const auto stored = users_->FindUser("ann").value();
+  EXPECT_EQ(box_.Open(stored.totp_secret_enc).value(), std::string(fresh.begin(), fresh.end()));
+}
+
+TEST_F(AccountsTest, EnrolmentRefusesAnotherUsersOrAnExpiredPendingSecret) {
+  auto bob_added = accounts_->AddUser("bob", "admin", "", kPassword, "test").value();
+  const auto ann_id = users_->FindUser("ann")->id;
+  const PortalUser ann{ann_id, "ann", service::Role::kAdmin, std::nullopt};
+  const auto e = accounts_->StartEnrolment(ann).value();
+  const auto fresh = Base32Decode(e.secret).value();
+  // Bob cannot take Ann's pending secret as his.
+  EXPECT_FALSE(accounts_
+                   ->ConfirmEnrolment(bob_added.user, e.pending, kPassword,
+                                      TotpCode(fresh, ToUnix(clock_.Now()) / kTotpStepSeconds))
+                   .value());
+  clock_.Set(clock_.Now() + std::chrono::seconds(AccountOptions{}.enrolment_seconds + 60));
+  EXPECT_FALSE(
+      accounts_->ConfirmEnrolment(ann, e.pending, kPassword, TotpCode(fresh, ToUnix(clock_.Now()) / kTotpStepSeconds))
+          .value());
+}
+
 }  // namespace
 }  // namespace provgate::portal

@@ -212,6 +212,10 @@ ApiResponse Portal::DevicePage(Request& r, const std::string& mac, std::string_v
   }
   if (api::RoleAllows(s.user.role, Permission::kDeviceWrite)) {
     ActionForm(h, d.mac.str(), "repin", "Forget certificate pin", s.csrf_token, "");
+    ActionForm(h, d.mac.str(), "credential-token", "Issue a new URL token", s.csrf_token, "");
+    ActionForm(h, d.mac.str(), "credential-digest", "Issue a new digest password", s.csrf_token, "");
+    ActionForm(h, d.mac.str(), "credential-token-revoke", "Revoke the URL token", s.csrf_token, "");
+    ActionForm(h, d.mac.str(), "credential-digest-revoke", "Revoke the digest password", s.csrf_token, "");
     ActionForm(h, d.mac.str(), "retire", "Retire", s.csrf_token, "Retire this device? It will get nothing any more.");
   }
   h.Raw(

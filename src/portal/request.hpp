@@ -19,6 +19,7 @@ struct Portal::Request {
   std::string path;  // the target without its query, for audit records
   api::Target target;
   std::map<std::string, std::string> form;  // a POST's fields
+  std::string_view upload;                  // a multipart POST's "file" part (a view into http.body)
   std::optional<Session> session;
 };
 

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 
 #include "api/api.hpp"
@@ -128,6 +130,62 @@ ApiResponse Portal::EngineerPassword(Request& r, const std::string& mac) {
       .Raw("). Its first config fetch after <b id=\"engineer-window-ends\">")
       .Text(When(issued->window_ends))
       .Raw("</b> sets a new password that nobody is shown.");
+  return DevicePage(r, mac, notice.Take());
+}
+
+namespace {
+
+struct CredentialAction {
+  std::string_view action;  // the URL's last segment
+  service::CredentialKind kind;
+  bool issue;  // or revoke
+  std::string_view what;
+};
+
+constexpr std::array<CredentialAction, 4> kCredentialActions = {{
+    {"credential-token", service::CredentialKind::kUrlToken, true, "URL token"},
+    {"credential-token-revoke", service::CredentialKind::kUrlToken, false, "URL token"},
+    {"credential-digest", service::CredentialKind::kDigestPassword, true, "digest password"},
+    {"credential-digest-revoke", service::CredentialKind::kDigestPassword, false, "digest password"},
+}};
+
+}  // namespace
+
+ApiResponse Portal::Credential(Request& r, const std::string& mac, const std::string& action) {
+  const Session& s = *r.session;
+  const auto scope = ScopeId(s);
+  const std::string actor = s.user.actor();
+  const auto* found = std::find_if(kCredentialActions.begin(), kCredentialActions.end(),
+                                   [&](const CredentialAction& a) { return a.action == action; });
+  if (found == kCredentialActions.end()) return ErrorPage(r, 404, "No such action.");
+  const std::string what = fmt::format("portal {} {}", found->issue ? "issue" : "revoke", found->what);
+  if (!api::RoleAllows(s.user.role, Permission::kDeviceWrite)) {
+    Audit(r, actor, what + " refused: role", 403, "", scope, audit::Durability::kWindowed);
+    return ErrorPage(r, 403, "Your role may not do this.");
+  }
+  auto admin = AdminFor(deps_, s);
+  Html notice;
+  Status done = Ok();
+  if (found->issue) {
+    auto secret = admin->IssueCredential(mac, found->kind);
+    if (secret) {
+      notice.Raw("New ")
+          .Text(found->what)
+          .Raw(" (shown once; the old one stopped working): <code id=\"new-credential\">")
+          .Text(*secret)
+          .Raw("</code>");
+    }
+    done = secret ? Ok() : Status(secret.error());
+  } else {
+    done = admin->RevokeCredential(mac, found->kind);
+    if (done) notice.Raw("Revoked the ").Text(found->what).Raw(".");
+  }
+  if (!done) {
+    const int status = api::StatusOf(done.error().code);
+    Audit(r, actor, what + " refused", status, status == 404 ? "" : mac, scope, audit::Durability::kWindowed);
+    return ErrorPage(r, status, status == 404 ? "No such device." : done.error().message);
+  }
+  Audit(r, actor, what, 200, mac, scope, audit::Durability::kDurable);
   return DevicePage(r, mac, notice.Take());
 }
 

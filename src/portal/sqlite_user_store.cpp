@@ -111,6 +111,17 @@ Result<bool> SqliteUserStore::AcceptTotpStep(std::int64_t user_id, std::int64_t 
   return s.Changes() == 1;
 }
 
+Status SqliteUserStore::ReplaceTotpSecret(std::int64_t user_id, const std::vector<unsigned char>& sealed,
+                                          std::int64_t accepted_step) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("UPDATE portal_users SET totp_secret_enc = ?2, totp_last_step = ?3, "
+                                  "failed_codes = 0 WHERE id = ?1"));
+  s.BindInt(1, user_id).BindBlob(2, sealed).BindInt(3, accepted_step);
+  PG_TRY_STATUS(s.Run());
+  if (s.Changes() != 1) return Error::NotFound("no such user");
+  return Ok();
+}
+
 Result<bool> SqliteUserStore::UseRecoveryCode(std::int64_t user_id, const std::string& hash) {
   std::lock_guard lock(mu_);
   PG_TRY(auto tx, store::sqlite::Transaction::Begin(db_));

@@ -52,6 +52,11 @@ class UserStore {
   // Counts a wrong second factor; at `max_failures` the user is locked until `lock_until`
   // and the count starts again. Returns the count after this failure (0 when it locked).
   virtual Result<int> CountCodeFailure(std::int64_t user_id, int max_failures, std::int64_t lock_until) = 0;
+  // Replaces the user's sealed TOTP secret; `accepted_step` (the step of the code that
+  // confirmed it) becomes the last accepted step, and the failure count is cleared.
+  // kNotFound for an unknown user.
+  virtual Status ReplaceTotpSecret(std::int64_t user_id, const std::vector<unsigned char>& sealed,
+                                   std::int64_t accepted_step) = 0;
 
   virtual Status AddSession(const SessionRecord& session) = 0;
   virtual Result<SessionRecord> FindSession(const std::string& id_hash) = 0;  // kNotFound

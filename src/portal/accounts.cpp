@@ -92,28 +92,44 @@ Result<NewUser> Accounts::AddUser(const std::string& name, const std::string& ro
     r.tenant_name = t.name;
   }
   PG_TRY(r.password_hash, HashPassword(password));
-  const auto secret = crypto::RandomBytes(kTotpSecretBytes);
-  const std::string secret_text(secret.begin(), secret.end());
-  r.totp_secret_enc = box_.Seal(secret_text);
+  PG_TRY(auto factor, NewSecondFactor(name));
+  r.totp_secret_enc = std::move(factor.sealed);
   r.created_by = actor;
   r.created_at = ToUnix(clock_.Now());
-  NewUser out;
-  std::vector<std::string> hashes;
-  for (size_t i = 0; i < kRecoveryCodes; ++i) {
-    PG_TRY(std::string code, crypto::RandomPassword(10, kRecoveryAlphabet));
-    hashes.push_back(crypto::Sha256Hex(code));
-    out.recovery_codes.push_back(code.substr(0, 5) + "-" + code.substr(5));
-  }
-  PG_TRY(auto stored, users_.AddUser(r, hashes));
+  PG_TRY(auto stored, users_.AddUser(r, factor.recovery_hashes));
   stored.tenant_name = r.tenant_name;
+  NewUser out;
   PG_TRY(out.user, ToPortalUser(stored));
-  out.totp_secret = Base32Encode(secret);
-  out.otpauth_uri = OtpauthUri(kIssuer, name, secret);
+  out.totp_secret = std::move(factor.shown.totp_secret);
+  out.otpauth_uri = std::move(factor.shown.otpauth_uri);
+  out.recovery_codes = std::move(factor.shown.recovery_codes);
   nlohmann::json detail = {{"user", name}, {"role", r.role}};
   if (!r.tenant_name.empty()) detail["tenant"] = r.tenant_name;
   audit::AuditRecord rec = audit::InfoRecord(clock_.Now(), "admin", actor, "portal user added", "", std::move(detail));
   rec.tenant_id = r.tenant_id.value_or(0);
   PG_TRY_STATUS(audit_.Write(rec, audit::Durability::kDurable));
+  return out;
+}
+
+Result<Accounts::SecondFactor> Accounts::NewSecondFactor(std::string_view name) const {
+  const auto secret = crypto::RandomBytes(kTotpSecretBytes);
+  SecondFactor f;
+  f.sealed = box_.Seal(std::string(secret.begin(), secret.end()));
+  for (size_t i = 0; i < kRecoveryCodes; ++i) {
+    PG_TRY(std::string code, crypto::RandomPassword(10, kRecoveryAlphabet));
+    f.recovery_hashes.push_back(crypto::Sha256Hex(code));
+    f.shown.recovery_codes.push_back(code.substr(0, 5) + "-" + code.substr(5));
+  }
+  f.shown.totp_secret = Base32Encode(secret);
+  f.shown.otpauth_uri = OtpauthUri(kIssuer, name, secret);
+  return f;
+}
+
+Result<NewUser> Accounts::ResetSecondFactor(const UserRecord& user) {
+  PG_TRY(auto factor, NewSecondFactor(user.name));
+  PG_TRY_STATUS(users_.ResetSecondFactor(user.id, factor.sealed, factor.recovery_hashes));
+  NewUser out = std::move(factor.shown);
+  PG_TRY(out.user, ToPortalUser(user));
   return out;
 }
 

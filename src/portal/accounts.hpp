@@ -113,6 +113,10 @@ class Accounts {
   Result<bool> ConfirmEnrolment(const PortalUser& user, std::string_view pending, std::string_view password,
                                 std::string_view code);
 
+  // A new TOTP secret and ten new recovery codes for `user` (returned once) in place of the
+  // old ones; every session of the user ends. Audits nothing (the caller does).
+  Result<NewUser> ResetSecondFactor(const UserRecord& user);
+
   // The live session of `session_id` (and records its use); kNotFound for an unknown,
   // malformed or expired id (an expired session is deleted).
   Result<Session> Resume(std::string_view session_id);
@@ -124,6 +128,13 @@ class Accounts {
   static std::string CsrfToken(std::string_view session_id);
 
  private:
+  // A fresh TOTP secret (sealed, and as shown) and recovery codes (hashed, and as shown).
+  struct SecondFactor {
+    std::vector<unsigned char> sealed;
+    std::vector<std::string> recovery_hashes;
+    NewUser shown;  // user left empty
+  };
+  Result<SecondFactor> NewSecondFactor(std::string_view name) const;
   Result<PortalUser> ToPortalUser(const UserRecord& r) const;
   Result<std::string> NewSession(std::int64_t user_id, std::int64_t now);
 

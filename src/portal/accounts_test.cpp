@@ -186,5 +186,36 @@ TEST_F(AccountsTest, EnrolmentRefusesAnotherUsersOrAnExpiredPendingSecret) {
           .value());
 }
 
+TEST_F(AccountsTest, ResetSecondFactorReplacesSecretAndCodesAndEndsSessions) {
+  auto signed_in = accounts_->SignIn("ann", kPassword, Code()).value();
+  ASSERT_TRUE(signed_in.user);
+  const auto reset = accounts_->ResetSecondFactor(users_->FindUser("ann").value()).value();
+  EXPECT_EQ(reset.recovery_codes.size(), kRecoveryCodes);
+  EXPECT_FALSE(accounts_->Resume(signed_in.session_id));
+  EXPECT_FALSE(accounts_->SignIn("ann", kPassword, recovery_[0]).value().user);
+  clock_.Set(clock_.Now() + std::chrono::seconds(kTotpStepSeconds));
+  EXPECT_FALSE(accounts_->SignIn("ann", kPassword, Code()).value().user);
+  const auto fresh = Base32Decode(reset.totp_secret).value();
+  EXPECT_TRUE(
+      accounts_->SignIn("ann", kPassword, TotpCode(fresh, ToUnix(clock_.Now()) / kTotpStepSeconds)).value().user);
+  EXPECT_TRUE(accounts_->SignIn("ann", kPassword, reset.recovery_codes[0]).value().user);
+}
+
+TEST_F(AccountsTest, UsersAreListedByTenantLockedAndRemoved) {
+  store_->AddTenant(core::Tenant{.name = "acme", .display_name = "Acme"}).value();
+  ASSERT_TRUE(accounts_->AddUser("tom", "tenant-admin", "acme", kPassword, "test"));
+  EXPECT_EQ(users_->ListUsers(std::nullopt).value().size(), 2U);
+  const auto tenant_users = users_->ListUsers(users_->FindUser("tom")->tenant_id).value();
+  ASSERT_EQ(tenant_users.size(), 1U);
+  EXPECT_EQ(tenant_users[0].tenant_name, "acme");
+  const auto tom = users_->FindUser("tom").value();
+  ASSERT_TRUE(users_->SetLockedUntil(tom.id, ToUnix(clock_.Now()) + 60));
+  EXPECT_EQ(users_->FindUser("tom")->locked_until, ToUnix(clock_.Now()) + 60);
+  ASSERT_TRUE(users_->DeleteUser(tom.id));
+  EXPECT_FALSE(users_->FindUser("tom"));
+  EXPECT_FALSE(users_->DeleteUser(tom.id));
+  EXPECT_FALSE(users_->SetLockedUntil(tom.id, 0));
+}
+
 }  // namespace
 }  // namespace provgate::portal

@@ -34,7 +34,8 @@ std::string Page(std::string_view title, std::string_view user, std::string_view
          "<nav><a href=\"/portal/overview\" id=\"nav-overview\">Overview</a> <a href=\"/portal/devices\">Devices</a> "
          "<a href=\"/portal/import\" id=\"nav-import\">Import</a> "
          "<a href=\"/portal/audit\" id=\"nav-audit\">Audit</a> <a href=\"/portal/bans\" "
-         "id=\"nav-bans\">Bans</a></nav><div class=\"who\">Signed in as <b id=\"who\">")
+         "id=\"nav-bans\">Bans</a> <a href=\"/portal/users\" id=\"nav-users\">Users</a></nav><div class=\"who\">Signed "
+         "in as <b id=\"who\">")
         .Text(user)
         .Raw(
             "</b> <a href=\"/portal/account/totp\" id=\"nav-totp\">Authenticator</a> <form method=\"post\" "

@@ -182,6 +182,9 @@ ApiResponse Portal::Route(Request& r) {
   if (post && seg.size() == 3 && seg[1] == "bans") return BanAction(r, seg[2]);
   if (!post && seg.size() == 2 && seg[1] == "audit") return AuditSearch(r);
   if (seg.size() == 2 && seg[1] == "import") return post ? Import(r) : ImportForm(r);
+  if (!post && seg.size() == 2 && seg[1] == "users") return UsersPage(r, "");
+  if (post && seg.size() == 3 && seg[1] == "users" && seg[2] == "add") return AddUser(r);
+  if (post && seg.size() == 4 && seg[1] == "users") return UserAction(r, seg[2], seg[3]);
   if (seg.size() == 3 && seg[1] == "account" && seg[2] == "totp") return post ? ConfirmTotp(r) : TotpEnrolment(r, "");
   if (!post && seg.size() == 3 && seg[1] == "devices") return DevicePage(r, seg[2], "");
   if (post && seg.size() == 4 && seg[1] == "devices" && seg[3] == "reveal") return RevealLine(r, seg[2]);

@@ -91,6 +91,11 @@ class Portal final : public api::Surface {
   // (account_page.cpp).
   api::ApiResponse TotpEnrolment(Request& r, std::string_view error);
   api::ApiResponse ConfirmTotp(Request& r);
+  // User management (users_page.cpp): the list with its actions and the add form; a new
+  // user's or a reset second factor's secrets shown once (`notice_html` is portal markup).
+  api::ApiResponse UsersPage(Request& r, std::string_view notice_html);
+  api::ApiResponse AddUser(Request& r);
+  api::ApiResponse UserAction(Request& r, const std::string& id, const std::string& action);
   // The CSV device import: the upload form and its result page (import_page.cpp).
   api::ApiResponse ImportForm(Request& r);
   api::ApiResponse Import(Request& r);

@@ -58,6 +58,17 @@ class UserStore {
   virtual Status ReplaceTotpSecret(std::int64_t user_id, const std::vector<unsigned char>& sealed,
                                    std::int64_t accepted_step) = 0;
 
+  // Every user (tenant_id nullopt) or only that tenant's, by name.
+  virtual Result<std::vector<UserRecord>> ListUsers(std::optional<std::int64_t> tenant_id) = 0;
+  // Sets the user's locked_until (unix seconds; 0 lifts a lock). kNotFound for an unknown user.
+  virtual Status SetLockedUntil(std::int64_t user_id, std::int64_t until) = 0;
+  // Deletes the user with its recovery codes and sessions. kNotFound for an unknown user.
+  virtual Status DeleteUser(std::int64_t user_id) = 0;
+  // In one transaction: a new sealed TOTP secret (no step accepted yet), these recovery codes
+  // in place of every old one, no session, no failure count. kNotFound for an unknown user.
+  virtual Status ResetSecondFactor(std::int64_t user_id, const std::vector<unsigned char>& sealed,
+                                   const std::vector<std::string>& recovery_hashes) = 0;
+
   virtual Status AddSession(const SessionRecord& session) = 0;
   virtual Result<SessionRecord> FindSession(const std::string& id_hash) = 0;  // kNotFound
   virtual Status TouchSession(const std::string& id_hash, std::int64_t now) = 0;

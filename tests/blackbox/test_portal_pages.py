@@ -285,3 +285,96 @@ def test_the_authenticator_is_re_enrolled_only_after_confirmation(server):
     assert secret not in server.audit_bytes().decode()
     for db in server.dir.glob("provgate.db*"):
         assert secret.encode() not in db.read_bytes(), db
+
+
+def added_user(page):
+    """The User of a page that shows a new user's secrets once, and its initial password."""
+    from portal_client import User
+    name = re.search(r'id="new-user-name">([^<]+)<', page).group(1)
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
+    uri = re.search(r'id="otpauth-uri">([^<]+)<', page).group(1).replace("&amp;", "&")
+    codes = re.findall(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>", page)
+    password = re.search(r'id="new-password">([^<]+)<', page)
+    return User(name, secret, uri, codes), password.group(1) if password else None
+
+
+def action_path(page, action, name):
+    return re.search(rf'<form method="post" action="([^"]+)"><input type="hidden" name="csrf" value="[0-9a-f]+">'
+                     rf'<button type="submit" id="{action}-{name}">', page).group(1)
+
+
+def test_an_admin_adds_disables_resets_and_removes_users(server):
+    admin = signed_in(server, add_user(server, "olivia", "admin"))
+    page = admin.page("/portal/users")
+    csrf = admin.csrf(page)
+    assert admin.post("/portal/users/add", {"name": "una", "role": "support"}).status_code == 403
+    r = admin.post("/portal/users/add", {"csrf": csrf, "name": "una", "role": "support"})
+    assert r.status_code == 200, r.text
+    una, password = added_user(r.text)
+    assert una.name == "una" and len(password) == 20 and len(una.recovery) == 10
+    assert una.otpauth.startswith("otpauth://totp/provgate:una?") and '<div class="qr" id="qr"><svg' in r.text
+    assert password not in server.audit_bytes().decode() and una.secret not in server.audit_bytes().decode()
+    server.last_audit(reason="portal user added: una", actor="portal:olivia")
+    session = Portal(server)
+    assert session.sign_in(una, password=password).status_code == 303
+    assert session.get("/portal/devices").status_code == 200
+
+    # Disable: her session ends and she cannot sign in; enable lets her in again.
+    r = admin.post(action_path(r.text, "disable", "una"), {"csrf": csrf})
+    assert r.status_code == 200 and "Done: disable una." in r.text and ">disabled<" in r.text
+    assert session.get("/portal/devices").status_code == 303
+    from portal_client import totp
+    assert Portal(server).sign_in(una, password=password, code=totp(una.secret, 1)).status_code == 401
+    r = admin.post(action_path(r.text, "enable", "una"), {"csrf": csrf})
+    assert r.status_code == 200 and "Done: enable una." in r.text
+    assert session.sign_in(una, password=password, code=totp(una.secret, 1)).status_code == 303
+
+    # Reset the second factor: a new secret and codes, shown once; the old ones stop working.
+    r = admin.post(action_path(r.text, "reset-2fa", "una"), {"csrf": csrf})
+    assert r.status_code == 200
+    fresh, none = added_user(r.text)
+    assert none is None and fresh.secret != una.secret and set(fresh.recovery).isdisjoint(una.recovery)
+    assert session.get("/portal/devices").status_code == 303  # sessions ended
+    assert Portal(server).sign_in(una, password=password, code=una.recovery[0]).status_code == 401
+    assert Portal(server).sign_in(fresh, password=password).status_code == 303
+    server.last_audit(reason="portal user reset-2fa: una", actor="portal:olivia")
+
+    r = admin.post(action_path(r.text, "remove", "una"), {"csrf": csrf})
+    assert r.status_code == 200 and "Done: remove una." in r.text and "<td>una</td>" not in r.text
+    assert Portal(server).sign_in(fresh, password=password).status_code == 401
+    # Not on one's own account; an unknown user is 404.
+    me = re.search(r"<tr><td>olivia</td>.*?</tr>", r.text).group(0)
+    assert "<form" not in me
+    assert admin.post("/portal/users/999999/remove", {"csrf": csrf}).status_code == 404
+    assert admin.post("/portal/users/add", {"csrf": csrf, "name": PAYLOAD, "role": "support"}).status_code == 400
+
+
+def test_a_tenant_admin_manages_only_its_tenants_users(server):
+    server.cli("tenant", "add", "other", "--display-name", "Other Ltd")
+    add_user(server, "otto", "tenant-admin", tenant="other")
+    add_user(server, "olivia", "admin")
+    tina = add_user(server, "tina", "tenant-admin", tenant="demo")
+    p = signed_in(server, tina)
+    page = p.page("/portal/users")
+    csrf = p.csrf(page)
+    assert "<td>tina</td>" in page and "otto" not in page and "olivia" not in page
+    assert 'value="admin"' not in page and 'name="tenant"' not in page
+    # The form's tenant is ignored: the user joins the tenant-admin's own tenant.
+    r = p.post("/portal/users/add", {"csrf": csrf, "name": "tim", "role": "auditor", "tenant": "other"})
+    assert r.status_code == 200, r.text
+    assert re.search(r"<tr><td>tim</td><td>auditor</td><td>demo</td>", r.text)
+    assert p.post("/portal/users/add", {"csrf": csrf, "name": "ada", "role": "admin"}).status_code == 400
+    # Another tenant's user and a platform user answer as absent ones, for every action.
+    admin = signed_in(server, add_user(server, "olivia2", "admin"))
+    listing = admin.page("/portal/users")
+    for name in ("otto", "olivia"):
+        for action in ("disable", "reset-2fa", "remove"):
+            path = action_path(listing, action, name)
+            assert p.post(path, {"csrf": csrf}).status_code == 404, (name, action)
+    assert p.post(action_path(listing, "disable", "tina").replace("disable", "remove"),
+                  {"csrf": csrf}).status_code == 400  # her own account
+    support = signed_in(server, add_user(server, "sam", "support"))
+    refused = support.get("/portal/users")
+    assert refused.status_code == 403
+    assert support.post(action_path(listing, "remove", "otto"), {"csrf": support.csrf(refused.text)}).status_code == 403
+    assert "<td>otto</td>" in admin.page("/portal/users")

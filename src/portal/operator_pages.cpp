@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <charconv>
 
 #include "api/api.hpp"
 #include "api/problem.hpp"
@@ -65,13 +64,6 @@ void AddBanForm(Html& h, const Session& s) {
           "<button type=\"submit\" id=\"ban-add\">Ban</button></form>");
 }
 
-std::optional<int> Minutes(const std::string& text) {
-  int n = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > kMaxBanMinutes) return std::nullopt;
-  return n;
-}
-
 // The query's non-empty parameters, a bare date (YYYY-MM-DD) in since/until read as its
 // midnight UTC, ready for api::QueryReader.
 std::vector<std::pair<std::string, std::string>> AuditParams(const api::Target& t) {
@@ -84,10 +76,8 @@ std::vector<std::pair<std::string, std::string>> AuditParams(const api::Target& 
 }
 
 std::string Param(const api::Target& t, std::string_view name) {
-  for (const auto& [k, v] : t.query) {
-    if (k == name) return v;
-  }
-  return "";
+  const auto* v = QueryValue(t, name);
+  return v != nullptr ? *v : "";
 }
 
 void AuditFilters(Html& h, const api::Target& t, const Session& s) {
@@ -126,6 +116,47 @@ void AuditRow(Html& h, const store::StoredAuditEvent& e) {
   h.Raw("</td></tr>");
 }
 
+// The rows of one page from `reader`, those of `kind` only when it is set: up to
+// kAuditPageRows. Returns the id the next page starts below, 0 when this is the last page.
+Result<std::int64_t> AuditTable(Html& h, service::AuditPageReader& reader, const std::string& kind) {
+  h.Raw(
+      "<table id=\"audit\"><thead><tr><th>Time</th><th>Kind</th><th>Decision</th><th>Device</th><th>Actor</th>"
+      "<th>Peer</th><th>What</th></tr></thead><tbody>");
+  int shown = 0;
+  std::int64_t next = 0;  // ids start at 1
+  for (bool more = true; more;) {
+    PG_TRY(auto batch, reader.Next());
+    more = !batch.empty();
+    for (const auto& e : batch) {
+      if (shown == kAuditPageRows) {
+        more = false;
+        break;
+      }
+      next = e.id;
+      if (!kind.empty() && e.kind != kind) continue;
+      AuditRow(h, e);
+      ++shown;
+    }
+  }
+  h.Raw("</tbody></table>");
+  if (shown == 0) h.Raw("<p id=\"no-records\">No record matches.</p>");
+  // A full page, or a scan that stopped at its limit, continues below the last record read.
+  return shown < kAuditPageRows && !reader.next_cursor() ? 0 : next;
+}
+
+// The link to the next page: the same filters, the cursor `next`.
+void OlderLink(Html& h, const api::Target& t, std::int64_t next) {
+  std::string href = "/portal/audit?";
+  for (const auto& [k, v] : t.query) {
+    if (k == "cursor" || v.empty()) continue;
+    href += k + "=";
+    AppendPercentEncoded(href, v);
+    href += "&";
+  }
+  href += "cursor=" + std::to_string(next);
+  h.Raw("<p><a").Attr("href", href).Attr("id", "audit-next").Raw(">Older records</a></p>");
+}
+
 }  // namespace
 
 ApiResponse Portal::BansPage(Request& r, std::string_view notice) {
@@ -158,10 +189,10 @@ ApiResponse Portal::BanAction(Request& r, const std::string& action) {
   if (action == "lift") {
     done = admin->RemoveBan(source);
   } else {
-    const auto minutes = Minutes(r.form["minutes"]);
+    const auto minutes = WholeNumber(r.form["minutes"], 1, kMaxBanMinutes);
     if (!minutes) return ErrorPage(r, 400, fmt::format("Minutes: a whole number from 1 to {}.", kMaxBanMinutes));
     if (r.form["reason"].size() > 200) return ErrorPage(r, 400, "The reason is longer than 200 characters.");
-    auto ban = admin->AddBan(source, *minutes, r.form["reason"]);
+    auto ban = admin->AddBan(source, static_cast<int>(*minutes), r.form["reason"]);
     done = ban ? Ok() : Status(ban.error());
   }
   if (!done) {
@@ -202,44 +233,9 @@ ApiResponse Portal::AuditSearch(Request& r) {
   }
   Html h;
   AuditFilters(h, r.target, s);
-  h.Raw(
-      "<table id=\"audit\"><thead><tr><th>Time</th><th>Kind</th><th>Decision</th><th>Device</th><th>Actor</th>"
-      "<th>Peer</th><th>What</th></tr></thead><tbody>");
-  int shown = 0;
-  std::int64_t next = 0;  // the id the next page starts below; 0: none (ids start at 1)
-  for (bool more = true; more;) {
-    auto batch = reader->Next();
-    if (!batch) return ErrorPage(r, 500, "The audit records are not available right now.");
-    more = !batch->empty();
-    for (const auto& e : *batch) {
-      if (shown == kAuditPageRows) {
-        more = false;
-        break;
-      }
-      next = e.id;
-      if (!kind.empty() && e.kind != kind) continue;
-      AuditRow(h, e);
-      ++shown;
-    }
-  }
-  // A full page, or a scan that stopped at its limit, continues below the last record read.
-  if (shown < kAuditPageRows && !reader->next_cursor()) next = 0;
-  h.Raw("</tbody></table>");
-  if (shown == 0) h.Raw("<p id=\"no-records\">No record matches.</p>");
-  if (next != 0) {
-    std::vector<std::pair<std::string, std::string>> link;
-    for (const auto& [k, v] : r.target.query) {
-      if (k != "cursor" && !v.empty()) link.emplace_back(k, v);
-    }
-    std::string href = "/portal/audit?";
-    for (const auto& [k, v] : link) {
-      href += k + "=";
-      AppendPercentEncoded(href, v);
-      href += "&";
-    }
-    href += "cursor=" + std::to_string(next);
-    h.Raw("<p><a").Attr("href", href).Attr("id", "audit-next").Raw(">Older records</a></p>");
-  }
+  auto next = AuditTable(h, *reader, kind);
+  if (!next) return ErrorPage(r, 500, "The audit records are not available right now.");
+  if (*next != 0) OlderLink(h, r.target, *next);
   return HtmlResponse(200, Page("Audit records", s.user.name, s.csrf_token, h.Take()));
 }
 

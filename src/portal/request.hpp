@@ -23,6 +23,10 @@ struct Portal::Request {
   std::optional<Session> session;
 };
 
+// The value of query parameter `name`, nullptr when absent.
+const std::string* QueryValue(const api::Target& t, std::string_view name);
+// `text` as a decimal number from min to max, nothing for anything else.
+std::optional<std::int64_t> WholeNumber(std::string_view text, std::int64_t min, std::int64_t max);
 // A time for people (RFC 3339), "-" for none.
 std::string When(const std::optional<std::int64_t>& t);
 // The tenant the session's user is confined to; nullopt for platform users.

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 
 #include "api/api.hpp"
 #include "api/problem.hpp"
@@ -24,14 +23,7 @@ using api::Permission;
 namespace {
 
 constexpr int kQrPixels = 288;
-constexpr int kMaxLineIndex = 999;
-
-std::optional<int> LineIndex(const std::string& text) {
-  int n = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > kMaxLineIndex) return std::nullopt;
-  return n;
-}
+constexpr std::int64_t kMaxLineIndex = 999;
 
 // The credentials as a table a person can copy from, and the same as a QR code (or a note
 // when the account does not fit one: the password is spent, so the page shows it anyway).
@@ -73,8 +65,9 @@ ApiResponse Portal::RevealLine(Request& r, const std::string& mac) {
     Audit(r, actor, "portal reveal refused: role", 403, "", scope, audit::Durability::kWindowed);
     return ErrorPage(r, 403, "Your role may not reveal credentials.");
   }
-  const auto index = LineIndex(r.form["line"]);
-  if (!index) return ErrorPage(r, 400, "Name the line to reveal.");
+  const auto parsed = WholeNumber(r.form["line"], 1, kMaxLineIndex);
+  if (!parsed) return ErrorPage(r, 400, "Name the line to reveal.");
+  const int index = static_cast<int>(*parsed);
   auto admin = AdminFor(deps_, s);
   // A device outside the user's tenant answers as an absent one before anything is checked.
   if (auto shown = admin->ShowDevice(mac); !shown) {
@@ -88,18 +81,18 @@ ApiResponse Portal::RevealLine(Request& r, const std::string& mac) {
     return ErrorPage(r, 500, "Re-authentication is not available right now.");
   }
   if (!*reauth) {
-    Audit(r, actor, fmt::format("portal reveal refused: re-authentication failed (line {})", *index), 403, mac, scope,
+    Audit(r, actor, fmt::format("portal reveal refused: re-authentication failed (line {})", index), 403, mac, scope,
           audit::Durability::kWindowed);
     return ErrorPage(r, 403, "That is neither your password nor a current authenticator code.");
   }
-  auto line = admin->RevealSoftphoneLine(mac, *index);
+  auto line = admin->RevealSoftphoneLine(mac, index);
   if (!line) {
     const int status = api::StatusOf(line.error().code);
-    Audit(r, actor, fmt::format("portal reveal refused (line {})", *index), status, mac, scope,
+    Audit(r, actor, fmt::format("portal reveal refused (line {})", index), status, mac, scope,
           audit::Durability::kWindowed);
     return ErrorPage(r, status, status == 404 ? "No such line." : line.error().message);
   }
-  Audit(r, actor, fmt::format("portal reveal (line {})", *index), 200, mac, scope, audit::Durability::kDurable);
+  Audit(r, actor, fmt::format("portal reveal (line {})", index), 200, mac, scope, audit::Durability::kDurable);
   return HtmlResponse(200, Page("Softphone credentials", s.user.name, s.csrf_token,
                                 CredentialsBody(*line, line->password.value_or(""))));
 }

@@ -8,8 +8,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
-
 #include "api/api.hpp"
 #include "api/problem.hpp"
 #include "crypto/random.hpp"
@@ -104,13 +102,6 @@ void ShownOnce(Html& h, const NewUser& u, const std::string* password) {
   if (auto qr = QrSvg(u.otpauth_uri, kQrPixels)) h.Raw("<div class=\"qr\" id=\"qr\">").Raw(*qr).Raw("</div>");
 }
 
-std::optional<std::int64_t> UserId(const std::string& text) {
-  std::int64_t id = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id < 1) return std::nullopt;
-  return id;
-}
-
 }  // namespace
 
 ApiResponse Portal::UsersPage(Request& r, std::string_view notice_html) {
@@ -159,7 +150,7 @@ ApiResponse Portal::UserAction(Request& r, const std::string& id_text, const std
     Audit(r, s.user.actor(), what + " refused: role", 403, "", ScopeId(s), audit::Durability::kWindowed);
     return ErrorPage(r, 403, "Your role may not manage users.");
   }
-  const auto id = UserId(id_text);
+  const auto id = WholeNumber(id_text, 1, INT64_MAX);
   auto user = id ? deps_.users.FindUserById(*id) : Result<UserRecord>(Error::NotFound("no such user"));
   // Another tenant's user (or a platform user, for a tenant-admin) answers as an absent one.
   if (user && s.user.tenant && user->tenant_id != std::optional(s.user.tenant->id)) {

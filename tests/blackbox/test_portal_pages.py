@@ -165,8 +165,10 @@ def test_markup_renders_inert_on_the_operator_pages(server):
     from urllib.parse import quote
     audit = wait_for(lambda: admin.page("/portal/audit?decision=deny"), lambda p: "sign-in failed" in p,
                      "the failed sign-in never reached the audit search")
-    pages = [audit, admin.page("/portal/overview"), admin.page("/portal/bans"),
-             admin.get("/portal/audit?device=" + quote(PAYLOAD[:60], safe="")).text]
+    pages = [audit, admin.page("/portal/overview"), admin.page("/portal/bans"), admin.page("/portal/users"),
+             admin.page("/portal/import"), admin.page("/portal/account/totp"),
+             admin.get("/portal/audit?device=" + quote(PAYLOAD[:60], safe="")).text,
+             admin.get("/portal/audit?kind=" + quote(PAYLOAD[:16], safe="")).text]
     for text in pages:
         inert(text)
     assert "portal:" + ESCAPED in audit

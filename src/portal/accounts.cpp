@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include "crypto/random.hpp"
 #include "portal/password_hash.hpp"
 #include "portal/totp.hpp"
@@ -90,28 +92,44 @@ Result<NewUser> Accounts::AddUser(const std::string& name, const std::string& ro
     r.tenant_name = t.name;
   }
   PG_TRY(r.password_hash, HashPassword(password));
-  const auto secret = crypto::RandomBytes(kTotpSecretBytes);
-  const std::string secret_text(secret.begin(), secret.end());
-  r.totp_secret_enc = box_.Seal(secret_text);
+  PG_TRY(auto factor, NewSecondFactor(name));
+  r.totp_secret_enc = std::move(factor.sealed);
   r.created_by = actor;
   r.created_at = ToUnix(clock_.Now());
-  NewUser out;
-  std::vector<std::string> hashes;
-  for (size_t i = 0; i < kRecoveryCodes; ++i) {
-    PG_TRY(std::string code, crypto::RandomPassword(10, kRecoveryAlphabet));
-    hashes.push_back(crypto::Sha256Hex(code));
-    out.recovery_codes.push_back(code.substr(0, 5) + "-" + code.substr(5));
-  }
-  PG_TRY(auto stored, users_.AddUser(r, hashes));
+  PG_TRY(auto stored, users_.AddUser(r, factor.recovery_hashes));
   stored.tenant_name = r.tenant_name;
+  NewUser out;
   PG_TRY(out.user, ToPortalUser(stored));
-  out.totp_secret = Base32Encode(secret);
-  out.otpauth_uri = OtpauthUri(kIssuer, name, secret);
+  out.totp_secret = std::move(factor.shown.totp_secret);
+  out.otpauth_uri = std::move(factor.shown.otpauth_uri);
+  out.recovery_codes = std::move(factor.shown.recovery_codes);
   nlohmann::json detail = {{"user", name}, {"role", r.role}};
   if (!r.tenant_name.empty()) detail["tenant"] = r.tenant_name;
   audit::AuditRecord rec = audit::InfoRecord(clock_.Now(), "admin", actor, "portal user added", "", std::move(detail));
   rec.tenant_id = r.tenant_id.value_or(0);
   PG_TRY_STATUS(audit_.Write(rec, audit::Durability::kDurable));
+  return out;
+}
+
+Result<Accounts::SecondFactor> Accounts::NewSecondFactor(std::string_view name) const {
+  const auto secret = crypto::RandomBytes(kTotpSecretBytes);
+  SecondFactor f;
+  f.sealed = box_.Seal(std::string(secret.begin(), secret.end()));
+  for (size_t i = 0; i < kRecoveryCodes; ++i) {
+    PG_TRY(std::string code, crypto::RandomPassword(10, kRecoveryAlphabet));
+    f.recovery_hashes.push_back(crypto::Sha256Hex(code));
+    f.shown.recovery_codes.push_back(code.substr(0, 5) + "-" + code.substr(5));
+  }
+  f.shown.totp_secret = Base32Encode(secret);
+  f.shown.otpauth_uri = OtpauthUri(kIssuer, name, secret);
+  return f;
+}
+
+Result<NewUser> Accounts::ResetSecondFactor(const UserRecord& user) {
+  PG_TRY(auto factor, NewSecondFactor(user.name));
+  PG_TRY_STATUS(users_.ResetSecondFactor(user.id, factor.sealed, factor.recovery_hashes));
+  NewUser out = std::move(factor.shown);
+  PG_TRY(out.user, ToPortalUser(user));
   return out;
 }
 
@@ -179,6 +197,59 @@ Result<bool> Accounts::Reauthenticate(const PortalUser& user, std::string_view s
     PG_TRY_STATUS(users_.CountCodeFailure(u.id, options_.max_code_failures, now + options_.lockout_seconds));
   }
   return ok;
+}
+
+Result<Enrolment> Accounts::StartEnrolment(const PortalUser& user) {
+  const auto secret = crypto::RandomBytes(kTotpSecretBytes);
+  const std::string payload =
+      fmt::format("{}:{}:", user.id, ToUnix(clock_.Now())) + std::string(secret.begin(), secret.end());
+  Enrolment out;
+  out.secret = Base32Encode(secret);
+  out.otpauth_uri = OtpauthUri(kIssuer, user.name, secret);
+  out.pending = Base32Encode(box_.Seal(payload));
+  return out;
+}
+
+namespace {
+
+// The secret of a pending enrolment sealed for `user_id` at most `max_age` seconds before `now`.
+std::optional<std::vector<unsigned char>> PendingSecret(const crypto::SecretBox& box, std::string_view pending,
+                                                        std::int64_t user_id, std::int64_t now, std::int64_t max_age) {
+  auto sealed = Base32Decode(pending);
+  if (!sealed) return std::nullopt;
+  auto payload = box.Open(*sealed);
+  if (!payload) return std::nullopt;
+  const std::string prefix = fmt::format("{}:", user_id);
+  if (!payload->starts_with(prefix)) return std::nullopt;
+  const auto colon = payload->find(':', prefix.size());
+  if (colon == std::string::npos) return std::nullopt;
+  std::int64_t issued = 0;
+  const char* first = payload->data() + prefix.size();
+  const auto [end, ec] = std::from_chars(first, payload->data() + colon, issued);
+  if (ec != std::errc() || end != payload->data() + colon || now < issued || now - issued > max_age) {
+    return std::nullopt;
+  }
+  const std::string_view secret = std::string_view(*payload).substr(colon + 1);
+  if (secret.size() != kTotpSecretBytes) return std::nullopt;
+  return std::vector<unsigned char>(secret.begin(), secret.end());
+}
+
+}  // namespace
+
+Result<bool> Accounts::ConfirmEnrolment(const PortalUser& user, std::string_view pending, std::string_view password,
+                                        std::string_view code) {
+  const std::int64_t now = ToUnix(clock_.Now());
+  PG_TRY(const UserRecord u, users_.FindUserById(user.id));
+  if (u.locked_until > now) return false;
+  const auto secret = PendingSecret(box_, pending, u.id, now, options_.enrolment_seconds);
+  if (!secret) return false;
+  const auto step = MatchTotp(*secret, code, now);
+  if (!step || !VerifyPassword(u.password_hash, password)) {
+    PG_TRY_STATUS(users_.CountCodeFailure(u.id, options_.max_code_failures, now + options_.lockout_seconds));
+    return false;
+  }
+  PG_TRY_STATUS(users_.ReplaceTotpSecret(u.id, box_.Seal(std::string(secret->begin(), secret->end())), *step));
+  return true;
 }
 
 Result<Session> Accounts::Resume(std::string_view session_id) {

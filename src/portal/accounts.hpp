@@ -33,6 +33,8 @@ struct AccountOptions {
   std::int64_t absolute_seconds = 12 * 3600;
   int max_code_failures = 5;
   std::int64_t lockout_seconds = 15 * 60;
+  // How long a TOTP enrolment waits for its confirmation.
+  std::int64_t enrolment_seconds = 15 * 60;
 };
 
 inline constexpr size_t kRecoveryCodes = 10;
@@ -65,6 +67,13 @@ struct SignInOutcome {
   std::string name;         // the user name tried
 };
 
+// A TOTP enrolment shown to its user once (Accounts::StartEnrolment).
+struct Enrolment {
+  std::string secret;       // base32, for typing into the authenticator
+  std::string otpauth_uri;  // for the QR code
+  std::string pending;      // the sealed secret for the confirmation form (base32)
+};
+
 struct Session {
   PortalUser user;
   std::string id_hash;
@@ -93,6 +102,21 @@ class Accounts {
   // always refused. Audits nothing (the caller does).
   Result<bool> Reauthenticate(const PortalUser& user, std::string_view secret);
 
+  // A new TOTP secret for the signed-in user's authenticator, not yet stored: `pending`
+  // carries it sealed with the master key together with the user's id and the time, for
+  // the confirmation form (ConfirmEnrolment), and expires after enrolment_seconds.
+  Result<Enrolment> StartEnrolment(const PortalUser& user);
+  // Makes the secret in `pending` the user's when `password` is the user's password and
+  // `code` a current code of the new secret (the code is spent). false when refused: a wrong
+  // password or code (counted as a wrong second factor), a pending enrolment of another user,
+  // expired or malformed, or a locked user. Audits nothing (the caller does).
+  Result<bool> ConfirmEnrolment(const PortalUser& user, std::string_view pending, std::string_view password,
+                                std::string_view code);
+
+  // A new TOTP secret and ten new recovery codes for `user` (returned once) in place of the
+  // old ones; every session of the user ends. Audits nothing (the caller does).
+  Result<NewUser> ResetSecondFactor(const UserRecord& user);
+
   // The live session of `session_id` (and records its use); kNotFound for an unknown,
   // malformed or expired id (an expired session is deleted).
   Result<Session> Resume(std::string_view session_id);
@@ -104,6 +128,13 @@ class Accounts {
   static std::string CsrfToken(std::string_view session_id);
 
  private:
+  // A fresh TOTP secret (sealed, and as shown) and recovery codes (hashed, and as shown).
+  struct SecondFactor {
+    std::vector<unsigned char> sealed;
+    std::vector<std::string> recovery_hashes;
+    NewUser shown;  // user left empty
+  };
+  Result<SecondFactor> NewSecondFactor(std::string_view name) const;
   Result<PortalUser> ToPortalUser(const UserRecord& r) const;
   Result<std::string> NewSession(std::int64_t user_id, std::int64_t now);
 

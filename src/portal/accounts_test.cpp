@@ -147,5 +147,75 @@ TEST_F(AccountsTest, TenantRoleRules) {
   EXPECT_FALSE(accounts_->AddUser("<b>", "support", "", kPassword, "test"));
 }
 
+TEST_F(AccountsTest, EnrolmentTakesEffectOnlyWhenConfirmedWithPasswordAndANewCode) {
+  const auto user = *users_->FindUser("ann");
+  const PortalUser ann{user.id, "ann", service::Role::kAdmin, std::nullopt};
+  const auto e = accounts_->StartEnrolment(ann).value();
+  EXPECT_NE(e.otpauth_uri.find("secret=" + e.secret), std::string::npos);
+  EXPECT_EQ(e.pending.find(e.secret), std::string::npos);  // sealed, not the secret itself
+  const auto fresh = Base32Decode(e.secret).value();
+  const std::int64_t step = ToUnix(clock_.Now()) / kTotpStepSeconds;
+  // Nothing changed yet: the old secret still signs in.
+  EXPECT_FALSE(accounts_->ConfirmEnrolment(ann, e.pending, "wrong password!", TotpCode(fresh, step)).value());
+  EXPECT_FALSE(accounts_->ConfirmEnrolment(ann, e.pending, kPassword, Code()).value());  // the old secret's code
+  EXPECT_FALSE(accounts_->ConfirmEnrolment(ann, "AAAA" + e.pending, kPassword, TotpCode(fresh, step)).value());
+  ASSERT_TRUE(accounts_->ConfirmEnrolment(ann, e.pending, kPassword, TotpCode(fresh, step)).value());
+  // The confirming code is spent; the old secret no longer works, the new one does.
+  EXPECT_FALSE(accounts_->SignIn("ann", kPassword, TotpCode(fresh, step)).value().user);
+  clock_.Set(clock_.Now() + std::chrono::seconds(kTotpStepSeconds));
+  EXPECT_FALSE(accounts_->SignIn("ann", kPassword, Code()).value().user);
+  EXPECT_TRUE(accounts_->SignIn("ann", kPassword, TotpCode(fresh, step + 1)).value().user);
+  const auto stored = users_->FindUser("ann").value();
+  EXPECT_EQ(box_.Open(stored.totp_secret_enc).value(), std::string(fresh.begin(), fresh.end()));
+}
+
+TEST_F(AccountsTest, EnrolmentRefusesAnotherUsersOrAnExpiredPendingSecret) {
+  auto bob_added = accounts_->AddUser("bob", "admin", "", kPassword, "test").value();
+  const auto ann_id = users_->FindUser("ann")->id;
+  const PortalUser ann{ann_id, "ann", service::Role::kAdmin, std::nullopt};
+  const auto e = accounts_->StartEnrolment(ann).value();
+  const auto fresh = Base32Decode(e.secret).value();
+  // Bob cannot take Ann's pending secret as his.
+  EXPECT_FALSE(accounts_
+                   ->ConfirmEnrolment(bob_added.user, e.pending, kPassword,
+                                      TotpCode(fresh, ToUnix(clock_.Now()) / kTotpStepSeconds))
+                   .value());
+  clock_.Set(clock_.Now() + std::chrono::seconds(AccountOptions{}.enrolment_seconds + 60));
+  EXPECT_FALSE(
+      accounts_->ConfirmEnrolment(ann, e.pending, kPassword, TotpCode(fresh, ToUnix(clock_.Now()) / kTotpStepSeconds))
+          .value());
+}
+
+TEST_F(AccountsTest, ResetSecondFactorReplacesSecretAndCodesAndEndsSessions) {
+  auto signed_in = accounts_->SignIn("ann", kPassword, Code()).value();
+  ASSERT_TRUE(signed_in.user);
+  const auto reset = accounts_->ResetSecondFactor(users_->FindUser("ann").value()).value();
+  EXPECT_EQ(reset.recovery_codes.size(), kRecoveryCodes);
+  EXPECT_FALSE(accounts_->Resume(signed_in.session_id));
+  EXPECT_FALSE(accounts_->SignIn("ann", kPassword, recovery_[0]).value().user);
+  clock_.Set(clock_.Now() + std::chrono::seconds(kTotpStepSeconds));
+  EXPECT_FALSE(accounts_->SignIn("ann", kPassword, Code()).value().user);
+  const auto fresh = Base32Decode(reset.totp_secret).value();
+  EXPECT_TRUE(
+      accounts_->SignIn("ann", kPassword, TotpCode(fresh, ToUnix(clock_.Now()) / kTotpStepSeconds)).value().user);
+  EXPECT_TRUE(accounts_->SignIn("ann", kPassword, reset.recovery_codes[0]).value().user);
+}
+
+TEST_F(AccountsTest, UsersAreListedByTenantLockedAndRemoved) {
+  store_->AddTenant(core::Tenant{.name = "acme", .display_name = "Acme"}).value();
+  ASSERT_TRUE(accounts_->AddUser("tom", "tenant-admin", "acme", kPassword, "test"));
+  EXPECT_EQ(users_->ListUsers(std::nullopt).value().size(), 2U);
+  const auto tenant_users = users_->ListUsers(users_->FindUser("tom")->tenant_id).value();
+  ASSERT_EQ(tenant_users.size(), 1U);
+  EXPECT_EQ(tenant_users[0].tenant_name, "acme");
+  const auto tom = users_->FindUser("tom").value();
+  ASSERT_TRUE(users_->SetLockedUntil(tom.id, ToUnix(clock_.Now()) + 60));
+  EXPECT_EQ(users_->FindUser("tom")->locked_until, ToUnix(clock_.Now()) + 60);
+  ASSERT_TRUE(users_->DeleteUser(tom.id));
+  EXPECT_FALSE(users_->FindUser("tom"));
+  EXPECT_FALSE(users_->DeleteUser(tom.id));
+  EXPECT_FALSE(users_->SetLockedUntil(tom.id, 0));
+}
+
 }  // namespace
 }  // namespace provgate::portal

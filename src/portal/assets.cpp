@@ -20,6 +20,10 @@ th, td { text-align: left; padding: .35em .6em; border-bottom: 1px solid #dde1e6
 form.login { max-width: 22em; display: grid; gap: .6em; }
 code { background: #eef0f3; padding: 0 .2em; }
 .qr svg { display: block; margin: .5em 0; }
+figure.chart { margin: .5em 0 1.5em; padding: .5em; background: #fff; border: 1px solid #dde1e6; }
+figure.chart svg { display: block; max-width: 100%; height: auto; }
+table.chart-table { width: auto; }
+nav a { margin-right: .8em; }
 form.reveal { display: block; margin: .5em 0; padding: .5em; background: #fff; border: 1px solid #dde1e6; }
 )css";
 

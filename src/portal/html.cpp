@@ -30,9 +30,16 @@ std::string Page(std::string_view title, std::string_view user, std::string_view
           "<script src=\"/portal/static/portal.js\" defer></script></head><body><header>"
           "<a class=\"brand\" href=\"/portal/devices\">provgate</a>");
   if (!csrf.empty()) {
-    h.Raw("<nav><a href=\"/portal/devices\">Devices</a></nav><div class=\"who\">Signed in as <b id=\"who\">")
+    h.Raw(
+         "<nav><a href=\"/portal/overview\" id=\"nav-overview\">Overview</a> <a href=\"/portal/devices\">Devices</a> "
+         "<a href=\"/portal/import\" id=\"nav-import\">Import</a> "
+         "<a href=\"/portal/audit\" id=\"nav-audit\">Audit</a> <a href=\"/portal/bans\" "
+         "id=\"nav-bans\">Bans</a> <a href=\"/portal/users\" id=\"nav-users\">Users</a></nav><div class=\"who\">Signed "
+         "in as <b id=\"who\">")
         .Text(user)
-        .Raw("</b> <form method=\"post\" action=\"/portal/logout\">")
+        .Raw(
+            "</b> <a href=\"/portal/account/totp\" id=\"nav-totp\">Authenticator</a> <form method=\"post\" "
+            "action=\"/portal/logout\">")
         .Csrf(csrf)
         .Raw(
             "<button type=\"submit\" id=\"sign-out\">Sign out</button></form>"

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
+
 #include "api/api.hpp"
 #include "api/problem.hpp"
 #include "portal/html.hpp"
@@ -29,13 +31,6 @@ std::string Lower(std::string_view s) {
     out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return out;
-}
-
-const std::string* QueryValue(const api::Target& t, std::string_view name) {
-  for (const auto& [k, v] : t.query) {
-    if (k == name) return &v;
-  }
-  return nullptr;
 }
 
 // One action form; `confirm` adds the confirmation the server requires.
@@ -75,6 +70,20 @@ void RevealForm(Html& h, const std::string& mac, int index, std::string_view csr
 }
 
 }  // namespace
+
+const std::string* QueryValue(const api::Target& t, std::string_view name) {
+  for (const auto& [k, v] : t.query) {
+    if (k == name) return &v;
+  }
+  return nullptr;
+}
+
+std::optional<std::int64_t> WholeNumber(std::string_view text, std::int64_t min, std::int64_t max) {
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < min || n > max) return std::nullopt;
+  return n;
+}
 
 std::string When(const std::optional<std::int64_t>& t) { return t ? FormatRfc3339(FromUnix(*t)) : "-"; }
 
@@ -212,6 +221,10 @@ ApiResponse Portal::DevicePage(Request& r, const std::string& mac, std::string_v
   }
   if (api::RoleAllows(s.user.role, Permission::kDeviceWrite)) {
     ActionForm(h, d.mac.str(), "repin", "Forget certificate pin", s.csrf_token, "");
+    ActionForm(h, d.mac.str(), "credential-token", "Issue a new URL token", s.csrf_token, "");
+    ActionForm(h, d.mac.str(), "credential-digest", "Issue a new digest password", s.csrf_token, "");
+    ActionForm(h, d.mac.str(), "credential-token-revoke", "Revoke the URL token", s.csrf_token, "");
+    ActionForm(h, d.mac.str(), "credential-digest-revoke", "Revoke the digest password", s.csrf_token, "");
     ActionForm(h, d.mac.str(), "retire", "Retire", s.csrf_token, "Retire this device? It will get nothing any more.");
   }
   h.Raw(

@@ -8,6 +8,7 @@
 #include "portal/assets.hpp"
 #include "portal/form.hpp"
 #include "portal/html.hpp"
+#include "portal/multipart.hpp"
 #include "portal/request.hpp"
 
 namespace provgate::portal {
@@ -25,12 +26,34 @@ std::string CookieHeader(std::string_view name, std::string_view value, std::int
   return fmt::format("{}={}; Secure; HttpOnly; SameSite=Strict; Path=/portal; Max-Age={}", name, value, max_age);
 }
 
-bool IsFormPost(const ApiRequest& r) {
+std::string MediaType(const ApiRequest& r) {
   const auto semi = r.content_type.find(';');
   std::string type = r.content_type.substr(0, semi);
   while (!type.empty() && type.back() == ' ') type.pop_back();
   for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return type == "application/x-www-form-urlencoded";
+  return type;
+}
+
+bool IsFormPost(const ApiRequest& r) { return MediaType(r) == "application/x-www-form-urlencoded"; }
+
+// The one page that takes a file: the CSV import.
+bool IsUpload(const ApiRequest& r) {
+  const auto q = r.target.find('?');
+  return r.method == "POST" && r.target.substr(0, q) == "/portal/import" && MediaType(r) == "multipart/form-data";
+}
+
+// The text fields of a multipart form into `form`, its "file" part into `upload`.
+Status ReadUpload(const ApiRequest& http, std::map<std::string, std::string>& form, std::string_view& upload) {
+  PG_TRY(auto boundary, MultipartBoundary(http.content_type));
+  PG_TRY(auto parts, ParseMultipart(boundary, http.body));
+  for (const auto& part : parts) {
+    if (part.name == "file") {
+      upload = part.body;
+    } else if (part.filename.empty() && part.body.size() <= 256) {
+      form[part.name] = std::string(part.body);
+    }
+  }
+  return Ok();
 }
 
 }  // namespace
@@ -71,6 +94,7 @@ bool Portal::Serves(std::string_view target) const {
 }
 
 api::BodyAdmission Portal::AdmitBody(const ApiRequest& head) {
+  if (IsUpload(head)) return {kMaxImportUploadBytes, false};
   if (head.method != "POST" || !IsFormPost(head)) return {};
   return {kMaxFormBytes, false};
 }
@@ -114,12 +138,16 @@ ApiResponse Portal::Handle(const ApiRequest& http) {
   }
   if (http.method == "POST") {
     // An empty POST is an empty form (refused below for its missing CSRF token).
-    if (http.body_withheld || (!http.body.empty() && !IsFormPost(http))) {
+    if (http.body_withheld || (!http.body.empty() && !IsFormPost(http) && !IsUpload(http))) {
       return ErrorPage(r, 415, "The form could not be read.");
     }
-    auto form = ParseForm(http.body);
-    if (!form) return ErrorPage(r, 400, "The form could not be read.");
-    r.form = std::move(*form);
+    if (IsUpload(http)) {
+      if (!ReadUpload(http, r.form, r.upload)) return ErrorPage(r, 400, "The upload could not be read.");
+    } else {
+      auto form = ParseForm(http.body);
+      if (!form) return ErrorPage(r, 400, "The form could not be read.");
+      r.form = std::move(*form);
+    }
   }
   if (seg.size() == 2 && seg[1] == "login") {
     return http.method == "GET" ? LoginPage("") : Login(r);
@@ -149,10 +177,22 @@ ApiResponse Portal::Route(Request& r) {
   if (post && seg.size() == 2 && seg[1] == "logout") return Logout(r, SignOutScope::kThisSession);
   if (post && seg.size() == 2 && seg[1] == "logout-all") return Logout(r, SignOutScope::kEverywhere);
   if (!post && seg.size() == 2 && seg[1] == "devices") return DeviceList(r);
+  if (!post && seg.size() == 2 && seg[1] == "overview") return Overview(r);
+  if (!post && seg.size() == 2 && seg[1] == "bans") return BansPage(r, "");
+  if (post && seg.size() == 3 && seg[1] == "bans") return BanAction(r, seg[2]);
+  if (!post && seg.size() == 2 && seg[1] == "audit") return AuditSearch(r);
+  if (seg.size() == 2 && seg[1] == "import") return post ? Import(r) : ImportForm(r);
+  if (!post && seg.size() == 2 && seg[1] == "users") return UsersPage(r, "");
+  if (post && seg.size() == 3 && seg[1] == "users" && seg[2] == "add") return AddUser(r);
+  if (post && seg.size() == 4 && seg[1] == "users") return UserAction(r, seg[2], seg[3]);
+  if (seg.size() == 3 && seg[1] == "account" && seg[2] == "totp") return post ? ConfirmTotp(r) : TotpEnrolment(r, "");
   if (!post && seg.size() == 3 && seg[1] == "devices") return DevicePage(r, seg[2], "");
   if (post && seg.size() == 4 && seg[1] == "devices" && seg[3] == "reveal") return RevealLine(r, seg[2]);
   if (post && seg.size() == 4 && seg[1] == "devices" && seg[3] == "engineer-password") {
     return EngineerPassword(r, seg[2]);
+  }
+  if (post && seg.size() == 4 && seg[1] == "devices" && seg[3].starts_with("credential-")) {
+    return Credential(r, seg[2], seg[3]);
   }
   if (post && seg.size() == 4 && seg[1] == "devices") return DeviceAction(r, seg[2], seg[3]);
   return ErrorPage(r, 404, "No such page.");

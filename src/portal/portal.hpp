@@ -32,6 +32,8 @@ namespace provgate::portal {
 inline constexpr std::string_view kSessionCookie = "pg_session";
 inline constexpr std::string_view kLoginCookie = "pg_login";
 inline constexpr size_t kMaxFormBytes = 16 * 1024;
+// The CSV import's upload (multipart/form-data), read whole before it is checked.
+inline constexpr size_t kMaxImportUploadBytes = 4 * 1024 * 1024;
 
 struct PortalDeps {
   UserStore& users;
@@ -76,6 +78,27 @@ class Portal final : public api::Surface {
   // the user re-entered the password or a TOTP code; an engineer's web admin password.
   api::ApiResponse RevealLine(Request& r, const std::string& mac);
   api::ApiResponse EngineerPassword(Request& r, const std::string& mac);
+  // A device credential (URL token or digest password) issued or revoked (secrets.cpp).
+  api::ApiResponse Credential(Request& r, const std::string& mac, const std::string& action);
+  // Pictures of the fleet, each with its table (overview.cpp).
+  api::ApiResponse Overview(Request& r);
+  // Bans of scanning sources: list, lift, add (operator_pages.cpp).
+  api::ApiResponse BansPage(Request& r, std::string_view notice);
+  api::ApiResponse BanAction(Request& r, const std::string& action);
+  // Audit records filtered and paginated (operator_pages.cpp).
+  api::ApiResponse AuditSearch(Request& r);
+  // The user's own authenticator: a new secret with its QR code, and its confirmation
+  // (account_page.cpp).
+  api::ApiResponse TotpEnrolment(Request& r, std::string_view error);
+  api::ApiResponse ConfirmTotp(Request& r);
+  // User management (users_page.cpp): the list with its actions and the add form; a new
+  // user's or a reset second factor's secrets shown once (`notice_html` is portal markup).
+  api::ApiResponse UsersPage(Request& r, std::string_view notice_html);
+  api::ApiResponse AddUser(Request& r);
+  api::ApiResponse UserAction(Request& r, const std::string& id, const std::string& action);
+  // The CSV device import: the upload form and its result page (import_page.cpp).
+  api::ApiResponse ImportForm(Request& r);
+  api::ApiResponse Import(Request& r);
   // An audit record of the portal with the socket's peer, "info" below status 400 and
   // "deny" from it: kDurable for what changed state (sign-in, sign-out, lockout, an action),
   // kWindowed for refusals.

@@ -95,6 +95,61 @@ Result<bool> PostgresUserStore::UseRecoveryCode(std::int64_t user_id, const std:
   return used;
 }
 
+Status PostgresUserStore::ReplaceTotpSecret(std::int64_t user_id, const std::vector<unsigned char>& sealed,
+                                            std::int64_t accepted_step) {
+  PG_TRY(auto db, pool_->Acquire());
+  PG_TRY(Rows rows, db->Exec("UPDATE portal_users SET totp_secret_enc = $2, totp_last_step = $3, failed_codes = 0 "
+                             "WHERE id = $1",
+                             Params().BindInt(1, user_id).BindBlob(2, sealed).BindInt(3, accepted_step)));
+  if (rows.Changed() != 1) return Error::NotFound("no such user");
+  return Ok();
+}
+
+Result<std::vector<UserRecord>> PostgresUserStore::ListUsers(std::optional<std::int64_t> tenant_id) {
+  PG_TRY(auto db, pool_->Acquire());
+  PG_TRY(Rows rows, db->Exec(PG_USER_SELECT "WHERE $1::bigint IS NULL OR u.tenant_id = $1 ORDER BY u.name",
+                             Params().BindInt(1, tenant_id)));
+  std::vector<UserRecord> out;
+  out.reserve(static_cast<size_t>(rows.size()));
+  for (int i = 0; i < rows.size(); ++i) out.push_back(ReadUser(rows[i]));
+  return out;
+}
+
+Status PostgresUserStore::SetLockedUntil(std::int64_t user_id, std::int64_t until) {
+  PG_TRY(auto db, pool_->Acquire());
+  PG_TRY(Rows rows, db->Exec("UPDATE portal_users SET locked_until = $2, failed_codes = 0 WHERE id = $1",
+                             Params().BindInt(1, user_id).BindInt(2, until)));
+  if (rows.Changed() != 1) return Error::NotFound("no such user");
+  return Ok();
+}
+
+Status PostgresUserStore::DeleteUser(std::int64_t user_id) {
+  PG_TRY(auto db, pool_->Acquire());
+  // Recovery codes and sessions go with the user (ON DELETE CASCADE).
+  PG_TRY(Rows rows, db->Exec("DELETE FROM portal_users WHERE id = $1", Params().BindInt(1, user_id)));
+  if (rows.Changed() != 1) return Error::NotFound("no such user");
+  return Ok();
+}
+
+Status PostgresUserStore::ResetSecondFactor(std::int64_t user_id, const std::vector<unsigned char>& sealed,
+                                            const std::vector<std::string>& recovery_hashes) {
+  PG_TRY(auto db, pool_->Acquire());
+  PG_TRY(auto tx, store::postgres::Transaction::Begin(*db));
+  PG_TRY(Rows updated, db->Exec("UPDATE portal_users SET totp_secret_enc = $2, totp_last_step = 0, failed_codes = 0 "
+                                "WHERE id = $1",
+                                Params().BindInt(1, user_id).BindBlob(2, sealed)));
+  if (updated.Changed() != 1) return Error::NotFound("no such user");
+  for (const char* sql :
+       {"DELETE FROM portal_recovery_codes WHERE user_id = $1", "DELETE FROM portal_sessions WHERE user_id = $1"}) {
+    PG_TRY_STATUS(db->Run(sql, Params().BindInt(1, user_id)));
+  }
+  for (const auto& h : recovery_hashes) {
+    PG_TRY_STATUS(db->Run("INSERT INTO portal_recovery_codes(user_id, hash) VALUES ($1, $2)",
+                          Params().BindInt(1, user_id).BindText(2, h)));
+  }
+  return tx.Commit();
+}
+
 Result<int> PostgresUserStore::CountCodeFailure(std::int64_t user_id, int max_failures, std::int64_t lock_until) {
   PG_TRY(auto db, pool_->Acquire());
   PG_TRY(Rows rows, db->Exec("UPDATE portal_users SET "

@@ -23,6 +23,13 @@ class PostgresUserStore final : public UserStore {
   Result<bool> AcceptTotpStep(std::int64_t user_id, std::int64_t step) override;
   Result<bool> UseRecoveryCode(std::int64_t user_id, const std::string& hash) override;
   Result<int> CountCodeFailure(std::int64_t user_id, int max_failures, std::int64_t lock_until) override;
+  Status ReplaceTotpSecret(std::int64_t user_id, const std::vector<unsigned char>& sealed,
+                           std::int64_t accepted_step) override;
+  Result<std::vector<UserRecord>> ListUsers(std::optional<std::int64_t> tenant_id) override;
+  Status SetLockedUntil(std::int64_t user_id, std::int64_t until) override;
+  Status DeleteUser(std::int64_t user_id) override;
+  Status ResetSecondFactor(std::int64_t user_id, const std::vector<unsigned char>& sealed,
+                           const std::vector<std::string>& recovery_hashes) override;
   Status AddSession(const SessionRecord& session) override;
   Result<SessionRecord> FindSession(const std::string& id_hash) override;
   Status TouchSession(const std::string& id_hash, std::int64_t now) override;

@@ -12,6 +12,8 @@ constexpr int kQuietZone = 4;
 
 using QrPtr = std::unique_ptr<QRcode, decltype(&QRcode_free)>;
 
+}  // namespace
+
 void AppendPercentEncoded(std::string& out, std::string_view text) {
   for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);
@@ -22,8 +24,6 @@ void AppendPercentEncoded(std::string& out, std::string_view text) {
     }
   }
 }
-
-}  // namespace
 
 Result<std::string> QrSvg(std::string_view text, int pixels) {
   const std::string input(text);

@@ -15,6 +15,9 @@ namespace provgate::portal {
 // quiet zone, `pixels` wide. kInvalidArgument when the text does not fit a QR code.
 Result<std::string> QrSvg(std::string_view text, int pixels);
 
+// `text` appended to `out` percent-encoded, every byte but RFC 3986 unreserved characters.
+void AppendPercentEncoded(std::string& out, std::string_view text);
+
 // The SIP URI of a line with its password in the user part (RFC 3261 section 19.1.1):
 // sip:<user>:<password>@<registrar>:<port>;transport=<udp|tcp|tls>, user and password
 // percent-encoded except RFC 3986 unreserved characters.

@@ -19,9 +19,14 @@ struct Portal::Request {
   std::string path;  // the target without its query, for audit records
   api::Target target;
   std::map<std::string, std::string> form;  // a POST's fields
+  std::string_view upload;                  // a multipart POST's "file" part (a view into http.body)
   std::optional<Session> session;
 };
 
+// The value of query parameter `name`, nullptr when absent.
+const std::string* QueryValue(const api::Target& t, std::string_view name);
+// `text` as a decimal number from min to max, nothing for anything else.
+std::optional<std::int64_t> WholeNumber(std::string_view text, std::int64_t min, std::int64_t max);
 // A time for people (RFC 3339), "-" for none.
 std::string When(const std::optional<std::int64_t>& t);
 // The tenant the session's user is confined to; nullopt for platform users.

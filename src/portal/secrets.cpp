@@ -5,7 +5,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
+#include <algorithm>
+#include <array>
 
 #include "api/api.hpp"
 #include "api/problem.hpp"
@@ -22,14 +23,7 @@ using api::Permission;
 namespace {
 
 constexpr int kQrPixels = 288;
-constexpr int kMaxLineIndex = 999;
-
-std::optional<int> LineIndex(const std::string& text) {
-  int n = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > kMaxLineIndex) return std::nullopt;
-  return n;
-}
+constexpr std::int64_t kMaxLineIndex = 999;
 
 // The credentials as a table a person can copy from, and the same as a QR code (or a note
 // when the account does not fit one: the password is spent, so the page shows it anyway).
@@ -71,8 +65,9 @@ ApiResponse Portal::RevealLine(Request& r, const std::string& mac) {
     Audit(r, actor, "portal reveal refused: role", 403, "", scope, audit::Durability::kWindowed);
     return ErrorPage(r, 403, "Your role may not reveal credentials.");
   }
-  const auto index = LineIndex(r.form["line"]);
-  if (!index) return ErrorPage(r, 400, "Name the line to reveal.");
+  const auto parsed = WholeNumber(r.form["line"], 1, kMaxLineIndex);
+  if (!parsed) return ErrorPage(r, 400, "Name the line to reveal.");
+  const int index = static_cast<int>(*parsed);
   auto admin = AdminFor(deps_, s);
   // A device outside the user's tenant answers as an absent one before anything is checked.
   if (auto shown = admin->ShowDevice(mac); !shown) {
@@ -86,18 +81,18 @@ ApiResponse Portal::RevealLine(Request& r, const std::string& mac) {
     return ErrorPage(r, 500, "Re-authentication is not available right now.");
   }
   if (!*reauth) {
-    Audit(r, actor, fmt::format("portal reveal refused: re-authentication failed (line {})", *index), 403, mac, scope,
+    Audit(r, actor, fmt::format("portal reveal refused: re-authentication failed (line {})", index), 403, mac, scope,
           audit::Durability::kWindowed);
     return ErrorPage(r, 403, "That is neither your password nor a current authenticator code.");
   }
-  auto line = admin->RevealSoftphoneLine(mac, *index);
+  auto line = admin->RevealSoftphoneLine(mac, index);
   if (!line) {
     const int status = api::StatusOf(line.error().code);
-    Audit(r, actor, fmt::format("portal reveal refused (line {})", *index), status, mac, scope,
+    Audit(r, actor, fmt::format("portal reveal refused (line {})", index), status, mac, scope,
           audit::Durability::kWindowed);
     return ErrorPage(r, status, status == 404 ? "No such line." : line.error().message);
   }
-  Audit(r, actor, fmt::format("portal reveal (line {})", *index), 200, mac, scope, audit::Durability::kDurable);
+  Audit(r, actor, fmt::format("portal reveal (line {})", index), 200, mac, scope, audit::Durability::kDurable);
   return HtmlResponse(200, Page("Softphone credentials", s.user.name, s.csrf_token,
                                 CredentialsBody(*line, line->password.value_or(""))));
 }
@@ -128,6 +123,62 @@ ApiResponse Portal::EngineerPassword(Request& r, const std::string& mac) {
       .Raw("). Its first config fetch after <b id=\"engineer-window-ends\">")
       .Text(When(issued->window_ends))
       .Raw("</b> sets a new password that nobody is shown.");
+  return DevicePage(r, mac, notice.Take());
+}
+
+namespace {
+
+struct CredentialAction {
+  std::string_view action;  // the URL's last segment
+  service::CredentialKind kind;
+  bool issue;  // or revoke
+  std::string_view what;
+};
+
+constexpr std::array<CredentialAction, 4> kCredentialActions = {{
+    {"credential-token", service::CredentialKind::kUrlToken, true, "URL token"},
+    {"credential-token-revoke", service::CredentialKind::kUrlToken, false, "URL token"},
+    {"credential-digest", service::CredentialKind::kDigestPassword, true, "digest password"},
+    {"credential-digest-revoke", service::CredentialKind::kDigestPassword, false, "digest password"},
+}};
+
+}  // namespace
+
+ApiResponse Portal::Credential(Request& r, const std::string& mac, const std::string& action) {
+  const Session& s = *r.session;
+  const auto scope = ScopeId(s);
+  const std::string actor = s.user.actor();
+  const auto* found = std::find_if(kCredentialActions.begin(), kCredentialActions.end(),
+                                   [&](const CredentialAction& a) { return a.action == action; });
+  if (found == kCredentialActions.end()) return ErrorPage(r, 404, "No such action.");
+  const std::string what = fmt::format("portal {} {}", found->issue ? "issue" : "revoke", found->what);
+  if (!api::RoleAllows(s.user.role, Permission::kDeviceWrite)) {
+    Audit(r, actor, what + " refused: role", 403, "", scope, audit::Durability::kWindowed);
+    return ErrorPage(r, 403, "Your role may not do this.");
+  }
+  auto admin = AdminFor(deps_, s);
+  Html notice;
+  Status done = Ok();
+  if (found->issue) {
+    auto secret = admin->IssueCredential(mac, found->kind);
+    if (secret) {
+      notice.Raw("New ")
+          .Text(found->what)
+          .Raw(" (shown once; the old one stopped working): <code id=\"new-credential\">")
+          .Text(*secret)
+          .Raw("</code>");
+    }
+    done = secret ? Ok() : Status(secret.error());
+  } else {
+    done = admin->RevokeCredential(mac, found->kind);
+    if (done) notice.Raw("Revoked the ").Text(found->what).Raw(".");
+  }
+  if (!done) {
+    const int status = api::StatusOf(done.error().code);
+    Audit(r, actor, what + " refused", status, status == 404 ? "" : mac, scope, audit::Durability::kWindowed);
+    return ErrorPage(r, status, status == 404 ? "No such device." : done.error().message);
+  }
+  Audit(r, actor, what, 200, mac, scope, audit::Durability::kDurable);
   return DevicePage(r, mac, notice.Take());
 }
 

@@ -90,6 +90,73 @@ Result<bool> SqliteUserStore::AcceptTotpStep(std::int64_t user_id, std::int64_t 
   return s.Changes() == 1;
 }
 
+Result<std::vector<UserRecord>> SqliteUserStore::ListUsers(std::optional<std::int64_t> tenant_id) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare(PG_USER_SELECT "WHERE ?1 IS NULL OR u.tenant_id = ?1 ORDER BY u.name"));
+  s.BindInt(1, tenant_id);
+  std::vector<UserRecord> out;
+  for (;;) {
+    PG_TRY(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReadUser(s));
+  }
+  return out;
+}
+
+Status SqliteUserStore::SetLockedUntil(std::int64_t user_id, std::int64_t until) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("UPDATE portal_users SET locked_until = ?2, failed_codes = 0 WHERE id = ?1"));
+  s.BindInt(1, user_id).BindInt(2, until);
+  PG_TRY_STATUS(s.Run());
+  if (s.Changes() != 1) return Error::NotFound("no such user");
+  return Ok();
+}
+
+Status SqliteUserStore::DeleteUser(std::int64_t user_id) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("DELETE FROM portal_users WHERE id = ?1"));
+  s.BindInt(1, user_id);
+  PG_TRY_STATUS(s.Run());
+  if (s.Changes() != 1) return Error::NotFound("no such user");
+  return Ok();
+}
+
+Status SqliteUserStore::ResetSecondFactor(std::int64_t user_id, const std::vector<unsigned char>& sealed,
+                                          const std::vector<std::string>& recovery_hashes) {
+  std::lock_guard lock(mu_);
+  PG_TRY(auto tx, store::sqlite::Transaction::Begin(db_));
+  {
+    PG_TRY(Statement s, db_.Prepare("UPDATE portal_users SET totp_secret_enc = ?2, totp_last_step = 0, "
+                                    "failed_codes = 0 WHERE id = ?1"));
+    s.BindInt(1, user_id).BindBlob(2, sealed);
+    PG_TRY_STATUS(s.Run());
+    if (s.Changes() != 1) return Error::NotFound("no such user");
+  }
+  for (const char* sql :
+       {"DELETE FROM portal_recovery_codes WHERE user_id = ?1", "DELETE FROM portal_sessions WHERE user_id = ?1"}) {
+    PG_TRY(Statement s, db_.Prepare(sql));
+    s.BindInt(1, user_id);
+    PG_TRY_STATUS(s.Run());
+  }
+  for (const auto& h : recovery_hashes) {
+    PG_TRY(Statement s, db_.Prepare("INSERT INTO portal_recovery_codes(user_id, hash) VALUES (?1, ?2)"));
+    s.BindInt(1, user_id).BindText(2, h);
+    PG_TRY_STATUS(s.Run());
+  }
+  return tx.Commit();
+}
+
+Status SqliteUserStore::ReplaceTotpSecret(std::int64_t user_id, const std::vector<unsigned char>& sealed,
+                                          std::int64_t accepted_step) {
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("UPDATE portal_users SET totp_secret_enc = ?2, totp_last_step = ?3, "
+                                  "failed_codes = 0 WHERE id = ?1"));
+  s.BindInt(1, user_id).BindBlob(2, sealed).BindInt(3, accepted_step);
+  PG_TRY_STATUS(s.Run());
+  if (s.Changes() != 1) return Error::NotFound("no such user");
+  return Ok();
+}
+
 Result<bool> SqliteUserStore::UseRecoveryCode(std::int64_t user_id, const std::string& hash) {
   std::lock_guard lock(mu_);
   PG_TRY(auto tx, store::sqlite::Transaction::Begin(db_));

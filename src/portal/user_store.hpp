@@ -52,6 +52,22 @@ class UserStore {
   // Counts a wrong second factor; at `max_failures` the user is locked until `lock_until`
   // and the count starts again. Returns the count after this failure (0 when it locked).
   virtual Result<int> CountCodeFailure(std::int64_t user_id, int max_failures, std::int64_t lock_until) = 0;
+  // Replaces the user's sealed TOTP secret; `accepted_step` (the step of the code that
+  // confirmed it) becomes the last accepted step, and the failure count is cleared.
+  // kNotFound for an unknown user.
+  virtual Status ReplaceTotpSecret(std::int64_t user_id, const std::vector<unsigned char>& sealed,
+                                   std::int64_t accepted_step) = 0;
+
+  // Every user (tenant_id nullopt) or only that tenant's, by name.
+  virtual Result<std::vector<UserRecord>> ListUsers(std::optional<std::int64_t> tenant_id) = 0;
+  // Sets the user's locked_until (unix seconds; 0 lifts a lock). kNotFound for an unknown user.
+  virtual Status SetLockedUntil(std::int64_t user_id, std::int64_t until) = 0;
+  // Deletes the user with its recovery codes and sessions. kNotFound for an unknown user.
+  virtual Status DeleteUser(std::int64_t user_id) = 0;
+  // In one transaction: a new sealed TOTP secret (no step accepted yet), these recovery codes
+  // in place of every old one, no session, no failure count. kNotFound for an unknown user.
+  virtual Status ResetSecondFactor(std::int64_t user_id, const std::vector<unsigned char>& sealed,
+                                   const std::vector<std::string>& recovery_hashes) = 0;
 
   virtual Status AddSession(const SessionRecord& session) = 0;
   virtual Result<SessionRecord> FindSession(const std::string& id_hash) = 0;  // kNotFound

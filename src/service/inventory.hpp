@@ -57,6 +57,9 @@ class InventoryImport {
   // total)` may be empty.
   Result<ImportResult> Finish(const std::function<void(size_t, size_t)>& progress);
 
+  // The data rows read so far (the header line not counted), bad ones included.
+  size_t rows() const { return rows_; }
+
   // Defined in inventory.cpp.
   struct Columns;
   struct ParsedRow;

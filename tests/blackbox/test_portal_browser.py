@@ -209,3 +209,42 @@ def test_an_engineer_password_is_replaced_in_the_next_config_after_the_window(sh
     finally:
         driver.quit()
     assert len(list((tmp_path / "screenshots").glob("engineer-*.png"))) == 3
+
+
+def test_the_fleet_overview_draws_its_charts(server, browser, tmp_path):
+    user = add_user(server, "olivia", "admin")
+    base = f"https://localhost:{server.admin_port}"
+    wait = WebDriverWait(browser, 20)
+    sign_in(browser, wait, base, user)
+    browser.find_element(By.ID, "nav-overview").click()
+    wait.until(EC.presence_of_element_located((By.ID, "chart-states")))
+    for chart in ("chart-states", "chart-provisioned", "chart-firmware", "chart-refusals"):
+        svg = browser.find_element(By.ID, chart)
+        assert svg.tag_name == "svg" and svg.get_attribute("role") == "img"
+        assert svg.size["width"] > 300 and svg.size["height"] > 10, (chart, svg.size)
+    # The demo fleet has devices: the state chart draws at least one bar.
+    assert browser.find_elements(By.CSS_SELECTOR, "#chart-states rect")
+    # The table behind each picture opens for readers who cannot see it.
+    table = browser.find_element(By.ID, "chart-states-table")
+    assert not table.is_displayed()
+    table.find_element(By.XPATH, "./ancestor::details/summary").click()
+    assert table.is_displayed() and "provisioned" in table.text
+    shot(browser, tmp_path, "overview")
+
+
+def test_a_csv_import_with_a_bad_row_shows_the_row_error(server, browser, tmp_path):
+    user = add_user(server, "olivia", "admin")
+    base = f"https://localhost:{server.admin_port}"
+    wait = WebDriverWait(browser, 20)
+    sign_in(browser, wait, base, user)
+    manifest = tmp_path / "devices.csv"
+    manifest.write_text("mac,vendor,model,tenant\n001565c0ffee,yealink,T54W,demo\nnot-a-mac,yealink,T54W,demo\n")
+    browser.find_element(By.ID, "nav-import").click()
+    wait.until(EC.presence_of_element_located((By.ID, "import-file"))).send_keys(str(manifest))
+    browser.find_element(By.ID, "import").click()
+    wait.until(EC.presence_of_element_located((By.ID, "import-errors")))
+    assert "Rows processed: 2. Imported: 0. Failed: 1." in browser.find_element(By.ID, "import-summary").text
+    rows = browser.find_elements(By.CSS_SELECTOR, "#import-errors tbody tr")
+    assert len(rows) == 1 and rows[0].find_element(By.TAG_NAME, "td").text == "3"
+    assert "not-a-mac" in rows[0].text
+    shot(browser, tmp_path, "import-bad-row")

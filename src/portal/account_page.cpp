@@ -66,7 +66,8 @@ ApiResponse Portal::ConfirmTotp(Request& r) {
     Audit(r, s.user.actor(), "portal authenticator enrolment refused", 403, "", scope, audit::Durability::kWindowed);
     return TotpEnrolment(r, "Not changed: the password or the code was wrong, or the page was too old.");
   }
-  Audit(r, s.user.actor(), "portal authenticator enrolled", 200, "", scope, audit::Durability::kDurable);
+  if (!Audit(r, s.user.actor(), "portal authenticator enrolled", 200, "", scope, audit::Durability::kDurable))
+    return NotAudited(r);
   Html h;
   h.Raw("<div class=\"notice\" id=\"notice\">The new authenticator is in use; the old one no longer works.</div>");
   return HtmlResponse(200, Page("Authenticator app", s.user.name, s.csrf_token, h.Take()));

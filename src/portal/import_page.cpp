@@ -91,9 +91,13 @@ ApiResponse Portal::Import(Request& r) {
     return HtmlResponse(422, Page("Import devices", s.user.name, s.csrf_token, h.Take()));
   }
   const bool imported = result->problem_count == 0;
-  Audit(r, s.user.actor(),
-        fmt::format("portal import: {} rows, {} imported, {} failed", rows, result->imported, result->problem_count),
-        imported ? 200 : 422, "", scope, imported ? audit::Durability::kDurable : audit::Durability::kWindowed);
+  if (!Audit(
+          r, s.user.actor(),
+          fmt::format("portal import: {} rows, {} imported, {} failed", rows, result->imported, result->problem_count),
+          imported ? 200 : 422, "", scope, imported ? audit::Durability::kDurable : audit::Durability::kWindowed) &&
+      imported) {
+    return NotAudited(r);
+  }
   ResultBody(h, rows, *result);
   UploadForm(h, s);
   return HtmlResponse(imported ? 200 : 422, Page("Import devices", s.user.name, s.csrf_token, h.Take()));

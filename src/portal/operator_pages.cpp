@@ -200,7 +200,8 @@ ApiResponse Portal::BanAction(Request& r, const std::string& action) {
     Audit(r, s.user.actor(), what + " refused", status, "", std::nullopt, audit::Durability::kWindowed);
     return ErrorPage(r, status, status == 404 ? "No such ban." : done.error().message);
   }
-  Audit(r, s.user.actor(), what + ": " + source.substr(0, 64), 200, "", std::nullopt, audit::Durability::kDurable);
+  if (!Audit(r, s.user.actor(), what + ": " + source.substr(0, 64), 200, "", std::nullopt, audit::Durability::kDurable))
+    return NotAudited(r);
   return BansPage(r, action == "lift" ? "The ban is lifted." : "The source is banned.");
 }
 

@@ -292,7 +292,7 @@ ApiResponse Portal::DeviceAction(Request& r, const std::string& mac, const std::
           audit::Durability::kWindowed);
     return ErrorPage(r, status, status == 404 ? "No such device." : done.error().message);
   }
-  Audit(r, s.user.actor(), "portal " + action, 200, mac, scope, audit::Durability::kDurable);
+  if (!Audit(r, s.user.actor(), "portal " + action, 200, mac, scope, audit::Durability::kDurable)) return NotAudited(r);
   return DevicePage(r, mac, notice.Take());
 }
 

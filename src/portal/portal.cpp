@@ -99,8 +99,8 @@ api::BodyAdmission Portal::AdmitBody(const ApiRequest& head) {
   return {kMaxFormBytes, false};
 }
 
-void Portal::Audit(const Request& r, const std::string& actor, const std::string& what, int status,
-                   const std::string& mac, std::optional<std::int64_t> tenant_id, audit::Durability durability) {
+Status Portal::Audit(const Request& r, const std::string& actor, const std::string& what, int status,
+                     const std::string& mac, std::optional<std::int64_t> tenant_id, audit::Durability durability) {
   nlohmann::json detail = {{"method", r.http.method}, {"path", r.path}};
   audit::AuditRecord rec = audit::InfoRecord(deps_.clock.Now(), "admin", actor, what, mac, std::move(detail));
   rec.decision = status < 400 ? "info" : "deny";
@@ -113,6 +113,13 @@ void Portal::Audit(const Request& r, const std::string& actor, const std::string
   if (!st) {
     spdlog::error("portal audit write failed: {}", st.error().message);
   }
+  return st;
+}
+
+ApiResponse Portal::NotAudited(const Request& r) {
+  return ErrorPage(r, 500,
+                   "This action could not be audited (the audit log could not be written); nothing secret was "
+                   "shown. Check the server's log and the audit disk before trying again.");
 }
 
 ApiResponse Portal::Handle(const ApiRequest& http) {
@@ -240,9 +247,11 @@ ApiResponse Portal::Login(Request& r) {
     resp.headers.emplace_back("Retry-After", std::to_string(wait));
     return resp;
   }
+  // What was typed as the user name is recorded only once it names a user: it may be a
+  // password typed into the wrong field.
   if (throttle_.PrefixBlocked(user_key, now) > 0) {
-    Audit(r, "portal:" + name, "portal sign-in failed: user locked", 401, "", std::nullopt,
-          audit::Durability::kWindowed);
+    (void)Audit(r, "portal:-", "portal sign-in failed: user name throttled", 401, "", std::nullopt,
+                audit::Durability::kWindowed);
     return LoginPage("Sign-in failed.");
   }
   auto outcome = accounts_.SignIn(name, r.form["password"], r.form["code"]);
@@ -252,11 +261,12 @@ ApiResponse Portal::Login(Request& r) {
   }
   if (!outcome->user) {
     throttle_.RecordFailure(peer, user_key, now);
-    Audit(r, "portal:" + name, fmt::format("portal sign-in failed: {}", SignInFailureName(outcome->failure)), 401, "",
-          std::nullopt, audit::Durability::kWindowed);
+    const std::string actor = outcome->failure == SignInFailure::kUnknownUser ? "portal:-" : "portal:" + name;
+    (void)Audit(r, actor, fmt::format("portal sign-in failed: {}", SignInFailureName(outcome->failure)), 401, "",
+                std::nullopt, audit::Durability::kWindowed);
     if (outcome->locked_now) {
-      Audit(r, "portal:" + name, "portal user locked: repeated wrong second factor", 401, "", std::nullopt,
-            audit::Durability::kDurable);
+      (void)Audit(r, "portal:" + name, "portal user locked: repeated wrong second factor", 401, "", std::nullopt,
+                  audit::Durability::kDurable);  // the answer is a refusal either way
     }
     return LoginPage("Sign-in failed.");
   }
@@ -265,8 +275,11 @@ ApiResponse Portal::Login(Request& r) {
     if (auto s = accounts_.Resume(*old)) (void)accounts_.SignOut(*s);
   }
   const auto& user = *outcome->user;
-  Audit(r, user.actor(), "portal sign-in", 303, "", user.tenant ? std::optional(user.tenant->id) : std::nullopt,
-        audit::Durability::kDurable);
+  if (!Audit(r, user.actor(), "portal sign-in", 303, "", user.tenant ? std::optional(user.tenant->id) : std::nullopt,
+             audit::Durability::kDurable)) {
+    if (auto s = accounts_.Resume(outcome->session_id)) (void)accounts_.SignOut(*s);  // no unaudited session
+    return NotAudited(r);
+  }
   ApiResponse resp = Redirect("/portal/devices");
   resp.headers.emplace_back("Set-Cookie",
                             CookieHeader(kSessionCookie, outcome->session_id, options_.accounts.absolute_seconds));
@@ -284,8 +297,10 @@ ApiResponse Portal::Logout(Request& r, SignOutScope scope) {
   } else if (auto st = accounts_.SignOut(s); !st) {
     return ErrorPage(r, 500, "Sign-out failed; try again.");
   }
-  Audit(r, s.user.actor(), what, 303, "", s.user.tenant ? std::optional(s.user.tenant->id) : std::nullopt,
-        audit::Durability::kDurable);
+  if (!Audit(r, s.user.actor(), what, 303, "", s.user.tenant ? std::optional(s.user.tenant->id) : std::nullopt,
+             audit::Durability::kDurable)) {
+    return NotAudited(r);
+  }
   ApiResponse resp = Redirect("/portal/login");
   resp.headers.emplace_back("Set-Cookie", CookieHeader(kSessionCookie, "", 0));
   return resp;

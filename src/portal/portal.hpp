@@ -102,8 +102,13 @@ class Portal final : public api::Surface {
   // An audit record of the portal with the socket's peer, "info" below status 400 and
   // "deny" from it: kDurable for what changed state (sign-in, sign-out, lockout, an action),
   // kWindowed for refusals.
-  void Audit(const Request& r, const std::string& actor, const std::string& what, int status, const std::string& mac,
-             std::optional<std::int64_t> tenant_id, audit::Durability durability);
+  // Writes the portal's audit record. A kDurable record (every state change, every secret
+  // shown) is on disk when this returns Ok; the caller answers NotAudited(r) instead of its
+  // page when it is not. A failed kWindowed record is logged.
+  Status Audit(const Request& r, const std::string& actor, const std::string& what, int status, const std::string& mac,
+               std::optional<std::int64_t> tenant_id, audit::Durability durability);
+  // The answer to a request whose durable audit record could not be written.
+  static api::ApiResponse NotAudited(const Request& r);
 
   PortalDeps deps_;
   PortalOptions options_;

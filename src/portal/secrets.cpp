@@ -92,7 +92,8 @@ ApiResponse Portal::RevealLine(Request& r, const std::string& mac) {
           audit::Durability::kWindowed);
     return ErrorPage(r, status, status == 404 ? "No such line." : line.error().message);
   }
-  Audit(r, actor, fmt::format("portal reveal (line {})", index), 200, mac, scope, audit::Durability::kDurable);
+  if (!Audit(r, actor, fmt::format("portal reveal (line {})", index), 200, mac, scope, audit::Durability::kDurable))
+    return NotAudited(r);
   return HtmlResponse(200, Page("Softphone credentials", s.user.name, s.csrf_token,
                                 CredentialsBody(*line, line->password.value_or(""))));
 }
@@ -112,7 +113,7 @@ ApiResponse Portal::EngineerPassword(Request& r, const std::string& mac) {
           audit::Durability::kWindowed);
     return ErrorPage(r, status, status == 404 ? "No such device." : issued.error().message);
   }
-  Audit(r, actor, "portal engineer password", 200, mac, scope, audit::Durability::kDurable);
+  if (!Audit(r, actor, "portal engineer password", 200, mac, scope, audit::Durability::kDurable)) return NotAudited(r);
   std::string keys;
   for (const auto key : issued->keys) keys += (keys.empty() ? "" : ", ") + std::string(key);
   Html notice;
@@ -178,7 +179,7 @@ ApiResponse Portal::Credential(Request& r, const std::string& mac, const std::st
     Audit(r, actor, what + " refused", status, status == 404 ? "" : mac, scope, audit::Durability::kWindowed);
     return ErrorPage(r, status, status == 404 ? "No such device." : done.error().message);
   }
-  Audit(r, actor, what, 200, mac, scope, audit::Durability::kDurable);
+  if (!Audit(r, actor, what, 200, mac, scope, audit::Durability::kDurable)) return NotAudited(r);
   return DevicePage(r, mac, notice.Take());
 }
 

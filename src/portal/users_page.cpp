@@ -134,7 +134,9 @@ ApiResponse Portal::AddUser(Request& r) {
     return ErrorPage(r, status == 404 ? 400 : status,
                      status == 404 ? "No such tenant." : "Not added: " + added.error().message);
   }
-  Audit(r, s.user.actor(), "portal user added: " + added->user.name, 200, "", ScopeId(s), audit::Durability::kDurable);
+  if (!Audit(r, s.user.actor(), "portal user added: " + added->user.name, 200, "", ScopeId(s),
+             audit::Durability::kDurable))
+    return NotAudited(r);
   Html h;
   ShownOnce(h, *added, &*password);
   return UsersPage(r, h.Take());
@@ -183,7 +185,8 @@ ApiResponse Portal::UserAction(Request& r, const std::string& id_text, const std
     spdlog::error("portal {} failed: {}", what, done.error().message);
     return ErrorPage(r, 500, "The change failed; try again.");
   }
-  Audit(r, s.user.actor(), what + ": " + user->name, 200, "", user->tenant_id, audit::Durability::kDurable);
+  if (!Audit(r, s.user.actor(), what + ": " + user->name, 200, "", user->tenant_id, audit::Durability::kDurable))
+    return NotAudited(r);
   if (action != "reset-2fa") {
     notice.Raw("<div class=\"notice\" id=\"notice\">").Text(fmt::format("Done: {} {}.", action, user->name));
     notice.Raw("</div>");

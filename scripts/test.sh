@@ -7,13 +7,14 @@
 #                  warnings reach furthest, so a build that passes here with warnings as
 #                  errors passes at -O2 (RelWithDebInfo, scripts/demo.sh) too in practice
 # Each pass runs the unit tests and fuzz-corpus replays (CTest; finding no test is an error)
-# and the black-box tests (pytest against the real binary over real TLS), on each backend.
+# and the black-box tests (pytest against the real binary over real TLS): the release build's on
+# both backends, the sanitizer build's on SQLite (its PostgreSQL pass, and the other suites too
+# slow for every run, are in scripts/test-slow.sh).
 # Each build has its own folder and sets every option (scripts/configure.sh), so running
 # scripts/demo.sh in between changes nothing here; tests/scripts checks exactly that
 # sequence first.
 # The unit tests run with a throw-away PostgreSQL 15 (scripts/pg-test-server.sh sets
-# PROVGATE_TEST_PG_URL), so every storage contract suite runs on both backends; the
-# black-box tests run twice, on SQLite and with the server's store on PostgreSQL.
+# PROVGATE_TEST_PG_URL), so every storage contract suite runs on both backends in both builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -23,20 +24,28 @@ cd "$(dirname "$0")/.."
 
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/scripts
 
+# run_pass NAME BACKEND...: builds NAME, runs CTest, then the black-box suite on each BACKEND.
 run_pass() {
-  local name=$1 dir
+  local name=$1 dir backend
+  shift
   dir=$(./scripts/configure.sh --dir "$name")
   echo "=== $dir ($name)"
   ./scripts/configure.sh "$name" "$dir"
   cmake --build "$dir"
   ./scripts/pg-test-server.sh run ctest --test-dir "$dir" --output-on-failure --no-tests=error -j2
-  PROVGATE_BIN="$PWD/$dir/provgate" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/blackbox
-  PROVGATE_BIN="$PWD/$dir/provgate" PROVGATE_BLACKBOX_STORE=postgres \
-    ./scripts/pg-test-server.sh run /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/blackbox
+  for backend in "$@"; do
+    echo "=== $dir black-box on $backend"
+    if [[ $backend == postgres ]]; then
+      PROVGATE_BIN="$PWD/$dir/provgate" PROVGATE_BLACKBOX_STORE=postgres \
+        ./scripts/pg-test-server.sh run /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/blackbox
+    else
+      PROVGATE_BIN="$PWD/$dir/provgate" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/blackbox
+    fi
+  done
 }
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-run_pass asan
-run_pass release
+run_pass asan sqlite
+run_pass release sqlite postgres
 echo "all tests passed"

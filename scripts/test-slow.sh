@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The suites too slow for every CI run (scripts/test.sh), run before a release or after a
+# change to what they cover:
+#   - the black-box suite against the sanitizer build with its store on PostgreSQL
+#     (scripts/test.sh runs it on SQLite under the sanitizers and on both backends in Release)
+# Reuses the builds scripts/test.sh made (build-asan/, build-release/), building them if absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+
+build() {
+  local name=$1 dir
+  dir=$(./scripts/configure.sh --dir "$name")
+  ./scripts/configure.sh "$name" "$dir"
+  cmake --build "$dir"
+  echo "$dir"
+}
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+asan=$(build asan | tail -n1)
+echo "=== $asan black-box on postgres"
+PROVGATE_BIN="$PWD/$asan/provgate" PROVGATE_BLACKBOX_STORE=postgres \
+  ./scripts/pg-test-server.sh run /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/blackbox
+echo "all slow tests passed"

@@ -23,9 +23,27 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_G
   list(APPEND PROVGATE_WARNINGS -Wno-restrict)
 endif()
 
+if(PROVGATE_SANITIZE AND PROVGATE_TSAN)
+  message(FATAL_ERROR "PROVGATE_SANITIZE and PROVGATE_TSAN exclude each other: configure two builds")
+endif()
 if(PROVGATE_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=address,undefined)
+endif()
+# ThreadSanitizer: serving threads, the audit committer and the store copier share state.
+# TSan does not model std::atomic_thread_fence (GCC's -Wtsan): Asio's fenced blocks around a
+# handler's completion use one, so the TSan build compiles them out. The handlers' ordering
+# then rests on the scheduler's mutex, which TSan sees, and which orders them anyway.
+if(PROVGATE_TSAN)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_compile_definitions(BOOST_ASIO_DISABLE_FENCED_BLOCK)
+  add_link_options(-fsanitize=thread)
+endif()
+# Either sanitizer brings its own allocator: no jemalloc, no allocation-counting test binary.
+if(PROVGATE_SANITIZE OR PROVGATE_TSAN)
+  set(PROVGATE_ANY_SANITIZER ON)
+else()
+  set(PROVGATE_ANY_SANITIZER OFF)
 endif()
 
 # Asio keeps the memory of finished coroutine frames and handlers per thread for reuse, two

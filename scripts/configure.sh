@@ -6,6 +6,8 @@
 #                                                        warnings are not errors (scripts/demo.sh)
 #   scripts/configure.sh asan [DIR]      build-asan/     Debug + ASan/UBSan, tests, warnings are
 #                                                        errors (scripts/test.sh)
+#   scripts/configure.sh tsan [DIR]      build-tsan/     RelWithDebInfo + ThreadSanitizer, tests,
+#                                                        warnings are errors (scripts/test.sh)
 #   scripts/configure.sh release [DIR]   build-release/  Release (-O3), hardened, tests, warnings
 #                                                        are errors (scripts/test.sh)
 #   scripts/configure.sh --dir NAME      prints NAME's default folder
@@ -18,8 +20,9 @@ default_dir() {
   case $1 in
     demo) echo build ;;
     asan) echo build-asan ;;
+    tsan) echo build-tsan ;;
     release) echo build-release ;;
-    *) echo "unknown build '$1' (demo, asan or release)" >&2; return 2 ;;
+    *) echo "unknown build '$1' (demo, asan, tsan or release)" >&2; return 2 ;;
   esac
 }
 
@@ -27,7 +30,7 @@ if [[ ${1:-} == --dir ]]; then
   default_dir "${2:-}"
   exit
 fi
-name=${1:?usage: scripts/configure.sh demo|asan|release [DIR] [cmake args...]}
+name=${1:?usage: scripts/configure.sh demo|asan|tsan|release [DIR] [cmake args...]}
 dir=$(default_dir "$name")
 shift
 if (($#)) && [[ $1 != -* ]]; then
@@ -36,11 +39,13 @@ if (($#)) && [[ $1 != -* ]]; then
 fi
 
 case $name in
-  demo) options=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROVGATE_SANITIZE=OFF -DPROVGATE_TESTS=OFF
+  demo) options=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROVGATE_SANITIZE=OFF -DPROVGATE_TSAN=OFF -DPROVGATE_TESTS=OFF
                  -DPROVGATE_BENCH=OFF -DPROVGATE_WERROR=OFF) ;;
-  asan) options=(-DCMAKE_BUILD_TYPE=Debug -DPROVGATE_SANITIZE=ON -DPROVGATE_TESTS=ON
+  asan) options=(-DCMAKE_BUILD_TYPE=Debug -DPROVGATE_SANITIZE=ON -DPROVGATE_TSAN=OFF -DPROVGATE_TESTS=ON
                  -DPROVGATE_BENCH=ON -DPROVGATE_WERROR=ON) ;;
-  release) options=(-DCMAKE_BUILD_TYPE=Release -DPROVGATE_SANITIZE=OFF -DPROVGATE_TESTS=ON
+  tsan) options=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROVGATE_SANITIZE=OFF -DPROVGATE_TSAN=ON
+                 -DPROVGATE_TESTS=ON -DPROVGATE_BENCH=OFF -DPROVGATE_WERROR=ON) ;;
+  release) options=(-DCMAKE_BUILD_TYPE=Release -DPROVGATE_SANITIZE=OFF -DPROVGATE_TSAN=OFF -DPROVGATE_TESTS=ON
                     -DPROVGATE_BENCH=ON -DPROVGATE_WERROR=ON) ;;
 esac
 exec cmake -S . -B "$dir" -G Ninja -DPROVGATE_FUZZ=OFF "${options[@]}" "$@" >/dev/null

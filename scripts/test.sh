@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Lints the sources (scripts/lint.sh), then builds provgate twice and runs every test against
-# each build:
+# Lints the sources (scripts/lint.sh), then builds provgate three times and runs the tests
+# against each build:
 #   build-asan:    Debug with AddressSanitizer + UndefinedBehaviorSanitizer
+#   build-tsan:    RelWithDebInfo with ThreadSanitizer
 #   build-release: Release (-O3) with hardening flags: the build type CMake users and
 #                  packagers ask for, and the optimisation level at which GCC's flow-based
 #                  warnings reach furthest, so a build that passes here with warnings as
@@ -47,5 +48,12 @@ run_pass() {
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_pass asan sqlite
+# ThreadSanitizer: the unit tests (CTest) and the black-box files that drive the serving
+# threads, the audit committer and the store copier concurrently.
+export TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:second_deadlock_stack=1
+run_pass tsan
+PROVGATE_BIN="$PWD/$(./scripts/configure.sh --dir tsan)/provgate" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+  tests/blackbox/test_serving_core.py tests/blackbox/test_lifecycle.py tests/blackbox/test_audit_durability.py \
+  tests/blackbox/test_api_stream.py
 run_pass release sqlite postgres
 echo "all tests passed"

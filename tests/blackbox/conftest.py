@@ -64,6 +64,20 @@ def fresh_pg_database():
     return urlunsplit(parts._replace(path="/" + name))
 
 
+SANITIZER_REPORTS = ("WARNING: ThreadSanitizer", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "runtime error:")
+
+
+def assert_no_sanitizer_report(log):
+    """A sanitizer build's server reports a race, a memory error or undefined behaviour in its
+    log and may go on serving: the test that ran it fails on the report, not on luck."""
+    text = log.read_text(errors="replace")
+    for marker in SANITIZER_REPORTS:
+        at = text.find(marker)
+        if at != -1:
+            raise AssertionError(f"sanitizer report in {log}:\n{text[max(0, at - 200):at + 4000]}")
+
+
 def run(*args, check=True, env=None):
     """Runs the provgate CLI and returns the CompletedProcess."""
     p = subprocess.run([str(BINARY), *map(str, args)], capture_output=True, text=True, env=env,
@@ -142,6 +156,7 @@ class Server:
                 self.proc.wait()
         if self.proc:
             self.logf.close()
+            assert_no_sanitizer_report(self.log)
 
     def url(self, path):
         return f"https://localhost:{self.port}{path}"

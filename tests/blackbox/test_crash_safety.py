@@ -290,7 +290,7 @@ def test_sigkill_at_random_moments_under_mixed_load(tmp_path):
     wrong = {mac: pair for mac, pair in wrong.items() if mac not in unrecorded}
     assert not wrong, say(f"stored state differs from the last lifecycle record (stored, recorded), "
                           f"not explained by a request in flight at a kill: {wrong}")
-    assert len(passwords) >= KILLS // 4, say(f"too few passwords delivered to prove anything: {len(passwords)}")
+    assert len(passwords) >= KILLS // 8, say(f"too few passwords delivered to prove anything: {len(passwords)}")
     print(f"\n{KILLS} kills ({starting} while starting) in {elapsed:.1f} s, {held} held responses checked, "
           f"{len(passwords)} passwords delivered once each, {len(numbered)} records, "
           f"{len(unrecorded)} device(s) changed without a record by a request in flight at a kill, seed {SEED}, store {STORE}")

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <string_view>
@@ -46,7 +47,8 @@ struct AdminListener::State {
         clock(c),
         ssl_ctx(std::move(ctx)),
         portal(p),
-        acceptor(io) {}
+        acceptor(io),
+        backoff_timer(io) {}
 
   asio::io_context& ioc;
   AdminListenerConfig config;
@@ -56,6 +58,7 @@ struct AdminListener::State {
   std::shared_ptr<asio::ssl::context> ssl_ctx;
   Surface* portal;  // may be null
   tcp::acceptor acceptor;
+  asio::steady_timer backoff_timer;  // the accept loop's wait after a failed accept
   std::atomic<std::uint32_t> open{0};
   std::atomic<bool> stopped{false};
   // Open connections per source address, for max_connections_per_source.
@@ -69,6 +72,8 @@ using Stream = beast::ssl_stream<beast::tcp_stream>;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::uint64_t kMaxDrainBytes = 8 << 20;
 constexpr std::uint64_t kMaxDrainUnadmittedBytes = 1 << 20;
+// How long the accept loop waits after a failed accept (out of descriptors, ...).
+constexpr std::chrono::milliseconds kAcceptBackoff{100};
 
 void AuditTransport(AdminListener::State& s, const tcp::endpoint& peer, std::string reason, int status) {
   audit::AuditRecord r;
@@ -349,7 +354,12 @@ awaitable<void> AcceptLoop(std::shared_ptr<AdminListener::State> state) {
     auto [ec, socket] = co_await state->acceptor.async_accept(kTuple);
     if (state->stopped) co_return;
     if (ec) {
-      spdlog::warn("admin listener {}: accept failed: {}", state->config.name, ec.message());
+      // EMFILE and friends: keep serving the connections we have, and wait before the next
+      // accept instead of spinning (and logging) on a descriptor table that is still full.
+      spdlog::warn("admin listener {}: accept failed: {}; retrying in {} ms", state->config.name, ec.message(),
+                   kAcceptBackoff.count());
+      state->backoff_timer.expires_after(kAcceptBackoff);
+      co_await state->backoff_timer.async_wait(kTuple);
       continue;
     }
     boost::system::error_code ep_ec;
@@ -395,6 +405,7 @@ void AdminListener::Stop() {
   asio::post(state_->acceptor.get_executor(), [s = state_] {
     boost::system::error_code ec;
     s->acceptor.close(ec);
+    s->backoff_timer.cancel();
   });
 }
 

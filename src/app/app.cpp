@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -64,6 +66,9 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor, Role ro
 }
 
 namespace {
+
+// /readyz fails while the audit file's volume has less room than this (a few dozen records).
+constexpr std::uint64_t kAuditMinFreeBytes = std::uint64_t{64} << 10;
 
 // The first error-severity finding of `result` as "file rule: message (fix: hint)", or "".
 std::string FirstError(const service::DeviceFindings& result) {
@@ -184,8 +189,15 @@ Status App::Serve(ServeOptions options) {
     if (!serving.load()) return Error::Unavailable("listeners not started");
     return Ok();
   };
+  // Not ready while the audit file cannot take a record (read-only, or its volume full): every
+  // response that releases a secret gets 503 there, so a balancer should send phones elsewhere.
   probes.audit_ready = [path = config_.audit_path]() -> Status {
     if (::access(path.c_str(), W_OK) != 0) return Error::Unavailable("audit log not writable");
+    struct statvfs fs {};
+    if (::statvfs(path.c_str(), &fs) == 0 &&
+        static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < kAuditMinFreeBytes) {
+      return Error::Unavailable("audit log volume full");
+    }
     return Ok();
   };
   PG_TRY(auto admin_plane, AdminPlane::Start(config_,

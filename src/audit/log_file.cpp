@@ -27,11 +27,20 @@ LogFile::~LogFile() {
 }
 
 Status LogFile::Append(std::string_view lines) {
+  if (torn_) {
+    PG_TRY_STATUS(WriteAll("\n"));
+    torn_ = false;
+  }
+  return WriteAll(lines);
+}
+
+Status LogFile::WriteAll(std::string_view bytes) {
   size_t off = 0;
-  while (off < lines.size()) {
-    const ssize_t n = ::write(fd_, lines.data() + off, lines.size() - off);
+  while (off < bytes.size()) {
+    const ssize_t n = ::write(fd_, bytes.data() + off, bytes.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (off > 0) torn_ = true;
       return Error::Unavailable(std::string("audit log write failed: ") + std::strerror(errno));
     }
     off += static_cast<size_t>(n);

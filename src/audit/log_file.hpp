@@ -27,7 +27,10 @@ class LogFile {
   // The file's canonical path (its store copy mark's key).
   const std::string& key() const { return key_; }
 
-  // Appends `lines` (whole lines) in as few writes as the kernel takes.
+  // Appends `lines` (whole lines) in as few writes as the kernel takes. A failed append
+  // that wrote only part of its lines (a full volume takes what fits) leaves a torn line;
+  // the next append ends it first, so it cannot swallow the first record after it. Not
+  // thread-safe: one writer at a time (the committer).
   Status Append(std::string_view lines);
   Status Sync();
   // Where this descriptor's last write ended (O_APPEND: the file's end then, whoever
@@ -46,7 +49,9 @@ class LogFile {
 
  private:
   LogFile(int fd, std::string key) : fd_(fd), key_(std::move(key)) {}
+  Status WriteAll(std::string_view bytes);
   int fd_;
+  bool torn_ = false;  // the last write failed after writing part of its bytes
   const std::string key_;
 };
 

@@ -60,6 +60,8 @@ void Fill(const Config& c, const crypto::SecretBox& box) {
   auto other = s->AddTenant(NewTenant("other")).value();
   for (size_t i = 0; i < std::size(kMacs); ++i) {
     auto d = NewDevice(kMacs[i], i == 2 ? other.id : acme.id, core::DeviceState::kAssigned);
+    d.window_opens = kNow;
+    d.window_expires = kNow + 7 * 86400;
     d.config_key = "0123456789abcdef0123456789abcde" + std::to_string(i);
     d.digest_password = "digest-" + std::to_string(i);
     if (i != 1) d.admin_password = "admin-" + std::to_string(i);
@@ -171,6 +173,7 @@ TEST_F(DbCopy, SqliteToSqliteCopiesEveryRowAndServesTheSameData) {
   auto a = OpenStore(source_, box_, clock, 1).value();
   auto b = OpenStore(target, box_, clock, 1).value();
   for (const char* mac : kMacs) EXPECT_EQ(DeviceView(*a, mac), DeviceView(*b, mac));
+  EXPECT_TRUE(a->CheckInvariants().value().empty());
   EXPECT_TRUE(b->CheckInvariants().value().empty());
 }
 

@@ -93,7 +93,11 @@ class PostgresTables final : public TableAccess {
 
   std::string Describe() const override { return postgres::RedactUrl(url_); }
 
-  Result<int> SchemaVersion() override { return postgres::CurrentSchemaVersion(db_); }
+  Result<int> SchemaVersion() override {
+    PG_TRY(auto exists, db_.Exec("SELECT to_regclass('schema_version') IS NOT NULL"));
+    if (exists[0].Text(0) != "t") return 0;
+    return postgres::CurrentSchemaVersion(db_);
+  }
 
   Status Migrate(std::int64_t now) override { return postgres::Migrate(db_, now); }
 
@@ -107,8 +111,10 @@ class PostgresTables final : public TableAccess {
     for (auto& t : tables) {
       Params p;
       p.BindText(1, QuoteIdentifier(t.name));
-      PG_TRY(auto cols, db_.Exec("SELECT a.attname, t.typname, COALESCE((SELECT array_position(i.indkey::int2[], "
-                                 "a.attnum) FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary), 0) "
+      // indkey is an int2vector, indexed from 0: its position is counted with ORDINALITY.
+      PG_TRY(auto cols, db_.Exec("SELECT a.attname, t.typname, COALESCE((SELECT k.n FROM pg_index i, "
+                                 "unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, n) WHERE i.indrelid = "
+                                 "a.attrelid AND i.indisprimary AND k.attnum = a.attnum), 0) "
                                  "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = "
                                  "$1::text::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
                                  p));

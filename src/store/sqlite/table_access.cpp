@@ -96,7 +96,11 @@ class SqliteTables final : public TableAccess {
 
   std::string Describe() const override { return "sqlite:" + db_.path().string(); }
 
-  Result<int> SchemaVersion() override { return sqlite::CurrentSchemaVersion(db_); }
+  Result<int> SchemaVersion() override {
+    PG_TRY(std::string tables, db_.QueryText("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'schema_version'"));
+    if (tables == "0") return 0;
+    return sqlite::CurrentSchemaVersion(db_);
+  }
 
   Status Migrate(std::int64_t now) override { return sqlite::Migrate(db_, now); }
 

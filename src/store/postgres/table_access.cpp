@@ -107,6 +107,7 @@ class PostgresTables final : public TableAccess {
            db_.Exec("SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace "
                     "AND c.relkind = 'r' AND c.relname <> 'schema_version' ORDER BY c.oid"));
     std::vector<Table> tables;
+    tables.reserve(static_cast<size_t>(names.size()));
     for (int i = 0; i < names.size(); ++i) tables.push_back(Table{.name = names[i].Text(0), .columns = {}});
     for (auto& t : tables) {
       Params p;

@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "app/admin_plane.hpp"
+#include "app/master_key.hpp"
 #include "app/server_metrics.hpp"
 #include "app/store_backend.hpp"
 #include "base/process.hpp"
@@ -44,7 +45,7 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor, Role ro
   std::unique_ptr<App> app(new App());
   app->config_ = std::move(config);
   const Config& c = app->config_;
-  PG_TRY(auto box, crypto::SecretBox::OpenOrCreateKeyFile(c.master_key_path));
+  PG_TRY(auto box, OpenMasterKey(c));
   PG_TRY(app->store_, OpenStore(c, box, app->clock_));
   PG_TRY(app->operator_store_, OpenOperatorStore(c));
   PG_TRY(app->portal_users_, OpenPortalUsers(c));

@@ -40,8 +40,10 @@ void AddApiKeyCommands(CLI::App& root, GlobalOptions& g, Handler& h);
 void AddAuditCommands(CLI::App& root, GlobalOptions& g, Handler& h);
 // `provgate user add` (user_cmd.cpp): web portal users.
 void AddUserCommands(CLI::App& root, GlobalOptions& g, Handler& h);
-// `provgate db migrate|check` (db_cmd.cpp).
+// `provgate db migrate|check|copy` (db_cmd.cpp).
 void AddDbCommands(CLI::App& root, GlobalOptions& g, Handler& h);
+// `provgate key rotate` (key_cmd.cpp).
+void AddKeyCommands(CLI::App& root, GlobalOptions& g, Handler& h);
 // `provgate lint` (lint_cmd.cpp).
 void AddLintCommand(CLI::App& root, GlobalOptions& g, Handler& h);
 // `tenant vars ...` and `device vars ...` on the existing subcommands (vars_cmd.cpp).

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   AddAuditCommands(root, g, handler);
   AddUserCommands(root, g, handler);
   AddDbCommands(root, g, handler);
+  AddKeyCommands(root, g, handler);
   AddVarsCommands(*root.get_subcommand("tenant"), *root.get_subcommand("device"), g, handler);
   try {
     root.parse(argc, argv);

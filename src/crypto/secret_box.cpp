@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "crypto/random.hpp"
@@ -158,6 +159,11 @@ Result<SecretBox> SecretBox::OpenOrCreateKeyFile(const std::filesystem::path& pa
     PG_TRY_STATUS(CreateKeyFile(path));
   }
   return Error::Internal(fmt::format("master key file {} vanished right after creation", path.string()));
+}
+
+Status SecretBox::InstallKeyFile(const std::filesystem::path& staged, const std::filesystem::path& target) {
+  if (::rename(staged.c_str(), target.c_str()) != 0) return IoError("rename", staged, errno);
+  return SyncDirectory(target);
 }
 
 SecretBox SecretBox::FromKey(const std::array<unsigned char, kKeySize>& key) { return SecretBox(key); }

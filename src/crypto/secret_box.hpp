@@ -25,6 +25,10 @@ class SecretBox {
   // Errors: kFailedPrecondition for unsafe permissions (the message names the `chmod 600`
   // fix), kInvalidArgument for a wrong size or a non-regular file, kInternal for I/O errors.
   static Result<SecretBox> OpenOrCreateKeyFile(const std::filesystem::path& path);
+  // Atomically replaces the key file `target` with the key file `staged` (rename, then the
+  // directory fsync'd), for master-key rotation: afterwards `staged` is gone and `target`
+  // holds its key. kInternal for I/O errors.
+  static Status InstallKeyFile(const std::filesystem::path& staged, const std::filesystem::path& target);
   static SecretBox FromKey(const std::array<unsigned char, kKeySize>& key);
 
   SecretBox(const SecretBox&) = default;

@@ -2,6 +2,8 @@
 // copied into the store. A thin façade over its parts:
 //   record.hpp          the record, and when it must be on disk (Durability)
 //   record_format.hpp   a record as a line of the file, and back
+//   chain.hpp           each writer's hash chain over its lines, and signed checkpoints
+//   chain_verifier.hpp  finds edited, deleted, reordered records and forged checkpoints
 //   log_file.hpp        the file: appends, syncs, the server's lock, torn-line repair, scans
 //   committer.hpp       group commit: one thread writes and syncs what serving threads submit
 //   store_copier.hpp    the store's copy of the file, deferred for the server, and its

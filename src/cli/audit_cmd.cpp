@@ -34,12 +34,13 @@ struct VerifyArgs {
   std::string public_key;
 };
 
-// Prints the findings and a summary line; true when nothing was tampered with.
-bool PrintReport(const std::string& what, const audit::VerifyReport& report) {
+// Prints each finding as "<what> <unit> <where>: ERROR|WARNING: <message>" and a summary
+// line; true when nothing was tampered with.
+bool PrintReport(const std::string& what, std::string_view unit, const audit::VerifyReport& report) {
   for (const auto& f : report.findings) {
     const char* severity = f.severity == audit::Finding::Severity::kError ? "ERROR" : "WARNING";
     if (f.where > 0) {
-      fmt::print("{}: {} {}: {}\n", what, severity, f.where, f.message);
+      fmt::print("{} {} {}: {}: {}\n", what, unit, f.where, severity, f.message);
     } else {
       fmt::print("{}: {}: {}\n", what, severity, f.message);
     }
@@ -99,14 +100,14 @@ int RunVerify(const GlobalOptions& g, VerifyArgs args) {
     const std::filesystem::path path = !args.file.empty() ? std::filesystem::path(args.file) : config->audit_path;
     auto report = VerifyFile(path, options);
     if (!report) return Fail(report.error());
-    ok = PrintReport(fmt::format("{} line", path.string()), *report) && ok;
+    ok = PrintReport(path.string(), "line", *report) && ok;
   }
   if (args.store) {
     auto a = OpenApp(g);
     if (!a) return 1;
     auto report = VerifyStore(a->operator_store(), options);
     if (!report) return Fail(report.error());
-    ok = PrintReport("store audit record", *report) && ok;
+    ok = PrintReport("store", "record", *report) && ok;
   }
   return ok ? 0 : 1;
 }

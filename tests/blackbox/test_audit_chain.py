@@ -66,13 +66,13 @@ def trail(tmp_path_factory):
 def test_a_clean_trail_verifies_in_the_file_and_the_store(trail):
     code, out = verify(trail)
     assert code == 0, out
-    m = re.search(r"audit\.log line: (\d+) records in (\d+) chains, (\d+) valid checkpoints, 0 unsigned at the "
+    m = re.search(r"audit\.log: (\d+) records in (\d+) chains, (\d+) valid checkpoints, 0 unsigned at the "
                   r"end: OK \(0 errors", out)
     assert m, out
     assert int(m.group(2)) >= 4 and int(m.group(3)) >= 4, out  # demo init, two runs, the CLI
     code, out = verify(trail, "--store")
     assert code == 0, out
-    assert "store audit record:" in out and "TAMPERED" not in out, out
+    assert "store: " in out and "TAMPERED" not in out, out
     records = trail.audit()
     server_chains = {r["chain_id"] for r in records if "run" in r}
     assert len(server_chains) >= 2
@@ -112,7 +112,7 @@ def test_an_edited_line_is_named(trail, tmp_path):
 
     code, out = tampered(trail, tmp_path, edit)
     assert code == 1, out
-    assert f"ERROR {target['line']}: record edited" in out, out
+    assert f"line {target['line']}: ERROR: record edited" in out, out
     assert "TAMPERED (1 errors" in out, out
 
 
@@ -127,7 +127,7 @@ def test_a_deleted_line_is_named(trail, tmp_path):
 
     code, out = tampered(trail, tmp_path, delete)
     assert code == 1, out
-    assert f"ERROR {target['line']}: record deleted" in out, out
+    assert f"line {target['line']}: ERROR: record deleted" in out, out
 
 
 def test_swapped_lines_are_named(trail, tmp_path):
@@ -142,7 +142,7 @@ def test_swapped_lines_are_named(trail, tmp_path):
 
     code, out = tampered(trail, tmp_path, swap)
     assert code == 1, out
-    assert f"ERROR {target['line']}: records reordered" in out, out
+    assert f"line {target['line']}: ERROR: records reordered" in out, out
     assert "deleted" not in out, out
 
 
@@ -169,8 +169,8 @@ def test_a_forged_checkpoint_signature_is_named(trail, tmp_path):
     assert code == 1, out
     # The edit breaks the record's chain value as well: an attacker without the key cannot
     # reseal it into a valid checkpoint either way.
-    assert f"ERROR {target['line']}: bad checkpoint signature" in out, out
-    assert f"ERROR {target['line']}: record edited" in out, out
+    assert f"line {target['line']}: ERROR: bad checkpoint signature" in out, out
+    assert f"line {target['line']}: ERROR: record edited" in out, out
 
 
 def test_the_unsigned_tail_is_a_warning(trail, tmp_path):
@@ -212,8 +212,8 @@ def test_edits_and_deletions_in_the_store_copy_are_named_by_record_id(trail):
     trail.sql(f"DELETE FROM audit WHERE id = {deleted}")
     code, out = verify(trail, "--store")
     assert code == 1, out
-    assert f"store audit record: ERROR {edited}: record edited" in out, out
-    assert f"store audit record: ERROR {after}: record deleted" in out, out
+    assert f"store record {edited}: ERROR: record edited" in out, out
+    assert f"store record {after}: ERROR: record deleted" in out, out
     # The file is untouched and still verifies.
     code, out = verify(trail)
     assert code == 0, out

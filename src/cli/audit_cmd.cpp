@@ -87,7 +87,7 @@ std::string NodePublicKey(const app::Config& config) {
   return key ? key->public_key_hex() : std::string();
 }
 
-int RunVerify(const GlobalOptions& g, VerifyArgs args) {
+int RunVerify(const GlobalOptions& g, const VerifyArgs& args) {
   if (!crypto::InitCrypto()) return Fail(Error::Internal("libsodium failed to start"));
   auto config = app::LoadConfig(g.config);
   if (!config && (args.file.empty() || args.store)) return Fail(config.error());

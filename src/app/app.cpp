@@ -26,6 +26,7 @@
 #include "base/process.hpp"
 #include "crypto/random.hpp"
 #include "crypto/secret_box.hpp"
+#include "crypto/signing_key.hpp"
 #include "http/listener.hpp"
 #include "pipeline/pipeline.hpp"
 #include "service/lint.hpp"
@@ -134,8 +135,11 @@ Result<size_t> App::CheckTemplates() {
 Status App::Serve(ServeOptions options) {
   if (!audit_connection_) return Error::FailedPrecondition("App::Serve needs an App opened with Role::kServer");
   // Before anything is served: one server per audit file, and the store's copy of the audit
-  // trail caught up with what an unclean stop left out of it.
-  PG_TRY_STATUS(audit_->ClaimForServer());
+  // trail caught up with what an unclean stop left out of it; the audit
+  // trail's chain is signed from now on with the node's key, created at the first start.
+  PG_TRY(auto signing_key, crypto::SigningKey::OpenOrCreateKeyFile(AuditSigningKeyPath(config_)));
+  signing_key_ = std::make_unique<crypto::SigningKey>(std::move(signing_key));
+  PG_TRY_STATUS(audit_->ClaimForServer(signing_key_.get(), &clock_));
   pipeline::PipelineOptions pipeline_options;
   pipeline_options.path_prefix = config_.path_prefix;
   pipeline_options.provisioning_url = config_.provisioning_url;

@@ -99,6 +99,8 @@ class App {
   std::unique_ptr<store::FleetCache> fleet_cache_;
   // audit_connection_ (or store_ for the CLI) through fleet_cache_
   std::unique_ptr<store::CachedAuditStore> audit_store_;
+  // Signs the audit chain's checkpoints (the server's only); outlives the audit log.
+  std::unique_ptr<crypto::SigningKey> signing_key_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<render::TemplateSet> templates_;
   vendors::Registry vendors_;

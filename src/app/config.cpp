@@ -63,7 +63,9 @@ const std::vector<KnownKeys>& AllKnownKeys() {
       {"", {"server", "store", "audit", "identity", "defense", "listener", "admin"}},  // admin: admin_config.cpp
       {"server", {"provisioning_url", "path_prefix", "threads", "templates"}},
       {"store", {"path", "url", "pool_size", "master_key", "cache_devices"}},
-      {"audit", {"file", "commit_delay_us", "store_copy_delay_ms", "durability", "max_unsynced_ms"}},
+      {"audit",
+       {"file", "commit_delay_us", "store_copy_delay_ms", "durability", "max_unsynced_ms", "signing_key",
+        "checkpoint_records", "checkpoint_seconds"}},
       {"identity", {"mac_rules"}},
       {"defense",
        {"realm",
@@ -340,6 +342,12 @@ Status ParseDefense(const toml::table& t, const path& file, const path& base, pi
 
 std::filesystem::path DefaultTemplatesDir() { return PROVGATE_TEMPLATES_DIR; }
 
+// Beside the master key unless the config says otherwise: both are the node's secrets.
+std::filesystem::path AuditSigningKeyPath(const Config& c) {
+  return !c.audit_signing_key_path.empty() ? c.audit_signing_key_path
+                                           : c.master_key_path.parent_path() / "audit-signing.key";
+}
+
 Result<Config> LoadConfig(const std::filesystem::path& file) {
   toml::table root;
   try {
@@ -402,6 +410,19 @@ Result<Config> LoadConfig(const std::filesystem::path& file) {
     return ConfigError(file, "audit.max_unsynced_ms", "must be between 0 and 1000 (milliseconds)");
   }
   c.audit.max_unsynced = std::chrono::milliseconds(unsynced_ms);
+  PG_TRY(auto signing_key, Get<std::string>(audit, file, "audit.signing_key", ""));
+  if (!signing_key.empty()) c.audit_signing_key_path = Resolve(base, signing_key);
+  PG_TRY(c.audit.checkpoint_records,
+         Get<std::int64_t>(audit, file, "audit.checkpoint_records", c.audit.checkpoint_records));
+  if (c.audit.checkpoint_records < 1 || c.audit.checkpoint_records > 1'000'000) {
+    return ConfigError(file, "audit.checkpoint_records", "must be between 1 and 1000000 (records)");
+  }
+  PG_TRY(auto checkpoint_s,
+         Get<std::int64_t>(audit, file, "audit.checkpoint_seconds", c.audit.checkpoint_interval.count()));
+  if (checkpoint_s < 1 || checkpoint_s > 86'400) {
+    return ConfigError(file, "audit.checkpoint_seconds", "must be between 1 and 86400 (seconds)");
+  }
+  c.audit.checkpoint_interval = std::chrono::seconds(checkpoint_s);
   c.templates_dir = templates.empty() ? DefaultTemplatesDir() : Resolve(base, templates);
   PG_TRY(c.threads, Get<int>(server, file, "server.threads", 0));
   PG_TRY(c.provisioning_url, Get<std::string>(server, file, "server.provisioning_url", ""));

@@ -26,6 +26,9 @@ struct Config {
   std::filesystem::path master_key_path;
   size_t cache_devices = 10000;  // the server's fleet cache (store::FleetCache); 0 = off
   std::filesystem::path audit_path;
+  // The Ed25519 key that signs the audit chain's checkpoints ([audit] signing_key); empty:
+  // the default, AuditSigningKeyPath.
+  std::filesystem::path audit_signing_key_path;
   audit::AuditOptions audit;
   std::filesystem::path templates_dir;
   int threads = 0;  // 0 = one per core
@@ -39,6 +42,10 @@ struct Config {
 
 // Errors name the file, the key and what is expected.
 Result<Config> LoadConfig(const std::filesystem::path& file);
+
+// The audit signing key's file: the configured one, else audit-signing.key beside the master
+// key. Created at the server's first start.
+std::filesystem::path AuditSigningKeyPath(const Config& c);
 
 // The templates shipped with this build (set at compile time), used when the config names none.
 std::filesystem::path DefaultTemplatesDir();

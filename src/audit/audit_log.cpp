@@ -65,7 +65,7 @@ void AuditLog::Drain() {
   if (copier_ != nullptr) copier_->Flush(through);
 }
 
-Status AuditLog::ClaimForServer() {
+Status AuditLog::ClaimForServer(const crypto::SigningKey* signer, const Clock* clock) {
   PG_TRY_STATUS(file_->LockForServer());
   Drain();
   const auto run_bytes = crypto::RandomBytes(8);
@@ -75,7 +75,11 @@ Status AuditLog::ClaimForServer() {
     PG_TRY_STATUS(copier_->CatchUp(run));
     copier_->StartDeferring();
   }
-  committer_->Number(run);
+  std::optional<Checkpoints> checkpoints;
+  if (signer != nullptr && clock != nullptr) {
+    checkpoints = Checkpoints{signer, clock, options_.checkpoint_records, options_.checkpoint_interval};
+  }
+  committer_->Number(run, checkpoints);
   return Ok();
 }
 

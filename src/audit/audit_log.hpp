@@ -2,6 +2,8 @@
 // copied into the store. A thin façade over its parts:
 //   record.hpp          the record, and when it must be on disk (Durability)
 //   record_format.hpp   a record as a line of the file, and back
+//   chain.hpp           each writer's hash chain over its lines, and signed checkpoints
+//   chain_verifier.hpp  finds edited, deleted, reordered records and forged checkpoints
 //   log_file.hpp        the file: appends, syncs, the server's lock, torn-line repair, scans
 //   committer.hpp       group commit: one thread writes and syncs what serving threads submit
 //   store_copier.hpp    the store's copy of the file, deferred for the server, and its
@@ -25,6 +27,7 @@
 #include "audit/store_copier.hpp"
 #include "base/clock.hpp"
 #include "base/result.hpp"
+#include "crypto/signing_key.hpp"
 #include "metrics/histogram.hpp"
 #include "store/seen_overlay.hpp"
 #include "store/store.hpp"
@@ -54,6 +57,11 @@ struct AuditOptions {
   // audit.durability = "all": every response waits for its record on disk (Record waits
   // like a kDurable write; the device pipeline classes every outcome kDurable).
   bool hold_every_response = false;
+  // A claimed log with a signing key signs its chain's head with a checkpoint record once
+  // this many records are unsigned, or this long after the first of them, and when it
+  // closes (docs/security.md, "Tamper-evident audit trail").
+  std::int64_t checkpoint_records = 1000;
+  std::chrono::seconds checkpoint_interval{60};
 };
 
 class AuditLog;
@@ -120,9 +128,11 @@ class AuditLog {
   // the store the records of the previous server run that a crash left out (those after the
   // store's copy mark). From then on each record carries this run's id and a sequence
   // number, and a copier thread copies records into the store in batches, at most the
-  // store copy delay after their commit, moving the mark in each copy's transaction. Call
-  // it once, before any record is submitted concurrently.
-  Status ClaimForServer();
+  // store copy delay after their commit, moving the mark in each copy's transaction. With
+  // `signer` and `clock` (the checkpoints' time; both must outlive the log) the chain is signed by checkpoint
+  // records (AuditOptions::checkpoint_records). Call it once, before any record is
+  // submitted concurrently.
+  Status ClaimForServer(const crypto::SigningKey* signer = nullptr, const Clock* clock = nullptr);
   // Last-seen updates the log has committed but may not have copied into the store yet:
   // the pipeline's network-change check overlays them on the device it read
   // (store::SeenOverlay::Apply), so it compares with the address of the device's previous

@@ -91,9 +91,10 @@ std::uint64_t Committer::Flush() {
   return target;
 }
 
-void Committer::Number(std::string run) {
+void Committer::Number(std::string run, std::optional<Checkpoints> checkpoints) {
   std::lock_guard lock(mu_);
   run_ = std::move(run);
+  checkpoints_ = checkpoints;
   numbered_ = true;
 }
 
@@ -120,8 +121,26 @@ void Committer::Run() {
     bool numbered = false;
     {
       std::unique_lock lock(mu_);
-      queued_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-      if (queue_.empty()) return;  // stopping, and everything is committed
+      const auto work = [&] { return !queue_.empty() || stopping_; };
+      if (checkpoints_ && unsigned_ > 0) {
+        // Unsigned records wait at most the checkpoint interval for their signature.
+        if (!WaitUntil(clock_, queued_cv_, lock, unsigned_since_ + checkpoints_->every, work)) {
+          lock.unlock();
+          std::vector<Entry> none;
+          Commit(none, true, true);
+          continue;
+        }
+      } else {
+        queued_cv_.wait(lock, work);
+      }
+      if (queue_.empty()) {  // stopping, and everything is committed: the tail is signed
+        lock.unlock();
+        if (checkpoints_ && unsigned_ > 0) {
+          std::vector<Entry> none;
+          Commit(none, true, true);
+        }
+        return;
+      }
       const auto delay = timing_.commit_delay;
       for (;;) {
         if (queue_.size() >= kMaxBatch || stopping_ || blocking_queued_ || commit_wanted_) break;
@@ -152,9 +171,39 @@ void Committer::Run() {
   }
 }
 
-void Committer::Commit(std::vector<Entry>& batch, bool numbered) {
+std::string Committer::ChainedLine(const AuditRecord& record, bool numbered, const store::DeviceSeen* seen) {
+  if (!chain_) {
+    auto head = ReadChainHead(file_.key());
+    if (!head) spdlog::warn("audit log {}: its new chain follows nothing: {}", file_.key(), head.error().message);
+    chain_.emplace(head ? std::move(*head) : std::string());
+  }
+  std::string line;
+  line.reserve(kLineReserve);
+  const ChainPosition position = chain_->Next();
+  record.AppendJson(line, numbered ? std::string_view(run_) : std::string_view(), numbered ? ++seq_ : 0, seen,
+                    &position);
+  chain_->Seal(line);
+  if (unsigned_++ == 0) unsigned_since_ = clock_.Now();
+  return line;
+}
+
+bool Committer::CheckpointDue(bool numbered) const {
+  if (!numbered || !checkpoints_ || unsigned_ == 0) return false;
+  return unsigned_ >= checkpoints_->every_records || clock_.Now() >= unsigned_since_ + checkpoints_->every;
+}
+
+std::optional<AuditRecord> Committer::CheckpointRecord() {
+  if (!chain_ || unsigned_ == 0 || !checkpoints_) return std::nullopt;
+  const std::string head(chain_->head());
+  const std::string message = CheckpointMessage(chain_->id(), chain_->n() + 1, head);
+  nlohmann::json detail{
+      {"head", head}, {"key", checkpoints_->key->public_key_hex()}, {"signature", checkpoints_->key->SignHex(message)}};
+  return InfoRecord(checkpoints_->clock->Now(), "checkpoint", "", "checkpoint", "", std::move(detail));
+}
+
+void Committer::Commit(std::vector<Entry>& batch, bool numbered, bool checkpoint) {
   std::string buffer;
-  buffer.reserve(batch.size() * kLineReserve);
+  buffer.reserve((batch.size() + 1) * kLineReserve);
   CommittedBatch committed;
   committed.numbered = numbered;
   for (auto& entry : batch) {
@@ -162,19 +211,29 @@ void Committer::Commit(std::vector<Entry>& batch, bool numbered) {
       // The file is the record: the device's last-seen travels with the request's record
       // (the entry's last), so a copy a crash left undone can be redone from the file.
       const bool carries_seen = entry.seen && &record == &entry.records.back();
-      std::string line;
-      line.reserve(kLineReserve);
-      record.AppendJson(line, numbered ? std::string_view(run_) : std::string_view(), numbered ? ++seq_ : 0,
-                        carries_seen ? &*entry.seen : nullptr);
+      std::string line = ChainedLine(record, numbered, carries_seen ? &*entry.seen : nullptr);
       buffer += line;
       buffer.push_back('\n');
       committed.events.push_back(StoredEvent(record, std::move(line)));
     }
     if (entry.seen) committed.seen.push_back(std::move(*entry.seen));
   }
+  if (checkpoint || CheckpointDue(numbered)) {
+    if (auto record = CheckpointRecord()) {
+      std::string line = ChainedLine(*record, numbered, nullptr);
+      unsigned_ = 0;
+      buffer += line;
+      buffer.push_back('\n');
+      committed.events.push_back(StoredEvent(*record, std::move(line)));
+    }
+  }
   const auto write_started = clock_.Now();
   Status st = file_.Append(buffer);
   if (st) st = file_.Sync();
+  if (!st) {
+    chain_.reset();  // the next commit starts a chain after whatever reached the file
+    unsigned_ = 0;
+  }
   commit_seconds_.Observe(clock_.Now() - write_started);
   if (st && numbered) {
     if (const auto end = file_.EndOfLastWrite()) committed.mark = store::AuditCopyMark{file_.key(), *end, run_, seq_};

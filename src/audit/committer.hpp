@@ -17,11 +17,13 @@
 
 #include <boost/container/small_vector.hpp>
 
+#include "audit/chain.hpp"
 #include "audit/committed_batch.hpp"
 #include "audit/log_file.hpp"
 #include "audit/record.hpp"
 #include "base/clock.hpp"
 #include "base/result.hpp"
+#include "crypto/signing_key.hpp"
 #include "metrics/histogram.hpp"
 #include "store/store.hpp"
 
@@ -42,6 +44,17 @@ struct CommitTiming {
   // See AuditOptions::commit_delay and AuditOptions::max_unsynced.
   std::chrono::microseconds commit_delay{0};
   std::chrono::milliseconds max_unsynced{0};
+};
+
+// Signed checkpoints of the server's chain (AuditOptions::checkpoint_records and
+// checkpoint_interval): a checkpoint record follows the batch that brings the records since
+// the last one to `every_records`, or comes on its own `every` after the first of them, and
+// once more when the committer stops.
+struct Checkpoints {
+  const crypto::SigningKey* key = nullptr;  // must outlive the committer
+  const Clock* clock = nullptr;             // the checkpoint records' time; must outlive it
+  std::int64_t every_records = 1000;
+  std::chrono::seconds every{60};
 };
 
 class Committer {
@@ -70,9 +83,9 @@ class Committer {
   // Commits what is queued without delay and returns once every submission queued before
   // the call is committed, with their number: what BatchSink batches count up to.
   std::uint64_t Flush();
-  // From now on each record carries `run` and a sequence number (from 1). Call only while
-  // nothing is submitted concurrently.
-  void Number(std::string run);
+  // From now on each record carries `run` and a sequence number (from 1), and, with
+  // `checkpoints`, the chain is signed. Call only while nothing is submitted concurrently.
+  void Number(std::string run, std::optional<Checkpoints> checkpoints = std::nullopt);
 
   std::uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
   metrics::Histogram::Reading commit_seconds() const { return commit_seconds_.Read(); }
@@ -82,7 +95,13 @@ class Committer {
 
  private:
   void Run();
-  void Commit(std::vector<Entry>& batch, bool numbered);
+  // `checkpoint`: a checkpoint record follows the batch's records even if none is due.
+  void Commit(std::vector<Entry>& batch, bool numbered, bool checkpoint = false);
+  // The line of `record`, sealed into the chain (started first if need be).
+  std::string ChainedLine(const AuditRecord& record, bool numbered, const store::DeviceSeen* seen);
+  // A checkpoint record signing the chain's head, if the chain has unsigned records.
+  std::optional<AuditRecord> CheckpointRecord();
+  bool CheckpointDue(bool numbered) const;
   void Recycle(std::vector<Entry>& batch);
 
   // Room a line usually needs (a request record is 400-600 bytes), so it is allocated once.
@@ -97,6 +116,13 @@ class Committer {
   const SteadyClock& clock_;
   std::string run_;       // set by Number before numbered_
   std::int64_t seq_ = 0;  // committer thread only: the last sequence number written
+  // Committer thread only: this writer's chain, started at the first commit and again after
+  // a failed one (whose records may or may not be in the file); records since its last
+  // checkpoint, and when the first of them was written.
+  std::optional<ChainWriter> chain_;
+  std::int64_t unsigned_ = 0;
+  SteadyTimePoint unsigned_since_{};
+  std::optional<Checkpoints> checkpoints_;  // set by Number
 
   std::mutex mu_;
   std::condition_variable queued_cv_;     // the committer waits for work

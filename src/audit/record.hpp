@@ -27,6 +27,13 @@ enum class Durability {
   kDurable,
 };
 
+// A record's place in its writer's hash chain (chain.hpp), as AppendJson writes it.
+struct ChainPosition {
+  std::string_view id;
+  std::int64_t n = 0;
+  std::string_view link;  // record 1 only; may be empty
+};
+
 struct AuditRecord {
   TimePoint time;
   std::string kind = "request";  // request | tls | admin | lifecycle
@@ -57,10 +64,11 @@ struct AuditRecord {
   // The record as one line of the audit file (JSON, no newline), written straight into
   // `out` without a document tree: keys in sorted order, empty strings left out, numbers
   // only in request records. A server numbers its records with `run` and `seq`
-  // (AuditLog::ClaimForServer); `seen` is the last-seen update committed with a request.
+  // (AuditLog::ClaimForServer); `seen` is the last-seen update committed with a request;
+  // `chain` its place in the writer's chain (the committer then seals the line, chain.hpp).
   // The line format is record_format.hpp's; this is its writer (record_format.cpp).
   void AppendJson(std::string& out, std::string_view run = {}, std::int64_t seq = 0,
-                  const store::DeviceSeen* seen = nullptr) const;
+                  const store::DeviceSeen* seen = nullptr, const ChainPosition* chain = nullptr) const;
   // Back to a new record's values, keeping the memory its strings hold.
   void Clear();
 };

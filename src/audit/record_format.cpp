@@ -100,13 +100,18 @@ class ObjectWriter {
 
 }  // namespace
 
-void AuditRecord::AppendJson(std::string& out, std::string_view run, std::int64_t seq,
-                             const store::DeviceSeen* seen) const {
+void AuditRecord::AppendJson(std::string& out, std::string_view run, std::int64_t seq, const store::DeviceSeen* seen,
+                             const ChainPosition* chain) const {
   const bool request = kind == "request";
   ObjectWriter w(out);
   w.TextIfAny("actor", actor);
   if (request) w.Number("bytes", bytes);
   w.TextIfAny("cert_subject", cert_subject);
+  if (chain != nullptr) {
+    w.Text("chain_id", chain->id);
+    w.TextIfAny("chain_link", chain->link);
+    w.Number("chain_n", chain->n);
+  }
   w.Text("decision", decision);
   if (!detail.empty()) w.Json("detail", detail);
   w.TextIfAny("device", device);

@@ -2,7 +2,11 @@
 // and read back by ParseStoredLine. Keys are written in sorted order, empty strings are left
 // out, and numbers (bytes, duration_ms, status) appear only in request records. A server's
 // records also carry "run" and "seq" (AuditLog::ClaimForServer), and a request's record the
-// last-seen update committed with it ("seen").
+// last-seen update committed with it ("seen"). Every record the committer writes carries its
+// place in its writer's hash chain ("chain_id", "chain_n", on a chain's first record
+// "chain_link") and, last on the line and out of sorted order, "chain": the hash that seals
+// everything before it (chain.hpp). A server's "checkpoint" records sign its chain's head
+// ("detail": head, key, signature). ParseStoredLine ignores the chain fields.
 #pragma once
 
 #include <cstdint>

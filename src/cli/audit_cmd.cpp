@@ -1,7 +1,18 @@
 // provgate audit list: the audit query of the admin API (GET /api/v1/audit) on the CLI.
+// provgate audit verify: the audit trail's hash chains and signed checkpoints, in the file
+// and in the store's copy (audit/chain_verifier.hpp). provgate audit pubkey: the node's
+// checkpoint key, for a verifier elsewhere.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "audit/chain_verifier.hpp"
 #include "cli/commands.hpp"
+#include "crypto/random.hpp"
+#include "crypto/signing_key.hpp"
 #include "service/queries.hpp"
 
 namespace provgate::cli {
@@ -15,6 +26,90 @@ std::optional<std::int64_t> ParseWhen(const std::string& text) {
   if (t.size() == 20 && t.back() == 'Z') t = t.substr(0, 19) + ".000Z";
   if (auto tp = ParseRfc3339(t)) return ToUnix(*tp);
   return std::nullopt;
+}
+
+struct VerifyArgs {
+  std::string file;
+  bool store = false;
+  std::string public_key;
+};
+
+// Prints each finding as "<what> <unit> <where>: ERROR|WARNING: <message>" and a summary
+// line; true when nothing was tampered with.
+bool PrintReport(const std::string& what, std::string_view unit, const audit::VerifyReport& report) {
+  for (const auto& f : report.findings) {
+    const char* severity = f.severity == audit::Finding::Severity::kError ? "ERROR" : "WARNING";
+    if (f.where > 0) {
+      fmt::print("{} {} {}: {}: {}\n", what, unit, f.where, severity, f.message);
+    } else {
+      fmt::print("{}: {}: {}\n", what, severity, f.message);
+    }
+  }
+  fmt::print("{}: {} records in {} chains, {} valid checkpoints, {} unsigned at the end: {} ({} errors, {} warnings)\n",
+             what, report.records, report.chains, report.checkpoints, report.unsigned_tail,
+             report.tampered() ? "TAMPERED" : "OK", report.errors(), report.warnings());
+  return !report.tampered();
+}
+
+Result<audit::VerifyReport> VerifyFile(const std::filesystem::path& path, const audit::VerifyOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error::NotFound("cannot read audit file " + path.string());
+  audit::ChainVerifier verifier(options);
+  std::string line;
+  std::int64_t number = 0;
+  while (std::getline(in, line)) verifier.Add(++number, line);
+  return verifier.Finish();
+}
+
+// The store's copy in id order (the order it was copied in, each writer's records in write
+// order). Read newest first in pages, as the API's query does.
+Result<audit::VerifyReport> VerifyStore(store::OperatorStore& store, audit::VerifyOptions options) {
+  std::vector<store::StoredAuditEvent> all;
+  store::AuditQuery q;
+  q.limit = 1000;
+  for (;;) {
+    PG_TRY(auto page, store.QueryAudit(q));
+    if (page.empty()) break;
+    q.before_id = page.back().id;
+    std::move(page.begin(), page.end(), std::back_inserter(all));
+  }
+  options.unit = "record";
+  audit::ChainVerifier verifier(options);
+  std::for_each(all.rbegin(), all.rend(), [&](const store::StoredAuditEvent& e) { verifier.Add(e.id, e.json); });
+  return verifier.Finish();
+}
+
+// The node key's public half when this user can read the key file; never creates it.
+std::string NodePublicKey(const app::Config& config) {
+  std::error_code ec;
+  if (!std::filesystem::exists(app::AuditSigningKeyPath(config), ec)) return "";
+  auto key = crypto::SigningKey::OpenOrCreateKeyFile(app::AuditSigningKeyPath(config));
+  return key ? key->public_key_hex() : std::string();
+}
+
+int RunVerify(const GlobalOptions& g, const VerifyArgs& args) {
+  if (!crypto::InitCrypto()) return Fail(Error::Internal("libsodium failed to start"));
+  auto config = app::LoadConfig(g.config);
+  if (!config && (args.file.empty() || args.store)) return Fail(config.error());
+  audit::VerifyOptions options;
+  options.public_key = args.public_key;
+  if (options.public_key.empty() && config) options.public_key = NodePublicKey(*config);
+  if (!options.public_key.empty()) fmt::print("checkpoints must be signed by {}\n", options.public_key);
+  bool ok = true;
+  if (!args.file.empty() || !args.store) {
+    const std::filesystem::path path = !args.file.empty() ? std::filesystem::path(args.file) : config->audit_path;
+    auto report = VerifyFile(path, options);
+    if (!report) return Fail(report.error());
+    ok = PrintReport(path.string(), "line", *report) && ok;
+  }
+  if (args.store) {
+    auto a = OpenApp(g);
+    if (!a) return 1;
+    auto report = VerifyStore(a->operator_store(), options);
+    if (!report) return Fail(report.error());
+    ok = PrintReport("store", "record", *report) && ok;
+  }
+  return ok ? 0 : 1;
 }
 
 }  // namespace
@@ -54,6 +149,34 @@ void AddAuditCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
         for (const auto& e : *batch) fmt::print("{}\n", e.json);
       }
       if (page->next_cursor()) fmt::print(stderr, "more: --cursor {}\n", *page->next_cursor());
+      return 0;
+    };
+  });
+
+  static VerifyArgs verify_args;
+  auto* verify = audit->add_subcommand(
+      "verify",
+      "Check the audit trail's hash chains and signed checkpoints: reports each edited, deleted, reordered or "
+      "inserted record and each bad checkpoint with its line (file) or id (store). Exit status 1 when anything "
+      "was tampered with; records after the last checkpoint are a warning. Default: the configured audit file");
+  verify->add_option("--file", verify_args.file,
+                     "This audit file (e.g. a copy, or rotated files concatenated in order)");
+  verify->add_flag("--store", verify_args.store, "The store's copy of the audit trail (SQLite or PostgreSQL)");
+  verify->add_option("--public-key", verify_args.public_key,
+                     "The node's checkpoint key (hex, from `provgate audit pubkey`); default: the configured "
+                     "[audit] signing_key when readable, else the key each checkpoint carries (a warning)");
+  verify->callback([&g, &h] { h = [&g] { return RunVerify(g, verify_args); }; });
+
+  auto* pubkey = audit->add_subcommand(
+      "pubkey", "Print the public key that signs this node's audit checkpoints (hex; creates the key if missing)");
+  pubkey->callback([&g, &h] {
+    h = [&g] {
+      auto config = app::LoadConfig(g.config);
+      if (!config) return Fail(config.error());
+      if (!crypto::InitCrypto()) return Fail(Error::Internal("libsodium failed to start"));
+      auto key = crypto::SigningKey::OpenOrCreateKeyFile(app::AuditSigningKeyPath(*config));
+      if (!key) return Fail(key.error());
+      fmt::print("{}\n", key->public_key_hex());
       return 0;
     };
   });

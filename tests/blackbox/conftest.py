@@ -174,13 +174,15 @@ class Server:
                 return path.read_bytes()
             size = path.stat().st_size
 
-    def audit(self):
-        """All audit records so far, parsed (audit_bytes)."""
+    def audit(self, checkpoints=False):
+        """All audit records so far, parsed (audit_bytes); the server's signed checkpoints
+        (kind "checkpoint", written on a timer and at a clean stop) only when asked for."""
         # Only whole lines, cut as bytes (a record may be in the middle of being appended,
         # even mid-character), split on "\n" alone (JSON strings may hold U+2028 raw).
         data = self.audit_bytes()
         text = data[:data.rfind(b"\n") + 1].decode()
-        return [json.loads(l) for l in text.split("\n") if l.strip()]
+        records = [json.loads(l) for l in text.split("\n") if l.strip()]
+        return [r for r in records if checkpoints or r.get("kind") != "checkpoint"]
 
     def last_audit(self, **match):
         """The newest audit record with these fields. A refused TLS handshake is audited just

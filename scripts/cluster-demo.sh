@@ -53,34 +53,33 @@ EOF
 # Values never hold a quote; the file is both sourceable and easy to parse.
 put() { printf "%s='%s'\n" "$1" "$2" >>"$DIR/env"; }
 
-# A throw-away cluster in $DIR/pg/$1 on port $2 with the given extra server options.
+# A throw-away cluster in $PGDIR/$1 on port $2 with the given extra server options.
 pg_start() {
   local name=$1 port=$2 opts=$3
-  as_pg "$PG_BIN/pg_ctl" -D "$DIR/pg/$name" -l "$DIR/pg/$name.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $DIR/pg/socket -c max_connections=200 $opts" \
+  as_pg "$PG_BIN/pg_ctl" -D "$PGDIR/$name" -l "$PGDIR/$name.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $PGDIR/socket -c max_connections=200 $opts" \
     start >/dev/null || {
-    cat "$DIR/pg/$name.log" >&2
+    cat "$PGDIR/$name.log" >&2
     die "PostgreSQL $name did not start"
   }
 }
 
 start_postgres() {
   [ -x "$PG_BIN/initdb" ] || die "$PG_BIN/initdb not found; install postgresql-15 (scripts/install-deps.sh)"
-  mkdir -p "$DIR/pg/socket"
-  chmod 0755 "$DIR" "$DIR/pg"
-  [ "$(id -u)" -ne 0 ] || chown nobody "$DIR/pg" "$DIR/pg/socket"
-  as_pg "$PG_BIN/initdb" -D "$DIR/pg/primary" -U "$DB_USER" -A trust -E UTF8 --no-locale \
-    >"$DIR/pg/initdb.log" 2>&1 || {
-    cat "$DIR/pg/initdb.log" >&2
+  mkdir -p "$PGDIR/socket"
+  [ "$(id -u)" -ne 0 ] || chown nobody "$PGDIR" "$PGDIR/socket"
+  as_pg "$PG_BIN/initdb" -D "$PGDIR/primary" -U "$DB_USER" -A trust -E UTF8 --no-locale \
+    >"$PGDIR/initdb.log" 2>&1 || {
+    cat "$PGDIR/initdb.log" >&2
     die "initdb failed"
   }
   # Synchronous replication: a commit returns once the standby has flushed it, so a
   # promoted standby holds every transaction a node saw committed.
   pg_start primary "$PG_PRIMARY_PORT" "-c wal_level=replica -c max_wal_senders=5 -c synchronous_standby_names=standby1"
-  as_pg "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PRIMARY_PORT" -U "$DB_USER" -D "$DIR/pg/standby" \
+  as_pg "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PRIMARY_PORT" -U "$DB_USER" -D "$PGDIR/standby" \
     -X stream >/dev/null 2>&1 || die "pg_basebackup failed"
-  as_pg touch "$DIR/pg/standby/standby.signal"
-  as_pg tee -a "$DIR/pg/standby/postgresql.auto.conf" >/dev/null <<EOF
+  as_pg touch "$PGDIR/standby/standby.signal"
+  as_pg tee -a "$PGDIR/standby/postgresql.auto.conf" >/dev/null <<EOF
 primary_conninfo = 'host=127.0.0.1 port=$PG_PRIMARY_PORT user=$DB_USER application_name=standby1'
 EOF
   pg_start standby "$PG_STANDBY_PORT" "-c hot_standby=on"
@@ -110,6 +109,20 @@ make_nodes() {
       -e 's/^client_cert = "required"$/client_cert = "required"\nproxy_protocol_from = ["127.0.0.1\/32"]/' \
       -e 's/^\[server\]$/[server]\nthreads = 1/' \
       "$inst/provgate.toml" >"$inst/node$i.toml"
+    # A second device listener for phones without a usable certificate (URL token, digest).
+    cat >>"$inst/node$i.toml" <<EOF
+
+[[listener]]
+name = "optional-cert"
+bind = "127.0.0.1"
+port = ${OPTIONAL_PORTS[i - 1]}
+cert = "tls/server.crt"
+key = "tls/server.key"
+client_cert = "optional"
+trust_anchors = ["tls/ca.crt"]
+methods = ["client-cert", "token", "digest"]
+proxy_protocol_from = ["127.0.0.1/32"]
+EOF
     printf '\n[defense]\nnonce_key_file = "nonce.key"\n%b\n' "${CLUSTER_DEFENSE:-}" >>"$inst/node$i.toml"
   done
 }
@@ -137,7 +150,7 @@ start_haproxy() {
   {
     cat <<EOF
 global
-  maxconn 20000
+  maxconn 4096
   log stderr format short local0 notice
 
 defaults
@@ -154,6 +167,10 @@ frontend devices
   bind 127.0.0.1:$HAPROXY_PORT
   default_backend provgate
 
+frontend devices-optional-cert
+  bind 127.0.0.1:$HAPROXY_OPTIONAL_PORT
+  default_backend provgate-optional-cert
+
 backend provgate
   balance roundrobin
   option httpchk
@@ -166,6 +183,18 @@ EOF
       # send-proxy-v2: the node learns the client's address; the health check goes to the
       # admin port, which takes no PROXY header (a check to another port sends none).
       echo "  server node$i 127.0.0.1:${NODE_PORTS[i - 1]} send-proxy-v2 check port ${ADMIN_PORTS[i - 1]}"
+    done
+    cat <<EOF
+
+backend provgate-optional-cert
+  balance roundrobin
+  option httpchk
+  http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host localhost
+  http-check expect status 200
+  default-server inter 500ms fastinter 200ms downinter 500ms fall 2 rise 2 check-ssl verify none
+EOF
+    for i in $(seq "$NODES"); do
+      echo "  server node$i 127.0.0.1:${OPTIONAL_PORTS[i - 1]} send-proxy-v2 check port ${ADMIN_PORTS[i - 1]}"
     done
   } >"$DIR/haproxy.cfg"
   "$HAPROXY" -c -q -f "$DIR/haproxy.cfg" || die "haproxy.cfg rejected"
@@ -181,28 +210,36 @@ start() {
   [ -x "$PROVGATE_BIN" ] || die "$PROVGATE_BIN not found (build it, or set PROVGATE_BIN)"
   [ -x "$HAPROXY" ] || die "$HAPROXY not found; install haproxy (scripts/install-deps.sh)"
   local ports i
-  read -r -a ports <<<"$(free_ports $((3 + 2 * NODES)))"
-  PG_PRIMARY_PORT=${ports[0]} PG_STANDBY_PORT=${ports[1]} HAPROXY_PORT=${ports[2]}
-  NODE_PORTS=("${ports[@]:3:NODES}") ADMIN_PORTS=("${ports[@]:3+NODES:NODES}")
+  read -r -a ports <<<"$(free_ports $((4 + 3 * NODES)))"
+  PG_PRIMARY_PORT=${ports[0]} PG_STANDBY_PORT=${ports[1]} HAPROXY_PORT=${ports[2]} HAPROXY_OPTIONAL_PORT=${ports[3]}
+  NODE_PORTS=("${ports[@]:4:NODES}") ADMIN_PORTS=("${ports[@]:4+NODES:NODES}")
+  OPTIONAL_PORTS=("${ports[@]:4+2*NODES:NODES}")
   # Both servers, primary first: libpq tries them in order and keeps the one that accepts
   # writes, so after a promotion the nodes' pools reconnect to the standby by themselves.
   STORE_URL="postgresql://$DB_USER@127.0.0.1:$PG_PRIMARY_PORT,127.0.0.1:$PG_STANDBY_PORT/postgres?target_session_attrs=read-write&connect_timeout=2"
+  # PostgreSQL's clusters live in a directory of their own under /tmp: DIR's parents may be
+  # closed to `nobody` (pytest's temp dirs are 0700).
+  PGDIR=$(mktemp -d /tmp/provgate-cluster-pg.XXXXXX)
+  chmod 0755 "$PGDIR"
   : >"$DIR/env"
   put CLUSTER_DIR "$DIR"
+  put PGDIR "$PGDIR"
   put PG_BIN "$PG_BIN"
   put PG_PRIMARY_PORT "$PG_PRIMARY_PORT"
   put PG_STANDBY_PORT "$PG_STANDBY_PORT"
-  put PG_PRIMARY_DATA "$DIR/pg/primary"
-  put PG_STANDBY_DATA "$DIR/pg/standby"
+  put PG_PRIMARY_DATA "$PGDIR/primary"
+  put PG_STANDBY_DATA "$PGDIR/standby"
   put PG_PRIMARY_URL "postgresql://$DB_USER@127.0.0.1:$PG_PRIMARY_PORT/postgres"
   put PG_STANDBY_URL "postgresql://$DB_USER@127.0.0.1:$PG_STANDBY_PORT/postgres"
   put STORE_URL "$STORE_URL"
   put HAPROXY_PORT "$HAPROXY_PORT"
+  put HAPROXY_OPTIONAL_PORT "$HAPROXY_OPTIONAL_PORT"
   put NODES "$NODES"
   put INSTALL "$DIR/provgate"
   for i in $(seq "$NODES"); do
     put "NODE${i}_PORT" "${NODE_PORTS[i - 1]}"
     put "NODE${i}_ADMIN_PORT" "${ADMIN_PORTS[i - 1]}"
+    put "NODE${i}_OPTIONAL_PORT" "${OPTIONAL_PORTS[i - 1]}"
     put "NODE${i}_CONFIG" "$DIR/provgate/node$i.toml"
     put "NODE${i}_AUDIT" "$DIR/provgate/audit-node$i.log"
   done
@@ -214,11 +251,16 @@ start() {
   for i in $(seq "$NODES"); do wait_ready "$i"; done
   log "nodes ready on :${NODE_PORTS[*]} (admin :${ADMIN_PORTS[*]})"
   start_haproxy
-  for i in $(seq 100); do
+  for i in $(seq 101); do
+    ((i <= 100)) || die "HAProxy does not listen on :$HAPROXY_PORT ($DIR/haproxy.log)"
+    kill -0 "$(cat "$DIR/haproxy.pid")" 2>/dev/null || {
+      cat "$DIR/haproxy.log" >&2
+      die "HAProxy exited"
+    }
     (: </dev/tcp/127.0.0.1/"$HAPROXY_PORT") 2>/dev/null && break
     sleep 0.1
   done
-  log "HAProxy on :$HAPROXY_PORT (PROXY v2 to the nodes, /readyz checks)"
+  log "HAProxy on :$HAPROXY_PORT (client certificate required) and :$HAPROXY_OPTIONAL_PORT (optional: token, digest), PROXY v2 to the nodes, /readyz checks"
 }
 
 # Stops a process named by DIR/NAME.pid (SIGTERM, then SIGKILL after 10 s).
@@ -241,12 +283,13 @@ stop() {
   DIR=$(cd "$1" && pwd)
   [ -f "$DIR/env" ] || return 0
   local i name
+  PGDIR=$(sed -n "s/^PGDIR='\\(.*\\)'$/\\1/p" "$DIR/env")
   stop_pid haproxy
   for i in $(seq "$(sed -n "s/^NODES='\\(.*\\)'$/\\1/p" "$DIR/env")"); do stop_pid "node$i"; done
   for name in primary standby; do
-    [ -d "$DIR/pg/$name" ] && as_pg "$PG_BIN/pg_ctl" -D "$DIR/pg/$name" -m immediate -w stop >/dev/null 2>&1 || true
+    [ -d "$PGDIR/$name" ] && as_pg "$PG_BIN/pg_ctl" -D "$PGDIR/$name" -m immediate -w stop >/dev/null 2>&1 || true
   done
-  rm -rf "$DIR/pg"
+  if [[ $PGDIR == /tmp/provgate-cluster-pg.* ]]; then rm -rf "$PGDIR"; fi
   rm -f "$DIR/env"
 }
 
@@ -258,10 +301,11 @@ usage() {
 case "${1:-}" in
   start)
     [ $# -eq 2 ] || usage
-    start "$2" || {
-      stop "$2"
-      exit 1
-    }
+    # Whatever fails on the way stops what had started.
+    target=$2
+    trap 'stop "$target"' EXIT
+    start "$target"
+    trap - EXIT
     ;;
   stop)
     [ $# -eq 2 ] || usage

@@ -98,20 +98,24 @@ class Cluster:
             ctx.load_cert_chain(*map(str, cert))
         return ctx
 
-    def request(self, path, cert=None, node=None, source="127.0.0.1", timeout=20):
+    def request(self, path, cert=None, node=None, source="127.0.0.1", timeout=20, optional_cert=False,
+                headers=""):
         """GET path (or each of a list of paths, pipelined) on a new connection. Through
         HAProxy (from `source`) unless `node` is given; then straight to that node with a
-        PROXY v2 header naming `source` as the client. Returns the raw responses received
+        PROXY v2 header naming `source` as the client. `optional_cert` picks the listener
+        where a certificate is optional (token, digest). Returns the raw responses received
         before the server closed the connection."""
         paths = [path] if isinstance(path, str) else path
         if node is None:
-            sock = socket.create_connection(("127.0.0.1", self.haproxy_port), timeout=timeout,
-                                            source_address=(source, 0))
+            port = int(self.env["HAPROXY_OPTIONAL_PORT"]) if optional_cert else self.haproxy_port
+            sock = socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(source, 0))
         else:
-            sock = socket.create_connection(("127.0.0.1", self.node_port(node)), timeout=timeout)
-            sock.sendall(proxy_v2_header(source, 40000 + os.getpid() % 20000, self.node_port(node)))
+            port = int(self.env[f"NODE{node}_OPTIONAL_PORT"]) if optional_cert else self.node_port(node)
+            sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+            sock.sendall(proxy_v2_header(source, 40000 + os.getpid() % 20000, port))
         with sock, self.ssl_context(cert).wrap_socket(sock, server_hostname="localhost") as conn:
-            conn.sendall(b"".join(f"GET {p} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode() for p in paths))
+            conn.sendall(b"".join(f"GET {p} HTTP/1.1\r\nHost: localhost\r\n{headers}\r\n".encode()
+                                  for p in paths))
             f = conn.makefile("rb")
             out = []
             for _ in paths:

@@ -55,9 +55,7 @@ TEST_F(KeyFile, RefusesKeyReadableByOthersNamingTheFix) {
 }
 
 TEST_F(KeyFile, RefusesWrongSizeAndSymlink) {
-  {
-    std::ofstream(path_) << "short";
-  }
+  { std::ofstream(path_) << "short"; }
   ASSERT_EQ(::chmod(path_.c_str(), 0600), 0);
   EXPECT_FALSE(OpenOrCreateKeyFile(path_, "nonce key file"));
   const fs::path link = dir_ / "link.key";

@@ -109,6 +109,7 @@ def digest_auth(challenge: str, user: str, password: str, uri: str, nc="00000001
 def test_digest_devices_work_through_round_robin_with_the_shared_nonce_key(cluster):
     # HAProxy balances every connection to the next node: each answer reaches another node
     # than the challenge it answers.
+    cluster.cli("tenant", "set", "demo", "--min-strength", "digest")
     password = cluster.cli("device", "digest", YEALINK2).stdout.strip().split()[-1]
     uri = f"/{YEALINK2}.cfg"
     for _ in range(2 * cluster.nodes):
@@ -124,19 +125,40 @@ def test_digest_devices_work_through_round_robin_with_the_shared_nonce_key(clust
     assert all(v > 0 for v in allowed.values()), allowed
 
 
+def token_status(cluster, mac, token, node):
+    """Status of a certificate-less fetch of mac's file with a URL token on one node."""
+    return status(cluster.request(f"/p/{token}/{mac}.cfg", node=node, optional_cert=True)[0])
+
+
 def test_reactivation_through_one_node_reaches_every_node(cluster, capsys):
     mac = YEALINK
-    # Every node has the device in its caches, provisioned, its password delivered.
+    cluster.cli("tenant", "set", "demo", "--min-strength", "digest")  # URL tokens count
+    old_token = cluster.cli("device", "token", mac).stdout.strip().split()[-1]
+    # Every node has the device in its caches, provisioned, its password delivered, and
+    # serves it by the URL token.
     for n in range(1, cluster.nodes + 1):
         for _ in range(2):
             assert status(cluster.fetch(mac, node=n)) == 200
+    deadline = time.time() + 5
+    while not all(token_status(cluster, mac, old_token, n) == 200 for n in range(1, cluster.nodes + 1)):
+        assert time.time() < deadline, "a node does not serve the device's URL token"
+        time.sleep(0.1)
     old = None
-    times = {}
+    token_gone, password_due = {}, {}
     for target in range(2, cluster.nodes + 1):
         code, body = cluster.admin(1, "POST", f"/api/v1/devices/{mac}/reactivate")
         assert code == 200, body
         t0 = time.time()
-        # The new password is pending: the first fetch on the other node delivers it (no
+        new_token = body["secrets"]["url_token"]
+        # The old token stops working on every node, the new one works everywhere.
+        pending = set(range(1, cluster.nodes + 1))
+        while pending:
+            for n in sorted(pending):
+                if token_status(cluster, mac, old_token, n) != 200:
+                    token_gone.setdefault(n, []).append(time.time() - t0)
+                    pending.discard(n)
+            assert time.time() - t0 < 5, f"nodes {sorted(pending)} still take the old URL token"
+        # The new password is pending: the first fetch on the target node delivers it (no
         # node may go on serving the device as provisioned with its secrets delivered).
         while True:
             resp = cluster.fetch(mac, node=target)
@@ -145,14 +167,19 @@ def test_reactivation_through_one_node_reaches_every_node(cluster, capsys):
             if m:
                 break
             assert time.time() - t0 < 5, f"node{target} still serves the old state"
-        times[target] = time.time() - t0
+        password_due[target] = time.time() - t0
         assert m.group(1) != old
         old = m.group(1)
         # Delivered once: the other nodes do not deliver it again.
         for n in range(1, cluster.nodes + 1):
             assert not PASSWORD.search(cluster.fetch(mac, node=n))
-    report(capsys, "reactivation on node1 seen by " +
-           ", ".join(f"node{n} after {t * 1000:.0f} ms" for n, t in times.items()))
+            assert token_status(cluster, mac, new_token, n) == 200
+        old_token = new_token
+    report(capsys, "reactivation through node1: old URL token refused by "
+           + ", ".join(f"node{n} after {max(t) * 1000:.0f} ms" for n, t in sorted(token_gone.items()))
+           + "; new password served by " + ", ".join(f"node{n} after {t * 1000:.0f} ms"
+                                                     for n, t in password_due.items())
+           + " (each the time of the first request that saw it, a request taking a few ms)")
 
 
 class Storm:

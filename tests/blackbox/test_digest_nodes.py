@@ -3,11 +3,11 @@ a digest challenge one node issues is answered to the other. With a shared
 [defense] nonce_key_file the answer is accepted; without it the other node refuses the
 nonce as not its own and challenges again."""
 import re
-import shutil
+import time
 
 import pytest
 
-from conftest import BINARY, MIXED_LISTENERS, YEALINK, Server, free_ports, get
+from conftest import MIXED_LISTENERS, YEALINK, Server, free_ports, get
 from test_auth import digest_auth, header, request, status
 
 
@@ -28,6 +28,11 @@ class SecondNode(Server):
         text = text.replace('file = "audit.log"', 'file = "audit-b.log"')
         self.config = a.dir / "provgate-b.toml"
         self.config.write_text(text)
+
+    def audit_bytes(self):
+        path = self.dir / "audit-b.log"
+        time.sleep(0.2)  # secret-free records are written within audit.max_unsynced_ms
+        return path.read_bytes()
 
 
 def nodes(tmp_path, defense):

@@ -160,7 +160,7 @@ if [[ -s $missing ]]; then
 fi
 STORE_TOTAL=$(($(wc -l <"$have") + $(wc -l <"$missing")))
 rm -f "$have" "$want" "$missing"
-DB_SIZE=$(du -h "$INST/provgate.db" 2>/dev/null | cut -f1)
+DB_SIZE=$(du -h "$INST/provgate.db" 2>/dev/null | cut -f1 || true)
 [[ -z $CLUSTER ]] || DB_SIZE=$(psql -X -At "$PG_PRIMARY_URL" -c "SELECT pg_size_pretty(pg_database_size('postgres'))")
 log "store holds $STORE_TOTAL devices; database $DB_SIZE"
 

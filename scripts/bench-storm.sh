@@ -232,10 +232,12 @@ SAMPLER_PID=$!
 
 log "storm: $DEVICES devices x (common file + own file), one connection each, concurrency $CONCURRENCY"
 STORM_RC=0
+PID_ARGS=()
+for pid in "${SERVER_PIDS[@]}"; do PID_ARGS+=(--server-pid "$pid"); done
 "${PIN_LOADGEN[@]}" "$LOADGEN" --port "$PG_PORT" --cacert "$CA" --certs "$CERTS" \
   --devices "$DEVICES" --conn per-device --count $((2 * DEVICES)) --duration 3600 \
   --concurrency "$CONCURRENCY" --timeout-ms "$TIMEOUT_MS" --verify-status \
-  $(printf -- '--server-pid %s ' "${SERVER_PIDS[@]}") \
+  "${PID_ARGS[@]}" \
   --label "storm-$DEVICES-of-$STORE_TOTAL" --json "$RUN/storm.json" >"$RUN/storm.txt" 2>&1 || STORM_RC=$?
 head -1 "$RUN/storm.txt"
 kill -0 "$SAMPLE_PID" 2>/dev/null || { log "provgate died during the storm:"; tail -20 "$RUN/provgate.log"; STORM_RC=1; }

@@ -134,8 +134,8 @@ start_node() {
 }
 
 wait_ready() {
-  local i=$1 n
-  for n in $(seq 300); do
+  local i=$1
+  for _ in $(seq 300); do
     curl -sf --cacert "$DIR/provgate/tls/ca.crt" "https://localhost:${ADMIN_PORTS[i - 1]}/readyz" >/dev/null && return 0
     kill -0 "$(cat "$DIR/node$i.pid")" 2>/dev/null || {
       tail -20 "$DIR/node$i.log" >&2
@@ -265,12 +265,12 @@ start() {
 
 # Stops a process named by DIR/NAME.pid (SIGTERM, then SIGKILL after 10 s).
 stop_pid() {
-  local f=$DIR/$1.pid pid n
+  local f=$DIR/$1.pid pid
   [ -f "$f" ] || return 0
   pid=$(cat "$f")
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
-    for n in $(seq 100); do
+    for _ in $(seq 100); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
@@ -287,7 +287,9 @@ stop() {
   stop_pid haproxy
   for i in $(seq "$(sed -n "s/^NODES='\\(.*\\)'$/\\1/p" "$DIR/env")"); do stop_pid "node$i"; done
   for name in primary standby; do
-    [ -d "$PGDIR/$name" ] && as_pg "$PG_BIN/pg_ctl" -D "$PGDIR/$name" -m immediate -w stop >/dev/null 2>&1 || true
+    if [ -d "$PGDIR/$name" ]; then
+      as_pg "$PG_BIN/pg_ctl" -D "$PGDIR/$name" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
   done
   if [[ $PGDIR == /tmp/provgate-cluster-pg.* ]]; then rm -rf "$PGDIR"; fi
   rm -f "$DIR/env"
@@ -315,7 +317,8 @@ case "${1:-}" in
   *)
     [ $# -le 1 ] || usage
     dir=${1:-$(mktemp -d /tmp/provgate-cluster.XXXXXX)}
-    trap 'stop "$dir"; log stopped' EXIT
+    sleeper=""
+    trap '[ -z "$sleeper" ] || kill "$sleeper" 2>/dev/null; stop "$dir"; log stopped' EXIT
     trap 'exit 0' INT TERM
     start "$dir"
     inst=$dir/provgate
@@ -330,6 +333,9 @@ provgate cluster running in $dir (ports and URLs: $dir/env). Fetch a config thro
 Audit files: $inst/audit-node*.log; node logs: $dir/node*.log; HAProxy: $dir/haproxy.log.
 Ctrl-C stops everything.
 EOF
-    while sleep 3600; do :; done
+    # A wait the INT/TERM trap interrupts at once (a foreground sleep would delay it).
+    sleep infinity &
+    sleeper=$!
+    wait "$sleeper"
     ;;
 esac

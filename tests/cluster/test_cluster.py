@@ -274,10 +274,12 @@ def test_kill_9_of_a_node_mid_storm_loses_no_acknowledged_secret(cluster, tmp_pa
     report(capsys, f"kill -9 node2 mid-storm: {len(macs)} devices, requests per node {served_by}, "
                    f"{storm.failures} failed attempts retried, devices without a password: {lost}")
     assert served_by[1] > 0 and served_by[3] > 0
-    # A claim whose response a kill cut off stays claimed (the claim is durable before the
-    # response): at most the requests node2 had in flight, and each one audited.
-    assert not lost["not claimed, not received"]
-    assert len(lost["claimed, not received"]) + len(lost["not given back (audited)"]) <= storm.workers
+    # A claim whose response a kill cut off stays claimed: the claim commits, then its
+    # record is made durable, then the response leaves (invariant 7), and the kill may
+    # land between any two of them. So at most the requests node2 had in flight lose
+    # their password, and none of them reached a client (checked above: every received
+    # password has its record).
+    assert sum(len(v) for v in lost.values()) <= storm.workers
     cluster.start_node(2)
     db_check(cluster)
 

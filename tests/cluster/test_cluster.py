@@ -208,21 +208,23 @@ class Storm:
                     if m:
                         self.got[mac].append(m.group(1))
                         self.ok_times.append(time.time())
+                    if self.during and len(self.got) >= self.after_devices:
+                        threading.Thread(target=self.during).start()
+                        self.during = None
                 return
             with self.lock:
                 self.failures += 1
             time.sleep(0.05)
         raise AssertionError(f"{mac} got no answer in {self.deadline_s} s")
 
-    def run(self, during=None, after_s=1.0):
-        """Boots every device; calls `during()` after after_s seconds from a thread."""
-        t = None
-        if during:
-            t = threading.Timer(after_s, during)
-            t.start()
+    def run(self, during=None, after_devices=50):
+        """Boots every device; calls `during()` (from a thread of its own) once
+        `after_devices` devices have their config, and waits for it."""
+        self.during, self.after_devices = during, after_devices
+        before = set(threading.enumerate())
         with concurrent.futures.ThreadPoolExecutor(max_workers=self.workers) as pool:
             list(pool.map(self.boot, self.macs))
-        if t:
+        for t in set(threading.enumerate()) - before:
             t.join()
 
 
@@ -267,13 +269,14 @@ def test_kill_9_of_a_node_mid_storm_loses_no_acknowledged_secret(cluster, tmp_pa
         killed["t"] = time.time()
         cluster.kill_node(2, signal.SIGKILL)
 
-    storm.run(during=kill, after_s=1.0)
+    storm.run(during=kill)
     lost = check_storm_against_audit(cluster, storm)
     served_by = {n: sum(1 for r in rs if r.get("kind") == "request" and r.get("device") in storm.got)
                  for n, rs in cluster.all_audit().items()}
     report(capsys, f"kill -9 node2 mid-storm: {len(macs)} devices, requests per node {served_by}, "
                    f"{storm.failures} failed attempts retried, devices without a password: {lost}")
     assert served_by[1] > 0 and served_by[3] > 0
+    assert max(storm.ok_times) > killed["t"], "the kill was not mid-storm"
     # A claim whose response a kill cut off stays claimed: the claim commits, then its
     # record is made durable, then the response leaves (invariant 7), and the kill may
     # land between any two of them. So at most the requests node2 had in flight lose
@@ -301,7 +304,7 @@ def test_database_failover_mid_storm_delivers_every_password_once(cluster, tmp_p
                        check=True, capture_output=True)
         events["promoted"] = time.time()
 
-    storm.run(during=failover, after_s=1.0)
+    storm.run(during=failover)
     lost = check_storm_against_audit(cluster, storm)
     times = sorted(storm.ok_times)
     assert times[0] < events["stop"] and times[-1] > events["promoted"], "the failover was not mid-storm"

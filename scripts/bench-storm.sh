@@ -13,6 +13,10 @@
 #          --work DIR (default bench/out; the installation is DIR/storm/d<N>-s<S>, reused)
 #          --build DIR (default build-bench) --no-build (use the binaries already there)
 #          --server-cpu N --loadgen-cpu N --provgate-threads N (default 1)
+#          --cluster DIR: storm a running scripts/cluster-demo.sh cluster through its HAProxy
+#            (its installation, nodes and PostgreSQL; nothing is started or pinned); adds
+#            the CPU of every node, HAProxy and PostgreSQL per request, database
+#            transactions per 1 000 requests and the audit copy's lag to the summary
 # Exit status: 0 only if the storm had zero errors and the audit check passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +32,7 @@ BUILD_FIRST=1
 PG_THREADS=1  # as in scripts/bench.sh: one serving thread on the pinned core
 RSS_GOAL_MB=200
 PYTHON=/usr/bin/python3; [[ -x $PYTHON ]] || PYTHON=python3
+CLUSTER=""
 
 while (($#)); do
   case $1 in
@@ -42,7 +47,8 @@ while (($#)); do
     --provgate-threads) PG_THREADS=$2; shift ;;
     --server-cpu) SERVER_CPU=$2; shift ;;
     --loadgen-cpu) LOADGEN_CPU=$2; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --cluster) CLUSTER=$(realpath "$2"); shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -70,7 +76,9 @@ LOADGEN=$BUILD/bench/provgate_loadgen
 for b in "$PG" "$CERTGEN" "$LOADGEN"; do [[ -x $b ]] || { echo "missing $b (build first)" >&2; exit 1; }; done
 
 PIN_SERVER=() PIN_LOADGEN=()
-if (($(nproc) >= 2)); then
+if [[ -n $CLUSTER ]]; then
+  log "cluster mode: nodes, HAProxy and PostgreSQL of $CLUSTER share the machine's cores with the load generator"
+elif (($(nproc) >= 2)); then
   PIN_SERVER=(taskset -c "$SERVER_CPU") PIN_LOADGEN=(taskset -c "$LOADGEN_CPU")
 else
   log "one CPU only: server and load generator share it"
@@ -81,17 +89,26 @@ fi
 # certificates of an installation must never be re-issued (the devices would be locked).
 BASE=$WORK/storm/d$DEVICES-s$STORE_DEVICES
 INST=$BASE/provgate
+if [[ -n $CLUSTER ]]; then
+  [[ -f $CLUSTER/env ]] || { echo "$CLUSTER/env not found: start the cluster first (scripts/cluster-demo.sh start DIR)" >&2; exit 1; }
+  # shellcheck disable=SC1091
+  source "$CLUSTER/env"
+  BASE=$CLUSTER/storm-d$DEVICES-s$STORE_DEVICES
+  INST=$INSTALL
+fi
+CONFIG=$INST/provgate.toml
+[[ -z $CLUSTER ]] || CONFIG=$NODE1_CONFIG
 CERTS=$BASE/certs-ecdsa
 CA=$INST/tls/ca.crt
 certs_ok() {
   [[ -f $CERTS/manifest.txt && ! $CA -nt $CERTS/manifest.txt ]] &&
     (($(wc -l <"$CERTS/manifest.txt") == DEVICES))
 }
-if [[ -f $INST/provgate.toml ]] && ! certs_ok; then
+if [[ -z $CLUSTER && -f $INST/provgate.toml ]] && ! certs_ok; then
   log "certificates of $BASE are missing or stale: recreating the installation"
   rm -rf "$INST" "$CERTS"
 fi
-if [[ ! -f $INST/provgate.toml ]]; then
+if [[ -z $CLUSTER && ! -f $INST/provgate.toml ]]; then
   mkdir -p "$BASE"
   "$PG" demo init --dir "$INST" --port "$PG_PORT" >/dev/null
   sed -i 's/^\[server\]$/[server]\nthreads = 1/' "$INST/provgate.toml"
@@ -100,8 +117,13 @@ if [[ ! -f $INST/provgate.toml ]]; then
   # requests are limited per device, never per source address, so the whole storm coming
   # from 127.0.0.1 does not matter; 64 connections are far below max_in_flight = 1024.
 fi
-sed -i "s/^threads = [0-9]*$/threads = $PG_THREADS/" "$INST/provgate.toml"
-PG_PORT=$(sed -n 's/^port = \([0-9]*\)$/\1/p' "$INST/provgate.toml" | head -1)
+if [[ -n $CLUSTER ]]; then
+  PG_PORT=$HAPROXY_PORT
+  mkdir -p "$BASE"
+else
+  sed -i "s/^threads = [0-9]*$/threads = $PG_THREADS/" "$INST/provgate.toml"
+  PG_PORT=$(sed -n 's/^port = \([0-9]*\)$/\1/p' "$INST/provgate.toml" | head -1)
+fi
 if ! certs_ok; then
   log "issuing $DEVICES ECDSA device certificates"
   "$CERTGEN" --ca-cert "$CA" --ca-key "$INST/tls/ca.key" --out "$CERTS" --count "$DEVICES" \
@@ -117,7 +139,7 @@ mkdir -p "$RUN"
 # in the store yet are imported, so an interrupted set-up resumes.
 IMPORT_SECONDS=-
 have=$BASE/store-macs.txt want=$BASE/want-macs.txt missing=$BASE/missing-macs.txt
-"$PG" -c "$INST/provgate.toml" device list --tenant demo | awk 'NR > 1 {print $1}' | sort >"$have"
+"$PG" -c "$CONFIG" device list --tenant demo | awk 'NR > 1 {print $1}' | sort >"$have"
 { cat "$CERTS/manifest.txt"
   awk -v n=$((STORE_DEVICES - DEVICES)) 'BEGIN {for (i = 0; i < n; i++) printf "249ad8%06x\n", i}'
 } | sort >"$want"
@@ -129,7 +151,7 @@ if [[ -s $missing ]]; then
     "$missing" >"$BASE/import.csv"
   start=$(date +%s.%N)
   /usr/bin/time -f 'import: %e s elapsed, %M kB max RSS' -o "$RUN/import-time.txt" \
-    "$PG" -c "$INST/provgate.toml" device import "$BASE/import.csv" >"$RUN/import.txt" 2>&1 \
+    "$PG" -c "$CONFIG" device import "$BASE/import.csv" >"$RUN/import.txt" 2>&1 \
     || { tail -20 "$RUN/import.txt"; echo "import failed"; exit 1; }
   IMPORT_SECONDS=$(printf %.1f "$(echo "$(date +%s.%N) - $start" | bc)")
   tail -1 "$RUN/import.txt"
@@ -138,12 +160,23 @@ if [[ -s $missing ]]; then
 fi
 STORE_TOTAL=$(($(wc -l <"$have") + $(wc -l <"$missing")))
 rm -f "$have" "$want" "$missing"
-log "store holds $STORE_TOTAL devices; database $(du -h "$INST/provgate.db" | cut -f1)"
+DB_SIZE=$(du -h "$INST/provgate.db" 2>/dev/null | cut -f1 || true)
+[[ -z $CLUSTER ]] || DB_SIZE=$(psql -X -At "$PG_PRIMARY_URL" -c "SELECT pg_size_pretty(pg_database_size('postgres'))")
+log "store holds $STORE_TOTAL devices; database $DB_SIZE"
 
 # --- server ----------------------------------------------------------------------------------
 PG_PID="" SAMPLER_PID=""
 stop_all() { stop_pids "$SAMPLER_PID" "$PG_PID"; }
 trap stop_all EXIT
+# PostgreSQL's processes of a cluster: each postmaster and its children.
+pg_pids() {
+  local pm
+  for pm in $(head -qn1 "$PG_PRIMARY_DATA/postmaster.pid" "$PG_STANDBY_DATA/postmaster.pid" 2>/dev/null); do
+    echo "$pm"
+    pgrep -P "$pm" || true
+  done
+}
+xact_commits() { psql -X -At "$PG_PRIMARY_URL" -c "SELECT sum(xact_commit) FROM pg_stat_database"; }
 
 # "VmRSS VmHWM RssAnon RssFile" in kB (zeros once the process is gone)
 rss() { [[ -r /proc/$1/status ]] || { echo 0 0 0 0; return; }
@@ -151,27 +184,47 @@ rss() { [[ -r /proc/$1/status ]] || { echo 0 0 0 0; return; }
              END {print v["VmRSS:"], v["VmHWM:"], v["RssAnon:"], v["RssFile:"]}' "/proc/$1/status"; }
 mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 
-log "starting provgate on 127.0.0.1:$PG_PORT ($PG_THREADS threads on CPU $SERVER_CPU)"
-start=$(date +%s.%N)
-"${PIN_SERVER[@]}" "$PG" -c "$INST/provgate.toml" serve >"$RUN/provgate.log" 2>&1 &
-PG_PID=$!
-wait_port "$PG_PORT" "$PG_PID" "$RUN/provgate.log"
-STARTUP_SECONDS=$(printf %.2f "$(echo "$(date +%s.%N) - $start" | bc)")
+SERVER_PIDS=()
+if [[ -n $CLUSTER ]]; then
+  # The nodes are the cluster's: sampled (node 1), measured, never stopped here.
+  SAMPLE_PID=$(cat "$CLUSTER/node1.pid")
+  STARTUP_SECONDS=-
+  for i in $(seq "$NODES"); do SERVER_PIDS+=("$(cat "$CLUSTER/node$i.pid")"); done
+  SERVER_PIDS+=("$(cat "$CLUSTER/haproxy.pid")")
+  mapfile -t -O "${#SERVER_PIDS[@]}" SERVER_PIDS < <(pg_pids)
+  log "storming HAProxy on 127.0.0.1:$PG_PORT; CPU measured over ${#SERVER_PIDS[@]} processes (nodes, HAProxy, PostgreSQL)"
+else
+  log "starting provgate on 127.0.0.1:$PG_PORT ($PG_THREADS threads on CPU $SERVER_CPU)"
+  start=$(date +%s.%N)
+  "${PIN_SERVER[@]}" "$PG" -c "$INST/provgate.toml" serve >"$RUN/provgate.log" 2>&1 &
+  PG_PID=$!
+  SAMPLE_PID=$PG_PID
+  SERVER_PIDS=("$PG_PID")
+  wait_port "$PG_PORT" "$PG_PID" "$RUN/provgate.log"
+  STARTUP_SECONDS=$(printf %.2f "$(echo "$(date +%s.%N) - $start" | bc)")
+fi
 sleep 5
-read -r IDLE_RSS IDLE_HWM IDLE_ANON IDLE_FILE < <(rss "$PG_PID")
+read -r IDLE_RSS IDLE_HWM IDLE_ANON IDLE_FILE < <(rss "$SAMPLE_PID")
 log "idle after start-up (${STARTUP_SECONDS}s to listen): RSS $(mb "$IDLE_RSS") MB (anon $(mb "$IDLE_ANON"), file $(mb "$IDLE_FILE")); start-up peak (VmHWM) $(mb "$IDLE_HWM") MB"
 # From here VmHWM is the storm's peak, not start-up's (Linux: "5" resets the high-water mark).
 HWM_RESET=1
-echo 5 >"/proc/$PG_PID/clear_refs" 2>/dev/null || HWM_RESET=0
+echo 5 >"/proc/$SAMPLE_PID/clear_refs" 2>/dev/null || HWM_RESET=0
 
 # --- the storm ---------------------------------------------------------------------------------
-AUDIT=$INST/audit.log
-AUDIT_OFFSET=$(stat -c %s "$AUDIT")
+# The audit files the storm writes to, each with its size before the storm ("FILE@OFFSET").
+AUDITS=()
+if [[ -n $CLUSTER ]]; then
+  for i in $(seq "$NODES"); do f=NODE${i}_AUDIT; AUDITS+=("${!f}@$(stat -c %s "${!f}")"); done
+  AUDIT_ROWS0=$(psql -X -At "$PG_PRIMARY_URL" -c "SELECT count(*) FROM audit")
+  XACT0=$(xact_commits)
+else
+  AUDITS=("$INST/audit.log@$(stat -c %s "$INST/audit.log")")
+fi
 echo -e "t_s\tvmrss_kb\tvmhwm_kb\trss_anon_kb\trss_file_kb" >"$RUN/rss.tsv"
 (
   t0=$(date +%s.%N)
-  while kill -0 "$PG_PID" 2>/dev/null; do
-    printf '%s\t%s\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$(rss "$PG_PID" | tr ' ' '\t')" >>"$RUN/rss.tsv"
+  while kill -0 "$SAMPLE_PID" 2>/dev/null; do
+    printf '%s\t%s\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$(rss "$SAMPLE_PID" | tr ' ' '\t')" >>"$RUN/rss.tsv"
     sleep 0.5
   done
 ) &
@@ -179,17 +232,40 @@ SAMPLER_PID=$!
 
 log "storm: $DEVICES devices x (common file + own file), one connection each, concurrency $CONCURRENCY"
 STORM_RC=0
+PID_ARGS=()
+for pid in "${SERVER_PIDS[@]}"; do PID_ARGS+=(--server-pid "$pid"); done
 "${PIN_LOADGEN[@]}" "$LOADGEN" --port "$PG_PORT" --cacert "$CA" --certs "$CERTS" \
   --devices "$DEVICES" --conn per-device --count $((2 * DEVICES)) --duration 3600 \
-  --concurrency "$CONCURRENCY" --timeout-ms "$TIMEOUT_MS" --verify-status --server-pid "$PG_PID" \
+  --concurrency "$CONCURRENCY" --timeout-ms "$TIMEOUT_MS" --verify-status \
+  "${PID_ARGS[@]}" \
   --label "storm-$DEVICES-of-$STORE_TOTAL" --json "$RUN/storm.json" >"$RUN/storm.txt" 2>&1 || STORM_RC=$?
 head -1 "$RUN/storm.txt"
-kill -0 "$PG_PID" 2>/dev/null || { log "provgate died during the storm:"; tail -20 "$RUN/provgate.log"; STORM_RC=1; }
+kill -0 "$SAMPLE_PID" 2>/dev/null || { log "provgate died during the storm:"; tail -20 "$RUN/provgate.log"; STORM_RC=1; }
+STORM_END=$(date +%s.%N)
+COPY_LAG=- XACTS=- XACTS_PER_1000=-
+if [[ -n $CLUSTER ]]; then
+  # The copy's lag: from the storm's end until the store's audit table holds every record
+  # the nodes wrote since the storm began.
+  want=$AUDIT_ROWS0
+  for a in "${AUDITS[@]}"; do
+    want=$((want + $(tail -c +"$((${a##*@} + 1))" "${a%@*}" | wc -l)))
+  done
+  for _ in $(seq 600); do
+    (($(psql -X -At "$PG_PRIMARY_URL" -c "SELECT count(*) FROM audit") >= want)) && break
+    sleep 0.05
+  done
+  COPY_LAG=$(printf %.2f "$(echo "$(date +%s.%N) - $STORM_END" | bc)")
+  sleep 2  # backends report their commits to the statistics at most once a second
+  XACTS=$(($(xact_commits) - XACT0))
+  REQUESTS=$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["requests"])' "$RUN/storm.json" 2>/dev/null || echo 0)
+  ((REQUESTS > 0)) && XACTS_PER_1000=$(echo "scale=1; $XACTS * 1000 / $REQUESTS" | bc)
+  log "database: $XACTS transactions committed during the storm and its copy = $XACTS_PER_1000 per 1000 requests; audit copy complete $COPY_LAG s after the storm"
+fi
 sleep 5
 kill -TERM "$SAMPLER_PID" 2>/dev/null || true
 wait "$SAMPLER_PID" 2>/dev/null || true
 SAMPLER_PID=""
-read -r AFTER_RSS AFTER_HWM AFTER_ANON AFTER_FILE < <(rss "$PG_PID")
+read -r AFTER_RSS AFTER_HWM AFTER_ANON AFTER_FILE < <(rss "$SAMPLE_PID")
 PEAK_SAMPLED=$(awk -F'\t' 'NR > 1 && $2 > m {m = $2} END {print m + 0}' "$RUN/rss.tsv")
 ((HWM_RESET)) || AFTER_HWM=$PEAK_SAMPLED  # VmHWM still holds the start-up peak
 log "after the storm: RSS $(mb "$AFTER_RSS") MB (anon $(mb "$AFTER_ANON"), file $(mb "$AFTER_FILE")); storm peak: sampled $(mb "$PEAK_SAMPLED") MB, VmHWM $(mb "$AFTER_HWM") MB"
@@ -200,10 +276,10 @@ PG_PID=""
 # Every request the generator completed is one request record written after AUDIT_OFFSET;
 # every storm device has exactly one allowed record for its own file; nothing was refused.
 AUDIT_RC=0
-"$PYTHON" - "$AUDIT" "$AUDIT_OFFSET" "$CERTS/manifest.txt" "$DEVICES" "$RUN/storm.json" \
+"$PYTHON" - "$(IFS=';'; echo "${AUDITS[*]}")" "$CERTS/manifest.txt" "$DEVICES" "$RUN/storm.json" \
   >"$RUN/audit-check.json" <<'PY' || AUDIT_RC=$?
 import collections, json, sys
-audit, offset, manifest, n, storm = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
+audits, manifest, n, storm = sys.argv[1].split(";"), sys.argv[2], int(sys.argv[3]), sys.argv[4]
 with open(manifest) as f:
     expected = {line.strip() for _, line in zip(range(n), f)}
 try:
@@ -217,28 +293,32 @@ not_allowed = collections.Counter()   # (kind, decision, reason, status) of refu
 requests = common = 0
 device_file = collections.Counter()   # device -> allowed fetches of <mac>.cfg
 strangers = 0                         # allowed device-file records for devices outside the storm
-with open(audit, "rb") as f:
-    f.seek(offset)
-    for raw in f:
-        r = json.loads(raw)
-        kind = r.get("kind")
-        kinds[kind] += 1
-        if kind == "lifecycle":
-            lifecycle[r.get("reason")] += 1
-        if kind not in ("request", "tls"):
-            continue                  # lifecycle transitions (e.g. first fetch: provisioned)
-        if kind == "request":
-            requests += 1
-        if r.get("decision") != "allow" or r.get("status") != 200:
-            not_allowed[(kind, r.get("decision"), r.get("reason"), r.get("status"))] += 1
-            continue
-        dev = r.get("device", "")
-        if r.get("file") == "/" + dev + ".cfg":
-            device_file[dev] += 1
-            if dev not in expected:
-                strangers += 1
-        else:
-            common += 1
+def records():
+    for spec in audits:
+        path, _, offset = spec.rpartition("@")
+        with open(path, "rb") as f:
+            f.seek(int(offset))
+            for raw in f:
+                yield json.loads(raw)
+for r in records():
+    kind = r.get("kind")
+    kinds[kind] += 1
+    if kind == "lifecycle":
+        lifecycle[r.get("reason")] += 1
+    if kind not in ("request", "tls"):
+        continue                  # lifecycle transitions (e.g. first fetch: provisioned)
+    if kind == "request":
+        requests += 1
+    if r.get("decision") != "allow" or r.get("status") != 200:
+        not_allowed[(kind, r.get("decision"), r.get("reason"), r.get("status"))] += 1
+        continue
+    dev = r.get("device", "")
+    if r.get("file") == "/" + dev + ".cfg":
+        device_file[dev] += 1
+        if dev not in expected:
+            strangers += 1
+    else:
+        common += 1
 missing = expected - device_file.keys()
 repeated = sum(1 for c in device_file.values() if c > 1)
 checks = {
@@ -307,7 +387,11 @@ PY
   echo "    scripts/bench-storm.sh --devices $DEVICES --store-devices $STORE_DEVICES --concurrency $CONCURRENCY"
   echo
   echo "- provgate: \`$PG\` ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ', src/ modified')), $PG_THREADS threads on CPU $SERVER_CPU; loadgen on CPU $LOADGEN_CPU"
-  echo "- store: $STORE_TOTAL devices, database $(du -h "$INST/provgate.db" | cut -f1), installation \`$INST\`"
+  echo "- store: $STORE_TOTAL devices, database $DB_SIZE, installation \`$INST\`"
+  if [[ -n $CLUSTER ]]; then
+    echo "- cluster \`$CLUSTER\`: $NODES nodes behind HAProxy (PROXY v2), PostgreSQL primary + synchronous standby; server CPU below = nodes + HAProxy + PostgreSQL (${#SERVER_PIDS[@]} processes)"
+    echo "- database transactions committed during the storm and its audit copy: $XACTS = $XACTS_PER_1000 per 1000 storm requests; audit copy complete $COPY_LAG s after the storm"
+  fi
   echo "- import of new rows this run: $IMPORT_SECONDS s ($(cat "$RUN/import-time.txt" 2>/dev/null || echo 'nothing to import'))"
   echo "- machine: $(uptime | sed 's/.*load/load/')"
   echo

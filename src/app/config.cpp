@@ -88,7 +88,8 @@ const std::vector<KnownKeys>& AllKnownKeys() {
         "never_ban",
         "digest_algorithms",
         "nonce_lifetime",
-        "nonce_max_tracked"}},
+        "nonce_max_tracked",
+        "nonce_key_file"}},
       {"listener",
        {"name",
         "bind",
@@ -311,6 +312,8 @@ Status ParseDefense(const toml::table& t, const path& file, const path& base, pi
   o.nonces.lifetime = Seconds(nonce_lifetime);
   PG_TRY(o.nonces.max_tracked, Get<size_t>(t, file, "defense.nonce_max_tracked", o.nonces.max_tracked));
   if (o.nonces.max_tracked < 1) return ConfigError(file, "defense.nonce_max_tracked", "must be at least 1");
+  PG_TRY(auto nonce_key, Get<std::string>(t, file, "defense.nonce_key_file", ""));
+  if (!nonce_key.empty()) o.nonce_key_file = Resolve(base, nonce_key);
   auto& dev = o.rate.classes["device"];
   auto& ip = o.rate.classes["ip"];
   auto& refusal = o.rate.classes["refusal"];

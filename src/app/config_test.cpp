@@ -117,6 +117,14 @@ TEST(Config, DigestAlgorithmsNonceAndRefusalBudgetAreRead) {
   EXPECT_EQ(c->defense.nonces.max_tracked, 50u);
   EXPECT_EQ(c->defense.rate.classes.at("refusal").per_second, 2.5);
   EXPECT_EQ(c->defense.rate.classes.at("refusal").burst, 10.0);
+  EXPECT_TRUE(c->defense.nonce_key_file.empty());
+}
+
+TEST(Config, NonceKeyFileIsResolvedBesideTheConfig) {
+  auto p = WriteConfig("noncekey", std::string("[defense]\nnonce_key_file = \"keys/nonce.key\"\n") + kListener);
+  auto c = LoadConfig(p);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->defense.nonce_key_file, p.parent_path() / "keys/nonce.key");
 }
 
 // No forwarding header is believed until the operator names one, and trusted proxies

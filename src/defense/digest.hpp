@@ -92,9 +92,10 @@ enum class NonceCheck : std::uint8_t {
 
 // Issues nonces = base64url(issue time || random || HMAC-SHA256(key, time || random ||
 // realm)[:16]) and tracks, per nonce, the highest nonce-count accepted. The key is random
-// per process unless given; nodes behind a balancer without sticky sessions need the same
-// key (and still keep separate replay state, so a nonce is best kept on one node).
-// Thread-safe.
+// per process unless given; nodes behind one balancer are given the same key
+// ([defense] nonce_key_file) so that a nonce verifies on every node. Replay state stays per
+// node: a response accepted by one node is accepted at most once more by each other node
+// within the nonce's lifetime (docs/cluster.md says why that is acceptable). Thread-safe.
 class NonceManager {
  public:
   static constexpr size_t kKeySize = 32;

@@ -106,6 +106,26 @@ TEST_F(Digest, RefusesForgedOrForeignNonce) {
   EXPECT_EQ(nonces_.Check(nonces_.Issue("other realm"), kRealm), NonceCheck::kInvalid);
 }
 
+// Nodes behind one balancer share the nonce key: a nonce node A issues verifies on node B.
+// Replay state stays per node, so the same nonce-count is accepted once by each node that
+// sees it; a node with another key refuses the nonce as not its own.
+TEST_F(Digest, SharedKeyNonceVerifiesOnEveryNodeAndForeignKeyRefuses) {
+  std::array<unsigned char, NonceManager::kKeySize> key{};
+  key.fill(0x5a);
+  NonceManager node_a(clock_, NonceManagerOptions{}, key);
+  NonceManager node_b(clock_, NonceManagerOptions{}, key);
+  std::array<unsigned char, NonceManager::kKeySize> other_key{};
+  other_key.fill(0xa5);
+  NonceManager node_c(clock_, NonceManagerOptions{}, other_key);
+  const std::string nonce = node_a.Issue(kRealm);
+  EXPECT_EQ(node_b.Use(nonce, kRealm, 1), NonceCheck::kValid);
+  EXPECT_EQ(node_b.Use(nonce, kRealm, 1), NonceCheck::kReplay);
+  EXPECT_EQ(node_a.Use(nonce, kRealm, 1), NonceCheck::kValid);
+  EXPECT_EQ(node_c.Use(nonce, kRealm, 1), NonceCheck::kInvalid);
+  clock_.Advance(Seconds(300));
+  EXPECT_EQ(node_b.Use(nonce, kRealm, 2), NonceCheck::kStale);
+}
+
 TEST_F(Digest, BindsResponseToRequestTarget) {
   const auto ha1 = ComputeHa1(DigestAlgorithm::kSha256, kUser, kRealm, kPassword);
   const std::string nonce = nonces_.Issue(kRealm);

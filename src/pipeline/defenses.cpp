@@ -1,5 +1,9 @@
 #include "pipeline/defenses.hpp"
 
+#include <sodium.h>
+
+#include "crypto/key_file.hpp"
+
 namespace provgate::pipeline {
 
 DefenseOptions DefaultDefenseOptions() {
@@ -26,7 +30,15 @@ Result<std::unique_ptr<Defenses>> Defenses::Create(defense::BanStore& bans, cons
   PG_TRY(d->scan_, defense::ScanDetector::Create(d->options_.scan));
   PG_TRY(d->rate_, defense::RateLimiter::Create(clock, d->options_.rate));
   PG_TRY(d->gate_, defense::ConcurrencyGate::Create(d->options_.concurrency));
-  d->nonces_ = std::make_unique<defense::NonceManager>(clock, d->options_.nonces);
+  if (d->options_.nonce_key_file.empty()) {
+    d->nonces_ = std::make_unique<defense::NonceManager>(clock, d->options_.nonces);
+  } else {
+    std::array<unsigned char, defense::NonceManager::kKeySize> key{};
+    PG_TRY_STATUS(crypto::OpenOrCreateKeyFile(d->options_.nonce_key_file, key,
+                                              {"nonce key file", "digest nonces on every node"}));
+    d->nonces_ = std::make_unique<defense::NonceManager>(clock, d->options_.nonces, key);
+    sodium_memzero(key.data(), key.size());
+  }
   return d;
 }
 

@@ -30,6 +30,10 @@ struct DefenseOptions {
   defense::ScanDetectorOptions scan;
   defense::BanPolicyOptions bans;
   defense::NonceManagerOptions nonces;
+  // The digest nonces' HMAC key (crypto::OpenOrCreateKeyFile), shared by every node behind
+  // one balancer so that a nonce one node issues verifies on all. Empty: a random key per
+  // process, and a nonce answered to another node is refused with a fresh challenge.
+  std::filesystem::path nonce_key_file;
   std::filesystem::path uploads_dir;  // where phone uploads land, apart from everything else
 };
 

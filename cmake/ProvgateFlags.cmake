@@ -28,6 +28,16 @@ if(PROVGATE_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+# A libFuzzer build instruments every library for coverage, not only the fuzz targets' own
+# files: without it libFuzzer sees no new edges in the code under test and cannot steer its
+# inputs into it. AddressSanitizer and UBSan turn memory and undefined-behaviour faults into
+# crashes the fuzzer reports.
+if(PROVGATE_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 # Asio keeps the memory of finished coroutine frames and handlers per thread for reuse, two
 # blocks of each kind by default: too few for a serving thread with dozens of connections,
 # each with a frame or a socket wait outstanding, so most would be a new allocation. The

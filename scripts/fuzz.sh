@@ -98,8 +98,8 @@ summary_row() {
     /^==[0-9]+==ERROR|^SUMMARY: (Address|UndefinedBehavior)Sanitizer|deadly signal/ { errors++ }
     END {
       if (errors > crashes) crashes = errors
-      printf "| %s | %d | %d | %d | %d | %d | %d | %d |\n", t, secs, execs,
-             secs > 0 ? execs / secs : 0, cov, ft, added, crashes
+      rate = secs > 0 ? execs / secs : 0
+      printf "| %s | %d | %d | %d | %d | %d | %d | %d |\n", t, secs, execs, rate, cov, ft, added, crashes
     }' "$logs"/fuzz-*.log
 }
 

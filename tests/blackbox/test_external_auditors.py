@@ -235,6 +235,21 @@ def test_sqlmap_finds_no_injection_in_the_portal_sign_in_form(admin, tmp_path):
     assert Portal(admin).sign_in(user).status_code == 303
 
 
+def test_the_sign_in_throttle_follows_its_configured_limit(tmp_path):
+    # What the sqlmap test relies on: the [[admin]] keys reach the portal's throttle.
+    s = Server(tmp_path, "sign_in_max_failures = 2\n")
+    s.start()
+    try:
+        user = add_user(s, "limited", "admin")
+        p = Portal(s)
+        # The third failure is more than 2: the fourth attempt is refused unchecked.
+        codes = [p.sign_in(user, password="wrong password", code="000000").status_code for _ in range(4)]
+        assert codes == [401, 401, 401, 429], codes
+        s.last_audit(reason="portal sign-in refused: source throttled")
+    finally:
+        s.stop()
+
+
 # ---------------------------------------------------------------------------------------
 # Secure headers (what test_portal.py and test_api.py do not check already)
 

@@ -30,12 +30,13 @@ endif()
 
 # A libFuzzer build instruments every library for coverage, not only the fuzz targets' own
 # files: without it libFuzzer sees no new edges in the code under test and cannot steer its
-# inputs into it. AddressSanitizer and UBSan turn memory and undefined-behaviour faults into
-# crashes the fuzzer reports.
+# inputs into it. AddressSanitizer turns memory faults into crashes the fuzzer reports.
+# UBSan is left out: Debian 12's clang 14 cannot assemble UBSan-instrumented C++20
+# coroutines ("Cannot represent a difference across sections", src/http/listener.cpp); the
+# sanitizer build (GCC, scripts/configure.sh asan) replays every corpus under UBSan.
 if(PROVGATE_FUZZ)
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
-                      -fno-sanitize-recover=all)
-  add_link_options(-fsanitize=address,undefined)
+  add_compile_options(-fsanitize=fuzzer-no-link,address -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address)
 endif()
 
 # Asio keeps the memory of finished coroutine frames and handlers per thread for reuse, two

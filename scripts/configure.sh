@@ -10,7 +10,7 @@
 #                                                        are errors (scripts/test.sh)
 #   scripts/configure.sh fuzz [DIR]      build-fuzz/     RelWithDebInfo with clang, libFuzzer
 #                                                        targets, every library instrumented,
-#                                                        ASan/UBSan, no tests (scripts/fuzz.sh)
+#                                                        ASan, no tests (scripts/fuzz.sh)
 #   scripts/configure.sh --dir NAME      prints NAME's default folder
 #
 # Extra arguments after DIR go to cmake (e.g. -DCMAKE_CXX_COMPILER_LAUNCHER=ccache).

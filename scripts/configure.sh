@@ -10,6 +10,9 @@
 #                                                        warnings are errors (scripts/test.sh)
 #   scripts/configure.sh release [DIR]   build-release/  Release (-O3), hardened, tests, warnings
 #                                                        are errors (scripts/test.sh)
+#   scripts/configure.sh fuzz [DIR]      build-fuzz/     RelWithDebInfo with clang, libFuzzer
+#                                                        targets, every library instrumented,
+#                                                        ASan, no tests (scripts/fuzz.sh)
 #   scripts/configure.sh --dir NAME      prints NAME's default folder
 #
 # Extra arguments after DIR go to cmake (e.g. -DCMAKE_CXX_COMPILER_LAUNCHER=ccache).
@@ -22,7 +25,8 @@ default_dir() {
     asan) echo build-asan ;;
     tsan) echo build-tsan ;;
     release) echo build-release ;;
-    *) echo "unknown build '$1' (demo, asan, tsan or release)" >&2; return 2 ;;
+    fuzz) echo build-fuzz ;;
+    *) echo "unknown build '$1' (demo, asan, tsan, release or fuzz)" >&2; return 2 ;;
   esac
 }
 
@@ -30,7 +34,7 @@ if [[ ${1:-} == --dir ]]; then
   default_dir "${2:-}"
   exit
 fi
-name=${1:?usage: scripts/configure.sh demo|asan|tsan|release [DIR] [cmake args...]}
+name=${1:?usage: scripts/configure.sh demo|asan|tsan|release|fuzz [DIR] [cmake args...]}
 dir=$(default_dir "$name")
 shift
 if (($#)) && [[ $1 != -* ]]; then
@@ -47,5 +51,11 @@ case $name in
                  -DPROVGATE_TESTS=ON -DPROVGATE_BENCH=OFF -DPROVGATE_WERROR=ON) ;;
   release) options=(-DCMAKE_BUILD_TYPE=Release -DPROVGATE_SANITIZE=OFF -DPROVGATE_TSAN=OFF -DPROVGATE_TESTS=ON
                     -DPROVGATE_BENCH=ON -DPROVGATE_WERROR=ON) ;;
+  # libFuzzer needs clang (the compiler is chosen when the folder is first configured).
+  # PROVGATE_FUZZ adds the sanitizers itself; jemalloc would hide allocations from ASan.
+  fuzz) export CC=clang CXX=clang++
+        options=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROVGATE_SANITIZE=OFF -DPROVGATE_TSAN=OFF -DPROVGATE_TESTS=OFF
+                 -DPROVGATE_BENCH=OFF -DPROVGATE_WERROR=OFF -DPROVGATE_JEMALLOC=OFF
+                 -DPROVGATE_FUZZ=ON) ;;
 esac
 exec cmake -S . -B "$dir" -G Ninja -DPROVGATE_FUZZ=OFF "${options[@]}" "$@" >/dev/null

@@ -3,6 +3,10 @@
 # change to what they cover:
 #   - the black-box suite against the sanitizer build with its store on PostgreSQL
 #     (scripts/test.sh runs it on SQLite under the sanitizers and on both backends in Release)
+#   - the external auditors' slow parts (tests marked slow in
+#     tests/blackbox/test_external_auditors.py: testssl.sh on the admin listener and on a
+#     listener that requires client certificates, sqlmap on the portal's sign-in form),
+#     against the Release build on SQLite
 # Reuses the builds scripts/test.sh made (build-asan/, build-release/), building them if absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,4 +26,8 @@ asan=$(build asan | tail -n1)
 echo "=== $asan black-box on postgres"
 PROVGATE_BIN="$PWD/$asan/provgate" PROVGATE_BLACKBOX_STORE=postgres \
   ./scripts/pg-test-server.sh run /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/blackbox
+release=$(build release | tail -n1)
+echo "=== $release external auditors (slow parts)"
+PROVGATE_BIN="$PWD/$release/provgate" PROVGATE_SLOW_TESTS=1 \
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider -m slow tests/blackbox/test_external_auditors.py
 echo "all slow tests passed"

@@ -50,6 +50,9 @@ struct AdminListenerConfig {
   ApiOptions api;
   // The portal's engineer window (portal::PortalOptions::engineer_window_seconds).
   std::int64_t engineer_window_seconds = 3600;
+  // The portal's failed sign-ins per source and per user name
+  // (portal::PortalOptions::sign_in_failures).
+  AuthThrottleOptions sign_in_failures{5, 300, 900};
 };
 
 class AdminListener {

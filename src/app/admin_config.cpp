@@ -37,7 +37,10 @@ const std::set<std::string, std::less<>> kKnownKeys = {"name",
                                                        "auth_window_seconds",
                                                        "auth_block_seconds",
                                                        "imports_dir",
-                                                       "engineer_window_seconds"};
+                                                       "engineer_window_seconds",
+                                                       "sign_in_max_failures",
+                                                       "sign_in_window_seconds",
+                                                       "sign_in_block_seconds"};
 
 Result<std::string> Text(const toml::table& t, const path& file, const std::string& where, const char* key,
                          std::string fallback) {
@@ -166,6 +169,11 @@ Result<api::AdminListenerConfig> ParseOne(const toml::table& t, const path& file
   af.max_failures = static_cast<int>(maxf);
   PG_TRY(af.window_seconds, Integer(t, file, where, "auth_window_seconds", af.window_seconds, 1, 86'400));
   PG_TRY(af.block_seconds, Integer(t, file, where, "auth_block_seconds", af.block_seconds, 1, 86'400));
+  auto& sf = c.sign_in_failures;
+  PG_TRY(auto max_sign_in, Integer(t, file, where, "sign_in_max_failures", sf.max_failures, 1, 100'000));
+  sf.max_failures = static_cast<int>(max_sign_in);
+  PG_TRY(sf.window_seconds, Integer(t, file, where, "sign_in_window_seconds", sf.window_seconds, 1, 86'400));
+  PG_TRY(sf.block_seconds, Integer(t, file, where, "sign_in_block_seconds", sf.block_seconds, 1, 86'400));
   PG_TRY(auto imports, Text(t, file, where, "imports_dir", "imports"));
   c.api.imports_dir = resolve(imports);
   PG_TRY(c.engineer_window_seconds,

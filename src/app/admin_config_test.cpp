@@ -53,6 +53,21 @@ TEST(AdminConfig, RefusesWildcardCorsAndPlainHttp) {
   EXPECT_TRUE(Load("cors_ok", std::string(kAdmin) + "cors_origins = [\"https://portal.example:8443\"]\n"));
 }
 
+TEST(AdminConfig, PortalSignInThrottleDefaultsAndKnobs) {
+  auto d = Load("sign_in_defaults", kAdmin);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->admin.at(0).sign_in_failures.max_failures, 5);
+  EXPECT_EQ(d->admin.at(0).sign_in_failures.window_seconds, 300);
+  EXPECT_EQ(d->admin.at(0).sign_in_failures.block_seconds, 900);
+  auto c = Load("sign_in", std::string(kAdmin) +
+                               "sign_in_max_failures = 50\nsign_in_window_seconds = 60\nsign_in_block_seconds = 120\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->admin.at(0).sign_in_failures.max_failures, 50);
+  EXPECT_EQ(c->admin.at(0).sign_in_failures.window_seconds, 60);
+  EXPECT_EQ(c->admin.at(0).sign_in_failures.block_seconds, 120);
+  EXPECT_FALSE(Load("sign_in_zero", std::string(kAdmin) + "sign_in_max_failures = 0\n"));
+}
+
 TEST(AdminConfig, OperatorCertificatesNeedTheirCa) {
   EXPECT_FALSE(Load("mtls", std::string(kAdmin) + "client_cert = \"required\"\n"));
 }

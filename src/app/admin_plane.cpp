@@ -20,6 +20,7 @@ Result<std::unique_ptr<AdminPlane>> AdminPlane::Start(const Config& config, api:
     PG_TRY(auto api, api::Api::Create(deps, lc.api));
     portal::PortalOptions portal_options;
     portal_options.engineer_window_seconds = lc.engineer_window_seconds;
+    portal_options.sign_in_failures = lc.sign_in_failures;
     auto portal = std::make_unique<portal::Portal>(portal_deps, portal_options);
     PG_TRY(auto listener, api::AdminListener::Create(plane->ioc_, lc, *api, deps.audit, deps.clock, portal.get()));
     spdlog::info("admin listener {} on {}:{} (operator client certificates {})", listener->name(), lc.bind,

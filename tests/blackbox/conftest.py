@@ -238,6 +238,20 @@ def read_all(conn):
     return b"".join(chunks)
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: too slow for every CI run; runs only with "
+                            "PROVGATE_SLOW_TESTS=1 (scripts/test-slow.sh)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("PROVGATE_SLOW_TESTS") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: runs with PROVGATE_SLOW_TESTS=1 (scripts/test-slow.sh)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def server(tmp_path):
     s = Server(tmp_path)

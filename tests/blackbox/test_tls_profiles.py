@@ -1,10 +1,9 @@
 """Phones that cannot speak the modern profile: one listener with an RSA and an ECDSA
 certificate gives each client one it can verify, and the compatible profile adds
 forward-secret AES-CBC suites for TLS 1.2 stacks without AEAD, while the modern profile
-keeps refusing them. Real binary, openssl s_client as the phone."""
-import json
+keeps refusing them. Real binary, openssl s_client as the phone (testssl.sh against each
+profile: test_external_auditors.py)."""
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -157,48 +156,3 @@ trust_anchors = ["tls/ca.crt"]
 """)
     with pytest.raises(AssertionError, match="one RSA and one ECDSA certificate at most"):
         demo.start()
-
-
-# testssl.sh against each profile. Its findings rank LOW < MEDIUM < HIGH < CRITICAL; none of
-# MEDIUM or worse may appear, except those about the test's certificates rather than the
-# profile: the demo CA (like any private CA) publishes no CRL or OCSP responder.
-SEVERE = {"MEDIUM", "HIGH", "CRITICAL"}
-CERTIFICATE_NOT_PROFILE = {"cert_revocation"}
-# What each profile deliberately offers beyond the modern one, as testssl rates it (LOW).
-DELIBERATE = {"modern": set(), "compatible": {"cipherlist_AVERAGE", "LUCKY13"}}
-
-
-def run_testssl(server, port, out: Path):
-    """testssl.sh's findings for 127.0.0.1:port: protocols, cipher categories, forward
-    secrecy, server preference, server defaults and the vulnerability checks."""
-    p = subprocess.run(["testssl", "--quiet", "--warnings", "batch", "--color", "0", "--fast",
-                        "--add-ca", str(server.ca), "-p", "-s", "-f", "-P", "-S", "-U",
-                        "--jsonfile", str(out), f"127.0.0.1:{port}"],
-                       capture_output=True, text=True, timeout=600)
-    assert out.exists(), p.stdout + p.stderr
-    return json.loads(out.read_text())
-
-
-@pytest.mark.skipif(shutil.which("testssl") is None,
-                    reason="testssl.sh is not installed (scripts/install-deps.sh installs the "
-                           "Debian package testssl.sh)")
-@pytest.mark.parametrize("profile", ["modern", "compatible"])
-def test_testssl_finds_nothing_medium_or_worse_beyond_what_the_profile_allows(
-        profiles, profile, tmp_path):
-    port = profiles.mixed_port if profile == "modern" else profiles.plain_port
-    findings = run_testssl(profiles, port, tmp_path / f"{profile}.json")
-    by_id = {f["id"].split(" ")[0]: f for f in findings}
-    # testssl really talked to the listener: TLS 1.2 and 1.3 only.
-    assert by_id["TLS1_2"]["finding"] == "offered"
-    assert by_id["TLS1_3"]["finding"].startswith("offered")
-    for old in ("SSLv2", "SSLv3", "TLS1", "TLS1_1"):
-        assert by_id[old]["finding"] == "not offered", by_id[old]
-    severe = [f for f in findings if f["severity"] in SEVERE
-              and f["id"].split(" ")[0] not in CERTIFICATE_NOT_PROFILE]
-    assert not severe, severe
-    flagged = {f["id"].split(" ")[0] for f in findings if f["severity"] not in ("OK", "INFO")}
-    for name, allowed in DELIBERATE.items():
-        if name == profile:
-            assert allowed <= flagged, f"testssl did not see the {profile} profile's CBC suites"
-        else:
-            assert not (allowed - DELIBERATE[profile]) & flagged

@@ -241,15 +241,21 @@ def read_all(conn):
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: too slow for every CI run; runs only with "
                             "PROVGATE_SLOW_TESTS=1 (scripts/test-slow.sh)")
+    config.addinivalue_line("markers", "once: checks what neither the store backend nor the "
+                            "build's sanitizers change (a listener's TLS); skipped in the passes "
+                            "scripts/test.sh repeats (PROVGATE_BLACKBOX_REPEAT=1)")
 
 
 def pytest_collection_modifyitems(config, items):
-    if os.environ.get("PROVGATE_SLOW_TESTS") == "1":
-        return
-    skip = pytest.mark.skip(reason="slow: runs with PROVGATE_SLOW_TESTS=1 (scripts/test-slow.sh)")
+    skips = []
+    if os.environ.get("PROVGATE_SLOW_TESTS") != "1":
+        skips.append(("slow", pytest.mark.skip(reason="slow: runs with PROVGATE_SLOW_TESTS=1 (scripts/test-slow.sh)")))
+    if os.environ.get("PROVGATE_BLACKBOX_REPEAT") == "1":
+        skips.append(("once", pytest.mark.skip(reason="once: ran in scripts/test.sh's Release pass on SQLite")))
     for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+        for marker, skip in skips:
+            if marker in item.keywords:
+                item.add_marker(skip)
 
 
 @pytest.fixture

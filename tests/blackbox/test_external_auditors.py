@@ -119,6 +119,7 @@ TLS_LISTENERS = [
 
 
 @needs_testssl
+@pytest.mark.once
 @pytest.mark.parametrize("listener,attr,profile", TLS_LISTENERS)
 def test_testssl_finds_nothing_medium_or_worse_beyond_what_the_profile_allows(listeners, listener, attr, profile,
                                                                               tmp_path):

@@ -46,7 +46,9 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor, Role ro
   std::unique_ptr<App> app(new App());
   app->config_ = std::move(config);
   const Config& c = app->config_;
-  PG_TRY(auto box, OpenMasterKey(c));
+  PG_TRY(auto key_lock, KeyUseLock::Shared(c));
+  app->key_lock_ = std::make_unique<KeyUseLock>(std::move(key_lock));
+  PG_TRY(auto box, OpenMasterKey(c, *app->key_lock_));
   PG_TRY(app->store_, OpenStore(c, box, app->clock_));
   PG_TRY(app->operator_store_, OpenOperatorStore(c));
   PG_TRY(app->portal_users_, OpenPortalUsers(c));

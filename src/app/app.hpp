@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/config.hpp"
+#include "app/master_key.hpp"
 #include "audit/audit_log.hpp"
 #include "base/clock.hpp"
 #include "crypto/secret_box.hpp"
@@ -90,6 +91,8 @@ class App {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::OperatorStore> operator_store_;
   std::unique_ptr<portal::UserStore> portal_users_;
+  // Held shared while this process uses the master key (no rotation meanwhile).
+  std::unique_ptr<KeyUseLock> key_lock_;
   std::unique_ptr<crypto::SecretBox> box_;
   // The audit trail's own connection to the same database: its copies write while the
   // serving threads read through store_, which WAL allows, without sharing store_'s lock.

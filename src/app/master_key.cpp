@@ -1,9 +1,15 @@
 #include "app/master_key.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <system_error>
+#include <utility>
 
 #include "app/store_backend.hpp"
 
@@ -13,6 +19,57 @@ namespace fs = std::filesystem;
 using store::transfer::SealedUnder;
 
 fs::path StagedKeyPath(const fs::path& key) { return fs::path(key.string() + ".new"); }
+
+Result<KeyUseLock> KeyUseLock::Shared(const Config& c) { return Acquire(c, false); }
+Result<KeyUseLock> KeyUseLock::Exclusive(const Config& c) { return Acquire(c, true); }
+
+Result<KeyUseLock> KeyUseLock::Acquire(const Config& c, bool exclusive) {
+  fs::path path(c.master_key_path.string() + ".lock");
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Error::Internal(fmt::format("master key lock {}: open: {}", path.string(), std::strerror(errno)));
+  }
+  KeyUseLock lock(fd, std::move(path));
+  PG_TRY_STATUS(lock.Lock(exclusive));
+  return lock;
+}
+
+KeyUseLock::KeyUseLock(KeyUseLock&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)), exclusive_(other.exclusive_) {}
+
+KeyUseLock& KeyUseLock::operator=(KeyUseLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    path_ = std::move(other.path_);
+    exclusive_ = other.exclusive_;
+  }
+  return *this;
+}
+
+KeyUseLock::~KeyUseLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status KeyUseLock::ToExclusive() { return Lock(true); }
+Status KeyUseLock::ToShared() { return Lock(false); }
+
+Status KeyUseLock::Lock(bool exclusive) {
+  if (::flock(fd_, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0) {
+    exclusive_ = exclusive;
+    return Ok();
+  }
+  if (errno != EWOULDBLOCK) {
+    return Error::Internal(fmt::format("master key lock {}: flock: {}", path_.string(), std::strerror(errno)));
+  }
+  return Error::FailedPrecondition(
+      exclusive ? fmt::format("another provgate process on this machine is using the master key (it holds {}): "
+                              "stop every server and command of this store first",
+                              path_.string())
+                : fmt::format("a master-key rotation is running on this machine (it holds {}): start again when "
+                              "`provgate key rotate` has finished",
+                              path_.string()));
+}
 
 Result<std::unique_ptr<store::transfer::TableAccess>> OpenConfiguredTables(const Config& c) {
   if (BackendOf(c) == Backend::kPostgres) return store::transfer::OpenPostgresTables(c.store_url);
@@ -34,9 +91,12 @@ Result<crypto::SecretBox> OpenExistingKey(const fs::path& path) {
 
 }  // namespace
 
-Status RecoverInterruptedRotation(const Config& c) {
+Status RecoverInterruptedRotation(const Config& c, KeyUseLock& lock) {
   const fs::path staged_path = StagedKeyPath(c.master_key_path);
   if (!Exists(staged_path)) return Ok();
+  if (!lock.exclusive()) {
+    return Error::Internal("RecoverInterruptedRotation needs the master key lock held exclusively");
+  }
   PG_TRY(auto current, OpenExistingKey(c.master_key_path));
   PG_TRY(auto staged, OpenExistingKey(staged_path));
   std::error_code ec;
@@ -60,8 +120,12 @@ Status RecoverInterruptedRotation(const Config& c) {
   return Ok();
 }
 
-Result<crypto::SecretBox> OpenMasterKey(const Config& c) {
-  PG_TRY_STATUS(RecoverInterruptedRotation(c));
+Result<crypto::SecretBox> OpenMasterKey(const Config& c, KeyUseLock& lock) {
+  if (Exists(StagedKeyPath(c.master_key_path))) {
+    PG_TRY_STATUS(lock.ToExclusive());
+    PG_TRY_STATUS(RecoverInterruptedRotation(c, lock));
+    PG_TRY_STATUS(lock.ToShared());
+  }
   PG_TRY(auto box, crypto::SecretBox::OpenOrCreateKeyFile(c.master_key_path));
   std::error_code ec;
   if (BackendOf(c) == Backend::kSqlite && !fs::exists(c.db_path, ec)) return box;  // a first start
@@ -78,7 +142,8 @@ Result<crypto::SecretBox> OpenMasterKey(const Config& c) {
 }
 
 Result<std::vector<store::transfer::ResealedColumn>> RotateMasterKey(const Config& c) {
-  PG_TRY_STATUS(RecoverInterruptedRotation(c));
+  PG_TRY(auto lock, KeyUseLock::Exclusive(c));
+  PG_TRY_STATUS(RecoverInterruptedRotation(c, lock));
   PG_TRY(auto current, OpenExistingKey(c.master_key_path));
   const fs::path staged_path = StagedKeyPath(c.master_key_path);
   PG_TRY(auto next, crypto::SecretBox::OpenOrCreateKeyFile(staged_path));

@@ -312,7 +312,9 @@ class KeyRotate : public ::testing::TestWithParam<Backend> {
   // The devices read back through the store under the current key file, after start-up's
   // recovery, are those written.
   void ExpectServesTheSameSecrets() {
-    auto box = OpenMasterKey(config_);
+    auto lock = KeyUseLock::Shared(config_);
+    ASSERT_TRUE(lock) << lock.error().message;
+    auto box = OpenMasterKey(config_, *lock);
     ASSERT_TRUE(box) << box.error().message;
     ManualClock clock{FromUnix(kNow)};
     auto s = OpenStore(config_, *box, clock, 1).value();
@@ -405,11 +407,41 @@ TEST_P(KeyRotate, ANodeStillHoldingTheOldKeyRefusesToStart) {
     out << old_key_;
   }
   fs::permissions(stale.master_key_path, fs::perms::owner_read | fs::perms::owner_write);
-  auto box = OpenMasterKey(stale);
+  auto stale_lock = KeyUseLock::Shared(stale).value();
+  auto box = OpenMasterKey(stale, stale_lock);
   ASSERT_FALSE(box);
   EXPECT_EQ(box.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_NE(box.error().message.find("does not open the secrets"), std::string::npos) << box.error().message;
-  EXPECT_TRUE(OpenMasterKey(config_));
+  auto lock = KeyUseLock::Shared(config_).value();
+  EXPECT_TRUE(OpenMasterKey(config_, lock));
+}
+
+TEST_P(KeyRotate, IsRefusedWhileAProcessOnThisMachineUsesTheKey) {
+  auto in_use = KeyUseLock::Shared(config_).value();  // a server or a command
+  auto resealed = RotateMasterKey(config_);
+  ASSERT_FALSE(resealed);
+  EXPECT_EQ(resealed.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(resealed.error().message.find("using the master key"), std::string::npos) << resealed.error().message;
+  EXPECT_EQ(FileBytes(config_.master_key_path), old_key_);
+  EXPECT_FALSE(fs::exists(StagedKeyPath(config_.master_key_path)));
+}
+
+TEST_P(KeyRotate, NoProcessRecoversOrUsesTheKeyWhileARotationIsBetweenItsSteps) {
+  const auto old_box = Key();
+  {
+    auto rotating = KeyUseLock::Exclusive(config_).value();
+    auto staged = crypto::SecretBox::OpenOrCreateKeyFile(StagedKeyPath(config_.master_key_path)).value();
+    // Another process starting now (a server, `db check` from cron) sees <key>.new before the
+    // commit: it must neither remove it nor use the old key.
+    auto other = KeyUseLock::Shared(config_);
+    ASSERT_FALSE(other);
+    EXPECT_NE(other.error().message.find("rotation is running"), std::string::npos) << other.error().message;
+    EXPECT_TRUE(fs::exists(StagedKeyPath(config_.master_key_path)));
+    ASSERT_TRUE(store::transfer::ResealSecrets(*Tables(), old_box, staged));
+    ASSERT_TRUE(crypto::SecretBox::InstallKeyFile(StagedKeyPath(config_.master_key_path), config_.master_key_path));
+  }  // the rotation ends
+  ExpectServesTheSameSecrets();
+  EXPECT_EQ(CountOpening(*Tables(), Key()), std::make_pair(12, 0));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, KeyRotate, ::testing::Values(Backend::kSqlite, Backend::kPostgres),

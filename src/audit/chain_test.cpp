@@ -230,6 +230,17 @@ TEST_F(Chain, MalformedAndInsertedLinesAreErrorsAndACutLineAWarning) {
   EXPECT_EQ(report.warnings(), 2u);  // the cut line, the records before chaining
 }
 
+TEST_F(Chain, HostileLinesAreMalformedNotACrash) {
+  // A detail nested 200 000 deep (copying it would recurse that deep), and a record number at
+  // the top of the range (its successor would overflow): each is a malformed line.
+  const std::string deep = R"({"chain_id":"a","chain_n":1,"detail":)" + std::string(200'000, '[') +
+                           std::string(200'000, ']') + R"(,"chain":")" + std::string(64, '0') + R"("})";
+  const std::string top = R"({"chain_id":"a","chain_n":9223372036854775807,"chain":")" + std::string(64, '0') + R"("})";
+  const auto report = Verify({deep, top});
+  EXPECT_TRUE(report.tampered());
+  EXPECT_TRUE(HasError(report, 2, "not a well-formed")) << testing::PrintToString(Errors(report));
+}
+
 TEST_F(Chain, ReadChainHeadFindsTheLastSealedLine) {
   const auto path = TempFile("chain_head.log");
   EXPECT_FALSE(ReadChainHead(path.string()));  // no file

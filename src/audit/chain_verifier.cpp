@@ -20,7 +20,8 @@ struct ChainedRecord {
   std::string link;
   std::string kind;
   bool server = false;
-  nlohmann::json detail;
+  // A checkpoint's detail.head, detail.key and detail.signature; empty when absent.
+  std::string head, key, signature;
   SealedLine sealed;
 };
 
@@ -34,7 +35,7 @@ LineKind Read(std::string_view line, ChainedRecord& out) {
   const auto n = j.find("chain_n");
   if (!sealed && id == j.end() && n == j.end()) return LineKind::kUnchained;
   if (!sealed || id == j.end() || !id->is_string() || n == j.end() || !n->is_number_unsigned() ||
-      n->get<std::uint64_t>() == 0 || n->get<std::uint64_t>() > INT64_MAX) {
+      n->get<std::uint64_t>() == 0 || n->get<std::uint64_t>() >= INT64_MAX) {
     return LineKind::kMalformed;
   }
   out.sealed = *sealed;
@@ -47,7 +48,16 @@ LineKind Read(std::string_view line, ChainedRecord& out) {
   out.link = text("chain_link");
   out.kind = text("kind");
   out.server = j.contains("run");
-  if (const auto it = j.find("detail"); it != j.end()) out.detail = *it;
+  // Only the strings a checkpoint needs: a detail of any depth is never copied.
+  if (const auto it = j.find("detail"); it != j.end() && it->is_object()) {
+    const auto field = [&](const char* key) {
+      const auto f = it->find(key);
+      return f != it->end() && f->is_string() ? f->get<std::string>() : std::string();
+    };
+    out.head = field("head");
+    out.key = field("key");
+    out.signature = field("signature");
+  }
   return LineKind::kChained;
 }
 
@@ -184,13 +194,9 @@ void ChainVerifier::CheckCheckpoint(Chain& chain, std::int64_t where, std::int64
                                     std::string_view line) {
   ChainedRecord r;
   Read(line, r);
-  const auto text = [&](const char* key) {
-    const auto it = r.detail.is_object() ? r.detail.find(key) : r.detail.end();
-    return it != r.detail.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  const std::string head = text("head");
-  const std::string key = text("key");
-  const std::string signature = text("signature");
+  const std::string& head = r.head;
+  const std::string& key = r.key;
+  const std::string& signature = r.signature;
   if (head != previous) {
     Error(where, fmt::format("bad checkpoint: it signs a head ({}) other than the record before it in chain {}",
                              Short(head), chain.id));

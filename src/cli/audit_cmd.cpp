@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
+#include <vector>
 
 #include "audit/chain_verifier.hpp"
 #include "cli/commands.hpp"
@@ -55,9 +57,26 @@ Result<audit::VerifyReport> VerifyFile(const std::filesystem::path& path, const 
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error::NotFound("cannot read audit file " + path.string());
   audit::ChainVerifier verifier(options);
+  // A line longer than any record the server writes is read only up to this size (the rest
+  // skipped), so a hostile line cannot take the verifier's memory: it is malformed.
+  constexpr std::streamsize kMaxLine = 4 << 20;
   std::string line;
   std::int64_t number = 0;
-  while (std::getline(in, line)) verifier.Add(++number, line);
+  std::vector<char> buffer(static_cast<size_t>(kMaxLine) + 1);
+  while (in) {
+    in.getline(buffer.data(), kMaxLine + 1);
+    const std::streamsize read = in.gcount();
+    if (read == 0 && in.eof()) break;
+    if (in.fail() && !in.eof()) {  // kMaxLine characters and no end of line yet
+      in.clear();
+      in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+      line = "{line longer than 4 MiB}";
+    } else {
+      // gcount counts the '\n' it took, except on a last line without one.
+      line.assign(buffer.data(), static_cast<size_t>(in.eof() ? read : read - 1));
+    }
+    verifier.Add(++number, line);
+  }
   return verifier.Finish();
 }
 

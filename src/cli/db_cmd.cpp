@@ -13,12 +13,21 @@
 namespace provgate::cli {
 namespace {
 
-// The configured store, migrated; one connection is enough for a command.
-Result<std::unique_ptr<store::Store>> OpenConfiguredStore(const GlobalOptions& g, const Clock& clock) {
+// The configured store, migrated (one connection is enough for a command), and the master
+// key's shared lock, held while the store is used.
+struct ConfiguredStore {
+  app::KeyUseLock key_lock;
+  std::unique_ptr<store::Store> store;
+  store::Store* operator->() const { return store.get(); }
+};
+
+Result<ConfiguredStore> OpenConfiguredStore(const GlobalOptions& g, const Clock& clock) {
   PG_TRY_STATUS(crypto::InitCrypto());
   PG_TRY(auto config, app::LoadConfig(g.config));
-  PG_TRY(auto box, app::OpenMasterKey(config));
-  return app::OpenStore(config, box, clock, 1);
+  PG_TRY(auto key_lock, app::KeyUseLock::Shared(config));
+  PG_TRY(auto box, app::OpenMasterKey(config, key_lock));
+  PG_TRY(auto store, app::OpenStore(config, box, clock, 1));
+  return ConfiguredStore{std::move(key_lock), std::move(store)};
 }
 
 int Migrate(const GlobalOptions& g) {

@@ -217,3 +217,19 @@ def test_edits_and_deletions_in_the_store_copy_are_named_by_record_id(trail):
     # The file is untouched and still verifies.
     code, out = verify(trail)
     assert code == 0, out
+
+
+def test_an_oversized_line_is_malformed_and_verification_goes_on(trail, tmp_path):
+    """A line far longer than any record (5 MiB) is read only up to 4 MiB: it is named as
+    malformed, and every record after it is still checked."""
+    target = {}
+
+    def insert(lines):
+        i, _ = chained(lines)[3]
+        lines.insert(i, '{"detail":"' + "x" * (5 << 20) + '"}')
+        target["line"] = i + 1
+
+    code, out = tampered(trail, tmp_path, insert)
+    assert code == 1, out
+    assert f"line {target['line']}: ERROR: " in out and "not a well-formed" in out, out
+    assert "record edited" not in out and "record deleted" not in out, out

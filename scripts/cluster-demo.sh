@@ -56,18 +56,21 @@ put() { printf "%s='%s'\n" "$1" "$2" >>"$DIR/env"; }
 # A throw-away cluster in $PGDIR/$1 on port $2 with the given extra server options.
 pg_start() {
   local name=$1 port=$2 opts=$3
-  as_pg "$PG_BIN/pg_ctl" -D "$PGDIR/$name" -l "$PGDIR/$name.log" -w -t 60 \
+  as_pg "$PG_BIN/pg_ctl" -D "$PGDIR/$name" -l "$PGDIR/logs/$name.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $port -k $PGDIR/socket -c max_connections=200 $opts" \
     start >/dev/null || {
-    cat "$PGDIR/$name.log" >&2
+    as_pg cat "$PGDIR/logs/$name.log" >&2
     die "PostgreSQL $name did not start"
   }
 }
 
 start_postgres() {
   [ -x "$PG_BIN/initdb" ] || die "$PG_BIN/initdb not found; install postgresql-15 (scripts/install-deps.sh)"
-  mkdir -p "$PGDIR/socket"
-  [ "$(id -u)" -ne 0 ] || chown nobody "$PGDIR" "$PGDIR/socket"
+  # $PGDIR stays the invoking user's: what runs as nobody writes only into the folders below,
+  # and this shell never writes through a path nobody could replace with a symbolic link.
+  mkdir -m 0700 "$PGDIR/primary" "$PGDIR/standby"
+  mkdir -m 0755 "$PGDIR/socket" "$PGDIR/logs"
+  [ "$(id -u)" -ne 0 ] || chown nobody "$PGDIR/primary" "$PGDIR/standby" "$PGDIR/socket" "$PGDIR/logs"
   as_pg "$PG_BIN/initdb" -D "$PGDIR/primary" -U "$DB_USER" -A trust -E UTF8 --no-locale \
     >"$PGDIR/initdb.log" 2>&1 || {
     cat "$PGDIR/initdb.log" >&2

@@ -4,6 +4,7 @@
 // (scripts/pg-test-server.sh run ... sets it).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <fstream>
 #include <iterator>
@@ -175,6 +176,28 @@ TEST_F(DbCopy, SqliteToSqliteCopiesEveryRowAndServesTheSameData) {
   for (const char* mac : kMacs) EXPECT_EQ(DeviceView(*a, mac), DeviceView(*b, mac));
   EXPECT_TRUE(a->CheckInvariants().value().empty());
   EXPECT_TRUE(b->CheckInvariants().value().empty());
+}
+
+TEST_F(DbCopy, RefusesASourceWhoseRowsItCannotAllReadInKeyOrder) {
+  // A crafted source: a thousand bans with a NULL key (SQLite allows it in a TEXT primary
+  // key) fill the first page, after which "key > NULL" reads nothing.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(source_.db_path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
+                         "INSERT INTO bans (source, reason, created, expires) SELECT NULL, 'crafted', 0, 0 FROM n",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  const fs::path target = dir_.path() / "target.db";
+  std::ofstream(target).close();
+  auto to = store::transfer::OpenSqliteTables(target).value();
+  auto report = store::transfer::CopyStore(*Source(), *to, MigrateTarget::kYes, kNow);
+  ASSERT_FALSE(report);
+  EXPECT_EQ(report.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(report.error().message.find("source table bans has"), std::string::npos) << report.error().message;
+  auto written = store::transfer::OpenSqliteTables(target).value();
+  for (const auto& table : written->Tables().value()) EXPECT_EQ(written->CountRows(table).value(), 0) << table.name;
 }
 
 TEST_F(DbCopy, RefusesATargetAtAnotherSchemaVersion) {

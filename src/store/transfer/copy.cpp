@@ -147,6 +147,17 @@ Result<CopyReport> CopyStore(TableAccess& from, TableAccess& to, MigrateTarget m
   CopyReport report;
   for (const auto& t : tables) {
     PG_TRY(TableSum source, CopyTable(from, to, t));
+    // The sums on both sides come from the same key-order reader: a row it cannot reach (a
+    // NULL or oddly typed key in a crafted source) would be missing from both. Count apart.
+    PG_TRY(std::int64_t counted, from.CountRows(t));
+    if (counted != source.rows) {
+      from.Rollback();
+      to.Rollback();
+      return Error::FailedPrecondition(fmt::format(
+          "source table {} has {} rows but only {} can be read in key order (a NULL or mixed-type primary key?): "
+          "nothing was copied; repair the source first",
+          t.name, counted, source.rows));
+    }
     report.tables.push_back(TableCopy{.table = t.name, .source = source, .target = {}});
   }
   bool same = true;

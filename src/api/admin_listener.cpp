@@ -226,7 +226,10 @@ awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp
     if (refused != 0) {
       AuditTransport(s, peer, "malformed admin request: " + (ec ? ec.message() : std::string(malformed)), refused);
       if (!ec || ec.category() != asio::error::get_ssl_category()) {
-        (void)co_await Send(stream, Serialize(ToResponse(Problem{refused, "malformed request", {}}), false, 11, false));
+        // Named, not a temporary of the co_await: GCC 12 destroys such a temporary twice
+        // when the coroutine returns after it (found by ASan as a double free).
+        const std::string refusal = Serialize(ToResponse(Problem{refused, "malformed request", {}}), false, 11, false);
+        (void)co_await Send(stream, refusal);
       }
       co_return;
     }
@@ -291,7 +294,8 @@ awaitable<void> ServeRequests(AdminListener::State& s, Stream& stream, const tcp
     // HTTP/1.0 has no chunked encoding: a streamed body ends with the connection.
     if (response.stream && version == 10) keep_alive = false;
     beast::get_lowest_layer(stream).expires_after(s.config.request_timeout);
-    if (co_await Send(stream, Serialize(response, is_head, version, keep_alive))) co_return;
+    const std::string head_bytes = Serialize(response, is_head, version, keep_alive);  // named: as above
+    if (co_await Send(stream, head_bytes)) co_return;
     if (response.stream && !is_head &&
         !co_await SendStream(stream, response.stream, version, s.config.request_timeout)) {
       co_return;

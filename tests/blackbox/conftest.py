@@ -64,6 +64,12 @@ def fresh_pg_database():
     return urlunsplit(parts._replace(path="/" + name))
 
 
+def sanitizer_build():
+    """Whether BINARY is built with a sanitizer (GCC links their runtimes dynamically)."""
+    p = subprocess.run(["ldd", str(BINARY)], capture_output=True, text=True)
+    return any(lib in p.stdout for lib in ("libasan", "libtsan", "libubsan"))
+
+
 SANITIZER_REPORTS = ("WARNING: ThreadSanitizer", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                      "runtime error:")
 

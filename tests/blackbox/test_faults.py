@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from api_client import Api, admin_key
-from conftest import BINARY, MIXED_LISTENERS, STORE, YEALINK, YEALINK2, Server, get
+from conftest import BINARY, MIXED_LISTENERS, STORE, YEALINK, YEALINK2, Server, get, sanitizer_build
 from test_auth import digest_auth, header, request
 from test_auth import status as status_of
 from test_crash_safety import device_fetch
@@ -58,6 +58,9 @@ def readyz(server):
 # Descriptors
 
 
+# Release builds only: a sanitizer's own probes need descriptors (UBSan's vptr check reads
+# memory through a pipe(2)), so with the table full they report valid objects as invalid.
+@pytest.mark.skipif(sanitizer_build(), reason="a sanitizer's probes fail without free descriptors")
 def test_descriptor_exhaustion_backs_off_and_recovers(tmp_path):
     """With RLIMIT_NOFILE at 64 and connections held open on the device port until accept
     fails, a pending connection on each listener must not make its accept loop spin: the

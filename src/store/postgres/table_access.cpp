@@ -31,21 +31,6 @@ std::string KeyList(const Table& t) {
   return out;
 }
 
-std::string ColumnList(const Table& t, const std::vector<size_t>& indexes) {
-  std::string out;
-  for (size_t i : indexes) {
-    if (!out.empty()) out += ", ";
-    out += QuoteIdentifier(t.columns[i].name);
-  }
-  return out;
-}
-
-std::vector<size_t> AllColumns(const Table& t) {
-  std::vector<size_t> all(t.columns.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-  return all;
-}
-
 std::string Placeholders(int first, size_t count) {
   std::string out;
   for (size_t i = 0; i < count; ++i) {

@@ -19,22 +19,6 @@ using sqlite::Statement;
 
 constexpr int kBusyTimeoutMs = 5000;
 
-// "a", "b" for the columns at `indexes`, each quoted.
-std::string ColumnList(const Table& t, const std::vector<size_t>& indexes) {
-  std::string out;
-  for (size_t i : indexes) {
-    if (!out.empty()) out += ", ";
-    out += QuoteIdentifier(t.columns[i].name);
-  }
-  return out;
-}
-
-std::vector<size_t> AllColumns(const Table& t) {
-  std::vector<size_t> all(t.columns.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-  return all;
-}
-
 // "?1, ?2, ..." from `first`, `count` of them.
 std::string Placeholders(int first, size_t count) {
   std::string out;

@@ -31,6 +31,21 @@ std::string QuoteIdentifier(std::string_view name) {
   return out;
 }
 
+std::string ColumnList(const Table& t, const std::vector<size_t>& indexes) {
+  std::string out;
+  for (size_t i : indexes) {
+    if (!out.empty()) out += ", ";
+    out += QuoteIdentifier(t.columns[i].name);
+  }
+  return out;
+}
+
+std::vector<size_t> AllColumns(const Table& t) {
+  std::vector<size_t> all(t.columns.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  return all;
+}
+
 Result<std::unique_ptr<TableAccess>> OpenTables(std::string_view location) {
   constexpr std::string_view kSqlite = "sqlite:";
   if (location.starts_with(kSqlite)) {

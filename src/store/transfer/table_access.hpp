@@ -85,5 +85,9 @@ Result<std::unique_ptr<TableAccess>> OpenTables(std::string_view location);
 
 // `name` as a double-quoted SQL identifier. For names read from the database's catalog.
 std::string QuoteIdentifier(std::string_view name);
+// "a", "b" for the columns of `t` at `indexes`, each quoted.
+std::string ColumnList(const Table& t, const std::vector<size_t>& indexes);
+// 0, 1, ... for every column of `t`.
+std::vector<size_t> AllColumns(const Table& t);
 
 }  // namespace provgate::store::transfer

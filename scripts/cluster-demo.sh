@@ -149,6 +149,27 @@ wait_ready() {
   die "node$i not ready"
 }
 
+# A HAProxy backend NAME over PORTS (one per node, in node order), each node checked on its
+# admin port's /readyz. send-proxy-v2: the node learns the client's address; the health check
+# goes to the admin port, which takes no PROXY header (a check to another port sends none).
+haproxy_backend() {
+  local name=$1 i
+  shift
+  local ports=("$@")
+  cat <<EOF
+
+backend $name
+  balance roundrobin
+  option httpchk
+  http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host localhost
+  http-check expect status 200
+  default-server inter 500ms fastinter 200ms downinter 500ms fall 2 rise 2 check-ssl verify none
+EOF
+  for i in $(seq "$NODES"); do
+    echo "  server node$i 127.0.0.1:${ports[i - 1]} send-proxy-v2 check port ${ADMIN_PORTS[i - 1]}"
+  done
+}
+
 start_haproxy() {
   {
     cat <<EOF
@@ -173,32 +194,9 @@ frontend devices
 frontend devices-optional-cert
   bind 127.0.0.1:$HAPROXY_OPTIONAL_PORT
   default_backend provgate-optional-cert
-
-backend provgate
-  balance roundrobin
-  option httpchk
-  http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host localhost
-  http-check expect status 200
-  default-server inter 500ms fastinter 200ms downinter 500ms fall 2 rise 2 check-ssl verify none
 EOF
-    local i
-    for i in $(seq "$NODES"); do
-      # send-proxy-v2: the node learns the client's address; the health check goes to the
-      # admin port, which takes no PROXY header (a check to another port sends none).
-      echo "  server node$i 127.0.0.1:${NODE_PORTS[i - 1]} send-proxy-v2 check port ${ADMIN_PORTS[i - 1]}"
-    done
-    cat <<EOF
-
-backend provgate-optional-cert
-  balance roundrobin
-  option httpchk
-  http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host localhost
-  http-check expect status 200
-  default-server inter 500ms fastinter 200ms downinter 500ms fall 2 rise 2 check-ssl verify none
-EOF
-    for i in $(seq "$NODES"); do
-      echo "  server node$i 127.0.0.1:${OPTIONAL_PORTS[i - 1]} send-proxy-v2 check port ${ADMIN_PORTS[i - 1]}"
-    done
+    haproxy_backend provgate "${NODE_PORTS[@]}"
+    haproxy_backend provgate-optional-cert "${OPTIONAL_PORTS[@]}"
   } >"$DIR/haproxy.cfg"
   "$HAPROXY" -c -q -f "$DIR/haproxy.cfg" || die "haproxy.cfg rejected"
   "$HAPROXY" -db -f "$DIR/haproxy.cfg" >>"$DIR/haproxy.log" 2>&1 &

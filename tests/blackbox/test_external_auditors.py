@@ -22,7 +22,7 @@ import pytest
 from api_client import Api, admin_key, new_mac
 from conftest import STORE, YEALINK, Server
 from portal_client import Portal, add_user
-from test_tls_profiles import PROFILE_LISTENERS, issue_rsa_server_cert
+from test_tls_profiles import start_profile_server
 
 # ---------------------------------------------------------------------------------------
 # testssl.sh
@@ -62,11 +62,7 @@ def listeners(tmp_path_factory):
     """One server with every kind of listener: devices (client certificate required, the
     demo's), modern and compatible (client certificate optional, RSA and ECDSA
     certificates), and the admin listener."""
-    s = Server(tmp_path_factory.mktemp("auditors-tls"))
-    issue_rsa_server_cert(s.dir / "tls")
-    with open(s.config, "a") as f:
-        f.write(PROFILE_LISTENERS.format(mixed_port=s.mixed_port, plain_port=s.plain_port))
-    s.start()
+    s = start_profile_server(tmp_path_factory.mktemp("auditors-tls"))
     yield s
     s.stop()
 

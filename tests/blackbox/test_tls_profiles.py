@@ -52,13 +52,19 @@ def issue_rsa_server_cert(tls_dir: Path):
     key.chmod(0o600)
 
 
-@pytest.fixture
-def profiles(tmp_path):
-    s = Server(tmp_path)
+def start_profile_server(directory):
+    """A started demo server with the modern and compatible listeners (PROFILE_LISTENERS),
+    each with RSA and ECDSA certificates, beside the demo's own."""
+    s = Server(directory)
     issue_rsa_server_cert(s.dir / "tls")
     with open(s.config, "a") as f:
         f.write(PROFILE_LISTENERS.format(mixed_port=s.mixed_port, plain_port=s.plain_port))
-    s.start()
+    return s.start()
+
+
+@pytest.fixture
+def profiles(tmp_path):
+    s = start_profile_server(tmp_path)
     yield s
     s.stop()
 

@@ -213,17 +213,25 @@ Status App::Serve(ServeOptions options) {
                                              portal::PortalDeps{*portal_users_, *store_, *operator_store_, *box_,
                                                                 *audit_, vendors_, clock_}));
   serving = true;
-  // Bans added or lifted by the CLI or by other nodes reach this node within seconds. The
-  // reload reads the store, so it runs on a thread of its own (pg-bans): no serving thread
-  // waits for the database, which may be a PostgreSQL server far away or failing over.
-  std::mutex ban_mu;
-  std::condition_variable_any ban_wake;
-  std::jthread ban_reload([&](const std::stop_token& stop) {
-    pthread_setname_np(pthread_self(), "pg-bans");
-    std::unique_lock lock(ban_mu);
+  // The store's upkeep, on a thread of its own (pg-upkeep), so that no serving thread waits
+  // for the database, which may be a PostgreSQL server far away or failing over: the
+  // give-backs the store refused when their response failed are tried again every second,
+  // every 100 ms while some wait (a device's retry on another node would find the claim
+  // still standing); every 5 s the bans are reloaded, so those added or lifted by the CLI
+  // or by other nodes reach this node within seconds.
+  std::mutex upkeep_mu;
+  std::condition_variable_any upkeep_wake;
+  std::jthread upkeep([&](const std::stop_token& stop) {
+    pthread_setname_np(pthread_self(), "pg-upkeep");
+    std::unique_lock lock(upkeep_mu);
+    auto bans_loaded = std::chrono::steady_clock::now();
     for (;;) {
-      ban_wake.wait_for(lock, stop, std::chrono::seconds(5), [] { return false; });
+      const auto pause = pipeline.pending_give_backs() > 0 ? std::chrono::milliseconds(100) : std::chrono::seconds(1);
+      upkeep_wake.wait_for(lock, stop, pause, [] { return false; });
       if (stop.stop_requested()) return;
+      pipeline.RetryGiveBacks();
+      if (std::chrono::steady_clock::now() - bans_loaded < std::chrono::seconds(5)) continue;
+      bans_loaded = std::chrono::steady_clock::now();
       if (auto st = defenses->bans().Reload(clock_.Now()); !st) {
         spdlog::warn("reloading bans failed: {}", st.error().message);
       }
@@ -237,7 +245,7 @@ Status App::Serve(ServeOptions options) {
     if (std::exchange(shutting_down, true)) return;
     for (auto& l : listeners) l->Stop();
     if (admin_plane) admin_plane->Stop();
-    ban_reload.request_stop();
+    upkeep.request_stop();
     signals.cancel();
     for (auto& c : contexts) c->stop();
   };
@@ -266,6 +274,9 @@ Status App::Serve(ServeOptions options) {
   }
   main.run();
   for (auto& w : workers) w.join();
+  upkeep.join();
+  // No request runs any more: a give-back still refused by the store is audited as lost.
+  pipeline.AbandonGiveBacks();
   // Commit what the last requests submitted while their completions can still be queued.
   audit_->Drain();
   const auto cache = fleet_cache_->stats();

@@ -113,6 +113,11 @@ void AppendAudit(std::string& out, const audit::AuditLog& audit, const pipeline:
       "provgate_store_errors_total{{operation=\"device_request\"}} {}\n"
       "provgate_store_errors_total{{operation=\"audit_copy\"}} {}\n",
       pipeline.internal_errors(), audit.store_copy_failures());
+  out += fmt::format(
+      "# HELP provgate_give_backs_waiting Passwords or key copies claimed for responses that never "
+      "left, waiting for the store to make them deliverable again (pipeline::GiveBacks).\n"
+      "# TYPE provgate_give_backs_waiting gauge\nprovgate_give_backs_waiting {}\n",
+      pipeline.pending_give_backs());
 }
 
 }  // namespace

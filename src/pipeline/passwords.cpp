@@ -90,15 +90,14 @@ Result<std::vector<core::Line>> LinesWithDeliverablePasswords(const StageDeps& d
   std::vector<core::Line> claimed;
   if (to_claim) {
     const auto carried = CarriedPasswordLines(deps, device, tenant, tpl, route, file_name, lines);
-    PG_TRY(claimed, deps.writes.ClaimPasswords(device.id, carried, ctx.now));
+    if (!carried.empty()) {
+      PG_TRY(claimed, deps.writes.ClaimPasswords(device.id, carried, ctx.now, Spend(ctx, device)));
+    }
   }
   if (!claimed.empty()) {
     std::vector<int> indexes;
     indexes.reserve(claimed.size());
     for (const auto& l : claimed) indexes.push_back(l.index);
-    ctx.spent.device_id = device.id;
-    ctx.spent.mac = device.mac.str();
-    ctx.spent.at = ctx.now;
     ctx.spent.lines = indexes;
     LifecycleEvent(deps, ctx, device, "password delivered",
                    {{"lines", indexes},

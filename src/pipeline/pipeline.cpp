@@ -48,7 +48,8 @@ Pipeline::Pipeline(store::ProvenReads& reads, store::NamedReads& named, store::D
       defenses_(defenses),
       options_(std::move(options)),
       render_cache_(options_.render_cache_files),
-      deps_{reads, named, writes, vendors, templates, clock, defenses, options_, render_cache_} {}
+      deps_{reads, named, writes, vendors, templates, clock, defenses, options_, render_cache_},
+      give_backs_(writes, audit, clock) {}
 
 Outcome Pipeline::Evaluate(const DeviceRequest& request) {
   Outcome outcome;
@@ -65,6 +66,7 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   outcome.seen.reset();
   outcome.spent.device_id = 0;
   outcome.spent.mac.clear();
+  outcome.spent.claim.clear();
   outcome.spent.lines.clear();
   outcome.spent.config_key = false;
   outcome.vendor = {};
@@ -112,7 +114,7 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   bool durable = state.durable;
   if (!decided) {
     durable = true;  // a stage may have changed state before another failed
-    GiveBack(outcome.spent);
+    GiveBack(outcome.spent, "the response was not sent: the request failed");
     spdlog::error("request pipeline failed: {}", decided.error().message);
     internal_errors_.fetch_add(1, std::memory_order_relaxed);
     record.decision = "error";
@@ -173,25 +175,15 @@ const DeviceResponse& Pipeline::Respond(Outcome& outcome, const Status& committe
   if (!committed) {
     spdlog::error("audit write failed, refusing request: {}", committed.error().message);
     outcome.response = DeviceResponse{503, "text/plain; charset=utf-8", "503 Service Unavailable\n"};
-    GiveBack(outcome.spent);
+    GiveBack(outcome.spent, "the response was not sent: its audit record could not be committed");
   }
   return outcome.response;
 }
 
-void Pipeline::GiveBack(Spent& spent) {
-  if (spent.device_id == 0) return;
-  const Status given = deps_.writes.GiveBackUndelivered(spent.device_id, spent.lines, spent.at, spent.config_key);
-  if (!given) {
-    spdlog::error("could not give back the passwords or key of a response that never left: {}", given.error().message);
-  }
-  // The trail may already hold the decision's records (written, then the sync failed): this
-  // one says the delivery they name did not happen.
-  auto r = audit::InfoRecord(clock_.Now(), "lifecycle", "server",
-                             given ? "delivery given back" : "delivery not given back", spent.mac,
-                             {{"lines", spent.lines},
-                              {"config_key", spent.config_key},
-                              {"cause", "the response was not sent: its audit record could not be committed"}});
-  if (auto st = audit_.Record(std::move(r)); !st) spdlog::error("audit write failed: {}", st.error().message);
+void Pipeline::GiveBack(Spent& spent, const std::string& cause) {
+  // The trail may already hold the decision's records (written, then the sync failed): the
+  // give-back's record says the delivery they name did not happen.
+  give_backs_.GiveBack(spent, cause);
   spent.device_id = 0;
 }
 
@@ -311,6 +303,15 @@ Result<Step<DeviceResponse>> Pipeline::Decide(RequestState& state, Outcome& outc
   if (id == nullptr) return std::move(std::get<Refused>(identified));
 
   if (banned) record.detail["ban_exempt"] = "authenticated device asking for its own files";
+  // A claim of this device cut off earlier, whose give-back still waits for the store, is
+  // settled first (GiveBacks::Settle); the device is read again when that changed it.
+  if (state.side_effects && give_backs_.Waiting(id->device->id)) {
+    PG_TRY(const bool settled, give_backs_.Settle(id->device->id));
+    if (settled) {
+      PG_TRY(auto fresh, FindProven(deps_.proven, id->device->mac));
+      if (fresh) id->device = std::move(fresh);
+    }
+  }
   // With the newest last-seen, which the store may not have yet (only then a copy).
   id->device = audit_.uncopied_seen().Apply(std::move(id->device));
   const core::Device& device = *id->device;

@@ -18,6 +18,7 @@
 #include "base/clock.hpp"
 #include "net/ip_address.hpp"
 #include "pipeline/defenses.hpp"
+#include "pipeline/give_back.hpp"
 #include "pipeline/refusal.hpp"
 #include "pipeline/render_cache.hpp"
 #include "pipeline/request.hpp"
@@ -99,6 +100,11 @@ class Pipeline {
   // Evaluate, commit and wait (tests and tools; the listeners use the asynchronous path).
   DeviceResponse Handle(const DeviceRequest& request);
   RenderCache::Stats render_cache_stats() const { return render_cache_.stats(); }
+  // Give-backs the store could not do when their response failed (GiveBacks): tried again
+  // by the server every second, abandoned (and audited) at shutdown.
+  void RetryGiveBacks() { give_backs_.Retry(); }
+  void AbandonGiveBacks() { give_backs_.Abandon(); }
+  std::size_t pending_give_backs() const { return give_backs_.pending(); }
   // Requests answered 500 because a stage failed (a store read or write, mostly).
   std::uint64_t internal_errors() const { return internal_errors_.load(std::memory_order_relaxed); }
 
@@ -123,7 +129,7 @@ class Pipeline {
   Status MisusedIdentity(RequestState& state, const Identity& id, const core::MacAddress& named);
   bool RecentlyMisused(const core::MacAddress& mac, std::int64_t now);
   // Gives back what a response that never left had spent (Outcome::spent), then forgets it.
-  void GiveBack(Spent& spent);
+  void GiveBack(Spent& spent, const std::string& cause);
 
   audit::AuditLog& audit_;
   const Clock& clock_;
@@ -131,6 +137,7 @@ class Pipeline {
   const PipelineOptions options_;
   RenderCache render_cache_;
   const StageDeps deps_;  // the parts above, as the stages take them
+  GiveBacks give_backs_;
   // Devices whose credential asked for another device's file recently (MAC -> unix time):
   // such a device loses its exemption from a ban on its source. Bounded.
   std::mutex misuse_mu_;

@@ -146,9 +146,9 @@ TEST_F(PipelineTest, TheFirstFetchAfterAnEngineerWindowCarriesANewAdminPassword)
 class LosesEveryEngineerWindowRace final : public store::DeviceWrites {
  public:
   explicit LosesEveryEngineerWindowRace(store::DeviceWrites& w) : w_(w) {}
-  Result<std::vector<core::Line>> ClaimPasswords(std::int64_t id, const std::vector<int>& lines,
-                                                 std::int64_t now) override {
-    return w_.ClaimPasswords(id, lines, now);
+  Result<std::vector<core::Line>> ClaimPasswords(std::int64_t id, const std::vector<int>& lines, std::int64_t now,
+                                                 std::string_view claim) override {
+    return w_.ClaimPasswords(id, lines, now, claim);
   }
   Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t id, std::int64_t at) override {
     return w_.WipeDeliveredPasswords(id, at);
@@ -160,16 +160,15 @@ class LosesEveryEngineerWindowRace final : public store::DeviceWrites {
   Result<bool> PinDevice(std::int64_t id, const std::string& spki) override { return w_.PinDevice(id, spki); }
   Status LockDevice(std::int64_t id, const std::string& reason) override { return w_.LockDevice(id, reason); }
   Status ClearPin(std::int64_t id) override { return w_.ClearPin(id); }
-  Result<bool> MarkConfigKeyDelivered(std::int64_t id, std::int64_t now) override {
-    return w_.MarkConfigKeyDelivered(id, now);
+  Result<bool> MarkConfigKeyDelivered(std::int64_t id, std::int64_t now, std::string_view claim) override {
+    return w_.MarkConfigKeyDelivered(id, now, claim);
   }
   Result<bool> EndEngineerWindow(std::int64_t id, std::int64_t window_end, const std::string& password) override {
     EXPECT_TRUE(w_.EndEngineerWindow(id, window_end, "Winner-Set-This-1").value());
     return w_.EndEngineerWindow(id, window_end, password);
   }
-  Status GiveBackUndelivered(std::int64_t id, const std::vector<int>& lines, std::int64_t at,
-                             bool config_key) override {
-    return w_.GiveBackUndelivered(id, lines, at, config_key);
+  Result<store::GivenBack> GiveBackUndelivered(std::int64_t id, std::string_view claim) override {
+    return w_.GiveBackUndelivered(id, claim);
   }
 
  private:
@@ -182,9 +181,7 @@ TEST_F(PipelineTest, TheLoserOfAnEngineerWindowRaceServesTheWinnersPassword) {
   d.engineer_window_ends = kStart;
   ASSERT_TRUE(store_->UpdateDevice(d));
   LosesEveryEngineerWindowRace writes(*store_);
-  PipelineOptions options;
-  options.provisioning_url = "https://prov.example.net/";
-  Pipeline racing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, options);
+  Pipeline racing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
   auto r = racing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body.find("Engineer-Knows-1"), std::string::npos);
@@ -316,6 +313,134 @@ TEST_F(PipelineTest, DeliverOnceSendsThePasswordOnceAndWipesItOnTheNextFetch) {
   EXPECT_FALSE(PasswordIn(second.body));
   EXPECT_NE(second.body.find("account.1.user_name = 2001"), std::string::npos);
   EXPECT_FALSE(store_->ListLines(a_.id).value().at(0).password);  // wiped from the store
+}
+
+// The store's writes, failing like a database that goes away mid-request: with
+// `lose_claim_ack`, a claim commits and then reports the connection lost (the commit's
+// acknowledgement never arrived); with `store_down`, a give-back fails and changes nothing.
+class FailsLikeAFailover final : public store::DeviceWrites {
+ public:
+  explicit FailsLikeAFailover(store::DeviceWrites& w) : w_(w) {}
+  bool lose_claim_ack = false;
+  bool store_down = false;
+
+  Result<std::vector<core::Line>> ClaimPasswords(std::int64_t id, const std::vector<int>& lines, std::int64_t now,
+                                                 std::string_view claim) override {
+    auto claimed = w_.ClaimPasswords(id, lines, now, claim);
+    if (lose_claim_ack) return Error::Unavailable("server closed the connection unexpectedly");
+    return claimed;
+  }
+  Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t id, std::int64_t at) override {
+    return w_.WipeDeliveredPasswords(id, at);
+  }
+  Result<bool> TransitionState(std::int64_t id, core::DeviceState from, core::DeviceState to,
+                               std::int64_t now) override {
+    return w_.TransitionState(id, from, to, now);
+  }
+  Result<bool> PinDevice(std::int64_t id, const std::string& spki) override { return w_.PinDevice(id, spki); }
+  Status LockDevice(std::int64_t id, const std::string& reason) override { return w_.LockDevice(id, reason); }
+  Status ClearPin(std::int64_t id) override { return w_.ClearPin(id); }
+  Result<bool> MarkConfigKeyDelivered(std::int64_t id, std::int64_t now, std::string_view claim) override {
+    return w_.MarkConfigKeyDelivered(id, now, claim);
+  }
+  Result<bool> EndEngineerWindow(std::int64_t id, std::int64_t window_end, const std::string& password) override {
+    return w_.EndEngineerWindow(id, window_end, password);
+  }
+  Result<store::GivenBack> GiveBackUndelivered(std::int64_t id, std::string_view claim) override {
+    if (store_down) return Error::Unavailable("no connection to the server");
+    return w_.GiveBackUndelivered(id, claim);
+  }
+
+ private:
+  store::DeviceWrites& w_;
+};
+
+std::vector<nlohmann::json> RecordsWithReason(const fs::path& log, const std::string& reason) {
+  std::vector<nlohmann::json> out;
+  for (auto& r : AuditLines(log)) {
+    if (r["reason"] == reason) out.push_back(r);
+  }
+  return out;
+}
+
+// A database failover can cut a claim off after its commit: the request fails, so its
+// password never left, and the claim is given back, at once or, with the database still
+// away, by a later try. The device's next fetch gets the password, exactly once.
+TEST_F(PipelineTest, AClaimCutOffAfterItsCommitIsGivenBackOnceTheStoreAnswers) {
+  FailsLikeAFailover writes(*store_);
+  Pipeline failing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
+  writes.lose_claim_ack = true;
+  writes.store_down = true;
+  auto cut_off = failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  EXPECT_EQ(cut_off.status, 500);
+  EXPECT_FALSE(PasswordIn(cut_off.body));
+  EXPECT_TRUE(store_->ListLines(a_.id).value().at(0).delivered_at);  // the claim committed
+  EXPECT_EQ(failing.pending_give_backs(), 1u);
+  ASSERT_EQ(RecordsWithReason(dir_ / "audit.log", "delivery give-back pending").size(), 1u);
+
+  failing.RetryGiveBacks();  // the store still away: keeps waiting
+  EXPECT_EQ(failing.pending_give_backs(), 1u);
+  writes.store_down = false;
+  failing.RetryGiveBacks();
+  EXPECT_EQ(failing.pending_give_backs(), 0u);
+  EXPECT_FALSE(store_->ListLines(a_.id).value().at(0).delivered_at);
+  const auto given = RecordsWithReason(dir_ / "audit.log", "delivery given back");
+  ASSERT_EQ(given.size(), 1u);
+  EXPECT_EQ(given[0]["device"], "001565aabbcc");
+  EXPECT_EQ(given[0]["detail"]["lines"], nlohmann::json::array({1}));
+  EXPECT_EQ(given[0]["detail"]["retried"], true);
+
+  writes.lose_claim_ack = false;
+  EXPECT_EQ(PasswordIn(failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body), "s3cret-001565aabbcc");
+  EXPECT_FALSE(PasswordIn(failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body));
+}
+
+// The device's retry may come before the server's next try: it settles its own waiting
+// give-back first, so it gets its password instead of a file without it (and its fetch
+// does not count as the confirmation that wipes a password it never got).
+TEST_F(PipelineTest, ADevicesRetrySettlesItsCutOffClaimBeforeClaimingAgain) {
+  auto tenant = store_->GetTenant(tenant_.id).value();
+  tenant.confirm_grace_seconds = 0;  // the next fetch confirms
+  ASSERT_TRUE(store_->UpdateTenant(tenant));
+  FailsLikeAFailover writes(*store_);
+  Pipeline failing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
+  writes.lose_claim_ack = true;
+  writes.store_down = true;
+  ASSERT_EQ(failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);
+  ASSERT_EQ(failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);  // still away
+  EXPECT_EQ(failing.pending_give_backs(), 1u);
+  writes.lose_claim_ack = false;
+  writes.store_down = false;
+  clock_.Advance(std::chrono::seconds(2));
+  auto retry = failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  ASSERT_EQ(retry.status, 200);
+  EXPECT_EQ(PasswordIn(retry.body), "s3cret-001565aabbcc");
+  EXPECT_EQ(failing.pending_give_backs(), 0u);
+  EXPECT_TRUE(store_->ListLines(a_.id).value().at(0).password);  // not wiped
+}
+
+TEST_F(PipelineTest, AGiveBackTheStoreRefusesForTooLongIsAbandonedAndAudited) {
+  FailsLikeAFailover writes(*store_);
+  Pipeline failing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
+  writes.lose_claim_ack = true;
+  writes.store_down = true;
+  ASSERT_EQ(failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);
+  clock_.Advance(GiveBacks::kGiveUpAfter);
+  ASSERT_EQ(failing.Handle(Request("/001565ddeeff.cfg", "001565ddeeff")).status, 500);
+  failing.RetryGiveBacks();
+  EXPECT_EQ(failing.pending_give_backs(), 1u);  // the second one is young enough
+  auto lost = RecordsWithReason(dir_ / "audit.log", "delivery not given back");
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_EQ(lost[0]["device"], "001565aabbcc");
+  EXPECT_EQ(lost[0]["detail"]["why"], "the store failed for too long");
+  EXPECT_TRUE(store_->ListLines(a_.id).value().at(0).delivered_at);
+  // At shutdown, what still waits is abandoned the same way.
+  failing.AbandonGiveBacks();
+  EXPECT_EQ(failing.pending_give_backs(), 0u);
+  lost = RecordsWithReason(dir_ / "audit.log", "delivery not given back");
+  ASSERT_EQ(lost.size(), 2u);
+  EXPECT_EQ(lost[1]["device"], "001565ddeeff");
+  EXPECT_EQ(lost[1]["detail"]["why"], "the server stopped while the store failed");
 }
 
 TEST_F(PipelineTest, CommonFileFetchesNeitherDeliverNorConfirm) {

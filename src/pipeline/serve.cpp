@@ -157,11 +157,8 @@ Result<Step<DeviceResponse>> ServeFile(const StageDeps& deps, RequestState& ctx,
     PG_TRY(body, encrypt::Encrypt(scheme->cipher, *key, body));
     record.detail["encrypted"] = true;
   } else if (plain_copy_first && ctx.side_effects) {
-    PG_TRY(bool first, deps.writes.MarkConfigKeyDelivered(device.id, ctx.now));
+    PG_TRY(bool first, deps.writes.MarkConfigKeyDelivered(device.id, ctx.now, Spend(ctx, device)));
     if (first) {
-      ctx.spent.device_id = device.id;
-      ctx.spent.mac = device.mac.str();
-      ctx.spent.at = ctx.now;
       ctx.spent.config_key = true;
       LifecycleEvent(
           deps, ctx, device,

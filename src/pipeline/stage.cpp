@@ -24,6 +24,16 @@ Result<std::shared_ptr<const core::Device>> FindProven(store::ProvenReads& from,
   return std::shared_ptr<const core::Device>();
 }
 
+const std::string& Spend(RequestState& state, const core::Device& device) {
+  Spent& spent = state.spent;
+  if (spent.device_id == 0) {
+    spent.device_id = device.id;
+    spent.mac = device.mac.str();
+    spent.claim = store::NewClaimId();
+  }
+  return spent.claim;
+}
+
 void LifecycleEvent(const StageDeps& deps, RequestState& state, const core::Device& device, const std::string& what,
                     nlohmann::json detail) {
   auto r = audit::InfoRecord(deps.clock.Now(), "lifecycle", "device", what, device.mac.str(), std::move(detail));

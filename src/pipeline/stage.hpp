@@ -57,14 +57,15 @@ struct StageDeps {
 };
 
 // What a decision spent that only its response delivers: passwords claimed and a config
-// key's plain copy marked sent, at `at`. Given back when the response cannot leave.
-// `device_id` 0: nothing.
+// key's plain copy marked sent, under the request's claim id (store::NewClaimId). Given back
+// when the response cannot leave. Filled before the store is asked (Spend), so a claim whose
+// outcome is unknown (the store failed mid-write) is given back too. `device_id` 0: nothing.
 struct Spent {
   std::int64_t device_id = 0;
   std::string mac;
-  std::int64_t at = 0;
-  std::vector<int> lines;
-  bool config_key = false;
+  std::string claim;
+  std::vector<int> lines;   // claimed, as far as the request knows
+  bool config_key = false;  // marked sent, as far as the request knows
 };
 
 // A proven device and how strongly it was proven.
@@ -122,6 +123,10 @@ Result<std::shared_ptr<const core::Device>> FindNamed(store::NamedReads& from, c
 // The device of a MAC proven by a verified certificate, read through the fleet cache, or null
 // when there is none.
 Result<std::shared_ptr<const core::Device>> FindProven(store::ProvenReads& from, const core::MacAddress& mac);
+
+// The claim id under which the request spends `device`'s secrets: made on first use, and
+// noted in `state.spent` before any claim is tried.
+const std::string& Spend(RequestState& state, const core::Device& device);
 
 // Effects on a device. Each adds its lifecycle record to `state.events`; Lock and
 // RecordTransition change the store at once.

@@ -44,8 +44,7 @@ class PipelineTest : public ::testing::Test {
     templates_ = std::make_unique<render::TemplateSet>(
         render::TemplateSet::Load(fs::path(PROVGATE_SOURCE_DIR) / "templates").value());
     vendors_ = vendors::BuiltinVendors();
-    PipelineOptions options;
-    options.provisioning_url = "https://prov.example.net/";
+    PipelineOptions options = Options();
     auto defense_options = DefaultDefenseOptions();
     defense_options.uploads_dir = dir_ / "uploads";
     defenses_ = Defenses::Create(*store_, clock_, defense_options).value();
@@ -102,6 +101,12 @@ class PipelineTest : public ::testing::Test {
       r.cert = id;
     }
     return r;
+  }
+
+  static PipelineOptions Options() {
+    PipelineOptions options;
+    options.provisioning_url = "https://prov.example.net/";
+    return options;
   }
 
   std::string LastReason() { return AuditLines(dir_ / "audit.log").back()["reason"]; }

@@ -52,7 +52,7 @@ Result<core::Line> Admin::RevealSoftphoneLine(const std::string& mac, int index)
   PG_TRY(auto lines, store_.ListLines(d.id));
   const auto line = std::find_if(lines.begin(), lines.end(), [index](const core::Line& l) { return l.index == index; });
   if (line == lines.end()) return Error::NotFound(fmt::format("device {} has no line {}", d.mac.str(), index));
-  PG_TRY(auto claimed, writes_.ClaimPasswords(d.id, {index}, ToUnix(clock_.Now())));
+  PG_TRY(auto claimed, writes_.ClaimPasswords(d.id, {index}, ToUnix(clock_.Now()), store::NewClaimId()));
   if (claimed.empty()) {
     PG_TRY_STATUS(LifecycleAudit(d, "softphone reveal refused", {{"line", index}, {"why", "revealed already"}}));
     return Error::FailedPrecondition(

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.hpp"
@@ -14,17 +15,30 @@
 
 namespace provgate::store {
 
+// What GiveBackUndelivered made deliverable again.
+struct GivenBack {
+  std::vector<int> lines;
+  bool config_key = false;
+  bool empty() const { return lines.empty() && !config_key; }
+};
+
+// A new claim id: 128 random bits, hex. Unique per request, so a give-back never touches
+// another request's claim, on any node.
+std::string NewClaimId();
+
 class DeviceWrites {
  public:
   virtual ~DeviceWrites() = default;
 
   // Atomically marks the stored, not yet delivered passwords of the device's lines `indexes`
-  // as delivered at `now` and returns those lines with their clear passwords (lines outside
-  // `indexes` are untouched: a file that does not carry a line's password must not spend
-  // it). Concurrent callers (threads or processes) never receive the same line: this is what
-  // makes deliver-once exactly once.
+  // as delivered at `now` by the claim `claim` (a random id of the request, ClaimId) and
+  // returns those lines with their clear passwords (lines outside `indexes` are untouched: a
+  // file that does not carry a line's password must not spend it). Concurrent callers
+  // (threads or processes) never receive the same line: this is what makes deliver-once
+  // exactly once. An error may leave the claim committed (a connection lost before the
+  // commit's acknowledgement): GiveBackUndelivered with the same id settles it.
   virtual Result<std::vector<core::Line>> ClaimPasswords(std::int64_t device_id, const std::vector<int>& indexes,
-                                                         std::int64_t now) = 0;
+                                                         std::int64_t now, std::string_view claim) = 0;
   // Deletes the ciphertext of passwords delivered at or before `delivered_at_or_before`;
   // returns the indexes of the lines whose password was wiped.
   virtual Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t device_id,
@@ -40,22 +54,22 @@ class DeviceWrites {
   // Forgets the certificate pin (the next authenticated fetch pins again).
   virtual Status ClearPin(std::int64_t device_id) = 0;
   // Records that the device's first plain copy of an encrypted file was sent (core::Device::
-  // config_key_delivered_at), only if none was recorded; false when another request
-  // recorded it first.
-  virtual Result<bool> MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now) = 0;
+  // config_key_delivered_at) by the claim `claim`, only if none was recorded; false when
+  // another request recorded it first.
+  virtual Result<bool> MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now, std::string_view claim) = 0;
   // Ends the engineer window `window_end` (core::Device::engineer_window_ends) of the device:
   // stores `admin_password` (sealed) in place of the one the engineer knows and clears the
   // window, only if that window is still recorded; false when another request ended it first
   // or an operator changed the device's web admin password since.
   virtual Result<bool> EndEngineerWindow(std::int64_t device_id, std::int64_t window_end,
                                          const std::string& admin_password) = 0;
-  // Undoes what ClaimPasswords(device_id, lines, spent_at) and, with `config_key`,
-  // MarkConfigKeyDelivered(device_id, spent_at) recorded, for a response that never left
-  // (its audit record could not be committed): those passwords count as undelivered again
-  // and the key's plain copy as unsent, in one transaction. What changed since stays: a
-  // password wiped or claimed at another time, a key marked at another time.
-  virtual Status GiveBackUndelivered(std::int64_t device_id, const std::vector<int>& lines, std::int64_t spent_at,
-                                     bool config_key) = 0;
+  // Undoes what ClaimPasswords and MarkConfigKeyDelivered recorded under `claim`, for a
+  // response that never left: those passwords count as undelivered again and the key's
+  // plain copy as unsent, in one transaction, and the lines and key given back are returned
+  // (none when the claim never committed). Only rows whose last claim is `claim` change: a
+  // password wiped or claimed by another request since, or a key marked by another, stays.
+  // Idempotent, so a give-back whose outcome is unknown is simply tried again.
+  virtual Result<GivenBack> GiveBackUndelivered(std::int64_t device_id, std::string_view claim) = 0;
 };
 
 }  // namespace provgate::store

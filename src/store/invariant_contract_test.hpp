@@ -65,7 +65,7 @@ class InvariantContract : public ::testing::Test {
 TYPED_TEST_SUITE_P(InvariantContract);
 
 TYPED_TEST_P(InvariantContract, DataWrittenThroughTheStoreBreaksNothing) {
-  ASSERT_EQ(this->store_->ClaimPasswords(this->device_.id, {1}, kStartUnix + 5).value().size(), 1u);
+  ASSERT_EQ(this->store_->ClaimPasswords(this->device_.id, {1}, kStartUnix + 5, "c").value().size(), 1u);
   EXPECT_TRUE(this->Broken().empty());
 }
 

@@ -223,43 +223,55 @@ TYPED_TEST_P(StoreContract, ClaimSpendsOnlyTheNamedLines) {
   auto device = s.AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
   ASSERT_TRUE(s.SetLine(NewLine(device.id, 1, "secret-1")));
   ASSERT_TRUE(s.SetLine(NewLine(device.id, 2, "secret-2")));
-  EXPECT_TRUE(s.ClaimPasswords(device.id, {}, kStartUnix).value().empty());
-  auto claimed = s.ClaimPasswords(device.id, {2}, kStartUnix).value();
+  EXPECT_TRUE(s.ClaimPasswords(device.id, {}, kStartUnix, "c").value().empty());
+  auto claimed = s.ClaimPasswords(device.id, {2}, kStartUnix, "c").value();
   ASSERT_EQ(claimed.size(), 1u);
   EXPECT_EQ(claimed[0].index, 2);
   EXPECT_EQ(claimed[0].password, "secret-2");
   const auto lines = s.ListLines(device.id).value();
   EXPECT_FALSE(lines.at(0).delivered_at);  // line 1 was not named: still undelivered
   EXPECT_EQ(lines.at(1).delivered_at, kStartUnix);
-  EXPECT_TRUE(s.ClaimPasswords(device.id, {2}, kStartUnix + 1).value().empty());  // once only
+  EXPECT_TRUE(s.ClaimPasswords(device.id, {2}, kStartUnix + 1, "c").value().empty());  // once only
 }
 
-// A response that never left gives back what it spent, and only that.
+// A response that never left gives back what its claim spent, and only that.
 TYPED_TEST_P(StoreContract, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse) {
   auto& s = this->store();
   auto tenant = s.AddTenant(NewTenant("acme")).value();
   auto device = s.AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
   device.config_key = "key-1";
   ASSERT_TRUE(s.UpdateDevice(device));
-  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(s.SetLine(NewLine(device.id, i, "secret-" + std::to_string(i))));
-  ASSERT_EQ(s.ClaimPasswords(device.id, {1}, kStartUnix).value().size(), 1u);         // an earlier response
-  ASSERT_EQ(s.ClaimPasswords(device.id, {2, 3}, kStartUnix + 5).value().size(), 2u);  // the failed one
-  ASSERT_TRUE(s.MarkConfigKeyDelivered(device.id, kStartUnix + 5).value());
+  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(s.SetLine(NewLine(device.id, i, "secret-" + std::to_string(i))));
+  ASSERT_EQ(s.ClaimPasswords(device.id, {1}, kStartUnix, "earlier").value().size(), 1u);
+  ASSERT_EQ(s.ClaimPasswords(device.id, {2, 3}, kStartUnix + 5, "failed").value().size(), 2u);
+  ASSERT_EQ(s.ClaimPasswords(device.id, {4}, kStartUnix + 5, "same-second").value().size(), 1u);
+  ASSERT_TRUE(s.MarkConfigKeyDelivered(device.id, kStartUnix + 5, "failed").value());
   ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix).value(), std::vector<int>{1});
 
-  ASSERT_TRUE(s.GiveBackUndelivered(device.id, {1, 2}, kStartUnix + 5, true));
+  EXPECT_TRUE(s.GiveBackUndelivered(device.id, "no-such-claim").value().empty());
+  const auto given = s.GiveBackUndelivered(device.id, "failed").value();
+  EXPECT_EQ(given.lines, (std::vector<int>{2, 3}));
+  EXPECT_TRUE(given.config_key);
   const auto lines = s.ListLines(device.id).value();
-  EXPECT_EQ(lines.at(0).delivered_at, kStartUnix);  // wiped, claimed at another time: stays
+  EXPECT_EQ(lines.at(0).delivered_at, kStartUnix);  // another claim, wiped: stays
   EXPECT_FALSE(lines.at(0).password);
-  EXPECT_FALSE(lines.at(1).delivered_at);               // given back
-  EXPECT_EQ(lines.at(2).delivered_at, kStartUnix + 5);  // not named
+  EXPECT_FALSE(lines.at(1).delivered_at);  // given back
+  EXPECT_FALSE(lines.at(2).delivered_at);
+  EXPECT_EQ(lines.at(3).delivered_at, kStartUnix + 5);  // claimed in the same second by another request: stays
   EXPECT_FALSE(s.FindDevice(device.mac).value().config_key_delivered_at);
-  // Claimable again, exactly once.
-  EXPECT_EQ(s.ClaimPasswords(device.id, {2}, kStartUnix + 6).value().at(0).password, "secret-2");
-  EXPECT_TRUE(s.MarkConfigKeyDelivered(device.id, kStartUnix + 6).value());
-  ASSERT_TRUE(s.GiveBackUndelivered(device.id, {2}, kStartUnix + 5, true));  // another response's
-  EXPECT_EQ(s.ListLines(device.id).value().at(1).delivered_at, kStartUnix + 6);
-  EXPECT_EQ(s.FindDevice(device.mac).value().config_key_delivered_at, kStartUnix + 6);
+  // Trying again finds nothing: a retried give-back is harmless.
+  EXPECT_TRUE(s.GiveBackUndelivered(device.id, "failed").value().empty());
+  // Claimable again, exactly once; a late give-back of the failed claim leaves the new one.
+  EXPECT_EQ(s.ClaimPasswords(device.id, {2}, kStartUnix + 5, "next").value().at(0).password, "secret-2");
+  EXPECT_TRUE(s.MarkConfigKeyDelivered(device.id, kStartUnix + 5, "next").value());
+  EXPECT_TRUE(s.GiveBackUndelivered(device.id, "failed").value().empty());
+  EXPECT_EQ(s.ListLines(device.id).value().at(1).delivered_at, kStartUnix + 5);
+  EXPECT_EQ(s.FindDevice(device.mac).value().config_key_delivered_at, kStartUnix + 5);
+  // A wiped password is not given back (its ciphertext is gone).
+  ASSERT_FALSE(s.WipeDeliveredPasswords(device.id, kStartUnix + 5).value().empty());
+  const auto after_wipe = s.GiveBackUndelivered(device.id, "next").value();
+  EXPECT_TRUE(after_wipe.lines.empty());
+  EXPECT_TRUE(after_wipe.config_key);
 }
 
 TYPED_TEST_P(StoreContract, AnAdminUpdateNeverUndoesAPinOrLockTheServerSet) {
@@ -293,8 +305,8 @@ TYPED_TEST_P(StoreContract, ConfigKeyDeliveryIsRecordedOnceUntilTheKeyChanges) {
   device.config_key = "key-1";
   ASSERT_TRUE(s.UpdateDevice(device));
   EXPECT_FALSE(s.FindDevice(device.mac).value().config_key_delivered_at);
-  EXPECT_TRUE(s.MarkConfigKeyDelivered(device.id, kStartUnix + 5).value());
-  EXPECT_FALSE(s.MarkConfigKeyDelivered(device.id, kStartUnix + 6).value());
+  EXPECT_TRUE(s.MarkConfigKeyDelivered(device.id, kStartUnix + 5, "c").value());
+  EXPECT_FALSE(s.MarkConfigKeyDelivered(device.id, kStartUnix + 6, "c").value());
   auto got = s.FindDevice(device.mac).value();
   EXPECT_EQ(got.config_key_delivered_at, kStartUnix + 5);
   got.config_key = "key-2";
@@ -674,7 +686,7 @@ TYPED_TEST_P(StoreContract, DataGenerationChangesWithEveryWriteAndOnlyThen) {
   changed("UpdateDevice");
   ASSERT_TRUE(s.SetLine(NewLine(device.id, 1, "secret-1")));
   changed("SetLine");
-  ASSERT_TRUE(s.ClaimPasswords(device.id, {1}, kStartUnix).value().size() == 1);
+  ASSERT_TRUE(s.ClaimPasswords(device.id, {1}, kStartUnix, "c").value().size() == 1);
   changed("ClaimPasswords");
   ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix).value().size(), 1u);
   changed("WipeDeliveredPasswords");
@@ -687,7 +699,7 @@ TYPED_TEST_P(StoreContract, DataGenerationChangesWithEveryWriteAndOnlyThen) {
   changed("LockDevice");
   ASSERT_TRUE(s.ClearPin(device.id));
   changed("ClearPin");
-  ASSERT_TRUE(s.MarkConfigKeyDelivered(device.id, kStartUnix).value());
+  ASSERT_TRUE(s.MarkConfigKeyDelivered(device.id, kStartUnix, "c").value());
   changed("MarkConfigKeyDelivered");
   ASSERT_TRUE(s.ReplaceDevice(device, {NewLine(device.id, 2, std::nullopt)}));
   changed("ReplaceDevice");
@@ -883,7 +895,7 @@ TYPED_TEST_P(ProvenReadsContract, ReadsAfterAWriteSeeIt) {
   EXPECT_EQ(std::get<2>(read_all()).at(0).registrar, "sip2.example.net");
   ASSERT_TRUE(s.SetLine(NewLine(device.id, 1, "new-secret")));
   EXPECT_EQ(std::get<2>(read_all()).at(0).password, "new-secret");
-  ASSERT_EQ(s.ClaimPasswords(device.id, {1}, kStartUnix + 6).value().size(), 1u);
+  ASSERT_EQ(s.ClaimPasswords(device.id, {1}, kStartUnix + 6, "c").value().size(), 1u);
   EXPECT_EQ(std::get<2>(read_all()).at(0).delivered_at, kStartUnix + 6);
   ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix + 6).value().size(), 1u);
   EXPECT_FALSE(std::get<2>(read_all()).at(0).password);

@@ -231,27 +231,32 @@ class Storm:
 def check_storm_against_audit(cluster, storm):
     """No device received a password twice, every received password has its durable
     'password delivered' record in some node's audit file, and no device's password was
-    claimed twice. Returns the devices that received no password, split by what the audit
-    files say: claimed with the claim's giving back audited ('delivery not given back'),
-    claimed (a record) but not received, and neither received nor claimed."""
+    claimed twice (a claim given back, 'delivery given back', does not count). Returns the
+    devices that received no password, split by what the audit files say: claimed with the
+    claim's giving back abandoned ('delivery not given back'), claimed (a record) but not
+    received, and neither received nor claimed."""
     time.sleep(0.5)
-    records, not_given_back = {}, set()
+    records, given_back, not_given_back = {}, {}, set()
     for n, rs in cluster.all_audit().items():
         for r in rs:
             if r.get("device") not in storm.got:
                 continue
             if r.get("reason") == "password delivered":
                 records.setdefault(r["device"], []).append(n)
+            elif r.get("reason") == "delivery given back" and r["detail"]["lines"]:
+                given_back[r["device"]] = given_back.get(r["device"], 0) + 1
             elif r.get("reason") == "delivery not given back":
                 not_given_back.add(r["device"])
     assert set(storm.got) == set(storm.macs)
     assert all(len(p) <= 1 for p in storm.got.values()), [m for m, p in storm.got.items() if len(p) > 1]
-    assert all(len(ns) == 1 for ns in records.values()), {m: ns for m, ns in records.items() if len(ns) > 1}
+    twice = {m: ns for m, ns in records.items() if len(ns) - given_back.get(m, 0) > 1}
+    assert not twice, twice
     received = {m for m, p in storm.got.items() if p}
     assert received <= set(records), sorted(received - set(records))[:5]
     unreceived = set(storm.macs) - received
+    claimed = {m for m, ns in records.items() if len(ns) > given_back.get(m, 0)}
     return {"not given back (audited)": sorted(unreceived & not_given_back),
-            "claimed, not received": sorted((unreceived & set(records)) - not_given_back),
+            "claimed, not received": sorted((unreceived & claimed) - not_given_back),
             "not claimed, not received": sorted(unreceived - set(records) - not_given_back)}
 
 
@@ -317,11 +322,21 @@ def test_database_failover_mid_storm_delivers_every_password_once(cluster, tmp_p
                    f"password: {lost}")
     assert cluster.psql("SELECT pg_is_in_recovery()", url=cluster.env["PG_STANDBY_URL"]) == "f"
     db_check(cluster)
-    # Known gap: a request whose claim committed but whose next statement failed as the
-    # primary went away cannot give the claim back (the database is gone) and audits
-    # "delivery not given back"; a claim whose commit reached the standby but whose
-    # acknowledgement was lost is not audited at all. Either leaves the device provisioned
-    # without its password (an operator re-activates it). The test turns green when neither
-    # happens.
-    if any(lost.values()):
-        pytest.xfail(f"passwords lost in the failover: {lost}")
+    # A claim cut off by the failover (committed, then the request's next statement failed;
+    # or committed with its acknowledgement lost) is given back by its claim id once the
+    # promoted standby answers (pipeline::GiveBacks), and the device's retry gets it.
+    trail = {m: [(n, r.get("reason"), r.get("status"), r.get("detail")) for n, rs in cluster.all_audit().items()
+                 for r in rs if r.get("device") == m]
+             for ms in lost.values() for m in ms}
+
+    def confirmed_elsewhere_first(records):
+        """The known gap (docs/cluster.md): the device's retry reached another node in the
+        moment between the database's return and the claiming node's next try, and that node
+        took the fetch for the confirmation that wipes the password."""
+        pending = {n for n, reason, _, _ in records if reason == "delivery give-back pending"}
+        wiped = {n for n, reason, _, _ in records if reason == "password removed"}
+        return bool(pending) and bool(wiped - pending)
+
+    if any(lost.values()) and all(confirmed_elsewhere_first(t) for t in trail.values()):
+        pytest.xfail(f"a retry on another node confirmed a cut-off claim before its give-back: {trail}")
+    assert not any(lost.values()), f"passwords lost in the failover: {lost}; their records: {trail}"

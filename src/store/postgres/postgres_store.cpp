@@ -447,7 +447,7 @@ Result<std::vector<StoredAuditEvent>> PostgresStore::ListAudit(const std::string
 // --- Lifecycle ---
 
 Result<std::vector<core::Line>> PostgresStore::ClaimPasswords(std::int64_t device_id, const std::vector<int>& indexes,
-                                                              std::int64_t now) {
+                                                              std::int64_t now, std::string_view claim) {
   if (indexes.empty()) return std::vector<core::Line>{};
   ChangeNotice notice(*changes_, *pool_);
   PG_TRY(auto db, pool_->Acquire());
@@ -455,8 +455,8 @@ Result<std::vector<core::Line>> PostgresStore::ClaimPasswords(std::int64_t devic
   // finds delivered_at set (READ COMMITTED re-checks the WHERE clause on the new row), so
   // RETURNING hands each line to exactly one caller, on any node.
   Params p;
-  p.BindInt(1, device_id).BindInt(2, now).BindText(3, IntArray(indexes));
-  PG_TRY(Rows rows, db->Exec("UPDATE lines SET delivered_at = $2 WHERE device_id = $1 AND "
+  p.BindInt(1, device_id).BindInt(2, now).BindText(3, IntArray(indexes)).BindText(4, claim);
+  PG_TRY(Rows rows, db->Exec("UPDATE lines SET delivered_at = $2, claim = $4 WHERE device_id = $1 AND "
                              "delivered_at IS NULL AND password_enc IS NOT NULL AND "
                              "idx = ANY($3::bigint[]) RETURNING " PG_LINE_COLUMNS,
                              p));
@@ -552,12 +552,12 @@ Status PostgresStore::ClearPin(std::int64_t device_id) {
   return Ok();
 }
 
-Result<bool> PostgresStore::MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now) {
+Result<bool> PostgresStore::MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now, std::string_view claim) {
   ChangeNotice notice(*changes_, *pool_);
   PG_TRY(auto db, pool_->Acquire());
-  PG_TRY(Rows rows, db->Exec("UPDATE devices SET config_key_delivered_at = $2 "
+  PG_TRY(Rows rows, db->Exec("UPDATE devices SET config_key_delivered_at = $2, config_key_claim = $3 "
                              "WHERE id = $1 AND config_key_delivered_at IS NULL",
-                             Params().BindInt(1, device_id).BindInt(2, now)));
+                             Params().BindInt(1, device_id).BindInt(2, now).BindText(3, claim)));
   return rows.Changed() > 0;
 }
 
@@ -575,27 +575,23 @@ Result<bool> PostgresStore::EndEngineerWindow(std::int64_t device_id, std::int64
   return rows.Changed() > 0;
 }
 
-Status PostgresStore::GiveBackUndelivered(std::int64_t device_id, const std::vector<int>& lines, std::int64_t spent_at,
-                                          bool config_key) {
-  if (lines.empty() && !config_key) return Ok();
+Result<GivenBack> PostgresStore::GiveBackUndelivered(std::int64_t device_id, std::string_view claim) {
   ChangeNotice notice(*changes_, *pool_);
   PG_TRY(auto db, pool_->Acquire());
   PG_TRY(postgres::Transaction tx, postgres::Transaction::Begin(*db));
-  if (!lines.empty()) {
-    Params p;
-    p.BindInt(1, device_id).BindInt(2, spent_at).BindText(3, IntArray(lines));
-    PG_TRY_STATUS(
-        db->Run("UPDATE lines SET delivered_at = NULL WHERE device_id = $1 AND "
-                "delivered_at = $2 AND password_enc IS NOT NULL AND idx = ANY($3::bigint[])",
-                p));
-  }
-  if (config_key) {
-    PG_TRY_STATUS(
-        db->Run("UPDATE devices SET config_key_delivered_at = NULL "
-                "WHERE id = $1 AND config_key_delivered_at = $2",
-                Params().BindInt(1, device_id).BindInt(2, spent_at)));
-  }
-  return tx.Commit();
+  GivenBack given;
+  const auto by_claim = [&] { return Params().BindInt(1, device_id).BindText(2, claim); };
+  PG_TRY(Rows lines, db->Exec("UPDATE lines SET delivered_at = NULL, claim = NULL WHERE device_id = $1 AND "
+                              "claim = $2 AND delivered_at IS NOT NULL AND password_enc IS NOT NULL RETURNING idx",
+                              by_claim()));
+  PG_TRY(given.lines, ReadAll<int>(lines, [](const Row& row) -> Result<int> { return static_cast<int>(row.Int(0)); }));
+  PG_TRY(Rows key, db->Exec("UPDATE devices SET config_key_delivered_at = NULL, config_key_claim = NULL "
+                            "WHERE id = $1 AND config_key_claim = $2 AND config_key_delivered_at IS NOT NULL",
+                            by_claim()));
+  given.config_key = key.Changed() > 0;
+  PG_TRY_STATUS(tx.Commit());
+  std::sort(given.lines.begin(), given.lines.end());
+  return given;
 }
 
 // --- Bans ---

@@ -52,7 +52,7 @@ class PostgresStore final : public Store {
   Status RemoveLine(std::int64_t device_id, int index) override;
 
   Result<std::vector<core::Line>> ClaimPasswords(std::int64_t device_id, const std::vector<int>& indexes,
-                                                 std::int64_t now) override;
+                                                 std::int64_t now, std::string_view claim) override;
   Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t device_id, std::int64_t delivered_at_or_before) override;
   Result<bool> TransitionState(std::int64_t device_id, core::DeviceState from, core::DeviceState to,
                                std::int64_t now) override;
@@ -62,11 +62,10 @@ class PostgresStore final : public Store {
   Result<bool> PinDevice(std::int64_t device_id, const std::string& spki_sha256) override;
   Status LockDevice(std::int64_t device_id, const std::string& reason) override;
   Status ClearPin(std::int64_t device_id) override;
-  Result<bool> MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now) override;
+  Result<bool> MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now, std::string_view claim) override;
   Result<bool> EndEngineerWindow(std::int64_t device_id, std::int64_t window_end,
                                  const std::string& admin_password) override;
-  Status GiveBackUndelivered(std::int64_t device_id, const std::vector<int>& lines, std::int64_t spent_at,
-                             bool config_key) override;
+  Result<GivenBack> GiveBackUndelivered(std::int64_t device_id, std::string_view claim) override;
 
   Status SaveBan(const defense::Ban& ban) override;
   Result<std::vector<defense::Ban>> LoadActiveBans(std::int64_t now) override;

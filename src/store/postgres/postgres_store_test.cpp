@@ -78,7 +78,7 @@ TEST_F(PostgresStoreTest, ConcurrentClaimsOfTwoNodesDeliverALineExactlyOnce) {
   for (int i = 0; i < 8; ++i) {
     PostgresStore& node = i % 2 == 0 ? *node_a : *node_b;
     threads.emplace_back([&node, &delivered, &failed, id = device.id] {
-      auto claimed = node.ClaimPasswords(id, {1}, contract::kStartUnix);
+      auto claimed = node.ClaimPasswords(id, {1}, contract::kStartUnix, "c");
       if (!claimed) {
         ++failed;
         return;

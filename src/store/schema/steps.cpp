@@ -229,6 +229,12 @@ CREATE INDEX portal_sessions_by_user ON portal_sessions(user_id);
     Migration{10, "engineer windows of web admin passwords shown in the portal", R"sql(
 ALTER TABLE devices ADD COLUMN engineer_window_ends INTEGER;
 )sql"},
+    Migration{11, "claim ids: giving back an unsent response's passwords names that response's claim", R"sql(
+-- The random id of the request that last claimed the line's password (or marked the
+-- device's key delivered); a response that never left gives back only its own claim.
+ALTER TABLE lines ADD COLUMN claim TEXT;
+ALTER TABLE devices ADD COLUMN config_key_claim TEXT;
+)sql"},
 };
 
 constexpr bool VersionsAreContiguous() {

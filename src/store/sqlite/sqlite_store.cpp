@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -454,18 +455,18 @@ Result<std::vector<schema::InvariantViolation>> SqliteStore::CheckInvariants() {
 // --- Lifecycle ---
 
 Result<std::vector<core::Line>> SqliteStore::ClaimPasswords(std::int64_t device_id, const std::vector<int>& indexes,
-                                                            std::int64_t now) {
+                                                            std::int64_t now, std::string_view claim) {
   if (indexes.empty()) return std::vector<core::Line>{};
   ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   // One statement: SQLite's write lock makes the check-and-mark atomic across threads and
   // processes, and RETURNING hands back exactly the rows this caller marked.
-  PG_TRY(Statement s, db_.Prepare("UPDATE lines SET delivered_at = ?2 WHERE device_id = ?1 AND "
+  PG_TRY(Statement s, db_.Prepare("UPDATE lines SET delivered_at = ?2, claim = ?4 WHERE device_id = ?1 AND "
                                   "delivered_at IS NULL AND password_enc IS NOT NULL AND "
                                   "idx IN (SELECT value FROM json_each(?3)) "
                                   "RETURNING " PG_LINE_COLUMNS));
   const std::string index_list = nlohmann::json(indexes).dump();
-  s.BindInt(1, device_id).BindInt(2, now).BindText(3, index_list);
+  s.BindInt(1, device_id).BindInt(2, now).BindText(3, index_list).BindText(4, claim);
   return ReadAll<core::Line>(s, [this](const Statement& row) { return rows::ReadLine(row, box_); });
 }
 
@@ -575,12 +576,12 @@ Status SqliteStore::ClearPin(std::int64_t device_id) {
   return Ok();
 }
 
-Result<bool> SqliteStore::MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now) {
+Result<bool> SqliteStore::MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now, std::string_view claim) {
   ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
-  PG_TRY(Statement s, db_.Prepare("UPDATE devices SET config_key_delivered_at = ?2 "
+  PG_TRY(Statement s, db_.Prepare("UPDATE devices SET config_key_delivered_at = ?2, config_key_claim = ?3 "
                                   "WHERE id = ?1 AND config_key_delivered_at IS NULL"));
-  s.BindInt(1, device_id).BindInt(2, now);
+  s.BindInt(1, device_id).BindInt(2, now).BindText(3, claim);
   PG_TRY_STATUS(s.Run());
   return s.Changes() > 0;
 }
@@ -598,27 +599,27 @@ Result<bool> SqliteStore::EndEngineerWindow(std::int64_t device_id, std::int64_t
   return s.Changes() > 0;
 }
 
-Status SqliteStore::GiveBackUndelivered(std::int64_t device_id, const std::vector<int>& lines, std::int64_t spent_at,
-                                        bool config_key) {
-  if (lines.empty() && !config_key) return Ok();
+Result<GivenBack> SqliteStore::GiveBackUndelivered(std::int64_t device_id, std::string_view claim) {
   ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   PG_TRY(sqlite::Transaction tx, sqlite::Transaction::Begin(db_));
-  if (!lines.empty()) {
-    PG_TRY(Statement s, db_.Prepare("UPDATE lines SET delivered_at = NULL WHERE device_id = ?1 AND "
-                                    "delivered_at = ?2 AND password_enc IS NOT NULL AND "
-                                    "idx IN (SELECT value FROM json_each(?3))"));
-    const std::string index_list = nlohmann::json(lines).dump();
-    s.BindInt(1, device_id).BindInt(2, spent_at).BindText(3, index_list);
-    PG_TRY_STATUS(s.Run());
+  GivenBack given;
+  {
+    PG_TRY(Statement s, db_.Prepare("UPDATE lines SET delivered_at = NULL, claim = NULL WHERE device_id = ?1 AND "
+                                    "claim = ?2 AND delivered_at IS NOT NULL AND password_enc IS NOT NULL "
+                                    "RETURNING idx"));
+    s.BindInt(1, device_id).BindText(2, claim);
+    PG_TRY(given.lines,
+           ReadAll<int>(s, [](const Statement& row) -> Result<int> { return static_cast<int>(row.Int(0)); }));
   }
-  if (config_key) {
-    PG_TRY(Statement s, db_.Prepare("UPDATE devices SET config_key_delivered_at = NULL "
-                                    "WHERE id = ?1 AND config_key_delivered_at = ?2"));
-    s.BindInt(1, device_id).BindInt(2, spent_at);
-    PG_TRY_STATUS(s.Run());
-  }
-  return tx.Commit();
+  PG_TRY(Statement s, db_.Prepare("UPDATE devices SET config_key_delivered_at = NULL, config_key_claim = NULL "
+                                  "WHERE id = ?1 AND config_key_claim = ?2 AND config_key_delivered_at IS NOT NULL"));
+  s.BindInt(1, device_id).BindText(2, claim);
+  PG_TRY_STATUS(s.Run());
+  given.config_key = s.Changes() > 0;
+  PG_TRY_STATUS(tx.Commit());
+  std::sort(given.lines.begin(), given.lines.end());
+  return given;
 }
 
 // --- Bans ---

@@ -102,7 +102,8 @@ Result<std::vector<core::Line>> LinesWithDeliverablePasswords(const StageDeps& d
     LifecycleEvent(deps, ctx, device, "password delivered",
                    {{"lines", indexes},
                     {"file", std::string(file_name)},
-                    {"policy", core::PasswordPolicyName(tenant.password_policy)}});
+                    {"policy", core::PasswordPolicyName(tenant.password_policy)},
+                    {"claim", ctx.spent.claim}});
   }
   if (!wiped.empty() || !claimed.empty()) {
     PG_TRY(lines, deps.proven.ListLines(device.id));

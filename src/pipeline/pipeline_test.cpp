@@ -386,6 +386,7 @@ TEST_F(PipelineTest, AClaimCutOffAfterItsCommitIsGivenBackOnceTheStoreAnswers) {
   EXPECT_FALSE(store_->ListLines(a_.id).value().at(0).delivered_at);
   const auto given = RecordsWithReason(dir_ / "audit.log", "delivery given back");
   ASSERT_EQ(given.size(), 1u);
+  EXPECT_EQ(given[0]["detail"]["claim"].get<std::string>().size(), 32u);
   EXPECT_EQ(given[0]["device"], "001565aabbcc");
   EXPECT_EQ(given[0]["detail"]["lines"], nlohmann::json::array({1}));
   EXPECT_EQ(given[0]["detail"]["retried"], true);
@@ -393,6 +394,11 @@ TEST_F(PipelineTest, AClaimCutOffAfterItsCommitIsGivenBackOnceTheStoreAnswers) {
   writes.lose_claim_ack = false;
   EXPECT_EQ(PasswordIn(failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body), "s3cret-001565aabbcc");
   EXPECT_FALSE(PasswordIn(failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body));
+  // The delivery names its own claim, not the one given back.
+  const auto delivered = RecordsWithReason(dir_ / "audit.log", "password delivered");
+  ASSERT_EQ(delivered.size(), 1u);
+  EXPECT_EQ(delivered[0]["detail"]["claim"].get<std::string>().size(), 32u);
+  EXPECT_NE(delivered[0]["detail"]["claim"], given[0]["detail"]["claim"]);
 }
 
 // The device's retry may come before the server's next try: it settles its own waiting

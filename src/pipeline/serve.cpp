@@ -163,7 +163,7 @@ Result<Step<DeviceResponse>> ServeFile(const StageDeps& deps, RequestState& ctx,
       LifecycleEvent(
           deps, ctx, device,
           scheme->delivery == vendors::KeyDelivery::kPriorPlainCopy ? "config key delivered" : "first copy sent plain",
-          {{"file", std::string(file_name)}});
+          {{"file", std::string(file_name)}, {"claim", ctx.spent.claim}});
     }
   }
   if (device_file && device.state == core::DeviceState::kAssigned && ctx.side_effects) {

@@ -25,19 +25,34 @@ void GiveBacks::Audit(const Spent& spent, const std::string& what, nlohmann::jso
 bool GiveBacks::Try(const Spent& spent, const std::string& cause, bool retried) {
   const auto given = writes_.GiveBackUndelivered(spent.device_id, spent.claim);
   if (!given) {
-    // Said once; the retries every 100 ms show in provgate_give_backs_waiting.
+    // Said once; the retries show in provgate_give_backs_waiting.
     if (!retried) {
       spdlog::error("could not give back the passwords or key of a response that never left ({}), trying again: {}",
                     spent.mac, given.error().message);
     }
     return false;
   }
+  std::vector<int> gone;  // claimed as far as the request knew, no longer standing
+  for (int line : spent.lines) {
+    if (std::find(given->lines.begin(), given->lines.end(), line) == given->lines.end()) gone.push_back(line);
+  }
+  const bool key_gone = spent.config_key && !given->config_key;
+  if (!given->empty()) {
+    Audit(spent, "delivery given back",
+          {{"lines", given->lines},
+           {"config_key", given->config_key},
+           {"cause", cause},
+           {"retried", retried},
+           {"not_standing", gone}});
+  } else if (retried || !gone.empty() || key_gone) {
+    // Nothing stood under the claim: it never committed, or meanwhile another fetch took
+    // the password as confirmed (and wiped it) or an operator replaced the line or key.
+    Audit(spent, "delivery not given back", cause,
+          "nothing stands under this claim any more: it never committed, or another fetch confirmed it, or an "
+          "operator replaced the line or key");
+  }
   // A first try that finds nothing, for a claim that had taken nothing as far as the
   // request knew, settles a claim that never committed: nothing to say.
-  if (retried || !given->empty() || !spent.lines.empty() || spent.config_key) {
-    Audit(spent, "delivery given back",
-          {{"lines", given->lines}, {"config_key", given->config_key}, {"cause", cause}, {"retried", retried}});
-  }
   return true;
 }
 
@@ -50,6 +65,7 @@ void GiveBacks::GiveBack(const Spent& spent, const std::string& cause) {
     return;
   }
   waiting_.push_back({spent, cause, clock_.Now()});
+  ++devices_[spent.device_id];
   count_.store(waiting_.size(), std::memory_order_release);
   lock.unlock();
   Audit(spent, "delivery give-back pending", cause, "the store failed; tried again until it answers");
@@ -58,7 +74,7 @@ void GiveBacks::GiveBack(const Spent& spent, const std::string& cause) {
 bool GiveBacks::Waiting(std::int64_t device_id) const {
   if (count_.load(std::memory_order_acquire) == 0) return false;
   std::lock_guard lock(mu_);
-  return std::any_of(waiting_.begin(), waiting_.end(), [&](const auto& w) { return w.spent.device_id == device_id; });
+  return devices_.contains(device_id);
 }
 
 // Entries stay in waiting_ while they are tried (so Waiting sees them); the settled ones,
@@ -66,8 +82,13 @@ bool GiveBacks::Waiting(std::int64_t device_id) const {
 void GiveBacks::Remove(const std::vector<std::string>& claims) {
   if (claims.empty()) return;
   std::lock_guard lock(mu_);
-  std::erase_if(waiting_,
-                [&](const auto& w) { return std::find(claims.begin(), claims.end(), w.spent.claim) != claims.end(); });
+  std::erase_if(waiting_, [&](const auto& w) {
+    if (std::find(claims.begin(), claims.end(), w.spent.claim) == claims.end()) return false;
+    if (const auto it = devices_.find(w.spent.device_id); it != devices_.end() && --it->second == 0) {
+      devices_.erase(it);
+    }
+    return true;
+  });
   count_.store(waiting_.size(), std::memory_order_release);
 }
 
@@ -81,13 +102,16 @@ std::vector<GiveBacks::Entry> GiveBacks::Snapshot(std::int64_t device_id) const 
 }
 
 Result<bool> GiveBacks::Settle(std::int64_t device_id) {
-  std::lock_guard one(tries_mu_);
+  // Never behind a retry pass, which may wait for a database that is away: the request
+  // fails at once instead, and the pass settles the device's give-back.
+  std::unique_lock one(tries_mu_, std::try_to_lock);
+  if (!one.owns_lock()) return Error::Unavailable("an earlier claim of this device is being given back");
   std::vector<std::string> settled;
   bool refused = false;
   for (const auto& w : Snapshot(device_id)) {
-    if (refused || !Try(w.spent, w.cause, true)) {
+    if (!Try(w.spent, w.cause, true)) {
       refused = true;
-      continue;
+      break;
     }
     settled.push_back(w.spent.claim);
   }
@@ -100,10 +124,16 @@ void GiveBacks::Retry() {
   std::lock_guard one(tries_mu_);
   std::vector<std::string> done;
   const TimePoint now = clock_.Now();
+  // After one refusal the store is taken to be away: the rest of the pass only abandons
+  // what is too old, so a pass costs at most one wait for the database.
+  bool away = false;
   for (const auto& w : Snapshot(0)) {
-    if (Try(w.spent, w.cause, true)) {
+    if (!away && Try(w.spent, w.cause, true)) {
       done.push_back(w.spent.claim);
-    } else if (now - w.since >= kGiveUpAfter) {
+      continue;
+    }
+    away = true;
+    if (now - w.since >= kGiveUpAfter) {
       Audit(w.spent, "delivery not given back", w.cause, "the store failed for too long");
       done.push_back(w.spent.claim);
     }

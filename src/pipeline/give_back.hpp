@@ -4,10 +4,13 @@
 // waits here and is tried again (Retry) until it succeeds or kGiveUpAfter has passed: the
 // claim id makes a late give-back touch only its own claim, and trying twice harmless.
 //
-// Audited: "delivery given back" with the lines and key made deliverable again; "delivery
-// give-back pending" when the first try failed; "delivery not given back" when a give-back
-// is abandoned (too old, too many waiting, or the server stops), which leaves the device
-// provisioned without that password until an operator re-activates it. Thread-safe.
+// Audited, durably: "delivery given back" with the lines and key made deliverable again
+// (and those no longer standing); "delivery give-back pending" when the first try failed;
+// "delivery not given back" when a give-back is abandoned (too old, too many waiting, the
+// server stops) or finds nothing standing under its claim (another fetch confirmed it, an
+// operator replaced it), which leaves the device provisioned without that password until
+// an operator re-activates it. Waiting give-backs live in memory: a crash leaves their
+// claims standing (docs/cluster.md). Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -16,6 +19,7 @@
 #include <deque>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "audit/audit_log.hpp"
@@ -38,13 +42,14 @@ class GiveBacks {
   // Gives back `spent` (nothing when its device_id is 0) for a response that was not sent
   // because of `cause`; keeps it for Retry when the store fails.
   void GiveBack(const Spent& spent, const std::string& cause);
-  // Whether a give-back of `device_id` waits. Cheap while none waits (one atomic load): the
-  // pipeline asks on every request that may spend something.
+  // Whether a give-back of `device_id` waits. Cheap: one atomic load while none waits, else
+  // a hash lookup; the pipeline asks on every request that may spend something.
   bool Waiting(std::int64_t device_id) const;
   // Tries the waiting give-backs of `device_id` now: the device's own fetch must not find a
   // cut-off claim still standing (it would get no password, or its retry would count as the
   // confirmation that wipes one it never got). True when one was settled; an error (and
-  // the give-back kept) when the store still refuses.
+  // the give-back kept) when the store still refuses or a retry pass is under way (never
+  // waits for one: the caller may be a serving thread).
   Result<bool> Settle(std::int64_t device_id);
   // Tries every waiting give-back once; abandons those older than kGiveUpAfter.
   void Retry();
@@ -72,8 +77,9 @@ class GiveBacks {
   const Clock& clock_;
   mutable std::mutex mu_;
   std::deque<Entry> waiting_;
-  std::atomic<std::size_t> count_{0};  // waiting_.size(), read without the lock
-  std::mutex tries_mu_;                // one Retry or Settle at a time: a request waits for a retry under way
+  std::unordered_map<std::int64_t, std::size_t> devices_;  // device id -> its entries in waiting_
+  std::atomic<std::size_t> count_{0};                      // waiting_.size(), read without the lock
+  std::mutex tries_mu_;  // one Retry or Settle at a time: a request waits for a retry under way
 };
 
 }  // namespace provgate::pipeline

@@ -303,15 +303,6 @@ Result<Step<DeviceResponse>> Pipeline::Decide(RequestState& state, Outcome& outc
   if (id == nullptr) return std::move(std::get<Refused>(identified));
 
   if (banned) record.detail["ban_exempt"] = "authenticated device asking for its own files";
-  // A claim of this device cut off earlier, whose give-back still waits for the store, is
-  // settled first (GiveBacks::Settle); the device is read again when that changed it.
-  if (state.side_effects && give_backs_.Waiting(id->device->id)) {
-    PG_TRY(const bool settled, give_backs_.Settle(id->device->id));
-    if (settled) {
-      PG_TRY(auto fresh, FindProven(deps_.proven, id->device->mac));
-      if (fresh) id->device = std::move(fresh);
-    }
-  }
   // With the newest last-seen, which the store may not have yet (only then a copy).
   id->device = audit_.uncopied_seen().Apply(std::move(id->device));
   const core::Device& device = *id->device;
@@ -338,11 +329,21 @@ Result<Step<DeviceResponse>> Pipeline::Decide(RequestState& state, Outcome& outc
   }
   if (target.key_file) return KeyFile(state, device, *target.key_file);
   if (!target.file) return Refused{Refusal::kUnknownFile};
-  PG_TRY(auto served,
-         ServeFile(deps_, state, *vendor, *target.file, device, *tenant, admitted.file_name(), generation));
-  if (std::holds_alternative<DeviceResponse>(served) && target.file->scope == vendors::FileScope::kDevice) {
-    outcome.seen = Seen(state, device, ua);
+  const bool device_file = target.file->scope == vendors::FileScope::kDevice;
+  // A claim of this device cut off earlier, whose give-back still waits for the store, is
+  // settled before the device's own file may spend anything (GiveBacks::Settle), and the
+  // device read again when that changed it. Only now: a refusal must not depend on it.
+  std::shared_ptr<const core::Device> serving = id->device;
+  if (device_file && state.side_effects && give_backs_.Waiting(device.id)) {
+    PG_TRY(const bool settled, give_backs_.Settle(device.id));
+    if (settled) {
+      PG_TRY(auto fresh, FindProven(deps_.proven, device.mac));
+      if (fresh) serving = audit_.uncopied_seen().Apply(std::move(fresh));
+    }
   }
+  PG_TRY(auto served,
+         ServeFile(deps_, state, *vendor, *target.file, *serving, *tenant, admitted.file_name(), generation));
+  if (std::holds_alternative<DeviceResponse>(served) && device_file) outcome.seen = Seen(state, *serving, ua);
   return served;
 }
 

@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <future>
+#include <mutex>
+#include <thread>
 
 #include "defense/tokens.hpp"
 #include "encrypt/encrypt.hpp"
@@ -347,9 +350,13 @@ class FailsLikeAFailover final : public store::DeviceWrites {
     return w_.EndEngineerWindow(id, window_end, password);
   }
   Result<store::GivenBack> GiveBackUndelivered(std::int64_t id, std::string_view claim) override {
+    entered = true;
+    { std::lock_guard wait(gate); }  // a test holds it to keep a give-back waiting for the database
     if (store_down) return Error::Unavailable("no connection to the server");
     return w_.GiveBackUndelivered(id, claim);
   }
+  std::mutex gate;
+  std::atomic<bool> entered{false};
 
  private:
   store::DeviceWrites& w_;
@@ -423,6 +430,72 @@ TEST_F(PipelineTest, ADevicesRetrySettlesItsCutOffClaimBeforeClaimingAgain) {
   EXPECT_EQ(PasswordIn(retry.body), "s3cret-001565aabbcc");
   EXPECT_EQ(failing.pending_give_backs(), 0u);
   EXPECT_TRUE(store_->ListLines(a_.id).value().at(0).password);  // not wiped
+}
+
+// Another node may take the device's retry for the confirmation and wipe the password
+// before this node's give-back: the trail then says the delivery was not given back.
+TEST_F(PipelineTest, AGiveBackThatFindsItsClaimConfirmedElsewhereRecordsTheLoss) {
+  auto tenant = store_->GetTenant(tenant_.id).value();
+  tenant.confirm_grace_seconds = 0;
+  ASSERT_TRUE(store_->UpdateTenant(tenant));
+  FailsLikeAFailover writes(*store_);
+  Pipeline failing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
+  writes.store_down = true;
+  writes.lose_claim_ack = true;
+  ASSERT_EQ(failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);
+  clock_.Advance(std::chrono::seconds(1));
+  auto elsewhere = pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));  // the other node
+  ASSERT_EQ(elsewhere.status, 200);
+  EXPECT_FALSE(PasswordIn(elsewhere.body));
+  writes.store_down = false;
+  failing.RetryGiveBacks();
+  EXPECT_TRUE(RecordsWithReason(dir_ / "audit.log", "delivery given back").empty());
+  const auto lost = RecordsWithReason(dir_ / "audit.log", "delivery not given back");
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_NE(lost[0]["detail"]["why"].get<std::string>().find("another fetch confirmed it"), std::string::npos);
+}
+
+// Settling runs only once the request is authorized for the device's own file: a refused
+// request of a device with a waiting give-back looks like any other refusal.
+TEST_F(PipelineTest, AWaitingGiveBackChangesNoRefusal) {
+  FailsLikeAFailover writes(*store_);
+  Pipeline failing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
+  writes.store_down = true;
+  writes.lose_claim_ack = true;
+  ASSERT_EQ(failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);
+  ASSERT_TRUE(store_->LockDevice(a_.id, "certificate key changed"));
+  auto refused = failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  EXPECT_EQ(refused.status, UniformNotFound().status);
+  EXPECT_EQ(refused.body, UniformNotFound().body);
+  ASSERT_TRUE(store_->LockDevice(a_.id, ""));
+  // A common file spends nothing and is served while the give-back waits.
+  EXPECT_EQ(failing.Handle(Request("/y000000000096.cfg", "001565aabbcc")).status, 200);
+  EXPECT_EQ(failing.pending_give_backs(), 1u);
+}
+
+// A serving thread never waits for a retry pass, which may wait for a database that is
+// away: the device's request fails at once and the pass settles its give-back.
+TEST_F(PipelineTest, ADevicesFetchDoesNotWaitForARetryPassUnderWay) {
+  FailsLikeAFailover writes(*store_);
+  Pipeline failing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
+  writes.store_down = true;
+  writes.lose_claim_ack = true;
+  ASSERT_EQ(failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);
+  writes.lose_claim_ack = false;
+  writes.store_down = false;
+  std::unique_lock held(writes.gate);
+  writes.entered = false;
+  std::thread pass([&] { failing.RetryGiveBacks(); });
+  while (!writes.entered) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto fetch = std::async(std::launch::async,
+                          [&] { return failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status; });
+  const bool answered = fetch.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  held.unlock();
+  pass.join();
+  ASSERT_TRUE(answered) << "the fetch waited for the retry pass";
+  EXPECT_EQ(fetch.get(), 500);
+  EXPECT_EQ(failing.pending_give_backs(), 0u);  // the pass settled it
+  EXPECT_EQ(PasswordIn(failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body), "s3cret-001565aabbcc");
 }
 
 TEST_F(PipelineTest, AGiveBackTheStoreRefusesForTooLongIsAbandonedAndAudited) {

@@ -1,6 +1,7 @@
 // Secrets service::Admin shows to a person: a softphone line's credentials, revealed once,
 // and a phone's web admin password for an engineer, replaced after the engineer's window.
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
@@ -52,13 +53,20 @@ Result<core::Line> Admin::RevealSoftphoneLine(const std::string& mac, int index)
   PG_TRY(auto lines, store_.ListLines(d.id));
   const auto line = std::find_if(lines.begin(), lines.end(), [index](const core::Line& l) { return l.index == index; });
   if (line == lines.end()) return Error::NotFound(fmt::format("device {} has no line {}", d.mac.str(), index));
-  PG_TRY(auto claimed, writes_.ClaimPasswords(d.id, {index}, ToUnix(clock_.Now()), store::NewClaimId()));
+  const std::string claim = store::NewClaimId();
+  PG_TRY(auto claimed, writes_.ClaimPasswords(d.id, {index}, ToUnix(clock_.Now()), claim));
   if (claimed.empty()) {
     PG_TRY_STATUS(LifecycleAudit(d, "softphone reveal refused", {{"line", index}, {"why", "revealed already"}}));
     return Error::FailedPrecondition(
         "this line's password was revealed (or delivered) already; reactivate the device for a new one");
   }
-  PG_TRY_STATUS(LifecycleAudit(d, "softphone credentials revealed", {{"line", index}}));
+  if (auto recorded = LifecycleAudit(d, "softphone credentials revealed", {{"line", index}}); !recorded) {
+    // Not shown without its record: the password stays revealable.
+    if (auto given = writes_.GiveBackUndelivered(d.id, claim); !given) {
+      spdlog::error("could not give back the revealed line {} of {}: {}", index, d.mac.str(), given.error().message);
+    }
+    return recorded.error();
+  }
   return std::move(claimed.front());
 }
 

@@ -107,6 +107,20 @@ TEST_F(AdminSecretsTest, ASoftphoneLineIsRevealedOnceUntilReactivation) {
   EXPECT_FALSE(admin().RevealSoftphoneLine("001565aabbcc", 1));
 }
 
+// A reveal whose record cannot be written shows nothing and spends nothing: the line stays
+// revealable (its claim is given back).
+TEST_F(AdminSecretsTest, ARevealWhoseRecordCannotBeWrittenLeavesTheLineRevealable) {
+  const std::string password = AddSoftphone("001565aabbcc");
+  fs::create_symlink("/dev/full", dir_ / "full.log");  // every write fails: no space left
+  auto full = audit::AuditLog::Open(dir_ / "full.log", nullptr);
+  ASSERT_TRUE(full) << full.error().message;
+  Admin failing(*store_, *store_, *store_, **full, vendors_, clock_, "test");
+  EXPECT_FALSE(failing.RevealSoftphoneLine("001565aabbcc", 1));
+  auto shown = admin().RevealSoftphoneLine("001565aabbcc", 1);
+  ASSERT_TRUE(shown) << shown.error().message;
+  EXPECT_EQ(shown->password, password);
+}
+
 TEST_F(AdminSecretsTest, OnlySoftphonesAndTheirOwnLinesAreRevealed) {
   AddSoftphone("001565aabbcc");
   EXPECT_EQ(admin().RevealSoftphoneLine("001565aabbcc", 2).error().code, ErrorCode::kNotFound);

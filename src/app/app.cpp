@@ -215,10 +215,10 @@ Status App::Serve(ServeOptions options) {
   serving = true;
   // The store's upkeep, on a thread of its own (pg-upkeep), so that no serving thread waits
   // for the database, which may be a PostgreSQL server far away or failing over: the
-  // give-backs the store refused when their response failed are tried again every second,
-  // every 100 ms while some wait (a device's retry on another node would find the claim
-  // still standing); every 5 s the bans are reloaded, so those added or lifted by the CLI
-  // or by other nodes reach this node within seconds.
+  // give-backs the store refused when their response failed are tried again every 100 ms
+  // while some wait (the sooner, the less likely a device's retry on another node finds
+  // the cut-off claim still standing); every 5 s the bans are reloaded, so those added or
+  // lifted by the CLI or by other nodes reach this node within seconds.
   std::mutex upkeep_mu;
   std::condition_variable_any upkeep_wake;
   std::jthread upkeep([&](const std::stop_token& stop) {

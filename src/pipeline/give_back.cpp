@@ -37,6 +37,8 @@ bool GiveBacks::Try(const Spent& spent, const std::string& cause, bool retried) 
     if (std::find(given->lines.begin(), given->lines.end(), line) == given->lines.end()) gone.push_back(line);
   }
   const bool key_gone = spent.config_key && !given->config_key;
+  // A first try that finds nothing, for a claim that had taken nothing as far as the
+  // request knew, settles a claim that never committed: nothing to say.
   if (!given->empty()) {
     Audit(spent, "delivery given back",
           {{"lines", given->lines},
@@ -51,8 +53,6 @@ bool GiveBacks::Try(const Spent& spent, const std::string& cause, bool retried) 
           "nothing stands under this claim any more: it never committed, or another fetch confirmed it, or an "
           "operator replaced the line or key");
   }
-  // A first try that finds nothing, for a claim that had taken nothing as far as the
-  // request knew, settles a claim that never committed: nothing to say.
   return true;
 }
 

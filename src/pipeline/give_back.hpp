@@ -79,7 +79,7 @@ class GiveBacks {
   std::deque<Entry> waiting_;
   std::unordered_map<std::int64_t, std::size_t> devices_;  // device id -> its entries in waiting_
   std::atomic<std::size_t> count_{0};                      // waiting_.size(), read without the lock
-  std::mutex tries_mu_;  // one Retry or Settle at a time: a request waits for a retry under way
+  std::mutex tries_mu_;  // one Retry, Settle or Abandon at a time (Settle does not wait for it)
 };
 
 }  // namespace provgate::pipeline

@@ -144,11 +144,10 @@ TEST_F(PipelineTest, TheFirstFetchAfterAnEngineerWindowCarriesANewAdminPassword)
   EXPECT_EQ(store_->FindDevice(a_.mac).value().admin_password, stored.admin_password);
 }
 
-// The store's writes, except that another request ends every engineer window just before
-// this one tries: the loser of that race.
-class LosesEveryEngineerWindowRace final : public store::DeviceWrites {
+// The store's writes, passed on; a test's fake overrides the ones it changes.
+class ForwardedWrites : public store::DeviceWrites {
  public:
-  explicit LosesEveryEngineerWindowRace(store::DeviceWrites& w) : w_(w) {}
+  explicit ForwardedWrites(store::DeviceWrites& w) : w_(w) {}
   Result<std::vector<core::Line>> ClaimPasswords(std::int64_t id, const std::vector<int>& lines, std::int64_t now,
                                                  std::string_view claim) override {
     return w_.ClaimPasswords(id, lines, now, claim);
@@ -167,15 +166,25 @@ class LosesEveryEngineerWindowRace final : public store::DeviceWrites {
     return w_.MarkConfigKeyDelivered(id, now, claim);
   }
   Result<bool> EndEngineerWindow(std::int64_t id, std::int64_t window_end, const std::string& password) override {
-    EXPECT_TRUE(w_.EndEngineerWindow(id, window_end, "Winner-Set-This-1").value());
     return w_.EndEngineerWindow(id, window_end, password);
   }
   Result<store::GivenBack> GiveBackUndelivered(std::int64_t id, std::string_view claim) override {
     return w_.GiveBackUndelivered(id, claim);
   }
 
- private:
+ protected:
   store::DeviceWrites& w_;
+};
+
+// The store's writes, except that another request ends every engineer window just before
+// this one tries: the loser of that race.
+class LosesEveryEngineerWindowRace final : public ForwardedWrites {
+ public:
+  using ForwardedWrites::ForwardedWrites;
+  Result<bool> EndEngineerWindow(std::int64_t id, std::int64_t window_end, const std::string& password) override {
+    EXPECT_TRUE(w_.EndEngineerWindow(id, window_end, "Winner-Set-This-1").value());
+    return w_.EndEngineerWindow(id, window_end, password);
+  }
 };
 
 TEST_F(PipelineTest, TheLoserOfAnEngineerWindowRaceServesTheWinnersPassword) {
@@ -321,11 +330,13 @@ TEST_F(PipelineTest, DeliverOnceSendsThePasswordOnceAndWipesItOnTheNextFetch) {
 // The store's writes, failing like a database that goes away mid-request: with
 // `lose_claim_ack`, a claim commits and then reports the connection lost (the commit's
 // acknowledgement never arrived); with `store_down`, a give-back fails and changes nothing.
-class FailsLikeAFailover final : public store::DeviceWrites {
+class FailsLikeAFailover final : public ForwardedWrites {
  public:
-  explicit FailsLikeAFailover(store::DeviceWrites& w) : w_(w) {}
+  using ForwardedWrites::ForwardedWrites;
   bool lose_claim_ack = false;
   bool store_down = false;
+  std::mutex gate;
+  std::atomic<bool> entered{false};
 
   Result<std::vector<core::Line>> ClaimPasswords(std::int64_t id, const std::vector<int>& lines, std::int64_t now,
                                                  std::string_view claim) override {
@@ -333,33 +344,12 @@ class FailsLikeAFailover final : public store::DeviceWrites {
     if (lose_claim_ack) return Error::Unavailable("server closed the connection unexpectedly");
     return claimed;
   }
-  Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t id, std::int64_t at) override {
-    return w_.WipeDeliveredPasswords(id, at);
-  }
-  Result<bool> TransitionState(std::int64_t id, core::DeviceState from, core::DeviceState to,
-                               std::int64_t now) override {
-    return w_.TransitionState(id, from, to, now);
-  }
-  Result<bool> PinDevice(std::int64_t id, const std::string& spki) override { return w_.PinDevice(id, spki); }
-  Status LockDevice(std::int64_t id, const std::string& reason) override { return w_.LockDevice(id, reason); }
-  Status ClearPin(std::int64_t id) override { return w_.ClearPin(id); }
-  Result<bool> MarkConfigKeyDelivered(std::int64_t id, std::int64_t now, std::string_view claim) override {
-    return w_.MarkConfigKeyDelivered(id, now, claim);
-  }
-  Result<bool> EndEngineerWindow(std::int64_t id, std::int64_t window_end, const std::string& password) override {
-    return w_.EndEngineerWindow(id, window_end, password);
-  }
   Result<store::GivenBack> GiveBackUndelivered(std::int64_t id, std::string_view claim) override {
     entered = true;
     { std::lock_guard wait(gate); }  // a test holds it to keep a give-back waiting for the database
     if (store_down) return Error::Unavailable("no connection to the server");
     return w_.GiveBackUndelivered(id, claim);
   }
-  std::mutex gate;
-  std::atomic<bool> entered{false};
-
- private:
-  store::DeviceWrites& w_;
 };
 
 std::vector<nlohmann::json> RecordsWithReason(const fs::path& log, const std::string& reason) {

@@ -1,6 +1,7 @@
 #include "tls/server_context.hpp"
 
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <climits>
@@ -159,6 +160,12 @@ Status LoadTrustBundle(const std::filesystem::path& path, X509_STORE* store, STA
   for (int i = 0; i < sk_X509_INFO_num(infos.get()); ++i) {
     X509_INFO* info = sk_X509_INFO_value(infos.get(), i);
     if (info == nullptr || info->x509 == nullptr) continue;
+    // OpenSSL fills a certificate's cache of decoded extensions (its key identifiers among
+    // them) on first use; left to the first handshakes, two serving threads verifying chains
+    // through this anchor at once race on it (ThreadSanitizer saw one thread read the
+    // anchor's key identifier while another was setting it). Filled here, before any
+    // thread serves, the anchors are only ever read.
+    static_cast<void>(X509_get_extension_flags(info->x509));
     if (X509_STORE_add_cert(store, info->x509) != 1) {
       return Error::InvalidArgument(WithErrors("cannot add a certificate of " + path.string()));
     }

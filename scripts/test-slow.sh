@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The suites too slow for every CI run (scripts/test.sh), run before a release or after a
 # change to what they cover:
-#   - the black-box suite against the sanitizer build with its store on PostgreSQL
-#     (scripts/test.sh runs it on SQLite under the sanitizers and on both backends in Release)
+#   - the black-box suite against the sanitizer build with its store on PostgreSQL, and
+#     against the Release build on SQLite (scripts/test.sh runs it on SQLite under the
+#     sanitizers and on PostgreSQL in Release)
 #   - the external auditors' slow parts (tests marked slow in
 #     tests/blackbox/test_external_auditors.py: testssl.sh on the admin listener and on a
 #     listener that requires client certificates, sqlmap on the portal's sign-in form),
@@ -27,6 +28,9 @@ echo "=== $asan black-box on postgres"
 PROVGATE_BIN="$PWD/$asan/provgate" PROVGATE_BLACKBOX_STORE=postgres \
   ./scripts/pg-test-server.sh run /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/blackbox
 release=$(build release | tail -n1)
+echo "=== $release black-box on sqlite"
+PROVGATE_BIN="$PWD/$release/provgate" PROVGATE_BLACKBOX_REPEAT=1 \
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/blackbox
 echo "=== $release external auditors (slow parts)"
 PROVGATE_BIN="$PWD/$release/provgate" PROVGATE_SLOW_TESTS=1 \
   /usr/bin/python3 -m pytest -q -p no:cacheprovider -m slow tests/blackbox/test_external_auditors.py

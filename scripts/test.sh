@@ -8,9 +8,10 @@
 #                  warnings reach furthest, so a build that passes here with warnings as
 #                  errors passes at -O2 (RelWithDebInfo, scripts/demo.sh) too in practice
 # Each pass runs the unit tests and fuzz-corpus replays (CTest; finding no test is an error)
-# and the black-box tests (pytest against the real binary over real TLS): the release build's on
-# both backends, the sanitizer build's on SQLite (its PostgreSQL pass, and the other suites too
-# slow for every run, are in scripts/test-slow.sh).
+# and the black-box tests (pytest against the real binary over real TLS), each backend once:
+# the sanitizer build's on SQLite, the release build's on PostgreSQL (plus, on SQLite, the
+# tests marked `once`: a listener's TLS). The other combinations, and the suites too slow for
+# every run, are in scripts/test-slow.sh.
 # Each build has its own folder and sets every option (scripts/configure.sh), so running
 # scripts/demo.sh in between changes nothing here; tests/scripts checks exactly that
 # sequence first.
@@ -36,17 +37,19 @@ run_pass() {
   ./scripts/pg-test-server.sh run ctest --test-dir "$dir" --output-on-failure --no-tests=error -j2
   for backend in "$@"; do
     echo "=== $dir black-box on $backend"
-    # Tests marked `once` (a listener's TLS) run only in the Release pass on SQLite.
-    local repeat=1
-    [[ $name == release && $backend == sqlite ]] && repeat=0
+    # Tests marked `once` (a listener's TLS) run only in the Release pass, on SQLite.
     if [[ $backend == postgres ]]; then
-      PROVGATE_BIN="$PWD/$dir/provgate" PROVGATE_BLACKBOX_STORE=postgres PROVGATE_BLACKBOX_REPEAT=$repeat \
+      PROVGATE_BIN="$PWD/$dir/provgate" PROVGATE_BLACKBOX_STORE=postgres PROVGATE_BLACKBOX_REPEAT=1 \
         ./scripts/pg-test-server.sh run /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/blackbox
     else
-      PROVGATE_BIN="$PWD/$dir/provgate" PROVGATE_BLACKBOX_REPEAT=$repeat \
+      PROVGATE_BIN="$PWD/$dir/provgate" PROVGATE_BLACKBOX_REPEAT=1 \
         /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/blackbox
     fi
   done
+  if [[ $name == release ]]; then
+    echo "=== $dir black-box tests marked once, on sqlite"
+    PROVGATE_BIN="$PWD/$dir/provgate" /usr/bin/python3 -m pytest -q -p no:cacheprovider -m once tests/blackbox
+  fi
 }
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
@@ -59,7 +62,7 @@ run_pass tsan
 PROVGATE_BIN="$PWD/$(./scripts/configure.sh --dir tsan)/provgate" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
   tests/blackbox/test_serving_core.py tests/blackbox/test_lifecycle.py tests/blackbox/test_audit_durability.py \
   tests/blackbox/test_api_stream.py
-run_pass release sqlite postgres
+run_pass release postgres
 # Three nodes on a PostgreSQL primary with a synchronous standby, behind HAProxy (docs/cluster.md).
 PROVGATE_BIN="$PWD/$(./scripts/configure.sh --dir release)/provgate" ./scripts/test-cluster.sh
 echo "all tests passed"

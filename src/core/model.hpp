@@ -127,6 +127,11 @@ struct Line {
   // Clear text only in memory while rendering; at rest it is secretbox ciphertext.
   std::optional<std::string> password;
   std::optional<std::int64_t> delivered_at;  // first response that carried the password
+  // The claim that set delivered_at (store::NewClaimId), and whether its response may still
+  // be unsent: true from the claim until its node releases it (store::DeviceWrites::
+  // ReleaseClaim). Read from the store; never written from here.
+  std::string claim;
+  bool claim_in_flight = false;
 };
 
 // A softphone: its device layer sets the variable `softphone` to true (docs/portal.md). Its

@@ -1,8 +1,13 @@
 #include "pipeline/passwords.hpp"
 
+#include <algorithm>
+
+#include <fmt/format.h>
+
 #include "core/lifecycle.hpp"
 #include "crypto/random.hpp"
 #include "pipeline/render_file.hpp"
+#include "store/device_writes.hpp"
 
 namespace provgate::pipeline {
 
@@ -16,15 +21,16 @@ Result<std::vector<core::Line>> LinesWithoutPasswords(const StageDeps& deps, con
 
 namespace {
 
-// The indexes of the lines with an undelivered password whose password the file would
-// carry: it is rendered once with a random marker in place of each.
+// Of `candidates` (indexes of lines with a stored password), those whose password the file
+// would carry: it is rendered once with a random marker in place of each.
 std::vector<int> CarriedPasswordLines(const StageDeps& deps, const core::Device& device, const core::Tenant& tenant,
                                       const render::Template& tpl, const vendors::FileRoute& route,
-                                      std::string_view file_name, const std::vector<core::Line>& lines) {
+                                      std::string_view file_name, const std::vector<core::Line>& lines,
+                                      const std::vector<int>& candidates) {
   std::vector<core::Line> probe = lines;
   std::vector<std::pair<int, std::string>> markers;
   for (auto& l : probe) {
-    if (l.password && !l.delivered_at) {
+    if (l.password && std::find(candidates.begin(), candidates.end(), l.index) != candidates.end()) {
       const auto random = crypto::RandomBytes(12);
       // Letters and digits only: no escaping of any format changes it.
       std::string marker = "pgmark" + crypto::HexEncode(random.data(), random.size());
@@ -43,13 +49,53 @@ std::vector<int> CarriedPasswordLines(const StageDeps& deps, const core::Device&
   return carried;
 }
 
+bool Contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+// Claims of another process (another node, or this node before a restart) whose response
+// may still be unsent: in flight, younger than kAbandonedClaimAfter. Their claim ids, and
+// those of the older ones, which their node will never release.
+struct ForeignClaims {
+  std::vector<int> in_flight;  // line indexes
+  std::vector<std::string> abandoned;
+};
+
+ForeignClaims ForeignClaimsOf(const std::vector<core::Line>& lines, std::int64_t now) {
+  ForeignClaims out;
+  for (const auto& l : lines) {
+    if (!l.password || !l.delivered_at || !l.claim_in_flight || store::IsOwnClaim(l.claim)) continue;
+    if (now - *l.delivered_at < kAbandonedClaimAfter.count()) {
+      out.in_flight.push_back(l.index);
+    } else if (std::find(out.abandoned.begin(), out.abandoned.end(), l.claim) == out.abandoned.end()) {
+      out.abandoned.push_back(l.claim);
+    }
+  }
+  return out;
+}
+
+// Gives back the abandoned claims; true when one gave back a line.
+Result<bool> GiveBackAbandoned(const StageDeps& deps, RequestState& ctx, const core::Device& device,
+                               const std::vector<std::string>& claims) {
+  bool any = false;
+  for (const auto& claim : claims) {
+    PG_TRY(auto given,
+           deps.writes.GiveBackAbandonedClaim(device.id, claim, ctx.now - kAbandonedClaimAfter.count() + 1));
+    if (given.empty()) continue;
+    any = true;
+    LifecycleEvent(deps, ctx, device, "delivery given back",
+                   {{"lines", given},
+                    {"claim", claim},
+                    {"cause", fmt::format("the claim's node never released it (stopped, or cut off from the "
+                                          "database) within {} s, so its response never left",
+                                          kAbandonedClaimAfter.count())}});
+  }
+  return any;
+}
+
 }  // namespace
 
-Result<std::vector<core::Line>> LinesWithDeliverablePasswords(const StageDeps& deps, RequestState& ctx,
-                                                              const core::Device& device, const core::Tenant& tenant,
-                                                              const render::Template& tpl,
-                                                              const vendors::FileRoute& route,
-                                                              std::string_view file_name, bool& stored_password) {
+Result<Step<std::vector<core::Line>>> LinesWithDeliverablePasswords(
+    const StageDeps& deps, RequestState& ctx, const core::Device& device, const core::Tenant& tenant,
+    const render::Template& tpl, const vendors::FileRoute& route, std::string_view file_name, bool& stored_password) {
   PG_TRY(auto lines, deps.proven.ListLines(device.id));
   stored_password = core::AnyPassword(lines);
   if (!ctx.side_effects) {
@@ -61,17 +107,42 @@ Result<std::vector<core::Line>> LinesWithDeliverablePasswords(const StageDeps& d
   }
   if (tenant.password_policy == core::PasswordPolicy::kAlways) return lines;
 
+  // A claim another process never released nor gave back is given back first: its
+  // response never left, and this request may claim the password again.
+  auto foreign = ForeignClaimsOf(lines, ctx.now);
+  if (!foreign.abandoned.empty()) {
+    PG_TRY(const bool given, GiveBackAbandoned(deps, ctx, device, foreign.abandoned));
+    if (given) {
+      PG_TRY(lines, deps.proven.ListLines(device.id));
+      foreign = ForeignClaimsOf(lines, ctx.now);
+    }
+  }
+
   // The write statements below run only when this snapshot shows they have work: a device
   // fetching again after its passwords were delivered and wiped costs one read. Skipping on
   // a stale snapshot is safe: the claim itself stays atomic, and a password that arrives
   // after the read is simply delivered on the next fetch.
   const std::int64_t cutoff = core::ConfirmedDeliveryCutoff(tenant, ctx.now);
   bool to_wipe = false;
-  bool to_claim = false;
+  std::vector<int> candidates = foreign.in_flight;
   for (const auto& l : lines) {
     if (!l.password) continue;
-    to_wipe = to_wipe || (l.delivered_at && *l.delivered_at <= cutoff);
-    to_claim = to_claim || !l.delivered_at;
+    // A claim in flight is never confirmed (WipeDeliveredPasswords leaves it too): its
+    // response may not have left.
+    to_wipe = to_wipe || (l.delivered_at && *l.delivered_at <= cutoff && !l.claim_in_flight);
+    if (!l.delivered_at) candidates.push_back(l.index);
+  }
+  const auto carried = candidates.empty()
+                           ? std::vector<int>{}
+                           : CarriedPasswordLines(deps, device, tenant, tpl, route, file_name, lines, candidates);
+  // The device's retry of a response another node may still be sending, or is about to give
+  // back: served without that password it would count as provisioned without it, so it is
+  // asked to come back once that claim is settled.
+  for (int index : foreign.in_flight) {
+    if (Contains(carried, index)) {
+      return Refused{Refusal::kClaimInFlight, fmt::format("line {}'s password is claimed by another node", index),
+                     Answer::kUnavailable, kClaimInFlightRetryAfter};
+    }
   }
   // Confirmation first: a password delivered earlier is wiped once this request proves the
   // device has it (its next fetch, or the grace period after delivery).
@@ -87,12 +158,13 @@ Result<std::vector<core::Line>> LinesWithDeliverablePasswords(const StageDeps& d
   }
   // Then the atomic claim of the passwords this file carries: of concurrent requests,
   // exactly one gets each; a file that leaves a password out does not spend it.
+  std::vector<int> to_claim;
+  for (int index : carried) {
+    if (!Contains(foreign.in_flight, index)) to_claim.push_back(index);
+  }
   std::vector<core::Line> claimed;
-  if (to_claim) {
-    const auto carried = CarriedPasswordLines(deps, device, tenant, tpl, route, file_name, lines);
-    if (!carried.empty()) {
-      PG_TRY(claimed, deps.writes.ClaimPasswords(device.id, carried, ctx.now, Spend(ctx, device)));
-    }
+  if (!to_claim.empty()) {
+    PG_TRY(claimed, deps.writes.ClaimPasswords(device.id, to_claim, ctx.now, Spend(ctx, device)));
   }
   if (!claimed.empty()) {
     std::vector<int> indexes;

@@ -9,6 +9,7 @@
 #include "pipeline/authorize.hpp"
 #include "pipeline/identify.hpp"
 #include "pipeline/limit.hpp"
+#include "pipeline/passwords.hpp"
 #include "pipeline/route.hpp"
 #include "pipeline/serve.hpp"
 
@@ -176,6 +177,22 @@ const DeviceResponse& Pipeline::Respond(Outcome& outcome, const Status& committe
     spdlog::error("audit write failed, refusing request: {}", committed.error().message);
     outcome.response = DeviceResponse{503, "text/plain; charset=utf-8", "503 Service Unavailable\n"};
     GiveBack(outcome.spent, "the response was not sent: its audit record could not be committed");
+    return outcome.response;
+  }
+  // Passwords leave only under a released claim: until then no other request confirms
+  // them, and another node's abandoned-claim give-back (LinesWithDeliverablePasswords) and
+  // this release exclude each other.
+  if (outcome.spent.device_id != 0 && !outcome.spent.lines.empty()) {
+    const auto released = deps_.writes.ReleaseClaim(outcome.spent.device_id, outcome.spent.claim);
+    if (!released || !*released) {
+      const std::string cause = released ? "the response was not sent: its claim was given back as abandoned"
+                                         : "the response was not sent: its claim could not be released";
+      spdlog::error("{} ({}){}", cause, outcome.spent.mac, released ? "" : ": " + released.error().message);
+      DeviceResponse unavailable{503, "text/plain; charset=utf-8", "503 Service Unavailable\n"};
+      unavailable.retry_after = kClaimInFlightRetryAfter;
+      outcome.response = std::move(unavailable);
+      GiveBack(outcome.spent, cause);
+    }
   }
   return outcome.response;
 }

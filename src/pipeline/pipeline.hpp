@@ -91,7 +91,9 @@ class Pipeline {
   void Evaluate(const DeviceRequest& request, Outcome& outcome);
   // The response to send once the outcome's record was committed with `committed`: a
   // decision the audit trail could lose is never acknowledged (503 instead), and what it
-  // spent (Outcome::spent) is given back, so the device's next fetch delivers it.
+  // spent (Outcome::spent) is given back, so the device's next fetch delivers it. A response
+  // carrying claimed passwords first releases their claim (store::DeviceWrites::
+  // ReleaseClaim, a store write); one the store does not release is not sent either.
   const DeviceResponse& Respond(Outcome& outcome, const Status& committed);
   // A client-certificate handshake that failed (no certificate where one is required, an
   // untrusted, expired or revoked one): a failed authentication of its source, for the

@@ -11,6 +11,7 @@
 
 #include "defense/tokens.hpp"
 #include "encrypt/encrypt.hpp"
+#include "pipeline/passwords.hpp"
 #include "pipeline/render_file.hpp"
 #include "pipeline/test_support.hpp"
 #include "store/sqlite/connection.hpp"
@@ -171,6 +172,11 @@ class ForwardedWrites : public store::DeviceWrites {
   Result<store::GivenBack> GiveBackUndelivered(std::int64_t id, std::string_view claim) override {
     return w_.GiveBackUndelivered(id, claim);
   }
+  Result<bool> ReleaseClaim(std::int64_t id, std::string_view claim) override { return w_.ReleaseClaim(id, claim); }
+  Result<std::vector<int>> GiveBackAbandonedClaim(std::int64_t id, std::string_view claim,
+                                                  std::int64_t claimed_before) override {
+    return w_.GiveBackAbandonedClaim(id, claim, claimed_before);
+  }
 
  protected:
   store::DeviceWrites& w_;
@@ -330,17 +336,21 @@ TEST_F(PipelineTest, DeliverOnceSendsThePasswordOnceAndWipesItOnTheNextFetch) {
 // The store's writes, failing like a database that goes away mid-request: with
 // `lose_claim_ack`, a claim commits and then reports the connection lost (the commit's
 // acknowledgement never arrived); with `store_down`, a give-back fails and changes nothing.
+// With `another_process`, its claims carry another process's claim ids (those of another
+// node, as the pipeline under test sees them); `release_fails` fails every release.
 class FailsLikeAFailover final : public ForwardedWrites {
  public:
   using ForwardedWrites::ForwardedWrites;
   bool lose_claim_ack = false;
   bool store_down = false;
+  bool another_process = false;
+  bool release_fails = false;
   std::mutex gate;
   std::atomic<bool> entered{false};
 
   Result<std::vector<core::Line>> ClaimPasswords(std::int64_t id, const std::vector<int>& lines, std::int64_t now,
                                                  std::string_view claim) override {
-    auto claimed = w_.ClaimPasswords(id, lines, now, claim);
+    auto claimed = w_.ClaimPasswords(id, lines, now, Stored(claim));
     if (lose_claim_ack) return Error::Unavailable("server closed the connection unexpectedly");
     return claimed;
   }
@@ -348,7 +358,16 @@ class FailsLikeAFailover final : public ForwardedWrites {
     entered = true;
     { std::lock_guard wait(gate); }  // a test holds it to keep a give-back waiting for the database
     if (store_down) return Error::Unavailable("no connection to the server");
-    return w_.GiveBackUndelivered(id, claim);
+    return w_.GiveBackUndelivered(id, Stored(claim));
+  }
+  Result<bool> ReleaseClaim(std::int64_t id, std::string_view claim) override {
+    if (release_fails || store_down) return Error::Unavailable("no connection to the server");
+    return w_.ReleaseClaim(id, Stored(claim));
+  }
+
+ private:
+  std::string Stored(std::string_view claim) const {
+    return another_process ? "0ther" + std::string(claim) : std::string(claim);
   }
 };
 
@@ -422,27 +441,109 @@ TEST_F(PipelineTest, ADevicesRetrySettlesItsCutOffClaimBeforeClaimingAgain) {
   EXPECT_TRUE(store_->ListLines(a_.id).value().at(0).password);  // not wiped
 }
 
-// Another node may take the device's retry for the confirmation and wipe the password
-// before this node's give-back: the trail then says the delivery was not given back.
-TEST_F(PipelineTest, AGiveBackThatFindsItsClaimConfirmedElsewhereRecordsTheLoss) {
+// A claim cut off on another node is in flight until that node gives it back: the device's
+// retry here neither takes it for the confirmation (which would wipe a password it never
+// got) nor is served without it, but is asked to come back; once given back, it gets it.
+TEST_F(PipelineTest, AnotherNodesCutOffClaimIsNeitherConfirmedNorServedAround) {
   auto tenant = store_->GetTenant(tenant_.id).value();
   tenant.confirm_grace_seconds = 0;
   ASSERT_TRUE(store_->UpdateTenant(tenant));
   FailsLikeAFailover writes(*store_);
-  Pipeline failing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
+  writes.another_process = true;
+  Pipeline elsewhere(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
   writes.store_down = true;
   writes.lose_claim_ack = true;
-  ASSERT_EQ(failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);
+  ASSERT_EQ(elsewhere.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);
   clock_.Advance(std::chrono::seconds(1));
-  auto elsewhere = pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));  // the other node
-  ASSERT_EQ(elsewhere.status, 200);
-  EXPECT_FALSE(PasswordIn(elsewhere.body));
+  auto retry = pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  EXPECT_EQ(retry.status, 503);
+  EXPECT_EQ(retry.retry_after, kClaimInFlightRetryAfter);
+  EXPECT_FALSE(PasswordIn(retry.body));
+  EXPECT_EQ(LastReason().rfind("claim in flight", 0), 0u) << LastReason();
+  EXPECT_TRUE(store_->ListLines(a_.id).value().at(0).password);  // not wiped
+  // A file that does not carry the password is served meanwhile.
+  EXPECT_EQ(pipeline_->Handle(Request("/y000000000096.cfg", "001565aabbcc")).status, 200);
+
   writes.store_down = false;
-  failing.RetryGiveBacks();
-  EXPECT_TRUE(RecordsWithReason(dir_ / "audit.log", "delivery given back").empty());
-  const auto lost = RecordsWithReason(dir_ / "audit.log", "delivery not given back");
-  ASSERT_EQ(lost.size(), 1u);
-  EXPECT_NE(lost[0]["detail"]["why"].get<std::string>().find("another fetch confirmed it"), std::string::npos);
+  elsewhere.RetryGiveBacks();
+  ASSERT_EQ(RecordsWithReason(dir_ / "audit.log", "delivery given back").size(), 1u);
+  auto after = pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  ASSERT_EQ(after.status, 200);
+  EXPECT_EQ(PasswordIn(after.body), "s3cret-001565aabbcc");
+}
+
+// A claim its node never released nor gave back (the node died, or stayed cut off from the
+// database) is given back by the device's next fetch once kAbandonedClaimAfter has passed,
+// audited; that node's late give-back then finds nothing.
+TEST_F(PipelineTest, AClaimItsNodeAbandonedIsGivenBackByTheDevicesNextFetch) {
+  FailsLikeAFailover writes(*store_);
+  writes.another_process = true;
+  Pipeline elsewhere(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
+  writes.store_down = true;
+  writes.lose_claim_ack = true;
+  ASSERT_EQ(elsewhere.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);
+  clock_.Advance(kAbandonedClaimAfter - std::chrono::seconds(1));
+  EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 503);
+  clock_.Advance(std::chrono::seconds(1));
+  auto fetch = pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  ASSERT_EQ(fetch.status, 200);
+  EXPECT_EQ(PasswordIn(fetch.body), "s3cret-001565aabbcc");
+  const auto given = RecordsWithReason(dir_ / "audit.log", "delivery given back");
+  ASSERT_EQ(given.size(), 1u);
+  EXPECT_EQ(given[0]["detail"]["lines"], nlohmann::json::array({1}));
+  EXPECT_EQ(given[0]["detail"]["claim"].get<std::string>().rfind("0ther", 0), 0u);
+  EXPECT_NE(given[0]["detail"]["cause"].get<std::string>().find("never released"), std::string::npos);
+  ASSERT_EQ(RecordsWithReason(dir_ / "audit.log", "password delivered").size(), 1u);  // the cut-off one: none
+
+  writes.store_down = false;
+  elsewhere.RetryGiveBacks();
+  EXPECT_EQ(RecordsWithReason(dir_ / "audit.log", "delivery given back").size(), 1u);
+  EXPECT_EQ(RecordsWithReason(dir_ / "audit.log", "delivery not given back").size(), 1u);
+  EXPECT_EQ(store_->ListLines(a_.id).value().at(0).delivered_at, ToUnix(clock_.Now()));  // the new claim stays
+}
+
+// A response carrying a password leaves only once its claim is released; until then a
+// concurrent fetch on the same node gets its file without that password and confirms
+// nothing.
+TEST_F(PipelineTest, APasswordLeavesOnlyUnderAReleasedClaim) {
+  auto tenant = store_->GetTenant(tenant_.id).value();
+  tenant.confirm_grace_seconds = 0;
+  ASSERT_TRUE(store_->UpdateTenant(tenant));
+  auto first = pipeline_->Evaluate(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  ASSERT_EQ(PasswordIn(first.response.body), "s3cret-001565aabbcc");
+  EXPECT_TRUE(store_->ListLines(a_.id).value().at(0).claim_in_flight);
+  auto concurrent = pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  ASSERT_EQ(concurrent.status, 200);
+  EXPECT_FALSE(PasswordIn(concurrent.body));
+  EXPECT_TRUE(store_->ListLines(a_.id).value().at(0).password);  // not confirmed
+
+  EXPECT_EQ(pipeline_->Respond(first, Ok()).status, 200);
+  EXPECT_FALSE(store_->ListLines(a_.id).value().at(0).claim_in_flight);
+  EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 200);
+  EXPECT_FALSE(store_->ListLines(a_.id).value().at(0).password);  // now confirmed and wiped
+}
+
+// A response whose claim was given back meanwhile (as abandoned, by another node), or whose
+// release the store refuses, does not leave: 503, and the password stays deliverable.
+TEST_F(PipelineTest, AResponseWhoseClaimCannotBeReleasedIsNotSent) {
+  auto late = pipeline_->Evaluate(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  ASSERT_TRUE(PasswordIn(late.response.body));
+  const auto claim = store_->ListLines(a_.id).value().at(0).claim;
+  ASSERT_EQ(store_->GiveBackAbandonedClaim(a_.id, claim, ToUnix(clock_.Now()) + 1).value(), std::vector<int>{1});
+  const auto& unsent = pipeline_->Respond(late, Ok());
+  EXPECT_EQ(unsent.status, 503);
+  EXPECT_EQ(unsent.retry_after, kClaimInFlightRetryAfter);
+  EXPECT_FALSE(PasswordIn(unsent.body));
+
+  FailsLikeAFailover writes(*store_);
+  writes.release_fails = true;
+  Pipeline failing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
+  auto refused = failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_FALSE(PasswordIn(refused.body));
+  EXPECT_FALSE(store_->ListLines(a_.id).value().at(0).delivered_at);  // given back
+  EXPECT_EQ(RecordsWithReason(dir_ / "audit.log", "delivery given back").size(), 1u);
+  EXPECT_EQ(PasswordIn(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body), "s3cret-001565aabbcc");
 }
 
 // Settling runs only once the request is authorized for the device's own file: a refused

@@ -55,10 +55,11 @@ enum class Refusal : std::uint8_t {
   kUploadsDisabled,
   kNoConfigKey,
   kKeyNeedsTls,
+  kClaimInFlight,
 };
 
 // Indexed by Refusal: the audit reason (before any ": detail") and the metric label.
-inline constexpr std::array<std::string_view, 39> kRefusalNames = {"method not allowed",
+inline constexpr std::array<std::string_view, 40> kRefusalNames = {"method not allowed",
                                                                    "bad path",
                                                                    "banned source",
                                                                    "refusals rate limited",
@@ -96,8 +97,9 @@ inline constexpr std::array<std::string_view, 39> kRefusalNames = {"method not a
                                                                    "upload too large",
                                                                    "uploads disabled",
                                                                    "no config key",
-                                                                   "key needs tls"};
-static_assert(kRefusalNames.size() == static_cast<size_t>(Refusal::kKeyNeedsTls) + 1);
+                                                                   "key needs tls",
+                                                                   "claim in flight"};
+static_assert(kRefusalNames.size() == static_cast<size_t>(Refusal::kClaimInFlight) + 1);
 
 constexpr std::string_view RefusalName(Refusal why) { return kRefusalNames[static_cast<size_t>(why)]; }
 

@@ -141,8 +141,10 @@ Result<Step<DeviceResponse>> ServeFile(const StageDeps& deps, RequestState& ctx,
     if (device_file) {
       // Only files that can carry a password take part in delivery and confirmation.
       if (tpl->References("password")) {
-        PG_TRY(lines,
+        PG_TRY(auto deliverable,
                LinesWithDeliverablePasswords(deps, ctx, device, tenant, *tpl, route, file_name, stored_password));
+        if (auto* refused = std::get_if<Refused>(&deliverable)) return std::move(*refused);
+        lines = std::move(std::get<std::vector<core::Line>>(deliverable));
       } else {
         PG_TRY(lines, LinesWithoutPasswords(deps, device, stored_password));
       }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pipeline/pipeline.hpp"
+#include "store/cached_audit_store.hpp"
 #include "store/cached_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -40,7 +41,9 @@ class PipelineTest : public ::testing::Test {
     std::array<unsigned char, crypto::SecretBox::kKeySize> key{};
     key.fill(7);
     store_ = store::SqliteStore::Open(dir_ / "p.db", crypto::SecretBox::FromKey(key), clock_).value();
-    audit_ = audit::AuditLog::Open(dir_ / "audit.log", store_.get()).value();
+    // As the server wires them: committed last-seen values reach the fleet cache too.
+    audit_store_ = std::make_unique<store::CachedAuditStore>(*store_, fleet_cache_);
+    audit_ = audit::AuditLog::Open(dir_ / "audit.log", audit_store_.get()).value();
     templates_ = std::make_unique<render::TemplateSet>(
         render::TemplateSet::Load(fs::path(PROVGATE_SOURCE_DIR) / "templates").value());
     vendors_ = vendors::BuiltinVendors();
@@ -116,6 +119,7 @@ class PipelineTest : public ::testing::Test {
   std::unique_ptr<store::SqliteStore> store_;
   store::FleetCache fleet_cache_{100};
   std::unique_ptr<store::CachedStore> cached_;
+  std::unique_ptr<store::CachedAuditStore> audit_store_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<render::TemplateSet> templates_;
   vendors::Registry vendors_;

@@ -67,6 +67,14 @@ Result<core::Line> Admin::RevealSoftphoneLine(const std::string& mac, int index)
     }
     return recorded.error();
   }
+  if (auto released = writes_.ReleaseClaim(d.id, claim); !released || !*released) {
+    if (auto given = writes_.GiveBackUndelivered(d.id, claim); !given) {
+      spdlog::error("could not give back the revealed line {} of {}: {}", index, d.mac.str(), given.error().message);
+    }
+    if (!released) return released.error();
+    return Error::Unavailable("the reveal of line " + std::to_string(index) + " of device " + d.mac.str() +
+                              " was cut short; try again");
+  }
   return std::move(claimed.front());
 }
 

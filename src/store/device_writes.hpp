@@ -22,9 +22,12 @@ struct GivenBack {
   bool empty() const { return lines.empty() && !config_key; }
 };
 
-// A new claim id: 128 random bits, hex. Unique per request, so a give-back never touches
-// another request's claim, on any node.
+// A new claim id: 128 random bits, hex, of which the first 64 are this process's own (the
+// same for every claim it makes). Unique per request, so a give-back never touches another
+// request's claim, on any node.
 std::string NewClaimId();
+// Whether `claim` was made by this process (NewClaimId).
+bool IsOwnClaim(std::string_view claim);
 
 class DeviceWrites {
  public:
@@ -35,12 +38,18 @@ class DeviceWrites {
   // returns those lines with their clear passwords (lines outside `indexes` are untouched: a
   // file that does not carry a line's password must not spend it). Concurrent callers
   // (threads or processes) never receive the same line: this is what makes deliver-once
-  // exactly once. An error may leave the claim committed (a connection lost before the
+  // exactly once. The claimed lines are in flight (core::Line::claim_in_flight) until
+  // ReleaseClaim. An error may leave the claim committed (a connection lost before the
   // commit's acknowledgement): GiveBackUndelivered with the same id settles it.
   virtual Result<std::vector<core::Line>> ClaimPasswords(std::int64_t device_id, const std::vector<int>& indexes,
                                                          std::int64_t now, std::string_view claim) = 0;
-  // Deletes the ciphertext of passwords delivered at or before `delivered_at_or_before`;
-  // returns the indexes of the lines whose password was wiped.
+  // Releases the claim `claim`: its lines are no longer in flight, so a later fetch may
+  // confirm them. Called once the claim's record is durable and just before its response
+  // leaves; false when none of its lines is still claimed by it (given back as abandoned by
+  // another node, GiveBackAbandonedClaim): the response must then not leave.
+  virtual Result<bool> ReleaseClaim(std::int64_t device_id, std::string_view claim) = 0;
+  // Deletes the ciphertext of released passwords (not in flight) delivered at or before
+  // `delivered_at_or_before`; returns the indexes of the lines whose password was wiped.
   virtual Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t device_id,
                                                           std::int64_t delivered_at_or_before) = 0;
   // Compare-and-set of the lifecycle state (also stamps state_changed_at); false when the
@@ -70,6 +79,13 @@ class DeviceWrites {
   // password wiped or claimed by another request since, or a key marked by another, stays.
   // Idempotent, so a give-back whose outcome is unknown is simply tried again.
   virtual Result<GivenBack> GiveBackUndelivered(std::int64_t device_id, std::string_view claim) = 0;
+  // Gives back the lines of another process's claim `claim` that are still in flight and were
+  // claimed before `claimed_before`: a claim its node never released nor gave back (the node
+  // died, or lost the database for longer than a request lives), so its response never left.
+  // Returns the lines given back; none when the claim was released or given back meanwhile
+  // (the update and ReleaseClaim exclude each other row by row).
+  virtual Result<std::vector<int>> GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,
+                                                          std::int64_t claimed_before) = 0;
 };
 
 }  // namespace provgate::store

@@ -76,6 +76,9 @@ inline Result<core::Vars> ParseVars(const std::string& text, std::string_view ow
 #define PG_LINE_COLUMNS                                                                           \
   "device_id, idx, display_name, \"user\", auth_user, registrar, port, transport, password_enc, " \
   "delivered_at"
+// What a line read returns: PG_LINE_COLUMNS, then the claim's columns, which only the
+// claim statements write.
+#define PG_LINE_READ_COLUMNS PG_LINE_COLUMNS ", claim, claim_in_flight"
 
 inline Result<std::optional<std::string>> OpenSecret(const crypto::SecretBox& box,
                                                      const std::optional<std::vector<unsigned char>>& sealed,
@@ -250,6 +253,8 @@ Result<core::Line> ReadLine(const Row& row, const crypto::SecretBox& box) {
     line.password = std::move(*opened);
   }
   line.delivered_at = row.OptionalInt(9);
+  line.claim = row.Text(10);
+  line.claim_in_flight = row.Int(11) != 0;
   return line;
 }
 

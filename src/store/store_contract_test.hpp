@@ -246,6 +246,7 @@ TYPED_TEST_P(StoreContract, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse) {
   ASSERT_EQ(s.ClaimPasswords(device.id, {2, 3}, kStartUnix + 5, "failed").value().size(), 2u);
   ASSERT_EQ(s.ClaimPasswords(device.id, {4}, kStartUnix + 5, "same-second").value().size(), 1u);
   ASSERT_TRUE(s.MarkConfigKeyDelivered(device.id, kStartUnix + 5, "failed").value());
+  ASSERT_TRUE(s.ReleaseClaim(device.id, "earlier").value());
   ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix).value(), std::vector<int>{1});
 
   EXPECT_TRUE(s.GiveBackUndelivered(device.id, "no-such-claim").value().empty());
@@ -268,10 +269,45 @@ TYPED_TEST_P(StoreContract, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse) {
   EXPECT_EQ(s.ListLines(device.id).value().at(1).delivered_at, kStartUnix + 5);
   EXPECT_EQ(s.FindDevice(device.mac).value().config_key_delivered_at, kStartUnix + 5);
   // A wiped password is not given back (its ciphertext is gone).
+  ASSERT_TRUE(s.ReleaseClaim(device.id, "next").value());
   ASSERT_FALSE(s.WipeDeliveredPasswords(device.id, kStartUnix + 5).value().empty());
   const auto after_wipe = s.GiveBackUndelivered(device.id, "next").value();
   EXPECT_TRUE(after_wipe.lines.empty());
   EXPECT_TRUE(after_wipe.config_key);
+}
+
+// A claim is in flight until its node releases it: no wipe confirms it meanwhile, and a claim
+// its node never releases is given back once old enough, by anyone; a release and that
+// give-back exclude each other.
+TYPED_TEST_P(StoreContract, AClaimInFlightIsNeverWipedAndIsReleasedOrGivenBackOnce) {
+  auto& s = this->store();
+  auto tenant = s.AddTenant(NewTenant("acme")).value();
+  auto device = s.AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(s.SetLine(NewLine(device.id, i, "secret-" + std::to_string(i))));
+  EXPECT_FALSE(s.ListLines(device.id).value().at(0).claim_in_flight);
+  ASSERT_EQ(s.ClaimPasswords(device.id, {1}, kStartUnix, "sent").value().size(), 1u);
+  ASSERT_EQ(s.ClaimPasswords(device.id, {2, 3}, kStartUnix, "cut-off").value().size(), 2u);
+  auto lines = s.ListLines(device.id).value();
+  EXPECT_EQ(lines.at(0).claim, "sent");
+  EXPECT_TRUE(lines.at(0).claim_in_flight);
+  EXPECT_EQ(lines.at(1).claim, "cut-off");
+  EXPECT_TRUE(s.WipeDeliveredPasswords(device.id, kStartUnix + 100).value().empty());
+
+  EXPECT_FALSE(s.ReleaseClaim(device.id, "no-such-claim").value());
+  ASSERT_TRUE(s.ReleaseClaim(device.id, "sent").value());
+  EXPECT_FALSE(s.ReleaseClaim(device.id, "sent").value());  // once
+  EXPECT_FALSE(s.ListLines(device.id).value().at(0).claim_in_flight);
+  // Too young, or released: not abandoned.
+  EXPECT_TRUE(s.GiveBackAbandonedClaim(device.id, "cut-off", kStartUnix).value().empty());
+  EXPECT_TRUE(s.GiveBackAbandonedClaim(device.id, "sent", kStartUnix + 100).value().empty());
+  EXPECT_EQ(s.GiveBackAbandonedClaim(device.id, "cut-off", kStartUnix + 1).value(), (std::vector<int>{2, 3}));
+  lines = s.ListLines(device.id).value();
+  EXPECT_FALSE(lines.at(1).delivered_at);
+  EXPECT_FALSE(lines.at(1).claim_in_flight);
+  EXPECT_EQ(lines.at(2).password, "secret-3");
+  // Its node learns of it when it tries to release: its response must not leave.
+  EXPECT_FALSE(s.ReleaseClaim(device.id, "cut-off").value());
+  EXPECT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix).value(), std::vector<int>{1});
 }
 
 TYPED_TEST_P(StoreContract, AnAdminUpdateNeverUndoesAPinOrLockTheServerSet) {
@@ -688,6 +724,8 @@ TYPED_TEST_P(StoreContract, DataGenerationChangesWithEveryWriteAndOnlyThen) {
   changed("SetLine");
   ASSERT_TRUE(s.ClaimPasswords(device.id, {1}, kStartUnix, "c").value().size() == 1);
   changed("ClaimPasswords");
+  ASSERT_TRUE(s.ReleaseClaim(device.id, "c").value());
+  changed("ReleaseClaim");
   ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix).value().size(), 1u);
   changed("WipeDeliveredPasswords");
   ASSERT_TRUE(
@@ -796,16 +834,17 @@ TYPED_TEST_P(StoreContract, BansAreOnePerSourceAndLoadedWhileActive) {
 
 REGISTER_TYPED_TEST_SUITE_P(
     StoreContract, AnEngineerWindowEndsOnceWithANewAdminPassword, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse,
-    SchemaVersionIsPositive, TenantRoundTripsByIdAndName, DuplicateTenantNameIsAlreadyExists, UnknownTenantIsNotFound,
-    UpdateAndListTenants, VarsMustBeAnObject, DeviceRoundTripsAllFields, StockDeviceHasNoTenantOrWindow,
-    DuplicateDeviceIsAlreadyExists, DeviceWithUnknownTenantIsNotFound, UnknownDeviceIsNotFound,
-    ClaimSpendsOnlyTheNamedLines, AnAdminUpdateNeverUndoesAPinOrLockTheServerSet,
-    ConfigKeyDeliveryIsRecordedOnceUntilTheKeyChanges, UpdateDeviceKeepsCreatedAtAndStampsUpdatedAt,
-    ListDevicesFiltersByTenantAndState, LinesRoundTripWithPasswords, SetLineReplacesExistingIndex,
-    SetLineValidatesInput, RemoveLine, RemoveDeviceRemovesItsLines, ImportTakesRowsOneAtATimeAllOrNothing,
-    AuditListsByMacNewestFirstWithLimit, AuditBatchRecordsDevicesSeen, AuditCopyMarkIsRecordedWithItsBatch,
-    ModelRepresentativesAreTheFirstOfEachModelNotRetired, DataGenerationChangesWithEveryWriteAndOnlyThen,
-    DeviceIsFoundByItsTokenHashOnly, ProvenReadsOfTheBackendAnswerFromTheData, TenantSourceRangesRoundTripAsNetworks,
+    AClaimInFlightIsNeverWipedAndIsReleasedOrGivenBackOnce, SchemaVersionIsPositive, TenantRoundTripsByIdAndName,
+    DuplicateTenantNameIsAlreadyExists, UnknownTenantIsNotFound, UpdateAndListTenants, VarsMustBeAnObject,
+    DeviceRoundTripsAllFields, StockDeviceHasNoTenantOrWindow, DuplicateDeviceIsAlreadyExists,
+    DeviceWithUnknownTenantIsNotFound, UnknownDeviceIsNotFound, ClaimSpendsOnlyTheNamedLines,
+    AnAdminUpdateNeverUndoesAPinOrLockTheServerSet, ConfigKeyDeliveryIsRecordedOnceUntilTheKeyChanges,
+    UpdateDeviceKeepsCreatedAtAndStampsUpdatedAt, ListDevicesFiltersByTenantAndState, LinesRoundTripWithPasswords,
+    SetLineReplacesExistingIndex, SetLineValidatesInput, RemoveLine, RemoveDeviceRemovesItsLines,
+    ImportTakesRowsOneAtATimeAllOrNothing, AuditListsByMacNewestFirstWithLimit, AuditBatchRecordsDevicesSeen,
+    AuditCopyMarkIsRecordedWithItsBatch, ModelRepresentativesAreTheFirstOfEachModelNotRetired,
+    DataGenerationChangesWithEveryWriteAndOnlyThen, DeviceIsFoundByItsTokenHashOnly,
+    ProvenReadsOfTheBackendAnswerFromTheData, TenantSourceRangesRoundTripAsNetworks,
     BansAreOnePerSourceAndLoadedWhileActive);
 
 // The proven-read role as the pipeline uses it: `reads()` answers the reads of a proven
@@ -897,6 +936,9 @@ TYPED_TEST_P(ProvenReadsContract, ReadsAfterAWriteSeeIt) {
   EXPECT_EQ(std::get<2>(read_all()).at(0).password, "new-secret");
   ASSERT_EQ(s.ClaimPasswords(device.id, {1}, kStartUnix + 6, "c").value().size(), 1u);
   EXPECT_EQ(std::get<2>(read_all()).at(0).delivered_at, kStartUnix + 6);
+  EXPECT_TRUE(std::get<2>(read_all()).at(0).claim_in_flight);
+  ASSERT_TRUE(s.ReleaseClaim(device.id, "c").value());
+  EXPECT_FALSE(std::get<2>(read_all()).at(0).claim_in_flight);
   ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix + 6).value().size(), 1u);
   EXPECT_FALSE(std::get<2>(read_all()).at(0).password);
   ASSERT_TRUE(

@@ -257,7 +257,7 @@ def pytest_collection_modifyitems(config, items):
     if os.environ.get("PROVGATE_SLOW_TESTS") != "1":
         skips.append(("slow", pytest.mark.skip(reason="slow: runs with PROVGATE_SLOW_TESTS=1 (scripts/test-slow.sh)")))
     if os.environ.get("PROVGATE_BLACKBOX_REPEAT") == "1":
-        skips.append(("once", pytest.mark.skip(reason="once: ran in scripts/test.sh's Release pass on SQLite")))
+        skips.append(("once", pytest.mark.skip(reason="once: runs in scripts/test.sh's Release pass, on SQLite")))
     for item in items:
         for marker, skip in skips:
             if marker in item.keywords:

@@ -42,6 +42,27 @@ def test_deliver_once_under_100_concurrent_requests(unlimited):
     assert len(delivered) == 1
 
 
+def test_a_claim_another_process_left_in_flight_is_waited_for_then_given_back(server):
+    """A claim whose node stopped (kill -9, or a crash) between the claim and its response
+    stays in flight in the store: the device is asked to come back (503, Retry-After) while
+    that node might still give it back, then the claim is given back as abandoned and the
+    device gets its password. This node started after the claim, so the claim is not its own."""
+    device = sql(server, f"select id from devices where mac='{YEALINK}'")
+    now = int(time.time())
+    sql(server, f"update lines set delivered_at={now}, claim='{'d' * 32}', claim_in_flight=1 "
+                f"where device_id={device}")
+    young = fetch(server, YEALINK)
+    assert young.startswith(b"HTTP/1.1 503") and b"\r\nRetry-After: 1\r\n" in young, young[:200]
+    assert not PASSWORD.search(young)
+    assert server.last_audit(device=YEALINK)["reason"].startswith("claim in flight")
+    sql(server, f"update lines set delivered_at={now - 61} where device_id={device}")
+    old = fetch(server, YEALINK)
+    assert old.startswith(b"HTTP/1.1 200") and PASSWORD.search(old), old[:200]
+    given = [r for r in server.audit() if r.get("reason") == "delivery given back" and r.get("device") == YEALINK]
+    assert len(given) == 1 and given[0]["detail"]["claim"] == "d" * 32 and given[0]["detail"]["lines"] == [1]
+    assert sql(server, f"select claim_in_flight from lines where device_id={device}") == "0"  # released
+
+
 def test_password_is_wiped_from_the_database_after_confirmation(server):
     device = sql(server, f"select id from devices where mac='{YEALINK}'")
     assert sql(server, f"select count(*) from lines where device_id={device} and password_enc is not null") == "1"

@@ -340,7 +340,7 @@ Status PostgresStore::SetLine(const core::Line& line) {
 
 Result<std::vector<core::Line>> PostgresStore::ListLines(std::int64_t device_id) {
   PG_TRY(auto db, pool_->Acquire());
-  PG_TRY(Rows rows, db->Exec("SELECT " PG_LINE_COLUMNS " FROM lines WHERE device_id = $1 ORDER BY idx",
+  PG_TRY(Rows rows, db->Exec("SELECT " PG_LINE_READ_COLUMNS " FROM lines WHERE device_id = $1 ORDER BY idx",
                              Params().BindInt(1, device_id)));
   return ReadAll<core::Line>(rows, [this](const Row& row) { return rows::ReadLine(row, box_); });
 }
@@ -456,9 +456,9 @@ Result<std::vector<core::Line>> PostgresStore::ClaimPasswords(std::int64_t devic
   // RETURNING hands each line to exactly one caller, on any node.
   Params p;
   p.BindInt(1, device_id).BindInt(2, now).BindText(3, IntArray(indexes)).BindText(4, claim);
-  PG_TRY(Rows rows, db->Exec("UPDATE lines SET delivered_at = $2, claim = $4 WHERE device_id = $1 AND "
-                             "delivered_at IS NULL AND password_enc IS NOT NULL AND "
-                             "idx = ANY($3::bigint[]) RETURNING " PG_LINE_COLUMNS,
+  PG_TRY(Rows rows, db->Exec("UPDATE lines SET delivered_at = $2, claim = $4, claim_in_flight = 1 "
+                             "WHERE device_id = $1 AND delivered_at IS NULL AND password_enc IS NOT NULL AND "
+                             "idx = ANY($3::bigint[]) RETURNING " PG_LINE_READ_COLUMNS,
                              p));
   return ReadAll<core::Line>(rows, [this](const Row& row) { return rows::ReadLine(row, box_); });
 }
@@ -468,9 +468,33 @@ Result<std::vector<int>> PostgresStore::WipeDeliveredPasswords(std::int64_t devi
   ChangeNotice notice(*changes_, *pool_);
   PG_TRY(auto db, pool_->Acquire());
   PG_TRY(Rows rows, db->Exec("UPDATE lines SET password_enc = NULL WHERE device_id = $1 AND "
-                             "password_enc IS NOT NULL AND delivered_at <= $2 RETURNING idx",
+                             "password_enc IS NOT NULL AND delivered_at <= $2 AND claim_in_flight = 0 RETURNING idx",
                              Params().BindInt(1, device_id).BindInt(2, delivered_at_or_before)));
   return ReadAll<int>(rows, [](const Row& row) -> Result<int> { return static_cast<int>(row.Int(0)); });
+}
+
+Result<bool> PostgresStore::ReleaseClaim(std::int64_t device_id, std::string_view claim) {
+  ChangeNotice notice(*changes_, *pool_);
+  PG_TRY(auto db, pool_->Acquire());
+  // A concurrent GiveBackAbandonedClaim holds the row lock first or finds the line released:
+  // READ COMMITTED re-checks each WHERE clause on the row the other committed.
+  PG_TRY(Rows rows, db->Exec("UPDATE lines SET claim_in_flight = 0 WHERE device_id = $1 AND claim = $2 AND "
+                             "claim_in_flight = 1 AND delivered_at IS NOT NULL AND password_enc IS NOT NULL",
+                             Params().BindInt(1, device_id).BindText(2, claim)));
+  return rows.Changed() > 0;
+}
+
+Result<std::vector<int>> PostgresStore::GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,
+                                                               std::int64_t claimed_before) {
+  ChangeNotice notice(*changes_, *pool_);
+  PG_TRY(auto db, pool_->Acquire());
+  PG_TRY(Rows rows, db->Exec("UPDATE lines SET delivered_at = NULL, claim = NULL, claim_in_flight = 0 "
+                             "WHERE device_id = $1 AND claim = $2 AND claim_in_flight = 1 AND delivered_at < $3 AND "
+                             "password_enc IS NOT NULL RETURNING idx",
+                             Params().BindInt(1, device_id).BindText(2, claim).BindInt(3, claimed_before)));
+  PG_TRY(auto given, ReadAll<int>(rows, [](const Row& row) -> Result<int> { return static_cast<int>(row.Int(0)); }));
+  std::sort(given.begin(), given.end());
+  return given;
 }
 
 Result<bool> PostgresStore::TransitionState(std::int64_t device_id, core::DeviceState from, core::DeviceState to,
@@ -581,8 +605,9 @@ Result<GivenBack> PostgresStore::GiveBackUndelivered(std::int64_t device_id, std
   PG_TRY(postgres::Transaction tx, postgres::Transaction::Begin(*db));
   GivenBack given;
   const auto by_claim = [&] { return Params().BindInt(1, device_id).BindText(2, claim); };
-  PG_TRY(Rows lines, db->Exec("UPDATE lines SET delivered_at = NULL, claim = NULL WHERE device_id = $1 AND "
-                              "claim = $2 AND delivered_at IS NOT NULL AND password_enc IS NOT NULL RETURNING idx",
+  PG_TRY(Rows lines, db->Exec("UPDATE lines SET delivered_at = NULL, claim = NULL, claim_in_flight = 0 "
+                              "WHERE device_id = $1 AND claim = $2 AND delivered_at IS NOT NULL AND "
+                              "password_enc IS NOT NULL RETURNING idx",
                               by_claim()));
   PG_TRY(given.lines, ReadAll<int>(lines, [](const Row& row) -> Result<int> { return static_cast<int>(row.Int(0)); }));
   PG_TRY(Rows key, db->Exec("UPDATE devices SET config_key_delivered_at = NULL, config_key_claim = NULL "

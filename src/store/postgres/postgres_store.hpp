@@ -66,6 +66,9 @@ class PostgresStore final : public Store {
   Result<bool> EndEngineerWindow(std::int64_t device_id, std::int64_t window_end,
                                  const std::string& admin_password) override;
   Result<GivenBack> GiveBackUndelivered(std::int64_t device_id, std::string_view claim) override;
+  Result<bool> ReleaseClaim(std::int64_t device_id, std::string_view claim) override;
+  Result<std::vector<int>> GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,
+                                                  std::int64_t claimed_before) override;
 
   Status SaveBan(const defense::Ban& ban) override;
   Result<std::vector<defense::Ban>> LoadActiveBans(std::int64_t now) override;

@@ -235,6 +235,13 @@ ALTER TABLE devices ADD COLUMN engineer_window_ends INTEGER;
 ALTER TABLE lines ADD COLUMN claim TEXT;
 ALTER TABLE devices ADD COLUMN config_key_claim TEXT;
 )sql"},
+    Migration{12, "claims in flight: only a released claim's password counts as sent", R"sql(
+-- 1 from a password's claim until its node has made the claim's record durable and is
+-- about to send the response (DeviceWrites::ReleaseClaim): until then no fetch confirms
+-- it, and another node refuses the device's retry instead of serving it without the
+-- password. Claims made before this step count as released.
+ALTER TABLE lines ADD COLUMN claim_in_flight INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 constexpr bool VersionsAreContiguous() {

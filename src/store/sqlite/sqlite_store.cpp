@@ -351,7 +351,7 @@ Status SqliteStore::SetLine(const core::Line& line) {
 
 Result<std::vector<core::Line>> SqliteStore::ListLines(std::int64_t device_id) {
   std::lock_guard lock(mu_);
-  PG_TRY(Statement s, db_.Prepare("SELECT " PG_LINE_COLUMNS " FROM lines WHERE device_id = ?1 ORDER BY idx"));
+  PG_TRY(Statement s, db_.Prepare("SELECT " PG_LINE_READ_COLUMNS " FROM lines WHERE device_id = ?1 ORDER BY idx"));
   s.BindInt(1, device_id);
   return ReadAll<core::Line>(s, [this](const Statement& row) { return rows::ReadLine(row, box_); });
 }
@@ -461,10 +461,10 @@ Result<std::vector<core::Line>> SqliteStore::ClaimPasswords(std::int64_t device_
   std::lock_guard lock(mu_);
   // One statement: SQLite's write lock makes the check-and-mark atomic across threads and
   // processes, and RETURNING hands back exactly the rows this caller marked.
-  PG_TRY(Statement s, db_.Prepare("UPDATE lines SET delivered_at = ?2, claim = ?4 WHERE device_id = ?1 AND "
-                                  "delivered_at IS NULL AND password_enc IS NOT NULL AND "
+  PG_TRY(Statement s, db_.Prepare("UPDATE lines SET delivered_at = ?2, claim = ?4, claim_in_flight = 1 "
+                                  "WHERE device_id = ?1 AND delivered_at IS NULL AND password_enc IS NOT NULL AND "
                                   "idx IN (SELECT value FROM json_each(?3)) "
-                                  "RETURNING " PG_LINE_COLUMNS));
+                                  "RETURNING " PG_LINE_READ_COLUMNS));
   const std::string index_list = nlohmann::json(indexes).dump();
   s.BindInt(1, device_id).BindInt(2, now).BindText(3, index_list).BindText(4, claim);
   return ReadAll<core::Line>(s, [this](const Statement& row) { return rows::ReadLine(row, box_); });
@@ -475,9 +475,33 @@ Result<std::vector<int>> SqliteStore::WipeDeliveredPasswords(std::int64_t device
   ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   PG_TRY(Statement s, db_.Prepare("UPDATE lines SET password_enc = NULL WHERE device_id = ?1 AND "
-                                  "password_enc IS NOT NULL AND delivered_at <= ?2 RETURNING idx"));
+                                  "password_enc IS NOT NULL AND delivered_at <= ?2 AND claim_in_flight = 0 "
+                                  "RETURNING idx"));
   s.BindInt(1, device_id).BindInt(2, delivered_at_or_before);
   return ReadAll<int>(s, [](const Statement& row) -> Result<int> { return static_cast<int>(row.Int(0)); });
+}
+
+Result<bool> SqliteStore::ReleaseClaim(std::int64_t device_id, std::string_view claim) {
+  ChangeNotice notice(changes_);
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("UPDATE lines SET claim_in_flight = 0 WHERE device_id = ?1 AND claim = ?2 AND "
+                                  "claim_in_flight = 1 AND delivered_at IS NOT NULL AND password_enc IS NOT NULL"));
+  s.BindInt(1, device_id).BindText(2, claim);
+  PG_TRY_STATUS(s.Run());
+  return s.Changes() > 0;
+}
+
+Result<std::vector<int>> SqliteStore::GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,
+                                                             std::int64_t claimed_before) {
+  ChangeNotice notice(changes_);
+  std::lock_guard lock(mu_);
+  PG_TRY(Statement s, db_.Prepare("UPDATE lines SET delivered_at = NULL, claim = NULL, claim_in_flight = 0 "
+                                  "WHERE device_id = ?1 AND claim = ?2 AND claim_in_flight = 1 AND "
+                                  "delivered_at < ?3 AND password_enc IS NOT NULL RETURNING idx"));
+  s.BindInt(1, device_id).BindText(2, claim).BindInt(3, claimed_before);
+  PG_TRY(auto given, ReadAll<int>(s, [](const Statement& row) -> Result<int> { return static_cast<int>(row.Int(0)); }));
+  std::sort(given.begin(), given.end());
+  return given;
 }
 
 Result<bool> SqliteStore::TransitionState(std::int64_t device_id, core::DeviceState from, core::DeviceState to,
@@ -605,9 +629,9 @@ Result<GivenBack> SqliteStore::GiveBackUndelivered(std::int64_t device_id, std::
   PG_TRY(sqlite::Transaction tx, sqlite::Transaction::Begin(db_));
   GivenBack given;
   {
-    PG_TRY(Statement s, db_.Prepare("UPDATE lines SET delivered_at = NULL, claim = NULL WHERE device_id = ?1 AND "
-                                    "claim = ?2 AND delivered_at IS NOT NULL AND password_enc IS NOT NULL "
-                                    "RETURNING idx"));
+    PG_TRY(Statement s, db_.Prepare("UPDATE lines SET delivered_at = NULL, claim = NULL, claim_in_flight = 0 "
+                                    "WHERE device_id = ?1 AND claim = ?2 AND delivered_at IS NOT NULL AND "
+                                    "password_enc IS NOT NULL RETURNING idx"));
     s.BindInt(1, device_id).BindText(2, claim);
     PG_TRY(given.lines,
            ReadAll<int>(s, [](const Statement& row) -> Result<int> { return static_cast<int>(row.Int(0)); }));

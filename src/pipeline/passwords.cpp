@@ -140,6 +140,7 @@ Result<Step<std::vector<core::Line>>> LinesWithDeliverablePasswords(
   // asked to come back once that claim is settled.
   for (int index : foreign.in_flight) {
     if (Contains(carried, index)) {
+      ctx.durable = true;  // a device file's answer: its record waits like the file's would
       return Refused{Refusal::kClaimInFlight, fmt::format("line {}'s password is claimed by another node", index),
                      Answer::kUnavailable, kClaimInFlightRetryAfter};
     }

@@ -461,6 +461,8 @@ TEST_F(PipelineTest, AnotherNodesCutOffClaimIsNeitherConfirmedNorServedAround) {
   EXPECT_FALSE(PasswordIn(retry.body));
   EXPECT_EQ(LastReason().rfind("claim in flight", 0), 0u) << LastReason();
   EXPECT_TRUE(store_->ListLines(a_.id).value().at(0).password);  // not wiped
+  // Its record is durable before the answer, as every answer to a device file is.
+  EXPECT_EQ(pipeline_->Evaluate(Request("/001565aabbcc.cfg", "001565aabbcc")).durability, audit::Durability::kDurable);
   // A file that does not carry the password is served meanwhile.
   EXPECT_EQ(pipeline_->Handle(Request("/y000000000096.cfg", "001565aabbcc")).status, 200);
 

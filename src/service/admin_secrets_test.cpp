@@ -121,6 +121,18 @@ TEST_F(AdminSecretsTest, ARevealWhoseRecordCannotBeWrittenLeavesTheLineRevealabl
   EXPECT_EQ(shown->password, password);
 }
 
+// A reveal shown is a delivery like a phone's fetch: its claim is released (no longer in
+// flight), so nothing takes it for a claim to give back.
+TEST_F(AdminSecretsTest, AShownRevealReleasesItsClaim) {
+  AddSoftphone("001565aabbcc");
+  ASSERT_TRUE(admin().RevealSoftphoneLine("001565aabbcc", 1));
+  const auto d = store_->FindDevice(*core::MacAddress::Parse("001565aabbcc")).value();
+  const auto line = store_->ListLines(d.id).value().at(0);
+  EXPECT_TRUE(line.delivered_at);
+  EXPECT_FALSE(line.claim.empty());
+  EXPECT_FALSE(line.claim_in_flight);
+}
+
 TEST_F(AdminSecretsTest, OnlySoftphonesAndTheirOwnLinesAreRevealed) {
   AddSoftphone("001565aabbcc");
   EXPECT_EQ(admin().RevealSoftphoneLine("001565aabbcc", 2).error().code, ErrorCode::kNotFound);

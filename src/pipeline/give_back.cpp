@@ -50,8 +50,8 @@ bool GiveBacks::Try(const Spent& spent, const std::string& cause, bool retried) 
     // Nothing stood under the claim: it never committed, or meanwhile another fetch took
     // the password as confirmed (and wiped it) or an operator replaced the line or key.
     Audit(spent, "delivery not given back", cause,
-          "nothing stands under this claim any more: it never committed, or another fetch confirmed it, or an "
-          "operator replaced the line or key");
+          "nothing stands under this claim any more: it never committed, or another fetch confirmed it, or "
+          "another node gave it back as abandoned, or an operator replaced the line or key");
   }
   return true;
 }

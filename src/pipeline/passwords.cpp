@@ -51,28 +51,32 @@ std::vector<int> CarriedPasswordLines(const StageDeps& deps, const core::Device&
 
 bool Contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-// Claims of another process (another node, or this node before a restart) whose response
-// may still be unsent: in flight, younger than kAbandonedClaimAfter. Their claim ids, and
-// those of the older ones, which their node will never release.
-struct ForeignClaims {
-  std::vector<int> in_flight;  // line indexes
+// The claims in flight the lines show: those of another process (another node, or this node
+// before a restart) younger than kAbandonedClaimAfter, whose response may still be unsent,
+// by line index; and the claim ids of the older ones of any process, which their node will
+// never release (its request would have ended long before).
+struct ClaimsInFlight {
+  std::vector<int> elsewhere;
   std::vector<std::string> abandoned;
 };
 
-ForeignClaims ForeignClaimsOf(const std::vector<core::Line>& lines, std::int64_t now) {
-  ForeignClaims out;
+ClaimsInFlight ClaimsInFlightOf(const std::vector<core::Line>& lines, std::int64_t now) {
+  ClaimsInFlight out;
   for (const auto& l : lines) {
-    if (!l.password || !l.delivered_at || !l.claim_in_flight || store::IsOwnClaim(l.claim)) continue;
-    if (now - *l.delivered_at < kAbandonedClaimAfter.count()) {
-      out.in_flight.push_back(l.index);
-    } else if (std::find(out.abandoned.begin(), out.abandoned.end(), l.claim) == out.abandoned.end()) {
-      out.abandoned.push_back(l.claim);
+    if (!l.password || !l.delivered_at || !l.claim_in_flight) continue;
+    if (now - *l.delivered_at >= kAbandonedClaimAfter.count()) {
+      if (std::find(out.abandoned.begin(), out.abandoned.end(), l.claim) == out.abandoned.end()) {
+        out.abandoned.push_back(l.claim);
+      }
+    } else if (!store::IsOwnClaim(l.claim)) {
+      out.elsewhere.push_back(l.index);
     }
   }
   return out;
 }
 
-// Gives back the abandoned claims; true when one gave back a line.
+// Gives back the abandoned claims (their lines, and the key's plain-copy mark of the same
+// response), each audited; true when one gave something back.
 Result<bool> GiveBackAbandoned(const StageDeps& deps, RequestState& ctx, const core::Device& device,
                                const std::vector<std::string>& claims) {
   bool any = false;
@@ -82,13 +86,20 @@ Result<bool> GiveBackAbandoned(const StageDeps& deps, RequestState& ctx, const c
     if (given.empty()) continue;
     any = true;
     LifecycleEvent(deps, ctx, device, "delivery given back",
-                   {{"lines", given},
+                   {{"lines", given.lines},
+                    {"config_key", given.config_key},
                     {"claim", claim},
                     {"cause", fmt::format("the claim's node never released it (stopped, or cut off from the "
                                           "database) within {} s, so its response never left",
                                           kAbandonedClaimAfter.count())}});
   }
   return any;
+}
+
+// The answer that asks the device to come back once a claim in flight is settled.
+Refused ComeBack(RequestState& ctx, std::string why) {
+  ctx.durable = true;  // a device file's answer: its record waits like the file's would
+  return Refused{Refusal::kClaimInFlight, std::move(why), Answer::kUnavailable, kClaimInFlightRetryAfter};
 }
 
 }  // namespace
@@ -107,15 +118,13 @@ Result<Step<std::vector<core::Line>>> LinesWithDeliverablePasswords(
   }
   if (tenant.password_policy == core::PasswordPolicy::kAlways) return lines;
 
-  // A claim another process never released nor gave back is given back first: its
-  // response never left, and this request may claim the password again.
-  auto foreign = ForeignClaimsOf(lines, ctx.now);
-  if (!foreign.abandoned.empty()) {
-    PG_TRY(const bool given, GiveBackAbandoned(deps, ctx, device, foreign.abandoned));
-    if (given) {
-      PG_TRY(lines, deps.proven.ListLines(device.id));
-      foreign = ForeignClaimsOf(lines, ctx.now);
-    }
+  // A claim its node never released nor gave back is given back first: its response never
+  // left. The device comes back for the password (and, when the same response marked it, the
+  // key's plain copy): this request read the device before the give-back.
+  const auto in_flight = ClaimsInFlightOf(lines, ctx.now);
+  if (!in_flight.abandoned.empty()) {
+    PG_TRY(const bool given, GiveBackAbandoned(deps, ctx, device, in_flight.abandoned));
+    if (given) return ComeBack(ctx, "an abandoned claim of this device was given back");
   }
 
   // The write statements below run only when this snapshot shows they have work: a device
@@ -124,7 +133,7 @@ Result<Step<std::vector<core::Line>>> LinesWithDeliverablePasswords(
   // after the read is simply delivered on the next fetch.
   const std::int64_t cutoff = core::ConfirmedDeliveryCutoff(tenant, ctx.now);
   bool to_wipe = false;
-  std::vector<int> candidates = foreign.in_flight;
+  std::vector<int> candidates = in_flight.elsewhere;
   for (const auto& l : lines) {
     if (!l.password) continue;
     // A claim in flight is never confirmed (WipeDeliveredPasswords leaves it too): its
@@ -138,11 +147,9 @@ Result<Step<std::vector<core::Line>>> LinesWithDeliverablePasswords(
   // The device's retry of a response another node may still be sending, or is about to give
   // back: served without that password it would count as provisioned without it, so it is
   // asked to come back once that claim is settled.
-  for (int index : foreign.in_flight) {
+  for (int index : in_flight.elsewhere) {
     if (Contains(carried, index)) {
-      ctx.durable = true;  // a device file's answer: its record waits like the file's would
-      return Refused{Refusal::kClaimInFlight, fmt::format("line {}'s password is claimed by another node", index),
-                     Answer::kUnavailable, kClaimInFlightRetryAfter};
+      return ComeBack(ctx, fmt::format("line {}'s password is claimed by another node", index));
     }
   }
   // Confirmation first: a password delivered earlier is wiped once this request proves the
@@ -161,7 +168,7 @@ Result<Step<std::vector<core::Line>>> LinesWithDeliverablePasswords(
   // exactly one gets each; a file that leaves a password out does not spend it.
   std::vector<int> to_claim;
   for (int index : carried) {
-    if (!Contains(foreign.in_flight, index)) to_claim.push_back(index);
+    if (!Contains(in_flight.elsewhere, index)) to_claim.push_back(index);
   }
   std::vector<core::Line> claimed;
   if (!to_claim.empty()) {

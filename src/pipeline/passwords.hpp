@@ -14,8 +14,8 @@ namespace provgate::pipeline {
 // The device's lines, every password removed. `stored_password`: whether a line had one.
 Result<std::vector<core::Line>> LinesWithoutPasswords(const StageDeps& deps, const core::Device& device,
                                                       bool& stored_password);
-// A claim of another process still in flight after this long is taken as abandoned: its
-// node would have released it or given it back long before (a request lives seconds).
+// A claim still in flight after this long is taken as abandoned: its node would have
+// released it or given it back long before (a request lives seconds).
 inline constexpr std::chrono::seconds kAbandonedClaimAfter{60};
 // What a device asked to come back is told (Retry-After) while another node's claim of its
 // password is in flight: that node gives it back within a tenth of a second once it can.
@@ -25,10 +25,11 @@ inline constexpr std::int64_t kClaimInFlightRetryAfter = 1;
 // passwords this file carries (atomically: of concurrent requests exactly one gets each, and
 // a file that leaves a password out does not spend it), and returns the lines with exactly
 // the passwords this response may carry. A claim in flight (store::DeviceWrites::
-// ReleaseClaim) is never confirmed; one of this process is served without its password,
-// one of another process refuses the request with 503 (kClaimInFlight) while it is younger
-// than kAbandonedClaimAfter and is given back (audited) once older. A HEAD spends and
-// confirms nothing.
+// ReleaseClaim) is never confirmed: while younger than kAbandonedClaimAfter, one of this
+// process is served without its password and one of another process refuses the request
+// with 503 (kClaimInFlight); once older, any is given back (audited) and the request refused
+// the same way, so the device's next fetch gets what it carried. A HEAD spends and confirms
+// nothing.
 Result<Step<std::vector<core::Line>>> LinesWithDeliverablePasswords(
     const StageDeps& deps, RequestState& ctx, const core::Device& device, const core::Tenant& tenant,
     const render::Template& tpl, const vendors::FileRoute& route, std::string_view file_name, bool& stored_password);

@@ -14,12 +14,14 @@
 #include "pipeline/passwords.hpp"
 #include "pipeline/render_file.hpp"
 #include "pipeline/test_support.hpp"
+#include "store/forwarded_writes_test_support.hpp"
 #include "store/sqlite/connection.hpp"
 
 namespace provgate::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
+using store::ForwardedWrites;
 using test_support::AuditLines;
 using test_support::kStart;
 using test_support::PipelineTest;
@@ -77,6 +79,7 @@ TEST_F(PipelineTest, LastSeenIsWrittenWithTheAuditRecordOfAnAnsweredFetchOnly) {
   ASSERT_TRUE(outcome.seen);
   EXPECT_EQ(outcome.seen->device_id, a_.id);
   EXPECT_FALSE(store_->FindDevice(a_.mac).value().last_seen_at);
+  pipeline_->Respond(outcome, Ok());  // sent: its password's claim is released
 
   ASSERT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 200);
   auto seen = store_->FindDevice(a_.mac).value();
@@ -144,43 +147,6 @@ TEST_F(PipelineTest, TheFirstFetchAfterAnEngineerWindowCarriesANewAdminPassword)
   EXPECT_NE(next.body.find(kLine + *stored.admin_password + "\n"), std::string::npos);
   EXPECT_EQ(store_->FindDevice(a_.mac).value().admin_password, stored.admin_password);
 }
-
-// The store's writes, passed on; a test's fake overrides the ones it changes.
-class ForwardedWrites : public store::DeviceWrites {
- public:
-  explicit ForwardedWrites(store::DeviceWrites& w) : w_(w) {}
-  Result<std::vector<core::Line>> ClaimPasswords(std::int64_t id, const std::vector<int>& lines, std::int64_t now,
-                                                 std::string_view claim) override {
-    return w_.ClaimPasswords(id, lines, now, claim);
-  }
-  Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t id, std::int64_t at) override {
-    return w_.WipeDeliveredPasswords(id, at);
-  }
-  Result<bool> TransitionState(std::int64_t id, core::DeviceState from, core::DeviceState to,
-                               std::int64_t now) override {
-    return w_.TransitionState(id, from, to, now);
-  }
-  Result<bool> PinDevice(std::int64_t id, const std::string& spki) override { return w_.PinDevice(id, spki); }
-  Status LockDevice(std::int64_t id, const std::string& reason) override { return w_.LockDevice(id, reason); }
-  Status ClearPin(std::int64_t id) override { return w_.ClearPin(id); }
-  Result<bool> MarkConfigKeyDelivered(std::int64_t id, std::int64_t now, std::string_view claim) override {
-    return w_.MarkConfigKeyDelivered(id, now, claim);
-  }
-  Result<bool> EndEngineerWindow(std::int64_t id, std::int64_t window_end, const std::string& password) override {
-    return w_.EndEngineerWindow(id, window_end, password);
-  }
-  Result<store::GivenBack> GiveBackUndelivered(std::int64_t id, std::string_view claim) override {
-    return w_.GiveBackUndelivered(id, claim);
-  }
-  Result<bool> ReleaseClaim(std::int64_t id, std::string_view claim) override { return w_.ReleaseClaim(id, claim); }
-  Result<std::vector<int>> GiveBackAbandonedClaim(std::int64_t id, std::string_view claim,
-                                                  std::int64_t claimed_before) override {
-    return w_.GiveBackAbandonedClaim(id, claim, claimed_before);
-  }
-
- protected:
-  store::DeviceWrites& w_;
-};
 
 // The store's writes, except that another request ends every engineer window just before
 // this one tries: the loser of that race.
@@ -476,7 +442,8 @@ TEST_F(PipelineTest, AnotherNodesCutOffClaimIsNeitherConfirmedNorServedAround) {
 
 // A claim its node never released nor gave back (the node died, or stayed cut off from the
 // database) is given back by the device's next fetch once kAbandonedClaimAfter has passed,
-// audited; that node's late give-back then finds nothing.
+// audited, and the device asked to come back; then it gets the password. That node's late
+// give-back finds nothing.
 TEST_F(PipelineTest, AClaimItsNodeAbandonedIsGivenBackByTheDevicesNextFetch) {
   FailsLikeAFailover writes(*store_);
   writes.another_process = true;
@@ -486,15 +453,19 @@ TEST_F(PipelineTest, AClaimItsNodeAbandonedIsGivenBackByTheDevicesNextFetch) {
   ASSERT_EQ(elsewhere.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);
   clock_.Advance(kAbandonedClaimAfter - std::chrono::seconds(1));
   EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 503);
+  EXPECT_TRUE(RecordsWithReason(dir_ / "audit.log", "delivery given back").empty());
   clock_.Advance(std::chrono::seconds(1));
-  auto fetch = pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
-  ASSERT_EQ(fetch.status, 200);
-  EXPECT_EQ(PasswordIn(fetch.body), "s3cret-001565aabbcc");
+  auto giving_back = pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  EXPECT_EQ(giving_back.status, 503);
+  EXPECT_EQ(giving_back.retry_after, kClaimInFlightRetryAfter);
   const auto given = RecordsWithReason(dir_ / "audit.log", "delivery given back");
   ASSERT_EQ(given.size(), 1u);
   EXPECT_EQ(given[0]["detail"]["lines"], nlohmann::json::array({1}));
   EXPECT_EQ(given[0]["detail"]["claim"].get<std::string>().rfind("0ther", 0), 0u);
   EXPECT_NE(given[0]["detail"]["cause"].get<std::string>().find("never released"), std::string::npos);
+  auto fetch = pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  ASSERT_EQ(fetch.status, 200);
+  EXPECT_EQ(PasswordIn(fetch.body), "s3cret-001565aabbcc");
   ASSERT_EQ(RecordsWithReason(dir_ / "audit.log", "password delivered").size(), 1u);  // the cut-off one: none
 
   writes.store_down = false;
@@ -502,6 +473,39 @@ TEST_F(PipelineTest, AClaimItsNodeAbandonedIsGivenBackByTheDevicesNextFetch) {
   EXPECT_EQ(RecordsWithReason(dir_ / "audit.log", "delivery given back").size(), 1u);
   EXPECT_EQ(RecordsWithReason(dir_ / "audit.log", "delivery not given back").size(), 1u);
   EXPECT_EQ(store_->ListLines(a_.id).value().at(0).delivered_at, ToUnix(clock_.Now()));  // the new claim stays
+}
+
+// This node's own claim left in flight (its give-back abandoned, a request that never ended)
+// is given back the same way: the device is not served around it for ever.
+TEST_F(PipelineTest, AClaimOfThisNodeLeftInFlightIsGivenBackOnceAbandoned) {
+  auto dropped = pipeline_->Evaluate(Request("/001565aabbcc.cfg", "001565aabbcc"));  // never responded
+  ASSERT_TRUE(PasswordIn(dropped.response.body));
+  clock_.Advance(kAbandonedClaimAfter);
+  EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 503);
+  EXPECT_EQ(PasswordIn(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body), "s3cret-001565aabbcc");
+}
+
+// A Grandstream's first file carries the key (filePassword) and the SIP password in one plain
+// copy: when its claim is abandoned, both are given back, so the device's next fetch gets a
+// plain copy again instead of a file encrypted with a key it never received.
+TEST_F(PipelineTest, AnAbandonedClaimGivesBackTheKeysPlainCopyOfTheSameResponse) {
+  auto g = AddDevice("000b82000001", "grandstream", "GXP2135", core::DeviceState::kAssigned);
+  g.config_key = encrypt::GenerateKey(vendors::Cipher::kOpenSslAes256CbcMd5).value();
+  ASSERT_TRUE(store_->UpdateDevice(g));
+  auto first = Request("/cfg000b82000001.xml", "000b82000001");
+  first.user_agent.clear();
+  auto dropped = pipeline_->Evaluate(first);  // the node dies before its response leaves
+  ASSERT_EQ(dropped.response.status, 200);
+  ASSERT_NE(dropped.response.body.find(*g.config_key), std::string::npos);
+  ASSERT_TRUE(store_->FindDevice(g.mac).value().config_key_delivered_at);
+  clock_.Advance(kAbandonedClaimAfter);
+  EXPECT_EQ(pipeline_->Handle(first).status, 503);
+  EXPECT_FALSE(store_->FindDevice(g.mac).value().config_key_delivered_at);
+  auto again = pipeline_->Handle(first);
+  ASSERT_EQ(again.status, 200);
+  EXPECT_NE(again.content_type, "application/octet-stream");
+  EXPECT_NE(again.body.find(*g.config_key), std::string::npos);
+  EXPECT_NE(again.body.find("s3cret-000b82000001"), std::string::npos);
 }
 
 // A response carrying a password leaves only once its claim is released; until then a
@@ -531,7 +535,7 @@ TEST_F(PipelineTest, AResponseWhoseClaimCannotBeReleasedIsNotSent) {
   auto late = pipeline_->Evaluate(Request("/001565aabbcc.cfg", "001565aabbcc"));
   ASSERT_TRUE(PasswordIn(late.response.body));
   const auto claim = store_->ListLines(a_.id).value().at(0).claim;
-  ASSERT_EQ(store_->GiveBackAbandonedClaim(a_.id, claim, ToUnix(clock_.Now()) + 1).value(), std::vector<int>{1});
+  ASSERT_EQ(store_->GiveBackAbandonedClaim(a_.id, claim, ToUnix(clock_.Now()) + 1).value().lines, std::vector<int>{1});
   const auto& unsent = pipeline_->Respond(late, Ok());
   EXPECT_EQ(unsent.status, 503);
   EXPECT_EQ(unsent.retry_after, kClaimInFlightRetryAfter);

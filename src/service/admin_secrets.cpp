@@ -68,8 +68,14 @@ Result<core::Line> Admin::RevealSoftphoneLine(const std::string& mac, int index)
     return recorded.error();
   }
   if (auto released = writes_.ReleaseClaim(d.id, claim); !released || !*released) {
+    // Not shown: the record says so, and the password stays revealable.
     if (auto given = writes_.GiveBackUndelivered(d.id, claim); !given) {
       spdlog::error("could not give back the revealed line {} of {}: {}", index, d.mac.str(), given.error().message);
+    }
+    if (auto recorded = LifecycleAudit(d, "softphone reveal given back",
+                                       {{"line", index}, {"why", "its claim could not be released"}});
+        !recorded) {
+      spdlog::error("audit write failed: {}", recorded.error().message);
     }
     if (!released) return released.error();
     return Error::Unavailable("the reveal of line " + std::to_string(index) + " of device " + d.mac.str() +

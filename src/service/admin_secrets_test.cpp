@@ -5,10 +5,13 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "crypto/random.hpp"
 #include "crypto/secret_box.hpp"
 #include "service/admin.hpp"
+#include "store/forwarded_writes_test_support.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "vendors/vendor_functions.hpp"
 
@@ -116,6 +119,25 @@ TEST_F(AdminSecretsTest, ARevealWhoseRecordCannotBeWrittenLeavesTheLineRevealabl
   ASSERT_TRUE(full) << full.error().message;
   Admin failing(*store_, *store_, *store_, **full, vendors_, clock_, "test");
   EXPECT_FALSE(failing.RevealSoftphoneLine("001565aabbcc", 1));
+  auto shown = admin().RevealSoftphoneLine("001565aabbcc", 1);
+  ASSERT_TRUE(shown) << shown.error().message;
+  EXPECT_EQ(shown->password, password);
+}
+
+// A reveal whose claim the store does not release shows nothing, says so in the trail, and
+// leaves the line revealable.
+TEST_F(AdminSecretsTest, ARevealWhoseClaimIsNotReleasedIsNotShown) {
+  struct ReleaseFails final : store::ForwardedWrites {
+    using store::ForwardedWrites::ForwardedWrites;
+    Result<bool> ReleaseClaim(std::int64_t, std::string_view) override { return Error::Unavailable("store away"); }
+  };
+  const std::string password = AddSoftphone("001565aabbcc");
+  ReleaseFails writes(*store_);
+  Admin failing(*store_, writes, *store_, *audit_, vendors_, clock_, "test");
+  EXPECT_EQ(failing.RevealSoftphoneLine("001565aabbcc", 1).error().code, ErrorCode::kUnavailable);
+  std::ifstream log(dir_ / "audit.log");
+  const std::string trail((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(trail.find("\"softphone reveal given back\""), std::string::npos);
   auto shown = admin().RevealSoftphoneLine("001565aabbcc", 1);
   ASSERT_TRUE(shown) << shown.error().message;
   EXPECT_EQ(shown->password, password);

@@ -79,13 +79,14 @@ class DeviceWrites {
   // password wiped or claimed by another request since, or a key marked by another, stays.
   // Idempotent, so a give-back whose outcome is unknown is simply tried again.
   virtual Result<GivenBack> GiveBackUndelivered(std::int64_t device_id, std::string_view claim) = 0;
-  // Gives back the lines of another process's claim `claim` that are still in flight and were
-  // claimed before `claimed_before`: a claim its node never released nor gave back (the node
-  // died, or lost the database for longer than a request lives), so its response never left.
-  // Returns the lines given back; none when the claim was released or given back meanwhile
-  // (the update and ReleaseClaim exclude each other row by row).
-  virtual Result<std::vector<int>> GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,
-                                                          std::int64_t claimed_before) = 0;
+  // Gives back a claim `claim` still in flight and made before `claimed_before`: a claim its
+  // node never released nor gave back (the node died, or lost the database for longer than
+  // a request lives), so its response never left. Like GiveBackUndelivered, in one
+  // transaction: its lines in flight and, when there were any, the key's plain-copy mark of
+  // the same claim. Nothing when the claim was released or given back meanwhile (the update
+  // and ReleaseClaim exclude each other row by row).
+  virtual Result<GivenBack> GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,
+                                                   std::int64_t claimed_before) = 0;
 };
 
 }  // namespace provgate::store

@@ -283,6 +283,8 @@ TYPED_TEST_P(StoreContract, AClaimInFlightIsNeverWipedAndIsReleasedOrGivenBackOn
   auto& s = this->store();
   auto tenant = s.AddTenant(NewTenant("acme")).value();
   auto device = s.AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
+  device.config_key = "key-1";
+  ASSERT_TRUE(s.UpdateDevice(device));
   for (int i = 1; i <= 3; ++i) ASSERT_TRUE(s.SetLine(NewLine(device.id, i, "secret-" + std::to_string(i))));
   EXPECT_FALSE(s.ListLines(device.id).value().at(0).claim_in_flight);
   ASSERT_EQ(s.ClaimPasswords(device.id, {1}, kStartUnix, "sent").value().size(), 1u);
@@ -300,7 +302,11 @@ TYPED_TEST_P(StoreContract, AClaimInFlightIsNeverWipedAndIsReleasedOrGivenBackOn
   // Too young, or released: not abandoned.
   EXPECT_TRUE(s.GiveBackAbandonedClaim(device.id, "cut-off", kStartUnix).value().empty());
   EXPECT_TRUE(s.GiveBackAbandonedClaim(device.id, "sent", kStartUnix + 100).value().empty());
-  EXPECT_EQ(s.GiveBackAbandonedClaim(device.id, "cut-off", kStartUnix + 1).value(), (std::vector<int>{2, 3}));
+  ASSERT_TRUE(s.MarkConfigKeyDelivered(device.id, kStartUnix, "cut-off").value());
+  const auto given = s.GiveBackAbandonedClaim(device.id, "cut-off", kStartUnix + 1).value();
+  EXPECT_EQ(given.lines, (std::vector<int>{2, 3}));
+  EXPECT_TRUE(given.config_key);  // the plain copy of the same response never left either
+  EXPECT_FALSE(s.FindDevice(device.mac).value().config_key_delivered_at);
   lines = s.ListLines(device.id).value();
   EXPECT_FALSE(lines.at(1).delivered_at);
   EXPECT_FALSE(lines.at(1).claim_in_flight);
@@ -308,6 +314,12 @@ TYPED_TEST_P(StoreContract, AClaimInFlightIsNeverWipedAndIsReleasedOrGivenBackOn
   // Its node learns of it when it tries to release: its response must not leave.
   EXPECT_FALSE(s.ReleaseClaim(device.id, "cut-off").value());
   EXPECT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix).value(), std::vector<int>{1});
+  // An operator's new password is undelivered and not in flight, whatever was claimed before.
+  ASSERT_EQ(s.ClaimPasswords(device.id, {2}, kStartUnix + 2, "edited").value().size(), 1u);
+  ASSERT_TRUE(s.SetLine(NewLine(device.id, 2, "replaced-2")));
+  lines = s.ListLines(device.id).value();
+  EXPECT_FALSE(lines.at(1).delivered_at);
+  EXPECT_FALSE(lines.at(1).claim_in_flight);
 }
 
 TYPED_TEST_P(StoreContract, AnAdminUpdateNeverUndoesAPinOrLockTheServerSet) {

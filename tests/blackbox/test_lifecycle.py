@@ -45,8 +45,9 @@ def test_deliver_once_under_100_concurrent_requests(unlimited):
 def test_a_claim_another_process_left_in_flight_is_waited_for_then_given_back(server):
     """A claim whose node stopped (kill -9, or a crash) between the claim and its response
     stays in flight in the store: the device is asked to come back (503, Retry-After) while
-    that node might still give it back, then the claim is given back as abandoned and the
-    device gets its password. This node started after the claim, so the claim is not its own."""
+    that node might still give it back; after a minute its fetch gives the claim back as
+    abandoned (still 503), and the next gets the password. This node started after the
+    claim, so the claim is not its own."""
     device = sql(server, f"select id from devices where mac='{YEALINK}'")
     now = int(time.time())
     sql(server, f"update lines set delivered_at={now}, claim='{'d' * 32}', claim_in_flight=1 "
@@ -56,10 +57,12 @@ def test_a_claim_another_process_left_in_flight_is_waited_for_then_given_back(se
     assert not PASSWORD.search(young)
     assert server.last_audit(device=YEALINK)["reason"].startswith("claim in flight")
     sql(server, f"update lines set delivered_at={now - 61} where device_id={device}")
-    old = fetch(server, YEALINK)
-    assert old.startswith(b"HTTP/1.1 200") and PASSWORD.search(old), old[:200]
+    giving_back = fetch(server, YEALINK)
+    assert giving_back.startswith(b"HTTP/1.1 503") and not PASSWORD.search(giving_back), giving_back[:200]
     given = [r for r in server.audit() if r.get("reason") == "delivery given back" and r.get("device") == YEALINK]
     assert len(given) == 1 and given[0]["detail"]["claim"] == "d" * 32 and given[0]["detail"]["lines"] == [1]
+    old = fetch(server, YEALINK)
+    assert old.startswith(b"HTTP/1.1 200") and PASSWORD.search(old), old[:200]
     assert sql(server, f"select claim_in_flight from lines where device_id={device}") == "0"  # released
 
 

@@ -66,6 +66,14 @@ constexpr const char* kUpdateDeviceReplace =
     "firmware = $21, config_key_delivered_at = $22, admin_password_enc = $23, engineer_window_ends = $24 "
     "WHERE id = $1";
 
+// Clears the key's plain-copy mark made under `claim`; true when there was one.
+Result<bool> UnmarkConfigKey(Connection& db, std::int64_t device_id, std::string_view claim) {
+  PG_TRY(Rows key, db.Exec("UPDATE devices SET config_key_delivered_at = NULL, config_key_claim = NULL "
+                           "WHERE id = $1 AND config_key_claim = $2 AND config_key_delivered_at IS NOT NULL",
+                           Params().BindInt(1, device_id).BindText(2, claim)));
+  return key.Changed() > 0;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& url, size_t pool_size,
@@ -319,7 +327,9 @@ Status PostgresStore::UpsertLine(Connection& db, const core::Line& line,
                          "ON CONFLICT (device_id, idx) DO UPDATE SET display_name = excluded.display_name, "
                          "\"user\" = excluded.\"user\", auth_user = excluded.auth_user, "
                          "registrar = excluded.registrar, port = excluded.port, transport = excluded.transport, "
-                         "password_enc = excluded.password_enc, delivered_at = excluded.delivered_at",
+                         "password_enc = excluded.password_enc, delivered_at = excluded.delivered_at, "
+                         "claim_in_flight = CASE WHEN excluded.delivered_at IS NULL THEN 0 "
+                         "ELSE lines.claim_in_flight END",
                          p);
   if (!written) {
     if (db.violation() == Violation::kForeignKey) return DeviceMissing(line.device_id);
@@ -484,16 +494,22 @@ Result<bool> PostgresStore::ReleaseClaim(std::int64_t device_id, std::string_vie
   return rows.Changed() > 0;
 }
 
-Result<std::vector<int>> PostgresStore::GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,
-                                                               std::int64_t claimed_before) {
+Result<GivenBack> PostgresStore::GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,
+                                                        std::int64_t claimed_before) {
   ChangeNotice notice(*changes_, *pool_);
   PG_TRY(auto db, pool_->Acquire());
-  PG_TRY(Rows rows, db->Exec("UPDATE lines SET delivered_at = NULL, claim = NULL, claim_in_flight = 0 "
-                             "WHERE device_id = $1 AND claim = $2 AND claim_in_flight = 1 AND delivered_at < $3 AND "
-                             "password_enc IS NOT NULL RETURNING idx",
-                             Params().BindInt(1, device_id).BindText(2, claim).BindInt(3, claimed_before)));
-  PG_TRY(auto given, ReadAll<int>(rows, [](const Row& row) -> Result<int> { return static_cast<int>(row.Int(0)); }));
-  std::sort(given.begin(), given.end());
+  PG_TRY(postgres::Transaction tx, postgres::Transaction::Begin(*db));
+  GivenBack given;
+  PG_TRY(Rows lines, db->Exec("UPDATE lines SET delivered_at = NULL, claim = NULL, claim_in_flight = 0 "
+                              "WHERE device_id = $1 AND claim = $2 AND claim_in_flight = 1 AND delivered_at < $3 AND "
+                              "password_enc IS NOT NULL RETURNING idx",
+                              Params().BindInt(1, device_id).BindText(2, claim).BindInt(3, claimed_before)));
+  PG_TRY(given.lines, ReadAll<int>(lines, [](const Row& row) -> Result<int> { return static_cast<int>(row.Int(0)); }));
+  if (!given.lines.empty()) {
+    PG_TRY(given.config_key, UnmarkConfigKey(*db, device_id, claim));
+  }
+  PG_TRY_STATUS(tx.Commit());
+  std::sort(given.lines.begin(), given.lines.end());
   return given;
 }
 
@@ -604,16 +620,12 @@ Result<GivenBack> PostgresStore::GiveBackUndelivered(std::int64_t device_id, std
   PG_TRY(auto db, pool_->Acquire());
   PG_TRY(postgres::Transaction tx, postgres::Transaction::Begin(*db));
   GivenBack given;
-  const auto by_claim = [&] { return Params().BindInt(1, device_id).BindText(2, claim); };
   PG_TRY(Rows lines, db->Exec("UPDATE lines SET delivered_at = NULL, claim = NULL, claim_in_flight = 0 "
                               "WHERE device_id = $1 AND claim = $2 AND delivered_at IS NOT NULL AND "
                               "password_enc IS NOT NULL RETURNING idx",
-                              by_claim()));
+                              Params().BindInt(1, device_id).BindText(2, claim)));
   PG_TRY(given.lines, ReadAll<int>(lines, [](const Row& row) -> Result<int> { return static_cast<int>(row.Int(0)); }));
-  PG_TRY(Rows key, db->Exec("UPDATE devices SET config_key_delivered_at = NULL, config_key_claim = NULL "
-                            "WHERE id = $1 AND config_key_claim = $2 AND config_key_delivered_at IS NOT NULL",
-                            by_claim()));
-  given.config_key = key.Changed() > 0;
+  PG_TRY(given.config_key, UnmarkConfigKey(*db, device_id, claim));
   PG_TRY_STATUS(tx.Commit());
   std::sort(given.lines.begin(), given.lines.end());
   return given;

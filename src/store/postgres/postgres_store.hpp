@@ -67,8 +67,8 @@ class PostgresStore final : public Store {
                                  const std::string& admin_password) override;
   Result<GivenBack> GiveBackUndelivered(std::int64_t device_id, std::string_view claim) override;
   Result<bool> ReleaseClaim(std::int64_t device_id, std::string_view claim) override;
-  Result<std::vector<int>> GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,
-                                                  std::int64_t claimed_before) override;
+  Result<GivenBack> GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,
+                                           std::int64_t claimed_before) override;
 
   Status SaveBan(const defense::Ban& ban) override;
   Result<std::vector<defense::Ban>> LoadActiveBans(std::int64_t now) override;

@@ -327,7 +327,8 @@ Status SqliteStore::UpsertLineLocked(const core::Line& line, const std::optional
                      "ON CONFLICT (device_id, idx) DO UPDATE SET display_name = excluded.display_name, "
                      "user = excluded.user, auth_user = excluded.auth_user, registrar = excluded.registrar, "
                      "port = excluded.port, transport = excluded.transport, "
-                     "password_enc = excluded.password_enc, delivered_at = excluded.delivered_at"));
+                     "password_enc = excluded.password_enc, delivered_at = excluded.delivered_at, "
+                     "claim_in_flight = CASE WHEN excluded.delivered_at IS NULL THEN 0 ELSE claim_in_flight END"));
   s.BindInt(1, line.device_id).BindInt(2, line.index).BindText(3, line.display_name);
   s.BindText(4, line.user).BindText(5, line.auth_user).BindText(6, line.registrar);
   s.BindInt(7, line.port).BindText(8, core::TransportName(line.transport)).BindBlob(9, sealed);
@@ -491,16 +492,25 @@ Result<bool> SqliteStore::ReleaseClaim(std::int64_t device_id, std::string_view 
   return s.Changes() > 0;
 }
 
-Result<std::vector<int>> SqliteStore::GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,
-                                                             std::int64_t claimed_before) {
+Result<GivenBack> SqliteStore::GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,
+                                                      std::int64_t claimed_before) {
   ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
-  PG_TRY(Statement s, db_.Prepare("UPDATE lines SET delivered_at = NULL, claim = NULL, claim_in_flight = 0 "
-                                  "WHERE device_id = ?1 AND claim = ?2 AND claim_in_flight = 1 AND "
-                                  "delivered_at < ?3 AND password_enc IS NOT NULL RETURNING idx"));
-  s.BindInt(1, device_id).BindText(2, claim).BindInt(3, claimed_before);
-  PG_TRY(auto given, ReadAll<int>(s, [](const Statement& row) -> Result<int> { return static_cast<int>(row.Int(0)); }));
-  std::sort(given.begin(), given.end());
+  PG_TRY(sqlite::Transaction tx, sqlite::Transaction::Begin(db_));
+  GivenBack given;
+  {
+    PG_TRY(Statement s, db_.Prepare("UPDATE lines SET delivered_at = NULL, claim = NULL, claim_in_flight = 0 "
+                                    "WHERE device_id = ?1 AND claim = ?2 AND claim_in_flight = 1 AND "
+                                    "delivered_at < ?3 AND password_enc IS NOT NULL RETURNING idx"));
+    s.BindInt(1, device_id).BindText(2, claim).BindInt(3, claimed_before);
+    PG_TRY(given.lines,
+           ReadAll<int>(s, [](const Statement& row) -> Result<int> { return static_cast<int>(row.Int(0)); }));
+  }
+  if (!given.lines.empty()) {
+    PG_TRY(given.config_key, UnmarkConfigKeyLocked(device_id, claim));
+  }
+  PG_TRY_STATUS(tx.Commit());
+  std::sort(given.lines.begin(), given.lines.end());
   return given;
 }
 
@@ -623,6 +633,14 @@ Result<bool> SqliteStore::EndEngineerWindow(std::int64_t device_id, std::int64_t
   return s.Changes() > 0;
 }
 
+Result<bool> SqliteStore::UnmarkConfigKeyLocked(std::int64_t device_id, std::string_view claim) {
+  PG_TRY(Statement s, db_.Prepare("UPDATE devices SET config_key_delivered_at = NULL, config_key_claim = NULL "
+                                  "WHERE id = ?1 AND config_key_claim = ?2 AND config_key_delivered_at IS NOT NULL"));
+  s.BindInt(1, device_id).BindText(2, claim);
+  PG_TRY_STATUS(s.Run());
+  return s.Changes() > 0;
+}
+
 Result<GivenBack> SqliteStore::GiveBackUndelivered(std::int64_t device_id, std::string_view claim) {
   ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
@@ -636,11 +654,7 @@ Result<GivenBack> SqliteStore::GiveBackUndelivered(std::int64_t device_id, std::
     PG_TRY(given.lines,
            ReadAll<int>(s, [](const Statement& row) -> Result<int> { return static_cast<int>(row.Int(0)); }));
   }
-  PG_TRY(Statement s, db_.Prepare("UPDATE devices SET config_key_delivered_at = NULL, config_key_claim = NULL "
-                                  "WHERE id = ?1 AND config_key_claim = ?2 AND config_key_delivered_at IS NOT NULL"));
-  s.BindInt(1, device_id).BindText(2, claim);
-  PG_TRY_STATUS(s.Run());
-  given.config_key = s.Changes() > 0;
+  PG_TRY(given.config_key, UnmarkConfigKeyLocked(device_id, claim));
   PG_TRY_STATUS(tx.Commit());
   std::sort(given.lines.begin(), given.lines.end());
   return given;

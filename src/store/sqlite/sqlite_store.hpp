@@ -59,8 +59,8 @@ class SqliteStore final : public Store {
                                  const std::string& admin_password) override;
   Result<GivenBack> GiveBackUndelivered(std::int64_t device_id, std::string_view claim) override;
   Result<bool> ReleaseClaim(std::int64_t device_id, std::string_view claim) override;
-  Result<std::vector<int>> GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,
-                                                  std::int64_t claimed_before) override;
+  Result<GivenBack> GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,
+                                           std::int64_t claimed_before) override;
 
   Status SaveBan(const defense::Ban& ban) override;
   Result<std::vector<defense::Ban>> LoadActiveBans(std::int64_t now) override;
@@ -89,6 +89,8 @@ class SqliteStore final : public Store {
   Status UpdateDeviceLocked(const core::Device& d, ServerColumns server_columns);
   Status UpsertLineLocked(const core::Line& line, const std::optional<std::vector<unsigned char>>& sealed);
   Status InsertAuditLocked(const StoredAuditEvent& e);
+  // Clears the key's plain-copy mark made under `claim`; true when there was one.
+  Result<bool> UnmarkConfigKeyLocked(std::int64_t device_id, std::string_view claim);
 
   std::mutex mu_;
   sqlite::Connection db_;  // guarded by mu_

@@ -314,6 +314,13 @@ class FailsLikeAFailover final : public ForwardedWrites {
   std::mutex gate;
   std::atomic<bool> entered{false};
 
+  // The database goes away mid-request: a claim commits and its acknowledgement is lost, and
+  // every give-back fails until the test brings the store back (store_down = false).
+  void GoAway() {
+    lose_claim_ack = true;
+    store_down = true;
+  }
+
   Result<std::vector<core::Line>> ClaimPasswords(std::int64_t id, const std::vector<int>& lines, std::int64_t now,
                                                  std::string_view claim) override {
     auto claimed = w_.ClaimPasswords(id, lines, now, Stored(claim));
@@ -351,8 +358,7 @@ std::vector<nlohmann::json> RecordsWithReason(const fs::path& log, const std::st
 TEST_F(PipelineTest, AClaimCutOffAfterItsCommitIsGivenBackOnceTheStoreAnswers) {
   FailsLikeAFailover writes(*store_);
   Pipeline failing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
-  writes.lose_claim_ack = true;
-  writes.store_down = true;
+  writes.GoAway();
   auto cut_off = failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
   EXPECT_EQ(cut_off.status, 500);
   EXPECT_FALSE(PasswordIn(cut_off.body));
@@ -392,8 +398,7 @@ TEST_F(PipelineTest, ADevicesRetrySettlesItsCutOffClaimBeforeClaimingAgain) {
   ASSERT_TRUE(store_->UpdateTenant(tenant));
   FailsLikeAFailover writes(*store_);
   Pipeline failing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
-  writes.lose_claim_ack = true;
-  writes.store_down = true;
+  writes.GoAway();
   ASSERT_EQ(failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);
   ASSERT_EQ(failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);  // still away
   EXPECT_EQ(failing.pending_give_backs(), 1u);
@@ -417,8 +422,7 @@ TEST_F(PipelineTest, AnotherNodesCutOffClaimIsNeitherConfirmedNorServedAround) {
   FailsLikeAFailover writes(*store_);
   writes.another_process = true;
   Pipeline elsewhere(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
-  writes.store_down = true;
-  writes.lose_claim_ack = true;
+  writes.GoAway();
   ASSERT_EQ(elsewhere.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);
   clock_.Advance(std::chrono::seconds(1));
   auto retry = pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
@@ -448,8 +452,7 @@ TEST_F(PipelineTest, AClaimItsNodeAbandonedIsGivenBackByTheDevicesNextFetch) {
   FailsLikeAFailover writes(*store_);
   writes.another_process = true;
   Pipeline elsewhere(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
-  writes.store_down = true;
-  writes.lose_claim_ack = true;
+  writes.GoAway();
   ASSERT_EQ(elsewhere.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);
   clock_.Advance(kAbandonedClaimAfter - std::chrono::seconds(1));
   EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 503);
@@ -557,8 +560,7 @@ TEST_F(PipelineTest, AResponseWhoseClaimCannotBeReleasedIsNotSent) {
 TEST_F(PipelineTest, AWaitingGiveBackChangesNoRefusal) {
   FailsLikeAFailover writes(*store_);
   Pipeline failing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
-  writes.store_down = true;
-  writes.lose_claim_ack = true;
+  writes.GoAway();
   ASSERT_EQ(failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);
   ASSERT_TRUE(store_->LockDevice(a_.id, "certificate key changed"));
   auto refused = failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
@@ -575,8 +577,7 @@ TEST_F(PipelineTest, AWaitingGiveBackChangesNoRefusal) {
 TEST_F(PipelineTest, ADevicesFetchDoesNotWaitForARetryPassUnderWay) {
   FailsLikeAFailover writes(*store_);
   Pipeline failing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
-  writes.store_down = true;
-  writes.lose_claim_ack = true;
+  writes.GoAway();
   ASSERT_EQ(failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);
   writes.lose_claim_ack = false;
   writes.store_down = false;
@@ -598,8 +599,7 @@ TEST_F(PipelineTest, ADevicesFetchDoesNotWaitForARetryPassUnderWay) {
 TEST_F(PipelineTest, AGiveBackTheStoreRefusesForTooLongIsAbandonedAndAudited) {
   FailsLikeAFailover writes(*store_);
   Pipeline failing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
-  writes.lose_claim_ack = true;
-  writes.store_down = true;
+  writes.GoAway();
   ASSERT_EQ(failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 500);
   clock_.Advance(GiveBacks::kGiveUpAfter);
   ASSERT_EQ(failing.Handle(Request("/001565ddeeff.cfg", "001565ddeeff")).status, 500);

@@ -496,21 +496,7 @@ Result<bool> PostgresStore::ReleaseClaim(std::int64_t device_id, std::string_vie
 
 Result<GivenBack> PostgresStore::GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,
                                                         std::int64_t claimed_before) {
-  ChangeNotice notice(*changes_, *pool_);
-  PG_TRY(auto db, pool_->Acquire());
-  PG_TRY(postgres::Transaction tx, postgres::Transaction::Begin(*db));
-  GivenBack given;
-  PG_TRY(Rows lines, db->Exec("UPDATE lines SET delivered_at = NULL, claim = NULL, claim_in_flight = 0 "
-                              "WHERE device_id = $1 AND claim = $2 AND claim_in_flight = 1 AND delivered_at < $3 AND "
-                              "password_enc IS NOT NULL RETURNING idx",
-                              Params().BindInt(1, device_id).BindText(2, claim).BindInt(3, claimed_before)));
-  PG_TRY(given.lines, ReadAll<int>(lines, [](const Row& row) -> Result<int> { return static_cast<int>(row.Int(0)); }));
-  if (!given.lines.empty()) {
-    PG_TRY(given.config_key, UnmarkConfigKey(*db, device_id, claim));
-  }
-  PG_TRY_STATUS(tx.Commit());
-  std::sort(given.lines.begin(), given.lines.end());
-  return given;
+  return GiveBackClaim(device_id, claim, claimed_before);
 }
 
 Result<bool> PostgresStore::TransitionState(std::int64_t device_id, core::DeviceState from, core::DeviceState to,
@@ -616,16 +602,27 @@ Result<bool> PostgresStore::EndEngineerWindow(std::int64_t device_id, std::int64
 }
 
 Result<GivenBack> PostgresStore::GiveBackUndelivered(std::int64_t device_id, std::string_view claim) {
+  return GiveBackClaim(device_id, claim, std::nullopt);
+}
+
+Result<GivenBack> PostgresStore::GiveBackClaim(std::int64_t device_id, std::string_view claim,
+                                               std::optional<std::int64_t> abandoned_before) {
   ChangeNotice notice(*changes_, *pool_);
   PG_TRY(auto db, pool_->Acquire());
   PG_TRY(postgres::Transaction tx, postgres::Transaction::Begin(*db));
   GivenBack given;
   PG_TRY(Rows lines, db->Exec("UPDATE lines SET delivered_at = NULL, claim = NULL, claim_in_flight = 0 "
                               "WHERE device_id = $1 AND claim = $2 AND delivered_at IS NOT NULL AND "
-                              "password_enc IS NOT NULL RETURNING idx",
-                              Params().BindInt(1, device_id).BindText(2, claim)));
+                              "password_enc IS NOT NULL AND "
+                              "($3::bigint IS NULL OR (claim_in_flight = 1 AND delivered_at < $3::bigint)) "
+                              "RETURNING idx",
+                              Params().BindInt(1, device_id).BindText(2, claim).BindInt(3, abandoned_before)));
   PG_TRY(given.lines, ReadAll<int>(lines, [](const Row& row) -> Result<int> { return static_cast<int>(row.Int(0)); }));
-  PG_TRY(given.config_key, UnmarkConfigKey(*db, device_id, claim));
+  // An abandoned claim's key mark goes back only with its lines in flight: those prove its
+  // response never left.
+  if (!abandoned_before || !given.lines.empty()) {
+    PG_TRY(given.config_key, UnmarkConfigKey(*db, device_id, claim));
+  }
   PG_TRY_STATUS(tx.Commit());
   std::sort(given.lines.begin(), given.lines.end());
   return given;

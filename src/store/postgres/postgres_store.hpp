@@ -91,6 +91,10 @@ class PostgresStore final : public Store {
                 const crypto::SecretBox& box, const Clock& clock)
       : pool_(std::move(pool)), changes_(std::move(changes)), box_(box), clock_(clock) {}
 
+  // GiveBackUndelivered (`abandoned_before` none) and GiveBackAbandonedClaim.
+  Result<GivenBack> GiveBackClaim(std::int64_t device_id, std::string_view claim,
+                                  std::optional<std::int64_t> abandoned_before);
+
   // Helpers on a borrowed connection, so transactions can combine them.
   Result<core::Device> InsertDevice(postgres::Connection& db, const core::Device& d, std::int64_t now);
   enum class ServerColumns : std::uint8_t { kKeep, kReplace };

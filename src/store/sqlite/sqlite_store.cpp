@@ -494,24 +494,7 @@ Result<bool> SqliteStore::ReleaseClaim(std::int64_t device_id, std::string_view 
 
 Result<GivenBack> SqliteStore::GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,
                                                       std::int64_t claimed_before) {
-  ChangeNotice notice(changes_);
-  std::lock_guard lock(mu_);
-  PG_TRY(sqlite::Transaction tx, sqlite::Transaction::Begin(db_));
-  GivenBack given;
-  {
-    PG_TRY(Statement s, db_.Prepare("UPDATE lines SET delivered_at = NULL, claim = NULL, claim_in_flight = 0 "
-                                    "WHERE device_id = ?1 AND claim = ?2 AND claim_in_flight = 1 AND "
-                                    "delivered_at < ?3 AND password_enc IS NOT NULL RETURNING idx"));
-    s.BindInt(1, device_id).BindText(2, claim).BindInt(3, claimed_before);
-    PG_TRY(given.lines,
-           ReadAll<int>(s, [](const Statement& row) -> Result<int> { return static_cast<int>(row.Int(0)); }));
-  }
-  if (!given.lines.empty()) {
-    PG_TRY(given.config_key, UnmarkConfigKeyLocked(device_id, claim));
-  }
-  PG_TRY_STATUS(tx.Commit());
-  std::sort(given.lines.begin(), given.lines.end());
-  return given;
+  return GiveBackClaim(device_id, claim, claimed_before);
 }
 
 Result<bool> SqliteStore::TransitionState(std::int64_t device_id, core::DeviceState from, core::DeviceState to,
@@ -642,6 +625,11 @@ Result<bool> SqliteStore::UnmarkConfigKeyLocked(std::int64_t device_id, std::str
 }
 
 Result<GivenBack> SqliteStore::GiveBackUndelivered(std::int64_t device_id, std::string_view claim) {
+  return GiveBackClaim(device_id, claim, std::nullopt);
+}
+
+Result<GivenBack> SqliteStore::GiveBackClaim(std::int64_t device_id, std::string_view claim,
+                                             std::optional<std::int64_t> abandoned_before) {
   ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
   PG_TRY(sqlite::Transaction tx, sqlite::Transaction::Begin(db_));
@@ -649,12 +637,17 @@ Result<GivenBack> SqliteStore::GiveBackUndelivered(std::int64_t device_id, std::
   {
     PG_TRY(Statement s, db_.Prepare("UPDATE lines SET delivered_at = NULL, claim = NULL, claim_in_flight = 0 "
                                     "WHERE device_id = ?1 AND claim = ?2 AND delivered_at IS NOT NULL AND "
-                                    "password_enc IS NOT NULL RETURNING idx"));
-    s.BindInt(1, device_id).BindText(2, claim);
+                                    "password_enc IS NOT NULL AND "
+                                    "(?3 IS NULL OR (claim_in_flight = 1 AND delivered_at < ?3)) RETURNING idx"));
+    s.BindInt(1, device_id).BindText(2, claim).BindInt(3, abandoned_before);
     PG_TRY(given.lines,
            ReadAll<int>(s, [](const Statement& row) -> Result<int> { return static_cast<int>(row.Int(0)); }));
   }
-  PG_TRY(given.config_key, UnmarkConfigKeyLocked(device_id, claim));
+  // An abandoned claim's key mark goes back only with its lines in flight: those prove its
+  // response never left.
+  if (!abandoned_before || !given.lines.empty()) {
+    PG_TRY(given.config_key, UnmarkConfigKeyLocked(device_id, claim));
+  }
   PG_TRY_STATUS(tx.Commit());
   std::sort(given.lines.begin(), given.lines.end());
   return given;

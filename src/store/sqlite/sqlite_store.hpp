@@ -91,6 +91,9 @@ class SqliteStore final : public Store {
   Status InsertAuditLocked(const StoredAuditEvent& e);
   // Clears the key's plain-copy mark made under `claim`; true when there was one.
   Result<bool> UnmarkConfigKeyLocked(std::int64_t device_id, std::string_view claim);
+  // GiveBackUndelivered (`abandoned_before` none) and GiveBackAbandonedClaim.
+  Result<GivenBack> GiveBackClaim(std::int64_t device_id, std::string_view claim,
+                                  std::optional<std::int64_t> abandoned_before);
 
   std::mutex mu_;
   sqlite::Connection db_;  // guarded by mu_

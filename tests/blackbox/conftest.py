@@ -115,7 +115,8 @@ class Server:
         columns separated by "|", rows by newlines, without the last newline."""
         if self.store_url:
             return psql(self.store_url, query).strip()
-        p = subprocess.run(["sqlite3", str(self.dir / "provgate.db"), query],
+        # Waits for the server's own writes (the audit copy) instead of failing on a lock.
+        p = subprocess.run(["sqlite3", "-cmd", ".timeout 5000", str(self.dir / "provgate.db"), query],
                            capture_output=True, text=True, check=True)
         return p.stdout.strip()
 

@@ -166,13 +166,10 @@ Result<Step<std::vector<core::Line>>> LinesWithDeliverablePasswords(
   }
   // Then the atomic claim of the passwords this file carries: of concurrent requests,
   // exactly one gets each; a file that leaves a password out does not spend it.
-  std::vector<int> to_claim;
-  for (int index : carried) {
-    if (!Contains(in_flight.elsewhere, index)) to_claim.push_back(index);
-  }
+  // (None of `carried` is in flight elsewhere: that returned above.)
   std::vector<core::Line> claimed;
-  if (!to_claim.empty()) {
-    PG_TRY(claimed, deps.writes.ClaimPasswords(device.id, to_claim, ctx.now, Spend(ctx, device)));
+  if (!carried.empty()) {
+    PG_TRY(claimed, deps.writes.ClaimPasswords(device.id, carried, ctx.now, Spend(ctx, device)));
   }
   if (!claimed.empty()) {
     std::vector<int> indexes;

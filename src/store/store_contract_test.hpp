@@ -234,14 +234,21 @@ TYPED_TEST_P(StoreContract, ClaimSpendsOnlyTheNamedLines) {
   EXPECT_TRUE(s.ClaimPasswords(device.id, {2}, kStartUnix + 1, "c").value().empty());  // once only
 }
 
+// An assigned device of tenant "acme" with config key "key-1" and lines 1..`lines`, whose
+// passwords are "secret-<index>".
+inline core::Device AssignedDeviceWithKeyAndLines(Store& s, int lines) {
+  const auto tenant = s.AddTenant(NewTenant("acme")).value();
+  auto device = s.AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
+  device.config_key = "key-1";
+  EXPECT_TRUE(s.UpdateDevice(device));
+  for (int i = 1; i <= lines; ++i) EXPECT_TRUE(s.SetLine(NewLine(device.id, i, "secret-" + std::to_string(i))));
+  return device;
+}
+
 // A response that never left gives back what its claim spent, and only that.
 TYPED_TEST_P(StoreContract, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse) {
   auto& s = this->store();
-  auto tenant = s.AddTenant(NewTenant("acme")).value();
-  auto device = s.AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
-  device.config_key = "key-1";
-  ASSERT_TRUE(s.UpdateDevice(device));
-  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(s.SetLine(NewLine(device.id, i, "secret-" + std::to_string(i))));
+  const auto device = AssignedDeviceWithKeyAndLines(s, 4);
   ASSERT_EQ(s.ClaimPasswords(device.id, {1}, kStartUnix, "earlier").value().size(), 1u);
   ASSERT_EQ(s.ClaimPasswords(device.id, {2, 3}, kStartUnix + 5, "failed").value().size(), 2u);
   ASSERT_EQ(s.ClaimPasswords(device.id, {4}, kStartUnix + 5, "same-second").value().size(), 1u);
@@ -281,11 +288,7 @@ TYPED_TEST_P(StoreContract, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse) {
 // give-back exclude each other.
 TYPED_TEST_P(StoreContract, AClaimInFlightIsNeverWipedAndIsReleasedOrGivenBackOnce) {
   auto& s = this->store();
-  auto tenant = s.AddTenant(NewTenant("acme")).value();
-  auto device = s.AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
-  device.config_key = "key-1";
-  ASSERT_TRUE(s.UpdateDevice(device));
-  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(s.SetLine(NewLine(device.id, i, "secret-" + std::to_string(i))));
+  const auto device = AssignedDeviceWithKeyAndLines(s, 3);
   EXPECT_FALSE(s.ListLines(device.id).value().at(0).claim_in_flight);
   ASSERT_EQ(s.ClaimPasswords(device.id, {1}, kStartUnix, "sent").value().size(), 1u);
   ASSERT_EQ(s.ClaimPasswords(device.id, {2, 3}, kStartUnix, "cut-off").value().size(), 2u);

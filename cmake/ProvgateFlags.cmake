@@ -74,10 +74,19 @@ function(provgate_target_flags target)
   target_include_directories(${target} PUBLIC ${CMAKE_SOURCE_DIR}/src)
 endfunction()
 
-# provgate_module(NAME SOURCES a.cpp b.cpp DEPS x y TESTS a_test.cpp)
+# provgate_module(NAME SOURCES a.cpp b.cpp DEPS x y TESTS a_test.cpp [SEPARATE b.cpp a_test.cpp])
+# SEPARATE names the sources (of SOURCES or TESTS) that a unity build (CMAKE_UNITY_BUILD, as
+# scripts/configure.sh sets it for the test passes) compiles on their own: those that define a
+# helper in their anonymous namespace under the same name as another file of the module or
+# another test file does (each vendor's Route, say).
 function(provgate_module name)
-  cmake_parse_arguments(M "" "" "SOURCES;DEPS;TESTS" ${ARGN})
+  cmake_parse_arguments(M "" "" "SOURCES;DEPS;TESTS;SEPARATE" ${ARGN})
   add_library(provgate_${name} STATIC ${M_SOURCES})
+  foreach(file IN LISTS M_SEPARATE)
+    set_source_files_properties("${CMAKE_CURRENT_SOURCE_DIR}/${file}"
+      DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" "${CMAKE_SOURCE_DIR}"
+      PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
+  endforeach()
   provgate_target_flags(provgate_${name})
   target_link_libraries(provgate_${name} PUBLIC ${M_DEPS})
   if(M_TESTS AND PROVGATE_TESTS)

@@ -8,10 +8,16 @@
 #     tests/blackbox/test_external_auditors.py: testssl.sh on the admin listener and on a
 #     listener that requires client certificates, sqlmap on the portal's sign-in form),
 #     against the Release build on SQLite
+#   - clang-tidy on each source by itself (scripts/lint.sh on a folder configured without unity
+#     files, build-lint/), where misc-unused-using-decls sees every source
 # Reuses the builds scripts/test.sh made (build-asan/, build-release/), building them if absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
+
+echo "=== clang-tidy on each source by itself"
+./scripts/configure.sh release build-lint -DCMAKE_UNITY_BUILD=OFF
+./scripts/lint.sh build-lint
 
 build() {
   local name=$1 dir

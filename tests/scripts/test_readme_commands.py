@@ -62,3 +62,10 @@ def test_demo_after_a_test_pass_is_its_own_build(tmp_path):
 def test_a_run_without_tests_fails():
     text = (ROOT / "scripts" / "test.sh").read_text()
     assert re.search(r"ctest [^\n]*--no-tests=error", text)
+
+
+@pytest.mark.parametrize("name,unity", [("asan", "ON"), ("tsan", "ON"), ("release", "ON"),
+                                        ("demo", "OFF")])
+def test_test_builds_are_unity_builds_and_the_demo_compiles_each_source(tmp_path, name, unity):
+    configure(name, tmp_path)
+    assert cache(tmp_path)["CMAKE_UNITY_BUILD"] == unity

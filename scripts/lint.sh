@@ -65,8 +65,8 @@ fi
 tidy_excluded=("${EXCLUDED[@]}" "${TIDY_EXCLUDED[@]}")
 tidy_excluded_re=$(IFS='|'; echo "^(${tidy_excluded[*]:-//none//})/")
 # A translation unit is checked when it is one of our sources, or a unity file holding one,
-# outside the unit tests' target and the excluded folders (a unity file may also hold a
-# generated source, which is checked with it but not listed). --list prints each with the sources it
+# outside the unit tests' target and the excluded folders. Generated sources are compiled on
+# their own (src/api/CMakeLists.txt): nothing is built before this runs. --list prints each with the sources it
 # covers ("UNIT<tab>SOURCE", paths relative to the root) instead of checking.
 units() {
   python3 - "$build/compile_commands.json" "$PWD" "$tidy_excluded_re" "$list_only" <<'EOF'

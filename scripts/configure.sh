@@ -61,7 +61,7 @@ esac
 # The test passes build in unity mode (up to 16 sources of a target compiled as one file): the
 # Boost, OpenSSL and standard headers are then parsed a tenth as often, which makes the build
 # and clang-tidy (scripts/lint.sh) several times faster. The demo build compiles each source on
-# its own, so a source that leans on a neighbour's includes still fails somewhere.
+# its own, so a source that leans on a neighbour's includes still fails there.
 case $name in
   asan|tsan|release) options+=(-DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16) ;;
   *) options+=(-DCMAKE_UNITY_BUILD=OFF) ;;

@@ -15,7 +15,7 @@
 #      configured without unity files, where it sees every source.
 # Both skip the folders in EXCLUDED (empty: everything is checked); clang-tidy also those in
 # TIDY_EXCLUDED.
-# Usage: scripts/lint.sh [--format-only] [BUILD_DIR]
+# Usage: scripts/lint.sh [--format-only | --list] [BUILD_DIR]
 # BUILD_DIR holds the compile_commands.json clang-tidy reads; by default the release build's
 # folder, configured here exactly as scripts/test.sh configures it (nothing is built; CMake
 # writes the unity files when it configures).
@@ -41,18 +41,18 @@ elif [[ ${1:-} == --list ]]; then
 fi
 failed=0
 
-# --- formatting
-if ((list_only)); then :; else
-excluded_re=$(IFS='|'; echo "^(${EXCLUDED[*]:-//none//})/")
-mapfile -t format_files < <(git ls-files -- 'src/*.cpp' 'src/*.hpp' 'fuzz/*.cpp' 'fuzz/*.hpp' \
-                              'bench/*.cpp' 'bench/*.hpp' | grep -Ev "$excluded_re")
-echo "=== clang-format: ${#format_files[@]} files (not checked: ${EXCLUDED[*]:-none})"
-if ! "$CLANG_FORMAT" --dry-run -Werror --style=file "${format_files[@]}"; then
-  echo "clang-format: the files above differ from .clang-format; run" \
-       "'clang-format -i <file>' on them" >&2
-  failed=1
-fi
-((format_only)) && exit "$failed"
+# --- formatting (not with --list)
+if ((!list_only)); then
+  excluded_re=$(IFS='|'; echo "^(${EXCLUDED[*]:-//none//})/")
+  mapfile -t format_files < <(git ls-files -- 'src/*.cpp' 'src/*.hpp' 'fuzz/*.cpp' 'fuzz/*.hpp' \
+                                'bench/*.cpp' 'bench/*.hpp' | grep -Ev "$excluded_re")
+  echo "=== clang-format: ${#format_files[@]} files (not checked: ${EXCLUDED[*]:-none})"
+  if ! "$CLANG_FORMAT" --dry-run -Werror --style=file "${format_files[@]}"; then
+    echo "clang-format: the files above differ from .clang-format; run" \
+         "'clang-format -i <file>' on them" >&2
+    failed=1
+  fi
+  ((format_only)) && exit "$failed"
 fi
 
 # --- clang-tidy
@@ -66,8 +66,8 @@ tidy_excluded=("${EXCLUDED[@]}" "${TIDY_EXCLUDED[@]}")
 tidy_excluded_re=$(IFS='|'; echo "^(${tidy_excluded[*]:-//none//})/")
 # A translation unit is checked when it is one of our sources, or a unity file holding one,
 # outside the unit tests' target and the excluded folders. Generated sources are compiled on
-# their own (src/api/CMakeLists.txt): nothing is built before this runs. --list prints each with the sources it
-# covers ("UNIT<tab>SOURCE", paths relative to the root) instead of checking.
+# their own (src/api/CMakeLists.txt): nothing is built before this runs. --list prints each
+# unit with the sources it covers ("UNIT<tab>SOURCE") instead of checking.
 units() {
   python3 - "$build/compile_commands.json" "$PWD" "$tidy_excluded_re" "$list_only" <<'EOF'
 import json, os, re, sys

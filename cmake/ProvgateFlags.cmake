@@ -78,13 +78,20 @@ endfunction()
 # SEPARATE names the sources (of SOURCES or TESTS) that a unity build (CMAKE_UNITY_BUILD, as
 # scripts/configure.sh sets it for the test passes) compiles on their own: those that define a
 # helper in their anonymous namespace under the same name as another file of the module or
-# another test file does (each vendor's Route, say).
+# another test file does (each vendor's Route, say). Generated sources (in the build folder)
+# are always compiled on their own: they exist only once built, and scripts/lint.sh reads the
+# unity files of a folder that is configured but not built.
 function(provgate_module name)
   cmake_parse_arguments(M "" "" "SOURCES;DEPS;TESTS;SEPARATE" ${ARGN})
   add_library(provgate_${name} STATIC ${M_SOURCES})
+  list(TRANSFORM M_SEPARATE PREPEND "${CMAKE_CURRENT_SOURCE_DIR}/")
+  foreach(file IN LISTS M_SOURCES)
+    if(file MATCHES "^${CMAKE_BINARY_DIR}/")
+      list(APPEND M_SEPARATE "${file}")
+    endif()
+  endforeach()
   foreach(file IN LISTS M_SEPARATE)
-    set_source_files_properties("${CMAKE_CURRENT_SOURCE_DIR}/${file}"
-      DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" "${CMAKE_SOURCE_DIR}"
+    set_source_files_properties("${file}" DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" "${CMAKE_SOURCE_DIR}"
       PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
   endforeach()
   provgate_target_flags(provgate_${name})

@@ -10,6 +10,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -33,6 +34,21 @@
 #include "store/cached_store.hpp"
 
 namespace provgate::app {
+namespace {
+
+// Where cached entries stay until a change touches them (PostgreSQL), reads the fleet into
+// the cache before serving, so that a storm of phones this node has not served yet costs
+// the database no reads.
+Status PreloadFleet(store::FleetCache& cache, store::Store& store) {
+  if (store.CacheMaxAge()) return Ok();
+  const auto start = std::chrono::steady_clock::now();
+  PG_TRY(const size_t devices, cache.Preload(store));
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  spdlog::info("fleet cache: {} devices read in {} ms", devices, took.count());
+  return Ok();
+}
+
+}  // namespace
 
 App::~App() = default;
 
@@ -56,7 +72,8 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor, Role ro
   if (role == Role::kServer) {
     PG_TRY(app->audit_connection_, OpenStore(c, box, app->clock_, 1));
   }
-  app->fleet_cache_ = std::make_unique<store::FleetCache>(c.cache_devices);
+  app->fleet_cache_ = std::make_unique<store::FleetCache>(c.cache_devices, app->store_->CacheMaxAge());
+  if (role == Role::kServer) PG_TRY_STATUS(PreloadFleet(*app->fleet_cache_, *app->store_));
   app->audit_store_ = std::make_unique<store::CachedAuditStore>(
       app->audit_connection_ ? *app->audit_connection_ : *app->store_, *app->fleet_cache_);
   PG_TRY(app->audit_, audit::AuditLog::Open(c.audit_path, app->audit_store_.get(), c.audit));

@@ -1,5 +1,11 @@
 #include "store/cached_store.hpp"
 
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/model.hpp"
+
 namespace provgate::store {
 
 FleetCache::Stats FleetCache::stats() const {
@@ -9,33 +15,65 @@ FleetCache::Stats FleetCache::stats() const {
 
 namespace {
 
-// The entry at `generation`, or null; counted as a hit or a miss.
+// The fresh entry, or null; counted as a hit or a miss.
 template <typename Map, typename Key>
-auto Lookup(Map& map, const Key& key, std::uint64_t generation, FleetCache::Stats& stats) {
-  const auto* value = map.Find(key, generation);
+auto Lookup(const Map& map, const Key& key, FleetCache::Stats& stats) {
+  const auto* value = map.FindFresh(key);
   ++(value != nullptr ? stats.hits : stats.misses);
   return value;
 }
 
 }  // namespace
 
+void FleetCache::CatchUp(ProvenReads& source) {
+  if (source.DataGeneration() == applied_) return;
+  const DataChanges changes = source.ChangesSince(applied_);
+  if (changes.keys) {
+    for (const auto& key : *changes.keys) Drop(key);
+  } else {
+    StartOver();
+  }
+  applied_ = changes.upto;
+}
+
+bool FleetCache::StillCurrent(ProvenReads& source, const ChangedKey& key, std::uint64_t generation) {
+  return generation >= applied_ || !source.ChangesSince(generation).Touches(key);
+}
+
+void FleetCache::Drop(const ChangedKey& key) {
+  if (key.kind == ChangedKey::Kind::kTenant) {
+    tenants_.Erase(key.id);
+    return;
+  }
+  lines_.Erase(key.id);
+  const auto mac = macs_.find(key.id);
+  if (mac == macs_.end()) return;
+  if (const auto* cached = devices_.FindAny(mac->second); cached != nullptr && (*cached)->id == key.id) {
+    devices_.Erase(mac->second);
+  }
+  macs_.erase(mac);
+}
+
 // Devices and tenants are shared pointers: a hit hands out the entry, not a copy of the data.
-std::shared_ptr<const core::Device> FleetCache::FindDevice(const std::string& mac, std::uint64_t generation) {
+std::shared_ptr<const core::Device> FleetCache::FindDevice(ProvenReads& source, const std::string& mac) {
   std::lock_guard lock(mu_);
-  const auto* hit = Lookup(devices_, mac, generation, stats_);
+  CatchUp(source);
+  const auto* hit = Lookup(devices_, mac, stats_);
   return hit != nullptr ? *hit : nullptr;
 }
 
-std::optional<std::vector<core::Line>> FleetCache::FindLines(std::int64_t device_id, std::uint64_t generation) {
+std::optional<std::vector<core::Line>> FleetCache::FindLines(ProvenReads& source, std::int64_t device_id) {
   std::lock_guard lock(mu_);
-  const auto* hit = Lookup(lines_, device_id, generation, stats_);
+  CatchUp(source);
+  const auto* hit = Lookup(lines_, device_id, stats_);
   if (hit == nullptr) return std::nullopt;
   return *hit;
 }
 
-std::shared_ptr<const core::Tenant> FleetCache::FindTenant(std::int64_t id, std::uint64_t generation) {
+std::shared_ptr<const core::Tenant> FleetCache::FindTenant(ProvenReads& source, std::int64_t id) {
   std::lock_guard lock(mu_);
-  const auto* hit = Lookup(tenants_, id, generation, stats_);
+  CatchUp(source);
+  const auto* hit = Lookup(tenants_, id, stats_);
   return hit != nullptr ? *hit : nullptr;
 }
 
@@ -61,26 +99,34 @@ void FleetCache::Keep(Map& map, const Key& key, const T& value, std::uint64_t ge
   map.Insert(key, value, generation);
 }
 
-void FleetCache::PutDevice(const std::shared_ptr<const core::Device>& device, std::uint64_t generation,
-                           std::uint64_t seen_epoch) {
+void FleetCache::PutDevice(ProvenReads& source, const std::shared_ptr<const core::Device>& device,
+                           std::uint64_t generation, std::uint64_t seen_epoch) {
   std::lock_guard lock(mu_);
   if (max_devices_ == 0 || seen_epoch != seen_epoch_) return;
+  CatchUp(source);
+  const std::int64_t id = device->id;
+  if (!StillCurrent(source, ChangedKey::Device(id), generation)) return;
   // Ids of removed devices stay behind until the maps start over; this bounds them too.
   if (macs_.size() >= 2 * max_devices_) StartOver();
-  const std::int64_t id = device->id;
   std::string mac = device->mac.str();
   Keep(devices_, mac, device, generation);
   macs_[id] = std::move(mac);
 }
 
-void FleetCache::PutLines(std::int64_t device_id, const std::vector<core::Line>& lines, std::uint64_t generation) {
+void FleetCache::PutLines(ProvenReads& source, std::int64_t device_id, const std::vector<core::Line>& lines,
+                          std::uint64_t generation) {
   std::lock_guard lock(mu_);
+  CatchUp(source);
+  if (!StillCurrent(source, ChangedKey::Device(device_id), generation)) return;
   Keep(lines_, device_id, lines, generation);
 }
 
-void FleetCache::PutTenant(const std::shared_ptr<const core::Tenant>& tenant, std::uint64_t generation) {
+void FleetCache::PutTenant(ProvenReads& source, const std::shared_ptr<const core::Tenant>& tenant,
+                           std::uint64_t generation) {
   std::lock_guard lock(mu_);
+  CatchUp(source);
   const std::int64_t id = tenant->id;
+  if (!StillCurrent(source, ChangedKey::Tenant(id), generation)) return;
   Keep(tenants_, id, tenant, generation);
 }
 
@@ -100,32 +146,60 @@ void FleetCache::ApplySeen(const std::vector<DeviceSeen>& seen) {
   }
 }
 
+Result<size_t> FleetCache::Preload(ProvenReads& source, size_t page) {
+  size_t kept = 0;
+  std::int64_t after = 0;
+  std::unordered_set<std::int64_t> tenants;
+  while (kept < max_devices_) {
+    const std::uint64_t generation = source.DataGeneration();
+    const std::uint64_t epoch = SeenEpoch();
+    PG_TRY(FleetPage read, source.ReadFleetPage(after, std::min(page, max_devices_ - kept)));
+    if (read.devices.empty()) break;
+    std::unordered_map<std::int64_t, std::vector<core::Line>> lines;
+    for (auto& line : read.lines) lines[line.device_id].push_back(std::move(line));
+    for (auto& device : read.devices) {
+      const std::int64_t id = device.id;
+      if (device.tenant_id) tenants.insert(*device.tenant_id);
+      PutDevice(source, std::make_shared<const core::Device>(std::move(device)), generation, epoch);
+      if (const auto& own = lines[id]; !core::AnyPassword(own)) PutLines(source, id, own, generation);
+      ++kept;
+    }
+    after = read.devices.back().id;
+  }
+  for (const std::int64_t id : tenants) {
+    const std::uint64_t generation = source.DataGeneration();
+    PG_TRY(auto tenant, source.GetTenantShared(id));
+    PutTenant(source, tenant, generation);
+  }
+  return kept;
+}
+
 // Each read takes the generation, and the seen epoch, before it asks the backend: a write
-// committed after that changes the generation, so what the read returned is not used once
-// the write has completed.
+// committed after that is among the changes since that generation, so what the read
+// returned is not kept, or is dropped once the write has completed.
 Result<std::shared_ptr<const core::Device>> CachedStore::FindProvenDevice(const core::MacAddress& mac) {
   const std::uint64_t generation = inner_.DataGeneration();
-  if (auto hit = cache_.FindDevice(mac.str(), generation)) return hit;
+  if (auto hit = cache_.FindDevice(inner_, mac.str())) return hit;
   const std::uint64_t epoch = cache_.SeenEpoch();
   PG_TRY(auto device, inner_.FindProvenDevice(mac));
-  cache_.PutDevice(device, generation, epoch);
+  cache_.PutDevice(inner_, device, generation, epoch);
   return device;
 }
 
 Result<std::shared_ptr<const core::Tenant>> CachedStore::GetTenantShared(std::int64_t id) {
   const std::uint64_t generation = inner_.DataGeneration();
-  if (auto hit = cache_.FindTenant(id, generation)) return hit;
+  if (auto hit = cache_.FindTenant(inner_, id)) return hit;
   PG_TRY(auto tenant, inner_.GetTenantShared(id));
-  cache_.PutTenant(tenant, generation);
+  cache_.PutTenant(inner_, tenant, generation);
   return tenant;
 }
 
 Result<std::vector<core::Line>> CachedStore::ListLines(std::int64_t device_id) {
   const std::uint64_t generation = inner_.DataGeneration();
-  if (auto hit = cache_.FindLines(device_id, generation)) return std::move(*hit);
+  if (auto hit = cache_.FindLines(inner_, device_id)) return std::move(*hit);
   auto lines = inner_.ListLines(device_id);
   if (lines && !core::AnyPassword(*lines)) {
-    cache_.PutLines(device_id, *lines, generation);
+    cache_.PutLines(inner_, device_id, *lines, generation);
   }
   return lines;
 }

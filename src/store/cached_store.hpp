@@ -1,12 +1,13 @@
 // The server's fleet cache: the three reads of a proven device's request (ProvenReads: the
 // device by MAC, its tenant, its lines) answered from memory while the data is unchanged.
-// An entry is used only while ProvenReads::DataGeneration still has the value read before
-// the entry was filled (and for at most kCacheMaxAge), and every committed write to tenants, devices or lines
-// through provgate, by this server or by a CLI process, changes it. A request therefore
-// never sees data older than the last such write that completed before it started, as it
-// would reading the store. Any write bumps the generation, so each one empties the cache
-// for the whole fleet: cheap for a fleet that is only fetching, and still exact in a
-// rollout, where every first fetch writes.
+// Before each use the cache asks its source what changed since it last looked
+// (ProvenReads::ChangesSince, a comparison of DataGeneration when nothing did) and drops the
+// entries those changes touched; a backend that cannot say which rows changed makes it drop
+// everything. Every committed write to tenants, devices or lines through provgate, by this
+// server or by a CLI process (and, on PostgreSQL, by anyone), counts as a change. A request
+// therefore never sees data older than the last such write that completed before it
+// started, as it would reading the store. Entries also expire after the source's
+// CacheMaxAge, where it has one.
 //
 // What it never holds: SIP passwords (lines with a stored password are read from the store
 // each time, which is also where delivery and wiping act), unknown MACs (a scan cannot fill
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "store/audit_sink.hpp"
+#include "store/data_changes.hpp"
 #include "store/generation_map.hpp"
 #include "store/proven_reads.hpp"
 
@@ -36,28 +38,39 @@ class FleetCache {
  public:
   // At most `max_devices` devices (and as many tenants and line sets) are kept; when a new
   // one would exceed that, the cache starts empty again. 0 keeps nothing. Entries expire
-  // `max_age` after they were read, by `clock`, which must outlive the cache.
-  explicit FleetCache(size_t max_devices, std::chrono::steady_clock::duration max_age = kCacheMaxAge,
+  // `max_age` (none: never) after they were read, by `clock`, which must outlive the cache.
+  // Every call that takes a `source` must name the same one: the changes it reports are
+  // counted from its data generation.
+  explicit FleetCache(size_t max_devices, std::optional<std::chrono::seconds> max_age = kCacheMaxAge,
                       const SteadyClock& clock = SteadyClock::System())
       : max_devices_(max_devices),
-        devices_(max_devices, max_age, clock),
-        lines_(max_devices, max_age, clock),
-        tenants_(max_devices, max_age, clock) {}
+        devices_(max_devices, AgeLimit(max_age), clock),
+        lines_(max_devices, AgeLimit(max_age), clock),
+        tenants_(max_devices, AgeLimit(max_age), clock) {}
 
-  // An entry is returned only if it was filled at `generation`, less than max_age ago.
-  // Devices and tenants are shared, never changed once cached (a last-seen update replaces
-  // the device): a request reads them without a copy.
-  std::shared_ptr<const core::Device> FindDevice(const std::string& mac, std::uint64_t generation);
-  std::optional<std::vector<core::Line>> FindLines(std::int64_t device_id, std::uint64_t generation);
-  std::shared_ptr<const core::Tenant> FindTenant(std::int64_t id, std::uint64_t generation);
+  // The entry, current at `source`'s data generation, or none. Devices and tenants are
+  // shared, never changed once cached (a last-seen update replaces the device): a request
+  // reads them without a copy.
+  std::shared_ptr<const core::Device> FindDevice(ProvenReads& source, const std::string& mac);
+  std::optional<std::vector<core::Line>> FindLines(ProvenReads& source, std::int64_t device_id);
+  std::shared_ptr<const core::Tenant> FindTenant(ProvenReads& source, std::int64_t id);
 
-  // Fills, with the generation (and for devices the seen epoch) taken before the read.
+  // Fills with what was read after `generation` (and for devices the seen epoch) was taken;
+  // not kept when a change since then may have touched it.
   std::uint64_t SeenEpoch();
-  void PutDevice(const std::shared_ptr<const core::Device>& device, std::uint64_t generation, std::uint64_t seen_epoch);
-  void PutLines(std::int64_t device_id, const std::vector<core::Line>& lines, std::uint64_t generation);
-  void PutTenant(const std::shared_ptr<const core::Tenant>& tenant, std::uint64_t generation);
+  void PutDevice(ProvenReads& source, const std::shared_ptr<const core::Device>& device, std::uint64_t generation,
+                 std::uint64_t seen_epoch);
+  void PutLines(ProvenReads& source, std::int64_t device_id, const std::vector<core::Line>& lines,
+                std::uint64_t generation);
+  void PutTenant(ProvenReads& source, const std::shared_ptr<const core::Tenant>& tenant, std::uint64_t generation);
   // Last-seen values just committed (AuditSink::AppendAuditBatch), into the cached devices.
   void ApplySeen(const std::vector<DeviceSeen>& seen);
+
+  // Reads the fleet from `source`, `page` devices per read, into the cache: devices, their
+  // tenants and their password-free lines, up to the cache's size. Returns the devices
+  // kept. Worth it only where entries do not expire (a source without CacheMaxAge), so that
+  // a storm of devices this node has not served yet costs no reads.
+  Result<size_t> Preload(ProvenReads& source, size_t page = 1000);
 
   struct Stats {
     std::uint64_t hits = 0;
@@ -66,12 +79,21 @@ class FleetCache {
   Stats stats() const;
 
  private:
+  static std::chrono::steady_clock::duration AgeLimit(std::optional<std::chrono::seconds> max_age) {
+    return max_age ? std::chrono::steady_clock::duration(*max_age) : std::chrono::steady_clock::duration::max();
+  }
+  // With mu_ held: drops what changed since the cache last looked.
+  void CatchUp(ProvenReads& source);
+  // With mu_ held, after CatchUp: whether what was read after `generation` may still be kept.
+  bool StillCurrent(ProvenReads& source, const ChangedKey& key, std::uint64_t generation);
+  void Drop(const ChangedKey& key);
   template <typename Map, typename Key, typename T>
   void Keep(Map& map, const Key& key, const T& value, std::uint64_t generation);
   void StartOver();
 
   const size_t max_devices_;
   mutable std::mutex mu_;
+  std::uint64_t applied_ = 0;  // the source's generation whose changes have been dropped
   GenerationMap<std::string, std::shared_ptr<const core::Device>> devices_;  // by MAC
   std::unordered_map<std::int64_t, std::string> macs_;                       // device id -> MAC
   GenerationMap<std::int64_t, std::vector<core::Line>> lines_;               // by device id
@@ -93,6 +115,11 @@ class CachedStore final : public ProvenReads {
   Result<std::shared_ptr<const core::Tenant>> GetTenantShared(std::int64_t id) override;
   Result<std::vector<core::Line>> ListLines(std::int64_t device_id) override;
   std::uint64_t DataGeneration() override { return inner_.DataGeneration(); }
+  DataChanges ChangesSince(std::uint64_t generation) override { return inner_.ChangesSince(generation); }
+  std::optional<std::chrono::seconds> CacheMaxAge() override { return inner_.CacheMaxAge(); }
+  Result<FleetPage> ReadFleetPage(std::int64_t after_id, size_t limit) override {
+    return inner_.ReadFleetPage(after_id, limit);
+  }
 
  private:
   ProvenReads& inner_;

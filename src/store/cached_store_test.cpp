@@ -7,6 +7,7 @@
 
 #include <type_traits>
 
+#include "store/change_log.hpp"
 #include "store/sqlite/test_support.hpp"
 #include "store/store_contract_test.hpp"
 
@@ -56,6 +57,63 @@ static_assert(!std::is_convertible_v<CachedStore&, NamedReads&>);
 static_assert(!std::is_convertible_v<CachedStore&, DeviceWrites&>);
 static_assert(!std::is_convertible_v<CachedStore&, Inventory&>);
 static_assert(!std::is_convertible_v<CachedStore&, AuditSink&>);
+
+// A source that names what changed (as PostgreSQL does) and serves a fleet of its own.
+class KeyedSource final : public ProvenReads {
+ public:
+  Result<std::shared_ptr<const core::Device>> FindProvenDevice(const core::MacAddress& mac) override {
+    ++reads;
+    for (const auto& d : fleet.devices) {
+      if (d.mac == mac) return std::make_shared<const core::Device>(d);
+    }
+    return Error::NotFound("no such device");
+  }
+  Result<std::shared_ptr<const core::Tenant>> GetTenantShared(std::int64_t id) override {
+    ++reads;
+    core::Tenant t = NewTenant("acme");
+    t.id = id;
+    return std::make_shared<const core::Tenant>(t);
+  }
+  Result<std::vector<core::Line>> ListLines(std::int64_t device_id) override {
+    ++reads;
+    std::vector<core::Line> out;
+    for (const auto& l : fleet.lines) {
+      if (l.device_id == device_id) out.push_back(l);
+    }
+    return out;
+  }
+  std::uint64_t DataGeneration() override { return changes.Load(); }
+  DataChanges ChangesSince(std::uint64_t generation) override { return changes.ChangesSince(generation); }
+  std::optional<std::chrono::seconds> CacheMaxAge() override { return std::nullopt; }
+  Result<FleetPage> ReadFleetPage(std::int64_t after_id, size_t limit) override {
+    ++pages;
+    FleetPage page;
+    for (const auto& d : fleet.devices) {
+      if (d.id > after_id && page.devices.size() < limit) page.devices.push_back(d);
+    }
+    for (const auto& l : fleet.lines) {
+      if (!page.devices.empty() && l.device_id >= page.devices.front().id && l.device_id <= page.devices.back().id) {
+        page.lines.push_back(l);
+      }
+    }
+    return page;
+  }
+
+  // `n` devices with ids 1..n, MACs 0015650000xx, one line each; tenant 1.
+  void AddFleet(int n) {
+    for (int i = 1; i <= n; ++i) {
+      core::Device d = NewDevice(fmt::format("0015650000{:02x}", i), 1, core::DeviceState::kProvisioned);
+      d.id = i;
+      fleet.devices.push_back(d);
+      fleet.lines.push_back(NewLine(i, 1, std::nullopt));
+    }
+  }
+
+  ChangeLog changes;
+  FleetPage fleet;
+  int reads = 0;
+  int pages = 0;
+};
 
 class CachedStoreTest : public ::testing::Test {
  protected:
@@ -122,7 +180,7 @@ TEST_F(CachedStoreTest, LinesWithAPasswordAreNeverKept) {
   CachedStore cached(*server_, cache);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(cached.ListLines(device_.id).value().at(1).password, "sip-secret");
   EXPECT_EQ(cache.stats().hits, 0u);
-  EXPECT_FALSE(cache.FindLines(device_.id, server_->DataGeneration()));
+  EXPECT_FALSE(cache.FindLines(*server_, device_.id));
 }
 
 TEST_F(CachedStoreTest, UnknownDevicesAreNotKept) {
@@ -172,35 +230,38 @@ TEST_F(CachedStoreTest, AReadOlderThanALastSeenWriteIsNotKept) {
   const std::uint64_t epoch = cache.SeenEpoch();
   const core::Device before = server_->FindDevice(device_.mac).value();
   cache.ApplySeen({{device_.id, kStartUnix + 9, "192.0.2.9", "ua-9", ""}});
-  cache.PutDevice(std::make_shared<const core::Device>(before), generation, epoch);
-  EXPECT_FALSE(cache.FindDevice(device_.mac.str(), generation));
-  cache.PutDevice(std::make_shared<const core::Device>(before), generation, cache.SeenEpoch());
-  EXPECT_TRUE(cache.FindDevice(device_.mac.str(), generation));
+  cache.PutDevice(*server_, std::make_shared<const core::Device>(before), generation, epoch);
+  EXPECT_FALSE(cache.FindDevice(*server_, device_.mac.str()));
+  cache.PutDevice(*server_, std::make_shared<const core::Device>(before), generation, cache.SeenEpoch());
+  EXPECT_TRUE(cache.FindDevice(*server_, device_.mac.str()));
 }
 
 // Two reads racing to fill one entry: the one that read older data does not replace the other.
 TEST_F(CachedStoreTest, AnOlderFillDoesNotReplaceANewerOne) {
-  FleetCache cache(100, kCacheMaxAge, steady_);
+  KeyedSource source;
+  FleetCache cache(100, std::nullopt, steady_);
   core::Device old_device = device_;
   core::Device new_device = device_;
   new_device.serial = "newer";
-  cache.PutDevice(std::make_shared<const core::Device>(new_device), 7, cache.SeenEpoch());
-  cache.PutDevice(std::make_shared<const core::Device>(old_device), 6, cache.SeenEpoch());
-  EXPECT_EQ(cache.FindDevice(device_.mac.str(), 7)->serial, "newer");
-  EXPECT_FALSE(cache.FindDevice(device_.mac.str(), 6));
+  const std::uint64_t old_read = source.DataGeneration();
+  source.changes.Record(ChangedKey::Device(device_.id));
+  cache.PutDevice(source, std::make_shared<const core::Device>(new_device), source.DataGeneration(), cache.SeenEpoch());
+  cache.PutDevice(source, std::make_shared<const core::Device>(old_device), old_read, cache.SeenEpoch());
+  EXPECT_EQ(cache.FindDevice(source, device_.mac.str())->serial, "newer");
 }
 
 TEST_F(CachedStoreTest, SizeIsBounded) {
+  KeyedSource source;
   FleetCache cache(2, kCacheMaxAge, steady_);
   for (int i = 0; i < 5; ++i) {
     core::Device d = NewDevice(fmt::format("0015650000{:02x}", i));
     d.id = i + 1;
-    cache.PutDevice(std::make_shared<const core::Device>(d), 1, cache.SeenEpoch());
+    cache.PutDevice(source, std::make_shared<const core::Device>(d), 0, cache.SeenEpoch());
   }
   int kept = 0;
-  for (int i = 0; i < 5; ++i) kept += cache.FindDevice(fmt::format("0015650000{:02x}", i), 1) ? 1 : 0;
+  for (int i = 0; i < 5; ++i) kept += cache.FindDevice(source, fmt::format("0015650000{:02x}", i)) ? 1 : 0;
   EXPECT_LE(kept, 2);
-  EXPECT_TRUE(cache.FindDevice("001565000004", 1));  // the newest is there
+  EXPECT_TRUE(cache.FindDevice(source, "001565000004"));  // the newest is there
 
   FleetCache off(0, kCacheMaxAge, steady_);
   CachedStore cached(*server_, off);
@@ -271,6 +332,98 @@ TEST_F(CachedStoreTest, TheChangeCounterIsSharedThroughItsFile) {
   const std::uint64_t before = server_->DataGeneration();
   ASSERT_TRUE(cli_->LockDevice(device_.id, "x"));
   EXPECT_EQ(server_->DataGeneration(), before + 1);
+}
+
+// Where the backend names what changed (PostgreSQL), a write drops only what it touched: a
+// storm keeps every other device's entries while some devices' first fetches write.
+TEST_F(CachedStoreTest, AChangeOfOneDeviceDropsOnlyThatDevice) {
+  KeyedSource source;
+  source.AddFleet(3);
+  FleetCache cache(100, std::nullopt, steady_);
+  CachedStore cached(source, cache);
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(cached.FindProvenDevice(source.fleet.devices.at(static_cast<size_t>(i - 1)).mac));
+    ASSERT_TRUE(cached.ListLines(i));
+  }
+  ASSERT_TRUE(cached.GetTenantShared(1));
+  const int reads = source.reads;
+  source.fleet.devices[1].locked_reason = "stolen";
+  source.changes.Record(ChangedKey::Device(2));
+  EXPECT_EQ(cached.FindProvenDevice(source.fleet.devices[1].mac).value()->locked_reason, "stolen");
+  ASSERT_TRUE(cached.ListLines(2));
+  EXPECT_EQ(source.reads, reads + 2);  // device 2 and its lines, read again
+  ASSERT_TRUE(cached.FindProvenDevice(source.fleet.devices[0].mac));
+  ASSERT_TRUE(cached.FindProvenDevice(source.fleet.devices[2].mac));
+  ASSERT_TRUE(cached.ListLines(3));
+  ASSERT_TRUE(cached.GetTenantShared(1));
+  EXPECT_EQ(source.reads, reads + 2);  // the others are still held
+
+  source.changes.Record(ChangedKey::Tenant(1));
+  ASSERT_TRUE(cached.GetTenantShared(1));
+  ASSERT_TRUE(cached.FindProvenDevice(source.fleet.devices[0].mac));
+  EXPECT_EQ(source.reads, reads + 3);  // the tenant only
+
+  source.changes.Record(std::nullopt);
+  ASSERT_TRUE(cached.FindProvenDevice(source.fleet.devices[0].mac));
+  EXPECT_EQ(source.reads, reads + 4);  // a change of anything drops everything
+}
+
+// A device whose MAC changed is no longer found under the old one.
+TEST_F(CachedStoreTest, AChangedDeviceIsDroppedUnderItsOldMac) {
+  KeyedSource source;
+  source.AddFleet(1);
+  FleetCache cache(100, std::nullopt, steady_);
+  CachedStore cached(source, cache);
+  const core::MacAddress old_mac = source.fleet.devices[0].mac;
+  ASSERT_TRUE(cached.FindProvenDevice(old_mac));
+  source.fleet.devices[0].mac = Mac("001565ffffff");
+  source.changes.Record(ChangedKey::Device(1));
+  EXPECT_EQ(cached.FindProvenDevice(old_mac).error().code, ErrorCode::kNotFound);
+}
+
+// A read that raced a write of the same device is not kept; one that raced another
+// device's write is.
+TEST_F(CachedStoreTest, AReadOlderThanAChangeOfItsKeyIsNotKept) {
+  KeyedSource source;
+  source.AddFleet(2);
+  FleetCache cache(100, std::nullopt, steady_);
+  const std::uint64_t before = source.DataGeneration();
+  source.changes.Record(ChangedKey::Device(2));
+  for (const auto& d : source.fleet.devices) {
+    cache.PutDevice(source, std::make_shared<const core::Device>(d), before, cache.SeenEpoch());
+  }
+  cache.PutLines(source, 2, {}, before);
+  cache.PutLines(source, 1, {}, before);
+  EXPECT_TRUE(cache.FindDevice(source, source.fleet.devices[0].mac.str()));
+  EXPECT_FALSE(cache.FindDevice(source, source.fleet.devices[1].mac.str()));
+  EXPECT_TRUE(cache.FindLines(source, 1));
+  EXPECT_FALSE(cache.FindLines(source, 2));
+}
+
+// Preloading fills the cache a page at a time, up to its size, with the devices' tenants
+// and password-free lines: the requests that follow read nothing.
+TEST_F(CachedStoreTest, PreloadReadsTheFleetAheadOfItsRequests) {
+  KeyedSource source;
+  source.AddFleet(5);
+  source.fleet.lines[4].password = "sip-secret";  // device 5's
+  FleetCache cache(100, std::nullopt, steady_);
+  EXPECT_EQ(cache.Preload(source, 2).value(), 5u);
+  EXPECT_EQ(source.pages, 4);  // 2 + 2 + 1, then an empty page
+  const int reads = source.reads;
+  CachedStore cached(source, cache);
+  for (int i = 1; i <= 4; ++i) {
+    ASSERT_TRUE(cached.FindProvenDevice(source.fleet.devices.at(static_cast<size_t>(i - 1)).mac));
+    ASSERT_TRUE(cached.ListLines(i));
+  }
+  ASSERT_TRUE(cached.GetTenantShared(1));
+  EXPECT_EQ(source.reads, reads);
+  ASSERT_TRUE(cached.ListLines(5));
+  EXPECT_EQ(source.reads, reads + 1);  // a line with a password is never kept
+
+  FleetCache small(3, std::nullopt, steady_);
+  EXPECT_EQ(small.Preload(source, 2).value(), 3u);
+  EXPECT_FALSE(small.FindDevice(source, source.fleet.devices[3].mac.str()));
+  EXPECT_TRUE(small.FindDevice(source, source.fleet.devices[2].mac.str()));
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
 // A bounded map whose entries count only at the data generation they were filled at
 // (ProvenReads::DataGeneration): after any write the next lookup misses and the caller reads
-// again. The fleet cache and the pipeline's render cache are built on it. Not thread-safe:
-// its owner locks.
+// again (Find). The pipeline's render cache is built on it; the fleet cache drops changed
+// entries itself and looks up whatever the generation (FindFresh). Not thread-safe: its
+// owner locks.
 //
-// Entries also expire kCacheMaxAge after they were filled: the generation sees every write
-// made through provgate, and the expiry bounds how long a change made behind its back (the
-// sqlite3 shell, a restored database file, a deleted counter file) goes unseen.
+// Entries also expire a maximum age after they were filled (kCacheMaxAge by default): the
+// generation sees every write made through provgate, and the expiry bounds how long a
+// change made behind its back (the sqlite3 shell, a restored database file, a deleted
+// counter file) goes unseen.
 #pragma once
 
 #include <chrono>
@@ -14,10 +16,9 @@
 #include <utility>
 
 #include "base/clock.hpp"
+#include "store/data_changes.hpp"
 
 namespace provgate::store {
-
-inline constexpr std::chrono::seconds kCacheMaxAge{5};
 
 template <typename Key, typename T>
 class GenerationMap {
@@ -32,6 +33,13 @@ class GenerationMap {
     const auto it = map_.find(key);
     if (it == map_.end() || it->second.generation != generation) return nullptr;
     if (clock_.Now() - it->second.filled >= max_age_) return nullptr;
+    return &it->second.value;
+  }
+  // The value filled less than the maximum age ago whatever its generation, for an owner
+  // that drops changed entries itself (Erase); null if absent.
+  const T* FindFresh(const Key& key) const {
+    const auto it = map_.find(key);
+    if (it == map_.end() || clock_.Now() - it->second.filled >= max_age_) return nullptr;
     return &it->second.value;
   }
   // The value whatever its generation, for updates in place; null if absent.
@@ -60,6 +68,7 @@ class GenerationMap {
     map_.emplace(key, Entry{std::move(value), generation, now});
     return room ? Put::kAdded : Put::kStartedOver;
   }
+  void Erase(const Key& key) { map_.erase(key); }
   void Clear() { map_.clear(); }
   size_t size() const { return map_.size(); }
 

@@ -5,15 +5,25 @@
 // read. Implementations are thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "base/result.hpp"
 #include "core/mac_address.hpp"
 #include "core/model.hpp"
+#include "store/data_changes.hpp"
 
 namespace provgate::store {
+
+// Devices in id order with their lines (ordered by device, then index), for a cache that fills
+// itself before the requests come.
+struct FleetPage {
+  std::vector<core::Device> devices;
+  std::vector<core::Line> lines;
+};
 
 class ProvenReads {
  public:
@@ -36,6 +46,15 @@ class ProvenReads {
   // bans. Cheap, with no round trip to the data: a cache compares it with the value it read
   // before filling an entry.
   virtual std::uint64_t DataGeneration() = 0;
+  // The changes after `generation` (a value DataGeneration returned), up to a generation at
+  // least as new as the current one: which devices and tenants they wrote, where the backend
+  // knows (a device's key covers its row and its lines), or none (anything may have changed).
+  virtual DataChanges ChangesSince(std::uint64_t generation) = 0;
+  // How long a cache may keep an entry that no change since it was read touched: none when
+  // the backend learns of every write, whoever makes it (kCacheMaxAge otherwise).
+  virtual std::optional<std::chrono::seconds> CacheMaxAge() = 0;
+  // Up to `limit` devices with ids above `after_id`, in id order, with their lines.
+  virtual Result<FleetPage> ReadFleetPage(std::int64_t after_id, size_t limit) = 0;
 };
 
 }  // namespace provgate::store

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sstream>
 
 #include "crypto/random.hpp"
 
@@ -25,7 +26,10 @@ Result<std::unique_ptr<ChangeFeed>> ChangeFeed::Start(const std::string& url) {
   const int wake = ::eventfd(0, EFD_CLOEXEC);
   if (wake < 0) return Error::Internal(std::string("eventfd: ") + std::strerror(errno));
   const auto id = crypto::RandomBytes(8);
-  std::unique_ptr<ChangeFeed> feed(new ChangeFeed(url, crypto::HexEncode(id.data(), id.size()), wake));
+  PG_TRY(Rows schema, conn.Exec("SELECT current_schema()"));
+  if (schema.empty() || schema[0].IsNull(0)) return Error::FailedPrecondition("PostgreSQL: no schema is selected");
+  std::unique_ptr<ChangeFeed> feed(
+      new ChangeFeed(url, crypto::HexEncode(id.data(), id.size()), schema[0].Text(0), wake));
   PG_TRY_STATUS(conn.ExecScript(kListen));
   feed->thread_ = std::thread([raw = feed.get(), c = std::move(conn)]() mutable { raw->Listen(std::move(c)); });
   return feed;
@@ -45,25 +49,22 @@ bool ChangeFeed::Wait(int fd, int ms) {
   return !stop_.load();
 }
 
-void ChangeFeed::Bump() {
-  {
-    std::lock_guard lock(mu_);
-    generation_.fetch_add(1, std::memory_order_acq_rel);
+void ChangeFeed::Take(const std::string& payload) {
+  std::istringstream in(payload);
+  std::string origin;
+  std::string schema;
+  std::string kind;
+  std::int64_t id = 0;
+  if (!(in >> origin >> schema >> kind >> id) || (kind != "d" && kind != "t" && kind != "*")) {
+    log_.Record(std::nullopt);  // an older provgate's announcement, or one we cannot read
+    return;
   }
-  changed_.notify_all();
-}
-
-void ChangeFeed::Announce(Pool& pool) {
-  Bump();
-  auto db = pool.Acquire();
-  auto sent =
-      db ? (*db)->Run("SELECT pg_notify('provgate_data', $1)", Params().BindText(1, origin_)) : Status(db.error());
-  if (!sent) spdlog::warn("could not announce a store change to other provgate nodes: {}", sent.error().message);
-}
-
-bool ChangeFeed::WaitBeyond(std::uint64_t seen, std::chrono::milliseconds limit) {
-  std::unique_lock lock(mu_);
-  return changed_.wait_for(lock, limit, [&] { return Load() != seen; });
+  if (origin == origin_ || schema != schema_) return;
+  if (kind == "*") {
+    log_.Record(std::nullopt);
+  } else {
+    log_.Record(kind == "d" ? ChangedKey::Device(id) : ChangedKey::Tenant(id));
+  }
 }
 
 void ChangeFeed::Listen(Connection conn) {
@@ -72,7 +73,7 @@ void ChangeFeed::Listen(Connection conn) {
     Drain(conn);
     if (stop_.load()) return;
     // Lost: whatever was announced meanwhile is unknown, so every cache must re-read.
-    Bump();
+    log_.Record(std::nullopt);
     auto again = Reconnect();
     if (!again) return;  // stopping
     conn = std::move(*again);
@@ -86,12 +87,7 @@ void ChangeFeed::Drain(Connection& conn) {
       spdlog::warn("{}; reconnecting", payloads.error().message);
       return;
     }
-    for (const auto& origin : *payloads) {
-      if (origin != origin_) {
-        Bump();
-        break;
-      }
-    }
+    for (const auto& payload : *payloads) Take(payload);
   }
 }
 
@@ -100,7 +96,7 @@ Result<Connection> ChangeFeed::Reconnect() {
     if (!Wait(-1, kReconnectMs)) return Error::Unavailable("stopping");
     auto conn = Connection::Open(url_);
     if (conn && conn->ExecScript(kListen)) {
-      Bump();  // announcements between the loss and the LISTEN are unknown
+      log_.Record(std::nullopt);  // announcements between the loss and the LISTEN are unknown
       return std::move(*conn);
     }
   }

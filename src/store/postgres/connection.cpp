@@ -304,9 +304,9 @@ Pool::Lease::~Lease() {
   if (pool_ != nullptr && conn_) pool_->GiveBack(std::move(conn_));
 }
 
-Result<std::unique_ptr<Pool>> Pool::Open(std::string url, size_t size) {
-  std::unique_ptr<Pool> pool(new Pool(std::move(url), size == 0 ? 1 : size));
-  PG_TRY(Connection first, Connection::Open(pool->url_));
+Result<std::unique_ptr<Pool>> Pool::Open(std::string url, size_t size, std::string origin) {
+  std::unique_ptr<Pool> pool(new Pool(std::move(url), size == 0 ? 1 : size, std::move(origin)));
+  PG_TRY(Connection first, pool->Connect());
   pool->idle_.push_back(std::make_unique<Connection>(std::move(first)));
   pool->open_ = 1;
   return pool;
@@ -324,7 +324,7 @@ Result<Pool::Lease> Pool::Acquire() {
   }
   ++open_;
   lock.unlock();
-  auto opened = Connection::Open(url_);
+  auto opened = Connect();
   if (!opened) {
     lock.lock();
     --open_;
@@ -332,6 +332,14 @@ Result<Pool::Lease> Pool::Acquire() {
     return opened.error();
   }
   return Lease(*this, std::make_unique<Connection>(std::move(*opened)));
+}
+
+Result<Connection> Pool::Connect() const {
+  PG_TRY(Connection conn, Connection::Open(url_));
+  if (!origin_.empty()) {
+    PG_TRY_STATUS(conn.Run("SELECT set_config('provgate.origin', $1, false)", Params().BindText(1, origin_)));
+  }
+  return conn;
 }
 
 void Pool::GiveBack(std::unique_ptr<Connection> conn) {

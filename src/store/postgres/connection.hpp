@@ -190,16 +190,20 @@ class Pool {
     std::unique_ptr<Connection> conn_;
   };
 
-  // Opens the first connection at once, so a wrong URL fails at start-up.
-  static Result<std::unique_ptr<Pool>> Open(std::string url, size_t size);
+  // Opens the first connection at once, so a wrong URL fails at start-up. A non-empty
+  // `origin` is set as provgate.origin on each connection (postgres::ChangeFeed).
+  static Result<std::unique_ptr<Pool>> Open(std::string url, size_t size, std::string origin = "");
   Result<Lease> Acquire();
 
  private:
-  Pool(std::string url, size_t size) : url_(std::move(url)), size_(size) {}
+  Pool(std::string url, size_t size, std::string origin)
+      : url_(std::move(url)), size_(size), origin_(std::move(origin)) {}
+  Result<Connection> Connect() const;
   void GiveBack(std::unique_ptr<Connection> conn);
 
   const std::string url_;
   const size_t size_;
+  const std::string origin_;
   std::mutex mu_;
   std::condition_variable returned_;
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_

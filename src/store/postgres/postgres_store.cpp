@@ -25,20 +25,23 @@ using rows::ReadTenant;
 using rows::TenantMissing;
 using rows::ValidateLine;
 
-// Announces a write (postgres::ChangeFeed) when the method that declares it returns:
-// declared before the method borrows its connection, it runs after the statement or
-// transaction has committed and the connection went back. A write that changed nothing
-// counts too; a cache re-reads once, which is cheaper than telling the two apart.
+// Records this process's write of `key` (or of anything, when none) in its change feed when
+// the method that declares it returns: declared before the method borrows its connection, it
+// runs after the statement or transaction has committed. Other processes learn of the write
+// from the tables' triggers (postgres::ChangeFeed). A write that changed nothing counts too;
+// a cache re-reads once, which is cheaper than telling the two apart.
 class ChangeNotice {
  public:
-  ChangeNotice(postgres::ChangeFeed& feed, postgres::Pool& pool) : feed_(feed), pool_(pool) {}
-  ~ChangeNotice() { feed_.Announce(pool_); }
+  ChangeNotice(postgres::ChangeFeed& feed, std::optional<ChangedKey> key) : feed_(feed), key_(key) {}
+  ~ChangeNotice() { feed_.Record(key_); }
   ChangeNotice(const ChangeNotice&) = delete;
   ChangeNotice& operator=(const ChangeNotice&) = delete;
+  // Once a new row's id is known: the write changed only that row.
+  void Narrow(ChangedKey key) { key_ = key; }
 
  private:
   postgres::ChangeFeed& feed_;
-  postgres::Pool& pool_;
+  std::optional<ChangedKey> key_;
 };
 
 // A PostgreSQL array literal of integers, bound as one parameter (`$n::bigint[]`).
@@ -78,20 +81,22 @@ Result<bool> UnmarkConfigKey(Connection& db, std::int64_t device_id, std::string
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& url, size_t pool_size,
                                                            const crypto::SecretBox& box, const Clock& clock) {
-  PG_TRY(auto pool, postgres::Pool::Open(url, pool_size));
   {
-    PG_TRY(auto db, pool->Acquire());
-    if (auto r = postgres::Migrate(*db, ToUnix(clock.Now())); !r) {
+    PG_TRY(auto db, Connection::Open(url));
+    if (auto r = postgres::Migrate(db, ToUnix(clock.Now())); !r) {
       Error e = r.error();
       e.message = fmt::format("PostgreSQL {}: {}", postgres::RedactUrl(url), e.message);
       return e;
     }
   }
   PG_TRY(auto changes, postgres::ChangeFeed::Start(url));
+  PG_TRY(auto pool, postgres::Pool::Open(url, pool_size, changes->Origin()));
   return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(pool), std::move(changes), box, clock));
 }
 
 std::uint64_t PostgresStore::DataGeneration() { return changes_->Load(); }
+
+DataChanges PostgresStore::ChangesSince(std::uint64_t generation) { return changes_->ChangesSince(generation); }
 
 bool PostgresStore::WaitForChange(std::uint64_t seen, std::chrono::milliseconds limit) {
   return changes_->WaitBeyond(seen, limit);
@@ -121,7 +126,7 @@ Result<core::Tenant> PostgresStore::AddTenant(const core::Tenant& t) {
   Params p;
   p.BindText(1, t.name).BindText(2, t.display_name).BindInt(3, t.window_days).BindText(4, vars);
   BindTenantPolicy(p, t, 5);
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, std::nullopt);
   PG_TRY(auto db, pool_->Acquire());
   auto added = db->Exec(
       "INSERT INTO tenants(name, display_name, window_days, vars, password_policy, "
@@ -138,6 +143,7 @@ Result<core::Tenant> PostgresStore::AddTenant(const core::Tenant& t) {
   }
   core::Tenant out = t;
   out.id = (*added)[0].Int(0);
+  notice.Narrow(ChangedKey::Tenant(out.id));
   return out;
 }
 
@@ -167,7 +173,7 @@ Status PostgresStore::UpdateTenant(const core::Tenant& t) {
   p.BindInt(1, t.id).BindText(2, t.name).BindText(3, t.display_name).BindInt(4, t.window_days);
   p.BindText(5, vars);
   BindTenantPolicy(p, t, 6);
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, ChangedKey::Tenant(t.id));
   PG_TRY(auto db, pool_->Acquire());
   auto updated = db->Exec(
       "UPDATE tenants SET name = $2, display_name = $3, window_days = $4, vars = $5, "
@@ -220,9 +226,11 @@ Result<core::Device> PostgresStore::InsertDevice(Connection& db, const core::Dev
 }
 
 Result<core::Device> PostgresStore::AddDevice(const core::Device& d) {
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, std::nullopt);
   PG_TRY(auto db, pool_->Acquire());
-  return InsertDevice(*db, d, ToUnix(clock_.Now()));
+  PG_TRY(core::Device added, InsertDevice(*db, d, ToUnix(clock_.Now())));
+  notice.Narrow(ChangedKey::Device(added.id));
+  return added;
 }
 
 Result<std::optional<core::Device>> PostgresStore::ReadOneDevice(const char* sql, const std::string& key) {
@@ -299,13 +307,13 @@ Status PostgresStore::WriteDevice(Connection& db, const core::Device& d, ServerC
 }
 
 Status PostgresStore::UpdateDevice(const core::Device& d) {
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, ChangedKey::Device(d.id));
   PG_TRY(auto db, pool_->Acquire());
   return WriteDevice(*db, d, ServerColumns::kKeep);
 }
 
 Status PostgresStore::RemoveDevice(const core::MacAddress& mac) {
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, std::nullopt);
   PG_TRY(auto db, pool_->Acquire());
   // Lines go with the device through ON DELETE CASCADE, in the same statement.
   PG_TRY(Rows rows, db->Exec("DELETE FROM devices WHERE mac = $1", Params().BindText(1, mac.str())));
@@ -343,9 +351,27 @@ Status PostgresStore::SetLine(const core::Line& line) {
   // Sealed before the connection is borrowed: the clear text never reaches the database.
   std::optional<std::vector<unsigned char>> sealed;
   if (line.password) sealed = box_.Seal(*line.password);
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, ChangedKey::Device(line.device_id));
   PG_TRY(auto db, pool_->Acquire());
   return UpsertLine(*db, line, sealed);
+}
+
+Result<FleetPage> PostgresStore::ReadFleetPage(std::int64_t after_id, size_t limit) {
+  PG_TRY(auto db, pool_->Acquire());
+  FleetPage page;
+  {
+    PG_TRY(Rows rows, db->Exec("SELECT " PG_DEVICE_COLUMNS " FROM devices WHERE id > $1 ORDER BY id LIMIT $2",
+                               Params().BindInt(1, after_id).BindInt(2, static_cast<std::int64_t>(limit))));
+    PG_TRY(page.devices, ReadAll<core::Device>(rows, [this](const Row& row) { return ReadDevice(row, box_); }));
+  }
+  if (page.devices.empty()) return page;
+  // Two statements, not one snapshot: a caller that needs them consistent compares data
+  // generations around the call.
+  PG_TRY(Rows rows, db->Exec("SELECT " PG_LINE_READ_COLUMNS
+                             " FROM lines WHERE device_id BETWEEN $1 AND $2 ORDER BY device_id, idx",
+                             Params().BindInt(1, page.devices.front().id).BindInt(2, page.devices.back().id)));
+  PG_TRY(page.lines, ReadAll<core::Line>(rows, [this](const Row& row) { return rows::ReadLine(row, box_); }));
+  return page;
 }
 
 Result<std::vector<core::Line>> PostgresStore::ListLines(std::int64_t device_id) {
@@ -356,7 +382,7 @@ Result<std::vector<core::Line>> PostgresStore::ListLines(std::int64_t device_id)
 }
 
 Status PostgresStore::RemoveLine(std::int64_t device_id, int index) {
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, ChangedKey::Device(device_id));
   PG_TRY(auto db, pool_->Acquire());
   PG_TRY(Rows rows, db->Exec("DELETE FROM lines WHERE device_id = $1 AND idx = $2",
                              Params().BindInt(1, device_id).BindInt(2, index)));
@@ -459,7 +485,7 @@ Result<std::vector<StoredAuditEvent>> PostgresStore::ListAudit(const std::string
 Result<std::vector<core::Line>> PostgresStore::ClaimPasswords(std::int64_t device_id, const std::vector<int>& indexes,
                                                               std::int64_t now, std::string_view claim) {
   if (indexes.empty()) return std::vector<core::Line>{};
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, ChangedKey::Device(device_id));
   PG_TRY(auto db, pool_->Acquire());
   // One statement: a concurrent claimer of the same line waits for this row lock and then
   // finds delivered_at set (READ COMMITTED re-checks the WHERE clause on the new row), so
@@ -475,7 +501,7 @@ Result<std::vector<core::Line>> PostgresStore::ClaimPasswords(std::int64_t devic
 
 Result<std::vector<int>> PostgresStore::WipeDeliveredPasswords(std::int64_t device_id,
                                                                std::int64_t delivered_at_or_before) {
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, ChangedKey::Device(device_id));
   PG_TRY(auto db, pool_->Acquire());
   PG_TRY(Rows rows, db->Exec("UPDATE lines SET password_enc = NULL WHERE device_id = $1 AND "
                              "password_enc IS NOT NULL AND delivered_at <= $2 AND claim_in_flight = 0 RETURNING idx",
@@ -484,7 +510,7 @@ Result<std::vector<int>> PostgresStore::WipeDeliveredPasswords(std::int64_t devi
 }
 
 Result<bool> PostgresStore::ReleaseClaim(std::int64_t device_id, std::string_view claim) {
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, ChangedKey::Device(device_id));
   PG_TRY(auto db, pool_->Acquire());
   // A concurrent GiveBackAbandonedClaim holds the row lock first or finds the line released:
   // READ COMMITTED re-checks each WHERE clause on the row the other committed.
@@ -504,7 +530,7 @@ Result<bool> PostgresStore::TransitionState(std::int64_t device_id, core::Device
   Params p;
   p.BindInt(1, device_id).BindText(2, core::DeviceStateName(from));
   p.BindText(3, core::DeviceStateName(to)).BindInt(4, now);
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, ChangedKey::Device(device_id));
   PG_TRY(auto db, pool_->Acquire());
   PG_TRY(Rows rows, db->Exec("UPDATE devices SET state = $3, state_changed_at = $4, "
                              "updated_at = $4 WHERE id = $1 AND state = $2",
@@ -518,7 +544,7 @@ Status PostgresStore::ReplaceDevice(const core::Device& d, const std::vector<cor
     PG_TRY_STATUS(ValidateLine(l));
     sealed.push_back(l.password ? std::optional(box_.Seal(*l.password)) : std::nullopt);
   }
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, ChangedKey::Device(d.id));
   PG_TRY(auto db, pool_->Acquire());
   PG_TRY(postgres::Transaction tx, postgres::Transaction::Begin(*db));
   PG_TRY_STATUS(WriteDevice(*db, d, ServerColumns::kReplace));
@@ -532,7 +558,7 @@ Status PostgresStore::ReplaceDevice(const core::Device& d, const std::vector<cor
 }
 
 Status PostgresStore::ImportDeviceRows(const DeviceRowSource& next, const std::function<void(size_t)>& progress) {
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, std::nullopt);
   const std::int64_t now = ToUnix(clock_.Now());
   PG_TRY(auto db, pool_->Acquire());
   PG_TRY(postgres::Transaction tx, postgres::Transaction::Begin(*db));
@@ -554,7 +580,7 @@ Status PostgresStore::ImportDeviceRows(const DeviceRowSource& next, const std::f
 }
 
 Result<bool> PostgresStore::PinDevice(std::int64_t device_id, const std::string& spki_sha256) {
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, ChangedKey::Device(device_id));
   PG_TRY(auto db, pool_->Acquire());
   PG_TRY(Rows rows, db->Exec("UPDATE devices SET pin_spki = $2 WHERE id = $1 AND pin_spki = ''",
                              Params().BindInt(1, device_id).BindText(2, spki_sha256)));
@@ -562,7 +588,7 @@ Result<bool> PostgresStore::PinDevice(std::int64_t device_id, const std::string&
 }
 
 Status PostgresStore::LockDevice(std::int64_t device_id, const std::string& reason) {
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, ChangedKey::Device(device_id));
   PG_TRY(auto db, pool_->Acquire());
   PG_TRY(Rows rows, db->Exec("UPDATE devices SET locked_reason = $2 WHERE id = $1",
                              Params().BindInt(1, device_id).BindText(2, reason)));
@@ -571,7 +597,7 @@ Status PostgresStore::LockDevice(std::int64_t device_id, const std::string& reas
 }
 
 Status PostgresStore::ClearPin(std::int64_t device_id) {
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, ChangedKey::Device(device_id));
   PG_TRY(auto db, pool_->Acquire());
   PG_TRY(Rows rows, db->Exec("UPDATE devices SET pin_spki = '' WHERE id = $1", Params().BindInt(1, device_id)));
   if (rows.Changed() == 0) return DeviceMissing(device_id);
@@ -579,7 +605,7 @@ Status PostgresStore::ClearPin(std::int64_t device_id) {
 }
 
 Result<bool> PostgresStore::MarkConfigKeyDelivered(std::int64_t device_id, std::int64_t now, std::string_view claim) {
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, ChangedKey::Device(device_id));
   PG_TRY(auto db, pool_->Acquire());
   PG_TRY(Rows rows, db->Exec("UPDATE devices SET config_key_delivered_at = $2, config_key_claim = $3 "
                              "WHERE id = $1 AND config_key_delivered_at IS NULL",
@@ -589,7 +615,7 @@ Result<bool> PostgresStore::MarkConfigKeyDelivered(std::int64_t device_id, std::
 
 Result<bool> PostgresStore::EndEngineerWindow(std::int64_t device_id, std::int64_t window_end,
                                               const std::string& admin_password) {
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, ChangedKey::Device(device_id));
   PG_TRY(auto db, pool_->Acquire());
   Params p;
   p.BindInt(1, device_id)
@@ -607,7 +633,7 @@ Result<GivenBack> PostgresStore::GiveBackUndelivered(std::int64_t device_id, std
 
 Result<GivenBack> PostgresStore::GiveBackClaim(std::int64_t device_id, std::string_view claim,
                                                std::optional<std::int64_t> abandoned_before) {
-  ChangeNotice notice(*changes_, *pool_);
+  ChangeNotice notice(*changes_, ChangedKey::Device(device_id));
   PG_TRY(auto db, pool_->Acquire());
   PG_TRY(postgres::Transaction tx, postgres::Transaction::Begin(*db));
   GivenBack given;

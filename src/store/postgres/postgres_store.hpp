@@ -22,9 +22,9 @@ namespace provgate::store {
 // and every multi-statement write is one transaction.
 //
 // DataGeneration changes after this process's committed writes to tenants, devices and
-// lines, and after those of every other provgate process on the database, which announce
-// them with NOTIFY (postgres::ChangeFeed): a change through any node or the CLI reaches every
-// node's caches within one notification's delay.
+// lines, and after every other write to them, which the tables' triggers announce with
+// NOTIFY (postgres::ChangeFeed): a change through any node, the CLI or psql reaches every
+// node's caches within one notification's delay, naming the device or tenant it changed.
 class PostgresStore final : public Store {
  public:
   // Connects to `url` (a libpq URI, e.g. postgresql://user@host:5432/db) and applies pending
@@ -82,6 +82,11 @@ class PostgresStore final : public Store {
 
   Result<int> SchemaVersion() override;
   std::uint64_t DataGeneration() override;
+  // Which devices and tenants changed, from this process's writes and the tables' triggers
+  // (postgres::ChangeFeed); every write is announced, so entries need no expiry.
+  DataChanges ChangesSince(std::uint64_t generation) override;
+  std::optional<std::chrono::seconds> CacheMaxAge() override { return std::nullopt; }
+  Result<FleetPage> ReadFleetPage(std::int64_t after_id, size_t limit) override;
   Result<std::vector<schema::InvariantViolation>> CheckInvariants() override;
   // Waits until DataGeneration differs from `seen` or `limit` passes; false on the limit.
   bool WaitForChange(std::uint64_t seen, std::chrono::milliseconds limit);

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -105,6 +108,136 @@ TEST_F(PostgresStoreTest, AWriteThroughOneNodeChangesTheOtherNodesGeneration) {
   ASSERT_TRUE(node_a->LockDevice(device.id, "misuse"));
   EXPECT_TRUE(node_b->WaitForChange(before, std::chrono::seconds(10))) << "node b never heard of the lock";
   EXPECT_EQ(node_b->FindDevice(device.mac).value().locked_reason, "misuse");
+}
+
+// Waits (up to 10 s) until `node` has heard of a change of `key` after `since`; returns the
+// changes it has heard of then. A node hears another's notifications in commit order.
+DataChanges HeardOf(PostgresStore& node, std::uint64_t since, ChangedKey key) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    const std::uint64_t now = node.DataGeneration();
+    DataChanges changes = node.ChangesSince(since);
+    if ((changes.keys && changes.Touches(key)) || std::chrono::steady_clock::now() > give_up) return changes;
+    node.WaitForChange(now, std::chrono::milliseconds(100));
+  }
+}
+
+class PostgresChangesTest : public PostgresStoreTest {
+ protected:
+  void SetUp() override {
+    PostgresStoreTest::SetUp();
+    if (IsSkipped()) return;
+    node_a_ = factory_.Open();
+    node_b_ = factory_.Open();
+    ASSERT_NE(node_a_, nullptr);
+    ASSERT_NE(node_b_, nullptr);
+    const std::uint64_t start = node_b_->DataGeneration();
+    tenant_ = node_a_->AddTenant(NewTenant("acme")).value();
+    one_ = node_a_->AddDevice(NewDevice("001565aabbc1", tenant_.id, core::DeviceState::kProvisioned)).value();
+    two_ = node_a_->AddDevice(NewDevice("001565aabbc2", tenant_.id, core::DeviceState::kProvisioned)).value();
+    ASSERT_TRUE(HeardOf(*node_b_, start, ChangedKey::Device(two_.id)).Touches(ChangedKey::Device(two_.id)));
+  }
+  // A write behind provgate's back (psql) to device two, to know when a node has heard
+  // everything written before it.
+  void Marker() {
+    ASSERT_TRUE(factory_.Execute(fmt::format("UPDATE devices SET serial = 'm' WHERE id = {}", two_.id)));
+  }
+
+  std::unique_ptr<PostgresStore> node_a_;
+  std::unique_ptr<PostgresStore> node_b_;
+  core::Tenant tenant_;
+  core::Device one_;
+  core::Device two_;
+};
+
+// Another node hears which device a write changed, so its fleet cache drops only that one.
+TEST_F(PostgresChangesTest, AnotherNodesWriteNamesTheDeviceItChanged) {
+  const std::uint64_t before = node_b_->DataGeneration();
+  ASSERT_TRUE(node_a_->LockDevice(one_.id, "misuse"));
+  const DataChanges heard = HeardOf(*node_b_, before, ChangedKey::Device(one_.id));
+  ASSERT_TRUE(heard.keys);
+  EXPECT_TRUE(heard.Touches(ChangedKey::Device(one_.id)));
+  EXPECT_FALSE(heard.Touches(ChangedKey::Device(two_.id)));
+  EXPECT_FALSE(heard.Touches(ChangedKey::Tenant(tenant_.id)));
+
+  const std::uint64_t tenant_before = node_b_->DataGeneration();
+  ASSERT_TRUE(node_a_->SetLine(NewLine(two_.id, 1, std::nullopt)));
+  auto tenant = tenant_;
+  tenant.display_name = "Acme";
+  ASSERT_TRUE(node_a_->UpdateTenant(tenant));
+  const DataChanges tenant_heard = HeardOf(*node_b_, tenant_before, ChangedKey::Tenant(tenant_.id));
+  EXPECT_TRUE(tenant_heard.Touches(ChangedKey::Device(two_.id)));  // a line is its device's
+  EXPECT_FALSE(tenant_heard.Touches(ChangedKey::Device(one_.id)));
+}
+
+// A write made behind provgate's back is announced by the tables' triggers all the same.
+TEST_F(PostgresChangesTest, AWriteWithPsqlIsHeardByEveryNode) {
+  const std::uint64_t a_before = node_a_->DataGeneration();
+  const std::uint64_t b_before = node_b_->DataGeneration();
+  ASSERT_TRUE(factory_.Execute(fmt::format("UPDATE devices SET locked_reason = 'x' WHERE id = {}", one_.id)));
+  EXPECT_TRUE(HeardOf(*node_a_, a_before, ChangedKey::Device(one_.id)).Touches(ChangedKey::Device(one_.id)));
+  EXPECT_TRUE(HeardOf(*node_b_, b_before, ChangedKey::Device(one_.id)).Touches(ChangedKey::Device(one_.id)));
+  const std::uint64_t truncated = node_b_->DataGeneration();
+  ASSERT_TRUE(factory_.Execute("TRUNCATE lines"));
+  const auto start = std::chrono::steady_clock::now();
+  while (node_b_->ChangesSince(truncated).keys && std::chrono::steady_clock::now() - start < std::chrono::seconds(10)) {
+    node_b_->WaitForChange(node_b_->DataGeneration(), std::chrono::milliseconds(100));
+  }
+  EXPECT_FALSE(node_b_->ChangesSince(truncated).keys) << "a TRUNCATE changes anything";
+}
+
+// The audit copy's last-seen writes on every boot are not announced, or a storm of booting
+// phones would empty every other node's cache; a first sighting and a new address are.
+TEST_F(PostgresChangesTest, OnlyALastSeenThatMattersIsAnnounced) {
+  const auto seen = [&](std::int64_t time, const char* ip, const char* ua) {
+    ASSERT_TRUE(node_a_->AppendAuditBatch({}, {{one_.id, time, ip, ua, ""}}, std::nullopt));
+  };
+  std::uint64_t before = node_b_->DataGeneration();
+  seen(contract::kStartUnix, "192.0.2.1", "ua-1");
+  EXPECT_TRUE(HeardOf(*node_b_, before, ChangedKey::Device(one_.id)).Touches(ChangedKey::Device(one_.id)))
+      << "a first sighting";
+
+  before = node_b_->DataGeneration();
+  seen(contract::kStartUnix + 60, "192.0.2.1", "ua-2");
+  Marker();
+  DataChanges heard = HeardOf(*node_b_, before, ChangedKey::Device(two_.id));
+  ASSERT_TRUE(heard.keys);
+  EXPECT_FALSE(heard.Touches(ChangedKey::Device(one_.id))) << "the same address, later";
+
+  before = node_b_->DataGeneration();
+  seen(contract::kStartUnix + 120, "198.51.100.7", "ua-2");
+  EXPECT_TRUE(HeardOf(*node_b_, before, ChangedKey::Device(one_.id)).Touches(ChangedKey::Device(one_.id)))
+      << "a new address";
+}
+
+// A node counts its own write once, when it returns; the trigger's echo is not a second one.
+TEST_F(PostgresChangesTest, ANodesOwnWriteCountsOnce) {
+  const std::uint64_t before = node_a_->DataGeneration();
+  ASSERT_TRUE(node_a_->LockDevice(one_.id, "misuse"));
+  const DataChanges own = node_a_->ChangesSince(before);
+  ASSERT_TRUE(own.keys);
+  EXPECT_EQ(*own.keys, std::vector{ChangedKey::Device(one_.id)});
+  const std::uint64_t after = node_a_->DataGeneration();
+  Marker();
+  const DataChanges later = HeardOf(*node_a_, after, ChangedKey::Device(two_.id));
+  ASSERT_TRUE(later.keys);
+  EXPECT_EQ(*later.keys, std::vector{ChangedKey::Device(two_.id)});
+}
+
+// Installations in other schemas of the same database write devices with the same ids:
+// their writes are not this one's changes.
+TEST_F(PostgresChangesTest, AnotherSchemasWritesAreNotHeard) {
+  PostgresFactory elsewhere;
+  auto other = elsewhere.Open();
+  ASSERT_NE(other, nullptr);
+  const std::uint64_t before = node_b_->DataGeneration();
+  auto tenant = other->AddTenant(NewTenant("other")).value();
+  auto device = other->AddDevice(NewDevice("001565aabbc1", tenant.id, core::DeviceState::kProvisioned)).value();
+  ASSERT_TRUE(other->LockDevice(device.id, "x"));
+  Marker();
+  const DataChanges heard = HeardOf(*node_b_, before, ChangedKey::Device(two_.id));
+  ASSERT_TRUE(heard.keys);
+  EXPECT_EQ(*heard.keys, std::vector{ChangedKey::Device(two_.id)});
 }
 
 // A batch sent in one round trip (pipeline mode) reports its first failure and leaves the

@@ -242,6 +242,55 @@ ALTER TABLE devices ADD COLUMN config_key_claim TEXT;
 -- password. Claims made before this step count as released.
 ALTER TABLE lines ADD COLUMN claim_in_flight INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    Migration{13, "PostgreSQL announces which device or tenant each write changed, inside the write", R"sql(
+--@postgres
+-- Every write to tenants, devices or lines, by provgate or anyone else, notifies channel
+-- provgate_data inside its own transaction with "<origin> <schema> <d|t|*> <id>"
+-- (postgres::ChangeFeed): the writer's provgate.origin setting ('-' when unset), the
+-- table's schema, and the device (for its row or its lines), the tenant, or anything (a
+-- TRUNCATE). A device update that moved only the last-seen time, User-Agent or firmware
+-- (the audit copy writes them on every boot) is not announced, so a storm of booting
+-- phones keeps every node's fleet cache; a first sighting and a new address are.
+CREATE FUNCTION provgate_announce() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  prefix text := coalesce(nullif(current_setting('provgate.origin', true), ''), '-') || ' ' || TG_TABLE_SCHEMA || ' ';
+  kind text := CASE TG_TABLE_NAME WHEN 'tenants' THEN 't ' ELSE 'd ' END;
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    PERFORM pg_notify('provgate_data', prefix || '* 0');
+    RETURN NULL;
+  END IF;
+  IF TG_TABLE_NAME = 'devices' AND TG_OP = 'UPDATE' THEN
+    -- Nested: a record's fields are looked up even where AND would not need them.
+    IF to_jsonb(OLD) - 'last_seen_at' - 'last_user_agent' - 'firmware'
+         = to_jsonb(NEW) - 'last_seen_at' - 'last_user_agent' - 'firmware'
+       AND (OLD.last_seen_at IS NULL) = (NEW.last_seen_at IS NULL) THEN
+      RETURN NULL;
+    END IF;
+  END IF;
+  IF TG_TABLE_NAME = 'lines' THEN
+    IF TG_OP <> 'INSERT' THEN PERFORM pg_notify('provgate_data', prefix || kind || OLD.device_id); END IF;
+    IF TG_OP <> 'DELETE' THEN PERFORM pg_notify('provgate_data', prefix || kind || NEW.device_id); END IF;
+  ELSE
+    IF TG_OP <> 'INSERT' THEN PERFORM pg_notify('provgate_data', prefix || kind || OLD.id); END IF;
+    IF TG_OP <> 'DELETE' THEN PERFORM pg_notify('provgate_data', prefix || kind || NEW.id); END IF;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER tenants_announce AFTER INSERT OR UPDATE OR DELETE ON tenants
+FOR EACH ROW EXECUTE FUNCTION provgate_announce();
+CREATE TRIGGER tenants_announce_truncate AFTER TRUNCATE ON tenants
+FOR EACH STATEMENT EXECUTE FUNCTION provgate_announce();
+CREATE TRIGGER devices_announce AFTER INSERT OR UPDATE OR DELETE ON devices
+FOR EACH ROW EXECUTE FUNCTION provgate_announce();
+CREATE TRIGGER devices_announce_truncate AFTER TRUNCATE ON devices
+FOR EACH STATEMENT EXECUTE FUNCTION provgate_announce();
+CREATE TRIGGER lines_announce AFTER INSERT OR UPDATE OR DELETE ON lines
+FOR EACH ROW EXECUTE FUNCTION provgate_announce();
+CREATE TRIGGER lines_announce_truncate AFTER TRUNCATE ON lines
+FOR EACH STATEMENT EXECUTE FUNCTION provgate_announce();
+--@end
+)sql"},
 };
 
 constexpr bool VersionsAreContiguous() {

@@ -129,6 +129,32 @@ std::filesystem::path SqliteStore::ChangeCounterPath(const std::filesystem::path
 
 std::uint64_t SqliteStore::DataGeneration() { return changes_.Load(); }
 
+DataChanges SqliteStore::ChangesSince(std::uint64_t generation) {
+  DataChanges changes{changes_.Load(), std::vector<ChangedKey>{}};
+  if (changes.upto != generation) changes.keys.reset();
+  return changes;
+}
+
+Result<FleetPage> SqliteStore::ReadFleetPage(std::int64_t after_id, size_t limit) {
+  std::lock_guard lock(mu_);
+  FleetPage page;
+  {
+    PG_TRY(Statement s, db_.Prepare("SELECT " PG_DEVICE_COLUMNS " FROM devices WHERE id > ?1 ORDER BY id LIMIT ?2"));
+    s.BindInt(1, after_id);
+    s.BindInt(2, static_cast<std::int64_t>(limit));
+    PG_TRY(page.devices, ReadAll<core::Device>(s, [this](const Statement& row) { return ReadDevice(row, box_); }));
+  }
+  if (page.devices.empty()) return page;
+  // Two statements, not one snapshot: a caller that needs them consistent compares data
+  // generations around the call.
+  PG_TRY(Statement s, db_.Prepare("SELECT " PG_LINE_READ_COLUMNS
+                                  " FROM lines WHERE device_id BETWEEN ?1 AND ?2 ORDER BY device_id, idx"));
+  s.BindInt(1, page.devices.front().id);
+  s.BindInt(2, page.devices.back().id);
+  PG_TRY(page.lines, ReadAll<core::Line>(s, [this](const Statement& row) { return rows::ReadLine(row, box_); }));
+  return page;
+}
+
 // --- Tenants ---
 
 Result<core::Tenant> SqliteStore::AddTenant(const core::Tenant& t) {

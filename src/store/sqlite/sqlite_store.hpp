@@ -74,6 +74,11 @@ class SqliteStore final : public Store {
 
   Result<int> SchemaVersion() override;
   std::uint64_t DataGeneration() override;
+  // Which rows changed is not counted: any change is of anything, and entries expire after
+  // kCacheMaxAge (a CLI process or the sqlite3 shell may write behind the server's back).
+  DataChanges ChangesSince(std::uint64_t generation) override;
+  std::optional<std::chrono::seconds> CacheMaxAge() override { return kCacheMaxAge; }
+  Result<FleetPage> ReadFleetPage(std::int64_t after_id, size_t limit) override;
   Result<std::vector<schema::InvariantViolation>> CheckInvariants() override;
 
   // The change counter's file beside the database `db`.

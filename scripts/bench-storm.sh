@@ -177,6 +177,14 @@ pg_pids() {
   done
 }
 xact_commits() { psql -X -At "$PG_PRIMARY_URL" -c "SELECT sum(xact_commit) FROM pg_stat_database"; }
+# Statements the primary ran since the last reset, from pg_stat_statements (cluster-demo.sh
+# loads it), leaving out BEGIN (a transaction's statements and its COMMIT still count, so this
+# is at least the number of transactions) and this script's own queries. Unlike xact_commit,
+# it counts a statement when it ends, not when a connection reports its statistics.
+statements() {
+  psql -X -At "$PG_PRIMARY_URL" -c "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements
+    WHERE query !~* '^(BEGIN|START TRANSACTION)' AND query !~* 'pg_stat_' AND query !~* '^SELECT count\(\*\) FROM audit'"
+}
 
 # "VmRSS VmHWM RssAnon RssFile" in kB (zeros once the process is gone)
 rss() { [[ -r /proc/$1/status ]] || { echo 0 0 0 0; return; }
@@ -217,6 +225,7 @@ if [[ -n $CLUSTER ]]; then
   for i in $(seq "$NODES"); do f=NODE${i}_AUDIT; AUDITS+=("${!f}@$(stat -c %s "${!f}")"); done
   AUDIT_ROWS0=$(psql -X -At "$PG_PRIMARY_URL" -c "SELECT count(*) FROM audit")
   XACT0=$(xact_commits)
+  psql -X -At "$PG_PRIMARY_URL" -c "SELECT pg_stat_statements_reset()" >/dev/null
 else
   AUDITS=("$INST/audit.log@$(stat -c %s "$INST/audit.log")")
 fi
@@ -242,7 +251,7 @@ for pid in "${SERVER_PIDS[@]}"; do PID_ARGS+=(--server-pid "$pid"); done
 head -1 "$RUN/storm.txt"
 kill -0 "$SAMPLE_PID" 2>/dev/null || { log "provgate died during the storm:"; tail -20 "$RUN/provgate.log"; STORM_RC=1; }
 STORM_END=$(date +%s.%N)
-COPY_LAG=- XACTS=- XACTS_PER_1000=-
+COPY_LAG=- XACTS=- XACTS_PER_1000=- STATEMENTS=- STATEMENTS_PER_1000=-
 if [[ -n $CLUSTER ]]; then
   # The copy's lag: from the storm's end until the store's audit table holds every record
   # the nodes wrote since the storm began.
@@ -255,11 +264,16 @@ if [[ -n $CLUSTER ]]; then
     sleep 0.05
   done
   COPY_LAG=$(printf %.2f "$(echo "$(date +%s.%N) - $STORM_END" | bc)")
-  sleep 2  # backends report their commits to the statistics at most once a second
+  STATEMENTS=$(statements)
+  # An idle backend reports its commits to the statistics up to 10 s late.
+  sleep 11
   XACTS=$(($(xact_commits) - XACT0))
   REQUESTS=$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["requests"])' "$RUN/storm.json" 2>/dev/null || echo 0)
-  ((REQUESTS > 0)) && XACTS_PER_1000=$(echo "scale=1; $XACTS * 1000 / $REQUESTS" | bc)
-  log "database: $XACTS transactions committed during the storm and its copy = $XACTS_PER_1000 per 1000 requests; audit copy complete $COPY_LAG s after the storm"
+  if ((REQUESTS > 0)); then
+    XACTS_PER_1000=$(echo "scale=1; $XACTS * 1000 / $REQUESTS" | bc)
+    STATEMENTS_PER_1000=$(echo "scale=1; $STATEMENTS * 1000 / $REQUESTS" | bc)
+  fi
+  log "database: $STATEMENTS statements during the storm and its copy = $STATEMENTS_PER_1000 per 1000 requests (pg_stat_statements); $XACTS transactions committed = $XACTS_PER_1000 per 1000 requests (xact_commit, 11 s later); audit copy complete $COPY_LAG s after the storm"
 fi
 sleep 5
 kill -TERM "$SAMPLER_PID" 2>/dev/null || true
@@ -390,7 +404,7 @@ PY
   echo "- store: $STORE_TOTAL devices, database $DB_SIZE, installation \`$INST\`"
   if [[ -n $CLUSTER ]]; then
     echo "- cluster \`$CLUSTER\`: $NODES nodes behind HAProxy (PROXY v2), PostgreSQL primary + synchronous standby; server CPU below = nodes + HAProxy + PostgreSQL (${#SERVER_PIDS[@]} processes)"
-    echo "- database transactions committed during the storm and its audit copy: $XACTS = $XACTS_PER_1000 per 1000 storm requests; audit copy complete $COPY_LAG s after the storm"
+    echo "- database statements during the storm and its audit copy (pg_stat_statements, BEGIN left out): $STATEMENTS = $STATEMENTS_PER_1000 per 1000 storm requests; transactions committed (xact_commit, read 11 s later): $XACTS = $XACTS_PER_1000 per 1000; audit copy complete $COPY_LAG s after the storm"
   fi
   echo "- import of new rows this run: $IMPORT_SECONDS s ($(cat "$RUN/import-time.txt" 2>/dev/null || echo 'nothing to import'))"
   echo "- machine: $(uptime | sed 's/.*load/load/')"

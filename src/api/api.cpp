@@ -109,11 +109,19 @@ Result<std::unique_ptr<Api>> Api::Create(ApiDeps deps, ApiOptions options) {
   return std::unique_ptr<Api>(new Api(std::move(deps), std::move(options), std::move(limiter)));
 }
 
+namespace {
+
+// How often /readyz asks the database (ThrottledCheck).
+constexpr std::chrono::milliseconds kStoreCheckInterval{1000};
+
+}  // namespace
+
 Api::Api(ApiDeps deps, ApiOptions options, std::unique_ptr<defense::RateLimiter> limiter)
     : deps_(std::move(deps)),
       options_(std::move(options)),
       limiter_(std::move(limiter)),
       throttle_(options_.auth_failures),
+      store_ready_([this] { return deps_.operator_store.Ping(); }, kStoreCheckInterval),
       stats_(std::make_unique<Stats>()) {}
 
 Api::~Api() = default;
@@ -543,7 +551,7 @@ ApiResponse Api::Readyz(Context&) {
       spdlog::warn("readiness check {} failing: {}", name, st.error().message);
     }
   };
-  check("store", deps_.operator_store.Ping());
+  check("store", store_ready_());
   check("audit", deps_.probes.audit_ready ? deps_.probes.audit_ready() : Ok());
   check("listeners", deps_.probes.listeners_ready ? deps_.probes.listeners_ready() : Ok());
   ApiResponse r;

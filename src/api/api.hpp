@@ -30,6 +30,7 @@
 #include "api/auth_throttle.hpp"
 #include "api/http_types.hpp"
 #include "api/problem.hpp"
+#include "api/throttled_check.hpp"
 #include "audit/audit_log.hpp"
 #include "base/clock.hpp"
 #include "defense/rate_limiter.hpp"
@@ -203,6 +204,9 @@ class Api {
   ApiOptions options_;
   std::unique_ptr<defense::RateLimiter> limiter_;
   AuthThrottle throttle_;
+  // /readyz's store check: the database is asked at most once a second, however many
+  // balancers poll.
+  ThrottledCheck store_ready_;
   // Admin request counters and latency, for /metrics.
   struct Stats;
   std::unique_ptr<Stats> stats_;

@@ -38,14 +38,20 @@ namespace {
 
 // Where cached entries stay until a change touches them (PostgreSQL), reads the fleet into
 // the cache before serving, so that a storm of phones this node has not served yet costs
-// the database no reads.
-Status PreloadFleet(store::FleetCache& cache, store::Store& store) {
-  if (store.CacheMaxAge()) return Ok();
+// the database no reads. A failure costs only that: the devices are read as they come.
+void PreloadFleet(store::FleetCache& cache, store::Store& store) {
+  if (store.CacheMaxAge()) return;
   const auto start = std::chrono::steady_clock::now();
-  PG_TRY(const size_t devices, cache.Preload(store));
+  const auto devices = cache.Preload(store);
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-  spdlog::info("fleet cache: {} devices read in {} ms", devices, took.count());
-  return Ok();
+  if (!devices) {
+    spdlog::warn(
+        "fleet cache: reading the fleet ahead of requests failed after {} ms: {}; devices are read as "
+        "they come",
+        took.count(), devices.error().message);
+    return;
+  }
+  spdlog::info("fleet cache: {} devices read in {} ms", *devices, took.count());
 }
 
 }  // namespace
@@ -73,7 +79,7 @@ Result<std::unique_ptr<App>> App::Open(Config config, std::string actor, Role ro
     PG_TRY(app->audit_connection_, OpenStore(c, box, app->clock_, 1));
   }
   app->fleet_cache_ = std::make_unique<store::FleetCache>(c.cache_devices, app->store_->CacheMaxAge());
-  if (role == Role::kServer) PG_TRY_STATUS(PreloadFleet(*app->fleet_cache_, *app->store_));
+  if (role == Role::kServer) PreloadFleet(*app->fleet_cache_, *app->store_);
   app->audit_store_ = std::make_unique<store::CachedAuditStore>(
       app->audit_connection_ ? *app->audit_connection_ : *app->store_, *app->fleet_cache_);
   PG_TRY(app->audit_, audit::AuditLog::Open(c.audit_path, app->audit_store_.get(), c.audit));
@@ -234,19 +240,29 @@ Status App::Serve(ServeOptions options) {
   // for the database, which may be a PostgreSQL server far away or failing over: the
   // give-backs the store refused when their response failed are tried again every 100 ms
   // while some wait (the sooner, the less likely a device's retry on another node finds
-  // the cut-off claim still standing); every 5 s the bans are reloaded, so those added or
-  // lifted by the CLI or by other nodes reach this node within seconds.
+  // the cut-off claim still standing); every second the fleet cache reads again what
+  // changes dropped (where its entries do not expire), in one read; every 5 s the bans are
+  // reloaded, so those added or lifted by the CLI or by other nodes reach this node within
+  // seconds.
   std::mutex upkeep_mu;
   std::condition_variable_any upkeep_wake;
   std::jthread upkeep([&](const std::stop_token& stop) {
     pthread_setname_np(pthread_self(), "pg-upkeep");
     std::unique_lock lock(upkeep_mu);
     auto bans_loaded = std::chrono::steady_clock::now();
+    auto cache_refilled = bans_loaded;
+    const bool refill = !store_->CacheMaxAge();
     for (;;) {
       const auto pause = pipeline.pending_give_backs() > 0 ? std::chrono::milliseconds(100) : std::chrono::seconds(1);
       upkeep_wake.wait_for(lock, stop, pause, [] { return false; });
       if (stop.stop_requested()) return;
       pipeline.RetryGiveBacks();
+      if (refill && std::chrono::steady_clock::now() - cache_refilled >= std::chrono::seconds(1)) {
+        cache_refilled = std::chrono::steady_clock::now();
+        if (auto read = fleet_cache_->Refill(*store_); !read) {
+          spdlog::warn("fleet cache: reading changed devices again failed: {}", read.error().message);
+        }
+      }
       if (std::chrono::steady_clock::now() - bans_loaded < std::chrono::seconds(5)) continue;
       bans_loaded = std::chrono::steady_clock::now();
       if (auto st = defenses->bans().Reload(clock_.Now()); !st) {

@@ -43,15 +43,23 @@ bool FleetCache::StillCurrent(ProvenReads& source, const ChangedKey& key, std::u
 void FleetCache::Drop(const ChangedKey& key) {
   if (key.kind == ChangedKey::Kind::kTenant) {
     tenants_.Erase(key.id);
+    if (refills_ && refill_tenants_.size() < max_devices_) refill_tenants_.insert(key.id);
     return;
   }
   lines_.Erase(key.id);
-  const auto mac = macs_.find(key.id);
-  if (mac == macs_.end()) return;
-  if (const auto* cached = devices_.FindAny(mac->second); cached != nullptr && (*cached)->id == key.id) {
-    devices_.Erase(mac->second);
+  bool was_cached = false;
+  if (const auto mac = macs_.find(key.id); mac != macs_.end()) {
+    if (const auto* cached = devices_.FindAny(mac->second); cached != nullptr && (*cached)->id == key.id) {
+      devices_.Erase(mac->second);
+      was_cached = true;
+    }
+    macs_.erase(mac);
   }
-  macs_.erase(mac);
+  // Read again: a device that was held, into the room it leaves; a new one while there is
+  // room (a full cache would start over for it).
+  if (refills_ && (was_cached || devices_.size() < max_devices_) && refill_devices_.size() < max_devices_) {
+    refill_devices_.insert(key.id);
+  }
 }
 
 // Devices and tenants are shared pointers: a hit hands out the entry, not a copy of the data.
@@ -109,6 +117,12 @@ void FleetCache::PutDevice(ProvenReads& source, const std::shared_ptr<const core
   // Ids of removed devices stay behind until the maps start over; this bounds them too.
   if (macs_.size() >= 2 * max_devices_) StartOver();
   std::string mac = device->mac.str();
+  // A device read under a new MAC leaves no entry under its old one.
+  if (const auto old = macs_.find(id); old != macs_.end() && old->second != mac) {
+    if (const auto* cached = devices_.FindAny(old->second); cached != nullptr && (*cached)->id == id) {
+      devices_.Erase(old->second);
+    }
+  }
   Keep(devices_, mac, device, generation);
   macs_[id] = std::move(mac);
 }
@@ -146,6 +160,32 @@ void FleetCache::ApplySeen(const std::vector<DeviceSeen>& seen) {
   }
 }
 
+size_t FleetCache::Fill(ProvenReads& source, FleetPage page, std::uint64_t generation, std::uint64_t seen_epoch,
+                        std::unordered_set<std::int64_t>& tenants) {
+  std::unordered_map<std::int64_t, std::vector<core::Line>> lines;
+  for (auto& line : page.lines) lines[line.device_id].push_back(std::move(line));
+  size_t kept = 0;
+  for (auto& device : page.devices) {
+    const std::int64_t id = device.id;
+    if (device.tenant_id) tenants.insert(*device.tenant_id);
+    PutDevice(source, std::make_shared<const core::Device>(std::move(device)), generation, seen_epoch);
+    if (const auto& own = lines[id]; !core::AnyPassword(own)) PutLines(source, id, own, generation);
+    ++kept;
+  }
+  return kept;
+}
+
+Status FleetCache::FillTenants(ProvenReads& source, const std::unordered_set<std::int64_t>& tenants) {
+  for (const std::int64_t id : tenants) {
+    const std::uint64_t generation = source.DataGeneration();
+    auto tenant = source.GetTenantShared(id);
+    if (!tenant && tenant.error().code == ErrorCode::kNotFound) continue;  // removed meanwhile
+    PG_TRY_STATUS(tenant);
+    PutTenant(source, *tenant, generation);
+  }
+  return Ok();
+}
+
 Result<size_t> FleetCache::Preload(ProvenReads& source, size_t page) {
   size_t kept = 0;
   std::int64_t after = 0;
@@ -155,21 +195,46 @@ Result<size_t> FleetCache::Preload(ProvenReads& source, size_t page) {
     const std::uint64_t epoch = SeenEpoch();
     PG_TRY(FleetPage read, source.ReadFleetPage(after, std::min(page, max_devices_ - kept)));
     if (read.devices.empty()) break;
-    std::unordered_map<std::int64_t, std::vector<core::Line>> lines;
-    for (auto& line : read.lines) lines[line.device_id].push_back(std::move(line));
-    for (auto& device : read.devices) {
-      const std::int64_t id = device.id;
-      if (device.tenant_id) tenants.insert(*device.tenant_id);
-      PutDevice(source, std::make_shared<const core::Device>(std::move(device)), generation, epoch);
-      if (const auto& own = lines[id]; !core::AnyPassword(own)) PutLines(source, id, own, generation);
-      ++kept;
-    }
     after = read.devices.back().id;
+    kept += Fill(source, std::move(read), generation, epoch, tenants);
   }
-  for (const std::int64_t id : tenants) {
-    const std::uint64_t generation = source.DataGeneration();
-    PG_TRY(auto tenant, source.GetTenantShared(id));
-    PutTenant(source, tenant, generation);
+  PG_TRY_STATUS(FillTenants(source, tenants));
+  return kept;
+}
+
+Result<size_t> FleetCache::Refill(ProvenReads& source, size_t limit) {
+  std::vector<std::int64_t> devices;
+  std::unordered_set<std::int64_t> tenants;
+  std::uint64_t generation = 0;
+  std::uint64_t epoch = 0;
+  {
+    std::lock_guard lock(mu_);
+    CatchUp(source);  // what changed since the last request is dropped, and queued, now
+    while (!refill_devices_.empty() && devices.size() < limit) {
+      devices.push_back(*refill_devices_.begin());
+      refill_devices_.erase(refill_devices_.begin());
+    }
+    tenants.swap(refill_tenants_);
+    generation = applied_;
+    epoch = seen_epoch_;
+  }
+  size_t kept = 0;
+  if (!devices.empty()) {
+    auto read = source.ReadFleetDevices(devices);
+    if (!read) {
+      // Tried again at the next call.
+      std::lock_guard lock(mu_);
+      refill_devices_.insert(devices.begin(), devices.end());
+      refill_tenants_.insert(tenants.begin(), tenants.end());
+      return read.error();
+    }
+    std::unordered_set<std::int64_t> theirs;  // tenants of devices read: kept tenants stay
+    kept = Fill(source, std::move(*read), generation, epoch, theirs);
+  }
+  if (auto filled = FillTenants(source, tenants); !filled) {
+    std::lock_guard lock(mu_);
+    refill_tenants_.insert(tenants.begin(), tenants.end());
+    return filled.error();
   }
   return kept;
 }

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "store/audit_sink.hpp"
@@ -44,6 +45,7 @@ class FleetCache {
   explicit FleetCache(size_t max_devices, std::optional<std::chrono::seconds> max_age = kCacheMaxAge,
                       const SteadyClock& clock = SteadyClock::System())
       : max_devices_(max_devices),
+        refills_(!max_age),
         devices_(max_devices, AgeLimit(max_age), clock),
         lines_(max_devices, AgeLimit(max_age), clock),
         tenants_(max_devices, AgeLimit(max_age), clock) {}
@@ -71,6 +73,11 @@ class FleetCache {
   // kept. Worth it only where entries do not expire (a source without CacheMaxAge), so that
   // a storm of devices this node has not served yet costs no reads.
   Result<size_t> Preload(ProvenReads& source, size_t page = 1000);
+  // Where entries do not expire: reads again, up to `limit` at a time, the devices and
+  // tenants a change has dropped since the last call (devices added since start among
+  // them), so that the cache stays filled without a read per request. Returns the devices
+  // read. Meant for a background thread, every second or so.
+  Result<size_t> Refill(ProvenReads& source, size_t limit = 1000);
 
   struct Stats {
     std::uint64_t hits = 0;
@@ -87,13 +94,23 @@ class FleetCache {
   // With mu_ held, after CatchUp: whether what was read after `generation` may still be kept.
   bool StillCurrent(ProvenReads& source, const ChangedKey& key, std::uint64_t generation);
   void Drop(const ChangedKey& key);
+  // Puts a page read after `generation` and `seen_epoch` were taken, as far as the cache's
+  // size allows; the devices' tenants are added to `tenants`. Returns the devices kept.
+  size_t Fill(ProvenReads& source, FleetPage page, std::uint64_t generation, std::uint64_t seen_epoch,
+              std::unordered_set<std::int64_t>& tenants);
+  // Reads and puts these tenants.
+  Status FillTenants(ProvenReads& source, const std::unordered_set<std::int64_t>& tenants);
   template <typename Map, typename Key, typename T>
   void Keep(Map& map, const Key& key, const T& value, std::uint64_t generation);
   void StartOver();
 
   const size_t max_devices_;
+  const bool refills_;  // entries do not expire: what a change drops is read again (Refill)
   mutable std::mutex mu_;
   std::uint64_t applied_ = 0;  // the source's generation whose changes have been dropped
+  // Dropped by a change, to be read again (at most max_devices_ each); guarded by mu_.
+  std::unordered_set<std::int64_t> refill_devices_;
+  std::unordered_set<std::int64_t> refill_tenants_;
   GenerationMap<std::string, std::shared_ptr<const core::Device>> devices_;  // by MAC
   std::unordered_map<std::int64_t, std::string> macs_;                       // device id -> MAC
   GenerationMap<std::int64_t, std::vector<core::Line>> lines_;               // by device id
@@ -119,6 +136,9 @@ class CachedStore final : public ProvenReads {
   std::optional<std::chrono::seconds> CacheMaxAge() override { return inner_.CacheMaxAge(); }
   Result<FleetPage> ReadFleetPage(std::int64_t after_id, size_t limit) override {
     return inner_.ReadFleetPage(after_id, limit);
+  }
+  Result<FleetPage> ReadFleetDevices(const std::vector<std::int64_t>& ids) override {
+    return inner_.ReadFleetDevices(ids);
   }
 
  private:

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <type_traits>
 
 #include "store/change_log.hpp"
@@ -95,6 +96,18 @@ class KeyedSource final : public ProvenReads {
       if (!page.devices.empty() && l.device_id >= page.devices.front().id && l.device_id <= page.devices.back().id) {
         page.lines.push_back(l);
       }
+    }
+    return page;
+  }
+
+  Result<FleetPage> ReadFleetDevices(const std::vector<std::int64_t>& ids) override {
+    ++pages;
+    FleetPage page;
+    for (const auto& d : fleet.devices) {
+      if (std::find(ids.begin(), ids.end(), d.id) != ids.end()) page.devices.push_back(d);
+    }
+    for (const auto& l : fleet.lines) {
+      if (std::find(ids.begin(), ids.end(), l.device_id) != ids.end()) page.lines.push_back(l);
     }
     return page;
   }
@@ -424,6 +437,57 @@ TEST_F(CachedStoreTest, PreloadReadsTheFleetAheadOfItsRequests) {
   EXPECT_EQ(small.Preload(source, 2).value(), 3u);
   EXPECT_FALSE(small.FindDevice(source, source.fleet.devices[3].mac.str()));
   EXPECT_TRUE(small.FindDevice(source, source.fleet.devices[2].mac.str()));
+}
+
+// A device read under a new MAC before the change that moved it was heard of: the entry
+// under the old MAC goes, or a phone presenting the old MAC would pass as the device for as
+// long as the cache keeps it.
+TEST_F(CachedStoreTest, ADeviceReadUnderANewMacLeavesNoEntryUnderTheOldOne) {
+  KeyedSource source;
+  FleetCache cache(100, std::nullopt, steady_);
+  core::Device d = NewDevice("001565000001");
+  d.id = 5;
+  cache.PutDevice(source, std::make_shared<const core::Device>(d), source.DataGeneration(), cache.SeenEpoch());
+  d.mac = Mac("001565000002");
+  cache.PutDevice(source, std::make_shared<const core::Device>(d), source.DataGeneration(), cache.SeenEpoch());
+  EXPECT_FALSE(cache.FindDevice(source, "001565000001"));
+  source.changes.Record(ChangedKey::Device(5));
+  EXPECT_FALSE(cache.FindDevice(source, "001565000001"));
+  EXPECT_FALSE(cache.FindDevice(source, "001565000002"));
+}
+
+// What a change drops is read again in the background, in one read for all of it, so the
+// requests that follow read nothing; devices added after the preload come in the same way.
+TEST_F(CachedStoreTest, RefillReadsAgainWhatChangesDropped) {
+  KeyedSource source;
+  source.AddFleet(3);
+  FleetCache cache(100, std::nullopt, steady_);
+  ASSERT_EQ(cache.Preload(source).value(), 3u);
+  source.fleet.devices[0].locked_reason = "stolen";
+  source.changes.Record(ChangedKey::Device(1));
+  core::Device added = NewDevice("001565000004", 1, core::DeviceState::kProvisioned);
+  added.id = 4;
+  source.fleet.devices.push_back(added);
+  source.fleet.lines.push_back(NewLine(4, 1, std::nullopt));
+  source.changes.Record(ChangedKey::Device(4));
+  source.changes.Record(ChangedKey::Tenant(1));
+  const int pages = source.pages;
+  const int reads = source.reads;
+  EXPECT_EQ(cache.Refill(source).value(), 2u);
+  EXPECT_EQ(source.pages, pages + 1);  // one read for both devices
+  CachedStore cached(source, cache);
+  EXPECT_EQ(cached.FindProvenDevice(source.fleet.devices[0].mac).value()->locked_reason, "stolen");
+  ASSERT_TRUE(cached.FindProvenDevice(source.fleet.devices[3].mac));
+  ASSERT_TRUE(cached.ListLines(4));
+  ASSERT_TRUE(cached.GetTenantShared(1));
+  EXPECT_EQ(source.reads, reads + 1);           // the tenant, by Refill; the requests read nothing
+  EXPECT_EQ(cache.Refill(source).value(), 0u);  // nothing left to read
+  EXPECT_EQ(source.pages, pages + 1);
+
+  FleetCache expiring(100, kCacheMaxAge, steady_);  // SQLite's: entries expire, no refill
+  ASSERT_EQ(expiring.Preload(source).value(), 4u);
+  source.changes.Record(ChangedKey::Device(1));
+  EXPECT_EQ(expiring.Refill(source).value(), 0u);
 }
 
 }  // namespace

@@ -55,6 +55,8 @@ class ProvenReads {
   virtual std::optional<std::chrono::seconds> CacheMaxAge() = 0;
   // Up to `limit` devices with ids above `after_id`, in id order, with their lines.
   virtual Result<FleetPage> ReadFleetPage(std::int64_t after_id, size_t limit) = 0;
+  // The devices of these ids that exist, in id order, with their lines.
+  virtual Result<FleetPage> ReadFleetDevices(const std::vector<std::int64_t>& ids) = 0;
 };
 
 }  // namespace provgate::store

@@ -28,6 +28,7 @@
 // suites, so the header may be included by several test files of one binary.
 #pragma once
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -965,7 +966,48 @@ TYPED_TEST_P(ProvenReadsContract, ReadsAfterAWriteSeeIt) {
   EXPECT_TRUE(this->reads().ListLines(device.id).value().empty());
 }
 
+// The fleet in pages and by ids, for a cache that fills itself: every device once, in id
+// order, each with its own lines in index order, passwords opened.
+TYPED_TEST_P(ProvenReadsContract, ReadsTheFleetInPagesAndByIds) {
+  Store& s = this->backend();
+  auto tenant = s.AddTenant(NewTenant("acme")).value();
+  std::vector<core::Device> devices;
+  for (int i = 0; i < 5; ++i) {
+    devices.push_back(
+        s.AddDevice(NewDevice(fmt::format("0015650000{:02x}", i), tenant.id, core::DeviceState::kAssigned)).value());
+    ASSERT_TRUE(s.SetLine(NewLine(devices.back().id, 2, std::nullopt)));
+    ASSERT_TRUE(s.SetLine(NewLine(devices.back().id, 1, i == 3 ? std::optional<std::string>("sip-3") : std::nullopt)));
+  }
+  std::vector<std::int64_t> seen;
+  std::int64_t after = 0;
+  for (;;) {
+    const FleetPage page = this->reads().ReadFleetPage(after, 2).value();
+    if (page.devices.empty()) break;
+    EXPECT_LE(page.devices.size(), 2u);
+    ASSERT_EQ(page.lines.size(), 2 * page.devices.size());
+    for (size_t i = 0; i < page.devices.size(); ++i) {
+      seen.push_back(page.devices[i].id);
+      EXPECT_EQ(page.lines[2 * i].device_id, page.devices[i].id);
+      EXPECT_EQ(page.lines[2 * i].index, 1);
+      EXPECT_EQ(page.lines[2 * i + 1].index, 2);
+    }
+    after = page.devices.back().id;
+  }
+  std::vector<std::int64_t> want;
+  for (const auto& d : devices) want.push_back(d.id);
+  EXPECT_EQ(seen, want);
+
+  const FleetPage some = this->reads().ReadFleetDevices({devices[3].id, devices[1].id, 987654}).value();
+  ASSERT_EQ(some.devices.size(), 2u);
+  EXPECT_EQ(some.devices[0].id, devices[1].id);
+  EXPECT_EQ(some.devices[1].mac, devices[3].mac);
+  ASSERT_EQ(some.lines.size(), 4u);
+  EXPECT_EQ(some.lines[2].device_id, devices[3].id);
+  EXPECT_EQ(some.lines[2].password, "sip-3");
+  EXPECT_TRUE(this->reads().ReadFleetDevices({}).value().devices.empty());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(ProvenReadsContract, AnswersWhatTheBackendHolds, UnknownDeviceAndTenantAreNotFound,
-                            ReadsAfterAWriteSeeIt);
+                            ReadsAfterAWriteSeeIt, ReadsTheFleetInPagesAndByIds);
 
 }  // namespace provgate::store::contract

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "base/result.hpp"
@@ -30,7 +31,17 @@ namespace provgate::store::postgres {
 
 class ChangeFeed {
  public:
+  // How the listener notices a connection that went silent: after `ping_after_quiet` with
+  // nothing heard it asks the server, and takes the connection as lost (a change of
+  // anything, then a new connection) when no answer comes within `answer_within`, which
+  // also bounds a connection attempt (at least 2 s). So a node is deaf to other nodes'
+  // writes for at most about their sum, plus a reconnect.
+  struct Timing {
+    std::chrono::milliseconds ping_after_quiet{5000};
+    std::chrono::milliseconds answer_within{5000};
+  };
   // Listens before it returns: no write committed after Start goes unseen.
+  static Result<std::unique_ptr<ChangeFeed>> Start(const std::string& url, Timing timing);
   static Result<std::unique_ptr<ChangeFeed>> Start(const std::string& url);
   ChangeFeed(const ChangeFeed&) = delete;
   ChangeFeed& operator=(const ChangeFeed&) = delete;
@@ -46,21 +57,32 @@ class ChangeFeed {
   // This process's provgate.origin: set on every connection that writes (Pool::Open).
   const std::string& Origin() const { return origin_; }
 
+  // A notification's payload, read; nullopt when it is not one the triggers write.
+  struct Payload {
+    std::string_view origin;
+    std::string_view schema;
+    std::optional<ChangedKey> key;  // none: anything ("*")
+    std::int64_t id = 0;
+  };
+  static std::optional<Payload> Parse(std::string_view payload);
+
  private:
-  ChangeFeed(std::string url, std::string origin, std::string schema, int wake)
-      : url_(std::move(url)), origin_(std::move(origin)), schema_(std::move(schema)), wake_(wake) {}
+  ChangeFeed(std::string url, Timing timing, std::string origin, std::string schema, int wake)
+      : url_(std::move(url)), timing_(timing), origin_(std::move(origin)), schema_(std::move(schema)), wake_(wake) {}
+  static Result<Connection> Connect(const std::string& url, const Timing& timing);
   // Records the change a notification's payload announces, unless this process made it or
   // it is of another schema.
-  void Take(const std::string& payload);
+  void Take(std::string_view payload);
   void Listen(Connection conn);
   // Runs the listening loop on `conn` until it fails or the feed stops.
   void Drain(Connection& conn);
   Result<Connection> Reconnect();
-  // Waits up to `ms` for `fd` to be readable (-1: none) or the feed to stop; false when
-  // stopping.
-  bool Wait(int fd, int ms);
+  // Waits up to `ms` (-1: no limit) for `fd` to be readable (-1: no fd) or the feed to stop.
+  enum class Woken : std::uint8_t { kReadable, kTimedOut, kStopping };
+  Woken Wait(int fd, int ms);
 
   const std::string url_;
+  const Timing timing_;
   const std::string origin_;  // its own announcements are skipped
   const std::string schema_;  // the store's tables' schema: other schemas' are skipped
   const int wake_;            // eventfd the destructor signals, so the listener stops at once

@@ -150,8 +150,23 @@ std::string Trimmed(const char* message) {
 
 void Connection::Finish::operator()(pg_conn* c) const { PQfinish(c); }
 
-Result<Connection> Connection::Open(const std::string& url) {
-  Connection conn(PQconnectdb(url.c_str()));
+Result<Connection> Connection::Open(const std::string& url) { return Open(url, {}); }
+
+Result<Connection> Connection::Open(const std::string& url,
+                                    const std::vector<std::pair<std::string, std::string>>& defaults) {
+  // The defaults first, then the URL as "dbname" expanded: a later parameter overrides an
+  // earlier one, so what the URL sets wins.
+  std::vector<const char*> keywords;
+  std::vector<const char*> values;
+  for (const auto& [k, v] : defaults) {
+    keywords.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  keywords.push_back("dbname");
+  values.push_back(url.c_str());
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  Connection conn(PQconnectdbParams(keywords.data(), values.data(), 1));
   if (!conn.conn_) return Error::Unavailable("PostgreSQL: out of memory opening a connection");
   if (PQstatus(conn.conn_.get()) != CONNECTION_OK) {
     return Error::Unavailable(
@@ -176,6 +191,31 @@ bool Connection::StillConnected() {
 }
 
 int Connection::Socket() const { return PQsocket(conn_.get()); }
+
+Status Connection::Ping(std::chrono::milliseconds limit) {
+  pg_conn* c = conn_.get();
+  const auto lost = [&] { return Error::Unavailable("PostgreSQL: connection lost: " + Trimmed(PQerrorMessage(c))); };
+  if (!Healthy() || PQsendQuery(c, "SELECT 1") == 0) return lost();
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    if (PQflush(c) < 0 || PQconsumeInput(c) == 0) return lost();
+    if (PQisBusy(c) == 0) break;
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return Error::Unavailable(fmt::format("PostgreSQL: no answer to a ping within {} ms", limit.count()));
+    }
+    pollfd fd{.fd = PQsocket(c), .events = POLLIN, .revents = 0};
+    (void)::poll(&fd, 1, static_cast<int>(left.count()));
+  }
+  bool ok = true;
+  while (PGresult* r = PQgetResult(c)) {
+    ok = ok && PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+  }
+  if (!ok) return lost();
+  return Ok();
+}
 
 Result<std::vector<std::string>> Connection::TakeNotifications() {
   if (PQconsumeInput(conn_.get()) == 0 || !Healthy()) {

@@ -5,6 +5,7 @@
 // thread at a time.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.hpp"
@@ -105,6 +107,10 @@ class Connection {
   // Connects to `url` (a libpq connection URI or key=value string). The error names the
   // server libpq tried, never a password.
   static Result<Connection> Open(const std::string& url);
+  // Open, with libpq connection parameters (keyword, value) that apply unless `url` sets
+  // them itself, e.g. {"connect_timeout", "5"}.
+  static Result<Connection> Open(const std::string& url,
+                                 const std::vector<std::pair<std::string, std::string>>& defaults);
 
   Connection(Connection&&) noexcept = default;
   Connection& operator=(Connection&&) noexcept = default;
@@ -131,6 +137,11 @@ class Connection {
   // e.g. by restarting or failing over.
   bool StillConnected();
 
+  // For a connection that LISTENs and may sit idle for long: a round trip to the server
+  // (SELECT 1), kUnavailable when no answer came within `limit` (a server or a network path
+  // that vanished without closing the connection) or the connection failed. Notifications
+  // that arrive meanwhile stay for TakeNotifications. After a failure, drop the connection.
+  Status Ping(std::chrono::milliseconds limit);
   // For a connection that LISTENs: the socket to wait on, and the payloads of the
   // notifications that have arrived (reading what the socket holds, never waiting).
   // kUnavailable when the connection is lost.

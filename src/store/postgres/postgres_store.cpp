@@ -45,7 +45,8 @@ class ChangeNotice {
 };
 
 // A PostgreSQL array literal of integers, bound as one parameter (`$n::bigint[]`).
-std::string IntArray(const std::vector<int>& values) {
+template <typename Int>
+std::string IntArray(const std::vector<Int>& values) {
   std::string out = "{";
   for (size_t i = 0; i < values.size(); ++i) {
     if (i > 0) out += ',';
@@ -356,22 +357,34 @@ Status PostgresStore::SetLine(const core::Line& line) {
   return UpsertLine(*db, line, sealed);
 }
 
-Result<FleetPage> PostgresStore::ReadFleetPage(std::int64_t after_id, size_t limit) {
+Result<FleetPage> PostgresStore::ReadFleet(const char* devices_sql, const Params& params) {
   PG_TRY(auto db, pool_->Acquire());
   FleetPage page;
   {
-    PG_TRY(Rows rows, db->Exec("SELECT " PG_DEVICE_COLUMNS " FROM devices WHERE id > $1 ORDER BY id LIMIT $2",
-                               Params().BindInt(1, after_id).BindInt(2, static_cast<std::int64_t>(limit))));
+    PG_TRY(Rows rows, db->Exec(devices_sql, params));
     PG_TRY(page.devices, ReadAll<core::Device>(rows, [this](const Row& row) { return ReadDevice(row, box_); }));
   }
   if (page.devices.empty()) return page;
+  std::vector<std::int64_t> ids;
+  ids.reserve(page.devices.size());
+  for (const auto& d : page.devices) ids.push_back(d.id);
   // Two statements, not one snapshot: a caller that needs them consistent compares data
   // generations around the call.
   PG_TRY(Rows rows, db->Exec("SELECT " PG_LINE_READ_COLUMNS
-                             " FROM lines WHERE device_id BETWEEN $1 AND $2 ORDER BY device_id, idx",
-                             Params().BindInt(1, page.devices.front().id).BindInt(2, page.devices.back().id)));
+                             " FROM lines WHERE device_id = ANY($1::bigint[]) ORDER BY device_id, idx",
+                             Params().BindText(1, IntArray(ids))));
   PG_TRY(page.lines, ReadAll<core::Line>(rows, [this](const Row& row) { return rows::ReadLine(row, box_); }));
   return page;
+}
+
+Result<FleetPage> PostgresStore::ReadFleetPage(std::int64_t after_id, size_t limit) {
+  return ReadFleet("SELECT " PG_DEVICE_COLUMNS " FROM devices WHERE id > $1 ORDER BY id LIMIT $2",
+                   Params().BindInt(1, after_id).BindInt(2, static_cast<std::int64_t>(limit)));
+}
+
+Result<FleetPage> PostgresStore::ReadFleetDevices(const std::vector<std::int64_t>& ids) {
+  return ReadFleet("SELECT " PG_DEVICE_COLUMNS " FROM devices WHERE id = ANY($1::bigint[]) ORDER BY id",
+                   Params().BindText(1, IntArray(ids)));
 }
 
 Result<std::vector<core::Line>> PostgresStore::ListLines(std::int64_t device_id) {

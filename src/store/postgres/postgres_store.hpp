@@ -87,6 +87,7 @@ class PostgresStore final : public Store {
   DataChanges ChangesSince(std::uint64_t generation) override;
   std::optional<std::chrono::seconds> CacheMaxAge() override { return std::nullopt; }
   Result<FleetPage> ReadFleetPage(std::int64_t after_id, size_t limit) override;
+  Result<FleetPage> ReadFleetDevices(const std::vector<std::int64_t>& ids) override;
   Result<std::vector<schema::InvariantViolation>> CheckInvariants() override;
   // Waits until DataGeneration differs from `seen` or `limit` passes; false on the limit.
   bool WaitForChange(std::uint64_t seen, std::chrono::milliseconds limit);
@@ -107,6 +108,8 @@ class PostgresStore final : public Store {
   Status UpsertLine(postgres::Connection& db, const core::Line& line,
                     const std::optional<std::vector<unsigned char>>& sealed);
   Status InsertAudit(postgres::Connection& db, const StoredAuditEvent& e);
+  // The devices `devices_sql` selects (PG_DEVICE_COLUMNS) with their lines.
+  Result<FleetPage> ReadFleet(const char* devices_sql, const postgres::Params& params);
   // A single-row read of a device by one text column (`sql` selects PG_DEVICE_COLUMNS).
   Result<std::optional<core::Device>> ReadOneDevice(const char* sql, const std::string& key);
 

@@ -1,12 +1,21 @@
 #include "store/postgres/postgres_store.hpp"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <regex>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "store/invariant_contract_test.hpp"
@@ -238,6 +247,124 @@ TEST_F(PostgresChangesTest, AnotherSchemasWritesAreNotHeard) {
   const DataChanges heard = HeardOf(*node_b_, before, ChangedKey::Device(two_.id));
   ASSERT_TRUE(heard.keys);
   EXPECT_EQ(*heard.keys, std::vector{ChangedKey::Device(two_.id)});
+}
+
+// A TCP proxy to the test server that can go silent: it keeps every connection open but
+// passes no more bytes, as a network path that vanished without a reset does.
+class SilentProxy {
+ public:
+  explicit SilentProxy(int target_port) : target_port_(target_port) {
+    listen_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(listen_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(listen_, 16) != 0 ||
+        ::getsockname(listen_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "proxy: " << std::strerror(errno);
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Run(); });
+  }
+  SilentProxy(const SilentProxy&) = delete;
+  SilentProxy& operator=(const SilentProxy&) = delete;
+  ~SilentProxy() {
+    stop_ = true;
+    thread_.join();
+    ::close(listen_);
+    for (const auto& [a, b] : pairs_) {
+      ::close(a);
+      ::close(b);
+    }
+  }
+  int port() const { return port_; }
+  void GoSilent() { silent_ = true; }
+
+ private:
+  void Run() {
+    while (!stop_) {
+      std::vector<pollfd> fds{{.fd = listen_, .events = POLLIN, .revents = 0}};
+      if (!silent_) {
+        for (const auto& [a, b] : pairs_) {
+          fds.push_back({.fd = a, .events = POLLIN, .revents = 0});
+          fds.push_back({.fd = b, .events = POLLIN, .revents = 0});
+        }
+      }
+      if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
+      if ((fds[0].revents & POLLIN) != 0) Accept();
+      for (size_t i = 1; i < fds.size(); ++i) {
+        if (fds[i].revents == 0) continue;
+        const auto& pair = pairs_[(i - 1) / 2];
+        const int from = fds[i].fd;
+        const int to = from == pair.first ? pair.second : pair.first;
+        char buf[16384];
+        const ssize_t n = ::read(from, buf, sizeof buf);
+        if (n > 0) (void)!::write(to, buf, static_cast<size_t>(n));
+      }
+    }
+  }
+  void Accept() {
+    const int client = ::accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (client < 0) return;
+    const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(target_port_));
+    if (::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(client);
+      ::close(server);
+      return;
+    }
+    pairs_.emplace_back(client, server);
+  }
+
+  const int target_port_;
+  int listen_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> silent_{false};
+  std::vector<std::pair<int, int>> pairs_;  // the proxy thread's, until it is joined
+  std::thread thread_;
+};
+
+// A listening connection that went silent (no reset, no answer) is noticed, counted as a
+// change of anything (the writes it missed are unknown) and replaced, instead of leaving
+// the node deaf to every other node's writes until the kernel gives up, hours later.
+TEST_F(PostgresStoreTest, AChangeListenerWhoseConnectionWentSilentIsReplaced) {
+  ASSERT_NE(factory_.Open(), nullptr);  // the schema, migrated
+  const std::string url = factory_.schema().url();
+  std::smatch port;
+  ASSERT_TRUE(std::regex_search(url, port, std::regex(R"(127\.0\.0\.1:(\d+)/)"))) << url;
+  SilentProxy proxy(std::stoi(port[1].str()));
+  const std::string proxied =
+      std::regex_replace(url, std::regex(R"(127\.0\.0\.1:\d+/)"), "127.0.0.1:" + std::to_string(proxy.port()) + "/");
+  auto feed = postgres::ChangeFeed::Start(
+      proxied, {.ping_after_quiet = std::chrono::milliseconds(200), .answer_within = std::chrono::milliseconds(500)});
+  ASSERT_TRUE(feed) << feed.error().message;
+  const std::uint64_t before = (*feed)->Load();
+  // Quiet but answering: the pings pass and nothing changes.
+  EXPECT_FALSE((*feed)->WaitBeyond(before, std::chrono::milliseconds(700)));
+  proxy.GoSilent();
+  EXPECT_TRUE((*feed)->WaitBeyond(before, std::chrono::seconds(10))) << "the listener never noticed";
+  EXPECT_FALSE((*feed)->ChangesSince(before).keys) << "a change of anything";
+}
+
+TEST(ChangeFeedPayload, ReadsWhatTheTriggersWriteAndRefusesTheRest) {
+  using postgres::ChangeFeed;
+  const auto d = ChangeFeed::Parse("0a1b public d 42");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->origin, "0a1b");
+  EXPECT_EQ(d->schema, "public");
+  EXPECT_EQ(d->key, ChangedKey::Device(42));
+  EXPECT_EQ(ChangeFeed::Parse("- my data t 7")->schema, "my data");  // a schema with spaces
+  EXPECT_EQ(ChangeFeed::Parse("- x d 7 t 9")->schema, "x d 7");
+  EXPECT_EQ(ChangeFeed::Parse("- x d 7 t 9")->key, ChangedKey::Tenant(9));
+  EXPECT_FALSE(ChangeFeed::Parse("- public * 0")->key);  // anything
+  for (const char* bad : {"", "0a1b", "0a1b public", "0a1b public d", "0a1b public x 1", "0a1b public d 1x",
+                          "0a1b  d 1", "0a1b public d -"}) {
+    EXPECT_FALSE(ChangeFeed::Parse(bad)) << bad;
+  }
 }
 
 // A batch sent in one round trip (pipeline mode) reports its first failure and leaves the

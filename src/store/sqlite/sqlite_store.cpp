@@ -135,24 +135,39 @@ DataChanges SqliteStore::ChangesSince(std::uint64_t generation) {
   return changes;
 }
 
-Result<FleetPage> SqliteStore::ReadFleetPage(std::int64_t after_id, size_t limit) {
+Result<FleetPage> SqliteStore::ReadFleet(const char* devices_sql, const std::function<void(Statement&)>& bind) {
   std::lock_guard lock(mu_);
   FleetPage page;
   {
-    PG_TRY(Statement s, db_.Prepare("SELECT " PG_DEVICE_COLUMNS " FROM devices WHERE id > ?1 ORDER BY id LIMIT ?2"));
-    s.BindInt(1, after_id);
-    s.BindInt(2, static_cast<std::int64_t>(limit));
+    PG_TRY(Statement s, db_.Prepare(devices_sql));
+    bind(s);
     PG_TRY(page.devices, ReadAll<core::Device>(s, [this](const Statement& row) { return ReadDevice(row, box_); }));
   }
   if (page.devices.empty()) return page;
+  nlohmann::json ids = nlohmann::json::array();
+  for (const auto& d : page.devices) ids.push_back(d.id);
   // Two statements, not one snapshot: a caller that needs them consistent compares data
   // generations around the call.
-  PG_TRY(Statement s, db_.Prepare("SELECT " PG_LINE_READ_COLUMNS
-                                  " FROM lines WHERE device_id BETWEEN ?1 AND ?2 ORDER BY device_id, idx"));
-  s.BindInt(1, page.devices.front().id);
-  s.BindInt(2, page.devices.back().id);
+  PG_TRY(Statement s,
+         db_.Prepare("SELECT " PG_LINE_READ_COLUMNS " FROM lines WHERE device_id IN (SELECT value FROM json_each(?1)) "
+                     "ORDER BY device_id, idx"));
+  s.BindText(1, ids.dump());
   PG_TRY(page.lines, ReadAll<core::Line>(s, [this](const Statement& row) { return rows::ReadLine(row, box_); }));
   return page;
+}
+
+Result<FleetPage> SqliteStore::ReadFleetPage(std::int64_t after_id, size_t limit) {
+  return ReadFleet("SELECT " PG_DEVICE_COLUMNS " FROM devices WHERE id > ?1 ORDER BY id LIMIT ?2", [&](Statement& s) {
+    s.BindInt(1, after_id);
+    s.BindInt(2, static_cast<std::int64_t>(limit));
+  });
+}
+
+Result<FleetPage> SqliteStore::ReadFleetDevices(const std::vector<std::int64_t>& ids) {
+  const std::string list = nlohmann::json(ids).dump();
+  return ReadFleet("SELECT " PG_DEVICE_COLUMNS
+                   " FROM devices WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id",
+                   [&](Statement& s) { s.BindText(1, list); });
 }
 
 // --- Tenants ---

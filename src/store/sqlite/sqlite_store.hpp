@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -79,6 +80,7 @@ class SqliteStore final : public Store {
   DataChanges ChangesSince(std::uint64_t generation) override;
   std::optional<std::chrono::seconds> CacheMaxAge() override { return kCacheMaxAge; }
   Result<FleetPage> ReadFleetPage(std::int64_t after_id, size_t limit) override;
+  Result<FleetPage> ReadFleetDevices(const std::vector<std::int64_t>& ids) override;
   Result<std::vector<schema::InvariantViolation>> CheckInvariants() override;
 
   // The change counter's file beside the database `db`.
@@ -88,6 +90,9 @@ class SqliteStore final : public Store {
   SqliteStore(sqlite::Connection db, sqlite::ChangeCounter changes, const crypto::SecretBox& box, const Clock& clock)
       : db_(std::move(db)), changes_(std::move(changes)), box_(box), clock_(clock) {}
 
+  // The devices `devices_sql` selects (PG_DEVICE_COLUMNS, parameters set by `bind`) with
+  // their lines.
+  Result<FleetPage> ReadFleet(const char* devices_sql, const std::function<void(sqlite::Statement&)>& bind);
   // The *Locked helpers expect mu_ held, so transactions can combine them.
   Result<core::Device> InsertDeviceLocked(const core::Device& d, std::int64_t now);
   enum class ServerColumns : std::uint8_t { kKeep, kReplace };

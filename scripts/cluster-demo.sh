@@ -78,28 +78,21 @@ start_postgres() {
   }
   # Synchronous replication: a commit returns once the standby has flushed it, so a
   # promoted standby holds every transaction a node saw committed.
-  # pg_stat_statements: scripts/bench-storm.sh counts the statements the nodes run.
-  pg_start primary "$PG_PRIMARY_PORT" "-c wal_level=replica -c max_wal_senders=5 -c synchronous_standby_names=standby1 \
--c shared_preload_libraries=pg_stat_statements"
+  pg_start primary "$PG_PRIMARY_PORT" "-c wal_level=replica -c max_wal_senders=5 -c synchronous_standby_names=standby1"
   as_pg "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PRIMARY_PORT" -U "$DB_USER" -D "$PGDIR/standby" \
     -X stream >/dev/null 2>&1 || die "pg_basebackup failed"
   as_pg touch "$PGDIR/standby/standby.signal"
   as_pg tee -a "$PGDIR/standby/postgresql.auto.conf" >/dev/null <<EOF
 primary_conninfo = 'host=127.0.0.1 port=$PG_PRIMARY_PORT user=$DB_USER application_name=standby1'
 EOF
-  pg_start standby "$PG_STANDBY_PORT" "-c hot_standby=on -c shared_preload_libraries=pg_stat_statements"
-  local i synced=""
+  pg_start standby "$PG_STANDBY_PORT" "-c hot_standby=on"
+  local i
   for i in $(seq 100); do
     [ "$(psql -X -At "postgresql://$DB_USER@127.0.0.1:$PG_PRIMARY_PORT/postgres" \
-      -c "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'standby1'")" = sync ] && {
-      synced=1
-      break
-    }
+      -c "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'standby1'")" = sync ] && return 0
     sleep 0.1
   done
-  [ -n "$synced" ] || die "the standby did not become a synchronous replica"
-  psql -X -q "postgresql://$DB_USER@127.0.0.1:$PG_PRIMARY_PORT/postgres" \
-    -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" || die "CREATE EXTENSION pg_stat_statements failed"
+  die "the standby did not become a synchronous replica"
 }
 
 # One installation (demo init: CA, certificates, tenant, devices, admin key) whose config

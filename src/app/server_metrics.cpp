@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "metrics/histogram.hpp"
+#include "store/postgres/connection.hpp"
 
 namespace provgate::app {
 namespace {
@@ -74,6 +75,11 @@ void AppendDefenses(std::string& out, pipeline::Defenses& defenses, const Clock&
 }
 
 void AppendCaches(std::string& out, const store::FleetCache& fleet, const pipeline::Pipeline& pipeline) {
+  out += fmt::format(
+      "# HELP provgate_store_transactions_total Transactions this process ended on PostgreSQL (statements "
+      "outside a transaction block, commits, rollbacks), all its connections; 0 on SQLite.\n"
+      "# TYPE provgate_store_transactions_total counter\nprovgate_store_transactions_total {}\n",
+      store::postgres::TransactionsEnded());
   const auto f = fleet.stats();
   out += fmt::format(
       "# HELP provgate_fleet_cache_lookups_total Fleet cache reads by result.\n"

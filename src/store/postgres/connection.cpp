@@ -4,10 +4,21 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <atomic>
 #include <charconv>
 #include <regex>
 
 namespace provgate::store::postgres {
+
+namespace {
+std::atomic<std::uint64_t> g_transactions_ended{0};
+}  // namespace
+
+std::uint64_t TransactionsEnded() { return g_transactions_ended.load(std::memory_order_relaxed); }
+
+void Connection::CountIfTransactionEnded() {
+  if (PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) g_transactions_ended.fetch_add(1, std::memory_order_relaxed);
+}
 
 // --- Params ---
 
@@ -213,6 +224,7 @@ Status Connection::Ping(std::chrono::milliseconds limit) {
     ok = ok && PQresultStatus(r) == PGRES_TUPLES_OK;
     PQclear(r);
   }
+  CountIfTransactionEnded();
   if (!ok) return lost();
   return Ok();
 }
@@ -263,6 +275,7 @@ Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
   pg_result* result =
       PQexecPrepared(conn_.get(), name.c_str(), params.size(), values.data(), lengths.data(), formats.data(), 0);
   Rows rows(result);
+  CountIfTransactionEnded();
   const auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     return Failure(result, fmt::format("running \"{}\"", sql));
@@ -303,6 +316,7 @@ Status Connection::RunEach(std::string_view sql, const std::vector<Params>& batc
     }
   }
   (void)PQexitPipelineMode(conn_.get());
+  if (synced) CountIfTransactionEnded();
   if (!synced && !first_error) first_error = Failure(nullptr, "sending a pipeline");
   if (first_error) return *first_error;
   return Ok();
@@ -316,6 +330,7 @@ Status Connection::Run(std::string_view sql, const Params& params) {
 Status Connection::ExecScript(std::string_view sql) {
   pg_result* result = PQexec(conn_.get(), std::string(sql).c_str());
   Rows guard(result);
+  CountIfTransactionEnded();
   const auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failure(result, "running a script");
   return Ok();

@@ -99,6 +99,13 @@ Result<std::vector<T>> ReadAll(const Rows& rows, Reader read) {
   return out;
 }
 
+// Transactions this process has ended on PostgreSQL servers, all connections together: each
+// statement run outside a transaction block (an implicit transaction), each COMMIT or
+// ROLLBACK, each pipeline synced outside a block; read by the server's /metrics. Counted by
+// the client as the server reports its transaction state, so unlike pg_stat_database it
+// does not wait for the server's statistics to be flushed.
+std::uint64_t TransactionsEnded();
+
 // SQLSTATE classes the store turns into domain errors.
 enum class Violation : std::uint8_t { kNone, kUnique, kForeignKey, kCheck };
 
@@ -155,6 +162,8 @@ class Connection {
   explicit Connection(pg_conn* conn) : conn_(conn) {}
   // The name of `sql` prepared on this connection with the types of `params`.
   Result<std::string> Prepare(std::string_view sql, const Params& params);
+  // Counts a transaction when the command just run left the connection outside a block.
+  void CountIfTransactionEnded();
   Error Failure(pg_result* result, std::string_view context);
 
   std::unique_ptr<pg_conn, Finish> conn_;

@@ -367,6 +367,36 @@ TEST(ChangeFeedPayload, ReadsWhatTheTriggersWriteAndRefusesTheRest) {
   }
 }
 
+// The transaction count /metrics reports: one per statement outside a block, one per
+// block, one per pipeline synced outside a block.
+TEST_F(PostgresStoreTest, TransactionsEndedCountsWhatTheServerCommits) {
+  auto db = postgres::Connection::Open(factory_.schema().url());
+  ASSERT_TRUE(db) << db.error().message;
+  ASSERT_TRUE(db->ExecScript("CREATE TABLE t (k BIGINT PRIMARY KEY)"));
+  // The count is the process's: no other connection is open in this test.
+  const auto counted = [&](const auto& step) {
+    const std::uint64_t before = postgres::TransactionsEnded();
+    step();
+    return postgres::TransactionsEnded() - before;
+  };
+  std::vector<postgres::Params> batch(3);
+  for (int i = 0; i < 3; ++i) batch[static_cast<size_t>(i)].BindInt(1, i + 10);
+  EXPECT_EQ(counted([&] { ASSERT_TRUE(db->Run("INSERT INTO t(k) VALUES (1)")); }), 1u);
+  EXPECT_EQ(counted([&] { ASSERT_TRUE(db->RunEach("INSERT INTO t(k) VALUES ($1)", batch)); }), 1u);
+  auto tx = postgres::Transaction::Begin(*db);
+  ASSERT_TRUE(tx) << tx.error().message;
+  const std::uint64_t inside_before = postgres::TransactionsEnded();
+  ASSERT_TRUE(db->Run("INSERT INTO t(k) VALUES (2)"));
+  ASSERT_TRUE(db->Run("INSERT INTO t(k) VALUES (3)"));
+  for (auto& p : batch) p.BindInt(1, 20);
+  batch.resize(1);
+  ASSERT_TRUE(db->RunEach("INSERT INTO t(k) VALUES ($1)", batch));
+  const std::uint64_t inside = postgres::TransactionsEnded() - inside_before;
+  EXPECT_EQ(counted([&] { ASSERT_TRUE(tx->Commit()); }), 1u);
+  EXPECT_EQ(inside, 0u);
+  EXPECT_EQ(db->Exec("SELECT COUNT(*) FROM t").value()[0].Int(0), 7);
+}
+
 // A batch sent in one round trip (pipeline mode) reports its first failure and leaves the
 // connection usable, outside pipeline mode, with the transaction rolled back.
 TEST_F(PostgresStoreTest, AFailedBatchReportsItsFirstErrorAndLeavesTheConnectionUsable) {

@@ -111,8 +111,9 @@ Result<std::unique_ptr<Api>> Api::Create(ApiDeps deps, ApiOptions options) {
 
 namespace {
 
-// How often /readyz asks the database (ThrottledCheck).
-constexpr std::chrono::milliseconds kStoreCheckInterval{1000};
+// How often /readyz asks the database (ThrottledCheck): balancers poll every node several
+// times a second, and a database that fails, fails for every node at once.
+constexpr std::chrono::milliseconds kStoreCheckInterval{2000};
 
 }  // namespace
 

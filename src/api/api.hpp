@@ -204,8 +204,8 @@ class Api {
   ApiOptions options_;
   std::unique_ptr<defense::RateLimiter> limiter_;
   AuthThrottle throttle_;
-  // /readyz's store check: the database is asked at most once a second, however many
-  // balancers poll.
+  // /readyz's store check: the database is asked at most every 2 s, however many balancers
+  // poll.
   ThrottledCheck store_ready_;
   // Admin request counters and latency, for /metrics.
   struct Stats;

@@ -179,8 +179,10 @@ Status FleetCache::FillTenants(ProvenReads& source, const std::unordered_set<std
   for (const std::int64_t id : tenants) {
     const std::uint64_t generation = source.DataGeneration();
     auto tenant = source.GetTenantShared(id);
-    if (!tenant && tenant.error().code == ErrorCode::kNotFound) continue;  // removed meanwhile
-    PG_TRY_STATUS(tenant);
+    if (!tenant) {
+      if (tenant.error().code == ErrorCode::kNotFound) continue;  // removed meanwhile
+      return tenant.error();
+    }
     PutTenant(source, *tenant, generation);
   }
   return Ok();

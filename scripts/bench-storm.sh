@@ -181,13 +181,18 @@ pg_pids() {
 # transaction state). pg_stat_database.xact_commit is not used: a busy pooled connection
 # reports its counts to the statistics late, and a storm's were seen missing by a factor of 6.
 node_transactions() {
-  local i port sum=0 key
-  key=$(cat "$INSTALL/admin-api-key")
+  local i port sum=0 n headers
+  # The key goes to curl in a file, not on its command line, where other users could read it.
+  headers=$(mktemp)
+  printf 'Authorization: Bearer %s\n' "$(cat "$INSTALL/admin-api-key")" >"$headers"
   for i in $(seq "$NODES"); do
     port=NODE${i}_ADMIN_PORT
-    sum=$((sum + $(curl -sf --cacert "$INSTALL/tls/ca.crt" -H "Authorization: Bearer $key" \
-      "https://localhost:${!port}/metrics" | awk '$1 == "provgate_store_transactions_total" {print $2}')))
+    n=$(curl -sf --cacert "$INSTALL/tls/ca.crt" -H @"$headers" "https://localhost:${!port}/metrics" |
+      awk '$1 == "provgate_store_transactions_total" {print $2}') || true
+    [[ -n $n ]] || { rm -f "$headers"; echo "bench-storm: node $i's /metrics did not answer" >&2; return 1; }
+    sum=$((sum + n))
   done
+  rm -f "$headers"
   echo "$sum"
 }
 

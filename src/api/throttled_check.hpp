@@ -1,7 +1,8 @@
 // A check asked for at most once per interval; in between, its last answer is repeated. For
 // a probe that balancers poll several times a second on every node (/readyz asks the
 // database), so that it costs one round trip per node per interval whatever the polling
-// rate. Thread-safe: callers that arrive while the check runs wait for its answer.
+// rate. Thread-safe: callers that arrive while the check runs wait for it and get its
+// answer; the interval counts from when an answer came.
 #pragma once
 
 #include <chrono>
@@ -23,10 +24,9 @@ class ThrottledCheck {
 
   Status operator()() {
     std::lock_guard lock(mu_);
-    const SteadyTimePoint now = clock_.Now();
-    if (!answer_ || now - asked_ >= interval_) {
+    if (!answer_ || clock_.Now() - answered_ >= interval_) {
       answer_ = check_();
-      asked_ = now;
+      answered_ = clock_.Now();
     }
     return *answer_;
   }
@@ -37,7 +37,7 @@ class ThrottledCheck {
   const SteadyClock& clock_;
   std::mutex mu_;
   std::optional<Status> answer_;  // guarded by mu_
-  SteadyTimePoint asked_;         // guarded by mu_
+  SteadyTimePoint answered_;      // guarded by mu_
 };
 
 }  // namespace provgate::api

@@ -31,5 +31,22 @@ TEST(ThrottledCheck, AsksAtMostOncePerIntervalAndRepeatsTheAnswer) {
   EXPECT_EQ(asked, 3);
 }
 
+// A check slower than the interval: the callers that waited for it get its answer instead
+// of each asking again.
+TEST(ThrottledCheck, CountsTheIntervalFromTheAnswer) {
+  ManualSteadyClock clock;
+  int asked = 0;
+  ThrottledCheck check(
+      [&]() -> Status {
+        ++asked;
+        clock.Advance(std::chrono::seconds(5));  // a database that takes 5 s to answer
+        return Ok();
+      },
+      std::chrono::milliseconds(1000), clock);
+  EXPECT_TRUE(check());
+  EXPECT_TRUE(check());
+  EXPECT_EQ(asked, 1);
+}
+
 }  // namespace
 }  // namespace provgate::api

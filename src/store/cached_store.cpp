@@ -32,6 +32,11 @@ void FleetCache::CatchUp(ProvenReads& source) {
     for (const auto& key : *changes.keys) Drop(key);
   } else {
     StartOver();
+    if (refills_) {  // everything is read again, a page per Refill
+      reload_after_ = 0;
+      refill_devices_.clear();
+      refill_tenants_.clear();
+    }
   }
   applied_ = changes.upto;
 }
@@ -55,8 +60,8 @@ void FleetCache::Drop(const ChangedKey& key) {
     }
     macs_.erase(mac);
   }
-  // Read again: a device that was held, into the room it leaves; a new one while there is
-  // room (a full cache would start over for it).
+  // Read again: a device that was held; a new one while there is room (a full cache would
+  // start over for it). Requests may take the room first: then the refill starts it over.
   if (refills_ && (was_cached || devices_.size() < max_devices_) && refill_devices_.size() < max_devices_) {
     refill_devices_.insert(key.id);
   }
@@ -107,13 +112,14 @@ void FleetCache::Keep(Map& map, const Key& key, const T& value, std::uint64_t ge
   map.Insert(key, value, generation);
 }
 
-void FleetCache::PutDevice(ProvenReads& source, const std::shared_ptr<const core::Device>& device,
-                           std::uint64_t generation, std::uint64_t seen_epoch) {
+FleetCache::Outcome FleetCache::PutDevice(ProvenReads& source, const std::shared_ptr<const core::Device>& device,
+                                          std::uint64_t generation, std::uint64_t seen_epoch) {
   std::lock_guard lock(mu_);
-  if (max_devices_ == 0 || seen_epoch != seen_epoch_) return;
+  if (max_devices_ == 0) return Outcome::kRefused;
+  if (seen_epoch != seen_epoch_) return Outcome::kSeenSince;
   CatchUp(source);
   const std::int64_t id = device->id;
-  if (!StillCurrent(source, ChangedKey::Device(id), generation)) return;
+  if (!StillCurrent(source, ChangedKey::Device(id), generation)) return Outcome::kRefused;
   // Ids of removed devices stay behind until the maps start over; this bounds them too.
   if (macs_.size() >= 2 * max_devices_) StartOver();
   std::string mac = device->mac.str();
@@ -125,6 +131,7 @@ void FleetCache::PutDevice(ProvenReads& source, const std::shared_ptr<const core
   }
   Keep(devices_, mac, device, generation);
   macs_[id] = std::move(mac);
+  return Outcome::kKept;
 }
 
 void FleetCache::PutLines(ProvenReads& source, std::int64_t device_id, const std::vector<core::Line>& lines,
@@ -161,22 +168,29 @@ void FleetCache::ApplySeen(const std::vector<DeviceSeen>& seen) {
 }
 
 size_t FleetCache::Fill(ProvenReads& source, FleetPage page, std::uint64_t generation, std::uint64_t seen_epoch,
-                        std::unordered_set<std::int64_t>& tenants) {
+                        std::unordered_set<std::int64_t>& tenants, std::vector<std::int64_t>& overtaken) {
   std::unordered_map<std::int64_t, std::vector<core::Line>> lines;
   for (auto& line : page.lines) lines[line.device_id].push_back(std::move(line));
   size_t kept = 0;
   for (auto& device : page.devices) {
     const std::int64_t id = device.id;
     if (device.tenant_id) tenants.insert(*device.tenant_id);
-    PutDevice(source, std::make_shared<const core::Device>(std::move(device)), generation, seen_epoch);
+    const Outcome put =
+        PutDevice(source, std::make_shared<const core::Device>(std::move(device)), generation, seen_epoch);
+    if (put == Outcome::kSeenSince) overtaken.push_back(id);
     if (const auto& own = lines[id]; !core::AnyPassword(own)) PutLines(source, id, own, generation);
-    ++kept;
+    if (put == Outcome::kKept) ++kept;
   }
   return kept;
 }
 
-Status FleetCache::FillTenants(ProvenReads& source, const std::unordered_set<std::int64_t>& tenants) {
+Status FleetCache::FillTenants(ProvenReads& source, const std::unordered_set<std::int64_t>& tenants,
+                               bool only_missing) {
   for (const std::int64_t id : tenants) {
+    if (only_missing) {
+      std::lock_guard lock(mu_);
+      if (tenants_.FindFresh(id) != nullptr) continue;
+    }
     const std::uint64_t generation = source.DataGeneration();
     auto tenant = source.GetTenantShared(id);
     if (!tenant) {
@@ -192,50 +206,79 @@ Result<size_t> FleetCache::Preload(ProvenReads& source, size_t page) {
   size_t kept = 0;
   std::int64_t after = 0;
   std::unordered_set<std::int64_t> tenants;
+  std::vector<std::int64_t> overtaken;  // by a last-seen write: read again by Refill
   while (kept < max_devices_) {
     const std::uint64_t generation = source.DataGeneration();
     const std::uint64_t epoch = SeenEpoch();
     PG_TRY(FleetPage read, source.ReadFleetPage(after, std::min(page, max_devices_ - kept)));
     if (read.devices.empty()) break;
     after = read.devices.back().id;
-    kept += Fill(source, std::move(read), generation, epoch, tenants);
+    kept += Fill(source, std::move(read), generation, epoch, tenants, overtaken);
   }
-  PG_TRY_STATUS(FillTenants(source, tenants));
+  if (refills_) {
+    std::lock_guard lock(mu_);
+    refill_devices_.insert(overtaken.begin(), overtaken.end());
+  }
+  PG_TRY_STATUS(FillTenants(source, tenants, false));
   return kept;
 }
 
 Result<size_t> FleetCache::Refill(ProvenReads& source, size_t limit) {
   std::vector<std::int64_t> devices;
   std::unordered_set<std::int64_t> tenants;
+  std::optional<std::int64_t> reload_after;
   std::uint64_t generation = 0;
   std::uint64_t epoch = 0;
   {
     std::lock_guard lock(mu_);
+    if (!refills_) return size_t{0};
     CatchUp(source);  // what changed since the last request is dropped, and queued, now
-    while (!refill_devices_.empty() && devices.size() < limit) {
+    reload_after = reload_after_;
+    while (!reload_after && !refill_devices_.empty() && devices.size() < limit) {
       devices.push_back(*refill_devices_.begin());
       refill_devices_.erase(refill_devices_.begin());
     }
-    tenants.swap(refill_tenants_);
+    while (!refill_tenants_.empty() && tenants.size() < limit) {
+      tenants.insert(*refill_tenants_.begin());
+      refill_tenants_.erase(refill_tenants_.begin());
+    }
     generation = applied_;
     epoch = seen_epoch_;
   }
-  size_t kept = 0;
-  if (!devices.empty()) {
-    auto read = source.ReadFleetDevices(devices);
-    if (!read) {
-      // Tried again at the next call.
-      std::lock_guard lock(mu_);
-      refill_devices_.insert(devices.begin(), devices.end());
-      refill_tenants_.insert(tenants.begin(), tenants.end());
-      return read.error();
-    }
-    std::unordered_set<std::int64_t> theirs;  // tenants of devices read: kept tenants stay
-    kept = Fill(source, std::move(*read), generation, epoch, theirs);
-  }
-  if (auto filled = FillTenants(source, tenants); !filled) {
+  const auto put_back = [&] {
     std::lock_guard lock(mu_);
+    refill_devices_.insert(devices.begin(), devices.end());
     refill_tenants_.insert(tenants.begin(), tenants.end());
+  };
+  Result<FleetPage> read = FleetPage{};
+  if (reload_after) {
+    read = source.ReadFleetPage(*reload_after, limit);
+  } else if (!devices.empty()) {
+    read = source.ReadFleetDevices(devices);
+  }
+  if (!read) {
+    put_back();
+    return read.error();
+  }
+  std::optional<std::int64_t> next;
+  if (!read->devices.empty()) next = read->devices.back().id;
+  std::unordered_set<std::int64_t> theirs;
+  std::vector<std::int64_t> overtaken;
+  const size_t kept = Fill(source, std::move(*read), generation, epoch, theirs, overtaken);
+  {
+    std::lock_guard lock(mu_);
+    refill_devices_.insert(overtaken.begin(), overtaken.end());
+    // Unless a change of anything started the reload over meanwhile.
+    if (reload_after && reload_after_ == reload_after) reload_after_ = next;
+  }
+  for (const std::int64_t id : tenants) theirs.erase(id);  // read below anyway
+  if (auto filled = FillTenants(source, theirs, true); !filled) {
+    put_back();
+    return filled.error();
+  }
+  if (auto filled = FillTenants(source, tenants, false); !filled) {
+    devices.clear();
+    put_back();
     return filled.error();
   }
   return kept;

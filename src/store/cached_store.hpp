@@ -60,8 +60,10 @@ class FleetCache {
   // Fills with what was read after `generation` (and for devices the seen epoch) was taken;
   // not kept when a change since then may have touched it.
   std::uint64_t SeenEpoch();
-  void PutDevice(ProvenReads& source, const std::shared_ptr<const core::Device>& device, std::uint64_t generation,
-                 std::uint64_t seen_epoch);
+  // kSeenSince: not kept because a last-seen write came after `seen_epoch` was taken.
+  enum class Outcome : std::uint8_t { kKept, kRefused, kSeenSince };
+  Outcome PutDevice(ProvenReads& source, const std::shared_ptr<const core::Device>& device, std::uint64_t generation,
+                    std::uint64_t seen_epoch);
   void PutLines(ProvenReads& source, std::int64_t device_id, const std::vector<core::Line>& lines,
                 std::uint64_t generation);
   void PutTenant(ProvenReads& source, const std::shared_ptr<const core::Tenant>& tenant, std::uint64_t generation);
@@ -73,10 +75,13 @@ class FleetCache {
   // kept. Worth it only where entries do not expire (a source without CacheMaxAge), so that
   // a storm of devices this node has not served yet costs no reads.
   Result<size_t> Preload(ProvenReads& source, size_t page = 1000);
-  // Where entries do not expire: reads again, up to `limit` at a time, the devices and
-  // tenants a change has dropped since the last call (devices added since start among
-  // them), so that the cache stays filled without a read per request. Returns the devices
-  // read. Meant for a background thread, every second or so.
+  // Where entries do not expire: reads again what changes have dropped, one read of up to
+  // `limit` devices (with their lines) per call, plus their tenants and the dropped tenants
+  // not held, one read each (at most `limit`): the devices a change named (devices added
+  // since start among them), or, after a change of anything emptied the cache, the whole
+  // fleet a page per call. So the cache stays filled without a read per request. Returns the
+  // devices kept. Meant for a background thread, every second or so; a failed read is tried
+  // again at the next call.
   Result<size_t> Refill(ProvenReads& source, size_t limit = 1000);
 
   struct Stats {
@@ -94,12 +99,13 @@ class FleetCache {
   // With mu_ held, after CatchUp: whether what was read after `generation` may still be kept.
   bool StillCurrent(ProvenReads& source, const ChangedKey& key, std::uint64_t generation);
   void Drop(const ChangedKey& key);
-  // Puts a page read after `generation` and `seen_epoch` were taken, as far as the cache's
-  // size allows; the devices' tenants are added to `tenants`. Returns the devices kept.
+  // Puts a page read after `generation` and `seen_epoch` were taken; the devices' tenants
+  // are added to `tenants`, and the ids of devices a last-seen write overtook to `overtaken`.
+  // Returns the devices kept.
   size_t Fill(ProvenReads& source, FleetPage page, std::uint64_t generation, std::uint64_t seen_epoch,
-              std::unordered_set<std::int64_t>& tenants);
-  // Reads and puts these tenants.
-  Status FillTenants(ProvenReads& source, const std::unordered_set<std::int64_t>& tenants);
+              std::unordered_set<std::int64_t>& tenants, std::vector<std::int64_t>& overtaken);
+  // Reads and puts these tenants; with `only_missing`, those not held.
+  Status FillTenants(ProvenReads& source, const std::unordered_set<std::int64_t>& tenants, bool only_missing);
   template <typename Map, typename Key, typename T>
   void Keep(Map& map, const Key& key, const T& value, std::uint64_t generation);
   void StartOver();
@@ -111,6 +117,9 @@ class FleetCache {
   // Dropped by a change, to be read again (at most max_devices_ each); guarded by mu_.
   std::unordered_set<std::int64_t> refill_devices_;
   std::unordered_set<std::int64_t> refill_tenants_;
+  // Set when a change of anything emptied the cache: Refill reads the fleet again from the
+  // device after this id. Guarded by mu_.
+  std::optional<std::int64_t> reload_after_;
   GenerationMap<std::string, std::shared_ptr<const core::Device>> devices_;  // by MAC
   std::unordered_map<std::int64_t, std::string> macs_;                       // device id -> MAC
   GenerationMap<std::int64_t, std::vector<core::Line>> lines_;               // by device id

@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <functional>
 #include <type_traits>
+#include <utility>
 
 #include "store/change_log.hpp"
 #include "store/sqlite/test_support.hpp"
@@ -102,6 +104,7 @@ class KeyedSource final : public ProvenReads {
 
   Result<FleetPage> ReadFleetDevices(const std::vector<std::int64_t>& ids) override {
     ++pages;
+    if (during_read) std::exchange(during_read, nullptr)();
     FleetPage page;
     for (const auto& d : fleet.devices) {
       if (std::find(ids.begin(), ids.end(), d.id) != ids.end()) page.devices.push_back(d);
@@ -126,6 +129,7 @@ class KeyedSource final : public ProvenReads {
   FleetPage fleet;
   int reads = 0;
   int pages = 0;
+  std::function<void()> during_read;  // runs once, inside the next ReadFleetDevices
 };
 
 class CachedStoreTest : public ::testing::Test {
@@ -488,6 +492,42 @@ TEST_F(CachedStoreTest, RefillReadsAgainWhatChangesDropped) {
   ASSERT_EQ(expiring.Preload(source).value(), 4u);
   source.changes.Record(ChangedKey::Device(1));
   EXPECT_EQ(expiring.Refill(source).value(), 0u);
+}
+
+// A last-seen write that lands while Refill reads makes what it read older than the cache's
+// last-seen values: those devices are not kept, and are read again at the next call.
+TEST_F(CachedStoreTest, ARefillOvertakenByALastSeenWriteIsReadAgain) {
+  KeyedSource source;
+  source.AddFleet(3);
+  FleetCache cache(100, std::nullopt, steady_);
+  ASSERT_EQ(cache.Preload(source).value(), 3u);
+  source.changes.Record(ChangedKey::Device(1));
+  source.during_read = [&] { cache.ApplySeen({{.device_id = 3, .time = kStartUnix}}); };
+  EXPECT_EQ(cache.Refill(source).value(), 0u);
+  EXPECT_FALSE(cache.FindDevice(source, source.fleet.devices[0].mac.str()));
+  EXPECT_EQ(cache.Refill(source).value(), 1u);
+  EXPECT_TRUE(cache.FindDevice(source, source.fleet.devices[0].mac.str()));
+}
+
+// A change of anything (a lost listener, an unreadable announcement) empties the cache; Refill
+// then reads the whole fleet again, a page per call.
+TEST_F(CachedStoreTest, AfterAChangeOfAnythingRefillReadsTheFleetAgain) {
+  KeyedSource source;
+  source.AddFleet(3);
+  FleetCache cache(100, std::nullopt, steady_);
+  ASSERT_EQ(cache.Preload(source).value(), 3u);
+  source.changes.Record(std::nullopt);
+  EXPECT_EQ(cache.Refill(source, 2).value(), 2u);
+  EXPECT_EQ(cache.Refill(source, 2).value(), 1u);
+  EXPECT_EQ(cache.Refill(source, 2).value(), 0u);  // the end of the fleet
+  const int reads = source.reads;
+  CachedStore cached(source, cache);
+  for (const auto& d : source.fleet.devices) ASSERT_TRUE(cached.FindProvenDevice(d.mac));
+  ASSERT_TRUE(cached.GetTenantShared(1));
+  EXPECT_EQ(source.reads, reads);
+  const int pages = source.pages;
+  EXPECT_EQ(cache.Refill(source, 2).value(), 0u);
+  EXPECT_EQ(source.pages, pages);  // done: nothing more to read
 }
 
 }  // namespace

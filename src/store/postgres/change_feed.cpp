@@ -25,8 +25,14 @@ constexpr int kReconnectMs = 1000;
 Result<Connection> ChangeFeed::Connect(const std::string& url, const Timing& timing) {
   // A connection attempt that hangs (a server or path gone silent) ends, so that the feed
   // keeps trying and its destructor does not wait for the kernel.
+  // TCP keepalives and a user timeout also end a statement (LISTEN, the schema query) whose
+  // answer a vanished path would never bring.
   const auto seconds = std::chrono::ceil<std::chrono::seconds>(timing.answer_within);
-  return Connection::Open(url, {{"connect_timeout", std::to_string(std::max<std::int64_t>(2, seconds.count()))}});
+  return Connection::Open(url, {{"connect_timeout", std::to_string(std::max<std::int64_t>(2, seconds.count()))},
+                                {"keepalives_idle", "5"},
+                                {"keepalives_interval", "2"},
+                                {"keepalives_count", "2"},
+                                {"tcp_user_timeout", std::to_string(timing.answer_within.count())}});
 }
 
 Result<std::unique_ptr<ChangeFeed>> ChangeFeed::Start(const std::string& url) { return Start(url, Timing{}); }
@@ -132,12 +138,20 @@ void ChangeFeed::Drain(Connection& conn) {
 }
 
 Result<Connection> ChangeFeed::Reconnect() {
-  for (;;) {
+  for (int attempt = 0;; ++attempt) {
     if (Wait(-1, kReconnectMs) == Woken::kStopping) return Error::Unavailable("stopping");
     auto conn = Connect(url_, timing_);
-    if (conn && conn->ExecScript(kListen)) {
+    Status listening = conn ? conn->ExecScript(kListen) : Status(conn.error());
+    if (listening) {
       log_.Record(std::nullopt);  // announcements between the loss and the LISTEN are unknown
+      spdlog::info("change listener connected again after {} attempts", attempt + 1);
       return std::move(*conn);
+    }
+    // Each attempt counts as a change of anything (Listen), so meanwhile the caches read
+    // the store: the operator hears why, once a minute.
+    if (attempt % 60 == 0) {
+      spdlog::warn("change listener: reconnecting failed ({} attempts so far): {}", attempt + 1,
+                   listening.error().message);
     }
   }
 }

@@ -85,7 +85,8 @@ class ChangeFeed {
   const Timing timing_;
   const std::string origin_;  // its own announcements are skipped
   const std::string schema_;  // the store's tables' schema: other schemas' are skipped
-  const int wake_;            // eventfd the destructor signals, so the listener stops at once
+  const int wake_;            // eventfd the destructor signals: the listener stops at once, or after a
+                              // ping or connection attempt under way (Timing::answer_within)
   ChangeLog log_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -208,9 +208,18 @@ Status Connection::Ping(std::chrono::milliseconds limit) {
   const auto lost = [&] { return Error::Unavailable("PostgreSQL: connection lost: " + Trimmed(PQerrorMessage(c))); };
   if (!Healthy() || PQsendQuery(c, "SELECT 1") == 0) return lost();
   const auto deadline = std::chrono::steady_clock::now() + limit;
+  // Every result, up to the one that says the query is done (null), without ever letting
+  // PQgetResult wait: it is asked only when PQisBusy says a result is complete.
+  bool ok = true;
   for (;;) {
     if (PQflush(c) < 0 || PQconsumeInput(c) == 0) return lost();
-    if (PQisBusy(c) == 0) break;
+    if (PQisBusy(c) == 0) {
+      PGresult* r = PQgetResult(c);
+      if (r == nullptr) break;
+      ok = ok && PQresultStatus(r) == PGRES_TUPLES_OK;
+      PQclear(r);
+      continue;
+    }
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
@@ -218,11 +227,6 @@ Status Connection::Ping(std::chrono::milliseconds limit) {
     }
     pollfd fd{.fd = PQsocket(c), .events = POLLIN, .revents = 0};
     (void)::poll(&fd, 1, static_cast<int>(left.count()));
-  }
-  bool ok = true;
-  while (PGresult* r = PQgetResult(c)) {
-    ok = ok && PQresultStatus(r) == PGRES_TUPLES_OK;
-    PQclear(r);
   }
   CountIfTransactionEnded();
   if (!ok) return lost();
@@ -259,6 +263,7 @@ Result<std::string> Connection::Prepare(std::string_view sql, const Params& para
   const auto types = params.Types();
   pg_result* prepared = PQprepare(conn_.get(), name.c_str(), std::string(sql).c_str(), params.size(), types.data());
   Rows guard(prepared);
+  CountIfTransactionEnded();  // outside a block, the server commits the Parse as one
   if (prepared == nullptr || PQresultStatus(prepared) != PGRES_COMMAND_OK) {
     return Failure(prepared, fmt::format("preparing \"{}\"", sql));
   }

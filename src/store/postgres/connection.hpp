@@ -100,8 +100,9 @@ Result<std::vector<T>> ReadAll(const Rows& rows, Reader read) {
 }
 
 // Transactions this process has ended on PostgreSQL servers, all connections together: each
-// statement run outside a transaction block (an implicit transaction), each COMMIT or
-// ROLLBACK, each pipeline synced outside a block; read by the server's /metrics. Counted by
+// statement run (or prepared) outside a transaction block (an implicit transaction), each
+// COMMIT or ROLLBACK, each pipeline synced outside a block; a script of several statements
+// counts once; read by the server's /metrics. Counted by
 // the client as the server reports its transaction state, so unlike pg_stat_database it
 // does not wait for the server's statistics to be flushed.
 std::uint64_t TransactionsEnded();

@@ -381,8 +381,11 @@ TEST_F(PostgresStoreTest, TransactionsEndedCountsWhatTheServerCommits) {
   };
   std::vector<postgres::Params> batch(3);
   for (int i = 0; i < 3; ++i) batch[static_cast<size_t>(i)].BindInt(1, i + 10);
+  // A statement's first use outside a block is two: its Parse, committed on its own, and its run.
+  EXPECT_EQ(counted([&] { ASSERT_TRUE(db->Run("INSERT INTO t(k) VALUES (1)")); }), 2u);
+  EXPECT_EQ(counted([&] { ASSERT_TRUE(db->Run("DELETE FROM t WHERE k = 1")); }), 2u);
   EXPECT_EQ(counted([&] { ASSERT_TRUE(db->Run("INSERT INTO t(k) VALUES (1)")); }), 1u);
-  EXPECT_EQ(counted([&] { ASSERT_TRUE(db->RunEach("INSERT INTO t(k) VALUES ($1)", batch)); }), 1u);
+  EXPECT_EQ(counted([&] { ASSERT_TRUE(db->RunEach("INSERT INTO t(k) VALUES ($1)", batch)); }), 2u);
   auto tx = postgres::Transaction::Begin(*db);
   ASSERT_TRUE(tx) << tx.error().message;
   const std::uint64_t inside_before = postgres::TransactionsEnded();

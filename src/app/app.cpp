@@ -241,7 +241,7 @@ Status App::Serve(ServeOptions options) {
   // give-backs the store refused when their response failed are tried again every 100 ms
   // while some wait (the sooner, the less likely a device's retry on another node finds
   // the cut-off claim still standing); every second the fleet cache reads again what
-  // changes dropped (where its entries do not expire), in one read; every 5 s the bans are
+  // changes dropped (where its entries do not expire, FleetCache::Refill); every 5 s the bans are
   // reloaded, so those added or lifted by the CLI or by other nodes reach this node within
   // seconds.
   std::mutex upkeep_mu;

@@ -227,13 +227,17 @@ Result<size_t> FleetCache::Refill(ProvenReads& source, size_t limit) {
   std::vector<std::int64_t> devices;
   std::unordered_set<std::int64_t> tenants;
   std::optional<std::int64_t> reload_after;
+  size_t room = 0;
   std::uint64_t generation = 0;
   std::uint64_t epoch = 0;
   {
     std::lock_guard lock(mu_);
     if (!refills_) return size_t{0};
     CatchUp(source);  // what changed since the last request is dropped, and queued, now
+    // A reload stops where the cache is full: another page would make it start over.
+    if (reload_after_ && devices_.size() >= max_devices_) reload_after_.reset();
     reload_after = reload_after_;
+    room = max_devices_ - std::min(max_devices_, devices_.size());
     while (!reload_after && !refill_devices_.empty() && devices.size() < limit) {
       devices.push_back(*refill_devices_.begin());
       refill_devices_.erase(refill_devices_.begin());
@@ -252,7 +256,7 @@ Result<size_t> FleetCache::Refill(ProvenReads& source, size_t limit) {
   };
   Result<FleetPage> read = FleetPage{};
   if (reload_after) {
-    read = source.ReadFleetPage(*reload_after, limit);
+    read = source.ReadFleetPage(*reload_after, std::min(limit, room));
   } else if (!devices.empty()) {
     read = source.ReadFleetDevices(devices);
   }

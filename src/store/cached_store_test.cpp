@@ -528,6 +528,12 @@ TEST_F(CachedStoreTest, AfterAChangeOfAnythingRefillReadsTheFleetAgain) {
   const int pages = source.pages;
   EXPECT_EQ(cache.Refill(source, 2).value(), 0u);
   EXPECT_EQ(source.pages, pages);  // done: nothing more to read
+
+  FleetCache small(2, std::nullopt, steady_);  // a reload stops where the cache is full
+  source.changes.Record(std::nullopt);
+  EXPECT_EQ(small.Refill(source, 5).value(), 2u);
+  EXPECT_EQ(small.Refill(source, 5).value(), 0u);
+  EXPECT_TRUE(small.FindDevice(source, source.fleet.devices[1].mac.str()));
 }
 
 }  // namespace

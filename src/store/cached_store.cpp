@@ -275,13 +275,11 @@ Result<size_t> FleetCache::Refill(ProvenReads& source, size_t limit) {
     // Unless a change of anything started the reload over meanwhile.
     if (reload_after && reload_after_ == reload_after) reload_after_ = next;
   }
-  for (const std::int64_t id : tenants) theirs.erase(id);  // read below anyway
+  // The tenants of the devices read and those a change dropped, unless a request has read
+  // them again meanwhile.
+  theirs.insert(tenants.begin(), tenants.end());
   if (auto filled = FillTenants(source, theirs, true); !filled) {
-    put_back();
-    return filled.error();
-  }
-  if (auto filled = FillTenants(source, tenants, false); !filled) {
-    devices.clear();
+    devices.clear();  // read and kept above
     put_back();
     return filled.error();
   }

@@ -497,6 +497,45 @@ TEST_F(ServerLog, UncopiedLastSeenIsOverlaidOnTheStoredDevice) {
   EXPECT_EQ(line.seen->firmware, "96.86.0.100");
 }
 
+// A device that fetched many times before a copy costs the copy one row update, and ends as
+// the updates one by one would leave it: the last address, the last firmware its phone named.
+TEST_F(ServerLog, CopyWritesADevicesLastSeenOncePerBatch) {
+  const core::Device d = AddDevice("001565aabbcc");
+  const core::Device other = AddDevice("001565aabbdd");
+  {
+    auto raw = store::sqlite::Connection::Open(dir_ / "p.db").value();
+    ASSERT_TRUE(raw.Exec("CREATE TABLE test_seen_updates(device_id INTEGER)"));
+    ASSERT_TRUE(
+        raw.Exec("CREATE TRIGGER test_count_seen AFTER UPDATE OF last_seen_at ON devices "
+                 "BEGIN INSERT INTO test_seen_updates VALUES (new.id); END"));
+  }
+  auto log = Open(std::chrono::seconds(60));
+  ASSERT_TRUE(log->ClaimForServer());
+  const std::int64_t now = ToUnix(std::chrono::system_clock::now());
+  for (int i = 0; i < 100; ++i) {
+    // The phone names its firmware only in some requests (a User-Agent without a version).
+    const std::string firmware = i == 40 ? "96.86.0.120" : "";
+    log->Submit(Numbered(i), Durability::kDurable,
+                store::DeviceSeen{d.id, now + i, "192.0.2." + std::to_string(i), "Yealink SIP-T54W", firmware}, {});
+    if (i == 50) {
+      log->Submit(Numbered(1000), Durability::kDurable,
+                  store::DeviceSeen{other.id, now, "198.51.100.1", "Yealink SIP-T54W", ""}, {});
+    }
+  }
+  log->Drain();
+  auto raw = store::sqlite::Connection::Open(dir_ / "p.db").value();
+  auto count = raw.Prepare("SELECT count(*) FROM test_seen_updates WHERE device_id = ?1").value();
+  count.BindInt(1, d.id);
+  ASSERT_TRUE(count.Step().value());
+  EXPECT_EQ(count.Int(0), 1);
+  const auto got = store_->FindDevice(d.mac).value();
+  EXPECT_EQ(got.last_seen_at, now + 99);
+  EXPECT_EQ(got.last_seen_ip, "192.0.2.99");
+  EXPECT_EQ(got.firmware, "96.86.0.120");
+  EXPECT_EQ(store_->FindDevice(other.mac).value().last_seen_ip, "198.51.100.1");
+  EXPECT_EQ(StoredJson().size(), 101u);
+}
+
 // A crash between the commit and the copy loses no last-seen update: the next start replays
 // the ones the file's uncopied records carry, with the records.
 TEST_F(ServerLog, ClaimReplaysTheLastSeenACrashLeftOut) {

@@ -1,7 +1,6 @@
 #include "audit/chain.hpp"
 
 #include <fmt/format.h>
-#include <sodium.h>
 
 #include <algorithm>
 #include <fstream>
@@ -23,15 +22,11 @@ bool IsLowerHex(std::string_view s) {
 }  // namespace
 
 ChainHash HashRecord(std::string_view previous, std::string_view body_without_brace) {
-  crypto_hash_sha256_state state;
-  crypto_hash_sha256_init(&state);
-  crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(previous.data()), previous.size());
-  crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(body_without_brace.data()),
-                            body_without_brace.size());
-  const unsigned char brace = '}';
-  crypto_hash_sha256_update(&state, &brace, 1);
-  std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
-  crypto_hash_sha256_final(&state, digest.data());
+  crypto::Sha256 hash;
+  hash.Update(previous);
+  hash.Update(body_without_brace);
+  hash.Update("}");
+  const crypto::Sha256::Digest digest = hash.Finish();
   ChainHash out{};
   static constexpr char kDigits[] = "0123456789abcdef";
   for (size_t i = 0; i < digest.size(); ++i) {

@@ -1,10 +1,12 @@
 #include "crypto/random.hpp"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <new>
 
 namespace provgate::crypto {
 namespace {
@@ -68,16 +70,44 @@ std::string Sha256Hex(std::string_view data) {
   return hash.FinishHex();
 }
 
-// libsodium's SHA-256 has no failure mode (no allocation, no provider lookup).
-Sha256::Sha256() { crypto_hash_sha256_init(&state_); }
+namespace {
+
+// Fetched once: an implicit fetch by name on every hash would cost a provider lookup each.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+}  // namespace
+
+// The default provider's SHA-256 fails only when memory does.
+struct Sha256::Context {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
+};
+
+Sha256::Sha256() : ctx_(std::make_unique<Context>()) {
+  if (!ctx_->md || Sha256Md() == nullptr || EVP_DigestInit_ex2(ctx_->md.get(), Sha256Md(), nullptr) != 1) {
+    throw std::bad_alloc();
+  }
+}
+
+Sha256::~Sha256() = default;
 
 void Sha256::Update(std::string_view data) {
-  crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  if (EVP_DigestUpdate(ctx_->md.get(), data.data(), data.size()) != 1) throw std::bad_alloc();
+}
+
+Sha256::Digest Sha256::Finish() {
+  Digest digest{};
+  unsigned int size = 0;
+  if (EVP_DigestFinal_ex(ctx_->md.get(), digest.data(), &size) != 1 || size != digest.size()) {
+    throw std::bad_alloc();
+  }
+  return digest;
 }
 
 std::string Sha256::FinishHex() {
-  std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
-  crypto_hash_sha256_final(&state_, digest.data());
+  const Digest digest = Finish();
   return HexEncode(digest.data(), digest.size());
 }
 

@@ -1,12 +1,12 @@
 // Randomness and hashing helpers over libsodium/OpenSSL.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <sodium/crypto_hash_sha256.h>
 
 #include "base/result.hpp"
 
@@ -25,16 +25,24 @@ inline constexpr std::string_view kDefaultPasswordAlphabet =
 // Lowercase hex of SHA-256(data).
 std::string Sha256Hex(std::string_view data);
 
-// SHA-256 of data that arrives in pieces. Not thread-safe.
+// SHA-256 of data that arrives in pieces: OpenSSL's, which uses the CPU's SHA extensions
+// where it has them. Not thread-safe. Running out of memory throws std::bad_alloc.
 class Sha256 {
  public:
+  using Digest = std::array<unsigned char, 32>;
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
   void Update(std::string_view data);
-  // Lowercase hex of the digest of everything updated so far; ends the hash (no Update after).
+  // The digest of everything updated so far; ends the hash (no Update after).
+  Digest Finish();
+  // Finish(), as lowercase hex.
   std::string FinishHex();
 
  private:
-  crypto_hash_sha256_state state_;
+  struct Context;
+  std::unique_ptr<Context> ctx_;
 };
 std::string HexEncode(const unsigned char* data, size_t n);
 

@@ -53,6 +53,21 @@ TEST(Sha256, MatchesKnownVectors) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST(Sha256, FinishGivesTheRawDigest) {
+  Sha256 hash;
+  hash.Update("ab");
+  hash.Update("c");
+  const Sha256::Digest digest = hash.Finish();
+  EXPECT_EQ(HexEncode(digest.data(), digest.size()),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  // Longer than a block, in uneven pieces (FIPS 180-2's two-block vector).
+  Sha256 two_blocks;
+  const std::string_view message = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  two_blocks.Update(message.substr(0, 7));
+  two_blocks.Update(message.substr(7));
+  EXPECT_EQ(two_blocks.FinishHex(), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
 TEST(Sha256, InPiecesEqualsAtOnce) {
   Sha256 hash;
   hash.Update("a");

@@ -2,6 +2,23 @@
 
 namespace provgate::store {
 
+std::vector<DeviceSeen> CoalesceSeen(const std::vector<DeviceSeen>& seen) {
+  std::unordered_map<std::int64_t, size_t> last;                  // device id -> index of its last update
+  std::unordered_map<std::int64_t, const std::string*> firmware;  // its last non-empty firmware
+  for (size_t i = 0; i < seen.size(); ++i) {
+    last[seen[i].device_id] = i;
+    if (!seen[i].firmware.empty()) firmware[seen[i].device_id] = &seen[i].firmware;
+  }
+  std::vector<DeviceSeen> out;
+  out.reserve(last.size());
+  for (size_t i = 0; i < seen.size(); ++i) {
+    if (last[seen[i].device_id] != i) continue;
+    out.push_back(seen[i]);
+    if (auto it = firmware.find(seen[i].device_id); it != firmware.end()) out.back().firmware = *it->second;
+  }
+  return out;
+}
+
 void SeenOverlay::Committed(const std::vector<DeviceSeen>& seen) {
   std::lock_guard lock(mu_);
   for (const auto& d : seen) pending_[d.device_id] = Pending{d, std::nullopt, nullptr, nullptr};

@@ -22,6 +22,12 @@
 
 namespace provgate::store {
 
+// The updates of `seen` with the same effect, one per device: its last, carrying the last
+// firmware any of its updates named (ApplySeen keeps the recorded firmware for ""). In the
+// order of each device's last update. A store writes a batch's last-seen updates with it,
+// so a device that fetched a hundred times in a batch costs one row update, not a hundred.
+std::vector<DeviceSeen> CoalesceSeen(const std::vector<DeviceSeen>& seen);
+
 class SeenOverlay {
  public:
   // An update stays this long after its copy, for requests that read the store just before.

@@ -17,6 +17,37 @@ DeviceSeen Seen(std::int64_t id, std::string ip) {
   return DeviceSeen{id, 1700000000, std::move(ip), "Yealink SIP-T54W 96.86.0.100", "96.86.0.100"};
 }
 
+TEST(CoalesceSeen, OneUpdatePerDeviceWithTheSameEffect) {
+  std::vector<DeviceSeen> seen = {Seen(1, "192.0.2.1"), Seen(2, "198.51.100.1"), Seen(1, "192.0.2.2"),
+                                  Seen(1, "192.0.2.3")};
+  seen[0].firmware = "96.86.0.100";
+  seen[2].firmware = "96.86.0.120";
+  seen[3].firmware = "";  // this request's User-Agent named none: the recorded one stays
+  seen[3].time += 5;
+  const auto coalesced = CoalesceSeen(seen);
+  ASSERT_EQ(coalesced.size(), 2u);
+  EXPECT_EQ(coalesced[0], seen[1]);  // in the order of each device's last update
+  EXPECT_EQ(coalesced[1].ip, "192.0.2.3");
+  EXPECT_EQ(coalesced[1].time, seen[3].time);
+  EXPECT_EQ(coalesced[1].firmware, "96.86.0.120");
+  // Applied in one go, as one by one.
+  for (std::int64_t id : {1, 2}) {
+    core::Device one_by_one = *Device(id);
+    one_by_one.firmware = "95.0.0.1";
+    core::Device at_once = one_by_one;
+    for (const auto& d : seen) {
+      if (d.device_id == id) ApplySeen(one_by_one, d);
+    }
+    for (const auto& d : coalesced) {
+      if (d.device_id == id) ApplySeen(at_once, d);
+    }
+    EXPECT_EQ(at_once.last_seen_ip, one_by_one.last_seen_ip);
+    EXPECT_EQ(at_once.last_seen_at, one_by_one.last_seen_at);
+    EXPECT_EQ(at_once.firmware, one_by_one.firmware);
+  }
+  EXPECT_TRUE(CoalesceSeen({}).empty());
+}
+
 TEST(SeenOverlay, PendingUpdateIsOverlaidOnItsDeviceOnly) {
   SeenOverlay overlay;
   overlay.Committed({Seen(1, "192.0.2.7")});

@@ -84,10 +84,10 @@ def assert_no_sanitizer_report(log):
             raise AssertionError(f"sanitizer report in {log}:\n{text[max(0, at - 200):at + 4000]}")
 
 
-def run(*args, check=True, env=None):
+def run(*args, check=True, env=None, timeout=120):
     """Runs the provgate CLI and returns the CompletedProcess."""
     p = subprocess.run([str(BINARY), *map(str, args)], capture_output=True, text=True, env=env,
-                       timeout=120)
+                       timeout=timeout)
     if check and p.returncode != 0:
         raise AssertionError(f"provgate {' '.join(map(str, args))} failed: {p.stderr}")
     return p
@@ -127,8 +127,8 @@ class Server:
         tables = psql(self.store_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").split()
         return "".join(psql(self.store_url, f"SELECT * FROM {t}") for t in tables).encode()
 
-    def cli(self, *args, check=True):
-        return run("-c", self.config, *args, check=check)
+    def cli(self, *args, check=True, timeout=120):
+        return run("-c", self.config, *args, check=check, timeout=timeout)
 
     def cert(self, mac):
         return self.dir / "devices" / f"{mac}.crt", self.dir / "devices" / f"{mac}.key"

@@ -1,11 +1,9 @@
 #include "store/transfer/copy.hpp"
 
 #include <fmt/format.h>
-#include <sodium/crypto_hash_sha256.h>
-#include <sodium/utils.h>
-
 #include <algorithm>
 
+#include "crypto/random.hpp"
 #include "store/schema/steps.hpp"
 
 namespace provgate::store::transfer {
@@ -15,7 +13,6 @@ constexpr size_t kPageRows = 1000;
 
 class Summer {
  public:
-  Summer() { crypto_hash_sha256_init(&state_); }
   void Add(const Table& t, const Row& row) {
     for (size_t c = 0; c < row.size(); ++c) {
       const auto& v = row[c];
@@ -30,19 +27,11 @@ class Summer {
     }
     ++rows_;
   }
-  TableSum Finish() {
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&state_, digest);
-    char hex[2 * crypto_hash_sha256_BYTES + 1];
-    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-    return TableSum{.rows = rows_, .sha256 = hex};
-  }
+  TableSum Finish() { return TableSum{.rows = rows_, .sha256 = state_.FinishHex()}; }
 
  private:
-  void Feed(std::string_view bytes) {
-    crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  }
-  crypto_hash_sha256_state state_{};
+  void Feed(std::string_view bytes) { state_.Update(bytes); }
+  crypto::Sha256 state_;
   std::int64_t rows_ = 0;
 };
 

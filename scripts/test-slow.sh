@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # The suites too slow for every CI run (scripts/test.sh), run before a release or after a
 # change to what they cover:
+#   - the ThreadSanitizer pass (build-tsan/, RelWithDebInfo): the unit tests and fuzz-corpus
+#     replays (CTest), and the black-box files that drive the serving threads, the audit
+#     committer, the store copier and the fleet cache's upkeep concurrently; run it after any
+#     change to code that more than one thread touches
 #   - the black-box suite against the sanitizer build with its store on PostgreSQL, and
 #     against the Release build on SQLite (scripts/test.sh runs it on SQLite under the
 #     sanitizers and on PostgreSQL in Release)
@@ -10,7 +14,8 @@
 #     against the Release build on SQLite
 #   - clang-tidy on each source by itself (scripts/lint.sh on a folder configured without unity
 #     files, build-lint/), where misc-unused-using-decls sees every source
-# Reuses the builds scripts/test.sh made (build-asan/, build-release/), building them if absent.
+# Reuses the builds scripts/test.sh made (build-asan/, build-release/), building them (and
+# build-tsan/) if absent or out of date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -26,6 +31,15 @@ build() {
   cmake --build "$dir"
   echo "$dir"
 }
+
+export TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:second_deadlock_stack=1
+tsan=$(build tsan | tail -n1)
+echo "=== $tsan unit tests under ThreadSanitizer"
+./scripts/pg-test-server.sh run ctest --test-dir "$tsan" --output-on-failure --no-tests=error -j2
+echo "=== $tsan black-box (concurrent serving, audit, streams)"
+PROVGATE_BIN="$PWD/$tsan/provgate" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+  tests/blackbox/test_serving_core.py tests/blackbox/test_lifecycle.py tests/blackbox/test_audit_durability.py \
+  tests/blackbox/test_api_stream.py
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# Lints the sources (scripts/lint.sh), then builds provgate three times and runs the tests
+# Lints the sources (scripts/lint.sh), then builds provgate twice and runs the tests
 # against each build:
 #   build-asan:    Debug with AddressSanitizer + UndefinedBehaviorSanitizer
-#   build-tsan:    RelWithDebInfo with ThreadSanitizer
 #   build-release: Release (-O3) with hardening flags: the build type CMake users and
 #                  packagers ask for, and the optimisation level at which GCC's flow-based
 #                  warnings reach furthest, so a build that passes here with warnings as
@@ -10,8 +9,8 @@
 # Each pass runs the unit tests and fuzz-corpus replays (CTest; finding no test is an error)
 # and the black-box tests (pytest against the real binary over real TLS), each backend once:
 # the sanitizer build's on SQLite, the release build's on PostgreSQL (plus, on SQLite, the
-# tests marked `once`: a listener's TLS). The other combinations, and the suites too slow for
-# every run, are in scripts/test-slow.sh.
+# tests marked `once`: a listener's TLS). The other combinations, the ThreadSanitizer pass
+# (a third build) and the suites too slow for every run are in scripts/test-slow.sh.
 # Each build has its own folder and sets every option (scripts/configure.sh), so running
 # scripts/demo.sh in between changes nothing here; tests/scripts checks exactly that
 # sequence first.
@@ -55,13 +54,6 @@ run_pass() {
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_pass asan sqlite
-# ThreadSanitizer: the unit tests (CTest) and the black-box files that drive the serving
-# threads, the audit committer and the store copier concurrently.
-export TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:second_deadlock_stack=1
-run_pass tsan
-PROVGATE_BIN="$PWD/$(./scripts/configure.sh --dir tsan)/provgate" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-  tests/blackbox/test_serving_core.py tests/blackbox/test_lifecycle.py tests/blackbox/test_audit_durability.py \
-  tests/blackbox/test_api_stream.py
 run_pass release postgres
 # Three nodes on a PostgreSQL primary with a synchronous standby, behind HAProxy (docs/cluster.md).
 PROVGATE_BIN="$PWD/$(./scripts/configure.sh --dir release)/provgate" ./scripts/test-cluster.sh

@@ -7,7 +7,7 @@
 #   scripts/configure.sh asan [DIR]      build-asan/     Debug + ASan/UBSan, tests, warnings are
 #                                                        errors (scripts/test.sh)
 #   scripts/configure.sh tsan [DIR]      build-tsan/     RelWithDebInfo + ThreadSanitizer, tests,
-#                                                        warnings are errors (scripts/test.sh)
+#                                                        warnings are errors (scripts/test-slow.sh)
 #   scripts/configure.sh release [DIR]   build-release/  Release (-O3), hardened, tests, warnings
 #                                                        are errors (scripts/test.sh)
 #   scripts/configure.sh fuzz [DIR]      build-fuzz/     RelWithDebInfo with clang, libFuzzer

@@ -24,16 +24,18 @@ echo "=== clang-tidy on each source by itself"
 ./scripts/configure.sh release build-lint -DCMAKE_UNITY_BUILD=OFF
 ./scripts/lint.sh build-lint
 
+# build NAME: configures and builds NAME's folder. Called as a command of its own, so that a
+# failed build stops the script (set -e does not reach into a command substitution).
 build() {
-  local name=$1 dir
-  dir=$(./scripts/configure.sh --dir "$name")
-  ./scripts/configure.sh "$name" "$dir"
+  local dir
+  dir=$(./scripts/configure.sh --dir "$1")
+  ./scripts/configure.sh "$1" "$dir"
   cmake --build "$dir"
-  echo "$dir"
 }
 
 export TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:second_deadlock_stack=1
-tsan=$(build tsan | tail -n1)
+tsan=$(./scripts/configure.sh --dir tsan)
+build tsan
 echo "=== $tsan unit tests under ThreadSanitizer"
 ./scripts/pg-test-server.sh run ctest --test-dir "$tsan" --output-on-failure --no-tests=error -j2
 echo "=== $tsan black-box (concurrent serving, audit, streams)"
@@ -43,11 +45,13 @@ PROVGATE_BIN="$PWD/$tsan/provgate" /usr/bin/python3 -m pytest -q -p no:cacheprov
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-asan=$(build asan | tail -n1)
+asan=$(./scripts/configure.sh --dir asan)
+build asan
 echo "=== $asan black-box on postgres"
 PROVGATE_BIN="$PWD/$asan/provgate" PROVGATE_BLACKBOX_STORE=postgres \
   ./scripts/pg-test-server.sh run /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/blackbox
-release=$(build release | tail -n1)
+release=$(./scripts/configure.sh --dir release)
+build release
 echo "=== $release black-box on sqlite"
 PROVGATE_BIN="$PWD/$release/provgate" PROVGATE_BLACKBOX_REPEAT=1 \
   /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/blackbox

@@ -25,11 +25,23 @@ void RequireSodium() {
 
 constexpr size_t kMaxPasswordLength = 4096;
 
+// Fetched once: an implicit fetch by name on every hash would cost a provider lookup each.
+// InitCrypto refuses to start without it, so a hash never meets a missing one mid-request.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
 }  // namespace
 
 Status InitCrypto() {
   if (SodiumInitResult() < 0) {
     return Error::Internal("libsodium initialisation failed (no usable random source?)");
+  }
+  if (Sha256Md() == nullptr) {
+    return Error::Internal(
+        "OpenSSL offers no SHA-256 (an OpenSSL configuration that asks for a provider it cannot load, "
+        "such as fips=yes without the FIPS provider?)");
   }
   return Ok();
 }
@@ -69,16 +81,6 @@ std::string Sha256Hex(std::string_view data) {
   hash.Update(data);
   return hash.FinishHex();
 }
-
-namespace {
-
-// Fetched once: an implicit fetch by name on every hash would cost a provider lookup each.
-const EVP_MD* Sha256Md() {
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  return md;
-}
-
-}  // namespace
 
 // The default provider's SHA-256 fails only when memory does.
 struct Sha256::Context {

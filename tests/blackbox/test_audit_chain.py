@@ -4,14 +4,16 @@ checkpoints; `provgate audit verify` finds it clean, and names the line (file) o
 (store) of each edit, deletion, reordering and forged checkpoint. Runs on both store backends
 (PROVGATE_BLACKBOX_STORE)."""
 import json
+import os
 import re
 import shutil
 import socket
 import ssl
+import subprocess
 
 import pytest
 
-from conftest import YEALINK, Server, read_all
+from conftest import BINARY, YEALINK, Server, read_all
 
 DEVICE = f"/{YEALINK}.cfg"
 COMMON = "/y000000000096.cfg"
@@ -233,3 +235,18 @@ def test_an_oversized_line_is_malformed_and_verification_goes_on(trail, tmp_path
     assert code == 1, out
     assert f"line {target['line']}: ERROR: " in out and "not a well-formed" in out, out
     assert "record edited" not in out and "record deleted" not in out, out
+
+
+@pytest.mark.once
+def test_a_server_whose_openssl_offers_no_sha256_refuses_to_start(tmp_path):
+    """The chain hashes with OpenSSL's SHA-256: where an OpenSSL configuration asks for a
+    provider that is not there, the server stops at start-up and says why, rather than failing
+    its first audit record mid-request."""
+    s = Server(tmp_path)
+    conf = tmp_path / "openssl.cnf"
+    conf.write_text("openssl_conf = openssl_init\n[openssl_init]\nalg_section = evp_properties\n"
+                    "[evp_properties]\ndefault_properties = fips=yes\n")
+    p = subprocess.run([str(BINARY), "-c", str(s.config), "serve"], capture_output=True, text=True,
+                       env={**os.environ, "OPENSSL_CONF": str(conf)}, timeout=60)
+    assert p.returncode != 0
+    assert "OpenSSL offers no SHA-256" in p.stdout + p.stderr, p.stdout + p.stderr

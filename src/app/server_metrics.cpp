@@ -124,12 +124,6 @@ void AppendAudit(std::string& out, const audit::AuditLog& audit, const pipeline:
       "left, waiting for the store to make them deliverable again (pipeline::GiveBacks).\n"
       "# TYPE provgate_give_backs_waiting gauge\nprovgate_give_backs_waiting {}\n",
       pipeline.pending_give_backs());
-  out += fmt::format(
-      "# HELP provgate_unreleased_claims_total Responses that left carrying a password whose claim "
-      "the store then did not release: it stays in flight until given back as abandoned, and the "
-      "device gets the password once more (docs/cluster.md).\n"
-      "# TYPE provgate_unreleased_claims_total counter\nprovgate_unreleased_claims_total {}\n",
-      pipeline.unreleased_claims());
 }
 
 }  // namespace

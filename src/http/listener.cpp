@@ -147,15 +147,14 @@ void QueueError(DeviceSocket& socket, bhttp::status status) {
 
 // Serves HTTP requests on an established connection (TLS or, on plain listeners, TCP). The
 // last response stays queued: the caller sends it with the close_notify, one TCP write.
-// True when reading stopped inside a request, so the client may still be sending. The last
-// response may be left queued, its outcome unsettled (pipeline::Pipeline::Settle): the
-// caller settles it once that response left with the close_notify.
+// True when reading stopped inside a request, so the client may still be sending.
 awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const pipeline::DeviceRequest& base,
-                              audit::CommitSibling& sibling, pipeline::Outcome& outcome) {
+                              audit::CommitSibling& sibling) {
   // Kept across the connection's requests, so a keep-alive request reuses their memory: the
   // request's fields (assigned, not copied from `base` each time), its outcome (response
-  // body and audit record; the caller's) and the arena the parser keeps the header fields in.
+  // body and audit record) and the arena the parser keeps the header fields in.
   pipeline::DeviceRequest dr = base;
+  pipeline::Outcome outcome;
   CommitPostMemory commit_memory;
   std::array<std::byte, 2048> arena_memory;
   std::pmr::monotonic_buffer_resource arena(arena_memory.data(), arena_memory.size());
@@ -232,7 +231,6 @@ awaitable<bool> ServeRequests(Listener::State& s, DeviceSocket& socket, const pi
     socket.ExpiresAfter(s.config.limits.header_timeout);
     DeviceSocket::error_code flushed;
     if (!socket.FlushNow(flushed)) flushed = co_await socket.Flush();
-    s.pipeline.Settle(outcome, !flushed);
     if (flushed) break;
   }
   co_return false;
@@ -319,15 +317,12 @@ awaitable<void> RunSession(std::shared_ptr<Listener::State> state, tcp::socket a
     }
     IdentifyPeer(s, socket.ssl(), base);
   }
-  pipeline::Outcome outcome;
-  const bool unread = co_await ServeRequests(s, socket, base, sibling, outcome);
+  const bool unread = co_await ServeRequests(s, socket, base, sibling);
   sibling.Release();  // this connection adds no more records to a batch
   // The last response (or error) and the close_notify, in one write.
   socket.QueueCloseNotify();
   socket.ExpiresAfter(s.config.limits.header_timeout);
-  const auto flushed = co_await socket.Flush();
-  s.pipeline.Settle(outcome, !flushed);
-  if (flushed) co_return;
+  if (co_await socket.Flush()) co_return;
   if (unread || socket.HasUnreadInput()) {
     co_await socket.Linger(kLingerLimit);
   } else if (s.config.plain_http) {

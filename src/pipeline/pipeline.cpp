@@ -177,30 +177,24 @@ const DeviceResponse& Pipeline::Respond(Outcome& outcome, const Status& committe
     spdlog::error("audit write failed, refusing request: {}", committed.error().message);
     outcome.response = DeviceResponse{503, "text/plain; charset=utf-8", "503 Service Unavailable\n"};
     GiveBack(outcome.spent, "the response was not sent: its audit record could not be committed");
+    return outcome.response;
   }
-  return outcome.response;
-}
-
-void Pipeline::Settle(Outcome& outcome, bool left) {
-  Spent& spent = outcome.spent;
-  if (spent.device_id == 0) return;
-  if (!left) {
-    GiveBack(spent, "the response did not leave: the connection failed while sending it");
-    return;
-  }
-  // Released only now, so that no fetch confirms (and wipes) a password before it left,
-  // and another node's abandoned-claim give-back and this release exclude each other.
-  if (!spent.lines.empty()) {
-    const auto released = deps_.writes.ReleaseClaim(spent.device_id, spent.claim);
+  // Passwords leave only under a released claim: until then no other request confirms
+  // them, and another node's abandoned-claim give-back (LinesWithDeliverablePasswords) and
+  // this release exclude each other.
+  if (outcome.spent.device_id != 0 && !outcome.spent.lines.empty()) {
+    const auto released = deps_.writes.ReleaseClaim(outcome.spent.device_id, outcome.spent.claim);
     if (!released || !*released) {
-      unreleased_claims_.fetch_add(1, std::memory_order_relaxed);
-      spdlog::error("the response carrying {}'s password left, but its claim {}; it stays in flight until given "
-                    "back as abandoned, and the device's next fetch after that gets the password again",
-                    spent.mac,
-                    released ? "had been given back as abandoned" : "could not be released: " + released.error().message);
+      const std::string cause = released ? "the response was not sent: its claim was given back as abandoned"
+                                         : "the response was not sent: its claim could not be released";
+      spdlog::error("{} ({}){}", cause, outcome.spent.mac, released ? "" : ": " + released.error().message);
+      DeviceResponse unavailable{503, "text/plain; charset=utf-8", "503 Service Unavailable\n"};
+      unavailable.retry_after = kClaimInFlightRetryAfter;
+      outcome.response = std::move(unavailable);
+      GiveBack(outcome.spent, cause);
     }
   }
-  spent.device_id = 0;
+  return outcome.response;
 }
 
 void Pipeline::GiveBack(Spent& spent, const std::string& cause) {
@@ -215,7 +209,6 @@ DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
   std::optional<store::DeviceSeen> seen = std::move(outcome.seen);
   const Status committed = audit_.WriteBatch(outcome.TakeRecords(), outcome.durability, std::move(seen));
   Respond(outcome, committed);
-  Settle(outcome, true);
   return std::move(outcome.response);
 }
 

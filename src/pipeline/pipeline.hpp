@@ -91,18 +91,10 @@ class Pipeline {
   void Evaluate(const DeviceRequest& request, Outcome& outcome);
   // The response to send once the outcome's record was committed with `committed`: a
   // decision the audit trail could lose is never acknowledged (503 instead), and what it
-  // spent (Outcome::spent) is given back, so the device's next fetch delivers it.
+  // spent (Outcome::spent) is given back, so the device's next fetch delivers it. A response
+  // carrying claimed passwords first releases their claim (store::DeviceWrites::
+  // ReleaseClaim, a store write); one the store does not release is not sent either.
   const DeviceResponse& Respond(Outcome& outcome, const Status& committed);
-  // Once the response Respond gave has left (`left`: the kernel took all of it) or could
-  // not. The claim of the passwords it carries stays in flight until then and is released
-  // only now (store::DeviceWrites::ReleaseClaim, a store write): a node that dies before
-  // its response left leaves the claim in flight, to be given back as abandoned and the
-  // password delivered again, never released with the password unreceived. A response that
-  // did not leave gives back what it spent. A release the store refuses, or that finds the
-  // claim already given back, is logged and counted (unreleased_claims): the password left,
-  // and may leave once more when the claim is given back as abandoned. Does nothing when
-  // nothing was spent or the outcome is settled already.
-  void Settle(Outcome& outcome, bool left);
   // A client-certificate handshake that failed (no certificate where one is required, an
   // untrusted, expired or revoked one): a failed authentication of its source, for the
   // scan detector. Thread-safe.
@@ -117,8 +109,6 @@ class Pipeline {
   std::size_t pending_give_backs() const { return give_backs_.pending(); }
   // Requests answered 500 because a stage failed (a store read or write, mostly).
   std::uint64_t internal_errors() const { return internal_errors_.load(std::memory_order_relaxed); }
-  // Responses that left carrying a password whose claim was then not released (Settle).
-  std::uint64_t unreleased_claims() const { return unreleased_claims_.load(std::memory_order_relaxed); }
 
  private:
   // The stages in order (admit, identify, route, limit, authorize, serve), each
@@ -155,7 +145,6 @@ class Pipeline {
   std::mutex misuse_mu_;
   std::unordered_map<std::string, std::int64_t> misused_;
   std::atomic<std::uint64_t> internal_errors_{0};
-  std::atomic<std::uint64_t> unreleased_claims_{0};
 };
 
 }  // namespace provgate::pipeline

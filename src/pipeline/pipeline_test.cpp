@@ -79,8 +79,7 @@ TEST_F(PipelineTest, LastSeenIsWrittenWithTheAuditRecordOfAnAnsweredFetchOnly) {
   ASSERT_TRUE(outcome.seen);
   EXPECT_EQ(outcome.seen->device_id, a_.id);
   EXPECT_FALSE(store_->FindDevice(a_.mac).value().last_seen_at);
-  pipeline_->Respond(outcome, Ok());
-  pipeline_->Settle(outcome, true);  // sent: its password's claim is released
+  pipeline_->Respond(outcome, Ok());  // sent: its password's claim is released
 
   ASSERT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 200);
   auto seen = store_->FindDevice(a_.mac).value();
@@ -512,10 +511,10 @@ TEST_F(PipelineTest, AnAbandonedClaimGivesBackTheKeysPlainCopyOfTheSameResponse)
   EXPECT_NE(again.body.find("s3cret-000b82000001"), std::string::npos);
 }
 
-// A response carrying a password keeps its claim in flight until it has left; until then a
+// A response carrying a password leaves only once its claim is released; until then a
 // concurrent fetch on the same node gets its file without that password and confirms
 // nothing.
-TEST_F(PipelineTest, APasswordsClaimIsReleasedOnlyOnceItsResponseLeft) {
+TEST_F(PipelineTest, APasswordLeavesOnlyUnderAReleasedClaim) {
   auto tenant = store_->GetTenant(tenant_.id).value();
   tenant.confirm_grace_seconds = 0;
   ASSERT_TRUE(store_->UpdateTenant(tenant));
@@ -528,71 +527,31 @@ TEST_F(PipelineTest, APasswordsClaimIsReleasedOnlyOnceItsResponseLeft) {
   EXPECT_TRUE(store_->ListLines(a_.id).value().at(0).password);  // not confirmed
 
   EXPECT_EQ(pipeline_->Respond(first, Ok()).status, 200);
-  // Committed and about to be sent: a node that dies now leaves the claim in flight.
-  EXPECT_TRUE(store_->ListLines(a_.id).value().at(0).claim_in_flight);
-  pipeline_->Settle(first, true);
   EXPECT_FALSE(store_->ListLines(a_.id).value().at(0).claim_in_flight);
-  pipeline_->Settle(first, true);  // settled once
   EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 200);
   EXPECT_FALSE(store_->ListLines(a_.id).value().at(0).password);  // now confirmed and wiped
 }
 
-// A node that dies after a password's response is committed and before it left leaves the
-// claim in flight: no fetch confirms (and wipes) the password it never sent; once the claim
-// is abandoned the device's next fetch gives it back and the one after gets the password.
-TEST_F(PipelineTest, AResponseThatNeverLeftDoesNotCostTheDeviceItsPassword) {
-  auto tenant = store_->GetTenant(tenant_.id).value();
-  tenant.confirm_grace_seconds = 0;
-  ASSERT_TRUE(store_->UpdateTenant(tenant));
-  FailsLikeAFailover writes(*store_);
-  writes.another_process = true;  // the claim is the dead node's
-  Pipeline dead(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
-  auto cut_off = dead.Evaluate(Request("/001565aabbcc.cfg", "001565aabbcc"));
-  ASSERT_EQ(PasswordIn(cut_off.response.body), "s3cret-001565aabbcc");
-  ASSERT_EQ(dead.Respond(cut_off, Ok()).status, 200);  // then killed: never settled
-
-  auto retry = pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
-  EXPECT_EQ(retry.status, 503);  // come back
-  EXPECT_TRUE(store_->ListLines(a_.id).value().at(0).password);
-  clock_.Advance(kAbandonedClaimAfter);
-  EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 503);  // given back
-  EXPECT_EQ(PasswordIn(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body), "s3cret-001565aabbcc");
-}
-
-// A response that could not leave (the connection failed while sending) gives its claim
-// back; one that left keeps the password spent even when the store then refuses the release
-// or finds the claim given back as abandoned meanwhile: the claim stays in flight until
-// abandoned, counted, and the device gets the same password once more rather than never.
-TEST_F(PipelineTest, AClaimIsGivenBackWhenItsResponseFailsToLeaveAndKeptWhenItLeft) {
-  auto unsent = pipeline_->Evaluate(Request("/001565aabbcc.cfg", "001565aabbcc"));
-  ASSERT_TRUE(PasswordIn(unsent.response.body));
-  ASSERT_EQ(pipeline_->Respond(unsent, Ok()).status, 200);
-  pipeline_->Settle(unsent, false);
-  EXPECT_FALSE(store_->ListLines(a_.id).value().at(0).delivered_at);  // given back
-  EXPECT_EQ(RecordsWithReason(dir_ / "audit.log", "delivery given back").size(), 1u);
-  EXPECT_EQ(pipeline_->unreleased_claims(), 0u);
-
+// A response whose claim was given back meanwhile (as abandoned, by another node), or whose
+// release the store refuses, does not leave: 503, and the password stays deliverable.
+TEST_F(PipelineTest, AResponseWhoseClaimCannotBeReleasedIsNotSent) {
   auto late = pipeline_->Evaluate(Request("/001565aabbcc.cfg", "001565aabbcc"));
   ASSERT_TRUE(PasswordIn(late.response.body));
   const auto claim = store_->ListLines(a_.id).value().at(0).claim;
   ASSERT_EQ(store_->GiveBackAbandonedClaim(a_.id, claim, ToUnix(clock_.Now()) + 1).value().lines, std::vector<int>{1});
-  EXPECT_EQ(pipeline_->Respond(late, Ok()).status, 200);
-  pipeline_->Settle(late, true);
-  EXPECT_EQ(pipeline_->unreleased_claims(), 1u);
-  EXPECT_FALSE(store_->ListLines(a_.id).value().at(0).delivered_at);  // the give-back stands
+  const auto& unsent = pipeline_->Respond(late, Ok());
+  EXPECT_EQ(unsent.status, 503);
+  EXPECT_EQ(unsent.retry_after, kClaimInFlightRetryAfter);
+  EXPECT_FALSE(PasswordIn(unsent.body));
 
   FailsLikeAFailover writes(*store_);
   writes.release_fails = true;
   Pipeline failing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
-  auto left = failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
-  EXPECT_EQ(left.status, 200);
-  EXPECT_EQ(PasswordIn(left.body), "s3cret-001565aabbcc");
-  EXPECT_EQ(failing.unreleased_claims(), 1u);
-  EXPECT_TRUE(store_->ListLines(a_.id).value().at(0).claim_in_flight);  // never confirmed meanwhile
-  EXPECT_FALSE(PasswordIn(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body));
-  EXPECT_TRUE(store_->ListLines(a_.id).value().at(0).password);
-  clock_.Advance(kAbandonedClaimAfter);
-  EXPECT_EQ(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).status, 503);  // given back
+  auto refused = failing.Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_FALSE(PasswordIn(refused.body));
+  EXPECT_FALSE(store_->ListLines(a_.id).value().at(0).delivered_at);  // given back
+  EXPECT_EQ(RecordsWithReason(dir_ / "audit.log", "delivery given back").size(), 1u);
   EXPECT_EQ(PasswordIn(pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc")).body), "s3cret-001565aabbcc");
 }
 

@@ -61,7 +61,6 @@ def test_every_device_series_exists_before_any_request(api):
     for op in ("device_request", "audit_copy"):
         assert value(samples, "provgate_store_errors_total", operation=op) == 0
     assert samples[("provgate_give_backs_waiting", ())] == 0
-    assert samples[("provgate_unreleased_claims_total", ())] == 0
     assert ("provgate_audit_queue_depth", ()) in samples
     assert ("provgate_audit_commit_seconds_count", ()) in samples
 

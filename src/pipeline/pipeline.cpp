@@ -185,7 +185,8 @@ const DeviceResponse& Pipeline::Respond(Outcome& outcome, const Status& committe
   if (outcome.spent.device_id != 0 && !outcome.spent.lines.empty()) {
     const auto released = deps_.writes.ReleaseClaim(outcome.spent.device_id, outcome.spent.claim);
     if (!released || !*released) {
-      const std::string cause = released ? "the response was not sent: its claim was given back as abandoned"
+      const std::string cause = released ? "the response was not sent: its claim is gone (given back as abandoned, "
+                                           "or the device re-activated meanwhile)"
                                          : "the response was not sent: its claim could not be released";
       spdlog::error("{} ({}){}", cause, outcome.spent.mac, released ? "" : ": " + released.error().message);
       DeviceResponse unavailable{503, "text/plain; charset=utf-8", "503 Service Unavailable\n"};

@@ -194,7 +194,7 @@ def check_cycle(cycle, load, recs, say):
             delivered[r.get("device")] = delivered.get(r.get("device"), 0) + 1
     # A response committed as a 200 and then not sent (503: its password's claim was gone when
     # it was to be released, e.g. an operator re-activated the device in between) has that
-    # record and, after it, the device's give-back record saying the response was not sent.
+    # record, and the cycle has the device's give-back record saying the response was not sent.
     not_sent = {r.get("device") for r in recs if r.get("kind") == "lifecycle"
                 and str(r.get("detail", {}).get("cause", "")).startswith("the response was not sent")}
     with_password = {}

@@ -60,7 +60,7 @@ Status StoreCopier::CatchUp(const std::string& run) {
     }
   }
   // This run starts after everything read here; its first record is number 1.
-  return store_.AppendAuditBatch(missing, store::CoalesceSeen(seen), store::AuditCopyMark{file_.key(), end, run, 0});
+  return Append(missing, seen, store::AuditCopyMark{file_.key(), end, run, 0});
 }
 
 void StoreCopier::StartDeferring() {
@@ -81,7 +81,7 @@ Status StoreCopier::Synced(const CommittedBatch& batch) {
     if (!batch.seen.empty()) seen_.Committed(batch.seen);
     return Ok();
   }
-  Status st = store_.AppendAuditBatch(batch.events, store::CoalesceSeen(batch.seen), batch.mark);
+  Status st = Append(batch.events, batch.seen, batch.mark);
   if (!st) failures_.fetch_add(1, std::memory_order_relaxed);
   return st;
 }
@@ -168,9 +168,15 @@ CommittedBatch StoreCopier::Merge(std::vector<CommittedBatch>& batches) {
 }
 
 Status StoreCopier::Copy(const CommittedBatch& batch) {
-  PG_TRY_STATUS(store_.AppendAuditBatch(batch.events, store::CoalesceSeen(batch.seen), batch.mark));
+  PG_TRY_STATUS(Append(batch.events, batch.seen, batch.mark));
   seen_.Copied(batch.seen);
   return Ok();
+}
+
+Status StoreCopier::Append(const std::vector<store::StoredAuditEvent>& events,
+                           const std::vector<store::DeviceSeen>& seen,
+                           const std::optional<store::AuditCopyMark>& mark) {
+  return store_.AppendAuditBatch(events, store::CoalesceSeen(seen), mark);
 }
 
 }  // namespace provgate::audit

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -68,6 +69,9 @@ class StoreCopier final : public BatchSink {
   void Run();
   static CommittedBatch Merge(std::vector<CommittedBatch>& batches);
   Status Copy(const CommittedBatch& batch);
+  // Writes `events`, one last-seen update per device of `seen`, and `mark` in one transaction.
+  Status Append(const std::vector<store::StoredAuditEvent>& events, const std::vector<store::DeviceSeen>& seen,
+                const std::optional<store::AuditCopyMark>& mark);
   bool SeenDeviceIsStill(const store::DeviceSeen& seen, const std::string& mac);
 
   const LogFile& file_;

@@ -269,8 +269,11 @@ ClientAddress ResolveClientAddress(const IpAddress& peer, const TrustedProxies& 
   }
   auto hops = use_forwarded ? ForwardedHops(value) : XForwardedForHops(value);
   if (!hops) {
+    // The client's own line counts toward the bounds: taking the proxy for the client here
+    // would let a client pad its line and borrow the proxy's address.
+    result.source = ClientAddressSource::kMalformedHop;
     result.note =
-        std::string("unreadable ") + name + " header from trusted proxy (" + hops.error().message + "); using the peer";
+        std::string("the ") + name + " header from the trusted proxy is over its bounds (" + hops.error().message + ")";
     return result;
   }
   // The rightmost hop was appended by the peer itself; walk back while hops are proxies.

@@ -26,7 +26,7 @@ struct TrustedProxies {
 };
 
 enum class ClientAddressSource : std::uint8_t {
-  kPeer,              // the TCP peer (no proxy, no header, or a header too large to read)
+  kPeer,              // the TCP peer (no trusted proxy, or it sent no header)
   kForwardingHeader,  // an address from the configured header
   // The hop where the client's address should be is not an address: the request cannot be
   // attributed to anyone and is refused (never attributed to the proxy).
@@ -52,8 +52,8 @@ inline constexpr size_t kMaxForwardedHops = 64;
 // returns the first untrusted address (or the leftmost when every hop is trusted). Hops to
 // the left of it are never parsed for meaning, so what a client wrote there cannot change
 // the answer. A hop reached on that walk that is not an address (malformed, "unknown" or an
-// obfuscated Forwarded node) yields kMalformedHop with a note; a header over the bounds
-// yields the peer with a note. Never fails; pure.
+// obfuscated Forwarded node) yields kMalformedHop with a note, and so does a header over
+// the bounds (the client's own line counts toward them). Never fails; pure.
 ClientAddress ResolveClientAddress(const IpAddress& peer, const TrustedProxies& trusted, std::string_view forwarded,
                                    std::string_view x_forwarded_for);
 

@@ -97,11 +97,18 @@ TEST(ResolveClientAddress, JunkLeftOfTheClientsHopIsNeverRead) {
   EXPECT_EQ(f.source, ClientAddressSource::kForwardingHeader);
 }
 
-TEST(ResolveClientAddress, FallsBackToThePeerOnlyForAHeaderOverItsBounds) {
-  const auto r = ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kXForwardedFor), "",
-                                      std::string(kMaxForwardedHeaderBytes + 1, '1'));
-  EXPECT_EQ(r.source, ClientAddressSource::kPeer);
-  EXPECT_EQ(r.address, Ip("10.0.0.1"));
+// A client behind the proxy pads its own line past the bounds; the proxy appends the real
+// address. The request is unattributable (refused), never the proxy's.
+TEST(ResolveClientAddress, AHeaderOverItsBoundsIsUnattributableNotTheProxys) {
+  const std::string many_hops = std::string(kMaxForwardedHops + 6, ',') + "203.0.113.9";
+  const std::string long_line = std::string(kMaxForwardedHeaderBytes, ' ') + ",203.0.113.9";
+  for (const auto& joined : {many_hops, long_line}) {
+    const auto x = ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kXForwardedFor), "", joined);
+    EXPECT_EQ(x.source, ClientAddressSource::kMalformedHop) << x.note;
+    const auto f =
+        ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kForwarded), joined + ",for=203.0.113.9", "");
+    EXPECT_EQ(f.source, ClientAddressSource::kMalformedHop) << f.note;
+  }
 }
 
 TEST(ParseXForwardedFor, AcceptsPortsBracketsAndBareIpv6) {

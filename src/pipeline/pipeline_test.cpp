@@ -11,6 +11,7 @@
 
 #include "defense/tokens.hpp"
 #include "encrypt/encrypt.hpp"
+#include "net/forwarded.hpp"
 #include "pipeline/passwords.hpp"
 #include "pipeline/render_file.hpp"
 #include "pipeline/test_support.hpp"
@@ -1192,6 +1193,24 @@ TEST_F(PipelineTest, AScanSignalIsActedOnOnceAndEveryBanItRaisesIsTried) {
   EXPECT_EQ(host->offence_count, 1) << "one request, one offence";
   // "Cached first: if the store is down the ban still protects this node" - the /24 too.
   EXPECT_TRUE(defenses_->bans().IsBanned(*net::IpAddress::Parse("192.0.2.99"), clock_.Now()));
+}
+
+// A client behind a trusted proxy pads its own X-Forwarded-For line past the header's bounds
+// and scans for MACs: its requests are refused as unattributable, and the proxy's address,
+// which every phone behind it shares, is never banned.
+TEST_F(PipelineTest, AClientPaddingItsForwardingLineCannotGetTheProxyBanned) {
+  auto options = DefaultDefenseOptions();
+  options.trusted_proxies =
+      net::TrustedProxies{net::IpSet::Parse({"10.0.0.5"}).value(), net::ForwardedHeader::kXForwardedFor};
+  auto defenses = Defenses::Create(*store_, clock_, options).value();
+  Pipeline behind(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_, *defenses, Options());
+  for (int i = 0; i < 25; ++i) {
+    auto r = Request(fmt::format("/0015659999{:02x}.cfg", i), std::nullopt);
+    r.peer = *net::IpAddress::Parse("10.0.0.5");
+    r.x_forwarded_for = std::string(net::kMaxForwardedHops + 6, ',') + "203.0.113.9";
+    EXPECT_EQ(behind.Handle(r).status, 404);
+  }
+  EXPECT_FALSE(defenses->bans().IsBanned(*net::IpAddress::Parse("10.0.0.5"), clock_.Now()));
 }
 
 }  // namespace

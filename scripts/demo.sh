@@ -8,4 +8,5 @@ cd "$(dirname "$0")/.."
 ./scripts/configure.sh demo build
 cmake --build build --target provgate
 ./build/provgate demo init --dir provgate-demo --port "${PORT:-8443}"
+echo "Serving the demo now (Ctrl-C stops it):"
 exec ./build/provgate -c provgate-demo/provgate.toml serve

@@ -11,7 +11,7 @@ PACKAGES=(
   clang libclang-rt-14-dev clang-format clang-tidy haproxy
   python3 python3-pytest python3-requests curl testssl.sh
   python3-prometheus-client python3-jsonschema sqlmap
-  chromium chromium-driver python3-selenium zbar-tools
+  chromium chromium-driver python3-selenium zbar-tools oathtool
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

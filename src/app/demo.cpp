@@ -93,6 +93,20 @@ Demo Describe(const fs::path& dir, std::uint16_t port, std::uint16_t admin_port)
   return d;
 }
 
+// A demo already initialised keeps its keys, data and ports: `asked` described with the
+// ports its config serves.
+Result<Demo> KeptDemo(Demo asked) {
+  PG_TRY(auto cfg, LoadConfig(asked.config));
+  if (cfg.listeners.empty() || cfg.admin.empty()) {
+    return Error::InvalidArgument(asked.config.string() +
+                                  " has no device or admin listener: not a demo this command made; remove "
+                                  "the directory or choose another with --dir");
+  }
+  Demo kept = Describe(asked.dir, cfg.listeners.front().port, cfg.admin.front().port);
+  kept.kept = true;
+  return kept;
+}
+
 }  // namespace
 
 Status WriteDemoCertificates(const fs::path& out, const std::vector<std::string>& macs) {
@@ -111,7 +125,7 @@ std::uint16_t DefaultDemoAdminPort(std::uint16_t port) {
 Result<Demo> InitDemo(const fs::path& dir, std::uint16_t port, std::optional<std::uint16_t> admin_port,
                       const std::string& store_url) {
   Demo demo = Describe(dir, port, admin_port.value_or(DefaultDemoAdminPort(port)));
-  if (fs::exists(demo.config)) return demo;  // already initialised: keep its keys and data
+  if (fs::exists(demo.config)) return KeptDemo(demo);
   // Written into a TOML basic string below: nothing that would end or escape it.
   if (store_url.find_first_of("\"\\\n\r") != std::string::npos) {
     return Error::InvalidArgument("the store URL must not contain quotes, backslashes or line breaks");
@@ -218,9 +232,15 @@ std::string DescribeDemo(const Demo& demo) {
   }
   const auto& a = demo.devices.front();
   const auto& b = demo.devices[1];  // the same vendor, so the path is a valid file name
+  out +=
+      "\nA device's first fetch carries its SIP password; later fetches leave it out and the phone "
+      "keeps\nthe one it stored (the default policy, deliver-once: docs/lifecycle.md). `provgate "
+      "device reactivate\nMAC` gives a device new passwords and a new window.\n";
   out += fmt::format(
       "\nAsking for another device's file gets the same 404 as an unknown device:\n"
-      "  curl --cacert {} --cert {} --key {} https://localhost:{}/{}\n",
+      "  curl --cacert {} --cert {} --key {} https://localhost:{}/{}\n"
+      "The server also logs an ALERT and audits it: a device's own certificate asking for another "
+      "device's\nfile means its key may be in someone else's hands (docs/security.md).\n",
       demo.ca_cert.string(), a.cert.string(), a.key.string(), demo.port, b.config_file);
   out += fmt::format("\nAudit trail: {}\n", (demo.dir / "audit.log").string());
   if (fs::exists(demo.admin_key_file)) {

@@ -34,6 +34,8 @@ struct Demo {
   std::filesystem::path admin_key_file;
   // The demo operator's portal sign-in (user, password, TOTP secret, recovery codes; 0600).
   std::filesystem::path portal_login_file;
+  // The directory already held a demo: kept as it was, described with its own ports.
+  bool kept = false;
 };
 
 // The demo operator's portal user name.

@@ -1,3 +1,5 @@
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "app/demo.hpp"
@@ -26,7 +28,16 @@ void AddDemoCommands(CLI::App& root, GlobalOptions&, Handler& h) {
     h = [] {
       auto d = app::InitDemo(dir, port, admin_port, store_url);
       if (!d) return Fail(d.error());
-      fmt::print("{}\nStart it with: provgate -c {} serve\n", app::DescribeDemo(*d), d->config.string());
+      fmt::print("{}", app::DescribeDemo(*d));
+      if (d->kept) {
+        fmt::print(
+            "\n{} already held a demo: it is kept as it was, with its own ports (above). --port, "
+            "--admin-port and\n--store-url apply only to a new demo: remove the directory to make one.\n",
+            d->dir.string());
+      }
+      std::error_code ec;
+      const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+      fmt::print("\nServe it with: {} -c {} serve\n", ec ? std::string("provgate") : self.string(), d->config.string());
       return 0;
     };
   });

@@ -76,15 +76,13 @@ Result<std::optional<Ban>> BanList::BanSource(const net::Cidr& source, std::stri
   std::unique_lock lock(mu_);
   TrimHistoryLocked(t);
   int offence = 1;
-  std::int64_t previous_expiry = 0;
   if (auto it = bans_.find(source); it != bans_.end()) {
-    previous_expiry = it->second.expires;
+    if (it->second.expires > t) return std::optional<Ban>();  // in force: not raised again
     if (t - it->second.expires <= policy_.repeat_memory().count()) {
       offence = it->second.offence_count + 1;
     }
   }
-  Ban ban{source.ToString(), std::move(reason), t, std::max(previous_expiry, t + policy_.Duration(offence).count()),
-          offence};
+  Ban ban{source.ToString(), std::move(reason), t, t + policy_.Duration(offence).count(), offence};
   PG_TRY_STATUS(SaveLocked(source, ban));
   return std::optional<Ban>(ban);
 }

@@ -57,8 +57,8 @@ class BanList {
   Status Reload(TimePoint now);
 
   // Bans `source` for the policy's duration, growing with each repeat offence, and saves it.
-  // Returns nullopt without banning when the allowlist protects the source. If the source is
-  // already banned the ban is extended only if the new expiry is later.
+  // Returns nullopt without banning when the allowlist protects the source, or when a ban of
+  // it is in force (neither extended nor counted as another offence).
   Result<std::optional<Ban>> BanSource(const net::Cidr& source, std::string reason, TimePoint now);
   // An operator's ban with an explicit duration (counts as an offence too).
   Result<Ban> AddManual(const net::Cidr& source, std::string reason, Seconds duration, TimePoint now);

@@ -72,6 +72,18 @@ TEST_F(Bans, RepeatOffenderBanGrows) {
   EXPECT_EQ(durations, (std::vector<std::int64_t>{600, 1200, 2400, 3000}));
 }
 
+TEST_F(Bans, ABanInForceIsNeitherExtendedNorCountedAgain) {
+  auto first = list_.BanSource(Net("192.0.2.7"), "scan", clock_.Now()).value();
+  ASSERT_TRUE(first);
+  clock_.Advance(Seconds(300));
+  auto again = list_.BanSource(Net("192.0.2.7"), "scan", clock_.Now());
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->has_value());
+  ASSERT_EQ(list_.List(clock_.Now()).size(), 1u);
+  EXPECT_EQ(list_.List(clock_.Now())[0].expires, first->expires);
+  EXPECT_EQ(list_.List(clock_.Now())[0].offence_count, 1);
+}
+
 TEST_F(Bans, OffenceIsForgottenAfterRepeatMemory) {
   auto first = list_.BanSource(Net("192.0.2.7"), "scan", clock_.Now()).value();
   clock_.Set(FromUnix(first->expires + 86401));

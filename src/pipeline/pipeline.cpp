@@ -216,6 +216,9 @@ DeviceResponse Pipeline::Handle(const DeviceRequest& request) {
 Status Pipeline::ScanEvent(const net::IpAddress& client, defense::ScanEvent event, std::string_view mac,
                            std::string_view listener, std::string_view peer) {
   const auto now = clock_.Now();
+  // A banned source's failures count toward nothing: they would otherwise ban its whole
+  // /24 (/64) on their own and raise its ban while it is in force.
+  if (defenses_.bans().IsBanned(client, now)) return Ok();
   // Every signal is acted on even when an earlier one failed: the detector has already reset
   // their counts, and a ban the store refused still holds on this node (BanList caches first).
   Status first_failure = Ok();
@@ -282,17 +285,18 @@ Result<Step<DeviceResponse>> Pipeline::Decide(RequestState& state, Outcome& outc
   const bool banned = defenses_.bans().IsBanned(client, FromUnix(state.now));
   const bool strong_credential =
       (request.cert && request.methods.client_cert) || (admitted.token && request.methods.token);
-  // A banned source is answered as the same request would be if its credential were absent
-  // or wrong: whether a source is banned (and so which MAC raised the ban) is not told.
-  if (banned && !strong_credential) {
-    return refuse_early(Refused{Refusal::kBannedSource, {}, NoCredentialAnswer(request)});
-  }
+  // A banned source is answered, and rate limited, as the same request would be if its
+  // credential were absent or wrong: whether a source is banned (and so which MAC raised the
+  // ban) is not told, by the answer or by when its 429s begin.
+  auto refuse_banned = [&](Answer answer) -> Step<DeviceResponse> {
+    if (auto limited = RateLimit(defenses_, state, nullptr)) return std::move(*limited);
+    return Refused{Refusal::kBannedSource, {}, answer};
+  };
+  if (banned && !strong_credential) return refuse_banned(NoCredentialAnswer(request));
 
   PG_TRY(auto identified, Identify(deps_, state, admitted));
   auto* id = std::get_if<Identity>(&identified);
-  if (banned && id == nullptr) {
-    return refuse_early(Refused{Refusal::kBannedSource, {}, std::get<Refused>(identified).answer});
-  }
+  if (banned && id == nullptr) return refuse_banned(std::get<Refused>(identified).answer);
 
   const vendors::Vendor* vendor = id ? deps_.vendors.Find(id->device->vendor) : nullptr;
   Target target;

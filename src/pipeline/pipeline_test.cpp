@@ -1015,8 +1015,8 @@ TEST_F(PipelineTest, DeliverOnceReachesEveryVendorsPhoneExactlyOnce) {
 }
 
 // A banned source that sends token-shaped paths (or any CA-valid certificate of an unknown
-// device) spends its refusal budget like any other refusal.
-TEST_F(PipelineTest, ABannedSourceWithMadeUpTokensSpendsItsRefusalBudget) {
+// device) spends the source's rate limit (burst 200) like the same requests unbanned.
+TEST_F(PipelineTest, ABannedSourceWithMadeUpTokensSpendsTheSourcesRateLimit) {
   for (int i = 0; i < 25; ++i) pipeline_->Handle(Request(fmt::format("/0015659999{:02x}.cfg", i), std::nullopt));
   ASSERT_TRUE(defenses_->bans().IsBanned(net::IpAddress::Parse("192.0.2.10").value(), clock_.Now()));
   int limited = 0;
@@ -1025,7 +1025,7 @@ TEST_F(PipelineTest, ABannedSourceWithMadeUpTokensSpendsItsRefusalBudget) {
     r.methods.token = true;
     if (pipeline_->Handle(r).status == 429) ++limited;
   }
-  EXPECT_GE(limited, 150);
+  EXPECT_GE(limited, 90);
 }
 
 // Requests naming another device's file are counted, but answered within the device's rate
@@ -1211,6 +1211,50 @@ TEST_F(PipelineTest, AClientPaddingItsForwardingLineCannotGetTheProxyBanned) {
     EXPECT_EQ(behind.Handle(r).status, 404);
   }
   EXPECT_FALSE(defenses->bans().IsBanned(*net::IpAddress::Parse("10.0.0.5"), clock_.Now()));
+}
+
+// Once its own ban is in force, one address's further failures (made-up URL tokens, failed
+// client-certificate handshakes) count toward nothing: they would otherwise reach its /24
+// aggregate and ban every neighbour.
+TEST_F(PipelineTest, ABannedAddressCannotBanItsWholeSlash24WithMadeUpTokens) {
+  const auto attacker = *net::IpAddress::Parse("198.51.100.66");
+  for (int i = 0; i < 100; ++i) {
+    auto r = Request("/p/" + defense::GenerateToken() + "/001565aabbcc.cfg", std::nullopt);
+    r.peer = attacker;
+    r.methods.token = true;
+    pipeline_->Evaluate(r);
+  }
+  ASSERT_TRUE(defenses_->bans().IsBanned(attacker, clock_.Now()));
+  EXPECT_FALSE(defenses_->bans().IsBanned(*net::IpAddress::Parse("198.51.100.7"), clock_.Now()));
+  ASSERT_EQ(defenses_->bans().List(clock_.Now()).size(), 1u);
+  EXPECT_EQ(defenses_->bans().List(clock_.Now())[0].offence_count, 1);
+}
+
+TEST_F(PipelineTest, ABannedAddressCannotBanItsWholeSlash24WithFailedHandshakes) {
+  const auto attacker = *net::IpAddress::Parse("198.51.100.66");
+  for (int i = 0; i < 100; ++i) pipeline_->RecordHandshakeFailure(attacker, "devices", "198.51.100.66:4000");
+  ASSERT_TRUE(defenses_->bans().IsBanned(attacker, clock_.Now()));
+  EXPECT_FALSE(defenses_->bans().IsBanned(*net::IpAddress::Parse("198.51.100.7"), clock_.Now()));
+}
+
+// Only unknown MACs count toward a ban, so a ban that showed in the 429s (when they begin,
+// whether they carry Retry-After) would tell whether the last MAC asked for exists.
+TEST_F(PipelineTest, ABannedSourcesRateLimitLooksLikeAnUnbannedOnes) {
+  ASSERT_TRUE(defenses_->bans().BanSource(net::Cidr::Host(*net::IpAddress::Parse("192.0.2.66")), "test", clock_.Now()));
+  auto first_429 = [&](const char* ip) {
+    for (int i = 1; i <= 400; ++i) {
+      auto r = Request("/001565aabbcc.cfg", std::nullopt);
+      r.peer = *net::IpAddress::Parse(ip);
+      const auto outcome = pipeline_->Evaluate(r);
+      if (outcome.response.status == 429) return std::pair<int, std::int64_t>{i, outcome.response.retry_after};
+    }
+    return std::pair<int, std::int64_t>{0, 0};
+  };
+  const auto banned = first_429("192.0.2.66");
+  const auto unbanned = first_429("192.0.2.77");
+  EXPECT_GT(unbanned.first, 0);
+  EXPECT_EQ(banned.first, unbanned.first);
+  EXPECT_EQ(banned.second, unbanned.second);
 }
 
 }  // namespace

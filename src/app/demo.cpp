@@ -95,7 +95,7 @@ Demo Describe(const fs::path& dir, std::uint16_t port, std::uint16_t admin_port)
 
 // A demo already initialised keeps its keys, data and ports: `asked` described with the
 // ports its config serves.
-Result<Demo> KeptDemo(Demo asked) {
+Result<Demo> KeptDemo(const Demo& asked) {
   PG_TRY(auto cfg, LoadConfig(asked.config));
   if (cfg.listeners.empty() || cfg.admin.empty()) {
     return Error::InvalidArgument(asked.config.string() +

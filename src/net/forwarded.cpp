@@ -1,6 +1,8 @@
 #include "net/forwarded.hpp"
 
+#include <algorithm>
 #include <optional>
+#include <string>
 
 #include "net/http_token.hpp"
 
@@ -215,6 +217,31 @@ std::vector<IpAddress> Unwrap(const std::vector<std::optional<IpAddress>>& hops)
   return out;
 }
 
+// The last `max` hops of an X-Forwarded-For value, left to right, and whether hops before
+// them were left unread. Nothing left of them is read, so a client's own line, however long,
+// cannot make the hops the trusted proxies appended unreadable.
+struct HopTail {
+  std::vector<std::optional<IpAddress>> hops;
+  bool cut = false;
+};
+HopTail XForwardedForTail(std::string_view value, size_t max) {
+  HopTail tail;
+  for (;;) {
+    const size_t comma = value.rfind(',');
+    const std::string_view element = TrimOws(comma == std::string_view::npos ? value : value.substr(comma + 1));
+    auto addr = element.empty() ? Result<IpAddress>(Error::InvalidArgument("empty")) : ParseNode(element, true, false);
+    tail.hops.push_back(addr ? std::optional(*addr) : std::nullopt);
+    if (comma == std::string_view::npos) break;
+    if (tail.hops.size() == max) {
+      tail.cut = true;
+      break;
+    }
+    value = value.substr(0, comma);
+  }
+  std::reverse(tail.hops.begin(), tail.hops.end());
+  return tail;
+}
+
 }  // namespace
 
 Result<std::vector<std::optional<IpAddress>>> XForwardedForHops(std::string_view value) {
@@ -267,10 +294,20 @@ ClientAddress ResolveClientAddress(const IpAddress& peer, const TrustedProxies& 
     result.note = std::string("trusted proxy sent no ") + name + " header";
     return result;
   }
-  auto hops = use_forwarded ? ForwardedHops(value) : XForwardedForHops(value);
+  // X-Forwarded-For is read from its right end only (its bounds apply to the hops walked);
+  // Forwarded whole, since a quoted string may hold commas. A Forwarded header over its
+  // bounds is unattributable: taking the proxy for the client would let a client pad its
+  // own line and borrow the proxy's address.
+  Result<std::vector<std::optional<IpAddress>>> hops = std::vector<std::optional<IpAddress>>();
+  bool cut = false;
+  if (use_forwarded) {
+    hops = ForwardedHops(value);
+  } else {
+    HopTail tail = XForwardedForTail(value, kMaxForwardedHops);
+    cut = tail.cut;
+    hops = std::move(tail.hops);
+  }
   if (!hops) {
-    // The client's own line counts toward the bounds: taking the proxy for the client here
-    // would let a client pad its line and borrow the proxy's address.
     result.source = ClientAddressSource::kMalformedHop;
     result.note =
         std::string("the ") + name + " header from the trusted proxy is over its bounds (" + hops.error().message + ")";
@@ -288,6 +325,12 @@ ClientAddress ResolveClientAddress(const IpAddress& peer, const TrustedProxies& 
       result.source = ClientAddressSource::kForwardingHeader;
       return result;
     }
+  }
+  if (cut) {
+    result.source = ClientAddressSource::kMalformedHop;
+    result.note =
+        std::string("more than ") + std::to_string(kMaxForwardedHops) + " trusted proxies in the " + name + " header";
+    return result;
   }
   result.address = *hops->front();
   result.source = ClientAddressSource::kForwardingHeader;

@@ -52,8 +52,11 @@ inline constexpr size_t kMaxForwardedHops = 64;
 // returns the first untrusted address (or the leftmost when every hop is trusted). Hops to
 // the left of it are never parsed for meaning, so what a client wrote there cannot change
 // the answer. A hop reached on that walk that is not an address (malformed, "unknown" or an
-// obfuscated Forwarded node) yields kMalformedHop with a note, and so does a header over
-// the bounds (the client's own line counts toward them). Never fails; pure.
+// obfuscated Forwarded node) yields kMalformedHop with a note. X-Forwarded-For is read from
+// its right end only, at most kMaxForwardedHops hops (more trusted hops than that:
+// kMalformedHop), so a client's own line cannot push the proxies' hops out of reach; a
+// Forwarded header (read whole: quoted strings hold commas) over the bounds yields
+// kMalformedHop. Never fails; pure.
 ClientAddress ResolveClientAddress(const IpAddress& peer, const TrustedProxies& trusted, std::string_view forwarded,
                                    std::string_view x_forwarded_for);
 

@@ -98,17 +98,32 @@ TEST(ResolveClientAddress, JunkLeftOfTheClientsHopIsNeverRead) {
 }
 
 // A client behind the proxy pads its own line past the bounds; the proxy appends the real
-// address. The request is unattributable (refused), never the proxy's.
-TEST(ResolveClientAddress, AHeaderOverItsBoundsIsUnattributableNotTheProxys) {
+// address. X-Forwarded-For names the client still (only its right end is read); a Forwarded
+// header over its bounds is unattributable (refused). Neither is ever the proxy's.
+TEST(ResolveClientAddress, APaddedHeaderIsNeverTheProxys) {
   const std::string many_hops = std::string(kMaxForwardedHops + 6, ',') + "203.0.113.9";
   const std::string long_line = std::string(kMaxForwardedHeaderBytes, ' ') + ",203.0.113.9";
   for (const auto& joined : {many_hops, long_line}) {
     const auto x = ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kXForwardedFor), "", joined);
-    EXPECT_EQ(x.source, ClientAddressSource::kMalformedHop) << x.note;
+    EXPECT_EQ(x.source, ClientAddressSource::kForwardingHeader) << x.note;
+    EXPECT_EQ(x.address, Ip("203.0.113.9"));
     const auto f =
         ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kForwarded), joined + ",for=203.0.113.9", "");
     EXPECT_EQ(f.source, ClientAddressSource::kMalformedHop) << f.note;
   }
+}
+
+// The walk reads at most kMaxForwardedHops hops: a longer chain of trusted proxies (none is
+// real) names no client.
+TEST(ResolveClientAddress, MoreTrustedHopsThanTheBoundNameNoClient) {
+  std::string chain = "203.0.113.9";
+  for (size_t i = 0; i < kMaxForwardedHops; ++i) chain += ",10.0.0.2";
+  const auto x = ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kXForwardedFor), "", chain);
+  EXPECT_EQ(x.source, ClientAddressSource::kMalformedHop) << x.note;
+  chain.erase(0, chain.find(',') + 1);  // exactly kMaxForwardedHops trusted hops: the leftmost
+  const auto all = ResolveClientAddress(Ip("10.0.0.1"), Proxies(ForwardedHeader::kXForwardedFor), "", chain);
+  EXPECT_EQ(all.source, ClientAddressSource::kForwardingHeader) << all.note;
+  EXPECT_EQ(all.address, Ip("10.0.0.2"));
 }
 
 TEST(ParseXForwardedFor, AcceptsPortsBracketsAndBareIpv6) {

@@ -1196,8 +1196,8 @@ TEST_F(PipelineTest, AScanSignalIsActedOnOnceAndEveryBanItRaisesIsTried) {
 }
 
 // A client behind a trusted proxy pads its own X-Forwarded-For line past the header's bounds
-// and scans for MACs: its requests are refused as unattributable, and the proxy's address,
-// which every phone behind it shares, is never banned.
+// and scans for MACs: it is still the one banned, never the proxy's address, which every
+// phone behind it shares.
 TEST_F(PipelineTest, AClientPaddingItsForwardingLineCannotGetTheProxyBanned) {
   auto options = DefaultDefenseOptions();
   options.trusted_proxies =
@@ -1211,6 +1211,29 @@ TEST_F(PipelineTest, AClientPaddingItsForwardingLineCannotGetTheProxyBanned) {
     EXPECT_EQ(behind.Handle(r).status, 404);
   }
   EXPECT_FALSE(defenses->bans().IsBanned(*net::IpAddress::Parse("10.0.0.5"), clock_.Now()));
+  EXPECT_TRUE(defenses->bans().IsBanned(*net::IpAddress::Parse("203.0.113.9"), clock_.Now()));
+}
+
+// Requests that name no client (a malformed hop where the client should be) are refused
+// within the proxy's refusal budget: past it, 429s that do not wait for the disk.
+TEST_F(PipelineTest, UnattributableRequestsSpendTheProxysRefusalBudget) {
+  auto options = DefaultDefenseOptions();
+  options.trusted_proxies =
+      net::TrustedProxies{net::IpSet::Parse({"10.0.0.5"}).value(), net::ForwardedHeader::kXForwardedFor};
+  auto defenses = Defenses::Create(*store_, clock_, options).value();
+  Pipeline behind(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_, *defenses, Options());
+  int limited = 0;
+  int durable = 0;
+  for (int i = 0; i < 1000; ++i) {
+    auto r = Request("/001565aabbcc.cfg", std::nullopt);
+    r.peer = *net::IpAddress::Parse("10.0.0.5");
+    r.x_forwarded_for = "unknown";
+    const auto out = behind.Evaluate(r);
+    limited += out.response.status == 429 ? 1 : 0;
+    durable += out.durability == audit::Durability::kDurable ? 1 : 0;
+  }
+  EXPECT_GE(limited, 850);
+  EXPECT_LE(durable, 150);
 }
 
 // Once its own ban is in force, one address's further failures (made-up URL tokens, failed

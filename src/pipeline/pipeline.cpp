@@ -101,8 +101,8 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   auto permit = defenses_.gate().TryEnter();
   if (resolved.source == net::ClientAddressSource::kMalformedHop) {
     // Taking the proxy for the client would let the client borrow the proxy's address. Such
-    // requests spend the proxy's refusal budget, which nothing else behind it spends (a
-    // request that names its client is charged to the client).
+    // requests spend the proxy's refusal budget (a request that names its client is charged
+    // to the client).
     record.detail["forwarding"] = resolved.note;
     decided = Step<DeviceResponse>(ChargeRefusal(defenses_, request.peer, Refused{Refusal::kMalformedForwarding}));
   } else if (!permit.admitted()) {

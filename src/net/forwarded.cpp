@@ -217,6 +217,14 @@ std::vector<IpAddress> Unwrap(const std::vector<std::optional<IpAddress>>& hops)
   return out;
 }
 
+// One element of an X-Forwarded-For value: its address, or nullopt when it is not one.
+std::optional<IpAddress> XForwardedForHop(std::string_view element) {
+  element = TrimOws(element);
+  if (element.empty()) return std::nullopt;
+  auto addr = ParseNode(element, true, false);
+  return addr ? std::optional(*addr) : std::nullopt;
+}
+
 // The last `max` hops of an X-Forwarded-For value, left to right, and whether hops before
 // them were left unread. Nothing left of them is read, so a client's own line, however long,
 // cannot make the hops the trusted proxies appended unreadable.
@@ -228,9 +236,7 @@ HopTail XForwardedForTail(std::string_view value, size_t max) {
   HopTail tail;
   for (;;) {
     const size_t comma = value.rfind(',');
-    const std::string_view element = TrimOws(comma == std::string_view::npos ? value : value.substr(comma + 1));
-    auto addr = element.empty() ? Result<IpAddress>(Error::InvalidArgument("empty")) : ParseNode(element, true, false);
-    tail.hops.push_back(addr ? std::optional(*addr) : std::nullopt);
+    tail.hops.push_back(XForwardedForHop(comma == std::string_view::npos ? value : value.substr(comma + 1)));
     if (comma == std::string_view::npos) break;
     if (tail.hops.size() == max) {
       tail.cut = true;
@@ -250,9 +256,7 @@ Result<std::vector<std::optional<IpAddress>>> XForwardedForHops(std::string_view
   for (;;) {
     const size_t comma = value.find(',');
     if (hops.size() >= kMaxForwardedHops) return Error::InvalidArgument("too many hops");
-    const std::string_view element = TrimOws(value.substr(0, comma));
-    auto addr = element.empty() ? Result<IpAddress>(Error::InvalidArgument("empty")) : ParseNode(element, true, false);
-    hops.push_back(addr ? std::optional(*addr) : std::nullopt);
+    hops.push_back(XForwardedForHop(value.substr(0, comma)));
     if (comma == std::string_view::npos) return hops;
     value.remove_prefix(comma + 1);
   }

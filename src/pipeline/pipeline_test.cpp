@@ -1036,9 +1036,7 @@ TEST_F(PipelineTest, RequestsForAnotherDevicesFileAreRateLimitedAndRecordedOnce)
   quiet.per_aggregate = {0, 0};
   auto options = DefaultDefenseOptions();
   options.scan = quiet;
-  defenses_ = Defenses::Create(*store_, clock_, options).value();
-  pipeline_ = std::make_unique<Pipeline>(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_, *defenses_,
-                                         PipelineOptions{});
+  UseDefenses(options, *store_, PipelineOptions{});
   int limited = 0;
   for (int i = 0; i < 100; ++i) {
     if (pipeline_->Handle(Request("/001565ddeeff.cfg", "001565aabbcc")).status == 429) ++limited;
@@ -1103,9 +1101,7 @@ TEST_F(PipelineTest, ABanThatCannotBeWrittenStopsTheRequestBeforeTheLock) {
   ASSERT_TRUE(store_->UpdateTenant(tenant_));
   auto options = DefaultDefenseOptions();
   options.scan.per_address = {1, 0};  // the first wrong MAC bans the source
-  defenses_ = Defenses::Create(bans, clock_, options).value();
-  pipeline_ = std::make_unique<Pipeline>(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_, *defenses_,
-                                         PipelineOptions{});
+  UseDefenses(options, bans, PipelineOptions{});
   EXPECT_EQ(pipeline_->Handle(Request("/001565ddeeff.cfg", "001565aabbcc")).status, 500);
   EXPECT_EQ(store_->FindDevice(a_.mac).value().locked_reason, "");
   EXPECT_EQ(CountRecords(dir_ / "audit.log", "001565aabbcc", "identity misused"), 0);
@@ -1147,9 +1143,7 @@ TEST_F(PipelineTest, ABanRevealsNothingAboutTheMacThatRaisedIt) {
   options.uploads_dir = dir_ / "uploads";
   options.scan.per_address = {2, 0};
   options.scan.per_aggregate = {0, 0};
-  defenses_ = Defenses::Create(*store_, clock_, options).value();
-  pipeline_ = std::make_unique<Pipeline>(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_, *defenses_,
-                                         PipelineOptions{});
+  UseDefenses(options, *store_, PipelineOptions{});
   auto ask = [&](const std::string& mac, const char* peer) {
     auto r = Request("/" + mac + ".cfg", std::nullopt);
     r.methods.digest = true;
@@ -1183,9 +1177,7 @@ TEST_F(PipelineTest, AScanSignalIsActedOnOnceAndEveryBanItRaisesIsTried) {
   auto options = DefaultDefenseOptions();
   options.scan.per_address = {1, 0};
   options.scan.per_aggregate = {1, 0};
-  defenses_ = Defenses::Create(bans, clock_, options).value();
-  pipeline_ = std::make_unique<Pipeline>(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_, *defenses_,
-                                         PipelineOptions{});
+  UseDefenses(options, bans, PipelineOptions{});
   EXPECT_EQ(pipeline_->Handle(Request("/001565ddeeff.cfg", "001565aabbcc")).status, 500);
   EXPECT_EQ(bans.saves, 2) << "one save per signal (host and aggregate), each tried once";
   const auto host = defenses_->bans().Find(*net::IpAddress::Parse("192.0.2.10"), clock_.Now());
@@ -1195,40 +1187,40 @@ TEST_F(PipelineTest, AScanSignalIsActedOnOnceAndEveryBanItRaisesIsTried) {
   EXPECT_TRUE(defenses_->bans().IsBanned(*net::IpAddress::Parse("192.0.2.99"), clock_.Now()));
 }
 
+// Defenses that take X-Forwarded-For from `proxy`.
+DefenseOptions BehindProxy(const char* proxy) {
+  auto options = DefaultDefenseOptions();
+  options.trusted_proxies =
+      net::TrustedProxies{net::IpSet::Parse({proxy}).value(), net::ForwardedHeader::kXForwardedFor};
+  return options;
+}
+
 // A client behind a trusted proxy pads its own X-Forwarded-For line past the header's bounds
 // and scans for MACs: it is still the one banned, never the proxy's address, which every
 // phone behind it shares.
 TEST_F(PipelineTest, AClientPaddingItsForwardingLineCannotGetTheProxyBanned) {
-  auto options = DefaultDefenseOptions();
-  options.trusted_proxies =
-      net::TrustedProxies{net::IpSet::Parse({"10.0.0.5"}).value(), net::ForwardedHeader::kXForwardedFor};
-  auto defenses = Defenses::Create(*store_, clock_, options).value();
-  Pipeline behind(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_, *defenses, Options());
+  UseDefenses(BehindProxy("10.0.0.5"), *store_);
   for (int i = 0; i < 25; ++i) {
     auto r = Request(fmt::format("/0015659999{:02x}.cfg", i), std::nullopt);
     r.peer = *net::IpAddress::Parse("10.0.0.5");
     r.x_forwarded_for = std::string(net::kMaxForwardedHops + 6, ',') + "203.0.113.9";
-    EXPECT_EQ(behind.Handle(r).status, 404);
+    EXPECT_EQ(pipeline_->Handle(r).status, 404);
   }
-  EXPECT_FALSE(defenses->bans().IsBanned(*net::IpAddress::Parse("10.0.0.5"), clock_.Now()));
-  EXPECT_TRUE(defenses->bans().IsBanned(*net::IpAddress::Parse("203.0.113.9"), clock_.Now()));
+  EXPECT_FALSE(defenses_->bans().IsBanned(*net::IpAddress::Parse("10.0.0.5"), clock_.Now()));
+  EXPECT_TRUE(defenses_->bans().IsBanned(*net::IpAddress::Parse("203.0.113.9"), clock_.Now()));
 }
 
 // Requests that name no client (a malformed hop where the client should be) are refused
 // within the proxy's refusal budget: past it, 429s that do not wait for the disk.
 TEST_F(PipelineTest, UnattributableRequestsSpendTheProxysRefusalBudget) {
-  auto options = DefaultDefenseOptions();
-  options.trusted_proxies =
-      net::TrustedProxies{net::IpSet::Parse({"10.0.0.5"}).value(), net::ForwardedHeader::kXForwardedFor};
-  auto defenses = Defenses::Create(*store_, clock_, options).value();
-  Pipeline behind(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_, *defenses, Options());
+  UseDefenses(BehindProxy("10.0.0.5"), *store_);
   int limited = 0;
   int durable = 0;
   for (int i = 0; i < 1000; ++i) {
     auto r = Request("/001565aabbcc.cfg", std::nullopt);
     r.peer = *net::IpAddress::Parse("10.0.0.5");
     r.x_forwarded_for = "unknown";
-    const auto out = behind.Evaluate(r);
+    const auto out = pipeline_->Evaluate(r);
     limited += out.response.status == 429 ? 1 : 0;
     durable += out.durability == audit::Durability::kDurable ? 1 : 0;
   }

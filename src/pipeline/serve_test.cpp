@@ -58,9 +58,7 @@ TEST_F(ServeTest, UploadsOutsideTheirSlotAreRefusedAndStoreNothing) {
 
 TEST_F(ServeTest, UploadsAreRefusedWhenNoFolderIsConfigured) {
   auto options = DefaultDefenseOptions();  // uploads_dir empty
-  defenses_ = Defenses::Create(*store_, clock_, options).value();
-  pipeline_ = std::make_unique<Pipeline>(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_, *defenses_,
-                                         PipelineOptions{});
+  UseDefenses(options, *store_, PipelineOptions{});
   EXPECT_EQ(pipeline_->Handle(Put("001565aabbcc-local.cfg", "x")).status, 404);
   EXPECT_EQ(LastReason(), "uploads disabled");
 }

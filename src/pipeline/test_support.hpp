@@ -106,6 +106,15 @@ class PipelineTest : public ::testing::Test {
     return r;
   }
 
+  // In place of SetUp's: defenses made with `options`, their bans saved in `bans`, and a
+  // pipeline that uses them.
+  void UseDefenses(const DefenseOptions& options, defense::BanStore& bans,
+                   const PipelineOptions& pipeline_options = Options()) {
+    defenses_ = Defenses::Create(bans, clock_, options).value();
+    pipeline_ = std::make_unique<Pipeline>(*cached_, *store_, *store_, vendors_, *templates_, *audit_, clock_,
+                                           *defenses_, pipeline_options);
+  }
+
   static PipelineOptions Options() {
     PipelineOptions options;
     options.provisioning_url = "https://prov.example.net/";

@@ -1,7 +1,9 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/commands.hpp"
 #include "service/queries.hpp"
+#include "vendors/vendor.hpp"
 
 namespace provgate::cli {
 namespace {
@@ -18,7 +20,9 @@ void AddDeviceCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
   auto* add_cmd =
       device->add_subcommand("add", "Add a device; with --tenant it is assigned and its provisioning window opens");
   add_cmd->add_option("mac", add.mac, "MAC address (any common spelling)")->required();
-  add_cmd->add_option("--vendor", add.vendor, "Vendor module, e.g. yealink, polycom")->required();
+  static const std::string vendor_help =
+      fmt::format("Vendor module: {}", fmt::join(vendors::BuiltinVendors().Names(), ", "));
+  add_cmd->add_option("--vendor", add.vendor, vendor_help)->required();
   add_cmd->add_option("--model", add.model, "Model, e.g. T54W, VVX450")->required();
   add_cmd->add_option("--tenant", add.tenant, "Tenant to assign the device to");
   add_cmd->add_option("--serial", add.serial, "Serial number");

@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/commands.hpp"
 
@@ -65,7 +66,8 @@ void AddTenantCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
   set->add_option("--ip-as-identity", change.ip_as_identity,
                   "true: a source range alone may identify a device (the weakest method)");
   set->add_option("--allow-plain-http", change.allow_plain_http,
-                  "true: devices may use plain-HTTP listeners, with token or digest only");
+                  "true: devices may use plain-HTTP listeners, with token or digest only; a device's own "
+                  "file goes there only encrypted, after one plain copy over TLS");
   set->add_option("--anomaly-lock", change.anomaly_lock,
                   "false: do not lock devices that change network or show up late");
   set->add_option("--lock-on-misuse", change.lock_on_misuse,
@@ -82,6 +84,14 @@ void AddTenantCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
           t->window_days, core::PasswordPolicyName(t->password_policy),
           t->confirm_grace_seconds == 0 ? std::string("next fetch") : std::to_string(t->confirm_grace_seconds) + " s",
           t->password_length, t->retention_days);
+      const auto ranges = t->ip_ranges.ToStrings();
+      fmt::print(
+          "  identity: weakest accepted {}, source ranges {}, a range alone identifies {}, plain HTTP {}, "
+          "anomaly lock {}, lock on misuse {}\n",
+          core::IdentityStrengthName(t->min_strength),
+          ranges.empty() ? "any" : fmt::format("{}", fmt::join(ranges, ",")), t->ip_as_identity ? "yes" : "no",
+          t->allow_plain_http ? "allowed" : "refused", t->anomaly_lock ? "on" : "off",
+          t->lock_on_misuse ? "on" : "off");
       return 0;
     };
   });

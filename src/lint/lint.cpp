@@ -94,7 +94,9 @@ const VendorRules* RulesFor(std::string_view vendor) {
          // Cisco has no proxy-only filter; challenging INVITEs is the closest switch, and both
          // references leave it off (PBXs that do not answer the challenge), hence a warning.
          {"sip-from-any-source", Severity::kWarning, "mac.xml", "Auth_INVITE_*_", Expect::kIn, {"Yes"},
-          "incoming INVITEs are not challenged", "set auth_invite = true if the PBX answers challenges"}},
+          "incoming INVITEs are not challenged (Cisco's only guard against SIP from any source; the shipped "
+          "template leaves it off because many PBXs do not answer the challenge)",
+          "set auth_invite = true if the PBX answers challenges"}},
         WebRule{"model.xml", "Enable_Web_Server", {"Yes"}, "mac.xml", "Admin_Passwd"},
         {"Password_*_"}}},
       {"grandstream",

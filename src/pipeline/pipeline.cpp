@@ -70,6 +70,7 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   outcome.spent.claim.clear();
   outcome.spent.lines.clear();
   outcome.spent.config_key = false;
+  outcome.failed = false;
   outcome.vendor = {};
   outcome.refusal.reset();
   audit::AuditRecord& record = outcome.record;
@@ -118,7 +119,7 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   bool durable = state.durable;
   if (!decided) {
     durable = true;  // a stage may have changed state before another failed
-    GiveBack(outcome.spent, "the response was not sent: the request failed");
+    outcome.failed = true;
     spdlog::error("request pipeline failed: {}", decided.error().message);
     internal_errors_.fetch_add(1, std::memory_order_relaxed);
     record.decision = "error";
@@ -182,14 +183,19 @@ const DeviceResponse& Pipeline::Respond(Outcome& outcome, const Status& committe
     GiveBack(outcome.spent, "the response was not sent: its audit record could not be committed");
     return outcome.response;
   }
+  if (outcome.failed) {
+    GiveBack(outcome.spent, "the response was not sent: the request failed");
+    return outcome.response;
+  }
   // Passwords leave only under a released claim: until then no other request confirms
   // them, and another node's abandoned-claim give-back (LinesWithDeliverablePasswords) and
   // this release exclude each other.
   if (outcome.spent.device_id != 0 && !outcome.spent.lines.empty()) {
-    const auto released = deps_.writes.ReleaseClaim(outcome.spent.device_id, outcome.spent.claim);
+    const auto released =
+        deps_.writes.ReleaseClaim(outcome.spent.device_id, outcome.spent.claim, outcome.spent.lines.size());
     if (!released || !*released) {
       const std::string cause = released ? "the response was not sent: its claim is gone (given back as abandoned, "
-                                           "or the device re-activated meanwhile)"
+                                           "or a line given a new password or the device re-activated meanwhile)"
                                          : "the response was not sent: its claim could not be released";
       spdlog::error("{} ({}){}", cause, outcome.spent.mac, released ? "" : ": " + released.error().message);
       DeviceResponse unavailable{503, "text/plain; charset=utf-8", "503 Service Unavailable\n"};

@@ -61,6 +61,9 @@ struct Outcome {
   // What the decision spent that only its response delivers (given back by Respond when
   // the response cannot leave).
   Spent spent;
+  // Set when the decision failed inside (a 500): Respond gives back what it spent, after
+  // the records that name the spending were committed.
+  bool failed = false;
   // Kept for the connection's next request.
   RequestMemory memory;
 

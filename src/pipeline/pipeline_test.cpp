@@ -312,6 +312,7 @@ class FailsLikeAFailover final : public ForwardedWrites {
   bool store_down = false;
   bool another_process = false;
   bool release_fails = false;
+  bool transition_fails = false;
   std::mutex gate;
   std::atomic<bool> entered{false};
 
@@ -334,9 +335,14 @@ class FailsLikeAFailover final : public ForwardedWrites {
     if (store_down) return Error::Unavailable("no connection to the server");
     return w_.GiveBackUndelivered(id, Stored(claim));
   }
-  Result<bool> ReleaseClaim(std::int64_t id, std::string_view claim) override {
+  Result<bool> TransitionState(std::int64_t id, core::DeviceState from, core::DeviceState to,
+                               std::int64_t now) override {
+    if (transition_fails) return Error::Unavailable("no connection to the server");
+    return w_.TransitionState(id, from, to, now);
+  }
+  Result<bool> ReleaseClaim(std::int64_t id, std::string_view claim, std::size_t lines) override {
     if (release_fails || store_down) return Error::Unavailable("no connection to the server");
-    return w_.ReleaseClaim(id, Stored(claim));
+    return w_.ReleaseClaim(id, Stored(claim), lines);
   }
 
  private:
@@ -388,6 +394,32 @@ TEST_F(PipelineTest, AClaimCutOffAfterItsCommitIsGivenBackOnceTheStoreAnswers) {
   ASSERT_EQ(delivered.size(), 1u);
   EXPECT_EQ(delivered[0]["detail"]["claim"].get<std::string>().size(), 32u);
   EXPECT_NE(delivered[0]["detail"]["claim"], given[0]["detail"]["claim"]);
+}
+
+// A request that fails after its claim (here the first fetch's state change) gives the
+// password back after the delivery record it undoes, so the trail reads in the order things
+// happened.
+TEST_F(PipelineTest, AFailedRequestsGiveBackFollowsTheDeliveryItUndoes) {
+  FailsLikeAFailover writes(*store_);
+  Pipeline failing(*cached_, *store_, writes, vendors_, *templates_, *audit_, clock_, *defenses_, Options());
+  const auto fresh = AddDevice("001565000123", "yealink", "T54W", core::DeviceState::kAssigned);
+  writes.transition_fails = true;
+  auto cut_off = failing.Handle(Request("/001565000123.cfg", "001565000123"));
+  ASSERT_EQ(cut_off.status, 500);
+  EXPECT_FALSE(PasswordIn(cut_off.body));
+  std::vector<std::string> reasons;
+  for (const auto& r : AuditLines(dir_ / "audit.log")) {
+    if (r["device"] == "001565000123") reasons.push_back(r["reason"]);
+  }
+  const auto at = [&](const std::string& reason) {
+    return std::find(reasons.begin(), reasons.end(), reason) - reasons.begin();
+  };
+  ASSERT_LT(at("password delivered"), static_cast<std::ptrdiff_t>(reasons.size()));
+  ASSERT_LT(at("delivery given back"), static_cast<std::ptrdiff_t>(reasons.size()));
+  EXPECT_LT(at("password delivered"), at("delivery given back"));
+  EXPECT_FALSE(store_->ListLines(fresh.id).value().at(0).delivered_at);
+  writes.transition_fails = false;
+  EXPECT_EQ(PasswordIn(failing.Handle(Request("/001565000123.cfg", "001565000123")).body), "s3cret-001565000123");
 }
 
 // The device's retry may come before the server's next try: it settles its own waiting
@@ -916,6 +948,39 @@ TEST_F(PipelineTest, KeysAndFilesCarryingThemAreRefusedOverPlainHttp) {
   g.config_key = encrypt::GenerateKey(vendors::Cipher::kOpenSslAes256CbcMd5).value();
   ASSERT_TRUE(store_->UpdateDevice(g));
   plain("000b82000001", "cfg000b82000001.xml");  // the plain copy carries filePassword
+}
+
+// A device's own file carries its passwords: over plain HTTP it goes only encrypted, with a
+// key the phone received over TLS first.
+TEST_F(PipelineTest, ADeviceFileGoesOverPlainHttpOnlyEncrypted) {
+  tenant_.min_strength = core::IdentityStrength::kToken;
+  tenant_.allow_plain_http = true;
+  ASSERT_TRUE(store_->UpdateTenant(tenant_));
+  auto y = store_->FindDevice(a_.mac).value();
+  const std::string token = defense::GenerateToken();
+  y.token_hash = defense::HashToken(token);
+  ASSERT_TRUE(store_->UpdateDevice(y));
+  const auto fetch = [&](bool tls) {
+    auto r = Request("/p/" + token + "/001565aabbcc.cfg", std::nullopt);
+    r.tls = tls;
+    r.methods.token = true;
+    r.user_agent.clear();
+    return pipeline_->Handle(r);
+  };
+  EXPECT_EQ(fetch(false).status, 404);
+  EXPECT_EQ(LastReason(), "device file needs tls or encryption");
+  y = store_->FindDevice(a_.mac).value();
+  y.config_key = encrypt::GenerateKey(vendors::Cipher::kYealinkAes128Ecb).value();
+  ASSERT_TRUE(store_->UpdateDevice(y));
+  EXPECT_EQ(fetch(false).status, 404);  // the phone has not received its key yet
+  EXPECT_EQ(LastReason(), "device file needs tls or encryption");
+  const auto first = fetch(true);  // the plain copy that hands the phone its key, over TLS
+  ASSERT_EQ(first.status, 200);
+  EXPECT_TRUE(first.body.starts_with("#!version"));
+  const auto encrypted = fetch(false);
+  ASSERT_EQ(encrypted.status, 200);
+  EXPECT_FALSE(encrypted.body.starts_with("#!version"));
+  EXPECT_EQ(encrypted.content_type, "application/octet-stream");
 }
 
 // HEAD is answered like GET and changes nothing: no password spent, nothing pinned.

@@ -55,11 +55,12 @@ enum class Refusal : std::uint8_t {
   kUploadsDisabled,
   kNoConfigKey,
   kKeyNeedsTls,
+  kDeviceFileNeedsTls,
   kClaimInFlight,
 };
 
 // Indexed by Refusal: the audit reason (before any ": detail") and the metric label.
-inline constexpr std::array<std::string_view, 40> kRefusalNames = {"method not allowed",
+inline constexpr std::array<std::string_view, 41> kRefusalNames = {"method not allowed",
                                                                    "bad path",
                                                                    "banned source",
                                                                    "refusals rate limited",
@@ -98,6 +99,7 @@ inline constexpr std::array<std::string_view, 40> kRefusalNames = {"method not a
                                                                    "uploads disabled",
                                                                    "no config key",
                                                                    "key needs tls",
+                                                                   "device file needs tls or encryption",
                                                                    "claim in flight"};
 static_assert(kRefusalNames.size() == static_cast<size_t>(Refusal::kClaimInFlight) + 1);
 

@@ -26,6 +26,7 @@ TEST(Refusal, NameOfEachValue) {
   EXPECT_EQ(RefusalName(Refusal::kMethodNotAllowed), "method not allowed");
   EXPECT_EQ(RefusalName(Refusal::kNoMacInCertificate), "no MAC in certificate");
   EXPECT_EQ(RefusalName(Refusal::kKeyNeedsTls), "key needs tls");
+  EXPECT_EQ(RefusalName(Refusal::kDeviceFileNeedsTls), "device file needs tls or encryption");
 }
 
 }  // namespace

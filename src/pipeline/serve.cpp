@@ -123,6 +123,9 @@ Result<Step<DeviceResponse>> ServeFile(const StageDeps& deps, RequestState& ctx,
   // A plain file that carries the device's key goes only over TLS.
   const bool carries_key = device_file && key && !encrypt && tpl->References("config_key");
   if (carries_key && !ctx.request.tls) return Refused{Refusal::kKeyNeedsTls};
+  // A device's own file carries its passwords: over plain HTTP only encrypted, with a key the
+  // phone already holds.
+  if (device_file && !encrypt && !ctx.request.tls) return Refused{Refusal::kDeviceFileNeedsTls};
 
   std::string& cache_key = ctx.memory.cache_key;
   if (device_file) {

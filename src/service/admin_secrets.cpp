@@ -67,7 +67,7 @@ Result<core::Line> Admin::RevealSoftphoneLine(const std::string& mac, int index)
     }
     return recorded.error();
   }
-  if (auto released = writes_.ReleaseClaim(d.id, claim); !released || !*released) {
+  if (auto released = writes_.ReleaseClaim(d.id, claim, claimed.size()); !released || !*released) {
     // Not shown: the record says so, and the password stays revealable.
     if (auto given = writes_.GiveBackUndelivered(d.id, claim); !given) {
       spdlog::error("could not give back the revealed line {} of {}: {}", index, d.mac.str(), given.error().message);

@@ -129,7 +129,9 @@ TEST_F(AdminSecretsTest, ARevealWhoseRecordCannotBeWrittenLeavesTheLineRevealabl
 TEST_F(AdminSecretsTest, ARevealWhoseClaimIsNotReleasedIsNotShown) {
   struct ReleaseFails final : store::ForwardedWrites {
     using store::ForwardedWrites::ForwardedWrites;
-    Result<bool> ReleaseClaim(std::int64_t, std::string_view) override { return Error::Unavailable("store away"); }
+    Result<bool> ReleaseClaim(std::int64_t, std::string_view, std::size_t) override {
+      return Error::Unavailable("store away");
+    }
   };
   const std::string password = AddSoftphone("001565aabbcc");
   ReleaseFails writes(*store_);

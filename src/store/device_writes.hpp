@@ -43,11 +43,13 @@ class DeviceWrites {
   // commit's acknowledgement): GiveBackUndelivered with the same id settles it.
   virtual Result<std::vector<core::Line>> ClaimPasswords(std::int64_t device_id, const std::vector<int>& indexes,
                                                          std::int64_t now, std::string_view claim) = 0;
-  // Releases the claim `claim`: its lines are no longer in flight, so a later fetch may
-  // confirm them. Called once the claim's record is durable and just before its response
-  // leaves; false when none of its lines is still claimed by it (given back as abandoned by
-  // another node, GiveBackAbandonedClaim): the response must then not leave.
-  virtual Result<bool> ReleaseClaim(std::int64_t device_id, std::string_view claim) = 0;
+  // Releases the claim `claim`, which took `lines` lines (>= 1): they are no longer in
+  // flight, so a later fetch may confirm them. Called once the claim's record is durable and
+  // just before its response leaves; true only when all `lines` lines were still in flight
+  // under it and are released now. False when any is not (given back as abandoned by another
+  // node, GiveBackAbandonedClaim, or given a new password meanwhile): the response must then
+  // not leave, and GiveBackUndelivered settles the lines it did release.
+  virtual Result<bool> ReleaseClaim(std::int64_t device_id, std::string_view claim, std::size_t lines) = 0;
   // Deletes the ciphertext of released passwords (not in flight) delivered at or before
   // `delivered_at_or_before`; returns the indexes of the lines whose password was wiped.
   virtual Result<std::vector<int>> WipeDeliveredPasswords(std::int64_t device_id,

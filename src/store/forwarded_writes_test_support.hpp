@@ -38,7 +38,9 @@ class ForwardedWrites : public DeviceWrites {
   Result<GivenBack> GiveBackUndelivered(std::int64_t id, std::string_view claim) override {
     return w_.GiveBackUndelivered(id, claim);
   }
-  Result<bool> ReleaseClaim(std::int64_t id, std::string_view claim) override { return w_.ReleaseClaim(id, claim); }
+  Result<bool> ReleaseClaim(std::int64_t id, std::string_view claim, std::size_t lines) override {
+    return w_.ReleaseClaim(id, claim, lines);
+  }
   Result<GivenBack> GiveBackAbandonedClaim(std::int64_t id, std::string_view claim,
                                            std::int64_t claimed_before) override {
     return w_.GiveBackAbandonedClaim(id, claim, claimed_before);

@@ -254,7 +254,7 @@ TYPED_TEST_P(StoreContract, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse) {
   ASSERT_EQ(s.ClaimPasswords(device.id, {2, 3}, kStartUnix + 5, "failed").value().size(), 2u);
   ASSERT_EQ(s.ClaimPasswords(device.id, {4}, kStartUnix + 5, "same-second").value().size(), 1u);
   ASSERT_TRUE(s.MarkConfigKeyDelivered(device.id, kStartUnix + 5, "failed").value());
-  ASSERT_TRUE(s.ReleaseClaim(device.id, "earlier").value());
+  ASSERT_TRUE(s.ReleaseClaim(device.id, "earlier", 1).value());
   ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix).value(), std::vector<int>{1});
 
   EXPECT_TRUE(s.GiveBackUndelivered(device.id, "no-such-claim").value().empty());
@@ -277,11 +277,41 @@ TYPED_TEST_P(StoreContract, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse) {
   EXPECT_EQ(s.ListLines(device.id).value().at(1).delivered_at, kStartUnix + 5);
   EXPECT_EQ(s.FindDevice(device.mac).value().config_key_delivered_at, kStartUnix + 5);
   // A wiped password is not given back (its ciphertext is gone).
-  ASSERT_TRUE(s.ReleaseClaim(device.id, "next").value());
+  ASSERT_TRUE(s.ReleaseClaim(device.id, "next", 1).value());
   ASSERT_FALSE(s.WipeDeliveredPasswords(device.id, kStartUnix + 5).value().empty());
   const auto after_wipe = s.GiveBackUndelivered(device.id, "next").value();
   EXPECT_TRUE(after_wipe.lines.empty());
   EXPECT_TRUE(after_wipe.config_key);
+}
+
+// A claim is released only whole: a line given a new password between the claim and the
+// release makes the release fail, so the old password does not leave with the response.
+TYPED_TEST_P(StoreContract, AClaimIsReleasedOnlyWithEveryLineStillInFlight) {
+  auto& s = this->store();
+  const auto device = AssignedDeviceWithKeyAndLines(s, 3);
+  ASSERT_EQ(s.ClaimPasswords(device.id, {1, 2}, kStartUnix, "both").value().size(), 2u);
+  EXPECT_FALSE(s.ReleaseClaim(device.id, "both", 3).value());  // it took two
+  ASSERT_TRUE(s.ReleaseClaim(device.id, "both", 2).value());
+  auto lines = s.ListLines(device.id).value();
+  EXPECT_FALSE(lines.at(0).claim_in_flight);
+  EXPECT_FALSE(lines.at(1).claim_in_flight);
+
+  ASSERT_EQ(s.ClaimPasswords(device.id, {3}, kStartUnix, "edited").value().size(), 1u);
+  ASSERT_TRUE(s.SetLine(NewLine(device.id, 1, "renewed-1")));
+  ASSERT_TRUE(s.SetLine(NewLine(device.id, 2, "renewed-2")));
+  ASSERT_EQ(s.ClaimPasswords(device.id, {1, 2}, kStartUnix + 1, "raced").value().size(), 2u);
+  ASSERT_TRUE(s.SetLine(NewLine(device.id, 2, "replaced-2")));  // by an operator, meanwhile
+  EXPECT_FALSE(s.ReleaseClaim(device.id, "raced", 2).value());
+  // Its node gives back what it claimed: line 1 is deliverable again, line 2 has its new password.
+  const auto given = s.GiveBackUndelivered(device.id, "raced").value();
+  EXPECT_EQ(given.lines, std::vector<int>{1});
+  lines = s.ListLines(device.id).value();
+  EXPECT_FALSE(lines.at(0).delivered_at);
+  EXPECT_FALSE(lines.at(0).claim_in_flight);
+  EXPECT_EQ(lines.at(1).password, "replaced-2");
+  EXPECT_FALSE(lines.at(1).delivered_at);
+  EXPECT_TRUE(lines.at(2).claim_in_flight);  // another claim, untouched
+  ASSERT_TRUE(s.ReleaseClaim(device.id, "edited", 1).value());
 }
 
 // A claim is in flight until its node releases it: no wipe confirms it meanwhile, and a claim
@@ -299,9 +329,9 @@ TYPED_TEST_P(StoreContract, AClaimInFlightIsNeverWipedAndIsReleasedOrGivenBackOn
   EXPECT_EQ(lines.at(1).claim, "cut-off");
   EXPECT_TRUE(s.WipeDeliveredPasswords(device.id, kStartUnix + 100).value().empty());
 
-  EXPECT_FALSE(s.ReleaseClaim(device.id, "no-such-claim").value());
-  ASSERT_TRUE(s.ReleaseClaim(device.id, "sent").value());
-  EXPECT_FALSE(s.ReleaseClaim(device.id, "sent").value());  // once
+  EXPECT_FALSE(s.ReleaseClaim(device.id, "no-such-claim", 1).value());
+  ASSERT_TRUE(s.ReleaseClaim(device.id, "sent", 1).value());
+  EXPECT_FALSE(s.ReleaseClaim(device.id, "sent", 1).value());  // once
   EXPECT_FALSE(s.ListLines(device.id).value().at(0).claim_in_flight);
   // Too young, or released: not abandoned.
   EXPECT_TRUE(s.GiveBackAbandonedClaim(device.id, "cut-off", kStartUnix).value().empty());
@@ -316,7 +346,7 @@ TYPED_TEST_P(StoreContract, AClaimInFlightIsNeverWipedAndIsReleasedOrGivenBackOn
   EXPECT_FALSE(lines.at(1).claim_in_flight);
   EXPECT_EQ(lines.at(2).password, "secret-3");
   // Its node learns of it when it tries to release: its response must not leave.
-  EXPECT_FALSE(s.ReleaseClaim(device.id, "cut-off").value());
+  EXPECT_FALSE(s.ReleaseClaim(device.id, "cut-off", 2).value());
   EXPECT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix).value(), std::vector<int>{1});
   // An operator's new password is undelivered and not in flight, whatever was claimed before.
   ASSERT_EQ(s.ClaimPasswords(device.id, {2}, kStartUnix + 2, "edited").value().size(), 1u);
@@ -740,7 +770,7 @@ TYPED_TEST_P(StoreContract, DataGenerationChangesWithEveryWriteAndOnlyThen) {
   changed("SetLine");
   ASSERT_TRUE(s.ClaimPasswords(device.id, {1}, kStartUnix, "c").value().size() == 1);
   changed("ClaimPasswords");
-  ASSERT_TRUE(s.ReleaseClaim(device.id, "c").value());
+  ASSERT_TRUE(s.ReleaseClaim(device.id, "c", 1).value());
   changed("ReleaseClaim");
   ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix).value().size(), 1u);
   changed("WipeDeliveredPasswords");
@@ -850,17 +880,17 @@ TYPED_TEST_P(StoreContract, BansAreOnePerSourceAndLoadedWhileActive) {
 
 REGISTER_TYPED_TEST_SUITE_P(
     StoreContract, AnEngineerWindowEndsOnceWithANewAdminPassword, GiveBackUndoesOnlyTheClaimAndMarkOfThatResponse,
-    AClaimInFlightIsNeverWipedAndIsReleasedOrGivenBackOnce, SchemaVersionIsPositive, TenantRoundTripsByIdAndName,
-    DuplicateTenantNameIsAlreadyExists, UnknownTenantIsNotFound, UpdateAndListTenants, VarsMustBeAnObject,
-    DeviceRoundTripsAllFields, StockDeviceHasNoTenantOrWindow, DuplicateDeviceIsAlreadyExists,
-    DeviceWithUnknownTenantIsNotFound, UnknownDeviceIsNotFound, ClaimSpendsOnlyTheNamedLines,
-    AnAdminUpdateNeverUndoesAPinOrLockTheServerSet, ConfigKeyDeliveryIsRecordedOnceUntilTheKeyChanges,
-    UpdateDeviceKeepsCreatedAtAndStampsUpdatedAt, ListDevicesFiltersByTenantAndState, LinesRoundTripWithPasswords,
-    SetLineReplacesExistingIndex, SetLineValidatesInput, RemoveLine, RemoveDeviceRemovesItsLines,
-    ImportTakesRowsOneAtATimeAllOrNothing, AuditListsByMacNewestFirstWithLimit, AuditBatchRecordsDevicesSeen,
-    AuditCopyMarkIsRecordedWithItsBatch, ModelRepresentativesAreTheFirstOfEachModelNotRetired,
-    DataGenerationChangesWithEveryWriteAndOnlyThen, DeviceIsFoundByItsTokenHashOnly,
-    ProvenReadsOfTheBackendAnswerFromTheData, TenantSourceRangesRoundTripAsNetworks,
+    AClaimInFlightIsNeverWipedAndIsReleasedOrGivenBackOnce, AClaimIsReleasedOnlyWithEveryLineStillInFlight,
+    SchemaVersionIsPositive, TenantRoundTripsByIdAndName, DuplicateTenantNameIsAlreadyExists, UnknownTenantIsNotFound,
+    UpdateAndListTenants, VarsMustBeAnObject, DeviceRoundTripsAllFields, StockDeviceHasNoTenantOrWindow,
+    DuplicateDeviceIsAlreadyExists, DeviceWithUnknownTenantIsNotFound, UnknownDeviceIsNotFound,
+    ClaimSpendsOnlyTheNamedLines, AnAdminUpdateNeverUndoesAPinOrLockTheServerSet,
+    ConfigKeyDeliveryIsRecordedOnceUntilTheKeyChanges, UpdateDeviceKeepsCreatedAtAndStampsUpdatedAt,
+    ListDevicesFiltersByTenantAndState, LinesRoundTripWithPasswords, SetLineReplacesExistingIndex,
+    SetLineValidatesInput, RemoveLine, RemoveDeviceRemovesItsLines, ImportTakesRowsOneAtATimeAllOrNothing,
+    AuditListsByMacNewestFirstWithLimit, AuditBatchRecordsDevicesSeen, AuditCopyMarkIsRecordedWithItsBatch,
+    ModelRepresentativesAreTheFirstOfEachModelNotRetired, DataGenerationChangesWithEveryWriteAndOnlyThen,
+    DeviceIsFoundByItsTokenHashOnly, ProvenReadsOfTheBackendAnswerFromTheData, TenantSourceRangesRoundTripAsNetworks,
     BansAreOnePerSourceAndLoadedWhileActive);
 
 // The proven-read role as the pipeline uses it: `reads()` answers the reads of a proven
@@ -953,7 +983,7 @@ TYPED_TEST_P(ProvenReadsContract, ReadsAfterAWriteSeeIt) {
   ASSERT_EQ(s.ClaimPasswords(device.id, {1}, kStartUnix + 6, "c").value().size(), 1u);
   EXPECT_EQ(std::get<2>(read_all()).at(0).delivered_at, kStartUnix + 6);
   EXPECT_TRUE(std::get<2>(read_all()).at(0).claim_in_flight);
-  ASSERT_TRUE(s.ReleaseClaim(device.id, "c").value());
+  ASSERT_TRUE(s.ReleaseClaim(device.id, "c", 1).value());
   EXPECT_FALSE(std::get<2>(read_all()).at(0).claim_in_flight);
   ASSERT_EQ(s.WipeDeliveredPasswords(device.id, kStartUnix + 6).value().size(), 1u);
   EXPECT_FALSE(std::get<2>(read_all()).at(0).password);

@@ -102,13 +102,23 @@ def test_ip_range_inside_and_outside(mixed):
     assert status(refused) == 404 and last(mixed, reason="outside ip range")
 
 
-def test_plain_http_refused_unless_the_tenant_opts_in(mixed):
+def test_plain_http_refused_unless_the_tenant_opts_in_and_the_file_is_encrypted(mixed):
     mixed.cli("tenant", "set", "demo", "--min-strength", "token")
     token = token_for(mixed, YEALINK)
-    plain = lambda: request(mixed, get(f"/p/{token}/{YEALINK}.cfg"), port=mixed.plain_port, tls=False)
+    path = f"/p/{token}/{YEALINK}.cfg"
+    plain = lambda: request(mixed, get(path), port=mixed.plain_port, tls=False)
     assert status(plain()) == 404 and last(mixed, reason="plain http not allowed")
-    mixed.cli("tenant", "set", "demo", "--allow-plain-http", "true")
-    assert status(plain()) == 200
+    echoed = mixed.cli("tenant", "set", "demo", "--allow-plain-http", "true").stdout
+    assert "weakest accepted token" in echoed and "plain HTTP allowed" in echoed, echoed
+    # The device file carries its SIP and web-UI passwords: never in clear on the wire.
+    assert status(plain()) == 404 and last(mixed, reason="device file needs tls or encryption")
+    mixed.cli("device", "config-key", YEALINK)
+    # The phone gets its key with one plain copy over TLS, then encrypted files over plain HTTP.
+    first = request(mixed, get(path))
+    assert status(first) == 200 and b"#!version" in first
+    encrypted = plain()
+    assert status(encrypted) == 200 and b"#!version" not in encrypted
+    assert b"account.1." not in encrypted and last(mixed, decision="allow")["detail"]["encrypted"] is True
 
 
 def test_refusals_are_byte_identical(mixed, tmp_path):

@@ -255,6 +255,10 @@ def test_help_is_available_everywhere():
                  ["ca", "demo"], ["ca", "issue"], ["demo", "init"]):
         p = run(*args, "--help", check=False)
         assert p.returncode == 0 and "Usage" in p.stdout, args
+    # A newcomer adding a device learns the vendor names without reading the source.
+    vendors = run("device", "add", "--help").stdout
+    for name in ("cisco", "fanvil", "gigaset", "grandstream", "htek", "polycom", "snom", "yealink"):
+        assert name in vendors, name
 
 
 def _task_runtimes(pid):

@@ -66,7 +66,7 @@ class PostgresStore final : public Store {
   Result<bool> EndEngineerWindow(std::int64_t device_id, std::int64_t window_end,
                                  const std::string& admin_password) override;
   Result<GivenBack> GiveBackUndelivered(std::int64_t device_id, std::string_view claim) override;
-  Result<bool> ReleaseClaim(std::int64_t device_id, std::string_view claim) override;
+  Result<bool> ReleaseClaim(std::int64_t device_id, std::string_view claim, std::size_t lines) override;
   Result<GivenBack> GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,
                                            std::int64_t claimed_before) override;
 

@@ -523,14 +523,19 @@ Result<std::vector<int>> SqliteStore::WipeDeliveredPasswords(std::int64_t device
   return ReadAll<int>(s, [](const Statement& row) -> Result<int> { return static_cast<int>(row.Int(0)); });
 }
 
-Result<bool> SqliteStore::ReleaseClaim(std::int64_t device_id, std::string_view claim) {
+Result<bool> SqliteStore::ReleaseClaim(std::int64_t device_id, std::string_view claim, std::size_t lines) {
   ChangeNotice notice(changes_);
   std::lock_guard lock(mu_);
-  PG_TRY(Statement s, db_.Prepare("UPDATE lines SET claim_in_flight = 0 WHERE device_id = ?1 AND claim = ?2 AND "
-                                  "claim_in_flight = 1 AND delivered_at IS NOT NULL AND password_enc IS NOT NULL"));
-  s.BindInt(1, device_id).BindText(2, claim);
+  // One statement: the count is taken before any row changes, and no other writer (thread or
+  // process) comes between.
+  PG_TRY(Statement s,
+         db_.Prepare("UPDATE lines SET claim_in_flight = 0 WHERE device_id = ?1 AND claim = ?2 AND "
+                     "claim_in_flight = 1 AND delivered_at IS NOT NULL AND password_enc IS NOT NULL "
+                     "AND (SELECT count(*) FROM lines WHERE device_id = ?1 AND claim = ?2 AND "
+                     "claim_in_flight = 1 AND delivered_at IS NOT NULL AND password_enc IS NOT NULL) = ?3"));
+  s.BindInt(1, device_id).BindText(2, claim).BindInt(3, static_cast<std::int64_t>(lines));
   PG_TRY_STATUS(s.Run());
-  return s.Changes() > 0;
+  return s.Changes() == static_cast<int>(lines);
 }
 
 Result<GivenBack> SqliteStore::GiveBackAbandonedClaim(std::int64_t device_id, std::string_view claim,

@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const provgate::ManualClock clock(provgate::FromUnix(1'800'000'000));
   static NonceManager nonces(clock, NonceManagerOptions{});
   if (auto c = ParseDigestAuthorization(text)) {
-    const DigestRequest req{"GET", c->uri, c->realm, {DigestAlgorithm::kSha256, DigestAlgorithm::kMd5}};
+    const DigestRequest req{"GET", c->uri, c->realm, {DigestAlgorithm::kSha256, DigestAlgorithm::kMd5}, Channel::kTls};
     // A random HA1 must never verify, whatever the header says.
     if (VerifyDigest(*c, req, DummyHa1(c->algorithm), nonces) == DigestOutcome::kOk) std::abort();
   }

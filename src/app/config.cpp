@@ -196,7 +196,15 @@ Result<http::ListenerConfig> ParseListener(const toml::table& t, const path& fil
   if (lim.max_connections < 1) return ConfigError(file, where + ".max_connections", "must be at least 1");
   if (lim.max_header_bytes < 512) return ConfigError(file, where + ".max_header_bytes", "must be at least 512");
   if (l.plain_http) {
-    l.methods.client_cert = false;
+    // Over plain HTTP only digest authenticates (pipeline/authorize.cpp): a certificate needs
+    // TLS, a URL token would cross the network in clear, and a source range alone is not
+    // accepted there.
+    if (t.contains("methods") && (l.methods.client_cert || l.methods.token || l.methods.ip)) {
+      return ConfigError(file, where + ".methods",
+                         "a plain-HTTP listener accepts only [\"digest\"]: a URL token would cross the network in "
+                         "clear, and certificates and source ranges are not accepted without TLS");
+    }
+    l.methods = pipeline::AllowedMethods{false, false, true, false};
     return l;  // no TLS settings on a plain listener
   }
   PG_TRY(auto cert, Get<std::string>(t, file, where + ".cert", ""));

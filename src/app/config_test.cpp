@@ -142,9 +142,25 @@ TEST(Config, TrustedProxiesNeedTheirForwardingHeaderNamed) {
   EXPECT_EQ(c->defense.trusted_proxies.header, net::ForwardedHeader::kNone);
 }
 
+// Over plain HTTP only digest authenticates: a listener that lists another method is refused
+// with a message saying why, and one that lists none accepts digest.
+TEST(Config, PlainHttpListenersAcceptOnlyDigest) {
+  for (const std::string method : {"token", "ip", "client-cert"}) {
+    auto c = LoadConfig(WriteConfig("plain-" + method,
+                                    "[[listener]]\nplain_http = true\nmethods = [\"digest\", \"" + method + "\"]\n"));
+    ASSERT_FALSE(c) << method;
+    EXPECT_NE(c.error().message.find("accepts only [\"digest\"]"), std::string::npos) << c.error().message;
+  }
+  auto c = LoadConfig(WriteConfig("plain-default", "[[listener]]\nplain_http = true\n"));
+  ASSERT_TRUE(c) << c.error().message;
+  const auto& m = c->listeners.at(0).methods;
+  EXPECT_TRUE(m.digest);
+  EXPECT_FALSE(m.token || m.ip || m.client_cert);
+}
+
 TEST(Config, PlainHttpListenersKeepTheirLimits) {
   auto p = WriteConfig("plain",
-                       "[[listener]]\nplain_http = true\nmethods = [\"token\"]\n"
+                       "[[listener]]\nplain_http = true\nmethods = [\"digest\"]\n"
                        "max_body_bytes = 1000\nmax_header_bytes = 2048\n");
   auto c = LoadConfig(p);
   ASSERT_TRUE(c) << c.error().message;

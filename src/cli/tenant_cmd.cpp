@@ -66,8 +66,9 @@ void AddTenantCommands(CLI::App& root, GlobalOptions& g, Handler& h) {
   set->add_option("--ip-as-identity", change.ip_as_identity,
                   "true: a source range alone may identify a device (the weakest method)");
   set->add_option("--allow-plain-http", change.allow_plain_http,
-                  "true: devices may use plain-HTTP listeners, with token or digest only; a device's own "
-                  "file goes there only encrypted, after one plain copy over TLS");
+                  "true: devices may use plain-HTTP listeners, with HTTP digest only (a URL token would "
+                  "cross the network in clear); a device's own file goes there only encrypted, after "
+                  "one plain copy over TLS");
   set->add_option("--anomaly-lock", change.anomaly_lock,
                   "false: do not lock devices that change network or show up late");
   set->add_option("--lock-on-misuse", change.lock_on_misuse,

@@ -57,7 +57,7 @@ struct Tenant {
   IdentityStrength min_strength = IdentityStrength::kClientCert;
   net::IpSet ip_ranges;           // when not empty, every request must come from one
   bool ip_as_identity = false;    // an IP range alone may identify a device (weakest)
-  bool allow_plain_http = false;  // token/digest over plain HTTP listeners
+  bool allow_plain_http = false;  // HTTP digest over plain HTTP listeners
   bool anomaly_lock = true;       // lock devices that move network or show up late
   int anomaly_prefix_v4 = 24;
   int anomaly_prefix_v6 = 64;

@@ -387,9 +387,20 @@ size_t NonceManager::tracked() const {
   return used_.size();
 }
 
-std::vector<std::string> Challenge(NonceManager& nonces, std::string_view realm,
+namespace {
+
+// What a nonce's MAC covers besides its time and randomness: the realm and the channel.
+std::string NonceScope(std::string_view realm, Channel channel) {
+  std::string scope(realm);
+  scope += channel == Channel::kTls ? std::string_view("\0tls", 4) : std::string_view("\0plain", 6);
+  return scope;
+}
+
+}  // namespace
+
+std::vector<std::string> Challenge(NonceManager& nonces, std::string_view realm, Channel channel,
                                    const std::vector<DigestAlgorithm>& algorithms, bool stale) {
-  const std::string nonce = nonces.Issue(realm);
+  const std::string nonce = nonces.Issue(NonceScope(realm, channel));
   std::vector<std::string> out;
   out.reserve(algorithms.size());
   for (DigestAlgorithm a : algorithms) {
@@ -415,10 +426,11 @@ DigestOutcome VerifyDigest(const DigestCredentials& credentials, const DigestReq
   // open another; the realm must be ours.
   const bool binding_ok = credentials.uri == request.request_target && credentials.realm == request.realm;
 
-  const NonceCheck check = nonces.Check(credentials.nonce, request.realm);
+  const std::string scope = NonceScope(request.realm, request.channel);
+  const NonceCheck check = nonces.Check(credentials.nonce, scope);
   if (check == NonceCheck::kInvalid) return DigestOutcome::kInvalidNonce;
   if (!response_ok || !binding_ok) return DigestOutcome::kBadResponse;
-  switch (nonces.Use(credentials.nonce, request.realm, credentials.nc)) {
+  switch (nonces.Use(credentials.nonce, scope, credentials.nc)) {
     case NonceCheck::kValid: return DigestOutcome::kOk;
     case NonceCheck::kStale: return DigestOutcome::kStaleNonce;
     case NonceCheck::kReplay: return DigestOutcome::kReplayedNonce;

@@ -91,8 +91,9 @@ enum class NonceCheck : std::uint8_t {
 };
 
 // Issues nonces = base64url(issue time || random || HMAC-SHA256(key, time || random ||
-// realm)[:16]) and tracks, per nonce, the highest nonce-count accepted. The key is random
-// per process unless given; nodes behind one balancer are given the same key
+// scope)[:16]), where the scope (the `realm` argument) is what the nonce is bound to
+// (Challenge and VerifyDigest: the realm and the channel), and tracks, per nonce, the highest nonce-count accepted. The
+// key is random per process unless given; nodes behind one balancer are given the same key
 // ([defense] nonce_key_file) so that a nonce verifies on every node. Replay state stays per
 // node: a response accepted by one node is accepted at most once more by each other node
 // within the nonce's lifetime (docs/cluster.md says why that is acceptable). Thread-safe.
@@ -128,9 +129,15 @@ class NonceManager {
   std::pair<std::int64_t, std::uint64_t> forgotten_up_to_{INT64_MIN, 0};
 };
 
-// WWW-Authenticate values, one per algorithm in the order given (put SHA-256 first). The
-// form depends only on realm, algorithms and `stale`, never on who asked.
-std::vector<std::string> Challenge(NonceManager& nonces, std::string_view realm,
+// The connection a nonce is issued on, and the only one it verifies on: an Authorization
+// header seen on a plain-HTTP connection cannot be replayed over TLS (where the same URL
+// may carry a key or a plain copy the plain listener refuses).
+enum class Channel : std::uint8_t { kTls, kPlain };
+
+// WWW-Authenticate values, one per algorithm in the order given (put SHA-256 first), with a
+// nonce bound to `channel`. The form depends only on realm, algorithms and `stale`, never
+// on who asked.
+std::vector<std::string> Challenge(NonceManager& nonces, std::string_view realm, Channel channel,
                                    const std::vector<DigestAlgorithm>& algorithms, bool stale = false);
 
 enum class DigestOutcome : std::uint8_t {
@@ -147,6 +154,7 @@ struct DigestRequest {
   std::string_view request_target;  // the request target exactly as received
   std::string_view realm;           // the realm we challenge with
   std::vector<DigestAlgorithm> allowed_algorithms;
+  Channel channel;  // the connection the request came on; its nonce must have been issued there
 };
 
 // Verifies credentials against `ha1_hex` (the user's HA1, or DummyHa1 for an unknown user).

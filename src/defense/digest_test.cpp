@@ -26,8 +26,13 @@ class Digest : public ::testing::Test {
     auto creds = ParseDigestAuthorization(header);
     EXPECT_TRUE(creds) << (creds ? "" : creds.error().message);
     if (!creds) return DigestOutcome::kBadResponse;
-    const DigestRequest req{"GET", target, kRealm, {DigestAlgorithm::kSha256, DigestAlgorithm::kMd5}};
+    const DigestRequest req{"GET", target, kRealm, {DigestAlgorithm::kSha256, DigestAlgorithm::kMd5}, Channel::kTls};
     return VerifyDigest(*creds, req, ha1, nonces_);
+  }
+
+  // The nonce of a challenge sent on `channel`.
+  std::string Issued(Channel channel = Channel::kTls) {
+    return test_support::ChallengeNonce(Challenge(nonces_, kRealm, channel, {DigestAlgorithm::kSha256}).front());
   }
 
   ManualClock clock_{FromUnix(1'800'000'000)};
@@ -48,21 +53,21 @@ TEST_F(Digest, MatchesRfc7616Examples) {
 
 TEST_F(Digest, AcceptsCorrectPasswordForBothAlgorithms) {
   for (auto alg : {DigestAlgorithm::kSha256, DigestAlgorithm::kMd5}) {
-    const std::string nonce = nonces_.Issue(kRealm);
+    const std::string nonce = Issued();
     EXPECT_EQ(Verify(Header(alg, nonce, "00000001", kPassword), ComputeHa1(alg, kUser, kRealm, kPassword)),
               DigestOutcome::kOk);
   }
 }
 
 TEST_F(Digest, RefusesWrongPassword) {
-  const std::string nonce = nonces_.Issue(kRealm);
+  const std::string nonce = Issued();
   EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", "wrong"),
                    ComputeHa1(DigestAlgorithm::kSha256, kUser, kRealm, kPassword)),
             DigestOutcome::kBadResponse);
 }
 
 TEST_F(Digest, RefusesUnknownUserThroughDummyHa1) {
-  const std::string nonce = nonces_.Issue(kRealm);
+  const std::string nonce = Issued();
   EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword), DummyHa1(DigestAlgorithm::kSha256)),
             DigestOutcome::kBadResponse);
   EXPECT_EQ(DummyHa1(DigestAlgorithm::kSha256).size(), 64u);
@@ -71,7 +76,7 @@ TEST_F(Digest, RefusesUnknownUserThroughDummyHa1) {
 
 TEST_F(Digest, RefusesReplayedNonceCount) {
   const auto ha1 = ComputeHa1(DigestAlgorithm::kSha256, kUser, kRealm, kPassword);
-  const std::string nonce = nonces_.Issue(kRealm);
+  const std::string nonce = Issued();
   const std::string first = Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword);
   EXPECT_EQ(Verify(first, ha1), DigestOutcome::kOk);
   EXPECT_EQ(Verify(first, ha1), DigestOutcome::kReplayedNonce);
@@ -82,7 +87,7 @@ TEST_F(Digest, RefusesReplayedNonceCount) {
 
 TEST_F(Digest, ReportsStaleOnlyForRightPasswordWithExpiredNonce) {
   const auto ha1 = ComputeHa1(DigestAlgorithm::kSha256, kUser, kRealm, kPassword);
-  const std::string nonce = nonces_.Issue(kRealm);
+  const std::string nonce = Issued();
   clock_.Advance(Seconds(300));
   EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword), ha1), DigestOutcome::kStaleNonce);
   EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", "wrong"), ha1), DigestOutcome::kBadResponse);
@@ -90,14 +95,14 @@ TEST_F(Digest, ReportsStaleOnlyForRightPasswordWithExpiredNonce) {
 
 TEST_F(Digest, AcceptsNonceJustBeforeExpiry) {
   const auto ha1 = ComputeHa1(DigestAlgorithm::kSha256, kUser, kRealm, kPassword);
-  const std::string nonce = nonces_.Issue(kRealm);
+  const std::string nonce = Issued();
   clock_.Advance(Seconds(299));
   EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword), ha1), DigestOutcome::kOk);
 }
 
 TEST_F(Digest, RefusesForgedOrForeignNonce) {
   const auto ha1 = ComputeHa1(DigestAlgorithm::kSha256, kUser, kRealm, kPassword);
-  std::string nonce = nonces_.Issue(kRealm);
+  std::string nonce = Issued();
   nonce[5] = nonce[5] == 'A' ? 'B' : 'A';
   EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword), ha1), DigestOutcome::kInvalidNonce);
   NonceManager other(clock_, NonceManagerOptions{});
@@ -126,18 +131,34 @@ TEST_F(Digest, SharedKeyNonceVerifiesOnEveryNodeAndForeignKeyRefuses) {
   EXPECT_EQ(node_b.Use(nonce, kRealm, 2), NonceCheck::kStale);
 }
 
+// A nonce is bound to the connection it was issued on: an Authorization header seen on a
+// plain-HTTP connection does not verify over TLS, nor the reverse.
+TEST_F(Digest, ANonceVerifiesOnlyOnTheChannelItWasIssuedOn) {
+  const auto ha1 = ComputeHa1(DigestAlgorithm::kSha256, kUser, kRealm, kPassword);
+  const auto verify_on = [&](const std::string& nonce, Channel channel) {
+    auto creds = ParseDigestAuthorization(Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword));
+    EXPECT_TRUE(creds);
+    const DigestRequest req{"GET", kTarget, kRealm, {DigestAlgorithm::kSha256}, channel};
+    return VerifyDigest(*creds, req, ha1, nonces_);
+  };
+  EXPECT_EQ(verify_on(Issued(Channel::kPlain), Channel::kTls), DigestOutcome::kInvalidNonce);
+  EXPECT_EQ(verify_on(Issued(Channel::kTls), Channel::kPlain), DigestOutcome::kInvalidNonce);
+  EXPECT_EQ(verify_on(Issued(Channel::kPlain), Channel::kPlain), DigestOutcome::kOk);
+  EXPECT_EQ(verify_on(Issued(Channel::kTls), Channel::kTls), DigestOutcome::kOk);
+}
+
 TEST_F(Digest, BindsResponseToRequestTarget) {
   const auto ha1 = ComputeHa1(DigestAlgorithm::kSha256, kUser, kRealm, kPassword);
-  const std::string nonce = nonces_.Issue(kRealm);
+  const std::string nonce = Issued();
   EXPECT_EQ(Verify(Header(DigestAlgorithm::kSha256, nonce, "00000001", kPassword), ha1, "/other.cfg"),
             DigestOutcome::kBadResponse);
 }
 
 TEST_F(Digest, RefusesAlgorithmNotAllowedByListener) {
-  const std::string nonce = nonces_.Issue(kRealm);
+  const std::string nonce = Issued();
   auto creds = ParseDigestAuthorization(Header(DigestAlgorithm::kMd5, nonce, "00000001", kPassword));
   ASSERT_TRUE(creds);
-  const DigestRequest req{"GET", kTarget, kRealm, {DigestAlgorithm::kSha256}};
+  const DigestRequest req{"GET", kTarget, kRealm, {DigestAlgorithm::kSha256}, Channel::kTls};
   EXPECT_EQ(VerifyDigest(*creds, req, DummyHa1(DigestAlgorithm::kMd5), nonces_), DigestOutcome::kAlgorithmRefused);
 }
 
@@ -167,8 +188,8 @@ TEST_F(Digest, PrunesExpiredReplayState) {
 }
 
 TEST_F(Digest, ChallengeIsSameFormForEveryoneSha256First) {
-  const auto a = Challenge(nonces_, kRealm, {DigestAlgorithm::kSha256, DigestAlgorithm::kMd5});
-  const auto b = Challenge(nonces_, kRealm, {DigestAlgorithm::kSha256, DigestAlgorithm::kMd5});
+  const auto a = Challenge(nonces_, kRealm, Channel::kTls, {DigestAlgorithm::kSha256, DigestAlgorithm::kMd5});
+  const auto b = Challenge(nonces_, kRealm, Channel::kTls, {DigestAlgorithm::kSha256, DigestAlgorithm::kMd5});
   ASSERT_EQ(a.size(), 2u);
   EXPECT_EQ(a[0].rfind("Digest realm=\"provgate\", qop=\"auth\", algorithm=SHA-256, nonce=\"", 0), 0u);
   EXPECT_EQ(a[1].rfind("Digest realm=\"provgate\", qop=\"auth\", algorithm=MD5, nonce=\"", 0), 0u);
@@ -176,9 +197,10 @@ TEST_F(Digest, ChallengeIsSameFormForEveryoneSha256First) {
   EXPECT_EQ(a[0].size(), b[0].size());
   EXPECT_EQ(a[1].size(), b[1].size());
   EXPECT_NE(a[0], b[0]);
-  const auto stale = Challenge(nonces_, kRealm, {DigestAlgorithm::kSha256}, true);
+  const auto stale = Challenge(nonces_, kRealm, Channel::kTls, {DigestAlgorithm::kSha256}, true);
   EXPECT_NE(stale[0].find(", stale=true"), std::string::npos);
-  EXPECT_EQ(Challenge(nonces_, "a\"b", {DigestAlgorithm::kMd5})[0].rfind("Digest realm=\"a\\\"b\"", 0), 0u);
+  EXPECT_EQ(Challenge(nonces_, "a\"b", Channel::kTls, {DigestAlgorithm::kMd5})[0].rfind("Digest realm=\"a\\\"b\"", 0),
+            0u);
 }
 
 TEST_F(Digest, ParsesQuotedEscapesAndCaseInsensitiveNames) {

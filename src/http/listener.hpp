@@ -43,7 +43,7 @@ struct ListenerConfig {
   std::string name = "devices";
   std::string bind = "0.0.0.0";
   std::uint16_t port = 8443;  // 0 = ephemeral (tests)
-  bool plain_http = false;    // no TLS at all; only tenants that opt in, only token/digest
+  bool plain_http = false;    // no TLS at all; only tenants that opt in, only digest
   // PROXY protocol (v1/v2) header expected before TLS, honoured only from these peers; a
   // connection from anyone else is closed. Empty = no PROXY protocol on this listener.
   std::vector<std::string> proxy_protocol_from;

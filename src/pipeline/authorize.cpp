@@ -32,10 +32,7 @@ Result<std::optional<Refused>> Authorize(const StageDeps& deps, RequestState& ct
   if (!tenant.ip_ranges.empty() && !InTenantRanges(tenant, ctx.client)) {
     return Refused{Refusal::kOutsideIpRange};
   }
-  if (!ctx.request.tls && (!tenant.allow_plain_http || (id.strength != core::IdentityStrength::kToken &&
-                                                        id.strength != core::IdentityStrength::kDigest))) {
-    return Refused{Refusal::kPlainHttpNotAllowed};
-  }
+  if (!TransportAllowed(tenant, ctx.request, id.strength)) return Refused{Refusal::kPlainHttpNotAllowed};
 
   // Identity hygiene.
   if (ua.mac && *ua.mac != device.mac) {

@@ -42,7 +42,8 @@ Result<Step<Identity>> IdentifyByDigest(const StageDeps& deps, RequestState& sta
       known ? defense::ComputeHa1(creds->algorithm, creds->username, options.realm, *device->digest_password)
             : defense::DummyHa1(creds->algorithm);
   const defense::DigestRequest digest_request{state.request.method, state.request.target, options.realm,
-                                              options.digest_algorithms};
+                                              options.digest_algorithms,
+                                              state.request.tls ? defense::Channel::kTls : defense::Channel::kPlain};
   auto outcome = defense::VerifyDigest(*creds, digest_request, ha1, deps.defenses.nonces());
   if (!known && outcome != defense::DigestOutcome::kAlgorithmRefused &&
       outcome != defense::DigestOutcome::kInvalidNonce) {

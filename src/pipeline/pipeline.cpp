@@ -127,7 +127,7 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
     response = DeviceResponse{500, "text/plain; charset=utf-8", "500 Internal Server Error\n"};
   } else if (auto* refused = std::get_if<Refused>(&*decided)) {
     outcome.refusal = refused->why;
-    response = Refuse(record, *refused);
+    response = Refuse(record, *refused, request.tls ? defense::Channel::kTls : defense::Channel::kPlain);
   } else {
     response = std::move(std::get<DeviceResponse>(*decided));
   }
@@ -143,7 +143,7 @@ void Pipeline::Evaluate(const DeviceRequest& request, Outcome& outcome) {
   outcome.response = std::move(response);
 }
 
-DeviceResponse Pipeline::Refuse(audit::AuditRecord& record, const Refused& refused) {
+DeviceResponse Pipeline::Refuse(audit::AuditRecord& record, const Refused& refused, defense::Channel channel) {
   record.decision = "deny";
   record.reason = refused.AuditReason();
   defenses_.counters().Increment(std::string(defense::counter_names::kRefusalPrefix) +
@@ -155,8 +155,8 @@ DeviceResponse Pipeline::Refuse(audit::AuditRecord& record, const Refused& refus
       DeviceResponse r{401, "text/plain; charset=utf-8", "401 Unauthorized\n"};
       // The same challenge whoever asked: it depends only on realm and algorithms.
       r.www_authenticate =
-          defense::Challenge(defenses_.nonces(), defenses_.options().realm, defenses_.options().digest_algorithms,
-                             refused.answer == Answer::kStaleChallenge);
+          defense::Challenge(defenses_.nonces(), defenses_.options().realm, channel,
+                             defenses_.options().digest_algorithms, refused.answer == Answer::kStaleChallenge);
       return r;
     }
     case Answer::kMethodNotAllowed:
@@ -407,7 +407,7 @@ Status Pipeline::MisusedIdentity(RequestState& state, const Identity& id, const 
   const bool entitled = (lifecycle == core::DeviceState::kAssigned || lifecycle == core::DeviceState::kProvisioned) &&
                         id.strength >= tenant->min_strength &&
                         (tenant->ip_ranges.empty() || InTenantRanges(*tenant, state.client)) &&
-                        (state.request.tls || tenant->allow_plain_http);
+                        TransportAllowed(*tenant, state.request, id.strength);
   if (tenant->lock_on_misuse && entitled) {
     PG_TRY_STATUS(Lock(deps_, state, device, "identity misused", std::move(detail)));
   }

@@ -119,8 +119,9 @@ class Pipeline {
   // events, seen and vendor. A store or audit failure is an error value that Evaluate
   // answers with a 500 and still audits.
   Result<Step<DeviceResponse>> Decide(RequestState& state, Outcome& outcome);
-  // The response and audit reason of a refusal, counted by its name.
-  DeviceResponse Refuse(audit::AuditRecord& record, const Refused& refused);
+  // The response and audit reason of a refusal, counted by its name; a challenge's nonce is
+  // bound to `channel`, the connection the request came on.
+  DeviceResponse Refuse(audit::AuditRecord& record, const Refused& refused, defense::Channel channel);
   // Feeds the scan detector what the stages saw and bans the source when it crosses a
   // threshold (the ban's record is written at once, durably). Each event is fed once and
   // every resulting ban is tried; the first failure is returned.

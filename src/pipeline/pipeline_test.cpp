@@ -896,6 +896,26 @@ TEST_F(PipelineTest, ATenantCanLockADeviceWhoseCertificateAsksForAnotherDevicesF
   EXPECT_EQ(LastReason(), "device locked: identity misused");
 }
 
+// A URL token over plain HTTP could not be served (only digest can), so a misuse with it
+// must not lock the real phone either: the lock follows the same transport rule as serving.
+TEST_F(PipelineTest, ATokenOverPlainHttpCannotLockTheDevice) {
+  tenant_.lock_on_misuse = true;
+  tenant_.allow_plain_http = true;
+  tenant_.min_strength = core::IdentityStrength::kDigest;
+  ASSERT_TRUE(store_->UpdateTenant(tenant_));
+  auto a = store_->FindDevice(a_.mac).value();
+  const std::string token = defense::GenerateToken();
+  a.token_hash = defense::HashToken(token);
+  ASSERT_TRUE(store_->UpdateDevice(a));
+  auto r = Request("/p/" + token + "/001565ddeeff.cfg", std::nullopt);
+  r.tls = false;
+  r.methods.token = true;
+  r.user_agent.clear();
+  EXPECT_EQ(pipeline_->Handle(r).status, 404);
+  EXPECT_EQ(CountRecords(dir_ / "audit.log", "001565aabbcc", "identity misused"), 1);
+  EXPECT_EQ(store_->FindDevice(a_.mac).value().locked_reason, "");
+}
+
 TEST_F(PipelineTest, ARateLimitedRequestForAnotherDevicesFileStillCounts) {
   for (int i = 0; i < 30; ++i) pipeline_->Handle(Request("/001565aabbcc.cfg", "001565aabbcc"));
   ASSERT_EQ(LastReason(), "rate limited");  // device A's bucket is empty
@@ -920,18 +940,11 @@ TEST_F(PipelineTest, ARetiredDeviceGetsNoKeyFileAndPinsNothing) {
 
 // A config-encryption key (or a file carrying one) never leaves over plain HTTP.
 TEST_F(PipelineTest, KeysAndFilesCarryingThemAreRefusedOverPlainHttp) {
-  tenant_.min_strength = core::IdentityStrength::kToken;
+  tenant_.min_strength = core::IdentityStrength::kDigest;
   tenant_.allow_plain_http = true;
   ASSERT_TRUE(store_->UpdateTenant(tenant_));
   const auto plain = [&](const std::string& mac, const std::string& file) {
-    auto d = store_->FindDevice(core::MacAddress::Parse(mac).value()).value();
-    const std::string token = defense::GenerateToken();
-    d.token_hash = defense::HashToken(token);
-    ASSERT_TRUE(store_->UpdateDevice(d));
-    auto r = Request("/p/" + token + "/" + file, std::nullopt);
-    r.tls = false;
-    r.methods.token = true;
-    r.user_agent.clear();
+    const auto r = DigestRequest(mac, "/" + file, false);
     const auto resp = pipeline_->Handle(r);
     EXPECT_EQ(resp.status, 404) << file;
     EXPECT_EQ(LastReason(), "key needs tls") << file;
@@ -953,23 +966,15 @@ TEST_F(PipelineTest, KeysAndFilesCarryingThemAreRefusedOverPlainHttp) {
 // A device's own file carries its passwords: over plain HTTP it goes only encrypted, with a
 // key the phone received over TLS first.
 TEST_F(PipelineTest, ADeviceFileGoesOverPlainHttpOnlyEncrypted) {
-  tenant_.min_strength = core::IdentityStrength::kToken;
+  tenant_.min_strength = core::IdentityStrength::kDigest;
   tenant_.allow_plain_http = true;
   ASSERT_TRUE(store_->UpdateTenant(tenant_));
-  auto y = store_->FindDevice(a_.mac).value();
-  const std::string token = defense::GenerateToken();
-  y.token_hash = defense::HashToken(token);
-  ASSERT_TRUE(store_->UpdateDevice(y));
   const auto fetch = [&](bool tls) {
-    auto r = Request("/p/" + token + "/001565aabbcc.cfg", std::nullopt);
-    r.tls = tls;
-    r.methods.token = true;
-    r.user_agent.clear();
-    return pipeline_->Handle(r);
+    return pipeline_->Handle(DigestRequest("001565aabbcc", "/001565aabbcc.cfg", tls));
   };
   EXPECT_EQ(fetch(false).status, 404);
   EXPECT_EQ(LastReason(), "device file needs tls or encryption");
-  y = store_->FindDevice(a_.mac).value();
+  auto y = store_->FindDevice(a_.mac).value();
   y.config_key = encrypt::GenerateKey(vendors::Cipher::kYealinkAes128Ecb).value();
   ASSERT_TRUE(store_->UpdateDevice(y));
   EXPECT_EQ(fetch(false).status, 404);  // the phone has not received its key yet
@@ -981,6 +986,45 @@ TEST_F(PipelineTest, ADeviceFileGoesOverPlainHttpOnlyEncrypted) {
   ASSERT_EQ(encrypted.status, 200);
   EXPECT_FALSE(encrypted.body.starts_with("#!version"));
   EXPECT_EQ(encrypted.content_type, "application/octet-stream");
+  // A digest answer seen on the plain path does not open the key file over TLS: its nonce
+  // was issued for plain HTTP.
+  auto captured = DigestRequest("001565aabbcc", "/001565aabbcc_Security.enc", false);
+  captured.tls = true;
+  EXPECT_EQ(pipeline_->Handle(captured).status, 401);
+  EXPECT_EQ(LastReason(), "digest nonce invalid");
+  // A URL token is never accepted over plain HTTP: it would cross the network in clear, and
+  // anyone on the path could replay it over TLS for the key file.
+  y = store_->FindDevice(a_.mac).value();
+  const std::string token = defense::GenerateToken();
+  y.token_hash = defense::HashToken(token);
+  ASSERT_TRUE(store_->UpdateDevice(y));
+  for (const std::string file : {"001565aabbcc.cfg", "001565aabbcc_Security.enc"}) {
+    auto by_token = Request("/p/" + token + "/" + file, std::nullopt);
+    by_token.tls = false;
+    by_token.methods.token = true;
+    by_token.user_agent.clear();
+    EXPECT_EQ(pipeline_->Handle(by_token).status, 404) << file;
+    EXPECT_EQ(LastReason(), "plain http not allowed") << file;
+  }
+}
+
+// A refused plain-HTTP request changes nothing: an engineer window that has ended is closed
+// (its password rotated) only by a request that is then served.
+TEST_F(PipelineTest, APlainHttpRefusalLeavesTheEngineerWindowAlone) {
+  tenant_.min_strength = core::IdentityStrength::kDigest;
+  tenant_.allow_plain_http = true;
+  ASSERT_TRUE(store_->UpdateTenant(tenant_));
+  auto d = store_->FindDevice(a_.mac).value();
+  d.admin_password = "Engineer-Knows-1";
+  d.engineer_window_ends = kStart - 1;
+  ASSERT_TRUE(store_->UpdateDevice(d));
+  const auto r = DigestRequest("001565aabbcc", "/001565aabbcc.cfg", false);
+  EXPECT_EQ(pipeline_->Handle(r).status, 404);
+  EXPECT_EQ(LastReason(), "device file needs tls or encryption");
+  const auto stored = store_->FindDevice(a_.mac).value();
+  EXPECT_EQ(stored.admin_password, "Engineer-Knows-1");
+  EXPECT_EQ(stored.engineer_window_ends, kStart - 1);
+  EXPECT_EQ(CountRecords(dir_ / "audit.log", "001565aabbcc", "engineer password rotated"), 0);
 }
 
 // HEAD is answered like GET and changes nothing: no password spent, nothing pinned.

@@ -53,6 +53,7 @@ enum class Refusal : std::uint8_t {
   kUploadNotAllowed,
   kUploadTooLarge,
   kUploadsDisabled,
+  kUploadNeedsTls,
   kNoConfigKey,
   kKeyNeedsTls,
   kDeviceFileNeedsTls,
@@ -60,7 +61,7 @@ enum class Refusal : std::uint8_t {
 };
 
 // Indexed by Refusal: the audit reason (before any ": detail") and the metric label.
-inline constexpr std::array<std::string_view, 41> kRefusalNames = {"method not allowed",
+inline constexpr std::array<std::string_view, 42> kRefusalNames = {"method not allowed",
                                                                    "bad path",
                                                                    "banned source",
                                                                    "refusals rate limited",
@@ -97,6 +98,7 @@ inline constexpr std::array<std::string_view, 41> kRefusalNames = {"method not a
                                                                    "upload not allowed",
                                                                    "upload too large",
                                                                    "uploads disabled",
+                                                                   "upload needs tls",
                                                                    "no config key",
                                                                    "key needs tls",
                                                                    "device file needs tls or encryption",

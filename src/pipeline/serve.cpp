@@ -60,6 +60,8 @@ Result<std::optional<core::Device>> AfterEngineerWindow(const StageDeps& deps, R
 Result<Step<DeviceResponse>> Upload(const StageDeps& deps, RequestState& ctx, const core::Device& device,
                                     const vendors::UploadRoute& slot, std::string_view file_name) {
   audit::AuditRecord& record = ctx.record;
+  // What a phone uploads (its local settings, a web-UI export) may carry its passwords.
+  if (!ctx.request.tls) return Refused{Refusal::kUploadNeedsTls};
   if (ctx.request.body.size() > slot.max_bytes) return Refused{Refusal::kUploadTooLarge};
   const auto& root = deps.defenses.options().uploads_dir;
   if (root.empty()) return Refused{Refusal::kUploadsDisabled};
@@ -101,13 +103,10 @@ Result<Step<DeviceResponse>> ServeFile(const StageDeps& deps, RequestState& ctx,
                                        std::uint64_t generation) {
   audit::AuditRecord& record = ctx.record;
   const bool device_file = route.scope == vendors::FileScope::kDevice;
-  std::optional<core::Device> changed;
-  if (device_file) {
-    PG_TRY(changed, AfterEngineerWindow(deps, ctx, stored));
-  }
-  const core::Device& device = changed ? *changed : stored;
+  // The key and its delivery mark are the stored device's: the engineer window's end below
+  // changes neither.
   const auto scheme = vendor.Encryption(route);
-  const auto& key = device.config_key;
+  const auto& key = stored.config_key;
   if (scheme && scheme->required && !key) return Refused{Refusal::kNoConfigKey};
   // A device whose phone cannot decrypt yet gets a plain copy (over TLS) once, then files
   // encrypted with the key it now holds: where the key travels in the plain copy itself
@@ -115,17 +114,23 @@ Result<Step<DeviceResponse>> ServeFile(const StageDeps& deps, RequestState& ctx,
   // file of the same session, which it applies after every download (Yealink's
   // static.auto_provision.aes_key_in_file).
   const bool plain_copy_first =
-      scheme && key && !device.config_key_delivered_at &&
+      scheme && key && !stored.config_key_delivered_at &&
       (scheme->delivery == vendors::KeyDelivery::kPriorPlainCopy || scheme->delivery == vendors::KeyDelivery::kKeyFile);
   const bool encrypt = scheme && key && !plain_copy_first;
-  const render::Template* tpl = deps.templates.Find(device.vendor, route.template_name);
-  if (tpl == nullptr) return Error::Internal("no template " + device.vendor + "/" + route.template_name);
-  // A plain file that carries the device's key goes only over TLS.
+  const render::Template* tpl = deps.templates.Find(stored.vendor, route.template_name);
+  if (tpl == nullptr) return Error::Internal("no template " + stored.vendor + "/" + route.template_name);
+  // Refused before anything changes. A plain file that carries the device's key goes only
+  // over TLS; and a device's own file carries its passwords: over plain HTTP only encrypted,
+  // with a key the phone already holds.
   const bool carries_key = device_file && key && !encrypt && tpl->References("config_key");
   if (carries_key && !ctx.request.tls) return Refused{Refusal::kKeyNeedsTls};
-  // A device's own file carries its passwords: over plain HTTP only encrypted, with a key the
-  // phone already holds.
   if (device_file && !encrypt && !ctx.request.tls) return Refused{Refusal::kDeviceFileNeedsTls};
+
+  std::optional<core::Device> changed;
+  if (device_file) {
+    PG_TRY(changed, AfterEngineerWindow(deps, ctx, stored));
+  }
+  const core::Device& device = changed ? *changed : stored;
 
   std::string& cache_key = ctx.memory.cache_key;
   if (device_file) {

@@ -56,6 +56,19 @@ TEST_F(ServeTest, UploadsOutsideTheirSlotAreRefusedAndStoreNothing) {
   EXPECT_FALSE(fs::exists(dir_ / "uploads" / "001565ddeeff"));
 }
 
+// What a phone uploads (its local settings, a web-UI export) may carry its passwords: never
+// over plain HTTP, even where the tenant allows plain HTTP for its files.
+TEST_F(ServeTest, UploadsAreRefusedOverPlainHttp) {
+  tenant_.min_strength = core::IdentityStrength::kDigest;
+  tenant_.allow_plain_http = true;
+  ASSERT_TRUE(store_->UpdateTenant(tenant_));
+  auto r = DigestRequest("001565aabbcc", "/001565aabbcc-local.cfg", false, "PUT");
+  r.body = "account.1.password = typed-on-the-phone\n";
+  EXPECT_EQ(pipeline_->Handle(r).status, 404);
+  EXPECT_EQ(LastReason(), "upload needs tls");
+  EXPECT_FALSE(fs::exists(dir_ / "uploads" / "001565aabbcc"));
+}
+
 TEST_F(ServeTest, UploadsAreRefusedWhenNoFolderIsConfigured) {
   auto options = DefaultDefenseOptions();  // uploads_dir empty
   UseDefenses(options, *store_, PipelineOptions{});

@@ -10,6 +10,10 @@ bool InTenantRanges(const core::Tenant& tenant, const net::IpAddress& client) {
   return tenant.ip_ranges.Contains(client);
 }
 
+bool TransportAllowed(const core::Tenant& tenant, const DeviceRequest& request, core::IdentityStrength strength) {
+  return request.tls || (tenant.allow_plain_http && strength == core::IdentityStrength::kDigest);
+}
+
 Result<std::shared_ptr<const core::Device>> FindNamed(store::NamedReads& from, const core::MacAddress& mac) {
   auto d = from.FindDevice(mac);
   if (d) return std::make_shared<const core::Device>(std::move(*d));

@@ -116,6 +116,11 @@ struct RequestState {
 // the tenant).
 bool InTenantRanges(const core::Tenant& tenant, const net::IpAddress& client);
 
+// Whether the tenant lets a device proven with `strength` be served on the request's
+// connection: over TLS always; over plain HTTP only where the tenant allows it, and only with
+// HTTP digest (a URL token there would be a credential in clear, replayable over TLS).
+bool TransportAllowed(const core::Tenant& tenant, const DeviceRequest& request, core::IdentityStrength strength);
+
 // The device of a MAC a request merely names (digest or Basic user, URL), or null when there
 // is none. Always read from the store, so that a cached device and an unknown name cost the
 // same read.

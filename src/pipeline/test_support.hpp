@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "defense/test_support.hpp"
 #include "pipeline/pipeline.hpp"
 #include "store/cached_audit_store.hpp"
 #include "store/cached_store.hpp"
@@ -85,6 +86,32 @@ class PipelineTest : public ::testing::Test {
     l.password = "s3cret-" + mac;
     EXPECT_TRUE(store_->SetLine(l));
     return added;
+  }
+
+  // A request for `target` by the device `mac` with HTTP digest (its digest password set to
+  // "digest-of-<mac>" here), answering a fresh challenge; over plain HTTP unless `tls`.
+  DeviceRequest DigestRequest(const std::string& mac, const std::string& target, bool tls,
+                              const std::string& method = "GET") {
+    auto d = store_->FindDevice(core::MacAddress::Parse(mac).value()).value();
+    const std::string password = "digest-of-" + mac;
+    if (d.digest_password != password) {
+      d.digest_password = password;
+      EXPECT_TRUE(store_->UpdateDevice(d));
+    }
+    auto r = Request(target, std::nullopt);
+    r.method = method;
+    r.tls = tls;
+    r.methods.digest = true;
+    r.user_agent.clear();
+    const auto challenge = pipeline_->Handle(r);
+    EXPECT_EQ(challenge.status, 401);
+    const std::string nonce = challenge.www_authenticate.empty()
+                                  ? ""
+                                  : defense::test_support::ChallengeNonce(challenge.www_authenticate.front());
+    r.authorization =
+        defense::test_support::DigestAuthorization(defense::DigestAlgorithm::kSha256, mac, password,
+                                                   defenses_->options().realm, nonce, "00000001", method, target);
+    return r;
   }
 
   DeviceRequest Request(const std::string& target, const std::optional<std::string>& cert_mac) {

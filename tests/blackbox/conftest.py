@@ -291,7 +291,7 @@ name = "plain"
 bind = "127.0.0.1"
 port = {plain_port}
 plain_http = true
-methods = ["token", "digest"]
+methods = ["digest"]
 """
 
 

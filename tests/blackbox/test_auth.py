@@ -103,22 +103,33 @@ def test_ip_range_inside_and_outside(mixed):
 
 
 def test_plain_http_refused_unless_the_tenant_opts_in_and_the_file_is_encrypted(mixed):
-    mixed.cli("tenant", "set", "demo", "--min-strength", "token")
-    token = token_for(mixed, YEALINK)
-    path = f"/p/{token}/{YEALINK}.cfg"
-    plain = lambda: request(mixed, get(path), port=mixed.plain_port, tls=False)
+    mixed.cli("tenant", "set", "demo", "--min-strength", "digest")
+    password = mixed.cli("device", "digest", YEALINK).stdout.strip().split()[-1]
+    uri = f"/{YEALINK}.cfg"
+
+    def digest_get(port=None, tls=True):
+        challenge = request(mixed, get(uri), port=port, tls=tls)
+        assert status(challenge) == 401, challenge[:200]
+        auth = digest_auth(header(challenge, "WWW-Authenticate")[0], YEALINK, password, "GET", uri)
+        return request(mixed, get(uri, extra_headers=f"Authorization: {auth}\r\n".encode()), port=port, tls=tls)
+
+    plain = lambda: digest_get(port=mixed.plain_port, tls=False)
     assert status(plain()) == 404 and last(mixed, reason="plain http not allowed")
     echoed = mixed.cli("tenant", "set", "demo", "--allow-plain-http", "true").stdout
-    assert "weakest accepted token" in echoed and "plain HTTP allowed" in echoed, echoed
+    assert "weakest accepted digest" in echoed and "plain HTTP allowed" in echoed, echoed
     # The device file carries its SIP and web-UI passwords: never in clear on the wire.
     assert status(plain()) == 404 and last(mixed, reason="device file needs tls or encryption")
     mixed.cli("device", "config-key", YEALINK)
     # The phone gets its key with one plain copy over TLS, then encrypted files over plain HTTP.
-    first = request(mixed, get(path))
+    first = digest_get()
     assert status(first) == 200 and b"#!version" in first
     encrypted = plain()
     assert status(encrypted) == 200 and b"#!version" not in encrypted
     assert b"account.1." not in encrypted and last(mixed, decision="allow")["detail"]["encrypted"] is True
+    # A URL token is refused there: it would cross the network in clear.
+    token = token_for(mixed, YEALINK)
+    by_token = request(mixed, get(f"/p/{token}/{YEALINK}.cfg"), port=mixed.plain_port, tls=False)
+    assert status(by_token) in (401, 404)
 
 
 def test_refusals_are_byte_identical(mixed, tmp_path):

@@ -472,7 +472,7 @@ name = "dual"
 bind = "::"
 port = {plain_port}
 plain_http = true
-methods = ["token", "digest"]
+methods = ["digest"]
 """
 
 

@@ -525,14 +525,15 @@ Result<std::vector<int>> PostgresStore::WipeDeliveredPasswords(std::int64_t devi
 Result<bool> PostgresStore::ReleaseClaim(std::int64_t device_id, std::string_view claim, std::size_t lines) {
   ChangeNotice notice(*changes_, ChangedKey::Device(device_id));
   PG_TRY(auto db, pool_->Acquire());
-  // A concurrent GiveBackAbandonedClaim or new password holds the row lock first or finds the
-  // line released: READ COMMITTED re-checks each WHERE clause on the row the other committed,
-  // so that row is left out and fewer than `lines` change.
+  // All or nothing: the claim's lines still in flight are locked first (a concurrent
+  // GiveBackAbandonedClaim or new password is waited for, and READ COMMITTED re-checks the
+  // row it committed, leaving it out), then counted, then released only if none is missing.
   PG_TRY(Rows rows,
-         db->Exec("UPDATE lines SET claim_in_flight = 0 WHERE device_id = $1 AND claim = $2 AND "
+         db->Exec("WITH held AS (SELECT idx FROM lines WHERE device_id = $1 AND claim = $2 AND "
                   "claim_in_flight = 1 AND delivered_at IS NOT NULL AND password_enc IS NOT NULL "
-                  "AND (SELECT count(*) FROM lines WHERE device_id = $1 AND claim = $2 AND "
-                  "claim_in_flight = 1 AND delivered_at IS NOT NULL AND password_enc IS NOT NULL) = $3",
+                  "FOR UPDATE) "
+                  "UPDATE lines SET claim_in_flight = 0 WHERE device_id = $1 AND "
+                  "idx IN (SELECT idx FROM held) AND (SELECT count(*) FROM held) = $3",
                   Params().BindInt(1, device_id).BindText(2, claim).BindInt(3, static_cast<std::int64_t>(lines))));
   return rows.Changed() == static_cast<std::int64_t>(lines);
 }

@@ -103,6 +103,50 @@ TEST_F(PostgresStoreTest, ConcurrentClaimsOfTwoNodesDeliverALineExactlyOnce) {
   EXPECT_EQ(delivered.load(), 1);
 }
 
+// A release racing an operator's new password for one of its lines (another connection holds
+// that line's row) releases nothing: the claim is no longer whole, and its other line stays
+// in flight until its node gives it back, so no fetch confirms (wipes) a password that never
+// left.
+TEST_F(PostgresStoreTest, AReleaseRacingANewPasswordForOneOfItsLinesReleasesNothing) {
+  auto store = factory_.Open();
+  ASSERT_NE(store, nullptr);
+  auto tenant = store->AddTenant(NewTenant("acme")).value();
+  auto device = store->AddDevice(NewDevice("001565aabbcc", tenant.id, core::DeviceState::kAssigned)).value();
+  ASSERT_TRUE(store->SetLine(NewLine(device.id, 1, "secret-1")));
+  ASSERT_TRUE(store->SetLine(NewLine(device.id, 2, "secret-2")));
+  ASSERT_EQ(store->ClaimPasswords(device.id, {1, 2}, contract::kStartUnix, "raced").value().size(), 2u);
+
+  auto editor = postgres::Connection::Open(factory_.schema().url());
+  auto watcher = postgres::Connection::Open(factory_.schema().url());
+  ASSERT_TRUE(editor && watcher);
+  auto edit = postgres::Transaction::Begin(*editor);
+  ASSERT_TRUE(edit) << edit.error().message;
+  auto editor_pid = editor->Exec("SELECT pg_backend_pid()");
+  ASSERT_TRUE(editor_pid) << editor_pid.error().message;
+  const std::int64_t blocker = (*editor_pid)[0].Int(0);
+  ASSERT_TRUE(editor->Exec("UPDATE lines SET delivered_at = NULL, claim_in_flight = 0 WHERE device_id = $1 AND idx = 2",
+                           postgres::Params().BindInt(1, device.id)));
+  Result<bool> released = false;
+  std::thread releasing([&] { released = store->ReleaseClaim(device.id, "raced", 2); });
+  // The release must be waiting for the editor's row lock before the edit commits.
+  bool waiting = false;
+  for (int i = 0; i < 1000 && !waiting; ++i) {
+    auto n = watcher->Exec("SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+                           postgres::Params().BindInt(1, blocker));
+    waiting = n && (*n)[0].Int(0) > 0;
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(waiting);
+  const bool committed = static_cast<bool>(edit->Commit());
+  releasing.join();
+  ASSERT_TRUE(committed);
+  ASSERT_TRUE(released) << released.error().message;
+  EXPECT_FALSE(*released);
+  const auto lines = store->ListLines(device.id).value();
+  EXPECT_TRUE(lines.at(0).claim_in_flight);  // not released: given back by its node
+  EXPECT_FALSE(lines.at(1).claim_in_flight);
+}
+
 // Cache invalidation across nodes: a write through one node changes the other's
 // DataGeneration (its fleet cache re-reads), and the other's own reads do not.
 TEST_F(PostgresStoreTest, AWriteThroughOneNodeChangesTheOtherNodesGeneration) {

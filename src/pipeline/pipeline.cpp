@@ -153,7 +153,8 @@ DeviceResponse Pipeline::Refuse(audit::AuditRecord& record, const Refused& refus
     case Answer::kChallenge:
     case Answer::kStaleChallenge: {
       DeviceResponse r{401, "text/plain; charset=utf-8", "401 Unauthorized\n"};
-      // The same challenge whoever asked: it depends only on realm and algorithms.
+      // The same challenge whoever asked: it depends only on realm, algorithms and the
+      // connection's channel, to which its nonce is bound.
       r.www_authenticate =
           defense::Challenge(defenses_.nonces(), defenses_.options().realm, channel,
                              defenses_.options().digest_algorithms, refused.answer == Answer::kStaleChallenge);
